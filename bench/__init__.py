@@ -1,0 +1,1 @@
+"""Benchmarks: kaspar against its peers, in one run. See bench/RESULTS.md."""

@@ -1,0 +1,74 @@
+"""What every request handler can reach: the node's identity, its topics and its durability."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kaspar.broker.broker_config import BrokerConfig
+from kaspar.broker.flush import GroupCommit
+from kaspar.broker.log import PartitionLog
+from kaspar.broker.topics import Topic, TopicError, TopicRegistry
+
+__all__ = ["AppendWaiters", "BrokerContext", "now_ms"]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class AppendWaiters:
+    """Wakes long-polling fetches when one of the partitions they wait on gets new data."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[PartitionLog, set[asyncio.Future[None]]] = {}
+
+    def notify(self, log: PartitionLog) -> None:
+        futures = self._waiting.pop(log, None)
+        if futures:
+            for future in futures:
+                if not future.done():
+                    future.set_result(None)
+
+    async def wait(self, logs: Iterable[PartitionLog], timeout_s: float) -> None:
+        """Return when any of ``logs`` is appended to, or after ``timeout_s``."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        watched = list(logs)
+        for log in watched:
+            self._waiting.setdefault(log, set()).add(future)
+        try:
+            await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            for log in watched:
+                waiters = self._waiting.get(log)
+                if waiters is not None:
+                    waiters.discard(future)
+                    if not waiters:
+                        del self._waiting[log]
+
+
+@dataclass(slots=True)
+class BrokerContext:
+    """The state of one broker node, shared by all connections and handlers."""
+
+    node_id: int
+    host: str
+    port: int
+    cluster_id: str
+    config: BrokerConfig
+    topics: TopicRegistry
+    group_commit: GroupCommit
+    append_waiters: AppendWaiters = field(default_factory=AppendWaiters)
+
+    def auto_create(self, name: str) -> Topic | None:
+        """Create ``name`` with broker defaults when ``auto.create.topics.enable`` allows it."""
+        if not self.config.auto_create_topics_enable:
+            return None
+        try:
+            return self.topics.create(name, self.config.num_partitions, {})
+        except TopicError:
+            return self.topics.get(name)

@@ -1,0 +1,116 @@
+"""Produce (key 0): validate each RecordBatch, append its bytes, answer per ``acks``.
+
+1. Check ``acks`` (0, 1 or -1) and look up every partition.
+2. Validate the batches of each partition (header, CRC32C, size) without decoding records.
+3. Append them: the log assigns offsets by patching batch headers, never re-encoding.
+4. Wake fetches waiting on those partitions.
+5. acks=0: no response. acks=1: answer now. acks=-1: answer once the group commit has fsynced
+   every partition this request wrote (see ``flush.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from kaspar.broker.context import BrokerContext, now_ms
+from kaspar.broker.log import LogError, PartitionLog
+from kaspar.protocol.errors import ErrorCode
+from kaspar.protocol.messages.produce import (
+    PartitionProduceData,
+    PartitionProduceResponse,
+    ProduceRequest,
+    ProduceResponse,
+    TopicProduceResponse,
+)
+from kaspar.protocol.records import RecordsError, validate_batches
+
+__all__ = ["handle_produce"]
+
+_VALID_ACKS = (0, 1, -1)
+
+
+def handle_produce(
+    ctx: BrokerContext, request: ProduceRequest, version: int
+) -> ProduceResponse | Awaitable[ProduceResponse] | None:
+    del version
+    written: list[PartitionLog] = []
+    responses = []
+    for topic_data in request.topic_data:
+        partitions = [
+            _produce_partition(ctx, request.acks, topic_data.name, data, written)
+            for data in topic_data.partition_data
+        ]
+        responses.append(TopicProduceResponse(name=topic_data.name, partition_responses=partitions))
+    response = ProduceResponse(responses=responses)
+    if request.acks == 0:
+        return None
+    if request.acks == -1 and written:
+        return _after_sync(ctx, written, response)
+    return response
+
+
+async def _after_sync(
+    ctx: BrokerContext, written: list[PartitionLog], response: ProduceResponse
+) -> ProduceResponse:
+    try:
+        await ctx.group_commit.sync(written)
+    except OSError:
+        return _with_error(response, ErrorCode.KAFKA_STORAGE_ERROR)
+    return response
+
+
+def _produce_partition(
+    ctx: BrokerContext,
+    acks: int,
+    topic: str,
+    data: PartitionProduceData,
+    written: list[PartitionLog],
+) -> PartitionProduceResponse:
+    if acks not in _VALID_ACKS:
+        return _error(data.index, ErrorCode.INVALID_REQUIRED_ACKS, f"acks must be 0, 1 or -1, not {acks}")
+    log = ctx.topics.partition(topic, data.index)
+    if log is None:
+        msg = "This server does not host this topic-partition."
+        return _error(data.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, msg)
+    if data.records is None:
+        return _error(data.index, ErrorCode.CORRUPT_MESSAGE, "Produce request without records")
+    try:
+        headers = validate_batches(data.records, max_message_bytes=log.config.max_message_bytes)
+        info = log.append(data.records, headers, now_ms=now_ms())
+    except (RecordsError, LogError) as exc:
+        return _error(data.index, ErrorCode(exc.error_code), str(exc))
+    except OSError as exc:
+        return _error(data.index, ErrorCode.KAFKA_STORAGE_ERROR, f"cannot append: {exc}")
+    written.append(log)
+    ctx.group_commit.appended(log)
+    ctx.append_waiters.notify(log)
+    return PartitionProduceResponse(
+        index=data.index,
+        error_code=ErrorCode.NONE,
+        base_offset=info.base_offset,
+        log_append_time_ms=info.log_append_time_ms,
+        log_start_offset=log.log_start_offset,
+    )
+
+
+def _error(index: int, code: ErrorCode, message: str) -> PartitionProduceResponse:
+    return PartitionProduceResponse(
+        index=index, error_code=code, base_offset=-1, log_start_offset=-1, error_message=message
+    )
+
+
+def _with_error(response: ProduceResponse, code: ErrorCode) -> ProduceResponse:
+    return ProduceResponse(
+        responses=[
+            TopicProduceResponse(
+                name=topic.name,
+                partition_responses=[
+                    _error(p.index, code, "the log could not be synced to disk")
+                    if p.error_code == ErrorCode.NONE
+                    else p
+                    for p in topic.partition_responses
+                ],
+            )
+            for topic in response.responses
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Generate kaspar.protocol message classes from the upstream Kafka JSON specs."""
