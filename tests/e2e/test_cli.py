@@ -62,6 +62,7 @@ def kaspar(*args: str, stdin: str | None = None, bootstrap: str | None = None):
 
 @dataclass
 class BrokerProcess:
+    kind: str
     process: subprocess.Popen[bytes]
     bootstrap: str
     log: Path
@@ -98,7 +99,7 @@ def start_kaspar_broker(data_dir: Path, log: Path) -> BrokerProcess:
     command = [sys.executable, "-m", "kaspar", "broker", "--data-dir", str(data_dir)]
     with log.open("ab") as out:
         process = subprocess.Popen([*command, "--listen", bootstrap], stdout=out, stderr=out)
-    broker = BrokerProcess(process, bootstrap, log)
+    broker = BrokerProcess("kaspar", process, bootstrap, log)
     broker.wait_ready()
     return broker
 
@@ -110,7 +111,7 @@ def start_tansu(binary: Path, log: Path) -> BrokerProcess:
         process = subprocess.Popen(
             [*command, "--storage-engine", "memory://tansu/"], stdout=out, stderr=out
         )
-    broker = BrokerProcess(process, url.removeprefix("tcp://"), log)
+    broker = BrokerProcess("tansu", process, url.removeprefix("tcp://"), log)
     broker.wait_ready()
     return broker
 
@@ -236,7 +237,9 @@ def test_produce_to_one_partition_and_read_it_back(bootstrap: str, topic: str) -
 
 @pytest.mark.kcat
 @pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat is not installed")
-def test_kcat_reads_what_kaspar_produced(bootstrap: str, topic: str) -> None:
+def test_kcat_reads_what_kaspar_produced(broker: BrokerProcess, bootstrap: str, topic: str) -> None:
+    if broker.kind == "tansu":
+        pytest.skip("Debian's kcat fails ApiVersions negotiation with tansu 0.6")
     kaspar("produce", topic, "-K", "=", stdin="a=1\nb=2\n", bootstrap=bootstrap)
 
     read = subprocess.run(
@@ -277,6 +280,13 @@ def test_bad_input_gives_a_message_not_a_traceback(
     result = kaspar(*(arg.format(topic=topic) for arg in args), stdin=stdin, bootstrap=bootstrap)
 
     assert_clean_failure(result, message)
+
+
+@needs_kaspar_broker
+def test_unknown_broker_setting_is_named(tmp_path: Path) -> None:
+    result = kaspar("broker", "--data-dir", str(tmp_path), "--config", "no.such.setting=1")
+
+    assert_clean_failure(result, "no.such.setting")
 
 
 # -- the kaspar broker itself --------------------------------------------------------------

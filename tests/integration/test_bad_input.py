@@ -169,8 +169,10 @@ def _garbage_frames() -> st.SearchStrategy[bytes]:
     framed = st.tuples(header, body).map(
         lambda hb: struct.pack(">i", len(hb[0]) + len(hb[1])) + hb[0] + hb[1]
     )
-    bad_size = st.integers(-(2**31), 2**31 - 1).map(lambda n: struct.pack(">i", n))
-    return st.one_of(framed, bad_size + st.binary(max_size=50), st.binary(max_size=200))
+    bad_size = st.tuples(st.integers(-(2**31), 2**31 - 1), st.binary(max_size=50)).map(
+        lambda nb: struct.pack(">i", nb[0]) + nb[1]
+    )
+    return st.one_of(framed, bad_size, st.binary(max_size=200))
 
 
 @settings(

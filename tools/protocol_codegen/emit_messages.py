@@ -179,6 +179,7 @@ def _message_class_vars(msg: MessageSpec) -> list[str]:
         f"MAX_VERSION: ClassVar[int] = {hi}",
         f"FLEXIBLE_FROM: ClassVar[int | None] = {msg.flexible_from}",
         f"LATEST_UNSTABLE: ClassVar[bool] = {msg.latest_unstable}",
+        f'MESSAGE_KIND: ClassVar[str] = "{msg.kind}"',
     ]
     return out
 
@@ -192,10 +193,13 @@ def _emit_message(mod: _Module, msg: MessageSpec) -> None:
             raise ValueError(f"{msg.name}: cannot name struct {struct.name}")
         mod.used.add(name)
         class_of[struct.name] = name
-        flex = f"FLEXIBLE_FROM: ClassVar[int | None] = {msg.flexible_from}"
+        class_vars = [
+            f"FLEXIBLE_FROM: ClassVar[int | None] = {msg.flexible_from}",
+            f'MESSAGE_KIND: ClassVar[str] = "{msg.kind}"',
+        ]
         doc = f"{struct.name} (part of {msg.name})."
         _emit_class(
-            mod, name=name, doc=doc, class_vars=[flex], fields=struct.fields, class_of=class_of
+            mod, name=name, doc=doc, class_vars=class_vars, fields=struct.fields, class_of=class_of
         )
     lo, hi = msg.valid_versions
     flex = "never flexible" if msg.flexible_from is None else f"flexible from v{msg.flexible_from}"

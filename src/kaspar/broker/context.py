@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kaspar.broker.broker_config import BrokerConfig
+from kaspar.broker.coordinator.producer_ids import ProducerIdAllocator
+from kaspar.broker.coordinator.producer_state import ProducerStateTable
 from kaspar.broker.flush import GroupCommit
 from kaspar.broker.log import PartitionLog
 from kaspar.broker.topics import Topic, TopicError, TopicRegistry
@@ -62,7 +64,16 @@ class BrokerContext:
     config: BrokerConfig
     topics: TopicRegistry
     group_commit: GroupCommit
+    producer_ids: ProducerIdAllocator
     append_waiters: AppendWaiters = field(default_factory=AppendWaiters)
+    producer_states: dict[PartitionLog, ProducerStateTable] = field(default_factory=dict)
+
+    def producer_state(self, log: PartitionLog) -> ProducerStateTable:
+        """The idempotence state of a partition, rebuilt from its log on first use."""
+        table = self.producer_states.get(log)
+        if table is None:
+            table = self.producer_states[log] = ProducerStateTable.rebuild(log)
+        return table
 
     def auto_create(self, name: str) -> Topic | None:
         """Create ``name`` with broker defaults when ``auto.create.topics.enable`` allows it."""

@@ -9,7 +9,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from kaspar.broker.context import BrokerContext
-from kaspar.broker.handlers import api_versions, configs, fetch, metadata, offsets, produce, topics
+from kaspar.broker.handlers import (
+    api_versions,
+    configs,
+    fetch,
+    metadata,
+    offsets,
+    produce,
+    producers,
+    topics,
+)
 from kaspar.broker.versions import SUPPORTED_VERSIONS
 from kaspar.protocol.api_index import ApiKey
 
@@ -33,6 +42,7 @@ HANDLERS: Mapping[ApiKey, Handler] = {
     ApiKey.CREATE_PARTITIONS: topics.handle_create_partitions,
     ApiKey.INCREMENTAL_ALTER_CONFIGS: configs.handle_incremental_alter_configs,
     ApiKey.DESCRIBE_CLUSTER: metadata.handle_describe_cluster,
+    ApiKey.INIT_PRODUCER_ID: producers.handle_init_producer_id,
 }
 
 if set(HANDLERS) != set(SUPPORTED_VERSIONS):  # pragma: no cover - a programming error

@@ -30,6 +30,7 @@ from typing import IO
 from kaspar.broker.broker_config import BrokerConfig
 from kaspar.broker.connection import Connection
 from kaspar.broker.context import BrokerContext, now_ms
+from kaspar.broker.coordinator.producer_ids import ProducerIdAllocator
 from kaspar.broker.flush import GroupCommit
 from kaspar.broker.topics import TopicRegistry, write_atomically
 
@@ -73,7 +74,14 @@ class BrokerNode:
         group_commit.start()
         advertised = self.config.advertised_host or self.host
         self.ctx = BrokerContext(
-            node_id, advertised, self.port, cluster_id, self.config, topics, group_commit
+            node_id,
+            advertised,
+            self.port,
+            cluster_id,
+            self.config,
+            topics,
+            group_commit,
+            ProducerIdAllocator(self.data_dir),
         )
         loop = asyncio.get_running_loop()
         ctx = self.ctx

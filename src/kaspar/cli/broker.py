@@ -81,7 +81,10 @@ def broker(
     settings = parse_key_values(config, "--config")
     broker_class = load_broker_class()
     data_dir = data_dir.resolve()
-    server = broker_class(data_dir, host=host, port=port, config=settings)
+    try:
+        server = broker_class(data_dir, host=host, port=port, config=settings)
+    except ValueError as exc:  # kaspar.broker's BrokerConfigError names the setting
+        raise CliError(f"--config: {exc}", exit_code=2) from exc
     status(f"kaspar broker listening on {host}:{port}, data in {data_dir} (Ctrl-C to stop)")
     try:
         server.run()

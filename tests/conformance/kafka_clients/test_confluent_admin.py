@@ -149,9 +149,11 @@ def test_offsets_for_times(broker: Any, topic_factory: Any) -> None:
     topic = topic_factory()
     produce_values(broker, topic, 10)
     consumer = make_consumer(broker)
-    query = [TopicPartition(topic, 0, BASE_TS_MS + ms) for ms in (0, 3000, 3500, 9000, 60_000)]
-
-    found = consumer.offsets_for_times(query, timeout=TIMEOUT_S)
+    # one query per call: librdkafka merges repeated partitions of one request
+    found = [
+        consumer.offsets_for_times([TopicPartition(topic, 0, BASE_TS_MS + ms)], timeout=TIMEOUT_S)[0]
+        for ms in (0, 3000, 3500, 9000, 60_000)
+    ]
 
     consumer.close()
     assert [tp.offset for tp in found] == [0, 3, 4, 9, -1]
@@ -165,7 +167,7 @@ def test_delete_records(broker: Any, admin_client: AdminClient, topic_factory: A
 
     deleted = admin_client.delete_records([partition])[partition].result(timeout=TIMEOUT_S)
 
-    assert deleted.offset == 4
+    assert deleted.low_watermark == 4
     consumer = make_consumer(broker)
     watermarks = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=TIMEOUT_S)
     consumer.close()

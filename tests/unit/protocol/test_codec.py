@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from protocol_strategies import all_cases, message_strategy
+from tests.unit.protocol.protocol_strategies import all_cases, message_strategy
 
 from kaspar.protocol import codec, wire
 from kaspar.protocol.codec import DecodeError, EncodeError, UnsupportedVersionError

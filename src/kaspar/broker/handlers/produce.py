@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 from kaspar.broker.context import BrokerContext, now_ms
+from kaspar.broker.coordinator.producer_state import ProducerStateError
 from kaspar.broker.log import LogError, PartitionLog
 from kaspar.protocol.errors import ErrorCode
 from kaspar.protocol.messages.produce import (
@@ -22,7 +23,7 @@ from kaspar.protocol.messages.produce import (
     ProduceResponse,
     TopicProduceResponse,
 )
-from kaspar.protocol.records import RecordsError, validate_batches
+from kaspar.protocol.records import BatchHeader, RecordsError, validate_batches
 
 __all__ = ["handle_produce"]
 
@@ -76,21 +77,50 @@ def _produce_partition(
         return _error(data.index, ErrorCode.CORRUPT_MESSAGE, "Produce request without records")
     try:
         headers = validate_batches(data.records, max_message_bytes=log.config.max_message_bytes)
+        if any(header.is_control for header in headers):
+            msg = "Control batches are written by the broker, never by producers"
+            return _error(data.index, ErrorCode.INVALID_RECORD, msg)
+        idempotent = headers[0].producer_id >= 0
+        if idempotent:
+            duplicate_of = _check_idempotence(ctx, log, headers)
+            if duplicate_of is not None:
+                return _answer(log, duplicate_of, -1, index=data.index)
         info = log.append(data.records, headers, now_ms=now_ms())
-    except (RecordsError, LogError) as exc:
+        if idempotent:
+            ctx.producer_state(log).record(headers[0], info.base_offset)
+    except (RecordsError, LogError, ProducerStateError) as exc:
         return _error(data.index, ErrorCode(exc.error_code), str(exc))
     except OSError as exc:
         return _error(data.index, ErrorCode.KAFKA_STORAGE_ERROR, f"cannot append: {exc}")
     written.append(log)
     ctx.group_commit.appended(log)
     ctx.append_waiters.notify(log)
+    return _answer(log, info.base_offset, info.log_append_time_ms, index=data.index)
+
+
+def _answer(
+    log: PartitionLog, base_offset: int, log_append_time_ms: int, *, index: int = -1
+) -> PartitionProduceResponse:
     return PartitionProduceResponse(
-        index=data.index,
+        index=index,
         error_code=ErrorCode.NONE,
-        base_offset=info.base_offset,
-        log_append_time_ms=info.log_append_time_ms,
+        base_offset=base_offset,
+        log_append_time_ms=log_append_time_ms,
         log_start_offset=log.log_start_offset,
     )
+
+
+def _check_idempotence(
+    ctx: BrokerContext, log: PartitionLog, headers: list[BatchHeader]
+) -> int | None:
+    """Sequence checks for an idempotent batch; the original offset if it is a retry."""
+    if len(headers) != 1:
+        msg = "Idempotent produce requests must carry exactly one batch per partition"
+        raise RecordsError(ErrorCode.INVALID_RECORD, msg)
+    if headers[0].is_transactional:
+        msg = "Transactional batches need a transaction started through the coordinator"
+        raise RecordsError(ErrorCode.INVALID_TXN_STATE, msg)
+    return ctx.producer_state(log).check(headers[0])
 
 
 def _error(index: int, code: ErrorCode, message: str) -> PartitionProduceResponse:

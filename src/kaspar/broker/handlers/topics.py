@@ -140,6 +140,7 @@ def _delete(ctx: BrokerContext, name: str | None, topic_id: uuid.UUID) -> Deleta
         return DeletableTopicResult(name=name, error_code=exc.error_code, error_message=exc.message)
     for log in topic.partitions:
         ctx.append_waiters.notify(log)
+        ctx.producer_states.pop(log, None)
     return DeletableTopicResult(name=name, topic_id=topic.topic_id, error_code=ErrorCode.NONE)
 
 

@@ -11,6 +11,7 @@ class AddPartitionsToTxnTopic:
     """AddPartitionsToTxnTopic (part of AddPartitionsToTxnRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name of the topic."
@@ -26,6 +27,7 @@ class AddPartitionsToTxnTransaction:
     """AddPartitionsToTxnTransaction (part of AddPartitionsToTxnRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     transactional_id: str = field(
         default="", metadata={"kafka_type": "string", "versions": (4, 32767)}
@@ -63,6 +65,7 @@ class AddPartitionsToTxnRequest:
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_FROM: ClassVar[int | None] = 3
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     transactions: list[AddPartitionsToTxnTransaction] = field(
         default_factory=list,
@@ -105,6 +108,7 @@ class AddPartitionsToTxnPartitionResult:
     """AddPartitionsToTxnPartitionResult (part of AddPartitionsToTxnResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -122,6 +126,7 @@ class AddPartitionsToTxnTopicResult:
     """AddPartitionsToTxnTopicResult (part of AddPartitionsToTxnResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -142,6 +147,7 @@ class AddPartitionsToTxnResult:
     """AddPartitionsToTxnResult (part of AddPartitionsToTxnResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     transactional_id: str = field(
         default="", metadata={"kafka_type": "string", "versions": (4, 32767)}
@@ -168,6 +174,7 @@ class AddPartitionsToTxnResponse:
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_FROM: ClassVar[int | None] = 3
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

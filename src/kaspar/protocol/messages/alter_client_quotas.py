@@ -11,6 +11,7 @@ class EntityData:
     """EntityData (part of AlterClientQuotasRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     entity_type: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The entity type."
@@ -27,6 +28,7 @@ class OpData:
     """OpData (part of AlterClientQuotasRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     key: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The quota configuration key."
@@ -43,6 +45,7 @@ class EntryData:
     """EntryData (part of AlterClientQuotasRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     entity: list[EntityData] = field(
         default_factory=list,
@@ -66,6 +69,7 @@ class AlterClientQuotasRequest:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     entries: list[EntryData] = field(
         default_factory=list,
@@ -84,6 +88,7 @@ class AlterClientQuotasResponseEntityData:
     """EntityData (part of AlterClientQuotasResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     entity_type: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The entity type."
@@ -100,6 +105,7 @@ class AlterClientQuotasResponseEntryData:
     """EntryData (part of AlterClientQuotasResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The error code, or `0` if the quota alteration succeeded."
@@ -130,6 +136,7 @@ class AlterClientQuotasResponse:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

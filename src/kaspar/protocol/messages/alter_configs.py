@@ -11,6 +11,7 @@ class AlterableConfig:
     """AlterableConfig (part of AlterConfigsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The configuration key name."
@@ -27,6 +28,7 @@ class AlterConfigsResource:
     """AlterConfigsResource (part of AlterConfigsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     resource_type: int = field(default=0, metadata={"kafka_type": "int8", "versions": (0, 32767)})
     "The resource type."
@@ -56,6 +58,7 @@ class AlterConfigsRequest:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     resources: list[AlterConfigsResource] = field(
         default_factory=list,
@@ -78,6 +81,7 @@ class AlterConfigsResourceResponse:
     """AlterConfigsResourceResponse (part of AlterConfigsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The resource error code."
@@ -106,6 +110,7 @@ class AlterConfigsResponse:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

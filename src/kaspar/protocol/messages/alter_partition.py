@@ -12,6 +12,7 @@ class BrokerState:
     """BrokerState (part of AlterPartitionRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     broker_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (3, 32767)})
     "The ID of the broker."
@@ -25,6 +26,7 @@ class PartitionData:
     """PartitionData (part of AlterPartitionRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -60,6 +62,7 @@ class TopicData:
     """TopicData (part of AlterPartitionRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 1), "ignorable": True}
@@ -87,6 +90,7 @@ class AlterPartitionRequest:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     broker_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The ID of the requesting broker"
@@ -105,6 +109,7 @@ class AlterPartitionResponsePartitionData:
     """PartitionData (part of AlterPartitionResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -141,6 +146,7 @@ class AlterPartitionResponseTopicData:
     """TopicData (part of AlterPartitionResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_name: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 1), "ignorable": True}
@@ -172,6 +178,7 @@ class AlterPartitionResponse:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

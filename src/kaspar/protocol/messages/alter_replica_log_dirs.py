@@ -11,6 +11,7 @@ class AlterReplicaLogDirTopic:
     """AlterReplicaLogDirTopic (part of AlterReplicaLogDirsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -26,6 +27,7 @@ class AlterReplicaLogDir:
     """AlterReplicaLogDir (part of AlterReplicaLogDirsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     path: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The absolute directory path."
@@ -50,6 +52,7 @@ class AlterReplicaLogDirsRequest:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     dirs: list[AlterReplicaLogDir] = field(
         default_factory=list,
@@ -67,6 +70,7 @@ class AlterReplicaLogDirPartitionResult:
     """AlterReplicaLogDirPartitionResult (part of AlterReplicaLogDirsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -82,6 +86,7 @@ class AlterReplicaLogDirTopicResult:
     """AlterReplicaLogDirTopicResult (part of AlterReplicaLogDirsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name of the topic."
@@ -106,6 +111,7 @@ class AlterReplicaLogDirsResponse:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

@@ -11,6 +11,7 @@ class ScramCredentialDeletion:
     """ScramCredentialDeletion (part of AlterUserScramCredentialsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The user name."
@@ -24,6 +25,7 @@ class ScramCredentialUpsertion:
     """ScramCredentialUpsertion (part of AlterUserScramCredentialsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The user name."
@@ -52,6 +54,7 @@ class AlterUserScramCredentialsRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     deletions: list[ScramCredentialDeletion] = field(
         default_factory=list,
@@ -79,6 +82,7 @@ class AlterUserScramCredentialsResult:
     """AlterUserScramCredentialsResult (part of AlterUserScramCredentialsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     user: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The user name."
@@ -102,6 +106,7 @@ class AlterUserScramCredentialsResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

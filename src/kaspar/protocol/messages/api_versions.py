@@ -15,6 +15,7 @@ class ApiVersionsRequest:
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_FROM: ClassVar[int | None] = 3
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     client_software_name: str = field(
         default="", metadata={"kafka_type": "string", "versions": (3, 32767), "ignorable": True}
@@ -32,6 +33,7 @@ class ApiVersion:
     """ApiVersion (part of ApiVersionsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     api_key: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The API index."
@@ -48,6 +50,7 @@ class SupportedFeatureKey:
     """SupportedFeatureKey (part of ApiVersionsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (3, 32767)})
     "The name of the feature."
@@ -64,6 +67,7 @@ class FinalizedFeatureKey:
     """FinalizedFeatureKey (part of ApiVersionsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (3, 32767)})
     "The name of the feature."
@@ -88,6 +92,7 @@ class ApiVersionsResponse:
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_FROM: ClassVar[int | None] = 3
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The top-level error code."

@@ -12,6 +12,7 @@ class PartitionData:
     """PartitionData (part of BeginQuorumEpochRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -36,6 +37,7 @@ class TopicData:
     """TopicData (part of BeginQuorumEpochRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name"
@@ -51,6 +53,7 @@ class LeaderEndpoint:
     """LeaderEndpoint (part of BeginQuorumEpochRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (1, 32767)})
     "The name of the endpoint"
@@ -71,6 +74,7 @@ class BeginQuorumEpochRequest:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     cluster_id: str | None = field(
         default=None,
@@ -104,6 +108,7 @@ class BeginQuorumEpochResponsePartitionData:
     """PartitionData (part of BeginQuorumEpochResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -124,6 +129,7 @@ class BeginQuorumEpochResponseTopicData:
     """TopicData (part of BeginQuorumEpochResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -143,6 +149,7 @@ class NodeEndpoint:
     """NodeEndpoint (part of BeginQuorumEpochResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     node_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (1, 32767)})
     "The ID of the associated node"
@@ -163,6 +170,7 @@ class BeginQuorumEpochResponse:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The top level error code."

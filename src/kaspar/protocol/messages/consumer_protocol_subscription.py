@@ -11,6 +11,7 @@ class TopicPartition:
     """TopicPartition (part of ConsumerProtocolSubscription)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = None
+    MESSAGE_KIND: ClassVar[str] = "data"
 
     topic: str = field(default="", metadata={"kafka_type": "string", "versions": (1, 32767)})
 
@@ -27,6 +28,7 @@ class ConsumerProtocolSubscription:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = None
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "data"
 
     topics: list[str] = field(
         default_factory=list, metadata={"kafka_type": "[]string", "versions": (0, 32767)}

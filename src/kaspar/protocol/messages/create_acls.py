@@ -11,6 +11,7 @@ class AclCreation:
     """AclCreation (part of CreateAclsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     resource_type: int = field(default=0, metadata={"kafka_type": "int8", "versions": (0, 32767)})
     "The type of the resource."
@@ -47,6 +48,7 @@ class CreateAclsRequest:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     creations: list[AclCreation] = field(
         default_factory=list,
@@ -60,6 +62,7 @@ class AclCreationResult:
     """AclCreationResult (part of CreateAclsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The result error, or zero if there was no error."
@@ -80,6 +83,7 @@ class CreateAclsResponse:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

@@ -11,6 +11,7 @@ class CreatableRenewers:
     """CreatableRenewers (part of CreateDelegationTokenRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     principal_type: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 32767)}
@@ -32,6 +33,7 @@ class CreateDelegationTokenRequest:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     owner_principal_type: str | None = field(
         default=None,
@@ -70,6 +72,7 @@ class CreateDelegationTokenResponse:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The top-level error, or zero if there was no error."

@@ -11,6 +11,7 @@ class CreatePartitionsAssignment:
     """CreatePartitionsAssignment (part of CreatePartitionsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     broker_ids: list[int] = field(
         default_factory=list, metadata={"kafka_type": "[]int32", "versions": (0, 32767)}
@@ -23,6 +24,7 @@ class CreatePartitionsTopic:
     """CreatePartitionsTopic (part of CreatePartitionsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -51,6 +53,7 @@ class CreatePartitionsRequest:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topics: list[CreatePartitionsTopic] = field(
         default_factory=list,
@@ -76,6 +79,7 @@ class CreatePartitionsTopicResult:
     """CreatePartitionsTopicResult (part of CreatePartitionsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -99,6 +103,7 @@ class CreatePartitionsResponse:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

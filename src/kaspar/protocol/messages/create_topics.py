@@ -12,6 +12,7 @@ class CreatableReplicaAssignment:
     """CreatableReplicaAssignment (part of CreateTopicsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 5
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -29,6 +30,7 @@ class CreatableTopicConfig:
     """CreatableTopicConfig (part of CreateTopicsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 5
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The configuration name."
@@ -45,6 +47,7 @@ class CreatableTopic:
     """CreatableTopic (part of CreateTopicsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 5
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -87,6 +90,7 @@ class CreateTopicsRequest:
     MAX_VERSION: ClassVar[int] = 7
     FLEXIBLE_FROM: ClassVar[int | None] = 5
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topics: list[CreatableTopic] = field(
         default_factory=list,
@@ -112,6 +116,7 @@ class CreatableTopicConfigs:
     """CreatableTopicConfigs (part of CreateTopicsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 5
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (5, 32767)})
     "The configuration name."
@@ -141,6 +146,7 @@ class CreatableTopicResult:
     """CreatableTopicResult (part of CreateTopicsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 5
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -209,6 +215,7 @@ class CreateTopicsResponse:
     MAX_VERSION: ClassVar[int] = 7
     FLEXIBLE_FROM: ClassVar[int | None] = 5
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (2, 32767), "ignorable": True}

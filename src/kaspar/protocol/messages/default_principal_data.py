@@ -14,6 +14,7 @@ class DefaultPrincipalData:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "data"
 
     type: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The principal type"

@@ -11,6 +11,7 @@ class DeleteAclsFilter:
     """DeleteAclsFilter (part of DeleteAclsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     resource_type_filter: int = field(
         default=0, metadata={"kafka_type": "int8", "versions": (0, 32767)}
@@ -56,6 +57,7 @@ class DeleteAclsRequest:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     filters: list[DeleteAclsFilter] = field(
         default_factory=list,
@@ -73,6 +75,7 @@ class DeleteAclsMatchingAcl:
     """DeleteAclsMatchingAcl (part of DeleteAclsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The deletion error code, or 0 if the deletion succeeded."
@@ -112,6 +115,7 @@ class DeleteAclsFilterResult:
     """DeleteAclsFilterResult (part of DeleteAclsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The error code, or 0 if the filter succeeded."
@@ -142,6 +146,7 @@ class DeleteAclsResponse:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

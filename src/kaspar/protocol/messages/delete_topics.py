@@ -12,6 +12,7 @@ class DeleteTopicState:
     """DeleteTopicState (part of DeleteTopicsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str | None = field(
         default=None,
@@ -34,6 +35,7 @@ class DeleteTopicsRequest:
     MAX_VERSION: ClassVar[int] = 6
     FLEXIBLE_FROM: ClassVar[int | None] = 4
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topics: list[DeleteTopicState] = field(
         default_factory=list,
@@ -60,6 +62,7 @@ class DeletableTopicResult:
     """DeletableTopicResult (part of DeleteTopicsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str | None = field(
         default=None,
@@ -97,6 +100,7 @@ class DeleteTopicsResponse:
     MAX_VERSION: ClassVar[int] = 6
     FLEXIBLE_FROM: ClassVar[int | None] = 4
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (1, 32767), "ignorable": True}

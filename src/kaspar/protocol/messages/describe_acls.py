@@ -15,6 +15,7 @@ class DescribeAclsRequest:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     resource_type_filter: int = field(
         default=0, metadata={"kafka_type": "int8", "versions": (0, 32767)}
@@ -56,6 +57,7 @@ class AclDescription:
     """AclDescription (part of DescribeAclsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     principal: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The ACL principal."
@@ -75,6 +77,7 @@ class DescribeAclsResource:
     """DescribeAclsResource (part of DescribeAclsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     resource_type: int = field(default=0, metadata={"kafka_type": "int8", "versions": (0, 32767)})
     "The resource type."
@@ -107,6 +110,7 @@ class DescribeAclsResponse:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

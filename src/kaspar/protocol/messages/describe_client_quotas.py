@@ -11,6 +11,7 @@ class ComponentData:
     """ComponentData (part of DescribeClientQuotasRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     entity_type: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The entity type that the filter component applies to."
@@ -34,6 +35,7 @@ class DescribeClientQuotasRequest:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     components: list[ComponentData] = field(
         default_factory=list,
@@ -50,6 +52,7 @@ class EntityData:
     """EntityData (part of DescribeClientQuotasResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     entity_type: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The entity type."
@@ -66,6 +69,7 @@ class ValueData:
     """ValueData (part of DescribeClientQuotasResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     key: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The quota configuration key."
@@ -79,6 +83,7 @@ class EntryData:
     """EntryData (part of DescribeClientQuotasResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     entity: list[EntityData] = field(
         default_factory=list,
@@ -102,6 +107,7 @@ class DescribeClientQuotasResponse:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

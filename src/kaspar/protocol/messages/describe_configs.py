@@ -11,6 +11,7 @@ class DescribeConfigsResource:
     """DescribeConfigsResource (part of DescribeConfigsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     resource_type: int = field(default=0, metadata={"kafka_type": "int8", "versions": (0, 32767)})
     "The resource type."
@@ -40,6 +41,7 @@ class DescribeConfigsRequest:
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_FROM: ClassVar[int | None] = 4
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     resources: list[DescribeConfigsResource] = field(
         default_factory=list,
@@ -67,6 +69,7 @@ class DescribeConfigsSynonym:
     """DescribeConfigsSynonym (part of DescribeConfigsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (1, 32767)})
     "The synonym name."
@@ -86,6 +89,7 @@ class DescribeConfigsResourceResult:
     """DescribeConfigsResourceResult (part of DescribeConfigsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The configuration name."
@@ -145,6 +149,7 @@ class DescribeConfigsResult:
     """DescribeConfigsResult (part of DescribeConfigsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The error code, or 0 if we were able to successfully describe the configurations."
@@ -183,6 +188,7 @@ class DescribeConfigsResponse:
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_FROM: ClassVar[int | None] = 4
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

@@ -11,6 +11,7 @@ class DescribeDelegationTokenOwner:
     """DescribeDelegationTokenOwner (part of DescribeDelegationTokenRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     principal_type: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 32767)}
@@ -32,6 +33,7 @@ class DescribeDelegationTokenRequest:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     owners: list[DescribeDelegationTokenOwner] | None = field(
         default=None,
@@ -50,6 +52,7 @@ class DescribedDelegationTokenRenewer:
     """DescribedDelegationTokenRenewer (part of DescribeDelegationTokenResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     principal_type: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 32767)}
@@ -67,6 +70,7 @@ class DescribedDelegationToken:
     """DescribedDelegationToken (part of DescribeDelegationTokenResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     principal_type: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 32767)}
@@ -127,6 +131,7 @@ class DescribeDelegationTokenResponse:
     MAX_VERSION: ClassVar[int] = 3
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The error code, or 0 if there was no error."

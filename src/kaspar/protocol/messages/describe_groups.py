@@ -15,6 +15,7 @@ class DescribeGroupsRequest:
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_FROM: ClassVar[int | None] = 5
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     groups: list[str] = field(
         default_factory=list, metadata={"kafka_type": "[]string", "versions": (0, 32767)}
@@ -32,6 +33,7 @@ class DescribedGroupMember:
     """DescribedGroupMember (part of DescribeGroupsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 5
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     member_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The member ID assigned by the group coordinator."
@@ -69,6 +71,7 @@ class DescribedGroup:
     """DescribedGroup (part of DescribeGroupsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 5
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The describe error, or 0 if there was no error."
@@ -114,6 +117,7 @@ class DescribeGroupsResponse:
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_FROM: ClassVar[int | None] = 5
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (1, 32767), "ignorable": True}

@@ -12,6 +12,7 @@ class PartitionData:
     """PartitionData (part of DescribeQuorumRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -24,6 +25,7 @@ class TopicData:
     """TopicData (part of DescribeQuorumRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -43,6 +45,7 @@ class DescribeQuorumRequest:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topics: list[TopicData] = field(
         default_factory=list,
@@ -55,6 +58,7 @@ class ReplicaState:
     """ReplicaState (part of DescribeQuorumResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     replica_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
 
@@ -81,6 +85,7 @@ class DescribeQuorumResponsePartitionData:
     """PartitionData (part of DescribeQuorumResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -124,6 +129,7 @@ class DescribeQuorumResponseTopicData:
     """TopicData (part of DescribeQuorumResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -143,6 +149,7 @@ class Listener:
     """Listener (part of DescribeQuorumResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (2, 32767)})
     "The name of the endpoint"
@@ -159,6 +166,7 @@ class Node:
     """Node (part of DescribeQuorumResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     node_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (2, 32767)})
     "The ID of the associated node"
@@ -179,6 +187,7 @@ class DescribeQuorumResponse:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The top level error code."

@@ -12,6 +12,7 @@ class TopicRequest:
     """TopicRequest (part of DescribeTopicPartitionsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name"
@@ -22,6 +23,7 @@ class Cursor:
     """Cursor (part of DescribeTopicPartitionsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name for the first topic to process"
@@ -41,6 +43,7 @@ class DescribeTopicPartitionsRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topics: list[TopicRequest] = field(
         default_factory=list,
@@ -70,6 +73,7 @@ class DescribeTopicPartitionsResponsePartition:
     """DescribeTopicPartitionsResponsePartition (part of DescribeTopicPartitionsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The partition error, or 0 if there was no error."
@@ -121,6 +125,7 @@ class DescribeTopicPartitionsResponseTopic:
     """DescribeTopicPartitionsResponseTopic (part of DescribeTopicPartitionsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The topic error, or 0 if there was no error."
@@ -163,6 +168,7 @@ class DescribeTopicPartitionsResponseCursor:
     """Cursor (part of DescribeTopicPartitionsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name for the first topic to process"
@@ -182,6 +188,7 @@ class DescribeTopicPartitionsResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767), "ignorable": True}

@@ -15,6 +15,7 @@ class DescribeTransactionsRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     transactional_ids: list[str] = field(
         default_factory=list, metadata={"kafka_type": "[]string", "versions": (0, 32767)}
@@ -27,6 +28,7 @@ class TopicData:
     """TopicData (part of DescribeTransactionsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
 
@@ -40,6 +42,7 @@ class TransactionState:
     """TransactionState (part of DescribeTransactionsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
 
@@ -79,6 +82,7 @@ class DescribeTransactionsResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

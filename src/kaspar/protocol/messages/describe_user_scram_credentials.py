@@ -11,6 +11,7 @@ class UserName:
     """UserName (part of DescribeUserScramCredentialsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The user name."
@@ -25,6 +26,7 @@ class DescribeUserScramCredentialsRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     users: list[UserName] | None = field(
         default=None,
@@ -43,6 +45,7 @@ class CredentialInfo:
     """CredentialInfo (part of DescribeUserScramCredentialsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     mechanism: int = field(default=0, metadata={"kafka_type": "int8", "versions": (0, 32767)})
     "The SCRAM mechanism."
@@ -56,6 +59,7 @@ class DescribeUserScramCredentialsResult:
     """DescribeUserScramCredentialsResult (part of DescribeUserScramCredentialsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     user: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The user name."
@@ -89,6 +93,7 @@ class DescribeUserScramCredentialsResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

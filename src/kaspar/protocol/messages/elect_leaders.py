@@ -11,6 +11,7 @@ class TopicPartitions:
     """TopicPartitions (part of ElectLeadersRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name of a topic."
@@ -30,6 +31,7 @@ class ElectLeadersRequest:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     election_type: int = field(default=0, metadata={"kafka_type": "int8", "versions": (1, 32767)})
     "Type of elections to conduct for the partition. A value of '0' elects the preferred replica. A value of '1' elects the first live replica if there are no in-sync replica."
@@ -54,6 +56,7 @@ class PartitionResult:
     """PartitionResult (part of ElectLeadersResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition id"
@@ -73,6 +76,7 @@ class ReplicaElectionResult:
     """ReplicaElectionResult (part of ElectLeadersResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name"
@@ -97,6 +101,7 @@ class ElectLeadersResponse:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

@@ -12,6 +12,7 @@ class ReplicaInfo:
     """ReplicaInfo (part of EndQuorumEpochRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     candidate_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (1, 32767)})
 
@@ -25,6 +26,7 @@ class PartitionData:
     """PartitionData (part of EndQuorumEpochRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -60,6 +62,7 @@ class TopicData:
     """TopicData (part of EndQuorumEpochRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -75,6 +78,7 @@ class LeaderEndpoint:
     """LeaderEndpoint (part of EndQuorumEpochRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (1, 32767)})
     "The name of the endpoint"
@@ -95,6 +99,7 @@ class EndQuorumEpochRequest:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     cluster_id: str | None = field(
         default=None,
@@ -123,6 +128,7 @@ class EndQuorumEpochResponsePartitionData:
     """PartitionData (part of EndQuorumEpochResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -143,6 +149,7 @@ class EndQuorumEpochResponseTopicData:
     """TopicData (part of EndQuorumEpochResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -162,6 +169,7 @@ class NodeEndpoint:
     """NodeEndpoint (part of EndQuorumEpochResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     node_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (1, 32767)})
     "The ID of the associated node"
@@ -182,6 +190,7 @@ class EndQuorumEpochResponse:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The top level error code."

@@ -15,6 +15,7 @@ class EnvelopeRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     request_data: bytes = field(
         default=b"", metadata={"kafka_type": "bytes", "versions": (0, 32767)}
@@ -42,6 +43,7 @@ class EnvelopeResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     response_data: bytes | None = field(
         default=None,

@@ -12,6 +12,7 @@ class ReplicaState:
     """ReplicaState (part of FetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     replica_id: int = field(default=-1, metadata={"kafka_type": "int32", "versions": (15, 32767)})
     "The replica ID of the follower, or -1 if this request is from a consumer."
@@ -27,6 +28,7 @@ class FetchPartition:
     """FetchPartition (part of FetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition index."
@@ -72,6 +74,7 @@ class FetchTopic:
     """FetchTopic (part of FetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 12), "ignorable": True}
@@ -100,6 +103,7 @@ class ForgottenTopic:
     """ForgottenTopic (part of FetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic: str = field(
         default="", metadata={"kafka_type": "string", "versions": (7, 12), "ignorable": True}
@@ -127,6 +131,7 @@ class FetchRequest:
     MAX_VERSION: ClassVar[int] = 17
     FLEXIBLE_FROM: ClassVar[int | None] = 12
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     cluster_id: str | None = field(
         default=None,
@@ -209,6 +214,7 @@ class EpochEndOffset:
     """EpochEndOffset (part of FetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     epoch: int = field(default=-1, metadata={"kafka_type": "int32", "versions": (12, 32767)})
 
@@ -220,6 +226,7 @@ class LeaderIdAndEpoch:
     """LeaderIdAndEpoch (part of FetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     leader_id: int = field(default=-1, metadata={"kafka_type": "int32", "versions": (12, 32767)})
     "The ID of the current leader or -1 if the leader is unknown."
@@ -233,6 +240,7 @@ class SnapshotId:
     """SnapshotId (part of FetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     end_offset: int = field(default=-1, metadata={"kafka_type": "int64", "versions": (0, 32767)})
 
@@ -244,6 +252,7 @@ class AbortedTransaction:
     """AbortedTransaction (part of FetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     producer_id: int = field(default=0, metadata={"kafka_type": "int64", "versions": (4, 32767)})
     "The producer id associated with the aborted transaction."
@@ -257,6 +266,7 @@ class PartitionData:
     """PartitionData (part of FetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -343,6 +353,7 @@ class FetchableTopicResponse:
     """FetchableTopicResponse (part of FetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 12), "ignorable": True}
@@ -367,6 +378,7 @@ class NodeEndpoint:
     """NodeEndpoint (part of FetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 12
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     node_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (16, 32767)})
     "The ID of the associated node."
@@ -397,6 +409,7 @@ class FetchResponse:
     MAX_VERSION: ClassVar[int] = 17
     FLEXIBLE_FROM: ClassVar[int | None] = 12
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (1, 32767), "ignorable": True}

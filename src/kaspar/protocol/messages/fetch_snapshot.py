@@ -12,6 +12,7 @@ class SnapshotId:
     """SnapshotId (part of FetchSnapshotRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     end_offset: int = field(default=0, metadata={"kafka_type": "int64", "versions": (0, 32767)})
 
@@ -23,6 +24,7 @@ class PartitionSnapshot:
     """PartitionSnapshot (part of FetchSnapshotRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition index"
@@ -59,6 +61,7 @@ class TopicSnapshot:
     """TopicSnapshot (part of FetchSnapshotRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name of the topic to fetch"
@@ -83,6 +86,7 @@ class FetchSnapshotRequest:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     cluster_id: str | None = field(
         default=None,
@@ -116,6 +120,7 @@ class FetchSnapshotResponseSnapshotId:
     """SnapshotId (part of FetchSnapshotResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     end_offset: int = field(default=0, metadata={"kafka_type": "int64", "versions": (0, 32767)})
 
@@ -127,6 +132,7 @@ class LeaderIdAndEpoch:
     """LeaderIdAndEpoch (part of FetchSnapshotResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     leader_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The ID of the current leader or -1 if the leader is unknown."
@@ -140,6 +146,7 @@ class FetchSnapshotResponsePartitionSnapshot:
     """PartitionSnapshot (part of FetchSnapshotResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     index: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition index."
@@ -185,6 +192,7 @@ class FetchSnapshotResponseTopicSnapshot:
     """TopicSnapshot (part of FetchSnapshotResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name of the topic to fetch."
@@ -205,6 +213,7 @@ class NodeEndpoint:
     """NodeEndpoint (part of FetchSnapshotResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     node_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (1, 32767)})
     "The ID of the associated node"
@@ -225,6 +234,7 @@ class FetchSnapshotResponse:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767), "ignorable": True}

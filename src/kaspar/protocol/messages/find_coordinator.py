@@ -15,6 +15,7 @@ class FindCoordinatorRequest:
     MAX_VERSION: ClassVar[int] = 6
     FLEXIBLE_FROM: ClassVar[int | None] = 3
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     key: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 3)})
     "The coordinator key."
@@ -33,6 +34,7 @@ class Coordinator:
     """Coordinator (part of FindCoordinatorResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     key: str = field(default="", metadata={"kafka_type": "string", "versions": (4, 32767)})
     "The coordinator key."
@@ -70,6 +72,7 @@ class FindCoordinatorResponse:
     MAX_VERSION: ClassVar[int] = 6
     FLEXIBLE_FROM: ClassVar[int | None] = 3
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (1, 32767), "ignorable": True}

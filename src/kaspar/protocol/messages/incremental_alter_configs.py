@@ -11,6 +11,7 @@ class AlterableConfig:
     """AlterableConfig (part of IncrementalAlterConfigsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The configuration key name."
@@ -32,6 +33,7 @@ class AlterConfigsResource:
     """AlterConfigsResource (part of IncrementalAlterConfigsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     resource_type: int = field(default=0, metadata={"kafka_type": "int8", "versions": (0, 32767)})
     "The resource type."
@@ -61,6 +63,7 @@ class IncrementalAlterConfigsRequest:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     resources: list[AlterConfigsResource] = field(
         default_factory=list,
@@ -83,6 +86,7 @@ class AlterConfigsResourceResponse:
     """AlterConfigsResourceResponse (part of IncrementalAlterConfigsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The resource error code."
@@ -111,6 +115,7 @@ class IncrementalAlterConfigsResponse:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

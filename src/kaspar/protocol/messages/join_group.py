@@ -11,6 +11,7 @@ class JoinGroupRequestProtocol:
     """JoinGroupRequestProtocol (part of JoinGroupRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The protocol name."
@@ -28,6 +29,7 @@ class JoinGroupRequest:
     MAX_VERSION: ClassVar[int] = 9
     FLEXIBLE_FROM: ClassVar[int | None] = 6
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The group identifier."
@@ -83,6 +85,7 @@ class JoinGroupResponseMember:
     """JoinGroupResponseMember (part of JoinGroupResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     member_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The group member ID."
@@ -111,6 +114,7 @@ class JoinGroupResponse:
     MAX_VERSION: ClassVar[int] = 9
     FLEXIBLE_FROM: ClassVar[int | None] = 6
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (2, 32767), "ignorable": True}

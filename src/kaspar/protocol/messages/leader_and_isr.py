@@ -12,6 +12,7 @@ class LeaderAndIsrPartitionState:
     """LeaderAndIsrPartitionState (part of LeaderAndIsrRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 1), "ignorable": True}
@@ -77,6 +78,7 @@ class LeaderAndIsrTopicState:
     """LeaderAndIsrTopicState (part of LeaderAndIsrRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (2, 32767)})
     "The topic name."
@@ -103,6 +105,7 @@ class LeaderAndIsrLiveLeader:
     """LeaderAndIsrLiveLeader (part of LeaderAndIsrRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     broker_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The leader's broker ID."
@@ -123,6 +126,7 @@ class LeaderAndIsrRequest:
     MAX_VERSION: ClassVar[int] = 7
     FLEXIBLE_FROM: ClassVar[int | None] = 4
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     controller_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The current controller ID."
@@ -181,6 +185,7 @@ class LeaderAndIsrPartitionError:
     """LeaderAndIsrPartitionError (part of LeaderAndIsrResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_name: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 4), "ignorable": True}
@@ -201,6 +206,7 @@ class LeaderAndIsrTopicError:
     """LeaderAndIsrTopicError (part of LeaderAndIsrResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (5, 32767)}
@@ -227,6 +233,7 @@ class LeaderAndIsrResponse:
     MAX_VERSION: ClassVar[int] = 7
     FLEXIBLE_FROM: ClassVar[int | None] = 4
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The error code, or 0 if there was no error."

@@ -12,6 +12,7 @@ class Voter:
     """Voter (part of LeaderChangeMessage)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "data"
 
     voter_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
 
@@ -29,6 +30,7 @@ class LeaderChangeMessage:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "data"
 
     version: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The version of the leader change message"

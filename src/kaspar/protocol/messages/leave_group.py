@@ -11,6 +11,7 @@ class MemberIdentity:
     """MemberIdentity (part of LeaveGroupRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     member_id: str = field(default="", metadata={"kafka_type": "string", "versions": (3, 32767)})
     "The member ID to remove from the group."
@@ -42,6 +43,7 @@ class LeaveGroupRequest:
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_FROM: ClassVar[int | None] = 4
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The ID of the group to leave."
@@ -65,6 +67,7 @@ class MemberResponse:
     """MemberResponse (part of LeaveGroupResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     member_id: str = field(default="", metadata={"kafka_type": "string", "versions": (3, 32767)})
     "The member ID to remove from the group."
@@ -88,6 +91,7 @@ class LeaveGroupResponse:
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_FROM: ClassVar[int | None] = 4
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (1, 32767), "ignorable": True}

@@ -15,6 +15,7 @@ class ListGroupsRequest:
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_FROM: ClassVar[int | None] = 3
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     states_filter: list[str] = field(
         default_factory=list, metadata={"kafka_type": "[]string", "versions": (4, 32767)}
@@ -32,6 +33,7 @@ class ListedGroup:
     """ListedGroup (part of ListGroupsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The group ID."
@@ -61,6 +63,7 @@ class ListGroupsResponse:
     MAX_VERSION: ClassVar[int] = 5
     FLEXIBLE_FROM: ClassVar[int | None] = 3
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (1, 32767), "ignorable": True}

@@ -11,6 +11,7 @@ class ListOffsetsPartition:
     """ListOffsetsPartition (part of ListOffsetsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -34,6 +35,7 @@ class ListOffsetsTopic:
     """ListOffsetsTopic (part of ListOffsetsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -58,6 +60,7 @@ class ListOffsetsRequest:
     MAX_VERSION: ClassVar[int] = 10
     FLEXIBLE_FROM: ClassVar[int | None] = 6
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     replica_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The broker ID of the requester, or -1 if this request is being made by a normal consumer."
@@ -86,6 +89,7 @@ class ListOffsetsPartitionResponse:
     """ListOffsetsPartitionResponse (part of ListOffsetsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -114,6 +118,7 @@ class ListOffsetsTopicResponse:
     """ListOffsetsTopicResponse (part of ListOffsetsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name"
@@ -138,6 +143,7 @@ class ListOffsetsResponse:
     MAX_VERSION: ClassVar[int] = 10
     FLEXIBLE_FROM: ClassVar[int | None] = 6
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (2, 32767), "ignorable": True}

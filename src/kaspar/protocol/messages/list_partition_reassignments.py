@@ -11,6 +11,7 @@ class ListPartitionReassignmentsTopics:
     """ListPartitionReassignmentsTopics (part of ListPartitionReassignmentsRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name"
@@ -30,6 +31,7 @@ class ListPartitionReassignmentsRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     timeout_ms: int = field(default=60000, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The time in ms to wait for the request to complete."
@@ -51,6 +53,7 @@ class OngoingPartitionReassignment:
     """OngoingPartitionReassignment (part of ListPartitionReassignmentsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -78,6 +81,7 @@ class OngoingTopicReassignment:
     """OngoingTopicReassignment (part of ListPartitionReassignmentsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -102,6 +106,7 @@ class ListPartitionReassignmentsResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

@@ -15,6 +15,7 @@ class ListTransactionsRequest:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     state_filters: list[str] = field(
         default_factory=list, metadata={"kafka_type": "[]string", "versions": (0, 32767)}
@@ -37,6 +38,7 @@ class TransactionState:
     """TransactionState (part of ListTransactionsResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     transactional_id: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 32767)}
@@ -59,6 +61,7 @@ class ListTransactionsResponse:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

@@ -12,6 +12,7 @@ class MetadataRequestTopic:
     """MetadataRequestTopic (part of MetadataRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0),
@@ -35,6 +36,7 @@ class MetadataRequest:
     MAX_VERSION: ClassVar[int] = 12
     FLEXIBLE_FROM: ClassVar[int | None] = 9
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topics: list[MetadataRequestTopic] | None = field(
         default=None,
@@ -68,6 +70,7 @@ class MetadataResponseBroker:
     """MetadataResponseBroker (part of MetadataResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     node_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The broker ID."
@@ -95,6 +98,7 @@ class MetadataResponsePartition:
     """MetadataResponsePartition (part of MetadataResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The partition error, or 0 if there was no error."
@@ -134,6 +138,7 @@ class MetadataResponseTopic:
     """MetadataResponseTopic (part of MetadataResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The topic error, or 0 if there was no error."
@@ -180,6 +185,7 @@ class MetadataResponse:
     MAX_VERSION: ClassVar[int] = 12
     FLEXIBLE_FROM: ClassVar[int | None] = 9
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (3, 32767), "ignorable": True}

@@ -11,6 +11,7 @@ class OffsetCommitRequestPartition:
     """OffsetCommitRequestPartition (part of OffsetCommitRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 8
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -42,6 +43,7 @@ class OffsetCommitRequestTopic:
     """OffsetCommitRequestTopic (part of OffsetCommitRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 8
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -66,6 +68,7 @@ class OffsetCommitRequest:
     MAX_VERSION: ClassVar[int] = 9
     FLEXIBLE_FROM: ClassVar[int | None] = 8
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The unique group identifier."
@@ -107,6 +110,7 @@ class OffsetCommitResponsePartition:
     """OffsetCommitResponsePartition (part of OffsetCommitResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 8
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -122,6 +126,7 @@ class OffsetCommitResponseTopic:
     """OffsetCommitResponseTopic (part of OffsetCommitResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 8
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -146,6 +151,7 @@ class OffsetCommitResponse:
     MAX_VERSION: ClassVar[int] = 9
     FLEXIBLE_FROM: ClassVar[int | None] = 8
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (3, 32767), "ignorable": True}

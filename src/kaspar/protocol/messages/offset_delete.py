@@ -11,6 +11,7 @@ class OffsetDeleteRequestPartition:
     """OffsetDeleteRequestPartition (part of OffsetDeleteRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = None
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -23,6 +24,7 @@ class OffsetDeleteRequestTopic:
     """OffsetDeleteRequestTopic (part of OffsetDeleteRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = None
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -47,6 +49,7 @@ class OffsetDeleteRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = None
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The unique group identifier."
@@ -67,6 +70,7 @@ class OffsetDeleteResponsePartition:
     """OffsetDeleteResponsePartition (part of OffsetDeleteResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = None
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -82,6 +86,7 @@ class OffsetDeleteResponseTopic:
     """OffsetDeleteResponseTopic (part of OffsetDeleteResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = None
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -106,6 +111,7 @@ class OffsetDeleteResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = None
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The top-level error code, or 0 if there was no error."

@@ -11,6 +11,7 @@ class OffsetFetchRequestTopic:
     """OffsetFetchRequestTopic (part of OffsetFetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 7)})
     "The topic name."
@@ -26,6 +27,7 @@ class OffsetFetchRequestTopics:
     """OffsetFetchRequestTopics (part of OffsetFetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (8, 32767)})
     "The topic name."
@@ -41,6 +43,7 @@ class OffsetFetchRequestGroup:
     """OffsetFetchRequestGroup (part of OffsetFetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (8, 32767)})
     "The group ID."
@@ -82,6 +85,7 @@ class OffsetFetchRequest:
     MAX_VERSION: ClassVar[int] = 9
     FLEXIBLE_FROM: ClassVar[int | None] = 6
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 7)})
     "The group to fetch offsets for."
@@ -118,6 +122,7 @@ class OffsetFetchResponsePartition:
     """OffsetFetchResponsePartition (part of OffsetFetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 7)})
     "The partition index."
@@ -145,6 +150,7 @@ class OffsetFetchResponseTopic:
     """OffsetFetchResponseTopic (part of OffsetFetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 7)})
     "The topic name."
@@ -165,6 +171,7 @@ class OffsetFetchResponsePartitions:
     """OffsetFetchResponsePartitions (part of OffsetFetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (8, 32767)}
@@ -196,6 +203,7 @@ class OffsetFetchResponseTopics:
     """OffsetFetchResponseTopics (part of OffsetFetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (8, 32767)})
     "The topic name."
@@ -216,6 +224,7 @@ class OffsetFetchResponseGroup:
     """OffsetFetchResponseGroup (part of OffsetFetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (8, 32767)})
     "The group ID."
@@ -243,6 +252,7 @@ class OffsetFetchResponse:
     MAX_VERSION: ClassVar[int] = 9
     FLEXIBLE_FROM: ClassVar[int | None] = 6
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (3, 32767), "ignorable": True}

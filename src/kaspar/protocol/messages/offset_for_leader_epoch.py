@@ -11,6 +11,7 @@ class OffsetForLeaderPartition:
     """OffsetForLeaderPartition (part of OffsetForLeaderEpochRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition index."
@@ -29,6 +30,7 @@ class OffsetForLeaderTopic:
     """OffsetForLeaderTopic (part of OffsetForLeaderEpochRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -53,6 +55,7 @@ class OffsetForLeaderEpochRequest:
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_FROM: ClassVar[int | None] = 4
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     replica_id: int = field(
         default=-2, metadata={"kafka_type": "int32", "versions": (3, 32767), "ignorable": True}
@@ -75,6 +78,7 @@ class EpochEndOffset:
     """EpochEndOffset (part of OffsetForLeaderEpochResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The error code 0, or if there was no error."
@@ -96,6 +100,7 @@ class OffsetForLeaderTopicResult:
     """OffsetForLeaderTopicResult (part of OffsetForLeaderEpochResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 4
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -120,6 +125,7 @@ class OffsetForLeaderEpochResponse:
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_FROM: ClassVar[int | None] = 4
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (2, 32767), "ignorable": True}

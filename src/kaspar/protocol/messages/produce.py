@@ -11,6 +11,7 @@ class PartitionProduceData:
     """PartitionProduceData (part of ProduceRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     index: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition index."
@@ -27,6 +28,7 @@ class TopicProduceData:
     """TopicProduceData (part of ProduceRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -51,6 +53,7 @@ class ProduceRequest:
     MAX_VERSION: ClassVar[int] = 11
     FLEXIBLE_FROM: ClassVar[int | None] = 9
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     transactional_id: str | None = field(
         default=None,
@@ -80,6 +83,7 @@ class BatchIndexAndErrorMessage:
     """BatchIndexAndErrorMessage (part of ProduceResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     batch_index: int = field(default=0, metadata={"kafka_type": "int32", "versions": (8, 32767)})
     "The batch index of the record that cause the batch to be dropped"
@@ -96,6 +100,7 @@ class LeaderIdAndEpoch:
     """LeaderIdAndEpoch (part of ProduceResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     leader_id: int = field(default=-1, metadata={"kafka_type": "int32", "versions": (10, 32767)})
     "The ID of the current leader or -1 if the leader is unknown."
@@ -109,6 +114,7 @@ class PartitionProduceResponse:
     """PartitionProduceResponse (part of ProduceResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     index: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition index."
@@ -168,6 +174,7 @@ class TopicProduceResponse:
     """TopicProduceResponse (part of ProduceResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name"
@@ -188,6 +195,7 @@ class NodeEndpoint:
     """NodeEndpoint (part of ProduceResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 9
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     node_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (10, 32767)})
     "The ID of the associated node."
@@ -218,6 +226,7 @@ class ProduceResponse:
     MAX_VERSION: ClassVar[int] = 11
     FLEXIBLE_FROM: ClassVar[int | None] = 9
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     responses: list[TopicProduceResponse] = field(
         default_factory=list,

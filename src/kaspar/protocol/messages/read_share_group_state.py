@@ -12,6 +12,7 @@ class PartitionData:
     """PartitionData (part of ReadShareGroupStateRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition index."
@@ -25,6 +26,7 @@ class ReadStateData:
     """ReadStateData (part of ReadShareGroupStateRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (0, 32767)}
@@ -47,6 +49,7 @@ class ReadShareGroupStateRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = True
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The group identifier."
@@ -63,6 +66,7 @@ class StateBatch:
     """StateBatch (part of ReadShareGroupStateResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     first_offset: int = field(default=0, metadata={"kafka_type": "int64", "versions": (0, 32767)})
     "The base offset of this state batch."
@@ -82,6 +86,7 @@ class PartitionResult:
     """PartitionResult (part of ReadShareGroupStateResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition index."
@@ -112,6 +117,7 @@ class ReadStateResult:
     """ReadStateResult (part of ReadShareGroupStateResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (0, 32767)}
@@ -138,6 +144,7 @@ class ReadShareGroupStateResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     results: list[ReadStateResult] = field(
         default_factory=list,

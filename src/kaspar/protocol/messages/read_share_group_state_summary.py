@@ -12,6 +12,7 @@ class PartitionData:
     """PartitionData (part of ReadShareGroupStateSummaryRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition index."
@@ -25,6 +26,7 @@ class ReadStateSummaryData:
     """ReadStateSummaryData (part of ReadShareGroupStateSummaryRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (0, 32767)}
@@ -47,6 +49,7 @@ class ReadShareGroupStateSummaryRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = True
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The group identifier."
@@ -67,6 +70,7 @@ class PartitionResult:
     """PartitionResult (part of ReadShareGroupStateSummaryResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The partition index."
@@ -92,6 +96,7 @@ class ReadStateSummaryResult:
     """ReadStateSummaryResult (part of ReadShareGroupStateSummaryResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (0, 32767)}
@@ -118,6 +123,7 @@ class ReadShareGroupStateSummaryResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     results: list[ReadStateSummaryResult] = field(
         default_factory=list,

@@ -15,6 +15,7 @@ class RenewDelegationTokenRequest:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     hmac: bytes = field(default=b"", metadata={"kafka_type": "bytes", "versions": (0, 32767)})
     "The HMAC of the delegation token to be renewed."
@@ -34,6 +35,7 @@ class RenewDelegationTokenResponse:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The error code, or 0 if there was no error."

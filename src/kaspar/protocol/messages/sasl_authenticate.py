@@ -15,6 +15,7 @@ class SaslAuthenticateRequest:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     auth_bytes: bytes = field(default=b"", metadata={"kafka_type": "bytes", "versions": (0, 32767)})
     "The SASL authentication bytes from the client, as defined by the SASL mechanism."
@@ -29,6 +30,7 @@ class SaslAuthenticateResponse:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The error code, or 0 if there was no error."

@@ -12,6 +12,7 @@ class AcknowledgementBatch:
     """AcknowledgementBatch (part of ShareAcknowledgeRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     first_offset: int = field(default=0, metadata={"kafka_type": "int64", "versions": (0, 32767)})
     "First offset of batch of records to acknowledge."
@@ -30,6 +31,7 @@ class AcknowledgePartition:
     """AcknowledgePartition (part of ShareAcknowledgeRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -52,6 +54,7 @@ class AcknowledgeTopic:
     """AcknowledgeTopic (part of ShareAcknowledgeRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (0, 32767)}
@@ -78,6 +81,7 @@ class ShareAcknowledgeRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = True
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str | None = field(
         default=None,
@@ -112,6 +116,7 @@ class LeaderIdAndEpoch:
     """LeaderIdAndEpoch (part of ShareAcknowledgeResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     leader_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The ID of the current leader or -1 if the leader is unknown."
@@ -125,6 +130,7 @@ class PartitionData:
     """PartitionData (part of ShareAcknowledgeResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -155,6 +161,7 @@ class ShareAcknowledgeTopicResponse:
     """ShareAcknowledgeTopicResponse (part of ShareAcknowledgeResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0),
@@ -174,6 +181,7 @@ class NodeEndpoint:
     """NodeEndpoint (part of ShareAcknowledgeResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     node_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The ID of the associated node."
@@ -200,6 +208,7 @@ class ShareAcknowledgeResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767), "ignorable": True}

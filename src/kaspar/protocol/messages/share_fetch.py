@@ -12,6 +12,7 @@ class AcknowledgementBatch:
     """AcknowledgementBatch (part of ShareFetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     first_offset: int = field(default=0, metadata={"kafka_type": "int64", "versions": (0, 32767)})
     "First offset of batch of records to acknowledge."
@@ -30,6 +31,7 @@ class FetchPartition:
     """FetchPartition (part of ShareFetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -57,6 +59,7 @@ class FetchTopic:
     """FetchTopic (part of ShareFetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (0, 32767)}
@@ -79,6 +82,7 @@ class ForgottenTopic:
     """ForgottenTopic (part of ShareFetchRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (0, 32767)}
@@ -100,6 +104,7 @@ class ShareFetchRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = True
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str | None = field(
         default=None,
@@ -151,6 +156,7 @@ class LeaderIdAndEpoch:
     """LeaderIdAndEpoch (part of ShareFetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     leader_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The ID of the current leader or -1 if the leader is unknown."
@@ -164,6 +170,7 @@ class AcquiredRecords:
     """AcquiredRecords (part of ShareFetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     first_offset: int = field(default=0, metadata={"kafka_type": "int64", "versions": (0, 32767)})
     "The earliest offset in this batch of acquired records."
@@ -180,6 +187,7 @@ class PartitionData:
     """PartitionData (part of ShareFetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -237,6 +245,7 @@ class ShareFetchableTopicResponse:
     """ShareFetchableTopicResponse (part of ShareFetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (0, 32767)}
@@ -255,6 +264,7 @@ class NodeEndpoint:
     """NodeEndpoint (part of ShareFetchResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     node_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The ID of the associated node."
@@ -281,6 +291,7 @@ class ShareFetchResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

@@ -16,6 +16,7 @@ class ShareGroupDescribeRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = True
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_ids: list[str] = field(
         default_factory=list, metadata={"kafka_type": "[]string", "versions": (0, 32767)}
@@ -33,6 +34,7 @@ class TopicPartitions:
     """TopicPartitions (part of ShareGroupDescribeResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (0, 32767)}
@@ -53,6 +55,7 @@ class Assignment:
     """Assignment (part of ShareGroupDescribeResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_partitions: list[TopicPartitions] = field(
         default_factory=list,
@@ -70,6 +73,7 @@ class Member:
     """Member (part of ShareGroupDescribeResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     member_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The member ID."
@@ -106,6 +110,7 @@ class DescribedGroup:
     """DescribedGroup (part of ShareGroupDescribeResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The describe error, or 0 if there was no error."
@@ -156,6 +161,7 @@ class ShareGroupDescribeResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

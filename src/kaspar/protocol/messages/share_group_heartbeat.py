@@ -16,6 +16,7 @@ class ShareGroupHeartbeatRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = True
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     group_id: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The group identifier."
@@ -48,6 +49,7 @@ class TopicPartitions:
     """TopicPartitions (part of ShareGroupHeartbeatResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_id: uuid.UUID = field(
         default=uuid.UUID(int=0), metadata={"kafka_type": "uuid", "versions": (0, 32767)}
@@ -65,6 +67,7 @@ class Assignment:
     """Assignment (part of ShareGroupHeartbeatResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_partitions: list[TopicPartitions] = field(
         default_factory=list,
@@ -86,6 +89,7 @@ class ShareGroupHeartbeatResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

@@ -14,6 +14,7 @@ class SnapshotHeaderRecord:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "data"
 
     version: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The version of the snapshot header record"

@@ -11,6 +11,7 @@ class StopReplicaPartitionV0:
     """StopReplicaPartitionV0 (part of StopReplicaRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 0)})
     "The topic name."
@@ -24,6 +25,7 @@ class StopReplicaTopicV1:
     """StopReplicaTopicV1 (part of StopReplicaRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (1, 2)})
     "The topic name."
@@ -39,6 +41,7 @@ class StopReplicaPartitionState:
     """StopReplicaPartitionState (part of StopReplicaRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (3, 32767)}
@@ -59,6 +62,7 @@ class StopReplicaTopicState:
     """StopReplicaTopicState (part of StopReplicaRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (3, 32767)})
     "The topic name."
@@ -83,6 +87,7 @@ class StopReplicaRequest:
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     controller_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The controller id."
@@ -143,6 +148,7 @@ class StopReplicaPartitionError:
     """StopReplicaPartitionError (part of StopReplicaResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 2
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -165,6 +171,7 @@ class StopReplicaResponse:
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_FROM: ClassVar[int | None] = 2
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The top-level error code, or 0 if there was no top-level error."

@@ -11,6 +11,7 @@ class TxnOffsetCommitRequestPartition:
     """TxnOffsetCommitRequestPartition (part of TxnOffsetCommitRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -39,6 +40,7 @@ class TxnOffsetCommitRequestTopic:
     """TxnOffsetCommitRequestTopic (part of TxnOffsetCommitRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -63,6 +65,7 @@ class TxnOffsetCommitRequest:
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_FROM: ClassVar[int | None] = 3
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     transactional_id: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 32767)}
@@ -106,6 +109,7 @@ class TxnOffsetCommitResponsePartition:
     """TxnOffsetCommitResponsePartition (part of TxnOffsetCommitResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -121,6 +125,7 @@ class TxnOffsetCommitResponseTopic:
     """TxnOffsetCommitResponseTopic (part of TxnOffsetCommitResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 3
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -145,6 +150,7 @@ class TxnOffsetCommitResponse:
     MAX_VERSION: ClassVar[int] = 4
     FLEXIBLE_FROM: ClassVar[int | None] = 3
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

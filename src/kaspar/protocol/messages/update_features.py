@@ -11,6 +11,7 @@ class FeatureUpdateKey:
     """FeatureUpdateKey (part of UpdateFeaturesRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     feature: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name of the finalized feature to be updated."
@@ -38,6 +39,7 @@ class UpdateFeaturesRequest:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     timeout_ms: int = field(default=60000, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "How long to wait in milliseconds before timing out the request."
@@ -63,6 +65,7 @@ class UpdatableFeatureResult:
     """UpdatableFeatureResult (part of UpdateFeaturesResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     feature: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name of the finalized feature."
@@ -86,6 +89,7 @@ class UpdateFeaturesResponse:
     MAX_VERSION: ClassVar[int] = 2
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

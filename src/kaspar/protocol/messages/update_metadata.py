@@ -12,6 +12,7 @@ class UpdateMetadataPartitionState:
     """UpdateMetadataPartitionState (part of UpdateMetadataRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(
         default="", metadata={"kafka_type": "string", "versions": (0, 4), "ignorable": True}
@@ -59,6 +60,7 @@ class UpdateMetadataTopicState:
     """UpdateMetadataTopicState (part of UpdateMetadataRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (5, 32767)})
     "The topic name."
@@ -85,6 +87,7 @@ class UpdateMetadataEndpoint:
     """UpdateMetadataEndpoint (part of UpdateMetadataRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     port: int = field(default=0, metadata={"kafka_type": "int32", "versions": (1, 32767)})
     "The port of this endpoint"
@@ -108,6 +111,7 @@ class UpdateMetadataBroker:
     """UpdateMetadataBroker (part of UpdateMetadataRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 6
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The broker id."
@@ -154,6 +158,7 @@ class UpdateMetadataRequest:
     MAX_VERSION: ClassVar[int] = 8
     FLEXIBLE_FROM: ClassVar[int | None] = 6
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     controller_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The controller id."
@@ -223,6 +228,7 @@ class UpdateMetadataResponse:
     MAX_VERSION: ClassVar[int] = 8
     FLEXIBLE_FROM: ClassVar[int | None] = 6
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The error code, or 0 if there was no error."

@@ -12,6 +12,7 @@ class Listener:
     """Listener (part of UpdateRaftVoterRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name of the endpoint"
@@ -28,6 +29,7 @@ class KRaftVersionFeature:
     """KRaftVersionFeature (part of UpdateRaftVoterRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     min_supported_version: int = field(
         default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)}
@@ -49,6 +51,7 @@ class UpdateRaftVoterRequest:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     cluster_id: str | None = field(
         default=None,
@@ -90,6 +93,7 @@ class CurrentLeader:
     """CurrentLeader (part of UpdateRaftVoterResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     leader_id: int = field(default=-1, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The replica id of the current leader or -1 if the leader is unknown"
@@ -113,6 +117,7 @@ class UpdateRaftVoterResponse:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     throttle_time_ms: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}

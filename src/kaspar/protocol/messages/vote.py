@@ -12,6 +12,7 @@ class PartitionData:
     """PartitionData (part of VoteRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -52,6 +53,7 @@ class TopicData:
     """TopicData (part of VoteRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -71,6 +73,7 @@ class VoteRequest:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     cluster_id: str | None = field(
         default=None,
@@ -93,6 +96,7 @@ class VoteResponsePartitionData:
     """PartitionData (part of VoteResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -118,6 +122,7 @@ class VoteResponseTopicData:
     """TopicData (part of VoteResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     topic_name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -137,6 +142,7 @@ class NodeEndpoint:
     """NodeEndpoint (part of VoteResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     node_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (1, 32767)})
     "The ID of the associated node"
@@ -157,6 +163,7 @@ class VoteResponse:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     error_code: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The top level error code."

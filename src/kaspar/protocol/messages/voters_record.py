@@ -12,6 +12,7 @@ class Endpoint:
     """Endpoint (part of VotersRecord)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "data"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The name of the endpoint"
@@ -28,6 +29,7 @@ class KRaftVersionFeature:
     """KRaftVersionFeature (part of VotersRecord)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "data"
 
     min_supported_version: int = field(
         default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)}
@@ -45,6 +47,7 @@ class Voter:
     """Voter (part of VotersRecord)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 0
+    MESSAGE_KIND: ClassVar[str] = "data"
 
     voter_id: int = field(default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)})
     "The replica id of the voter in the topic partition"
@@ -79,6 +82,7 @@ class VotersRecord:
     MAX_VERSION: ClassVar[int] = 0
     FLEXIBLE_FROM: ClassVar[int | None] = 0
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "data"
 
     version: int = field(default=0, metadata={"kafka_type": "int16", "versions": (0, 32767)})
     "The version of the voters record"

@@ -11,6 +11,7 @@ class WritableTxnMarkerTopic:
     """WritableTxnMarkerTopic (part of WriteTxnMarkersRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -26,6 +27,7 @@ class WritableTxnMarker:
     """WritableTxnMarker (part of WriteTxnMarkersRequest)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     producer_id: int = field(default=0, metadata={"kafka_type": "int64", "versions": (0, 32767)})
     "The current producer ID."
@@ -63,6 +65,7 @@ class WriteTxnMarkersRequest:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "request"
 
     markers: list[WritableTxnMarker] = field(
         default_factory=list,
@@ -80,6 +83,7 @@ class WritableTxnMarkerPartitionResult:
     """WritableTxnMarkerPartitionResult (part of WriteTxnMarkersResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     partition_index: int = field(
         default=0, metadata={"kafka_type": "int32", "versions": (0, 32767)}
@@ -95,6 +99,7 @@ class WritableTxnMarkerTopicResult:
     """WritableTxnMarkerTopicResult (part of WriteTxnMarkersResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     name: str = field(default="", metadata={"kafka_type": "string", "versions": (0, 32767)})
     "The topic name."
@@ -115,6 +120,7 @@ class WritableTxnMarkerResult:
     """WritableTxnMarkerResult (part of WriteTxnMarkersResponse)."""
 
     FLEXIBLE_FROM: ClassVar[int | None] = 1
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     producer_id: int = field(default=0, metadata={"kafka_type": "int64", "versions": (0, 32767)})
     "The current producer ID in use by the transactional ID."
@@ -139,6 +145,7 @@ class WriteTxnMarkersResponse:
     MAX_VERSION: ClassVar[int] = 1
     FLEXIBLE_FROM: ClassVar[int | None] = 1
     LATEST_UNSTABLE: ClassVar[bool] = False
+    MESSAGE_KIND: ClassVar[str] = "response"
 
     markers: list[WritableTxnMarkerResult] = field(
         default_factory=list,

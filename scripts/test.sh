@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set up .venv with the test extras, install kcat (apt) if possible, then run lint, types,
+# import contracts and the test suite. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh test
+
+if ! command -v kcat >/dev/null 2>&1; then
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get update -qq && apt-get install -y -qq kcat || echo "kcat not installed: its tests skip" >&2
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo apt-get update -qq && sudo apt-get install -y -qq kcat || echo "kcat not installed: its tests skip" >&2
+    else
+        echo "kcat is missing and apt needs root: the kcat tests skip" >&2
+    fi
+fi
+
+echo "== ruff" && .venv/bin/ruff check src
+echo "== mypy" && .venv/bin/mypy src
+echo "== import contracts" && .venv/bin/lint-imports
+echo "== pytest" && .venv/bin/pytest tests "$@"

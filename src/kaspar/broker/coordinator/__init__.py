@@ -1,0 +1,1 @@
+"""Broker-side state machines: producer ids and per-partition producer state."""

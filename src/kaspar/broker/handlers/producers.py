@@ -1,0 +1,38 @@
+"""InitProducerId (key 22) for idempotent producers.
+
+A new producer gets a fresh id at epoch 0. A producer that sends its current id and epoch
+(v3+, KIP-360, after an unrecoverable sequence error) gets the same id at the next epoch, or a
+fresh id once the epoch would overflow. Transactional ids need the transaction coordinator.
+"""
+
+from __future__ import annotations
+
+from kaspar.broker.context import BrokerContext
+from kaspar.broker.coordinator.producer_ids import MAX_EPOCH
+from kaspar.protocol.errors import ErrorCode
+from kaspar.protocol.messages.init_producer_id import (
+    InitProducerIdRequest,
+    InitProducerIdResponse,
+)
+
+__all__ = ["handle_init_producer_id"]
+
+
+def handle_init_producer_id(
+    ctx: BrokerContext, request: InitProducerIdRequest, version: int
+) -> InitProducerIdResponse:
+    del version
+    if request.transactional_id is not None:
+        return InitProducerIdResponse(
+            error_code=ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producer_id=-1,
+            producer_epoch=-1,
+        )
+    if request.producer_id >= 0 and 0 <= request.producer_epoch < MAX_EPOCH:
+        return InitProducerIdResponse(
+            error_code=ErrorCode.NONE,
+            producer_id=request.producer_id,
+            producer_epoch=request.producer_epoch + 1,
+        )
+    return InitProducerIdResponse(
+        error_code=ErrorCode.NONE, producer_id=ctx.producer_ids.next_id(), producer_epoch=0
+    )
