@@ -30,20 +30,23 @@ ROUNDS = 4
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kaspar",
-            "broker",
-            "--data-dir",
-            str(data_dir),
-            "--listen",
-            f"127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    """Start `kaspar broker` with its output appended to broker.log beside the data dir."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir.parent / "broker.log").open("ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kaspar",
+                "broker",
+                "--data-dir",
+                str(data_dir),
+                "--listen",
+                f"127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     wait_until_ready(f"127.0.0.1:{port}", process)
     return process
 

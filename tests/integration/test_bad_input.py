@@ -71,7 +71,9 @@ def _create(client: RawClient, name: str, partitions: int = 1, **configs: str) -
         name=name,
         num_partitions=partitions,
         replication_factor=1,
-        configs=[CreatableTopicConfig(name=k.replace("_", "."), value=v) for k, v in configs.items()],
+        configs=[
+            CreatableTopicConfig(name=k.replace("_", "."), value=v) for k, v in configs.items()
+        ],
     )
     response = client.request(CreateTopicsRequest(topics=[topic], timeout_ms=5000), 5)
     assert response.topics[0].error_code == ErrorCode.NONE, response.topics[0].error_message
@@ -115,7 +117,9 @@ def test_fetch_out_of_range_and_invalid_topic_names(raw_client: RawClient) -> No
     partition = raw_client.request(fetch, 11).responses[0].partitions[0]
     assert partition.error_code == ErrorCode.OFFSET_OUT_OF_RANGE
     metadata = raw_client.request(
-        MetadataRequest(topics=[MetadataRequestTopic(name="bad/name")], allow_auto_topic_creation=True),
+        MetadataRequest(
+            topics=[MetadataRequestTopic(name="bad/name")], allow_auto_topic_creation=True
+        ),
         9,
     )
     assert metadata.topics[0].error_code == ErrorCode.INVALID_TOPIC_EXCEPTION
@@ -137,7 +141,9 @@ def test_fetch_long_poll_is_woken_by_an_append(raw_client: RawClient, kaspar_bro
         topics=[
             FetchTopic(
                 topic="long-poll",
-                partitions=[FetchPartition(partition=0, fetch_offset=0, partition_max_bytes=1 << 20)],
+                partitions=[
+                    FetchPartition(partition=0, fetch_offset=0, partition_max_bytes=1 << 20)
+                ],
             )
         ],
     )

@@ -149,4 +149,3 @@ class BrokerNode:
 def _new_cluster_id() -> str:
     """A Kafka-style cluster id: a random UUID in URL-safe base64 without padding."""
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-

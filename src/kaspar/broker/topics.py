@@ -117,9 +117,7 @@ class TopicRegistry:
             for log in topic.partitions:
                 log.close()
 
-    def create(
-        self, name: str, num_partitions: int, overrides: Mapping[str, str | None]
-    ) -> Topic:
+    def create(self, name: str, num_partitions: int, overrides: Mapping[str, str | None]) -> Topic:
         """Create a topic; raises ``TopicError`` (or ``InvalidConfigError``) on bad input."""
         config, clean = self.check_create(name, num_partitions, overrides)
         topic = Topic(name, uuid.uuid4(), config, clean)
@@ -172,7 +170,9 @@ class TopicRegistry:
             topic.partitions.append(PartitionLog.open(directory, topic.config, clean_shutdown=True))
         self._save()
 
-    def set_overrides(self, name: str, overrides: Mapping[str, str], *, validate_only: bool) -> None:
+    def set_overrides(
+        self, name: str, overrides: Mapping[str, str], *, validate_only: bool
+    ) -> None:
         """Replace a topic's overrides (AlterConfigs) after validating them."""
         topic = self._topics[name]
         config = TopicConfig.from_overrides(overrides, self.broker_defaults)

@@ -151,7 +151,9 @@ def test_offsets_for_times(broker: Any, topic_factory: Any) -> None:
     consumer = make_consumer(broker)
     # one query per call: librdkafka merges repeated partitions of one request
     found = [
-        consumer.offsets_for_times([TopicPartition(topic, 0, BASE_TS_MS + ms)], timeout=TIMEOUT_S)[0]
+        consumer.offsets_for_times([TopicPartition(topic, 0, BASE_TS_MS + ms)], timeout=TIMEOUT_S)[
+            0
+        ]
         for ms in (0, 3000, 3500, 9000, 60_000)
     ]
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.unit.protocol.protocol_strategies import all_cases, message_strategy
 
 from kaspar.protocol import codec, wire
 from kaspar.protocol.codec import DecodeError, EncodeError, UnsupportedVersionError
@@ -27,6 +26,7 @@ from kaspar.protocol.messages.produce import (
     ProduceRequest,
     TopicProduceData,
 )
+from tests.unit.protocol.protocol_strategies import all_cases, message_strategy
 
 CASES = all_cases()
 

@@ -77,8 +77,10 @@ class ProducerStateTable:
         epoch = header.producer_epoch
         if entry is None or epoch > entry.epoch:
             if header.base_sequence != 0:
-                code = ErrorCode.UNKNOWN_PRODUCER_ID if entry is None else (
-                    ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+                code = (
+                    ErrorCode.UNKNOWN_PRODUCER_ID
+                    if entry is None
+                    else (ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
                 )
                 msg = f"producer {header.producer_id} epoch {epoch} must start at sequence 0"
                 raise ProducerStateError(code, msg)

@@ -29,7 +29,7 @@ def handle_api_versions(
     ctx: BrokerContext, request: ApiVersionsRequest, version: int
 ) -> ApiVersionsResponse:
     del ctx
-    if version >= 3 and not (  # noqa: PLR2004 - v3 added the client software fields
+    if version >= 3 and not (
         _SOFTWARE.match(request.client_software_name)
         and _SOFTWARE.match(request.client_software_version)
     ):

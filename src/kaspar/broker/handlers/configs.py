@@ -25,11 +25,11 @@ from kaspar.protocol.messages.describe_configs import (
     DescribeConfigsResult,
 )
 from kaspar.protocol.messages.incremental_alter_configs import (
-    IncrementalAlterConfigsRequest,
-    IncrementalAlterConfigsResponse,
+    AlterConfigsResourceResponse as IncrementalResourceResponse,
 )
 from kaspar.protocol.messages.incremental_alter_configs import (
-    AlterConfigsResourceResponse as IncrementalResourceResponse,
+    IncrementalAlterConfigsRequest,
+    IncrementalAlterConfigsResponse,
 )
 
 __all__ = [
@@ -76,8 +76,13 @@ def _broker_entries(ctx: BrokerContext) -> list[DescribeConfigsResourceResult]:
     }
     return [
         DescribeConfigsResourceResult(
-            name=name, value=value, read_only=True, is_default=False,
-            config_source=STATIC_BROKER_CONFIG, is_sensitive=False, documentation=None,
+            name=name,
+            value=value,
+            read_only=True,
+            is_default=False,
+            config_source=STATIC_BROKER_CONFIG,
+            is_sensitive=False,
+            documentation=None,
         )
         for name, value in sorted(settings.items())
     ]
@@ -90,8 +95,10 @@ def handle_describe_configs(
     results = []
     for resource in request.resources:
         result = DescribeConfigsResult(
-            error_code=ErrorCode.NONE, error_message=None,
-            resource_type=resource.resource_type, resource_name=resource.resource_name,
+            error_code=ErrorCode.NONE,
+            error_message=None,
+            resource_type=resource.resource_type,
+            resource_name=resource.resource_name,
         )
         if resource.resource_type == BROKER:
             configs = _broker_entries(ctx)
@@ -101,15 +108,24 @@ def handle_describe_configs(
             continue
         topic = ctx.topics.get(resource.resource_name) if resource.resource_type == TOPIC else None
         if topic is None:
-            code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if resource.resource_type == TOPIC else ErrorCode.INVALID_REQUEST
+            code = (
+                ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+                if resource.resource_type == TOPIC
+                else ErrorCode.INVALID_REQUEST
+            )
             msg = f"Unknown resource {resource.resource_name!r} of type {resource.resource_type}"
             results.append(_error_result(result, code, msg))
             continue
         entries = topic_config_entries(ctx, topic.overrides, resource.configuration_keys)
         configs = [
             DescribeConfigsResourceResult(
-                name=e.name, value=e.value, read_only=e.read_only, is_default=e.is_default,
-                config_source=e.source, is_sensitive=e.is_sensitive, config_type=e.config_type,
+                name=e.name,
+                value=e.value,
+                read_only=e.read_only,
+                is_default=e.is_default,
+                config_source=e.source,
+                is_sensitive=e.is_sensitive,
+                config_type=e.config_type,
                 documentation=e.documentation if request.include_documentation else None,
             )
             for e in entries
@@ -122,21 +138,32 @@ def _replace_configs(
     result: DescribeConfigsResult, configs: list[DescribeConfigsResourceResult]
 ) -> DescribeConfigsResult:
     return DescribeConfigsResult(
-        error_code=result.error_code, error_message=result.error_message,
-        resource_type=result.resource_type, resource_name=result.resource_name, configs=configs,
+        error_code=result.error_code,
+        error_message=result.error_message,
+        resource_type=result.resource_type,
+        resource_name=result.resource_name,
+        configs=configs,
     )
 
 
-def _error_result(result: DescribeConfigsResult, code: ErrorCode, msg: str) -> DescribeConfigsResult:
+def _error_result(
+    result: DescribeConfigsResult, code: ErrorCode, msg: str
+) -> DescribeConfigsResult:
     return DescribeConfigsResult(
-        error_code=code, error_message=msg,
-        resource_type=result.resource_type, resource_name=result.resource_name,
+        error_code=code,
+        error_message=msg,
+        resource_type=result.resource_type,
+        resource_name=result.resource_name,
     )
 
 
 def _alter(
-    ctx: BrokerContext, resource_type: int, name: str, overrides: Mapping[str, str] | None,
-    *, validate_only: bool,
+    ctx: BrokerContext,
+    resource_type: int,
+    name: str,
+    overrides: Mapping[str, str] | None,
+    *,
+    validate_only: bool,
 ) -> _Outcome:
     if resource_type == BROKER:
         msg = "Broker settings are static in kaspar; set them with `kaspar broker --config k=v`."
@@ -162,13 +189,18 @@ def handle_alter_configs(
     for resource in request.resources:
         overrides = {c.name: c.value for c in resource.configs if c.value is not None}
         outcome = _alter(
-            ctx, resource.resource_type, resource.resource_name, overrides,
+            ctx,
+            resource.resource_type,
+            resource.resource_name,
+            overrides,
             validate_only=request.validate_only,
         )
         responses.append(
             AlterConfigsResourceResponse(
-                error_code=outcome.error_code, error_message=outcome.message,
-                resource_type=resource.resource_type, resource_name=resource.resource_name,
+                error_code=outcome.error_code,
+                error_message=outcome.message,
+                resource_type=resource.resource_type,
+                resource_name=resource.resource_name,
             )
         )
     return AlterConfigsResponse(responses=responses)
@@ -208,13 +240,18 @@ def handle_incremental_alter_configs(
         ops = [(c.name, c.config_operation, c.value) for c in resource.configs]
         overrides = _apply_operations(current, ops)
         outcome = _alter(
-            ctx, resource.resource_type, resource.resource_name, overrides,
+            ctx,
+            resource.resource_type,
+            resource.resource_name,
+            overrides,
             validate_only=request.validate_only,
         )
         responses.append(
             IncrementalResourceResponse(
-                error_code=outcome.error_code, error_message=outcome.message,
-                resource_type=resource.resource_type, resource_name=resource.resource_name,
+                error_code=outcome.error_code,
+                error_message=outcome.message,
+                resource_type=resource.resource_type,
+                resource_name=resource.resource_name,
             )
         )
     return IncrementalAlterConfigsResponse(responses=responses)

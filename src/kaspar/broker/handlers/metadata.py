@@ -27,9 +27,7 @@ _NO_ID = uuid.UUID(int=0)
 AUTO_CREATE_FROM_VERSION = 4  # before v4 metadata requests always allow auto-creation
 
 
-def handle_metadata(
-    ctx: BrokerContext, request: MetadataRequest, version: int
-) -> MetadataResponse:
+def handle_metadata(ctx: BrokerContext, request: MetadataRequest, version: int) -> MetadataResponse:
     if request.topics is None or (version == 0 and not request.topics):
         topics = [_describe(ctx, t) for t in ctx.topics]
     else:

@@ -68,7 +68,9 @@ def _produce_partition(
     written: list[PartitionLog],
 ) -> PartitionProduceResponse:
     if acks not in _VALID_ACKS:
-        return _error(data.index, ErrorCode.INVALID_REQUIRED_ACKS, f"acks must be 0, 1 or -1, not {acks}")
+        return _error(
+            data.index, ErrorCode.INVALID_REQUIRED_ACKS, f"acks must be 0, 1 or -1, not {acks}"
+        )
     log = ctx.topics.partition(topic, data.index)
     if log is None:
         msg = "This server does not host this topic-partition."

@@ -24,7 +24,8 @@ def handle_init_producer_id(
     del version
     if request.transactional_id is not None:
         return InitProducerIdResponse(
-            error_code=ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producer_id=-1,
+            error_code=ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+            producer_id=-1,
             producer_epoch=-1,
         )
     if request.producer_id >= 0 and 0 <= request.producer_epoch < MAX_EPOCH:

@@ -72,7 +72,9 @@ def _partition_count(ctx: BrokerContext, wanted: CreatableTopic) -> int:
     return ctx.config.num_partitions if partitions == -1 else partitions
 
 
-def _create(ctx: BrokerContext, wanted: CreatableTopic, *, validate_only: bool) -> CreatableTopicResult:
+def _create(
+    ctx: BrokerContext, wanted: CreatableTopic, *, validate_only: bool
+) -> CreatableTopicResult:
     overrides = {c.name: c.value for c in wanted.configs}
     try:
         count = _partition_count(ctx, wanted)
@@ -115,7 +117,7 @@ def handle_delete_topics(
 ) -> DeleteTopicsResponse:
     wanted: list[tuple[str | None, uuid.UUID]] = (
         [(t.name, t.topic_id) for t in request.topics]
-        if version >= 6  # noqa: PLR2004 - v6 names topics by name or id
+        if version >= 6
         else [(name, _NO_ID) for name in request.topic_names]
     )
     return DeleteTopicsResponse(responses=[_delete(ctx, name, tid) for name, tid in wanted])
@@ -149,7 +151,9 @@ def handle_create_partitions(
 ) -> CreatePartitionsResponse:
     del version
     return CreatePartitionsResponse(
-        results=[_add(ctx, wanted, validate_only=request.validate_only) for wanted in request.topics]
+        results=[
+            _add(ctx, wanted, validate_only=request.validate_only) for wanted in request.topics
+        ]
     )
 
 
