@@ -28,10 +28,11 @@ def _modules(specs: list[MessageSpec]) -> dict[str, list[MessageSpec]]:
     return out
 
 
-def _write_all(files: dict[Path, str], messages_dir: Path) -> None:
-    for stale in messages_dir.glob("*.py"):
-        if stale.read_text(encoding="utf-8").startswith(HEADER) and stale not in files:
-            stale.unlink()
+def _write_all(files: dict[Path, str], *generated_dirs: Path) -> None:
+    for directory in generated_dirs:
+        for stale in directory.glob("*.py"):
+            if stale.read_text(encoding="utf-8").startswith(HEADER) and stale not in files:
+                stale.unlink()
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")
     paths = [str(p) for p in files]
@@ -44,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         "--spec-dir",
         type=Path,
         default=REPO_ROOT.parent / "shared" / "reference" / "kafka-protocol" / "messages",
+    )
+    parser.add_argument(
+        "--internal-dir",
+        type=Path,
+        default=REPO_ROOT.parent / "shared" / "reference" / "kafka-protocol" / "internal-records",
+        help="coordinator record schemas (__consumer_offsets, __transaction_state)",
     )
     parser.add_argument("--out", type=Path, default=PROTOCOL_DIR)
     args = parser.parse_args(argv)
@@ -58,7 +65,14 @@ def main(argv: list[str] | None = None) -> int:
     requests = [s for s in specs if s.kind == "request"]
     files[out / "api_index.py"] = render_index(requests)
     files[out / "errors.py"] = render_errors(spec_dir.parent / "error-codes.csv")
-    _write_all(files, messages_dir)
+    internal_dir = out / "internal_records"
+    internal_dir.mkdir(parents=True, exist_ok=True)
+    files[internal_dir / "__init__.py"] = (
+        HEADER + '"""Generated classes for the records coordinators keep in internal topics."""\n'
+    )
+    for spec in load_all(args.internal_dir):
+        files[internal_dir / f"{snake_case(spec.name)}.py"] = render_module([spec])
+    _write_all(files, messages_dir, internal_dir)
     print(f"generated {len(files)} files under {out}")
     return 0
 

@@ -104,7 +104,8 @@ def _field(raw: dict[str, Any]) -> FieldSpec:
     return FieldSpec(
         name=raw["name"],
         type=raw["type"],
-        versions=parse_versions(raw.get("versions")),
+        # a tagged field may leave out "versions": it then exists in its tagged versions
+        versions=parse_versions(raw.get("versions", raw.get("taggedVersions"))),
         nullable_versions=parse_versions(raw.get("nullableVersions")),
         tagged_versions=parse_versions(raw.get("taggedVersions")),
         tag=raw.get("tag"),

@@ -79,8 +79,12 @@ class GroupCommit:
             self._periodic.add(log)
 
     async def sync(self, logs: Iterable[PartitionLog]) -> None:
-        """Wait until every given log is on disk up to its current end."""
-        group = [log for log in logs if self.uses_group_commit(log)]
+        """Wait until every given log is on disk up to its current end (group commit topics)."""
+        await self.sync_now([log for log in logs if self.uses_group_commit(log)])
+
+    async def sync_now(self, logs: list[PartitionLog]) -> None:
+        """Join the next fsync round with these logs whatever their topic's flush settings."""
+        group = logs
         if not group:
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
