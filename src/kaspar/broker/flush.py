@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from kaspar.broker.log import PartitionLog
+from kaspar.broker.log import LogError, PartitionLog
 
 __all__ = ["GroupCommit"]
 
@@ -102,7 +102,7 @@ class GroupCommit:
             self._pending, self._waiters = set(), []
             try:
                 await loop.run_in_executor(self._executor, _fsync_all, logs)
-            except OSError as exc:
+            except (OSError, LogError) as exc:
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_exception(exc)

@@ -55,7 +55,7 @@ async def _after_sync(
 ) -> ProduceResponse:
     try:
         await ctx.group_commit.sync(written)
-    except OSError:
+    except (OSError, LogError):
         return _with_error(response, ErrorCode.KAFKA_STORAGE_ERROR)
     return response
 

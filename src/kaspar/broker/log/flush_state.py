@@ -27,6 +27,12 @@ class FlushState:
         self.unflushed_messages = 0
         self.flushed_offset = log_end_offset
         self.last_flush_ms = time.time_ns() // 1_000_000
+        self._directory: str | None = None
+
+    def directory_changed(self, directory: os.PathLike[str] | str) -> None:
+        """A segment file was created: the next flush also fsyncs the partition directory."""
+        with self._lock:
+            self._directory = os.fspath(directory)
 
     def mark_dirty(self, segment: Segment, messages: int, log_end_offset: int) -> None:
         with self._lock:
@@ -42,6 +48,9 @@ class FlushState:
     def flush(self, now_ms: int) -> None:
         with self._lock:
             fds = [os.dup(segment.fd) for segment in self._dirty]
+            if self._directory is not None:
+                fds.append(os.open(self._directory, os.O_RDONLY))
+                self._directory = None
             self._dirty.clear()
             covered = self._pending_offset
             self.unflushed_messages = 0

@@ -213,6 +213,7 @@ class PartitionLog:
         segment = self._new_segment(self.directory, self._config, self._log_end_offset, now_ms)
         self._segments.append(segment)
         self._bases.append(segment.base_offset)
+        self._flush.directory_changed(self.directory)
         return segment
 
     # ------------------------------------------------------------------ read
