@@ -97,6 +97,7 @@ def test_produce_errors_carry_kafka_codes(raw_client: RawClient) -> None:
         (_produce("no-such-topic", 0, good), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
         (_produce("bad-input", 0, good[:30]), ErrorCode.CORRUPT_MESSAGE),
         (_produce("bad-input", 0, good, acks=3), ErrorCode.INVALID_REQUIRED_ACKS),
+        (_produce("__consumer_offsets", 0, good), ErrorCode.INVALID_TOPIC_EXCEPTION),
     ]
     for request, expected in cases:
         assert _partition_error(raw_client.request(request, 7)) == expected

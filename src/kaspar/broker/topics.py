@@ -24,6 +24,8 @@ __all__ = ["Topic", "TopicError", "TopicRegistry", "validate_topic_name"]
 
 _LEGAL_TOPIC = re.compile(r"^[a-zA-Z0-9._-]+$")
 MAX_TOPIC_NAME_LENGTH = 249
+#: Topics the broker's coordinators own; clients may read but never produce to them.
+INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})
 CATALOGUE = "topics.json"
 
 
@@ -63,7 +65,7 @@ class Topic:
 
     @property
     def is_internal(self) -> bool:
-        return self.name.startswith("__")
+        return self.name in INTERNAL_TOPICS
 
 
 class TopicRegistry:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable
 from kaspar.broker.context import BrokerContext, now_ms
 from kaspar.broker.coordinator.producer_state import ProducerStateError
 from kaspar.broker.log import LogError, PartitionLog
+from kaspar.broker.topics import INTERNAL_TOPICS
 from kaspar.protocol.errors import ErrorCode
 from kaspar.protocol.messages.produce import (
     PartitionProduceData,
@@ -71,6 +72,9 @@ def _produce_partition(
         return _error(
             data.index, ErrorCode.INVALID_REQUIRED_ACKS, f"acks must be 0, 1 or -1, not {acks}"
         )
+    if topic in INTERNAL_TOPICS:
+        msg = f"Cannot append to internal topic {topic}"
+        return _error(data.index, ErrorCode.INVALID_TOPIC_EXCEPTION, msg)
     log = ctx.topics.partition(topic, data.index)
     if log is None:
         msg = "This server does not host this topic-partition."
