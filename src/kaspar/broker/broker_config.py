@@ -47,6 +47,7 @@ class BrokerConfig:
     delete_topic_enable: bool = True
     socket_request_max_bytes: int = 104_857_600
     log_retention_check_interval_ms: int = 300_000
+    log_cleaner_backoff_ms: int = 15_000
     group_initial_rebalance_delay_ms: int = 3000
     advertised_host: str | None = None
     cluster_id: str | None = None
@@ -115,6 +116,7 @@ _PARSERS = {
     "delete.topic.enable": ("delete_topic_enable", _parse_bool),
     "socket.request.max.bytes": ("socket_request_max_bytes", _parse_positive_int),
     "log.retention.check.interval.ms": ("log_retention_check_interval_ms", _parse_positive_int),
+    "log.cleaner.backoff.ms": ("log_cleaner_backoff_ms", _parse_positive_int),
     "group.initial.rebalance.delay.ms": (
         "group_initial_rebalance_delay_ms",
         _parse_non_negative_int,

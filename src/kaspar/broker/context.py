@@ -6,13 +6,19 @@ import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kaspar.broker.broker_config import BrokerConfig
 from kaspar.broker.coordinator.producer_ids import ProducerIdAllocator
 from kaspar.broker.coordinator.producer_state import ProducerStateTable
+from kaspar.broker.coordinator.txn_state import PartitionTxnState
 from kaspar.broker.flush import GroupCommit
 from kaspar.broker.log import PartitionLog
 from kaspar.broker.topics import Topic, TopicError, TopicRegistry
+
+if TYPE_CHECKING:
+    from kaspar.broker.coordinator.group_coordinator import GroupCoordinator
+    from kaspar.broker.coordinator.transaction import TransactionCoordinator
 
 __all__ = ["AppendWaiters", "BrokerContext", "now_ms"]
 
@@ -67,6 +73,11 @@ class BrokerContext:
     producer_ids: ProducerIdAllocator
     append_waiters: AppendWaiters = field(default_factory=AppendWaiters)
     producer_states: dict[PartitionLog, ProducerStateTable] = field(default_factory=dict)
+    txn_states: dict[PartitionLog, PartitionTxnState] = field(default_factory=dict)
+    #: set by the server right after the context is built (it needs the context)
+    transactions: TransactionCoordinator = field(init=False)
+    #: the group coordinator (consumer groups, committed offsets), set by the server likewise
+    groups: GroupCoordinator = field(init=False)
 
     def producer_state(self, log: PartitionLog) -> ProducerStateTable:
         """The idempotence state of a partition, rebuilt from its log on first use."""
@@ -74,6 +85,14 @@ class BrokerContext:
         if table is None:
             table = self.producer_states[log] = ProducerStateTable.rebuild(log)
         return table
+
+    def txn_state(self, log: PartitionLog) -> PartitionTxnState:
+        """Open/aborted transactions of a partition, rebuilt from its log on first use."""
+        state = self.txn_states.get(log)
+        if state is None:
+            state = self.txn_states[log] = PartitionTxnState.rebuild(log)
+        state.forget_before(log.log_start_offset)
+        return state
 
     def auto_create(self, name: str) -> Topic | None:
         """Create ``name`` with broker defaults when ``auto.create.topics.enable`` allows it."""

@@ -7,11 +7,13 @@ Start:
 3. Note whether the last run shut down cleanly (the ``.kaspar-clean-shutdown`` marker), then
    remove the marker: from now on a crash leaves the directory "unclean".
 4. Open every topic; partition logs recover (truncate torn tails, rebuild indexes) if unclean.
-5. Start the group commit, the retention task and the listener.
+   Replay ``__transaction_state`` and finish transactions a crash left prepared. Replay
+   ``__consumer_offsets`` (committed offsets, groups) and start expiring group sessions.
+5. Start the group commit, the retention task, the log cleaner and the listener.
 
 Stop:
 
-1. Stop accepting, close client connections.
+1. Stop accepting, close client connections, stop retention and the log cleaner.
 2. Finish the group commit (every appended byte is fsynced), close the logs.
 3. Write the clean-shutdown marker.
 """
@@ -30,8 +32,11 @@ from typing import IO
 from kaspar.broker.broker_config import BrokerConfig
 from kaspar.broker.connection import Connection
 from kaspar.broker.context import BrokerContext, now_ms
+from kaspar.broker.coordinator.group_coordinator import GroupCoordinator
 from kaspar.broker.coordinator.producer_ids import ProducerIdAllocator
+from kaspar.broker.coordinator.transaction import TransactionCoordinator
 from kaspar.broker.flush import GroupCommit
+from kaspar.broker.log_cleaner import LogCleaner
 from kaspar.broker.topics import TopicRegistry, write_atomically
 
 __all__ = ["BrokerNode", "DataDirLockedError"]
@@ -60,6 +65,7 @@ class BrokerNode:
         self._connections: set[Connection] = set()
         self._lock_file: IO[str] | None = None
         self._retention: asyncio.Task[None] | None = None
+        self.cleaner: LogCleaner | None = None
 
     async def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -85,12 +91,19 @@ class BrokerNode:
         )
         loop = asyncio.get_running_loop()
         ctx = self.ctx
+        ctx.groups = GroupCoordinator(ctx)
+        ctx.groups.start()
+        ctx.transactions = TransactionCoordinator(ctx)
+        await ctx.transactions.load()
+        ctx.transactions.start()
         self._server = await loop.create_server(
             lambda: Connection(ctx, self._connections), self.host, self.port, reuse_address=True
         )
         self.port = self._server.sockets[0].getsockname()[1]
         ctx.port = self.port
         self._retention = loop.create_task(self._retention_loop())
+        self.cleaner = LogCleaner(topics, self.config.log_cleaner_backoff_ms)
+        self.cleaner.start()
         log.info("kaspar broker %s listening on %s:%d", node_id, self.host, self.port)
 
     async def stop(self) -> None:
@@ -102,7 +115,11 @@ class BrokerNode:
             self._retention.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._retention
+        if self.cleaner is not None:
+            await self.cleaner.stop()
         if self.ctx is not None:
+            await self.ctx.transactions.stop()
+            await self.ctx.groups.stop()
             await self.ctx.group_commit.close()
             self.ctx.topics.close()
             write_atomically(self.data_dir / CLEAN_SHUTDOWN, "clean\n")

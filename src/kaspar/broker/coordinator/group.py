@@ -136,7 +136,10 @@ class Group:
             self.static_members[member.group_instance_id] = member.member_id
         if self.leader_id is None:
             self.leader_id = member.member_id
-        if self.state is GroupState.PREPARING_REBALANCE and time.monotonic() < self._join_not_before:
+        if (
+            self.state is GroupState.PREPARING_REBALANCE
+            and time.monotonic() < self._join_not_before
+        ):
             self._extend_initial_delay()
 
     def remove_member(self, member_id: str) -> None:
@@ -235,7 +238,6 @@ class Group:
         for member in list(self.members.values()):
             if member.join is None and member.group_instance_id is None:
                 self.remove_member(member.member_id)
-        self.pending_members.clear()
         self.generation_id += 1
         if not self.members:
             self.protocol_name = None

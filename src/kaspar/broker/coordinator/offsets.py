@@ -40,9 +40,14 @@ from kaspar.protocol.internal_records.group_metadata_key import GroupMetadataKey
 from kaspar.protocol.internal_records.group_metadata_value import GroupMetadataValue
 from kaspar.protocol.internal_records.offset_commit_key import OffsetCommitKey
 from kaspar.protocol.internal_records.offset_commit_value import OffsetCommitValue
-from kaspar.protocol.records import BatchHeader, Record, encode_batch, iter_batches
+from kaspar.protocol.records import (
+    BatchHeader,
+    Record,
+    encode_batch,
+    iter_batches,
+    validate_batches,
+)
 from kaspar.protocol.records import decode_batch as decode_records
-from kaspar.protocol.records import validate_batches
 
 __all__ = [
     "OFFSETS_TOPIC",
@@ -116,7 +121,7 @@ class OffsetStore:
         self._topic = InternalTopic(ctx, OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS)
         self._committed: dict[str, dict[TopicPartition, OffsetAndMetadata]] = {}
         self._pending: dict[tuple[int, str], dict[TopicPartition, OffsetAndMetadata]] = {}
-        self._syncs: set[asyncio.Task[None]] = set()
+        self._syncs: set[asyncio.Future[None]] = set()
 
     # -- reads ------------------------------------------------------------------------------
     def committed(self, group: str) -> dict[TopicPartition, OffsetAndMetadata]:
@@ -131,7 +136,7 @@ class OffsetStore:
         return {group for group, offsets in self._committed.items() if offsets}
 
     def has_pending(self, group: str, tp: TopicPartition) -> bool:
-        """True if an open transaction holds an offset for this partition (UNSTABLE_OFFSET_COMMIT)."""
+        """An open transaction holds an offset for this partition (UNSTABLE_OFFSET_COMMIT)."""
         return any(g == group and tp in offsets for (_, g), offsets in self._pending.items())
 
     # -- writes -----------------------------------------------------------------------------
@@ -165,9 +170,8 @@ class OffsetStore:
         """Append the group's metadata now; its fsync completes in the background."""
         key = encode_versioned(GroupMetadataKey(group=group), GROUP_KEY_VERSION)
         sync = self._append(group, [(key, encode_versioned(value, GROUP_VALUE_VERSION))])
-        task = asyncio.ensure_future(sync)
-        self._syncs.add(task)
-        task.add_done_callback(self._syncs.discard)
+        self._syncs.add(sync)
+        sync.add_done_callback(self._syncs.discard)
 
     async def stage(
         self,

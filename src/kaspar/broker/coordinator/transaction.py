@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -48,6 +47,7 @@ from kaspar.protocol.errors import ErrorCode
 
 if TYPE_CHECKING:
     from kaspar.broker.context import BrokerContext
+    from kaspar.broker.coordinator.group_coordinator import GroupCoordinator
 
 __all__ = ["TransactionCoordinator", "TransactionError"]
 
@@ -288,26 +288,31 @@ class TransactionCoordinator:
             header = (meta.producer_id, meta.producer_epoch)
             try:
                 append_marker(
-                    partition_log, state, header, COMMIT if commit else ABORT, COORDINATOR_EPOCH, now
+                    partition_log,
+                    state,
+                    header,
+                    marker=COMMIT if commit else ABORT,
+                    coordinator_epoch=COORDINATOR_EPOCH,
+                    now_ms=now,
                 )
             except (OSError, LogError) as exc:
                 msg = f"cannot write a transaction marker: {exc}"
                 raise TransactionError(ErrorCode.COORDINATOR_NOT_AVAILABLE, msg) from exc
             self._ctx.append_waiters.notify(partition_log)
         for group_id in sorted(meta.groups):  # 4
-            await self._complete_group(meta.producer_id, group_id, commit)
+            await self._complete_group(meta, group_id, commit)
         await self._sync(logs)  # 5
         done = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
         await self._persist(meta, state=done, partitions=set(), groups=set())  # 6
 
-    async def _complete_group(self, producer_id: int, group_id: str, commit: bool) -> None:
-        groups = getattr(self._ctx, "groups", None)
+    async def _complete_group(self, meta: TransactionMetadata, group_id: str, commit: bool) -> None:
+        groups: GroupCoordinator | None = getattr(self._ctx, "groups", None)
         if groups is None:
             log.warning("no group coordinator: offsets of group %s not completed", group_id)
             return
-        result = groups.complete_txn_offsets(producer_id, group_id, commit)
-        if inspect.isawaitable(result):
-            await result
+        await groups.complete_txn_offsets(
+            meta.producer_id, group_id, commit, producer_epoch=meta.producer_epoch
+        )
 
     def _logs(self, partitions: Iterable[tuple[str, int]]) -> list[PartitionLog]:
         """The partition logs that still exist (a deleted topic gets no marker)."""

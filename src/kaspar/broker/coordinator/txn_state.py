@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from kaspar.broker.log import PartitionLog
-from kaspar.protocol.records import BatchHeader, Record, decode_batch, encode_batch, validate_batches
+from kaspar.protocol.records import (
+    BatchHeader,
+    Record,
+    decode_batch,
+    encode_batch,
+    validate_batches,
+)
 
 __all__ = [
     "ABORT",
@@ -122,6 +128,7 @@ def append_marker(
     log: PartitionLog,
     state: PartitionTxnState,
     header: tuple[int, int],
+    *,
     marker: int,
     coordinator_epoch: int,
     now_ms: int,

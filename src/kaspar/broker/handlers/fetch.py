@@ -7,6 +7,10 @@
 3. Otherwise wait until one of the partitions is appended to, or the wait expires, and read
    again. The broker refuses incremental fetch sessions (it answers session id 0), so every
    request is a full fetch.
+
+read_committed (isolation level 1) reads stop at the partition's last stable offset, and the
+response lists the aborted transactions overlapping the returned range, from the partition's
+transaction state (``coordinator/txn_state.py``).
 """
 
 from __future__ import annotations
@@ -16,15 +20,18 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from kaspar.broker.context import BrokerContext
+from kaspar.broker.coordinator.txn_state import PartitionTxnState
 from kaspar.broker.log import OffsetOutOfRangeError, PartitionLog
 from kaspar.protocol.errors import ErrorCode
 from kaspar.protocol.messages.fetch import (
+    AbortedTransaction,
     FetchableTopicResponse,
     FetchPartition,
     FetchRequest,
     FetchResponse,
     PartitionData,
 )
+from kaspar.protocol.records import iter_batches
 
 __all__ = ["handle_fetch"]
 
@@ -81,7 +88,8 @@ def _read_all(ctx: BrokerContext, request: FetchRequest) -> _Reads:
                 continue
             reads.logs.append(log)
             limit = min(wanted.partition_max_bytes, budget - reads.size)
-            data = _read_partition(log, wanted, limit, first=reads.size == 0, committed=committed)
+            state = ctx.txn_state(log) if committed else None
+            data = _read_partition(log, wanted, limit, first=reads.size == 0, txn_state=state)
             reads.size += len(data.records or b"")
             partitions.append(data)
         reads.topics.append(FetchableTopicResponse(topic=topic.topic, partitions=partitions))
@@ -89,28 +97,53 @@ def _read_all(ctx: BrokerContext, request: FetchRequest) -> _Reads:
 
 
 def _read_partition(
-    log: PartitionLog, wanted: FetchPartition, limit: int, *, first: bool, committed: bool
+    log: PartitionLog,
+    wanted: FetchPartition,
+    limit: int,
+    *,
+    first: bool,
+    txn_state: PartitionTxnState | None,
 ) -> PartitionData:
+    """Read one partition; ``txn_state`` is given for read_committed fetches only."""
     records = b""
     error = ErrorCode.NONE
+    high_watermark = log.high_watermark
+    stable = high_watermark if txn_state is None else txn_state.last_stable_offset(high_watermark)
     if wanted.current_leader_epoch > 0:
         error = ErrorCode.UNKNOWN_LEADER_EPOCH
     elif limit > 0 or first:
+        max_offset = None if txn_state is None else stable
         try:
-            records = log.read(wanted.fetch_offset, max(limit, 1) if first else limit)
+            records = log.read(
+                wanted.fetch_offset, max(limit, 1) if first else limit, max_offset=max_offset
+            )
         except OffsetOutOfRangeError:
             error = ErrorCode.OFFSET_OUT_OF_RANGE
-    high_watermark = log.high_watermark
+    aborted = None
+    if txn_state is not None:
+        end = _end_offset(records)
+        aborted = [
+            AbortedTransaction(producer_id=txn.producer_id, first_offset=txn.first_offset)
+            for txn in txn_state.aborted_between(wanted.fetch_offset, end)
+        ]
     return PartitionData(
         partition_index=wanted.partition,
         error_code=error,
         high_watermark=high_watermark,
-        last_stable_offset=high_watermark,
+        last_stable_offset=stable,
         log_start_offset=log.log_start_offset,
-        aborted_transactions=[] if committed else None,
+        aborted_transactions=aborted,
         preferred_read_replica=-1,
         records=records,
     )
+
+
+def _end_offset(records: bytes) -> int:
+    """The offset after the last whole batch of ``records`` (-1 if there is none)."""
+    end = -1
+    for _, header in iter_batches(records):
+        end = header.last_offset + 1
+    return end
 
 
 def _missing(partition: int) -> PartitionData:

@@ -1,4 +1,7 @@
-"""ListOffsets (key 2) and DeleteRecords (key 21): where a partition starts and ends."""
+"""ListOffsets (key 2) and DeleteRecords (key 21): where a partition starts and ends.
+
+For read_committed (isolation level 1) the latest offset is the last stable offset.
+"""
 
 from __future__ import annotations
 
@@ -27,16 +30,18 @@ EARLIEST_TIMESTAMP = -2
 MAX_TIMESTAMP = -3
 EARLIEST_LOCAL_TIMESTAMP = -4
 HIGH_WATERMARK = -1
+READ_COMMITTED = 1
 
 
 def handle_list_offsets(
     ctx: BrokerContext, request: ListOffsetsRequest, version: int
 ) -> ListOffsetsResponse:
     del version
+    committed = request.isolation_level == READ_COMMITTED
     topics = []
     for topic in request.topics:
         partitions = [
-            _list_offset(ctx.topics.partition(topic.name, p.partition_index), p)
+            _list_offset(ctx, ctx.topics.partition(topic.name, p.partition_index), p, committed)
             for p in topic.partitions
         ]
         topics.append(ListOffsetsTopicResponse(name=topic.name, partitions=partitions))
@@ -44,7 +49,7 @@ def handle_list_offsets(
 
 
 def _list_offset(
-    log: PartitionLog | None, wanted: ListOffsetsPartition
+    ctx: BrokerContext, log: PartitionLog | None, wanted: ListOffsetsPartition, committed: bool
 ) -> ListOffsetsPartitionResponse:
     index = wanted.partition_index
     if log is None:
@@ -57,7 +62,10 @@ def _list_offset(
         )
     found: tuple[int, int] | None
     if wanted.timestamp == LATEST_TIMESTAMP:
-        found = (log.high_watermark, -1)
+        latest = log.high_watermark
+        if committed:
+            latest = ctx.txn_state(log).last_stable_offset(latest)
+        found = (latest, -1)
     elif wanted.timestamp in (EARLIEST_TIMESTAMP, EARLIEST_LOCAL_TIMESTAMP):
         found = (log.log_start_offset, -1)
     elif wanted.timestamp == MAX_TIMESTAMP:

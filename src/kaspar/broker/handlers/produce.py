@@ -24,7 +24,7 @@ from kaspar.protocol.messages.produce import (
     ProduceResponse,
     TopicProduceResponse,
 )
-from kaspar.protocol.records import BatchHeader, RecordsError, validate_batches
+from kaspar.protocol.records import BatchHeader, RecordsError, decode_batch, validate_batches
 
 __all__ = ["handle_produce"]
 
@@ -83,17 +83,15 @@ def _produce_partition(
         return _error(data.index, ErrorCode.CORRUPT_MESSAGE, "Produce request without records")
     try:
         headers = validate_batches(data.records, max_message_bytes=log.config.max_message_bytes)
-        if any(header.is_control for header in headers):
-            msg = "Control batches are written by the broker, never by producers"
-            return _error(data.index, ErrorCode.INVALID_RECORD, msg)
+        _check_batches(log, data.records, headers, topic, data.index)
         idempotent = headers[0].producer_id >= 0
-        if idempotent:
-            duplicate_of = _check_idempotence(ctx, log, headers)
+        if idempotent or any(header.is_transactional for header in headers):
+            duplicate_of = _check_idempotence(ctx, (topic, data.index), log, headers)
             if duplicate_of is not None:
                 return _answer(log, duplicate_of, -1, index=data.index)
         info = log.append(data.records, headers, now_ms=now_ms())
         if idempotent:
-            ctx.producer_state(log).record(headers[0], info.base_offset)
+            _record_producer(ctx, log, headers[0], info.base_offset)
     except (RecordsError, LogError, ProducerStateError) as exc:
         return _error(data.index, ErrorCode(exc.error_code), str(exc))
     except OSError as exc:
@@ -117,16 +115,55 @@ def _answer(
 
 
 def _check_idempotence(
-    ctx: BrokerContext, log: PartitionLog, headers: list[BatchHeader]
+    ctx: BrokerContext, partition: tuple[str, int], log: PartitionLog, headers: list[BatchHeader]
 ) -> int | None:
-    """Sequence checks for an idempotent batch; the original offset if it is a retry."""
+    """Sequence checks for an idempotent batch; the original offset if it is a retry.
+
+    A transactional batch must also belong to its producer's ongoing transaction.
+    """
     if len(headers) != 1:
         msg = "Idempotent produce requests must carry exactly one batch per partition"
         raise RecordsError(ErrorCode.INVALID_RECORD, msg)
-    if headers[0].is_transactional:
-        msg = "Transactional batches need a transaction started through the coordinator"
-        raise RecordsError(ErrorCode.INVALID_TXN_STATE, msg)
-    return ctx.producer_state(log).check(headers[0])
+    header = headers[0]
+    if header.is_transactional:
+        if header.producer_id < 0:
+            msg = "Transactional batches need a producer id"
+            raise RecordsError(ErrorCode.INVALID_RECORD, msg)
+        ctx.transactions.check_produce(header.producer_id, header.producer_epoch, *partition)
+    return ctx.producer_state(log).check(header)
+
+
+def _check_batches(
+    log: PartitionLog, records: bytes, headers: list[BatchHeader], topic: str, index: int
+) -> None:
+    """No control batch from producers; compacted topics reject records without a key.
+
+    Records are decoded only for compacted topics (Kafka validates keys there too).
+    """
+    if any(header.is_control for header in headers):
+        msg = "Control batches are written by the broker, never by producers"
+        raise RecordsError(ErrorCode.INVALID_RECORD, msg)
+    if not log.config.compacts:
+        return
+    position = 0
+    for header in headers:
+        _, decoded = decode_batch(memoryview(records)[position : position + header.size])
+        if any(record.key is None for record in decoded):
+            msg = (
+                "Compacted topic cannot accept message without key in topic partition "
+                f"{topic}-{index}."
+            )
+            raise RecordsError(ErrorCode.INVALID_RECORD, msg)
+        position += header.size
+
+
+def _record_producer(
+    ctx: BrokerContext, log: PartitionLog, header: BatchHeader, base_offset: int
+) -> None:
+    """Remember an appended idempotent batch (and the transaction it opens)."""
+    ctx.producer_state(log).record(header, base_offset)
+    if header.is_transactional:
+        ctx.txn_state(log).opened(header.producer_id, base_offset)
 
 
 def _error(index: int, code: ErrorCode, message: str) -> PartitionProduceResponse:

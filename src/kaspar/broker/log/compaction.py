@@ -19,8 +19,9 @@ cleaned. Below the cleaner checkpoint (the first dirty offset) the log is alread
    `<base>.log.cleaned`. A record is kept iff it has a key, the map holds no later offset for
    that key, and it is not a tombstone (null value) whose batch is older than
    delete.retention.ms. Control batches are kept as they are. A batch keeping all its records
-   is copied byte for byte; one keeping some is re-encoded with its original base offset,
-   lastOffsetDelta, producer id/epoch, base sequence and attributes. A producer's last batch
+   is copied byte for byte; one keeping some is rebuilt with its original base offset,
+   lastOffsetDelta, producer id/epoch, base sequence and attributes (`cleaned_batch.py`:
+   uncompressed records are copied as they are, compressed ones re-encoded). A producer's last batch
    that keeps no record stays as an empty batch (as in Kafka: idempotence state is rebuilt
    from batch headers after a restart); other empty batches are dropped.
 4. Write the group's `.index.cleaned` and `.timeindex.cleaned` with the indexing rule of
@@ -36,20 +37,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import crc32c
-
+from kaspar.broker.log.cleaned_batch import (
+    empty_batch,
+    rebuild_batch,
+    reencode_batch,
+    scan_records,
+)
 from kaspar.broker.log.offset_index import OffsetIndex
 from kaspar.broker.log.segment import Segment, segment_name
 from kaspar.broker.log.time_index import TimeIndex
 from kaspar.broker.topic_config import TopicConfig
 from kaspar.protocol.records import (
-    BATCH_HEADER,
     HEADER_SIZE,
     MIN_BATCH_LENGTH,
     BatchHeader,
-    Record,
     decode_batch,
-    encode_batch,
     iter_batches,
     read_batch_header,
 )
@@ -253,38 +255,53 @@ class _Cleaner:
 
     def build_offset_map(self) -> None:
         """Steps 1-2: latest offset per key in the dirty section; last batch per producer."""
+        offset_map = self.offset_map
         for group in self.task.groups:
             for source in group:
                 dirty = source.base_offset >= self.task.first_dirty_offset
                 for header, data in self._batches(source):
-                    if header.producer_id >= 0 and not header.is_control:
+                    if header.is_control:
+                        continue
+                    if header.producer_id >= 0:
                         self.last_batch_of[header.producer_id] = header.base_offset
-                    if dirty and not header.is_control:
-                        for record in decode_batch(data)[1]:
-                            if record.key is not None:
-                                self.offset_map[record.key] = record.offset
+                    if not dirty:
+                        continue
+                    if header.compression == 0:
+                        pairs = [(v.key, v.offset) for v in scan_records(data, header)]
+                    else:
+                        pairs = [(r.key, r.offset) for r in decode_batch(data)[1]]
+                    for key, offset in pairs:
+                        if key is not None:
+                            offset_map[key] = offset
 
-    def _retain(self, record: Record, tombstone_expired: bool) -> bool:
-        if record.key is None:
+    def _retain(self, key: bytes | None, offset: int, tombstone: bool, expired: bool) -> bool:
+        if key is None or offset < self.offset_map.get(key, -1):
             return False
-        if record.offset < self.offset_map.get(record.key, -1):
-            return False
-        return record.value is not None or not tombstone_expired
+        return not (tombstone and expired)
 
     def filter_batch(self, header: BatchHeader, data: bytes) -> bytes:
         """Step 3 for one batch: the bytes to write for it (b"" to drop it)."""
         if header.is_control:
             return data
-        records = decode_batch(data)[1]
         expired = self.task.now_ms - header.max_timestamp > self.task.delete_retention_ms
-        kept = [r for r in records if self._retain(r, expired)]
-        self.records_removed += len(records) - len(kept)
-        if len(kept) == len(records):
+        retain = self._retain
+        if header.compression == 0:
+            views = scan_records(data, header)
+            kept_views = [v for v in views if retain(v.key, v.offset, v.is_tombstone, expired)]
+            removed, kept_any = len(views) - len(kept_views), bool(kept_views)
+            rebuilt = (lambda: rebuild_batch(data, header, kept_views)) if removed else None
+        else:
+            records = decode_batch(data)[1]
+            kept = [r for r in records if retain(r.key, r.offset, r.value is None, expired)]
+            removed, kept_any = len(records) - len(kept), bool(kept)
+            rebuilt = (lambda: reencode_batch(header, kept)) if removed else None
+        self.records_removed += removed
+        if rebuilt is None:
             return data
-        if kept:
-            return _reencode(header, kept)
+        if kept_any:
+            return rebuilt()
         if self.last_batch_of.get(header.producer_id) == header.base_offset:
-            return _empty_batch(header)
+            return empty_batch(header)
         return b""
 
     def write_group(self, group: Sequence[SegmentFile]) -> Path:
@@ -339,45 +356,6 @@ def cleaned_paths(directory: Path, base_offset: int) -> tuple[Path, Path, Path]:
         directory / (segment_name(base_offset, suffix) + CLEANED)
         for suffix in (".index", ".timeindex", ".log")
     )
-
-
-def _patch_crc(buf: bytearray) -> None:
-    _UINT32.pack_into(buf, 17, crc32c.crc32c(memoryview(buf)[21:]))
-
-
-def _reencode(header: BatchHeader, kept: list[Record]) -> bytes:
-    """A batch of the kept records keeping the original header fields (step 3)."""
-    buf = bytearray(
-        encode_batch(
-            kept,
-            base_offset=header.base_offset,
-            compression=header.compression,
-            producer_id=header.producer_id,
-            producer_epoch=header.producer_epoch,
-            base_sequence=header.base_sequence,
-            is_transactional=header.is_transactional,
-            timestamp_type=header.timestamp_type,
-            partition_leader_epoch=header.partition_leader_epoch,
-        )
-    )
-    _INT32.pack_into(buf, 23, header.last_offset_delta)
-    if header.timestamp_type == 1:  # LogAppendTime: every record has the batch's maxTimestamp
-        _INT64.pack_into(buf, 35, header.max_timestamp)
-    _patch_crc(buf)
-    return bytes(buf)
-
-
-def _empty_batch(header: BatchHeader) -> bytes:
-    """The header of `header`'s batch with no records (Kafka keeps these for producers)."""
-    empty = header._replace(
-        batch_length=MIN_BATCH_LENGTH,
-        crc=0,
-        attributes=header.attributes & ~_COMPRESSION_MASK,
-        records_count=0,
-    )
-    buf = bytearray(BATCH_HEADER.pack(*empty))
-    _patch_crc(buf)
-    return bytes(buf)
 
 
 class _IndexBuilder:

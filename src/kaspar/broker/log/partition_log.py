@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import time
 from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -297,6 +298,30 @@ class PartitionLog:
             self._log_start_offset = new_start
             write_log_start_offset(self.directory, new_start)
         return count
+
+    def holds_inactive(self, old: Sequence[Segment]) -> int | None:
+        """Index of `old` if it is a run of consecutive inactive segments of this log, else None."""
+        for i, segment in enumerate(self._segments[:-1]):
+            if segment is old[0]:
+                run = self._segments[i : i + len(old)]
+                if i + len(old) < len(self._segments) and all(
+                    a is b for a, b in zip(run, old, strict=True)
+                ):
+                    return i
+                return None
+        return None
+
+    def replace_segments(self, old: Sequence[Segment], open_new: Callable[[], Segment]) -> None:
+        """Log compaction's swap: delete `old` (see `holds_inactive`), put `open_new()` there."""
+        first = self.holds_inactive(old)
+        if first is None:
+            raise ValueError("segments to replace are not consecutive inactive segments")
+        for segment in old:
+            self._flush.forget(segment)
+            segment.delete()
+        new = open_new()
+        self._segments[first : first + len(old)] = [new]
+        self._bases[first : first + len(old)] = [new.base_offset]
 
     def _delete_oldest(self, count: int) -> None:
         doomed = self._segments[:count]

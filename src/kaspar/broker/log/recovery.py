@@ -2,7 +2,11 @@
 
 `recover_log` protocol:
 
-1. Remove leftovers: `*.deleted` / `*.tmp` files and index files whose `.log` is gone.
+1. Complete committed compaction swaps: a `<base>.log.swap` file (a cleaned segment renamed
+   from `.cleaned`, see `swap.py`) replaces every segment whose base offset lies in
+   [base, its next offset): those are deleted, the swap's indexes are dropped (rebuilt in
+   step 3) and it is renamed to `<base>.log`. Then remove leftovers: `*.deleted` / `*.tmp` /
+   `*.cleaned` / other `*.swap` files and index files whose `.log` is gone.
 2. Open one `Segment` per `.log` file, in base-offset order.
 3. For every segment but the last: load `.index` and `.timeindex` from their files and check
    them (entry size, monotonic, positions inside the log, first entry at position 0), then
@@ -30,7 +34,7 @@ import logging
 import os
 from pathlib import Path
 
-from kaspar.broker.log.segment import BatchInfo, Segment
+from kaspar.broker.log.segment import BatchInfo, Segment, segment_name
 from kaspar.broker.topic_config import TopicConfig
 from kaspar.protocol.records import (
     BATCH_HEADER,
@@ -40,7 +44,7 @@ from kaspar.protocol.records import (
     crc_of,
 )
 
-__all__ = ["recover_log", "recover_segment"]
+__all__ = ["open_segment", "recover_log", "recover_segment"]
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +110,58 @@ def _load_segment(segment: Segment) -> int:
     return recover_segment(segment)
 
 
+def _swap_next_offset(path: Path) -> int | None:
+    """The offset after the last complete batch of a `.log.swap` file (None if it has none)."""
+    next_offset = None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        position = 0
+        while size - position >= HEADER_SIZE:
+            header = BatchHeader._make(BATCH_HEADER.unpack(os.pread(fd, HEADER_SIZE, position)))
+            if header.batch_length < MIN_BATCH_LENGTH or position + header.size > size:
+                break
+            next_offset = header.last_offset + 1
+            position += header.size
+    finally:
+        os.close(fd)
+    return next_offset
+
+
+def _complete_swaps(directory: Path) -> None:
+    """Step 1, first half: finish every committed compaction swap."""
+    for swap in sorted(directory.glob("*.log.swap")):
+        stem = swap.name.removesuffix(".log.swap")
+        if not stem.isdigit():
+            continue
+        base = int(stem)
+        end = max(base + 1, _swap_next_offset(swap) or base)
+        for log_file in directory.glob("*.log"):
+            if log_file.stem.isdigit() and base <= int(log_file.stem) < end:
+                log_file.unlink()
+                for suffix in (".index", ".timeindex"):
+                    log_file.with_suffix(suffix).unlink(missing_ok=True)
+        for suffix in (".index", ".timeindex", ".index.swap", ".timeindex.swap"):
+            (directory / segment_name(base, suffix)).unlink(missing_ok=True)
+        log.warning("completing the interrupted compaction swap of %s", swap)
+        swap.replace(directory / segment_name(base, ".log"))
+
+
+def open_segment(directory: Path, base_offset: int, config: TopicConfig) -> Segment:
+    """Open one existing sealed segment as step 3 does (cheap load, else a rebuild)."""
+    segment = Segment(
+        directory,
+        base_offset,
+        index_interval_bytes=config.index_interval_bytes,
+        segment_index_bytes=config.segment_index_bytes,
+    )
+    _load_segment(segment)
+    return segment
+
+
 def _remove_leftovers(directory: Path) -> list[int]:
-    """Step 1: delete leftovers; return the base offsets of the `.log` files."""
+    """Step 1: complete swaps, delete leftovers; return the base offsets of the `.log` files."""
+    _complete_swaps(directory)
     bases = []
     for path in directory.iterdir():
         if path.suffix in _LEFTOVER_SUFFIXES:

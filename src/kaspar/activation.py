@@ -1,0 +1,47 @@
+"""``kaspar.activate()``: run unchanged ``from pyspark.sql import ...`` code on kaspar.
+
+It installs ``sys.modules`` aliases, so ``pyspark``, ``pyspark.sql``, ``pyspark.sql.functions``,
+``pyspark.sql.types``, ``pyspark.sql.window``, ``pyspark.sql.column``, ``pyspark.sql.dataframe``,
+``pyspark.sql.session`` and ``pyspark.errors`` resolve to kaspar's modules. Call it before the
+first pyspark import; a real pyspark that is already imported is replaced for later imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+_ALIASES = {
+    "pyspark.sql": "kaspar.sql",
+    "pyspark.sql.functions": "kaspar.sql.functions",
+    "pyspark.sql.types": "kaspar.sql.types",
+    "pyspark.sql.window": "kaspar.sql.window",
+    "pyspark.sql.column": "kaspar.sql.column",
+    "pyspark.sql.dataframe": "kaspar.sql.dataframe",
+    "pyspark.sql.session": "kaspar.sql.session",
+    "pyspark.sql.group": "kaspar.sql.group",
+    "pyspark.sql.readwriter": "kaspar.sql.readwriter",
+    "pyspark.errors": "kaspar.errors",
+    "pyspark.sql.utils": "kaspar.errors",
+}
+
+
+def activate() -> None:
+    """Make ``import pyspark...`` load kaspar's implementation (idempotent)."""
+    root = types.ModuleType("pyspark")
+    root.__doc__ = "kaspar's stand-in for pyspark (see kaspar.activate)."
+    root.__path__ = []
+    root.__version__ = "4.0.0"  # type: ignore[attr-defined]
+    sys.modules["pyspark"] = root
+    for alias, target in _ALIASES.items():
+        module = importlib.import_module(target)
+        sys.modules[alias] = module
+    root.sql = sys.modules["pyspark.sql"]  # type: ignore[attr-defined]
+    root.errors = sys.modules["pyspark.errors"]  # type: ignore[attr-defined]
+
+
+def deactivate() -> None:
+    """Remove the aliases (a later ``import pyspark`` finds the real package, if installed)."""
+    for alias in ("pyspark", *_ALIASES):
+        sys.modules.pop(alias, None)

@@ -1,0 +1,1 @@
+"""How the PySpark API executes: logical plans, analysis, compilation to DuckDB SQL."""

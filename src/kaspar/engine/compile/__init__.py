@@ -1,0 +1,1 @@
+"""Compilation of analysed plans to DuckDB SQL, and its execution."""

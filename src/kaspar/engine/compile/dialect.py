@@ -1,0 +1,125 @@
+"""sqlglot dialects for Spark SQL in and DuckDB SQL out, with Spark's semantics.
+
+``KasparSpark`` parses Spark SQL (``expr()``, ``selectExpr()``, ``spark.sql()``); it differs from
+sqlglot's Spark only in parsing ``CAST`` as a strict cast, so that ANSI mode (pyspark 4's default)
+can raise on malformed input. ``KasparDuckDB`` generates DuckDB SQL from the same trees:
+
+* ``CAST`` stays ``CAST`` in ANSI mode (failures raise, as in Spark) and becomes ``TRY_CAST`` in
+  ``KasparDuckDBLegacy`` (``spark.sql.ansi.enabled=false``: failures give NULL).
+* ``/`` is never rewritten with ``NULLIF`` in ANSI mode: DuckDB raises on division by zero like
+  Spark; in legacy mode division by zero yields NULL.
+* Null ordering is always written out (Spark: NULLS FIRST ascending, NULLS LAST descending).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.dialects.spark import Spark
+from sqlglot.generators.duckdb import DuckDBGenerator
+from sqlglot.parsers.spark import SparkParser
+
+
+class KasparSpark(Spark):
+    """Spark SQL as pyspark 4 parses it (strict ``CAST``)."""
+
+    class Parser(SparkParser):
+        STRICT_CAST = True
+
+
+# Spark returns INT where DuckDB returns BIGINT (or DOUBLE for floor/ceil, which Spark makes BIGINT).
+_INT_RESULTS: tuple[type[exp.Expression], ...] = (
+    exp.Year, exp.Month, exp.Day, exp.DayOfMonth, exp.DayOfYear, exp.Quarter, exp.Hour,
+    exp.Minute, exp.Second, exp.WeekOfYear, exp.Length, exp.StrPosition, exp.ArraySize,
+    exp.DateDiff,
+)
+_BIGINT_RESULTS: tuple[type[exp.Expression], ...] = (exp.Floor, exp.Ceil)
+_DATE_RESULTS: tuple[type[exp.Expression], ...] = (exp.TsOrDsAdd, exp.AddMonths)
+_INT_WINDOW_FUNCTIONS = frozenset({"row_number", "rank", "dense_rank", "ntile"})
+
+
+def _cast_result(cls: type[exp.Expression], to: str) -> Callable[[Any, Any], str]:
+    parent = DuckDBGenerator.TRANSFORMS.get(cls)
+    method = getattr(DuckDBGenerator, f"{cls.key}_sql", None)
+
+    def transform(self: Any, e: Any) -> str:
+        if parent is not None:
+            inner = parent(self, e)
+        elif method is not None:
+            inner = method(self, e)
+        else:
+            inner = self.function_fallback_sql(e)
+        return f"CAST({inner} AS {to})"
+
+    return transform
+
+
+class KasparDuckDB(DuckDB):
+    """DuckDB SQL with Spark's ANSI-mode semantics."""
+
+    ANSI: ClassVar[bool] = True
+    NULL_ORDERING = "nulls_are_small"
+
+    class Generator(DuckDBGenerator):
+        TRANSFORMS: ClassVar[dict[type[exp.Expression], Callable[..., str]]] = {
+            **DuckDBGenerator.TRANSFORMS,
+            **{cls: _cast_result(cls, "INTEGER") for cls in _INT_RESULTS},
+            **{cls: _cast_result(cls, "BIGINT") for cls in _BIGINT_RESULTS},
+            **{cls: _cast_result(cls, "DATE") for cls in _DATE_RESULTS},
+            exp.DayOfWeek: lambda self, e: f"CAST(DAYOFWEEK({self.sql(e, 'this')}) + 1 AS INTEGER)",
+            exp.ArgMax: lambda self, e: self.func("ARG_MAX_NULL", e.this, e.expression),
+            exp.ArgMin: lambda self, e: self.func("ARG_MIN_NULL", e.this, e.expression),
+        }
+
+        def window_sql(self, expression: exp.Window) -> str:
+            text = super().window_sql(expression)
+            func = expression.this
+            if isinstance(func, exp.Anonymous) and func.name.lower() in _INT_WINDOW_FUNCTIONS:
+                return f"CAST({text} AS INTEGER)"
+            return text
+
+        def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
+            if not self.dialect.ANSI and safe_prefix is None:  # type: ignore[attr-defined]
+                return super().cast_sql(expression, safe_prefix="TRY_")
+            return super().cast_sql(expression, safe_prefix)
+
+        def div_sql(self, expression: exp.Div) -> str:
+            if self.dialect.ANSI:  # type: ignore[attr-defined]
+                divisor = expression.expression
+                checked = exp.Case(
+                    ifs=[exp.If(
+                        this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                        true=exp.Anonymous(this="error", expressions=[exp.Literal.string(
+                            "[DIVIDE_BY_ZERO] Division by zero")]),
+                    )],
+                    default=divisor.copy(),
+                )
+                expression = exp.Div(this=expression.this, expression=checked, typed=False)
+            return super().div_sql(expression)
+
+        def ordered_sql(self, expression: exp.Ordered) -> str:
+            desc = bool(expression.args.get("desc"))
+            nulls_first = expression.args.get("nulls_first")
+            if nulls_first is None:
+                nulls_first = not desc
+            direction = " DESC" if desc else ""
+            nulls = "FIRST" if nulls_first else "LAST"
+            return f"{self.sql(expression, 'this')}{direction} NULLS {nulls}"
+
+
+class KasparDuckDBLegacy(KasparDuckDB):
+    """DuckDB SQL with Spark's legacy (non-ANSI) semantics: failed casts give NULL."""
+
+    ANSI = False
+
+
+def output_dialect(ansi: bool) -> type[KasparDuckDB]:
+    return KasparDuckDB if ansi else KasparDuckDBLegacy
+
+
+def generate(expression: exp.Expression, ansi: bool = True, **opts: Any) -> str:
+    """DuckDB SQL text for a tree."""
+    return output_dialect(ansi)().generate(expression, copy=False, **opts)

@@ -1,0 +1,194 @@
+"""Compile an analysed plan into one DuckDB query (a sqlglot tree).
+
+Every node becomes a ``SELECT`` over its child as a subquery, with each output column aliased
+to its attribute id (``"_12"``); DuckDB's optimizer flattens the nesting. DuckDB preserves the
+order of an ordered subquery through projections, filters and limits, as Spark does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlglot import exp
+
+from kaspar.engine.plan import logical as L
+from kaspar.engine.plan.attributes import Attribute, ResolvedPlan
+
+_aliases = itertools.count()
+
+
+def compile_plan(r: ResolvedPlan) -> exp.Query:
+    """The query whose output columns are ``r.output``'s attribute ids, in order."""
+    return _COMPILERS[type(r.plan)](r)
+
+
+def compile_output(r: ResolvedPlan, casts: Sequence[exp.DataType | None] = ()) -> exp.Select:
+    """The user-facing query: attribute ids renamed to column names (duplicates allowed)."""
+    columns: list[exp.Expression] = []
+    for i, attr in enumerate(r.output):
+        ref: exp.Expression = exp.column(attr.column_name, quoted=True)
+        if i < len(casts) and casts[i] is not None:
+            ref = exp.Cast(this=ref, to=casts[i])
+        columns.append(_alias(ref, attr.name))
+    return exp.select(*columns).from_(_subquery(compile_plan(r)))
+
+
+def _alias(e: exp.Expression, name: str) -> exp.Alias:
+    return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
+
+
+def _subquery(q: exp.Query) -> exp.Expression:
+    return q.subquery(f"_q{next(_aliases)}")
+
+
+def _select(exprs: Sequence[exp.Expression], attrs: Sequence[Attribute]) -> list[exp.Expression]:
+    return [_alias(e, a.column_name) for e, a in zip(exprs, attrs, strict=True)]
+
+
+def _star_from(child: ResolvedPlan) -> exp.Select:
+    return exp.select("*").from_(_subquery(compile_plan(child)))
+
+
+def _local(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    cols = [exp.column(f"c{i}", quoted=True) for i in range(len(r.output))]
+    return exp.select(*_select(cols, r.output)).from_(exp.to_identifier(plan.name, quoted=True))
+
+
+def _scan(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    cols = [exp.column(n, quoted=True) for n in plan.names]
+    return exp.select(*_select(cols, r.output)).from_(plan.source.copy())
+
+
+def _range(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    args = [exp.Literal.number(v) for v in (plan.start, plan.end, plan.step)]
+    source = exp.Anonymous(this="range", expressions=args)
+    return exp.select(*_select([exp.column("range")], r.output)).from_(source)
+
+
+def _sql_query(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    alias = exp.TableAlias(
+        this=exp.to_identifier(f"_q{next(_aliases)}"),
+        columns=[exp.to_identifier(a.column_name, quoted=True) for a in r.output],
+    )
+    outer = exp.select("*").from_(exp.Subquery(this=plan.query.copy(), alias=alias))
+    for (name, _), child in zip(plan.views, r.children, strict=True):
+        outer = outer.with_(exp.to_identifier(name, quoted=True), as_=compile_output(child))
+    return outer
+
+
+def _project(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    return exp.select(*_select(plan.expressions, r.output)).from_(
+        _subquery(compile_plan(r.children[0]))
+    )
+
+
+def _filter(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    return _star_from(r.children[0]).where(plan.condition)
+
+
+def _aggregate(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    q = exp.select(*_select(plan.aggregates, r.output)).from_(
+        _subquery(compile_plan(r.children[0]))
+    )
+    if plan.grouping_sets:
+        kind = exp.Rollup if plan.grouping_sets == "ROLLUP" else exp.Cube
+        return q.group_by(kind(expressions=list(plan.grouping)))
+    return q.group_by(*plan.grouping) if plan.grouping else q
+
+
+def _sort(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    return _star_from(r.children[0]).order_by(*plan.orders)
+
+
+def _limit(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    q = _star_from(r.children[0])
+    if plan.n is not None:
+        q = q.limit(plan.n)
+    return q.offset(plan.offset) if plan.offset else q
+
+
+def _distinct(r: ResolvedPlan) -> exp.Query:
+    return _star_from(r.children[0]).distinct()
+
+
+def _deduplicate(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    q = _star_from(r.children[0])
+    on = exp.Tuple(expressions=[exp.column(c, quoted=True) for c in plan.subset])
+    q.set("distinct", exp.Distinct(on=on))
+    return q
+
+
+def _subquery_alias(r: ResolvedPlan) -> exp.Query:
+    return compile_plan(r.children[0])
+
+
+_JOIN_SQL = {
+    "inner": ("", "INNER"),
+    "cross": ("", "CROSS"),
+    "left": ("LEFT", ""),
+    "right": ("RIGHT", ""),
+    "full": ("FULL", ""),
+    "left_semi": ("", "SEMI"),
+    "left_anti": ("", "ANTI"),
+}
+
+
+def _join(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    left, right = (_subquery(compile_plan(c)) for c in r.children)
+    side, kind = _JOIN_SQL[plan.how]
+    condition = plan.condition
+    if condition is None and plan.how == "inner":
+        kind = "CROSS"
+    join = exp.Join(this=right, side=side or None, kind=kind or None)
+    if condition is not None:
+        join.set("on", condition)
+    q = exp.select(*_select(plan.outputs, r.output)).from_(left)
+    q.append("joins", join)
+    return q
+
+
+def _set_operation(r: ResolvedPlan) -> exp.Query:
+    plan: Any = r.plan
+    left, right = (compile_plan(c) for c in r.children)
+    kinds: dict[str, type[exp.SetOperation]] = {
+        "union": exp.Union,
+        "intersect": exp.Intersect,
+        "except": exp.Except,
+    }
+    node = kinds[plan.kind](
+        this=exp.select("*").from_(_subquery(left)),
+        expression=exp.select("*").from_(_subquery(right)),
+        distinct=plan.distinct,
+    )
+    return exp.select("*").from_(_subquery(node))
+
+
+_COMPILERS: dict[type[L.LogicalPlan], Callable[[ResolvedPlan], exp.Query]] = {
+    L.LocalRelation: _local,
+    L.Scan: _scan,
+    L.Range: _range,
+    L.SqlQuery: _sql_query,
+    L.Project: _project,
+    L.Filter: _filter,
+    L.Aggregate: _aggregate,
+    L.Sort: _sort,
+    L.Limit: _limit,
+    L.Distinct: _distinct,
+    L.Deduplicate: _deduplicate,
+    L.SubqueryAlias: _subquery_alias,
+    L.Join: _join,
+    L.SetOperation: _set_operation,
+}

@@ -1,0 +1,44 @@
+"""DuckDB errors → PySpark exceptions, so no raw DuckDB error reaches a user."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from kaspar import errors as E
+
+_CAST = re.compile(r"Could not convert string '(?P<value>[^']*)' to (?P<type>\w+)")
+
+
+def translate_error(error: duckdb.Error) -> E.PySparkException:  # noqa: PLR0911
+    """The PySpark exception a DuckDB error corresponds to (Spark error class and wording)."""
+    message = str(error).split("\n\nLINE")[0].strip()
+    if "Division by zero" in message or "DIVIDE_BY_ZERO" in message:
+        return E.ArithmeticException(
+            "Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL "
+            "instead.", "DIVIDE_BY_ZERO",
+        )
+    if isinstance(error, duckdb.ConversionException):
+        match = _CAST.search(message)
+        if match:
+            return E.NumberFormatException(
+                f"The value '{match['value']}' of the type \"STRING\" cannot be cast to "
+                f"\"{match['type']}\" because it is malformed.", "CAST_INVALID_INPUT",
+            )
+        return E.SparkRuntimeException(message, "CAST_INVALID_INPUT")
+    if isinstance(error, duckdb.OutOfRangeException) or "Overflow" in message:
+        return E.ArithmeticException(message, "ARITHMETIC_OVERFLOW")
+    if isinstance(error, duckdb.ParserException):
+        return E.ParseException(message, "PARSE_SYNTAX_ERROR")
+    if isinstance(error, duckdb.CatalogException):
+        if "Table" in message and "does not exist" in message:
+            return E.AnalysisException(message, "TABLE_OR_VIEW_NOT_FOUND")
+        return E.AnalysisException(message, "UNRESOLVED_ROUTINE")
+    if isinstance(error, duckdb.BinderException):
+        return E.AnalysisException(message, "DATATYPE_MISMATCH")
+    if isinstance(error, duckdb.IOException) or "No files found" in message:
+        return E.AnalysisException(message, "PATH_NOT_FOUND")
+    if isinstance(error, duckdb.InvalidInputException):
+        return E.IllegalArgumentException(message)
+    return E.SparkRuntimeException(message)

@@ -1,0 +1,169 @@
+"""Running plans: one DuckDB connection per session, Arrow in and out.
+
+``Executor.execute(plan)`` analyses the plan (cached), compiles it to one query, registers the
+Arrow tables it reads, runs it and returns an Arrow table whose columns carry the DataFrame's
+names. DuckDB errors never leave this module raw: ``translate_error`` maps them to PySpark's
+exception classes.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from kaspar.engine import types as T
+from kaspar.engine.compile.dialect import generate
+from kaspar.engine.compile.duckdb import compile_output
+from kaspar.engine.error_translation import translate_error
+from kaspar.engine.plan import logical as L
+from kaspar.engine.plan.analyzer import analyze
+from kaspar.engine.type_conversion import from_duckdb
+
+# DuckDB types with no Spark equivalent, cast at the output (sum(int) is HUGEINT in DuckDB).
+_OUTPUT_CASTS = {
+    "HUGEINT": "BIGINT",
+    "UHUGEINT": "BIGINT",
+    "UBIGINT": "BIGINT",
+    "UINTEGER": "BIGINT",
+    "USMALLINT": "INTEGER",
+    "UTINYINT": "SMALLINT",
+}
+
+
+class Executor:
+    """A DuckDB connection plus the caches that keep per-query overhead small."""
+
+    def __init__(self, *, ansi: bool = True, time_zone: str = "UTC") -> None:
+        self._con = duckdb.connect(":memory:")
+        self._lock = threading.RLock()
+        self._registered: set[str] = set()
+        self._sql: weakref.WeakKeyDictionary[L.LogicalPlan, tuple[bool, str, T.StructType]]
+        self._sql = weakref.WeakKeyDictionary()
+        self.ansi = ansi
+        self._con.execute("SET enable_progress_bar = false")
+        self._con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
+        self.configure(ansi=ansi, time_zone=time_zone)
+
+    def configure(self, *, ansi: bool | None = None, time_zone: str | None = None) -> None:
+        """Apply ``spark.sql.ansi.enabled`` and ``spark.sql.session.timeZone``."""
+        with self._lock:
+            if ansi is not None and ansi != self.ansi:
+                self.ansi = ansi
+                self._sql = weakref.WeakKeyDictionary()
+            self._con.execute(f"SET error_on_division_by_zero = {str(self.ansi).lower()}")
+            if time_zone is not None:
+                self._con.execute("SET TimeZone = ?", [time_zone])
+
+    def close(self) -> None:
+        self._con.close()
+
+    def sql(self, plan: L.LogicalPlan) -> str:
+        """DuckDB SQL text for ``plan`` (``explain`` shows it)."""
+        return self._prepare(plan)[0]
+
+    def schema(self, plan: L.LogicalPlan) -> T.StructType:
+        """The output schema, from DuckDB's binder (no rows are computed)."""
+        return self._prepare(plan)[1]
+
+    def execute(self, plan: L.LogicalPlan) -> pa.Table:
+        sql, _ = self._prepare(plan)
+        return self._run(plan, sql)
+
+    def count(self, plan: L.LogicalPlan) -> int:
+        sql, _ = self._prepare(plan)
+        table = self._run(plan, f"SELECT count(*) FROM ({sql}) AS _count")  # noqa: S608
+        return int(table.column(0)[0].as_py())
+
+    def describe(self, query: exp.Query, views: tuple[tuple[str, L.LogicalPlan], ...] = ()) -> list[str]:
+        """Column names of a SQL query over ``views`` (``spark.sql`` binds eagerly)."""
+        probe = L.SqlQuery(query=query, names=(), views=views)
+        sql = generate(self._with_views(probe), ansi=self.ansi)
+        with self._lock:
+            self._register(probe)
+            try:
+                return list(self._con.sql(sql).columns)
+            except duckdb.Error as e:
+                raise translate_error(e) from None
+
+    def _with_views(self, probe: L.SqlQuery) -> exp.Query:
+        query = probe.query.copy()
+        for name, child in probe.views:
+            query = query.with_(exp.to_identifier(name, quoted=True), as_=compile_output(analyze(child)))
+        return query
+
+    def _prepare(self, plan: L.LogicalPlan) -> tuple[str, T.StructType]:
+        cached = self._sql.get(plan)
+        if cached is not None:
+            return cached[1], cached[2]
+        resolved = analyze(plan)
+        sql = generate(compile_output(resolved), ansi=self.ansi)
+        with self._lock:
+            self._register(plan)
+            try:
+                types = [str(t) for t in self._con.sql(sql).types]
+            except duckdb.Error as e:
+                raise translate_error(e) from None
+        casts = [_output_cast(t) for t in types]
+        if any(c is not None for c in casts):
+            sql = generate(compile_output(resolved, casts), ansi=self.ansi)
+        fields = [
+            T.StructField(a.name, from_duckdb(_OUTPUT_CASTS.get(t, t)), a.nullable)
+            for a, t in zip(resolved.output, types, strict=True)
+        ]
+        schema = T.StructType(fields)
+        self._sql[plan] = (self.ansi, sql, schema)
+        return sql, schema
+
+    def _run(self, plan: L.LogicalPlan, sql: str) -> pa.Table:
+        with self._lock:
+            self._register(plan)
+            try:
+                return self._con.sql(sql).to_arrow_table()
+            except duckdb.Error as e:
+                raise translate_error(e) from None
+
+    def _register(self, plan: L.LogicalPlan) -> None:
+        """Register every local Arrow table the plan reads (once; dropped with the plan)."""
+        stack = [plan]
+        while stack:
+            node = stack.pop()
+            stack.extend(node.children)
+            if isinstance(node, L.LocalRelation) and node.name not in self._registered:
+                self._con.register(node.name, node.table)
+                self._registered.add(node.name)
+                weakref.finalize(node, self._unregister, node.name)
+
+    def _unregister(self, name: str) -> None:
+        self._registered.discard(name)
+        try:
+            with self._lock:
+                self._con.unregister(name)
+        except duckdb.Error:  # the connection may be closed already
+            pass
+
+    def run_plan_statement(self, plan: L.LogicalPlan, statement: str) -> None:
+        """Run a statement embedding ``plan``'s SQL (``COPY (...) TO``), with its tables registered."""
+        with self._lock:
+            self._register(plan)
+            try:
+                self._con.execute(statement)
+            except duckdb.Error as e:
+                raise translate_error(e) from None
+
+    def run_sql(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """Run a DuckDB statement (readers and writers use it), translating errors."""
+        with self._lock:
+            try:
+                return self._con.execute(sql, params or []).arrow().read_all()
+            except duckdb.Error as e:
+                raise translate_error(e) from None
+
+
+def _output_cast(duckdb_type: str) -> exp.DataType | None:
+    target = _OUTPUT_CASTS.get(duckdb_type)
+    return exp.DataType.build(target) if target else None

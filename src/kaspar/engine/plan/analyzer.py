@@ -1,0 +1,167 @@
+"""The analyzer: resolves a logical plan's column names to attributes (Spark's exprIds).
+
+``analyze(plan)`` returns a ``ResolvedPlan`` tree whose expressions reference attribute ids, so
+compiled SQL never depends on user spelling, letter case or duplicate names. Results are cached
+per plan node, so a DataFrame is analysed once however many actions run on it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlglot import exp
+
+from kaspar.engine.plan import logical as L
+from kaspar.engine.plan.attributes import ATTR_ID, Attribute, ResolvedPlan
+from kaspar.engine.plan.join_analysis import analyze_join
+from kaspar.engine.plan.naming import output_name
+from kaspar.engine.plan.resolution import (
+    expand_star,
+    find_attribute,
+    is_star,
+    resolve_expression,
+)
+
+_cache: weakref.WeakKeyDictionary[L.LogicalPlan, ResolvedPlan] = weakref.WeakKeyDictionary()
+
+
+def analyze(plan: L.LogicalPlan) -> ResolvedPlan:
+    """Resolve ``plan`` (cached per node)."""
+    cached = _cache.get(plan)
+    if cached is None:
+        cached = _RULES[type(plan)](plan)
+        _cache[plan] = cached
+    return cached
+
+
+def _leaf(names: Sequence[str], plan: L.LogicalPlan, *, nullable: bool = True) -> ResolvedPlan:
+    return ResolvedPlan(plan, tuple(Attribute(n, nullable=nullable) for n in names))
+
+
+def _local(plan: Any) -> ResolvedPlan:
+    return _leaf(plan.names, plan)
+
+
+def _range(plan: Any) -> ResolvedPlan:
+    return _leaf(["id"], plan, nullable=False)
+
+
+def _named_expressions(
+    exprs: Sequence[exp.Expression], inputs: Sequence[Attribute]
+) -> tuple[list[exp.Expression], list[Attribute]]:
+    """Resolve projections; a bare column keeps its attribute, anything else gets a new one."""
+    resolved: list[exp.Expression] = []
+    attrs: list[Attribute] = []
+    for e in exprs:
+        if is_star(e):
+            for attr in expand_star(e, inputs):
+                resolved.append(attr.reference())
+                attrs.append(attr)
+            continue
+        r = resolve_expression(e, inputs)
+        if isinstance(e, exp.Alias):
+            r = r.this if isinstance(r, exp.Alias) else r
+            attrs.append(Attribute(e.alias, nullable=_nullable(r, inputs)))
+        elif isinstance(r, exp.Column) and ATTR_ID in r.meta:
+            attr = next(a for a in inputs if a.id == r.meta[ATTR_ID])
+            attrs.append(attr if ATTR_ID in e.meta else attr.renamed(output_name(e)))
+        else:
+            attrs.append(Attribute(output_name(e), nullable=_nullable(r, inputs)))
+        resolved.append(r)
+    return resolved, attrs
+
+
+def _nullable(e: exp.Expression, inputs: Sequence[Attribute]) -> bool:
+    if isinstance(e, exp.Literal | exp.Boolean):
+        return False
+    if isinstance(e, exp.Count):
+        return False
+    if isinstance(e, exp.Column) and ATTR_ID in e.meta:
+        return next((a.nullable for a in inputs if a.id == e.meta[ATTR_ID]), True)
+    return True
+
+
+def _project(plan: Any) -> ResolvedPlan:
+    child = analyze(plan.child)
+    exprs, attrs = _named_expressions(plan.expressions, child.output)
+    return ResolvedPlan(replace(plan, expressions=tuple(exprs)), tuple(attrs), (child,))
+
+
+def _filter(plan: Any) -> ResolvedPlan:
+    child = analyze(plan.child)
+    condition = resolve_expression(plan.condition, child.output)
+    return ResolvedPlan(replace(plan, condition=condition), child.output, (child,))
+
+
+def _aggregate(plan: Any) -> ResolvedPlan:
+    child = analyze(plan.child)
+    grouping = tuple(
+        resolve_expression(g.this if isinstance(g, exp.Alias) else g, child.output)
+        for g in plan.grouping
+    )
+    exprs, attrs = _named_expressions(plan.aggregates, child.output)
+    resolved = replace(plan, grouping=grouping, aggregates=tuple(exprs))
+    return ResolvedPlan(resolved, tuple(attrs), (child,))
+
+
+def _sort(plan: Any) -> ResolvedPlan:
+    child = analyze(plan.child)
+    orders = tuple(resolve_expression(o, child.output) for o in plan.orders)
+    return ResolvedPlan(replace(plan, orders=orders), child.output, (child,))
+
+
+def _passthrough(plan: Any) -> ResolvedPlan:
+    child = analyze(plan.child)
+    return ResolvedPlan(plan, child.output, (child,))
+
+
+def _deduplicate(plan: Any) -> ResolvedPlan:
+    child = analyze(plan.child)
+    subset = tuple(find_attribute(n, child.output).column_name for n in plan.subset)
+    return ResolvedPlan(replace(plan, subset=subset), child.output, (child,))
+
+
+def _subquery_alias(plan: Any) -> ResolvedPlan:
+    child = analyze(plan.child)
+    out = tuple(Attribute(a.name, a.id, (plan.alias,), a.nullable) for a in child.output)
+    return ResolvedPlan(plan, out, (child,))
+
+
+def _set_operation(plan: Any) -> ResolvedPlan:
+    from kaspar.engine.plan.set_analysis import analyze_set_operation
+
+    return analyze_set_operation(plan, analyze(plan.left), analyze(plan.right))
+
+
+def _join(plan: Any) -> ResolvedPlan:
+    return analyze_join(plan, analyze(plan.left), analyze(plan.right))
+
+
+def _sql_query(plan: Any) -> ResolvedPlan:
+    children = tuple(analyze(child) for _, child in plan.views)
+    return ResolvedPlan(plan, tuple(Attribute(n) for n in plan.names), children)
+
+
+def _scan(plan: Any) -> ResolvedPlan:
+    return _leaf(plan.names, plan)
+
+
+_RULES: dict[type[L.LogicalPlan], Callable[[Any], ResolvedPlan]] = {
+    L.LocalRelation: _local,
+    L.Scan: _scan,
+    L.Range: _range,
+    L.SqlQuery: _sql_query,
+    L.Project: _project,
+    L.Filter: _filter,
+    L.Aggregate: _aggregate,
+    L.Sort: _sort,
+    L.Limit: _passthrough,
+    L.Distinct: _passthrough,
+    L.Deduplicate: _deduplicate,
+    L.SubqueryAlias: _subquery_alias,
+    L.Join: _join,
+    L.SetOperation: _set_operation,
+}

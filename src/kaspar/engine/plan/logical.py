@@ -1,0 +1,198 @@
+"""Logical plan nodes: frozen dataclasses whose expressions are sqlglot trees.
+
+Nodes compare and hash by identity (``eq=False``), so analysis results can be cached per node
+and a DataFrame's plan is never re-analysed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+_relation_ids = itertools.count()
+
+
+def next_relation_name() -> str:
+    """A fresh name under which a local Arrow table is registered in DuckDB."""
+    return f"__kaspar_local_{next(_relation_ids)}"
+
+
+@dataclass(frozen=True, eq=False)
+class LogicalPlan:
+    """Base of every plan node."""
+
+    @property
+    def children(self) -> tuple[LogicalPlan, ...]:
+        return ()
+
+    @property
+    def is_streaming(self) -> bool:
+        return any(c.is_streaming for c in self.children)
+
+
+@dataclass(frozen=True, eq=False)
+class LocalRelation(LogicalPlan):
+    """An in-memory Arrow table (``createDataFrame``)."""
+
+    table: pa.Table  # columns named c0, c1, ... (``names`` are the user's names)
+    names: tuple[str, ...]
+    name: str = field(default_factory=next_relation_name)
+
+
+@dataclass(frozen=True, eq=False)
+class Scan(LogicalPlan):
+    """A file or table source, as a DuckDB table function call (``read_parquet([...])``)."""
+
+    source: exp.Expression
+    names: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Range(LogicalPlan):
+    """``spark.range``: one ``id`` bigint column."""
+
+    start: int
+    end: int
+    step: int = 1
+
+
+@dataclass(frozen=True, eq=False)
+class SqlQuery(LogicalPlan):
+    """A Spark SQL query (parsed) over temp views, which are plans themselves."""
+
+    query: exp.Query
+    names: tuple[str, ...]
+    views: tuple[tuple[str, LogicalPlan], ...] = ()
+
+    @property
+    def children(self) -> tuple[LogicalPlan, ...]:
+        return tuple(plan for _, plan in self.views)
+
+
+@dataclass(frozen=True, eq=False)
+class UnaryNode(LogicalPlan):
+    """A node with one child."""
+
+    child: LogicalPlan
+
+    @property
+    def children(self) -> tuple[LogicalPlan, ...]:
+        return (self.child,)
+
+
+@dataclass(frozen=True, eq=False)
+class Project(UnaryNode):
+    """``select``: one output column per expression (window functions allowed)."""
+
+    expressions: tuple[exp.Expression, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Filter(UnaryNode):
+    """``filter`` / ``where``."""
+
+    condition: exp.Expression
+
+
+@dataclass(frozen=True, eq=False)
+class Aggregate(UnaryNode):
+    """``groupBy(grouping).agg(aggregates)``; ``aggregates`` lists every output column."""
+
+    grouping: tuple[exp.Expression, ...]
+    aggregates: tuple[exp.Expression, ...]
+    grouping_sets: str = ""  # "", "ROLLUP" or "CUBE"
+
+
+@dataclass(frozen=True, eq=False)
+class Sort(UnaryNode):
+    """``orderBy``: ``orders`` are ``exp.Ordered`` with explicit null placement."""
+
+    orders: tuple[exp.Ordered, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Limit(UnaryNode):
+    """``limit(n)`` (and ``offset``)."""
+
+    n: int | None
+    offset: int = 0
+
+
+@dataclass(frozen=True, eq=False)
+class Distinct(UnaryNode):
+    """``distinct()``."""
+
+
+@dataclass(frozen=True, eq=False)
+class Deduplicate(UnaryNode):
+    """``dropDuplicates(subset)``: keep one row per distinct ``subset``."""
+
+    subset: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class SubqueryAlias(UnaryNode):
+    """``df.alias(name)``: columns may then be qualified as ``name.col``."""
+
+    alias: str
+
+
+@dataclass(frozen=True, eq=False)
+class Join(LogicalPlan):
+    """``join``: ``how`` is Spark's normalised join type, ``using`` the ``on=[names]`` form."""
+
+    left: LogicalPlan
+    right: LogicalPlan
+    how: str
+    condition: exp.Expression | None = None
+    using: tuple[str, ...] = ()
+    outputs: tuple[exp.Expression, ...] = ()  # set by the analyzer: one per output column
+
+    @property
+    def children(self) -> tuple[LogicalPlan, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True, eq=False)
+class SetOperation(LogicalPlan):
+    """``union`` / ``unionByName`` / ``intersect`` / ``subtract`` / ``exceptAll``."""
+
+    left: LogicalPlan
+    right: LogicalPlan
+    kind: str  # "union", "intersect" or "except"
+    distinct: bool = False
+    by_name: bool = False
+    allow_missing: bool = False
+
+    @property
+    def children(self) -> tuple[LogicalPlan, ...]:
+        return (self.left, self.right)
+
+
+JOIN_TYPES = {
+    "inner": "inner",
+    "cross": "cross",
+    "outer": "full",
+    "full": "full",
+    "fullouter": "full",
+    "full_outer": "full",
+    "left": "left",
+    "leftouter": "left",
+    "left_outer": "left",
+    "right": "right",
+    "rightouter": "right",
+    "right_outer": "right",
+    "semi": "left_semi",
+    "leftsemi": "left_semi",
+    "left_semi": "left_semi",
+    "anti": "left_anti",
+    "leftanti": "left_anti",
+    "left_anti": "left_anti",
+}

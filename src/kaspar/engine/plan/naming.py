@@ -1,0 +1,143 @@
+"""Spark's output column names for expressions: ``(x + 1)``, ``upper(s)``, ``count(1)``.
+
+The DataFrame functions record the exact Spark name of what they build in ``expr.meta``
+(under ``SPARK_NAME``); expressions parsed from SQL text are named by the rules below, which
+follow Spark's ``toPrettySQL``.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+SPARK_NAME = "spark_name"
+
+_BINARY_OPS: dict[type[exp.Expression], str] = {
+    exp.Add: "+",
+    exp.Sub: "-",
+    exp.Mul: "*",
+    exp.Div: "/",
+    exp.Mod: "%",
+    exp.IntDiv: "div",
+    exp.EQ: "=",
+    exp.NullSafeEQ: "<=>",
+    exp.GT: ">",
+    exp.GTE: ">=",
+    exp.LT: "<",
+    exp.LTE: "<=",
+    exp.And: "AND",
+    exp.Or: "OR",
+    exp.BitwiseAnd: "&",
+    exp.BitwiseOr: "|",
+    exp.BitwiseXor: "^",
+}
+
+
+def output_name(e: exp.Expression) -> str:  # noqa: PLR0911, C901
+    """The column name Spark gives to ``e`` when it is selected without an alias."""
+    named = e.meta.get(SPARK_NAME) if e.meta else None
+    if named is not None:
+        return str(named)
+    if isinstance(e, exp.Alias):
+        return e.alias
+    if isinstance(e, exp.Column):
+        return "*" if isinstance(e.this, exp.Star) else e.name
+    if isinstance(e, exp.Star):
+        return "*"
+    if isinstance(e, exp.Literal):
+        return str(e.this)
+    if isinstance(e, exp.Null):
+        return "NULL"
+    if isinstance(e, exp.Boolean):
+        return "true" if e.this else "false"
+    if isinstance(e, exp.Paren):
+        return output_name(e.this)
+    if isinstance(e, exp.Neg):
+        if isinstance(e.this, exp.Literal):
+            return f"-{e.this.this}"
+        return f"negative({output_name(e.this)})"
+    if isinstance(e, exp.Not):
+        return _not_name(e)
+    if isinstance(e, exp.NEQ):
+        return f"(NOT ({output_name(e.this)} = {output_name(e.expression)}))"
+    op = _BINARY_OPS.get(type(e))
+    if op is not None:
+        return f"({output_name(e.left)} {op} {output_name(e.right)})"
+    return _compound_name(e)
+
+
+def _not_name(e: exp.Not) -> str:
+    inner = e.this
+    if isinstance(inner, exp.Is):
+        return f"({output_name(inner.this)} IS NOT NULL)"
+    return f"(NOT {output_name(inner)})"
+
+
+def _compound_name(e: exp.Expression) -> str:  # noqa: PLR0911
+    if isinstance(e, exp.Is):
+        return f"({output_name(e.this)} IS NULL)"
+    if isinstance(e, exp.Cast | exp.TryCast):
+        kind = "TRY_CAST" if isinstance(e, exp.TryCast) else "CAST"
+        to = e.to.sql(dialect="spark").upper()
+        return f"{kind}({output_name(e.this)} AS {to})"
+    if isinstance(e, exp.In):
+        items = ", ".join(output_name(x) for x in e.expressions)
+        return f"({output_name(e.this)} IN ({items}))"
+    if isinstance(e, exp.Between):
+        x, lo, hi = (output_name(e.this), output_name(e.args["low"]), output_name(e.args["high"]))
+        return f"(({x} >= {lo}) AND ({x} <= {hi}))"
+    if isinstance(e, exp.Case):
+        return _case_name(e)
+    if isinstance(e, exp.Count) and isinstance(e.this, exp.Star):
+        return "count(1)"
+    if isinstance(e, exp.Distinct):
+        return "DISTINCT " + ", ".join(output_name(x) for x in e.expressions)
+    if isinstance(e, exp.Bracket):
+        return f"{output_name(e.this)}[{', '.join(output_name(x) for x in e.expressions)}]"
+    if isinstance(e, exp.Window):
+        return _window_name(e)
+    if isinstance(e, exp.Func):
+        return _func_name(e)
+    return e.sql(dialect="spark")
+
+
+def _case_name(e: exp.Case) -> str:
+    parts = ["CASE"]
+    if e.this:
+        parts.append(output_name(e.this))
+    for branch in e.args.get("ifs") or []:
+        parts.append(f"WHEN {output_name(branch.this)} THEN {output_name(branch.args['true'])}")
+    default = e.args.get("default")
+    if default is not None:
+        parts.append(f"ELSE {output_name(default)}")
+    parts.append("END")
+    return " ".join(parts)
+
+
+def _func_name(e: exp.Func) -> str:
+    name = e.name if isinstance(e, exp.Anonymous) else e.sql_name()
+    args: list[str] = []
+    for key in e.arg_types:
+        value = e.args.get(key)
+        if value is None or (isinstance(e, exp.Anonymous) and key == "this"):
+            continue
+        values = value if isinstance(value, list) else [value]
+        args.extend(output_name(v) for v in values if isinstance(v, exp.Expression))
+    return f"{name.lower()}({', '.join(args)})"
+
+
+def _window_name(e: exp.Window) -> str:
+    func = output_name(e.this)
+    spec = e.sql(dialect="spark")
+    over = spec[spec.find(" OVER ") + 1 :] if " OVER " in spec else "OVER ()"
+    return f"{func} {over}"
+
+
+def name_projections(query: exp.Query) -> exp.Query:
+    """Alias the unnamed top-level projections of a SQL query with Spark's names."""
+    if not isinstance(query, exp.Select):
+        return query
+    named = [
+        e if isinstance(e, exp.Alias | exp.Column | exp.Star) else exp.Alias(this=e, alias=exp.to_identifier(output_name(e), quoted=True))
+        for e in query.expressions
+    ]
+    return query.select(*named, append=False, copy=True)

@@ -1,0 +1,252 @@
+"""Conversions between Spark data types and sqlglot, DDL strings, DuckDB and Arrow types."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from functools import cache
+from typing import Any
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from kaspar.engine import types as T
+
+_D = exp.DataType.Type
+
+_SIMPLE: dict[Any, type[T.DataType]] = {
+    _D.TEXT: T.StringType,
+    _D.VARCHAR: T.StringType,
+    _D.CHAR: T.StringType,
+    _D.NAME: T.StringType,
+    _D.UUID: T.StringType,
+    _D.INT: T.IntegerType,
+    _D.UINT: T.LongType,
+    _D.BIGINT: T.LongType,
+    _D.UBIGINT: T.LongType,
+    _D.INT128: T.LongType,
+    _D.UINT128: T.LongType,
+    _D.SMALLINT: T.ShortType,
+    _D.USMALLINT: T.IntegerType,
+    _D.TINYINT: T.ByteType,
+    _D.UTINYINT: T.ShortType,
+    _D.DOUBLE: T.DoubleType,
+    _D.FLOAT: T.FloatType,
+    _D.BOOLEAN: T.BooleanType,
+    _D.DATE: T.DateType,
+    _D.TIMESTAMPTZ: T.TimestampType,
+    _D.TIMESTAMPLTZ: T.TimestampType,
+    _D.TIMESTAMP: T.TimestampNTZType,
+    _D.TIMESTAMPNTZ: T.TimestampNTZType,
+    _D.BINARY: T.BinaryType,
+    _D.VARBINARY: T.BinaryType,
+    _D.BLOB: T.BinaryType,
+    _D.NULL: T.NullType,
+    _D.UNKNOWN: T.NullType,
+}
+
+
+def from_sqlglot(dtype: exp.DataType) -> T.DataType:
+    """Spark type for a sqlglot type node (from a Spark DDL string or a DuckDB result type)."""
+    kind = dtype.this
+    if kind in _SIMPLE:
+        return _SIMPLE[kind]()
+    args = dtype.expressions
+    if kind == _D.DECIMAL:
+        if not args:
+            return T.DecimalType(10, 0)
+        nums = [int(a.this.this if isinstance(a, exp.DataTypeParam) else a.this) for a in args]
+        return T.DecimalType(nums[0], nums[1] if len(nums) > 1 else 0)
+    if kind in (_D.ARRAY, _D.LIST):
+        return T.ArrayType(from_sqlglot(args[0]) if args else T.NullType())
+    if kind == _D.MAP:
+        return T.MapType(from_sqlglot(args[0]), from_sqlglot(args[1]))
+    if kind == _D.STRUCT:
+        fields = []
+        for i, col in enumerate(args):
+            if isinstance(col, exp.ColumnDef):
+                kind_node = col.args["kind"]
+                fields.append(T.StructField(col.name, from_sqlglot(kind_node)))
+            else:
+                fields.append(T.StructField(f"col{i + 1}", from_sqlglot(col)))
+        return T.StructType(fields)
+    return T.StringType()
+
+
+def to_sqlglot(dtype: T.DataType) -> exp.DataType:
+    """sqlglot type node for a Spark type (used in casts and for empty tables)."""
+    return exp.DataType.build(to_ddl(dtype), dialect="spark")
+
+
+def to_ddl(dtype: T.DataType) -> str:
+    """Spark DDL spelling of a type (``struct<a:int>``)."""
+    if isinstance(dtype, T.StructType):
+        return "struct<" + ",".join(f"`{f.name}`:{to_ddl(f.dataType)}" for f in dtype) + ">"
+    if isinstance(dtype, T.ArrayType):
+        return f"array<{to_ddl(dtype.elementType)}>"
+    if isinstance(dtype, T.MapType):
+        return f"map<{to_ddl(dtype.keyType)},{to_ddl(dtype.valueType)}>"
+    if isinstance(dtype, T.NullType):
+        return "void"
+    return dtype.simpleString()
+
+
+@cache
+def parse_data_type(ddl: str) -> T.DataType:
+    """Parse ``"a int, b string"`` (a struct) or a single type name such as ``"array<int>"``."""
+    from kaspar.errors import ParseException
+
+    text = ddl.strip()
+    try:
+        return from_sqlglot(exp.DataType.build(text, dialect="spark"))
+    except (sqlglot.errors.ParseError, ValueError):
+        pass
+    try:
+        node = exp.DataType.build(f"struct<{_colonize(text)}>", dialect="spark")
+    except (sqlglot.errors.ParseError, ValueError) as e:
+        raise ParseException(
+            f"Syntax error in data type '{ddl}'.", "PARSE_SYNTAX_ERROR"
+        ) from e
+    return from_sqlglot(node)
+
+
+def _colonize(text: str) -> str:
+    """``a int, b string`` → ``a: int, b: string`` at the top nesting level."""
+    out = []
+    for token in _split_top(text):
+        name, _, rest = token.strip().partition(" ")
+        out.append(token.strip() if ":" in name else f"{name}: {rest.strip()}")
+    return ", ".join(out)
+
+
+def _split_top(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "<(":
+            depth += 1
+        elif ch in ">)":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
+@cache
+def from_duckdb(type_name: str) -> T.DataType:
+    """Spark type for a DuckDB result type name such as ``DECIMAL(10,2)`` or ``INTEGER[]``."""
+    if type_name == "NULL":
+        return T.NullType()
+    return from_sqlglot(exp.DataType.build(type_name, dialect="duckdb"))
+
+
+def to_arrow(dtype: T.DataType) -> pa.DataType:  # noqa: PLR0911
+    """Arrow type that holds values of a Spark type."""
+    simple: dict[type[T.DataType], pa.DataType] = {
+        T.StringType: pa.string(), T.IntegerType: pa.int32(), T.LongType: pa.int64(),
+        T.ShortType: pa.int16(), T.ByteType: pa.int8(), T.DoubleType: pa.float64(),
+        T.FloatType: pa.float32(), T.BooleanType: pa.bool_(), T.DateType: pa.date32(),
+        T.TimestampType: pa.timestamp("us", tz="UTC"), T.TimestampNTZType: pa.timestamp("us"),
+        T.BinaryType: pa.binary(), T.NullType: pa.null(),
+    }
+    if type(dtype) in simple:
+        return simple[type(dtype)]
+    if isinstance(dtype, T.DecimalType):
+        return pa.decimal128(dtype.precision, dtype.scale)
+    if isinstance(dtype, T.ArrayType):
+        return pa.list_(to_arrow(dtype.elementType))
+    if isinstance(dtype, T.MapType):
+        return pa.map_(to_arrow(dtype.keyType), to_arrow(dtype.valueType))
+    if isinstance(dtype, T.StructType):
+        return pa.struct([pa.field(f.name, to_arrow(f.dataType), f.nullable) for f in dtype])
+    return pa.string()
+
+
+def from_arrow(atype: pa.DataType) -> T.DataType:  # noqa: PLR0911, C901
+    """Spark type for an Arrow type (pandas and Arrow input)."""
+    if pa.types.is_string(atype) or pa.types.is_large_string(atype):
+        return T.StringType()
+    if pa.types.is_boolean(atype):
+        return T.BooleanType()
+    if pa.types.is_integer(atype):
+        width = atype.bit_width
+        return {8: T.ByteType(), 16: T.ShortType(), 32: T.IntegerType()}.get(width, T.LongType())
+    if pa.types.is_float32(atype):
+        return T.FloatType()
+    if pa.types.is_floating(atype):
+        return T.DoubleType()
+    if pa.types.is_decimal(atype):
+        return T.DecimalType(atype.precision, atype.scale)
+    if pa.types.is_date(atype):
+        return T.DateType()
+    if pa.types.is_timestamp(atype):
+        return T.TimestampType() if atype.tz else T.TimestampNTZType()
+    if pa.types.is_binary(atype) or pa.types.is_large_binary(atype):
+        return T.BinaryType()
+    if pa.types.is_null(atype):
+        return T.NullType()
+    if pa.types.is_map(atype):
+        return T.MapType(from_arrow(atype.key_type), from_arrow(atype.item_type))
+    if pa.types.is_list(atype) or pa.types.is_large_list(atype):
+        return T.ArrayType(from_arrow(atype.value_type))
+    if pa.types.is_struct(atype):
+        return T.StructType(
+            [T.StructField(f.name, from_arrow(f.type), f.nullable) for f in atype]
+        )
+    return T.StringType()
+
+
+def infer_type(value: Any) -> T.DataType:  # noqa: PLR0911
+    """Spark's type for a Python value (``createDataFrame`` without a schema)."""
+    if value is None:
+        return T.NullType()
+    if isinstance(value, bool):
+        return T.BooleanType()
+    if isinstance(value, int):
+        return T.LongType()
+    if isinstance(value, float):
+        return T.DoubleType()
+    if isinstance(value, str):
+        return T.StringType()
+    if isinstance(value, decimal.Decimal):
+        return T.DecimalType(38, 18)
+    if isinstance(value, dt.datetime):
+        return T.TimestampType()
+    if isinstance(value, dt.date):
+        return T.DateType()
+    if isinstance(value, bytes | bytearray):
+        return T.BinaryType()
+    if isinstance(value, dict):
+        key, val = next(iter(value.items()), (None, None))
+        return T.MapType(infer_type(key), infer_type(val))
+    if isinstance(value, list | tuple) and hasattr(value, "__fields__"):
+        names = value.__fields__
+        return T.StructType([T.StructField(n, infer_type(v)) for n, v in zip(names, value, strict=True)])
+    if isinstance(value, list | tuple):
+        elem = next((infer_type(v) for v in value if v is not None), T.NullType())
+        return T.ArrayType(elem)
+    return T.StringType()
+
+
+def merge_types(a: T.DataType, b: T.DataType) -> T.DataType:
+    """Widen two inferred types (NullType yields to anything, int to double)."""
+    if isinstance(a, T.NullType):
+        return b
+    if isinstance(b, T.NullType) or a == b:
+        return a
+    if isinstance(a, T.LongType) and isinstance(b, T.DoubleType):
+        return b
+    if isinstance(a, T.DoubleType) and isinstance(b, T.LongType):
+        return a
+    if isinstance(a, T.ArrayType) and isinstance(b, T.ArrayType):
+        return T.ArrayType(merge_types(a.elementType, b.elementType))
+    if isinstance(a, T.StructType) and isinstance(b, T.StructType) and a.names == b.names:
+        return T.StructType(
+            [
+                T.StructField(f.name, merge_types(f.dataType, g.dataType))
+                for f, g in zip(a.fields, b.fields, strict=True)
+            ]
+        )
+    return a

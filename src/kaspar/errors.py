@@ -1,0 +1,162 @@
+"""PySpark's exception classes, with the same names, error classes and message layout.
+
+``str(error)`` is ``[ERROR_CLASS] message SQLSTATE: xxxxx`` as in Spark; ``getCondition()`` (and
+the deprecated ``getErrorClass()``) return the error class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+_SQLSTATES = {
+    "UNRESOLVED_COLUMN": "42703",
+    "AMBIGUOUS_REFERENCE": "42704",
+    "PARSE_SYNTAX_ERROR": "42601",
+    "TABLE_OR_VIEW_NOT_FOUND": "42P01",
+    "CAST_INVALID_INPUT": "22018",
+    "DIVIDE_BY_ZERO": "22012",
+    "ARITHMETIC_OVERFLOW": "22003",
+    "PATH_NOT_FOUND": "42K03",
+    "NUM_COLUMNS_MISMATCH": "42826",
+    "UNRESOLVED_ROUTINE": "42883",
+    "DATATYPE_MISMATCH": "42K09",
+}
+
+
+class PySparkException(Exception):  # noqa: N818 (PySpark's name)
+    """Base of every kaspar/PySpark error."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        errorClass: str | None = None,  # noqa: N803
+        messageParameters: dict[str, str] | None = None,  # noqa: N803
+    ) -> None:
+        self._message = message or ""
+        self._error_class = errorClass
+        self._params = dict(messageParameters or {})
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        if not self._error_class:
+            return self._message
+        state = self.getSqlState()
+        suffix = f" SQLSTATE: {state}" if state else ""
+        return f"[{self._error_class}] {self._message}{suffix}"
+
+    def getCondition(self) -> str | None:  # noqa: N802
+        return self._error_class
+
+    def getErrorClass(self) -> str | None:  # noqa: N802
+        return self._error_class
+
+    @property
+    def errorClass(self) -> str | None:  # noqa: N802
+        return self._error_class
+
+    def getMessageParameters(self) -> dict[str, str]:  # noqa: N802
+        return dict(self._params)
+
+    def getSqlState(self) -> str | None:  # noqa: N802
+        if not self._error_class:
+            return None
+        return _SQLSTATES.get(self._error_class.split(".")[0])
+
+    def getMessage(self) -> str:  # noqa: N802
+        return str(self)
+
+
+class AnalysisException(PySparkException):
+    """The query cannot be analysed: unknown column, table, function, wrong types."""
+
+
+class ParseException(AnalysisException):
+    """A SQL text or DDL string does not parse."""
+
+
+class TempTableAlreadyExistsException(AnalysisException):
+    """``createTempView`` on a name that exists."""
+
+
+class IllegalArgumentException(PySparkException):
+    """An argument or option has an invalid value."""
+
+
+class NumberFormatException(IllegalArgumentException):
+    """A string could not be cast to a number (ANSI mode)."""
+
+
+class ArithmeticException(PySparkException):
+    """Division by zero or overflow (ANSI mode)."""
+
+
+class DateTimeException(PySparkException):
+    """An invalid date or timestamp (ANSI mode)."""
+
+
+class SparkRuntimeException(PySparkException):
+    """An error while running the query."""
+
+
+class UnsupportedOperationException(PySparkException):
+    """Spark supports this operation but kaspar does not yet, or it is not allowed."""
+
+
+class PySparkTypeError(PySparkException, TypeError):
+    """An argument of the wrong Python type."""
+
+
+class PySparkValueError(PySparkException, ValueError):
+    """An argument with a wrong value."""
+
+
+class PySparkNotImplementedError(PySparkException, NotImplementedError):
+    """Not implemented."""
+
+
+class PySparkAttributeError(PySparkException, AttributeError):
+    """Unknown attribute (for example a missing DataFrame column)."""
+
+
+def unresolved_column(name: str, candidates: Iterable[str]) -> AnalysisException:
+    """Spark's UNRESOLVED_COLUMN error, suggesting the closest names first."""
+    names = list(dict.fromkeys(candidates))
+    ranked = sorted(names, key=lambda c: (_levenshtein(name.lower(), c.lower()), c))
+    quoted = ", ".join(f"`{c}`" for c in ranked[:5])
+    base = f"A column, variable, or function parameter with name `{name}` cannot be resolved."
+    if not names:
+        return AnalysisException(base, "UNRESOLVED_COLUMN.WITHOUT_SUGGESTION", {"objectName": name})
+    return AnalysisException(
+        f"{base} Did you mean one of the following? [{quoted}].",
+        "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+        {"objectName": f"`{name}`", "proposal": quoted},
+    )
+
+
+def _levenshtein(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+__all__ = [
+    "AnalysisException",
+    "ArithmeticException",
+    "DateTimeException",
+    "IllegalArgumentException",
+    "NumberFormatException",
+    "ParseException",
+    "PySparkAttributeError",
+    "PySparkException",
+    "PySparkNotImplementedError",
+    "PySparkTypeError",
+    "PySparkValueError",
+    "SparkRuntimeException",
+    "TempTableAlreadyExistsException",
+    "UnsupportedOperationException",
+    "unresolved_column",
+]

@@ -1,0 +1,122 @@
+"""``DataFrame.show()`` text, byte for byte as Spark's ``Dataset.showString`` prints it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from typing import Any
+
+import numpy as np
+
+from kaspar.engine import types as T
+from kaspar.sql.row import Row
+
+
+def cell_string(value: Any, dtype: T.DataType | None = None) -> str:  # noqa: PLR0911, C901
+    """Spark's cast-to-string of a value, as ``show`` prints it."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _float_string(value, isinstance(dtype, T.FloatType))
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime):
+        return _timestamp_string(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray):
+        return "[" + " ".join(f"{b:02X}" for b in value) + "]"
+    if isinstance(value, Row):
+        fields = dtype.fields if isinstance(dtype, T.StructType) else [None] * len(value)
+        inner = [cell_string(v, f.dataType if f else None) for v, f in zip(value, fields, strict=False)]
+        return "{" + ", ".join(inner) + "}"
+    if isinstance(value, dict):
+        kt = dtype.keyType if isinstance(dtype, T.MapType) else None
+        vt = dtype.valueType if isinstance(dtype, T.MapType) else None
+        items = (f"{cell_string(k, kt)} -> {cell_string(v, vt)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list):
+        et = dtype.elementType if isinstance(dtype, T.ArrayType) else None
+        return "[" + ", ".join(cell_string(v, et) for v in value) + "]"
+    return str(value)
+
+
+def _float_string(value: float, single: bool) -> str:
+    """Java's ``Double.toString`` / ``Float.toString``."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    text = str(np.float32(value)) if single else repr(value)
+    magnitude = abs(value)
+    if value == 0 or 1e-3 <= magnitude < 1e7:
+        if "e" in text:
+            text = format(decimal.Decimal(text), "f")
+        return text if "." in text else text + ".0"
+    mantissa, _, exponent = format(decimal.Decimal(text), "E").partition("E")
+    mantissa = mantissa.rstrip("0")
+    mantissa = mantissa + "0" if mantissa.endswith(".") else mantissa
+    if "." not in mantissa:
+        mantissa += ".0"
+    return f"{mantissa}E{int(exponent)}"
+
+
+def _timestamp_string(value: dt.datetime) -> str:
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}".rstrip("0")
+    return text
+
+
+def _truncate(text: str, truncate: int) -> str:
+    if truncate > 0 and len(text) > truncate:
+        return text[:truncate] if truncate < 4 else text[: truncate - 3] + "..."  # noqa: PLR2004
+    return text
+
+
+def show_string(
+    rows: list[Row], schema: T.StructType, n: int, truncate: int, vertical: bool
+) -> str:
+    """The text ``show(n, truncate, vertical)`` prints (``rows`` may hold n + 1 rows)."""
+    has_more = len(rows) > n
+    data = rows[:n]
+    types = [f.dataType for f in schema.fields]
+    header = [_truncate(name, truncate) for name in schema.names]
+    cells = [
+        [_truncate(cell_string(v, t), truncate) for v, t in zip(row, types, strict=True)]
+        for row in data
+    ]
+    out = _vertical(header, cells) if vertical else _horizontal(header, cells, truncate)
+    if vertical and not cells:
+        out += "(0 rows)\n"
+    if has_more:
+        out += f"only showing top {n} {'row' if n == 1 else 'rows'}"
+    return out
+
+
+def _horizontal(header: list[str], cells: list[list[str]], truncate: int) -> str:
+    widths = [max(3, len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+
+    def line(values: list[str]) -> str:
+        if truncate > 0:
+            padded = [v.rjust(w) for v, w in zip(values, widths, strict=True)]
+        else:
+            padded = [v.ljust(w) for v, w in zip(values, widths, strict=True)]
+        return "|" + "|".join(padded) + "|\n"
+
+    sep = "+" + "+".join("-" * w for w in widths) + "+\n"
+    return sep + line(header) + sep + "".join(line(r) for r in cells) + sep
+
+
+def _vertical(header: list[str], cells: list[list[str]]) -> str:
+    name_width = max([3, *(len(h) for h in header)])
+    data_width = max([3, *(len(c) for r in cells for c in r)])
+    parts = []
+    for i, row in enumerate(cells):
+        parts.append(f"-RECORD {i}".ljust(name_width + data_width + 5, "-") + "\n")
+        for name, value in zip(header, row, strict=True):
+            parts.append(f" {name.ljust(name_width)} | {value.ljust(data_width)} \n")
+    return "".join(parts)

@@ -1,0 +1,383 @@
+"""``Column``: a wrapper around a sqlglot expression, with PySpark's operators and methods."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import sqlglot
+from sqlglot import exp
+
+from kaspar.engine.compile.dialect import KasparSpark
+from kaspar.engine.plan.naming import SPARK_NAME, output_name
+from kaspar.engine.type_conversion import parse_data_type, to_sqlglot
+from kaspar.engine.types import DataType
+from kaspar.errors import PySparkTypeError, PySparkValueError
+
+if TYPE_CHECKING:
+    from kaspar.sql.window import WindowSpec
+
+
+def named(e: exp.Expression, name: str) -> exp.Expression:
+    """Record Spark's output name for ``e``."""
+    e.meta[SPARK_NAME] = name
+    return e
+
+
+def aliased(e: exp.Expression, name: str) -> exp.Alias:
+    """``e AS `name``` (any name, including SQL keywords such as NULL)."""
+    return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
+
+
+def literal(value: Any) -> exp.Expression:  # noqa: PLR0911
+    """The SQL literal for a Python value, typed and named as ``F.lit`` does."""
+    if isinstance(value, Column):
+        return value.expr
+    if value is None:
+        return exp.Null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, int):
+        return exp.Literal.number(value)
+    if isinstance(value, float):
+        name = "NaN" if value != value else repr(value)  # noqa: PLR0124
+        return named(exp.cast(exp.Literal.string(repr(value)), "DOUBLE"), name)
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    if isinstance(value, decimal.Decimal):
+        return named(exp.cast(exp.Literal.string(str(value)), _decimal_type(value)), str(value))
+    if isinstance(value, dt.datetime):
+        return named(exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP"),
+                     f"TIMESTAMP '{value.isoformat(sep=' ')}'")
+    if isinstance(value, dt.date):
+        return named(exp.cast(exp.Literal.string(value.isoformat()), "DATE"),
+                     f"DATE '{value.isoformat()}'")
+    if isinstance(value, list | tuple):
+        items = [literal(v) for v in value]
+        return named(exp.Array(expressions=items), f"array({', '.join(map(output_name, items))})")
+    raise PySparkTypeError(
+        f"[UNSUPPORTED_LITERAL] Unsupported Literal '{value!r}'.", "UNSUPPORTED_LITERAL"
+    )
+
+
+def _decimal_type(value: decimal.Decimal) -> exp.DataType:
+    sign, digits, exponent = value.as_tuple()
+    scale = max(0, -int(exponent))
+    precision = max(len(digits), scale)
+    return exp.DataType.build(f"DECIMAL({precision},{scale})")
+
+
+def to_expr(value: Any) -> exp.Expression:
+    """A Column's expression, or a column reference for a name (PySpark's ColumnOrName)."""
+    if isinstance(value, Column):
+        return value.expr
+    if isinstance(value, str):
+        return column_reference(value)
+    raise PySparkTypeError(
+        f"[NOT_COLUMN_OR_STR] Argument `col` should be a Column or str, got {type(value).__name__}.",
+        "NOT_COLUMN_OR_STR",
+    )
+
+
+def column_reference(name: str) -> exp.Expression:
+    """``col("a")``, ``col("t.a")``, ``col("*")``, ``col("`a.b`")``."""
+    if name == "*":
+        return exp.Star()
+    if name.endswith(".*"):
+        return exp.Column(this=exp.Star(), table=exp.to_identifier(name[:-2]))
+    if "`" in name or "." in name:
+        parsed = sqlglot.parse_one(name, dialect=KasparSpark)
+        if isinstance(parsed, exp.Column):
+            return named(parsed, parsed.name)
+    return exp.column(name, quoted=True)
+
+
+def _other(value: Any) -> exp.Expression:
+    return value.expr if isinstance(value, Column) else literal(value)
+
+
+class Column:
+    """A column expression (PySpark ``pyspark.sql.Column``)."""
+
+    __slots__ = ("_expr",)
+
+    def __init__(self, expr: exp.Expression) -> None:
+        self._expr = expr
+
+    @property
+    def expr(self) -> exp.Expression:
+        return self._expr
+
+    def _name(self) -> str:
+        return output_name(self._expr)
+
+    def __repr__(self) -> str:
+        return f"Column<'{self._name()}'>"
+
+    # -- operators ---------------------------------------------------------------------------
+    def _bin(self, cls: type[exp.Expression], other: Any, reverse: bool = False) -> Column:
+        left, right = self._expr, _other(other)
+        if reverse:
+            left, right = right, left
+        return Column(cls(this=left, expression=right))
+
+    def __add__(self, o: Any) -> Column:
+        return self._bin(exp.Add, o)
+
+    def __radd__(self, o: Any) -> Column:
+        return self._bin(exp.Add, o, True)
+
+    def __sub__(self, o: Any) -> Column:
+        return self._bin(exp.Sub, o)
+
+    def __rsub__(self, o: Any) -> Column:
+        return self._bin(exp.Sub, o, True)
+
+    def __mul__(self, o: Any) -> Column:
+        return self._bin(exp.Mul, o)
+
+    def __rmul__(self, o: Any) -> Column:
+        return self._bin(exp.Mul, o, True)
+
+    def __truediv__(self, o: Any) -> Column:
+        return self._bin(exp.Div, o)
+
+    def __rtruediv__(self, o: Any) -> Column:
+        return self._bin(exp.Div, o, True)
+
+    def __mod__(self, o: Any) -> Column:
+        return self._bin(exp.Mod, o)
+
+    def __rmod__(self, o: Any) -> Column:
+        return self._bin(exp.Mod, o, True)
+
+    def __pow__(self, o: Any) -> Column:
+        e = exp.Pow(this=self._expr, expression=_other(o))
+        return Column(named(e, f"POWER({self._name()}, {output_name(_other(o))})"))
+
+    def __rpow__(self, o: Any) -> Column:
+        e = exp.Pow(this=_other(o), expression=self._expr)
+        return Column(named(e, f"POWER({output_name(_other(o))}, {self._name()})"))
+
+    def __eq__(self, o: Any) -> Column:  # type: ignore[override]
+        return self._bin(exp.EQ, o)
+
+    def __ne__(self, o: Any) -> Column:  # type: ignore[override]
+        return self._bin(exp.NEQ, o)
+
+    def __lt__(self, o: Any) -> Column:
+        return self._bin(exp.LT, o)
+
+    def __le__(self, o: Any) -> Column:
+        return self._bin(exp.LTE, o)
+
+    def __gt__(self, o: Any) -> Column:
+        return self._bin(exp.GT, o)
+
+    def __ge__(self, o: Any) -> Column:
+        return self._bin(exp.GTE, o)
+
+    def __and__(self, o: Any) -> Column:
+        return self._bin(exp.And, o)
+
+    def __rand__(self, o: Any) -> Column:
+        return self._bin(exp.And, o, True)
+
+    def __or__(self, o: Any) -> Column:
+        return self._bin(exp.Or, o)
+
+    def __ror__(self, o: Any) -> Column:
+        return self._bin(exp.Or, o, True)
+
+    def __invert__(self) -> Column:
+        return Column(exp.Not(this=self._expr))
+
+    def __neg__(self) -> Column:
+        return Column(exp.Neg(this=self._expr))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __bool__(self) -> NoReturn:
+        raise PySparkValueError(
+            "[CANNOT_CONVERT_COLUMN_INTO_BOOL] Cannot convert column into bool: please use '&' "
+            "for 'and', '|' for 'or', '~' for 'not' when building DataFrame boolean expressions.",
+            "CANNOT_CONVERT_COLUMN_INTO_BOOL",
+        )
+
+    def __iter__(self) -> NoReturn:
+        raise PySparkTypeError("[NOT_ITERABLE] Column is not iterable.", "NOT_ITERABLE")
+
+    def __contains__(self, item: Any) -> NoReturn:
+        raise PySparkValueError(
+            "[CANNOT_APPLY_IN_FOR_COLUMN] Cannot apply 'in' operator against a column: please "
+            "use 'contains' in a string column or 'array_contains' function for an array column.",
+            "CANNOT_APPLY_IN_FOR_COLUMN",
+        )
+
+    def eqNullSafe(self, o: Any) -> Column:  # noqa: N802
+        return self._bin(exp.NullSafeEQ, o)
+
+    def bitwiseAND(self, o: Any) -> Column:  # noqa: N802
+        return self._bin(exp.BitwiseAnd, o)
+
+    def bitwiseOR(self, o: Any) -> Column:  # noqa: N802
+        return self._bin(exp.BitwiseOr, o)
+
+    def bitwiseXOR(self, o: Any) -> Column:  # noqa: N802
+        return self._bin(exp.BitwiseXor, o)
+
+    # -- naming and types -------------------------------------------------------------------
+    def alias(self, *alias: str, **kwargs: Any) -> Column:
+        if len(alias) != 1:
+            raise PySparkValueError("[ONLY_ONE_ALIAS] only one alias is supported", "ONLY_ONE_ALIAS")
+        inner = self._expr.this if isinstance(self._expr, exp.Alias) else self._expr
+        return Column(aliased(inner, alias[0]))
+
+    name = alias
+
+    def cast(self, dataType: DataType | str) -> Column:  # noqa: N803
+        dtype = parse_data_type(dataType) if isinstance(dataType, str) else dataType
+        e = exp.Cast(this=self._expr, to=to_sqlglot(dtype))
+        if isinstance(self._expr, exp.Column):
+            named(e, self._name())
+        else:
+            named(e, f"CAST({self._name()} AS {dtype.simpleString().upper()})")
+        return Column(e)
+
+    astype = cast
+
+    def try_cast(self, dataType: DataType | str) -> Column:  # noqa: N803
+        dtype = parse_data_type(dataType) if isinstance(dataType, str) else dataType
+        e = exp.TryCast(this=self._expr, to=to_sqlglot(dtype))
+        return Column(named(e, f"TRY_CAST({self._name()} AS {dtype.simpleString().upper()})"))
+
+    # -- predicates -------------------------------------------------------------------------
+    def isNull(self) -> Column:  # noqa: N802
+        return Column(exp.Is(this=self._expr, expression=exp.Null()))
+
+    def isNotNull(self) -> Column:  # noqa: N802
+        return Column(exp.Not(this=exp.Is(this=self._expr, expression=exp.Null())))
+
+    def isNaN(self) -> Column:  # noqa: N802
+        return Column(named(exp.IsNan(this=self._expr), f"isnan({self._name()})"))
+
+    def isin(self, *cols: Any) -> Column:
+        values = cols[0] if len(cols) == 1 and isinstance(cols[0], list | tuple | set) else cols
+        return Column(exp.In(this=self._expr, expressions=[_other(v) for v in values]))
+
+    def between(self, lowerBound: Any, upperBound: Any) -> Column:  # noqa: N803
+        low, high = _other(lowerBound), _other(upperBound)
+        return Column(exp.Between(this=self._expr, low=low, high=high))
+
+    def like(self, other: str) -> Column:
+        e = exp.Like(this=self._expr, expression=exp.Literal.string(other))
+        return Column(named(e, f"{self._name()} LIKE {other}"))
+
+    def ilike(self, other: str) -> Column:
+        e = exp.ILike(this=self._expr, expression=exp.Literal.string(other))
+        return Column(named(e, f"{self._name()} ILIKE {other}"))
+
+    def rlike(self, other: str) -> Column:
+        e = exp.RegexpLike(this=self._expr, expression=exp.Literal.string(other))
+        return Column(named(e, f"RLIKE({self._name()}, {other})"))
+
+    def _string_test(self, fn: str, other: Any) -> Column:
+        o = _other(other)
+        e = exp.func(fn, self._expr, o, dialect=KasparSpark)
+        return Column(named(e, f"{fn}({self._name()}, {output_name(o)})"))
+
+    def contains(self, other: Any) -> Column:
+        return self._string_test("contains", other)
+
+    def startswith(self, other: Any) -> Column:
+        return self._string_test("startswith", other)
+
+    def endswith(self, other: Any) -> Column:
+        return self._string_test("endswith", other)
+
+    def substr(self, startPos: Any, length: Any) -> Column:  # noqa: N803
+        start, size = _other(startPos), _other(length)
+        e = exp.Substring(this=self._expr, start=start, length=size)
+        return Column(named(e, f"substr({self._name()}, {output_name(start)}, {output_name(size)})"))
+
+    # -- conditionals -----------------------------------------------------------------------
+    def when(self, condition: Column, value: Any) -> Column:
+        if not isinstance(self._expr, exp.Case) or self._expr.args.get("default") is not None:
+            raise PySparkValueError(
+                "[INVALID_WHEN_USAGE] when() can only be applied on a Column previously "
+                "generated by when() function, and cannot be applied once otherwise() is applied.",
+                "INVALID_WHEN_USAGE",
+            )
+        case = self._expr.copy()
+        case.append("ifs", exp.If(this=condition.expr, true=_other(value)))
+        return Column(case)
+
+    def otherwise(self, value: Any) -> Column:
+        if not isinstance(self._expr, exp.Case):
+            raise PySparkValueError(
+                "[INVALID_WHEN_USAGE] otherwise() can only be applied once on a Column previously "
+                "generated by when().",
+                "INVALID_WHEN_USAGE",
+            )
+        case = self._expr.copy()
+        case.set("default", _other(value))
+        return Column(case)
+
+    # -- nested data ------------------------------------------------------------------------
+    def getField(self, name: str) -> Column:  # noqa: N802
+        e = exp.Bracket(this=self._expr, expressions=[exp.Literal.string(name)])
+        return Column(named(e, f"{self._name()}.{name}"))
+
+    def getItem(self, key: Any) -> Column:  # noqa: N802
+        k = _other(key)
+        e = exp.Bracket(this=self._expr, expressions=[k])
+        return Column(named(e, f"{self._name()}[{output_name(k)}]"))
+
+    def __getitem__(self, key: Any) -> Column:
+        if isinstance(key, slice):
+            start, length = key.start, key.stop
+            return self.substr(start, length)
+        return self.getItem(key)
+
+    def __getattr__(self, item: str) -> Column:
+        if item.startswith("__"):
+            raise AttributeError(item)
+        return self.getField(item)
+
+    # -- ordering and windows ---------------------------------------------------------------
+    def _ordered(self, desc: bool, nulls_first: bool) -> Column:
+        return Column(exp.Ordered(this=self._expr, desc=desc, nulls_first=nulls_first))
+
+    def asc(self) -> Column:
+        return self._ordered(False, True)
+
+    def asc_nulls_first(self) -> Column:
+        return self._ordered(False, True)
+
+    def asc_nulls_last(self) -> Column:
+        return self._ordered(False, False)
+
+    def desc(self) -> Column:
+        return self._ordered(True, False)
+
+    def desc_nulls_first(self) -> Column:
+        return self._ordered(True, True)
+
+    def desc_nulls_last(self) -> Column:
+        return self._ordered(True, False)
+
+    def over(self, window: WindowSpec | None = None) -> Column:
+        from kaspar.sql.window import Window
+
+        spec = window if window is not None else Window.partitionBy()
+        return Column(spec.apply(self._expr))
+
+
+def to_columns(cols: Iterable[Any]) -> list[Column]:
+    """Flatten PySpark's ``*cols`` (which may be one list) into Columns."""
+    items = list(cols)
+    if len(items) == 1 and isinstance(items[0], list | tuple):
+        items = list(items[0])
+    return [c if isinstance(c, Column) else Column(to_expr(c)) for c in items]

@@ -1,0 +1,356 @@
+"""``DataFrame``: an immutable ``(session, plan)``; every transformation adds one plan node."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from kaspar.engine.plan import logical as L
+from kaspar.engine.plan.analyzer import analyze
+from kaspar.engine.plan.attributes import Attribute
+from kaspar.engine.plan.naming import SPARK_NAME
+from kaspar.engine.plan.resolution import find_attribute
+from kaspar.errors import IllegalArgumentException, PySparkAttributeError, PySparkTypeError
+from kaspar.sql._conversion import to_rows
+from kaspar.sql._show import show_string
+from kaspar.sql.column import aliased, Column, to_columns, to_expr
+from kaspar.sql.functions.conditional import parse_expression
+from kaspar.sql.row import Row
+from kaspar.sql.types import StructType
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kaspar.sql.group import GroupedData
+    from kaspar.sql.na import DataFrameNaFunctions
+    from kaspar.sql.readwriter import DataFrameWriter
+    from kaspar.sql.session import SparkSession
+
+
+def attribute_column(attr: Attribute) -> Column:
+    """A Column bound to one attribute (``df["x"]``), named after it."""
+    ref = attr.reference()
+    ref.meta[SPARK_NAME] = attr.name
+    return Column(ref)
+
+
+class DataFrame:
+    """A distributed-collection API over a logical plan (PySpark ``pyspark.sql.DataFrame``)."""
+
+    def __init__(self, session: SparkSession, plan: L.LogicalPlan) -> None:
+        self._session = session
+        self._plan = plan
+
+    @property
+    def sparkSession(self) -> SparkSession:  # noqa: N802
+        return self._session
+
+    @property
+    def plan(self) -> L.LogicalPlan:
+        return self._plan
+
+    def _with(self, plan: L.LogicalPlan) -> DataFrame:
+        return DataFrame(self._session, plan)
+
+    def _attributes(self) -> tuple[Attribute, ...]:
+        return analyze(self._plan).output
+
+    # -- schema -----------------------------------------------------------------------------
+    @property
+    def schema(self) -> StructType:
+        return self._session._executor.schema(self._plan)
+
+    @property
+    def columns(self) -> list[str]:
+        return [a.name for a in self._attributes()]
+
+    @property
+    def dtypes(self) -> list[tuple[str, str]]:
+        return [(f.name, f.dataType.simpleString()) for f in self.schema.fields]
+
+    @property
+    def isStreaming(self) -> bool:  # noqa: N802
+        return self._plan.is_streaming
+
+    def printSchema(self, level: int | None = None) -> None:  # noqa: N802
+        print(self.schema.treeString(level))  # noqa: T201
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}: {t}" for n, t in self.dtypes)
+        return f"DataFrame[{fields}]"
+
+    # -- column access ----------------------------------------------------------------------
+    def __getitem__(self, item: Any) -> Any:
+        if isinstance(item, str):
+            if item == "*":
+                return Column(exp.Star())
+            return attribute_column(find_attribute(item, self._attributes()))
+        if isinstance(item, int):
+            return attribute_column(self._attributes()[item])
+        if isinstance(item, Column):
+            return self.filter(item)
+        if isinstance(item, list | tuple):
+            return self.select(*item)
+        raise PySparkTypeError(f"unexpected item type: {type(item).__name__}")
+
+    def __getattr__(self, name: str) -> Column:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        names = {a.name.lower() for a in self._attributes()}
+        if name.lower() not in names:
+            raise PySparkAttributeError(
+                f"[ATTRIBUTE_NOT_SUPPORTED] Attribute `{name}` is not supported.",
+                "ATTRIBUTE_NOT_SUPPORTED",
+            )
+        return self[name]
+
+    # -- projection -------------------------------------------------------------------------
+    def select(self, *cols: Any) -> DataFrame:
+        exprs = tuple(c.expr for c in to_columns(cols))
+        return self._with(L.Project(self._plan, exprs))
+
+    def selectExpr(self, *expr: str) -> DataFrame:  # noqa: N802
+        items = expr[0] if len(expr) == 1 and isinstance(expr[0], list) else expr
+        return self._with(L.Project(self._plan, tuple(parse_expression(e) for e in items)))
+
+    def withColumns(self, *colsMap: dict[str, Column]) -> DataFrame:  # noqa: N802, N803
+        mapping = dict(colsMap[0]) if colsMap else {}
+        pending = {k.lower(): (k, v) for k, v in mapping.items()}
+        exprs: list[exp.Expression] = []
+        for attr in self._attributes():
+            hit = pending.pop(attr.name.lower(), None)
+            if hit is None:
+                exprs.append(attribute_column(attr).expr)
+            else:
+                exprs.append(aliased(hit[1].expr, hit[0]))
+        exprs.extend(aliased(c.expr, name) for name, c in pending.values())
+        return self._with(L.Project(self._plan, tuple(exprs)))
+
+    def withColumn(self, colName: str, col: Column) -> DataFrame:  # noqa: N802, N803
+        if not isinstance(col, Column):
+            raise PySparkTypeError(
+                f"[NOT_COLUMN] Argument `col` should be a Column, got {type(col).__name__}.",
+                "NOT_COLUMN",
+            )
+        return self.withColumns({colName: col})
+
+    def withColumnsRenamed(self, colsMap: dict[str, str]) -> DataFrame:  # noqa: N802, N803
+        renames = {k.lower(): v for k, v in colsMap.items()}
+        exprs: list[exp.Expression] = []
+        for attr in self._attributes():
+            ref = attribute_column(attr).expr
+            new = renames.get(attr.name.lower())
+            exprs.append(ref if new is None else aliased(ref, new))
+        return self._with(L.Project(self._plan, tuple(exprs)))
+
+    def withColumnRenamed(self, existing: str, new: str) -> DataFrame:  # noqa: N802
+        return self.withColumnsRenamed({existing: new})
+
+    def toDF(self, *cols: str) -> DataFrame:  # noqa: N802
+        attrs = self._attributes()
+        if len(cols) != len(attrs):
+            raise IllegalArgumentException(
+                f"Number of column names ({len(cols)}) does not match the number of columns "
+                f"({len(attrs)})."
+            )
+        exprs = [aliased(attribute_column(a).expr, n) for a, n in zip(attrs, cols, strict=True)]
+        return self._with(L.Project(self._plan, tuple(exprs)))
+
+    def drop(self, *cols: Any) -> DataFrame:
+        names = {c.lower() for c in cols if isinstance(c, str)}
+        ids = set()
+        for c in cols:
+            if isinstance(c, Column):
+                ids.add(analyze(L.Project(self._plan, (c.expr,))).output[0].id)
+        keep = [a for a in self._attributes() if a.name.lower() not in names and a.id not in ids]
+        return self._with(L.Project(self._plan, tuple(attribute_column(a).expr for a in keep)))
+
+    def alias(self, alias: str) -> DataFrame:
+        return self._with(L.SubqueryAlias(self._plan, alias))
+
+    # -- filtering, ordering, limits ---------------------------------------------------------
+    def filter(self, condition: Column | str) -> DataFrame:
+        cond = parse_expression(condition) if isinstance(condition, str) else to_expr(condition)
+        return self._with(L.Filter(self._plan, cond))
+
+    where = filter
+
+    def orderBy(self, *cols: Any, ascending: bool | list[bool] | None = None) -> DataFrame:  # noqa: N802
+        columns = to_columns(cols)
+        flags = ascending if isinstance(ascending, list) else [ascending] * len(columns)
+        orders = []
+        for c, asc in zip(columns, flags, strict=False):
+            e = c.expr
+            if not isinstance(e, exp.Ordered):
+                desc = asc is False
+                e = exp.Ordered(this=e, desc=desc, nulls_first=not desc)
+            orders.append(e)
+        return self._with(L.Sort(self._plan, tuple(orders)))
+
+    sort = orderBy
+
+    def sortWithinPartitions(self, *cols: Any, **kwargs: Any) -> DataFrame:  # noqa: N802
+        return self.orderBy(*cols, **kwargs)
+
+    def limit(self, num: int) -> DataFrame:
+        return self._with(L.Limit(self._plan, num))
+
+    def offset(self, num: int) -> DataFrame:
+        return self._with(L.Limit(self._plan, None, num))
+
+    def distinct(self) -> DataFrame:
+        return self._with(L.Distinct(self._plan))
+
+    def dropDuplicates(self, subset: list[str] | None = None) -> DataFrame:  # noqa: N802
+        if not subset:
+            return self.distinct()
+        return self._with(L.Deduplicate(self._plan, tuple(subset)))
+
+    drop_duplicates = dropDuplicates
+
+    # -- combining --------------------------------------------------------------------------
+    def join(self, other: DataFrame, on: Any = None, how: str | None = None) -> DataFrame:
+        from kaspar.sql._join import join_plan
+
+        return self._with(join_plan(self._plan, other._plan, on, how))
+
+    def crossJoin(self, other: DataFrame) -> DataFrame:  # noqa: N802
+        return self._with(L.Join(self._plan, other._plan, "cross"))
+
+    def _set(self, other: DataFrame, kind: str, **flags: bool) -> DataFrame:
+        return self._with(L.SetOperation(self._plan, other._plan, kind, **flags))
+
+    def union(self, other: DataFrame) -> DataFrame:
+        return self._set(other, "union")
+
+    unionAll = union  # noqa: N815
+
+    def unionByName(self, other: DataFrame, allowMissingColumns: bool = False) -> DataFrame:  # noqa: N802, N803
+        return self._set(other, "union", by_name=True, allow_missing=allowMissingColumns)
+
+    def intersect(self, other: DataFrame) -> DataFrame:
+        return self._set(other, "intersect", distinct=True)
+
+    def intersectAll(self, other: DataFrame) -> DataFrame:  # noqa: N802
+        return self._set(other, "intersect")
+
+    def subtract(self, other: DataFrame) -> DataFrame:
+        return self._set(other, "except", distinct=True)
+
+    def exceptAll(self, other: DataFrame) -> DataFrame:  # noqa: N802
+        return self._set(other, "except")
+
+    # -- aggregation ------------------------------------------------------------------------
+    def groupBy(self, *cols: Any) -> GroupedData:  # noqa: N802
+        from kaspar.sql.group import GroupedData
+
+        return GroupedData(self, tuple(c.expr for c in to_columns(cols)))
+
+    groupby = groupBy
+
+    def rollup(self, *cols: Any) -> GroupedData:
+        from kaspar.sql.group import GroupedData
+
+        return GroupedData(self, tuple(c.expr for c in to_columns(cols)), "ROLLUP")
+
+    def cube(self, *cols: Any) -> GroupedData:
+        from kaspar.sql.group import GroupedData
+
+        return GroupedData(self, tuple(c.expr for c in to_columns(cols)), "CUBE")
+
+    def agg(self, *exprs: Any) -> DataFrame:
+        return self.groupBy().agg(*exprs)
+
+    def describe(self, *cols: Any) -> DataFrame:
+        from kaspar.sql._describe import describe
+
+        return describe(self, [c for c in to_columns(cols)] if cols else None)
+
+    # -- missing values ---------------------------------------------------------------------
+    @property
+    def na(self) -> DataFrameNaFunctions:
+        from kaspar.sql.na import DataFrameNaFunctions
+
+        return DataFrameNaFunctions(self)
+
+    def fillna(self, value: Any, subset: Any = None) -> DataFrame:
+        return self.na.fill(value, subset)
+
+    def dropna(self, how: str = "any", thresh: int | None = None, subset: Any = None) -> DataFrame:
+        return self.na.drop(how, thresh, subset)
+
+    # -- no-ops on one machine --------------------------------------------------------------
+    def _same(self, *args: Any, **kwargs: Any) -> DataFrame:
+        return self
+
+    cache = persist = unpersist = localCheckpoint = checkpoint = _same  # noqa: N815
+    repartition = coalesce = repartitionByRange = hint = _same  # noqa: N815
+
+    def transform(self, func: Callable[..., DataFrame], *args: Any, **kwargs: Any) -> DataFrame:
+        return func(self, *args, **kwargs)
+
+    def createOrReplaceTempView(self, name: str) -> None:  # noqa: N802
+        self._session.catalog._register(name, self._plan, replace=True)
+
+    def createTempView(self, name: str) -> None:  # noqa: N802
+        self._session.catalog._register(name, self._plan, replace=False)
+
+    # -- actions ----------------------------------------------------------------------------
+    def toArrow(self) -> pa.Table:  # noqa: N802
+        table = self._session._executor.execute(self._plan)
+        return table.rename_columns(self.schema.names)
+
+    def collect(self) -> list[Row]:
+        table = self._session._executor.execute(self._plan)
+        return to_rows(table, self.schema)
+
+    def toLocalIterator(self, prefetchPartitions: bool = False) -> Iterator[Row]:  # noqa: N802, N803
+        return iter(self.collect())
+
+    def toPandas(self) -> pd.DataFrame:  # noqa: N802
+        from kaspar.sql._pandas import to_pandas
+
+        return to_pandas(self.toArrow())
+
+    def count(self) -> int:
+        return self._session._executor.count(self._plan)
+
+    def take(self, num: int) -> list[Row]:
+        return self.limit(num).collect()
+
+    def head(self, n: int | None = None) -> Any:
+        if n is None:
+            rows = self.take(1)
+            return rows[0] if rows else None
+        return self.take(n)
+
+    def first(self) -> Row | None:
+        result: Row | None = self.head()
+        return result
+
+    def tail(self, num: int) -> list[Row]:
+        return self.collect()[-num:] if num else []
+
+    def isEmpty(self) -> bool:  # noqa: N802
+        return len(self.take(1)) == 0
+
+    def show(self, n: int = 20, truncate: bool | int = True, vertical: bool = False) -> None:
+        print(self._show_string(n, truncate, vertical))  # noqa: T201
+
+    def _show_string(self, n: int = 20, truncate: bool | int = True, vertical: bool = False) -> str:
+        width = 20 if truncate is True else int(truncate)
+        rows = self.limit(n + 1).collect() if n >= 0 else self.collect()
+        return show_string(rows, self.schema, max(n, 0), width, vertical)
+
+    def explain(self, extended: bool | str | None = None, mode: str | None = None) -> None:
+        sql = self._session._executor.sql(self._plan)
+        print(f"== Physical Plan ==\nDuckDB\n{sql}\n")  # noqa: T201
+
+    @property
+    def write(self) -> DataFrameWriter:
+        from kaspar.sql.readwriter import DataFrameWriter
+
+        return DataFrameWriter(self)

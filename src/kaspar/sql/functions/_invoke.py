@@ -1,0 +1,44 @@
+"""Building function calls: the same sqlglot trees Spark SQL text parses into."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+from sqlglot import exp
+
+from kaspar.engine.compile.dialect import KasparSpark
+from kaspar.engine.plan.naming import output_name
+from kaspar.sql.column import Column, literal, named, to_expr
+
+ColumnOrName: TypeAlias = Column | str
+
+
+def build(fn: str, exprs: Sequence[exp.Expression]) -> exp.Expression:
+    """``fn(exprs)`` as sqlglot's Spark parser would build it (typed node when known)."""
+    try:
+        return exp.func(fn, *exprs, dialect=KasparSpark)
+    except (ValueError, TypeError, KeyError):
+        return exp.Anonymous(this=fn, expressions=list(exprs))
+
+
+def call(
+    fn: str,
+    *cols: ColumnOrName,
+    args: Sequence[Any] = (),
+    name: str | None = None,
+    sql_fn: str | None = None,
+) -> Column:
+    """A Spark function over columns ``cols`` and literal ``args``, named as Spark names it."""
+    exprs = [to_expr(c) for c in cols] + [literal(a) for a in args]
+    e = build(sql_fn or fn, exprs)
+    return Column(named(e, name or f"{fn}({', '.join(output_name(x) for x in exprs)})"))
+
+
+def node(e: exp.Expression, name: str) -> Column:
+    """A Column for a hand-built node with Spark's name."""
+    return Column(named(e, name))
+
+
+def names(*values: exp.Expression) -> str:
+    return ", ".join(output_name(v) for v in values)

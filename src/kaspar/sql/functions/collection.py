@@ -1,0 +1,142 @@
+"""Array, map and struct functions, and generators (``explode``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from kaspar.engine.plan.naming import output_name
+from kaspar.sql.column import Column, literal, named, to_columns, to_expr
+from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+
+
+def array(*cols: ColumnOrName) -> Column:
+    exprs = [c.expr for c in to_columns(cols)]
+    return node(exp.Array(expressions=exprs), f"array({names(*exprs)})")
+
+
+def struct(*cols: ColumnOrName) -> Column:
+    exprs = [c.expr for c in to_columns(cols)]
+    fields = []
+    for i, e in enumerate(exprs):
+        name = e.alias if isinstance(e, exp.Alias) else output_name(e)
+        value = e.this if isinstance(e, exp.Alias) else e
+        fields.append(exp.PropertyEQ(this=exp.to_identifier(name or f"col{i + 1}"), expression=value))
+    return node(exp.Struct(expressions=fields), f"struct({names(*exprs)})")
+
+
+def create_map(*cols: ColumnOrName) -> Column:
+    exprs = [c.expr for c in to_columns(cols)]
+    keys = exp.Array(expressions=exprs[0::2])
+    values = exp.Array(expressions=exprs[1::2])
+    return node(exp.Map(keys=keys, values=values), f"map({names(*exprs)})")
+
+
+def size(col: ColumnOrName) -> Column:
+    return call("size", col)
+
+
+cardinality = size
+
+
+def array_contains(col: ColumnOrName, value: Any) -> Column:
+    e, v = to_expr(col), literal(value)
+    return node(exp.ArrayContains(this=e, expression=v), f"array_contains({names(e, v)})")
+
+
+def element_at(col: ColumnOrName, extraction: Any) -> Column:
+    return call("element_at", col, args=(extraction,))
+
+
+def explode(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return Column(named(exp.Explode(this=e), "col"))
+
+
+def explode_outer(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return Column(named(exp.ExplodeOuter(this=e), "col"))
+
+
+def array_distinct(col: ColumnOrName) -> Column:
+    return call("array_distinct", col)
+
+
+def array_join(col: ColumnOrName, delimiter: str, null_replacement: str | None = None) -> Column:
+    args: tuple[Any, ...] = (delimiter,) if null_replacement is None else (delimiter, null_replacement)
+    return call("array_join", col, args=args)
+
+
+def array_max(col: ColumnOrName) -> Column:
+    return call("array_max", col)
+
+
+def array_min(col: ColumnOrName) -> Column:
+    return call("array_min", col)
+
+
+def array_position(col: ColumnOrName, value: Any) -> Column:
+    return call("array_position", col, args=(value,))
+
+
+def array_remove(col: ColumnOrName, element: Any) -> Column:
+    return call("array_remove", col, args=(element,))
+
+
+def array_sort(col: ColumnOrName) -> Column:
+    return call("array_sort", col)
+
+
+def sort_array(col: ColumnOrName, asc: bool = True) -> Column:
+    return call("sort_array", col, args=(asc,))
+
+
+def array_union(col1: ColumnOrName, col2: ColumnOrName) -> Column:
+    return call("array_union", col1, col2)
+
+
+def array_intersect(col1: ColumnOrName, col2: ColumnOrName) -> Column:
+    return call("array_intersect", col1, col2)
+
+
+def array_except(col1: ColumnOrName, col2: ColumnOrName) -> Column:
+    return call("array_except", col1, col2)
+
+
+def flatten(col: ColumnOrName) -> Column:
+    return call("flatten", col)
+
+
+def slice(x: ColumnOrName, start: int, length: int) -> Column:  # noqa: A001
+    return call("slice", x, args=(start, length))
+
+
+def sequence(start: ColumnOrName, stop: ColumnOrName, step: ColumnOrName | None = None) -> Column:
+    cols = [start, stop] + ([step] if step is not None else [])
+    return call("sequence", *cols)
+
+
+def map_keys(col: ColumnOrName) -> Column:
+    return call("map_keys", col)
+
+
+def map_values(col: ColumnOrName) -> Column:
+    return call("map_values", col)
+
+
+def array_append(col: ColumnOrName, value: Any) -> Column:
+    return call("array_append", col, args=(value,))
+
+
+def array_compact(col: ColumnOrName) -> Column:
+    return call("array_compact", col)
+
+
+__all__ = [
+    "array", "array_append", "array_compact", "array_contains", "array_distinct", "array_except",
+    "array_intersect", "array_join", "array_max", "array_min", "array_position", "array_remove",
+    "array_sort", "array_union", "cardinality", "create_map", "element_at", "explode",
+    "explode_outer", "flatten", "map_keys", "map_values", "sequence", "size", "slice",
+    "sort_array", "struct",
+]

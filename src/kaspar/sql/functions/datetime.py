@@ -1,0 +1,160 @@
+"""Date and time functions (timestamps are interpreted in ``spark.sql.session.timeZone``)."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+
+
+def current_date() -> Column:
+    return node(exp.CurrentDate(), "current_date()")
+
+
+def current_timestamp() -> Column:
+    return node(exp.CurrentTimestamp(), "current_timestamp()")
+
+
+now = current_timestamp
+
+
+def date_format(date: ColumnOrName, format: str) -> Column:  # noqa: A002
+    return call("date_format", date, args=(format,))
+
+
+def to_date(col: ColumnOrName, format: str | None = None) -> Column:  # noqa: A002
+    if format is None:
+        e = to_expr(col)
+        return node(exp.Cast(this=e, to=exp.DataType.build("DATE")), f"to_date({names(e)})")
+    return call("to_date", col, args=(format,))
+
+
+def to_timestamp(col: ColumnOrName, format: str | None = None) -> Column:  # noqa: A002
+    if format is None:
+        e = to_expr(col)
+        to = exp.DataType.build("TIMESTAMPTZ")
+        return node(exp.Cast(this=e, to=to), f"to_timestamp({names(e)})")
+    return call("to_timestamp", col, args=(format,))
+
+
+def _part(fn: str, col: ColumnOrName) -> Column:
+    return call(fn, col)
+
+
+def year(col: ColumnOrName) -> Column:
+    return _part("year", col)
+
+
+def quarter(col: ColumnOrName) -> Column:
+    return _part("quarter", col)
+
+
+def month(col: ColumnOrName) -> Column:
+    return _part("month", col)
+
+
+def dayofmonth(col: ColumnOrName) -> Column:
+    return _part("dayofmonth", col)
+
+
+def day(col: ColumnOrName) -> Column:
+    return _part("day", col)
+
+
+def dayofweek(col: ColumnOrName) -> Column:
+    return _part("dayofweek", col)
+
+
+def dayofyear(col: ColumnOrName) -> Column:
+    return _part("dayofyear", col)
+
+
+def weekofyear(col: ColumnOrName) -> Column:
+    return _part("weekofyear", col)
+
+
+def hour(col: ColumnOrName) -> Column:
+    return _part("hour", col)
+
+
+def minute(col: ColumnOrName) -> Column:
+    return _part("minute", col)
+
+
+def second(col: ColumnOrName) -> Column:
+    return _part("second", col)
+
+
+def date_add(start: ColumnOrName, days: int) -> Column:
+    return call("date_add", start, args=(days,))
+
+
+def date_sub(start: ColumnOrName, days: int) -> Column:
+    return call("date_sub", start, args=(days,))
+
+
+def datediff(end: ColumnOrName, start: ColumnOrName) -> Column:
+    return call("datediff", end, start)
+
+
+def add_months(start: ColumnOrName, months: int) -> Column:
+    return call("add_months", start, args=(months,))
+
+
+def months_between(date1: ColumnOrName, date2: ColumnOrName, roundOff: bool = True) -> Column:  # noqa: N803
+    a, b = to_expr(date1), to_expr(date2)
+    e = exp.func("months_between", a, b)
+    return node(e, f"months_between({names(a, b)}, {str(roundOff).lower()})")
+
+
+def last_day(date: ColumnOrName) -> Column:
+    return call("last_day", date)
+
+
+def trunc(date: ColumnOrName, format: str) -> Column:  # noqa: A002
+    return call("trunc", date, args=(format,))
+
+
+def date_trunc(format: str, timestamp: ColumnOrName) -> Column:  # noqa: A002
+    e = to_expr(timestamp)
+    inner = exp.TimestampTrunc(this=e, unit=exp.var(format.upper()))
+    return node(inner, f"date_trunc({format}, {names(e)})")
+
+
+def unix_timestamp(timestamp: ColumnOrName | None = None, format: str = "yyyy-MM-dd HH:mm:ss") -> Column:  # noqa: A002
+    if timestamp is None:
+        return node(exp.func("unix_timestamp"), "unix_timestamp(current_timestamp(), yyyy-MM-dd HH:mm:ss)")
+    return call("unix_timestamp", timestamp, args=(format,))
+
+
+def from_unixtime(timestamp: ColumnOrName, format: str = "yyyy-MM-dd HH:mm:ss") -> Column:  # noqa: A002
+    return call("from_unixtime", timestamp, args=(format,))
+
+
+def timestamp_seconds(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(exp.UnixToTime(this=e), f"timestamp_seconds({names(e)})")
+
+
+def make_date(year: ColumnOrName, month: ColumnOrName, day: ColumnOrName) -> Column:
+    return call("make_date", year, month, day)
+
+
+def from_utc_timestamp(timestamp: ColumnOrName, tz: str) -> Column:
+    return call("from_utc_timestamp", timestamp, args=(tz,))
+
+
+def to_utc_timestamp(timestamp: ColumnOrName, tz: str) -> Column:
+    return call("to_utc_timestamp", timestamp, args=(tz,))
+
+
+_ = literal
+
+__all__ = [
+    "add_months", "current_date", "current_timestamp", "date_add", "date_format", "date_sub",
+    "date_trunc", "datediff", "day", "dayofmonth", "dayofweek", "dayofyear", "from_unixtime",
+    "from_utc_timestamp", "hour", "last_day", "make_date", "minute", "month", "months_between",
+    "now", "quarter", "second", "timestamp_seconds", "to_date", "to_timestamp",
+    "to_utc_timestamp", "trunc", "unix_timestamp", "weekofyear", "year",
+]

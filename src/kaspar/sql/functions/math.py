@@ -1,0 +1,186 @@
+"""Math functions."""
+
+from __future__ import annotations
+
+from sqlglot import exp as sx
+
+from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+
+
+def abs(col: ColumnOrName) -> Column:  # noqa: A001
+    return call("abs", col)
+
+
+def sqrt(col: ColumnOrName) -> Column:
+    return call("sqrt", col, name=f"SQRT({names(to_expr(col))})")
+
+
+def cbrt(col: ColumnOrName) -> Column:
+    return call("cbrt", col, name=f"CBRT({names(to_expr(col))})")
+
+
+def exp(col: ColumnOrName) -> Column:
+    return call("exp", col, name=f"EXP({names(to_expr(col))})")
+
+
+def log(arg1: ColumnOrName | float, arg2: ColumnOrName | None = None) -> Column:
+    if arg2 is None:
+        e = to_expr(arg1)  # type: ignore[arg-type]
+        return node(sx.Ln(this=e), f"ln({names(e)})")
+    base, x = literal(arg1), to_expr(arg2)
+    return node(sx.Log(this=base, expression=x), f"LOG({names(base, x)})")
+
+
+def ln(col: ColumnOrName) -> Column:
+    return call("ln", col)
+
+
+def log10(col: ColumnOrName) -> Column:
+    return call("log10", col, name=f"LOG10({names(to_expr(col))})")
+
+
+def log2(col: ColumnOrName) -> Column:
+    return call("log2", col, name=f"LOG2({names(to_expr(col))})")
+
+
+def log1p(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(sx.Ln(this=sx.Add(this=literal(1), expression=e)), f"LOG1P({names(e)})")
+
+
+def pow(col1: ColumnOrName | float, col2: ColumnOrName | float) -> Column:  # noqa: A001
+    a = to_expr(col1) if not isinstance(col1, int | float) else literal(col1)
+    b = to_expr(col2) if not isinstance(col2, int | float) else literal(col2)
+    return node(sx.Pow(this=a, expression=b), f"POWER({names(a, b)})")
+
+
+power = pow
+
+
+def round(col: ColumnOrName, scale: int = 0) -> Column:  # noqa: A001
+    return call("round", col, args=(scale,))
+
+
+def bround(col: ColumnOrName, scale: int = 0) -> Column:
+    e = to_expr(col)
+    return node(
+        sx.Anonymous(this="round_even", expressions=[e, literal(scale)]),
+        f"bround({names(e)}, {scale})",
+    )
+
+
+def floor(col: ColumnOrName) -> Column:
+    return call("floor", col, name=f"FLOOR({names(to_expr(col))})")
+
+
+def ceil(col: ColumnOrName) -> Column:
+    return call("ceil", col, name=f"CEIL({names(to_expr(col))})")
+
+
+ceiling = ceil
+
+
+def signum(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(sx.cast(sx.Sign(this=e), "DOUBLE"), f"SIGNUM({names(e)})")
+
+
+sign = signum
+
+
+def _trig(fn: str, col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(sx.Anonymous(this=fn, expressions=[e]), f"{fn.upper()}({names(e)})")
+
+
+def sin(col: ColumnOrName) -> Column:
+    return _trig("sin", col)
+
+
+def cos(col: ColumnOrName) -> Column:
+    return _trig("cos", col)
+
+
+def tan(col: ColumnOrName) -> Column:
+    return _trig("tan", col)
+
+
+def asin(col: ColumnOrName) -> Column:
+    return _trig("asin", col)
+
+
+def acos(col: ColumnOrName) -> Column:
+    return _trig("acos", col)
+
+
+def atan(col: ColumnOrName) -> Column:
+    return _trig("atan", col)
+
+
+def degrees(col: ColumnOrName) -> Column:
+    return _trig("degrees", col)
+
+
+def radians(col: ColumnOrName) -> Column:
+    return _trig("radians", col)
+
+
+def atan2(col1: ColumnOrName, col2: ColumnOrName) -> Column:
+    a, b = to_expr(col1), to_expr(col2)
+    return node(sx.Anonymous(this="atan2", expressions=[a, b]), f"ATAN2({names(a, b)})")
+
+
+def pmod(dividend: ColumnOrName | int, divisor: ColumnOrName | int) -> Column:
+    a = literal(dividend) if isinstance(dividend, int) else to_expr(dividend)
+    b = literal(divisor) if isinstance(divisor, int) else to_expr(divisor)
+    remainder = sx.Paren(this=sx.Mod(this=a, expression=b))
+    inner = sx.Mod(this=sx.Paren(this=sx.Add(this=remainder, expression=b)), expression=b)
+    return node(inner, f"pmod({names(a, b)})")
+
+
+def negative(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(sx.Neg(this=e), f"negative({names(e)})")
+
+
+def factorial(col: ColumnOrName) -> Column:
+    return call("factorial", col)
+
+
+def hex(col: ColumnOrName) -> Column:  # noqa: A001
+    return call("hex", col)
+
+
+def unhex(col: ColumnOrName) -> Column:
+    return call("unhex", col)
+
+
+def rand(seed: int | None = None) -> Column:
+    return node(sx.Rand(), f"rand({seed if seed is not None else 0})")
+
+
+def pi() -> Column:
+    return node(sx.Anonymous(this="pi", expressions=[]), "PI()")
+
+
+def e() -> Column:
+    return node(sx.Anonymous(this="exp", expressions=[literal(1)]), "E()")
+
+
+def shiftleft(col: ColumnOrName, numBits: int) -> Column:  # noqa: N803
+    a = to_expr(col)
+    return node(sx.BitwiseLeftShift(this=a, expression=literal(numBits)), f"shiftleft({names(a)}, {numBits})")
+
+
+def shiftright(col: ColumnOrName, numBits: int) -> Column:  # noqa: N803
+    a = to_expr(col)
+    return node(sx.BitwiseRightShift(this=a, expression=literal(numBits)), f"shiftright({names(a)}, {numBits})")
+
+
+__all__ = [
+    "abs", "acos", "asin", "atan", "atan2", "bround", "cbrt", "ceil", "ceiling", "cos",
+    "degrees", "e", "exp", "factorial", "floor", "hex", "ln", "log", "log10", "log1p", "log2",
+    "negative", "pi", "pmod", "pow", "power", "radians", "rand", "round", "shiftleft",
+    "shiftright", "sign", "signum", "sin", "sqrt", "tan", "unhex",
+]

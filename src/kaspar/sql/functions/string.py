@@ -1,0 +1,174 @@
+"""String functions."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from kaspar.sql.column import Column, literal, to_columns, to_expr
+from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+
+
+def upper(col: ColumnOrName) -> Column:
+    return call("upper", col)
+
+
+def lower(col: ColumnOrName) -> Column:
+    return call("lower", col)
+
+
+def length(col: ColumnOrName) -> Column:
+    return call("length", col)
+
+
+def char_length(str: ColumnOrName) -> Column:  # noqa: A002
+    return call("char_length", str)
+
+
+def trim(col: ColumnOrName) -> Column:
+    return call("trim", col)
+
+
+def ltrim(col: ColumnOrName) -> Column:
+    return call("ltrim", col)
+
+
+def rtrim(col: ColumnOrName) -> Column:
+    return call("rtrim", col)
+
+
+def concat(*cols: ColumnOrName) -> Column:
+    exprs = [c.expr for c in to_columns(cols)]
+    e = exp.Concat(expressions=exprs, safe=True, coalesce=False)
+    return node(e, f"concat({names(*exprs)})")
+
+
+def concat_ws(sep: str, *cols: ColumnOrName) -> Column:
+    exprs = [literal(sep), *(c.expr for c in to_columns(cols))]
+    return node(exp.ConcatWs(expressions=exprs), f"concat_ws({names(*exprs)})")
+
+
+def substring(str: ColumnOrName, pos: int, len: int) -> Column:  # noqa: A002
+    return call("substring", str, args=(pos, len))
+
+
+def instr(str: ColumnOrName, substr: str) -> Column:  # noqa: A002
+    return call("instr", str, args=(substr,))
+
+
+def locate(substr: str, str: ColumnOrName, pos: int = 1) -> Column:  # noqa: A002
+    s, sub = to_expr(str), literal(substr)
+    e = exp.StrPosition(this=s, substr=sub, position=literal(pos))
+    return node(e, f"locate({names(sub, s)}, {pos})")
+
+
+def lpad(col: ColumnOrName, len: int, pad: str) -> Column:  # noqa: A002
+    return call("lpad", col, args=(len, pad))
+
+
+def rpad(col: ColumnOrName, len: int, pad: str) -> Column:  # noqa: A002
+    return call("rpad", col, args=(len, pad))
+
+
+def repeat(col: ColumnOrName, n: int) -> Column:
+    return call("repeat", col, args=(n,))
+
+
+def reverse(col: ColumnOrName) -> Column:
+    return call("reverse", col)
+
+
+def initcap(col: ColumnOrName) -> Column:
+    return call("initcap", col)
+
+
+def split(str: ColumnOrName, pattern: str, limit: int = -1) -> Column:  # noqa: A002
+    s = to_expr(str)
+    e = exp.RegexpSplit(this=s, expression=literal(pattern))
+    return node(e, f"split({names(s)}, {pattern}, {limit})")
+
+
+def regexp_replace(string: ColumnOrName, pattern: str, replacement: str) -> Column:
+    s = to_expr(string)
+    e = exp.RegexpReplace(
+        this=s, expression=literal(pattern), replacement=literal(replacement),
+        modifiers=exp.Literal.string("g"),
+    )
+    return node(e, f"regexp_replace({names(s)}, {pattern}, {replacement}, 1)")
+
+
+def regexp_extract(str: ColumnOrName, pattern: str, idx: int) -> Column:  # noqa: A002
+    return call("regexp_extract", str, args=(pattern, idx))
+
+
+def regexp_like(str: ColumnOrName, regexp: str) -> Column:  # noqa: A002
+    return call("regexp_like", str, args=(regexp,), name=None)
+
+
+def translate(srcCol: ColumnOrName, matching: str, replace: str) -> Column:  # noqa: N803
+    return call("translate", srcCol, args=(matching, replace))
+
+
+def ascii(col: ColumnOrName) -> Column:  # noqa: A001
+    return call("ascii", col)
+
+
+def base64(col: ColumnOrName) -> Column:
+    return call("base64", col)
+
+
+def unbase64(col: ColumnOrName) -> Column:
+    return call("unbase64", col)
+
+
+def left(str: ColumnOrName, len: ColumnOrName) -> Column:  # noqa: A002
+    return call("left", str, len)
+
+
+def right(str: ColumnOrName, len: ColumnOrName) -> Column:  # noqa: A002
+    return call("right", str, len)
+
+
+def replace(src: ColumnOrName, search: ColumnOrName, replace: ColumnOrName | None = None) -> Column:
+    cols = [src, search] + ([replace] if replace is not None else [])
+    return call("replace", *cols)
+
+
+def startswith(str: ColumnOrName, prefix: ColumnOrName) -> Column:  # noqa: A002
+    return call("startswith", str, prefix)
+
+
+def endswith(str: ColumnOrName, suffix: ColumnOrName) -> Column:  # noqa: A002
+    return call("endswith", str, suffix)
+
+
+def contains(left: ColumnOrName, right: ColumnOrName) -> Column:
+    return call("contains", left, right)
+
+
+def levenshtein(left: ColumnOrName, right: ColumnOrName) -> Column:
+    return call("levenshtein", left, right)
+
+
+def md5(col: ColumnOrName) -> Column:
+    return call("md5", col)
+
+
+def sha1(col: ColumnOrName) -> Column:
+    return call("sha1", col)
+
+
+def sha2(col: ColumnOrName, numBits: int) -> Column:  # noqa: N803
+    return call("sha2", col, args=(numBits,))
+
+
+def format_string(format: str, *cols: ColumnOrName) -> Column:  # noqa: A002
+    return call("format_string", Column(literal(format)), *to_columns(cols))
+
+
+__all__ = [
+    "ascii", "base64", "char_length", "concat", "concat_ws", "contains", "endswith", "format_string", "initcap",
+    "instr", "left", "length", "levenshtein", "locate", "lower", "lpad", "ltrim", "md5",
+    "regexp_extract", "regexp_like", "regexp_replace", "repeat", "replace", "reverse", "right",
+    "rpad", "rtrim", "sha1", "sha2", "split", "startswith", "substring", "translate", "trim",
+    "unbase64", "upper",
+]

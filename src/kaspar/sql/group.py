@@ -1,0 +1,93 @@
+"""``GroupedData``: the result of ``df.groupBy(...)`` (PySpark ``pyspark.sql.GroupedData``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from kaspar.engine.plan import logical as L
+from kaspar.engine.plan.naming import output_name
+from kaspar.engine.types import NumericType
+from kaspar.sql import functions as F
+from kaspar.sql.column import aliased, Column, literal, named, to_columns
+
+if TYPE_CHECKING:
+    from kaspar.sql.dataframe import DataFrame
+
+_DICT_AGGREGATES = {
+    "count": F.count, "sum": F.sum, "avg": F.avg, "mean": F.avg, "min": F.min, "max": F.max,
+    "first": F.first, "last": F.last, "stddev": F.stddev, "variance": F.variance,
+    "collect_list": F.collect_list, "collect_set": F.collect_set,
+}
+
+
+class GroupedData:
+    """Grouping keys waiting for aggregate functions."""
+
+    def __init__(
+        self,
+        df: DataFrame,
+        grouping: tuple[exp.Expression, ...],
+        grouping_sets: str = "",
+        pivot: tuple[exp.Expression, list[Any]] | None = None,
+    ) -> None:
+        self._df = df
+        self._grouping = grouping
+        self._grouping_sets = grouping_sets
+        self._pivot = pivot
+
+    def agg(self, *exprs: Any) -> DataFrame:
+        if len(exprs) == 1 and isinstance(exprs[0], dict):
+            columns = [_DICT_AGGREGATES[fn.lower()](name) for name, fn in exprs[0].items()]
+        else:
+            columns = to_columns(exprs)
+        aggs = [c.expr for c in columns]
+        if self._pivot is not None:
+            aggs = self._pivoted(aggs)
+        plan = L.Aggregate(
+            self._df.plan, self._grouping, (*self._grouping, *aggs), self._grouping_sets
+        )
+        return self._df._with(plan)
+
+    def _pivoted(self, aggs: list[exp.Expression]) -> list[exp.Expression]:
+        assert self._pivot is not None
+        column, values = self._pivot
+        out: list[exp.Expression] = []
+        for value in values:
+            condition = exp.EQ(this=column, expression=literal(value))
+            for agg in aggs:
+                inner = agg.this if isinstance(agg, exp.Alias) else agg
+                filtered = exp.Filter(this=inner, expression=exp.Where(this=condition))
+                label = str(value) if len(aggs) == 1 else f"{value}_{output_name(agg)}"
+                out.append(aliased(filtered, label))
+        return out
+
+    def _numeric(self, cols: tuple[str, ...]) -> list[str]:
+        if cols:
+            return list(cols)
+        return [f.name for f in self._df.schema.fields if isinstance(f.dataType, NumericType)]
+
+    def count(self) -> DataFrame:
+        return self.agg(Column(named(exp.Count(this=exp.Star()), "count")).alias("count"))
+
+    def sum(self, *cols: str) -> DataFrame:
+        return self.agg(*(F.sum(c) for c in self._numeric(cols)))
+
+    def avg(self, *cols: str) -> DataFrame:
+        return self.agg(*(F.avg(c) for c in self._numeric(cols)))
+
+    mean = avg
+
+    def min(self, *cols: str) -> DataFrame:
+        return self.agg(*(F.min(c) for c in self._numeric(cols)))
+
+    def max(self, *cols: str) -> DataFrame:
+        return self.agg(*(F.max(c) for c in self._numeric(cols)))
+
+    def pivot(self, pivot_col: str, values: list[Any] | None = None) -> GroupedData:
+        column = to_columns([pivot_col])[0].expr
+        if values is None:
+            distinct = self._df.select(pivot_col).distinct().orderBy(pivot_col).collect()
+            values = [r[0] for r in distinct]
+        return GroupedData(self._df, self._grouping, self._grouping_sets, (column, values))

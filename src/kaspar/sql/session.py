@@ -1,0 +1,178 @@
+"""``SparkSession``: the entry point (PySpark ``pyspark.sql.SparkSession``)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar
+
+import sqlglot
+from sqlglot import exp
+
+from kaspar.engine.compile.dialect import KasparSpark
+from kaspar.engine.execution import Executor
+from kaspar.engine.plan import logical as L
+from kaspar.engine.plan.naming import name_projections
+from kaspar.errors import ParseException
+from kaspar.sql._local_data import local_table
+from kaspar.sql.catalog import Catalog
+from kaspar.sql.conf import RuntimeConfig, default_conf
+from kaspar.sql.dataframe import DataFrame
+from kaspar.sql.readwriter import DataFrameReader
+
+__version__ = "4.0.0"
+
+
+class _Builder:
+    """``SparkSession.builder``: collects options, then ``getOrCreate()``."""
+
+    def __init__(self) -> None:
+        self._options: dict[str, str] = {}
+
+    def config(self, key: str | None = None, value: Any = None, conf: Any = None,
+               map: dict[str, Any] | None = None) -> _Builder:  # noqa: A002
+        if key is not None:
+            self._options[key] = str(value).lower() if isinstance(value, bool) else str(value)
+        for k, v in (map or {}).items():
+            self.config(k, v)
+        return self
+
+    def appName(self, name: str) -> _Builder:  # noqa: N802
+        return self.config("spark.app.name", name)
+
+    def master(self, master: str) -> _Builder:
+        return self.config("spark.master", master)
+
+    def remote(self, url: str) -> _Builder:
+        return self
+
+    def enableHiveSupport(self) -> _Builder:  # noqa: N802
+        return self
+
+    def getOrCreate(self) -> SparkSession:  # noqa: N802
+        with SparkSession._lock:
+            session = SparkSession._active
+            if session is None:
+                session = SparkSession(self._options)
+                SparkSession._active = session
+            else:
+                for k, v in self._options.items():
+                    session.conf.set(k, v)
+            return session
+
+    def create(self) -> SparkSession:
+        return SparkSession(self._options)
+
+
+class _BuilderDescriptor:
+    def __get__(self, obj: Any, owner: Any) -> _Builder:
+        return _Builder()
+
+
+class SparkSession:
+    """A session: configuration, temp views and one DuckDB connection."""
+
+    builder: ClassVar[_BuilderDescriptor] = _BuilderDescriptor()
+    _active: ClassVar[SparkSession | None] = None
+    _lock: ClassVar[threading.RLock] = threading.RLock()
+
+    def __init__(self, options: dict[str, str] | None = None) -> None:
+        values = default_conf()
+        values.update(options or {})
+        self._executor = Executor(
+            ansi=values["spark.sql.ansi.enabled"] == "true",
+            time_zone=values["spark.sql.session.timeZone"],
+        )
+        self._conf = RuntimeConfig(values, self._conf_changed)
+        self._catalog = Catalog()
+
+    def _conf_changed(self, key: str, value: str) -> None:
+        if key == "spark.sql.ansi.enabled":
+            self._executor.configure(ansi=value == "true")
+        elif key == "spark.sql.session.timeZone":
+            self._executor.configure(time_zone=value)
+
+    @property
+    def conf(self) -> RuntimeConfig:
+        return self._conf
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    @property
+    def version(self) -> str:
+        return __version__
+
+    @property
+    def read(self) -> DataFrameReader:
+        return DataFrameReader(self)
+
+    @classmethod
+    def getActiveSession(cls) -> SparkSession | None:  # noqa: N802
+        return cls._active
+
+    @classmethod
+    def active(cls) -> SparkSession:
+        return cls._active or cls.builder.getOrCreate()
+
+    def newSession(self) -> SparkSession:  # noqa: N802
+        return SparkSession(self._conf.getAll())
+
+    def createDataFrame(  # noqa: N802
+        self, data: Any, schema: Any = None, samplingRatio: float | None = None,  # noqa: N803
+        verifySchema: bool = True,  # noqa: N803
+    ) -> DataFrame:
+        table, struct = local_table(data, schema)
+        return DataFrame(self, L.LocalRelation(table, tuple(struct.names)))
+
+    def range(self, start: int, end: int | None = None, step: int = 1,
+              numPartitions: int | None = None) -> DataFrame:  # noqa: N803
+        if end is None:
+            start, end = 0, start
+        return DataFrame(self, L.Range(start, end, step))
+
+    def table(self, tableName: str) -> DataFrame:  # noqa: N803
+        return DataFrame(self, L.SubqueryAlias(self._catalog._lookup(tableName), tableName))
+
+    def sql(self, sqlQuery: str, args: Any = None, **kwargs: Any) -> DataFrame:  # noqa: N803
+        try:
+            statement = sqlglot.parse_one(sqlQuery, dialect=KasparSpark)
+        except sqlglot.errors.ParseError as e:
+            raise ParseException(f"Syntax error in SQL: {e}", "PARSE_SYNTAX_ERROR") from None
+        if isinstance(statement, exp.Create) and statement.kind == "VIEW":
+            return self._create_view(statement)
+        if not isinstance(statement, exp.Query):
+            raise ParseException(f"Unsupported statement: {sqlQuery}", "PARSE_SYNTAX_ERROR")
+        query = name_projections(statement)
+        views = self._catalog._views_for(_referenced_tables(query))
+        names = self._executor.describe(query, views)
+        return DataFrame(self, L.SqlQuery(query, tuple(names), views))
+
+    def _create_view(self, statement: exp.Create) -> DataFrame:
+        name = statement.this.name if isinstance(statement.this, exp.Table) else str(statement.this)
+        body = statement.expression
+        df = self.sql(body.sql(dialect=KasparSpark))
+        self._catalog._register(name, df.plan, replace=bool(statement.args.get("replace")))
+        return self.createDataFrame([], "x int").limit(0).select()
+
+    def stop(self) -> None:
+        with SparkSession._lock:
+            if SparkSession._active is self:
+                SparkSession._active = None
+        self._executor.close()
+
+    def __enter__(self) -> SparkSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _referenced_tables(query: exp.Query) -> list[str]:
+    ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
+    names = []
+    for table in query.find_all(exp.Table):
+        if table.name and table.name.lower() not in ctes and not table.args.get("db"):
+            if isinstance(table.this, exp.Identifier):
+                names.append(table.name)
+    return names

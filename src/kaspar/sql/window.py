@@ -1,0 +1,129 @@
+"""``Window`` and ``WindowSpec`` (PySpark ``pyspark.sql.window``)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlglot import exp
+
+from kaspar.engine.plan.naming import SPARK_NAME, output_name
+from kaspar.sql.column import Column, to_columns
+
+_PRECEDING = -sys.maxsize - 1
+_FOLLOWING = sys.maxsize
+
+
+def _ordered(c: Column) -> exp.Ordered:
+    e = c.expr
+    if isinstance(e, exp.Ordered):
+        return e
+    return exp.Ordered(this=e, desc=False, nulls_first=True)
+
+
+def _bound(value: int, side_if_negative: str) -> tuple[exp.Expression | str, str | None]:
+    if value <= _PRECEDING:
+        return "UNBOUNDED", "PRECEDING"
+    if value >= _FOLLOWING:
+        return "UNBOUNDED", "FOLLOWING"
+    if value == 0:
+        return "CURRENT ROW", None
+    side = side_if_negative if value < 0 else "FOLLOWING"
+    return exp.Literal.number(abs(value)), side
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """Partitioning, ordering and frame of a window function."""
+
+    partition: tuple[exp.Expression, ...] = ()
+    order: tuple[exp.Ordered, ...] = ()
+    frame: tuple[str, int, int] | None = None
+
+    def partitionBy(self, *cols: Any) -> WindowSpec:  # noqa: N802
+        return replace(self, partition=tuple(c.expr for c in to_columns(cols)))
+
+    def orderBy(self, *cols: Any) -> WindowSpec:  # noqa: N802
+        return replace(self, order=tuple(_ordered(c) for c in to_columns(cols)))
+
+    def rowsBetween(self, start: int, end: int) -> WindowSpec:  # noqa: N802
+        return replace(self, frame=("ROWS", start, end))
+
+    def rangeBetween(self, start: int, end: int) -> WindowSpec:  # noqa: N802
+        return replace(self, frame=("RANGE", start, end))
+
+    def apply(self, func: exp.Expression) -> exp.Window:
+        """``func OVER (this spec)``."""
+        window = exp.Window(this=func)
+        if self.partition:
+            window.set("partition_by", list(self.partition))
+        if self.order:
+            window.set("order", exp.Order(expressions=list(self.order)))
+        if self.frame is not None:
+            kind, start, end = self.frame
+            s, s_side = _bound(start, "PRECEDING")
+            e, e_side = _bound(end, "PRECEDING")
+            window.set(
+                "spec",
+                exp.WindowSpec(kind=kind, start=s, start_side=s_side, end=e, end_side=e_side),
+            )
+        window.meta[SPARK_NAME] = f"{output_name(func)} OVER ({self._describe()})"
+        return window
+
+    def _describe(self) -> str:
+        parts = []
+        if self.partition:
+            parts.append("PARTITION BY " + ", ".join(output_name(p) for p in self.partition))
+        if self.order:
+            parts.append("ORDER BY " + ", ".join(_order_name(o) for o in self.order))
+        parts.append(self._frame_name())
+        return " ".join(parts)
+
+    def _frame_name(self) -> str:
+        if self.frame is None:
+            if self.order:
+                return "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+            return "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+        kind, start, end = self.frame
+        return f"{kind} BETWEEN {_bound_name(start)} AND {_bound_name(end)}"
+
+
+def _order_name(o: exp.Ordered) -> str:
+    direction = "DESC" if o.args.get("desc") else "ASC"
+    nulls = "FIRST" if o.args.get("nulls_first") else "LAST"
+    return f"{output_name(o.this)} {direction} NULLS {nulls}"
+
+
+def _bound_name(value: int) -> str:
+    if value <= _PRECEDING:
+        return "UNBOUNDED PRECEDING"
+    if value >= _FOLLOWING:
+        return "UNBOUNDED FOLLOWING"
+    if value == 0:
+        return "CURRENT ROW"
+    return f"{-value} PRECEDING" if value < 0 else f"{value} FOLLOWING"
+
+
+class Window:
+    """Entry points that start a ``WindowSpec`` (PySpark ``Window``)."""
+
+    unboundedPreceding: int = _PRECEDING  # noqa: N815
+    unboundedFollowing: int = _FOLLOWING  # noqa: N815
+    currentRow: int = 0  # noqa: N815
+
+    @staticmethod
+    def partitionBy(*cols: Any) -> WindowSpec:  # noqa: N802
+        return WindowSpec().partitionBy(*cols)
+
+    @staticmethod
+    def orderBy(*cols: Any) -> WindowSpec:  # noqa: N802
+        return WindowSpec().orderBy(*cols)
+
+    @staticmethod
+    def rowsBetween(start: int, end: int) -> WindowSpec:  # noqa: N802
+        return WindowSpec().rowsBetween(start, end)
+
+    @staticmethod
+    def rangeBetween(start: int, end: int) -> WindowSpec:  # noqa: N802
+        return WindowSpec().rangeBetween(start, end)

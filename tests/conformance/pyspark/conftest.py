@@ -1,0 +1,45 @@
+"""Sessions for the parity suite: one real PySpark (local[1], UTC) and one kaspar session."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+
+def _pyspark_session() -> Any:
+    if shutil.which("java") is None:
+        pytest.skip("PySpark parity tests need Java 17 (java not found on PATH)")
+    pyspark = pytest.importorskip("pyspark", reason="PySpark parity tests need `pip install pyspark`")
+    from pyspark.sql import SparkSession
+
+    del pyspark
+    return (
+        SparkSession.builder.master("local[1]")
+        .appName("kaspar-parity")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+
+
+@pytest.fixture(scope="session")
+def pyspark_env() -> Iterator[tuple[Any, Any, Any]]:
+    spark = _pyspark_session()
+    spark.sparkContext.setLogLevel("FATAL")
+    from pyspark.sql import functions, types
+
+    yield spark, functions, types
+    spark.stop()
+
+
+@pytest.fixture(scope="session")
+def kaspar_env() -> Iterator[tuple[Any, Any, Any]]:
+    from kaspar.sql import SparkSession, functions, types
+
+    spark = SparkSession.builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+    yield spark, functions, types
+    spark.stop()

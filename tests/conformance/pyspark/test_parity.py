@@ -1,0 +1,47 @@
+"""kaspar vs PySpark: every registered case runs on both and must give the same result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conformance.pyspark import cases_dataframe, cases_functions, cases_show
+from tests.conformance.pyspark.compare import run
+from tests.conformance.pyspark.registry import CASES
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::FutureWarning"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.timeout(300),
+]
+
+_MODULES = (cases_dataframe, cases_functions, cases_show)
+
+# Cases where kaspar deliberately (or for now) differs from PySpark, with the reason.
+KNOWN_DIFFERENCES: dict[str, str] = {}
+
+
+def _params() -> list[Any]:
+    params = []
+    for name in sorted(CASES):
+        marks = []
+        if name in KNOWN_DIFFERENCES:
+            marks.append(pytest.mark.xfail(reason=KNOWN_DIFFERENCES[name], strict=True))
+        params.append(pytest.param(name, id=name, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("name", _params())
+def test_parity(name: str, pyspark_env: Any, kaspar_env: Any) -> None:
+    case = CASES[name]
+    expected = run(case, *pyspark_env)
+    actual = run(case, *kaspar_env)
+    assert actual == expected
+
+
+def test_case_count() -> None:
+    assert len(CASES) >= 100, len(CASES)
+    assert _MODULES
