@@ -23,14 +23,14 @@ _SQLSTATES = {
 }
 
 
-class PySparkException(Exception):  # noqa: N818 (PySpark's name)
+class PySparkException(Exception):
     """Base of every kaspar/PySpark error."""
 
     def __init__(
         self,
         message: str | None = None,
-        errorClass: str | None = None,  # noqa: N803
-        messageParameters: dict[str, str] | None = None,  # noqa: N803
+        errorClass: str | None = None,
+        messageParameters: dict[str, str] | None = None,
     ) -> None:
         self._message = message or ""
         self._error_class = errorClass
@@ -44,25 +44,25 @@ class PySparkException(Exception):  # noqa: N818 (PySpark's name)
         suffix = f" SQLSTATE: {state}" if state else ""
         return f"[{self._error_class}] {self._message}{suffix}"
 
-    def getCondition(self) -> str | None:  # noqa: N802
+    def getCondition(self) -> str | None:
         return self._error_class
 
-    def getErrorClass(self) -> str | None:  # noqa: N802
+    def getErrorClass(self) -> str | None:
         return self._error_class
 
     @property
-    def errorClass(self) -> str | None:  # noqa: N802
+    def errorClass(self) -> str | None:
         return self._error_class
 
-    def getMessageParameters(self) -> dict[str, str]:  # noqa: N802
+    def getMessageParameters(self) -> dict[str, str]:
         return dict(self._params)
 
-    def getSqlState(self) -> str | None:  # noqa: N802
+    def getSqlState(self) -> str | None:
         if not self._error_class:
             return None
         return _SQLSTATES.get(self._error_class.split(".")[0])
 
-    def getMessage(self) -> str:  # noqa: N802
+    def getMessage(self) -> str:
         return str(self)
 
 

@@ -13,6 +13,7 @@ from kaspar.cli.broker import broker
 from kaspar.cli.consume import consume
 from kaspar.cli.demo import demo
 from kaspar.cli.errors import CliError
+from kaspar.cli.group import group_app
 from kaspar.cli.produce import produce
 from kaspar.cli.terminal import stderr, stdout
 from kaspar.cli.topic import topic_app
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.command("broker")(broker)
 app.add_typer(topic_app, name="topic")
+app.add_typer(group_app, name="group")
 app.command("produce")(produce)
 app.command("consume")(consume)
 app.command("demo")(demo)

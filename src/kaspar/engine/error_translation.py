@@ -11,20 +11,22 @@ from kaspar import errors as E
 _CAST = re.compile(r"Could not convert string '(?P<value>[^']*)' to (?P<type>\w+)")
 
 
-def translate_error(error: duckdb.Error) -> E.PySparkException:  # noqa: PLR0911
+def translate_error(error: duckdb.Error) -> E.PySparkException:
     """The PySpark exception a DuckDB error corresponds to (Spark error class and wording)."""
     message = str(error).split("\n\nLINE")[0].strip()
     if "Division by zero" in message or "DIVIDE_BY_ZERO" in message:
         return E.ArithmeticException(
             "Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL "
-            "instead.", "DIVIDE_BY_ZERO",
+            "instead.",
+            "DIVIDE_BY_ZERO",
         )
     if isinstance(error, duckdb.ConversionException):
         match = _CAST.search(message)
         if match:
             return E.NumberFormatException(
                 f"The value '{match['value']}' of the type \"STRING\" cannot be cast to "
-                f"\"{match['type']}\" because it is malformed.", "CAST_INVALID_INPUT",
+                f'"{match["type"]}" because it is malformed.',
+                "CAST_INVALID_INPUT",
             )
         return E.SparkRuntimeException(message, "CAST_INVALID_INPUT")
     if isinstance(error, duckdb.OutOfRangeException) or "Overflow" in message:

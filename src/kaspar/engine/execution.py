@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -79,7 +78,9 @@ class Executor:
         table = self._run(plan, f"SELECT count(*) FROM ({sql}) AS _count")  # noqa: S608
         return int(table.column(0)[0].as_py())
 
-    def describe(self, query: exp.Query, views: tuple[tuple[str, L.LogicalPlan], ...] = ()) -> list[str]:
+    def describe(
+        self, query: exp.Query, views: tuple[tuple[str, L.LogicalPlan], ...] = ()
+    ) -> list[str]:
         """Column names of a SQL query over ``views`` (``spark.sql`` binds eagerly)."""
         probe = L.SqlQuery(query=query, names=(), views=views)
         sql = generate(self._with_views(probe), ansi=self.ansi)
@@ -93,7 +94,9 @@ class Executor:
     def _with_views(self, probe: L.SqlQuery) -> exp.Query:
         query = probe.query.copy()
         for name, child in probe.views:
-            query = query.with_(exp.to_identifier(name, quoted=True), as_=compile_output(analyze(child)))
+            query = query.with_(
+                exp.to_identifier(name, quoted=True), as_=compile_output(analyze(child))
+            )
         return query
 
     def _prepare(self, plan: L.LogicalPlan) -> tuple[str, T.StructType]:
@@ -147,19 +150,11 @@ class Executor:
             pass
 
     def run_plan_statement(self, plan: L.LogicalPlan, statement: str) -> None:
-        """Run a statement embedding ``plan``'s SQL (``COPY (...) TO``), with its tables registered."""
+        """Run a statement embedding ``plan``'s SQL (``COPY (...) TO``), registering its tables."""
         with self._lock:
             self._register(plan)
             try:
                 self._con.execute(statement)
-            except duckdb.Error as e:
-                raise translate_error(e) from None
-
-    def run_sql(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        """Run a DuckDB statement (readers and writers use it), translating errors."""
-        with self._lock:
-            try:
-                return self._con.execute(sql, params or []).arrow().read_all()
             except duckdb.Error as e:
                 raise translate_error(e) from None
 

@@ -105,9 +105,7 @@ def parse_data_type(ddl: str) -> T.DataType:
     try:
         node = exp.DataType.build(f"struct<{_colonize(text)}>", dialect="spark")
     except (sqlglot.errors.ParseError, ValueError) as e:
-        raise ParseException(
-            f"Syntax error in data type '{ddl}'.", "PARSE_SYNTAX_ERROR"
-        ) from e
+        raise ParseException(f"Syntax error in data type '{ddl}'.", "PARSE_SYNTAX_ERROR") from e
     return from_sqlglot(node)
 
 
@@ -131,25 +129,35 @@ def _split_top(text: str) -> list[str]:
             parts.append(text[start:i])
             start = i + 1
     parts.append(text[start:])
-    return [p for p in parts if p.strip()]
+    if any(not p.strip() for p in parts):
+        raise ValueError(f"empty field in {text!r}")
+    return parts
 
 
 @cache
 def from_duckdb(type_name: str) -> T.DataType:
     """Spark type for a DuckDB result type name such as ``DECIMAL(10,2)`` or ``INTEGER[]``."""
-    if type_name == "NULL":
+    if type_name.strip('"') == "NULL":
         return T.NullType()
     return from_sqlglot(exp.DataType.build(type_name, dialect="duckdb"))
 
 
-def to_arrow(dtype: T.DataType) -> pa.DataType:  # noqa: PLR0911
+def to_arrow(dtype: T.DataType) -> pa.DataType:
     """Arrow type that holds values of a Spark type."""
     simple: dict[type[T.DataType], pa.DataType] = {
-        T.StringType: pa.string(), T.IntegerType: pa.int32(), T.LongType: pa.int64(),
-        T.ShortType: pa.int16(), T.ByteType: pa.int8(), T.DoubleType: pa.float64(),
-        T.FloatType: pa.float32(), T.BooleanType: pa.bool_(), T.DateType: pa.date32(),
-        T.TimestampType: pa.timestamp("us", tz="UTC"), T.TimestampNTZType: pa.timestamp("us"),
-        T.BinaryType: pa.binary(), T.NullType: pa.null(),
+        T.StringType: pa.string(),
+        T.IntegerType: pa.int32(),
+        T.LongType: pa.int64(),
+        T.ShortType: pa.int16(),
+        T.ByteType: pa.int8(),
+        T.DoubleType: pa.float64(),
+        T.FloatType: pa.float32(),
+        T.BooleanType: pa.bool_(),
+        T.DateType: pa.date32(),
+        T.TimestampType: pa.timestamp("us", tz="UTC"),
+        T.TimestampNTZType: pa.timestamp("us"),
+        T.BinaryType: pa.binary(),
+        T.NullType: pa.null(),
     }
     if type(dtype) in simple:
         return simple[type(dtype)]
@@ -164,66 +172,69 @@ def to_arrow(dtype: T.DataType) -> pa.DataType:  # noqa: PLR0911
     return pa.string()
 
 
-def from_arrow(atype: pa.DataType) -> T.DataType:  # noqa: PLR0911, C901
+_ARROW_SIMPLE: tuple[tuple[Any, type[T.DataType]], ...] = (
+    (pa.types.is_string, T.StringType),
+    (pa.types.is_large_string, T.StringType),
+    (pa.types.is_boolean, T.BooleanType),
+    (pa.types.is_float32, T.FloatType),
+    (pa.types.is_floating, T.DoubleType),
+    (pa.types.is_date, T.DateType),
+    (pa.types.is_binary, T.BinaryType),
+    (pa.types.is_large_binary, T.BinaryType),
+    (pa.types.is_null, T.NullType),
+)
+
+
+def from_arrow(atype: pa.DataType) -> T.DataType:
     """Spark type for an Arrow type (pandas and Arrow input)."""
-    if pa.types.is_string(atype) or pa.types.is_large_string(atype):
-        return T.StringType()
-    if pa.types.is_boolean(atype):
-        return T.BooleanType()
+    for test, spark_type in _ARROW_SIMPLE:
+        if test(atype):
+            return spark_type()
     if pa.types.is_integer(atype):
         width = atype.bit_width
         return {8: T.ByteType(), 16: T.ShortType(), 32: T.IntegerType()}.get(width, T.LongType())
-    if pa.types.is_float32(atype):
-        return T.FloatType()
-    if pa.types.is_floating(atype):
-        return T.DoubleType()
     if pa.types.is_decimal(atype):
         return T.DecimalType(atype.precision, atype.scale)
-    if pa.types.is_date(atype):
-        return T.DateType()
     if pa.types.is_timestamp(atype):
         return T.TimestampType() if atype.tz else T.TimestampNTZType()
-    if pa.types.is_binary(atype) or pa.types.is_large_binary(atype):
-        return T.BinaryType()
-    if pa.types.is_null(atype):
-        return T.NullType()
     if pa.types.is_map(atype):
         return T.MapType(from_arrow(atype.key_type), from_arrow(atype.item_type))
     if pa.types.is_list(atype) or pa.types.is_large_list(atype):
         return T.ArrayType(from_arrow(atype.value_type))
     if pa.types.is_struct(atype):
-        return T.StructType(
-            [T.StructField(f.name, from_arrow(f.type), f.nullable) for f in atype]
-        )
+        return T.StructType([T.StructField(f.name, from_arrow(f.type), f.nullable) for f in atype])
     return T.StringType()
 
 
-def infer_type(value: Any) -> T.DataType:  # noqa: PLR0911
+_PY_SIMPLE: tuple[tuple[type, type[T.DataType]], ...] = (
+    (bool, T.BooleanType),
+    (int, T.LongType),
+    (float, T.DoubleType),
+    (str, T.StringType),
+    (dt.datetime, T.TimestampType),
+    (dt.date, T.DateType),
+    (bytes, T.BinaryType),
+    (bytearray, T.BinaryType),
+)
+
+
+def infer_type(value: Any) -> T.DataType:
     """Spark's type for a Python value (``createDataFrame`` without a schema)."""
     if value is None:
         return T.NullType()
-    if isinstance(value, bool):
-        return T.BooleanType()
-    if isinstance(value, int):
-        return T.LongType()
-    if isinstance(value, float):
-        return T.DoubleType()
-    if isinstance(value, str):
-        return T.StringType()
+    for py_type, spark_type in _PY_SIMPLE:
+        if isinstance(value, py_type):
+            return spark_type()
     if isinstance(value, decimal.Decimal):
         return T.DecimalType(38, 18)
-    if isinstance(value, dt.datetime):
-        return T.TimestampType()
-    if isinstance(value, dt.date):
-        return T.DateType()
-    if isinstance(value, bytes | bytearray):
-        return T.BinaryType()
     if isinstance(value, dict):
         key, val = next(iter(value.items()), (None, None))
         return T.MapType(infer_type(key), infer_type(val))
     if isinstance(value, list | tuple) and hasattr(value, "__fields__"):
         names = value.__fields__
-        return T.StructType([T.StructField(n, infer_type(v)) for n, v in zip(names, value, strict=True)])
+        return T.StructType(
+            [T.StructField(n, infer_type(v)) for n, v in zip(names, value, strict=True)]
+        )
     if isinstance(value, list | tuple):
         elem = next((infer_type(v) for v in value if v is not None), T.NullType())
         return T.ArrayType(elem)

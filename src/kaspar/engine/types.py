@@ -24,19 +24,19 @@ class DataType:
         return hash(self.simpleString())
 
     @classmethod
-    def typeName(cls) -> str:  # noqa: N802 (PySpark name)
+    def typeName(cls) -> str:
         return cls.__name__[: -len("Type")].lower()
 
-    def simpleString(self) -> str:  # noqa: N802
+    def simpleString(self) -> str:
         return self.typeName()
 
-    def jsonValue(self) -> Any:  # noqa: N802
+    def jsonValue(self) -> Any:
         return self.typeName()
 
     def json(self) -> str:
         return _json.dumps(self.jsonValue(), separators=(",", ":"), sort_keys=True)
 
-    def needConversion(self) -> bool:  # noqa: N802
+    def needConversion(self) -> bool:
         return False
 
 
@@ -60,7 +60,7 @@ class NullType(AtomicType):
     """The type of ``NULL`` (printed ``void``)."""
 
     @classmethod
-    def typeName(cls) -> str:  # noqa: N802
+    def typeName(cls) -> str:
         return "void"
 
 
@@ -88,35 +88,35 @@ class TimestampNTZType(AtomicType):
     """A timestamp without time zone."""
 
     @classmethod
-    def typeName(cls) -> str:  # noqa: N802
+    def typeName(cls) -> str:
         return "timestamp_ntz"
 
 
 class ByteType(IntegralType):
     """8-bit integer."""
 
-    def simpleString(self) -> str:  # noqa: N802
+    def simpleString(self) -> str:
         return "tinyint"
 
 
 class ShortType(IntegralType):
     """16-bit integer."""
 
-    def simpleString(self) -> str:  # noqa: N802
+    def simpleString(self) -> str:
         return "smallint"
 
 
 class IntegerType(IntegralType):
     """32-bit integer."""
 
-    def simpleString(self) -> str:  # noqa: N802
+    def simpleString(self) -> str:
         return "int"
 
 
 class LongType(IntegralType):
     """64-bit integer."""
 
-    def simpleString(self) -> str:  # noqa: N802
+    def simpleString(self) -> str:
         return "bigint"
 
 
@@ -135,10 +135,10 @@ class DecimalType(FractionalType):
         self.precision = precision
         self.scale = scale
 
-    def simpleString(self) -> str:  # noqa: N802
+    def simpleString(self) -> str:
         return f"decimal({self.precision},{self.scale})"
 
-    def jsonValue(self) -> Any:  # noqa: N802
+    def jsonValue(self) -> Any:
         return self.simpleString()
 
     def __repr__(self) -> str:
@@ -148,14 +148,14 @@ class DecimalType(FractionalType):
 class ArrayType(DataType):
     """A list of ``elementType`` values."""
 
-    def __init__(self, elementType: DataType, containsNull: bool = True) -> None:  # noqa: N803
+    def __init__(self, elementType: DataType, containsNull: bool = True) -> None:
         self.elementType = elementType
         self.containsNull = containsNull
 
-    def simpleString(self) -> str:  # noqa: N802
+    def simpleString(self) -> str:
         return f"array<{self.elementType.simpleString()}>"
 
-    def jsonValue(self) -> Any:  # noqa: N802
+    def jsonValue(self) -> Any:
         return {
             "type": "array",
             "elementType": self.elementType.jsonValue(),
@@ -171,18 +171,18 @@ class MapType(DataType):
 
     def __init__(
         self,
-        keyType: DataType,  # noqa: N803
-        valueType: DataType,  # noqa: N803
-        valueContainsNull: bool = True,  # noqa: N803
+        keyType: DataType,
+        valueType: DataType,
+        valueContainsNull: bool = True,
     ) -> None:
         self.keyType = keyType
         self.valueType = valueType
         self.valueContainsNull = valueContainsNull
 
-    def simpleString(self) -> str:  # noqa: N802
+    def simpleString(self) -> str:
         return f"map<{self.keyType.simpleString()},{self.valueType.simpleString()}>"
 
-    def jsonValue(self) -> Any:  # noqa: N802
+    def jsonValue(self) -> Any:
         return {
             "type": "map",
             "keyType": self.keyType.jsonValue(),
@@ -200,7 +200,7 @@ class StructField(DataType):
     def __init__(
         self,
         name: str,
-        dataType: DataType,  # noqa: N803
+        dataType: DataType,
         nullable: bool = True,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -209,10 +209,10 @@ class StructField(DataType):
         self.nullable = nullable
         self.metadata = metadata or {}
 
-    def simpleString(self) -> str:  # noqa: N802
+    def simpleString(self) -> str:
         return f"{self.name}:{self.dataType.simpleString()}"
 
-    def jsonValue(self) -> Any:  # noqa: N802
+    def jsonValue(self) -> Any:
         return {
             "name": self.name,
             "type": self.dataType.jsonValue(),
@@ -236,7 +236,7 @@ class StructType(DataType):
     def names(self) -> list[str]:
         return [f.name for f in self.fields]
 
-    def fieldNames(self) -> list[str]:  # noqa: N802
+    def fieldNames(self) -> list[str]:
         return self.names
 
     def add(
@@ -270,16 +270,16 @@ class StructType(DataType):
                 return f
         raise KeyError(self._NOT_FOUND.format(key))
 
-    def simpleString(self) -> str:  # noqa: N802
+    def simpleString(self) -> str:
         return "struct<" + ",".join(f.simpleString() for f in self.fields) + ">"
 
-    def jsonValue(self) -> Any:  # noqa: N802
+    def jsonValue(self) -> Any:
         return {"type": "struct", "fields": [f.jsonValue() for f in self.fields]}
 
     def __repr__(self) -> str:
         return "StructType([" + ", ".join(repr(f) for f in self.fields) + "])"
 
-    def treeString(self, level: int | None = None) -> str:  # noqa: N802
+    def treeString(self, level: int | None = None) -> str:
         """The ``printSchema`` text."""
         lines = ["root"]
         for f in self.fields:
@@ -287,7 +287,7 @@ class StructType(DataType):
         return "\n".join(lines) + "\n"
 
     @classmethod
-    def fromDDL(cls, ddl: str) -> DataType:  # noqa: N802
+    def fromDDL(cls, ddl: str) -> DataType:
         from kaspar.engine.type_conversion import parse_data_type
 
         return parse_data_type(ddl)
@@ -297,7 +297,7 @@ def _b(value: bool) -> str:
     return "true" if value else "false"
 
 
-def _tree_field(
+def _tree_field(  # noqa: PLR0917 (a private recursive helper)
     lines: list[str], name: str, dt: DataType, suffix: str, depth: int, level: int | None
 ) -> None:
     if level is not None and depth > level:
@@ -307,21 +307,43 @@ def _tree_field(
     lines.append(f"{prefix}{name}: {type_name} {suffix}".rstrip())
     if isinstance(dt, StructType):
         for f in dt.fields:
-            _tree_field(lines, f.name, f.dataType, f"(nullable = {_b(f.nullable)})", depth + 1, level)
+            _tree_field(
+                lines, f.name, f.dataType, f"(nullable = {_b(f.nullable)})", depth + 1, level
+            )
     elif isinstance(dt, ArrayType):
         _tree_field(
-            lines, "element", dt.elementType, f"(containsNull = {_b(dt.containsNull)})", depth + 1,
+            lines,
+            "element",
+            dt.elementType,
+            f"(containsNull = {_b(dt.containsNull)})",
+            depth + 1,
             level,
         )
     elif isinstance(dt, MapType):
         _tree_field(lines, "key", dt.keyType, "", depth + 1, level)
         _tree_field(
-            lines, "value", dt.valueType, f"(valueContainsNull = {_b(dt.valueContainsNull)})",
-            depth + 1, level,
+            lines,
+            "value",
+            dt.valueType,
+            f"(valueContainsNull = {_b(dt.valueContainsNull)})",
+            depth + 1,
+            level,
         )
 
 
 _ALL = (
-    NullType, StringType, BinaryType, BooleanType, DateType, TimestampType, TimestampNTZType,
-    ByteType, ShortType, IntegerType, LongType, FloatType, DoubleType, DecimalType,
+    NullType,
+    StringType,
+    BinaryType,
+    BooleanType,
+    DateType,
+    TimestampType,
+    TimestampNTZType,
+    ByteType,
+    ShortType,
+    IntegerType,
+    LongType,
+    FloatType,
+    DoubleType,
+    DecimalType,
 )

@@ -15,15 +15,19 @@ from kaspar.sql.row import Row
 Converter = Callable[[Any], Any] | None
 
 
-def converter(dtype: T.DataType) -> Converter:  # noqa: PLR0911
+def converter(dtype: T.DataType) -> Converter:
     """A function fixing up one value of ``dtype`` (None when Arrow's value is already right)."""
     if isinstance(dtype, T.TimestampType):
         return _timestamp
     if isinstance(dtype, T.StructType):
         names = dtype.names
         convs = [converter(f.dataType) for f in dtype.fields]
-        return lambda v: None if v is None else Row.from_fields(
-            names, [_apply(c, v.get(n)) for c, n in zip(convs, names, strict=True)]
+        return lambda v: (
+            None
+            if v is None
+            else Row.from_fields(
+                names, [_apply(c, v.get(n)) for c, n in zip(convs, names, strict=True)]
+            )
         )
     if isinstance(dtype, T.ArrayType):
         inner = converter(dtype.elementType)

@@ -28,7 +28,7 @@ def join_plan(left: L.LogicalPlan, right: L.LogicalPlan, on: Any, how: str | Non
     items = on if isinstance(on, list | tuple) else [on]
     if all(isinstance(i, str) for i in items):
         return L.Join(left, right, kind, using=tuple(items))
-    condition: exp.Expression | None = None
+    condition: exp.Expr | None = None
     for item in items:
         e = item.expr if isinstance(item, Column) else exp.column(item, quoted=True)
         condition = e if condition is None else exp.and_(condition, e)

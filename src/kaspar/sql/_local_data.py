@@ -7,7 +7,13 @@ from typing import Any
 import pyarrow as pa
 
 from kaspar.engine import types as T
-from kaspar.engine.type_conversion import from_arrow, infer_type, merge_types, parse_data_type, to_arrow
+from kaspar.engine.type_conversion import (
+    from_arrow,
+    infer_type,
+    merge_types,
+    parse_data_type,
+    to_arrow,
+)
 from kaspar.errors import PySparkTypeError, PySparkValueError
 from kaspar.sql._conversion import to_python_input
 from kaspar.sql.row import Row
@@ -32,7 +38,9 @@ def _from_arrow(table: pa.Table, schema: Any) -> tuple[pa.Table, T.StructType]:
     struct = T.StructType([T.StructField(f.name, from_arrow(f.type), True) for f in table.schema])
     if schema is not None:
         target = _as_struct(schema, struct)
-        table = table.cast(pa.schema([pa.field(f"c{i}", to_arrow(f.dataType)) for i, f in enumerate(target)]))
+        table = table.cast(
+            pa.schema([pa.field(f"c{i}", to_arrow(f.dataType)) for i, f in enumerate(target)])
+        )
         struct = target
     return table.rename_columns([f"c{i}" for i in range(table.num_columns)]), struct
 
@@ -42,7 +50,10 @@ def _as_struct(schema: Any, inferred: T.StructType | None) -> T.StructType:
         schema = parse_data_type(schema)
     if isinstance(schema, list | tuple) and inferred is not None:
         return T.StructType(
-            [T.StructField(n, f.dataType, True) for n, f in zip(schema, inferred.fields, strict=False)]
+            [
+                T.StructField(n, f.dataType, True)
+                for n, f in zip(schema, inferred.fields, strict=False)
+            ]
         )
     if isinstance(schema, T.StructType):
         return schema

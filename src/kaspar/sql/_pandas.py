@@ -14,6 +14,7 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     columns = []
     for column in table.columns:
         if pa.types.is_timestamp(column.type) and column.type.tz is not None:
-            column = column.cast(pa.timestamp(column.type.unit))
-        columns.append(column)
+            columns.append(column.cast(pa.timestamp(column.type.unit)))
+        else:
+            columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names).to_pandas()

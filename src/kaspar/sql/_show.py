@@ -13,7 +13,7 @@ from kaspar.engine import types as T
 from kaspar.sql.row import Row
 
 
-def cell_string(value: Any, dtype: T.DataType | None = None) -> str:  # noqa: PLR0911, C901
+def cell_string(value: Any, dtype: T.DataType | None = None) -> str:
     """Spark's cast-to-string of a value, as ``show`` prints it."""
     if value is None:
         return "NULL"
@@ -31,7 +31,9 @@ def cell_string(value: Any, dtype: T.DataType | None = None) -> str:  # noqa: PL
         return "[" + " ".join(f"{b:02X}" for b in value) + "]"
     if isinstance(value, Row):
         fields = dtype.fields if isinstance(dtype, T.StructType) else [None] * len(value)
-        inner = [cell_string(v, f.dataType if f else None) for v, f in zip(value, fields, strict=False)]
+        inner = [
+            cell_string(v, f.dataType if f else None) for v, f in zip(value, fields, strict=False)
+        ]
         return "{" + ", ".join(inner) + "}"
     if isinstance(value, dict):
         kt = dtype.keyType if isinstance(dtype, T.MapType) else None
@@ -73,7 +75,7 @@ def _timestamp_string(value: dt.datetime) -> str:
 
 def _truncate(text: str, truncate: int) -> str:
     if truncate > 0 and len(text) > truncate:
-        return text[:truncate] if truncate < 4 else text[: truncate - 3] + "..."  # noqa: PLR2004
+        return text[:truncate] if truncate < 4 else text[: truncate - 3] + "..."
     return text
 
 

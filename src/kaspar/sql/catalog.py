@@ -13,15 +13,15 @@ class Table(NamedTuple):
     catalog: str | None
     namespace: list[str] | None
     description: str | None
-    tableType: str  # noqa: N815
-    isTemporary: bool  # noqa: N815
+    tableType: str
+    isTemporary: bool
 
 
 class Database(NamedTuple):
     name: str
     catalog: str | None
     description: str | None
-    locationUri: str  # noqa: N815
+    locationUri: str
 
 
 class Catalog:
@@ -52,7 +52,7 @@ class Catalog:
     def _views_for(self, names: list[str]) -> tuple[tuple[str, L.LogicalPlan], ...]:
         return tuple((n, self._lookup(n)) for n in dict.fromkeys(names))
 
-    def listTables(self, dbName: str | None = None, pattern: str | None = None) -> list[Table]:  # noqa: N802, N803
+    def listTables(self, dbName: str | None = None, pattern: str | None = None) -> list[Table]:
         import fnmatch
 
         names = sorted(self._views)
@@ -60,26 +60,26 @@ class Catalog:
             names = [n for n in names if fnmatch.fnmatch(n, pattern.replace("*", "*"))]
         return [Table(n, None, [], None, "TEMPORARY", True) for n in names]
 
-    def tableExists(self, tableName: str, dbName: str | None = None) -> bool:  # noqa: N802, N803
+    def tableExists(self, tableName: str, dbName: str | None = None) -> bool:
         return tableName.lower() in self._views
 
-    def dropTempView(self, viewName: str) -> bool:  # noqa: N802, N803
+    def dropTempView(self, viewName: str) -> bool:
         return self._views.pop(viewName.lower(), None) is not None
 
-    def currentDatabase(self) -> str:  # noqa: N802
+    def currentDatabase(self) -> str:
         return "default"
 
-    def currentCatalog(self) -> str:  # noqa: N802
+    def currentCatalog(self) -> str:
         return "spark_catalog"
 
-    def listDatabases(self, pattern: str | None = None) -> list[Database]:  # noqa: N802
+    def listDatabases(self, pattern: str | None = None) -> list[Database]:
         return [Database("default", "spark_catalog", "default database", "")]
 
-    def clearCache(self) -> None:  # noqa: N802
+    def clearCache(self) -> None:
         """Nothing is cached between queries."""
 
-    def cacheTable(self, tableName: str) -> None:  # noqa: N802, N803
+    def cacheTable(self, tableName: str) -> None:
         """Accepted; DuckDB reads Arrow tables in place."""
 
-    def isCached(self, tableName: str) -> bool:  # noqa: N802, N803
+    def isCached(self, tableName: str) -> bool:
         return False

@@ -20,18 +20,18 @@ if TYPE_CHECKING:
     from kaspar.sql.window import WindowSpec
 
 
-def named(e: exp.Expression, name: str) -> exp.Expression:
+def named(e: exp.Expr, name: str) -> exp.Expr:
     """Record Spark's output name for ``e``."""
     e.meta[SPARK_NAME] = name
     return e
 
 
-def aliased(e: exp.Expression, name: str) -> exp.Alias:
+def aliased(e: exp.Expr, name: str) -> exp.Alias:
     """``e AS `name``` (any name, including SQL keywords such as NULL)."""
     return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
 
 
-def literal(value: Any) -> exp.Expression:  # noqa: PLR0911
+def literal(value: Any) -> exp.Expr:
     """The SQL literal for a Python value, typed and named as ``F.lit`` does."""
     if isinstance(value, Column):
         return value.expr
@@ -49,11 +49,14 @@ def literal(value: Any) -> exp.Expression:  # noqa: PLR0911
     if isinstance(value, decimal.Decimal):
         return named(exp.cast(exp.Literal.string(str(value)), _decimal_type(value)), str(value))
     if isinstance(value, dt.datetime):
-        return named(exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP"),
-                     f"TIMESTAMP '{value.isoformat(sep=' ')}'")
+        return named(
+            exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP"),
+            f"TIMESTAMP '{value.isoformat(sep=' ')}'",
+        )
     if isinstance(value, dt.date):
-        return named(exp.cast(exp.Literal.string(value.isoformat()), "DATE"),
-                     f"DATE '{value.isoformat()}'")
+        return named(
+            exp.cast(exp.Literal.string(value.isoformat()), "DATE"), f"DATE '{value.isoformat()}'"
+        )
     if isinstance(value, list | tuple):
         items = [literal(v) for v in value]
         return named(exp.Array(expressions=items), f"array({', '.join(map(output_name, items))})")
@@ -63,25 +66,26 @@ def literal(value: Any) -> exp.Expression:  # noqa: PLR0911
 
 
 def _decimal_type(value: decimal.Decimal) -> exp.DataType:
-    sign, digits, exponent = value.as_tuple()
+    _, digits, exponent = value.as_tuple()
     scale = max(0, -int(exponent))
     precision = max(len(digits), scale)
     return exp.DataType.build(f"DECIMAL({precision},{scale})")
 
 
-def to_expr(value: Any) -> exp.Expression:
+def to_expr(value: Any) -> exp.Expr:
     """A Column's expression, or a column reference for a name (PySpark's ColumnOrName)."""
     if isinstance(value, Column):
         return value.expr
     if isinstance(value, str):
         return column_reference(value)
     raise PySparkTypeError(
-        f"[NOT_COLUMN_OR_STR] Argument `col` should be a Column or str, got {type(value).__name__}.",
+        "[NOT_COLUMN_OR_STR] Argument `col` should be a Column or str, "
+        f"got {type(value).__name__}.",
         "NOT_COLUMN_OR_STR",
     )
 
 
-def column_reference(name: str) -> exp.Expression:
+def column_reference(name: str) -> exp.Expr:
     """``col("a")``, ``col("t.a")``, ``col("*")``, ``col("`a.b`")``."""
     if name == "*":
         return exp.Star()
@@ -94,7 +98,7 @@ def column_reference(name: str) -> exp.Expression:
     return exp.column(name, quoted=True)
 
 
-def _other(value: Any) -> exp.Expression:
+def _other(value: Any) -> exp.Expr:
     return value.expr if isinstance(value, Column) else literal(value)
 
 
@@ -103,11 +107,11 @@ class Column:
 
     __slots__ = ("_expr",)
 
-    def __init__(self, expr: exp.Expression) -> None:
+    def __init__(self, expr: exp.Expr) -> None:
         self._expr = expr
 
     @property
-    def expr(self) -> exp.Expression:
+    def expr(self) -> exp.Expr:
         return self._expr
 
     def _name(self) -> str:
@@ -117,7 +121,7 @@ class Column:
         return f"Column<'{self._name()}'>"
 
     # -- operators ---------------------------------------------------------------------------
-    def _bin(self, cls: type[exp.Expression], other: Any, reverse: bool = False) -> Column:
+    def _bin(self, cls: type[exp.Expr], other: Any, reverse: bool = False) -> Column:
         left, right = self._expr, _other(other)
         if reverse:
             left, right = right, left
@@ -216,28 +220,30 @@ class Column:
             "CANNOT_APPLY_IN_FOR_COLUMN",
         )
 
-    def eqNullSafe(self, o: Any) -> Column:  # noqa: N802
+    def eqNullSafe(self, o: Any) -> Column:
         return self._bin(exp.NullSafeEQ, o)
 
-    def bitwiseAND(self, o: Any) -> Column:  # noqa: N802
+    def bitwiseAND(self, o: Any) -> Column:
         return self._bin(exp.BitwiseAnd, o)
 
-    def bitwiseOR(self, o: Any) -> Column:  # noqa: N802
+    def bitwiseOR(self, o: Any) -> Column:
         return self._bin(exp.BitwiseOr, o)
 
-    def bitwiseXOR(self, o: Any) -> Column:  # noqa: N802
+    def bitwiseXOR(self, o: Any) -> Column:
         return self._bin(exp.BitwiseXor, o)
 
     # -- naming and types -------------------------------------------------------------------
     def alias(self, *alias: str, **kwargs: Any) -> Column:
         if len(alias) != 1:
-            raise PySparkValueError("[ONLY_ONE_ALIAS] only one alias is supported", "ONLY_ONE_ALIAS")
+            raise PySparkValueError(
+                "[ONLY_ONE_ALIAS] only one alias is supported", "ONLY_ONE_ALIAS"
+            )
         inner = self._expr.this if isinstance(self._expr, exp.Alias) else self._expr
         return Column(aliased(inner, alias[0]))
 
     name = alias
 
-    def cast(self, dataType: DataType | str) -> Column:  # noqa: N803
+    def cast(self, dataType: DataType | str) -> Column:
         dtype = parse_data_type(dataType) if isinstance(dataType, str) else dataType
         e = exp.Cast(this=self._expr, to=to_sqlglot(dtype))
         if isinstance(self._expr, exp.Column):
@@ -248,26 +254,26 @@ class Column:
 
     astype = cast
 
-    def try_cast(self, dataType: DataType | str) -> Column:  # noqa: N803
+    def try_cast(self, dataType: DataType | str) -> Column:
         dtype = parse_data_type(dataType) if isinstance(dataType, str) else dataType
         e = exp.TryCast(this=self._expr, to=to_sqlglot(dtype))
         return Column(named(e, f"TRY_CAST({self._name()} AS {dtype.simpleString().upper()})"))
 
     # -- predicates -------------------------------------------------------------------------
-    def isNull(self) -> Column:  # noqa: N802
+    def isNull(self) -> Column:
         return Column(exp.Is(this=self._expr, expression=exp.Null()))
 
-    def isNotNull(self) -> Column:  # noqa: N802
+    def isNotNull(self) -> Column:
         return Column(exp.Not(this=exp.Is(this=self._expr, expression=exp.Null())))
 
-    def isNaN(self) -> Column:  # noqa: N802
+    def isNaN(self) -> Column:
         return Column(named(exp.IsNan(this=self._expr), f"isnan({self._name()})"))
 
     def isin(self, *cols: Any) -> Column:
         values = cols[0] if len(cols) == 1 and isinstance(cols[0], list | tuple | set) else cols
         return Column(exp.In(this=self._expr, expressions=[_other(v) for v in values]))
 
-    def between(self, lowerBound: Any, upperBound: Any) -> Column:  # noqa: N803
+    def between(self, lowerBound: Any, upperBound: Any) -> Column:
         low, high = _other(lowerBound), _other(upperBound)
         return Column(exp.Between(this=self._expr, low=low, high=high))
 
@@ -297,10 +303,12 @@ class Column:
     def endswith(self, other: Any) -> Column:
         return self._string_test("endswith", other)
 
-    def substr(self, startPos: Any, length: Any) -> Column:  # noqa: N803
+    def substr(self, startPos: Any, length: Any) -> Column:
         start, size = _other(startPos), _other(length)
         e = exp.Substring(this=self._expr, start=start, length=size)
-        return Column(named(e, f"substr({self._name()}, {output_name(start)}, {output_name(size)})"))
+        return Column(
+            named(e, f"substr({self._name()}, {output_name(start)}, {output_name(size)})")
+        )
 
     # -- conditionals -----------------------------------------------------------------------
     def when(self, condition: Column, value: Any) -> Column:
@@ -326,11 +334,11 @@ class Column:
         return Column(case)
 
     # -- nested data ------------------------------------------------------------------------
-    def getField(self, name: str) -> Column:  # noqa: N802
+    def getField(self, name: str) -> Column:
         e = exp.Bracket(this=self._expr, expressions=[exp.Literal.string(name)])
         return Column(named(e, f"{self._name()}.{name}"))
 
-    def getItem(self, key: Any) -> Column:  # noqa: N802
+    def getItem(self, key: Any) -> Column:
         k = _other(key)
         e = exp.Bracket(this=self._expr, expressions=[k])
         return Column(named(e, f"{self._name()}[{output_name(k)}]"))

@@ -51,7 +51,7 @@ class RuntimeConfig:
             from kaspar.errors import IllegalArgumentException
 
             raise IllegalArgumentException(
-                f"The SQL config \"{key}\" cannot be found. Please verify that the config exists.",
+                f'The SQL config "{key}" cannot be found. Please verify that the config exists.',
                 "SQL_CONF_NOT_FOUND",
             )
         return default
@@ -62,8 +62,8 @@ class RuntimeConfig:
         if key in defaults:
             self.set(key, defaults[key])
 
-    def getAll(self) -> dict[str, str]:  # noqa: N802
+    def getAll(self) -> dict[str, str]:
         return dict(self._values)
 
-    def isModifiable(self, key: str) -> bool:  # noqa: N802
+    def isModifiable(self, key: str) -> bool:
         return key.startswith("spark.sql.")

@@ -16,7 +16,7 @@ from kaspar.engine.plan.resolution import find_attribute
 from kaspar.errors import IllegalArgumentException, PySparkAttributeError, PySparkTypeError
 from kaspar.sql._conversion import to_rows
 from kaspar.sql._show import show_string
-from kaspar.sql.column import aliased, Column, to_columns, to_expr
+from kaspar.sql.column import Column, aliased, to_columns, to_expr
 from kaspar.sql.functions.conditional import parse_expression
 from kaspar.sql.row import Row
 from kaspar.sql.types import StructType
@@ -45,7 +45,7 @@ class DataFrame:
         self._plan = plan
 
     @property
-    def sparkSession(self) -> SparkSession:  # noqa: N802
+    def sparkSession(self) -> SparkSession:
         return self._session
 
     @property
@@ -72,10 +72,10 @@ class DataFrame:
         return [(f.name, f.dataType.simpleString()) for f in self.schema.fields]
 
     @property
-    def isStreaming(self) -> bool:  # noqa: N802
+    def isStreaming(self) -> bool:
         return self._plan.is_streaming
 
-    def printSchema(self, level: int | None = None) -> None:  # noqa: N802
+    def printSchema(self, level: int | None = None) -> None:
         print(self.schema.treeString(level))  # noqa: T201
 
     def __repr__(self) -> str:
@@ -105,21 +105,23 @@ class DataFrame:
                 f"[ATTRIBUTE_NOT_SUPPORTED] Attribute `{name}` is not supported.",
                 "ATTRIBUTE_NOT_SUPPORTED",
             )
-        return self[name]
+        column: Column = self[name]
+        return column
 
     # -- projection -------------------------------------------------------------------------
     def select(self, *cols: Any) -> DataFrame:
         exprs = tuple(c.expr for c in to_columns(cols))
         return self._with(L.Project(self._plan, exprs))
 
-    def selectExpr(self, *expr: str) -> DataFrame:  # noqa: N802
-        items = expr[0] if len(expr) == 1 and isinstance(expr[0], list) else expr
+    def selectExpr(self, *expr: str | list[str]) -> DataFrame:
+        first = expr[0] if len(expr) == 1 else None
+        items = first if isinstance(first, list) else [str(e) for e in expr]
         return self._with(L.Project(self._plan, tuple(parse_expression(e) for e in items)))
 
-    def withColumns(self, *colsMap: dict[str, Column]) -> DataFrame:  # noqa: N802, N803
+    def withColumns(self, *colsMap: dict[str, Column]) -> DataFrame:
         mapping = dict(colsMap[0]) if colsMap else {}
         pending = {k.lower(): (k, v) for k, v in mapping.items()}
-        exprs: list[exp.Expression] = []
+        exprs: list[exp.Expr] = []
         for attr in self._attributes():
             hit = pending.pop(attr.name.lower(), None)
             if hit is None:
@@ -129,7 +131,7 @@ class DataFrame:
         exprs.extend(aliased(c.expr, name) for name, c in pending.values())
         return self._with(L.Project(self._plan, tuple(exprs)))
 
-    def withColumn(self, colName: str, col: Column) -> DataFrame:  # noqa: N802, N803
+    def withColumn(self, colName: str, col: Column) -> DataFrame:
         if not isinstance(col, Column):
             raise PySparkTypeError(
                 f"[NOT_COLUMN] Argument `col` should be a Column, got {type(col).__name__}.",
@@ -137,19 +139,19 @@ class DataFrame:
             )
         return self.withColumns({colName: col})
 
-    def withColumnsRenamed(self, colsMap: dict[str, str]) -> DataFrame:  # noqa: N802, N803
+    def withColumnsRenamed(self, colsMap: dict[str, str]) -> DataFrame:
         renames = {k.lower(): v for k, v in colsMap.items()}
-        exprs: list[exp.Expression] = []
+        exprs: list[exp.Expr] = []
         for attr in self._attributes():
             ref = attribute_column(attr).expr
             new = renames.get(attr.name.lower())
             exprs.append(ref if new is None else aliased(ref, new))
         return self._with(L.Project(self._plan, tuple(exprs)))
 
-    def withColumnRenamed(self, existing: str, new: str) -> DataFrame:  # noqa: N802
+    def withColumnRenamed(self, existing: str, new: str) -> DataFrame:
         return self.withColumnsRenamed({existing: new})
 
-    def toDF(self, *cols: str) -> DataFrame:  # noqa: N802
+    def toDF(self, *cols: str) -> DataFrame:
         attrs = self._attributes()
         if len(cols) != len(attrs):
             raise IllegalArgumentException(
@@ -178,7 +180,7 @@ class DataFrame:
 
     where = filter
 
-    def orderBy(self, *cols: Any, ascending: bool | list[bool] | None = None) -> DataFrame:  # noqa: N802
+    def orderBy(self, *cols: Any, ascending: bool | list[bool] | None = None) -> DataFrame:
         columns = to_columns(cols)
         flags = ascending if isinstance(ascending, list) else [ascending] * len(columns)
         orders = []
@@ -192,7 +194,7 @@ class DataFrame:
 
     sort = orderBy
 
-    def sortWithinPartitions(self, *cols: Any, **kwargs: Any) -> DataFrame:  # noqa: N802
+    def sortWithinPartitions(self, *cols: Any, **kwargs: Any) -> DataFrame:
         return self.orderBy(*cols, **kwargs)
 
     def limit(self, num: int) -> DataFrame:
@@ -204,7 +206,7 @@ class DataFrame:
     def distinct(self) -> DataFrame:
         return self._with(L.Distinct(self._plan))
 
-    def dropDuplicates(self, subset: list[str] | None = None) -> DataFrame:  # noqa: N802
+    def dropDuplicates(self, subset: list[str] | None = None) -> DataFrame:
         if not subset:
             return self.distinct()
         return self._with(L.Deduplicate(self._plan, tuple(subset)))
@@ -217,7 +219,7 @@ class DataFrame:
 
         return self._with(join_plan(self._plan, other._plan, on, how))
 
-    def crossJoin(self, other: DataFrame) -> DataFrame:  # noqa: N802
+    def crossJoin(self, other: DataFrame) -> DataFrame:
         return self._with(L.Join(self._plan, other._plan, "cross"))
 
     def _set(self, other: DataFrame, kind: str, **flags: bool) -> DataFrame:
@@ -226,25 +228,25 @@ class DataFrame:
     def union(self, other: DataFrame) -> DataFrame:
         return self._set(other, "union")
 
-    unionAll = union  # noqa: N815
+    unionAll = union
 
-    def unionByName(self, other: DataFrame, allowMissingColumns: bool = False) -> DataFrame:  # noqa: N802, N803
+    def unionByName(self, other: DataFrame, allowMissingColumns: bool = False) -> DataFrame:
         return self._set(other, "union", by_name=True, allow_missing=allowMissingColumns)
 
     def intersect(self, other: DataFrame) -> DataFrame:
         return self._set(other, "intersect", distinct=True)
 
-    def intersectAll(self, other: DataFrame) -> DataFrame:  # noqa: N802
+    def intersectAll(self, other: DataFrame) -> DataFrame:
         return self._set(other, "intersect")
 
     def subtract(self, other: DataFrame) -> DataFrame:
         return self._set(other, "except", distinct=True)
 
-    def exceptAll(self, other: DataFrame) -> DataFrame:  # noqa: N802
+    def exceptAll(self, other: DataFrame) -> DataFrame:
         return self._set(other, "except")
 
     # -- aggregation ------------------------------------------------------------------------
-    def groupBy(self, *cols: Any) -> GroupedData:  # noqa: N802
+    def groupBy(self, *cols: Any) -> GroupedData:
         from kaspar.sql.group import GroupedData
 
         return GroupedData(self, tuple(c.expr for c in to_columns(cols)))
@@ -267,7 +269,7 @@ class DataFrame:
     def describe(self, *cols: Any) -> DataFrame:
         from kaspar.sql._describe import describe
 
-        return describe(self, [c for c in to_columns(cols)] if cols else None)
+        return describe(self, list(to_columns(cols)) if cols else None)
 
     # -- missing values ---------------------------------------------------------------------
     @property
@@ -286,20 +288,20 @@ class DataFrame:
     def _same(self, *args: Any, **kwargs: Any) -> DataFrame:
         return self
 
-    cache = persist = unpersist = localCheckpoint = checkpoint = _same  # noqa: N815
-    repartition = coalesce = repartitionByRange = hint = _same  # noqa: N815
+    cache = persist = unpersist = localCheckpoint = checkpoint = _same
+    repartition = coalesce = repartitionByRange = hint = _same
 
     def transform(self, func: Callable[..., DataFrame], *args: Any, **kwargs: Any) -> DataFrame:
         return func(self, *args, **kwargs)
 
-    def createOrReplaceTempView(self, name: str) -> None:  # noqa: N802
+    def createOrReplaceTempView(self, name: str) -> None:
         self._session.catalog._register(name, self._plan, replace=True)
 
-    def createTempView(self, name: str) -> None:  # noqa: N802
+    def createTempView(self, name: str) -> None:
         self._session.catalog._register(name, self._plan, replace=False)
 
     # -- actions ----------------------------------------------------------------------------
-    def toArrow(self) -> pa.Table:  # noqa: N802
+    def toArrow(self) -> pa.Table:
         table = self._session._executor.execute(self._plan)
         return table.rename_columns(self.schema.names)
 
@@ -307,10 +309,10 @@ class DataFrame:
         table = self._session._executor.execute(self._plan)
         return to_rows(table, self.schema)
 
-    def toLocalIterator(self, prefetchPartitions: bool = False) -> Iterator[Row]:  # noqa: N802, N803
+    def toLocalIterator(self, prefetchPartitions: bool = False) -> Iterator[Row]:
         return iter(self.collect())
 
-    def toPandas(self) -> pd.DataFrame:  # noqa: N802
+    def toPandas(self) -> pd.DataFrame:
         from kaspar.sql._pandas import to_pandas
 
         return to_pandas(self.toArrow())
@@ -334,7 +336,7 @@ class DataFrame:
     def tail(self, num: int) -> list[Row]:
         return self.collect()[-num:] if num else []
 
-    def isEmpty(self) -> bool:  # noqa: N802
+    def isEmpty(self) -> bool:
         return len(self.take(1)) == 0
 
     def show(self, n: int = 20, truncate: bool | int = True, vertical: bool = False) -> None:

@@ -10,15 +10,24 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import output_name
 from kaspar.engine.types import NumericType
 from kaspar.sql import functions as F
-from kaspar.sql.column import aliased, Column, literal, named, to_columns
+from kaspar.sql.column import Column, aliased, literal, named, to_columns
 
 if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
 
 _DICT_AGGREGATES = {
-    "count": F.count, "sum": F.sum, "avg": F.avg, "mean": F.avg, "min": F.min, "max": F.max,
-    "first": F.first, "last": F.last, "stddev": F.stddev, "variance": F.variance,
-    "collect_list": F.collect_list, "collect_set": F.collect_set,
+    "count": F.count,
+    "sum": F.sum,
+    "avg": F.avg,
+    "mean": F.avg,
+    "min": F.min,
+    "max": F.max,
+    "first": F.first,
+    "last": F.last,
+    "stddev": F.stddev,
+    "variance": F.variance,
+    "collect_list": F.collect_list,
+    "collect_set": F.collect_set,
 }
 
 
@@ -28,9 +37,9 @@ class GroupedData:
     def __init__(
         self,
         df: DataFrame,
-        grouping: tuple[exp.Expression, ...],
+        grouping: tuple[exp.Expr, ...],
         grouping_sets: str = "",
-        pivot: tuple[exp.Expression, list[Any]] | None = None,
+        pivot: tuple[exp.Expr, list[Any]] | None = None,
     ) -> None:
         self._df = df
         self._grouping = grouping
@@ -50,10 +59,10 @@ class GroupedData:
         )
         return self._df._with(plan)
 
-    def _pivoted(self, aggs: list[exp.Expression]) -> list[exp.Expression]:
+    def _pivoted(self, aggs: list[exp.Expr]) -> list[exp.Expr]:
         assert self._pivot is not None
         column, values = self._pivot
-        out: list[exp.Expression] = []
+        out: list[exp.Expr] = []
         for value in values:
             condition = exp.EQ(this=column, expression=literal(value))
             for agg in aggs:

@@ -51,11 +51,13 @@ class DataFrameNaFunctions:
                 for f in self._df.schema.fields
                 if (chosen is None or f.name.lower() in chosen) and _accepts(f.dataType, value)
             }
-        exprs: list[exp.Expression] = []
+        exprs: list[exp.Expr] = []
         for attr, field in zip(self._df._attributes(), self._df.schema.fields, strict=True):
             ref = attribute_column(attr).expr
             if attr.name.lower() in fills:
-                fill = exp.Cast(this=literal(fills[attr.name.lower()]), to=to_sqlglot(field.dataType))
+                fill = exp.Cast(
+                    this=literal(fills[attr.name.lower()]), to=to_sqlglot(field.dataType)
+                )
                 ref = aliased(exp.Coalesce(this=ref, expressions=[fill]), attr.name)
             exprs.append(ref)
         return self._df._with(L.Project(self._df.plan, tuple(exprs)))
@@ -65,12 +67,12 @@ class DataFrameNaFunctions:
 
         names = [subset] if isinstance(subset, str) else subset
         chosen = {n.lower() for n in names} if names else None
-        present: list[exp.Expression] = []
+        present: list[exp.Expr] = []
         for attr, field in zip(self._df._attributes(), self._df.schema.fields, strict=True):
             if chosen is not None and attr.name.lower() not in chosen:
                 continue
             ref = attribute_column(attr).expr
-            test: exp.Expression = exp.Not(this=exp.Is(this=ref, expression=exp.Null()))
+            test: exp.Expr = exp.Not(this=exp.Is(this=ref, expression=exp.Null()))
             if isinstance(field.dataType, T.FloatType | T.DoubleType):
                 test = exp.and_(test, exp.Not(this=exp.IsNan(this=ref)))
             present.append(exp.Cast(this=exp.Paren(this=test), to=exp.DataType.build("INT")))
@@ -78,7 +80,7 @@ class DataFrameNaFunctions:
             return self._df
         if thresh is None:
             thresh = len(present) if how == "any" else 1
-        total: exp.Expression = present[0]
+        total: exp.Expr = present[0]
         for p in present[1:]:
             total = exp.Add(this=total, expression=p)
         condition = exp.GTE(this=total, expression=exp.Literal.number(thresh))

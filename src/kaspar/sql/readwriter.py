@@ -26,9 +26,18 @@ if TYPE_CHECKING:
     from kaspar.sql.session import SparkSession
 
 _DUCKDB_TYPES = {
-    "string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "smallint": "SMALLINT",
-    "tinyint": "TINYINT", "double": "DOUBLE", "float": "FLOAT", "boolean": "BOOLEAN",
-    "date": "DATE", "timestamp": "TIMESTAMPTZ", "timestamp_ntz": "TIMESTAMP", "binary": "BLOB",
+    "string": "VARCHAR",
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "smallint": "SMALLINT",
+    "tinyint": "TINYINT",
+    "double": "DOUBLE",
+    "float": "FLOAT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMPTZ",
+    "timestamp_ntz": "TIMESTAMP",
+    "binary": "BLOB",
 }
 
 
@@ -39,42 +48,57 @@ def _truthy(value: Any) -> bool:
 def _paths(path: str | list[str]) -> list[str]:
     paths = [path] if isinstance(path, str) else list(path)
     out = []
-    for p in paths:
-        p = p.removeprefix("file://")
+    for given in paths:
+        p = given.removeprefix("file://")
         if Path(p).is_dir():
-            out.append(str(Path(p) / "**" / "*"))
-        elif not glob.glob(p):
+            files = sorted(
+                str(f)
+                for f in Path(p).rglob("*")
+                if f.is_file()
+                and not f.name.startswith(("_", "."))
+                and not any(part.startswith(("_", ".")) for part in f.relative_to(p).parts[:-1])
+            )
+            if not files:
+                raise AnalysisException(
+                    f"Unable to infer schema: no data files in file:{p}.", "UNABLE_TO_INFER_SCHEMA"
+                )
+            out.extend(files)
+        elif not glob.glob(p):  # noqa: PTH207 (a user's glob pattern)
             raise AnalysisException(f"Path does not exist: file:{p}.", "PATH_NOT_FOUND")
         else:
             out.append(p)
     return out
 
 
-def _columns_arg(schema: T.StructType) -> exp.Expression:
+def _columns_arg(schema: T.StructType) -> exp.Expr:
     pairs = [
-        exp.PropertyEQ(this=exp.Literal.string(f.name), expression=exp.Literal.string(
-            _DUCKDB_TYPES.get(f.dataType.simpleString(), f.dataType.simpleString().upper())))
+        exp.PropertyEQ(
+            this=exp.Literal.string(f.name),
+            expression=exp.Literal.string(
+                _DUCKDB_TYPES.get(f.dataType.simpleString(), f.dataType.simpleString().upper())
+            ),
+        )
         for f in schema.fields
     ]
     return exp.Struct(expressions=pairs)
 
 
-def _call(fn: str, paths: list[str], **named: exp.Expression) -> exp.Expression:
-    args: list[exp.Expression] = [exp.Array(expressions=[exp.Literal.string(p) for p in paths])]
+def _call(fn: str, paths: list[str], **named: exp.Expr) -> exp.Expr:
+    args: list[exp.Expr] = [exp.Array(expressions=[exp.Literal.string(p) for p in paths])]
     args += [exp.EQ(this=exp.column(k), expression=v) for k, v in named.items()]
     return exp.Anonymous(this=fn, expressions=args)
 
 
-def _b(value: bool) -> exp.Expression:
+def _b(value: bool) -> exp.Expr:
     return exp.Boolean(this=value)
 
 
-def _read_parquet(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expression:
+def _read_parquet(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expr:
     return _call("read_parquet", paths, hive_partitioning=_b(True), union_by_name=_b(True))
 
 
-def _read_csv(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expression:
-    named: dict[str, exp.Expression] = {
+def _read_csv(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expr:
+    named: dict[str, exp.Expr] = {
         "header": _b(_truthy(opts.get("header", "false"))),
         "delim": exp.Literal.string(opts.get("sep", opts.get("delimiter", ","))),
         "quote": exp.Literal.string(opts.get("quote", '"')),
@@ -89,25 +113,39 @@ def _read_csv(paths: list[str], opts: dict[str, str], schema: T.StructType | Non
     return _call("read_csv", [p for p in paths if not p.endswith("_SUCCESS")], **named)
 
 
-def _read_json(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expression:
+def _read_json(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expr:
     fmt = "array" if _truthy(opts.get("multiline", "false")) else "newline_delimited"
-    named: dict[str, exp.Expression] = {"format": exp.Literal.string(fmt)}
+    named: dict[str, exp.Expr] = {"format": exp.Literal.string(fmt)}
     if schema is not None:
         named["columns"] = _columns_arg(schema)
     return _call("read_json", paths, **named)
 
 
-def _read_text(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expression:
-    columns = exp.Struct(expressions=[exp.PropertyEQ(
-        this=exp.Literal.string("value"), expression=exp.Literal.string("VARCHAR"))])
-    return _call("read_csv", paths, columns=columns, header=_b(False),
-                 delim=exp.Literal.string("\x1f"), quote=exp.Literal.string(""),
-                 escape=exp.Literal.string(""))
+def _read_text(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expr:
+    columns = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(
+                this=exp.Literal.string("value"), expression=exp.Literal.string("VARCHAR")
+            )
+        ]
+    )
+    return _call(
+        "read_csv",
+        paths,
+        columns=columns,
+        header=_b(False),
+        delim=exp.Literal.string("\x1f"),
+        quote=exp.Literal.string(""),
+        escape=exp.Literal.string(""),
+    )
 
 
-Reader = Callable[[list[str], dict[str, str], T.StructType | None], exp.Expression]
+Reader = Callable[[list[str], dict[str, str], T.StructType | None], exp.Expr]
 READERS: dict[str, Reader] = {
-    "parquet": _read_parquet, "csv": _read_csv, "json": _read_json, "text": _read_text,
+    "parquet": _read_parquet,
+    "csv": _read_csv,
+    "json": _read_json,
+    "text": _read_text,
 }
 
 
@@ -120,7 +158,7 @@ class DataFrameReader:
         self._options: dict[str, str] = {}
         self._schema: T.StructType | None = None
 
-    def format(self, source: str) -> DataFrameReader:  # noqa: A003
+    def format(self, source: str) -> DataFrameReader:
         self._format = source.lower()
         return self
 
@@ -140,8 +178,13 @@ class DataFrameReader:
         self._schema = parsed
         return self
 
-    def load(self, path: str | list[str] | None = None, format: str | None = None,  # noqa: A002
-             schema: Any = None, **options: Any) -> DataFrame:
+    def load(
+        self,
+        path: str | list[str] | None = None,
+        format: str | None = None,
+        schema: Any = None,
+        **options: Any,
+    ) -> DataFrame:
         from kaspar.sql.dataframe import DataFrame
 
         if format:
@@ -162,7 +205,11 @@ class DataFrameReader:
         names = self._session._executor.describe(exp.select("*").from_(source))
         if self._format == "json" and self._schema is None:
             names = sorted(names)
-        if self._format == "csv" and not _truthy(self._options.get("header", "false")) and self._schema is None:
+        if (
+            self._format == "csv"
+            and not _truthy(self._options.get("header", "false"))
+            and self._schema is None
+        ):
             spark_names = [f"_c{i}" for i in range(len(names))]
             renamed = [
                 exp.Alias(this=exp.column(n, quoted=True), alias=exp.to_identifier(s, quoted=True))
@@ -175,19 +222,32 @@ class DataFrameReader:
     def parquet(self, *paths: str, **options: Any) -> DataFrame:
         return self.format("parquet").load(list(paths), **options)
 
-    def csv(self, path: str | list[str], schema: Any = None, sep: str | None = None,
-            header: Any = None, inferSchema: Any = None, **options: Any) -> DataFrame:  # noqa: N803
-        return self.format("csv").load(path, schema=schema, sep=sep, header=header,
-                                       inferSchema=inferSchema, **options)
+    def csv(
+        self,
+        path: str | list[str],
+        schema: Any = None,
+        sep: str | None = None,
+        header: Any = None,
+        inferSchema: Any = None,
+        **options: Any,
+    ) -> DataFrame:
+        return self.format("csv").load(
+            path, schema=schema, sep=sep, header=header, inferSchema=inferSchema, **options
+        )
 
-    def json(self, path: str | list[str], schema: Any = None, multiLine: Any = None,  # noqa: N803
-             **options: Any) -> DataFrame:
+    def json(
+        self,
+        path: str | list[str],
+        schema: Any = None,
+        multiLine: Any = None,
+        **options: Any,
+    ) -> DataFrame:
         return self.format("json").load(path, schema=schema, multiLine=multiLine, **options)
 
     def text(self, paths: str | list[str], **options: Any) -> DataFrame:
         return self.format("text").load(paths, **options)
 
-    def table(self, tableName: str) -> DataFrame:  # noqa: N803
+    def table(self, tableName: str) -> DataFrame:
         return self._session.table(tableName)
 
 
@@ -216,7 +276,7 @@ class DataFrameWriter:
         self._options: dict[str, str] = {}
         self._partition_by: list[str] = []
 
-    def mode(self, saveMode: str | None) -> DataFrameWriter:  # noqa: N803
+    def mode(self, saveMode: str | None) -> DataFrameWriter:
         mode = (saveMode or "errorifexists").lower()
         if mode not in ("append", "overwrite", "error", "errorifexists", "ignore"):
             raise IllegalArgumentException(
@@ -226,7 +286,7 @@ class DataFrameWriter:
         self._mode = mode
         return self
 
-    def format(self, source: str) -> DataFrameWriter:  # noqa: A003
+    def format(self, source: str) -> DataFrameWriter:
         self._format = source.lower()
         return self
 
@@ -240,12 +300,19 @@ class DataFrameWriter:
                 self.option(k, v)
         return self
 
-    def partitionBy(self, *cols: str) -> DataFrameWriter:  # noqa: N802
-        self._partition_by = list(cols[0]) if len(cols) == 1 and isinstance(cols[0], list) else list(cols)
+    def partitionBy(self, *cols: str | list[str]) -> DataFrameWriter:
+        first = cols[0] if len(cols) == 1 else None
+        self._partition_by = list(first) if isinstance(first, list) else [str(c) for c in cols]
         return self
 
-    def save(self, path: str | None = None, format: str | None = None, mode: str | None = None,  # noqa: A002
-             partitionBy: Any = None, **options: Any) -> None:  # noqa: N803
+    def save(
+        self,
+        path: str | None = None,
+        format: str | None = None,
+        mode: str | None = None,
+        partitionBy: Any = None,
+        **options: Any,
+    ) -> None:
         if format:
             self.format(format)
         if mode:
@@ -254,11 +321,16 @@ class DataFrameWriter:
             self.partitionBy(partitionBy)
         self.options(**options)
         if self._format not in self.WRITERS:
-            raise AnalysisException(f"Failed to find the data source: {self._format}.", "DATA_SOURCE_NOT_FOUND")
+            raise AnalysisException(
+                f"Failed to find the data source: {self._format}.", "DATA_SOURCE_NOT_FOUND"
+            )
         target = Path((path or self._options["path"]).removeprefix("file://"))
         if target.exists():
             if self._mode in ("error", "errorifexists"):
-                raise AnalysisException(f"[PATH_ALREADY_EXISTS] Path file:{target} already exists.", "PATH_ALREADY_EXISTS")
+                raise AnalysisException(
+                    f"[PATH_ALREADY_EXISTS] Path file:{target} already exists.",
+                    "PATH_ALREADY_EXISTS",
+                )
             if self._mode == "ignore":
                 return
             if self._mode == "overwrite":
@@ -278,14 +350,22 @@ class DataFrameWriter:
         statement = f"COPY ({sql}) TO {exp.Literal.string(str(dest)).sql()} ({options})"
         executor.run_plan_statement(self._df.plan, statement)
 
-    def parquet(self, path: str, mode: str | None = None, partitionBy: Any = None, **kw: Any) -> None:  # noqa: N803
+    def parquet(
+        self, path: str, mode: str | None = None, partitionBy: Any = None, **kw: Any
+    ) -> None:
         self.format("parquet").save(path, mode=mode, partitionBy=partitionBy, **kw)
 
     def json(self, path: str, mode: str | None = None, **kw: Any) -> None:
         self.format("json").save(path, mode=mode, **kw)
 
-    def csv(self, path: str, mode: str | None = None, header: Any = None, sep: str | None = None,
-            **kw: Any) -> None:
+    def csv(
+        self,
+        path: str,
+        mode: str | None = None,
+        header: Any = None,
+        sep: str | None = None,
+        **kw: Any,
+    ) -> None:
         self.format("csv").save(path, mode=mode, header=header, sep=sep, **kw)
 
 

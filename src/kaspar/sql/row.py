@@ -26,7 +26,7 @@ class Row(tuple[Any, ...]):
         row.__fields__ = names
         return row
 
-    def asDict(self, recursive: bool = False) -> dict[str, Any]:  # noqa: N802
+    def asDict(self, recursive: bool = False) -> dict[str, Any]:
         if not hasattr(self, "__fields__"):
             raise TypeError("Cannot convert a Row class into dict")
         if not recursive:
@@ -41,8 +41,9 @@ class Row(tuple[Any, ...]):
     def __call__(self, *args: Any) -> Row:
         """A row class (``Row("a", "b")``) called with values."""
         if len(args) > len(self):
-            raise ValueError(f"Can not create Row with fields {self}, expected {len(self)} values "
-                             f"but got {args}")
+            raise ValueError(
+                f"Can not create Row with fields {self}, expected {len(self)} values but got {args}"
+            )
         return Row.from_fields(list(self), args)
 
     def __getitem__(self, item: Any) -> Any:

@@ -28,15 +28,20 @@ class _Builder:
     def __init__(self) -> None:
         self._options: dict[str, str] = {}
 
-    def config(self, key: str | None = None, value: Any = None, conf: Any = None,
-               map: dict[str, Any] | None = None) -> _Builder:  # noqa: A002
+    def config(
+        self,
+        key: str | None = None,
+        value: Any = None,
+        conf: Any = None,
+        map: dict[str, Any] | None = None,
+    ) -> _Builder:
         if key is not None:
             self._options[key] = str(value).lower() if isinstance(value, bool) else str(value)
         for k, v in (map or {}).items():
             self.config(k, v)
         return self
 
-    def appName(self, name: str) -> _Builder:  # noqa: N802
+    def appName(self, name: str) -> _Builder:
         return self.config("spark.app.name", name)
 
     def master(self, master: str) -> _Builder:
@@ -45,10 +50,10 @@ class _Builder:
     def remote(self, url: str) -> _Builder:
         return self
 
-    def enableHiveSupport(self) -> _Builder:  # noqa: N802
+    def enableHiveSupport(self) -> _Builder:
         return self
 
-    def getOrCreate(self) -> SparkSession:  # noqa: N802
+    def getOrCreate(self) -> SparkSession:
         with SparkSession._lock:
             session = SparkSession._active
             if session is None:
@@ -108,33 +113,37 @@ class SparkSession:
         return DataFrameReader(self)
 
     @classmethod
-    def getActiveSession(cls) -> SparkSession | None:  # noqa: N802
+    def getActiveSession(cls) -> SparkSession | None:
         return cls._active
 
     @classmethod
     def active(cls) -> SparkSession:
         return cls._active or cls.builder.getOrCreate()
 
-    def newSession(self) -> SparkSession:  # noqa: N802
+    def newSession(self) -> SparkSession:
         return SparkSession(self._conf.getAll())
 
-    def createDataFrame(  # noqa: N802
-        self, data: Any, schema: Any = None, samplingRatio: float | None = None,  # noqa: N803
-        verifySchema: bool = True,  # noqa: N803
+    def createDataFrame(
+        self,
+        data: Any,
+        schema: Any = None,
+        samplingRatio: float | None = None,
+        verifySchema: bool = True,
     ) -> DataFrame:
         table, struct = local_table(data, schema)
         return DataFrame(self, L.LocalRelation(table, tuple(struct.names)))
 
-    def range(self, start: int, end: int | None = None, step: int = 1,
-              numPartitions: int | None = None) -> DataFrame:  # noqa: N803
+    def range(
+        self, start: int, end: int | None = None, step: int = 1, numPartitions: int | None = None
+    ) -> DataFrame:
         if end is None:
             start, end = 0, start
         return DataFrame(self, L.Range(start, end, step))
 
-    def table(self, tableName: str) -> DataFrame:  # noqa: N803
+    def table(self, tableName: str) -> DataFrame:
         return DataFrame(self, L.SubqueryAlias(self._catalog._lookup(tableName), tableName))
 
-    def sql(self, sqlQuery: str, args: Any = None, **kwargs: Any) -> DataFrame:  # noqa: N803
+    def sql(self, sqlQuery: str, args: Any = None, **kwargs: Any) -> DataFrame:
         try:
             statement = sqlglot.parse_one(sqlQuery, dialect=KasparSpark)
         except sqlglot.errors.ParseError as e:
@@ -172,7 +181,7 @@ def _referenced_tables(query: exp.Query) -> list[str]:
     ctes = {cte.alias_or_name.lower() for cte in query.find_all(exp.CTE)}
     names = []
     for table in query.find_all(exp.Table):
-        if table.name and table.name.lower() not in ctes and not table.args.get("db"):
-            if isinstance(table.this, exp.Identifier):
-                names.append(table.name)
+        local = table.name and not table.args.get("db") and isinstance(table.this, exp.Identifier)
+        if local and table.name.lower() not in ctes:
+            names.append(table.name)
     return names

@@ -22,7 +22,7 @@ def _ordered(c: Column) -> exp.Ordered:
     return exp.Ordered(this=e, desc=False, nulls_first=True)
 
 
-def _bound(value: int, side_if_negative: str) -> tuple[exp.Expression | str, str | None]:
+def _bound(value: int, side_if_negative: str) -> tuple[exp.Expr | str, str | None]:
     if value <= _PRECEDING:
         return "UNBOUNDED", "PRECEDING"
     if value >= _FOLLOWING:
@@ -37,23 +37,23 @@ def _bound(value: int, side_if_negative: str) -> tuple[exp.Expression | str, str
 class WindowSpec:
     """Partitioning, ordering and frame of a window function."""
 
-    partition: tuple[exp.Expression, ...] = ()
+    partition: tuple[exp.Expr, ...] = ()
     order: tuple[exp.Ordered, ...] = ()
     frame: tuple[str, int, int] | None = None
 
-    def partitionBy(self, *cols: Any) -> WindowSpec:  # noqa: N802
+    def partitionBy(self, *cols: Any) -> WindowSpec:
         return replace(self, partition=tuple(c.expr for c in to_columns(cols)))
 
-    def orderBy(self, *cols: Any) -> WindowSpec:  # noqa: N802
+    def orderBy(self, *cols: Any) -> WindowSpec:
         return replace(self, order=tuple(_ordered(c) for c in to_columns(cols)))
 
-    def rowsBetween(self, start: int, end: int) -> WindowSpec:  # noqa: N802
+    def rowsBetween(self, start: int, end: int) -> WindowSpec:
         return replace(self, frame=("ROWS", start, end))
 
-    def rangeBetween(self, start: int, end: int) -> WindowSpec:  # noqa: N802
+    def rangeBetween(self, start: int, end: int) -> WindowSpec:
         return replace(self, frame=("RANGE", start, end))
 
-    def apply(self, func: exp.Expression) -> exp.Window:
+    def apply(self, func: exp.Expr) -> exp.Window:
         """``func OVER (this spec)``."""
         window = exp.Window(this=func)
         if self.partition:
@@ -108,22 +108,22 @@ def _bound_name(value: int) -> str:
 class Window:
     """Entry points that start a ``WindowSpec`` (PySpark ``Window``)."""
 
-    unboundedPreceding: int = _PRECEDING  # noqa: N815
-    unboundedFollowing: int = _FOLLOWING  # noqa: N815
-    currentRow: int = 0  # noqa: N815
+    unboundedPreceding: int = _PRECEDING
+    unboundedFollowing: int = _FOLLOWING
+    currentRow: int = 0
 
     @staticmethod
-    def partitionBy(*cols: Any) -> WindowSpec:  # noqa: N802
+    def partitionBy(*cols: Any) -> WindowSpec:
         return WindowSpec().partitionBy(*cols)
 
     @staticmethod
-    def orderBy(*cols: Any) -> WindowSpec:  # noqa: N802
+    def orderBy(*cols: Any) -> WindowSpec:
         return WindowSpec().orderBy(*cols)
 
     @staticmethod
-    def rowsBetween(start: int, end: int) -> WindowSpec:  # noqa: N802
+    def rowsBetween(start: int, end: int) -> WindowSpec:
         return WindowSpec().rowsBetween(start, end)
 
     @staticmethod
-    def rangeBetween(start: int, end: int) -> WindowSpec:  # noqa: N802
+    def rangeBetween(start: int, end: int) -> WindowSpec:
         return WindowSpec().rangeBetween(start, end)

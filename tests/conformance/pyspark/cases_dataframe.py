@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from tests.conformance.pyspark.registry import case, depts, nested, people
 
-# ruff: noqa: ARG001, N803
-
 
 @case()
 def case_create_tuples_ddl(spark, F, T):
@@ -37,10 +35,13 @@ def case_create_rows(spark, F, T):
 
 @case()
 def case_create_struct_type(spark, F, T):
-    schema = T.StructType([
-        T.StructField("a", T.LongType()), T.StructField("b", T.StringType()),
-        T.StructField("c", T.ArrayType(T.IntegerType())),
-    ])
+    schema = T.StructType(
+        [
+            T.StructField("a", T.LongType()),
+            T.StructField("b", T.StringType()),
+            T.StructField("c", T.ArrayType(T.IntegerType())),
+        ]
+    )
     return spark.createDataFrame([(1, "x", [1, 2]), (2, None, None)], schema)
 
 
@@ -204,7 +205,11 @@ def case_order_by_nulls_last(spark, F, T):
 
 @case(ordered=True)
 def case_order_by_desc_nulls_first(spark, F, T):
-    return people(spark).orderBy(F.desc_nulls_first("age") if hasattr(F, "desc_nulls_first") else F.col("age").desc_nulls_first())
+    return people(spark).orderBy(
+        F.desc_nulls_first("age")
+        if hasattr(F, "desc_nulls_first")
+        else F.col("age").desc_nulls_first()
+    )
 
 
 @case(ordered=True)
@@ -334,8 +339,10 @@ def case_cross_join(spark, F, T):
 @case()
 def case_self_join_aliases(spark, F, T):
     p = people(spark)
-    return p.alias("a").join(p.alias("b"), F.col("a.dept") == F.col("b.dept")).select(
-        F.col("a.name"), F.col("b.name").alias("peer")
+    return (
+        p.alias("a")
+        .join(p.alias("b"), F.col("a.dept") == F.col("b.dept"))
+        .select(F.col("a.name"), F.col("b.name").alias("peer"))
     )
 
 
@@ -377,8 +384,10 @@ def case_except_all(spark, F, T):
 
 @case()
 def case_group_by_agg(spark, F, T):
-    return people(spark).groupBy("dept").agg(
-        F.count("*"), F.sum("score"), F.avg("age"), F.min("name"), F.max("age")
+    return (
+        people(spark)
+        .groupBy("dept")
+        .agg(F.count("*"), F.sum("score"), F.avg("age"), F.min("name"), F.max("age"))
     )
 
 
@@ -523,13 +532,17 @@ def case_window_row_number(spark, F, T):
 @case()
 def case_window_rank(spark, F, T):
     w = _window(spark).partitionBy("dept").orderBy(F.col("age").desc())
-    return people(spark).select("id", F.rank().over(w).alias("r"), F.dense_rank().over(w).alias("d"))
+    return people(spark).select(
+        "id", F.rank().over(w).alias("r"), F.dense_rank().over(w).alias("d")
+    )
 
 
 @case()
 def case_window_lag_lead(spark, F, T):
     w = _window(spark).orderBy("id")
-    return people(spark).select("id", F.lag("age").over(w).alias("prev"), F.lead("age", 1, 0).over(w).alias("next"))
+    return people(spark).select(
+        "id", F.lag("age").over(w).alias("prev"), F.lead("age", 1, 0).over(w).alias("next")
+    )
 
 
 @case()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from tests.conformance.pyspark.registry import case, nested, people
 
-# ruff: noqa: ARG001, N803
-
 
 def nums(spark):
     return spark.createDataFrame(
@@ -38,7 +36,9 @@ def case_literal_arithmetic(spark, F, T):
 
 @case()
 def case_negation(spark, F, T):
-    return nums(spark).select(-F.col("a"), F.negative("d") if hasattr(F, "negative") else -F.col("d"))
+    return nums(spark).select(
+        -F.col("a"), F.negative("d") if hasattr(F, "negative") else -F.col("d")
+    )
 
 
 @case()
@@ -107,7 +107,9 @@ def case_coalesce(spark, F, T):
 
 @case()
 def case_isnull_functions(spark, F, T):
-    return nums(spark).select(F.isnull("a"), F.isnotnull("d") if hasattr(F, "isnotnull") else F.col("d").isNotNull())
+    return nums(spark).select(
+        F.isnull("a"), F.isnotnull("d") if hasattr(F, "isnotnull") else F.col("d").isNotNull()
+    )
 
 
 @case()
@@ -167,7 +169,9 @@ def case_repeat_reverse(spark, F, T):
 
 @case()
 def case_initcap(spark, F, T):
-    return spark.createDataFrame([("hello world",), ("SPARK sql",)], "t string").select(F.initcap("t"))
+    return spark.createDataFrame([("hello world",), ("SPARK sql",)], "t string").select(
+        F.initcap("t")
+    )
 
 
 @case()
@@ -251,7 +255,9 @@ def case_agg_stddev_variance(spark, F, T):
 
 @case()
 def case_agg_collect(spark, F, T):
-    df = nums(spark).agg(F.sort_array(F.collect_list("a")).alias("l"), F.sort_array(F.collect_set("b")).alias("s"))
+    df = nums(spark).agg(
+        F.sort_array(F.collect_list("a")).alias("l"), F.sort_array(F.collect_set("b")).alias("s")
+    )
     return df
 
 
@@ -262,12 +268,16 @@ def case_agg_first_last(spark, F, T):
 
 @case()
 def case_agg_count_distinct(spark, F, T):
-    return nums(spark).agg(F.countDistinct("b"), F.count_distinct("a", "b"), F.approx_count_distinct("b"))
+    return nums(spark).agg(
+        F.countDistinct("b"), F.count_distinct("a", "b"), F.approx_count_distinct("b")
+    )
 
 
 @case()
 def case_agg_sum_distinct(spark, F, T):
-    return nums(spark).agg(F.sum_distinct("b") if hasattr(F, "sum_distinct") else F.sumDistinct("b"))
+    return nums(spark).agg(
+        F.sum_distinct("b") if hasattr(F, "sum_distinct") else F.sumDistinct("b")
+    )
 
 
 @case()
@@ -297,7 +307,9 @@ def case_agg_corr(spark, F, T):
 
 @case()
 def case_array_functions(spark, F, T):
-    return nested(spark).select(F.size("arr"), F.array_contains("arr", 2), F.sort_array("arr", False))
+    return nested(spark).select(
+        F.size("arr"), F.array_contains("arr", 2), F.sort_array("arr", False)
+    )
 
 
 @case()
@@ -319,7 +331,11 @@ def case_array_join(spark, F, T):
 
 @case()
 def case_element_at(spark, F, T):
-    return nested(spark).filter(F.size("arr") > 0).select(F.element_at("arr", 1), F.element_at("arr", -1))
+    return (
+        nested(spark)
+        .filter(F.size("arr") > 0)
+        .select(F.element_at("arr", 1), F.element_at("arr", -1))
+    )
 
 
 @case()
@@ -341,7 +357,9 @@ def case_map_keys_values(spark, F, T):
 def case_date_parts(spark, F, T):
     df = spark.createDataFrame([("2024-02-29",), ("1999-12-31",)], "s string")
     d = F.to_date("s")
-    return df.select(F.year(d), F.month(d), F.dayofmonth(d), F.dayofweek(d), F.dayofyear(d), F.quarter(d))
+    return df.select(
+        F.year(d), F.month(d), F.dayofmonth(d), F.dayofweek(d), F.dayofyear(d), F.quarter(d)
+    )
 
 
 @case()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from tests.conformance.pyspark.registry import case, nested, people
 
-# ruff: noqa: ARG001, N803
-
 
 @case(kind="show")
 def case_show_default(spark, F, T):
@@ -49,7 +47,9 @@ def case_show_nested(spark, F, T):
 
 @case(kind="show")
 def case_show_doubles(spark, F, T):
-    df = spark.createDataFrame([(1e10, 0.1), (12345678.9, 1e-5), (100.0, -0.0)], "a double, b double")
+    df = spark.createDataFrame(
+        [(1e10, 0.1), (12345678.9, 1e-5), (100.0, -0.0)], "a double, b double"
+    )
     df.show()
 
 

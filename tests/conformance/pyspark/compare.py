@@ -35,14 +35,14 @@ def _schema(df: Any) -> list[tuple[str, str]]:
     return [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
 
 
-def run(case: ParityCase, spark: Any, F: Any, T: Any) -> Any:  # noqa: N803
+def run(case: ParityCase, spark: Any, F: Any, T: Any) -> Any:
     """The comparable outcome of ``case`` on one engine."""
     if case.kind == "error":
         try:
             result = case.fn(spark, F, T)
             if hasattr(result, "collect"):
                 result.collect()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             condition = e.getCondition() if hasattr(e, "getCondition") else None
             return ("error", _error_family(e), condition)
         return ("no error",)
@@ -63,9 +63,15 @@ def run(case: ParityCase, spark: Any, F: Any, T: Any) -> Any:  # noqa: N803
 def _error_family(e: Exception) -> str:
     """The PySpark base class name (PySpark raises ``captured.X``, kaspar ``kaspar.errors.X``)."""
     names = [c.__name__ for c in type(e).__mro__]
-    for name in ("NumberFormatException", "ParseException", "AnalysisException",
-                 "ArithmeticException", "IllegalArgumentException", "PySparkTypeError",
-                 "PySparkValueError"):
+    for name in (
+        "NumberFormatException",
+        "ParseException",
+        "AnalysisException",
+        "ArithmeticException",
+        "IllegalArgumentException",
+        "PySparkTypeError",
+        "PySparkValueError",
+    ):
         if name in names:
             return name
     return type(e).__name__

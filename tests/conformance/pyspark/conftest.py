@@ -12,7 +12,9 @@ import pytest
 def _pyspark_session() -> Any:
     if shutil.which("java") is None:
         pytest.skip("PySpark parity tests need Java 17 (java not found on PATH)")
-    pyspark = pytest.importorskip("pyspark", reason="PySpark parity tests need `pip install pyspark`")
+    pyspark = pytest.importorskip(
+        "pyspark", reason="PySpark parity tests need `pip install pyspark`"
+    )
     from pyspark.sql import SparkSession
 
     del pyspark

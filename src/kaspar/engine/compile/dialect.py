@@ -30,18 +30,29 @@ class KasparSpark(Spark):
         STRICT_CAST = True
 
 
-# Spark returns INT where DuckDB returns BIGINT (or DOUBLE for floor/ceil, which Spark makes BIGINT).
-_INT_RESULTS: tuple[type[exp.Expression], ...] = (
-    exp.Year, exp.Month, exp.Day, exp.DayOfMonth, exp.DayOfYear, exp.Quarter, exp.Hour,
-    exp.Minute, exp.Second, exp.WeekOfYear, exp.Length, exp.StrPosition, exp.ArraySize,
+# Spark returns INT where DuckDB returns BIGINT; floor/ceil of a double are BIGINT in Spark.
+_INT_RESULTS: tuple[type[exp.Expr], ...] = (
+    exp.Year,
+    exp.Month,
+    exp.Day,
+    exp.DayOfMonth,
+    exp.DayOfYear,
+    exp.Quarter,
+    exp.Hour,
+    exp.Minute,
+    exp.Second,
+    exp.WeekOfYear,
+    exp.Length,
+    exp.StrPosition,
+    exp.ArraySize,
     exp.DateDiff,
 )
-_BIGINT_RESULTS: tuple[type[exp.Expression], ...] = (exp.Floor, exp.Ceil)
-_DATE_RESULTS: tuple[type[exp.Expression], ...] = (exp.TsOrDsAdd, exp.AddMonths)
+_BIGINT_RESULTS: tuple[type[exp.Expr], ...] = (exp.Floor, exp.Ceil)
+_DATE_RESULTS: tuple[type[exp.Expr], ...] = (exp.TsOrDsAdd, exp.AddMonths)
 _INT_WINDOW_FUNCTIONS = frozenset({"row_number", "rank", "dense_rank", "ntile"})
 
 
-def _cast_result(cls: type[exp.Expression], to: str) -> Callable[[Any, Any], str]:
+def _cast_result(cls: type[exp.Expr], to: str) -> Callable[[Any, Any], str]:
     parent = DuckDBGenerator.TRANSFORMS.get(cls)
     method = getattr(DuckDBGenerator, f"{cls.key}_sql", None)
 
@@ -64,7 +75,7 @@ class KasparDuckDB(DuckDB):
     NULL_ORDERING = "nulls_are_small"
 
     class Generator(DuckDBGenerator):
-        TRANSFORMS: ClassVar[dict[type[exp.Expression], Callable[..., str]]] = {
+        TRANSFORMS: ClassVar[dict[type[exp.Expr], Callable[..., str]]] = {
             **DuckDBGenerator.TRANSFORMS,
             **{cls: _cast_result(cls, "INTEGER") for cls in _INT_RESULTS},
             **{cls: _cast_result(cls, "BIGINT") for cls in _BIGINT_RESULTS},
@@ -90,14 +101,24 @@ class KasparDuckDB(DuckDB):
             if self.dialect.ANSI:  # type: ignore[attr-defined]
                 divisor = expression.expression
                 checked = exp.Case(
-                    ifs=[exp.If(
-                        this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
-                        true=exp.Anonymous(this="error", expressions=[exp.Literal.string(
-                            "[DIVIDE_BY_ZERO] Division by zero")]),
-                    )],
+                    ifs=[
+                        exp.If(
+                            this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                            true=exp.Anonymous(
+                                this="error",
+                                expressions=[
+                                    exp.Literal.string("[DIVIDE_BY_ZERO] Division by zero")
+                                ],
+                            ),
+                        )
+                    ],
                     default=divisor.copy(),
                 )
                 expression = exp.Div(this=expression.this, expression=checked, typed=False)
+            else:
+                expression = exp.Div(
+                    this=expression.this, expression=expression.expression, typed=False, safe=True
+                )
             return super().div_sql(expression)
 
         def ordered_sql(self, expression: exp.Ordered) -> str:
@@ -120,6 +141,6 @@ def output_dialect(ansi: bool) -> type[KasparDuckDB]:
     return KasparDuckDB if ansi else KasparDuckDBLegacy
 
 
-def generate(expression: exp.Expression, ansi: bool = True, **opts: Any) -> str:
+def generate(expression: exp.Expr, ansi: bool = True, **opts: Any) -> str:
     """DuckDB SQL text for a tree."""
     return output_dialect(ansi)().generate(expression, copy=False, **opts)

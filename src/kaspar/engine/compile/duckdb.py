@@ -26,24 +26,24 @@ def compile_plan(r: ResolvedPlan) -> exp.Query:
 
 def compile_output(r: ResolvedPlan, casts: Sequence[exp.DataType | None] = ()) -> exp.Select:
     """The user-facing query: attribute ids renamed to column names (duplicates allowed)."""
-    columns: list[exp.Expression] = []
+    columns: list[exp.Expr] = []
     for i, attr in enumerate(r.output):
-        ref: exp.Expression = exp.column(attr.column_name, quoted=True)
+        ref: exp.Expr = exp.column(attr.column_name, quoted=True)
         if i < len(casts) and casts[i] is not None:
             ref = exp.Cast(this=ref, to=casts[i])
         columns.append(_alias(ref, attr.name))
     return exp.select(*columns).from_(_subquery(compile_plan(r)))
 
 
-def _alias(e: exp.Expression, name: str) -> exp.Alias:
+def _alias(e: exp.Expr, name: str) -> exp.Alias:
     return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
 
 
-def _subquery(q: exp.Query) -> exp.Expression:
+def _subquery(q: exp.Query) -> exp.Expr:
     return q.subquery(f"_q{next(_aliases)}")
 
 
-def _select(exprs: Sequence[exp.Expression], attrs: Sequence[Attribute]) -> list[exp.Expression]:
+def _select(exprs: Sequence[exp.Expr], attrs: Sequence[Attribute]) -> list[exp.Expr]:
     return [_alias(e, a.column_name) for e, a in zip(exprs, attrs, strict=True)]
 
 

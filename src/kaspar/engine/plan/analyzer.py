@@ -50,10 +50,10 @@ def _range(plan: Any) -> ResolvedPlan:
 
 
 def _named_expressions(
-    exprs: Sequence[exp.Expression], inputs: Sequence[Attribute]
-) -> tuple[list[exp.Expression], list[Attribute]]:
+    exprs: Sequence[exp.Expr], inputs: Sequence[Attribute]
+) -> tuple[list[exp.Expr], list[Attribute]]:
     """Resolve projections; a bare column keeps its attribute, anything else gets a new one."""
-    resolved: list[exp.Expression] = []
+    resolved: list[exp.Expr] = []
     attrs: list[Attribute] = []
     for e in exprs:
         if is_star(e):
@@ -74,7 +74,7 @@ def _named_expressions(
     return resolved, attrs
 
 
-def _nullable(e: exp.Expression, inputs: Sequence[Attribute]) -> bool:
+def _nullable(e: exp.Expr, inputs: Sequence[Attribute]) -> bool:
     if isinstance(e, exp.Literal | exp.Boolean):
         return False
     if isinstance(e, exp.Count):

@@ -24,6 +24,8 @@ def analyze_join(plan: L.Join, left: ResolvedPlan, right: ResolvedPlan) -> Resol
     inputs = (*left.output, *right.output)
     condition = resolve_expression(plan.condition, inputs) if plan.condition is not None else None
     semi = plan.how in ("left_semi", "left_anti")
+    out: tuple[Attribute, ...]
+    outputs: tuple[exp.Expr, ...]
     if not plan.using:
         out = left.output if semi else inputs
         outputs = tuple(a.reference() for a in out)
@@ -35,8 +37,9 @@ def analyze_join(plan: L.Join, left: ResolvedPlan, right: ResolvedPlan) -> Resol
         condition = eq if condition is None else exp.and_(condition, eq)
     if semi:
         keys_first = [la for la, _ in pairs]
-        out: tuple[Attribute, ...] = (
-            *keys_first, *(a for a in left.output if a.id not in {k.id for k in keys_first})
+        out = (
+            *keys_first,
+            *(a for a in left.output if a.id not in {k.id for k in keys_first}),
         )
         outputs = tuple(a.reference() for a in out)
     else:
@@ -49,7 +52,7 @@ def analyze_join(plan: L.Join, left: ResolvedPlan, right: ResolvedPlan) -> Resol
     return ResolvedPlan(resolved, out, (left, right))
 
 
-def _using_output(how: str, la: Attribute, ra: Attribute) -> tuple[Attribute, exp.Expression]:
+def _using_output(how: str, la: Attribute, ra: Attribute) -> tuple[Attribute, exp.Expr]:
     if how == "right":
         return ra, ra.reference()
     if how == "full":

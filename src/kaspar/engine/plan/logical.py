@@ -49,7 +49,7 @@ class LocalRelation(LogicalPlan):
 class Scan(LogicalPlan):
     """A file or table source, as a DuckDB table function call (``read_parquet([...])``)."""
 
-    source: exp.Expression
+    source: exp.Expr
     names: tuple[str, ...]
     description: str = ""
 
@@ -91,22 +91,22 @@ class UnaryNode(LogicalPlan):
 class Project(UnaryNode):
     """``select``: one output column per expression (window functions allowed)."""
 
-    expressions: tuple[exp.Expression, ...]
+    expressions: tuple[exp.Expr, ...]
 
 
 @dataclass(frozen=True, eq=False)
 class Filter(UnaryNode):
     """``filter`` / ``where``."""
 
-    condition: exp.Expression
+    condition: exp.Expr
 
 
 @dataclass(frozen=True, eq=False)
 class Aggregate(UnaryNode):
     """``groupBy(grouping).agg(aggregates)``; ``aggregates`` lists every output column."""
 
-    grouping: tuple[exp.Expression, ...]
-    aggregates: tuple[exp.Expression, ...]
+    grouping: tuple[exp.Expr, ...]
+    aggregates: tuple[exp.Expr, ...]
     grouping_sets: str = ""  # "", "ROLLUP" or "CUBE"
 
 
@@ -151,9 +151,9 @@ class Join(LogicalPlan):
     left: LogicalPlan
     right: LogicalPlan
     how: str
-    condition: exp.Expression | None = None
+    condition: exp.Expr | None = None
     using: tuple[str, ...] = ()
-    outputs: tuple[exp.Expression, ...] = ()  # set by the analyzer: one per output column
+    outputs: tuple[exp.Expr, ...] = ()  # set by the analyzer: one per output column
 
     @property
     def children(self) -> tuple[LogicalPlan, ...]:

@@ -11,7 +11,7 @@ from sqlglot import exp
 
 SPARK_NAME = "spark_name"
 
-_BINARY_OPS: dict[type[exp.Expression], str] = {
+_BINARY_OPS: dict[type[exp.Expr], str] = {
     exp.Add: "+",
     exp.Sub: "-",
     exp.Mul: "*",
@@ -32,7 +32,7 @@ _BINARY_OPS: dict[type[exp.Expression], str] = {
 }
 
 
-def output_name(e: exp.Expression) -> str:  # noqa: PLR0911, C901
+def output_name(e: exp.Expr) -> str:
     """The column name Spark gives to ``e`` when it is selected without an alias."""
     named = e.meta.get(SPARK_NAME) if e.meta else None
     if named is not None:
@@ -43,12 +43,8 @@ def output_name(e: exp.Expression) -> str:  # noqa: PLR0911, C901
         return "*" if isinstance(e.this, exp.Star) else e.name
     if isinstance(e, exp.Star):
         return "*"
-    if isinstance(e, exp.Literal):
-        return str(e.this)
-    if isinstance(e, exp.Null):
-        return "NULL"
-    if isinstance(e, exp.Boolean):
-        return "true" if e.this else "false"
+    if isinstance(e, exp.Literal | exp.Null | exp.Boolean):
+        return _literal_name(e)
     if isinstance(e, exp.Paren):
         return output_name(e.this)
     if isinstance(e, exp.Neg):
@@ -61,8 +57,16 @@ def output_name(e: exp.Expression) -> str:  # noqa: PLR0911, C901
         return f"(NOT ({output_name(e.this)} = {output_name(e.expression)}))"
     op = _BINARY_OPS.get(type(e))
     if op is not None:
-        return f"({output_name(e.left)} {op} {output_name(e.right)})"
+        return f"({output_name(e.this)} {op} {output_name(e.expression)})"
     return _compound_name(e)
+
+
+def _literal_name(e: exp.Expr) -> str:
+    if isinstance(e, exp.Null):
+        return "NULL"
+    if isinstance(e, exp.Boolean):
+        return "true" if e.this else "false"
+    return str(e.this)
 
 
 def _not_name(e: exp.Not) -> str:
@@ -72,7 +76,7 @@ def _not_name(e: exp.Not) -> str:
     return f"(NOT {output_name(inner)})"
 
 
-def _compound_name(e: exp.Expression) -> str:  # noqa: PLR0911
+def _compound_name(e: exp.Expr) -> str:
     if isinstance(e, exp.Is):
         return f"({output_name(e.this)} IS NULL)"
     if isinstance(e, exp.Cast | exp.TryCast):
@@ -121,7 +125,7 @@ def _func_name(e: exp.Func) -> str:
         if value is None or (isinstance(e, exp.Anonymous) and key == "this"):
             continue
         values = value if isinstance(value, list) else [value]
-        args.extend(output_name(v) for v in values if isinstance(v, exp.Expression))
+        args.extend(output_name(v) for v in values if isinstance(v, exp.Expr))
     return f"{name.lower()}({', '.join(args)})"
 
 
@@ -137,7 +141,9 @@ def name_projections(query: exp.Query) -> exp.Query:
     if not isinstance(query, exp.Select):
         return query
     named = [
-        e if isinstance(e, exp.Alias | exp.Column | exp.Star) else exp.Alias(this=e, alias=exp.to_identifier(output_name(e), quoted=True))
+        e
+        if isinstance(e, exp.Alias | exp.Column | exp.Star)
+        else exp.Alias(this=e, alias=exp.to_identifier(output_name(e), quoted=True))
         for e in query.expressions
     ]
     return query.select(*named, append=False, copy=True)

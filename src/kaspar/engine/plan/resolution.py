@@ -14,11 +14,11 @@ from kaspar.engine.plan.attributes import ATTR_ID, Attribute
 from kaspar.errors import AnalysisException, unresolved_column
 
 
-def resolve_expression(e: exp.Expression, inputs: Sequence[Attribute]) -> exp.Expression:
+def resolve_expression(e: exp.Expr, inputs: Sequence[Attribute]) -> exp.Expr:
     """Rewrite every column reference in ``e`` to the attribute it names."""
     lambda_vars = _lambda_variables(e)
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
             if len(node.parts) == 1 and node.name.lower() in lambda_vars:
                 return node
@@ -28,14 +28,14 @@ def resolve_expression(e: exp.Expression, inputs: Sequence[Attribute]) -> exp.Ex
     return e.transform(rewrite, copy=True)
 
 
-def _lambda_variables(e: exp.Expression) -> set[str]:
+def _lambda_variables(e: exp.Expr) -> set[str]:
     names: set[str] = set()
     for lam in e.find_all(exp.Lambda):
         names.update(v.name.lower() for v in lam.expressions)
     return names
 
 
-def resolve_column(col: exp.Column, inputs: Sequence[Attribute]) -> exp.Expression:
+def resolve_column(col: exp.Column, inputs: Sequence[Attribute]) -> exp.Expr:
     """The attribute reference (plus struct field access) that ``col`` names."""
     attr_id = col.meta.get(ATTR_ID) if col.meta else None
     if attr_id is not None:
@@ -55,7 +55,7 @@ def resolve_column(col: exp.Column, inputs: Sequence[Attribute]) -> exp.Expressi
             "AMBIGUOUS_REFERENCE",
             {"name": f"`{name}`", "referenceNames": f"[{choices}]"},
         )
-    result: exp.Expression = found[0].reference()
+    result: exp.Expr = found[0].reference()
     for field_name in rest:
         result = exp.Bracket(this=result, expressions=[exp.Literal.string(field_name)])
     return result
@@ -66,10 +66,11 @@ def _quote(part: str) -> str:
 
 
 def _lookup(parts: list[str], inputs: Sequence[Attribute]) -> tuple[list[Attribute], list[str]]:
-    if len(parts) >= 2:  # noqa: PLR2004
+    if len(parts) >= 2:
         qualifier, name = parts[0].lower(), parts[1].lower()
         qualified = [
-            a for a in inputs
+            a
+            for a in inputs
             if a.name.lower() == name and qualifier in (q.lower() for q in a.qualifiers)
         ]
         if qualified:
@@ -85,7 +86,7 @@ def find_attribute(name: str, inputs: Sequence[Attribute]) -> Attribute:
     return next(a for a in inputs if a.id == attr_id)
 
 
-def expand_star(star: exp.Expression, inputs: Sequence[Attribute]) -> list[Attribute]:
+def expand_star(star: exp.Expr, inputs: Sequence[Attribute]) -> list[Attribute]:
     """The attributes that ``*`` or ``alias.*`` stands for."""
     if isinstance(star, exp.Column) and star.table:
         qualifier = star.table.lower()
@@ -100,5 +101,5 @@ def expand_star(star: exp.Expression, inputs: Sequence[Attribute]) -> list[Attri
     return list(inputs)
 
 
-def is_star(e: exp.Expression) -> bool:
+def is_star(e: exp.Expr) -> bool:
     return isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))

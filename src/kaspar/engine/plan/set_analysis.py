@@ -36,17 +36,17 @@ def _align_by_name(
     if (missing_in_right or extra_in_right) and not plan.allow_missing:
         name = (missing_in_right or extra_in_right)[0].name
         raise AnalysisException(
-            f"Cannot resolve column name \"{name}\" among "
+            f'Cannot resolve column name "{name}" among '
             f"({', '.join(a.name for a in right.output)}).",
             "UNRESOLVED_COLUMN.WITHOUT_SUGGESTION",
         )
-    right_exprs: list[exp.Expression] = []
+    right_exprs: list[exp.Expr] = []
     right_attrs: list[Attribute] = []
     for attr in left.output:
         match = right_by_name.get(attr.name.lower())
         right_exprs.append(match.reference() if match else exp.Null())
         right_attrs.append(match if match else Attribute(attr.name))
-    left_exprs: list[exp.Expression] = [a.reference() for a in left.output]
+    left_exprs: list[exp.Expr] = [a.reference() for a in left.output]
     left_attrs = list(left.output)
     for attr in extra_in_right:
         left_exprs.append(exp.Null())

@@ -14,7 +14,7 @@ from kaspar.sql.column import Column, literal, named, to_expr
 ColumnOrName: TypeAlias = Column | str
 
 
-def build(fn: str, exprs: Sequence[exp.Expression]) -> exp.Expression:
+def build(fn: str, exprs: Sequence[exp.Expr]) -> exp.Expr:
     """``fn(exprs)`` as sqlglot's Spark parser would build it (typed node when known)."""
     try:
         return exp.func(fn, *exprs, dialect=KasparSpark)
@@ -35,10 +35,10 @@ def call(
     return Column(named(e, name or f"{fn}({', '.join(output_name(x) for x in exprs)})"))
 
 
-def node(e: exp.Expression, name: str) -> Column:
+def node(e: exp.Expr, name: str) -> Column:
     """A Column for a hand-built node with Spark's name."""
     return Column(named(e, name))
 
 
-def names(*values: exp.Expression) -> str:
+def names(*values: exp.Expr) -> str:
     return ", ".join(output_name(v) for v in values)

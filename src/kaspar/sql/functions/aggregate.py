@@ -17,12 +17,10 @@ def count(col: ColumnOrName) -> Column:
 
 def count_distinct(col: ColumnOrName, *cols: ColumnOrName) -> Column:
     exprs = [c.expr for c in to_columns([col, *cols])]
-    return node(
-        exp.Count(this=exp.Distinct(expressions=exprs)), f"count(DISTINCT {names(*exprs)})"
-    )
+    return node(exp.Count(this=exp.Distinct(expressions=exprs)), f"count(DISTINCT {names(*exprs)})")
 
 
-countDistinct = count_distinct  # noqa: N816
+countDistinct = count_distinct
 
 
 def approx_count_distinct(col: ColumnOrName, rsd: float | None = None) -> Column:
@@ -30,10 +28,10 @@ def approx_count_distinct(col: ColumnOrName, rsd: float | None = None) -> Column
     return node(exp.ApproxDistinct(this=e), f"approx_count_distinct({names(e)})")
 
 
-approxCountDistinct = approx_count_distinct  # noqa: N816
+approxCountDistinct = approx_count_distinct
 
 
-def sum(col: ColumnOrName) -> Column:  # noqa: A001
+def sum(col: ColumnOrName) -> Column:
     return call("sum", col)
 
 
@@ -42,7 +40,7 @@ def sum_distinct(col: ColumnOrName) -> Column:
     return node(exp.Sum(this=exp.Distinct(expressions=[e])), f"sum(DISTINCT {names(e)})")
 
 
-sumDistinct = sum_distinct  # noqa: N816
+sumDistinct = sum_distinct
 
 
 def avg(col: ColumnOrName) -> Column:
@@ -53,11 +51,11 @@ def mean(col: ColumnOrName) -> Column:
     return call("avg", col)
 
 
-def min(col: ColumnOrName) -> Column:  # noqa: A001
+def min(col: ColumnOrName) -> Column:
     return call("min", col)
 
 
-def max(col: ColumnOrName) -> Column:  # noqa: A001
+def max(col: ColumnOrName) -> Column:
     return call("max", col)
 
 
@@ -72,7 +70,7 @@ def last(col: ColumnOrName, ignorenulls: bool = False) -> Column:
     return node(exp.Anonymous(this="last", expressions=[e]), f"last({names(e)})")
 
 
-def any_value(col: ColumnOrName, ignoreNulls: bool = False) -> Column:  # noqa: N803
+def any_value(col: ColumnOrName, ignoreNulls: bool = False) -> Column:
     return call("any_value", col)
 
 
@@ -160,11 +158,11 @@ def count_if(col: ColumnOrName) -> Column:
     return call("count_if", col)
 
 
-def max_by(col: ColumnOrName, ord: ColumnOrName) -> Column:  # noqa: A002
+def max_by(col: ColumnOrName, ord: ColumnOrName) -> Column:
     return call("max_by", col, ord)
 
 
-def min_by(col: ColumnOrName, ord: ColumnOrName) -> Column:  # noqa: A002
+def min_by(col: ColumnOrName, ord: ColumnOrName) -> Column:
     return call("min_by", col, ord)
 
 
@@ -173,10 +171,43 @@ def product(col: ColumnOrName) -> Column:
 
 
 __all__ = [
-    "any_value", "approxCountDistinct", "approx_count_distinct", "avg", "bool_and", "bool_or",
-    "collect_list", "collect_set", "corr", "count", "countDistinct", "count_distinct", "count_if",
-    "covar_pop", "covar_samp", "every", "first", "kurtosis", "last", "max", "max_by", "mean",
-    "median", "min", "min_by", "mode", "percentile_approx", "product", "skewness", "some",
-    "stddev", "stddev_pop", "stddev_samp", "sum", "sumDistinct", "sum_distinct", "var_pop",
-    "var_samp", "variance",
+    "any_value",
+    "approxCountDistinct",
+    "approx_count_distinct",
+    "avg",
+    "bool_and",
+    "bool_or",
+    "collect_list",
+    "collect_set",
+    "corr",
+    "count",
+    "countDistinct",
+    "count_distinct",
+    "count_if",
+    "covar_pop",
+    "covar_samp",
+    "every",
+    "first",
+    "kurtosis",
+    "last",
+    "max",
+    "max_by",
+    "mean",
+    "median",
+    "min",
+    "min_by",
+    "mode",
+    "percentile_approx",
+    "product",
+    "skewness",
+    "some",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "sum",
+    "sumDistinct",
+    "sum_distinct",
+    "var_pop",
+    "var_samp",
+    "variance",
 ]

@@ -22,7 +22,9 @@ def struct(*cols: ColumnOrName) -> Column:
     for i, e in enumerate(exprs):
         name = e.alias if isinstance(e, exp.Alias) else output_name(e)
         value = e.this if isinstance(e, exp.Alias) else e
-        fields.append(exp.PropertyEQ(this=exp.to_identifier(name or f"col{i + 1}"), expression=value))
+        fields.append(
+            exp.PropertyEQ(this=exp.to_identifier(name or f"col{i + 1}"), expression=value)
+        )
     return node(exp.Struct(expressions=fields), f"struct({names(*exprs)})")
 
 
@@ -64,7 +66,9 @@ def array_distinct(col: ColumnOrName) -> Column:
 
 
 def array_join(col: ColumnOrName, delimiter: str, null_replacement: str | None = None) -> Column:
-    args: tuple[Any, ...] = (delimiter,) if null_replacement is None else (delimiter, null_replacement)
+    args: tuple[Any, ...] = (
+        (delimiter,) if null_replacement is None else (delimiter, null_replacement)
+    )
     return call("array_join", col, args=args)
 
 
@@ -108,7 +112,7 @@ def flatten(col: ColumnOrName) -> Column:
     return call("flatten", col)
 
 
-def slice(x: ColumnOrName, start: int, length: int) -> Column:  # noqa: A001
+def slice(x: ColumnOrName, start: int, length: int) -> Column:
     return call("slice", x, args=(start, length))
 
 
@@ -134,9 +138,31 @@ def array_compact(col: ColumnOrName) -> Column:
 
 
 __all__ = [
-    "array", "array_append", "array_compact", "array_contains", "array_distinct", "array_except",
-    "array_intersect", "array_join", "array_max", "array_min", "array_position", "array_remove",
-    "array_sort", "array_union", "cardinality", "create_map", "element_at", "explode",
-    "explode_outer", "flatten", "map_keys", "map_values", "sequence", "size", "slice",
-    "sort_array", "struct",
+    "array",
+    "array_append",
+    "array_compact",
+    "array_contains",
+    "array_distinct",
+    "array_except",
+    "array_intersect",
+    "array_join",
+    "array_max",
+    "array_min",
+    "array_position",
+    "array_remove",
+    "array_sort",
+    "array_union",
+    "cardinality",
+    "create_map",
+    "element_at",
+    "explode",
+    "explode_outer",
+    "flatten",
+    "map_keys",
+    "map_values",
+    "sequence",
+    "size",
+    "slice",
+    "sort_array",
+    "struct",
 ]

@@ -25,18 +25,16 @@ def lit(col: Any) -> Column:
     return col if isinstance(col, Column) else Column(literal(col))
 
 
-def expr(str: str) -> Column:  # noqa: A002 (PySpark's parameter name)
+def expr(str: str) -> Column:
     return Column(parse_expression(str))
 
 
-def parse_expression(text: str) -> exp.Expression:
+def parse_expression(text: str) -> exp.Expr:
     """Parse a Spark SQL expression (``expr``, ``selectExpr``, ``filter("...")``)."""
     try:
         parsed = sqlglot.parse_one(text, dialect=KasparSpark)
     except sqlglot.errors.ParseError as e:
-        raise ParseException(
-            f"Syntax error at or near '{text}'.", "PARSE_SYNTAX_ERROR"
-        ) from e
+        raise ParseException(f"Syntax error at or near '{text}'.", "PARSE_SYNTAX_ERROR") from e
     if isinstance(parsed, exp.Alias):
         return parsed
     return parsed
@@ -134,7 +132,27 @@ def broadcast(df: Any) -> Any:
 
 
 __all__ = [
-    "asc", "asc_nulls_first", "asc_nulls_last", "desc", "desc_nulls_first", "desc_nulls_last",
-    "broadcast", "coalesce", "col", "column", "expr", "greatest", "ifnull", "isnan", "isnotnull",
-    "isnull", "least", "lit", "nanvl", "nullif", "nvl", "nvl2", "when",
+    "asc",
+    "asc_nulls_first",
+    "asc_nulls_last",
+    "broadcast",
+    "coalesce",
+    "col",
+    "column",
+    "desc",
+    "desc_nulls_first",
+    "desc_nulls_last",
+    "expr",
+    "greatest",
+    "ifnull",
+    "isnan",
+    "isnotnull",
+    "isnull",
+    "least",
+    "lit",
+    "nanvl",
+    "nullif",
+    "nvl",
+    "nvl2",
+    "when",
 ]

@@ -19,18 +19,18 @@ def current_timestamp() -> Column:
 now = current_timestamp
 
 
-def date_format(date: ColumnOrName, format: str) -> Column:  # noqa: A002
+def date_format(date: ColumnOrName, format: str) -> Column:
     return call("date_format", date, args=(format,))
 
 
-def to_date(col: ColumnOrName, format: str | None = None) -> Column:  # noqa: A002
+def to_date(col: ColumnOrName, format: str | None = None) -> Column:
     if format is None:
         e = to_expr(col)
         return node(exp.Cast(this=e, to=exp.DataType.build("DATE")), f"to_date({names(e)})")
     return call("to_date", col, args=(format,))
 
 
-def to_timestamp(col: ColumnOrName, format: str | None = None) -> Column:  # noqa: A002
+def to_timestamp(col: ColumnOrName, format: str | None = None) -> Column:
     if format is None:
         e = to_expr(col)
         to = exp.DataType.build("TIMESTAMPTZ")
@@ -102,7 +102,7 @@ def add_months(start: ColumnOrName, months: int) -> Column:
     return call("add_months", start, args=(months,))
 
 
-def months_between(date1: ColumnOrName, date2: ColumnOrName, roundOff: bool = True) -> Column:  # noqa: N803
+def months_between(date1: ColumnOrName, date2: ColumnOrName, roundOff: bool = True) -> Column:
     a, b = to_expr(date1), to_expr(date2)
     e = exp.func("months_between", a, b)
     return node(e, f"months_between({names(a, b)}, {str(roundOff).lower()})")
@@ -112,23 +112,27 @@ def last_day(date: ColumnOrName) -> Column:
     return call("last_day", date)
 
 
-def trunc(date: ColumnOrName, format: str) -> Column:  # noqa: A002
+def trunc(date: ColumnOrName, format: str) -> Column:
     return call("trunc", date, args=(format,))
 
 
-def date_trunc(format: str, timestamp: ColumnOrName) -> Column:  # noqa: A002
+def date_trunc(format: str, timestamp: ColumnOrName) -> Column:
     e = to_expr(timestamp)
     inner = exp.TimestampTrunc(this=e, unit=exp.var(format.upper()))
     return node(inner, f"date_trunc({format}, {names(e)})")
 
 
-def unix_timestamp(timestamp: ColumnOrName | None = None, format: str = "yyyy-MM-dd HH:mm:ss") -> Column:  # noqa: A002
+def unix_timestamp(
+    timestamp: ColumnOrName | None = None, format: str = "yyyy-MM-dd HH:mm:ss"
+) -> Column:
     if timestamp is None:
-        return node(exp.func("unix_timestamp"), "unix_timestamp(current_timestamp(), yyyy-MM-dd HH:mm:ss)")
+        return node(
+            exp.func("unix_timestamp"), "unix_timestamp(current_timestamp(), yyyy-MM-dd HH:mm:ss)"
+        )
     return call("unix_timestamp", timestamp, args=(format,))
 
 
-def from_unixtime(timestamp: ColumnOrName, format: str = "yyyy-MM-dd HH:mm:ss") -> Column:  # noqa: A002
+def from_unixtime(timestamp: ColumnOrName, format: str = "yyyy-MM-dd HH:mm:ss") -> Column:
     return call("from_unixtime", timestamp, args=(format,))
 
 
@@ -152,9 +156,35 @@ def to_utc_timestamp(timestamp: ColumnOrName, tz: str) -> Column:
 _ = literal
 
 __all__ = [
-    "add_months", "current_date", "current_timestamp", "date_add", "date_format", "date_sub",
-    "date_trunc", "datediff", "day", "dayofmonth", "dayofweek", "dayofyear", "from_unixtime",
-    "from_utc_timestamp", "hour", "last_day", "make_date", "minute", "month", "months_between",
-    "now", "quarter", "second", "timestamp_seconds", "to_date", "to_timestamp",
-    "to_utc_timestamp", "trunc", "unix_timestamp", "weekofyear", "year",
+    "add_months",
+    "current_date",
+    "current_timestamp",
+    "date_add",
+    "date_format",
+    "date_sub",
+    "date_trunc",
+    "datediff",
+    "day",
+    "dayofmonth",
+    "dayofweek",
+    "dayofyear",
+    "from_unixtime",
+    "from_utc_timestamp",
+    "hour",
+    "last_day",
+    "make_date",
+    "minute",
+    "month",
+    "months_between",
+    "now",
+    "quarter",
+    "second",
+    "timestamp_seconds",
+    "to_date",
+    "to_timestamp",
+    "to_utc_timestamp",
+    "trunc",
+    "unix_timestamp",
+    "weekofyear",
+    "year",
 ]

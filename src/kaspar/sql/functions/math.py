@@ -8,7 +8,7 @@ from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
 
 
-def abs(col: ColumnOrName) -> Column:  # noqa: A001
+def abs(col: ColumnOrName) -> Column:
     return call("abs", col)
 
 
@@ -26,7 +26,7 @@ def exp(col: ColumnOrName) -> Column:
 
 def log(arg1: ColumnOrName | float, arg2: ColumnOrName | None = None) -> Column:
     if arg2 is None:
-        e = to_expr(arg1)  # type: ignore[arg-type]
+        e = to_expr(arg1)
         return node(sx.Ln(this=e), f"ln({names(e)})")
     base, x = literal(arg1), to_expr(arg2)
     return node(sx.Log(this=base, expression=x), f"LOG({names(base, x)})")
@@ -49,7 +49,7 @@ def log1p(col: ColumnOrName) -> Column:
     return node(sx.Ln(this=sx.Add(this=literal(1), expression=e)), f"LOG1P({names(e)})")
 
 
-def pow(col1: ColumnOrName | float, col2: ColumnOrName | float) -> Column:  # noqa: A001
+def pow(col1: ColumnOrName | float, col2: ColumnOrName | float) -> Column:
     a = to_expr(col1) if not isinstance(col1, int | float) else literal(col1)
     b = to_expr(col2) if not isinstance(col2, int | float) else literal(col2)
     return node(sx.Pow(this=a, expression=b), f"POWER({names(a, b)})")
@@ -58,7 +58,7 @@ def pow(col1: ColumnOrName | float, col2: ColumnOrName | float) -> Column:  # no
 power = pow
 
 
-def round(col: ColumnOrName, scale: int = 0) -> Column:  # noqa: A001
+def round(col: ColumnOrName, scale: int = 0) -> Column:
     return call("round", col, args=(scale,))
 
 
@@ -148,7 +148,7 @@ def factorial(col: ColumnOrName) -> Column:
     return call("factorial", col)
 
 
-def hex(col: ColumnOrName) -> Column:  # noqa: A001
+def hex(col: ColumnOrName) -> Column:
     return call("hex", col)
 
 
@@ -168,19 +168,58 @@ def e() -> Column:
     return node(sx.Anonymous(this="exp", expressions=[literal(1)]), "E()")
 
 
-def shiftleft(col: ColumnOrName, numBits: int) -> Column:  # noqa: N803
+def shiftleft(col: ColumnOrName, numBits: int) -> Column:
     a = to_expr(col)
-    return node(sx.BitwiseLeftShift(this=a, expression=literal(numBits)), f"shiftleft({names(a)}, {numBits})")
+    return node(
+        sx.BitwiseLeftShift(this=a, expression=literal(numBits)),
+        f"shiftleft({names(a)}, {numBits})",
+    )
 
 
-def shiftright(col: ColumnOrName, numBits: int) -> Column:  # noqa: N803
+def shiftright(col: ColumnOrName, numBits: int) -> Column:
     a = to_expr(col)
-    return node(sx.BitwiseRightShift(this=a, expression=literal(numBits)), f"shiftright({names(a)}, {numBits})")
+    return node(
+        sx.BitwiseRightShift(this=a, expression=literal(numBits)),
+        f"shiftright({names(a)}, {numBits})",
+    )
 
 
 __all__ = [
-    "abs", "acos", "asin", "atan", "atan2", "bround", "cbrt", "ceil", "ceiling", "cos",
-    "degrees", "e", "exp", "factorial", "floor", "hex", "ln", "log", "log10", "log1p", "log2",
-    "negative", "pi", "pmod", "pow", "power", "radians", "rand", "round", "shiftleft",
-    "shiftright", "sign", "signum", "sin", "sqrt", "tan", "unhex",
+    "abs",
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "bround",
+    "cbrt",
+    "ceil",
+    "ceiling",
+    "cos",
+    "degrees",
+    "e",
+    "exp",
+    "factorial",
+    "floor",
+    "hex",
+    "ln",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "negative",
+    "pi",
+    "pmod",
+    "pow",
+    "power",
+    "radians",
+    "rand",
+    "round",
+    "shiftleft",
+    "shiftright",
+    "sign",
+    "signum",
+    "sin",
+    "sqrt",
+    "tan",
+    "unhex",
 ]

@@ -20,7 +20,7 @@ def length(col: ColumnOrName) -> Column:
     return call("length", col)
 
 
-def char_length(str: ColumnOrName) -> Column:  # noqa: A002
+def char_length(str: ColumnOrName) -> Column:
     return call("char_length", str)
 
 
@@ -44,28 +44,29 @@ def concat(*cols: ColumnOrName) -> Column:
 
 def concat_ws(sep: str, *cols: ColumnOrName) -> Column:
     exprs = [literal(sep), *(c.expr for c in to_columns(cols))]
-    return node(exp.ConcatWs(expressions=exprs), f"concat_ws({names(*exprs)})")
+    joined = exp.Coalesce(this=exp.ConcatWs(expressions=exprs), expressions=[literal("")])
+    return node(joined, f"concat_ws({names(*exprs)})")
 
 
-def substring(str: ColumnOrName, pos: int, len: int) -> Column:  # noqa: A002
+def substring(str: ColumnOrName, pos: int, len: int) -> Column:
     return call("substring", str, args=(pos, len))
 
 
-def instr(str: ColumnOrName, substr: str) -> Column:  # noqa: A002
+def instr(str: ColumnOrName, substr: str) -> Column:
     return call("instr", str, args=(substr,))
 
 
-def locate(substr: str, str: ColumnOrName, pos: int = 1) -> Column:  # noqa: A002
+def locate(substr: str, str: ColumnOrName, pos: int = 1) -> Column:
     s, sub = to_expr(str), literal(substr)
     e = exp.StrPosition(this=s, substr=sub, position=literal(pos))
     return node(e, f"locate({names(sub, s)}, {pos})")
 
 
-def lpad(col: ColumnOrName, len: int, pad: str) -> Column:  # noqa: A002
+def lpad(col: ColumnOrName, len: int, pad: str) -> Column:
     return call("lpad", col, args=(len, pad))
 
 
-def rpad(col: ColumnOrName, len: int, pad: str) -> Column:  # noqa: A002
+def rpad(col: ColumnOrName, len: int, pad: str) -> Column:
     return call("rpad", col, args=(len, pad))
 
 
@@ -81,7 +82,7 @@ def initcap(col: ColumnOrName) -> Column:
     return call("initcap", col)
 
 
-def split(str: ColumnOrName, pattern: str, limit: int = -1) -> Column:  # noqa: A002
+def split(str: ColumnOrName, pattern: str, limit: int = -1) -> Column:
     s = to_expr(str)
     e = exp.RegexpSplit(this=s, expression=literal(pattern))
     return node(e, f"split({names(s)}, {pattern}, {limit})")
@@ -90,25 +91,27 @@ def split(str: ColumnOrName, pattern: str, limit: int = -1) -> Column:  # noqa: 
 def regexp_replace(string: ColumnOrName, pattern: str, replacement: str) -> Column:
     s = to_expr(string)
     e = exp.RegexpReplace(
-        this=s, expression=literal(pattern), replacement=literal(replacement),
+        this=s,
+        expression=literal(pattern),
+        replacement=literal(replacement),
         modifiers=exp.Literal.string("g"),
     )
     return node(e, f"regexp_replace({names(s)}, {pattern}, {replacement}, 1)")
 
 
-def regexp_extract(str: ColumnOrName, pattern: str, idx: int) -> Column:  # noqa: A002
+def regexp_extract(str: ColumnOrName, pattern: str, idx: int) -> Column:
     return call("regexp_extract", str, args=(pattern, idx))
 
 
-def regexp_like(str: ColumnOrName, regexp: str) -> Column:  # noqa: A002
+def regexp_like(str: ColumnOrName, regexp: str) -> Column:
     return call("regexp_like", str, args=(regexp,), name=None)
 
 
-def translate(srcCol: ColumnOrName, matching: str, replace: str) -> Column:  # noqa: N803
+def translate(srcCol: ColumnOrName, matching: str, replace: str) -> Column:
     return call("translate", srcCol, args=(matching, replace))
 
 
-def ascii(col: ColumnOrName) -> Column:  # noqa: A001
+def ascii(col: ColumnOrName) -> Column:
     return call("ascii", col)
 
 
@@ -120,11 +123,11 @@ def unbase64(col: ColumnOrName) -> Column:
     return call("unbase64", col)
 
 
-def left(str: ColumnOrName, len: ColumnOrName) -> Column:  # noqa: A002
+def left(str: ColumnOrName, len: ColumnOrName) -> Column:
     return call("left", str, len)
 
 
-def right(str: ColumnOrName, len: ColumnOrName) -> Column:  # noqa: A002
+def right(str: ColumnOrName, len: ColumnOrName) -> Column:
     return call("right", str, len)
 
 
@@ -133,11 +136,11 @@ def replace(src: ColumnOrName, search: ColumnOrName, replace: ColumnOrName | Non
     return call("replace", *cols)
 
 
-def startswith(str: ColumnOrName, prefix: ColumnOrName) -> Column:  # noqa: A002
+def startswith(str: ColumnOrName, prefix: ColumnOrName) -> Column:
     return call("startswith", str, prefix)
 
 
-def endswith(str: ColumnOrName, suffix: ColumnOrName) -> Column:  # noqa: A002
+def endswith(str: ColumnOrName, suffix: ColumnOrName) -> Column:
     return call("endswith", str, suffix)
 
 
@@ -157,18 +160,49 @@ def sha1(col: ColumnOrName) -> Column:
     return call("sha1", col)
 
 
-def sha2(col: ColumnOrName, numBits: int) -> Column:  # noqa: N803
+def sha2(col: ColumnOrName, numBits: int) -> Column:
     return call("sha2", col, args=(numBits,))
 
 
-def format_string(format: str, *cols: ColumnOrName) -> Column:  # noqa: A002
+def format_string(format: str, *cols: ColumnOrName) -> Column:
     return call("format_string", Column(literal(format)), *to_columns(cols))
 
 
 __all__ = [
-    "ascii", "base64", "char_length", "concat", "concat_ws", "contains", "endswith", "format_string", "initcap",
-    "instr", "left", "length", "levenshtein", "locate", "lower", "lpad", "ltrim", "md5",
-    "regexp_extract", "regexp_like", "regexp_replace", "repeat", "replace", "reverse", "right",
-    "rpad", "rtrim", "sha1", "sha2", "split", "startswith", "substring", "translate", "trim",
-    "unbase64", "upper",
+    "ascii",
+    "base64",
+    "char_length",
+    "concat",
+    "concat_ws",
+    "contains",
+    "endswith",
+    "format_string",
+    "initcap",
+    "instr",
+    "left",
+    "length",
+    "levenshtein",
+    "locate",
+    "lower",
+    "lpad",
+    "ltrim",
+    "md5",
+    "regexp_extract",
+    "regexp_like",
+    "regexp_replace",
+    "repeat",
+    "replace",
+    "reverse",
+    "right",
+    "rpad",
+    "rtrim",
+    "sha1",
+    "sha2",
+    "split",
+    "startswith",
+    "substring",
+    "translate",
+    "trim",
+    "unbase64",
+    "upper",
 ]

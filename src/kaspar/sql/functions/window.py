@@ -51,12 +51,22 @@ def lead(col: ColumnOrName, offset: int = 1, default: Any = None) -> Column:
     return _offset("lead", col, offset, default)
 
 
-def nth_value(col: ColumnOrName, offset: int, ignoreNulls: bool = False) -> Column:  # noqa: N803
+def nth_value(col: ColumnOrName, offset: int, ignoreNulls: bool = False) -> Column:
     e, o = to_expr(col), literal(offset)
-    return node(exp.Anonymous(this="nth_value", expressions=[e, o]), f"nth_value({names(e, o)}, {str(ignoreNulls).lower()})")
+    return node(
+        exp.Anonymous(this="nth_value", expressions=[e, o]),
+        f"nth_value({names(e, o)}, {str(ignoreNulls).lower()})",
+    )
 
 
 __all__ = [
-    "cume_dist", "dense_rank", "lag", "lead", "nth_value", "ntile", "percent_rank", "rank",
+    "cume_dist",
+    "dense_rank",
+    "lag",
+    "lead",
+    "nth_value",
+    "ntile",
+    "percent_rank",
+    "rank",
     "row_number",
 ]
