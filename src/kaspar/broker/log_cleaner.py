@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -39,7 +39,11 @@ from kaspar.broker.log.compaction import (
 from kaspar.broker.log.swap import read_cleaner_checkpoint, swap_cleaned
 from kaspar.broker.topics import TopicRegistry
 
-__all__ = ["CleanerStats", "LogCleaner"]
+__all__ = ["CleanerStats", "LogCleaner", "TransactionView"]
+
+#: For a partition: its last stable offset, and (producer id, first offset, last offset) of
+#: every aborted transaction in it. Cleaning stops below the former and drops the latter.
+TransactionView = Callable[[PartitionLog], tuple[int, Sequence[tuple[int, int, int]]]]
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +65,14 @@ class CleanerStats:
 class LogCleaner:
     """Background compaction of every partition whose topic has cleanup.policy=compact."""
 
-    def __init__(self, topics: TopicRegistry, backoff_ms: int) -> None:
+    def __init__(
+        self,
+        topics: TopicRegistry,
+        backoff_ms: int,
+        transactions: TransactionView | None = None,
+    ) -> None:
         self._topics = topics
+        self._transactions = transactions
         self._backoff_s = backoff_ms / 1000
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="kaspar-log-cleaner")
         self._abort = threading.Event()
@@ -115,7 +125,12 @@ class LogCleaner:
             max_segment_ms = min(config.segment_ms, config.max_compaction_lag_ms)
             if active.size > 0 and now_ms - active.created_ms > max_segment_ms:
                 partition.roll(now_ms)
-            target = log_to_clean(partition.segments, config, self._checkpoint(partition), now_ms)
+            stable = None
+            if self._transactions is not None:
+                stable = self._transactions(partition)[0]
+            target = log_to_clean(
+                partition.segments, config, self._checkpoint(partition), now_ms, stable
+            )
             if not target.is_cleanable(config.min_cleanable_dirty_ratio):
                 continue
             key = (target.must_clean, target.cleanable_ratio)
@@ -130,8 +145,14 @@ class LogCleaner:
         if chosen is None:
             return False
         name, index, partition, target = chosen
+        aborted = self._transactions(partition)[1] if self._transactions is not None else ()
         task = plan_cleaning(
-            partition.directory, partition.segments, partition.config, target, now_ms
+            partition.directory,
+            partition.segments,
+            partition.config,
+            target,
+            now_ms,
+            aborted=aborted,
         )
         started = time.perf_counter()
         loop = asyncio.get_running_loop()

@@ -26,6 +26,7 @@ import contextlib
 import fcntl
 import logging
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -36,6 +37,7 @@ from kaspar.broker.coordinator.group_coordinator import GroupCoordinator
 from kaspar.broker.coordinator.producer_ids import ProducerIdAllocator
 from kaspar.broker.coordinator.transaction import TransactionCoordinator
 from kaspar.broker.flush import GroupCommit
+from kaspar.broker.log import PartitionLog
 from kaspar.broker.log_cleaner import LogCleaner
 from kaspar.broker.topics import TopicRegistry, write_atomically
 
@@ -102,7 +104,9 @@ class BrokerNode:
         self.port = self._server.sockets[0].getsockname()[1]
         ctx.port = self.port
         self._retention = loop.create_task(self._retention_loop())
-        self.cleaner = LogCleaner(topics, self.config.log_cleaner_backoff_ms)
+        self.cleaner = LogCleaner(
+            topics, self.config.log_cleaner_backoff_ms, partial(_transaction_view, ctx)
+        )
         self.cleaner.start()
         log.info("kaspar broker %s listening on %s:%d", node_id, self.host, self.port)
 
@@ -161,6 +165,16 @@ class BrokerNode:
         cluster_id = self.config.cluster_id or _new_cluster_id()
         write_atomically(path, f"version=1\ncluster.id={cluster_id}\nnode.id=0\n")
         return cluster_id, 0
+
+
+def _transaction_view(
+    ctx: BrokerContext, log: PartitionLog
+) -> tuple[int, list[tuple[int, int, int]]]:
+    """What the log cleaner must respect of transactions in ``log`` (see ``log_cleaner``)."""
+    state = ctx.txn_state(log)
+    aborted = state.aborted_between(log.log_start_offset, log.log_end_offset)
+    ranges = [(txn.producer_id, txn.first_offset, txn.last_offset) for txn in aborted]
+    return state.last_stable_offset(log.high_watermark), ranges
 
 
 def _new_cluster_id() -> str:

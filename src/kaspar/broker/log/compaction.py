@@ -109,9 +109,17 @@ class LogToClean:
 
 
 def log_to_clean(
-    segments: Sequence[Segment], config: TopicConfig, checkpoint: int, now_ms: int
+    segments: Sequence[Segment],
+    config: TopicConfig,
+    checkpoint: int,
+    now_ms: int,
+    stable_offset: int | None = None,
 ) -> LogToClean:
-    """The cleanable part of a log given its cleaner checkpoint (segment metadata only)."""
+    """The cleanable part of a log given its cleaner checkpoint (segment metadata only).
+
+    Segments holding offsets at or above ``stable_offset`` (the last stable offset: an open
+    transaction's records may still be aborted) are not cleanable yet.
+    """
     first_uncleanable = segments[-1].base_offset
     start = segments[0].base_offset
     first_dirty = checkpoint if start <= checkpoint <= first_uncleanable else start
@@ -121,7 +129,9 @@ def log_to_clean(
         if segment.base_offset < first_dirty:
             clean_bytes += segment.size
             continue
-        if now_ms - _largest_timestamp(segment) <= config.min_compaction_lag_ms:
+        if now_ms - _largest_timestamp(segment) <= config.min_compaction_lag_ms or (
+            stable_offset is not None and segment.next_offset > stable_offset
+        ):
             first_uncleanable = segment.base_offset
             break
         if first_dirty_ts == LONG_MAX:
@@ -154,6 +164,8 @@ class CleanTask:
     now_ms: int
     delete_retention_ms: int
     index_interval_bytes: int
+    aborted: tuple[tuple[int, int, int], ...] = ()
+    """(producer id, first offset, last offset) of each aborted transaction in the range."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +206,8 @@ def plan_cleaning(
     config: TopicConfig,
     target: LogToClean,
     now_ms: int,
+    *,
+    aborted: Sequence[tuple[int, int, int]] = (),
 ) -> CleanTask:
     """Snapshot the segments below the first uncleanable offset, grouped, for `clean_log`."""
     cleanable = [s for s in segments[:-1] if s.base_offset < target.first_uncleanable_offset]
@@ -209,6 +223,7 @@ def plan_cleaning(
         now_ms,
         config.delete_retention_ms,
         config.index_interval_bytes,
+        tuple(aborted),
     )
 
 
@@ -246,6 +261,16 @@ class _Cleaner:
         self.offset_map: dict[bytes, int] = {}
         self.last_batch_of: dict[int, int] = {}
         self.bytes_read = self.bytes_written = self.records_removed = 0
+        self.aborted: dict[int, list[tuple[int, int]]] = {}
+        for producer_id, first, last in task.aborted:
+            self.aborted.setdefault(producer_id, []).append((first, last))
+
+    def is_aborted(self, header: BatchHeader) -> bool:
+        """A data batch of an aborted transaction: never supersedes a value, never kept."""
+        if not header.is_transactional or header.is_control:
+            return False
+        ranges = self.aborted.get(header.producer_id, ())
+        return any(first <= header.base_offset <= last for first, last in ranges)
 
     def _batches(self, source: SegmentFile) -> Iterator[tuple[BatchHeader, bytes]]:
         for header, data in _read_batches(source):
@@ -264,7 +289,7 @@ class _Cleaner:
                         continue
                     if header.producer_id >= 0:
                         self.last_batch_of[header.producer_id] = header.base_offset
-                    if not dirty:
+                    if not dirty or self.is_aborted(header):
                         continue
                     if header.compression == 0:
                         pairs = [(v.key, v.offset) for v in scan_records(data, header)]
@@ -283,6 +308,11 @@ class _Cleaner:
         """Step 3 for one batch: the bytes to write for it (b"" to drop it)."""
         if header.is_control:
             return data
+        if self.is_aborted(header):
+            self.records_removed += header.records_count
+            if self.last_batch_of.get(header.producer_id) == header.base_offset:
+                return empty_batch(header)
+            return b""
         expired = self.task.now_ms - header.max_timestamp > self.task.delete_retention_ms
         retain = self._retain
         if header.compression == 0:

@@ -268,3 +268,49 @@ def test_compressed_batches_are_reencoded_with_their_codec(tmp_path: Path) -> No
     assert {h.compression for _, h in iter_batches(data)} == {1}
     got = {r.key: (r.offset, r.value) for _, r in records(log)}
     assert got == {f"k{k}".encode(): (54 + k, b"v9" * 20) for k in range(5)}
+
+
+def _append_transactional(log: PartitionLog, key: bytes, value: bytes, producer_id: int) -> int:
+    data = encode_batch(
+        [Record(0, NOW, key, value)],
+        producer_id=producer_id,
+        producer_epoch=0,
+        base_sequence=0,
+        is_transactional=True,
+    )
+    return log.append(
+        data, validate_batches(data, max_message_bytes=1 << 20), now_ms=NOW
+    ).base_offset
+
+
+def test_aborted_transaction_never_supersedes_a_committed_value(tmp_path: Path) -> None:
+    log = open_log(tmp_path, config())
+    committed = append(log, b"k", b"committed")
+    aborted_offset = _append_transactional(log, b"k", b"aborted", producer_id=7)
+    fill(log, keys=3, rounds=5)
+    log.roll(NOW)
+    target = log_to_clean(log.segments, log.config, 0, NOW + 1)
+    task = plan_cleaning(
+        log.directory,
+        log.segments,
+        log.config,
+        target,
+        NOW + 1,
+        aborted=[(7, aborted_offset, aborted_offset)],
+    )
+    clean_log(task)
+    swap_cleaned(log, task)
+
+    kept = {r.offset: r.value for _, r in records(log) if r.key == b"k"}
+    assert kept == {committed: b"committed"}
+
+
+def test_nothing_at_or_above_the_last_stable_offset_is_cleaned(tmp_path: Path) -> None:
+    log = open_log(tmp_path, config())
+    fill(log, keys=5, rounds=20)
+    log.roll(NOW)
+    stable = log.segments[1].base_offset
+
+    target = log_to_clean(log.segments, log.config, 0, NOW + 1, stable_offset=stable)
+
+    assert target.first_uncleanable_offset <= stable
