@@ -22,6 +22,7 @@ import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
 BROKER_START_TIMEOUT_S = 30.0
+FAST_TXN_CLEANUP = {"transaction.abort.timed.out.transaction.cleanup.interval.ms": "500"}
 ADMIN_TIMEOUT_S = 15.0
 
 
@@ -115,7 +116,8 @@ def kaspar_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         from kaspar.broker import Broker
     except ImportError:
         pytest.skip("kaspar.broker not available yet")
-    broker = Broker(tmp_path_factory.mktemp("kaspar-data"))
+    # abort timed-out transactions within half a second, so tests need not wait Kafka's 10 s
+    broker = Broker(tmp_path_factory.mktemp("kaspar-data"), config=FAST_TXN_CLEANUP)
     broker.start()
     try:
         wait_until_ready(broker.bootstrap_servers)

@@ -43,6 +43,8 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
                 str(data_dir),
                 "--listen",
                 f"127.0.0.1:{port}",
+                "--config",
+                "transaction.abort.timed.out.transaction.cleanup.interval.ms=500",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

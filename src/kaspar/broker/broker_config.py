@@ -48,6 +48,8 @@ class BrokerConfig:
     socket_request_max_bytes: int = 104_857_600
     log_retention_check_interval_ms: int = 300_000
     log_cleaner_backoff_ms: int = 15_000
+    transaction_max_timeout_ms: int = 900_000
+    transaction_abort_timed_out_transaction_cleanup_interval_ms: int = 10_000
     group_initial_rebalance_delay_ms: int = 3000
     advertised_host: str | None = None
     cluster_id: str | None = None
@@ -117,6 +119,11 @@ _PARSERS = {
     "socket.request.max.bytes": ("socket_request_max_bytes", _parse_positive_int),
     "log.retention.check.interval.ms": ("log_retention_check_interval_ms", _parse_positive_int),
     "log.cleaner.backoff.ms": ("log_cleaner_backoff_ms", _parse_positive_int),
+    "transaction.max.timeout.ms": ("transaction_max_timeout_ms", _parse_positive_int),
+    "transaction.abort.timed.out.transaction.cleanup.interval.ms": (
+        "transaction_abort_timed_out_transaction_cleanup_interval_ms",
+        _parse_positive_int,
+    ),
     "group.initial.rebalance.delay.ms": (
         "group_initial_rebalance_delay_ms",
         _parse_non_negative_int,

@@ -95,7 +95,13 @@ class BrokerNode:
         ctx = self.ctx
         ctx.groups = GroupCoordinator(ctx)
         ctx.groups.start()
-        ctx.transactions = TransactionCoordinator(ctx)
+        ctx.transactions = TransactionCoordinator(
+            ctx,
+            max_timeout_ms=self.config.transaction_max_timeout_ms,
+            check_interval_ms=(
+                self.config.transaction_abort_timed_out_transaction_cleanup_interval_ms
+            ),
+        )
         await ctx.transactions.load()
         ctx.transactions.start()
         self._server = await loop.create_server(

@@ -1,0 +1,1 @@
+"""Batch sinks: files written by DuckDB ``COPY`` and Delta tables written by deltalake."""

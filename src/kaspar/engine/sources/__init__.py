@@ -1,0 +1,1 @@
+"""Batch sources that are not DuckDB table functions: Kafka topics and Delta tables."""
