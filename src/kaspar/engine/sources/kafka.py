@@ -1,0 +1,244 @@
+"""Kafka as a batch source: ``spark.read.format("kafka")`` over the Kafka wire protocol.
+
+Steps: 1 list the partitions the options name (subscribe / subscribePattern / assign); 2 resolve
+the starting and ending offsets of each (``get_watermark_offsets``, ``offsets_for_times``);
+3 read each range with an assigned consumer (no consumer group, nothing committed); 4 build one
+Arrow table with Spark's Kafka schema, column by column.
+
+It talks to any Kafka broker through confluent-kafka, never to kaspar's broker directly.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import pyarrow as pa
+from confluent_kafka import Consumer, KafkaError, KafkaException
+from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+from kaspar.engine.plan import logical as L
+from kaspar.engine.sources.kafka_options import (
+    EARLIEST,
+    LATEST,
+    KafkaReadOptions,
+    OffsetSpec,
+    TopicPartition,
+    parse_kafka_options,
+)
+from kaspar.errors import IllegalArgumentException, SparkRuntimeException
+
+KAFKA_COLUMNS = ("key", "value", "topic", "partition", "offset", "timestamp", "timestampType")
+_HEADERS_TYPE = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
+_METADATA_TIMEOUT_S = 30.0
+_CONSUME_BATCH = 10_000
+# librdkafka timestamp types (NOT_AVAILABLE, CREATE_TIME, LOG_APPEND_TIME) -> Spark's codes.
+_TIMESTAMP_TYPES = {0: -1, 1: 0, 2: 1}
+
+OffsetRanges = dict[TopicPartition, tuple[int, int]]
+
+
+def kafka_relation(options: dict[str, str]) -> L.LocalRelation:
+    """The plan leaf for a batch read: the records, read now, as an in-memory relation."""
+    table = read_kafka(parse_kafka_options(options))
+    names = tuple(table.column_names)
+    return L.LocalRelation(table.rename_columns([f"c{i}" for i in range(len(names))]), names)
+
+
+def read_kafka(options: KafkaReadOptions) -> pa.Table:
+    """Read the offset ranges the options describe into a table with Spark's Kafka schema."""
+    try:
+        consumer = Consumer(_consumer_config(options))
+    except KafkaException as e:
+        raise IllegalArgumentException(f"Invalid 'kafka.*' option: {e.args[0]}") from None
+    try:
+        ranges = offset_ranges(consumer, options)
+        columns = _consume(consumer, ranges, options)
+    except KafkaException as e:
+        raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
+    finally:
+        consumer.close()
+    return _to_table(columns, options.include_headers)
+
+
+def _consumer_config(options: KafkaReadOptions) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "group.id": f"spark-kafka-relation-{uuid.uuid4()}-driver",
+        "enable.auto.commit": False,
+        "enable.partition.eof": True,
+        "isolation.level": "read_uncommitted",  # Spark's (the Java client's) default
+        "auto.offset.reset": "earliest",
+    }
+    config.update(options.client_config)
+    return config
+
+
+def topic_partitions(consumer: Any, options: KafkaReadOptions) -> list[TopicPartition]:
+    """The partitions to read, sorted by topic and partition."""
+    if options.strategy == "assign":
+        return sorted(set(options.assigned))
+    metadata = consumer.list_topics(timeout=_METADATA_TIMEOUT_S)
+    if options.strategy == "subscribe":
+        names = [t for t in options.topics if t in metadata.topics]
+    else:
+        pattern = re.compile(options.pattern)
+        names = [t for t in metadata.topics if not t.startswith("__") and pattern.fullmatch(t)]
+    return sorted((t, p) for t in set(names) for p in metadata.topics[t].partitions)
+
+
+def offset_ranges(consumer: Any, options: KafkaReadOptions) -> OffsetRanges:
+    """``[start, end)`` per partition, with the broker's watermarks applied."""
+    partitions = topic_partitions(consumer, options)
+    watermarks = {
+        tp: consumer.get_watermark_offsets(KafkaTopicPartition(*tp), _METADATA_TIMEOUT_S)
+        for tp in partitions
+    }
+    starts = _resolve(consumer, options.starting, watermarks, "startingOffsets")
+    ends = _resolve(consumer, options.ending, watermarks, "endingOffsets")
+    ranges: OffsetRanges = {}
+    for tp in partitions:
+        low, _ = watermarks[tp]
+        start, end = starts[tp], ends[tp]
+        if start < low:
+            if options.fail_on_data_loss:
+                raise IllegalArgumentException(
+                    f"Cannot fetch offset {start} of {tp[0]}-{tp[1]}: the earliest available "
+                    f"offset is {low} (some data may have been lost). Set the source option "
+                    "'failOnDataLoss' to 'false' to start from the earliest offset instead."
+                )
+            start = low
+        if end < start:
+            raise IllegalArgumentException(
+                f"Ending offset {end} of {tp[0]}-{tp[1]} is before its starting offset {start}"
+            )
+        ranges[tp] = (start, end)
+    return ranges
+
+
+def _resolve(
+    consumer: Any,
+    spec: OffsetSpec,
+    watermarks: dict[TopicPartition, tuple[int, int]],
+    option: str,
+) -> dict[TopicPartition, int]:
+    if spec.kind in ("earliest", "latest"):
+        return {tp: wm[0 if spec.kind == "earliest" else 1] for tp, wm in watermarks.items()}
+    if spec.kind == "timestamp":
+        return _offsets_for_times(consumer, dict.fromkeys(watermarks, spec.timestamp), watermarks)
+    missing = sorted(set(watermarks) - set(spec.offsets))
+    if missing:
+        raise IllegalArgumentException(
+            f"If {option} contains specific offsets, you must specify all TopicPartitions. "
+            f"Use -1 for latest, -2 for earliest. Specified: {sorted(spec.offsets)}, "
+            f"assigned: {sorted(watermarks)}"
+        )
+    wanted = {tp: spec.offsets[tp] for tp in watermarks}
+    if spec.kind == "timestamps":
+        return _offsets_for_times(consumer, wanted, watermarks)
+    named = {EARLIEST: 0, LATEST: 1}
+    return {
+        tp: watermarks[tp][named[n]] if n in named else n for tp, n in wanted.items()
+    }
+
+
+def _offsets_for_times(
+    consumer: Any,
+    times: dict[TopicPartition, int],
+    watermarks: dict[TopicPartition, tuple[int, int]],
+) -> dict[TopicPartition, int]:
+    """The first offset whose timestamp is >= the given time; the end of log if none is."""
+    if not times:
+        return {}
+    query = [KafkaTopicPartition(t, p, ts) for (t, p), ts in times.items()]
+    found = consumer.offsets_for_times(query, timeout=_METADATA_TIMEOUT_S)
+    return {
+        (tp.topic, tp.partition): tp.offset
+        if tp.offset >= 0
+        else watermarks[(tp.topic, tp.partition)][1]
+        for tp in found
+    }
+
+
+def _consume(
+    consumer: Any, ranges: OffsetRanges, options: KafkaReadOptions
+) -> dict[str, list[Any]]:
+    """Read every range; per-column Python lists, in the order records arrive."""
+    columns: dict[str, list[Any]] = {name: [] for name in (*KAFKA_COLUMNS, "headers")}
+    pending = {tp: end for tp, (start, end) in ranges.items() if end > start}
+    if not pending:
+        return columns
+    consumer.assign([KafkaTopicPartition(t, p, ranges[(t, p)][0]) for t, p in pending])
+    deadline = time.monotonic() + options.poll_timeout_ms / 1000
+    while pending:
+        messages = consumer.consume(_CONSUME_BATCH, timeout=0.5)
+        if messages:
+            deadline = time.monotonic() + options.poll_timeout_ms / 1000
+        elif time.monotonic() > deadline:
+            raise SparkRuntimeException(
+                f"Timed out after {options.poll_timeout_ms} ms reading offsets of "
+                f"{sorted(pending)} (kafkaConsumer.pollTimeoutMs)"
+            )
+        done = _append(messages, pending, columns, options.include_headers)
+        if done:
+            consumer.pause([KafkaTopicPartition(t, p) for t, p in done])
+    return columns
+
+
+def _append(
+    messages: list[Any],
+    pending: dict[TopicPartition, int],
+    columns: dict[str, list[Any]],
+    include_headers: bool,
+) -> list[TopicPartition]:
+    """Append the messages inside their ranges; return the partitions that are now complete."""
+    keys, values, topics = columns["key"], columns["value"], columns["topic"]
+    partitions, offsets, timestamps = columns["partition"], columns["offset"], columns["timestamp"]
+    types, headers = columns["timestampType"], columns["headers"]
+    done: list[TopicPartition] = []
+    for message in messages:
+        tp = (message.topic(), message.partition())
+        end = pending.get(tp)
+        if end is None:
+            continue
+        error = message.error()
+        offset = message.offset()
+        if error is not None:
+            if error.code() != KafkaError._PARTITION_EOF:
+                raise KafkaException(error)
+        elif offset < end:
+            keys.append(message.key())
+            values.append(message.value())
+            topics.append(tp[0])
+            partitions.append(tp[1])
+            offsets.append(offset)
+            kind, ms = message.timestamp()
+            timestamps.append(ms)
+            types.append(_TIMESTAMP_TYPES.get(kind, -1))
+            if include_headers:
+                headers.append(message.headers())
+        if error is not None or offset >= end - 1:
+            del pending[tp]
+            done.append(tp)
+    return done
+
+
+def _to_table(columns: dict[str, list[Any]], include_headers: bool) -> pa.Table:
+    timestamps = pa.array(columns["timestamp"], pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
+    arrays = {
+        "key": pa.array(columns["key"], pa.binary()),
+        "value": pa.array(columns["value"], pa.binary()),
+        "topic": pa.array(columns["topic"], pa.string()),
+        "partition": pa.array(columns["partition"], pa.int32()),
+        "offset": pa.array(columns["offset"], pa.int64()),
+        "timestamp": timestamps.cast(pa.timestamp("us", tz="UTC")),
+        "timestampType": pa.array(columns["timestampType"], pa.int32()),
+    }
+    if include_headers:
+        arrays["headers"] = pa.array(
+            [[{"key": k, "value": v} for k, v in h] if h else None for h in columns["headers"]],
+            _HEADERS_TYPE,
+        )
+    table = pa.table(arrays)
+    return table.sort_by([("topic", "ascending"), ("partition", "ascending"), ("offset", "ascending")])
