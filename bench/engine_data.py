@@ -7,7 +7,7 @@ Each line looks like
 
 * ``ts``: evenly spread over one day (1,440 one-minute buckets), millisecond precision, no zone;
 * ``user``: 1,000 distinct; ``action``: one of five; ``amount``: 0.00 to 999.99, uniform;
-* ``text``: 4 to 12 words from a 1,000-word vocabulary (40 stems x 25 suffixes).
+* ``text``: 4 to 12 words from a 1,050-word vocabulary (42 stems x 25 suffixes).
 
 Values come from ``hash(i, k)``, so a file is the same on every run with the same DuckDB.
 """
@@ -24,10 +24,49 @@ FORMAT_VERSION = 1
 SCHEMA_DDL = "ts TIMESTAMP, user STRING, action STRING, amount DOUBLE, text STRING"
 ACTIONS = ("view", "click", "purchase", "search", "share")
 STEMS = (
-    "alpha beta gamma delta kafka spark duck arrow stream batch topic record offset window "
-    "state query table frame column schema event click user order price cart search share "
-    "view page login logout error retry commit fetch produce consume merge delta lake river"
-).split()
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "kafka",
+    "spark",
+    "duck",
+    "arrow",
+    "stream",
+    "batch",
+    "topic",
+    "record",
+    "offset",
+    "window",
+    "state",
+    "query",
+    "table",
+    "frame",
+    "column",
+    "schema",
+    "event",
+    "click",
+    "user",
+    "order",
+    "price",
+    "cart",
+    "search",
+    "share",
+    "view",
+    "page",
+    "login",
+    "logout",
+    "error",
+    "retry",
+    "commit",
+    "fetch",
+    "produce",
+    "consume",
+    "merge",
+    "ocean",
+    "lake",
+    "river",
+)
 SUFFIXES = 25
 
 GENERATE_SQL = """

@@ -72,14 +72,14 @@ class DuckDBEngine:
         self.small = pa.table({"id": pa.array(ids, pa.int32()), "s": list(strings)})
         self.con.register("small", self.small)
         values = ", ".join(f"({i}, '{s}')" for i, s in SMALL_ROWS)
-        self.new_query_sql = f"SELECT * FROM (VALUES {values}) AS t(id, s) WHERE id > 4"  # noqa: S608
+        self.new_query_sql = f"SELECT * FROM (VALUES {values}) AS t(id, s) WHERE id > 4"
 
     def run(self, query: Query, path: str) -> list[tuple[Any, ...]]:
         return self.con.sql(query.duckdb_sql(path)).fetchall()
 
     def count_small(self) -> int:
-        row = self.con.sql("SELECT count(*) FROM small").fetchone()
-        return int(row[0]) if row else 0
+        rows = self.con.sql("SELECT count(*) FROM small").fetchall()
+        return int(rows[0][0])
 
     def new_small_query(self) -> int:
         return len(self.con.sql(self.new_query_sql).fetchall())

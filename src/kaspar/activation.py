@@ -2,7 +2,8 @@
 
 It installs ``sys.modules`` aliases, so ``pyspark``, ``pyspark.sql``, ``pyspark.sql.functions``,
 ``pyspark.sql.types``, ``pyspark.sql.window``, ``pyspark.sql.column``, ``pyspark.sql.dataframe``,
-``pyspark.sql.session`` and ``pyspark.errors`` resolve to kaspar's modules. Call it before the
+``pyspark.sql.session`` and ``pyspark.errors`` resolve to kaspar's modules, and delta-spark's
+``delta`` / ``delta.tables`` to ``kaspar.delta``. Call it before the
 first pyspark import; a real pyspark that is already imported is replaced for later imports.
 """
 
@@ -24,6 +25,9 @@ _ALIASES = {
     "pyspark.sql.readwriter": "kaspar.sql.readwriter",
     "pyspark.errors": "kaspar.errors",
     "pyspark.sql.utils": "kaspar.errors",
+    "delta": "kaspar.delta",
+    "delta.tables": "kaspar.delta.tables",
+    "delta.pip_utils": "kaspar.delta.pip_utils",
 }
 
 

@@ -98,6 +98,10 @@ class SparkRuntimeException(PySparkException):
     """An error while running the query."""
 
 
+class PythonException(PySparkException):
+    """A Python UDF raised an exception (PySpark's ``PythonException``)."""
+
+
 class UnsupportedOperationException(PySparkException):
     """Spark supports this operation but kaspar does not yet, or it is not allowed."""
 
@@ -155,6 +159,7 @@ __all__ = [
     "PySparkNotImplementedError",
     "PySparkTypeError",
     "PySparkValueError",
+    "PythonException",
     "SparkRuntimeException",
     "TempTableAlreadyExistsException",
     "UnsupportedOperationException",

@@ -14,6 +14,8 @@ _CAST = re.compile(r"Could not convert string '(?P<value>[^']*)' to (?P<type>\w+
 def translate_error(error: duckdb.Error) -> E.PySparkException:
     """The PySpark exception a DuckDB error corresponds to (Spark error class and wording)."""
     message = str(error).split("\n\nLINE")[0].strip()
+    if "Python worker" in message or "Python exception" in message:
+        return E.PythonException(message, "PYTHON_EXCEPTION")
     if "Division by zero" in message or "DIVIDE_BY_ZERO" in message:
         return E.ArithmeticException(
             "Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL "

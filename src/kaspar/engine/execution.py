@@ -22,6 +22,7 @@ from kaspar.engine.error_translation import translate_error
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
 from kaspar.engine.type_conversion import from_duckdb
+from kaspar.engine.udf import UdfBinder
 
 # DuckDB types with no Spark equivalent, cast at the output (sum(int) is HUGEINT in DuckDB).
 _OUTPUT_CASTS = {
@@ -44,6 +45,7 @@ class Executor:
         self._sql: weakref.WeakKeyDictionary[L.LogicalPlan, tuple[bool, str, T.StructType]]
         self._sql = weakref.WeakKeyDictionary()
         self.ansi = ansi
+        self._udfs = UdfBinder(self._con)
         self._con.execute("SET enable_progress_bar = false")
         self._con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
         self.configure(ansi=ansi, time_zone=time_zone)
@@ -104,10 +106,11 @@ class Executor:
         if cached is not None:
             return cached[1], cached[2]
         resolved = analyze(plan)
-        sql = generate(compile_output(resolved), ansi=self.ansi)
         with self._lock:
             self._register(plan)
             try:
+                self._udfs.bind(resolved, self.ansi)
+                sql = generate(compile_output(resolved), ansi=self.ansi)
                 types = [str(t) for t in self._con.sql(sql).types]
             except duckdb.Error as e:
                 raise translate_error(e) from None

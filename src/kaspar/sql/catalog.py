@@ -1,11 +1,14 @@
-"""``spark.catalog``: temporary views (tables come with ``saveAsTable`` later)."""
+"""``spark.catalog``: temporary views, then the warehouse's persistent tables (``saveAsTable``)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from kaspar.engine.plan import logical as L
 from kaspar.errors import AnalysisException, TempTableAlreadyExistsException
+
+if TYPE_CHECKING:
+    from kaspar.sql._warehouse import Warehouse
 
 
 class Table(NamedTuple):
@@ -25,10 +28,17 @@ class Database(NamedTuple):
 
 
 class Catalog:
-    """Names of temporary views, each mapped to its plan."""
+    """Names of temporary views, each mapped to its plan, and the warehouse's tables."""
 
-    def __init__(self) -> None:
+    def __init__(self, warehouse: Warehouse | None = None) -> None:
         self._views: dict[str, L.LogicalPlan] = {}
+        self._warehouse_or_none = warehouse
+
+    @property
+    def _warehouse(self) -> Warehouse:
+        if self._warehouse_or_none is None:
+            raise AnalysisException("This catalog has no warehouse for tables.", "NOT_SUPPORTED")
+        return self._warehouse_or_none
 
     def _register(self, name: str, plan: L.LogicalPlan, *, replace: bool) -> None:
         key = name.lower()
@@ -41,6 +51,8 @@ class Catalog:
 
     def _lookup(self, name: str) -> L.LogicalPlan:
         plan = self._views.get(name.lower())
+        if plan is None and self._warehouse_or_none is not None:
+            plan = self._warehouse_or_none.load(name)
         if plan is None:
             raise AnalysisException(
                 f"The table or view `{name}` cannot be found. Verify the spelling and "
@@ -55,13 +67,21 @@ class Catalog:
     def listTables(self, dbName: str | None = None, pattern: str | None = None) -> list[Table]:
         import fnmatch
 
-        names = sorted(self._views)
+        tables = [Table(n, None, [], None, "TEMPORARY", True) for n in sorted(self._views)]
+        if self._warehouse_or_none is not None:
+            tables = [
+                Table(n, "spark_catalog", ["default"], None, "MANAGED", False)
+                for n in self._warehouse_or_none.names()
+            ] + tables
         if pattern:
-            names = [n for n in names if fnmatch.fnmatch(n, pattern.replace("*", "*"))]
-        return [Table(n, None, [], None, "TEMPORARY", True) for n in names]
+            tables = [t for t in tables if fnmatch.fnmatch(t.name, pattern)]
+        return tables
 
     def tableExists(self, tableName: str, dbName: str | None = None) -> bool:
-        return tableName.lower() in self._views
+        name = f"{dbName}.{tableName}" if dbName else tableName
+        if name.lower() in self._views:
+            return True
+        return self._warehouse_or_none is not None and self._warehouse_or_none.exists(name)
 
     def dropTempView(self, viewName: str) -> bool:
         return self._views.pop(viewName.lower(), None) is not None

@@ -234,6 +234,13 @@ class Column:
 
     # -- naming and types -------------------------------------------------------------------
     def alias(self, *alias: str, **kwargs: Any) -> Column:
+        multi = self._expr.meta.get("multi")
+        if multi and len(alias) == len(multi) > 1:
+            column = Column(self._expr.copy())
+            column.expr.meta["multi"] = [
+                aliased(m.this, a) for m, a in zip(multi, alias, strict=True)
+            ]
+            return column
         if len(alias) != 1:
             raise PySparkValueError(
                 "[ONLY_ONE_ALIAS] only one alias is supported", "ONLY_ONE_ALIAS"

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from kaspar.sql.na import DataFrameNaFunctions
     from kaspar.sql.readwriter import DataFrameWriter
     from kaspar.sql.session import SparkSession
+    from kaspar.sql.stat import DataFrameStatFunctions
 
 
 def attribute_column(attr: Attribute) -> Column:
@@ -110,7 +111,9 @@ class DataFrame:
 
     # -- projection -------------------------------------------------------------------------
     def select(self, *cols: Any) -> DataFrame:
-        exprs = tuple(c.expr for c in to_columns(cols))
+        from kaspar.sql._projection import expand_projection
+
+        exprs = tuple(expand_projection(self, to_columns(cols)))
         return self._with(L.Project(self._plan, exprs))
 
     def selectExpr(self, *expr: str | list[str]) -> DataFrame:
@@ -247,9 +250,11 @@ class DataFrame:
 
     # -- aggregation ------------------------------------------------------------------------
     def groupBy(self, *cols: Any) -> GroupedData:
+        from kaspar.sql._projection import generate_keys
         from kaspar.sql.group import GroupedData
 
-        return GroupedData(self, tuple(c.expr for c in to_columns(cols)))
+        source, keys = generate_keys(self, to_columns(cols))
+        return GroupedData(source, tuple(k.expr for k in keys))
 
     groupby = groupBy
 
@@ -280,6 +285,37 @@ class DataFrame:
 
     def fillna(self, value: Any, subset: Any = None) -> DataFrame:
         return self.na.fill(value, subset)
+
+    def replace(self, *args: Any, **kwargs: Any) -> DataFrame:
+        return self.na.replace(*args, **kwargs)
+
+    def summary(self, *statistics: str) -> DataFrame:
+        from kaspar.sql.stat import summary
+
+        return summary(self, statistics)
+
+    def sample(self, *args: Any, **kwargs: Any) -> DataFrame:
+        from kaspar.sql.stat import sample
+
+        return sample(self, *args, **kwargs)
+
+    @property
+    def stat(self) -> DataFrameStatFunctions:
+        from kaspar.sql.stat import DataFrameStatFunctions
+
+        return DataFrameStatFunctions(self)
+
+    def corr(self, *args: Any) -> float | None:
+        return self.stat.corr(*args)
+
+    def cov(self, *args: Any) -> float | None:
+        return self.stat.cov(*args)
+
+    def crosstab(self, *args: Any) -> DataFrame:
+        return self.stat.crosstab(*args)
+
+    def approxQuantile(self, *args: Any) -> Any:
+        return self.stat.approxQuantile(*args)
 
     def dropna(self, how: str = "any", thresh: int | None = None, subset: Any = None) -> DataFrame:
         return self.na.drop(how, thresh, subset)

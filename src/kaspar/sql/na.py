@@ -26,6 +26,9 @@ def _accepts(dtype: T.DataType, value: Any) -> bool:
     return False
 
 
+_NO_VALUE: Any = object()
+
+
 class DataFrameNaFunctions:
     """Missing-value handling for one DataFrame."""
 
@@ -86,5 +89,49 @@ class DataFrameNaFunctions:
         condition = exp.GTE(this=total, expression=exp.Literal.number(thresh))
         return self._df._with(L.Filter(self._df.plan, condition))
 
-    def replace(self, to_replace: Any, value: Any = None, subset: Any = None) -> DataFrame:
-        raise NotImplementedError("na.replace is not implemented yet")
+    def replace(self, to_replace: Any, value: Any = _NO_VALUE, subset: Any = None) -> DataFrame:
+        """Spark's ``na.replace``: only columns whose type matches the replaced values change."""
+        from kaspar.sql.dataframe import attribute_column
+
+        pairs = _replacements(to_replace, value)
+        names = [subset] if isinstance(subset, str) else subset
+        chosen = {n.lower() for n in names} if names else None
+        exprs: list[exp.Expr] = []
+        for attr, field in zip(self._df._attributes(), self._df.schema.fields, strict=True):
+            ref = attribute_column(attr).expr
+            usable = [(k, v) for k, v in pairs if _accepts(field.dataType, k)]
+            if usable and (chosen is None or attr.name.lower() in chosen):
+                to = to_sqlglot(field.dataType)
+                ifs = [
+                    exp.If(
+                        this=exp.EQ(this=ref.copy(), expression=literal(k)),
+                        true=exp.Cast(this=literal(v), to=to.copy()),
+                    )
+                    for k, v in usable
+                ]
+                ref = aliased(exp.Case(ifs=ifs, default=ref), attr.name)
+            exprs.append(ref)
+        return self._df._with(L.Project(self._df.plan, tuple(exprs)))
+
+
+def _replacements(to_replace: Any, value: Any) -> list[tuple[Any, Any]]:
+    if isinstance(to_replace, dict):
+        return list(to_replace.items())
+    if value is _NO_VALUE:
+        raise PySparkTypeError(
+            "[ARGUMENT_REQUIRED] Argument `value` is required when argument `to_replace` is not "
+            "a dictionary.",
+            "ARGUMENT_REQUIRED",
+        )
+    keys = list(to_replace) if isinstance(to_replace, list | tuple) else [to_replace]
+    if isinstance(value, list | tuple):
+        if len(value) != len(keys):
+            from kaspar.errors import PySparkValueError
+
+            raise PySparkValueError(
+                "[LENGTH_SHOULD_BE_THE_SAME] to_replace and value should be of the same length, "
+                f"got {len(keys)} and {len(value)}.",
+                "LENGTH_SHOULD_BE_THE_SAME",
+            )
+        return list(zip(keys, value, strict=True))
+    return [(k, value) for k in keys]

@@ -1,23 +1,23 @@
-"""``spark.read`` and ``df.write`` for files, executed by DuckDB.
+"""``spark.read`` and ``df.write``: options collected here, executed by ``kaspar.engine``.
 
-Formats dispatch through the ``READERS`` and ``WRITERS`` dicts so that delta and kafka plug in
-as one entry each.
+Formats dispatch through the ``SOURCES`` and ``SINKS`` dicts: files go to DuckDB table functions
+and ``COPY``, ``kafka`` to the Kafka batch source, ``delta`` to deltalake.
 """
 
 from __future__ import annotations
 
-import glob
-import shutil
-import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlglot
-from sqlglot import exp
-
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
+from kaspar.engine.sinks.delta import write_delta
+from kaspar.engine.sinks.files import FILE_FORMATS, write_files
+from kaspar.engine.sources.delta import delta_relation
+from kaspar.engine.sources.files import READERS, file_scan
+from kaspar.engine.sources.kafka import kafka_relation
 from kaspar.engine.type_conversion import parse_data_type
 from kaspar.errors import AnalysisException, IllegalArgumentException
 
@@ -25,128 +25,36 @@ if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
     from kaspar.sql.session import SparkSession
 
-_DUCKDB_TYPES = {
-    "string": "VARCHAR",
-    "int": "INTEGER",
-    "bigint": "BIGINT",
-    "smallint": "SMALLINT",
-    "tinyint": "TINYINT",
-    "double": "DOUBLE",
-    "float": "FLOAT",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "timestamp": "TIMESTAMPTZ",
-    "timestamp_ntz": "TIMESTAMP",
-    "binary": "BLOB",
-}
+
+def _require_path(path: str | list[str] | None, options: dict[str, str]) -> str | list[str]:
+    found = path if path is not None else options.get("path")
+    if found is None:
+        raise IllegalArgumentException("'path' is not specified")
+    return found
 
 
-def _truthy(value: Any) -> bool:
-    return str(value).lower() == "true"
-
-
-def _paths(path: str | list[str]) -> list[str]:
-    paths = [path] if isinstance(path, str) else list(path)
-    out = []
-    for given in paths:
-        p = given.removeprefix("file://")
-        if Path(p).is_dir():
-            files = sorted(
-                str(f)
-                for f in Path(p).rglob("*")
-                if f.is_file()
-                and not f.name.startswith(("_", "."))
-                and not any(part.startswith(("_", ".")) for part in f.relative_to(p).parts[:-1])
-            )
-            if not files:
-                raise AnalysisException(
-                    f"Unable to infer schema: no data files in file:{p}.", "UNABLE_TO_INFER_SCHEMA"
-                )
-            out.extend(files)
-        elif not glob.glob(p):  # noqa: PTH207 (a user's glob pattern)
-            raise AnalysisException(f"Path does not exist: file:{p}.", "PATH_NOT_FOUND")
-        else:
-            out.append(p)
-    return out
-
-
-def _columns_arg(schema: T.StructType) -> exp.Expr:
-    pairs = [
-        exp.PropertyEQ(
-            this=exp.Literal.string(f.name),
-            expression=exp.Literal.string(
-                _DUCKDB_TYPES.get(f.dataType.simpleString(), f.dataType.simpleString().upper())
-            ),
+def _kafka_source(
+    session: SparkSession, path: Any, options: dict[str, str], schema: T.StructType | None
+) -> L.LogicalPlan:
+    if schema is not None:
+        raise IllegalArgumentException(
+            "Kafka source has a fixed schema and cannot be set with a custom one"
         )
-        for f in schema.fields
-    ]
-    return exp.Struct(expressions=pairs)
+    return kafka_relation(options)
 
 
-def _call(fn: str, paths: list[str], **named: exp.Expr) -> exp.Expr:
-    args: list[exp.Expr] = [exp.Array(expressions=[exp.Literal.string(p) for p in paths])]
-    args += [exp.EQ(this=exp.column(k), expression=v) for k, v in named.items()]
-    return exp.Anonymous(this=fn, expressions=args)
+def _delta_source(
+    session: SparkSession, path: Any, options: dict[str, str], schema: T.StructType | None
+) -> L.LogicalPlan:
+    location = _require_path(path, options)
+    if not isinstance(location, str):
+        raise IllegalArgumentException("Delta source takes one path, got a list")
+    time_zone = str(session.conf.get("spark.sql.session.timeZone"))
+    return delta_relation(location, options, time_zone)
 
 
-def _b(value: bool) -> exp.Expr:
-    return exp.Boolean(this=value)
-
-
-def _read_parquet(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expr:
-    return _call("read_parquet", paths, hive_partitioning=_b(True), union_by_name=_b(True))
-
-
-def _read_csv(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expr:
-    named: dict[str, exp.Expr] = {
-        "header": _b(_truthy(opts.get("header", "false"))),
-        "delim": exp.Literal.string(opts.get("sep", opts.get("delimiter", ","))),
-        "quote": exp.Literal.string(opts.get("quote", '"')),
-        "escape": exp.Literal.string(opts.get("escape", '"')),
-    }
-    if "nullvalue" in opts:
-        named["nullstr"] = exp.Literal.string(opts["nullvalue"])
-    if schema is not None:
-        named["columns"] = _columns_arg(schema)
-    elif not _truthy(opts.get("inferschema", "false")):
-        named["all_varchar"] = _b(True)
-    return _call("read_csv", [p for p in paths if not p.endswith("_SUCCESS")], **named)
-
-
-def _read_json(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expr:
-    fmt = "array" if _truthy(opts.get("multiline", "false")) else "newline_delimited"
-    named: dict[str, exp.Expr] = {"format": exp.Literal.string(fmt)}
-    if schema is not None:
-        named["columns"] = _columns_arg(schema)
-    return _call("read_json", paths, **named)
-
-
-def _read_text(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expr:
-    columns = exp.Struct(
-        expressions=[
-            exp.PropertyEQ(
-                this=exp.Literal.string("value"), expression=exp.Literal.string("VARCHAR")
-            )
-        ]
-    )
-    return _call(
-        "read_csv",
-        paths,
-        columns=columns,
-        header=_b(False),
-        delim=exp.Literal.string("\x1f"),
-        quote=exp.Literal.string(""),
-        escape=exp.Literal.string(""),
-    )
-
-
-Reader = Callable[[list[str], dict[str, str], T.StructType | None], exp.Expr]
-READERS: dict[str, Reader] = {
-    "parquet": _read_parquet,
-    "csv": _read_csv,
-    "json": _read_json,
-    "text": _read_text,
-}
+Source = Callable[["SparkSession", Any, dict[str, str], T.StructType | None], L.LogicalPlan]
+SOURCES: dict[str, Source] = {"kafka": _kafka_source, "delta": _delta_source}
 
 
 class DataFrameReader:
@@ -192,32 +100,19 @@ class DataFrameReader:
         if schema is not None:
             self.schema(schema)
         self.options(**{k: v for k, v in options.items() if v is not None})
-        reader = READERS.get(self._format)
-        if reader is None:
+        source = SOURCES.get(self._format)
+        if source is not None:
+            plan = source(self._session, path, self._options, self._schema)
+            return DataFrame(self._session, plan)
+        if self._format not in READERS:
             raise AnalysisException(
                 f"Failed to find the data source: {self._format}.", "DATA_SOURCE_NOT_FOUND"
             )
-        if path is None:
-            path = self._options.get("path")
-        if path is None:
-            raise IllegalArgumentException("'path' is not specified")
-        source = reader(_paths(path), self._options, self._schema)
-        names = self._session._executor.describe(exp.select("*").from_(source))
-        if self._format == "json" and self._schema is None:
-            names = sorted(names)
-        if (
-            self._format == "csv"
-            and not _truthy(self._options.get("header", "false"))
-            and self._schema is None
-        ):
-            spark_names = [f"_c{i}" for i in range(len(names))]
-            renamed = [
-                exp.Alias(this=exp.column(n, quoted=True), alias=exp.to_identifier(s, quoted=True))
-                for n, s in zip(names, spark_names, strict=True)
-            ]
-            source = exp.select(*renamed).from_(source).subquery("_src")
-            names = spark_names
-        return DataFrame(self._session, L.Scan(source, tuple(names), self._format))
+        location = _require_path(path, self._options)
+        scan = file_scan(
+            self._session._executor, self._format, location, self._options, self._schema
+        )
+        return DataFrame(self._session, scan)
 
     def parquet(self, *paths: str, **options: Any) -> DataFrame:
         return self.format("parquet").load(list(paths), **options)
@@ -251,33 +146,53 @@ class DataFrameReader:
         return self._session.table(tableName)
 
 
-def _copy_options(fmt: str, opts: dict[str, str], partition_by: list[str]) -> str:
-    parts = [{"parquet": "FORMAT parquet", "json": "FORMAT json", "csv": "FORMAT csv"}[fmt]]
-    if fmt == "csv":
-        parts.append(f"HEADER {'true' if _truthy(opts.get('header', 'false')) else 'false'}")
-        sep = opts.get("sep", opts.get("delimiter", ","))
-        parts.append("DELIMITER " + exp.Literal.string(sep).sql())
-    if partition_by:
-        cols = ", ".join(exp.to_identifier(c, quoted=True).sql() for c in partition_by)
-        parts.append(f"PARTITION_BY ({cols})")
-        parts.append(f"FILENAME_PATTERN 'part-{{i}}-{uuid.uuid4()}'")
-    return ", ".join(parts)
+@dataclass(frozen=True)
+class _Save:
+    """One ``save`` / ``saveAsTable`` call: where, how and with which options."""
+
+    fmt: str
+    path: str
+    mode: str
+    options: dict[str, str]
+    partition_by: list[str]
+
+
+def _file_sink(df: DataFrame, save: _Save) -> None:
+    target = Path(save.path.removeprefix("file://").removeprefix("file:"))
+    executor = df.sparkSession._executor
+    write_files(
+        executor,
+        df.plan,
+        target,
+        fmt=save.fmt,
+        mode=save.mode,
+        options=save.options,
+        partition_by=save.partition_by,
+    )
+
+
+def _delta_sink(df: DataFrame, save: _Save) -> None:
+    write_delta(df.toArrow(), save.path, save.mode, save.partition_by, save.options)
+
+
+Sink = Callable[["DataFrame", _Save], None]
+SINKS: dict[str, Sink] = {**dict.fromkeys(FILE_FORMATS, _file_sink), "delta": _delta_sink}
 
 
 class DataFrameWriter:
     """``df.write``: ``mode``, ``format``, ``option(s)``, ``partitionBy``, then ``save``."""
 
-    WRITERS: tuple[str, ...] = ("parquet", "json", "csv")
-
     def __init__(self, df: DataFrame) -> None:
         self._df = df
-        self._format = "parquet"
+        self._format: str | None = None
         self._mode = "errorifexists"
         self._options: dict[str, str] = {}
         self._partition_by: list[str] = []
 
     def mode(self, saveMode: str | None) -> DataFrameWriter:
         mode = (saveMode or "errorifexists").lower()
+        if mode == "default":
+            mode = "errorifexists"
         if mode not in ("append", "overwrite", "error", "errorifexists", "ignore"):
             raise IllegalArgumentException(
                 f"Unknown save mode: {saveMode}. Accepted save modes are 'overwrite', 'append', "
@@ -305,6 +220,23 @@ class DataFrameWriter:
         self._partition_by = list(first) if isinstance(first, list) else [str(c) for c in cols]
         return self
 
+    def _apply(self, format: str | None, mode: str | None, partitionBy: Any, options: Any) -> None:
+        if format:
+            self.format(format)
+        if mode:
+            self.mode(mode)
+        if partitionBy:
+            self.partitionBy(partitionBy)
+        self.options(**options)
+
+    def _sink(self, fmt: str) -> Sink:
+        sink = SINKS.get(fmt)
+        if sink is None:
+            raise AnalysisException(
+                f"Failed to find the data source: {fmt}.", "DATA_SOURCE_NOT_FOUND"
+            )
+        return sink
+
     def save(
         self,
         path: str | None = None,
@@ -313,42 +245,39 @@ class DataFrameWriter:
         partitionBy: Any = None,
         **options: Any,
     ) -> None:
-        if format:
-            self.format(format)
-        if mode:
-            self.mode(mode)
-        if partitionBy:
-            self.partitionBy(partitionBy)
-        self.options(**options)
-        if self._format not in self.WRITERS:
-            raise AnalysisException(
-                f"Failed to find the data source: {self._format}.", "DATA_SOURCE_NOT_FOUND"
-            )
-        target = Path((path or self._options["path"]).removeprefix("file://"))
-        if target.exists():
-            if self._mode in ("error", "errorifexists"):
-                raise AnalysisException(
-                    f"[PATH_ALREADY_EXISTS] Path file:{target} already exists.",
-                    "PATH_ALREADY_EXISTS",
-                )
-            if self._mode == "ignore":
-                return
-            if self._mode == "overwrite":
-                shutil.rmtree(target) if target.is_dir() else target.unlink()
-        target.mkdir(parents=True, exist_ok=True)
-        self._copy(target)
-        (target / "_SUCCESS").touch()
+        self._apply(format, mode, partitionBy, options)
+        fmt = self._format or "parquet"
+        target = str(_require_path(path, self._options))
+        self._sink(fmt)(self._df, _Save(fmt, target, self._mode, self._options, self._partition_by))
 
-    def _copy(self, target: Path) -> None:
-        executor = self._df.sparkSession._executor
-        sql = executor.sql(self._df.plan)
-        ext = {"parquet": ".snappy.parquet", "json": ".json", "csv": ".csv"}[self._format]
-        dest = target if self._partition_by else target / f"part-00000-{uuid.uuid4()}-c000{ext}"
-        options = _copy_options(self._format, self._options, self._partition_by)
-        if self._partition_by:
-            options += ", OVERWRITE_OR_IGNORE true"
-        statement = f"COPY ({sql}) TO {exp.Literal.string(str(dest)).sql()} ({options})"
-        executor.run_plan_statement(self._df.plan, statement)
+    def saveAsTable(
+        self,
+        name: str,
+        format: str | None = None,
+        mode: str | None = None,
+        partitionBy: Any = None,
+        **options: Any,
+    ) -> None:
+        """Write a table into ``spark.sql.warehouse.dir`` (parquet unless a format is set)."""
+        self._apply(format, mode, partitionBy, options)
+        warehouse = self._df.sparkSession.catalog._warehouse
+        exists = warehouse.exists(name)
+        if exists and self._mode in ("error", "errorifexists"):
+            raise AnalysisException(
+                f"Cannot create table or view `spark_catalog`.`default`.`{name}` because it "
+                "already exists. Choose a different name, drop or replace the existing object, "
+                "or add the IF NOT EXISTS clause to tolerate pre-existing objects.",
+                "TABLE_OR_VIEW_ALREADY_EXISTS",
+            )
+        if exists and self._mode == "ignore":
+            return
+        fmt = warehouse.table_format(name) if exists else (self._format or "parquet")
+        mode = "append" if self._mode == "append" else "overwrite"
+        location = str(warehouse.location(name))
+        self._sink(fmt)(self._df, _Save(fmt, location, mode, self._options, self._partition_by))
+
+    def insertInto(self, tableName: str, overwrite: bool | None = None) -> None:
+        self.mode("overwrite" if overwrite else "append").saveAsTable(tableName)
 
     def parquet(
         self, path: str, mode: str | None = None, partitionBy: Any = None, **kw: Any
@@ -367,6 +296,3 @@ class DataFrameWriter:
         **kw: Any,
     ) -> None:
         self.format("csv").save(path, mode=mode, header=header, sep=sep, **kw)
-
-
-_ = sqlglot

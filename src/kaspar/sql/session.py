@@ -14,6 +14,7 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import name_projections
 from kaspar.errors import ParseException
 from kaspar.sql._local_data import local_table
+from kaspar.sql._warehouse import Warehouse
 from kaspar.sql.catalog import Catalog
 from kaspar.sql.conf import RuntimeConfig, default_conf
 from kaspar.sql.dataframe import DataFrame
@@ -88,7 +89,7 @@ class SparkSession:
             time_zone=values["spark.sql.session.timeZone"],
         )
         self._conf = RuntimeConfig(values, self._conf_changed)
-        self._catalog = Catalog()
+        self._catalog = Catalog(Warehouse(self))
 
     def _conf_changed(self, key: str, value: str) -> None:
         if key == "spark.sql.ansi.enabled":

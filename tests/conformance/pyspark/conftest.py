@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 
 def _pyspark_session() -> Any:
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need pandas and pyarrow
     if shutil.which("java") is None:
         pytest.skip("PySpark parity tests need Java 17 (java not found on PATH)")
     pyspark = pytest.importorskip(

@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.pyspark import cases_dataframe, cases_functions, cases_show
+from tests.conformance.pyspark import (
+    cases_collections,
+    cases_dataframe,
+    cases_functions,
+    cases_json_udf,
+    cases_more_functions,
+    cases_show,
+    cases_temporal,
+)
 from tests.conformance.pyspark.compare import run
 from tests.conformance.pyspark.registry import CASES
 
@@ -18,7 +26,15 @@ pytestmark = [
     pytest.mark.timeout(300),
 ]
 
-_MODULES = (cases_dataframe, cases_functions, cases_show)
+_MODULES = (
+    cases_collections,
+    cases_dataframe,
+    cases_functions,
+    cases_json_udf,
+    cases_more_functions,
+    cases_show,
+    cases_temporal,
+)
 
 # Cases where kaspar deliberately (or for now) differs from PySpark, with the reason.
 KNOWN_DIFFERENCES: dict[str, str] = {
@@ -50,5 +66,5 @@ def test_parity(name: str, pyspark_env: Any, kaspar_env: Any) -> None:
 
 
 def test_case_count() -> None:
-    assert len(CASES) >= 100, len(CASES)
+    assert len(CASES) >= 300, len(CASES)
     assert _MODULES

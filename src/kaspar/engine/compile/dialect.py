@@ -22,12 +22,27 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.spark import SparkParser
 
+from kaspar.engine.compile.datetime_patterns import spark_to_strftime
+
 
 class KasparSpark(Spark):
-    """Spark SQL as pyspark 4 parses it (strict ``CAST``)."""
+    """Spark SQL as pyspark 4 parses it (strict ``CAST``, Spark datetime patterns)."""
 
     class Parser(SparkParser):
         STRICT_CAST = True
+
+    @classmethod
+    def format_time(cls, expression: str | exp.Expr | None) -> exp.Expr | None:
+        """Spark datetime patterns become DuckDB formats (``datetime_patterns``)."""
+        text = expression[1:-1] if isinstance(expression, str) else None
+        if isinstance(expression, exp.Expr) and expression.is_string:
+            text = expression.this
+        if text is None:
+            return super().format_time(expression)
+        try:
+            return exp.Literal.string(spark_to_strftime(text))
+        except ValueError:
+            return super().format_time(expression)
 
 
 # Spark returns INT where DuckDB returns BIGINT; floor/ceil of a double are BIGINT in Spark.
@@ -81,6 +96,11 @@ class KasparDuckDB(DuckDB):
             **{cls: _cast_result(cls, "BIGINT") for cls in _BIGINT_RESULTS},
             **{cls: _cast_result(cls, "DATE") for cls in _DATE_RESULTS},
             exp.DayOfWeek: lambda self, e: f"CAST(DAYOFWEEK({self.sql(e, 'this')}) + 1 AS INTEGER)",
+            exp.StrToTime: _cast_result(exp.StrToTime, "TIMESTAMPTZ"),
+            exp.StrToUnix: lambda self, e: (
+                f"CAST(EPOCH(CAST(STRPTIME({self.sql(e, 'this')}, {self.sql(e, 'format')}) "
+                "AS TIMESTAMPTZ)) AS BIGINT)"
+            ),
             exp.ArgMax: lambda self, e: self.func("ARG_MAX_NULL", e.this, e.expression),
             exp.ArgMin: lambda self, e: self.func("ARG_MIN_NULL", e.this, e.expression),
         }

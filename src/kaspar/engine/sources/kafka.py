@@ -15,7 +15,9 @@ import time
 import uuid
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
@@ -60,7 +62,8 @@ def read_kafka(options: KafkaReadOptions) -> pa.Table:
         raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
     finally:
         consumer.close()
-    return _to_table(columns, options.include_headers)
+    table = _within_ranges(_to_table(columns, options.include_headers), ranges)
+    return table.sort_by([(c, "ascending") for c in ("topic", "partition", "offset")])
 
 
 def _consumer_config(options: KafkaReadOptions) -> dict[str, Any]:
@@ -138,9 +141,7 @@ def _resolve(
     if spec.kind == "timestamps":
         return _offsets_for_times(consumer, wanted, watermarks)
     named = {EARLIEST: 0, LATEST: 1}
-    return {
-        tp: watermarks[tp][named[n]] if n in named else n for tp, n in wanted.items()
-    }
+    return {tp: watermarks[tp][named[n]] if n in named else n for tp, n in wanted.items()}
 
 
 def _offsets_for_times(
@@ -164,7 +165,7 @@ def _offsets_for_times(
 def _consume(
     consumer: Any, ranges: OffsetRanges, options: KafkaReadOptions
 ) -> dict[str, list[Any]]:
-    """Read every range; per-column Python lists, in the order records arrive."""
+    """Read every range into per-column Python lists (records past a range's end included)."""
     columns: dict[str, list[Any]] = {name: [] for name in (*KAFKA_COLUMNS, "headers")}
     pending = {tp: end for tp, (start, end) in ranges.items() if end > start}
     if not pending:
@@ -180,48 +181,70 @@ def _consume(
                 f"Timed out after {options.poll_timeout_ms} ms reading offsets of "
                 f"{sorted(pending)} (kafkaConsumer.pollTimeoutMs)"
             )
-        done = _append(messages, pending, columns, options.include_headers)
+        done = _completed(_without_errors(messages, pending), pending, columns, options)
         if done:
             consumer.pause([KafkaTopicPartition(t, p) for t, p in done])
     return columns
 
 
-def _append(
+def _without_errors(messages: list[Any], pending: dict[TopicPartition, int]) -> list[Any]:
+    """Drop end-of-partition events (completing their partition); raise on real errors."""
+    errors = [m.error() for m in messages]
+    if not any(errors):
+        return messages
+    kept = []
+    for message, error in zip(messages, errors, strict=True):
+        if error is None:
+            kept.append(message)
+        elif error.code() == KafkaError._PARTITION_EOF:
+            pending[(message.topic(), message.partition())] = -1  # complete: nothing is left
+        else:
+            raise KafkaException(error)
+    return kept
+
+
+def _completed(
     messages: list[Any],
     pending: dict[TopicPartition, int],
     columns: dict[str, list[Any]],
-    include_headers: bool,
+    options: KafkaReadOptions,
 ) -> list[TopicPartition]:
-    """Append the messages inside their ranges; return the partitions that are now complete."""
-    keys, values, topics = columns["key"], columns["value"], columns["topic"]
-    partitions, offsets, timestamps = columns["partition"], columns["offset"], columns["timestamp"]
-    types, headers = columns["timestampType"], columns["headers"]
-    done: list[TopicPartition] = []
-    for message in messages:
-        tp = (message.topic(), message.partition())
-        end = pending.get(tp)
-        if end is None:
-            continue
-        error = message.error()
-        offset = message.offset()
-        if error is not None:
-            if error.code() != KafkaError._PARTITION_EOF:
-                raise KafkaException(error)
-        elif offset < end:
-            keys.append(message.key())
-            values.append(message.value())
-            topics.append(tp[0])
-            partitions.append(tp[1])
-            offsets.append(offset)
-            kind, ms = message.timestamp()
-            timestamps.append(ms)
-            types.append(_TIMESTAMP_TYPES.get(kind, -1))
-            if include_headers:
-                headers.append(message.headers())
-        if error is not None or offset >= end - 1:
-            del pending[tp]
-            done.append(tp)
+    """Append a batch column by column; return the partitions whose range is now read."""
+    topics = [m.topic() for m in messages]
+    partitions = [m.partition() for m in messages]
+    offsets = [m.offset() for m in messages]
+    stamps = [m.timestamp() for m in messages]
+    columns["key"] += [m.key() for m in messages]
+    columns["value"] += [m.value() for m in messages]
+    columns["topic"] += topics
+    columns["partition"] += partitions
+    columns["offset"] += offsets
+    columns["timestamp"] += [ms for _, ms in stamps]
+    columns["timestampType"] += [_TIMESTAMP_TYPES.get(kind, -1) for kind, _ in stamps]
+    if options.include_headers:
+        columns["headers"] += [m.headers() for m in messages]
+    last = dict(zip(zip(topics, partitions, strict=True), offsets, strict=True))
+    done = [tp for tp, end in pending.items() if end < 0 or last.get(tp, -1) >= end - 1]
+    for tp in done:
+        del pending[tp]
     return done
+
+
+def _within_ranges(table: pa.Table, ranges: OffsetRanges) -> pa.Table:
+    """Drop records a consume call returned past their range's end offset."""
+    ends = pa.table(
+        {
+            "topic": pa.array([t for t, _ in ranges], pa.string()),
+            "partition": pa.array([p for _, p in ranges], pa.int32()),
+            "__end": pa.array([end for _, end in ranges.values()], pa.int64()),
+        }
+    )
+    keys = table.select(["topic", "partition", "offset"]).append_column(
+        "__row", pa.array(np.arange(table.num_rows, dtype=np.int64))
+    )
+    joined = keys.join(ends, keys=["topic", "partition"])
+    kept = joined.filter(pc.less(joined["offset"], joined["__end"]))["__row"]
+    return table.take(kept)  # read_kafka sorts the rows afterwards
 
 
 def _to_table(columns: dict[str, list[Any]], include_headers: bool) -> pa.Table:
@@ -241,4 +264,6 @@ def _to_table(columns: dict[str, list[Any]], include_headers: bool) -> pa.Table:
             _HEADERS_TYPE,
         )
     table = pa.table(arrays)
-    return table.sort_by([("topic", "ascending"), ("partition", "ascending"), ("offset", "ascending")])
+    return table.sort_by(
+        [("topic", "ascending"), ("partition", "ascending"), ("offset", "ascending")]
+    )

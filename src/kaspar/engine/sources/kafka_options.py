@@ -104,8 +104,9 @@ def _strategy(options: dict[str, str]) -> tuple[str, str]:
 def _topics(value: str) -> tuple[str, ...]:
     topics = tuple(t.strip() for t in value.split(",") if t.strip())
     if not topics:
-        raise IllegalArgumentException(f"No topics to subscribe to as specified value for option "
-                                       f"'subscribe' is '{value}'")
+        raise IllegalArgumentException(
+            f"No topics to subscribe to as specified value for option 'subscribe' is '{value}'"
+        )
     return topics
 
 
@@ -169,13 +170,9 @@ def _json(text: str, what: str, example: str) -> Any:
 
 def _check_batch_bounds(starting: OffsetSpec, ending: OffsetSpec) -> None:
     if starting.kind == "latest":
-        raise IllegalArgumentException(
-            "starting offset can't be latest for batch queries on Kafka"
-        )
+        raise IllegalArgumentException("starting offset can't be latest for batch queries on Kafka")
     if ending.kind == "earliest":
-        raise IllegalArgumentException(
-            "ending offset can't be earliest for batch queries on Kafka"
-        )
+        raise IllegalArgumentException("ending offset can't be earliest for batch queries on Kafka")
     for (topic, p), offset in starting.offsets.items() if starting.kind == "offsets" else ():
         if offset == LATEST:
             raise IllegalArgumentException(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from kaspar.engine.plan.naming import SPARK_NAME
 from kaspar.sql.column import Column, literal, to_columns, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
 
@@ -67,19 +68,30 @@ def first(col: ColumnOrName, ignorenulls: bool = False) -> Column:
 
 def last(col: ColumnOrName, ignorenulls: bool = False) -> Column:
     e = to_expr(col)
-    return node(exp.Anonymous(this="last", expressions=[e]), f"last({names(e)})")
+    agg: exp.Expr = exp.Anonymous(this="last", expressions=[e])
+    if ignorenulls:
+        not_null = exp.Not(this=exp.Is(this=e.copy(), expression=exp.Null()))
+        agg = exp.Filter(this=agg, expression=exp.Where(this=not_null))
+    return node(agg, f"last({names(e)})")
 
 
 def any_value(col: ColumnOrName, ignoreNulls: bool = False) -> Column:
     return call("any_value", col)
 
 
+def _empty_when_null(column: Column) -> Column:
+    empty = exp.Array(expressions=[])
+    return node(
+        exp.Coalesce(this=column.expr, expressions=[empty]), str(column.expr.meta[SPARK_NAME])
+    )
+
+
 def collect_list(col: ColumnOrName) -> Column:
-    return call("collect_list", col)
+    return _empty_when_null(call("collect_list", col))
 
 
 def collect_set(col: ColumnOrName) -> Column:
-    return call("collect_set", col)
+    return _empty_when_null(call("collect_set", col))
 
 
 def stddev(col: ColumnOrName) -> Column:
@@ -134,9 +146,16 @@ def mode(col: ColumnOrName) -> Column:
     return call("mode", col)
 
 
-def percentile_approx(col: ColumnOrName, percentage: float, accuracy: int = 10000) -> Column:
+def percentile_approx(
+    col: ColumnOrName, percentage: float | list[float], accuracy: int = 10000
+) -> Column:
     e = to_expr(col)
-    inner = exp.Anonymous(this="approx_quantile", expressions=[e, literal(percentage)])
+    q: exp.Expr = (
+        exp.Array(expressions=[exp.Literal.number(p) for p in percentage])
+        if isinstance(percentage, list | tuple)
+        else exp.Literal.number(percentage)
+    )
+    inner = exp.Anonymous(this="quantile_disc", expressions=[e, q])
     return node(inner, f"percentile_approx({names(e)}, {percentage}, {accuracy})")
 
 
@@ -170,11 +189,133 @@ def product(col: ColumnOrName) -> Column:
     return call("product", col)
 
 
+def _agg(fn: str, sql_fn: str, *cols: ColumnOrName, args: tuple[object, ...] = ()) -> Column:
+    exprs = [to_expr(c) for c in cols] + [literal(a) for a in args]
+    return node(exp.Anonymous(this=sql_fn, expressions=exprs), f"{fn}({names(*exprs)})")
+
+
+def array_agg(col: ColumnOrName) -> Column:
+    column = collect_list(col)
+    column.expr.meta["spark_name"] = f"array_agg({names(to_expr(col))})"
+    return column
+
+
+def std(col: ColumnOrName) -> Column:
+    return _agg("std", "stddev_samp", col)
+
+
+def first_value(col: ColumnOrName, ignoreNulls: bool = False) -> Column:
+    column = first(col, ignoreNulls)
+    column.expr.meta["spark_name"] = f"first_value({names(to_expr(col))})"
+    return column
+
+
+def last_value(col: ColumnOrName, ignoreNulls: bool = False) -> Column:
+    column = last(col, ignoreNulls)
+    column.expr.meta["spark_name"] = f"last_value({names(to_expr(col))})"
+    return column
+
+
+def percentile(col: ColumnOrName, percentage: float, frequency: int = 1) -> Column:
+    e = to_expr(col)
+    value = exp.Anonymous(
+        this="quantile_cont", expressions=[exp.cast(e, "DOUBLE"), literal(percentage)]
+    )
+    return node(value, f"percentile({names(e)}, {percentage}, {frequency})")
+
+
+def approx_percentile(col: ColumnOrName, percentage: float, accuracy: int = 10000) -> Column:
+    column = percentile_approx(col, percentage, accuracy)
+    column.expr.meta["spark_name"] = (
+        f"approx_percentile({names(to_expr(col))}, {percentage}, {accuracy})"
+    )
+    return column
+
+
+def bit_and(col: ColumnOrName) -> Column:
+    return _agg("bit_and", "bit_and", col)
+
+
+def bit_or(col: ColumnOrName) -> Column:
+    return _agg("bit_or", "bit_or", col)
+
+
+def bit_xor(col: ColumnOrName) -> Column:
+    return _agg("bit_xor", "bit_xor", col)
+
+
+def try_sum(col: ColumnOrName) -> Column:
+    return _agg("try_sum", "sum", col)
+
+
+def try_avg(col: ColumnOrName) -> Column:
+    return _agg("try_avg", "avg", col)
+
+
+def string_agg(col: ColumnOrName, delimiter: object = None) -> Column:
+    e = to_expr(col)
+    d = literal("" if delimiter is None else delimiter)
+    return node(exp.Anonymous(this="string_agg", expressions=[e, d]), f"string_agg({names(e, d)})")
+
+
+def listagg(col: ColumnOrName, delimiter: object = None) -> Column:
+    e = to_expr(col)
+    d = literal("" if delimiter is None else delimiter)
+    return node(exp.Anonymous(this="string_agg", expressions=[e, d]), f"listagg({names(e, d)})")
+
+
+def _regr(fn: str, y: ColumnOrName, x: ColumnOrName) -> Column:
+    a, b = to_expr(y), to_expr(x)
+    value = exp.Anonymous(this=fn, expressions=[exp.cast(a, "DOUBLE"), exp.cast(b, "DOUBLE")])
+    return node(value, f"{fn}({names(a, b)})")
+
+
+def regr_avgx(y: ColumnOrName, x: ColumnOrName) -> Column:
+    return _regr("regr_avgx", y, x)
+
+
+def regr_avgy(y: ColumnOrName, x: ColumnOrName) -> Column:
+    return _regr("regr_avgy", y, x)
+
+
+def regr_count(y: ColumnOrName, x: ColumnOrName) -> Column:
+    return _regr("regr_count", y, x)
+
+
+def regr_intercept(y: ColumnOrName, x: ColumnOrName) -> Column:
+    return _regr("regr_intercept", y, x)
+
+
+def regr_r2(y: ColumnOrName, x: ColumnOrName) -> Column:
+    return _regr("regr_r2", y, x)
+
+
+def regr_slope(y: ColumnOrName, x: ColumnOrName) -> Column:
+    return _regr("regr_slope", y, x)
+
+
+def regr_sxx(y: ColumnOrName, x: ColumnOrName) -> Column:
+    return _regr("regr_sxx", y, x)
+
+
+def regr_sxy(y: ColumnOrName, x: ColumnOrName) -> Column:
+    return _regr("regr_sxy", y, x)
+
+
+def regr_syy(y: ColumnOrName, x: ColumnOrName) -> Column:
+    return _regr("regr_syy", y, x)
+
+
 __all__ = [
     "any_value",
     "approxCountDistinct",
     "approx_count_distinct",
+    "approx_percentile",
+    "array_agg",
     "avg",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
     "bool_and",
     "bool_or",
     "collect_list",
@@ -188,8 +329,11 @@ __all__ = [
     "covar_samp",
     "every",
     "first",
+    "first_value",
     "kurtosis",
     "last",
+    "last_value",
+    "listagg",
     "max",
     "max_by",
     "mean",
@@ -197,16 +341,30 @@ __all__ = [
     "min",
     "min_by",
     "mode",
+    "percentile",
     "percentile_approx",
     "product",
+    "regr_avgx",
+    "regr_avgy",
+    "regr_count",
+    "regr_intercept",
+    "regr_r2",
+    "regr_slope",
+    "regr_sxx",
+    "regr_sxy",
+    "regr_syy",
     "skewness",
     "some",
+    "std",
     "stddev",
     "stddev_pop",
     "stddev_samp",
+    "string_agg",
     "sum",
     "sumDistinct",
     "sum_distinct",
+    "try_avg",
+    "try_sum",
     "var_pop",
     "var_samp",
     "variance",

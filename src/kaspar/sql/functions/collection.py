@@ -57,8 +57,9 @@ def explode(col: ColumnOrName) -> Column:
 
 
 def explode_outer(col: ColumnOrName) -> Column:
-    e = to_expr(col)
-    return Column(named(exp.ExplodeOuter(this=e), "col"))
+    from kaspar.sql.functions.generator import outer_array
+
+    return Column(named(exp.Explode(this=outer_array(to_expr(col))), "col"))
 
 
 def array_distinct(col: ColumnOrName) -> Column:

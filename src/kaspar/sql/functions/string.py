@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from kaspar.sql.column import Column, literal, to_columns, to_expr
@@ -83,17 +85,43 @@ def initcap(col: ColumnOrName) -> Column:
 
 
 def split(str: ColumnOrName, pattern: str, limit: int = -1) -> Column:
+    """``limit > 0`` keeps at most ``limit`` parts, the last holding the rest of the string."""
     s = to_expr(str)
-    e = exp.RegexpSplit(this=s, expression=literal(pattern))
+    e: exp.Expr = exp.RegexpSplit(this=s, expression=literal(pattern))
+    if limit > 0 and re.escape(pattern) == pattern:
+        head = exp.Anonymous(
+            this="list_slice", expressions=[e, exp.Literal.number(1), exp.Literal.number(limit - 1)]
+        )
+        rest = exp.Anonymous(
+            this="list_slice",
+            expressions=[e.copy(), exp.Literal.number(limit), exp.Literal.number(-1)],
+        )
+        joined = exp.Anonymous(this="array_to_string", expressions=[rest, literal(pattern)])
+        tail = exp.Case(
+            ifs=[
+                exp.If(
+                    this=exp.GT(
+                        this=exp.Anonymous(this="len", expressions=[e.copy()]),
+                        expression=exp.Literal.number(limit - 1),
+                    ),
+                    true=exp.Array(expressions=[joined]),
+                )
+            ],
+            default=exp.Array(expressions=[]),
+        )
+        parts = exp.Anonymous(this="list_concat", expressions=[head, tail])
+        is_null = exp.Is(this=s.copy(), expression=exp.Null())
+        e = exp.Case(ifs=[exp.If(this=is_null, true=exp.Null())], default=parts)
     return node(e, f"split({names(s)}, {pattern}, {limit})")
 
 
 def regexp_replace(string: ColumnOrName, pattern: str, replacement: str) -> Column:
     s = to_expr(string)
+    java = re.sub(r"\$(\d)", r"\\\1", replacement.replace("\\", "\\\\"))
     e = exp.RegexpReplace(
         this=s,
         expression=literal(pattern),
-        replacement=literal(replacement),
+        replacement=literal(java),
         modifiers=exp.Literal.string("g"),
     )
     return node(e, f"regexp_replace({names(s)}, {pattern}, {replacement}, 1)")
@@ -165,7 +193,9 @@ def sha2(col: ColumnOrName, numBits: int) -> Column:
 
 
 def format_string(format: str, *cols: ColumnOrName) -> Column:
-    return call("format_string", Column(literal(format)), *to_columns(cols))
+    from kaspar.sql.functions.formatting import printf_call
+
+    return printf_call("format_string", literal(format), [c.expr for c in to_columns(cols)])
 
 
 __all__ = [

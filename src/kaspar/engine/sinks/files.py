@@ -1,0 +1,77 @@
+"""Files as a batch sink: parquet, json and csv written by one DuckDB ``COPY`` statement.
+
+Save modes follow Spark: ``error``/``errorifexists`` fail on an existing path, ``ignore`` does
+nothing, ``overwrite`` replaces the directory, ``append`` adds new part files. A ``_SUCCESS``
+marker is written last, as Spark's file committer does.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from kaspar.engine.plan import logical as L
+from kaspar.engine.sources.files import truthy
+from kaspar.errors import AnalysisException
+
+if TYPE_CHECKING:
+    from kaspar.engine.execution import Executor
+
+FILE_FORMATS = ("parquet", "json", "csv")
+_EXTENSIONS = {"parquet": ".snappy.parquet", "json": ".json", "csv": ".csv"}
+
+
+def prepare_target(target: Path, mode: str) -> bool:
+    """Apply the save mode to an existing path; False when there is nothing to write."""
+    if not target.exists():
+        return True
+    if mode in ("error", "errorifexists"):
+        raise AnalysisException(
+            f"[PATH_ALREADY_EXISTS] Path file:{target} already exists.", "PATH_ALREADY_EXISTS"
+        )
+    if mode == "ignore":
+        return False
+    if mode == "overwrite":
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    return True
+
+
+def write_files(
+    executor: Executor,
+    plan: L.LogicalPlan,
+    target: Path,
+    *,
+    fmt: str,
+    mode: str,
+    options: dict[str, str],
+    partition_by: list[str],
+) -> None:
+    """Write ``plan``'s rows under ``target`` (a directory of part files)."""
+    if not prepare_target(target, mode):
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    sql = executor.sql(plan)
+    dest = target if partition_by else target / f"part-00000-{uuid.uuid4()}-c000{_EXTENSIONS[fmt]}"
+    copy_options = _copy_options(fmt, options, partition_by)
+    if partition_by:
+        copy_options += ", OVERWRITE_OR_IGNORE true"
+    statement = f"COPY ({sql}) TO {exp.Literal.string(str(dest)).sql()} ({copy_options})"
+    executor.run_plan_statement(plan, statement)
+    (target / "_SUCCESS").touch()
+
+
+def _copy_options(fmt: str, opts: dict[str, str], partition_by: list[str]) -> str:
+    parts = [{"parquet": "FORMAT parquet", "json": "FORMAT json", "csv": "FORMAT csv"}[fmt]]
+    if fmt == "csv":
+        parts.append(f"HEADER {'true' if truthy(opts.get('header', 'false')) else 'false'}")
+        sep = opts.get("sep", opts.get("delimiter", ","))
+        parts.append("DELIMITER " + exp.Literal.string(sep).sql())
+    if partition_by:
+        cols = ", ".join(exp.to_identifier(c, quoted=True).sql() for c in partition_by)
+        parts.append(f"PARTITION_BY ({cols})")
+        parts.append(f"FILENAME_PATTERN 'part-{{i}}-{uuid.uuid4()}'")
+    return ", ".join(parts)

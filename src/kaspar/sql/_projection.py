@@ -1,0 +1,84 @@
+"""Expanding ``select`` items that stand for several columns.
+
+* multi-column generators (``posexplode``, ``json_tuple``): ``meta["multi"]`` lists the outputs;
+* ``inline(arr)``: one column per field of the array's struct (from the analysed schema);
+* ``select("s.*")`` where ``s`` is a struct column rather than a DataFrame alias.
+
+Struct fields are only known after analysis, so the last two ask the child for its schema, as
+Spark's analyzer does when the DataFrame is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from kaspar.engine import types as T
+from kaspar.engine.plan import logical as L
+from kaspar.engine.plan.naming import output_name
+from kaspar.sql.column import Column, aliased
+
+if TYPE_CHECKING:
+    from kaspar.sql.dataframe import DataFrame
+
+
+def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr]:
+    out: list[exp.Expr] = []
+    for c in columns:
+        e = c.expr
+        multi = e.meta.get("multi")
+        if multi:
+            out.extend(m.copy() for m in multi)
+        elif e.meta.get("inline"):
+            out.extend(_field_items(df, e))
+        elif isinstance(e, exp.Column) and _is_struct_star(df, e):
+            ref = exp.column(e.table, quoted=True)
+            out.extend(_field_items(df, ref))
+        else:
+            out.append(e)
+    return out
+
+
+def _is_struct_star(df: DataFrame, e: exp.Expr) -> bool:
+    if not (isinstance(e, exp.Column) and isinstance(e.this, exp.Star) and e.table):
+        return False
+    qualifier = e.table.lower()
+    attrs = df._attributes()
+    if any(qualifier in (q.lower() for q in a.qualifiers) for a in attrs):
+        return False
+    return any(a.name.lower() == qualifier for a in attrs)
+
+
+def _field_items(df: DataFrame, struct: exp.Expr) -> list[exp.Expr]:
+    probe = df._with(L.Project(df.plan, (struct.copy(),)))
+    dtype = probe.schema.fields[0].dataType
+    if not isinstance(dtype, T.StructType):
+        from kaspar.errors import AnalysisException
+
+        raise AnalysisException(
+            f"Can only star expand struct data types. Attribute: `{dtype.simpleString()}`.",
+            "INVALID_USAGE_OF_STAR_OR_REGEX",
+        )
+    return [
+        aliased(exp.Bracket(this=struct.copy(), expressions=[exp.Literal.string(f.name)]), f.name)
+        for f in dtype.fields
+    ]
+
+
+def contains_generator(e: exp.Expr) -> bool:
+    return any(
+        isinstance(n, exp.Anonymous) and str(n.this).lower() == "unnest" for n in e.walk()
+    ) or any(isinstance(n, exp.Explode) for n in e.walk())
+
+
+def generate_keys(df: DataFrame, keys: list[Column]) -> tuple[DataFrame, list[Column]]:
+    """Grouping keys that are generators (sliding time windows) are expanded first, as Spark's
+    analyzer does, and grouped by as plain columns."""
+    generated = [c for c in keys if contains_generator(c.expr)]
+    if not generated:
+        return df, keys
+    source = df.select("*", *generated)
+    named = [source[output_name(c.expr)] if any(c is g for g in generated) else c for c in keys]
+    return source, named

@@ -1,0 +1,189 @@
+"""JSON functions: ``from_json``, ``to_json``, ``get_json_object``, ``json_tuple``, ...
+
+Parsing follows Spark's PERMISSIVE mode: malformed text gives NULL, and a field whose value does
+not fit the declared type is NULL (DuckDB's non-strict ``json_transform``). ``to_json`` leaves
+out NULL fields as Spark does (``ignoreNullFields``), so it runs as a built-in Arrow function.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlglot import exp
+
+from kaspar.engine import types as T
+from kaspar.engine.type_conversion import infer_type, merge_types, parse_data_type, to_sqlglot
+from kaspar.engine.udf import PythonUDF, register
+from kaspar.errors import PySparkTypeError
+from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.functions._invoke import ColumnOrName, names, node
+
+
+def _structure(dtype: T.DataType) -> Any:
+    """DuckDB's ``json_transform`` structure for a Spark type."""
+    if isinstance(dtype, T.StructType):
+        return {f.name: _structure(f.dataType) for f in dtype.fields}
+    if isinstance(dtype, T.ArrayType):
+        return [_structure(dtype.elementType)]
+    return to_sqlglot(dtype).sql(dialect="duckdb")
+
+
+def _schema_type(schema: Any) -> T.DataType:
+    if isinstance(schema, T.DataType):
+        return schema
+    if isinstance(schema, Column) and isinstance(schema.expr, exp.Literal):
+        schema = schema.expr.this
+    if isinstance(schema, str):
+        return parse_data_type(schema)
+    raise PySparkTypeError(
+        "[NOT_COLUMN_OR_DATATYPE_OR_STR] Argument `schema` should be a Column, str or DataType, "
+        f"got {type(schema).__name__}.",
+        "NOT_COLUMN_OR_DATATYPE_OR_STR",
+    )
+
+
+def _valid(e: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this="json_valid", expressions=[e.copy()])
+
+
+def _when_valid(e: exp.Expr, value: exp.Expr) -> exp.Expr:
+    return exp.Case(ifs=[exp.If(this=_valid(e), true=value)])
+
+
+def from_json(col: ColumnOrName, schema: Any, options: dict[str, str] | None = None) -> Column:
+    """PERMISSIVE: malformed text gives a struct of NULLs (NULL for a non-struct schema)."""
+    e = to_expr(col)
+    dtype = _schema_type(schema)
+    structure = exp.Literal.string(json.dumps(_structure(dtype)))
+    parsed = exp.Anonymous(this="json_transform", expressions=[e.copy(), structure])
+    if not isinstance(dtype, T.StructType):
+        return node(_when_valid(e, parsed), f"from_json({names(e)})")
+    is_object = exp.EQ(
+        this=exp.Anonymous(this="json_type", expressions=[e.copy()]),
+        expression=exp.Literal.string("OBJECT"),
+    )
+    nulls = exp.Anonymous(this="json_transform", expressions=[exp.Literal.string("{}"), structure])
+    value = exp.Case(
+        ifs=[
+            exp.If(this=exp.Is(this=e.copy(), expression=exp.Null()), true=exp.Null()),
+            exp.If(this=exp.And(this=_valid(e), expression=is_object), true=parsed),
+        ],
+        default=nulls.copy(),
+    )
+    return node(value, f"from_json({names(e)})")
+
+
+def get_json_object(col: ColumnOrName, path: str) -> Column:
+    e = to_expr(col)
+    value = exp.Anonymous(
+        this="json_extract_string", expressions=[e.copy(), exp.Literal.string(path)]
+    )
+    return node(_when_valid(e, value), f"get_json_object({names(e)}, {path})")
+
+
+def json_tuple(col: ColumnOrName, *fields: str) -> Column:
+    """Spark's generator of ``c0, c1, ...``; ``select`` expands it into one column per field."""
+    if not fields:
+        raise PySparkTypeError(
+            "[CANNOT_BE_EMPTY] At least one field must be specified.", "CANNOT_BE_EMPTY"
+        )
+    e = to_expr(col)
+    parts = [get_json_object(Column(e), f"$.{f}").expr for f in fields]
+    from kaspar.sql.functions.generator import multi_column
+
+    return multi_column(
+        "c0",
+        [
+            exp.Alias(this=p, alias=exp.to_identifier(f"c{i}", quoted=True))
+            for i, p in enumerate(parts)
+        ],
+    )
+
+
+def json_array_length(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    length = exp.Anonymous(this="json_array_length", expressions=[e.copy()])
+    value = exp.Cast(this=length, to=exp.DataType.build("INT"))
+    return node(_when_valid(e, value), f"json_array_length({names(e)})")
+
+
+def json_object_keys(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    keys = exp.Anonymous(this="json_keys", expressions=[e.copy()])
+    return node(_when_valid(e, keys), f"json_object_keys({names(e)})")
+
+
+def _spark_json_type(value: Any) -> T.DataType:
+    if isinstance(value, dict):
+        return T.StructType(
+            [T.StructField(k, _spark_json_type(v)) for k, v in sorted(value.items())]
+        )
+    if isinstance(value, list):
+        element: T.DataType = T.StringType()
+        for i, item in enumerate(value):
+            element = _spark_json_type(item) if i == 0 else merge_types(element, item_type(item))
+        return T.ArrayType(element)
+    if value is None:
+        return T.StringType()
+    return infer_type(value)
+
+
+def item_type(value: Any) -> T.DataType:
+    return _spark_json_type(value)
+
+
+def _ddl(dtype: T.DataType) -> str:
+    if isinstance(dtype, T.StructType):
+        return "STRUCT<" + ", ".join(f"{f.name}: {_ddl(f.dataType)}" for f in dtype.fields) + ">"
+    if isinstance(dtype, T.ArrayType):
+        return f"ARRAY<{_ddl(dtype.elementType)}>"
+    return dtype.simpleString().upper()
+
+
+def schema_of_json(json_text: Column | str, options: dict[str, str] | None = None) -> Column:
+    e = literal(json_text) if isinstance(json_text, str) else json_text.expr
+    if not isinstance(e, exp.Literal) or not e.is_string:
+        raise PySparkTypeError(
+            "[NOT_EXPRESSION_OR_STR] schema_of_json needs a JSON string literal.",
+            "NOT_EXPRESSION_OR_STR",
+        )
+    ddl = _ddl(_spark_json_type(json.loads(e.this)))
+    return node(exp.Literal.string(ddl), f"schema_of_json({e.this})")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
+            return {str(k): _json_value(v) for k, v in value}
+        return [_json_value(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _dumps(value: Any) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(_json_value(value), separators=(",", ":"), ensure_ascii=False)
+
+
+_TO_JSON = register(PythonUDF(_dumps, T.StringType(), name="to_json"))
+
+
+def to_json(col: ColumnOrName, options: dict[str, str] | None = None) -> Column:
+    e = to_expr(col)
+    return node(exp.Anonymous(this=_TO_JSON, expressions=[e]), f"to_json({names(e)})")
+
+
+__all__ = [
+    "from_json",
+    "get_json_object",
+    "json_array_length",
+    "json_object_keys",
+    "json_tuple",
+    "schema_of_json",
+    "to_json",
+]

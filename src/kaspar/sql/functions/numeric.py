@@ -1,0 +1,217 @@
+"""More numeric functions: hyperbolic and reciprocal trigonometry, ``try_*`` arithmetic, bits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+
+
+def acosh(col: ColumnOrName) -> Column:
+    return call("acosh", col, name=f"ACOSH({names(to_expr(col))})")
+
+
+def asinh(col: ColumnOrName) -> Column:
+    return call("asinh", col, name=f"ASINH({names(to_expr(col))})")
+
+
+def atanh(col: ColumnOrName) -> Column:
+    return call("atanh", col, name=f"ATANH({names(to_expr(col))})")
+
+
+def cosh(col: ColumnOrName) -> Column:
+    return call("cosh", col, name=f"COSH({names(to_expr(col))})")
+
+
+def sinh(col: ColumnOrName) -> Column:
+    return call("sinh", col, name=f"SINH({names(to_expr(col))})")
+
+
+def tanh(col: ColumnOrName) -> Column:
+    return call("tanh", col, name=f"TANH({names(to_expr(col))})")
+
+
+def _reciprocal(fn: str, inner: str, col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    value = exp.Div(
+        this=exp.cast(exp.Literal.number(1), "DOUBLE"),
+        expression=exp.Anonymous(this=inner, expressions=[e]),
+        typed=False,
+        safe=True,
+    )
+    return node(value, f"{fn.upper()}({names(e)})")
+
+
+def cot(col: ColumnOrName) -> Column:
+    return _reciprocal("cot", "tan", col)
+
+
+def csc(col: ColumnOrName) -> Column:
+    return _reciprocal("csc", "sin", col)
+
+
+def sec(col: ColumnOrName) -> Column:
+    return _reciprocal("sec", "cos", col)
+
+
+def expm1(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    value = exp.Sub(this=exp.Exp(this=e), expression=exp.Literal.number(1))
+    return node(value, f"EXPM1({names(e)})")
+
+
+def hypot(col1: ColumnOrName, col2: ColumnOrName) -> Column:
+    a, b = to_expr(col1), to_expr(col2)
+    squares = exp.Add(
+        this=exp.Mul(this=a, expression=a.copy()), expression=exp.Mul(this=b, expression=b.copy())
+    )
+    return node(exp.Sqrt(this=exp.cast(squares, "DOUBLE")), f"HYPOT({names(a, b)})")
+
+
+def rint(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    value = exp.Anonymous(
+        this="round_even", expressions=[exp.cast(e, "DOUBLE"), exp.Literal.number(0)]
+    )
+    return node(exp.cast(value, "DOUBLE"), f"rint({names(e)})")
+
+
+def positive(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(e.copy(), f"(+ {names(e)})")
+
+
+def negate(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(exp.Neg(this=e), f"negative({names(e)})")
+
+
+def bitwise_not(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(exp.BitwiseNot(this=e), f"~{names(e)}")
+
+
+def bit_count(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(
+        exp.cast(exp.Anonymous(this="bit_count", expressions=[e]), "INT"), f"bit_count({names(e)})"
+    )
+
+
+def bin(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    value = exp.Anonymous(this="bin", expressions=[exp.cast(e, "BIGINT")])
+    return node(value, f"bin({names(e)})")
+
+
+def _try(fn: str, op: type[exp.Binary], left: ColumnOrName, right: ColumnOrName) -> Column:
+    a, b = to_expr(left), to_expr(right)
+    value = exp.Anonymous(this="try", expressions=[op(this=a, expression=b)])
+    return node(value, f"{fn}({names(a, b)})")
+
+
+def try_add(left: ColumnOrName, right: ColumnOrName) -> Column:
+    return _try("try_add", exp.Add, left, right)
+
+
+def try_subtract(left: ColumnOrName, right: ColumnOrName) -> Column:
+    return _try("try_subtract", exp.Sub, left, right)
+
+
+def try_multiply(left: ColumnOrName, right: ColumnOrName) -> Column:
+    return _try("try_multiply", exp.Mul, left, right)
+
+
+def try_divide(left: ColumnOrName, right: ColumnOrName) -> Column:
+    a, b = to_expr(left), to_expr(right)
+    value = exp.Div(
+        this=exp.cast(a, "DOUBLE"),
+        expression=exp.Nullif(this=b, expression=exp.Literal.number(0)),
+        typed=False,
+        safe=True,
+    )
+    return node(value, f"try_divide({names(a, b)})")
+
+
+def try_mod(left: ColumnOrName, right: ColumnOrName) -> Column:
+    a, b = to_expr(left), to_expr(right)
+    value = exp.Mod(this=a, expression=exp.Nullif(this=b, expression=exp.Literal.number(0)))
+    return node(value, f"try_mod({names(a, b)})")
+
+
+def width_bucket(
+    v: ColumnOrName, min: ColumnOrName, max: ColumnOrName, numBucket: ColumnOrName | int
+) -> Column:
+    n = literal(numBucket) if isinstance(numBucket, int) else to_expr(numBucket)
+    e, lo, hi = to_expr(v), to_expr(min), to_expr(max)
+    scaled = exp.Floor(
+        this=exp.Div(
+            this=exp.Mul(this=exp.Paren(this=exp.Sub(this=e, expression=lo)), expression=n),
+            expression=exp.Paren(this=exp.Sub(this=hi.copy(), expression=lo.copy())),
+            typed=False,
+            safe=True,
+        )
+    )
+    bucket = exp.Add(this=exp.cast(scaled, "BIGINT"), expression=exp.Literal.number(1))
+    value = exp.Case(
+        ifs=[
+            exp.If(this=exp.LT(this=e.copy(), expression=lo.copy()), true=exp.Literal.number(0)),
+            exp.If(
+                this=exp.GTE(this=e.copy(), expression=hi.copy()),
+                true=exp.Add(this=n.copy(), expression=exp.Literal.number(1)),
+            ),
+        ],
+        default=bucket,
+    )
+    return node(exp.cast(value, "BIGINT"), f"width_bucket({names(e, lo, hi, n)})")
+
+
+def randn(seed: Any = None) -> Column:
+    u1 = exp.Anonymous(this="random")
+    u2 = exp.Anonymous(this="random")
+    value = exp.Mul(
+        this=exp.Sqrt(
+            this=exp.Mul(
+                this=exp.Literal.number(-2),
+                expression=exp.Ln(this=exp.Sub(this=exp.Literal.number(1), expression=u1)),
+            )
+        ),
+        expression=exp.Cos(
+            this=exp.Mul(
+                this=exp.Mul(this=exp.Literal.number(2), expression=exp.Anonymous(this="pi")),
+                expression=u2,
+            )
+        ),
+    )
+    return node(value, f"randn({seed if seed is not None else 0})")
+
+
+__all__ = [
+    "acosh",
+    "asinh",
+    "atanh",
+    "bin",
+    "bit_count",
+    "bitwise_not",
+    "cosh",
+    "cot",
+    "csc",
+    "expm1",
+    "hypot",
+    "negate",
+    "positive",
+    "randn",
+    "rint",
+    "sec",
+    "sinh",
+    "tanh",
+    "try_add",
+    "try_divide",
+    "try_mod",
+    "try_multiply",
+    "try_subtract",
+    "width_bucket",
+]

@@ -1,0 +1,231 @@
+"""More string functions (PySpark names, Spark semantics on DuckDB)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from kaspar.sql.column import Column, literal, to_columns, to_expr
+from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+
+
+def lcase(str: ColumnOrName) -> Column:
+    return call("lcase", str, sql_fn="lower")
+
+
+def ucase(str: ColumnOrName) -> Column:
+    return call("ucase", str, sql_fn="upper")
+
+
+def character_length(str: ColumnOrName) -> Column:
+    return call("character_length", str, sql_fn="length")
+
+
+def substr(str: ColumnOrName, pos: ColumnOrName, len: ColumnOrName | None = None) -> Column:
+    cols = [str, pos] + ([len] if len is not None else [])
+    return call("substr", *cols, sql_fn="substring")
+
+
+def btrim(str: ColumnOrName, trim: ColumnOrName | None = None) -> Column:
+    cols = [str] + ([trim] if trim is not None else [])
+    e = [to_expr(c) for c in cols]
+    chars = e[1] if len(e) > 1 else exp.Literal.string(" ")
+    return node(exp.Anonymous(this="trim", expressions=[e[0], chars]), f"btrim({names(*e)})")
+
+
+def octet_length(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    value = exp.Anonymous(
+        this="octet_length", expressions=[exp.Anonymous(this="encode", expressions=[e])]
+    )
+    return node(exp.cast(value, "INT"), f"octet_length({names(e)})")
+
+
+def bit_length(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    value = exp.Mul(
+        this=exp.Anonymous(
+            this="octet_length", expressions=[exp.Anonymous(this="encode", expressions=[e])]
+        ),
+        expression=exp.Literal.number(8),
+    )
+    return node(exp.cast(value, "INT"), f"bit_length({names(e)})")
+
+
+def substring_index(str: ColumnOrName, delim: str, count: int) -> Column:
+    e = to_expr(str)
+    parts = exp.Anonymous(this="string_split", expressions=[e, literal(delim)])
+    if count >= 0:
+        picked = exp.Anonymous(
+            this="list_slice", expressions=[parts, exp.Literal.number(1), literal(count)]
+        )
+    else:
+        picked = exp.Anonymous(
+            this="list_slice", expressions=[parts.copy(), literal(count), exp.Literal.number(-1)]
+        )
+    value = exp.Anonymous(this="array_to_string", expressions=[picked, literal(delim)])
+    return node(value, f"substring_index({names(e)}, {delim}, {count})")
+
+
+def split_part(src: ColumnOrName, delimiter: ColumnOrName, partNum: ColumnOrName) -> Column:
+    return call("split_part", src, delimiter, partNum)
+
+
+def rlike(str: ColumnOrName, regexp: ColumnOrName) -> Column:
+    a, b = to_expr(str), to_expr(regexp)
+    return node(exp.RegexpLike(this=a, expression=b), f"RLIKE({names(a, b)})")
+
+
+def regexp(str: ColumnOrName, regexp: ColumnOrName) -> Column:
+    a, b = to_expr(str), to_expr(regexp)
+    return node(exp.RegexpLike(this=a, expression=b), f"REGEXP({names(a, b)})")
+
+
+def like(str: ColumnOrName, pattern: ColumnOrName, escapeChar: Column | None = None) -> Column:
+    a, b = to_expr(str), to_expr(pattern)
+    return node(exp.Like(this=a, expression=b), f"{names(a)} LIKE {names(b)}")
+
+
+def ilike(str: ColumnOrName, pattern: ColumnOrName, escapeChar: Column | None = None) -> Column:
+    a, b = to_expr(str), to_expr(pattern)
+    return node(exp.ILike(this=a, expression=b), f"ilike({names(a, b)})")
+
+
+def regexp_count(str: ColumnOrName, regexp: ColumnOrName) -> Column:
+    a, b = to_expr(str), to_expr(regexp)
+    found = exp.Anonymous(this="regexp_extract_all", expressions=[a, b])
+    return node(
+        exp.cast(exp.Anonymous(this="len", expressions=[found]), "INT"),
+        f"regexp_count({names(a, b)})",
+    )
+
+
+def regexp_extract_all(
+    str: ColumnOrName, regexp: ColumnOrName, idx: int | Column | None = None
+) -> Column:
+    a, b = to_expr(str), to_expr(regexp)
+    i = literal(1 if idx is None else idx)
+    value = exp.Anonymous(this="regexp_extract_all", expressions=[a, b, i])
+    return node(value, f"regexp_extract_all({names(a, b, i)})")
+
+
+def regexp_substr(str: ColumnOrName, regexp: ColumnOrName) -> Column:
+    a, b = to_expr(str), to_expr(regexp)
+    found = exp.Anonymous(this="regexp_extract", expressions=[a, b])
+    return node(
+        exp.Nullif(this=found, expression=exp.Literal.string("")), f"regexp_substr({names(a, b)})"
+    )
+
+
+def find_in_set(str: ColumnOrName, str_array: ColumnOrName) -> Column:
+    a, b = to_expr(str), to_expr(str_array)
+    parts = exp.Anonymous(this="string_split", expressions=[b, exp.Literal.string(",")])
+    pos = exp.Coalesce(
+        this=exp.Anonymous(this="list_position", expressions=[parts, a]),
+        expressions=[exp.Literal.number(0)],
+    )
+    value = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.Or(
+                    this=exp.Is(this=a.copy(), expression=exp.Null()),
+                    expression=exp.Is(this=b.copy(), expression=exp.Null()),
+                ),
+                true=exp.Null(),
+            )
+        ],
+        default=pos,
+    )
+    return node(exp.cast(value, "INT"), f"find_in_set({names(a, b)})")
+
+
+def printf(format: ColumnOrName, *cols: ColumnOrName) -> Column:
+    from kaspar.sql.functions.formatting import printf_call
+
+    return printf_call("printf", to_expr(format), [c.expr for c in to_columns(cols)])
+
+
+def char(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(exp.Anonymous(this="chr", expressions=[exp.cast(e, "INT")]), f"char({names(e)})")
+
+
+def elt(*inputs: ColumnOrName) -> Column:
+    exprs = [c.expr for c in to_columns(inputs)]
+    items = exp.Array(expressions=exprs[1:])
+    value = exp.Bracket(this=items, expressions=[exprs[0]], offset=1)
+    return node(value, f"elt({names(*exprs)})")
+
+
+def overlay(
+    src: ColumnOrName, replace: ColumnOrName, pos: ColumnOrName | int, len: ColumnOrName | int = -1
+) -> Column:
+    s, r = to_expr(src), to_expr(replace)
+    p = literal(pos) if isinstance(pos, int) else to_expr(pos)
+    n = literal(len) if isinstance(len, int) else to_expr(len)
+    length = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.LT(this=n.copy(), expression=exp.Literal.number(0)),
+                true=exp.Length(this=r.copy()),
+            )
+        ],
+        default=n,
+    )
+    head = exp.Substring(
+        this=s,
+        start=exp.Literal.number(1),
+        length=exp.Sub(this=p, expression=exp.Literal.number(1)),
+    )
+    tail = exp.Substring(this=s.copy(), start=exp.Add(this=p.copy(), expression=length))
+    value = exp.DPipe(this=exp.DPipe(this=head, expression=r), expression=tail)
+    return node(value, f"overlay({names(s, r, p, n)})")
+
+
+def url_encode(str: ColumnOrName) -> Column:
+    return call("url_encode", str)
+
+
+def url_decode(str: ColumnOrName) -> Column:
+    return call("url_decode", str)
+
+
+def to_binary(col: ColumnOrName, format: Any = None) -> Column:
+    e = to_expr(col)
+    return node(exp.Anonymous(this="encode", expressions=[e]), f"to_binary({names(e)})")
+
+
+def position(substr: ColumnOrName, str: ColumnOrName, start: ColumnOrName | None = None) -> Column:
+    a, b = to_expr(substr), to_expr(str)
+    value = exp.cast(exp.StrPosition(this=b, substr=a), "INT")
+    return node(value, f"position({names(a, b)}, 1)")
+
+
+__all__ = [
+    "bit_length",
+    "btrim",
+    "char",
+    "character_length",
+    "elt",
+    "find_in_set",
+    "ilike",
+    "lcase",
+    "like",
+    "octet_length",
+    "overlay",
+    "position",
+    "printf",
+    "regexp",
+    "regexp_count",
+    "regexp_extract_all",
+    "regexp_substr",
+    "rlike",
+    "split_part",
+    "substr",
+    "substring_index",
+    "to_binary",
+    "ucase",
+    "url_decode",
+    "url_encode",
+]

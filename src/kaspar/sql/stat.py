@@ -1,0 +1,112 @@
+"""``df.stat`` (PySpark ``DataFrameStatFunctions``), ``df.summary`` and ``df.sample``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from kaspar.engine import types as T
+from kaspar.engine.plan import logical as L
+from kaspar.errors import PySparkTypeError, PySparkValueError
+from kaspar.sql import functions as F
+from kaspar.sql.column import Column
+
+if TYPE_CHECKING:
+    from kaspar.sql.dataframe import DataFrame
+
+_DEFAULT_SUMMARY = ("count", "mean", "stddev", "min", "25%", "50%", "75%", "max")
+
+
+def _quantile(name: str, q: float) -> Column:
+    call = exp.Anonymous(
+        this="quantile_disc", expressions=[exp.column(name, quoted=True), exp.Literal.number(q)]
+    )
+    return Column(call)
+
+
+def _statistic(stat: str, name: str, numeric: bool) -> Column:
+    if stat == "count":
+        return F.count(name)
+    if stat in ("min", "max"):
+        return F.min(name) if stat == "min" else F.max(name)
+    if not numeric:
+        return Column(exp.Null())
+    if stat.endswith("%"):
+        return _quantile(name, float(stat[:-1]) / 100)
+    fn = {"mean": F.avg, "stddev": F.stddev}.get(stat)
+    if fn is None:
+        raise PySparkValueError(f"{stat} is not a recognised statistic.")
+    return fn(name)
+
+
+def summary(df: DataFrame, statistics: tuple[str, ...]) -> DataFrame:
+    stats = statistics or _DEFAULT_SUMMARY
+    fields = [f for f in df.schema.fields if isinstance(f.dataType, T.NumericType | T.StringType)]
+    result: DataFrame | None = None
+    for stat in stats:
+        values = [
+            _statistic(stat, f.name, isinstance(f.dataType, T.NumericType))
+            .cast("string")
+            .alias(f.name)
+            for f in fields
+        ]
+        part = df.agg(F.lit(stat).alias("summary"), *values)
+        result = part if result is None else result.union(part)
+    assert result is not None
+    return result
+
+
+def sample(df: DataFrame, *args: Any, **kwargs: Any) -> DataFrame:
+    """``sample([withReplacement], fraction, [seed])``: Bernoulli; rows differ from Spark's."""
+    params = [a for a in args if not isinstance(a, bool) and a is not None]
+    fraction = kwargs.get("fraction", params[0] if params else None)
+    if not isinstance(fraction, int | float) or fraction < 0:
+        raise PySparkTypeError(
+            f"[NOT_FLOAT] Argument `fraction` should be a float, got {type(fraction).__name__}.",
+            "NOT_FLOAT",
+        )
+    condition = exp.LT(
+        this=exp.Anonymous(this="random"), expression=exp.Literal.number(float(fraction))
+    )
+    return df._with(L.Filter(df.plan, condition))
+
+
+class DataFrameStatFunctions:
+    """Statistics over one DataFrame."""
+
+    def __init__(self, df: DataFrame) -> None:
+        self._df = df
+
+    def _value(self, column: Column) -> Any:
+        return self._df.agg(column).collect()[0][0]
+
+    def corr(self, col1: str, col2: str, method: str | None = None) -> float | None:
+        if method not in (None, "pearson"):
+            raise PySparkValueError(
+                f"[VALUE_NOT_PEARSON] Value for `method` only supports 'pearson', got '{method}'.",
+                "VALUE_NOT_PEARSON",
+            )
+        result: float | None = self._value(F.corr(col1, col2))
+        return result
+
+    def cov(self, col1: str, col2: str) -> float | None:
+        result: float | None = self._value(F.covar_samp(col1, col2))
+        return result
+
+    def crosstab(self, col1: str, col2: str) -> DataFrame:
+        counts = self._df.groupBy(col1).pivot(col2).count().na.fill(0)
+        first = counts.columns[0]
+        return counts.withColumnRenamed(first, f"{col1}_{col2}")
+
+    def approxQuantile(
+        self, col: str | list[str], probabilities: list[float], relativeError: float
+    ) -> list[Any]:
+        cols = [col] if isinstance(col, str) else list(col)
+        per_column = []
+        for name in cols:
+            row = self._df.agg(
+                *(_quantile(name, p).cast("double") for p in probabilities)
+            ).collect()[0]
+            per_column.append([v for v in row if v is not None])
+        return per_column[0] if isinstance(col, str) else per_column
