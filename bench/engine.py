@@ -4,7 +4,8 @@
         [--engines kaspar,pyspark,duckdb] [--json-out PATH]
 
 1. Generate the JSON-lines event files once (`bench/engine_data.py`, cached in a temp folder).
-2. For each engine, in its own process (`bench/engine_worker.py`), one engine at a time: run each
+2. Start one worker process per engine (`bench/engine_worker.py`) and send them requests round-robin
+   (so load from elsewhere on the machine falls on every engine alike); run each
    query of `bench/engine_queries.py` on each file (parse JSON + filter + project, groupBy
    sum/count, 1-minute buckets, word count): one warm-up run, then the median of up to three
    timed runs within a per-query budget. kaspar and PySpark run the same DataFrame function;
@@ -21,9 +22,7 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,13 +32,12 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from bench import engine_data
+from bench import engine_data, engine_runner
 from bench.engine_queries import QUERIES, checksums_agree
+from bench.engine_runner import OVERHEADS, Results
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 ENGINES = ("kaspar", "pyspark", "duckdb")
-OVERHEADS = ("overhead: df.count() on 10 rows", "overhead: createDataFrame + filter + collect")
 GOAL_VS_PYSPARK = 10.0
 GOAL_VS_DUCKDB = 1 / 1.5
 GOAL_COUNT_MS = 5.0
@@ -48,53 +46,12 @@ GOAL_COUNT_MS = 5.0
 @dataclass(frozen=True)
 class Plan:
     sizes: tuple[int, ...]
-    budget_s: float  # per query and engine: warm-up plus timed runs stop adding past this
-    time_limit_s: float  # per engine process
+    budget_s: float  # per query and engine: no more timed runs once warm-up + runs pass this
 
 
-FULL = Plan((1_000_000, 5_000_000), budget_s=40.0, time_limit_s=1200.0)
-QUICK = Plan((1_000_000,), budget_s=20.0, time_limit_s=600.0)
-
-Results = dict[str, dict[str, dict[str, Any]]]
-
-
-def worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    paths = [str(REPO_ROOT / "src"), str(REPO_ROOT), env.get("PYTHONPATH")]
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
-    env["TZ"] = "UTC"  # naive timestamps collect the same on every engine
-    env["PYSPARK_PYTHON"] = sys.executable
-    return env
-
-
-def run_engine(
-    name: str, files: dict[int, Path], plan: Plan, work_dir: Path, console: Console
-) -> tuple[dict[str, dict[str, Any]], str | None]:
-    """Run one engine's worker; return what it measured and why it stopped early, if it did."""
-    out, log = work_dir / f"{name}.json", work_dir / f"{name}.log"
-    command = [sys.executable, "-m", "bench.engine_worker", "--engine", name, "--out", str(out)]
-    command += ["--budget", str(plan.budget_s)]
-    for n, path in files.items():
-        command += ["--file", f"{n}={path}"]
-    console.print(f"[bold]{name}[/] ({', '.join(f'{n:,}' for n in files)} events)")
-    error = None
-    with log.open("w") as stderr:
-        try:
-            proc = subprocess.run(
-                command,
-                cwd=REPO_ROOT,
-                env=worker_env(),
-                stdout=stderr,
-                stderr=stderr,
-                timeout=plan.time_limit_s,
-                check=False,
-            )
-            if proc.returncode != 0:
-                error = f"exit {proc.returncode}: {log.read_text()[-1500:]}"
-        except subprocess.TimeoutExpired:
-            error = f"time limit {plan.time_limit_s:.0f} s reached"
-    measured = json.loads(out.read_text()) if out.exists() else {}
-    return measured, error
+REPEATS = 3
+FULL = Plan((1_000_000, 5_000_000), budget_s=40.0)
+QUICK = Plan((1_000_000,), budget_s=20.0)
 
 
 def compare_checksums(results: Results) -> list[str]:
@@ -184,7 +141,7 @@ def goals(results: Results, sizes: tuple[int, ...]) -> dict[str, Any]:
     }
 
 
-def metadata(plan: Plan, args: argparse.Namespace, stopped: dict[str, str]) -> dict[str, Any]:
+def metadata(plan: Plan, args: argparse.Namespace) -> dict[str, Any]:
     import pyspark
 
     return {
@@ -198,7 +155,7 @@ def metadata(plan: Plan, args: argparse.Namespace, stopped: dict[str, str]) -> d
         "cpus": os.cpu_count(),
         "duckdb": duckdb.__version__,
         "pyspark": pyspark.__version__,
-        "stopped": stopped,
+        "repeats": REPEATS,
     }
 
 
@@ -213,6 +170,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--engines", default=",".join(ENGINES), help="from: " + ", ".join(ENGINES))
     parser.add_argument("--data-dir", type=Path, default=engine_data.default_data_dir())
     parser.add_argument("--json-out", type=Path, default=None, help="results file")
+    parser.add_argument("--log-dir", type=Path, default=RESULTS_DIR / "logs", help="worker stderr")
     args = parser.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if unknown := set(args.engines) - set(ENGINES):
@@ -222,31 +180,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run(args: argparse.Namespace, plan: Plan, console: Console) -> tuple[Results, dict[str, str]]:
+def run(args: argparse.Namespace, plan: Plan, console: Console) -> Results:
     with console.status("generating event files (cached)"):
         files = {n: engine_data.events_file(n, args.data_dir) for n in plan.sizes}
-    results: Results = {}
-    stopped: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-engine-") as work_dir:
-        for engine in args.engines:
-            measured, error = run_engine(engine, files, plan, Path(work_dir), console)
-            for scenario, metrics in measured.items():
-                results.setdefault(scenario, {})[engine] = metrics
-            if error:
-                stopped[engine] = error
-                console.print(f"[yellow]{engine} stopped early:[/] {error}")
-    return results, stopped
+    console.print(f"engines {', '.join(args.engines)}; worker logs in {args.log_dir}")
+    args.log_dir.mkdir(parents=True, exist_ok=True)
+    return engine_runner.run_all(args.engines, files, REPEATS, plan.budget_s, args.log_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
     if args.sizes:
-        plan = Plan(args.sizes, plan.budget_s, plan.time_limit_s)
+        plan = Plan(args.sizes, plan.budget_s)
     console = Console()
     if not console.is_terminal:
         console.width = 120
-    results, stopped = run(args, plan, console)
+    results = run(args, plan, console)
     for warning in compare_checksums(results):
         console.print(f"[bold yellow]warning: results differ:[/] {warning}")
     for n in plan.sizes:
@@ -256,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(goal_check)
     out = args.json_out or RESULTS_DIR / f"engine-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    document = {"meta": metadata(plan, args, stopped), "results": results, "goals": goal_check}
+    document = {"meta": metadata(plan, args), "results": results, "goals": goal_check}
     out.write_text(json.dumps(document, indent=2) + "\n")
     console.print(f"results written to {out}")
     return 0

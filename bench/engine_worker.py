@@ -1,9 +1,11 @@
 """One engine of the engine benchmark, in its own process (started by ``bench.engine``).
 
-    python -m bench.engine_worker --engine kaspar --file 1000000=/tmp/events.jsonl --out R.json
+    python -m bench.engine_worker --engine kaspar
 
-Runs every query on every file, then the fixed-overhead probes, and rewrites ``--out`` after each
-measurement so a run that is killed at its time limit still leaves what it measured.
+Reads one JSON request per line on stdin (run this query on this file once; or measure the fixed
+overhead) and answers each with one line on stdout. The parent keeps every engine's worker alive
+and sends the requests round-robin, so load from other processes on the machine falls on all
+engines alike instead of on whichever engine happened to run last.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from bench.engine_queries import QUERIES, Query, checksum
@@ -23,6 +24,9 @@ SMALL_ROWS = [(i, f"s{i}") for i in range(10)]
 SMALL_SCHEMA = "id INT, s STRING"
 COUNT_RUNS = 200
 NEW_QUERY_RUNS = 50
+MARKER = "@@bench "  # reply lines start with this; anything else on stdout (JVM logs) is skipped
+OVERHEAD_COUNT = "overhead: df.count() on 10 rows"
+OVERHEAD_NEW_QUERY = "overhead: createDataFrame + filter + collect"
 
 
 class DataFrameEngine:
@@ -91,68 +95,43 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
-def measure_query(run: Callable[[], Any], repeats: int, budget_s: float) -> dict[str, Any]:
-    """One warm-up run, then up to ``repeats`` timed runs while the budget lasts (at least one);
-    the median is the result."""
-    warmup, rows = timed(run)
-    runs: list[float] = []
-    while len(runs) < repeats and (not runs or warmup + sum(runs) < budget_s):
-        runs.append(timed(run)[0])
-    seconds = statistics.median(runs)
-    return {"seconds": seconds, "warmup_s": warmup, "runs": runs, "checksum": checksum(rows)}
-
-
 def median_ms(fn: Callable[[], Any], runs: int) -> float:
     fn()
     return statistics.median(timed(fn)[0] for _ in range(runs)) * 1000
 
 
-def attempt(measure: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    try:
-        return measure()
-    except Exception as exc:
-        return {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+def handle(engine: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """``{"op": "query", "query": NAME, "path": PATH}``: one timed run and its checksum;
+    ``{"op": "overhead"}``: the two fixed-overhead probes."""
+    if request["op"] == "query":
+        query = next(q for q in QUERIES if q.name == request["query"])
+        seconds, rows = timed(lambda: engine.run(query, request["path"]))
+        return {"seconds": seconds, "checksum": checksum(rows)}
+    return {
+        OVERHEAD_COUNT: median_ms(engine.count_small, COUNT_RUNS),
+        OVERHEAD_NEW_QUERY: median_ms(engine.new_small_query, NEW_QUERY_RUNS),
+    }
 
 
-def run_all(engine: Any, args: argparse.Namespace) -> None:
-    results: dict[str, dict[str, Any]] = {}
-
-    def save() -> None:
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
-
-    for n, path in args.files:
-        for query in QUERIES:
-            run = lambda q=query, p=path: engine.run(q, p)  # noqa: E731
-            result = attempt(lambda run=run: measure_query(run, args.repeats, args.budget))
-            if "seconds" in result:
-                result["events_per_s"] = n / result["seconds"]
-            results[f"{query.name} @ {n}"] = result
-            save()
-    results["overhead: df.count() on 10 rows"] = attempt(
-        lambda: {"median_ms": median_ms(engine.count_small, COUNT_RUNS)}
-    )
-    results["overhead: createDataFrame + filter + collect"] = attempt(
-        lambda: {"median_ms": median_ms(engine.new_small_query, NEW_QUERY_RUNS)}
-    )
-    save()
+def reply(message: dict[str, Any]) -> None:
+    print(MARKER + json.dumps(message), flush=True)
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.engine_worker", description=__doc__)
-    parser.add_argument("--engine", required=True, choices=("kaspar", "pyspark", "duckdb"))
-    parser.add_argument("--file", action="append", default=[], help="N=PATH, repeatable")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--budget", type=float, default=30.0, help="seconds per query")
-    args = parser.parse_args(argv)
-    args.files = [(int(n), p) for n, p in (f.split("=", 1) for f in args.file)]
-    return args
+def serve(engine_name: str) -> None:
+    """Answer one JSON request per stdin line, one marked JSON reply per request on stdout."""
+    engine = DuckDBEngine() if engine_name == "duckdb" else DataFrameEngine(engine_name)
+    reply({"ready": True})
+    for line in sys.stdin:
+        try:
+            reply(handle(engine, json.loads(line)))
+        except Exception as exc:
+            reply({"error": f"{type(exc).__name__}: {exc}"[:2000]})
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    engine = DuckDBEngine() if args.engine == "duckdb" else DataFrameEngine(args.engine)
-    run_all(engine, args)
+    parser = argparse.ArgumentParser(prog="python -m bench.engine_worker", description=__doc__)
+    parser.add_argument("--engine", required=True, choices=("kaspar", "pyspark", "duckdb"))
+    serve(parser.parse_args(argv).engine)
     return 0
 
 

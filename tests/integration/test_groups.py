@@ -342,3 +342,30 @@ def test_offsets_and_groups_survive_restart(tmp_path: Path) -> None:
     finally:
         raw.close()
         restarted.stop()
+
+
+def test_describe_groups_shows_client_id_and_host(group_broker: Any) -> None:
+    from confluent_kafka import Consumer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": group_broker.bootstrap_servers})
+    admin.create_topics([NewTopic("who-is-there-topic", 1, 1)])["who-is-there-topic"].result(10)
+    consumer = Consumer(
+        {
+            "bootstrap.servers": group_broker.bootstrap_servers,
+            "group.id": "who-is-there",
+            "client.id": "billing-worker-1",
+            "session.timeout.ms": 6000,
+        }
+    )
+    try:
+        consumer.subscribe(["who-is-there-topic"])
+        deadline = time.monotonic() + 30
+        while not consumer.assignment() and time.monotonic() < deadline:
+            consumer.poll(0.2)
+        description = admin.describe_consumer_groups(["who-is-there"])["who-is-there"].result(10)
+        (member,) = description.members
+        assert member.client_id == "billing-worker-1"
+        assert member.host == "/127.0.0.1"
+    finally:
+        consumer.close()

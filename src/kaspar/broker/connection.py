@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from kaspar.broker.context import BrokerContext
+from kaspar.broker.context import REQUEST_CLIENT, BrokerContext, RequestClient
 from kaspar.broker.dispatch import HANDLERS
 from kaspar.broker.handlers.api_versions import unsupported_version_response
 from kaspar.broker.versions import supports
@@ -57,12 +57,15 @@ class Connection(asyncio.Protocol):
         self._writing_paused = False
         self._closed = False
         self._waiting_on: asyncio.Future[Any] | None = None
+        self._host = ""
 
     # -- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         self._registry.add(self)
+        peer = transport.get_extra_info("peername")
+        self._host = f"/{peer[0]}" if peer else ""
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -132,14 +135,17 @@ class Connection(asyncio.Protocol):
         except (DecodeError, ValueError) as exc:
             self.abort(f"malformed {spec.name} v{version} request: {exc}")
             return
+        token = REQUEST_CLIENT.set(RequestClient(header.client_id or "", self._host))
         try:
             result = HANDLERS[ApiKey(key)](self._ctx, request, version)
+            if inspect.isawaitable(result):
+                result = asyncio.ensure_future(result)  # the task copies REQUEST_CLIENT
         except Exception:
             log.exception("handler for %s v%d failed", spec.name, version)
             self.abort("internal error")
             return
-        if inspect.isawaitable(result):
-            result = asyncio.ensure_future(result)
+        finally:
+            REQUEST_CLIENT.reset(token)
         self._enqueue(_Pending(header.correlation_id, key, version, result))
 
     def _enqueue(self, pending: _Pending) -> None:

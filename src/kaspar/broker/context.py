@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,28 @@ if TYPE_CHECKING:
     from kaspar.broker.coordinator.group_coordinator import GroupCoordinator
     from kaspar.broker.coordinator.transaction import TransactionCoordinator
 
-__all__ = ["AppendWaiters", "BrokerContext", "now_ms"]
+__all__ = [
+    "REQUEST_CLIENT",
+    "AppendWaiters",
+    "BrokerContext",
+    "RequestClient",
+    "now_ms",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestClient:
+    """Who sent the request being handled: the header's client id and the peer's address."""
+
+    client_id: str
+    host: str
+
+
+#: Set by the connection around each handler call (tasks inherit it), for the few handlers that
+#: record who asked, such as JoinGroup for DescribeGroups.
+REQUEST_CLIENT: ContextVar[RequestClient] = ContextVar(
+    "REQUEST_CLIENT", default=RequestClient("", "")  # noqa: B039 - frozen, never mutated
+)
 
 
 def now_ms() -> int:

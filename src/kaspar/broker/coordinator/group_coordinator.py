@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Mapping
 
-from kaspar.broker.context import BrokerContext, now_ms
+from kaspar.broker.context import REQUEST_CLIENT, BrokerContext, now_ms
 from kaspar.broker.coordinator.group import Group, GroupState, JoinResult, Member
 from kaspar.broker.coordinator.offsets import OffsetAndMetadata, OffsetStore, TopicPartition
 from kaspar.protocol.errors import ErrorCode
@@ -143,6 +143,8 @@ class GroupCoordinator:
             rebalance_timeout_ms=_rebalance_timeout(request),
             protocol_type=request.protocol_type,
             protocols=[(p.name, p.metadata) for p in request.protocols],
+            client_id=REQUEST_CLIENT.get().client_id,
+            client_host=REQUEST_CLIENT.get().host,
         )
         group.add_member(member)
         return self._wait_for_join(group, member)
@@ -392,6 +394,8 @@ def _rebalance_timeout(request: JoinGroupRequest) -> int:
 
 
 def _update_member(member: Member, request: JoinGroupRequest) -> None:
+    client = REQUEST_CLIENT.get()
+    member.client_id, member.client_host = client.client_id, client.host
     member.protocols = [(p.name, p.metadata) for p in request.protocols]
     member.session_timeout_ms = request.session_timeout_ms
     member.rebalance_timeout_ms = _rebalance_timeout(request)
