@@ -170,7 +170,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--engines", default=",".join(ENGINES), help="from: " + ", ".join(ENGINES))
     parser.add_argument("--data-dir", type=Path, default=engine_data.default_data_dir())
     parser.add_argument("--json-out", type=Path, default=None, help="results file")
-    parser.add_argument("--log-dir", type=Path, default=RESULTS_DIR / "logs", help="worker stderr")
+    logs = engine_data.default_data_dir() / "logs"
+    parser.add_argument("--log-dir", type=Path, default=logs, help="worker stderr files")
     args = parser.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if unknown := set(args.engines) - set(ENGINES):

@@ -156,6 +156,15 @@ def case_map_concat(spark, F, T):
 
 
 @case()
+def case_map_concat_same_types(spark, F, T):
+    return spark.range(2).select(
+        F.map_concat(
+            F.create_map(F.lit("a"), F.col("id")), F.create_map(F.lit("b"), F.col("id") * 2)
+        ).alias("m")
+    )
+
+
+@case()
 def case_map_from_entries(spark, F, T):
     e = F.array(F.struct(F.lit("a").alias("k"), F.col("id").alias("v")))
     return spark.range(2).select(F.map_from_entries(e).alias("m"))

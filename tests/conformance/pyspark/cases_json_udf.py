@@ -154,6 +154,12 @@ def case_udf_struct_result(spark, F, T):
 
 
 @case()
+def case_udf_struct_argument(spark, F, T):
+    fields = F.udf(lambda st: None if st is None else type(st).__name__, "string")
+    return spark.createDataFrame([((1, "x"),)], "st struct<a:int,b:string>").select(fields("st"))
+
+
+@case()
 def case_pandas_udf_scalar(spark, F, T):
     @F.pandas_udf("double")
     def half(s):
