@@ -94,6 +94,10 @@ class DateTimeException(PySparkException):
     """An invalid date or timestamp (ANSI mode)."""
 
 
+class SparkException(PySparkException):
+    """Spark's ``org.apache.spark.SparkException`` (a failed read in FAILFAST mode, ...)."""
+
+
 class SparkRuntimeException(PySparkException):
     """An error while running the query."""
 
@@ -153,6 +157,7 @@ __all__ = [
     "DateTimeException",
     "IllegalArgumentException",
     "NumberFormatException",
+    "SparkException",
     "ParseException",
     "PySparkAttributeError",
     "PySparkException",

@@ -41,7 +41,8 @@ class RequestClient:
 #: Set by the connection around each handler call (tasks inherit it), for the few handlers that
 #: record who asked, such as JoinGroup for DescribeGroups.
 REQUEST_CLIENT: ContextVar[RequestClient] = ContextVar(
-    "REQUEST_CLIENT", default=RequestClient("", "")  # noqa: B039 - frozen, never mutated
+    "REQUEST_CLIENT",
+    default=RequestClient("", ""),  # noqa: B039 - frozen, never mutated
 )
 
 

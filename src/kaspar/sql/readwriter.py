@@ -142,6 +142,9 @@ class DataFrameReader:
     def text(self, paths: str | list[str], **options: Any) -> DataFrame:
         return self.format("text").load(paths, **options)
 
+    def orc(self, path: str | list[str], **options: Any) -> DataFrame:
+        return self.format("orc").load(path, **options)
+
     def table(self, tableName: str) -> DataFrame:
         return self._session.table(tableName)
 
@@ -286,6 +289,9 @@ class DataFrameWriter:
 
     def json(self, path: str, mode: str | None = None, **kw: Any) -> None:
         self.format("json").save(path, mode=mode, **kw)
+
+    def orc(self, path: str, mode: str | None = None, **kw: Any) -> None:
+        self.format("orc").save(path, mode=mode, **kw)
 
     def csv(
         self,

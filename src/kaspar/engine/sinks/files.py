@@ -1,5 +1,7 @@
 """Files as a batch sink: parquet, json and csv written by one DuckDB ``COPY`` statement.
 
+ORC (which DuckDB cannot write) is written by pyarrow from the plan's Arrow result.
+
 Save modes follow Spark: ``error``/``errorifexists`` fail on an existing path, ``ignore`` does
 nothing, ``overwrite`` replaces the directory, ``append`` adds new part files. A ``_SUCCESS``
 marker is written last, as Spark's file committer does.
@@ -12,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow.orc as orc
 from sqlglot import exp
 
 from kaspar.engine.plan import logical as L
@@ -21,8 +24,8 @@ from kaspar.errors import AnalysisException
 if TYPE_CHECKING:
     from kaspar.engine.execution import Executor
 
-FILE_FORMATS = ("parquet", "json", "csv")
-_EXTENSIONS = {"parquet": ".snappy.parquet", "json": ".json", "csv": ".csv"}
+FILE_FORMATS = ("parquet", "json", "csv", "orc")
+_EXTENSIONS = {"parquet": ".snappy.parquet", "json": ".json", "csv": ".csv", "orc": ".orc"}
 
 
 def prepare_target(target: Path, mode: str) -> bool:
@@ -56,6 +59,14 @@ def write_files(
     target.mkdir(parents=True, exist_ok=True)
     sql = executor.sql(plan)
     dest = target if partition_by else target / f"part-00000-{uuid.uuid4()}-c000{_EXTENSIONS[fmt]}"
+    if fmt == "orc":
+        if partition_by:
+            raise AnalysisException(
+                "partitionBy is not supported for orc yet", "UNSUPPORTED_FEATURE"
+            )
+        orc.write_table(executor.execute(plan), str(dest))
+        (target / "_SUCCESS").touch()
+        return
     copy_options = _copy_options(fmt, options, partition_by)
     if partition_by:
         copy_options += ", OVERWRITE_OR_IGNORE true"

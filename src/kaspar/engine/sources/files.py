@@ -2,7 +2,8 @@
 
 Each reader turns ``(paths, options, schema)`` into a DuckDB table-function call
 (``read_parquet([...], hive_partitioning=true)``); ``file_scan`` wraps it in a ``Scan`` plan
-leaf with Spark's column names.
+leaf with Spark's column names. JSON lines that need a parse mode go through ``json_modes``;
+ORC is read by pyarrow into a ``LocalRelation``.
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+import pyarrow as pa
+import pyarrow.orc as orc
+
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
-from kaspar.errors import AnalysisException
+from kaspar.engine.sources.json_modes import corrupt_column, json_relation
+from kaspar.engine.type_conversion import to_arrow
+from kaspar.errors import AnalysisException, PySparkException
 
 if TYPE_CHECKING:
     from kaspar.engine.execution import Executor
@@ -110,7 +116,7 @@ def _read_csv(paths: list[str], opts: dict[str, str], schema: T.StructType | Non
 
 
 def _read_json(paths: list[str], opts: dict[str, str], schema: T.StructType | None) -> exp.Expr:
-    fmt = "array" if truthy(opts.get("multiline", "false")) else "newline_delimited"
+    fmt = "auto" if truthy(opts.get("multiline", "false")) else "newline_delimited"
     named: dict[str, exp.Expr] = {"format": exp.Literal.string(fmt)}
     if schema is not None:
         named["columns"] = _columns_arg(schema)
@@ -142,7 +148,33 @@ READERS: dict[str, Reader] = {
     "csv": _read_csv,
     "json": _read_json,
     "text": _read_text,
+    "orc": _read_text,  # read by pyarrow in ``file_scan``
 }
+
+
+def _needs_parse_mode(options: dict[str, str], schema: T.StructType | None) -> bool:
+    if truthy(options.get("multiline", "false")):
+        return False
+    if "mode" in options:
+        return True
+    return schema is not None and corrupt_column(options) in schema.names
+
+
+def _orc_relation(paths: list[str], schema: T.StructType | None) -> L.LocalRelation:
+    """ORC files read by pyarrow (with the given schema's types when there is one)."""
+    table = pa.concat_tables(
+        orc.read_table(p) for p in paths if not p.endswith(("_SUCCESS", ".crc"))
+    )
+    names = table.column_names if schema is None else schema.names
+    if schema is not None:
+        table = pa.table(
+            [table[n].cast(to_arrow(f.dataType)) for n, f in zip(names, schema)], names=names
+        )
+    plain = {pa.large_string(): pa.string(), pa.large_binary(): pa.binary()}
+    columns = [c.cast(plain[c.type]) if c.type in plain else c for c in table.columns]
+    return L.LocalRelation(
+        pa.table(columns, names=[f"c{i}" for i in range(len(names))]), tuple(names)
+    )
 
 
 def file_scan(
@@ -151,13 +183,23 @@ def file_scan(
     path: str | list[str],
     options: dict[str, str],
     schema: T.StructType | None,
-) -> L.Scan:
+) -> L.LogicalPlan:
     """The plan leaf reading ``path`` in ``fmt``, named as Spark names the columns."""
     reader = READERS.get(fmt)
     if reader is None:
         raise AnalysisException(f"Failed to find the data source: {fmt}.", "DATA_SOURCE_NOT_FOUND")
-    source = reader(data_paths(path), options, schema)
-    names = executor.describe(exp.select("*").from_(source))
+    paths = data_paths(path)
+    if fmt == "orc":
+        return _orc_relation(paths, schema)
+    if fmt == "json" and _needs_parse_mode(options, schema):
+        return json_relation(paths, options, schema)
+    source = reader(paths, options, schema)
+    try:
+        names = executor.describe(exp.select("*").from_(source))
+    except PySparkException:
+        if fmt != "json" or truthy(options.get("multiline", "false")):
+            raise
+        return json_relation(paths, options, schema)  # malformed lines found while inferring
     if fmt == "json" and schema is None:
         names = sorted(names)
     if fmt == "csv" and not truthy(options.get("header", "false")) and schema is None:
