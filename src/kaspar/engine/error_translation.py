@@ -22,15 +22,10 @@ def translate_error(error: duckdb.Error) -> E.PySparkException:
             "instead.",
             "DIVIDE_BY_ZERO",
         )
-    if isinstance(error, duckdb.ConversionException):
-        match = _CAST.search(message)
-        if match:
-            return E.NumberFormatException(
-                f"The value '{match['value']}' of the type \"STRING\" cannot be cast to "
-                f'"{match["type"]}" because it is malformed.',
-                "CAST_INVALID_INPUT",
-            )
-        return E.SparkRuntimeException(message, "CAST_INVALID_INPUT")
+    if isinstance(error, duckdb.ConversionException | duckdb.InvalidInputException):
+        cast_error = _cast_error(error, message)
+        if cast_error is not None:
+            return cast_error
     if isinstance(error, duckdb.OutOfRangeException) or "Overflow" in message:
         return E.ArithmeticException(message, "ARITHMETIC_OVERFLOW")
     if isinstance(error, duckdb.ParserException):
@@ -46,3 +41,18 @@ def translate_error(error: duckdb.Error) -> E.PySparkException:
     if isinstance(error, duckdb.InvalidInputException):
         return E.IllegalArgumentException(message)
     return E.SparkRuntimeException(message)
+
+
+def _cast_error(error: duckdb.Error, message: str) -> E.PySparkException | None:
+    if isinstance(error, duckdb.ConversionException) and "out of range" in message:
+        return E.ArithmeticException(message, "CAST_OVERFLOW")
+    match = _CAST.search(message)
+    if match:
+        return E.NumberFormatException(
+            f"The value '{match['value']}' of the type \"STRING\" cannot be cast to "
+            f'"{match["type"]}" because it is malformed.',
+            "CAST_INVALID_INPUT",
+        )
+    if isinstance(error, duckdb.ConversionException):
+        return E.SparkRuntimeException(message, "CAST_INVALID_INPUT")
+    return None

@@ -16,6 +16,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.compile.cast_sources import annotate_cast_sources
 from kaspar.engine.compile.dialect import generate
 from kaspar.engine.compile.duckdb import compile_output
 from kaspar.engine.error_translation import translate_error
@@ -110,13 +111,17 @@ class Executor:
             self._register(plan)
             try:
                 self._udfs.bind(resolved, self.ansi)
-                sql = generate(compile_output(resolved), ansi=self.ansi)
+                tree = compile_output(resolved)
+                annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                sql = generate(tree, ansi=self.ansi)
                 types = [str(t) for t in self._con.sql(sql).types]
             except duckdb.Error as e:
                 raise translate_error(e) from None
         casts = [_output_cast(t) for t in types]
         if any(c is not None for c in casts):
-            sql = generate(compile_output(resolved, casts), ansi=self.ansi)
+            tree = compile_output(resolved, casts)
+            annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+            sql = generate(tree, ansi=self.ansi)
         fields = [
             T.StructField(a.name, from_duckdb(_OUTPUT_CASTS.get(t, t)), a.nullable)
             for a, t in zip(resolved.output, types, strict=True)

@@ -7,6 +7,7 @@ import datetime as dt
 import decimal
 import io
 import math
+import re
 from typing import Any
 
 from tests.conformance.pyspark.registry import ParityCase
@@ -44,6 +45,9 @@ def run(case: ParityCase, spark: Any, F: Any, T: Any) -> Any:
                 result.collect()
         except Exception as e:
             condition = e.getCondition() if hasattr(e, "getCondition") else None
+            java = re.search(r"org\.apache\.spark\.SparkException: \[([A-Z_.]+)\]", str(e))
+            if java:  # PySpark leaves a SparkException as a Py4JJavaError
+                return ("error", "SparkException", java[1])
             return ("error", _error_family(e), condition)
         return ("no error",)
     if case.kind == "show":

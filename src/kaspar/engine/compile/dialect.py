@@ -22,6 +22,7 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.spark import SparkParser
 
+from kaspar.engine.compile.cast_sources import SOURCE_TYPE
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
 
 
@@ -83,6 +84,30 @@ def _cast_result(cls: type[exp.Expr], to: str) -> Callable[[Any, Any], str]:
     return transform
 
 
+def _spark_integral_cast(cast: exp.Cast, ansi: bool) -> exp.Cast:
+    """Spark's cast to an integral type: fractions truncate; ANSI refuses ``'1.5'``."""
+    source = str(cast.meta.get(SOURCE_TYPE, "")).upper()
+    operand = cast.this
+    if source.startswith(("FLOAT", "DOUBLE", "DECIMAL")):
+        operand = exp.Anonymous(this="TRUNC", expressions=[operand.copy()])
+    elif source == "VARCHAR" and ansi:
+        text = exp.Trim(this=operand.copy())
+        valid = exp.RegexpFullMatch(this=text.copy(), expression=exp.Literal.string(r"[+-]?[0-9]+"))
+        message = exp.DPipe(
+            this=exp.Literal.string("Could not convert string '"),
+            expression=exp.DPipe(this=operand.copy(), expression=exp.Literal.string("' to INT")),
+        )
+        error = exp.Anonymous(this="error", expressions=[message])
+        operand = exp.If(
+            this=exp.Or(this=exp.Is(this=operand.copy(), expression=exp.Null()), expression=valid),
+            true=text,
+            false=error,
+        )
+    else:
+        return cast
+    return exp.Cast(this=operand, to=cast.to.copy())
+
+
 class KasparDuckDB(DuckDB):
     """DuckDB SQL with Spark's ANSI-mode semantics."""
 
@@ -113,7 +138,9 @@ class KasparDuckDB(DuckDB):
             return text
 
         def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
-            if not self.dialect.ANSI and safe_prefix is None:  # type: ignore[attr-defined]
+            ansi = self.dialect.ANSI  # type: ignore[attr-defined]
+            expression = _spark_integral_cast(expression, ansi)
+            if not ansi and safe_prefix is None:
                 return super().cast_sql(expression, safe_prefix="TRY_")
             return super().cast_sql(expression, safe_prefix)
 

@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow.orc as orc
+from pyarrow import orc
 from sqlglot import exp
 
 from kaspar.engine.plan import logical as L

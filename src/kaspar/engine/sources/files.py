@@ -13,10 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp
-
 import pyarrow as pa
-import pyarrow.orc as orc
+from pyarrow import orc
+from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
@@ -157,7 +156,11 @@ def _needs_parse_mode(options: dict[str, str], schema: T.StructType | None) -> b
         return False
     if "mode" in options:
         return True
-    return schema is not None and corrupt_column(options) in schema.names
+    if schema is None:
+        return False
+    flat = (T.StringType, T.IntegerType, T.LongType, T.ShortType, T.ByteType, T.DoubleType)
+    simple = all(isinstance(f.dataType, (*flat, T.FloatType, T.BooleanType)) for f in schema)
+    return simple or corrupt_column(options) in schema.names
 
 
 def _orc_relation(paths: list[str], schema: T.StructType | None) -> L.LocalRelation:
@@ -168,7 +171,8 @@ def _orc_relation(paths: list[str], schema: T.StructType | None) -> L.LocalRelat
     names = table.column_names if schema is None else schema.names
     if schema is not None:
         table = pa.table(
-            [table[n].cast(to_arrow(f.dataType)) for n, f in zip(names, schema)], names=names
+            [table[n].cast(to_arrow(f.dataType)) for n, f in zip(names, schema, strict=True)],
+            names=names,
         )
     plain = {pa.large_string(): pa.string(), pa.large_binary(): pa.binary()}
     columns = [c.cast(plain[c.type]) if c.type in plain else c for c in table.columns]

@@ -28,7 +28,7 @@ from kaspar.engine.type_conversion import to_arrow
 from kaspar.errors import SparkException
 
 MODES = ("PERMISSIVE", "DROPMALFORMED", "FAILFAST")
-_INT_RANGES = {
+_INT_RANGES: dict[type[T.DataType], int] = {
     T.ByteType: 2**7,
     T.ShortType: 2**15,
     T.IntegerType: 2**31,
@@ -112,7 +112,7 @@ def _row(
 ) -> tuple[list[Any], bool]:
     """Converted values and whether the line was malformed."""
     bad = record is None
-    values = []
+    values: list[Any] = []
     for f in schema.fields:
         if f.name == corrupt:
             values.append(None)

@@ -1,0 +1,55 @@
+"""The source types of casts to integral types, asked of DuckDB's binder before generation.
+
+Spark truncates toward zero when it casts a fractional number to ``int``/``bigint``/``smallint``/
+``tinyint`` and, in ANSI mode, refuses a string such as ``'1.5'``; DuckDB rounds and accepts it.
+The dialect (``KasparDuckDB.cast_sql``) needs the operand's type to choose, and a sqlglot tree has
+none, so each such cast's operand is probed with a ``SELECT operand FROM ...`` that DuckDB binds
+without computing rows, and the type is kept in ``cast.meta["source_type"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+from sqlglot import exp
+
+SOURCE_TYPE = "source_type"
+INTEGRAL = frozenset(
+    {
+        exp.DataType.Type.INT,
+        exp.DataType.Type.BIGINT,
+        exp.DataType.Type.SMALLINT,
+        exp.DataType.Type.TINYINT,
+    }
+)
+
+
+def _probe(cast: exp.Cast, root: exp.Expr) -> exp.Query:
+    select = cast.find_ancestor(exp.Select)
+    if select is None:
+        return exp.select(cast.this.copy())
+    probe = select.copy()
+    probe.set("expressions", [cast.this.copy()])
+    for key in ("order", "limit", "offset", "distinct", "qualify"):
+        probe.set(key, None)
+    if "with" not in probe.args and isinstance(root, exp.Query) and root.args.get("with"):
+        probe.set("with", root.args["with"].copy())
+    return probe
+
+
+def annotate_cast_sources(
+    tree: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Callable[[exp.Expr], str]
+) -> None:
+    """Record the DuckDB type of every integral cast's operand (skipped when it cannot bind)."""
+    for cast in tree.find_all(exp.Cast):
+        if cast.to.this not in INTEGRAL or SOURCE_TYPE in cast.meta:
+            continue
+        literal = isinstance(cast.this, exp.Literal) and not cast.this.is_string
+        if literal and "." not in cast.this.name and "e" not in cast.this.name.lower():
+            continue
+        try:
+            types = con.sql(generate(_probe(cast, tree))).types
+        except duckdb.Error:
+            continue
+        cast.meta[SOURCE_TYPE] = str(types[0])
