@@ -105,6 +105,7 @@ def produce_rate(bootstrap: str, topic: str, records: int, *, transactional: boo
         "acks": "all",
         "linger.ms": 5,
         "enable.idempotence": True,
+        "queue.buffering.max.messages": 1_000_000,
     }
     if transactional:
         config["transactional.id"] = f"bench-{uuid.uuid4().hex[:8]}"
