@@ -24,6 +24,7 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
 from kaspar.engine.type_conversion import from_duckdb
 from kaspar.engine.udf import UdfBinder
+from kaspar.errors import AnalysisException
 
 # DuckDB types with no Spark equivalent, cast at the output (sum(int) is HUGEINT in DuckDB).
 _OUTPUT_CASTS = {
@@ -73,10 +74,28 @@ class Executor:
         return self._prepare(plan)[1]
 
     def execute(self, plan: L.LogicalPlan) -> pa.Table:
+        _refuse_streaming(plan)
         sql, _ = self._prepare(plan)
         return self._run(plan, sql)
 
+    def execute_micro_batch(self, plan: L.LogicalPlan, batches: dict[str, pa.Table]) -> pa.Table:
+        """Run a streaming plan over one micro-batch: ``batches`` maps a streaming relation's
+        name to the batch's rows (columns ``c0, c1, ...``), registered in its place."""
+        sql, _ = self._prepare(plan)
+        with self._lock:
+            self._register(plan)
+            try:
+                for name, table in batches.items():
+                    self._con.register(name, table)
+                return self._con.sql(sql).to_arrow_table()
+            except duckdb.Error as e:
+                raise translate_error(e) from None
+            finally:
+                for name, table in batches.items():
+                    self._con.register(name, table.schema.empty_table())
+
     def count(self, plan: L.LogicalPlan) -> int:
+        _refuse_streaming(plan)
         sql, _ = self._prepare(plan)
         table = self._run(plan, f"SELECT count(*) FROM ({sql}) AS _count")  # noqa: S608
         return int(table.column(0)[0].as_py())
@@ -159,12 +178,21 @@ class Executor:
 
     def run_plan_statement(self, plan: L.LogicalPlan, statement: str) -> None:
         """Run a statement embedding ``plan``'s SQL (``COPY (...) TO``), registering its tables."""
+        _refuse_streaming(plan)
         with self._lock:
             self._register(plan)
             try:
                 self._con.execute(statement)
             except duckdb.Error as e:
                 raise translate_error(e) from None
+
+
+def _refuse_streaming(plan: L.LogicalPlan) -> None:
+    if plan.is_streaming:
+        raise AnalysisException(
+            "Queries with streaming sources must be executed with writeStream.start();",
+            "_LEGACY_ERROR_TEMP_3121",
+        )
 
 
 def _output_cast(duckdb_type: str) -> exp.DataType | None:

@@ -4,8 +4,8 @@ States (Kafka's): Empty -> Ongoing (AddPartitionsToTxn / AddOffsetsToTxn) -> Pre
 PrepareAbort (EndTxn, a timeout, or fencing by a new InitProducerId) -> CompleteCommit or
 CompleteAbort -> Ongoing again with the next transaction, or Empty after InitProducerId. Dead
 is never entered (transactional ids do not expire). Every state change is written to
-``__transaction_state`` and fsynced before it takes effect; while one is being written, or
-while markers are pending, other requests for that id get CONCURRENT_TRANSACTIONS.
+``__transaction_state`` and fsynced before it takes effect; while one is being written, other
+requests for that id get CONCURRENT_TRANSACTIONS.
 
 Ending a transaction (``_complete``), the commit protocol:
 
@@ -20,6 +20,11 @@ Ending a transaction (``_complete``), the commit protocol:
 6. Persist CompleteCommit / CompleteAbort with no partitions; the id takes requests again.
 
 Steps 3-6 (``_write_markers``) are idempotent: a repeated marker closes nothing.
+
+EndTxn answers once step 2 is durable, as Kafka does: the decision is made and survives a
+crash. Steps 3-6 then run in the background; a request for the same transactional id that
+arrives meanwhile (typically the next AddPartitionsToTxn) waits for them instead of being
+refused with CONCURRENT_TRANSACTIONS, so a producer never backs off and retries.
 """
 
 from __future__ import annotations
@@ -101,6 +106,7 @@ class TransactionCoordinator:
         self._by_id: dict[str, TransactionMetadata] = {}
         self._by_producer: dict[int, TransactionMetadata] = {}
         self._timeouts: asyncio.Task[None] | None = None
+        self._completions: dict[str, asyncio.Task[None]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -125,6 +131,9 @@ class TransactionCoordinator:
         self._timeouts = asyncio.get_running_loop().create_task(self._timeout_loop())
 
     async def stop(self) -> None:
+        for task in list(self._completions.values()):
+            with contextlib.suppress(Exception):
+                await task
         if self._timeouts is not None:
             self._timeouts.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -144,6 +153,7 @@ class TransactionCoordinator:
         if not 0 < timeout_ms <= self.max_timeout_ms:
             msg = f"transaction.timeout.ms must be in (0, {self.max_timeout_ms}], not {timeout_ms}"
             raise TransactionError(ErrorCode.INVALID_TRANSACTION_TIMEOUT, msg)
+        await self._settled(transactional_id)
         meta = self._by_id.get(transactional_id)
         if meta is None:
             new_id = self._ctx.producer_ids.next_id()
@@ -182,6 +192,7 @@ class TransactionCoordinator:
         self, transactional_id: str, producer_id: int, epoch: int, partitions: set[tuple[str, int]]
     ) -> None:
         """AddPartitionsToTxn: the partitions join the (possibly new) ongoing transaction."""
+        await self._settled(transactional_id)
         meta = self._checked(transactional_id, producer_id, epoch)
         if meta.state == TransactionState.ONGOING and partitions <= meta.partitions:
             return
@@ -192,6 +203,7 @@ class TransactionCoordinator:
         self, transactional_id: str, producer_id: int, epoch: int, group_id: str
     ) -> None:
         """AddOffsetsToTxn: the group's offsets will be committed or aborted with the txn."""
+        await self._settled(transactional_id)
         meta = self._checked(transactional_id, producer_id, epoch)
         if meta.state == TransactionState.ONGOING and group_id in meta.groups:
             return
@@ -210,7 +222,11 @@ class TransactionCoordinator:
     async def end_txn(
         self, transactional_id: str, producer_id: int, epoch: int, commit: bool
     ) -> None:
-        """EndTxn: commit or abort the ongoing transaction (a retry of a finished one is ok)."""
+        """EndTxn: commit or abort the ongoing transaction (a retry of a finished one is ok).
+
+        Answers after steps 1-2 of the commit protocol; steps 3-6 follow in the background.
+        """
+        await self._settled(transactional_id)
         meta = self._checked(transactional_id, producer_id, epoch)
         done = TransactionState.COMPLETE_COMMIT if commit else TransactionState.COMPLETE_ABORT
         if meta.state == done:
@@ -220,7 +236,27 @@ class TransactionCoordinator:
             msg = f"cannot {action} a transaction in state {meta.state.name}"
             raise TransactionError(ErrorCode.INVALID_TXN_STATE, msg)
         with _busy(meta):
-            await self._complete(meta, commit=commit, epoch=meta.producer_epoch)
+            await self._prepare(meta, commit=commit, epoch=meta.producer_epoch)
+        task = asyncio.get_running_loop().create_task(self._finish(meta))
+        self._completions[transactional_id] = task
+
+    async def _settled(self, transactional_id: str) -> None:
+        """Wait for the background steps 3-6 of this id's last EndTxn, if still running."""
+        task = self._completions.get(transactional_id)
+        if task is not None and not task.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
+
+    async def _finish(self, meta: TransactionMetadata) -> None:
+        """Steps 3-6 after EndTxn answered; on failure the timeout loop resumes them."""
+        try:
+            with _busy(meta):
+                await self._write_markers(meta)
+        except (TransactionError, OSError, LogError):
+            log.exception("completing transaction %s failed; will retry", meta.transactional_id)
+        finally:
+            if self._completions.get(meta.transactional_id) is asyncio.current_task():
+                del self._completions[meta.transactional_id]
 
     def check_produce(self, producer_id: int, epoch: int, topic: str, partition: int) -> None:
         """A transactional batch needs its partition in the producer's ongoing transaction."""
@@ -273,10 +309,14 @@ class TransactionCoordinator:
 
     async def _complete(self, meta: TransactionMetadata, *, commit: bool, epoch: int) -> None:
         """The commit protocol (module docstring); the caller holds ``_busy(meta)``."""
+        await self._prepare(meta, commit=commit, epoch=epoch)  # 1-2
+        await self._write_markers(meta)  # 3-6
+
+    async def _prepare(self, meta: TransactionMetadata, *, commit: bool, epoch: int) -> None:
+        """Steps 1-2: the data is durable, then the decision is."""
         await self._sync(self._logs(meta.partitions))  # 1
         state = TransactionState.PREPARE_COMMIT if commit else TransactionState.PREPARE_ABORT
         await self._persist(meta, state=state, producer_epoch=epoch)  # 2
-        await self._write_markers(meta)  # 3-6
 
     async def _write_markers(self, meta: TransactionMetadata) -> None:
         """Steps 3-6 for a prepared transaction."""

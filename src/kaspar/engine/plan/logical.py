@@ -46,6 +46,20 @@ class LocalRelation(LogicalPlan):
 
 
 @dataclass(frozen=True, eq=False)
+class StreamingRelation(LocalRelation):
+    """A streaming source (``spark.readStream``): ``table`` is empty, with the source's schema.
+
+    Each micro-batch runs the plan with the batch's rows registered under ``name``.
+    """
+
+    source: object = None  # the engine's stream source (``engine.streaming.sources``)
+
+    @property
+    def is_streaming(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, eq=False)
 class Scan(LogicalPlan):
     """A file or table source, as a DuckDB table function call (``read_parquet([...])``)."""
 
