@@ -170,3 +170,7 @@ __all__ = [
     "UnsupportedOperationException",
     "unresolved_column",
 ]
+
+
+class StreamingQueryException(PySparkException):
+    """A streaming query stopped because a batch failed (``query.exception()``)."""

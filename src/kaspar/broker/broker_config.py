@@ -52,6 +52,7 @@ class BrokerConfig:
     transaction_abort_timed_out_transaction_cleanup_interval_ms: int = 10_000
     group_initial_rebalance_delay_ms: int = 3000
     advertised_host: str | None = None
+    advertised_port: int | None = None
     cluster_id: str | None = None
     topic_defaults: Mapping[str, str] = field(default_factory=dict)
 
@@ -62,16 +63,29 @@ class BrokerConfig:
         topic_defaults: dict[str, str] = {}
         for key, raw in (settings or {}).items():
             value = str(raw)
-            if key in TOPIC_SYNONYMS:
+            if key == "advertised.listeners":
+                host, port = _parse_listener(key, value)
+                values["advertised_host"], values["advertised_port"] = host, port
+            elif key in TOPIC_SYNONYMS:
                 topic_defaults[TOPIC_SYNONYMS[key]] = value
             elif key in _PARSERS:
                 attr, parse = _PARSERS[key]
                 values[attr] = parse(key, value)
             else:
-                accepted = ", ".join(sorted([*_PARSERS, *TOPIC_SYNONYMS]))
+                accepted = ", ".join(sorted([*_PARSERS, *TOPIC_SYNONYMS, "advertised.listeners"]))
                 msg = f"unknown broker setting {key!r}; accepted settings: {accepted}"
                 raise BrokerConfigError(msg)
         return cls(topic_defaults=topic_defaults, **values)  # type: ignore[arg-type]
+
+
+def _parse_listener(key: str, value: str) -> tuple[str, int]:
+    """``PLAINTEXT://host:port`` (one listener): what clients are told to connect to."""
+    scheme, sep, address = value.strip().partition("://")
+    host, colon, port = address.rpartition(":")
+    if not sep or scheme.upper() != "PLAINTEXT" or not colon or not host or not port.isdigit():
+        msg = f"broker setting {key!r} must look like PLAINTEXT://host:port, got {value!r}"
+        raise BrokerConfigError(msg)
+    return host, int(port)
 
 
 def _parse_bool(key: str, value: str) -> bool:
@@ -129,5 +143,6 @@ _PARSERS = {
         _parse_non_negative_int,
     ),
     "advertised.host.name": ("advertised_host", _parse_str),
+    "advertised.port": ("advertised_port", _parse_positive_int),
     "cluster.id": ("cluster_id", _parse_str),
 }

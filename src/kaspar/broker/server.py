@@ -108,7 +108,7 @@ class BrokerNode:
             lambda: Connection(ctx, self._connections), self.host, self.port, reuse_address=True
         )
         self.port = self._server.sockets[0].getsockname()[1]
-        ctx.port = self.port
+        ctx.port = self.config.advertised_port or self.port
         self._retention = loop.create_task(self._retention_loop())
         self.cleaner = LogCleaner(
             topics, self.config.log_cleaner_backoff_ms, partial(_transaction_view, ctx)

@@ -52,21 +52,33 @@ def kafka_relation(options: dict[str, str]) -> L.LocalRelation:
 def read_kafka(options: KafkaReadOptions) -> pa.Table:
     """Read the offset ranges the options describe into a table with Spark's Kafka schema."""
     try:
-        consumer = Consumer(_consumer_config(options))
+        consumer = Consumer(consumer_config(options))
     except KafkaException as e:
         raise IllegalArgumentException(f"Invalid 'kafka.*' option: {e.args[0]}") from None
     try:
-        ranges = offset_ranges(consumer, options)
+        return read_ranges(consumer, offset_ranges(consumer, options), options)
+    finally:
+        consumer.close()
+
+
+def read_ranges(consumer: Any, ranges: OffsetRanges, options: KafkaReadOptions) -> pa.Table:
+    """Read ``[start, end)`` of each partition with ``consumer`` (assigned, no group)."""
+    try:
+        consumer.resume([KafkaTopicPartition(t, p) for t, p in ranges])
         columns = _consume(consumer, ranges, options)
     except KafkaException as e:
         raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
-    finally:
-        consumer.close()
     table = _within_ranges(_to_table(columns, options.include_headers), ranges)
     return table.sort_by([(c, "ascending") for c in ("topic", "partition", "offset")])
 
 
-def _consumer_config(options: KafkaReadOptions) -> dict[str, Any]:
+def empty_kafka_table(include_headers: bool) -> pa.Table:
+    """No records, with Spark's Kafka schema."""
+    columns: dict[str, list[Any]] = {name: [] for name in (*KAFKA_COLUMNS, "headers")}
+    return _to_table(columns, include_headers)
+
+
+def consumer_config(options: KafkaReadOptions) -> dict[str, Any]:
     config: dict[str, Any] = {
         "group.id": f"spark-kafka-relation-{uuid.uuid4()}-driver",
         "enable.auto.commit": False,

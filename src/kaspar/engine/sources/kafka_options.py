@@ -66,12 +66,15 @@ class KafkaReadOptions:
     client_config: dict[str, str] = field(default_factory=dict)
 
 
-def parse_kafka_options(options: dict[str, str]) -> KafkaReadOptions:
-    """Validate ``spark.read.format("kafka")`` options for a batch query."""
+def parse_kafka_options(options: dict[str, str], streaming: bool = False) -> KafkaReadOptions:
+    """Validate ``spark.read.format("kafka")`` (or ``readStream``) options."""
     strategy, value = _strategy(options)
-    starting = _offset_spec(options, "starting", default="earliest")
+    starting = _offset_spec(options, "starting", default="latest" if streaming else "earliest")
     ending = _offset_spec(options, "ending", default="latest")
-    _check_batch_bounds(starting, ending)
+    if not streaming:
+        _check_batch_bounds(starting, ending)
+    elif "endingoffsets" in options or "endingtimestamp" in options:
+        raise IllegalArgumentException("Ending offset not valid in streaming queries")
     return KafkaReadOptions(
         strategy=strategy,
         topics=_topics(value) if strategy == "subscribe" else (),

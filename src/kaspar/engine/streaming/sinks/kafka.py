@@ -1,0 +1,112 @@
+"""The Kafka streaming sink, exactly-once: one Kafka transaction per batch.
+
+Columns as in Spark: ``value`` (required, string or binary), ``key``, ``headers``, ``partition``
+and ``topic`` (or the ``topic`` option, which wins). The producer's ``transactional.id`` is
+derived from the query id, so a restarted query fences the old producer and aborts its open
+transaction. Each transaction also commits, for the consumer group ``kaspar-sink-<query id>``,
+offset ``batch_id + 1`` on partition 0 of every topic the batch writes (``TxnOffsetCommit``):
+that marker becomes visible atomically with the records, and a re-run batch whose marker is
+already there is skipped, so no record is written twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+from kaspar.errors import AnalysisException, IllegalArgumentException, SparkRuntimeException
+
+_TIMEOUT_S = 30.0
+
+
+class KafkaSink:
+    def __init__(self, options: dict[str, str], query_id: str) -> None:
+        config = {k.removeprefix("kafka."): v for k, v in options.items() if k.startswith("kafka.")}
+        if "bootstrap.servers" not in config:
+            raise IllegalArgumentException(
+                "Option 'kafka.bootstrap.servers' must be specified for configuring Kafka producer"
+            )
+        self.topic = options.get("topic")
+        self.description = f"KafkaSink[{self.topic or 'topic column'}]"
+        self._group = f"kaspar-sink-{query_id}"
+        try:
+            self._producer = Producer({**config, "transactional.id": f"kaspar-{query_id}"})
+            self._producer.init_transactions(_TIMEOUT_S)
+            self._consumer = Consumer(
+                {**config, "group.id": self._group, "enable.auto.commit": False}
+            )
+        except KafkaException as e:
+            raise SparkRuntimeException(f"Kafka sink failed to start: {e.args[0]}") from None
+
+    def add_batch(self, batch_id: int, table: pa.Table) -> None:
+        records = self._records(table)
+        topics = sorted({r[0] for r in records})
+        if not topics or self._committed_batch(topics) >= batch_id:
+            return
+        try:
+            self._producer.begin_transaction()
+            for topic, key, value, headers, partition in records:
+                self._produce(topic, key, value, headers, partition)
+            markers = [KafkaTopicPartition(t, 0, batch_id + 1) for t in topics]
+            metadata = self._consumer.consumer_group_metadata()
+            self._producer.send_offsets_to_transaction(markers, metadata, _TIMEOUT_S)
+            self._producer.commit_transaction(_TIMEOUT_S)
+        except KafkaException as e:
+            self._abort()
+            raise SparkRuntimeException(f"Kafka sink failed in batch {batch_id}: {e}") from None
+
+    def _produce(self, topic: str, key: Any, value: Any, headers: Any, partition: Any) -> None:
+        extra: dict[str, Any] = {"partition": partition} if partition is not None else {}
+        while True:
+            try:
+                self._producer.produce(topic, value=value, key=key, headers=headers, **extra)
+                return
+            except BufferError:
+                self._producer.poll(0.05)
+
+    def _abort(self) -> None:
+        try:
+            self._producer.abort_transaction(_TIMEOUT_S)
+        except KafkaException:
+            pass
+
+    def _committed_batch(self, topics: list[str]) -> int:
+        """The last batch id whose transaction committed (-1 if none)."""
+        found = self._consumer.committed([KafkaTopicPartition(t, 0) for t in topics], _TIMEOUT_S)
+        return max((tp.offset for tp in found if tp.offset >= 0), default=0) - 1
+
+    def _records(self, table: pa.Table) -> list[tuple[Any, ...]]:
+        names = {n.lower(): n for n in table.column_names}
+        if "value" not in names:
+            raise AnalysisException(
+                "Required attribute 'value' not found", "KAFKA_REQUIRED_ATTRIBUTE_NOT_FOUND"
+            )
+        if self.topic is None and "topic" not in names:
+            raise AnalysisException(
+                "topic option required when no 'topic' attribute is present. Use the topic "
+                "option for setting a topic.",
+                "KAFKA_TOPIC_REQUIRED",
+            )
+        rows = table.num_rows
+
+        def column(name: str) -> list[Any]:
+            return table[names[name]].to_pylist() if name in names else [None] * rows
+
+        topics = [self.topic] * rows if self.topic else column("topic")
+        keys = [_bytes(v) for v in column("key")]
+        values = [_bytes(v) for v in column("value")]
+        headers = [[(h["key"], h["value"]) for h in hs] if hs else None for hs in column("headers")]
+        return list(zip(topics, keys, values, headers, column("partition"), strict=True))
+
+    def stop(self) -> None:
+        self._producer.flush(_TIMEOUT_S)
+        self._consumer.close()
+
+
+def _bytes(value: Any) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    return str(value).encode()

@@ -1,0 +1,28 @@
+"""Streaming sources, shaped like Spark's ``Source`` contract.
+
+Offsets are JSON values (written to the checkpoint as they are). A source gives its initial
+offset once (persisted under ``sources/<i>/0``), the latest offset available (optionally limited
+by a read limit such as ``maxOffsetsPerTrigger`` and capped at an ``until`` offset for
+``availableNow``), and the rows between two offsets as an Arrow table with its ``schema``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+
+class StreamSource(Protocol):
+    description: str
+    schema: pa.Schema
+
+    def initial_offset(self) -> Any: ...
+
+    def latest_offset(self, start: Any, limited: bool, until: Any | None) -> Any: ...
+
+    def get_batch(self, start: Any, end: Any) -> pa.Table: ...
+
+    def commit(self, end: Any) -> None: ...
+
+    def stop(self) -> None: ...

@@ -1,0 +1,138 @@
+"""Kafka as a streaming source: ``spark.readStream.format("kafka")``.
+
+Offsets are Spark's JSON (``{"topic":{"0":42}}``: the next offset to read per partition) and
+live in the query's checkpoint; no consumer group is joined and nothing is committed to Kafka.
+Each batch reads ``[start, end)`` per partition with the batch source's reader. Partitions that
+appear later start from their earliest offset, as in Spark.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+from confluent_kafka import Consumer, KafkaException
+from confluent_kafka import TopicPartition as KafkaTopicPartition
+
+from kaspar.engine.sources.kafka import (
+    OffsetRanges,
+    consumer_config,
+    empty_kafka_table,
+    offset_ranges,
+    read_ranges,
+    topic_partitions,
+)
+from kaspar.engine.sources.kafka_options import TopicPartition, parse_kafka_options
+from kaspar.errors import IllegalArgumentException, SparkRuntimeException
+
+_TIMEOUT_S = 30.0
+Offsets = dict[TopicPartition, int]
+
+
+class KafkaStreamSource:
+    """One assigned consumer, for watermarks and for reading each batch's ranges."""
+
+    def __init__(self, options: dict[str, str]) -> None:
+        self.options = parse_kafka_options(options, streaming=True)
+        self.max_offsets = _positive(options, "maxoffsetspertrigger")
+        self.schema = empty_kafka_table(self.options.include_headers).schema
+        strategy = self.options.strategy
+        target = {"subscribe": ",".join(self.options.topics), "assign": str(self.options.assigned)}
+        self.description = f"KafkaV2[{strategy.title()}[{target.get(strategy, self.options.pattern)}]]"
+        self._consumer: Any = None
+
+    def _client(self) -> Any:
+        if self._consumer is None:
+            try:
+                self._consumer = Consumer(consumer_config(self.options))
+            except KafkaException as e:
+                raise IllegalArgumentException(f"Invalid 'kafka.*' option: {e.args[0]}") from None
+        return self._consumer
+
+    def initial_offset(self) -> Any:
+        """``startingOffsets`` resolved now (earliest, latest, JSON or timestamps)."""
+        ranges = offset_ranges(self._client(), self.options)
+        return to_json({tp: start for tp, (start, _) in ranges.items()})
+
+    def latest_offset(self, start: Any, limited: bool, until: Any | None) -> Any:
+        begin = from_json(start)
+        latest = {tp: high for tp, (_, high) in self._watermarks().items()}
+        for tp in latest.keys() - begin.keys():
+            begin[tp] = self._watermarks_of(tp)[0]  # a new partition: from its earliest offset
+        if until is not None:
+            cap = from_json(until)
+            latest = {tp: min(end, cap[tp]) for tp, end in latest.items() if tp in cap}
+        if limited and self.max_offsets is not None:
+            latest = _rate_limit(begin, latest, self.max_offsets)
+        return to_json({tp: max(end, begin.get(tp, end)) for tp, end in latest.items()})
+
+    def get_batch(self, start: Any, end: Any) -> pa.Table:
+        begin, finish = from_json(start), from_json(end)
+        ranges: OffsetRanges = {}
+        for tp, stop in finish.items():
+            low = self._watermarks_of(tp)[0]
+            first = begin.get(tp, low)
+            if first < low:
+                if self.options.fail_on_data_loss:
+                    raise SparkRuntimeException(
+                        f"Cannot fetch offset {first} of {tp[0]}-{tp[1]}: the earliest "
+                        f"available offset is {low} (some data may have been lost). Set the "
+                        "source option 'failOnDataLoss' to 'false' to continue."
+                    )
+                first = low
+            ranges[tp] = (first, max(first, stop))
+        return read_ranges(self._client(), ranges, self.options)
+
+    def _watermarks(self) -> dict[TopicPartition, tuple[int, int]]:
+        try:
+            partitions = topic_partitions(self._client(), self.options)
+            return {tp: self._watermarks_of(tp) for tp in partitions}
+        except KafkaException as e:
+            raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
+
+    def _watermarks_of(self, tp: TopicPartition) -> tuple[int, int]:
+        low, high = self._client().get_watermark_offsets(KafkaTopicPartition(*tp), _TIMEOUT_S)
+        return int(low), int(high)
+
+    def commit(self, end: Any) -> None:
+        pass  # offsets live in the checkpoint
+
+    def stop(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
+
+
+def _rate_limit(begin: Offsets, latest: Offsets, limit: int) -> Offsets:
+    """Spark's ``maxOffsetsPerTrigger``: share ``limit`` between partitions by backlog."""
+    sizes = {tp: max(0, end - begin.get(tp, end)) for tp, end in latest.items()}
+    total = sum(sizes.values())
+    if total <= limit:
+        return latest
+    limited = {}
+    for tp, end in latest.items():
+        share = limit * sizes[tp] / total
+        step = int(share) if share >= 1 else (1 if sizes[tp] else 0)
+        limited[tp] = min(end, begin.get(tp, end) + step)
+    return limited
+
+
+def _positive(options: dict[str, str], name: str) -> int | None:
+    text = options.get(name)
+    if text is None:
+        return None
+    if not text.strip().isdigit() or int(text) <= 0:
+        raise IllegalArgumentException(f"Invalid value '{text}' for option '{name}', must be > 0")
+    return int(text)
+
+
+def to_json(offsets: Offsets) -> dict[str, dict[str, int]]:
+    """``{(topic, p): n}`` -> Spark's ``{"topic": {"p": n}}``, sorted."""
+    result: dict[str, dict[str, int]] = {}
+    for (topic, partition), offset in sorted(offsets.items()):
+        result.setdefault(topic, {})[str(partition)] = offset
+    return result
+
+
+def from_json(value: Any) -> Offsets:
+    return {(t, int(p)): int(o) for t, parts in (value or {}).items() for p, o in parts.items()}
