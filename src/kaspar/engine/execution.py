@@ -191,7 +191,6 @@ def _refuse_streaming(plan: L.LogicalPlan) -> None:
     if plan.is_streaming:
         raise AnalysisException(
             "Queries with streaming sources must be executed with writeStream.start();",
-            "_LEGACY_ERROR_TEMP_3121",
         )
 
 

@@ -20,9 +20,14 @@ offset below which the log is compacted) is set to the task's end offset.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from kaspar.broker.log.checkpoint import (
+    CLEANER_CHECKPOINT_FILE,
+    fsync_directory,
+    read_offset_file,
+    write_offset_file,
+)
 from kaspar.broker.log.compaction import CleanTask, cleaned_paths
 from kaspar.broker.log.partition_log import PartitionLog
 from kaspar.broker.log.recovery import open_segment
@@ -35,16 +40,7 @@ __all__ = [
     "write_cleaner_checkpoint",
 ]
 
-CLEANER_CHECKPOINT_FILE = "cleaner-offset-checkpoint"
 SWAP = ".swap"
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _swap_group(log: PartitionLog, old: list[Segment], base_offset: int) -> None:
@@ -54,12 +50,12 @@ def _swap_group(log: PartitionLog, old: list[Segment], base_offset: int) -> None
     swaps = [path.with_name(path.name.removesuffix(".cleaned") + SWAP) for path in cleaned]
     for source, swap in zip(cleaned, swaps, strict=True):  # step 2
         source.replace(swap)
-    _fsync_directory(directory)
+    fsync_directory(directory)
 
     def install() -> Segment:
         for swap in swaps:  # step 4
             swap.replace(swap.with_name(swap.name.removesuffix(SWAP)))
-        _fsync_directory(directory)
+        fsync_directory(directory)
         return open_segment(directory, base_offset, log.config)  # step 5
 
     log.replace_segments(old, install)  # step 3, then `install`
@@ -89,20 +85,9 @@ def swap_cleaned(log: PartitionLog, task: CleanTask) -> int:
 
 def read_cleaner_checkpoint(directory: Path) -> int:
     """The persisted cleaner checkpoint, or 0 if there is none."""
-    try:
-        return max(0, int((directory / CLEANER_CHECKPOINT_FILE).read_text().strip()))
-    except (OSError, ValueError):
-        return 0
+    return read_offset_file(directory, CLEANER_CHECKPOINT_FILE)
 
 
 def write_cleaner_checkpoint(directory: Path, offset: int) -> None:
-    """Atomically persist the cleaner checkpoint (temp file, fsync, rename, fsync directory)."""
-    tmp = directory / f"{CLEANER_CHECKPOINT_FILE}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.write(fd, f"{offset}\n".encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    tmp.replace(directory / CLEANER_CHECKPOINT_FILE)
-    _fsync_directory(directory)
+    """Atomically persist the cleaner checkpoint."""
+    write_offset_file(directory, CLEANER_CHECKPOINT_FILE, offset)

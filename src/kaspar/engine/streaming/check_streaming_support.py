@@ -47,7 +47,6 @@ def check_streaming_plan(plan: L.LogicalPlan, output_mode: str) -> None:
         raise AnalysisException(
             "Complete output mode not supported when there are no streaming aggregations on "
             "streaming DataFrames/Datasets",
-            "_LEGACY_ERROR_TEMP_3102",
         )
 
 

@@ -1,0 +1,217 @@
+"""The micro-batch loop: one batch of a streaming query, checkpointed like Spark's.
+
+A batch runs these steps, in this order (``run_batch`` mirrors them):
+
+1. **Plan offsets.** For each source, ``latest_offset(start, limited, until)``: what is
+   available now, limited by its read limit (``maxOffsetsPerTrigger``) unless the trigger is
+   ``once``, and capped at the offsets seen when an ``availableNow`` query started. If no source
+   moved, there is no batch.
+2. **Write ``offsets/<batch id>``** (Spark's format: ``v1``, batch metadata, one offset per
+   source). From here on the batch's input is fixed: a restart re-runs exactly this range.
+3. **Run.** ``source.get_batch(start, end)`` gives each source's rows as Arrow; they are
+   registered in place of the plan's streaming relations and the plan runs through the batch
+   engine (the same compiled DuckDB query every batch).
+4. **Sink.** ``sink.add_batch(batch_id, table)``, idempotent per batch id (Delta ``txn``,
+   a Kafka transaction with a batch marker, the memory sink's last batch id).
+5. **State.** Stateful operators would commit state version ``batch_id + 1`` here; this slice
+   runs stateless queries only.
+6. **Write ``commits/<batch id>``**, then ``source.commit(end)``.
+
+On restart (``recover``) the query resumes after the last committed batch; an ``offsets``
+entry without a ``commits`` entry is re-run with the same offsets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from kaspar.engine.execution import Executor
+from kaspar.engine.plan import logical as L
+from kaspar.engine.streaming.check_streaming_support import streaming_relations
+from kaspar.engine.streaming.checkpoint import Checkpoint, OffsetSeq
+from kaspar.engine.streaming.sinks import StreamSink
+from kaspar.engine.streaming.sources import StreamSource
+from kaspar.engine.streaming.trigger import Trigger
+
+
+@dataclass
+class QueryIdentity:
+    id: str
+    run_id: str
+    name: str | None
+
+
+class MicroBatchExecution:
+    """The batches of one run of a query; ``run_batch`` runs the next one, if there is one."""
+
+    def __init__(
+        self,
+        identity: QueryIdentity,
+        plan: L.LogicalPlan,
+        executor: Executor,
+        checkpoint: Checkpoint,
+        sink: StreamSink,
+        trigger: Trigger,
+    ) -> None:
+        self.identity = identity
+        self.plan = plan
+        self.executor = executor
+        self.checkpoint = checkpoint
+        self.sink = sink
+        self.trigger = trigger
+        self.relations = streaming_relations(plan)
+        self.sources: list[StreamSource] = [r.source for r in self.relations]  # type: ignore[misc]
+        self.batch_id = 0
+        self.committed: list[Any] = []
+        self.pending: OffsetSeq | None = None  # an offsets entry to re-run (no commit yet)
+        self.until: list[Any] | None = None
+        self.on_progress: Callable[[dict[str, Any]], None] = lambda _: None
+        self._last_trigger_ms = 0.0
+
+    def recover(self) -> None:
+        """Find where to continue from the checkpoint; resolve and persist initial offsets."""
+        initial = []
+        for index, source in enumerate(self.sources):
+            offset = self.checkpoint.initial_offset(index)
+            if offset is None:
+                offset = source.initial_offset()
+                self.checkpoint.write_initial_offset(index, offset)
+            initial.append(offset)
+        self.committed = initial
+        latest = self.checkpoint.latest_offsets()
+        if latest is not None:
+            batch_id, entry = latest
+            if self.checkpoint.latest_commit() == batch_id:
+                self.batch_id, self.committed = batch_id + 1, list(entry.offsets)
+            else:
+                self.batch_id, self.pending = batch_id, entry
+                if batch_id > 0:
+                    self.committed = list(self.checkpoint.offsets(batch_id - 1).offsets)
+        if self.trigger.kind == "availableNow":
+            self.until = [s.latest_offset(c, False, None) for s, c in zip(*self._sc(), strict=True)]
+
+    def _sc(self) -> tuple[list[StreamSource], list[Any]]:
+        return self.sources, self.committed
+
+    def run_batch(self) -> bool:
+        """Steps 1-6 for the next batch; False when no source has new data."""
+        started = time.monotonic()
+        durations: dict[str, int] = {}
+        # 1 plan offsets (a pending entry from before a restart is re-run as it is)
+        clock = time.monotonic()
+        entry, latest = self._plan_offsets()
+        durations["latestOffset"] = _ms(clock)
+        if entry is None:
+            return False
+        # 2 write offsets/<batch id>
+        clock = time.monotonic()
+        if self.pending is None:
+            self.checkpoint.write_offsets(self.batch_id, entry)
+        self.pending = None
+        durations["walCommit"] = _ms(clock)
+        # 3 run the batch through the batch engine
+        clock = time.monotonic()
+        inputs = [s.get_batch(c, e) for s, c, e in zip(*self._sc(), entry.offsets, strict=True)]
+        durations["getBatch"] = _ms(clock)
+        clock = time.monotonic()
+        result = self._execute(inputs)
+        durations["queryPlanning"] = 0
+        # 4 sink.add_batch, idempotent per batch id
+        self.sink.add_batch(self.batch_id, result)
+        durations["addBatch"] = _ms(clock)
+        # 5 state commit: stateless queries only in this slice
+        # 6 write commits/<batch id>, then let the sources forget what came before
+        clock = time.monotonic()
+        self.checkpoint.write_commit(self.batch_id)
+        for source, end in zip(self.sources, entry.offsets, strict=True):
+            source.commit(end)
+        durations["commitOffsets"] = _ms(clock)
+        durations["triggerExecution"] = _ms(started)
+        self._report(entry, latest, inputs, durations, started)
+        self.committed = list(entry.offsets)
+        self.batch_id += 1
+        return True
+
+    def _plan_offsets(self) -> tuple[OffsetSeq | None, list[Any]]:
+        if self.pending is not None:
+            return self.pending, list(self.pending.offsets)
+        limited = self.trigger.respects_read_limits
+        until = self.until or [None] * len(self.sources)
+        ends = [
+            s.latest_offset(c, limited, u) for s, c, u in zip(*self._sc(), until, strict=True)
+        ]
+        if ends == self.committed:
+            return None, ends
+        entry = OffsetSeq(
+            offsets=tuple(ends),
+            batch_timestamp_ms=int(time.time() * 1000),
+            conf={"spark.sql.streaming.stateStore.providerClass": "kaspar"},
+        )
+        return entry, ends
+
+    def _execute(self, inputs: list[pa.Table]) -> pa.Table:
+        batches = {}
+        for relation, table in zip(self.relations, inputs, strict=True):
+            renamed = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+            batches[relation.name] = renamed.cast(relation.table.schema)
+        result = self.executor.execute_micro_batch(self.plan, batches)
+        return result.rename_columns(self.executor.schema(self.plan).names)
+
+    def _report(
+        self,
+        entry: OffsetSeq,
+        latest: list[Any],
+        inputs: list[pa.Table],
+        durations: dict[str, int],
+        started: float,
+    ) -> None:
+        rows = sum(t.num_rows for t in inputs)
+        since_last = started - self._last_trigger_ms if self._last_trigger_ms else 0.0
+        self._last_trigger_ms = started
+        seconds = max(durations["triggerExecution"], 1) / 1000
+        input_rate = rows / since_last if since_last > 0 else 0.0
+        sources = [
+            {
+                "description": s.description,
+                "startOffset": None if self.batch_id == 0 and c is None else c,
+                "endOffset": e,
+                "latestOffset": lo,
+                "numInputRows": t.num_rows,
+                "inputRowsPerSecond": t.num_rows / since_last if since_last > 0 else 0.0,
+                "processedRowsPerSecond": t.num_rows / seconds,
+            }
+            for s, c, e, lo, t in zip(*self._sc(), entry.offsets, latest, inputs, strict=True)
+        ]
+        self.on_progress(
+            {
+                "id": self.identity.id,
+                "runId": self.identity.run_id,
+                "name": self.identity.name,
+                "timestamp": _iso(entry.batch_timestamp_ms),
+                "batchId": self.batch_id,
+                "batchDuration": durations["triggerExecution"],
+                "numInputRows": rows,
+                "inputRowsPerSecond": input_rate,
+                "processedRowsPerSecond": rows / seconds,
+                "durationMs": durations,
+                "eventTime": {},
+                "stateOperators": [],
+                "sources": sources,
+                "sink": {"description": self.sink.description, "numOutputRows": -1},
+            }
+        )
+
+
+def _ms(since: float) -> int:
+    return int((time.monotonic() - since) * 1000)
+
+
+def _iso(epoch_ms: int) -> str:
+    moment = datetime.fromtimestamp((epoch_ms or time.time() * 1000) / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
