@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from kaspar.sql.readwriter import DataFrameWriter
     from kaspar.sql.session import SparkSession
     from kaspar.sql.stat import DataFrameStatFunctions
+    from kaspar.sql.streaming.readwriter import DataStreamWriter
 
 
 def attribute_column(attr: Attribute) -> Column:
@@ -366,8 +367,7 @@ class DataFrame:
         return self.take(n)
 
     def first(self) -> Row | None:
-        result: Row | None = self.head()
-        return result
+        return next(iter(self.take(1)), None)
 
     def tail(self, num: int) -> list[Row]:
         return self.collect()[-num:] if num else []
@@ -392,3 +392,9 @@ class DataFrame:
         from kaspar.sql.readwriter import DataFrameWriter
 
         return DataFrameWriter(self)
+
+    @property
+    def writeStream(self) -> DataStreamWriter:
+        from kaspar.sql.streaming.readwriter import DataStreamWriter
+
+        return DataStreamWriter(self)

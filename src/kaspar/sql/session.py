@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlglot
 from sqlglot import exp
@@ -19,6 +19,10 @@ from kaspar.sql.catalog import Catalog
 from kaspar.sql.conf import RuntimeConfig, default_conf
 from kaspar.sql.dataframe import DataFrame
 from kaspar.sql.readwriter import DataFrameReader
+
+if TYPE_CHECKING:
+    from kaspar.sql.streaming.query import StreamingQueryManager
+    from kaspar.sql.streaming.readwriter import DataStreamReader
 
 __version__ = "4.0.0"
 
@@ -90,6 +94,7 @@ class SparkSession:
         )
         self._conf = RuntimeConfig(values, self._conf_changed)
         self._catalog = Catalog(Warehouse(self))
+        self._streams: StreamingQueryManager | None = None
 
     def _conf_changed(self, key: str, value: str) -> None:
         if key == "spark.sql.ansi.enabled":
@@ -112,6 +117,20 @@ class SparkSession:
     @property
     def read(self) -> DataFrameReader:
         return DataFrameReader(self)
+
+    @property
+    def readStream(self) -> DataStreamReader:
+        from kaspar.sql.streaming.readwriter import DataStreamReader
+
+        return DataStreamReader(self)
+
+    @property
+    def streams(self) -> StreamingQueryManager:
+        if self._streams is None:
+            from kaspar.sql.streaming.query import StreamingQueryManager
+
+            self._streams = StreamingQueryManager(self)
+        return self._streams
 
     @classmethod
     def getActiveSession(cls) -> SparkSession | None:

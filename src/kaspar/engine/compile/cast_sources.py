@@ -23,6 +23,7 @@ INTEGRAL = frozenset(
         exp.DataType.Type.TINYINT,
     }
 )
+TEXT = frozenset({exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR})
 
 
 def _probe(cast: exp.Cast, root: exp.Expr) -> exp.Query:
@@ -41,9 +42,12 @@ def _probe(cast: exp.Cast, root: exp.Expr) -> exp.Query:
 def annotate_cast_sources(
     tree: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Callable[[exp.Expr], str]
 ) -> None:
-    """Record the DuckDB type of every integral cast's operand (skipped when it cannot bind)."""
+    """Record the DuckDB type of every integral or string cast's operand (skipped when it
+    cannot bind); a binary operand cast to string is decoded as UTF-8, as Spark does."""
     for cast in tree.find_all(exp.Cast):
-        if cast.to.this not in INTEGRAL or SOURCE_TYPE in cast.meta:
+        if cast.to.this not in INTEGRAL | TEXT or SOURCE_TYPE in cast.meta:
+            continue
+        if cast.to.this in TEXT and isinstance(cast.this, exp.Literal):
             continue
         literal = isinstance(cast.this, exp.Literal) and not cast.this.is_string
         if literal and "." not in cast.this.name and "e" not in cast.this.name.lower():

@@ -160,6 +160,8 @@ class KasparDuckDB(DuckDB):
 
         def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
             ansi = self.dialect.ANSI  # type: ignore[attr-defined]
+            if str(expression.meta.get(SOURCE_TYPE, "")).upper() == "BLOB":
+                return self.func("DECODE", expression.this)  # Spark: binary -> UTF-8 string
             expression = _spark_integral_cast(expression, ansi)
             if not ansi and safe_prefix is None:
                 return super().cast_sql(expression, safe_prefix="TRY_")

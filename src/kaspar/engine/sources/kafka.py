@@ -184,8 +184,11 @@ def _consume(
         return columns
     consumer.assign([KafkaTopicPartition(t, p, ranges[(t, p)][0]) for t, p in pending])
     deadline = time.monotonic() + options.poll_timeout_ms / 1000
+    # consume() waits for as many messages as asked for: ask for what is left, not more
+    wanted = sum(end - ranges[tp][0] for tp, end in pending.items())
     while pending:
-        messages = consumer.consume(_CONSUME_BATCH, timeout=0.5)
+        messages = consumer.consume(max(1, min(_CONSUME_BATCH, wanted)), timeout=0.5)
+        wanted -= len(messages)
         if messages:
             deadline = time.monotonic() + options.poll_timeout_ms / 1000
         elif time.monotonic() > deadline:

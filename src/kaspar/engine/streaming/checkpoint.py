@@ -47,7 +47,7 @@ class OffsetSeq:
 
     @staticmethod
     def parse(text: str) -> OffsetSeq:
-        version, metadata, *offsets = _versioned_lines(text)
+        _, metadata, *offsets = _versioned_lines(text)
         meta = json.loads(metadata)
         return OffsetSeq(
             offsets=tuple(json.loads(o) for o in offsets),
@@ -121,7 +121,7 @@ def write_atomically(path: Path, text: str) -> None:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(temporary, path)
+    temporary.replace(path)
 
 
 def _latest(directory: Path) -> int | None:

@@ -50,7 +50,7 @@ class QueryIdentity:
 class MicroBatchExecution:
     """The batches of one run of a query; ``run_batch`` runs the next one, if there is one."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - the parts of a query, all required
         self,
         identity: QueryIdentity,
         plan: L.LogicalPlan,
@@ -143,9 +143,7 @@ class MicroBatchExecution:
             return self.pending, list(self.pending.offsets)
         limited = self.trigger.respects_read_limits
         until = self.until or [None] * len(self.sources)
-        ends = [
-            s.latest_offset(c, limited, u) for s, c, u in zip(*self._sc(), until, strict=True)
-        ]
+        ends = [s.latest_offset(c, limited, u) for s, c, u in zip(*self._sc(), until, strict=True)]
         if ends == self.committed:
             return None, ends
         entry = OffsetSeq(

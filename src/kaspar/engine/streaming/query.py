@@ -9,6 +9,7 @@ or when a batch fails. A failure never escapes the thread: it is kept as ``excep
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -87,11 +88,10 @@ class StreamExecution:
 
     def _close(self) -> None:
         self.status.update(message="Stopped", isDataAvailable=False, isTriggerActive=False)
-        for part in (*self.execution.sources, self.execution.sink):
-            try:
+        parts: list[Any] = [*self.execution.sources, self.execution.sink]
+        for part in parts:
+            with contextlib.suppress(Exception):  # closing is best effort
                 part.stop()
-            except Exception:  # noqa: BLE001, S110 - closing is best effort
-                pass
         self._terminated.set()
         with self._caught_up:
             self._caught_up.notify_all()
@@ -121,8 +121,7 @@ class StreamExecution:
 def _streaming_exception(error: Exception, batch_id: int) -> StreamingQueryException:
     message = error.getMessage() if isinstance(error, PySparkException) else repr(error)
     wrapped = StreamingQueryException(
-        f"Query terminated with exception in batch {batch_id}: {type(error).__name__}: "
-        f"{message}",
+        f"Query terminated with exception in batch {batch_id}: {type(error).__name__}: {message}",
         "STREAM_FAILED",
     )
     wrapped.__cause__ = error

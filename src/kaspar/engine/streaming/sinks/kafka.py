@@ -11,6 +11,7 @@ already there is skipped, so no record is written twice.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pyarrow as pa
@@ -68,10 +69,8 @@ class KafkaSink:
                 self._producer.poll(0.05)
 
     def _abort(self) -> None:
-        try:
+        with contextlib.suppress(KafkaException):
             self._producer.abort_transaction(_TIMEOUT_S)
-        except KafkaException:
-            pass
 
     def _committed_batch(self, topics: list[str]) -> int:
         """The last batch id whose transaction committed (-1 if none)."""

@@ -38,7 +38,9 @@ class KafkaStreamSource:
         self.schema = empty_kafka_table(self.options.include_headers).schema
         strategy = self.options.strategy
         target = {"subscribe": ",".join(self.options.topics), "assign": str(self.options.assigned)}
-        self.description = f"KafkaV2[{strategy.title()}[{target.get(strategy, self.options.pattern)}]]"
+        self.description = (
+            f"KafkaV2[{strategy.title()}[{target.get(strategy, self.options.pattern)}]]"
+        )
         self._consumer: Any = None
 
     def _client(self) -> Any:

@@ -1,0 +1,13 @@
+"""Structured Streaming (PySpark ``pyspark.sql.streaming``)."""
+
+from kaspar.sql.streaming.memory import MemoryStream
+from kaspar.sql.streaming.query import StreamingQuery, StreamingQueryManager
+from kaspar.sql.streaming.readwriter import DataStreamReader, DataStreamWriter
+
+__all__ = [
+    "DataStreamReader",
+    "DataStreamWriter",
+    "MemoryStream",
+    "StreamingQuery",
+    "StreamingQueryManager",
+]

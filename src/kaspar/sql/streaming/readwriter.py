@@ -1,0 +1,261 @@
+"""``spark.readStream`` and ``df.writeStream``: options collected here, run by
+``kaspar.engine.streaming`` (sources and sinks resolve through the ``STREAM_SOURCES`` and
+``STREAM_SINKS`` dicts)."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from kaspar.engine import types as T
+from kaspar.engine.plan import logical as L
+from kaspar.engine.streaming.check_streaming_support import check_output_mode, check_streaming_plan
+from kaspar.engine.streaming.checkpoint import Checkpoint
+from kaspar.engine.streaming.microbatch import MicroBatchExecution, QueryIdentity
+from kaspar.engine.streaming.query import StreamExecution
+from kaspar.engine.streaming.sinks import MemorySink, StreamSink
+from kaspar.engine.streaming.sinks.delta import DeltaStreamSink
+from kaspar.engine.streaming.sinks.kafka import KafkaSink
+from kaspar.engine.streaming.sources.kafka_stream import KafkaStreamSource
+from kaspar.engine.streaming.sources.rate import RateSource
+from kaspar.engine.streaming.trigger import Trigger, make_trigger
+from kaspar.engine.type_conversion import parse_data_type
+from kaspar.errors import AnalysisException, IllegalArgumentException
+from kaspar.sql.streaming.query import StreamingQuery
+
+if TYPE_CHECKING:
+    from kaspar.sql.dataframe import DataFrame
+    from kaspar.sql.session import SparkSession
+
+
+def streaming_relation(source: Any) -> L.StreamingRelation:
+    """A plan leaf for ``source``: an empty table with its schema, columns ``c0, c1, ...``."""
+    schema: pa.Schema = source.schema
+    empty = schema.empty_table().rename_columns([f"c{i}" for i in range(len(schema))])
+    return L.StreamingRelation(empty, tuple(schema.names), source=source)
+
+
+def _kafka(options: dict[str, str], schema: T.StructType | None) -> Any:
+    if schema is not None:
+        raise IllegalArgumentException(
+            "Kafka source has a fixed schema and cannot be set with a custom one"
+        )
+    return KafkaStreamSource(options)
+
+
+STREAM_SOURCES: dict[str, Callable[[dict[str, str], T.StructType | None], Any]] = {
+    "kafka": _kafka,
+    "rate": lambda options, _: RateSource(options),
+}
+
+
+class DataStreamReader:
+    """``spark.readStream``."""
+
+    def __init__(self, session: SparkSession) -> None:
+        self._session = session
+        self._format = ""
+        self._options: dict[str, str] = {}
+        self._schema: T.StructType | None = None
+
+    def format(self, source: str) -> DataStreamReader:
+        self._format = source.lower()
+        return self
+
+    def option(self, key: str, value: Any) -> DataStreamReader:
+        self._options[key.lower()] = str(value).lower() if isinstance(value, bool) else str(value)
+        return self
+
+    def options(self, **options: Any) -> DataStreamReader:
+        for k, v in options.items():
+            self.option(k, v)
+        return self
+
+    def schema(self, schema: T.StructType | str) -> DataStreamReader:
+        parsed = parse_data_type(schema) if isinstance(schema, str) else schema
+        if not isinstance(parsed, T.StructType):
+            raise IllegalArgumentException(f"Schema must be a struct type: {schema}")
+        self._schema = parsed
+        return self
+
+    def load(self, path: str | None = None, format: str | None = None, **options: Any) -> DataFrame:
+        from kaspar.sql.dataframe import DataFrame
+
+        if format:
+            self.format(format)
+        self.options(**{k: v for k, v in options.items() if v is not None})
+        factory = STREAM_SOURCES.get(self._format)
+        if factory is None:
+            raise AnalysisException(
+                f"Data source {self._format or '(none)'} does not support streamed reading "
+                f"yet in kaspar (streaming sources: {', '.join(sorted(STREAM_SOURCES))}).",
+                "DATA_SOURCE_NOT_FOUND",
+            )
+        source = factory(self._options, self._schema)
+        return DataFrame(self._session, streaming_relation(source))
+
+
+class DataStreamWriter:
+    """``df.writeStream``: sink, output mode, trigger, checkpoint; ``start()`` runs it."""
+
+    def __init__(self, df: DataFrame) -> None:
+        self._df = df
+        self._session = df.sparkSession
+        self._format = ""
+        self._options: dict[str, str] = {}
+        self._mode = "append"
+        self._name: str | None = None
+        self._trigger = Trigger()
+        self._foreach_batch: Callable[[DataFrame, int], None] | None = None
+        self._partition_by: list[str] = []
+        if not df.isStreaming:
+            raise AnalysisException(
+                "'writeStream' can be called only on streaming Dataset/DataFrame",
+                "WRITE_STREAM_NOT_ALLOWED",
+            )
+
+    def format(self, source: str) -> DataStreamWriter:
+        self._format = source.lower()
+        return self
+
+    def option(self, key: str, value: Any) -> DataStreamWriter:
+        self._options[key.lower()] = str(value).lower() if isinstance(value, bool) else str(value)
+        return self
+
+    def options(self, **options: Any) -> DataStreamWriter:
+        for k, v in options.items():
+            self.option(k, v)
+        return self
+
+    def outputMode(self, outputMode: str) -> DataStreamWriter:
+        self._mode = check_output_mode(outputMode)
+        return self
+
+    def queryName(self, queryName: str) -> DataStreamWriter:
+        self._name = queryName
+        return self
+
+    def partitionBy(self, *cols: str | list[str]) -> DataStreamWriter:
+        self._partition_by = [c for col in cols for c in ([col] if isinstance(col, str) else col)]
+        return self
+
+    def trigger(
+        self,
+        *,
+        processingTime: str | None = None,
+        once: bool | None = None,
+        continuous: str | None = None,
+        availableNow: bool | None = None,
+    ) -> DataStreamWriter:
+        self._trigger = make_trigger(processingTime, once, availableNow, continuous)
+        return self
+
+    def foreachBatch(self, func: Callable[[DataFrame, int], None]) -> DataStreamWriter:
+        self._foreach_batch = func
+        self._format = "foreachbatch"
+        return self
+
+    def toTable(self, tableName: str, **options: Any) -> StreamingQuery:
+        path = self._session.catalog._warehouse.location(tableName)
+        return self.format(self._format or "delta").start(str(path), **options)
+
+    def start(
+        self,
+        path: str | None = None,
+        format: str | None = None,
+        outputMode: str | None = None,
+        partitionBy: Any = None,
+        queryName: str | None = None,
+        **options: Any,
+    ) -> StreamingQuery:
+        if format:
+            self.format(format)
+        if outputMode:
+            self.outputMode(outputMode)
+        if partitionBy:
+            self.partitionBy(partitionBy)
+        if queryName:
+            self.queryName(queryName)
+        self.options(**{k: v for k, v in options.items() if v is not None})
+        if path is not None:
+            self._options["path"] = path
+        check_streaming_plan(self._df.plan, self._mode)
+        return self._launch()
+
+    def _launch(self) -> StreamingQuery:
+        manager = self._session.streams
+        checkpoint = Checkpoint(self._checkpoint_location())
+        identity = QueryIdentity(checkpoint.query_id, str(uuid.uuid4()), self._name)
+        sink = self._sink(identity.id)
+        execution = MicroBatchExecution(
+            identity, self._df.plan, self._session._executor, checkpoint, sink, self._trigger
+        )
+        stream = StreamExecution(execution, manager._terminated_callback)
+        query = StreamingQuery(stream, self._session)
+        manager._add(query)
+        stream.start()
+        return query
+
+    def _checkpoint_location(self) -> str:
+        location = self._options.get("checkpointlocation")
+        if location is None:
+            root = self._session.conf.get("spark.sql.streaming.checkpointLocation", None)
+            if root and self._name:
+                return f"{root}/{self._name}"
+        if location is None:
+            if self._format not in ("memory", "console", "foreachbatch"):
+                raise AnalysisException(
+                    "checkpointLocation must be specified either through option("
+                    '"checkpointLocation", ...) or SparkSession.conf.set("spark.sql.streaming.'
+                    'checkpointLocation", ...)',
+                    "CHECKPOINT_LOCATION_REQUIRED",
+                )
+            return tempfile.mkdtemp(prefix="kaspar-checkpoint-")
+        return location
+
+    def _sink(self, query_id: str) -> StreamSink:
+        from kaspar.sql.streaming.sinks import SINKS
+
+        factory = SINKS.get(self._format or "parquet")
+        if factory is None:
+            raise AnalysisException(
+                f"Data source {self._format} does not support streamed writing yet in kaspar "
+                f"(streaming sinks: {', '.join(sorted(SINKS))}).",
+                "DATA_SOURCE_NOT_FOUND",
+            )
+        return factory(self, query_id)
+
+
+def _memory(writer: DataStreamWriter, query_id: str) -> StreamSink:
+    if writer._name is None:
+        raise AnalysisException("queryName must be specified for memory sink", None)
+    name, session = writer._name, writer._session
+
+    def publish(table: pa.Table) -> None:
+        renamed = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
+        relation = L.LocalRelation(renamed, tuple(table.column_names))
+        session.catalog._register(name, relation, replace=True)
+
+    return MemorySink(_arrow_schema(writer), publish)
+
+
+def _arrow_schema(writer: DataStreamWriter) -> pa.Schema:
+    from kaspar.engine.type_conversion import to_arrow
+
+    schema = writer._df.schema
+    return pa.schema([pa.field(f.name, to_arrow(f.dataType)) for f in schema.fields])
+
+
+def _delta(writer: DataStreamWriter, query_id: str) -> StreamSink:
+    path = writer._options.get("path")
+    if path is None:
+        raise IllegalArgumentException("'path' is not specified")
+    return DeltaStreamSink(path, query_id, writer._options, writer._partition_by)
+
+
+def _kafka_sink(writer: DataStreamWriter, query_id: str) -> StreamSink:
+    return KafkaSink(writer._options, query_id)
