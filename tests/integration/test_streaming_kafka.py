@@ -229,19 +229,3 @@ def test_failure_stops_query_not_process(
     assert isinstance(query.exception(), StreamingQueryException)
     assert not (tmp_path / "ckpt" / "commits" / "0").exists()
 
-
-def test_debug(spark: SparkSession, kaspar_broker: Any, topic_factory: Callable[..., str], tmp_path: Path) -> None:
-    servers, topic = kaspar_broker.bootstrap_servers, topic_factory(partitions=3)
-    produce(servers, topic, range(30), partitions=3)
-    query = (
-        orders(spark, servers, topic, maxOffsetsPerTrigger="10")
-        .writeStream.format("memory")
-        .queryName("avail_now")
-        .option("checkpointLocation", str(tmp_path / "ckpt"))
-        .trigger(availableNow=True)
-        .start()
-    )
-    query.awaitTermination(20)
-    print(query.recentProgress, query.exception())
-    print(spark.sql("select * from avail_now").collect())
-    assert 0
