@@ -22,7 +22,7 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.spark import SparkParser
 
-from kaspar.engine.compile.cast_sources import SOURCE_TYPE
+from kaspar.engine.compile.cast_sources import INTEGRAL, SOURCE_TYPE
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
 
 
@@ -108,6 +108,8 @@ def _spark_integral_cast(cast: exp.Cast, ansi: bool) -> exp.Cast:
     """Spark's cast to an integral type: fractions truncate; ANSI refuses ``'1.5'``."""
     source = str(cast.meta.get(SOURCE_TYPE, "")).upper()
     operand = cast.this
+    if cast.to.this not in INTEGRAL:
+        return cast
     if source.startswith(("FLOAT", "DOUBLE", "DECIMAL")):
         operand = exp.Anonymous(this="TRUNC", expressions=[operand.copy()])
     elif source == "VARCHAR" and ansi:

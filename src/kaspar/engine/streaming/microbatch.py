@@ -177,7 +177,7 @@ class MicroBatchExecution:
         sources = [
             {
                 "description": s.description,
-                "startOffset": None if self.batch_id == 0 and c is None else c,
+                "startOffset": c,
                 "endOffset": e,
                 "latestOffset": lo,
                 "numInputRows": t.num_rows,
