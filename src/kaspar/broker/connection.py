@@ -166,14 +166,22 @@ class Connection(asyncio.Protocol):
                         result.add_done_callback(self._on_answered)
                     return
                 if result.cancelled() or result.exception() is not None:
-                    self.abort(f"handler for api key {head.api_key} failed: {result!r}")
+                    error = None if result.cancelled() else result.exception()
+                    log.error("handler for api key %d failed", head.api_key, exc_info=error)
+                    self.abort("internal error")
                     return
                 result = result.result()
             queue.popleft()
             if result is not None and self._transport is not None:
-                self._transport.write(
-                    encode_response(head.correlation_id, head.api_key, head.api_version, result)
-                )
+                try:
+                    frame = encode_response(
+                        head.correlation_id, head.api_key, head.api_version, result
+                    )
+                except ValueError:
+                    log.exception("cannot encode the response to api key %d", head.api_key)
+                    self.abort("internal error")
+                    return
+                self._transport.write(frame)
         self._update_reading()
 
     def _on_answered(self, future: asyncio.Future[Any]) -> None:
