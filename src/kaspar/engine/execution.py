@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.compile.cast_sources import annotate_cast_sources
-from kaspar.engine.compile.dialect import generate
+from kaspar.engine.compile.dialect import generate, is_utc
 from kaspar.engine.compile.duckdb import compile_output
 from kaspar.engine.error_translation import translate_error
 from kaspar.engine.plan import logical as L
@@ -47,6 +47,7 @@ class Executor:
         self._sql: weakref.WeakKeyDictionary[L.LogicalPlan, tuple[bool, str, T.StructType]]
         self._sql = weakref.WeakKeyDictionary()
         self.ansi = ansi
+        self.utc = False
         self._udfs = UdfBinder(self._con)
         self._con.execute("SET enable_progress_bar = false")
         self._con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
@@ -61,6 +62,9 @@ class Executor:
             self._con.execute(f"SET error_on_division_by_zero = {str(self.ansi).lower()}")
             if time_zone is not None:
                 self._con.execute("SET TimeZone = ?", [time_zone])
+                if is_utc(time_zone) != self.utc:
+                    self.utc = is_utc(time_zone)
+                    self._sql = weakref.WeakKeyDictionary()
 
     def close(self) -> None:
         self._con.close()
@@ -105,7 +109,7 @@ class Executor:
     ) -> list[str]:
         """Column names of a SQL query over ``views`` (``spark.sql`` binds eagerly)."""
         probe = L.SqlQuery(query=query, names=(), views=views)
-        sql = generate(self._with_views(probe), ansi=self.ansi)
+        sql = generate(self._with_views(probe), ansi=self.ansi, utc=self.utc)
         with self._lock:
             self._register(probe)
             try:
@@ -132,7 +136,7 @@ class Executor:
                 self._udfs.bind(resolved, self.ansi)
                 tree = compile_output(resolved)
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                sql = generate(tree, ansi=self.ansi)
+                sql = generate(tree, ansi=self.ansi, utc=self.utc)
                 types = [str(t) for t in self._con.sql(sql).types]
             except duckdb.Error as e:
                 raise translate_error(e) from None
@@ -140,7 +144,7 @@ class Executor:
         if any(c is not None for c in casts):
             tree = compile_output(resolved, casts)
             annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-            sql = generate(tree, ansi=self.ansi)
+            sql = generate(tree, ansi=self.ansi, utc=self.utc)
         fields = [
             T.StructField(a.name, from_duckdb(_OUTPUT_CASTS.get(t, t)), a.nullable)
             for a, t in zip(resolved.output, types, strict=True)

@@ -9,6 +9,9 @@ can raise on malformed input. ``KasparDuckDB`` generates DuckDB SQL from the sam
 * ``/`` is never rewritten with ``NULLIF`` in ANSI mode: DuckDB raises on division by zero like
   Spark; in legacy mode division by zero yields NULL.
 * Null ordering is always written out (Spark: NULLS FIRST ascending, NULLS LAST descending).
+* With the session time zone at UTC (``KasparDuckDBUtc``), ``date_trunc`` to a unit of a week
+  or less is floor arithmetic on epoch microseconds instead of DuckDB's ``DATE_TRUNC`` on
+  ``TIMESTAMPTZ``, which goes through ICU's calendar and is several times slower.
 """
 
 from __future__ import annotations
@@ -88,6 +91,51 @@ def _regexp_split(self: Any, e: exp.RegexpSplit) -> str:
     return str(self.func("STR_SPLIT_REGEX", e.this, pattern))
 
 
+# Microseconds per date_trunc unit that is a fixed length in UTC (Spark's unit names), and the
+# offset of the first bucket from the epoch (weeks start on Monday; 1970-01-01 was a Thursday).
+_DAY_US = 86_400_000_000
+_FIXED_UNITS_US: dict[str, tuple[int, int]] = {
+    "MICROSECOND": (1, 0),
+    "MILLISECOND": (1_000, 0),
+    "SECOND": (1_000_000, 0),
+    "MINUTE": (60_000_000, 0),
+    "HOUR": (3_600_000_000, 0),
+    "DAY": (_DAY_US, 0),
+    "DD": (_DAY_US, 0),
+    "WEEK": (7 * _DAY_US, 4 * _DAY_US),
+}
+_PARENT_TIMESTAMP_TRUNC = DuckDBGenerator.timestamptrunc_sql
+
+
+def _utc_timestamp_trunc(e: exp.TimestampTrunc) -> exp.Expr | None:
+    """``date_trunc(unit, t)`` in UTC as ``make_timestamptz(us - floor_mod(us - offset, size))``
+    over ``us = epoch_us(CAST(t AS TIMESTAMPTZ))`` (Spark casts the argument to TIMESTAMP)."""
+    unit = e.args.get("unit")
+    fixed = _FIXED_UNITS_US.get(unit.name.upper()) if unit is not None else None
+    if fixed is None or e.args.get("zone") is not None:
+        return None
+    size, offset = fixed
+    ts = exp.Cast(this=e.this.copy(), to=exp.DataType.build("TIMESTAMPTZ"))
+    us = exp.Anonymous(this="EPOCH_US", expressions=[ts])
+    if size == 1:
+        return ts
+    shifted = (
+        us.copy() if offset == 0 else exp.paren(exp.Sub(this=us.copy(), expression=_num(offset)))
+    )
+    size_lit = _num(size)
+    rem = exp.Mod(this=shifted, expression=size_lit)
+    floor_mod = exp.Mod(
+        this=exp.Paren(this=exp.Add(this=rem, expression=size_lit.copy())),
+        expression=size_lit.copy(),
+    )
+    start = exp.Sub(this=us, expression=exp.Paren(this=floor_mod))
+    return exp.Anonymous(this="MAKE_TIMESTAMPTZ", expressions=[start])
+
+
+def _num(value: int) -> exp.Expr:
+    return exp.Literal.number(value)
+
+
 def _cast_result(cls: type[exp.Expr], to: str) -> Callable[[Any, Any], str]:
     parent = DuckDBGenerator.TRANSFORMS.get(cls)
     method = getattr(DuckDBGenerator, f"{cls.key}_sql", None)
@@ -134,6 +182,7 @@ class KasparDuckDB(DuckDB):
     """DuckDB SQL with Spark's ANSI-mode semantics."""
 
     ANSI: ClassVar[bool] = True
+    UTC: ClassVar[bool] = False  # the session time zone is UTC
     NULL_ORDERING = "nulls_are_small"
 
     class Generator(DuckDBGenerator):
@@ -152,6 +201,17 @@ class KasparDuckDB(DuckDB):
             exp.ArgMax: lambda self, e: self.func("ARG_MAX_NULL", e.this, e.expression),
             exp.ArgMin: lambda self, e: self.func("ARG_MIN_NULL", e.this, e.expression),
         }
+
+        def timestamptrunc_sql(self, expression: exp.TimestampTrunc) -> str:
+            if self.dialect.UTC:  # type: ignore[attr-defined]
+                rewritten = _utc_timestamp_trunc(expression)
+                if rewritten is not None:
+                    return self.sql(rewritten)
+            # Spark casts the argument to TIMESTAMP (a no-op cast for TIMESTAMPTZ columns).
+            this = exp.Cast(this=expression.this.copy(), to=exp.DataType.build("TIMESTAMPTZ"))
+            cast = expression.copy()
+            cast.set("this", this)
+            return _PARENT_TIMESTAMP_TRUNC(self, cast)
 
         def window_sql(self, expression: exp.Window) -> str:
             text = super().window_sql(expression)
@@ -209,10 +269,36 @@ class KasparDuckDBLegacy(KasparDuckDB):
     ANSI = False
 
 
-def output_dialect(ansi: bool) -> type[KasparDuckDB]:
+class KasparDuckDBUtc(KasparDuckDB):
+    """ANSI mode with the session time zone at UTC."""
+
+    UTC = True
+
+
+class KasparDuckDBLegacyUtc(KasparDuckDBLegacy):
+    """Legacy mode with the session time zone at UTC."""
+
+    UTC = True
+
+
+# Zone names (upper case) that DuckDB/ICU and Spark both take as UTC itself.
+_UTC_ZONES = frozenset(
+    {"UTC", "ETC/UTC", "GMT", "ETC/GMT", "Z", "UCT", "ETC/UCT", "UNIVERSAL", "ETC/UNIVERSAL"}
+    | {"ZULU", "ETC/ZULU", "GMT0", "ETC/GMT0", "ETC/GMT+0", "ETC/GMT-0", "+00:00", "GREENWICH"}
+)
+
+
+def is_utc(time_zone: str) -> bool:
+    """Whether ``spark.sql.session.timeZone`` names UTC (a conservative list of spellings)."""
+    return time_zone.strip().upper() in _UTC_ZONES
+
+
+def output_dialect(ansi: bool, utc: bool = False) -> type[KasparDuckDB]:
+    if utc:
+        return KasparDuckDBUtc if ansi else KasparDuckDBLegacyUtc
     return KasparDuckDB if ansi else KasparDuckDBLegacy
 
 
-def generate(expression: exp.Expr, ansi: bool = True, **opts: Any) -> str:
-    """DuckDB SQL text for a tree."""
-    return output_dialect(ansi)().generate(expression, copy=False, **opts)
+def generate(expression: exp.Expr, ansi: bool = True, utc: bool = False, **opts: Any) -> str:
+    """DuckDB SQL text for a tree (``utc``: the session time zone is UTC)."""
+    return output_dialect(ansi, utc)().generate(expression, copy=False, **opts)

@@ -181,6 +181,11 @@ def _orc_relation(paths: list[str], schema: T.StructType | None) -> L.LocalRelat
     )
 
 
+def _distinct_names(schema: T.StructType) -> bool:
+    lowered = [n.lower() for n in schema.names]
+    return bool(lowered) and len(set(lowered)) == len(lowered)
+
+
 def file_scan(
     executor: Executor,
     fmt: str,
@@ -198,6 +203,9 @@ def file_scan(
     if fmt == "json" and _needs_parse_mode(options, schema):
         return json_relation(paths, options, schema)
     source = reader(paths, options, schema)
+    if fmt == "csv" and schema is not None and _distinct_names(schema):
+        # read_csv(columns=...) names the columns as the schema does: no need to bind it here.
+        return L.Scan(source, tuple(schema.names), fmt)
     try:
         names = executor.describe(exp.select("*").from_(source))
     except PySparkException:

@@ -3,12 +3,15 @@
 from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
+from kaspar.sql.functions import date_parts as _date_parts
 from kaspar.sql.functions import datetime as _datetime
 from kaspar.sql.functions import generator as _generator
 from kaspar.sql.functions import hashing as _hashing
 from kaspar.sql.functions import higher_order as _higher_order
 from kaspar.sql.functions import json as _json
+from kaspar.sql.functions import map_functions as _map_functions
 from kaspar.sql.functions import math as _math
+from kaspar.sql.functions import misc as _misc
 from kaspar.sql.functions import numeric as _numeric
 from kaspar.sql.functions import ranking as _ranking
 from kaspar.sql.functions import string as _string
@@ -16,15 +19,19 @@ from kaspar.sql.functions import temporal as _temporal
 from kaspar.sql.functions import text as _text
 from kaspar.sql.functions import time_window as _time_window
 from kaspar.sql.functions import udf as _udf
+from kaspar.sql.functions import url as _url
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
+from kaspar.sql.functions.date_parts import *  # noqa: F403
 from kaspar.sql.functions.datetime import *  # noqa: F403
 from kaspar.sql.functions.generator import *  # noqa: F403
 from kaspar.sql.functions.hashing import *  # noqa: F403
 from kaspar.sql.functions.higher_order import *  # noqa: F403
 from kaspar.sql.functions.json import *  # noqa: F403
+from kaspar.sql.functions.map_functions import *  # noqa: F403
 from kaspar.sql.functions.math import *  # noqa: F403
+from kaspar.sql.functions.misc import *  # noqa: F403
 from kaspar.sql.functions.numeric import *  # noqa: F403
 from kaspar.sql.functions.ranking import *  # noqa: F403
 from kaspar.sql.functions.string import *  # noqa: F403
@@ -32,18 +39,22 @@ from kaspar.sql.functions.temporal import *  # noqa: F403
 from kaspar.sql.functions.text import *  # noqa: F403
 from kaspar.sql.functions.time_window import *  # noqa: F403
 from kaspar.sql.functions.udf import *  # noqa: F403
+from kaspar.sql.functions.url import *  # noqa: F403
 
 __all__ = sorted(  # noqa: PLE0605
     {
         *_aggregate.__all__,
         *_collection.__all__,
         *_conditional.__all__,
+        *_date_parts.__all__,
         *_datetime.__all__,
         *_generator.__all__,
         *_hashing.__all__,
         *_higher_order.__all__,
         *_json.__all__,
+        *_map_functions.__all__,
         *_math.__all__,
+        *_misc.__all__,
         *_numeric.__all__,
         *_ranking.__all__,
         *_string.__all__,
@@ -51,5 +62,6 @@ __all__ = sorted(  # noqa: PLE0605
         *_text.__all__,
         *_time_window.__all__,
         *_udf.__all__,
+        *_url.__all__,
     }
 )

@@ -76,4 +76,22 @@ def inline_outer(col: ColumnOrName) -> Column:
     return _inline(col, True, "inline_outer")
 
 
-__all__ = ["inline", "inline_outer", "posexplode", "posexplode_outer"]
+__all__ = ["inline", "inline_outer", "posexplode", "posexplode_outer", "stack"]
+
+
+def stack(*cols: ColumnOrName) -> Column:
+    """``stack(n, v1, ..., vk)``: ``n`` rows of ``ceil(k / n)`` columns ``col0, col1, ...``."""
+    first = cols[0].expr if isinstance(cols[0], Column) else None
+    if not (isinstance(first, exp.Literal) and not first.is_string):
+        raise NotImplementedError("stack: the number of rows must be an integer literal")
+    rows = int(first.this)
+    values = [to_expr(c) for c in cols[1:]]
+    width = -(-len(values) // rows)
+    parts = []
+    for j in range(width):
+        cells = [
+            values[i * width + j].copy() if i * width + j < len(values) else exp.Null()
+            for i in range(rows)
+        ]
+        parts.append(_alias(_unnest(exp.Array(expressions=cells)), f"col{j}"))
+    return multi_column(f"stack({names(first, *values)})", parts)

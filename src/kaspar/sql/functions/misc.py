@@ -1,0 +1,338 @@
+"""Miscellaneous functions: null helpers, bits, session information, masking and quoting."""
+
+from __future__ import annotations
+
+import getpass
+
+from sqlglot import exp
+
+from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.functions._invoke import ColumnOrName, build, names, node
+
+__all__ = [
+    "bit_get",
+    "bitmap_bit_position",
+    "bitmap_bucket_number",
+    "call_function",
+    "collation",
+    "current_catalog",
+    "current_database",
+    "current_schema",
+    "current_user",
+    "decode",
+    "encode",
+    "equal_null",
+    "format_number",
+    "getbit",
+    "input_file_block_length",
+    "input_file_block_start",
+    "input_file_name",
+    "is_valid_utf8",
+    "listagg_distinct",
+    "make_valid_utf8",
+    "mask",
+    "nullifzero",
+    "quote",
+    "regexp_instr",
+    "session_user",
+    "spark_partition_id",
+    "string_agg_distinct",
+    "to_timestamp_ltz",
+    "to_timestamp_ntz",
+    "try_validate_utf8",
+    "user",
+    "validate_utf8",
+    "zeroifnull",
+]
+
+
+def zeroifnull(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(exp.Coalesce(this=e, expressions=[literal(0)]), f"zeroifnull({names(e)})")
+
+
+def nullifzero(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(exp.Nullif(this=e, expression=literal(0)), f"nullifzero({names(e)})")
+
+
+def equal_null(col1: ColumnOrName, col2: ColumnOrName) -> Column:
+    a, b = to_expr(col1), to_expr(col2)
+    return node(exp.NullSafeEQ(this=a, expression=b), f"equal_null({names(a, b)})")
+
+
+def _bit(fn: str, col: ColumnOrName, pos: ColumnOrName | int) -> Column:
+    e = to_expr(col)
+    p = literal(pos) if isinstance(pos, int) else to_expr(pos)
+    shifted = exp.BitwiseRightShift(this=e, expression=exp.cast(p, "INT"))
+    value = exp.BitwiseAnd(this=exp.Paren(this=shifted), expression=literal(1))
+    return node(exp.cast(value, "TINYINT"), f"{fn}({names(e, p)})")
+
+
+def bit_get(col: ColumnOrName, pos: ColumnOrName | int) -> Column:
+    return _bit("bit_get", col, pos)
+
+
+def getbit(col: ColumnOrName, pos: ColumnOrName | int) -> Column:
+    return _bit("getbit", col, pos)
+
+
+def _constant(value: object, name: str) -> Column:
+    return node(literal(value), name)
+
+
+def current_catalog() -> Column:
+    return _constant("spark_catalog", "current_catalog()")
+
+
+def current_database() -> Column:
+    return _constant("default", "current_schema()")
+
+
+def current_schema() -> Column:
+    return _constant("default", "current_schema()")
+
+
+def current_user() -> Column:
+    return _constant(getpass.getuser(), "current_user()")
+
+
+def user() -> Column:
+    return _constant(getpass.getuser(), "user()")
+
+
+def session_user() -> Column:
+    return _constant(getpass.getuser(), "session_user()")
+
+
+def input_file_name() -> Column:
+    return _constant("", "input_file_name()")
+
+
+def input_file_block_start() -> Column:
+    return node(exp.cast(literal(-1), "BIGINT"), "input_file_block_start()")
+
+
+def input_file_block_length() -> Column:
+    return node(exp.cast(literal(-1), "BIGINT"), "input_file_block_length()")
+
+
+def call_function(funcName: str, *cols: ColumnOrName) -> Column:
+    exprs = [to_expr(c) for c in cols]
+    return node(build(funcName, exprs), f"{funcName}({names(*exprs)})")
+
+
+def regexp_instr(
+    str: ColumnOrName,
+    regexp: ColumnOrName | object,
+    idx: int | None = None,
+) -> Column:
+    if idx not in {None, 0}:
+        raise NotImplementedError("regexp_instr: only the whole match (idx 0) is supported")
+    s = to_expr(str)
+    r = literal(regexp) if not isinstance(regexp, Column) else to_expr(regexp)
+    before = exp.Anonymous(
+        this="list_extract",
+        expressions=[
+            exp.Anonymous(this="regexp_split_to_array", expressions=[s, r]),
+            literal(1),
+        ],
+    )
+    position = exp.Add(this=exp.Length(this=before), expression=literal(1))
+    matches = exp.Anonymous(this="regexp_matches", expressions=[s.copy(), r.copy()])
+    value = exp.Case(ifs=[exp.If(this=matches, true=position)], default=literal(0))
+    guarded = exp.Case(
+        ifs=[
+            exp.If(
+                this=exp.Or(this=s.is_(exp.null()), expression=r.is_(exp.null())), true=exp.null()
+            )
+        ],
+        default=value,
+    )
+    return node(exp.cast(guarded, "INT"), f"regexp_instr({names(s, r, literal(0))})")
+
+
+def _char_class(cls: str, replacement: str | None) -> exp.If:
+    return exp.If(
+        this=exp.Anonymous(this="regexp_matches", expressions=[exp.column("c_mask"), literal(cls)]),
+        true=literal(replacement) if replacement is not None else exp.column("c_mask"),
+    )
+
+
+def _mask_char(value: Column | str | None, default: str | None) -> str | None:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        raise NotImplementedError("mask: the replacement characters must be literals (F.lit)")
+    e = value.expr
+    if isinstance(e, exp.Null):
+        return None
+    if isinstance(e, exp.Literal) and e.is_string:
+        return str(e.this)
+    raise NotImplementedError("mask: the replacement characters must be literals")
+
+
+def mask(
+    col: ColumnOrName,
+    upperChar: Column | None = None,
+    lowerChar: Column | None = None,
+    digitChar: Column | None = None,
+    otherChar: Column | None = None,
+) -> Column:
+    e = to_expr(col)
+    chars = [
+        _mask_char(upperChar, "X"),
+        _mask_char(lowerChar, "x"),
+        _mask_char(digitChar, "n"),
+        _mask_char(otherChar, None),
+    ]
+    classes = zip(("^\\p{Lu}$", "^\\p{Ll}$", "^\\p{Nd}$"), chars[:3], strict=True)
+    ifs = [_char_class(cls, ch) for cls, ch in classes]
+    default = literal(chars[3]) if chars[3] is not None else exp.column("c_mask")
+    body = exp.Case(ifs=ifs, default=default)
+    lam = exp.Lambda(this=body, expressions=[exp.to_identifier("c_mask")])
+    split = exp.Anonymous(this="string_split", expressions=[e, literal("")])
+    joined = exp.Anonymous(
+        this="array_to_string",
+        expressions=[exp.Anonymous(this="list_transform", expressions=[split, lam]), literal("")],
+    )
+    empty = exp.EQ(this=exp.Length(this=e.copy()), expression=literal(0))
+    value = exp.Case(ifs=[exp.If(this=empty, true=literal(""))], default=joined)
+    args = [literal(v) if v is not None else exp.null() for v in chars]
+    return node(value, f"mask({names(e, *args)})")
+
+
+def quote(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    escaped = exp.Anonymous(this="replace", expressions=[e, literal("'"), literal("\\'")])
+    value = exp.DPipe(
+        this=exp.DPipe(this=literal("'"), expression=escaped), expression=literal("'")
+    )
+    return node(value, f"quote({names(e)})")
+
+
+def to_timestamp_ltz(timestamp: ColumnOrName, format: ColumnOrName | None = None) -> Column:
+    e = to_expr(timestamp)
+    if format is None:
+        value = exp.Cast(this=e, to=exp.DataType.build("TIMESTAMPTZ"))
+        return node(value, f"to_timestamp_ltz({names(e)})")
+    f = to_expr(format) if isinstance(format, Column) else literal(format)
+    return node(build("to_timestamp", [e, f]), f"to_timestamp_ltz({names(e, f)})")
+
+
+def to_timestamp_ntz(timestamp: ColumnOrName, format: ColumnOrName | None = None) -> Column:
+    e = to_expr(timestamp)
+    if format is None:
+        value = exp.Cast(this=e, to=exp.DataType.build("TIMESTAMP"))
+        return node(value, f"to_timestamp_ntz({names(e)})")
+    f = to_expr(format) if isinstance(format, Column) else literal(format)
+    parsed = exp.Cast(this=build("to_timestamp", [e, f]), to=exp.DataType.build("TIMESTAMP"))
+    return node(parsed, f"to_timestamp_ntz({names(e, f)})")
+
+
+def spark_partition_id() -> Column:
+    return node(exp.cast(literal(0), "INT"), "SPARK_PARTITION_ID()")
+
+
+_UTF8 = {"UTF-8", "UTF8"}
+
+
+def encode(col: ColumnOrName, charset: str) -> Column:
+    if charset.upper() not in _UTF8:
+        raise NotImplementedError(f"encode: charset {charset!r} is not supported (UTF-8 only)")
+    e = to_expr(col)
+    return node(exp.Anonymous(this="encode", expressions=[e]), f"encode({names(e)}, {charset})")
+
+
+def decode(col: ColumnOrName, charset: str) -> Column:
+    if charset.upper() not in _UTF8:
+        raise NotImplementedError(f"decode: charset {charset!r} is not supported (UTF-8 only)")
+    e = to_expr(col)
+    return node(exp.Anonymous(this="decode", expressions=[e]), f"decode({names(e)}, {charset})")
+
+
+def format_number(col: ColumnOrName, d: int) -> Column:
+    e = to_expr(col)
+    name = f"format_number({names(e)}, {d})"
+    if d < 0:
+        return node(exp.cast(exp.null(), "VARCHAR"), name)
+    pattern = literal("{:,." + str(d) + "f}")
+    formatted = exp.Anonymous(this="format", expressions=[pattern, exp.cast(e, "DOUBLE")])
+    value = exp.Case(
+        ifs=[exp.If(this=e.copy().is_(exp.null()), true=exp.null())], default=formatted
+    )
+    return node(value, name)
+
+
+def _agg_distinct(fn: str, col: ColumnOrName, delimiter: object) -> Column:
+    e = to_expr(col)
+    d = literal("" if delimiter is None else delimiter)
+    value = exp.Anonymous(this="string_agg", expressions=[exp.Distinct(expressions=[e]), d])
+    shown = names(e, d) if delimiter is not None else f"{names(e)}, NULL"
+    return node(value, f"{fn}(DISTINCT {shown})")
+
+
+def string_agg_distinct(col: ColumnOrName, delimiter: object = None) -> Column:
+    return _agg_distinct("string_agg", col, delimiter)
+
+
+def listagg_distinct(col: ColumnOrName, delimiter: object = None) -> Column:
+    return _agg_distinct("listagg", col, delimiter)
+
+
+def collation(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(literal("SYSTEM.BUILTIN.UTF8_BINARY"), f"collation({names(e)})")
+
+
+def _bitmap(fn: str, col: ColumnOrName, positive: exp.Expr, other: exp.Expr) -> Column:
+    e = to_expr(col)
+    value = exp.Case(
+        ifs=[exp.If(this=exp.GT(this=e.copy(), expression=literal(0)), true=positive)],
+        default=other,
+    )
+    return node(exp.cast(value, "BIGINT"), f"{fn}({names(e)})")
+
+
+def bitmap_bucket_number(col: ColumnOrName) -> Column:
+    e = exp.cast(to_expr(col), "BIGINT")
+    minus_one = exp.Paren(this=exp.Sub(this=e.copy(), expression=literal(1)))
+    positive = exp.Add(
+        this=exp.IntDiv(this=minus_one, expression=literal(32768)), expression=literal(1)
+    )
+    other = exp.IntDiv(this=e.copy(), expression=literal(32768))
+    return _bitmap("bitmap_bucket_number", col, positive, other)
+
+
+def bitmap_bit_position(col: ColumnOrName) -> Column:
+    e = exp.cast(to_expr(col), "BIGINT")
+    minus_one = exp.Paren(this=exp.Sub(this=e.copy(), expression=literal(1)))
+    positive = exp.Mod(this=minus_one, expression=literal(32768))
+    other = exp.Mod(this=exp.Paren(this=exp.Neg(this=e.copy())), expression=literal(32768))
+    return _bitmap("bitmap_bit_position", col, positive, other)
+
+
+# DuckDB strings are always valid UTF-8, so on strings these are identities (or true).
+def is_valid_utf8(str: ColumnOrName) -> Column:
+    e = to_expr(str)
+    value = exp.Case(
+        ifs=[exp.If(this=e.copy().is_(exp.null()), true=exp.null())], default=exp.true()
+    )
+    return node(value, f"is_valid_utf8({names(e)})")
+
+
+def _same_string(fn: str, col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(exp.cast(e, "VARCHAR"), f"{fn}({names(e)})")
+
+
+def make_valid_utf8(str: ColumnOrName) -> Column:
+    return _same_string("make_valid_utf8", str)
+
+
+def validate_utf8(str: ColumnOrName) -> Column:
+    return _same_string("validate_utf8", str)
+
+
+def try_validate_utf8(str: ColumnOrName) -> Column:
+    return _same_string("try_validate_utf8", str)
