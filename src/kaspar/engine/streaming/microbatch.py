@@ -78,6 +78,9 @@ class MicroBatchExecution:
         """Find where to continue from the checkpoint; resolve and persist initial offsets."""
         initial = []
         for index, source in enumerate(self.sources):
+            attach = getattr(source, "attach", None)
+            if attach is not None:  # sources that keep their own log (files) live in here
+                attach(self.checkpoint.root / "sources" / str(index))
             offset = self.checkpoint.initial_offset(index)
             if offset is None:
                 offset = source.initial_offset()
