@@ -18,7 +18,7 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.engine.compile.cast_sources import annotate_cast_sources
 from kaspar.engine.compile.dialect import generate, is_utc
-from kaspar.engine.compile.duckdb import compile_output
+from kaspar.engine.compile.duckdb import compile_output, substituting
 from kaspar.engine.error_translation import translate_error
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
@@ -96,6 +96,54 @@ class Executor:
                 raise translate_error(e) from None
             finally:
                 for name, table in batches.items():
+                    self._con.register(name, table.schema.empty_table())
+
+    def prepare_stage(
+        self, plan: L.LogicalPlan, cuts: dict[L.LogicalPlan, L.LogicalPlan]
+    ) -> tuple[str, T.StructType]:
+        """SQL and schema for ``plan`` with each node in ``cuts`` computed by its replacement
+        (same columns in the same order): one stage of a streaming query. Not cached here:
+        the streaming engine keeps the result for the query's lifetime."""
+        resolved = analyze(plan)
+        pairs = {analyze(node): analyze(replacement) for node, replacement in cuts.items()}
+        with self._lock:
+            for part in (plan, *cuts.values()):
+                self._register(part)
+            try:
+                for replacement in pairs.values():
+                    self._udfs.bind(replacement, self.ansi)
+                self._udfs.bind(resolved, self.ansi)
+                with substituting(pairs):
+                    tree = compile_output(resolved)
+                annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                sql = generate(tree, ansi=self.ansi, utc=self.utc)
+                types = [str(t) for t in self._con.sql(sql).types]
+                casts = [_output_cast(t) for t in types]
+                if any(c is not None for c in casts):
+                    with substituting(pairs):
+                        tree = compile_output(resolved, casts)
+                    annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    sql = generate(tree, ansi=self.ansi, utc=self.utc)
+            except duckdb.Error as e:
+                raise translate_error(e) from None
+        fields = [
+            T.StructField(a.name, from_duckdb(_OUTPUT_CASTS.get(t, t)), a.nullable)
+            for a, t in zip(resolved.output, types, strict=True)
+        ]
+        return sql, T.StructType(fields)
+
+    def run_stage(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
+        """Run a stage's SQL (``prepare_stage``) with ``tables`` registered under their names
+        (the stage's streaming leaves: columns ``c0, c1, ...``) for this run only."""
+        with self._lock:
+            try:
+                for name, table in tables.items():
+                    self._con.register(name, table)
+                return self._con.sql(sql).to_arrow_table()
+            except duckdb.Error as e:
+                raise translate_error(e) from None
+            finally:
+                for name, table in tables.items():
                     self._con.register(name, table.schema.empty_table())
 
     def count(self, plan: L.LogicalPlan) -> int:

@@ -8,12 +8,19 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlglot import exp
 
+from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
 from kaspar.engine.plan.attributes import Attribute
 from kaspar.engine.plan.naming import SPARK_NAME
 from kaspar.engine.plan.resolution import find_attribute
-from kaspar.errors import IllegalArgumentException, PySparkAttributeError, PySparkTypeError
+from kaspar.errors import (
+    AnalysisException,
+    IllegalArgumentException,
+    PySparkAttributeError,
+    PySparkTypeError,
+    unresolved_column,
+)
 from kaspar.sql._conversion import to_rows
 from kaspar.sql._show import show_string
 from kaspar.sql.column import Column, aliased, to_columns, to_expr
@@ -209,6 +216,36 @@ class DataFrame:
 
     def distinct(self) -> DataFrame:
         return self._with(L.Distinct(self._plan))
+
+    def withWatermark(self, eventTime: str, delayThreshold: str) -> DataFrame:
+        """Spark's event-time watermark: ignored by batch queries; in a streaming query, state
+        for event times older than ``max(eventTime) - delayThreshold`` is dropped and later
+        rows for it are ignored."""
+        from kaspar.sql.functions.time_window import duration_us
+
+        if not isinstance(eventTime, str) or not eventTime:
+            raise IllegalArgumentException("eventTime should be provided as a string")
+        if not isinstance(delayThreshold, str) or not delayThreshold:
+            raise IllegalArgumentException("delayThreshold should be provided as a string")
+        fields = {f.name.lower(): f for f in self.schema.fields}
+        field = fields.get(eventTime.lower())
+        if field is None:
+            raise unresolved_column(eventTime, [f.name for f in self.schema.fields])
+        if not isinstance(field.dataType, T.TimestampType | T.TimestampNTZType):
+            raise AnalysisException(
+                f"Event time must be defined on a window or a timestamp, but {field.name} is of "
+                f"type {field.dataType.simpleString()}.",
+                "EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE",
+            )
+        text = delayThreshold.strip()
+        negative = text.lower().removeprefix("interval").strip().startswith("-")
+        delay_us = duration_us(text.replace("-", "", 1) if negative else text, "delayThreshold")
+        if negative:
+            raise AnalysisException(
+                f"The delay threshold ({delayThreshold}) should not be negative.",
+                "INVALID_WATERMARK_DELAY",
+            )
+        return self._with(L.EventTimeWatermark(self._plan, field.name, delay_us // 1000))
 
     def dropDuplicates(self, subset: list[str] | None = None) -> DataFrame:
         if not subset:

@@ -7,8 +7,10 @@ order of an ordered subquery through projections, filters and limits, as Spark d
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from sqlglot import exp
@@ -18,9 +20,33 @@ from kaspar.engine.plan.attributes import Attribute, ResolvedPlan
 
 _aliases = itertools.count()
 
+# Streaming stages: analysed nodes whose output another plan computes instead (by identity).
+_substitutes: ContextVar[Mapping[int, ResolvedPlan] | None] = ContextVar(
+    "substitutes", default=None
+)
+
+
+@contextlib.contextmanager
+def substituting(cuts: Mapping[ResolvedPlan, ResolvedPlan]) -> Iterator[None]:
+    """Compile ``node`` as ``replacement`` for each pair in ``cuts``: the replacement's columns,
+    in order, become the node's attributes. Streaming queries use this to cut a plan at its
+    stateful operators without re-analysing (and so renumbering) what is above them."""
+    token = _substitutes.set({id(node): replacement for node, replacement in cuts.items()})
+    try:
+        yield
+    finally:
+        _substitutes.reset(token)
+
 
 def compile_plan(r: ResolvedPlan) -> exp.Query:
     """The query whose output columns are ``r.output``'s attribute ids, in order."""
+    substitutes = _substitutes.get()
+    replacement = substitutes.get(id(r)) if substitutes else None
+    if replacement is not None:
+        columns = [exp.column(a.column_name, quoted=True) for a in replacement.output]
+        return exp.select(*_select(columns, r.output)).from_(
+            _subquery(_COMPILERS[type(replacement.plan)](replacement))
+        )
     return _COMPILERS[type(r.plan)](r)
 
 
@@ -190,6 +216,7 @@ _COMPILERS: dict[type[L.LogicalPlan], Callable[[ResolvedPlan], exp.Query]] = {
     L.Distinct: _distinct,
     L.Deduplicate: _deduplicate,
     L.SubqueryAlias: _subquery_alias,
+    L.EventTimeWatermark: _subquery_alias,
     L.Join: _join,
     L.SetOperation: _set_operation,
 }

@@ -163,6 +163,7 @@ _RULES: dict[type[L.LogicalPlan], Callable[[Any], ResolvedPlan]] = {
     L.Distinct: _passthrough,
     L.Deduplicate: _deduplicate,
     L.SubqueryAlias: _subquery_alias,
+    L.EventTimeWatermark: _passthrough,
     L.Join: _join,
     L.SetOperation: _set_operation,
 }

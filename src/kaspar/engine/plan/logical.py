@@ -159,6 +159,15 @@ class SubqueryAlias(UnaryNode):
 
 
 @dataclass(frozen=True, eq=False)
+class EventTimeWatermark(UnaryNode):
+    """``withWatermark(event_time, delay)``: a no-op in batch queries; in a streaming query it
+    tracks the maximum event time and drives late-data dropping and state eviction."""
+
+    event_time: str
+    delay_ms: int
+
+
+@dataclass(frozen=True, eq=False)
 class Join(LogicalPlan):
     """``join``: ``how`` is Spark's normalised join type, ``using`` the ``on=[names]`` form."""
 

@@ -1,6 +1,6 @@
 """What a streaming plan may contain, checked before the query starts (Spark's
-``UnsupportedOperationChecker``). This slice runs stateless queries only: stateful operators are
-refused until the state store exists."""
+``UnsupportedOperationChecker``): the output mode must suit the plan's aggregations, and
+operators that kaspar cannot run incrementally yet are refused with a clear message."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ from kaspar.engine.plan import logical as L
 from kaspar.errors import AnalysisException, IllegalArgumentException
 
 OUTPUT_MODES = ("append", "update", "complete")
-_STATEFUL = {
-    L.Aggregate: "Streaming aggregation (groupBy / agg)",
-    L.Distinct: "distinct()",
-    L.Deduplicate: "dropDuplicates()",
-    L.Sort: "Sorting",
-    L.Limit: "limit()",
-    L.SetOperation: "intersect / subtract / union of streams",
-}
 
 
 def check_output_mode(mode: str) -> str:
@@ -28,26 +20,89 @@ def check_output_mode(mode: str) -> str:
 
 
 def check_streaming_plan(plan: L.LogicalPlan, output_mode: str) -> None:
-    """Raise ``AnalysisException`` for what this engine cannot run incrementally yet."""
-    for node in _walk(plan):
-        if not node.is_streaming:
-            continue
-        what = _STATEFUL.get(type(node))
-        if isinstance(node, L.SetOperation) and node.kind == "union" and not node.distinct:
-            what = None
-        if isinstance(node, L.Join) and all(c.is_streaming for c in node.children):
-            what = "Stream-stream join"
-        if what is not None:
-            raise AnalysisException(
-                f"{what} on streaming DataFrames/Datasets is not supported yet by kaspar "
-                "(stateful streaming operators come with the state store).",
-                "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
-            )
-    if output_mode == "complete":
+    """Raise ``AnalysisException`` for plans Spark refuses in ``output_mode`` and for
+    operators kaspar cannot run on streams yet."""
+    nodes = [n for n in _walk(plan) if n.is_streaming]
+    aggregates = [n for n in nodes if isinstance(n, L.Aggregate)]
+    for node in nodes:
+        _check_node(node, output_mode, aggregates)
+    if len(aggregates) > 1:
+        raise AnalysisException(
+            "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets"
+        )
+    if output_mode == "complete" and not aggregates:
         raise AnalysisException(
             "Complete output mode not supported when there are no streaming aggregations on "
-            "streaming DataFrames/Datasets",
+            "streaming DataFrames/Datasets"
         )
+    if output_mode == "append" and aggregates and not _has_event_time_key(aggregates[0]):
+        raise AnalysisException(
+            "Append output mode not supported when there are streaming aggregations on "
+            "streaming DataFrames/DataSets without watermark"
+        )
+
+
+def _check_node(node: L.LogicalPlan, output_mode: str, aggregates: list[L.Aggregate]) -> None:
+    above_aggregate = any(_contains(node, a) and node is not a for a in aggregates)
+    if isinstance(node, L.Sort) and not (above_aggregate and output_mode == "complete"):
+        raise AnalysisException(
+            "Sorting is not supported on streaming DataFrames/Datasets, unless it is on "
+            "aggregated DataFrame/Dataset in Complete output mode",
+        )
+    if isinstance(node, L.Limit) and not (above_aggregate and output_mode == "complete"):
+        raise AnalysisException(
+            f"Limits are not supported on streaming DataFrames/Datasets in {output_mode.title()} "
+            "output mode by kaspar (only on an aggregation in Complete output mode)",
+            "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
+        )
+    if isinstance(node, L.Deduplicate | L.Distinct) and above_aggregate:
+        raise AnalysisException(
+            "dropDuplicates / distinct after a streaming aggregation is not supported",
+            "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
+        )
+    if isinstance(node, L.SetOperation) and not (node.kind == "union" and not node.distinct):
+        raise AnalysisException(
+            f"{node.kind.title()} between streaming DataFrames/Datasets is not supported",
+            "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
+        )
+    if isinstance(node, L.Join) and all(c.is_streaming for c in node.children):
+        raise AnalysisException(
+            "Stream-stream joins are not supported by kaspar yet; join a stream with a static "
+            "DataFrame instead",
+            "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
+        )
+    if isinstance(node, L.Join) and node.how != "inner":
+        streaming_side = "left" if node.children[0].is_streaming else "right"
+        allowed = {"left": ("left", "left_semi", "left_anti", "cross"), "right": ("right",)}
+        if node.how not in allowed[streaming_side]:
+            raise AnalysisException(
+                f"{node.how.replace('_', ' ').title()} join with a streaming DataFrame/Dataset "
+                f"on the {streaming_side} and a static DataFrame/Dataset on the other side is "
+                "not supported",
+            )
+    if isinstance(node, L.SqlQuery) and _sql_is_stateful(node):
+        raise AnalysisException(
+            "spark.sql over a streaming view with aggregation, DISTINCT, ORDER BY or LIMIT "
+            "is not supported by kaspar yet: use the DataFrame API (groupBy/agg, "
+            "dropDuplicates) on the stream",
+            "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
+        )
+
+
+def _sql_is_stateful(node: L.SqlQuery) -> bool:
+    from sqlglot import exp
+
+    return node.query.find(exp.AggFunc, exp.Group, exp.Distinct, exp.Order, exp.Limit) is not None
+
+
+def _has_event_time_key(aggregate: L.Aggregate) -> bool:
+    """Whether a grouping key is a time window or a watermarked column (checked precisely
+    when the query is planned; here the plan must at least contain a watermark)."""
+    return any(isinstance(n, L.EventTimeWatermark) for n in _walk(aggregate))
+
+
+def _contains(root: L.LogicalPlan, target: L.LogicalPlan) -> bool:
+    return any(n is target for n in _walk(root))
 
 
 def streaming_relations(plan: L.LogicalPlan) -> list[L.StreamingRelation]:

@@ -5,7 +5,8 @@
   metadata            {"id":"<query id>"}
   offsets/<batch id>  v1 / {"batchWatermarkMs":..,"batchTimestampMs":..,"conf":{..}} / one
                       line per source: its end offset as JSON (written before the batch runs)
-  commits/<batch id>  v1 / {"nextBatchWatermarkMs":0}   (written after the sink committed)
+  commits/<batch id>  v1 / {"nextBatchWatermarkMs":..}  (written after the sink committed)
+  state/<op>/0/       the state store of stateful operator <op> (see state_store.py)
   sources/<i>/0       v1 / source i's initial offset as JSON (resolved once, then reused)
 ```
 
@@ -101,6 +102,10 @@ class Checkpoint:
 
     def write_commit(self, batch_id: int, next_watermark_ms: int = 0) -> None:
         write_atomically(self.root / "commits" / str(batch_id), format_commit(next_watermark_ms))
+
+    def commit_watermark(self, batch_id: int) -> int:
+        """The ``nextBatchWatermarkMs`` that batch ``batch_id`` committed."""
+        return parse_commit((self.root / "commits" / str(batch_id)).read_text())
 
     def initial_offset(self, source_index: int) -> Any | None:
         path = self.root / "sources" / str(source_index) / "0"

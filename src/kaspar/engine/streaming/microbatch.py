@@ -13,12 +13,18 @@ A batch runs these steps, in this order (``run_batch`` mirrors them):
    engine (the same compiled DuckDB query every batch).
 4. **Sink.** ``sink.add_batch(batch_id, table)``, idempotent per batch id (Delta ``txn``,
    a Kafka transaction with a batch marker, the memory sink's last batch id).
-5. **State.** Stateful operators would commit state version ``batch_id + 1`` here; this slice
-   runs stateless queries only.
-6. **Write ``commits/<batch id>``**, then ``source.commit(end)``.
+   Stateful operators (``stateful.py``) run inside this step: they merge the batch into their
+   state and write state version ``batch_id + 1`` before the sink sees the output.
+5. **Write ``commits/<batch id>``** with the watermark for the next batch, then
+   ``source.commit(end)``.
 
-On restart (``recover``) the query resumes after the last committed batch; an ``offsets``
-entry without a ``commits`` entry is re-run with the same offsets.
+On restart (``recover``) the query resumes after the last committed batch, with the state of
+that batch and its watermark; an ``offsets`` entry without a ``commits`` entry is re-run with
+the same offsets, watermark and starting state, so its output is the same and the idempotent
+sink skips what it already has.
+
+When no source has new data but the watermark moved and some operator evicts state by it, a
+batch runs anyway with no input rows (Spark's no-data batch), so windows close on time.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from kaspar.engine.streaming.check_streaming_support import streaming_relations
 from kaspar.engine.streaming.checkpoint import Checkpoint, OffsetSeq
 from kaspar.engine.streaming.sinks import StreamSink
 from kaspar.engine.streaming.sources import StreamSource
+from kaspar.engine.streaming.stateful import IncrementalPlan
 from kaspar.engine.streaming.trigger import Trigger
 
 
@@ -58,6 +65,7 @@ class MicroBatchExecution:
         checkpoint: Checkpoint,
         sink: StreamSink,
         trigger: Trigger,
+        output_mode: str = "append",
     ) -> None:
         self.identity = identity
         self.plan = plan
@@ -66,6 +74,9 @@ class MicroBatchExecution:
         self.sink = sink
         self.trigger = trigger
         self.relations = streaming_relations(plan)
+        self.incremental = IncrementalPlan.build(plan, executor, output_mode)
+        self.watermark_ms = 0  # the watermark of the batch about to run
+        self._next_watermark_ms = 0
         self.sources: list[StreamSource] = [r.source for r in self.relations]  # type: ignore[misc]
         self.batch_id = 0
         self.committed: list[Any] = []
@@ -92,10 +103,14 @@ class MicroBatchExecution:
             batch_id, entry = latest
             if self.checkpoint.latest_commit() == batch_id:
                 self.batch_id, self.committed = batch_id + 1, list(entry.offsets)
+                self._next_watermark_ms = self.checkpoint.commit_watermark(batch_id)
             else:
                 self.batch_id, self.pending = batch_id, entry
+                self._next_watermark_ms = entry.batch_watermark_ms
                 if batch_id > 0:
                     self.committed = list(self.checkpoint.offsets(batch_id - 1).offsets)
+        self.watermark_ms = self._next_watermark_ms
+        self.incremental.open_state(self.checkpoint.root / "state", self.batch_id)
         if self.trigger.kind == "availableNow":
             self.until = [s.latest_offset(c, False, None) for s, c in zip(*self._sc(), strict=True)]
 
@@ -123,20 +138,21 @@ class MicroBatchExecution:
         inputs = [s.get_batch(c, e) for s, c, e in zip(*self._sc(), entry.offsets, strict=True)]
         durations["getBatch"] = _ms(clock)
         clock = time.monotonic()
+        self.watermark_ms = entry.batch_watermark_ms
         result = self._execute(inputs)
         durations["queryPlanning"] = 0
         # 4 sink.add_batch, idempotent per batch id
         self.sink.add_batch(self.batch_id, result)
         durations["addBatch"] = _ms(clock)
-        # 5 state commit: stateless queries only in this slice
-        # 6 write commits/<batch id>, then let the sources forget what came before
+        # 5 write commits/<batch id> with the next watermark, then let the sources forget
         clock = time.monotonic()
-        self.checkpoint.write_commit(self.batch_id)
+        self._next_watermark_ms = self.incremental.next_watermark(self.watermark_ms)
+        self.checkpoint.write_commit(self.batch_id, self._next_watermark_ms)
         for source, end in zip(self.sources, entry.offsets, strict=True):
             source.commit(end)
         durations["commitOffsets"] = _ms(clock)
         durations["triggerExecution"] = _ms(started)
-        self._report(entry, latest, inputs, durations, started)
+        self._report(entry, latest, inputs, durations, started, result.num_rows)
         self.committed = list(entry.offsets)
         self.batch_id += 1
         return True
@@ -147,11 +163,14 @@ class MicroBatchExecution:
         limited = self.trigger.respects_read_limits
         until = self.until or [None] * len(self.sources)
         ends = [s.latest_offset(c, limited, u) for s, c, u in zip(*self._sc(), until, strict=True)]
-        if ends == self.committed:
+        if ends == self.committed and not self.incremental.wants_batch_without_data(
+            self.watermark_ms, self._next_watermark_ms
+        ):
             return None, ends
         entry = OffsetSeq(
             offsets=tuple(ends),
             batch_timestamp_ms=int(time.time() * 1000),
+            batch_watermark_ms=self._next_watermark_ms,
             conf={"spark.sql.streaming.stateStore.providerClass": "kaspar"},
         )
         return entry, ends
@@ -161,16 +180,17 @@ class MicroBatchExecution:
         for relation, table in zip(self.relations, inputs, strict=True):
             renamed = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
             batches[relation.name] = renamed.cast(relation.table.schema)
-        result = self.executor.execute_micro_batch(self.plan, batches)
-        return result.rename_columns(self.executor.schema(self.plan).names)
+        result = self.incremental.run(batches, self.watermark_ms, self.batch_id)
+        return result.rename_columns(self.incremental.output.schema.names)
 
-    def _report(
+    def _report(  # noqa: PLR0917 - one batch's facts
         self,
         entry: OffsetSeq,
         latest: list[Any],
         inputs: list[pa.Table],
         durations: dict[str, int],
         started: float,
+        output_rows: int,
     ) -> None:
         rows = sum(t.num_rows for t in inputs)
         since_last = started - self._last_trigger_ms if self._last_trigger_ms else 0.0
@@ -201,10 +221,10 @@ class MicroBatchExecution:
                 "inputRowsPerSecond": input_rate,
                 "processedRowsPerSecond": rows / seconds,
                 "durationMs": durations,
-                "eventTime": {},
-                "stateOperators": [],
+                "eventTime": self.incremental.event_time(self.watermark_ms),
+                "stateOperators": self.incremental.state_progress(),
                 "sources": sources,
-                "sink": {"description": self.sink.description, "numOutputRows": -1},
+                "sink": {"description": self.sink.description, "numOutputRows": output_rows},
             }
         )
 

@@ -192,7 +192,13 @@ class DataStreamWriter:
         identity = QueryIdentity(checkpoint.query_id, str(uuid.uuid4()), self._name)
         sink = self._sink(identity.id)
         execution = MicroBatchExecution(
-            identity, self._df.plan, self._session._executor, checkpoint, sink, self._trigger
+            identity,
+            self._df.plan,
+            self._session._executor,
+            checkpoint,
+            sink,
+            self._trigger,
+            self._mode,
         )
         stream = StreamExecution(execution, manager._terminated_callback)
         query = StreamingQuery(stream, self._session)
@@ -240,7 +246,7 @@ def _memory(writer: DataStreamWriter, query_id: str) -> StreamSink:
         relation = L.LocalRelation(renamed, tuple(table.column_names))
         session.catalog._register(name, relation, replace=True)
 
-    return MemorySink(_arrow_schema(writer), publish)
+    return MemorySink(_arrow_schema(writer), publish, replace=writer._mode == "complete")
 
 
 def _arrow_schema(writer: DataStreamWriter) -> pa.Schema:
@@ -254,7 +260,7 @@ def _delta(writer: DataStreamWriter, query_id: str) -> StreamSink:
     path = writer._options.get("path")
     if path is None:
         raise IllegalArgumentException("'path' is not specified")
-    return DeltaStreamSink(path, query_id, writer._options, writer._partition_by)
+    return DeltaStreamSink(path, query_id, writer._options, writer._partition_by, writer._mode)
 
 
 def _kafka_sink(writer: DataStreamWriter, query_id: str) -> StreamSink:
