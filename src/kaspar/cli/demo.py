@@ -1,10 +1,13 @@
-"""`kaspar demo`: an embedded broker, a topic, order events produced and read back, totals.
+"""`kaspar demo`: seed 001's pipeline end to end — Kafka -> Structured Streaming -> Delta Lake.
 
 1. Start an embedded kaspar broker on a free loopback port (or use `--bootstrap-server`).
 2. Create the topic `orders` with 3 partitions (kept if it already exists).
 3. Produce `--records` JSON order events keyed by customer, with a progress bar.
-4. Read the events back from where this run started, to the log end offsets.
-5. Print totals per customer and the offsets per partition, stop the broker.
+4. Run the seed's streaming query with `kaspar.sql` (PySpark's API): read `orders` from Kafka,
+   `from_json`, `groupBy("customerId").agg(sum("amount"))`, written to a Delta table in complete
+   mode with a checkpoint, with live progress from `query.lastProgress`.
+5. Read the events back with a plain Kafka consumer and check the Delta totals against them.
+6. Print the totals, the offsets per partition, and where the Delta table is and how to read it.
 """
 
 import contextlib
@@ -47,8 +50,8 @@ class OrderTotals:
     def add(self, partition: int, value: bytes) -> None:
         """Count one order event."""
         order = json.loads(value)
-        self.orders[order["customer"]] += 1
-        self.amount[order["customer"]] += order["amount"]
+        self.orders[order["customerId"]] += 1
+        self.amount[order["customerId"]] += order["amount"]
         self.per_partition[partition] += 1
 
 
@@ -60,7 +63,7 @@ def order_events(count: int, seed: int = 7) -> Iterator[tuple[str, bytes]]:
         customer = rng.choice(CUSTOMERS)
         order = {
             "order_id": f"order-{number + 1:06d}",
-            "customer": customer,
+            "customerId": customer,
             "amount": round(rng.uniform(5, 250), 2),
             "ts": now_ms + number,
         }
@@ -158,14 +161,83 @@ def read_orders(
     return totals
 
 
-def customer_table(totals: OrderTotals) -> Table:
-    """Orders and amount per customer."""
-    table = Table("customer", "orders", "amount", title="totals per customer")
+def run_pipeline(bootstrap: str, workspace: Path, total: int, progress: Progress) -> Path:
+    """Seed 001's streaming query, as the seed writes it, run until the topic is drained."""
+    from kaspar.sql import SparkSession
+    from kaspar.sql.functions import col, from_json
+    from kaspar.sql.functions import sum as _sum
+    from kaspar.sql.types import DoubleType, StringType, StructType
+
+    spark = SparkSession.builder.appName("kaspar-demo").getOrCreate()
+    orders = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap)
+        .option("subscribe", TOPIC)
+        .option("startingOffsets", "earliest")
+        .option("maxOffsetsPerTrigger", str(max(100, total // 8)))
+        .load()
+    )
+    schema = StructType().add("customerId", StringType()).add("amount", DoubleType())
+    parsed = orders.select(from_json(col("value").cast("string"), schema).alias("data")).select(
+        "data.*"
+    )
+    totals = parsed.groupBy("customerId").agg(_sum("amount").alias("total"))
+    table = workspace / "order_totals"
+    query = (
+        totals.writeStream.format("delta")
+        .outputMode("complete")
+        .option("checkpointLocation", str(workspace / "checkpoints" / "totals"))
+        .trigger(availableNow=True)
+        .start(str(table))
+    )
+    task = progress.add_task("streaming Kafka -> Delta", total=total)
+    seen, rows, started = 0, 0, time.monotonic()
+    while query.isActive or seen < len(query.recentProgress):
+        batches = query.recentProgress
+        for batch in batches[seen:]:
+            rows += batch["numInputRows"]
+            rate = rows / max(time.monotonic() - started, 1e-3)
+            progress.update(
+                task,
+                advance=batch["numInputRows"],
+                description=f"streaming Kafka -> Delta: batch {batch['batchId']}, "
+                f"{rate:,.0f} rows/s",
+            )
+        seen = len(batches)
+        query.awaitTermination(0.1)
+    if query.exception() is not None:
+        raise CliError(f"the streaming query failed: {query.exception()}")
+    return table
+
+
+def delta_totals(table: Path) -> dict[str, float]:
+    from kaspar.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()
+    rows = spark.read.format("delta").load(str(table)).collect()
+    return {row.customerId: row.total for row in rows}
+
+
+def customer_table(totals: OrderTotals, delta: dict[str, float]) -> Table:
+    """Orders and amount per customer: the Delta table next to a plain consumer's count."""
+    table = Table(
+        "customer", "orders", "total (Delta)", "total (consumer)", title="totals per customer"
+    )
     for customer in sorted(totals.orders):
         amount = totals.amount[customer]
-        table.add_row(customer, str(totals.orders[customer]), f"{amount:,.2f}")
+        table.add_row(
+            customer,
+            str(totals.orders[customer]),
+            f"{delta.get(customer, 0.0):,.2f}",
+            f"{amount:,.2f}",
+        )
     all_amount = sum(totals.amount.values())
-    table.add_row("[bold]all[/]", f"[bold]{totals.orders.total()}[/]", f"[bold]{all_amount:,.2f}")
+    table.add_row(
+        "[bold]all[/]",
+        f"[bold]{totals.orders.total()}[/]",
+        f"[bold]{sum(delta.values()):,.2f}[/]",
+        f"[bold]{all_amount:,.2f}[/]",
+    )
     return table
 
 
@@ -192,17 +264,38 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run a small pipeline end to end: broker, topic, produce, consume, totals."""
-    if bootstrap_server is None and data_dir is None:
+    """Seed 001's pipeline: broker, orders topic, Structured Streaming totals into Delta."""
+    if data_dir is None:
         data_dir = Path(tempfile.mkdtemp(prefix="kaspar-demo-"))
+    workspace = data_dir / "lake"
     with running_broker(data_dir, bootstrap_server) as bootstrap:
         ensure_topic(bootstrap)
-        starts = log_end_offsets(bootstrap)
         with Progress(console=stderr, transient=False) as progress:
             produce_orders(bootstrap, records, progress)
             ends = log_end_offsets(bootstrap)
-            totals = read_orders(bootstrap, starts, ends, progress)
-    stdout.print(customer_table(totals))
-    stdout.print(partition_table(starts, ends, totals))
-    if bootstrap_server is None and data_dir is not None:
-        stdout.print(f"the broker has stopped; its data lives in {data_dir.resolve()}")
+            table = run_pipeline(bootstrap, workspace, sum(ends.values()), progress)
+            totals = read_orders(bootstrap, dict.fromkeys(ends, 0), ends, progress)
+    delta = delta_totals(table)
+    stdout.print(customer_table(totals, delta))
+    stdout.print(partition_table(dict.fromkeys(ends, 0), ends, totals))
+    mismatched = [c for c in totals.amount if abs(delta.get(c, 0.0) - totals.amount[c]) > 1e-6]
+    if mismatched or set(delta) != set(totals.amount):
+        raise CliError(f"the Delta totals differ from the topic for {mismatched or 'customers'}")
+    location = table.resolve()
+    stdout.print(f"the Delta table of order totals is at {location}", soft_wrap=True)
+    stdout.print("read it with PySpark's API on kaspar:")
+    stdout.print(
+        "  from kaspar.sql import SparkSession\n"
+        "  spark = SparkSession.builder.getOrCreate()\n"
+        f'  spark.read.format("delta").load("{location}").show()',
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    stdout.print(
+        f'or with the deltalake package: DeltaTable("{location}").to_pandas()', soft_wrap=True
+    )
+    if bootstrap_server is None:
+        stdout.print(
+            f"the broker has stopped; its data lives in {data_dir.resolve()}", soft_wrap=True
+        )

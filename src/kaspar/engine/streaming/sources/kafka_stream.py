@@ -30,7 +30,10 @@ Offsets = dict[TopicPartition, int]
 
 
 class KafkaStreamSource:
-    """One assigned consumer, for watermarks and for reading each batch's ranges."""
+    """Two consumers: one reads each batch's ranges, the other asks for partitions and
+    watermarks. They are kept apart because the reader keeps a long-polling Fetch in flight,
+    and requests on one connection are answered in order: a metadata request queued behind
+    that Fetch would wait for it (up to ``fetch.wait.max.ms``) on every trigger."""
 
     def __init__(self, options: dict[str, str]) -> None:
         self.options = parse_kafka_options(options, streaming=True)
@@ -42,14 +45,27 @@ class KafkaStreamSource:
             f"KafkaV2[{strategy.title()}[{target.get(strategy, self.options.pattern)}]]"
         )
         self._consumer: Any = None
+        self._metadata: Any = None
 
     def _client(self) -> Any:
+        """The consumer that answers metadata and watermark questions (never assigned)."""
+        if self._metadata is None:
+            self._metadata = self._new_consumer()
+        return self._metadata
+
+    def _reader(self) -> Any:
         if self._consumer is None:
-            try:
-                self._consumer = Consumer(consumer_config(self.options))
-            except KafkaException as e:
-                raise IllegalArgumentException(f"Invalid 'kafka.*' option: {e.args[0]}") from None
+            # Each batch re-assigns the reader at its start offsets; a new Fetch waits behind
+            # the one in flight, so a short long-poll keeps that wait (per batch) small.
+            self._consumer = self._new_consumer({"fetch.wait.max.ms": 5})
         return self._consumer
+
+    def _new_consumer(self, defaults: dict[str, Any] | None = None) -> Any:
+        config = {**(defaults or {}), **consumer_config(self.options)}
+        try:
+            return Consumer(config)
+        except KafkaException as e:
+            raise IllegalArgumentException(f"Invalid 'kafka.*' option: {e.args[0]}") from None
 
     def initial_offset(self) -> Any:
         """``startingOffsets`` resolved now (earliest, latest, JSON or timestamps)."""
@@ -83,7 +99,7 @@ class KafkaStreamSource:
                     )
                 first = low
             ranges[tp] = (first, max(first, stop))
-        return read_ranges(self._client(), ranges, self.options)
+        return read_ranges(self._reader(), ranges, self.options)
 
     def _watermarks(self) -> dict[TopicPartition, tuple[int, int]]:
         try:
@@ -100,9 +116,10 @@ class KafkaStreamSource:
         pass  # offsets live in the checkpoint
 
     def stop(self) -> None:
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
+        for consumer in (self._consumer, self._metadata):
+            if consumer is not None:
+                consumer.close()
+        self._consumer = self._metadata = None
 
 
 def _rate_limit(begin: Offsets, latest: Offsets, limit: int) -> Offsets:
