@@ -166,7 +166,7 @@ class _StatefulOperator(Operator):
         metrics = store.metrics
         return {
             "operatorName": self.operator_name,
-            "numRowsTotal": store.num_rows(),
+            "numRowsTotal": store.rows,
             "numRowsUpdated": metrics.get("numRowsUpdated", 0),
             "allUpdatesTimeMs": self.update_ms,
             "numRowsRemoved": metrics.get("numRowsRemoved", 0),
@@ -224,7 +224,11 @@ class AggregateOperator(_StatefulOperator):
         full = arrow_schema(schema)
         self.state_schema = pa.schema([full.field(n) for n in self.state_names])
         self.leaf = leaf_for(self.state_schema)
-        key_names = executor.schema(L.Project(node.child, tuple(k.copy() for k in keys))).names
+        key_names = (
+            executor.schema(L.Project(node.child, tuple(k.copy() for k in keys))).names
+            if keys
+            else []
+        )
         self.event_key = _event_time_key(schema, key_names, watermarks)
         outputs = []
         for out, target in zip(self.layout.outputs, original.fields, strict=True):
@@ -247,6 +251,8 @@ class AggregateOperator(_StatefulOperator):
         con = store.con
         clock = time.monotonic()
         partial = self.stage.run(self.executor, context)
+        if partial.num_rows:
+            store.row_bytes = max(16, partial.nbytes // partial.num_rows)
         con.register("__batch", partial)
         late = self._late_predicate(context.watermark_ms)
         columns = ", ".join(quote(n) for n in self.state_names)
@@ -256,8 +262,6 @@ class AggregateOperator(_StatefulOperator):
             where = f"WHERE NOT ({late})"
         else:
             self.dropped, where = 0, ""
-        execute(con, f"CREATE OR REPLACE TEMP TABLE __in AS SELECT {columns} FROM __batch {where}")
-        con.unregister("__batch")
         state = quote(store.table)
         keys = ", ".join(quote(k) for k in self.key_names)
         merges = ", ".join(
@@ -267,11 +271,14 @@ class AggregateOperator(_StatefulOperator):
         select_keys = f"{keys}, " if keys else ""
         execute(
             con,
-            f"CREATE OR REPLACE TEMP TABLE __merged AS SELECT {select_keys}{merges} FROM ("
+            f"CREATE OR REPLACE TEMP TABLE __merged AS "
+            f"WITH __in AS (SELECT {columns} FROM __batch {where}) "
+            f"SELECT {select_keys}{merges} FROM ("
             f"SELECT 0 AS __o, {columns} FROM {state} s "
             f"WHERE EXISTS (SELECT 1 FROM __in b WHERE {store.match('s', 'b')}) "
             f"UNION ALL SELECT 1 AS __o, {columns} FROM __in) {group}",
         )
+        con.unregister("__batch")
         self.update_ms = _ms(clock)
         clock = time.monotonic()
         evicted = None
@@ -540,6 +547,9 @@ class IncrementalPlan:
         return [p for p in (o.progress() for o in self.stateful) if p is not None]
 
     def close(self) -> None:
+        for operator in self.stateful:
+            if operator.store is not None:
+                operator.store.wait_for_snapshot()
         if self.con is not None:
             with contextlib.suppress(duckdb.Error):
                 self.con.close()
