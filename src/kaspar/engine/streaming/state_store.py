@@ -22,8 +22,10 @@ crashed before its commit) are ignored and overwritten when the batch runs again
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -35,6 +37,12 @@ import pyarrow as pa
 _DELTA = re.compile(r"^(\d+)\.delta$")
 _SNAPSHOT = re.compile(r"^(\d+)\.snapshot$")
 MIN_DELTAS_FOR_SNAPSHOT = 10  # spark.sql.streaming.stateStore.minDeltasForSnapshot
+logger = logging.getLogger(__name__)
+
+
+def _affected(rows: list[tuple[Any, ...]]) -> int:
+    """The row count a DELETE or INSERT reports."""
+    return int(rows[0][0]) if rows and rows[0] else 0
 
 
 def execute(
@@ -65,7 +73,11 @@ class StateStore:
         self.schema = schema
         self.keys = keys
         self.version = 0
+        self.rows = 0
+        self.row_bytes = 64
+        self.last_snapshot_ms = 0
         self.metrics: dict[str, int] = {}
+        self._snapshotting: threading.Thread | None = None
         folder.mkdir(parents=True, exist_ok=True)
         self._empty = schema.empty_table()
         con.register("__state_schema", self._empty)
@@ -76,8 +88,10 @@ class StateStore:
     def load(self, version: int) -> None:
         """Make the table hold version ``version`` (0 = empty)."""
         t = quote(self.table)
+        self.wait_for_snapshot()
         execute(self.con, f"DELETE FROM {t}")
         self.version = version
+        self.rows = 0
         if version == 0:
             return
         snapshots = sorted(v for v in self._versions(_SNAPSHOT) if v <= version)
@@ -96,6 +110,7 @@ class StateStore:
                     "is missing from the checkpoint"
                 )
             self._apply_delta(self._path(v, "delta"))
+        self.rows = int(execute(self.con, f"SELECT count(*) FROM {t}")[0][0])
 
     def _apply_delta(self, path: Path) -> None:
         t = quote(self.table)
@@ -128,60 +143,80 @@ class StateStore:
 
         ``upserts`` names a table (or view) of whole rows that replace the rows with the same
         keys; ``removals`` one whose key columns name rows to delete. Either may be None.
+        Every ``MIN_DELTAS_FOR_SNAPSHOT`` versions a snapshot is written in the background,
+        from its own transaction, so a large state never stalls the stream.
         """
         started = time.monotonic()
         t = quote(self.table)
         columns = ", ".join(quote(n) for n in self.schema.names)
-        keys = ", ".join(quote(k) for k in self.keys)
         updated = removed = 0
         parts = []
         if upserts is not None:
-            execute(self.con, f"DELETE FROM {t} USING {upserts} u WHERE {self._match(t, 'u')}")
-            execute(self.con, f"INSERT INTO {t} SELECT {columns} FROM {upserts}")
-            updated = self._count(upserts)
+            replaced = _affected(
+                execute(self.con, f"DELETE FROM {t} USING {upserts} u WHERE {self._match(t, 'u')}")
+            )
+            updated = _affected(
+                execute(self.con, f"INSERT INTO {t} SELECT {columns} FROM {upserts}")
+            )
+            self.rows += updated - replaced
             parts.append(f"SELECT 'u' AS __op, {columns} FROM {upserts}")
         if removals is not None:
-            removed = self._count(removals)
-            if removed:
+            removed = _affected(
                 execute(self.con, f"DELETE FROM {t} USING {removals} r WHERE {self._match(t, 'r')}")
+            )
+            self.rows -= removed
+            if removed:
                 nulls = ", ".join(
                     quote(n) if n in self.keys else f"NULL AS {quote(n)}" for n in self.schema.names
                 )
                 parts.append(f"SELECT 'd' AS __op, {nulls} FROM {removals}")
-        del keys
         version = self.version + 1
         query = " UNION ALL BY NAME ".join(parts) if parts else None
         if query is None:
             query = f"SELECT 'u' AS __op, {columns} FROM {t} LIMIT 0"
-        self._write(f"SELECT * FROM ({query})", self._path(version, "delta"))
-        snapshot_ms = 0
+        self._write(self.con, f"SELECT * FROM ({query})", self._path(version, "delta"))
         if version % MIN_DELTAS_FOR_SNAPSHOT == 0:
-            clock = time.monotonic()
-            self._write(f"SELECT {columns} FROM {t}", self._path(version, "snapshot"))
-            snapshot_ms = int((time.monotonic() - clock) * 1000)
-            self._clean(version)
+            self._snapshot_in_background(version)
         self.version = version
         self.metrics = {
             "numRowsUpdated": updated,
             "numRowsRemoved": removed,
             "commitTimeMs": int((time.monotonic() - started) * 1000),
-            "snapshotTimeMs": snapshot_ms,
+            "snapshotTimeMs": self.last_snapshot_ms,
         }
 
-    def _count(self, relation: str) -> int:
-        row = execute(self.con, f"SELECT count(*) FROM {relation}")[0]
-        return int(row[0]) if row else 0
+    def _snapshot_in_background(self, version: int) -> None:
+        """Write ``<version>.snapshot`` from a transaction that sees exactly this version."""
+        if self._snapshotting is not None and self._snapshotting.is_alive():
+            return  # the previous one is still writing: the next interval will try again
+        cursor = self.con.cursor()
+        execute(cursor, "BEGIN TRANSACTION")
+        execute(cursor, f"SELECT count(*) FROM {quote(self.table)}")  # pins the snapshot
+        columns = ", ".join(quote(n) for n in self.schema.names)
 
-    def num_rows(self) -> int:
-        return self._count(quote(self.table))
+        def write() -> None:
+            clock = time.monotonic()
+            try:
+                query = f"SELECT {columns} FROM {quote(self.table)}"
+                self._write(cursor, query, self._path(version, "snapshot"))
+                execute(cursor, "COMMIT")
+                self._clean()
+                self.last_snapshot_ms = int((time.monotonic() - clock) * 1000)
+            except (duckdb.Error, OSError):
+                logger.exception("state snapshot %s failed (the deltas still cover it)", version)
+            finally:
+                cursor.close()
+
+        self._snapshotting = threading.Thread(target=write, name="state-snapshot", daemon=True)
+        self._snapshotting.start()
+
+    def wait_for_snapshot(self) -> None:
+        if self._snapshotting is not None:
+            self._snapshotting.join()
 
     def memory_bytes(self) -> int:
-        row = execute(
-            self.con,
-            "SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() WHERE table_name = ?",
-            [self.table],
-        )[0]
-        return int(row[0]) if row else 0
+        """An estimate: rows times the average row size of the last rows this store saw."""
+        return self.rows * self.row_bytes
 
     # -- files --------------------------------------------------------------------------------
     def _path(self, version: int, kind: str) -> Path:
@@ -195,9 +230,9 @@ class StateStore:
                 found.append(int(m.group(1)))
         return found
 
-    def _write(self, query: str, path: Path) -> None:
+    def _write(self, con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
         temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        execute(self.con, f"COPY ({query}) TO '{temporary}' (FORMAT parquet)")
+        execute(con, f"COPY ({query}) TO '{temporary}' (FORMAT parquet)")
         fd = os.open(temporary, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -205,7 +240,7 @@ class StateStore:
             os.close(fd)
         temporary.replace(path)
 
-    def _clean(self, snapshot_version: int) -> None:
+    def _clean(self) -> None:
         """Keep the two latest snapshots and the deltas after the older one."""
         snapshots = sorted(self._versions(_SNAPSHOT))
         if len(snapshots) < 2:
@@ -217,4 +252,3 @@ class StateStore:
         for v in self._versions(_DELTA):
             if v <= keep_from:
                 self._path(v, "delta").unlink(missing_ok=True)
-        del snapshot_version
