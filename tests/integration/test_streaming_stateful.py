@@ -481,3 +481,30 @@ def test_complete_mode_equals_batch(spark: SparkSession, shape: str, tmp_path: P
         assert got == expected  # sorted in complete mode, as in Spark
     else:
         assert sorted(got, key=str) == sorted(expected, key=str)
+
+
+def test_min_offsets_per_trigger_waits_for_enough_data(
+    spark: SparkSession, kaspar_broker: Any, topic_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    servers, topic = kaspar_broker.bootstrap_servers, topic_factory()
+    query = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", servers)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .option("minOffsetsPerTrigger", "20")
+        .option("maxTriggerDelay", "1h")
+        .load()
+        .writeStream.format("memory")
+        .queryName("min_offsets")
+        .option("checkpointLocation", str(tmp_path / "ckpt"))
+        .start()
+    )
+    orders = [{"customerId": "c", "amount": float(i)} for i in range(30)]
+    produce_orders(servers, topic, orders[:10])
+    query.processAllAvailable()
+    assert spark.table("min_offsets").count() == 0  # 10 < 20: no batch yet
+    produce_orders(servers, topic, orders[10:])
+    query.processAllAvailable()
+    query.stop()
+    assert spark.table("min_offsets").count() == 30

@@ -8,6 +8,8 @@ appear later start from their earliest offset, as in Spark.
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 import pyarrow as pa
@@ -38,6 +40,16 @@ class KafkaStreamSource:
     def __init__(self, options: dict[str, str]) -> None:
         self.options = parse_kafka_options(options, streaming=True)
         self.max_offsets = _positive(options, "maxoffsetspertrigger")
+        self.min_offsets = _positive(options, "minoffsetspertrigger")
+        most, least = self.max_offsets, self.min_offsets
+        if most is not None and least is not None and least > most:
+            raise IllegalArgumentException(
+                f"The value of minOffsetPerTrigger({least}) is higher than the "
+                f"maxOffsetsPerTrigger({most})."
+            )
+        delay = options.get("maxtriggerdelay", "15m")
+        self.max_trigger_delay_s = _duration_s(delay, "maxTriggerDelay")
+        self._last_trigger = time.monotonic()
         self.schema = empty_kafka_table(self.options.include_headers).schema
         strategy = self.options.strategy
         target = {"subscribe": ",".join(self.options.topics), "assign": str(self.options.assigned)}
@@ -80,9 +92,17 @@ class KafkaStreamSource:
         if until is not None:
             cap = from_json(until)
             latest = {tp: min(end, cap[tp]) for tp, end in latest.items() if tp in cap}
+        if limited and self.min_offsets is not None:
+            available = sum(max(0, end - begin.get(tp, end)) for tp, end in latest.items())
+            waited = time.monotonic() - self._last_trigger
+            if available < self.min_offsets and waited < self.max_trigger_delay_s:
+                return to_json({tp: begin.get(tp, end) for tp, end in latest.items()})
         if limited and self.max_offsets is not None:
             latest = _rate_limit(begin, latest, self.max_offsets)
-        return to_json({tp: max(end, begin.get(tp, end)) for tp, end in latest.items()})
+        result = {tp: max(end, begin.get(tp, end)) for tp, end in latest.items()}
+        if any(result[tp] != begin.get(tp) for tp in result):
+            self._last_trigger = time.monotonic()
+        return to_json(result)
 
     def get_batch(self, start: Any, end: Any) -> pa.Table:
         begin, finish = from_json(start), from_json(end)
@@ -134,6 +154,20 @@ def _rate_limit(begin: Offsets, latest: Offsets, limit: int) -> Offsets:
         step = int(share) if share >= 1 else (1 if sizes[tp] else 0)
         limited[tp] = min(end, begin.get(tp, end) + step)
     return limited
+
+
+_UNITS_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration_s(text: str, name: str) -> float:
+    """Spark's time strings for ``maxTriggerDelay``: ``500ms``, ``30s``, ``15m``, ``1h``."""
+    match = re.fullmatch(r"\s*(\d+)\s*(ms|s|m|h|d)?\s*", text.lower())
+    if match is None:
+        raise IllegalArgumentException(
+            f"Invalid value '{text}' for option '{name}': expected a duration such as '15m', "
+            "'30s' or '500ms'"
+        )
+    return int(match.group(1)) * _UNITS_S[match.group(2) or "ms"]
 
 
 def _positive(options: dict[str, str], name: str) -> int | None:
