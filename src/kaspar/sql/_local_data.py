@@ -38,7 +38,7 @@ def _from_arrow(table: pa.Table, schema: Any) -> tuple[pa.Table, T.StructType]:
     struct = T.StructType([T.StructField(f.name, from_arrow(f.type), True) for f in table.schema])
     if schema is not None:
         target = _as_struct(schema, struct)
-        table = table.cast(
+        table = table.rename_columns([f"c{i}" for i in range(table.num_columns)]).cast(
             pa.schema([pa.field(f"c{i}", to_arrow(f.dataType)) for i, f in enumerate(target)])
         )
         struct = target
