@@ -8,6 +8,8 @@ import duckdb
 
 from kaspar import errors as E
 
+# Error classes that kaspar's own ``error(...)`` calls raise, as SparkRuntimeException.
+_RUNTIME = re.compile(r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH)\] ")
 _CAST = re.compile(r"Could not convert string '(?P<value>[^']*)' to (?P<type>\w+)")
 
 
@@ -16,12 +18,9 @@ def translate_error(error: duckdb.Error) -> E.PySparkException:
     message = str(error).split("\n\nLINE")[0].strip()
     if "Python worker" in message or "Python exception" in message:
         return E.PythonException(message, "PYTHON_EXCEPTION")
-    if "Division by zero" in message or "DIVIDE_BY_ZERO" in message:
-        return E.ArithmeticException(
-            "Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL "
-            "instead.",
-            "DIVIDE_BY_ZERO",
-        )
+    raised = _raised(message)
+    if raised is not None:
+        return raised
     if isinstance(error, duckdb.ConversionException | duckdb.InvalidInputException):
         cast_error = _cast_error(error, message)
         if cast_error is not None:
@@ -55,4 +54,18 @@ def _cast_error(error: duckdb.Error, message: str) -> E.PySparkException | None:
         )
     if isinstance(error, duckdb.ConversionException):
         return E.SparkRuntimeException(message, "CAST_INVALID_INPUT")
+    return None
+
+
+def _raised(message: str) -> E.PySparkException | None:
+    """Errors kaspar raises on purpose with ``error(...)``, and division by zero."""
+    runtime = _RUNTIME.search(message)
+    if runtime:
+        return E.SparkRuntimeException(message[runtime.end() :], runtime[1])
+    if "Division by zero" in message or "DIVIDE_BY_ZERO" in message:
+        return E.ArithmeticException(
+            "Division by zero. Use `try_divide` to tolerate divisor being 0 and return NULL "
+            "instead.",
+            "DIVIDE_BY_ZERO",
+        )
     return None

@@ -19,6 +19,7 @@ from kaspar.engine import types as T
 from kaspar.engine.compile.cast_sources import annotate_cast_sources
 from kaspar.engine.compile.dialect import generate, is_utc
 from kaspar.engine.compile.duckdb import compile_output, substituting
+from kaspar.engine.compile.typeof import resolve_typeof
 from kaspar.engine.error_translation import translate_error
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
@@ -115,6 +116,7 @@ class Executor:
                 self._udfs.bind(resolved, self.ansi)
                 with substituting(pairs):
                     tree = compile_output(resolved)
+                resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
                 types = [str(t) for t in self._con.sql(sql).types]
@@ -122,6 +124,7 @@ class Executor:
                 if any(c is not None for c in casts):
                     with substituting(pairs):
                         tree = compile_output(resolved, casts)
+                    resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     sql = generate(tree, ansi=self.ansi, utc=self.utc)
             except duckdb.Error as e:
@@ -183,6 +186,7 @@ class Executor:
             try:
                 self._udfs.bind(resolved, self.ansi)
                 tree = compile_output(resolved)
+                resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
                 types = [str(t) for t in self._con.sql(sql).types]
@@ -191,6 +195,7 @@ class Executor:
         casts = [_output_cast(t) for t in types]
         if any(c is not None for c in casts):
             tree = compile_output(resolved, casts)
+            resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
             annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
             sql = generate(tree, ansi=self.ansi, utc=self.utc)
         fields = [

@@ -61,11 +61,11 @@ def hash_bytes(data: bytes, seed: int) -> int:
     return _fmix(h1, len(data))
 
 
-def _double_bits(value: float) -> int:
+def double_bits(value: float) -> int:
     return int(struct.unpack("<q", struct.pack("<d", 0.0 if value == 0 else value))[0])
 
 
-def _float_bits(value: float) -> int:
+def float_bits(value: float) -> int:
     return int(struct.unpack("<i", struct.pack("<f", 0.0 if value == 0 else value))[0])
 
 
@@ -77,9 +77,9 @@ def _hasher(atype: pa.DataType) -> Callable[[Any, int], int]:
     if pa.types.is_int64(atype):
         return hash_long
     if pa.types.is_float64(atype):
-        return lambda v, seed: hash_long(_double_bits(v), seed)
+        return lambda v, seed: hash_long(double_bits(v), seed)
     if pa.types.is_float32(atype):
-        return lambda v, seed: hash_int(_float_bits(v), seed)
+        return lambda v, seed: hash_int(float_bits(v), seed)
     if pa.types.is_boolean(atype):
         return lambda v, seed: hash_int(int(v), seed)
     if pa.types.is_integer(atype):
@@ -91,7 +91,7 @@ def _hasher(atype: pa.DataType) -> Callable[[Any, int], int]:
     raise TypeError(f"hash() of {atype} is not supported")
 
 
-def _raw(column: pa.Array) -> list[Any]:
+def raw_values(column: pa.Array) -> list[Any]:
     if pa.types.is_date32(column.type):
         return column.cast(pa.int32()).to_pylist()  # type: ignore[no-any-return]
     if pa.types.is_timestamp(column.type):
@@ -105,7 +105,7 @@ def spark_hash(*columns: pa.Array) -> pa.Array:
     hashes = [42] * length
     for column in columns:
         hasher = _hasher(column.type)
-        for i, value in enumerate(_raw(column)):
+        for i, value in enumerate(raw_values(column)):
             if value is not None:
                 hashes[i] = hasher(value, hashes[i])
     return pa.array([h - (1 << 32) if h & 0x80000000 else h for h in hashes], type=pa.int32())

@@ -124,8 +124,11 @@ class UdfBinder:
     def _bind_call(self, call: exp.Anonymous, r: ResolvedPlan, ansi: bool) -> None:
         if str(call.this) in self._registered:
             return
-        udf = _REGISTRY[str(call.this)]
         types = self._argument_types(call, r, ansi) if call.expressions else []
+        self._register_call(call, types)
+
+    def _register_call(self, call: exp.Anonymous, types: list[str]) -> None:
+        udf = _REGISTRY[str(call.this)]
         signature = hashlib.sha1("|".join(types).encode()).hexdigest()[:10]  # noqa: S324
         name = f"{call.this}_{signature}"
         if name not in self._registered:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import output_name
-from kaspar.engine.types import NumericType
+from kaspar.engine.types import NumericType, StructType
+from kaspar.errors import PySparkTypeError
 from kaspar.sql import functions as F
 from kaspar.sql.column import Column, aliased, literal, named, to_columns
+from kaspar.sql.functions.grouping import expand_grouping_id
 
 if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
@@ -51,7 +55,7 @@ class GroupedData:
             columns = [_DICT_AGGREGATES[fn.lower()](name) for name, fn in exprs[0].items()]
         else:
             columns = to_columns(exprs)
-        aggs = [c.expr for c in columns]
+        aggs = [expand_grouping_id(c.expr.copy(), self._grouping) for c in columns]
         if self._pivot is not None:
             aggs = self._pivoted(aggs)
         plan = L.Aggregate(
@@ -94,9 +98,53 @@ class GroupedData:
     def max(self, *cols: str) -> DataFrame:
         return self.agg(*(F.max(c) for c in self._numeric(cols)))
 
+    def applyInPandas(self, func: Callable[..., Any], schema: Any) -> DataFrame:
+        """``func(pdf)`` or ``func(key, pdf)`` per group, results concatenated (``schema``).
+
+        The groups are read when this is called (the result is a local relation); the rows
+        handed to ``func`` keep their order within a group.
+        """
+        keys = [output_name(g) for g in self._grouping]
+        data = self._df.toPandas()
+        with_key = len(inspect.signature(func).parameters) == 2
+        parts = []
+        if keys:
+            groups = data.groupby(keys, sort=False, dropna=False)
+            for key, group in groups:
+                frame = group.reset_index(drop=True)
+                parts.append(func(tuple(key), frame) if with_key else func(frame))
+        else:
+            parts.append(func((), data) if with_key else func(data))
+        return self._df.sparkSession.createDataFrame(_concat(parts, schema), schema)
+
     def pivot(self, pivot_col: str, values: list[Any] | None = None) -> GroupedData:
         column = to_columns([pivot_col])[0].expr
         if values is None:
             distinct = self._df.select(pivot_col).distinct().orderBy(pivot_col).collect()
             values = [r[0] for r in distinct]
         return GroupedData(self._df, self._grouping, self._grouping_sets, (column, values))
+
+
+def _concat(parts: list[Any], schema: Any) -> Any:
+    """The groups' results as one pandas DataFrame in the schema's column order (by name when
+    the labels are strings, as PySpark assigns them, else by position)."""
+    import pandas as pd
+
+    from kaspar.engine.type_conversion import parse_data_type
+
+    struct = parse_data_type(schema) if isinstance(schema, str) else schema
+    if not isinstance(struct, StructType):
+        raise PySparkTypeError(
+            f"[NOT_STRUCT] applyInPandas needs a struct schema, got {struct.simpleString()}.",
+            "NOT_STRUCT",
+        )
+    names = list(struct.names)
+    frames = []
+    for part in parts:
+        if all(isinstance(c, str) for c in part.columns):
+            frames.append(part[names])
+        else:
+            frames.append(part.set_axis(names, axis=1))
+    if not frames:
+        return pd.DataFrame({n: [] for n in names})
+    return pd.concat(frames, ignore_index=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from tests.conformance.pyspark.registry import case, people
 
 
@@ -214,3 +216,54 @@ def case_hash_unicode_tail_bytes(spark, F, T):
 @case()
 def case_md5_sha_crc32(spark, F, T):
     return people(spark).select(F.md5("name"), F.sha1("name"), F.sha2("name", 256), F.crc32("name"))
+
+
+def _measurements(spark):
+    return spark.createDataFrame(
+        [(1, 1.0, 3), (1, 2.0, None), (2, 3.0, 5), (2, 5.0, 6), (2, None, 1), (3, 7.5, 2)],
+        "id int, v double, w int",
+    )
+
+
+@case()
+def case_pandas_udf_grouped_agg(spark, F, T):
+    @F.pandas_udf("double")
+    def mean_udf(v: pd.Series) -> float:
+        return v.mean()
+
+    @F.pandas_udf("long")
+    def both_counted(v: pd.Series, w: pd.Series) -> int:
+        return int(v.count() + w.count())
+
+    return _measurements(spark).groupBy("id").agg(mean_udf("v"), both_counted("v", "w"))
+
+
+@case()
+def case_pandas_udf_grouped_agg_global(spark, F, T):
+    @F.pandas_udf(T.DoubleType())
+    def spread(v: pd.Series) -> float:
+        return float(v.max() - v.min())
+
+    return _measurements(spark).agg(spread("v").alias("spread"))
+
+
+@case()
+def case_apply_in_pandas(spark, F, T):
+    def normalize(pdf):
+        v = pdf.v
+        return pdf.assign(v=(v - v.mean()) / 2.0)[["id", "v"]]
+
+    schema = "id int, v double"
+    return _measurements(spark).groupBy("id").applyInPandas(normalize, schema=schema)
+
+
+@case()
+def case_apply_in_pandas_with_key(spark, F, T):
+    def summarize(key, pdf):
+        return pd.DataFrame({"id": [key[0]], "n": [len(pdf)], "total": [pdf.w.sum()]})
+
+    return (
+        _measurements(spark)
+        .groupBy("id")
+        .applyInPandas(summarize, schema="id int, n long, total double")
+    )

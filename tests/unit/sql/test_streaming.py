@@ -44,9 +44,9 @@ def test_memory_sink_across_batches(
     assert spark.sql("select count(*) c from upper_names").first().c == 2
     assert query.name == "upper_names" and query.isActive
     assert spark.streams.get(query.id) is query and query in spark.streams.active
-    progress = query.recentProgress
+    progress = [p for p in query.recentProgress if p["numInputRows"]]  # idle triggers too
     assert [p["numInputRows"] for p in progress] == [2, 1]
-    assert progress[1]["sources"][0]["startOffset"] == 1
+    assert progress[1]["sources"][0]["startOffset"] == "1"  # PySpark 4: offsets as JSON text
     query.stop()
     console.stop()
     assert not query.isActive and query not in spark.streams.active
@@ -61,10 +61,10 @@ def test_output_modes_and_stateful_operators(spark: SparkSession) -> None:
         df.writeStream.format("memory").queryName("c").outputMode("complete").start()
     with pytest.raises(IllegalArgumentException, match="Unknown output mode"):
         df.writeStream.outputMode("sometimes")
-    with pytest.raises(AnalysisException, match="not supported yet"):
+    with pytest.raises(AnalysisException, match="Append output mode not supported"):
         df.groupBy("k").count().writeStream.format("memory").queryName("g").start()
-    with pytest.raises(AnalysisException, match="not supported yet"):
-        df.dropDuplicates(["k"]).writeStream.format("memory").queryName("d").start()
+    with pytest.raises(AnalysisException, match="Stream-stream joins are not supported"):
+        df.join(df, "k").writeStream.format("memory").queryName("j").start()
 
 
 def test_failed_batch_keeps_checkpoint_and_restart_resumes(

@@ -24,14 +24,16 @@ INTEGRAL = frozenset(
     }
 )
 TEXT = frozenset({exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR})
+BINARY = frozenset({exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY, exp.DataType.Type.BLOB})
 
 
-def _probe(cast: exp.Cast, root: exp.Expr) -> exp.Query:
-    select = cast.find_ancestor(exp.Select)
+def probe(operand: exp.Expr, root: exp.Expr) -> exp.Query:
+    """A query that binds ``operand`` in its SELECT's scope (``.types`` gives its type)."""
+    select = operand.find_ancestor(exp.Select)
     if select is None:
-        return exp.select(cast.this.copy())
+        return exp.select(operand.copy())
     probe = select.copy()
-    probe.set("expressions", [cast.this.copy()])
+    probe.set("expressions", [operand.copy()])
     for key in ("order", "limit", "offset", "distinct", "qualify"):
         probe.set(key, None)
     if "with" not in probe.args and isinstance(root, exp.Query) and root.args.get("with"):
@@ -42,10 +44,10 @@ def _probe(cast: exp.Cast, root: exp.Expr) -> exp.Query:
 def annotate_cast_sources(
     tree: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Callable[[exp.Expr], str]
 ) -> None:
-    """Record the DuckDB type of every integral or string cast's operand (skipped when it
-    cannot bind); a binary operand cast to string is decoded as UTF-8, as Spark does."""
+    """Record the DuckDB type of every integral, string or binary cast's operand (skipped when
+    it cannot bind); binary and string convert through UTF-8, as Spark does."""
     for cast in tree.find_all(exp.Cast):
-        if cast.to.this not in INTEGRAL | TEXT or SOURCE_TYPE in cast.meta:
+        if cast.to.this not in INTEGRAL | TEXT | BINARY or SOURCE_TYPE in cast.meta:
             continue
         if cast.to.this in TEXT and isinstance(cast.this, exp.Literal):
             continue
@@ -53,7 +55,7 @@ def annotate_cast_sources(
         if literal and "." not in cast.this.name and "e" not in cast.this.name.lower():
             continue
         try:
-            types = con.sql(generate(_probe(cast, tree))).types
+            types = con.sql(generate(probe(cast.this, tree))).types
         except duckdb.Error:
             continue
         cast.meta[SOURCE_TYPE] = str(types[0])

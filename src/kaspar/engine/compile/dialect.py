@@ -25,8 +25,41 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.spark import SparkParser
 
-from kaspar.engine.compile.cast_sources import INTEGRAL, SOURCE_TYPE
+from kaspar.engine.compile import function_rewrites
+from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, SOURCE_TYPE
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
+from kaspar.engine.compile.typeof import TYPEOF
+
+_BUILTIN_SQL_NAMES = (
+    "hash",
+    "xxhash64",
+    "crc32",
+    "soundex",
+    "to_base32",
+    "from_base32",
+    "jaro_winkler_similarity",
+)
+
+
+def _builtin(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
+    """A Spark SQL call of a Python built-in (``kaspar.engine.builtins``), named as Spark does."""
+
+    def build(args: list[exp.Expr]) -> exp.Expr:
+        # Imported here: kaspar.engine.builtins -> udf -> this module.
+        from kaspar.engine.builtins import BUILTINS
+        from kaspar.engine.plan.naming import SPARK_NAME, output_name
+
+        call = exp.Anonymous(this=BUILTINS[name], expressions=args)
+        call.meta[SPARK_NAME] = f"{name}({', '.join(output_name(a) for a in args)})"
+        return call
+
+    return build
+
+
+def _typeof(args: list[exp.Expr]) -> exp.Expr:
+    call = exp.Anonymous(this="typeof", expressions=args)
+    call.meta[TYPEOF] = True  # resolved to a literal before generation (compile/typeof.py)
+    return call
 
 
 class KasparSpark(Spark):
@@ -34,6 +67,13 @@ class KasparSpark(Spark):
 
     class Parser(SparkParser):
         STRICT_CAST = True
+        FUNCTIONS: ClassVar[dict[str, Callable[..., exp.Expr]]] = {
+            **SparkParser.FUNCTIONS,
+            # Spark's own trunc(date, fmt) (sqlglot's DateTrunc normalises 'q' to a quarter).
+            "TRUNC": lambda args: exp.Anonymous(this="trunc", expressions=args),
+            "TYPEOF": _typeof,
+            **{name.upper(): _builtin(name) for name in _BUILTIN_SQL_NAMES},
+        }
 
     @classmethod
     def format_time(cls, expression: str | exp.Expr | None) -> exp.Expr | None:
@@ -65,6 +105,7 @@ _INT_RESULTS: tuple[type[exp.Expr], ...] = (
     exp.StrPosition,
     exp.ArraySize,
     exp.DateDiff,
+    exp.Levenshtein,
 )
 _BIGINT_RESULTS: tuple[type[exp.Expr], ...] = (exp.Floor, exp.Ceil)
 _DATE_RESULTS: tuple[type[exp.Expr], ...] = (exp.TsOrDsAdd, exp.AddMonths)
@@ -201,6 +242,7 @@ class KasparDuckDB(DuckDB):
             exp.ArgMax: lambda self, e: self.func("ARG_MAX_NULL", e.this, e.expression),
             exp.ArgMin: lambda self, e: self.func("ARG_MIN_NULL", e.this, e.expression),
         }
+        TRANSFORMS.pop(exp.ArraySort, None)  # arraysort_sql: Spark's null ordering
 
         def timestamptrunc_sql(self, expression: exp.TimestampTrunc) -> str:
             if self.dialect.UTC:  # type: ignore[attr-defined]
@@ -213,6 +255,18 @@ class KasparDuckDB(DuckDB):
             cast.set("this", this)
             return _PARENT_TIMESTAMP_TRUNC(self, cast)
 
+        def arraysort_sql(self, expression: exp.ArraySort) -> str:
+            rewritten = function_rewrites.array_sort(expression)
+            if rewritten is None:
+                return str(DuckDBGenerator.TRANSFORMS[exp.ArraySort](self, expression))
+            return self.sql(rewritten)
+
+        def anonymous_sql(self, expression: exp.Anonymous) -> str:
+            rewritten = function_rewrites.anonymous(expression)
+            if rewritten is None:
+                return super().anonymous_sql(expression)
+            return self.sql(rewritten)
+
         def window_sql(self, expression: exp.Window) -> str:
             text = super().window_sql(expression)
             func = expression.this
@@ -222,8 +276,11 @@ class KasparDuckDB(DuckDB):
 
         def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
             ansi = self.dialect.ANSI  # type: ignore[attr-defined]
-            if str(expression.meta.get(SOURCE_TYPE, "")).upper() == "BLOB":
+            source = str(expression.meta.get(SOURCE_TYPE, "")).upper()
+            if source == "BLOB":
                 return self.func("DECODE", expression.this)  # Spark: binary -> UTF-8 string
+            if source == "VARCHAR" and expression.to.this in BINARY:
+                return self.func("ENCODE", expression.this)  # Spark: string -> UTF-8 bytes
             expression = _spark_integral_cast(expression, ansi)
             if not ansi and safe_prefix is None:
                 return super().cast_sql(expression, safe_prefix="TRY_")

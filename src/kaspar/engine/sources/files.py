@@ -2,8 +2,9 @@
 
 Each reader turns ``(paths, options, schema)`` into a DuckDB table-function call
 (``read_parquet([...], hive_partitioning=true)``); ``file_scan`` wraps it in a ``Scan`` plan
-leaf with Spark's column names. JSON lines that need a parse mode go through ``json_modes``;
-ORC is read by pyarrow into a ``LocalRelation``.
+leaf with Spark's column names. JSON lines that need a parse mode go through ``json_modes``, CSV
+through ``csv_modes`` (Spark's tokenizer and parse modes) unless ``inferSchema`` is set; ORC is
+read by pyarrow into a ``LocalRelation``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
+from kaspar.engine.sources import csv_modes
 from kaspar.engine.sources.json_modes import corrupt_column, json_relation
+from kaspar.engine.streaming.sinks.file_sink_log import committed_files
 from kaspar.engine.type_conversion import to_arrow
 from kaspar.errors import AnalysisException, PySparkException
 
@@ -59,6 +62,8 @@ def data_paths(path: str | list[str]) -> list[str]:
                 and not f.name.startswith(("_", "."))
                 and not any(part.startswith(("_", ".")) for part in f.relative_to(p).parts[:-1])
             )
+            if len(paths) == 1 and (logged := committed_files(Path(p))) is not None:
+                files = logged  # a streaming file sink's output: only what its log committed
             if not files:
                 raise AnalysisException(
                     f"Unable to infer schema: no data files in file:{p}.", "UNABLE_TO_INFER_SCHEMA"
@@ -202,6 +207,9 @@ def file_scan(
         return _orc_relation(paths, schema)
     if fmt == "json" and _needs_parse_mode(options, schema):
         return json_relation(paths, options, schema)
+    if fmt == "csv" and csv_modes.handles(options, schema):
+        data = [p for p in paths if not p.endswith("_SUCCESS")]
+        return csv_modes.csv_relation(data, options, schema)
     source = reader(paths, options, schema)
     if fmt == "csv" and schema is not None and _distinct_names(schema):
         # read_csv(columns=...) names the columns as the schema does: no need to bind it here.

@@ -245,6 +245,23 @@ def _completed(
     return done
 
 
+def messages_table(messages: list[Any], include_headers: bool) -> pa.Table:
+    """Consumed messages as a table with Spark's Kafka schema, sorted by topic, partition and
+    offset (the streaming source's reader collects messages itself)."""
+    columns: dict[str, list[Any]] = {name: [] for name in (*KAFKA_COLUMNS, "headers")}
+    stamps = [m.timestamp() for m in messages]
+    columns["key"] = [m.key() for m in messages]
+    columns["value"] = [m.value() for m in messages]
+    columns["topic"] = [m.topic() for m in messages]
+    columns["partition"] = [m.partition() for m in messages]
+    columns["offset"] = [m.offset() for m in messages]
+    columns["timestamp"] = [ms for _, ms in stamps]
+    columns["timestampType"] = [_TIMESTAMP_TYPES.get(kind, -1) for kind, _ in stamps]
+    if include_headers:
+        columns["headers"] = [m.headers() for m in messages]
+    return _to_table(columns, include_headers)
+
+
 def _within_ranges(table: pa.Table, ranges: OffsetRanges) -> pa.Table:
     """Drop records a consume call returned past their range's end offset."""
     ends = pa.table(

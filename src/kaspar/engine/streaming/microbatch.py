@@ -77,12 +77,13 @@ class MicroBatchExecution:
         self.incremental = IncrementalPlan.build(plan, executor, output_mode)
         self.watermark_ms = 0  # the watermark of the batch about to run
         self._next_watermark_ms = 0
-        self.sources: list[StreamSource] = [r.source for r in self.relations]  # type: ignore[misc]
+        self.sources: list[StreamSource] = [_for_query(r.source) for r in self.relations]
         self.batch_id = 0
         self.committed: list[Any] = []
         self.pending: OffsetSeq | None = None  # an offsets entry to re-run (no commit yet)
         self.until: list[Any] | None = None
         self.on_progress: Callable[[dict[str, Any]], None] = lambda _: None
+        self.on_batch_planned: Callable[[], None] = lambda: None
         self._last_trigger_ms = 0.0
 
     def recover(self) -> None:
@@ -90,8 +91,10 @@ class MicroBatchExecution:
         initial = []
         for index, source in enumerate(self.sources):
             attach = getattr(source, "attach", None)
-            if attach is not None:  # sources that keep their own log (files) live in here
+            if attach is not None:  # the folder is the source's own log (files): no offset file
                 attach(self.checkpoint.root / "sources" / str(index))
+                initial.append(source.initial_offset())
+                continue
             offset = self.checkpoint.initial_offset(index)
             if offset is None:
                 offset = source.initial_offset()
@@ -112,7 +115,7 @@ class MicroBatchExecution:
         self.watermark_ms = self._next_watermark_ms
         self.incremental.open_state(self.checkpoint.root / "state", self.batch_id)
         if self.trigger.kind == "availableNow":
-            self.until = [s.latest_offset(c, False, None) for s, c in zip(*self._sc(), strict=True)]
+            self.until = [_available_now_cap(s, c) for s, c in zip(*self._sc(), strict=True)]
 
     def _sc(self) -> tuple[list[StreamSource], list[Any]]:
         return self.sources, self.committed
@@ -127,6 +130,7 @@ class MicroBatchExecution:
         durations["latestOffset"] = _ms(clock)
         if entry is None:
             return False
+        self.on_batch_planned()
         # 2 write offsets/<batch id>
         clock = time.monotonic()
         if self.pending is None:
@@ -227,6 +231,24 @@ class MicroBatchExecution:
                 "sink": {"description": self.sink.description, "numOutputRows": output_rows},
             }
         )
+
+
+def _for_query(source: Any) -> StreamSource:
+    """The source as this query uses it: a source with per-query state (the file source's log)
+    gives each query started from the same DataFrame its own instance (``for_query``)."""
+    fresh = getattr(source, "for_query", None)
+    return fresh() if fresh is not None else source  # type: ignore[no-any-return]
+
+
+def _available_now_cap(source: StreamSource, start: Any) -> Any:
+    """What an ``availableNow`` query reads up to: the latest offset now, or nothing for a source
+    that snapshots what is available itself (Spark's ``SupportsTriggerAvailableNow``: the file
+    source lists its files once)."""
+    prepare = getattr(source, "prepare_for_trigger_available_now", None)
+    if prepare is not None:
+        prepare()
+        return None
+    return source.latest_offset(start, False, None)
 
 
 def _ms(since: float) -> int:

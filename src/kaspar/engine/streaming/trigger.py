@@ -57,31 +57,39 @@ def make_trigger(
     once: bool | None = None,
     available_now: bool | None = None,
     continuous: str | None = None,
+    real_time: str | None = None,
 ) -> Trigger:
-    """``writeStream.trigger(...)``: exactly one keyword, as PySpark requires."""
-    given = [v for v in (processing_time, once, available_now, continuous) if v is not None]
+    """``writeStream.trigger(...)``: exactly one keyword, checked as PySpark checks it."""
+    given = [
+        v for v in (processing_time, once, available_now, continuous, real_time) if v is not None
+    ]
     if len(given) != 1:
-        raise PySparkValueError(
-            "[ONLY_ALLOW_SINGLE_TRIGGER] Only a single trigger is allowed.",
-            "ONLY_ALLOW_SINGLE_TRIGGER",
-        )
-    if continuous is not None:
-        raise IllegalArgumentException(
-            "The continuous trigger is not supported by kaspar yet; use one of the micro-batch "
-            f"triggers: {ACCEPTED}."
-        )
-    if processing_time is not None:
-        if not isinstance(processing_time, str) or not processing_time.strip():
+        raise PySparkValueError("Only a single trigger is allowed.", "ONLY_ALLOW_SINGLE_TRIGGER")
+    for name, interval in (
+        ("processingTime", processing_time),
+        ("continuous", continuous),
+        ("realTime", real_time),
+    ):
+        if interval is not None and (not isinstance(interval, str) or not interval.strip()):
             raise PySparkValueError(
-                "[VALUE_NOT_NON_EMPTY_STR] Value for `processingTime` must be a non empty "
-                f"string, got '{processing_time}'.",
+                f"Value for `{name}` must be a non-empty string, got '{interval}'.",
                 "VALUE_NOT_NON_EMPTY_STR",
+                {"arg_name": name, "arg_value": str(interval)},
             )
+    for name, refused in (("continuous", continuous), ("realTime", real_time)):
+        if refused is not None:
+            raise IllegalArgumentException(
+                f"trigger({name}='{refused}') is not supported by kaspar yet: it runs "
+                f"micro-batches only. Use trigger(processingTime='{refused}') for a batch every "
+                f"{refused.strip()}, or one of the other micro-batch triggers: {ACCEPTED}."
+            )
+    if processing_time is not None:
         return Trigger("processingTime", parse_interval_ms(processing_time))
-    if once is not None:
-        if once is not True:
-            raise PySparkValueError("Value for `once` must be True.", "VALUE_NOT_TRUE")
-        return Trigger("once")
-    if available_now is not True:
-        raise PySparkValueError("Value for `availableNow` must be True.", "VALUE_NOT_TRUE")
-    return Trigger("availableNow")
+    flag, value = ("once", once) if once is not None else ("availableNow", available_now)
+    if value is not True:
+        raise PySparkValueError(
+            f"Value for `{flag}` has to be amongst the following values: [True].",
+            "VALUE_NOT_ALLOWED",
+            {"arg_name": flag, "allowed_values": "[True]"},
+        )
+    return Trigger(flag)

@@ -3,9 +3,12 @@
 from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
+from kaspar.sql.functions import csv_text as _csv_text
 from kaspar.sql.functions import date_parts as _date_parts
 from kaspar.sql.functions import datetime as _datetime
+from kaspar.sql.functions import encoding as _encoding
 from kaspar.sql.functions import generator as _generator
+from kaspar.sql.functions import grouping as _grouping
 from kaspar.sql.functions import hashing as _hashing
 from kaspar.sql.functions import higher_order as _higher_order
 from kaspar.sql.functions import json as _json
@@ -20,12 +23,16 @@ from kaspar.sql.functions import text as _text
 from kaspar.sql.functions import time_window as _time_window
 from kaspar.sql.functions import udf as _udf
 from kaspar.sql.functions import url as _url
+from kaspar.sql.functions import vector as _vector
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
+from kaspar.sql.functions.csv_text import *  # noqa: F403
 from kaspar.sql.functions.date_parts import *  # noqa: F403
 from kaspar.sql.functions.datetime import *  # noqa: F403
+from kaspar.sql.functions.encoding import *  # noqa: F403
 from kaspar.sql.functions.generator import *  # noqa: F403
+from kaspar.sql.functions.grouping import *  # noqa: F403
 from kaspar.sql.functions.hashing import *  # noqa: F403
 from kaspar.sql.functions.higher_order import *  # noqa: F403
 from kaspar.sql.functions.json import *  # noqa: F403
@@ -40,15 +47,19 @@ from kaspar.sql.functions.text import *  # noqa: F403
 from kaspar.sql.functions.time_window import *  # noqa: F403
 from kaspar.sql.functions.udf import *  # noqa: F403
 from kaspar.sql.functions.url import *  # noqa: F403
+from kaspar.sql.functions.vector import *  # noqa: F403
 
 __all__ = sorted(  # noqa: PLE0605
     {
         *_aggregate.__all__,
         *_collection.__all__,
         *_conditional.__all__,
+        *_csv_text.__all__,
         *_date_parts.__all__,
         *_datetime.__all__,
+        *_encoding.__all__,
         *_generator.__all__,
+        *_grouping.__all__,
         *_hashing.__all__,
         *_higher_order.__all__,
         *_json.__all__,
@@ -63,5 +74,6 @@ __all__ = sorted(  # noqa: PLE0605
         *_time_window.__all__,
         *_udf.__all__,
         *_url.__all__,
+        *_vector.__all__,
     }
 )

@@ -89,8 +89,18 @@ def array_remove(col: ColumnOrName, element: Any) -> Column:
     return call("array_remove", col, args=(element,))
 
 
+# Spark names array_sort(a) after its default comparator (NULLs last).
+_V = "namedlambdavariable()"
+_DEFAULT_COMPARATOR = (
+    f"lambdafunction((IF((({_V} IS NULL) AND ({_V} IS NULL)), 0, (IF(({_V} IS NULL), 1, "
+    f"(IF(({_V} IS NULL), -1, (IF(({_V} < {_V}), -1, (IF(({_V} > {_V}), 1, 0)))))))))), "
+    f"{_V}, {_V})"
+)
+
+
 def array_sort(col: ColumnOrName) -> Column:
-    return call("array_sort", col)
+    name = f"array_sort({names(to_expr(col))}, {_DEFAULT_COMPARATOR})"
+    return call("array_sort", col, name=name)
 
 
 def sort_array(col: ColumnOrName, asc: bool = True) -> Column:

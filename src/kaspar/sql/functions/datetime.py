@@ -116,6 +116,25 @@ def trunc(date: ColumnOrName, format: str) -> Column:
     return call("trunc", date, args=(format,))
 
 
+def convert_timezone(sourceTz: Column | None, targetTz: Column, sourceTs: ColumnOrName) -> Column:
+    """A local (NTZ) timestamp in ``sourceTz`` (default: the session time zone) as the local
+    time in ``targetTz``; a timestamp with time zone is first made local to the session."""
+    ts = to_expr(sourceTs)
+    target = to_expr(targetTz)
+    if sourceTz is None:
+        source: exp.Expr = exp.Anonymous(
+            this="current_setting", expressions=[exp.Literal.string("TimeZone")]
+        )
+        source_name = "current_timezone()"
+    else:
+        source = to_expr(sourceTz)
+        source_name = names(source)
+    local = exp.cast(ts.copy(), "TIMESTAMP")
+    instant = exp.Anonymous(this="timezone", expressions=[source, local])
+    value = exp.Anonymous(this="timezone", expressions=[target, instant])
+    return node(value, f"convert_timezone({source_name}, {names(target, ts)})")
+
+
 def date_trunc(format: str, timestamp: ColumnOrName) -> Column:
     e = to_expr(timestamp)
     inner = exp.TimestampTrunc(this=e, unit=exp.var(format.upper()))
@@ -157,6 +176,7 @@ _ = literal
 
 __all__ = [
     "add_months",
+    "convert_timezone",
     "current_date",
     "current_timestamp",
     "date_add",

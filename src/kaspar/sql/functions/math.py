@@ -184,6 +184,36 @@ def shiftright(col: ColumnOrName, numBits: int) -> Column:
     )
 
 
+def shiftrightunsigned(col: ColumnOrName, numBits: int) -> Column:
+    """Java's ``>>>`` on an int or bigint (smaller types widen to int), with the shift taken
+    modulo the width: ``(x >> s) & (MAX >> (s - 1))``, all in the operand's own type."""
+    a = to_expr(col)
+    x = sx.paren(sx.Add(this=a.copy(), expression=sx.cast(literal(0), "INT")))  # small -> int
+    zero = sx.Mul(this=x.copy(), expression=literal(0))
+    width = sx.Anonymous(this="bit_count", expressions=[sx.Sub(this=zero, expression=literal(1))])
+    shift = sx.paren(
+        sx.BitwiseAnd(
+            this=literal(numBits), expression=sx.Sub(this=width.copy(), expression=literal(1))
+        )
+    )
+    one = sx.paren(sx.Add(this=zero.copy(), expression=literal(1)))
+    half = sx.paren(
+        sx.BitwiseLeftShift(this=one, expression=sx.Sub(this=width, expression=literal(2)))
+    )
+    top = sx.paren(
+        sx.Add(this=sx.paren(sx.Sub(this=half, expression=literal(1))), expression=half.copy())
+    )
+    mask = sx.paren(
+        sx.BitwiseRightShift(this=top, expression=sx.Sub(this=shift.copy(), expression=literal(1)))
+    )
+    shifted = sx.paren(sx.BitwiseRightShift(this=sx.paren(x.copy()), expression=shift.copy()))
+    value = sx.Case(
+        ifs=[sx.If(this=sx.EQ(this=shift.copy(), expression=literal(0)), true=x)],
+        default=sx.BitwiseAnd(this=shifted, expression=mask),
+    )
+    return node(value, f"shiftrightunsigned({names(a)}, {numBits})")
+
+
 __all__ = [
     "abs",
     "acos",
@@ -216,6 +246,7 @@ __all__ = [
     "round",
     "shiftleft",
     "shiftright",
+    "shiftrightunsigned",
     "sign",
     "signum",
     "sin",

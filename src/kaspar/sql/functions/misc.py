@@ -6,10 +6,12 @@ import getpass
 
 from sqlglot import exp
 
+from kaspar.engine.compile.typeof import TYPEOF
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, build, names, node
 
 __all__ = [
+    "assert_true",
     "bit_get",
     "bitmap_bit_position",
     "bitmap_bucket_number",
@@ -31,8 +33,10 @@ __all__ = [
     "listagg_distinct",
     "make_valid_utf8",
     "mask",
+    "monotonically_increasing_id",
     "nullifzero",
     "quote",
+    "raise_error",
     "regexp_instr",
     "session_user",
     "spark_partition_id",
@@ -40,6 +44,7 @@ __all__ = [
     "to_timestamp_ltz",
     "to_timestamp_ntz",
     "try_validate_utf8",
+    "typeof",
     "user",
     "validate_utf8",
     "zeroifnull",
@@ -232,6 +237,42 @@ def to_timestamp_ntz(timestamp: ColumnOrName, format: ColumnOrName | None = None
 
 def spark_partition_id() -> Column:
     return node(exp.cast(literal(0), "INT"), "SPARK_PARTITION_ID()")
+
+
+def raise_error(errMsg: ColumnOrName) -> Column:
+    """Fails the query with Spark's ``USER_RAISED_EXCEPTION`` and the message."""
+    message = literal(errMsg) if isinstance(errMsg, str) else to_expr(errMsg)
+    text = exp.DPipe(this=literal("[USER_RAISED_EXCEPTION] "), expression=message)
+    value = exp.Anonymous(this="error", expressions=[text])
+    return node(value, f"raise_error({names(message)})")
+
+
+def assert_true(col: ColumnOrName, errMsg: ColumnOrName | None = None) -> Column:
+    """NULL when ``col`` is true, else ``raise_error`` (Spark's message names the condition)."""
+    condition = to_expr(col)
+    if errMsg is None:
+        message: exp.Expr = literal(f"'{names(condition)}' is not true!")
+    else:
+        message = literal(errMsg) if isinstance(errMsg, str) else to_expr(errMsg)
+    text = exp.DPipe(this=literal("[USER_RAISED_EXCEPTION] "), expression=message)
+    error = exp.Anonymous(this="error", expressions=[text])
+    value = exp.Case(ifs=[exp.If(this=condition, true=exp.null())], default=error)
+    return node(value, f"assert_true({names(condition, message)})")
+
+
+def typeof(col: ColumnOrName) -> Column:
+    """The Spark type name of ``col`` (resolved before the query runs: ``compile/typeof``)."""
+    e = to_expr(col)
+    call = exp.Anonymous(this="typeof", expressions=[e])
+    call.meta[TYPEOF] = True
+    return node(call, f"typeof({names(e)})")
+
+
+def monotonically_increasing_id() -> Column:
+    """0, 1, 2, ... in scan order: one partition's ids in Spark (unique and increasing)."""
+    row = exp.Window(this=exp.Anonymous(this="row_number", expressions=[]))
+    value = exp.cast(exp.Sub(this=row, expression=literal(1)), "BIGINT")
+    return node(value, "monotonically_increasing_id()")
 
 
 _UTF8 = {"UTF-8", "UTF8"}

@@ -176,8 +176,14 @@ def contains(left: ColumnOrName, right: ColumnOrName) -> Column:
     return call("contains", left, right)
 
 
-def levenshtein(left: ColumnOrName, right: ColumnOrName) -> Column:
-    return call("levenshtein", left, right)
+def levenshtein(left: ColumnOrName, right: ColumnOrName, threshold: int | None = None) -> Column:
+    if threshold is None:
+        return call("levenshtein", left, right)
+    a, b = to_expr(left), to_expr(right)
+    distance = exp.cast(exp.Levenshtein(this=a, expression=b), "INT")
+    over = exp.GT(this=distance.copy(), expression=literal(threshold))
+    value = exp.Case(ifs=[exp.If(this=over, true=literal(-1))], default=distance)
+    return node(value, f"levenshtein({names(a, b)}, {threshold})")
 
 
 def md5(col: ColumnOrName) -> Column:

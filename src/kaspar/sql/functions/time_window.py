@@ -15,6 +15,7 @@ import re
 import sqlglot
 from sqlglot import exp
 
+from kaspar.engine.plan.naming import output_name
 from kaspar.errors import AnalysisException, IllegalArgumentException
 from kaspar.sql.column import Column, named, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName
@@ -105,4 +106,14 @@ def window(
     return Column(named(tree, "window"))
 
 
-__all__ = ["duration_us", "window"]
+def window_time(windowColumn: ColumnOrName) -> Column:
+    """The event time of a ``window`` row: its end minus one microsecond (a timestamp)."""
+    w = to_expr(windowColumn)
+    end = exp.Dot(this=w.copy(), expression=exp.to_identifier("end"))
+    value = exp.Sub(
+        this=end, expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("MICROSECOND"))
+    )
+    return Column(named(value, f"window_time({output_name(w)})"))
+
+
+__all__ = ["duration_us", "window", "window_time"]

@@ -1,19 +1,25 @@
-"""User-defined functions: ``udf`` (row at a time) and ``pandas_udf`` (vectorised, scalar).
+"""User-defined functions: ``udf`` (row at a time) and ``pandas_udf`` (vectorised).
 
 Both run inside DuckDB as Arrow functions (``kaspar.engine.udf``): a ``udf`` sees Python values
-per row, a ``pandas_udf`` one pandas Series per argument for a whole batch.
+per row, a scalar ``pandas_udf`` one pandas Series per argument for a whole batch. A grouped
+aggregate ``pandas_udf`` (Series in, one value out, as PySpark infers from the type hints or
+``PandasUDFType.GROUPED_AGG``) is ``f(list(col))``: DuckDB collects each group's values, and the
+function sees them as one pandas Series per argument.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
+import typing
 from collections.abc import Callable
 from typing import Any
 
+import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine import types as T
-from kaspar.engine.type_conversion import parse_data_type
+from kaspar.engine.type_conversion import parse_data_type, to_arrow
 from kaspar.engine.udf import PythonUDF, register
 from kaspar.errors import PySparkTypeError
 from kaspar.sql.column import Column, to_columns
@@ -43,6 +49,7 @@ class UserDefinedFunction:
         returnType: T.DataType | str | None = None,
         name: str | None = None,
         vectorized: bool = False,
+        evalType: int | None = None,
     ) -> None:
         if not callable(func):
             raise PySparkTypeError(
@@ -52,14 +59,22 @@ class UserDefinedFunction:
         self.func = func
         self.returnType = _data_type(returnType)
         self._name = str(name or getattr(func, "__name__", type(func).__name__))
-        self.evalType = 200 if vectorized else 100
+        self.evalType = evalType or (200 if vectorized else 100)
         self.deterministic = True
-        self._sql_name = register(PythonUDF(func, self.returnType, vectorized, self._name))
+        if self.evalType == PandasUDFType.GROUPED_AGG:
+            grouped = _grouped(func, self.returnType)
+            udf = PythonUDF(grouped, self.returnType, name=self._name, arrow=True)
+        else:
+            udf = PythonUDF(func, self.returnType, vectorized, self._name)
+        self._sql_name = register(udf)
         functools.update_wrapper(self, func)
 
     def __call__(self, *cols: Any) -> Column:
         exprs = [c.expr for c in to_columns(cols)]
-        call = exp.Anonymous(this=self._sql_name, expressions=exprs)
+        args = exprs
+        if self.evalType == PandasUDFType.GROUPED_AGG:
+            args = [exp.Anonymous(this="list", expressions=[e.copy()]) for e in exprs]
+        call = exp.Anonymous(this=self._sql_name, expressions=args)
         return node(call, f"{self._name}({names(*exprs)})")
 
     def asNondeterministic(self) -> UserDefinedFunction:
@@ -81,7 +96,7 @@ def udf(
 
 
 class PandasUDFType:
-    """The pandas UDF kinds of PySpark 2.x (only ``SCALAR`` is supported)."""
+    """The pandas UDF kinds of PySpark 2.x (``SCALAR`` and ``GROUPED_AGG`` are supported)."""
 
     SCALAR = 200
     SCALAR_ITER = 204
@@ -89,18 +104,56 @@ class PandasUDFType:
     GROUPED_AGG = 202
 
 
+def _grouped(func: Callable[..., Any], rtype: T.DataType) -> Callable[..., pa.Array]:
+    """A grouped aggregate over list columns: ``func`` once per row (group), Series in."""
+    target = to_arrow(rtype)
+
+    def values(column: pa.Array, i: int) -> Any:
+        items = column[i].values
+        return (pa.array([], column.type.value_type) if items is None else items).to_pandas()
+
+    def evaluate(*lists: pa.Array) -> pa.Array:
+        out = []
+        for i in range(len(lists[0])):
+            value = func(*(values(column, i) for column in lists))
+            out.append(value.item() if hasattr(value, "item") else value)
+        return pa.array(out, type=target, from_pandas=True)
+
+    return evaluate
+
+
+def _eval_type(func: Callable[..., Any], functionType: int | None) -> int:
+    """``GROUPED_AGG`` when asked, or when the hints say Series in and a scalar out."""
+    if functionType is not None:
+        return functionType
+    try:
+        hints = typing.get_type_hints(func)
+    except (NameError, TypeError):
+        return PandasUDFType.SCALAR
+    returns = hints.pop("return", None)
+    params = list(inspect.signature(func).parameters)
+    series = [getattr(hints.get(p), "__name__", "") == "Series" for p in params]
+    frame_like = getattr(returns, "__name__", "") in ("Series", "DataFrame", "Iterator")
+    if params and all(series) and returns is not None and not frame_like:
+        return PandasUDFType.GROUPED_AGG
+    return PandasUDFType.SCALAR
+
+
 def pandas_udf(
     f: Callable[..., Any] | T.DataType | str | None = None,
     returnType: T.DataType | str | int | None = None,
     functionType: int | None = None,
 ) -> Any:
-    """A vectorised scalar UDF: pandas Series in, pandas Series out."""
-    if isinstance(returnType, int):
-        returnType = None  # the old (returnType, functionType) order: only SCALAR is supported
+    """A vectorised UDF: scalar (Series in, Series out) or grouped aggregate (Series in, a
+    value out)."""
+    if isinstance(returnType, int):  # the old (returnType, functionType) order
+        functionType, returnType = returnType, None
     if f is None or isinstance(f, T.DataType | str):
         rtype = f if f is not None else returnType
-        return lambda func: UserDefinedFunction(func, rtype, vectorized=True)
-    return UserDefinedFunction(f, returnType, vectorized=True)
+        return lambda func: UserDefinedFunction(
+            func, rtype, vectorized=True, evalType=_eval_type(func, functionType)
+        )
+    return UserDefinedFunction(f, returnType, vectorized=True, evalType=_eval_type(f, functionType))
 
 
 __all__ = ["PandasUDFType", "UserDefinedFunction", "pandas_udf", "udf"]

@@ -102,7 +102,6 @@ def try_url_decode(str: ColumnOrName) -> Column:
     malformed = exp.Anonymous(
         this="regexp_matches", expressions=[e.copy(), literal("%([0-9A-Fa-f]?([^0-9A-Fa-f]|$))")]
     )
-    spaces = exp.Anonymous(this="replace", expressions=[e, literal("+"), literal(" ")])
-    decoded = exp.Anonymous(this="url_decode", expressions=[spaces])
+    decoded = exp.Anonymous(this="url_decode", expressions=[e])  # '+' → ' ': function_rewrites
     value = exp.Case(ifs=[exp.If(this=malformed, true=exp.null())], default=decoded)
     return node(value, f"try_url_decode({names(e)})")

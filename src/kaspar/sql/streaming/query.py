@@ -1,15 +1,29 @@
-"""``StreamingQuery`` and ``spark.streams`` (PySpark ``pyspark.sql.streaming``)."""
+"""``StreamingQuery`` and ``spark.streams`` (PySpark ``pyspark.sql.streaming.query``)."""
 
 from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING, Any
 
-from kaspar.errors import IllegalArgumentException, StreamingQueryException
+from kaspar.engine.plan import logical as L
+from kaspar.engine.streaming.trigger import parse_interval_ms
+from kaspar.errors import IllegalArgumentException, PySparkValueError, StreamingQueryException
+from kaspar.sql.streaming.listener import StreamingQueryListener, StreamingQueryListenerBus
+from kaspar.sql.streaming.progress import StreamingQueryProgress, progress_json
 
 if TYPE_CHECKING:
     from kaspar.engine.streaming.query import StreamExecution
     from kaspar.sql.session import SparkSession
+
+
+def _check_timeout(timeout: Any, allow_zero: bool) -> None:
+    """PySpark's check: a number, positive (``awaitAnyTermination`` also takes 0)."""
+    if not isinstance(timeout, int | float) or timeout < 0 or (timeout == 0 and not allow_zero):
+        raise PySparkValueError(
+            f"Value for `timeout` must be positive, got '{type(timeout).__name__}'.",
+            "VALUE_NOT_POSITIVE",
+            {"arg_name": "timeout", "arg_value": type(timeout).__name__},
+        )
 
 
 class StreamingQuery:
@@ -37,20 +51,25 @@ class StreamingQuery:
 
     @property
     def status(self) -> dict[str, Any]:
+        """``message``, ``isDataAvailable`` and ``isTriggerActive``, worded as Spark's."""
         return dict(self._execution.status)
 
     @property
-    def lastProgress(self) -> dict[str, Any] | None:
+    def lastProgress(self) -> StreamingQueryProgress | None:
         progress = self._execution.recent_progress
-        return progress[-1] if progress else None
+        return StreamingQueryProgress.fromJson(progress_json(progress[-1])) if progress else None
 
     @property
-    def recentProgress(self) -> list[dict[str, Any]]:
-        return list(self._execution.recent_progress)
+    def recentProgress(self) -> list[StreamingQueryProgress]:
+        return [
+            StreamingQueryProgress.fromJson(progress_json(p))
+            for p in self._execution.recent_progress
+        ]
 
     def awaitTermination(self, timeout: int | float | None = None) -> bool | None:
-        if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
-            raise IllegalArgumentException(f"timeout must be a positive number, got {timeout}")
+        """Wait for the query to stop; True/False with a ``timeout``; raises its failure."""
+        if timeout is not None:
+            _check_timeout(timeout, allow_zero=False)
         finished = self._execution.await_termination(timeout)
         return finished if timeout is not None else None
 
@@ -58,27 +77,56 @@ class StreamingQuery:
         self._execution.process_all_available()
 
     def stop(self) -> None:
+        """Stop the query (idempotent; from inside ``foreachBatch`` it stops after the batch)."""
         self._execution.stop()
 
     def exception(self) -> StreamingQueryException | None:
-        return self._execution.exception
+        """The error that stopped the query: its message and the query's state, as PySpark's."""
+        failure = self._execution.failure
+        if failure is None:
+            return None
+        error = StreamingQueryException(f"{failure.message}\n{failure.debug}")
+        error.__cause__ = failure.cause
+        return error
 
     def explain(self, extended: bool = False) -> None:
-        sql = self._session._executor.sql(self._execution.execution.plan)
-        print(f"== Physical Plan ==\nMicroBatch (DuckDB per batch)\n{sql}\n")  # noqa: T201
+        print(self._explain_string(extended))  # noqa: T201
+
+    def _explain_string(self, extended: bool) -> str:
+        execution = self._execution.execution
+        sink = f"WriteToMicroBatchDataSource {execution.sink.description}"
+        physical = self._session._executor.sql(execution.plan)
+        text = f"== Physical Plan ==\n{sink}\n+- DuckDB, per micro-batch:\n   {physical}\n"
+        if not extended:
+            return text
+        logical = "\n".join([sink, *_tree(execution.plan, "")])
+        return f"== Analyzed Logical Plan ==\n{logical}\n\n{text}"
 
     def __repr__(self) -> str:
         return f"<StreamingQuery id={self.id} name={self.name}>"
 
 
+def _tree(plan: L.LogicalPlan, indent: str) -> list[str]:
+    """Spark's plan tree layout: one node a line, children under ``+- ``."""
+    label = type(plan).__name__
+    if isinstance(plan, L.StreamingRelation):
+        label += f" {getattr(plan.source, 'description', '')}".rstrip()
+    lines = [f"{indent}+- {label}"]
+    for child in plan.children:
+        lines += _tree(child, indent + "   ")
+    return lines
+
+
 class StreamingQueryManager:
-    """``spark.streams``: the session's active queries."""
+    """``spark.streams``: the session's active queries and its query listeners."""
 
     def __init__(self, session: SparkSession) -> None:
         self._session = session
         self._active: dict[str, StreamingQuery] = {}
         self._terminated = threading.Condition()
-        self._last_terminated: StreamingQuery | None = None
+        self._any_terminated = False  # since the start or the last resetTerminated
+        self._terminated_exception: StreamingQueryException | None = None
+        self._bus = StreamingQueryListenerBus()
 
     def _add(self, query: StreamingQuery) -> None:
         with self._terminated:
@@ -95,12 +143,25 @@ class StreamingQueryManager:
                         "checkpoint that is already active."
                     )
             self._active[query.runId] = query
+        execution = query._execution
+        execution.listener = self._post
+        interval = self._session.conf.get("spark.sql.streaming.noDataProgressEventInterval", None)
+        if interval is not None:
+            execution.no_data_progress_interval_s = _milliseconds(str(interval)) / 1000
+
+    def _post(self, kind: str, payload: dict[str, Any]) -> None:
+        if kind == "started":
+            self._bus.post_to_all(kind, payload)
+        else:
+            self._bus.post(kind, payload)
 
     def _terminated_callback(self, execution: StreamExecution) -> None:
+        """Spark's ``notifyQueryTermination``: a failure is kept over later clean stops."""
         with self._terminated:
-            query = self._active.pop(execution.identity.run_id, None)
-            if query is not None:
-                self._last_terminated = query
+            self._active.pop(execution.identity.run_id, None)
+            if not self._any_terminated or execution.exception is not None:
+                self._terminated_exception = execution.exception
+            self._any_terminated = True
             self._terminated.notify_all()
 
     @property
@@ -113,13 +174,30 @@ class StreamingQueryManager:
             return next((q for q in self._active.values() if q.id == id), None)
 
     def awaitAnyTermination(self, timeout: int | float | None = None) -> bool | None:
+        """Wait until a query stopped since the start or ``resetTerminated``; raises the
+        error of one that failed."""
+        if timeout is not None:
+            _check_timeout(timeout, allow_zero=True)
         with self._terminated:
-            done = self._terminated.wait_for(lambda: self._last_terminated is not None, timeout)
-            last = self._last_terminated
-        if last is not None and last.exception() is not None:
-            raise last.exception()  # type: ignore[misc]
+            done = self._terminated.wait_for(lambda: self._any_terminated, timeout)
+            error = self._terminated_exception
+        if error is not None:
+            raise error
         return done if timeout is not None else None
 
     def resetTerminated(self) -> None:
         with self._terminated:
-            self._last_terminated = None
+            self._any_terminated = False
+            self._terminated_exception = None
+
+    def addListener(self, listener: StreamingQueryListener) -> None:
+        listener._set_spark_session(self._session)
+        self._bus.add(listener)
+
+    def removeListener(self, listener: StreamingQueryListener) -> None:
+        self._bus.remove(listener)
+
+
+def _milliseconds(text: str) -> int:
+    """A Spark time conf: ``10000`` (ms), ``10s``, ``1 minute``."""
+    return int(text) if text.strip().isdigit() else parse_interval_ms(text)

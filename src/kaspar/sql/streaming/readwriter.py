@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from kaspar.engine.streaming.sources.rate import RateSource
 from kaspar.engine.streaming.trigger import Trigger, make_trigger
 from kaspar.engine.type_conversion import parse_data_type
 from kaspar.errors import AnalysisException, IllegalArgumentException
+from kaspar.sql.streaming.files import FILE_SOURCE_FORMATS, delta_source, file_source, stream_table
 from kaspar.sql.streaming.query import StreamingQuery
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ def streaming_relation(source: Any) -> L.StreamingRelation:
     return L.StreamingRelation(empty, tuple(schema.names), source=source)
 
 
-def _kafka(options: dict[str, str], schema: T.StructType | None) -> Any:
+def _kafka(session: SparkSession, options: dict[str, str], schema: T.StructType | None) -> Any:
     if schema is not None:
         raise IllegalArgumentException(
             "Kafka source has a fixed schema and cannot be set with a custom one"
@@ -47,9 +49,12 @@ def _kafka(options: dict[str, str], schema: T.StructType | None) -> Any:
     return KafkaStreamSource(options)
 
 
-STREAM_SOURCES: dict[str, Callable[[dict[str, str], T.StructType | None], Any]] = {
+SourceFactory = Callable[["SparkSession", dict[str, str], T.StructType | None], Any]
+STREAM_SOURCES: dict[str, SourceFactory] = {
     "kafka": _kafka,
-    "rate": lambda options, _: RateSource(options),
+    "rate": lambda _session, options, _: RateSource(options),
+    "delta": delta_source,
+    **{fmt: functools.partial(file_source, fmt) for fmt in FILE_SOURCE_FORMATS},
 }
 
 
@@ -82,12 +87,18 @@ class DataStreamReader:
         self._schema = parsed
         return self
 
-    def load(self, path: str | None = None, format: str | None = None, **options: Any) -> DataFrame:
+    def load(
+        self, path: str | None = None, format: str | None = None, schema: Any = None, **options: Any
+    ) -> DataFrame:
         from kaspar.sql.dataframe import DataFrame
 
         if format:
             self.format(format)
+        if schema is not None:
+            self.schema(schema)
         self.options(**{k: v for k, v in options.items() if v is not None})
+        if path is not None:
+            self._options["path"] = path
         factory = STREAM_SOURCES.get(self._format)
         if factory is None:
             raise AnalysisException(
@@ -95,8 +106,35 @@ class DataStreamReader:
                 f"yet in kaspar (streaming sources: {', '.join(sorted(STREAM_SOURCES))}).",
                 "DATA_SOURCE_NOT_FOUND",
             )
-        source = factory(self._options, self._schema)
+        source = factory(self._session, self._options, self._schema)
         return DataFrame(self._session, streaming_relation(source))
+
+    def json(
+        self, path: str, schema: Any = None, multiLine: Any = None, **options: Any
+    ) -> DataFrame:
+        return self.format("json").load(path, schema=schema, multiLine=multiLine, **options)
+
+    def csv(
+        self,
+        path: str,
+        schema: Any = None,
+        sep: str | None = None,
+        header: Any = None,
+        **options: Any,
+    ) -> DataFrame:
+        return self.format("csv").load(path, schema=schema, sep=sep, header=header, **options)
+
+    def parquet(self, path: str, **options: Any) -> DataFrame:
+        return self.format("parquet").load(path, **options)
+
+    def orc(self, path: str, **options: Any) -> DataFrame:
+        return self.format("orc").load(path, **options)
+
+    def text(self, path: str, lineSep: str | None = None, **options: Any) -> DataFrame:
+        return self.format("text").load(path, lineSep=lineSep, **options)
+
+    def table(self, tableName: str) -> DataFrame:
+        return stream_table(self, tableName)
 
 
 class DataStreamWriter:
@@ -150,8 +188,19 @@ class DataStreamWriter:
         once: bool | None = None,
         continuous: str | None = None,
         availableNow: bool | None = None,
+        realTime: str | None = None,
     ) -> DataStreamWriter:
-        self._trigger = make_trigger(processingTime, once, availableNow, continuous)
+        """Exactly one of the keywords; continuous and real-time triggers are refused."""
+        self._trigger = make_trigger(processingTime, once, availableNow, continuous, realTime)
+        return self
+
+    def foreach(self, f: Any) -> DataStreamWriter:
+        """``f(row)`` per row, or an object with ``process(row)`` and optional
+        ``open(partition_id, epoch_id)`` / ``close(error)`` (PySpark's ForeachWriter)."""
+        from kaspar.sql.streaming.sinks import foreach_function
+
+        self._foreach_batch = foreach_function(f)
+        self._format = "foreach"
         return self
 
     def foreachBatch(self, func: Callable[[DataFrame, int], None]) -> DataStreamWriter:
@@ -213,7 +262,7 @@ class DataStreamWriter:
             if root and self._name:
                 return f"{root}/{self._name}"
         if location is None:
-            if self._format not in ("memory", "console", "foreachbatch"):
+            if self._format not in ("memory", "console", "foreach", "foreachbatch"):
                 raise AnalysisException(
                     "checkpointLocation must be specified either through option("
                     '"checkpointLocation", ...) or SparkSession.conf.set("spark.sql.streaming.'

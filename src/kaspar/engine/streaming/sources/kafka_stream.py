@@ -20,11 +20,12 @@ from kaspar.engine.sources.kafka import (
     OffsetRanges,
     consumer_config,
     empty_kafka_table,
+    messages_table,
     offset_ranges,
-    read_ranges,
     topic_partitions,
 )
 from kaspar.engine.sources.kafka_options import TopicPartition, parse_kafka_options
+from kaspar.engine.streaming.sources.kafka_reader import ContinuousReader
 from kaspar.errors import IllegalArgumentException, SparkRuntimeException
 
 _TIMEOUT_S = 30.0
@@ -56,7 +57,8 @@ class KafkaStreamSource:
         self.description = (
             f"KafkaV2[{strategy.title()}[{target.get(strategy, self.options.pattern)}]]"
         )
-        self._consumer: Any = None
+        self._consumer: ContinuousReader | None = None
+        self._low: dict[TopicPartition, int] = {}  # earliest offsets seen by latest_offset
         self._metadata: Any = None
 
     def _client(self) -> Any:
@@ -65,11 +67,11 @@ class KafkaStreamSource:
             self._metadata = self._new_consumer()
         return self._metadata
 
-    def _reader(self) -> Any:
+    def _reader(self) -> ContinuousReader:
         if self._consumer is None:
-            # Each batch re-assigns the reader at its start offsets; a new Fetch waits behind
-            # the one in flight, so a short long-poll keeps that wait (per batch) small.
-            self._consumer = self._new_consumer({"fetch.wait.max.ms": 5})
+            # A short long-poll: a repositioned partition's Fetch waits behind the one in flight.
+            consumer = self._new_consumer({"fetch.wait.max.ms": 10})
+            self._consumer = ContinuousReader(consumer, self.options.poll_timeout_ms)
         return self._consumer
 
     def _new_consumer(self, defaults: dict[str, Any] | None = None) -> Any:
@@ -108,7 +110,9 @@ class KafkaStreamSource:
         begin, finish = from_json(start), from_json(end)
         ranges: OffsetRanges = {}
         for tp, stop in finish.items():
-            low = self._watermarks_of(tp)[0]
+            low = self._low.get(tp)
+            if low is None:
+                low = self._watermarks_of(tp)[0]
             first = begin.get(tp, low)
             if first < low:
                 if self.options.fail_on_data_loss:
@@ -119,14 +123,20 @@ class KafkaStreamSource:
                     )
                 first = low
             ranges[tp] = (first, max(first, stop))
-        return read_ranges(self._reader(), ranges, self.options)
+        try:
+            messages = self._reader().read(ranges)
+        except KafkaException as e:
+            raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
+        return messages_table(messages, self.options.include_headers)
 
     def _watermarks(self) -> dict[TopicPartition, tuple[int, int]]:
         try:
             partitions = topic_partitions(self._client(), self.options)
-            return {tp: self._watermarks_of(tp) for tp in partitions}
+            found = {tp: self._watermarks_of(tp) for tp in partitions}
         except KafkaException as e:
             raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
+        self._low = {tp: low for tp, (low, _) in found.items()}
+        return found
 
     def _watermarks_of(self, tp: TopicPartition) -> tuple[int, int]:
         low, high = self._client().get_watermark_offsets(KafkaTopicPartition(*tp), _TIMEOUT_S)

@@ -1,0 +1,156 @@
+"""One engine of the streaming benchmark, in its own process (started by ``bench.streaming``).
+
+    python -m bench.streaming_worker --engine kaspar|pyspark
+
+Reads one JSON request per line on stdin and answers each with one marked line on stdout, as
+``bench.engine_worker`` does:
+
+* ``{"op": "run", "query": NAME, "source": {...}, "n": N, "timeout_s": T}``: start the query
+  with ``trigger(availableNow=True)`` on the source (kaspar: a Kafka topic; PySpark: a folder of
+  JSON files), wait for it to finish, answer with the wall time from ``start()`` to its end, the
+  sum of the batches' ``triggerExecution``, the batch count and the result's checksum;
+* ``{"op": "latency_single" | "latency_rate" | "state", ...}``: kaspar's latency and state
+  probes (``bench.streaming_latency``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from typing import Any
+
+from bench.streaming_queries import SCHEMA_DDL, ResultCollector, StreamQuery, checksum, query_named
+
+MARKER = "@@bench "  # reply lines start with this; anything else on stdout (JVM logs) is skipped
+
+
+def session(engine: str) -> tuple[Any, Any]:
+    """A local[2] ``SparkSession`` (kaspar's or PySpark's) and its ``functions`` module."""
+    if engine == "pyspark":
+        from pyspark.sql import SparkSession, functions
+    else:
+        from kaspar.sql import SparkSession, functions  # type: ignore[assignment]
+    builder = (
+        SparkSession.builder.appName("bench-streaming")
+        .master("local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "2g")
+    )
+    spark = builder.getOrCreate()
+    if engine == "pyspark":
+        spark.sparkContext.setLogLevel("ERROR")
+    return spark, functions
+
+
+def events(spark: Any, F: Any, source: dict[str, Any]) -> Any:
+    """The parsed event stream: from Kafka through ``from_json``, or from JSON files."""
+    if source["kind"] == "files":
+        reader = spark.readStream.schema(SCHEMA_DDL).option("maxFilesPerTrigger", 1)
+        return reader.json(source["dir"])
+    raw = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", source["bootstrap"])
+        .option("subscribe", source["topic"])
+        .option("startingOffsets", "earliest")
+        .option("maxOffsetsPerTrigger", source["max_offsets"])
+        .load()
+    )
+    parsed = F.from_json(F.col("value").cast("string"), SCHEMA_DDL).alias("e")
+    return raw.select(parsed).select("e.*")
+
+
+def progress_dicts(query: Any) -> list[dict[str, Any]]:
+    """``recentProgress`` as plain dicts (PySpark 4 returns progress objects)."""
+    out = []
+    for progress in query.recentProgress:
+        out.append(progress if isinstance(progress, dict) else json.loads(progress.json))
+    return out
+
+
+def run_query(
+    spark: Any, F: Any, query: StreamQuery, source: dict[str, Any], timeout_s: float
+) -> dict[str, Any]:
+    collector = ResultCollector(query)
+
+    def sink(df: Any, batch_id: int) -> None:
+        collector.add([tuple(row) for row in df.collect()])
+
+    checkpoint = tempfile.mkdtemp(prefix="bench-streaming-ckpt-")
+    try:
+        writer = (
+            query.dataframe(F, events(spark, F, source))
+            .writeStream.outputMode(query.output_mode)
+            .foreachBatch(sink)
+            .option("checkpointLocation", checkpoint)
+            .trigger(availableNow=True)
+        )
+        started = time.perf_counter()
+        running = writer.start()
+        finished = running.awaitTermination(timeout_s)
+        seconds = time.perf_counter() - started
+        if not finished:
+            running.stop()
+            return {"error": f"not finished after {timeout_s:.0f} s", "seconds": seconds}
+    finally:
+        shutil.rmtree(checkpoint, ignore_errors=True)
+    progress = progress_dicts(running)
+    return {
+        "seconds": seconds,
+        "batches": len(progress),
+        "trigger_ms": sum(p["durationMs"].get("triggerExecution", 0) for p in progress),
+        "rows_in": sum(p["numInputRows"] for p in progress),
+        "sink_batches": collector.batches,
+        "checksum": checksum(collector.result()),
+    }
+
+
+def handle(engine: str, spark: Any, F: Any, request: dict[str, Any]) -> dict[str, Any]:
+    op = request.pop("op")
+    if op == "run":
+        query = query_named(request["query"])
+        return run_query(spark, F, query, request["source"], request["timeout_s"])
+    from bench import streaming_latency
+
+    probes = {
+        "latency_single": streaming_latency.single_record_batches,
+        "latency_rate": streaming_latency.latency_at_rate,
+        "state": streaming_latency.state_with_many_keys,
+    }
+    return dict(probes[op](spark, F, **request))
+
+
+def reply(message: dict[str, Any]) -> None:
+    print(MARKER + json.dumps(message, default=str), flush=True)
+
+
+def serve(engine: str) -> None:
+    spark, F = session(engine)
+    reply({"ready": True})
+    for line in sys.stdin:
+        try:
+            reply(handle(engine, spark, F, json.loads(line)))
+        except Exception as exc:
+            reply(
+                {
+                    "error": f"{type(exc).__name__}: {exc}"[:3000],
+                    "traceback": traceback.format_exc()[-6000:],
+                }
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.streaming_worker", description=__doc__)
+    parser.add_argument("--engine", required=True, choices=("kaspar", "pyspark"))
+    serve(parser.parse_args(argv).engine)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

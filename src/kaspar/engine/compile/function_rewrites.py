@@ -1,0 +1,110 @@
+"""Spark functions whose DuckDB namesake behaves differently, rewritten as DuckDB trees.
+
+Each rewrite takes the node sqlglot's Spark parser builds (so ``F.trunc`` and
+``expr("trunc(...)")`` meet here) and returns the tree DuckDB must run:
+
+* ``array_sort(a)`` sorts ascending with NULLs **last**; ``sort_array(a, asc)`` puts NULLs first
+  ascending and last descending. Both orders are written out (DuckDB's default null order is a
+  connection setting).
+* ``trunc(date, fmt)`` returns a DATE, truncated to the year (``year``/``yyyy``/``yy``), quarter,
+  month (``month``/``mon``/``mm``) or Monday-based week; any other format gives NULL.
+* ``url_decode(s)`` decodes ``+`` as a space (Java's ``URLDecoder``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+_REWRITTEN = "kaspar_rewritten"
+
+_TRUNC_UNITS = {
+    "YEAR": "YEAR",
+    "YYYY": "YEAR",
+    "YY": "YEAR",
+    "QUARTER": "QUARTER",
+    "MONTH": "MONTH",
+    "MON": "MONTH",
+    "MM": "MONTH",
+    "WEEK": "WEEK",
+}
+
+
+def _literal_bool(value: exp.Expr | None, default: bool) -> bool | None:
+    if value is None:
+        return default
+    if isinstance(value, exp.Boolean):
+        return bool(value.this)
+    return None
+
+
+def array_sort(e: exp.ArraySort) -> exp.Expr | None:
+    """``LIST_SORT(a, 'ASC'|'DESC', 'NULLS FIRST'|'NULLS LAST')``; None when not literal."""
+    if e.args.get("expression") is not None:
+        return None  # a comparator: left to sqlglot (which refuses it)
+    asc = _literal_bool(e.args.get("asc"), True)
+    nulls_first = _literal_bool(e.args.get("nulls_first"), False)
+    if asc is None or nulls_first is None:
+        return None
+    return exp.Anonymous(
+        this="LIST_SORT",
+        expressions=[
+            e.this.copy(),
+            exp.Literal.string("ASC" if asc else "DESC"),
+            exp.Literal.string("NULLS FIRST" if nulls_first else "NULLS LAST"),
+        ],
+    )
+
+
+def _trunc_to(date: exp.Expr, unit: str) -> exp.Expr:
+    truncated = exp.Anonymous(this="DATE_TRUNC", expressions=[exp.Literal.string(unit), date])
+    return exp.Cast(this=truncated, to=exp.DataType.build("DATE"))
+
+
+def _trunc(args: list[exp.Expr]) -> exp.Expr | None:
+    """Spark's ``trunc(date, fmt)``: a DATE, or NULL for an unknown format."""
+    if len(args) != 2:
+        return None
+    date = exp.Cast(this=args[0], to=exp.DataType.build("DATE"))
+    unit = args[1]
+    null_date = exp.Cast(this=exp.Null(), to=exp.DataType.build("DATE"))
+    if isinstance(unit, exp.Literal) and unit.is_string:
+        name = _TRUNC_UNITS.get(str(unit.this).upper())
+        return null_date if name is None else _trunc_to(date, name)
+    upper = exp.Upper(this=unit)
+    ifs = [
+        exp.If(
+            this=exp.EQ(this=upper.copy(), expression=exp.Literal.string(k)),
+            true=_trunc_to(date.copy(), v),
+        )
+        for k, v in _TRUNC_UNITS.items()
+    ]
+    return exp.Case(ifs=ifs, default=null_date)
+
+
+def _url_decode(args: list[exp.Expr]) -> exp.Expr:
+    spaces = exp.Anonymous(
+        this="REPLACE", expressions=[args[0], exp.Literal.string("+"), exp.Literal.string(" ")]
+    )
+    return _final(exp.Anonymous(this="URL_DECODE", expressions=[spaces]))
+
+
+def _final(e: exp.Anonymous) -> exp.Anonymous:
+    """A DuckDB call that shares its Spark namesake's name: never rewritten again."""
+    e.meta[_REWRITTEN] = True
+    return e
+
+
+# Calls sqlglot leaves as ``exp.Anonymous`` (lower-case Spark name -> rewrite of the arguments).
+ANONYMOUS: dict[str, Callable[[list[exp.Expr]], exp.Expr | None]] = {
+    "trunc": _trunc,
+    "url_decode": _url_decode,
+}
+
+
+def anonymous(e: exp.Anonymous) -> exp.Expr | None:
+    rewrite = ANONYMOUS.get(str(e.this).lower())
+    if rewrite is None or e.meta.get(_REWRITTEN):
+        return None
+    return rewrite([a.copy() for a in e.expressions])
