@@ -508,3 +508,46 @@ def test_min_offsets_per_trigger_waits_for_enough_data(
     query.processAllAvailable()
     query.stop()
     assert spark.table("min_offsets").count() == 30
+
+
+def test_new_partitions_are_picked_up(
+    spark: SparkSession, kaspar_broker: Any, topic_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    import time
+
+    from confluent_kafka.admin import AdminClient, NewPartitions
+
+    servers, topic = kaspar_broker.bootstrap_servers, topic_factory(partitions=1)
+    query = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", servers)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .load()
+        .groupBy("partition")
+        .count()
+        .writeStream.outputMode("complete")
+        .format("memory")
+        .queryName("per_partition")
+        .option("checkpointLocation", str(tmp_path / "ckpt"))
+        .start()
+    )
+    producer = Producer({"bootstrap.servers": servers})
+    for _ in range(5):
+        producer.produce(topic, b"x", partition=0)
+    producer.flush(10)
+    query.processAllAvailable()
+    admin = AdminClient({"bootstrap.servers": servers})
+    admin.create_partitions([NewPartitions(topic, 2)])[topic].result(10)
+    producer = Producer({"bootstrap.servers": servers})  # one that knows the new partition
+    for _ in range(3):
+        producer.produce(topic, b"y", partition=1)
+    producer.flush(10)
+    deadline = time.monotonic() + 20
+    counts: dict[int, int] = {}
+    while counts != {0: 5, 1: 3} and time.monotonic() < deadline:
+        query.processAllAvailable()
+        counts = {r.partition: r["count"] for r in spark.table("per_partition").collect()}
+        time.sleep(0.2)
+    query.stop()
+    assert counts == {0: 5, 1: 3}

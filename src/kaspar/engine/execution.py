@@ -50,6 +50,7 @@ class Executor:
         self.ansi = ansi
         self.utc = False
         self._udfs = UdfBinder(self._con)
+        self._stages: dict[str, duckdb.DuckDBPyRelation] = {}  # streaming stages, bound once
         self._con.execute("SET enable_progress_bar = false")
         self._con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
         self.configure(ansi=ansi, time_zone=time_zone)
@@ -60,6 +61,7 @@ class Executor:
             if ansi is not None and ansi != self.ansi:
                 self.ansi = ansi
                 self._sql = weakref.WeakKeyDictionary()
+            self._stages = {}
             self._con.execute(f"SET error_on_division_by_zero = {str(self.ansi).lower()}")
             if time_zone is not None:
                 self._con.execute("SET TimeZone = ?", [time_zone])
@@ -137,12 +139,17 @@ class Executor:
 
     def run_stage(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
         """Run a stage's SQL (``prepare_stage``) with ``tables`` registered under their names
-        (the stage's streaming leaves: columns ``c0, c1, ...``) for this run only."""
+        (the stage's streaming leaves: columns ``c0, c1, ...``) for this run only. The parsed
+        and bound query is kept and re-run each batch: views resolve when it runs, so it reads
+        the tables registered now."""
         with self._lock:
             try:
                 for name, table in tables.items():
                     self._con.register(name, table)
-                return self._con.sql(sql).to_arrow_table()
+                relation = self._stages.get(sql)
+                if relation is None:
+                    relation = self._stages[sql] = self._con.sql(sql)
+                return relation.to_arrow_table()
             except duckdb.Error as e:
                 raise translate_error(e) from None
             finally:

@@ -29,6 +29,7 @@ from kaspar.engine.streaming.sources.kafka_reader import ContinuousReader
 from kaspar.errors import IllegalArgumentException, SparkRuntimeException
 
 _TIMEOUT_S = 30.0
+_PARTITIONS_TTL_S = 1.0
 Offsets = dict[TopicPartition, int]
 
 
@@ -59,6 +60,7 @@ class KafkaStreamSource:
         )
         self._consumer: ContinuousReader | None = None
         self._low: dict[TopicPartition, int] = {}  # earliest offsets seen by latest_offset
+        self._listed: tuple[float, list[TopicPartition]] = (-1e9, [])
         self._metadata: Any = None
 
     def _client(self) -> Any:
@@ -129,9 +131,18 @@ class KafkaStreamSource:
             raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
         return messages_table(messages, self.options.include_headers)
 
+    def _partitions(self) -> list[TopicPartition]:
+        """The partitions to read, listed again at most every ``_PARTITIONS_TTL_S`` (the Java
+        client Spark uses caches metadata for up to ``metadata.max.age.ms``, 5 minutes)."""
+        listed_at, partitions = self._listed
+        if time.monotonic() - listed_at > _PARTITIONS_TTL_S:
+            partitions = topic_partitions(self._client(), self.options)
+            self._listed = (time.monotonic(), partitions)
+        return partitions
+
     def _watermarks(self) -> dict[TopicPartition, tuple[int, int]]:
         try:
-            partitions = topic_partitions(self._client(), self.options)
+            partitions = self._partitions()
             found = {tp: self._watermarks_of(tp) for tp in partitions}
         except KafkaException as e:
             raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
