@@ -68,14 +68,14 @@ def read_ranges(consumer: Any, ranges: OffsetRanges, options: KafkaReadOptions) 
         columns = _consume(consumer, ranges, options)
     except KafkaException as e:
         raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
-    table = _within_ranges(_to_table(columns, options.include_headers), ranges)
+    table = _within_ranges(columns_table(columns, options.include_headers), ranges)
     return table.sort_by([(c, "ascending") for c in ("topic", "partition", "offset")])
 
 
 def empty_kafka_table(include_headers: bool) -> pa.Table:
     """No records, with Spark's Kafka schema."""
     columns: dict[str, list[Any]] = {name: [] for name in (*KAFKA_COLUMNS, "headers")}
-    return _to_table(columns, include_headers)
+    return columns_table(columns, include_headers)
 
 
 def consumer_config(options: KafkaReadOptions) -> dict[str, Any]:
@@ -245,23 +245,6 @@ def _completed(
     return done
 
 
-def messages_table(messages: list[Any], include_headers: bool) -> pa.Table:
-    """Consumed messages as a table with Spark's Kafka schema, sorted by topic, partition and
-    offset (the streaming source's reader collects messages itself)."""
-    columns: dict[str, list[Any]] = {name: [] for name in (*KAFKA_COLUMNS, "headers")}
-    stamps = [m.timestamp() for m in messages]
-    columns["key"] = [m.key() for m in messages]
-    columns["value"] = [m.value() for m in messages]
-    columns["topic"] = [m.topic() for m in messages]
-    columns["partition"] = [m.partition() for m in messages]
-    columns["offset"] = [m.offset() for m in messages]
-    columns["timestamp"] = [ms for _, ms in stamps]
-    columns["timestampType"] = [_TIMESTAMP_TYPES.get(kind, -1) for kind, _ in stamps]
-    if include_headers:
-        columns["headers"] = [m.headers() for m in messages]
-    return _to_table(columns, include_headers)
-
-
 def _within_ranges(table: pa.Table, ranges: OffsetRanges) -> pa.Table:
     """Drop records a consume call returned past their range's end offset."""
     ends = pa.table(
@@ -279,7 +262,11 @@ def _within_ranges(table: pa.Table, ranges: OffsetRanges) -> pa.Table:
     return table.take(kept)  # read_kafka sorts the rows afterwards
 
 
-def _to_table(columns: dict[str, list[Any]], include_headers: bool) -> pa.Table:
+def columns_table(
+    columns: dict[str, list[Any]], include_headers: bool, ordered: bool = True
+) -> pa.Table:
+    """Spark's Kafka schema from per-column lists, sorted by topic, partition and offset
+    unless ``ordered`` is False."""
     timestamps = pa.array(columns["timestamp"], pa.int64()).cast(pa.timestamp("ms", tz="UTC"))
     arrays = {
         "key": pa.array(columns["key"], pa.binary()),
@@ -296,6 +283,8 @@ def _to_table(columns: dict[str, list[Any]], include_headers: bool) -> pa.Table:
             _HEADERS_TYPE,
         )
     table = pa.table(arrays)
+    if not ordered:
+        return table
     return table.sort_by(
         [("topic", "ascending"), ("partition", "ascending"), ("offset", "ascending")]
     )

@@ -20,7 +20,6 @@ from kaspar.engine.sources.kafka import (
     OffsetRanges,
     consumer_config,
     empty_kafka_table,
-    messages_table,
     offset_ranges,
     topic_partitions,
 )
@@ -126,10 +125,9 @@ class KafkaStreamSource:
                 first = low
             ranges[tp] = (first, max(first, stop))
         try:
-            messages = self._reader().read(ranges)
+            return self._reader().read(ranges, self.options.include_headers)
         except KafkaException as e:
             raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
-        return messages_table(messages, self.options.include_headers)
 
     def _partitions(self) -> list[TopicPartition]:
         """The partitions to read, listed again at most every ``_PARTITIONS_TTL_S`` (the Java
