@@ -85,22 +85,6 @@ class Executor:
         sql, _ = self._prepare(plan)
         return self._run(plan, sql)
 
-    def execute_micro_batch(self, plan: L.LogicalPlan, batches: dict[str, pa.Table]) -> pa.Table:
-        """Run a streaming plan over one micro-batch: ``batches`` maps a streaming relation's
-        name to the batch's rows (columns ``c0, c1, ...``), registered in its place."""
-        sql, _ = self._prepare(plan)
-        with self._lock:
-            self._register(plan)
-            try:
-                for name, table in batches.items():
-                    self._con.register(name, table)
-                return self._con.sql(sql).to_arrow_table()
-            except duckdb.Error as e:
-                raise translate_error(e) from None
-            finally:
-                for name, table in batches.items():
-                    self._con.register(name, table.schema.empty_table())
-
     def prepare_stage(
         self, plan: L.LogicalPlan, cuts: dict[L.LogicalPlan, L.LogicalPlan]
     ) -> tuple[str, T.StructType]:
@@ -139,9 +123,9 @@ class Executor:
 
     def run_stage(self, sql: str, tables: dict[str, pa.Table]) -> pa.Table:
         """Run a stage's SQL (``prepare_stage``) with ``tables`` registered under their names
-        (the stage's streaming leaves: columns ``c0, c1, ...``) for this run only. The parsed
-        and bound query is kept and re-run each batch: views resolve when it runs, so it reads
-        the tables registered now."""
+        (the stage's streaming leaves: columns ``c0, c1, ...``); they stay registered until
+        ``release_stage_tables``. The parsed and bound query is kept and re-run each batch:
+        views resolve when it runs, so it reads the tables registered now."""
         with self._lock:
             try:
                 for name, table in tables.items():
@@ -152,9 +136,12 @@ class Executor:
                 return relation.to_arrow_table()
             except duckdb.Error as e:
                 raise translate_error(e) from None
-            finally:
-                for name, table in tables.items():
-                    self._con.register(name, table.schema.empty_table())
+
+    def release_stage_tables(self, tables: dict[str, pa.Table]) -> None:
+        """Register empty tables in place of a batch's (so its memory can go)."""
+        with self._lock:
+            for name, table in tables.items():
+                self._con.register(name, table.schema.empty_table())
 
     def count(self, plan: L.LogicalPlan) -> int:
         _refuse_streaming(plan)
@@ -167,10 +154,12 @@ class Executor:
     ) -> list[str]:
         """Column names of a SQL query over ``views`` (``spark.sql`` binds eagerly)."""
         probe = L.SqlQuery(query=query, names=(), views=views)
-        sql = generate(self._with_views(probe), ansi=self.ansi, utc=self.utc)
         with self._lock:
             self._register(probe)
             try:
+                # Renames the UDF calls in ``query`` (the plan ``spark.sql`` returns runs it).
+                self._udfs.bind_query(query, lambda: self._with_views(probe), self.ansi)
+                sql = generate(self._with_views(probe), ansi=self.ansi, utc=self.utc)
                 return list(self._con.sql(sql).columns)
             except duckdb.Error as e:
                 raise translate_error(e) from None

@@ -76,6 +76,7 @@ class BatchContext:
     tables: dict[str, pa.Table]  # leaf name -> rows (sources, then operator outputs)
     watermark_ms: int
     batch_id: int
+    registered: set[str] = field(default_factory=set)  # names registered with the executor
 
 
 @dataclass
@@ -86,7 +87,9 @@ class Stage:
     schema: T.StructType
 
     def run(self, executor: Executor, context: BatchContext) -> pa.Table:
-        return executor.run_stage(self.sql, context.tables)
+        fresh = {n: t for n, t in context.tables.items() if n not in context.registered}
+        context.registered.update(fresh)
+        return executor.run_stage(self.sql, fresh)
 
 
 class Operator:
@@ -517,9 +520,13 @@ class IncrementalPlan:
 
     def run(self, tables: dict[str, pa.Table], watermark_ms: int, batch_id: int) -> pa.Table:
         context = BatchContext(dict(tables), watermark_ms, batch_id)
-        for operator in self.operators:
-            operator.run(context)
-        return self.output.run(self.executor, context)
+        try:
+            for operator in self.operators:
+                operator.run(context)
+            return self.output.run(self.executor, context)
+        finally:
+            registered = {n: context.tables[n] for n in context.registered}
+            self.executor.release_stage_tables(registered)
 
     def next_watermark(self, current_ms: int) -> int:
         marks = [m for m in (o.watermark() for o in self.watermark_operators) if m is not None]
