@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -64,6 +66,7 @@ class _Builder:
             if session is None:
                 session = SparkSession(self._options)
                 SparkSession._active = session
+                atexit.register(session._stop_at_exit)
             else:
                 for k, v in self._options.items():
                     session.conf.set(k, v)
@@ -185,10 +188,20 @@ class SparkSession:
         return self.createDataFrame([], "x int").limit(0).select()
 
     def stop(self) -> None:
+        """Stop the session's streaming queries and close its engine (also run at exit, as
+        Spark stops its context when the JVM shuts down)."""
         with SparkSession._lock:
             if SparkSession._active is self:
                 SparkSession._active = None
+        if self._streams is not None:
+            for query in self._streams.active:
+                with contextlib.suppress(Exception):  # stopping is best effort
+                    query.stop()
         self._executor.close()
+
+    def _stop_at_exit(self) -> None:
+        with contextlib.suppress(Exception):
+            self.stop()
 
     def __enter__(self) -> SparkSession:
         return self
