@@ -25,6 +25,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.compile.cast_sources import probe
 from kaspar.engine.compile.dialect import generate
 from kaspar.engine.compile.duckdb import compile_plan
 from kaspar.engine.plan.attributes import ResolvedPlan
@@ -32,6 +33,7 @@ from kaspar.engine.type_conversion import to_arrow, to_sqlglot
 from kaspar.errors import PythonException
 
 UDF_PREFIX = "__kaspar_udf_"
+_CALL = "udf_call"  # a call's position in a Spark SQL query (``bind_query``)
 _ids = itertools.count()
 
 
@@ -120,6 +122,29 @@ class UdfBinder:
         for e in _expressions(r):
             for call in _udf_calls(e):
                 self._bind_call(call, r, ansi)
+
+    def bind_query(self, query: exp.Query, in_scope: Callable[[], exp.Query], ansi: bool) -> None:
+        """Bind the UDF calls of a Spark SQL ``query`` in place; ``in_scope()`` copies it with
+        the views it reads as CTEs, the scope in which each operand's type is asked."""
+        originals = list(_udf_calls(query))
+        if not originals:
+            return
+        for i, call in enumerate(originals):
+            call.meta[_CALL] = i
+        scope = in_scope()
+        for copy in list(_udf_calls(scope)):
+            index = copy.meta.get(_CALL)
+            if index is None or str(copy.this) in self._registered:
+                continue
+            types = [self._operand_type(a, scope, ansi) for a in copy.expressions]
+            self._register_call(copy, types)
+            originals[index].set("this", copy.this)
+
+    def _operand_type(self, operand: exp.Expr, scope: exp.Query, ansi: bool) -> str:
+        query = probe(operand, scope)
+        for clause in ("where", "group", "having", "qualify"):  # may call unbound UDFs
+            query.set(clause, None)
+        return str(self._con.sql(generate(query, ansi=ansi)).types[0])
 
     def _bind_call(self, call: exp.Anonymous, r: ResolvedPlan, ansi: bool) -> None:
         if str(call.this) in self._registered:

@@ -329,3 +329,13 @@ def case_builtins_in_sql_expressions(spark, F, T):
         "jaro_winkler_similarity(s, n)",
         "xxhash64(i) + 1 AS plus",
     )
+
+
+@case()
+def case_builtins_in_spark_sql(spark, F, T):
+    df = spark.createDataFrame([(1, "abc"), (2, "Robert"), (3, None)], "x int, s string")
+    df.createOrReplaceTempView("builtins_view")
+    return spark.sql(
+        "SELECT x, xxhash64(x) AS h, hash(x, s), soundex(s) FROM builtins_view "
+        "WHERE xxhash64(s) <> 0 OR s IS NULL"
+    )
