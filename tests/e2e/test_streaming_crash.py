@@ -41,27 +41,28 @@ def _produce(servers: str, topic: str) -> list[dict[str, Any]]:
     return orders
 
 
-def _job(*args: str) -> subprocess.Popen[bytes]:
+def _job(log: Path, *args: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "e2e" / "streaming_job.py"), *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    with log.open("ab") as stderr:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "e2e" / "streaming_job.py"), *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
 
 
-def _crash_loop(args: list[str], seed: int) -> None:
+def _crash_loop(args: list[str], seed: int, log: Path) -> None:
     rng = random.Random(seed)
     for _ in range(KILLS):
-        process = _job(*args, "run")
+        process = _job(log, *args, "run")
         time.sleep(rng.uniform(1.0, 3.5))  # start-up takes ~1 s: some kills land during it
-        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+        assert process.poll() is None, log.read_text()[-3000:]
         process.send_signal(signal.SIGKILL)
         process.wait(10)
-    drain = _job(*args, "drain")
-    _, stderr = drain.communicate(timeout=120)
-    assert drain.returncode == 0, stderr.decode()[-3000:]
+    drain = _job(log, *args, "drain")
+    drain.wait(120)
+    assert drain.returncode == 0, log.read_text()[-3000:]
 
 
 @pytest.mark.timeout(300)
@@ -71,7 +72,7 @@ def test_kill9_kafka_to_aggregation_to_delta(
     servers, topic = kaspar_broker.bootstrap_servers, topic_factory(partitions=3)
     orders = _produce(servers, topic)
     table = str(tmp_path / "totals")
-    _crash_loop(["delta", servers, topic, str(tmp_path / "ckpt"), table], seed=5)
+    _crash_loop(["delta", servers, topic, str(tmp_path / "ckpt"), table], 5, tmp_path / "log")
     expected: dict[str, tuple[int, int]] = {}
     for order in orders:
         total, count = expected.get(order["customerId"], (0, 0))
@@ -87,7 +88,7 @@ def test_kill9_kafka_to_kafka_sink_exactly_once(
     servers = kaspar_broker.bootstrap_servers
     source, sink = topic_factory(partitions=3), topic_factory(partitions=1)
     _produce(servers, source)
-    _crash_loop(["kafka", servers, source, str(tmp_path / "ckpt"), sink], seed=11)
+    _crash_loop(["kafka", servers, source, str(tmp_path / "ckpt"), sink], 11, tmp_path / "log")
     consumer = Consumer(
         {
             "bootstrap.servers": servers,
