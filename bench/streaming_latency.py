@@ -253,7 +253,9 @@ def state_with_many_keys(
         plan.append((0, min(1000, keys)))  # a small batch of keys already in the state
         for start, stop in plan:
             table = _keys(start, stop)
-            after = (query.lastProgress or {"batchId": -1})["batchId"] + 1
+            # idle triggers report progress too: count from the last batch that read rows
+            done = [p["batchId"] for p in query.recentProgress if p["numInputRows"]]
+            after = max(done, default=-1) + 1
             began = time.perf_counter()
             stream.addData(table)
             left = max(1.0, deadline - time.monotonic())

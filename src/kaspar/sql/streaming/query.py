@@ -11,6 +11,8 @@ from kaspar.errors import IllegalArgumentException, PySparkValueError, Streaming
 from kaspar.sql.streaming.listener import StreamingQueryListener, StreamingQueryListenerBus
 from kaspar.sql.streaming.progress import StreamingQueryProgress, progress_json
 
+_PROGRESS_CACHE = 400  # converted progress objects kept (the engine keeps the last 100)
+
 if TYPE_CHECKING:
     from kaspar.engine.streaming.query import StreamExecution
     from kaspar.sql.session import SparkSession
@@ -32,6 +34,7 @@ class StreamingQuery:
     def __init__(self, execution: StreamExecution, session: SparkSession) -> None:
         self._execution = execution
         self._session = session
+        self._converted: dict[int, tuple[dict[str, Any], StreamingQueryProgress]] = {}
 
     @property
     def id(self) -> str:
@@ -57,14 +60,21 @@ class StreamingQuery:
     @property
     def lastProgress(self) -> StreamingQueryProgress | None:
         progress = self._execution.recent_progress
-        return StreamingQueryProgress.fromJson(progress_json(progress[-1])) if progress else None
+        return self._progress(progress[-1]) if progress else None
 
     @property
     def recentProgress(self) -> list[StreamingQueryProgress]:
-        return [
-            StreamingQueryProgress.fromJson(progress_json(p))
-            for p in self._execution.recent_progress
-        ]
+        return [self._progress(p) for p in list(self._execution.recent_progress)]
+
+    def _progress(self, raw: dict[str, Any]) -> StreamingQueryProgress:
+        """The progress object for one engine report, built once (callers poll these)."""
+        cached = self._converted.get(id(raw))
+        if cached is None or cached[0] is not raw:
+            cached = (raw, StreamingQueryProgress.fromJson(progress_json(raw)))
+            if len(self._converted) > _PROGRESS_CACHE:
+                self._converted.clear()
+            self._converted[id(raw)] = cached
+        return cached[1]
 
     def awaitTermination(self, timeout: int | float | None = None) -> bool | None:
         """Wait for the query to stop; True/False with a ``timeout``; raises its failure."""
