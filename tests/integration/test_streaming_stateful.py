@@ -284,6 +284,11 @@ def test_distinct_without_watermark(spark: SparkSession, tmp_path: Path) -> None
             "complete",
             "Multiple streaming aggregations",
         ),
+        (
+            lambda df: df.dropDuplicatesWithinWatermark(["k"]),
+            "append",
+            "dropDuplicatesWithinWatermark is not supported .* without watermark",
+        ),
     ],
 )
 def test_invalid_plans_fail_before_start(

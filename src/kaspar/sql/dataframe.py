@@ -254,6 +254,12 @@ class DataFrame:
 
     drop_duplicates = dropDuplicates
 
+    def dropDuplicatesWithinWatermark(self, subset: list[str] | None = None) -> DataFrame:
+        """On a stream with a watermark: drop a row whose ``subset`` was seen within the
+        watermark delay of it. On a batch DataFrame: ``dropDuplicates``."""
+        columns = tuple(subset) if subset else tuple(self.columns)
+        return self._with(L.Deduplicate(self._plan, columns, within_watermark=True))
+
     # -- combining --------------------------------------------------------------------------
     def join(self, other: DataFrame, on: Any = None, how: str | None = None) -> DataFrame:
         from kaspar.sql._join import join_plan

@@ -54,6 +54,10 @@ def _dedup(df: Any, F: Any) -> Any:
     return df.withWatermark("ts", "30 seconds").dropDuplicates(["k", "ts"])
 
 
+def _dedup_within(df: Any, F: Any) -> Any:
+    return df.withWatermark("ts", "30 seconds").dropDuplicatesWithinWatermark(["k"])
+
+
 CASES: dict[str, tuple[Build, str]] = {
     "tumbling_append": (_windowed, "append"),
     "tumbling_update": (_windowed, "update"),
@@ -61,6 +65,7 @@ CASES: dict[str, tuple[Build, str]] = {
     "totals_complete": (_totals, "complete"),
     "totals_update": (_totals, "update"),
     "dedup_append": (_dedup, "append"),
+    "dedup_within_watermark": (_dedup_within, "append"),
 }
 
 

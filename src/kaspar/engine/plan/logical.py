@@ -146,9 +146,14 @@ class Distinct(UnaryNode):
 
 @dataclass(frozen=True, eq=False)
 class Deduplicate(UnaryNode):
-    """``dropDuplicates(subset)``: keep one row per distinct ``subset``."""
+    """``dropDuplicates(subset)``: keep one row per distinct ``subset``.
+
+    ``within_watermark`` (``dropDuplicatesWithinWatermark``): on a stream, a key is remembered
+    only until the watermark passes its first row's event time plus the watermark delay.
+    """
 
     subset: tuple[str, ...]
+    within_watermark: bool = False
 
 
 @dataclass(frozen=True, eq=False)

@@ -359,6 +359,7 @@ class DeduplicateOperator(_StatefulOperator):
         executor: Executor,
         cuts: dict[L.LogicalPlan, L.LogicalPlan],
         watermarks: list[str],
+        delays: dict[str, int] | None = None,
     ) -> None:
         super().__init__()
         self.node = node
@@ -388,13 +389,18 @@ class DeduplicateOperator(_StatefulOperator):
         )
         self.event_key: tuple[str, bool] | None = None
         wm = {w.lower() for w in watermarks}
+        self.within: tuple[int, int] | None = None  # (event-time column, delay ms)
+        if isinstance(node, L.Deduplicate) and node.within_watermark:
+            self.within = _within_watermark(lowered, delays or {})
+            self.state_schema = self.state_schema.append(pa.field("__expires", pa.int64()))
+            return
         for k, c in zip(self.key_names, self.key_columns, strict=True):
             if lowered[c] in wm and isinstance(schema.fields[c].dataType, T.TimestampType):
                 self.event_key = (k, False)
 
     @property
     def evicts_by_watermark(self) -> bool:
-        return self.event_key is not None
+        return self.event_key is not None or self.within is not None
 
     def attach(self, con: duckdb.DuckDBPyConnection, folder: Path, index: int) -> None:
         self.store = StateStore(con, folder, f"__state_{index}", self.state_schema, self.key_names)
@@ -415,7 +421,13 @@ class DeduplicateOperator(_StatefulOperator):
         late = None
         if self.event_key is not None and context.watermark_ms > 0:
             late = _at_or_before(self.event_key, context.watermark_ms)
-        execute(con, f"CREATE OR REPLACE TEMP TABLE __dd_in AS SELECT *, {keyed} FROM __dd_batch")
+        stored = keyed
+        if self.within is not None:
+            column, delay = self.within
+            stored += f", epoch_ms(__c{column}) + {delay} AS __expires"
+            if context.watermark_ms > 0:
+                late = f"epoch_ms(__c{column}) <= {int(context.watermark_ms)}"
+        execute(con, f"CREATE OR REPLACE TEMP TABLE __dd_in AS SELECT *, {stored} FROM __dd_batch")
         con.unregister("__dd_batch")
         if late is not None:
             row = execute(con, f"SELECT count(*) FROM __dd_in WHERE {late}")[0]
@@ -433,12 +445,17 @@ class DeduplicateOperator(_StatefulOperator):
         )
         original = ", ".join(f"__c{i}" for i in range(width))
         out = con.sql(f"SELECT {original} FROM __dd_new ORDER BY __r").to_arrow_table()
-        execute(con, f"CREATE OR REPLACE TEMP TABLE __dd_keys AS SELECT {keys} FROM __dd_new")
+        kept = f"{keys}, __expires" if self.within is not None else keys
+        execute(con, f"CREATE OR REPLACE TEMP TABLE __dd_keys AS SELECT {kept} FROM __dd_new")
         self.update_ms = _ms(clock)
         clock = time.monotonic()
         removals = None
+        expired = None
         if self.event_key is not None and context.watermark_ms > 0:
             expired = _at_or_before(self.event_key, context.watermark_ms)
+        if self.within is not None and context.watermark_ms > 0:
+            expired = f"__expires <= {int(context.watermark_ms)}"
+        if expired is not None:
             execute(
                 con,
                 f"CREATE OR REPLACE TEMP TABLE __dd_expired AS "
@@ -449,6 +466,18 @@ class DeduplicateOperator(_StatefulOperator):
         store.commit("__dd_keys", removals)
         table = out.rename_columns(rows.column_names)
         context.tables[self.leaf.name] = as_leaf_table(table, self.leaf)
+
+
+def _within_watermark(columns: list[str], delays: dict[str, int]) -> tuple[int, int]:
+    """The event-time column and delay that ``dropDuplicatesWithinWatermark`` keys expire by."""
+    for name, delay in delays.items():
+        if name in columns:
+            return columns.index(name), delay
+    raise AnalysisException(
+        "dropDuplicatesWithinWatermark is not supported on streaming DataFrames/DataSets "
+        "without watermark",
+        "STREAMING_DEDUPLICATION_WITHIN_WATERMARK_WITHOUT_WATERMARK",
+    )
 
 
 def _ms(since: float) -> int:
@@ -477,9 +506,9 @@ class IncrementalPlan:
         for node in _post_order(plan):
             if not isinstance(node, _CUTS) or not node.is_streaming:
                 continue
-            watermarks = [
-                w.event_time for w in _post_order(node) if isinstance(w, L.EventTimeWatermark)
-            ]
+            marks = [w for w in _post_order(node) if isinstance(w, L.EventTimeWatermark)]
+            watermarks = [w.event_time for w in marks]
+            delays = {w.event_time.lower(): w.delay_ms for w in marks}
             operator: Operator
             if isinstance(node, L.EventTimeWatermark):
                 sql, schema = executor.prepare_stage(node.child, cuts)
@@ -490,7 +519,7 @@ class IncrementalPlan:
                     node, executor, cuts, output_mode, watermarks, aggregate_names
                 )
             else:
-                operator = DeduplicateOperator(node, executor, cuts, watermarks)
+                operator = DeduplicateOperator(node, executor, cuts, watermarks, delays)
             cuts[node] = operator.replacement
             operators.append(operator)
         sql, schema = executor.prepare_stage(plan, cuts)
