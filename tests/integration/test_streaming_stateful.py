@@ -440,21 +440,23 @@ def test_kafka_windowed_append_to_delta_equals_batch(
 
 STATIC = [("k0", "zero"), ("k1", "one"), ("k2", "two")]
 SHAPES: dict[str, Callable[[Any, Any], Any]] = {
-    "sliding windows": lambda df, _: df.groupBy(
-        F.window("ts", "10 minutes", "5 minutes"), "k"
-    ).agg(F.sum("v").alias("s")),
+    "sliding windows": lambda df, _: df.groupBy(F.window("ts", "10 minutes", "5 minutes"), "k").agg(
+        F.sum("v").alias("s")
+    ),
     "expression key": lambda df, _: df.groupBy(F.substring("k", 2, 1).alias("d")).agg(
         F.count("*").alias("c"), F.avg("v").alias("a")
     ),
-    "stream-static join": lambda df, static: df.join(static, "k")
-    .groupBy("name")
-    .agg(F.max("v").alias("m")),
+    "stream-static join": lambda df, static: (
+        df.join(static, "k").groupBy("name").agg(F.max("v").alias("m"))
+    ),
     "dedup then count": lambda df, _: df.dropDuplicates(["k"]).groupBy("k").count(),
-    "having, sort, reorder": lambda df, _: df.groupBy("k")
-    .agg(F.sum("v").alias("s"))
-    .filter("s > 100")
-    .orderBy(F.desc("s"))
-    .select("s", "k"),
+    "having, sort, reorder": lambda df, _: (
+        df.groupBy("k")
+        .agg(F.sum("v").alias("s"))
+        .filter("s > 100")
+        .orderBy(F.desc("s"))
+        .select("s", "k")
+    ),
     "global aggregate": lambda df, _: df.agg(F.count("*").alias("n"), F.sum("v").alias("s")),
 }
 
@@ -556,3 +558,58 @@ def test_new_partitions_are_picked_up(
         time.sleep(0.2)
     query.stop()
     assert counts == {0: 5, 1: 3}
+
+
+def test_rate_micro_batch_source(spark: SparkSession, tmp_path: Path) -> None:
+    query = (
+        spark.readStream.format("rate-micro-batch")
+        .option("rowsPerBatch", 3)
+        .option("startTimestamp", 1000)
+        .option("advanceMillisPerBatch", 500)
+        .load()
+        .writeStream.format("memory")
+        .queryName("rate_batches")
+        .option("checkpointLocation", str(tmp_path / "ckpt"))
+        .trigger(once=True)
+        .start()
+    )
+    assert query.awaitTermination(20)
+    rows = spark.table("rate_batches").orderBy("value").collect()
+    assert [r.value for r in rows] == [0, 1, 2]
+    assert {r.timestamp.timestamp() for r in rows} == {1.0}
+    with pytest.raises(Exception, match="rowsPerBatch"):
+        spark.readStream.format("rate-micro-batch").load()
+
+
+def test_socket_source_word_count(spark: SparkSession, tmp_path: Path) -> None:
+    """Spark's quick example: words from a socket (`nc -lk 9999`), counted in complete mode."""
+    import socket as sockets
+    import time
+
+    server = sockets.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    lines = (
+        spark.readStream.format("socket").option("host", "127.0.0.1").option("port", port).load()
+    )
+    words = lines.select(F.explode(F.split(lines.value, " ")).alias("word"))
+    query = (
+        words.groupBy("word")
+        .count()
+        .writeStream.outputMode("complete")
+        .format("memory")
+        .queryName("socket_words")
+        .start()
+    )
+    connection, _ = server.accept()
+    connection.sendall(b"apache spark\napache hadoop\n")
+    try:
+        deadline = time.monotonic() + 20
+        counts: dict[str, int] = {}
+        while counts != {"apache": 2, "spark": 1, "hadoop": 1}:
+            assert time.monotonic() < deadline, counts
+            query.processAllAvailable()
+            counts = {r.word: r["count"] for r in spark.table("socket_words").collect()}
+    finally:
+        query.stop()
+        connection.close()
+        server.close()

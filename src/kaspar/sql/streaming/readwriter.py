@@ -22,7 +22,8 @@ from kaspar.engine.streaming.sinks import MemorySink, StreamSink
 from kaspar.engine.streaming.sinks.delta import DeltaStreamSink
 from kaspar.engine.streaming.sinks.kafka import KafkaSink
 from kaspar.engine.streaming.sources.kafka_stream import KafkaStreamSource
-from kaspar.engine.streaming.sources.rate import RateSource
+from kaspar.engine.streaming.sources.rate import RatePerMicroBatchSource, RateSource
+from kaspar.engine.streaming.sources.socket import SocketSource
 from kaspar.engine.streaming.trigger import Trigger, make_trigger
 from kaspar.engine.type_conversion import parse_data_type
 from kaspar.errors import AnalysisException, IllegalArgumentException
@@ -53,6 +54,8 @@ SourceFactory = Callable[["SparkSession", dict[str, str], T.StructType | None], 
 STREAM_SOURCES: dict[str, SourceFactory] = {
     "kafka": _kafka,
     "rate": lambda _session, options, _: RateSource(options),
+    "rate-micro-batch": lambda _session, options, _: RatePerMicroBatchSource(options),
+    "socket": lambda _session, options, _: SocketSource(options),
     "delta": delta_source,
     **{fmt: functools.partial(file_source, fmt) for fmt in FILE_SOURCE_FORMATS},
 }
