@@ -34,6 +34,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from kaspar.errors import SparkRuntimeException
+
 _DELTA = re.compile(r"^(\d+)\.delta$")
 _SNAPSHOT = re.compile(r"^(\d+)\.snapshot$")
 MIN_DELTAS_FOR_SNAPSHOT = 10  # spark.sql.streaming.stateStore.minDeltasForSnapshot
@@ -105,9 +107,10 @@ class StateStore:
         deltas = set(self._versions(_DELTA))
         for v in range(start + 1, version + 1):
             if v not in deltas:
-                raise FileNotFoundError(
+                raise SparkRuntimeException(
                     f"State of version {version} cannot be rebuilt: {self._path(v, 'delta')} "
-                    "is missing from the checkpoint"
+                    "is missing from the checkpoint",
+                    "CANNOT_LOAD_STATE_STORE.UNCATEGORIZED",
                 )
             self._apply_delta(self._path(v, "delta"))
         self.rows = int(execute(self.con, f"SELECT count(*) FROM {t}")[0][0])
@@ -120,7 +123,7 @@ class StateStore:
             "CREATE OR REPLACE TEMP TABLE __delta AS SELECT * FROM read_parquet(?)",
             [str(path)],
         )
-        execute(self.con, f"DELETE FROM {t} USING __delta d WHERE {self._match(t, 'd')}")
+        execute(self.con, f"DELETE FROM {t} USING __delta d WHERE {self.match(t, 'd')}")
         execute(
             self.con,
             f"INSERT INTO {t} SELECT {columns} FROM __delta WHERE __op = 'u'",
@@ -129,9 +132,7 @@ class StateStore:
 
     # -- one batch ----------------------------------------------------------------------------
     def match(self, left: str, right: str) -> str:
-        return self._match(left, right)
-
-    def _match(self, left: str, right: str) -> str:
+        """SQL: the rows ``left`` and ``right`` have the same keys (NULL equal to NULL)."""
         if not self.keys:
             return "TRUE"
         return " AND ".join(
@@ -153,7 +154,7 @@ class StateStore:
         parts = []
         if upserts is not None:
             replaced = _affected(
-                execute(self.con, f"DELETE FROM {t} USING {upserts} u WHERE {self._match(t, 'u')}")
+                execute(self.con, f"DELETE FROM {t} USING {upserts} u WHERE {self.match(t, 'u')}")
             )
             updated = _affected(
                 execute(self.con, f"INSERT INTO {t} SELECT {columns} FROM {upserts}")
@@ -162,7 +163,7 @@ class StateStore:
             parts.append(f"SELECT 'u' AS __op, {columns} FROM {upserts}")
         if removals is not None:
             removed = _affected(
-                execute(self.con, f"DELETE FROM {t} USING {removals} r WHERE {self._match(t, 'r')}")
+                execute(self.con, f"DELETE FROM {t} USING {removals} r WHERE {self.match(t, 'r')}")
             )
             self.rows -= removed
             if removed:
