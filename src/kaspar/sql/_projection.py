@@ -10,6 +10,7 @@ Spark's analyzer does when the DataFrame is built.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import output_name
-from kaspar.sql.column import Column, aliased
+from kaspar.sql.column import Column, aliased, column_reference
 
 if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
@@ -31,6 +32,8 @@ def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr
         multi = e.meta.get("multi")
         if multi:
             out.extend(m.copy() for m in multi)
+        elif e.meta.get("regex"):
+            out.extend(_regex_items(df, e))
         elif e.meta.get("inline"):
             out.extend(_field_items(df, e))
         elif isinstance(e, exp.Column) and _is_struct_star(df, e):
@@ -82,3 +85,32 @@ def generate_keys(df: DataFrame, keys: list[Column]) -> tuple[DataFrame, list[Co
     source = df.select("*", *generated)
     named = [source[output_name(c.expr)] if any(c is g for g in generated) else c for c in keys]
     return source, named
+
+
+def column_regex(df: DataFrame, name: object) -> Column:
+    """``df.colRegex``: a backquoted name is a regex over the column names (Spark's
+    ``UnresolvedRegex``, expanded by ``select``); any other name is that column."""
+    if not isinstance(name, str):
+        from kaspar.errors import PySparkTypeError
+
+        raise PySparkTypeError(
+            f"Argument `colName` should be str, got {type(name).__name__}.",
+            "NOT_EXPECTED_TYPE",
+        )
+    quoted = re.fullmatch(r"(?:(.+)\.)?`(.+)`", name, re.DOTALL)
+    if quoted is None:
+        return Column(column_reference(name))
+    placeholder = exp.Column(this=exp.Star())
+    placeholder.meta["regex"] = (quoted.group(1), quoted.group(2))
+    return Column(placeholder)
+
+
+def _regex_items(df: DataFrame, e: exp.Expr) -> list[exp.Expr]:
+    from kaspar.sql.dataframe import attribute_column
+
+    qualifier, pattern = e.meta["regex"]
+    regex = re.compile(pattern, re.IGNORECASE)
+    attrs = df._attributes()
+    if qualifier is not None:
+        attrs = tuple(a for a in attrs if qualifier.lower() in (q.lower() for q in a.qualifiers))
+    return [attribute_column(a).expr for a in attrs if regex.fullmatch(a.name)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from kaspar.engine.plan import logical as L
 from kaspar.errors import AnalysisException, TempTableAlreadyExistsException
@@ -27,8 +27,18 @@ class Database(NamedTuple):
     locationUri: str
 
 
+GLOBAL_TEMP = "global_temp"
+
+
 class Catalog:
-    """Names of temporary views, each mapped to its plan, and the warehouse's tables."""
+    """Names of temporary views, each mapped to its plan, and the warehouse's tables.
+
+    Global temporary views (``createGlobalTempView``) are shared by every session of the
+    process, as Spark shares them across the sessions of one application, and are named
+    ``global_temp.<name>``.
+    """
+
+    _global_views: ClassVar[dict[str, L.LogicalPlan]] = {}
 
     def __init__(self, warehouse: Warehouse | None = None) -> None:
         self._views: dict[str, L.LogicalPlan] = {}
@@ -40,17 +50,25 @@ class Catalog:
             raise AnalysisException("This catalog has no warehouse for tables.", "NOT_SUPPORTED")
         return self._warehouse_or_none
 
-    def _register(self, name: str, plan: L.LogicalPlan, *, replace: bool) -> None:
+    def _register(
+        self, name: str, plan: L.LogicalPlan, *, replace: bool, is_global: bool = False
+    ) -> None:
+        views = self._global_views if is_global else self._views
         key = name.lower()
-        if not replace and key in self._views:
+        if not replace and key in views:
+            shown = f"{GLOBAL_TEMP}`.`{name}" if is_global else name
             raise TempTableAlreadyExistsException(
-                f"Cannot create the temporary view `{name}` because it already exists.",
+                f"Cannot create the temporary view `{shown}` because it already exists.",
                 "TEMP_TABLE_OR_VIEW_ALREADY_EXISTS",
             )
-        self._views[key] = plan
+        views[key] = plan
 
     def _lookup(self, name: str) -> L.LogicalPlan:
-        plan = self._views.get(name.lower())
+        database, _, local = name.lower().rpartition(".")
+        if database == GLOBAL_TEMP:
+            plan = self._global_views.get(local)
+        else:
+            plan = self._views.get(name.lower())
         if plan is None and self._warehouse_or_none is not None:
             plan = self._warehouse_or_none.load(name)
         if plan is None:
@@ -85,6 +103,9 @@ class Catalog:
 
     def dropTempView(self, viewName: str) -> bool:
         return self._views.pop(viewName.lower(), None) is not None
+
+    def dropGlobalTempView(self, viewName: str) -> bool:
+        return self._global_views.pop(viewName.lower(), None) is not None
 
     def currentDatabase(self) -> str:
         return "default"

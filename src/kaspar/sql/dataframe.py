@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 from sqlglot import exp
@@ -44,6 +44,16 @@ def attribute_column(attr: Attribute) -> Column:
     ref = attr.reference()
     ref.meta[SPARK_NAME] = attr.name
     return Column(ref)
+
+
+_P = TypeVar("_P", bound=L.LogicalPlan)
+
+
+def _leaves(plan: L.LogicalPlan, kind: type[_P]) -> list[_P]:
+    found: list[_P] = [plan] if isinstance(plan, kind) else []
+    for child in plan.children:
+        found.extend(_leaves(child, kind))
+    return found
 
 
 class DataFrame:
@@ -117,6 +127,13 @@ class DataFrame:
         column: Column = self[name]
         return column
 
+    def colRegex(self, colName: str) -> Column:
+        """A backquoted Java regex (```(a|b)```) selects the columns whose names match it
+        (case-insensitively, as Spark's default resolver); any other name is one column."""
+        from kaspar.sql._projection import column_regex
+
+        return column_regex(self, colName)
+
     # -- projection -------------------------------------------------------------------------
     def select(self, *cols: Any) -> DataFrame:
         from kaspar.sql._projection import expand_projection
@@ -180,6 +197,11 @@ class DataFrame:
                 ids.add(analyze(L.Project(self._plan, (c.expr,))).output[0].id)
         keep = [a for a in self._attributes() if a.name.lower() not in names and a.id not in ids]
         return self._with(L.Project(self._plan, tuple(attribute_column(a).expr for a in keep)))
+
+    def to(self, schema: StructType) -> DataFrame:
+        from kaspar.sql._reconcile import reconcile
+
+        return reconcile(self, schema)
 
     def alias(self, alias: str) -> DataFrame:
         return self._with(L.SubqueryAlias(self._plan, alias))
@@ -312,6 +334,13 @@ class DataFrame:
 
         return GroupedData(self, tuple(c.expr for c in to_columns(cols)), "CUBE")
 
+    def groupingSets(self, groupingSets: Any, *cols: Any) -> GroupedData:
+        from kaspar.sql.group import GroupedData
+
+        sets = tuple(tuple(c.expr for c in to_columns([list(s)])) for s in groupingSets)
+        keys = tuple(c.expr for c in to_columns(cols))
+        return GroupedData(self, keys, "GROUPING SETS", sets=sets)
+
     def agg(self, *exprs: Any) -> DataFrame:
         return self.groupBy().agg(*exprs)
 
@@ -319,6 +348,19 @@ class DataFrame:
         from kaspar.sql._describe import describe
 
         return describe(self, list(to_columns(cols)) if cols else None)
+
+    def unpivot(
+        self,
+        ids: Any,
+        values: Any,
+        variableColumnName: str,
+        valueColumnName: str,
+    ) -> DataFrame:
+        from kaspar.sql._unpivot import unpivot
+
+        return unpivot(self, ids, values, variableColumnName, valueColumnName)
+
+    melt = unpivot
 
     # -- missing values ---------------------------------------------------------------------
     @property
@@ -361,6 +403,12 @@ class DataFrame:
     def approxQuantile(self, *args: Any) -> Any:
         return self.stat.approxQuantile(*args)
 
+    def sampleBy(self, col: Any, fractions: Any, seed: int | None = None) -> DataFrame:
+        return self.stat.sampleBy(col, fractions, seed)
+
+    def freqItems(self, cols: Any, support: float | None = None) -> DataFrame:
+        return self.stat.freqItems(cols, support)
+
     def dropna(self, how: str = "any", thresh: int | None = None, subset: Any = None) -> DataFrame:
         return self.na.drop(how, thresh, subset)
 
@@ -380,6 +428,49 @@ class DataFrame:
     def createTempView(self, name: str) -> None:
         self._session.catalog._register(name, self._plan, replace=False)
 
+    def registerTempTable(self, name: str) -> None:
+        import warnings
+
+        warnings.warn(
+            "Deprecated in 2.0, use createOrReplaceTempView instead.", FutureWarning, stacklevel=2
+        )
+        self.createOrReplaceTempView(name)
+
+    def createGlobalTempView(self, name: str) -> None:
+        self._session.catalog._register(name, self._plan, replace=False, is_global=True)
+
+    def createOrReplaceGlobalTempView(self, name: str) -> None:
+        self._session.catalog._register(name, self._plan, replace=True, is_global=True)
+
+    def mapInPandas(
+        self, func: Callable[..., Any], schema: Any, barrier: bool = False
+    ) -> DataFrame:
+        from kaspar.sql._map_batches import map_in_pandas
+
+        return map_in_pandas(self, func, schema)
+
+    def mapInArrow(self, func: Callable[..., Any], schema: Any, barrier: bool = False) -> DataFrame:
+        from kaspar.sql._map_batches import map_in_arrow
+
+        return map_in_arrow(self, func, schema)
+
+    def isLocal(self) -> bool:
+        """Spark's rule: the plan is a local relation itself. ``createDataFrame`` gives one (as
+        in Spark Connect; classic PySpark turns the rows into an RDD and says False)."""
+        plan = self._plan
+        return isinstance(plan, L.LocalRelation) and not isinstance(plan, L.StreamingRelation)
+
+    def inputFiles(self) -> list[str]:
+        """The files the plan's file scans read, as ``file://`` URIs."""
+        from pathlib import Path
+
+        files: dict[str, None] = {}
+        for scan in _leaves(self._plan, L.Scan):
+            for literal in scan.source.find_all(exp.Literal):
+                if literal.is_string and Path(literal.this).is_file():
+                    files[Path(literal.this).resolve().as_uri()] = None
+        return list(files)
+
     # -- actions ----------------------------------------------------------------------------
     def toArrow(self) -> pa.Table:
         table = self._session._executor.execute(self._plan)
@@ -396,6 +487,27 @@ class DataFrame:
         from kaspar.sql._pandas import to_pandas
 
         return to_pandas(self.toArrow())
+
+    def foreach(self, f: Callable[[Row], None]) -> None:
+        for row in self.collect():
+            f(row)
+
+    def foreachPartition(self, f: Callable[[Iterator[Row]], None]) -> None:
+        """``f`` is called once, with the rows of the single partition."""
+        f(iter(self.collect()))
+
+    def toJSON(self, use_unicode: bool = True) -> DataFrame:
+        """Spark's JSON text of each row as the string column ``value`` (PySpark returns an RDD
+        of these strings; kaspar has no RDDs)."""
+        from kaspar.sql import functions as F
+
+        record = F.struct(*(attribute_column(a) for a in self._attributes()))
+        return self.select(F.to_json(record).alias("value"))
+
+    def randomSplit(self, weights: list[float], seed: int | None = None) -> list[DataFrame]:
+        from kaspar.sql._split import random_split
+
+        return random_split(self, weights, seed)
 
     def count(self) -> int:
         return self._session._executor.count(self._plan)

@@ -44,7 +44,9 @@ class GroupedData:
         grouping: tuple[exp.Expr, ...],
         grouping_sets: str = "",
         pivot: tuple[exp.Expr, list[Any]] | None = None,
+        sets: tuple[tuple[exp.Expr, ...], ...] = (),
     ) -> None:
+        self._sets = sets
         self._df = df
         self._grouping = grouping
         self._grouping_sets = grouping_sets
@@ -59,7 +61,11 @@ class GroupedData:
         if self._pivot is not None:
             aggs = self._pivoted(aggs)
         plan = L.Aggregate(
-            self._df.plan, self._grouping, (*self._grouping, *aggs), self._grouping_sets
+            self._df.plan,
+            self._grouping,
+            (*self._grouping, *aggs),
+            self._grouping_sets,
+            self._sets,
         )
         return self._df._with(plan)
 
@@ -122,7 +128,9 @@ class GroupedData:
         if values is None:
             distinct = self._df.select(pivot_col).distinct().orderBy(pivot_col).collect()
             values = [r[0] for r in distinct]
-        return GroupedData(self._df, self._grouping, self._grouping_sets, (column, values))
+        return GroupedData(
+            self._df, self._grouping, self._grouping_sets, (column, values), self._sets
+        )
 
 
 def _concat(parts: list[Any], schema: Any) -> Any:

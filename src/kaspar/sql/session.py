@@ -17,7 +17,7 @@ from kaspar.engine.plan.naming import name_projections
 from kaspar.errors import ParseException
 from kaspar.sql._local_data import local_table
 from kaspar.sql._warehouse import Warehouse
-from kaspar.sql.catalog import Catalog
+from kaspar.sql.catalog import GLOBAL_TEMP, Catalog
 from kaspar.sql.conf import RuntimeConfig, default_conf
 from kaspar.sql.dataframe import DataFrame
 from kaspar.sql.readwriter import DataFrameReader
@@ -175,7 +175,7 @@ class SparkSession:
             return self._create_view(statement)
         if not isinstance(statement, exp.Query):
             raise ParseException(f"Unsupported statement: {sqlQuery}", "PARSE_SYNTAX_ERROR")
-        query = name_projections(statement)
+        query = _global_temp_tables(name_projections(statement))
         views = self._catalog._views_for(_referenced_tables(query))
         names = self._executor.describe(query, views)
         return DataFrame(self, L.SqlQuery(query, tuple(names), views))
@@ -208,6 +208,17 @@ class SparkSession:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _global_temp_tables(query: exp.Query) -> exp.Query:
+    """``global_temp.v`` as one quoted name (the view's CTE), still qualified by ``v``."""
+    for table in list(query.find_all(exp.Table)):
+        if table.db.lower() == GLOBAL_TEMP and isinstance(table.this, exp.Identifier):
+            name = table.name
+            alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(name))
+            local = exp.Table(this=exp.to_identifier(f"{GLOBAL_TEMP}.{name}", quoted=True))
+            table.replace(local.as_(alias.this))
+    return query
 
 
 def _referenced_tables(query: exp.Query) -> list[str]:

@@ -8,9 +8,9 @@ from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
-from kaspar.errors import PySparkTypeError, PySparkValueError
+from kaspar.errors import IllegalArgumentException, PySparkTypeError, PySparkValueError
 from kaspar.sql import functions as F
-from kaspar.sql.column import Column
+from kaspar.sql.column import Column, to_expr
 
 if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
@@ -99,6 +99,12 @@ class DataFrameStatFunctions:
         first = counts.columns[0]
         return counts.withColumnRenamed(first, f"{col1}_{col2}")
 
+    def sampleBy(self, col: Any, fractions: Any, seed: int | None = None) -> DataFrame:
+        return sample_by(self._df, col, fractions, seed)
+
+    def freqItems(self, cols: Any, support: float | None = None) -> DataFrame:
+        return freq_items(self._df, cols, support)
+
     def approxQuantile(
         self, col: str | list[str], probabilities: list[float], relativeError: float
     ) -> list[Any]:
@@ -110,3 +116,77 @@ class DataFrameStatFunctions:
             ).collect()[0]
             per_column.append([v for v in row if v is not None])
         return per_column[0] if isinstance(col, str) else per_column
+
+
+def sample_by(df: DataFrame, col: Any, fractions: Any, seed: int | None = None) -> DataFrame:
+    """Keeps each row with the fraction of its stratum (0 for values not in ``fractions``);
+    like ``sample``, the rows kept differ from Spark's and ``seed`` is not used."""
+    if not isinstance(col, str | Column):
+        raise PySparkTypeError(
+            f"Argument `col` should be a Column or str, got {type(col).__name__}.",
+            "NOT_COLUMN_OR_STR",
+        )
+    if not isinstance(fractions, dict):
+        raise PySparkTypeError(
+            f"Argument `fractions` should be dict, got {type(fractions).__name__}.",
+            "NOT_EXPECTED_TYPE",
+        )
+    if any(not 0.0 <= float(f) <= 1.0 for f in fractions.values()):
+        shown = ", ".join(f"{k} -> {float(f)}" for k, f in fractions.items())
+        raise IllegalArgumentException(
+            f"requirement failed: Fractions must be in [0, 1], but got Map({shown})."
+        )
+    stratum = Column(to_expr(col))
+    share: Any = None
+    for key, fraction in fractions.items():
+        test = stratum == F.lit(key)
+        value = F.lit(float(fraction))
+        share = F.when(test, value) if share is None else share.when(test, value)
+    share = F.lit(0.0) if share is None else share.otherwise(F.lit(0.0))
+    draw = Column(exp.Anonymous(this="random"))
+    return df.filter(draw < share)
+
+
+def freq_items(df: DataFrame, cols: Any, support: float | None = None) -> DataFrame:
+    """Spark's frequent items (Misra-Gries with ``1 / support`` counters, nulls counted): a
+    superset of the values in more than ``support`` of the rows, one array column each."""
+    if not isinstance(cols, list | tuple):
+        raise PySparkTypeError(
+            f"Argument `cols` should be list or tuple, got {type(cols).__name__}.",
+            "NOT_EXPECTED_TYPE",
+        )
+    support = 0.01 if support is None else support
+    if not 1e-4 <= support <= 1.0:
+        raise IllegalArgumentException(
+            f"requirement failed: Support must be in [1e-4, 1], but got {_java_double(support)}."
+        )
+    selected = df.select(*cols)
+    rows = selected.collect()
+    size = int(1 / support)
+    items = [_frequent([r[i] for r in rows], size) for i in range(len(selected.columns))]
+    fields = [
+        T.StructField(f"{f.name}_freqItems", T.ArrayType(f.dataType))
+        for f in selected.schema.fields
+    ]
+    return df.sparkSession.createDataFrame([tuple(items)], T.StructType(fields))
+
+
+def _frequent(values: list[Any], size: int) -> list[Any]:
+    counts: dict[Any, int] = {}
+    for v in values:
+        if v in counts:
+            counts[v] += 1
+        elif len(counts) < size:
+            counts[v] = 1
+        else:  # every count drops by one; the new value and those at one are dropped
+            counts = {k: c - 1 for k, c in counts.items() if c > 1}
+    return list(counts)
+
+
+def _java_double(value: float) -> str:
+    text = repr(float(value))
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        mantissa = mantissa if "." in mantissa else f"{mantissa}.0"
+        return f"{mantissa}E{int(exponent)}"
+    return text

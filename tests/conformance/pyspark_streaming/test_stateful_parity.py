@@ -72,9 +72,7 @@ CASES: dict[str, tuple[Build, str]] = {
 def _write_round(directory: Path, number: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"round-{number}.json"
-    lines = [
-        json.dumps({"ts": f"2024-01-01T{t}Z", "k": k, "v": v}) for t, k, v in ROUNDS[number]
-    ]
+    lines = [json.dumps({"ts": f"2024-01-01T{t}Z", "k": k, "v": v}) for t, k, v in ROUNDS[number]]
     path.write_text("\n".join(lines) + "\n")
     os.utime(path, (1_700_000_000 + number, 1_700_000_000 + number))
 

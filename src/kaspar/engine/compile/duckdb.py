@@ -125,6 +125,9 @@ def _aggregate(r: ResolvedPlan) -> exp.Query:
     q = exp.select(*_select(plan.aggregates, r.output)).from_(
         _subquery(compile_plan(r.children[0]))
     )
+    if plan.grouping_sets == "GROUPING SETS":
+        sets = [exp.Tuple(expressions=list(s)) for s in plan.sets]
+        return q.group_by(exp.GroupingSets(expressions=sets))
     if plan.grouping_sets:
         kind = exp.Rollup if plan.grouping_sets == "ROLLUP" else exp.Cube
         return q.group_by(kind(expressions=list(plan.grouping)))

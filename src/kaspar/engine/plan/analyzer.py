@@ -102,8 +102,9 @@ def _aggregate(plan: Any) -> ResolvedPlan:
         resolve_expression(g.this if isinstance(g, exp.Alias) else g, child.output)
         for g in plan.grouping
     )
+    sets = tuple(tuple(resolve_expression(e, child.output) for e in s) for s in plan.sets)
     exprs, attrs = _named_expressions(plan.aggregates, child.output)
-    resolved = replace(plan, grouping=grouping, aggregates=tuple(exprs))
+    resolved = replace(plan, grouping=grouping, aggregates=tuple(exprs), sets=sets)
     return ResolvedPlan(resolved, tuple(attrs), (child,))
 
 

@@ -121,7 +121,8 @@ class Aggregate(UnaryNode):
 
     grouping: tuple[exp.Expr, ...]
     aggregates: tuple[exp.Expr, ...]
-    grouping_sets: str = ""  # "", "ROLLUP" or "CUBE"
+    grouping_sets: str = ""  # "", "ROLLUP", "CUBE" or "GROUPING SETS"
+    sets: tuple[tuple[exp.Expr, ...], ...] = ()  # the sets of "GROUPING SETS"
 
 
 @dataclass(frozen=True, eq=False)

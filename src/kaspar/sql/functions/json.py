@@ -7,7 +7,10 @@ out NULL fields as Spark does (``ignoreNullFields``), so it runs as a built-in A
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import json
+import math
 from typing import Any
 
 from sqlglot import exp
@@ -159,15 +162,46 @@ def _json_value(value: Any) -> Any:
         if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
             return {str(k): _json_value(v) for k, v in value}
         return [_json_value(v) for v in value]
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        offset = value.utcoffset()
+        zone = "Z" if not offset else value.strftime("%z")
+        zone = zone if zone == "Z" else f"{zone[:3]}:{zone[3:]}"
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}{zone}"
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
 
 
+def _encode(value: Any) -> str:
+    """JSON text as Spark's Jackson generator writes it (doubles in Java's notation)."""
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{_encode(k)}:{_encode(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_encode(v) for v in value) + "]"
+    if isinstance(value, float):
+        return _java_double(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _java_double(value: float) -> str:
+    """Java's ``Double.toString``: plain for 1e-3 <= |x| < 1e7, else ``1.5E20``; NaN quoted."""
+    if math.isnan(value) or math.isinf(value):
+        return '"NaN"' if math.isnan(value) else ('"Infinity"' if value > 0 else '"-Infinity"')
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        return repr(value)
+    sign, digits, exponent = decimal.Decimal(repr(value)).normalize().as_tuple()
+    assert isinstance(exponent, int)
+    text = "".join(map(str, digits))
+    power = len(text) - 1 + exponent
+    return f"{'-' if sign else ''}{text[0]}.{text[1:] or '0'}E{power}"
+
+
 def _dumps(value: Any) -> str | None:
     if value is None:
         return None
-    return json.dumps(_json_value(value), separators=(",", ":"), ensure_ascii=False)
+    return _encode(_json_value(value))
 
 
 _TO_JSON = register(PythonUDF(_dumps, T.StringType(), name="to_json"))
