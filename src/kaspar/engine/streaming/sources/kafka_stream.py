@@ -141,24 +141,11 @@ class KafkaStreamSource:
     def _watermarks(self) -> dict[TopicPartition, tuple[int, int]]:
         try:
             partitions = self._partitions()
-            found = {
-                tp: self._fetched_watermarks(tp) or self._watermarks_of(tp) for tp in partitions
-            }
+            found = {tp: self._watermarks_of(tp) for tp in partitions}
         except KafkaException as e:
             raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
         self._low = {tp: low for tp, (low, _) in found.items()}
         return found
-
-    def _fetched_watermarks(self, tp: TopicPartition) -> tuple[int, int] | None:
-        """The watermarks the reader's last Fetch response carried, when it is fetching ``tp``
-        (no round trip; at most one long-poll old, so never past what is readable)."""
-        reader = self._consumer
-        if reader is None or tp not in reader.position or tp in reader.paused:
-            return None
-        low, high = reader.consumer.get_watermark_offsets(KafkaTopicPartition(*tp), cached=True)
-        if low < 0 or high < 0:
-            return None
-        return int(low), int(high)
 
     def _watermarks_of(self, tp: TopicPartition) -> tuple[int, int]:
         low, high = self._client().get_watermark_offsets(KafkaTopicPartition(*tp), _TIMEOUT_S)
