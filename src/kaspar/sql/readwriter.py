@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
@@ -57,34 +57,42 @@ Source = Callable[["SparkSession", Any, dict[str, str], T.StructType | None], L.
 SOURCES: dict[str, Source] = {"kafka": _kafka_source, "delta": _delta_source}
 
 
-class DataFrameReader:
-    """``spark.read``: ``format``, ``option(s)``, ``schema``, then ``load`` or a format method."""
+class ReaderOptions:
+    """``format``, ``option(s)`` and ``schema``: what ``spark.read`` and ``spark.readStream``
+    collect before ``load``. Option names are case-insensitive (kept lower-cased)."""
 
-    def __init__(self, session: SparkSession) -> None:
+    def __init__(self, session: SparkSession, default_format: str) -> None:
         self._session = session
-        self._format = "parquet"
+        self._format = default_format
         self._options: dict[str, str] = {}
         self._schema: T.StructType | None = None
 
-    def format(self, source: str) -> DataFrameReader:
+    def format(self, source: str) -> Self:
         self._format = source.lower()
         return self
 
-    def option(self, key: str, value: Any) -> DataFrameReader:
+    def option(self, key: str, value: Any) -> Self:
         self._options[key.lower()] = str(value).lower() if isinstance(value, bool) else str(value)
         return self
 
-    def options(self, **options: Any) -> DataFrameReader:
+    def options(self, **options: Any) -> Self:
         for k, v in options.items():
             self.option(k, v)
         return self
 
-    def schema(self, schema: T.StructType | str) -> DataFrameReader:
+    def schema(self, schema: T.StructType | str) -> Self:
         parsed = parse_data_type(schema) if isinstance(schema, str) else schema
         if not isinstance(parsed, T.StructType):
             raise IllegalArgumentException(f"Schema must be a struct type: {schema}")
         self._schema = parsed
         return self
+
+
+class DataFrameReader(ReaderOptions):
+    """``spark.read``: ``format``, ``option(s)``, ``schema``, then ``load`` or a format method."""
+
+    def __init__(self, session: SparkSession) -> None:
+        super().__init__(session, "parquet")
 
     def load(
         self,

@@ -25,8 +25,8 @@ from kaspar.engine.streaming.sources.kafka_stream import KafkaStreamSource
 from kaspar.engine.streaming.sources.rate import RatePerMicroBatchSource, RateSource
 from kaspar.engine.streaming.sources.socket import SocketSource
 from kaspar.engine.streaming.trigger import Trigger, make_trigger
-from kaspar.engine.type_conversion import parse_data_type
 from kaspar.errors import AnalysisException, IllegalArgumentException
+from kaspar.sql.readwriter import ReaderOptions
 from kaspar.sql.streaming.files import FILE_SOURCE_FORMATS, delta_source, file_source, stream_table
 from kaspar.sql.streaming.query import StreamingQuery
 
@@ -61,34 +61,11 @@ STREAM_SOURCES: dict[str, SourceFactory] = {
 }
 
 
-class DataStreamReader:
+class DataStreamReader(ReaderOptions):
     """``spark.readStream``."""
 
     def __init__(self, session: SparkSession) -> None:
-        self._session = session
-        self._format = ""
-        self._options: dict[str, str] = {}
-        self._schema: T.StructType | None = None
-
-    def format(self, source: str) -> DataStreamReader:
-        self._format = source.lower()
-        return self
-
-    def option(self, key: str, value: Any) -> DataStreamReader:
-        self._options[key.lower()] = str(value).lower() if isinstance(value, bool) else str(value)
-        return self
-
-    def options(self, **options: Any) -> DataStreamReader:
-        for k, v in options.items():
-            self.option(k, v)
-        return self
-
-    def schema(self, schema: T.StructType | str) -> DataStreamReader:
-        parsed = parse_data_type(schema) if isinstance(schema, str) else schema
-        if not isinstance(parsed, T.StructType):
-            raise IllegalArgumentException(f"Schema must be a struct type: {schema}")
-        self._schema = parsed
-        return self
+        super().__init__(session, "")
 
     def load(
         self, path: str | None = None, format: str | None = None, schema: Any = None, **options: Any
