@@ -33,7 +33,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import engine_data, engine_runner
-from bench.engine_queries import QUERIES, checksums_agree
+from bench.checksums import checksums_agree
+from bench.engine_queries import QUERIES
 from bench.engine_runner import OVERHEADS, Results
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

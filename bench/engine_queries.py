@@ -8,11 +8,8 @@ returns a small result, so the time is the engine's, not Python's row conversion
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from bench.engine_data import SCHEMA_DDL
@@ -87,29 +84,3 @@ QUERIES = (
         "(SELECT unnest(string_split(text, ' ')) AS word FROM {events}) GROUP BY word",
     ),
 )
-
-
-def checksum(rows: Sequence[Sequence[Any]]) -> dict[str, float | int]:
-    """Order-independent summary: row count, sum of numbers (timestamps as epoch seconds), and
-    total characters of strings."""
-    numbers = 0.0
-    chars = 0
-    for row in rows:
-        for value in row:
-            if isinstance(value, str):
-                chars += len(value)
-            elif isinstance(value, datetime):
-                numbers += value.timestamp()
-            elif isinstance(value, date):
-                numbers += value.toordinal()
-            elif isinstance(value, int | float | Decimal):
-                numbers += float(value)
-    return {"rows": len(rows), "numbers": numbers, "chars": chars}
-
-
-def checksums_agree(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return (
-        a["rows"] == b["rows"]
-        and a["chars"] == b["chars"]
-        and math.isclose(a["numbers"], b["numbers"], rel_tol=1e-9, abs_tol=1e-6)
-    )

@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.engine_queries import QUERIES, Query, checksum
+from bench.checksums import checksum
+from bench.engine_queries import QUERIES, Query
 
 SMALL_ROWS = [(i, f"s{i}") for i in range(10)]
 SMALL_SCHEMA = "id INT, s STRING"

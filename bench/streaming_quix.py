@@ -41,8 +41,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from bench.checksums import checksum
 from bench.streaming_latency import RateProducer, ms_summary
-from bench.streaming_queries import checksum
 
 MARKER = "@@bench "
 IDLE_S = 3.0

@@ -24,7 +24,8 @@ import time
 import traceback
 from typing import Any
 
-from bench.streaming_queries import SCHEMA_DDL, ResultCollector, StreamQuery, checksum, query_named
+from bench.checksums import checksum
+from bench.streaming_queries import SCHEMA_DDL, ResultCollector, StreamQuery, query_named
 
 MARKER = "@@bench "  # reply lines start with this; anything else on stdout (JVM logs) is skipped
 
