@@ -233,6 +233,12 @@ class AggregateOperator(_StatefulOperator):
             else []
         )
         self.event_key = _event_time_key(schema, key_names, watermarks)
+        if output_mode == "append" and self.event_key is None:
+            raise AnalysisException(
+                "Append output mode not supported when there are streaming aggregations on "
+                "streaming DataFrames/DataSets without watermark (the watermarked column, or a "
+                "window over it, must be a grouping key)"
+            )
         outputs = []
         for out, target in zip(self.layout.outputs, original.fields, strict=True):
             body = out.this
