@@ -57,15 +57,12 @@ Source = Callable[["SparkSession", Any, dict[str, str], T.StructType | None], L.
 SOURCES: dict[str, Source] = {"kafka": _kafka_source, "delta": _delta_source}
 
 
-class ReaderOptions:
-    """``format``, ``option(s)`` and ``schema``: what ``spark.read`` and ``spark.readStream``
-    collect before ``load``. Option names are case-insensitive (kept lower-cased)."""
+class OptionsBuilder:
+    """``format`` and ``option(s)``, shared by ``spark.read``, ``spark.readStream`` and
+    ``df.writeStream``. Option names are case-insensitive (kept lower-cased)."""
 
-    def __init__(self, session: SparkSession, default_format: str) -> None:
-        self._session = session
-        self._format = default_format
-        self._options: dict[str, str] = {}
-        self._schema: T.StructType | None = None
+    _format: str
+    _options: dict[str, str]
 
     def format(self, source: str) -> Self:
         self._format = source.lower()
@@ -79,6 +76,17 @@ class ReaderOptions:
         for k, v in options.items():
             self.option(k, v)
         return self
+
+
+class ReaderOptions(OptionsBuilder):
+    """What ``spark.read`` and ``spark.readStream`` collect before ``load``: options and a
+    schema."""
+
+    def __init__(self, session: SparkSession, default_format: str) -> None:
+        self._session = session
+        self._format = default_format
+        self._options = {}
+        self._schema: T.StructType | None = None
 
     def schema(self, schema: T.StructType | str) -> Self:
         parsed = parse_data_type(schema) if isinstance(schema, str) else schema

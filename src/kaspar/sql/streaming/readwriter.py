@@ -26,7 +26,7 @@ from kaspar.engine.streaming.sources.rate import RatePerMicroBatchSource, RateSo
 from kaspar.engine.streaming.sources.socket import SocketSource
 from kaspar.engine.streaming.trigger import Trigger, make_trigger
 from kaspar.errors import AnalysisException, IllegalArgumentException
-from kaspar.sql.readwriter import ReaderOptions
+from kaspar.sql.readwriter import OptionsBuilder, ReaderOptions
 from kaspar.sql.streaming.files import FILE_SOURCE_FORMATS, delta_source, file_source, stream_table
 from kaspar.sql.streaming.query import StreamingQuery
 
@@ -117,7 +117,7 @@ class DataStreamReader(ReaderOptions):
         return stream_table(self, tableName)
 
 
-class DataStreamWriter:
+class DataStreamWriter(OptionsBuilder):
     """``df.writeStream``: sink, output mode, trigger, checkpoint; ``start()`` runs it."""
 
     def __init__(self, df: DataFrame) -> None:
@@ -135,19 +135,6 @@ class DataStreamWriter:
                 "'writeStream' can be called only on streaming Dataset/DataFrame",
                 "WRITE_STREAM_NOT_ALLOWED",
             )
-
-    def format(self, source: str) -> DataStreamWriter:
-        self._format = source.lower()
-        return self
-
-    def option(self, key: str, value: Any) -> DataStreamWriter:
-        self._options[key.lower()] = str(value).lower() if isinstance(value, bool) else str(value)
-        return self
-
-    def options(self, **options: Any) -> DataStreamWriter:
-        for k, v in options.items():
-            self.option(k, v)
-        return self
 
     def outputMode(self, outputMode: str) -> DataStreamWriter:
         self._mode = check_output_mode(outputMode)

@@ -56,37 +56,41 @@ def _console(writer: DataStreamWriter, query_id: str) -> StreamSink:
 
 
 def _foreach_batch(writer: DataStreamWriter, query_id: str) -> StreamSink:
-    func = writer._foreach_batch
-    if func is None:
-        raise IllegalArgumentException("foreachBatch function is not set")
-
-    def call(table: pa.Table, batch_id: int) -> None:
-        try:
-            func(_batch_frame(writer, table), batch_id)
-        except Exception as error:
-            reason = _python_traceback(error)
-            raise PythonException(
-                f"{_FOREACH_BATCH_ERROR} Reason: {reason}", "FOREACH_BATCH_USER_FUNCTION_ERROR"
-            ) from error
-
-    return ForeachBatchSink(call)
+    return _callback_sink(
+        writer,
+        "foreachBatch function is not set",
+        _FOREACH_BATCH_ERROR + " Reason:",
+        "FOREACH_BATCH_USER_FUNCTION_ERROR",
+        "ForeachBatchSink",
+    )
 
 
 def _foreach(writer: DataStreamWriter, query_id: str) -> StreamSink:
+    return _callback_sink(
+        writer,
+        "foreach writer is not set",
+        "An exception was thrown from the Python worker:",
+        "PYTHON_EXCEPTION",
+        "ForeachWriterTable",
+    )
+
+
+def _callback_sink(
+    writer: DataStreamWriter, missing: str, prefix: str, error_class: str, description: str
+) -> StreamSink:
+    """A sink calling the user's function per batch; its errors become ``PythonException``."""
     func = writer._foreach_batch
     if func is None:
-        raise IllegalArgumentException("foreach writer is not set")
+        raise IllegalArgumentException(missing)
 
     def call(table: pa.Table, batch_id: int) -> None:
         try:
             func(_batch_frame(writer, table), batch_id)
         except Exception as error:
             reason = _python_traceback(error)
-            raise PythonException(
-                f"An exception was thrown from the Python worker: {reason}", "PYTHON_EXCEPTION"
-            ) from error
+            raise PythonException(f"{prefix} {reason}", error_class) from error
 
-    return ForeachBatchSink(call, "ForeachWriterTable")
+    return ForeachBatchSink(call, description)
 
 
 def foreach_function(f: Any) -> Callable[[DataFrame, int], None]:
