@@ -10,6 +10,8 @@ from kaspar import errors as E
 
 # Error classes that kaspar's own ``error(...)`` calls raise, as SparkRuntimeException.
 _RUNTIME = re.compile(r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH)\] ")
+# ... and as SparkException: a file read in FAILFAST mode that met a malformed record.
+_SPARK = re.compile(r"\[(FAILED_READ_FILE\.NO_HINT)\] ")
 _CAST = re.compile(r"Could not convert string '(?P<value>[^']*)' to (?P<type>\w+)")
 
 
@@ -59,6 +61,9 @@ def _cast_error(error: duckdb.Error, message: str) -> E.PySparkException | None:
 
 def _raised(message: str) -> E.PySparkException | None:
     """Errors kaspar raises on purpose with ``error(...)``, and division by zero."""
+    failed = _SPARK.search(message)
+    if failed:
+        return E.SparkException(message[failed.end() :], failed[1])
     runtime = _RUNTIME.search(message)
     if runtime:
         return E.SparkRuntimeException(message[runtime.end() :], runtime[1])

@@ -2,7 +2,7 @@
 
 Each reader turns ``(paths, options, schema)`` into a DuckDB table-function call
 (``read_parquet([...], hive_partitioning=true)``); ``file_scan`` wraps it in a ``Scan`` plan
-leaf with Spark's column names. JSON lines that need a parse mode go through ``json_modes``, CSV
+leaf with Spark's column names. JSON goes through ``json_modes`` (a lazy scan with parse modes), CSV
 through ``csv_modes`` (Spark's tokenizer and parse modes) unless ``inferSchema`` is set; ORC is
 read by pyarrow into a ``LocalRelation``.
 """
@@ -21,10 +21,10 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.sources import csv_modes
-from kaspar.engine.sources.json_modes import corrupt_column, json_relation
+from kaspar.engine.sources.json_modes import json_scan
 from kaspar.engine.streaming.sinks.file_sink_log import committed_files
 from kaspar.engine.type_conversion import to_arrow
-from kaspar.errors import AnalysisException, PySparkException
+from kaspar.errors import AnalysisException
 
 if TYPE_CHECKING:
     from kaspar.engine.execution import Executor
@@ -156,18 +156,6 @@ READERS: dict[str, Reader] = {
 }
 
 
-def _needs_parse_mode(options: dict[str, str], schema: T.StructType | None) -> bool:
-    if truthy(options.get("multiline", "false")):
-        return False
-    if "mode" in options:
-        return True
-    if schema is None:
-        return False
-    flat = (T.StringType, T.IntegerType, T.LongType, T.ShortType, T.ByteType, T.DoubleType)
-    simple = all(isinstance(f.dataType, (*flat, T.FloatType, T.BooleanType)) for f in schema)
-    return simple or corrupt_column(options) in schema.names
-
-
 def _orc_relation(paths: list[str], schema: T.StructType | None) -> L.LocalRelation:
     """ORC files read by pyarrow (with the given schema's types when there is one)."""
     table = pa.concat_tables(
@@ -205,8 +193,8 @@ def file_scan(
     paths = data_paths(path)
     if fmt == "orc":
         return _orc_relation(paths, schema)
-    if fmt == "json" and _needs_parse_mode(options, schema):
-        return json_relation(paths, options, schema)
+    if fmt == "json":
+        return json_scan(executor, paths, options, schema)
     if fmt == "csv" and csv_modes.handles(options, schema):
         data = [p for p in paths if not p.endswith("_SUCCESS")]
         return csv_modes.csv_relation(data, options, schema)
@@ -214,14 +202,7 @@ def file_scan(
     if fmt == "csv" and schema is not None and _distinct_names(schema):
         # read_csv(columns=...) names the columns as the schema does: no need to bind it here.
         return L.Scan(source, tuple(schema.names), fmt)
-    try:
-        names = executor.describe(exp.select("*").from_(source))
-    except PySparkException:
-        if fmt != "json" or truthy(options.get("multiline", "false")):
-            raise
-        return json_relation(paths, options, schema)  # malformed lines found while inferring
-    if fmt == "json" and schema is None:
-        names = sorted(names)
+    names = executor.describe(exp.select("*").from_(source))
     if fmt == "csv" and not truthy(options.get("header", "false")) and schema is None:
         spark_names = [f"_c{i}" for i in range(len(names))]
         renamed = [

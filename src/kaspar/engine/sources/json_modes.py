@@ -1,43 +1,55 @@
-"""JSON lines with Spark's parse modes: PERMISSIVE, DROPMALFORMED and FAILFAST.
+"""JSON files as a lazy DuckDB scan with Spark's parse modes and type rules.
 
-DuckDB's ``read_json`` raises on a malformed line and has no corrupt-record column, so a JSON read
-that needs a parse mode (a ``mode`` option, a corrupt-record column in the schema, or malformed
-lines found while inferring) is parsed here, line by line, into one Arrow table:
+Nothing is read when the plan is built (except to infer a schema when none is given, as Spark
+does: ``json_inference``); the query reads the files in DuckDB, in bulk. Two ways to read, by
+what the read needs:
 
-* PERMISSIVE (the default; an unknown mode falls back to it, as in Spark): a line that is not a
-  JSON object, or a field that does not convert to its type, gives NULL fields (the fields that
-  did convert are kept) and the raw line in ``columnNameOfCorruptRecord`` when the schema has
-  that column. Inference adds the column (``_corrupt_record``) when some line is malformed.
-* DROPMALFORMED drops those lines. FAILFAST raises Spark's ``SparkException``.
+* Fast: JSON lines in PERMISSIVE mode without a corrupt-record column. ``read_json(columns={a:
+  'JSON', s: 'VARCHAR'}, ignore_errors=true)`` splits each line into its top-level values (a
+  string field is read as text: DuckDB gives a non-string value's JSON text, as Spark does); a
+  malformed line is a row of NULLs, which is what Spark gives for it. ``json_values`` converts
+  each value; a value that does not fit is NULL and the other fields are kept (Spark's partial
+  results).
+* Exact: a ``columnNameOfCorruptRecord`` column in the schema, DROPMALFORMED or FAILFAST, and
+  every ``multiLine`` read. The records' text (each line, or with ``multiLine`` each file; a
+  top-level array of objects is unnested into its elements) is split with ``json_extract``; a
+  record is malformed when it is not a JSON object or one of its values does not fit its type.
+  PERMISSIVE keeps the values that did fit and puts the record's text in the corrupt-record
+  column; DROPMALFORMED drops the record; FAILFAST fails the query with Spark's
+  ``FAILED_READ_FILE.NO_HINT`` error, naming the file.
 
-Inference follows Spark for flat records: integers → bigint, numbers → double, booleans,
-strings; mixed types, objects and arrays → string (the JSON text). Columns are sorted by name.
+Known differences: Spark's lenient JSON (single quotes, comments, unquoted ``NaN``, text after
+the record) makes a record malformed here; a repeated key gives its first value (Spark: the
+last); a non-string value read as a string is DuckDB's compact JSON text (``{"k":[1,2]}``, ``1e3``
+→ ``1000.0``; Spark keeps the original text); in the fast way a line holding a top-level array
+of objects is one row of NULLs (Spark makes a row of each element, as the exact way does).
 """
+
+# The SQL here quotes every path and name it holds (quote_literal, quote_name).
+# ruff: noqa: S608
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
+from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
-from kaspar.engine.type_conversion import to_arrow
-from kaspar.errors import SparkException
+from kaspar.engine.sources.json_values import (
+    JsonConverter,
+    field_paths,
+    quote_literal,
+    quote_name,
+)
+from kaspar.errors import AnalysisException
+
+if TYPE_CHECKING:
+    from kaspar.engine.execution import Executor
 
 MODES = ("PERMISSIVE", "DROPMALFORMED", "FAILFAST")
-_INT_RANGES: dict[type[T.DataType], int] = {
-    T.ByteType: 2**7,
-    T.ShortType: 2**15,
-    T.IntegerType: 2**31,
-    T.LongType: 2**63,
-}
-
-
-class _Malformed(Exception):
-    """A value that does not convert to its field's type."""
+FAILED_READ_FILE = "[FAILED_READ_FILE.NO_HINT] Encountered error while reading file file://"
+MAX_RECORD = 1 << 30  # bytes; DuckDB's default (16 MB objects, 2 MB lines) fails on long ones
 
 
 def parse_mode(options: dict[str, str]) -> str:
@@ -49,113 +61,116 @@ def corrupt_column(options: dict[str, str]) -> str:
     return options.get("columnnameofcorruptrecord", "_corrupt_record")
 
 
-def _records(paths: list[str]) -> list[tuple[str, dict[str, Any] | None]]:
-    out: list[tuple[str, dict[str, Any] | None]] = []
-    for path in paths:
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except ValueError:
-                value = None
-            out.append((line, value if isinstance(value, dict) else None))
-    return out
+def truthy(options: dict[str, str], key: str) -> bool:
+    return str(options.get(key, "false")).lower() == "true"
 
 
-def _convert(value: Any, dtype: T.DataType) -> Any:
-    if value is None:
-        return None
-    if isinstance(dtype, T.StringType):
-        return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    bound = _INT_RANGES.get(type(dtype))
-    if bound is not None:
-        if isinstance(value, bool) or not isinstance(value, int) or not -bound <= value < bound:
-            raise _Malformed
-        return value
-    if isinstance(dtype, T.DoubleType | T.FloatType | T.DecimalType):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Malformed
-        return value
-    if isinstance(dtype, T.BooleanType) and not isinstance(value, bool):
-        raise _Malformed
-    try:
-        pa.array([value], to_arrow(dtype))
-    except (pa.ArrowException, TypeError, ValueError):
-        raise _Malformed from None
-    return value
+def paths_sql(paths: list[str]) -> str:
+    return "[" + ", ".join(quote_literal(p) for p in paths) + "]"
 
 
-def _infer(records: list[tuple[str, dict[str, Any] | None]]) -> T.StructType:
-    kinds: dict[str, set[str]] = {}
-    for _, record in records:
-        for key, value in (record or {}).items():
-            seen = kinds.setdefault(key, set())
-            if value is not None:
-                seen.add("bool" if isinstance(value, bool) else type(value).__name__)
-    fields = []
-    for name in sorted(kinds):
-        seen = kinds[name]
-        dtype: T.DataType = T.StringType()
-        if seen == {"bool"}:
-            dtype = T.BooleanType()
-        elif seen == {"int"}:
-            dtype = T.LongType()
-        elif seen and seen <= {"int", "float"}:
-            dtype = T.DoubleType()
-        fields.append(T.StructField(name, dtype, True))
-    return T.StructType(fields)
+def lines_source(paths: list[str]) -> str:
+    """Each line of the files as ``line`` (VARCHAR) with its ``filename``, read lazily."""
+    return (
+        f"read_csv({paths_sql(paths)}, columns={{'line': 'VARCHAR'}}, header=false, delim='', "
+        f"quote='', escape='', auto_detect=false, strict_mode=false, filename=true, "
+        f"max_line_size={MAX_RECORD})"
+    )
 
 
-def _row(
-    line: str, record: dict[str, Any] | None, schema: T.StructType, corrupt: str
-) -> tuple[list[Any], bool]:
-    """Converted values and whether the line was malformed."""
-    bad = record is None
-    values: list[Any] = []
-    for f in schema.fields:
-        if f.name == corrupt:
-            values.append(None)
-            continue
-        try:
-            values.append(_convert((record or {}).get(f.name), f.dataType))
-        except _Malformed:
-            values.append(None)
-            bad = True
-    if bad and corrupt in schema.names:
-        values[schema.names.index(corrupt)] = line
-    return values, bad
+def records_sql(paths: list[str], multiline: bool) -> str:
+    """One row per JSON record, ``line`` (its text, named in the corrupt-record column) and
+    ``filename``: each non-blank line, or each file with ``multiLine``; a top-level array of
+    objects is unnested into its elements (an array holding anything else is one record)."""
+    if multiline:
+        source = f"(SELECT content AS line, filename FROM read_text({paths_sql(paths)}))"
+    else:
+        source = f"(SELECT line, filename FROM {lines_source(paths)} WHERE trim(line) <> '')"
+    items = "json_transform(line, '[\"JSON\"]')::VARCHAR[]"
+    objects = f"list_bool_and(list_transform({items}, lambda e: starts_with(e, '{{')))"
+    arrays = f"starts_with(ltrim(line), '[') AND json_valid(line) AND coalesce({objects}, true)"
+    records = f"unnest(CASE WHEN {arrays} THEN {items} ELSE [line] END)"
+    return f"SELECT {records} AS line, filename FROM {source}"
 
 
-def json_relation(
-    paths: list[str], options: dict[str, str], schema: T.StructType | None
-) -> L.LocalRelation:
-    """The plan leaf for JSON lines read with a parse mode (see the module docstring)."""
+def opaque(sql: str, alias: str) -> exp.Expr:
+    """DuckDB SQL as a plan leaf's source, kept out of the Spark dialect's rewrites."""
+    return exp.Subquery(this=exp.Var(this=sql), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def json_scan(
+    executor: Executor, paths: list[str], options: dict[str, str], schema: T.StructType | None
+) -> L.LogicalPlan:
+    """The plan leaf for a JSON read (see the module docstring)."""
+    from kaspar.engine.sources.json_inference import infer_schema
+
     mode, corrupt = parse_mode(options), corrupt_column(options)
-    records = _records(paths)
     if schema is None:
-        schema = _infer(records)
-        if mode == "FAILFAST" and any(r is None for _, r in records):
-            raise SparkException(
-                "Malformed records are "
-                f"detected in record parsing: {corrupt}.\nParse Mode: FAILFAST.",
-                "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION",
+        schema = infer_schema(executor, paths, options)
+    if corrupt in schema.names:
+        field = schema[corrupt]
+        if not isinstance(field.dataType, T.StringType) or not field.nullable:
+            raise AnalysisException(
+                "The field for corrupt records must be string type and nullable.",
+                "_LEGACY_ERROR_TEMP_1097",
             )
-        if mode == "PERMISSIVE" and any(r is None for _, r in records):
-            extra = T.StructField(corrupt, T.StringType(), True)
-            schema = T.StructType(sorted([*schema.fields, extra], key=lambda f: f.name))
-    rows = []
-    for line, record in records:
-        values, bad = _row(line, record, schema, corrupt)
-        if bad and mode == "FAILFAST":
-            raise SparkException(
-                f"Encountered error while reading file {paths[0]}.",
-                "FAILED_READ_FILE.NO_HINT",
-            )
-        if not (bad and mode == "DROPMALFORMED"):
-            rows.append(values)
-    columns = [
-        pa.array([r[i] for r in rows], to_arrow(f.dataType)) for i, f in enumerate(schema.fields)
+    if not schema.fields:
+        return L.Scan(opaque("SELECT NULL AS _none WHERE false", "_json"), (), "json")
+    data = T.StructType([f for f in schema.fields if f.name != corrupt])
+    lowered = {n.lower() for n in data.names}
+    fast = (
+        not truthy(options, "multiline")
+        and mode == "PERMISSIVE"
+        and corrupt not in schema.names
+        and len(lowered) == len(data.names)
+    )
+    sql = _fast_sql(paths, data, options) if fast else _exact_sql(paths, schema, options)
+    return L.Scan(opaque(sql, "_json"), tuple(schema.names), "json")
+
+
+def _fast_sql(paths: list[str], data: T.StructType, options: dict[str, str]) -> str:
+    converter = JsonConverter(options)
+    columns, values = [], []
+    for f in data.fields:
+        name = quote_name(f.name)
+        text = isinstance(f.dataType, T.StringType)
+        columns.append(f"{quote_literal(f.name)}: '{'VARCHAR' if text else 'JSON'}'")
+        value = name if text else converter.convert(name, f.dataType).value
+        values.append(f"{value} AS {name}")
+    return (
+        f"SELECT {', '.join(values)} FROM read_json({paths_sql(paths)}, "
+        f"format='newline_delimited', columns={{{', '.join(columns)}}}, ignore_errors=true, "
+        f"maximum_object_size={MAX_RECORD})"
+    )
+
+
+def _exact_sql(paths: list[str], schema: T.StructType, options: dict[str, str]) -> str:
+    """Steps: 1. each record's text; 2. its top-level values (``_v``, NULL when the record is
+    not a JSON object); 3. each value converted, and ``_bad`` when the record is malformed;
+    4. the mode: keep, drop or fail on malformed records."""
+    mode, corrupt = parse_mode(options), corrupt_column(options)
+    data = [f for f in schema.fields if f.name != corrupt]
+    converter = JsonConverter(options)
+    converted = {
+        f.name: converter.convert(f"_v[{i}]", f.dataType) for i, f in enumerate(data, start=1)
+    }
+    paths_list = field_paths([f.name for f in data]) if data else "['$.\"\"']"
+    split = (
+        f"CASE WHEN starts_with(ltrim(line), '{{') THEN try(json_extract(line, {paths_list})) END"
+    )
+    bad = " OR ".join(["_v IS NULL", *(c.bad for c in converted.values() if c.bad != "false")])
+    outputs = [
+        f"CASE WHEN _bad THEN line END AS {quote_name(f.name)}"
+        if f.name == corrupt
+        else f"{converted[f.name].value} AS {quote_name(f.name)}"
+        for f in schema.fields
     ]
-    table = pa.table(columns, names=[f"c{i}" for i in range(len(schema.fields))])
-    return L.LocalRelation(table, tuple(schema.names))
+    where = ""
+    if mode == "DROPMALFORMED":
+        where = "WHERE NOT _bad"
+    elif mode == "FAILFAST":
+        failed = f"{quote_literal(FAILED_READ_FILE)} || filename || '.'"
+        where = f"WHERE CASE WHEN _bad THEN error({failed}) ELSE true END"
+    records = records_sql(paths, truthy(options, "multiline"))
+    values = f"SELECT line, filename, {split} AS _v FROM ({records})"
+    return f"SELECT {', '.join(outputs)} FROM (SELECT *, ({bad}) AS _bad FROM ({values})) {where}"
