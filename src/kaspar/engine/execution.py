@@ -1,5 +1,8 @@
 """Running plans: one DuckDB connection per session, Arrow in and out.
 
+The connection is shared by every thread of the session (batch jobs, streaming queries): every
+use of it, and of the analysis cache, holds ``_lock``, so statements run one at a time.
+
 ``Executor.execute(plan)`` analyses the plan (cached), compiles it to one query, registers the
 Arrow tables it reads, runs it and returns an Arrow table whose columns carry the DataFrame's
 names. DuckDB errors never leave this module raw: ``translate_error`` maps them to PySpark's
@@ -91,9 +94,9 @@ class Executor:
         """SQL and schema for ``plan`` with each node in ``cuts`` computed by its replacement
         (same columns in the same order): one stage of a streaming query. Not cached here:
         the streaming engine keeps the result for the query's lifetime."""
-        resolved = analyze(plan)
-        pairs = {analyze(node): analyze(replacement) for node, replacement in cuts.items()}
-        with self._lock:
+        with self._lock:  # analysis caches per node: one thread at a time
+            resolved = analyze(plan)
+            pairs = {analyze(node): analyze(replacement) for node, replacement in cuts.items()}
             for part in (plan, *cuts.values()):
                 self._register(part)
             try:
@@ -137,6 +140,12 @@ class Executor:
             except duckdb.Error as e:
                 raise translate_error(e) from None
 
+    def forget_stages(self, sqls: list[str]) -> None:
+        """Drop the bound queries of a stopped streaming query's stages."""
+        with self._lock:
+            for sql in sqls:
+                self._stages.pop(sql, None)
+
     def release_stage_tables(self, tables: dict[str, pa.Table]) -> None:
         """Register empty tables in place of a batch's (so its memory can go)."""
         with self._lock:
@@ -176,8 +185,10 @@ class Executor:
         cached = self._sql.get(plan)
         if cached is not None:
             return cached[1], cached[2]
-        resolved = analyze(plan)
+        # One thread at a time: the analysis cache and the connection (compiling asks DuckDB
+        # for types) are shared by every thread of the session.
         with self._lock:
+            resolved = analyze(plan)
             self._register(plan)
             try:
                 self._udfs.bind(resolved, self.ansi)
@@ -186,14 +197,14 @@ class Executor:
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
                 types = [str(t) for t in self._con.sql(sql).types]
+                casts = [_output_cast(t) for t in types]
+                if any(c is not None for c in casts):
+                    tree = compile_output(resolved, casts)
+                    resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    sql = generate(tree, ansi=self.ansi, utc=self.utc)
             except duckdb.Error as e:
                 raise translate_error(e) from None
-        casts = [_output_cast(t) for t in types]
-        if any(c is not None for c in casts):
-            tree = compile_output(resolved, casts)
-            resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-            annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-            sql = generate(tree, ansi=self.ansi, utc=self.utc)
         fields = [
             T.StructField(a.name, from_duckdb(_OUTPUT_CASTS.get(t, t)), a.nullable)
             for a, t in zip(resolved.output, types, strict=True)

@@ -8,15 +8,21 @@ A batch runs these steps, in this order (``run_batch`` mirrors them):
    moved, there is no batch.
 2. **Write ``offsets/<batch id>``** (Spark's format: ``v1``, batch metadata, one offset per
    source). From here on the batch's input is fixed: a restart re-runs exactly this range.
-3. **Run.** ``source.get_batch(start, end)`` gives each source's rows as Arrow; they are
-   registered in place of the plan's streaming relations and the plan runs through the batch
-   engine (the same compiled DuckDB query every batch).
+3. **Run.** ``source.get_batch(start, end)`` gives each source's rows as Arrow; a source that
+   can account for its range checks the batch holds all of it and fails the query otherwise
+   (Kafka: ``kafka_completeness``), so a short batch never reaches step 5. The rows are
+   registered under this query's own leaf names (never the shared DataFrame's) and the plan
+   runs through the batch engine (the same compiled DuckDB query every batch).
 4. **Sink.** ``sink.add_batch(batch_id, table)``, idempotent per batch id (Delta ``txn``,
    a Kafka transaction with a batch marker, the memory sink's last batch id).
    Stateful operators (``stateful.py``) run inside this step: they merge the batch into their
    state and write state version ``batch_id + 1`` before the sink sees the output.
 5. **Write ``commits/<batch id>``** with the watermark for the next batch, then
    ``source.commit(end)``.
+
+Each query has its own instance of every source (``for_query``), its own checkpoint, state
+store and batch tables: queries started from one DataFrame, in one session or from many
+threads, share only the session's DuckDB connection, which runs one statement at a time.
 
 On restart (``recover``) the query resumes after the last committed batch, with the state of
 that batch and its watermark; an ``offsets`` entry without a ``commits`` entry is re-run with
@@ -77,7 +83,7 @@ class MicroBatchExecution:
         self.incremental = IncrementalPlan.build(plan, executor, output_mode)
         self.watermark_ms = 0  # the watermark of the batch about to run
         self._next_watermark_ms = 0
-        self.sources: list[StreamSource] = [_for_query(r.source) for r in self.relations]
+        self.sources: list[StreamSource] = [_for_query(r) for r in self.relations]
         self.batch_id = 0
         self.committed: list[Any] = []
         self.pending: OffsetSeq | None = None  # an offsets entry to re-run (no commit yet)
@@ -183,7 +189,8 @@ class MicroBatchExecution:
         batches = {}
         for relation, table in zip(self.relations, inputs, strict=True):
             renamed = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
-            batches[relation.name] = renamed.cast(relation.table.schema)
+            # registered under this query's own leaf name, never the shared relation's
+            batches[self.incremental.sources[relation].name] = renamed.cast(relation.table.schema)
         result = self.incremental.run(batches, self.watermark_ms, self.batch_id)
         return result.rename_columns(self.incremental.output.schema.names)
 
@@ -233,11 +240,11 @@ class MicroBatchExecution:
         )
 
 
-def _for_query(source: Any) -> StreamSource:
-    """The source as this query uses it: a source with per-query state (the file source's log)
-    gives each query started from the same DataFrame its own instance (``for_query``)."""
-    fresh = getattr(source, "for_query", None)
-    return fresh() if fresh is not None else source  # type: ignore[no-any-return]
+def _for_query(relation: L.StreamingRelation) -> StreamSource:
+    """The source as this query reads it: its own instance (``for_query``), so queries started
+    from the same DataFrame share no consumer, position, cache or connection."""
+    source: StreamSource = relation.source  # type: ignore[assignment]
+    return source.for_query()
 
 
 def _available_now_cap(source: StreamSource, start: Any) -> Any:

@@ -504,9 +504,15 @@ class IncrementalPlan:
     operators: list[Operator] = field(default_factory=list)
     con: duckdb.DuckDBPyConnection | None = None
 
+    sources: dict[L.StreamingRelation, L.StreamingRelation] = field(default_factory=dict)
+
     @staticmethod
     def build(plan: L.LogicalPlan, executor: Executor, output_mode: str) -> IncrementalPlan:
-        cuts: dict[L.LogicalPlan, L.LogicalPlan] = {}
+        """Compile the stages of one query. Each of the plan's streaming relations is read from
+        a leaf of this query's own (``sources``), so queries started from the same DataFrame
+        never register their batches under the same name nor share a compiled stage."""
+        sources = {r: _own_leaf(r) for r in _relations(plan)}
+        cuts: dict[L.LogicalPlan, L.LogicalPlan] = dict(sources.items())
         operators: list[Operator] = []
         aggregate_names = _aggregate_function_names()
         for node in _post_order(plan):
@@ -529,7 +535,7 @@ class IncrementalPlan:
             cuts[node] = operator.replacement
             operators.append(operator)
         sql, schema = executor.prepare_stage(plan, cuts)
-        return IncrementalPlan(executor, Stage(sql, schema), operators)
+        return IncrementalPlan(executor, Stage(sql, schema), operators, sources=sources)
 
     @property
     def stateful(self) -> list[_StatefulOperator]:
@@ -589,6 +595,9 @@ class IncrementalPlan:
         return [p for p in (o.progress() for o in self.stateful) if p is not None]
 
     def close(self) -> None:
+        stages = [getattr(o, "stage", None) for o in self.operators]
+        sqls = [self.output.sql, *(s.sql for s in stages if isinstance(s, Stage))]
+        self.executor.forget_stages(sqls)
         for operator in self.stateful:
             if operator.store is not None:
                 operator.store.wait_for_snapshot()
@@ -596,6 +605,17 @@ class IncrementalPlan:
             with contextlib.suppress(duckdb.Error):
                 self.con.close()
             self.con = None
+
+
+def _own_leaf(relation: L.StreamingRelation) -> L.StreamingRelation:
+    schema = relation.table.schema
+    return leaf_for(
+        pa.schema([f.with_name(n) for f, n in zip(schema, relation.names, strict=True)])
+    )
+
+
+def _relations(plan: L.LogicalPlan) -> list[L.StreamingRelation]:
+    return [n for n in _post_order(plan) if isinstance(n, L.StreamingRelation)]
 
 
 def _post_order(plan: L.LogicalPlan) -> Iterator[L.LogicalPlan]:

@@ -5,10 +5,16 @@ offset once (persisted under ``sources/<i>/0``), the latest offset available (op
 by a read limit such as ``maxOffsetsPerTrigger`` and capped at an ``until`` offset for
 ``availableNow``), and the rows between two offsets as an Arrow table with its ``schema``.
 
-Optional hooks, found with ``getattr``: ``for_query()`` (a fresh instance per query, for a source
-with per-query state), ``attach(folder)`` (its own log in ``<checkpoint>/sources/<i>``, which
-then holds no initial-offset file) and ``prepare_for_trigger_available_now()`` (an
-``availableNow`` query lets the source fix what is available instead of capping its offsets).
+Every source gives each query its own instance (``for_query()``): a DataFrame from
+``spark.readStream`` can start many queries, in one session and across threads, and the
+instance in its plan is only a description. A source that keeps reading state (consumers and
+their positions, caches, a connection, a log) returns a new instance; one whose reads are pure
+functions of the offsets may return itself. ``stop()`` then closes only that query's reader.
+
+Optional hooks, found with ``getattr``: ``attach(folder)`` (its own log in
+``<checkpoint>/sources/<i>``, which then holds no initial-offset file) and
+``prepare_for_trigger_available_now()`` (an ``availableNow`` query lets the source fix what is
+available instead of capping its offsets).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import pyarrow as pa
 class StreamSource(Protocol):
     description: str
     schema: pa.Schema
+
+    def for_query(self) -> StreamSource: ...
 
     def initial_offset(self) -> Any: ...
 

@@ -26,6 +26,7 @@ After the last file of a version the offset moves to ``(v + 1, -1, false)``.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -161,6 +162,12 @@ class DeltaStreamSource:
         self.schema = pa.schema([pa.field(f.name, to_arrow(f.dataType)) for f in self._fields])
         self.description = f"DeltaSource[file:{self._root}]"
         self._snapshots: dict[int, list[dict[str, Any]]] = {}
+
+    def for_query(self) -> DeltaStreamSource:
+        """A copy with its own snapshot cache (the table's description is shared)."""
+        fresh = copy.copy(self)
+        fresh._snapshots = {}
+        return fresh
 
     def _offset(self, version: int, index: int, snapshot: bool) -> dict[str, Any]:
         return {

@@ -24,6 +24,7 @@ from kaspar.engine.sources.kafka import (
     topic_partitions,
 )
 from kaspar.engine.sources.kafka_options import TopicPartition, parse_kafka_options
+from kaspar.engine.streaming.sources.kafka_completeness import check_complete
 from kaspar.engine.streaming.sources.kafka_reader import ContinuousReader
 from kaspar.errors import IllegalArgumentException, SparkRuntimeException
 
@@ -39,6 +40,7 @@ class KafkaStreamSource:
     that Fetch would wait for it (up to ``fetch.wait.max.ms``) on every trigger."""
 
     def __init__(self, options: dict[str, str]) -> None:
+        self._given = dict(options)
         self.options = parse_kafka_options(options, streaming=True)
         self.max_offsets = _positive(options, "maxoffsetspertrigger")
         self.min_offsets = _positive(options, "minoffsetspertrigger")
@@ -61,6 +63,11 @@ class KafkaStreamSource:
         self._low: dict[TopicPartition, int] = {}  # earliest offsets seen by latest_offset
         self._listed: tuple[float, list[TopicPartition]] = (-1e9, [])
         self._metadata: Any = None
+
+    def for_query(self) -> KafkaStreamSource:
+        """A new source with its own consumers: two queries sharing one consumer would take
+        each other's records (and one's partition-end events would end the other's ranges)."""
+        return KafkaStreamSource(self._given)
 
     def _client(self) -> Any:
         """The consumer that answers metadata and watermark questions (never assigned)."""
@@ -125,9 +132,21 @@ class KafkaStreamSource:
                 first = low
             ranges[tp] = (first, max(first, stop))
         try:
-            return self._reader().read(ranges, self.options.include_headers)
+            batch = self._reader().read(ranges, self.options.include_headers)
         except KafkaException as e:
             raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
+        check_complete(batch, ranges, self._read_again)
+        return batch
+
+    def _read_again(self, ranges: OffsetRanges) -> pa.Table:
+        """``ranges`` read by a new consumer (``check_complete``: are the gaps genuine?)."""
+        reader = ContinuousReader(self._new_consumer(), self.options.poll_timeout_ms)
+        try:
+            return reader.read(ranges, self.options.include_headers)
+        except KafkaException as e:
+            raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
+        finally:
+            reader.close()
 
     def _partitions(self) -> list[TopicPartition]:
         """The partitions to read, listed again at most every ``_PARTITIONS_TTL_S`` (the Java

@@ -27,6 +27,10 @@ class MemorySource:
             self._batches.append(table.cast(self.schema))
             return len(self._batches)
 
+    def for_query(self) -> MemorySource:
+        """Itself: reads are slices of the added data, under a lock (no per-query state)."""
+        return self
+
     def initial_offset(self) -> Any:
         return 0
 

@@ -8,7 +8,7 @@ offset is ``{"startMs": <start>, "rows": <rows generated>}``.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +33,10 @@ class RateSource:
                 f"Invalid value '{text}'. The option 'rowsPerSecond' must be positive"
             )
         self.description = f"RateStreamV2[rowsPerSecond={self.rows_per_second}]"
+
+    def for_query(self) -> Self:
+        """Itself: rows are computed from the offsets alone (no per-query state)."""
+        return self
 
     def initial_offset(self) -> Any:
         return {"startMs": int(time.time() * 1000), "rows": 0}
@@ -76,6 +80,10 @@ class RatePerMicroBatchSource:
             f"RatePerMicroBatchStream[rowsPerBatch={self.rows_per_batch}, "
             f"startTimestamp={self.start_ms}, advanceMillisPerBatch={self.advance_ms}]"
         )
+
+    def for_query(self) -> Self:
+        """Itself: rows are computed from the offsets alone (no per-query state)."""
+        return self
 
     def initial_offset(self) -> Any:
         return 0

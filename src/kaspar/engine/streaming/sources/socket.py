@@ -22,6 +22,7 @@ _TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 class SocketSource:
     def __init__(self, options: dict[str, str]) -> None:
+        self._options = dict(options)
         host, port = options.get("host"), options.get("port")
         if not host:
             raise IllegalArgumentException('Set a host to read from with option("host", ...).')
@@ -70,6 +71,10 @@ class SocketSource:
         except OSError as e:
             if not self._closed.is_set():
                 self._error = e
+
+    def for_query(self) -> SocketSource:
+        """A new connection per query, as in Spark (each query's stream opens its own)."""
+        return SocketSource(self._options)
 
     def initial_offset(self) -> Any:
         self._start()
