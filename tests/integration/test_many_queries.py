@@ -209,3 +209,40 @@ def test_one_failing_query_among_many(
     assert Counter(DeltaTable(str(tmp_path / "delta")).to_pyarrow_table()["id"].to_pylist()) == (
         exactly(range(100))
     )
+
+
+@pytest.mark.timeout(120)
+def test_transaction_markers_and_aborted_records_are_genuine_gaps(
+    spark: SparkSession, kaspar_broker: Any, topic_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    """Offsets no consumer sees (commit markers, aborted records) pass the completeness check
+    (a second read agrees), so the query neither fails nor loses the committed records."""
+    servers, topic = kaspar_broker.bootstrap_servers, topic_factory(partitions=1)
+    producer = Producer({"bootstrap.servers": servers, "transactional.id": f"gaps-{topic}"})
+    producer.init_transactions(15)
+    for round_ in range(4):
+        producer.begin_transaction()
+        for i in range(10):
+            producer.produce(topic, json.dumps({"id": round_ * 10 + i}).encode(), partition=0)
+        if round_ == 2:
+            producer.abort_transaction(15)
+        else:
+            producer.commit_transaction(15)
+    query = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", servers)
+        .option("kafka.isolation.level", "read_committed")
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .option("maxOffsetsPerTrigger", "7")
+        .load()
+        .writeStream.format("memory")
+        .queryName("committed_only")
+        .option("checkpointLocation", str(tmp_path / "ckpt"))
+        .start()
+    )
+    query.processAllAvailable()
+    assert query.exception() is None
+    values = [json.loads(r.value)["id"] for r in spark.table("committed_only").collect()]
+    assert Counter(values) == Counter([*range(20), *range(30, 40)])
+    query.stop()
