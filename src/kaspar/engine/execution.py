@@ -222,21 +222,35 @@ class Executor:
                 raise translate_error(e) from None
 
     def _register(self, plan: L.LogicalPlan) -> None:
-        """Register every local Arrow table the plan reads (once; dropped with the plan)."""
+        """Register every Arrow table or dataset the plan reads (once; dropped with the plan)."""
         stack = [plan]
         while stack:
             node = stack.pop()
             stack.extend(node.children)
-            if isinstance(node, L.LocalRelation) and node.name not in self._registered:
-                self._con.register(node.name, node.table)
-                self._registered.add(node.name)
-                weakref.finalize(node, self._unregister, node.name)
+            if isinstance(node, L.LocalRelation):
+                self._register_table(node, node.name, node.table)
+            elif isinstance(node, L.Scan):
+                for name, dataset in node.tables:  # read lazily (a pyarrow dataset)
+                    self._register_table(node, name, dataset)
 
-    def _unregister(self, name: str) -> None:
+    def _register_table(self, owner: L.LogicalPlan, name: str, table: object) -> None:
+        """An Arrow table or dataset, or DuckDB SQL text (a view, bound but not run here)."""
+        if name not in self._registered:
+            if isinstance(table, str):
+                self._con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {table}')
+            else:
+                self._con.register(name, table)
+            self._registered.add(name)
+            weakref.finalize(owner, self._unregister, name, isinstance(table, str))
+
+    def _unregister(self, name: str, view: bool = False) -> None:
         self._registered.discard(name)
         try:
             with self._lock:
-                self._con.unregister(name)
+                if view:
+                    self._con.execute(f'DROP VIEW IF EXISTS "{name}"')
+                else:
+                    self._con.unregister(name)
         except duckdb.Error:  # the connection may be closed already
             pass
 

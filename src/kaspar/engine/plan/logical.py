@@ -66,6 +66,9 @@ class Scan(LogicalPlan):
     source: exp.Expr
     names: tuple[str, ...]
     description: str = ""
+    # What the source reads by name, registered on the connection when the query runs: Arrow
+    # datasets (ORC files) and DuckDB SQL text (a view: CSV and text reads, run as written).
+    tables: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,4 +1,4 @@
-"""Spark's CSV tokenizer (univocity's rules as Spark configures them), for ``csv_modes``.
+"""Spark's CSV tokenizer (univocity's rules as Spark configures them), for ``from_csv``.
 
 Records are lines, or, with ``multiLine``, lines joined while a quoted field is open; blank
 lines and lines starting with ``comment`` are skipped. ``sep`` separates fields; ``quote`` opens a
@@ -12,49 +12,8 @@ unquoted text. An empty unquoted field reads as ``nullValue``, an empty quoted o
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class CsvOptions:
-    """The reader options the tokenizer and converters use (Spark's defaults)."""
-
-    sep: str = ","
-    quote: str = '"'
-    escape: str = "\\"
-    comment: str = ""
-    header: bool = False
-    multiline: bool = False
-    trim_leading: bool = False
-    trim_trailing: bool = False
-    null_value: str = ""
-    empty_value: str = ""
-    nan_value: str = "NaN"
-    positive_inf: str = "Inf"
-    negative_inf: str = "-Inf"
-    date_format: str | None = None
-
-    @classmethod
-    def parse(cls, opts: dict[str, str]) -> CsvOptions:
-        def flag(name: str) -> bool:
-            return str(opts.get(name, "false")).lower() == "true"
-
-        return cls(
-            sep=opts.get("sep", opts.get("delimiter", ",")),
-            quote=opts.get("quote", '"'),
-            escape=opts.get("escape", "\\"),
-            comment=opts.get("comment", ""),
-            header=flag("header"),
-            multiline=flag("multiline"),
-            trim_leading=flag("ignoreleadingwhitespace"),
-            trim_trailing=flag("ignoretrailingwhitespace"),
-            null_value=opts.get("nullvalue", ""),
-            empty_value=opts.get("emptyvalue", ""),
-            nan_value=opts.get("nanvalue", "NaN"),
-            positive_inf=opts.get("positiveinf", "Inf"),
-            negative_inf=opts.get("negativeinf", "-Inf"),
-            date_format=opts.get("dateformat"),
-        )
+from kaspar.engine.sources.csv_options import CsvOptions
 
 
 def _tokenize(line: str, o: CsvOptions) -> tuple[list[tuple[str, bool]], bool]:

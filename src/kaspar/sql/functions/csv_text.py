@@ -1,5 +1,5 @@
 """``from_csv``: a CSV record in a string column parsed into a struct, as Spark's CSV reader
-parses a line (``kaspar.engine.sources.csv_modes``), in PERMISSIVE mode."""
+parses a line (``kaspar.engine.sources.csv_from_text``), in PERMISSIVE mode."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine import types as T
-from kaspar.engine.sources.csv_modes import from_csv as parse_records
+from kaspar.engine.sources.csv_from_text import from_csv as parse_records
 from kaspar.engine.udf import PythonUDF, register
 from kaspar.errors import PySparkTypeError
 from kaspar.sql.column import Column, to_expr

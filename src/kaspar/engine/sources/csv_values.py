@@ -1,0 +1,128 @@
+"""CSV field text → Spark values, as DuckDB SQL over a VARCHAR expression (Spark's
+``UnivocityParser.makeConverter``).
+
+``convert(value, dtype, options)`` is an expression that is NULL where Spark's converter fails
+(the record is then malformed) and the converted value otherwise. Rules, per type:
+
+* integral: Java's ``parseInt``/``parseLong`` digits; a fraction is not an integer.
+* double/float: ``nanValue``/``positiveInf``/``negativeInf``, then Java's ``parseDouble``
+  (a trailing ``d``/``f`` allowed).
+* boolean: ``true``/``false`` in any case.
+* date/timestamp: ``dateFormat``/``timestampFormat`` when given (Spark's pattern letters), else
+  ISO text with Spark's lenient forms (``2024``, ``2024-1``, ``2024-01-05T...`` for a date).
+* decimal: the number rounded half-up to the scale, NULL when it does not fit the precision.
+
+Known leniency: DuckDB's casts accept surrounding blanks, an exponent or ``_`` in an integer,
+and ``inf``/``nan`` in any case in a double, which Java's parsers refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kaspar.engine import types as T
+from kaspar.engine.compile.datetime_patterns import spark_to_strftime
+from kaspar.engine.sources.csv_options import CsvOptions
+from kaspar.errors import AnalysisException
+
+_INTEGRAL: dict[type[T.DataType], str] = {
+    T.ByteType: "TINYINT",
+    T.ShortType: "SMALLINT",
+    T.IntegerType: "INTEGER",
+    T.LongType: "BIGINT",
+}
+
+
+def lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def name(text: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _integral(v: str, dtype: T.DataType, o: CsvOptions) -> str:
+    target = _INTEGRAL[type(dtype)]
+    return f"CASE WHEN contains({v}, '.') THEN NULL ELSE TRY_CAST({v} AS {target}) END"
+
+
+def _fractional(v: str, dtype: T.DataType, o: CsvOptions) -> str:
+    target = "FLOAT" if isinstance(dtype, T.FloatType) else "DOUBLE"
+    special = (
+        f"CASE {v} WHEN {lit(o.nan_value)} THEN 'NaN' WHEN {lit(o.positive_inf)} THEN 'Infinity' "
+        f"WHEN {lit(o.negative_inf)} THEN '-Infinity' "
+        f"ELSE regexp_replace({v}, '^\\s*([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)[dDfF]\\s*$', '\\1') "
+        "END"
+    )
+    return f"COALESCE(TRY_CAST({v} AS {target}), TRY_CAST({special} AS {target}))"
+
+
+def _boolean(v: str, dtype: T.DataType, o: CsvOptions) -> str:
+    return f"CASE lower({v}) WHEN 'true' THEN true WHEN 'false' THEN false END"
+
+
+def _date(v: str, dtype: T.DataType, o: CsvOptions) -> str:
+    if o.date_format is not None:
+        return f"CAST(try_strptime({v}, {lit(spark_to_strftime(o.date_format))}) AS DATE)"
+    lenient = (
+        f"CASE WHEN regexp_full_match({v}, '\\s*[0-9]{{4}}(-[0-9]{{1,2}})?\\s*') "
+        f"THEN trim({v}) || CASE WHEN contains({v}, '-') THEN '-01' ELSE '-01-01' END "
+        f"ELSE regexp_extract({v}, '^\\s*([0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}})[T ]', 1) END"
+    )
+    return f"COALESCE(TRY_CAST({v} AS DATE), TRY_CAST({lenient} AS DATE))"
+
+
+def _timestamp(v: str, dtype: T.DataType, o: CsvOptions) -> str:
+    ntz = isinstance(dtype, T.TimestampNTZType)
+    pattern = o.timestamp_ntz_format if ntz else o.timestamp_format
+    target = "TIMESTAMP" if ntz else "TIMESTAMPTZ"
+    if pattern is not None:
+        return f"CAST(try_strptime({v}, {lit(spark_to_strftime(pattern))}) AS {target})"
+    return f"TRY_CAST({v} AS {target})"
+
+
+def _decimal(v: str, dtype: T.DataType, o: CsvOptions) -> str:
+    assert isinstance(dtype, T.DecimalType)
+    return f"TRY_CAST(trim({v}) AS DECIMAL({dtype.precision}, {dtype.scale}))"
+
+
+def _string(v: str, dtype: T.DataType, o: CsvOptions) -> str:
+    return v
+
+
+Converter = Callable[[str, T.DataType, CsvOptions], str]
+_CONVERTERS: dict[type[T.DataType], Converter] = {
+    **dict.fromkeys(_INTEGRAL, _integral),
+    T.DoubleType: _fractional,
+    T.FloatType: _fractional,
+    T.BooleanType: _boolean,
+    T.DateType: _date,
+    T.TimestampType: _timestamp,
+    T.TimestampNTZType: _timestamp,
+    T.DecimalType: _decimal,
+    T.StringType: _string,
+}
+
+
+def convert(v: str, dtype: T.DataType, o: CsvOptions) -> str:
+    """The SQL converting field text ``v`` (NULL for a null field) to ``dtype``."""
+    converter = _CONVERTERS.get(type(dtype))
+    if converter is None:
+        raise AnalysisException(
+            f'The CSV datasource doesn\'t support the column of the type "{dtype.simpleString()}".',
+            "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE",
+        )
+    return converter(v, dtype, o)
+
+
+def check_schema(schema: T.StructType) -> None:
+    """Spark refuses a CSV schema with a type the format cannot hold."""
+    for field in schema.fields:
+        if type(field.dataType) not in _CONVERTERS:
+            raise AnalysisException(
+                f"The CSV datasource doesn't support the column `{field.name}` of the type "
+                f'"{field.dataType.simpleString().upper()}".',
+                "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE",
+            )

@@ -1,0 +1,61 @@
+"""Text files as a lazy plan leaf: one ``value`` string column (Spark's ``TextFileFormat``).
+
+Each line is a row (``\n``, ``\r\n`` or ``\r`` ends it, or ``lineSep``), blank lines kept as
+empty strings; with ``wholetext`` each file is one row. DuckDB reads the files when the query
+runs (``read_csv`` with no delimiter or quote, or ``read_text``).
+"""
+
+from __future__ import annotations
+
+from kaspar.engine import types as T
+from kaspar.engine.plan import logical as L
+from kaspar.engine.sources.csv_records import MAX_LINE
+from kaspar.engine.sources.csv_values import lit, name
+from kaspar.engine.sources.sql_view import view_scan
+from kaspar.errors import AnalysisException
+
+
+def _check(schema: T.StructType | None) -> str:
+    if schema is None:
+        return "value"
+    if len(schema.fields) != 1:
+        raise AnalysisException(
+            "Text data source supports only a single column, and you have "
+            f"{len(schema.fields)} columns."
+        )
+    field = schema.fields[0]
+    if not isinstance(field.dataType, T.StringType):
+        raise AnalysisException(
+            f"The Text datasource doesn't support the column `{field.name}` of the type "
+            f'"{field.dataType.simpleString().upper()}".',
+            "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE",
+        )
+    return field.name
+
+
+def text_sql(paths: list[str], options: dict[str, str]) -> str:
+    """The query of the files' lines (or whole texts) as one column ``value``."""
+    files = "[" + ", ".join(lit(p) for p in paths if not p.endswith(".crc")) + "]"
+    if str(options.get("wholetext", "false")).lower() == "true":
+        return f"SELECT content AS value FROM read_text({files})"  # noqa: S608
+    args = [
+        "columns = {'value': 'VARCHAR'}",
+        "auto_detect = false",
+        "header = false",
+        "delim = ''",
+        "quote = ''",
+        "escape = ''",
+        "strict_mode = false",
+        "null_padding = true",
+        f"max_line_size = {MAX_LINE}",
+    ]
+    if "linesep" in options:
+        args.append(f"new_line = {lit(options['linesep'])}")
+    return f"SELECT COALESCE(value, '') AS value FROM read_csv({files}, {', '.join(args)})"  # noqa: S608
+
+
+def text_scan(paths: list[str], options: dict[str, str], schema: T.StructType | None) -> L.Scan:
+    """The plan leaf reading ``paths`` as text (see the module docstring)."""
+    column = _check(schema)
+    sql = f"SELECT value AS {name(column)} FROM ({text_sql(paths, options)})"  # noqa: S608
+    return view_scan(sql, (column,), "text")
