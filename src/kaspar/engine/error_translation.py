@@ -12,6 +12,10 @@ from kaspar import errors as E
 _RUNTIME = re.compile(r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH)\] ")
 # ... and as SparkException: a file read in FAILFAST mode that met a malformed record.
 _SPARK = re.compile(r"\[(FAILED_READ_FILE\.NO_HINT)\] ")
+_CAST_RAISED = re.compile(
+    r"\[(CAST_INVALID_INPUT|CAST_OVERFLOW|NUMERIC_VALUE_OUT_OF_RANGE\.WITH_SUGGESTION"
+    r"|NUMERIC_OUT_OF_SUPPORTED_RANGE)\] "
+)
 _CAST = re.compile(r"Could not convert string '(?P<value>[^']*)' to (?P<type>\w+)")
 
 
@@ -61,6 +65,9 @@ def _cast_error(error: duckdb.Error, message: str) -> E.PySparkException | None:
 
 def _raised(message: str) -> E.PySparkException | None:
     """Errors kaspar raises on purpose with ``error(...)``, and division by zero."""
+    cast = _CAST_RAISED.search(message)
+    if cast:
+        return _cast_raised(cast[1], message[cast.end() :])
     failed = _SPARK.search(message)
     if failed:
         return E.SparkException(message[failed.end() :], failed[1])
@@ -74,3 +81,14 @@ def _raised(message: str) -> E.PySparkException | None:
             "DIVIDE_BY_ZERO",
         )
     return None
+
+
+def _cast_raised(error_class: str, message: str) -> E.PySparkException:
+    """A failed ANSI cast (``cast_spark``), as the exception PySpark raises for it."""
+    if error_class != "CAST_INVALID_INPUT":
+        return E.ArithmeticException(message, error_class)
+    if re.search(r'cast to "(DATE|TIMESTAMP|TIMESTAMP_NTZ)"', message):
+        return E.DateTimeException(message, error_class)
+    if 'cast to "BOOLEAN"' in message:
+        return E.SparkRuntimeException(message, error_class)
+    return E.NumberFormatException(message, error_class)

@@ -65,12 +65,8 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "to_pylist), as a Row in Spark",
     "map_concat": "map_concat of map<string,bigint> and map<string,int>: Spark widens the value "
     "type; DuckDB's map_concat requires identical map types (not yet coerced)",
-    "cast_overflow_legacy": "legacy mode: Spark saturates double→int and wraps bigint→int; "
-    "kaspar's TRY_CAST gives NULL",
     "int_add_overflow_legacy": "legacy mode: Spark's integer arithmetic wraps; DuckDB raises "
     "on overflow",
-    "cast_fraction_truncates_legacy": "legacy mode: Spark casts the string '1.5' to 1; DuckDB "
-    "rounds it to 2",
     "group_by_dict": "agg(dict): Spark orders the aggregates by its Scala Map's hash order; "
     "kaspar keeps the dict's order",
     "conv_overflow_legacy": "legacy mode: Spark's conv returns 2^64-1 on overflow; kaspar "

@@ -44,15 +44,14 @@ def probe(operand: exp.Expr, root: exp.Expr) -> exp.Query:
 def annotate_cast_sources(
     tree: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Callable[[exp.Expr], str]
 ) -> None:
-    """Record the DuckDB type of every integral, string or binary cast's operand (skipped when
-    it cannot bind); binary and string convert through UTF-8, as Spark does."""
-    for cast in tree.find_all(exp.Cast):
-        if cast.to.this not in INTEGRAL | TEXT | BINARY or SOURCE_TYPE in cast.meta:
+    """Record the DuckDB type of every cast's operand (skipped when it cannot bind), inner
+    casts first: the dialect writes each cast by its source and target types (``cast_spark``)."""
+    casts = list(tree.find_all(exp.Cast, bfs=False))
+    for cast in reversed(casts):
+        if SOURCE_TYPE in cast.meta or isinstance(cast.this, exp.Null):
             continue
-        if cast.to.this in TEXT and isinstance(cast.this, exp.Literal):
-            continue
-        literal = isinstance(cast.this, exp.Literal) and not cast.this.is_string
-        if literal and "." not in cast.this.name and "e" not in cast.this.name.lower():
+        if isinstance(cast.this, exp.Literal) and cast.this.is_string:
+            cast.meta[SOURCE_TYPE] = "VARCHAR"
             continue
         try:
             types = con.sql(generate(probe(cast.this, tree))).types

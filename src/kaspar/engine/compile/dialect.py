@@ -27,6 +27,8 @@ from sqlglot.parsers.spark import SparkParser
 
 from kaspar.engine.compile import function_rewrites
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, SOURCE_TYPE
+from kaspar.engine.compile.cast_spark import spark_cast
+from kaspar.engine.compile.cast_templates import RAW
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
 from kaspar.engine.compile.typeof import TYPEOF
 
@@ -275,8 +277,15 @@ class KasparDuckDB(DuckDB):
             return text
 
         def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
+            if expression.meta.get(RAW):
+                return super().cast_sql(expression, safe_prefix)
             ansi = self.dialect.ANSI  # type: ignore[attr-defined]
             source = str(expression.meta.get(SOURCE_TYPE, "")).upper()
+            try_cast = safe_prefix is not None or isinstance(expression, exp.TryCast)
+            mode = "try" if try_cast else "ansi" if ansi else "legacy"
+            rewritten = spark_cast(expression.this, source, expression.to, mode)
+            if rewritten is not None:
+                return self.sql(rewritten)
             if source == "BLOB":
                 return self.func("DECODE", expression.this)  # Spark: binary -> UTF-8 string
             if source == "VARCHAR" and expression.to.this in BINARY:
