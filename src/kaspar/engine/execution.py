@@ -40,6 +40,8 @@ _OUTPUT_CASTS = {
     "UTINYINT": "SMALLINT",
 }
 
+CLOSE_WAIT_S = 30.0  # how long close() waits for a running statement
+
 
 class Executor:
     """A DuckDB connection plus the caches that keep per-query overhead small."""
@@ -72,8 +74,22 @@ class Executor:
                     self.utc = is_utc(time_zone)
                     self._sql = weakref.WeakKeyDictionary()
 
-    def close(self) -> None:
-        self._con.close()
+    def close(self, *, at_exit: bool = False) -> None:
+        """Close the connection once no statement runs on it.
+
+        1. Interrupt the statement running now, if any (its query fails with an error).
+        2. Wait for the statement lock, so that no thread is inside DuckDB when it closes.
+        3. Close. At exit the lock stays held: a daemon thread still running a query then
+           waits before DuckDB instead of being torn down inside it when the interpreter
+           finalises (which aborts the process: "FATAL: exception not rethrown").
+        """
+        self._con.interrupt()
+        acquired = self._lock.acquire(timeout=CLOSE_WAIT_S)
+        try:
+            self._con.close()
+        finally:
+            if acquired and not at_exit:
+                self._lock.release()
 
     def sql(self, plan: L.LogicalPlan) -> str:
         """DuckDB SQL text for ``plan`` (``explain`` shows it)."""

@@ -190,6 +190,9 @@ class SparkSession:
     def stop(self) -> None:
         """Stop the session's streaming queries and close its engine (also run at exit, as
         Spark stops its context when the JVM shuts down)."""
+        self._stop(at_exit=False)
+
+    def _stop(self, *, at_exit: bool) -> None:
         with SparkSession._lock:
             if SparkSession._active is self:
                 SparkSession._active = None
@@ -197,11 +200,11 @@ class SparkSession:
             for query in self._streams.active:
                 with contextlib.suppress(Exception):  # stopping is best effort
                     query.stop()
-        self._executor.close()
+        self._executor.close(at_exit=at_exit)
 
     def _stop_at_exit(self) -> None:
         with contextlib.suppress(Exception):
-            self.stop()
+            self._stop(at_exit=True)
 
     def __enter__(self) -> SparkSession:
         return self
