@@ -55,9 +55,31 @@ def header_names(executor: Executor, paths: list[str], o: CsvOptions) -> list[st
     return [str(v) if v not in (None, "") else f"_c{i}" for i, v in enumerate(fields)]
 
 
+# The first characters a number DuckDB's casts read can start with (blanks, a sign, a digit or
+# a point, ``nan``/``inf``): a value starting otherwise skips the numeric tests, which are slow
+# to fail. A number never holds ':' (a time does).
+_NUMBER_START = " \t\n\r\x0b\x0c+-.nNiI"
+
+
+def _guard(v: str, dtype: T.DataType, o: CsvOptions) -> str | None:
+    """A cheap test every value of ``dtype`` passes (None: no guard), tried before the slow one."""
+    first = f"left({v}, 1)"
+    if isinstance(dtype, T.IntegerType | T.LongType | T.DoubleType):
+        start = f"({first} BETWEEN '0' AND '9' OR contains({lit(_NUMBER_START)}, {first}))"
+        return f"{start} AND NOT contains({v}, ':')"
+    custom = o.date_format if isinstance(dtype, T.DateType) else o.timestamp_format
+    if isinstance(dtype, T.DateType | T.TimestampType) and custom is None:
+        # A failed date parse is slow in DuckDB: only text that starts like one is tried.
+        longest = "10" if isinstance(dtype, T.DateType) else "64"
+        return f"length({v}) BETWEEN 8 AND {longest} AND {first} BETWEEN '0' AND '9'"
+    if isinstance(dtype, T.BooleanType):
+        return f"length({v}) BETWEEN 4 AND 5"
+    return None
+
+
 def _rank(v: str, o: CsvOptions) -> str:
     """The rank of the narrowest kind value ``v`` parses as (one CASE: later kinds are tried
-    only for the values the earlier ones refused)."""
+    only for the values the earlier ones refused, and each slow test only after its guard)."""
     whens = []
     for rank, dtype in enumerate(_KINDS, start=1):
         if isinstance(dtype, T.DateType):
@@ -71,12 +93,8 @@ def _rank(v: str, o: CsvOptions) -> str:
             test = f"TRY_CAST({v} AS TIMESTAMP) IS NOT NULL"  # the zone does not change the kind
         else:
             test = f"{convert(v, dtype, o)} IS NOT NULL"
-        custom = o.date_format if isinstance(dtype, T.DateType) else o.timestamp_format
-        if isinstance(dtype, T.DateType | T.TimestampType) and custom is None:
-            # A failed date parse is slow in DuckDB: only text that starts like one is tried.
-            longest = "10" if isinstance(dtype, T.DateType) else "64"
-            test = f"length({v}) BETWEEN 8 AND {longest} AND {v}[1] BETWEEN '0' AND '9' AND {test}"
-        whens.append(f"WHEN {test} THEN {rank}")
+        guard = _guard(v, dtype, o)
+        whens.append(f"WHEN {test if guard is None else f'{guard} AND {test}'} THEN {rank}")
     return f"CASE WHEN {v} IS NULL THEN NULL {' '.join(whens)} ELSE {_STRING_RANK} END"
 
 

@@ -1,7 +1,8 @@
 """CSV files as a lazy DuckDB scan with Spark's parse modes (Spark's ``FailureSafeParser``).
 
 Nothing is read when the plan is built, except to infer the schema when none is given
-(``csv_infer``: the header line, and every record with ``inferSchema``). The query:
+(``csv_infer``: the header line, and every record with ``inferSchema``; cached per process for
+unchanged files by ``schema_cache``). The query:
 
 1. Splits the records into fields (``csv_records``): DuckDB's parallel CSV reader, or, when the
    schema has a ``columnNameOfCorruptRecord`` column (it needs each record's text), the lines
@@ -24,6 +25,7 @@ from kaspar.engine.sources.csv_infer import infer_schema
 from kaspar.engine.sources.csv_options import CsvOptions
 from kaspar.engine.sources.csv_records import line_records, native_records
 from kaspar.engine.sources.csv_values import check_schema, convert, lit, name
+from kaspar.engine.sources.schema_cache import inferred_schema
 from kaspar.engine.sources.sql_view import view_scan
 
 if TYPE_CHECKING:
@@ -97,5 +99,7 @@ def csv_scan(
 ) -> L.Scan:
     """The plan leaf for a CSV read: a lazy query named as the schema names the columns."""
     if schema is None:
-        schema = infer_schema(executor, paths, options)
+        schema = inferred_schema(
+            "csv", paths, options, lambda: infer_schema(executor, paths, options)
+        )
     return view_scan(csv_sql(paths, options, schema), tuple(schema.names), "csv")

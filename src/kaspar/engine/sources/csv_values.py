@@ -23,6 +23,7 @@ from collections.abc import Callable
 from kaspar.engine import types as T
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
 from kaspar.engine.sources.csv_options import CsvOptions
+from kaspar.engine.sources.timestamp_text import text_to_timestamptz
 from kaspar.errors import AnalysisException
 
 _INTEGRAL: dict[type[T.DataType], str] = {
@@ -80,7 +81,7 @@ def _timestamp(v: str, dtype: T.DataType, o: CsvOptions) -> str:
     target = "TIMESTAMP" if ntz else "TIMESTAMPTZ"
     if pattern is not None:
         return f"CAST(try_strptime({v}, {lit(spark_to_strftime(pattern))}) AS {target})"
-    return f"TRY_CAST({v} AS {target})"
+    return f"TRY_CAST({v} AS {target})" if ntz else text_to_timestamptz(v)
 
 
 def _decimal(v: str, dtype: T.DataType, o: CsvOptions) -> str:

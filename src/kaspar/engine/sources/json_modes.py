@@ -1,8 +1,8 @@
 """JSON files as a lazy DuckDB scan with Spark's parse modes and type rules.
 
 Nothing is read when the plan is built (except to infer a schema when none is given, as Spark
-does: ``json_inference``); the query reads the files in DuckDB, in bulk. Two ways to read, by
-what the read needs:
+does: ``json_inference``, cached per process for unchanged files by ``schema_cache``); the query
+reads the files in DuckDB, in bulk. Two ways to read, by what the read needs:
 
 * Fast: JSON lines in PERMISSIVE mode without a corrupt-record column. ``read_json(columns={a:
   'JSON', s: 'VARCHAR'}, ignore_errors=true)`` splits each line into its top-level values (a
@@ -42,6 +42,7 @@ from kaspar.engine.sources.json_values import (
     quote_literal,
     quote_name,
 )
+from kaspar.engine.sources.schema_cache import inferred_schema
 from kaspar.errors import AnalysisException
 
 if TYPE_CHECKING:
@@ -106,7 +107,9 @@ def json_scan(
 
     mode, corrupt = parse_mode(options), corrupt_column(options)
     if schema is None:
-        schema = infer_schema(executor, paths, options)
+        schema = inferred_schema(
+            "json", paths, options, lambda: infer_schema(executor, paths, options)
+        )
     if corrupt in schema.names:
         field = schema[corrupt]
         if not isinstance(field.dataType, T.StringType) or not field.nullable:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from kaspar.engine import types as T
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
+from kaspar.engine.sources.timestamp_text import plain_iso_in_utc, text_to_timestamptz
 from kaspar.errors import IllegalArgumentException
 
 _INTEGRAL = {
@@ -145,12 +146,20 @@ class JsonConverter:
     def _timestamp(self, t: str) -> str:
         s = _string(t)
         if self._timestamp_format is None:
-            parsed = _partial(f"trim({s})", "TIMESTAMPTZ")
+            # The cast reads blanks around the text itself; trim only for the partial forms.
+            text = f"json_extract_string({t}, '$')"  # t is a string token in this branch
+            partial = _partial(f"trim({text})", "TIMESTAMPTZ")
+            parsed = f"coalesce({text_to_timestamptz(text)}, {partial})"
         else:  # a time without a zone is in the session's time zone, as the cast reads it
             pattern = quote_literal(self._timestamp_format)
             parsed = f"try_cast(try_strptime({s}, {pattern}) AS TIMESTAMPTZ)"
         seconds = f"try(to_timestamp(try_cast({t} AS BIGINT)))"
-        return f"CASE WHEN {_is_string(t)} THEN {parsed} WHEN {_integer(t)} THEN {seconds} END"
+        general = f"CASE WHEN {_is_string(t)} THEN {parsed} WHEN {_integer(t)} THEN {seconds} END"
+        if self._timestamp_format is not None:
+            return general
+        # A string token of plain ISO text without escapes, matched on the token's own text.
+        plain = plain_iso_in_utc(t, quote='"')
+        return f"coalesce({plain}, {general})"
 
     def _timestamp_ntz(self, t: str) -> str:
         s = _string(t)
@@ -221,7 +230,7 @@ def _elements(t: str, kind: str, bads: str, values: str) -> Converted:
 
 def _integer(t: str) -> str:
     """The token is an integer (DuckDB writes a float token with '.' or 'e')."""
-    return f"NOT regexp_matches({t}, '[.eE]')"
+    return f"NOT (contains({t}, '.') OR contains({t}, 'e') OR contains({t}, 'E'))"
 
 
 def _partial(s: str, sql_type: str) -> str:
@@ -237,7 +246,8 @@ def _floating(t: str, sql_type: str) -> str:
         f"WHEN {quote_literal(json.dumps(s))} THEN '{v}'::{sql_type}"
         for s, v in _SPECIAL_DOUBLES.items()
     )
-    return f"CASE {t} {specials} ELSE try_cast({t} AS {sql_type}) END"
+    # A number token first (the usual case); the special strings are quoted, so never numbers.
+    return f"coalesce(try_cast({t} AS {sql_type}), CASE {t} {specials} END)"
 
 
 def _pattern(options: dict[str, str], key: str) -> str | None:
