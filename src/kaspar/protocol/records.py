@@ -26,6 +26,7 @@ __all__ = [
     "RecordsError",
     "crc_of",
     "decode_batch",
+    "decompress",
     "encode_batch",
     "iter_batches",
     "read_batch_header",
@@ -351,6 +352,11 @@ def _decompress(data: bytes, compression: int) -> bytes:
     except cramjam.DecompressionError as exc:
         raise RecordsError(CORRUPT_MESSAGE, f"cannot decompress records: {exc}") from exc
     raise RecordsError(CORRUPT_MESSAGE, f"unknown compression type {compression}")
+
+
+def decompress(data: bytes, compression: int) -> bytes:
+    """A batch's records section, uncompressed (``compression``: the attributes' codec bits)."""
+    return _decompress(data, compression)
 
 
 def encode_batch(

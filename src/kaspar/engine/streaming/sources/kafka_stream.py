@@ -16,6 +16,7 @@ import pyarrow as pa
 from confluent_kafka import Consumer, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
+from kaspar.engine.kafka_fetch import KafkaReadError, RangeReader, columnar_reader
 from kaspar.engine.sources.kafka import (
     OffsetRanges,
     consumer_config,
@@ -27,9 +28,12 @@ from kaspar.engine.sources.kafka_options import TopicPartition, parse_kafka_opti
 from kaspar.engine.streaming.sources.kafka_completeness import check_complete
 from kaspar.engine.streaming.sources.kafka_reader import ContinuousReader
 from kaspar.errors import IllegalArgumentException, SparkRuntimeException
+from kaspar.protocol.records import RecordsError
+from kaspar.protocol.wire import ProtocolError
 
 _TIMEOUT_S = 30.0
 _PARTITIONS_TTL_S = 1.0
+_READ_ERRORS = (KafkaException, KafkaReadError, RecordsError, ProtocolError)
 Offsets = dict[TopicPartition, int]
 
 
@@ -59,7 +63,7 @@ class KafkaStreamSource:
         self.description = (
             f"KafkaV2[{strategy.title()}[{target.get(strategy, self.options.pattern)}]]"
         )
-        self._consumer: ContinuousReader | None = None
+        self._consumer: RangeReader | None = None
         self._low: dict[TopicPartition, int] = {}  # earliest offsets seen by latest_offset
         self._listed: tuple[float, list[TopicPartition]] = (-1e9, [])
         self._metadata: Any = None
@@ -75,12 +79,20 @@ class KafkaStreamSource:
             self._metadata = self._new_consumer()
         return self._metadata
 
-    def _reader(self) -> ContinuousReader:
+    def _reader(self) -> RangeReader:
         if self._consumer is None:
-            # A short long-poll: a repositioned partition's Fetch waits behind the one in flight.
-            consumer = self._new_consumer({"fetch.wait.max.ms": 10})
-            self._consumer = ContinuousReader(consumer, self.options.poll_timeout_ms)
+            self._consumer = self._new_reader()
         return self._consumer
+
+    def _new_reader(self) -> RangeReader:
+        """The columnar reader (Fetch + bulk decoding into Arrow), or confluent-kafka's when a
+        ``kafka.*`` option needs librdkafka (``kafka_fetch/choice.py``)."""
+        columnar = columnar_reader(self.options)
+        if columnar is not None:
+            return columnar
+        # A short long-poll: a repositioned partition's Fetch waits behind the one in flight.
+        consumer = self._new_consumer({"fetch.wait.max.ms": 10})
+        return ContinuousReader(consumer, self.options.poll_timeout_ms)
 
     def _new_consumer(self, defaults: dict[str, Any] | None = None) -> Any:
         config = {**(defaults or {}), **consumer_config(self.options)}
@@ -133,17 +145,17 @@ class KafkaStreamSource:
             ranges[tp] = (first, max(first, stop))
         try:
             batch = self._reader().read(ranges, self.options.include_headers)
-        except KafkaException as e:
+        except _READ_ERRORS as e:
             raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
         check_complete(batch, ranges, self._read_again)
         return batch
 
     def _read_again(self, ranges: OffsetRanges) -> pa.Table:
-        """``ranges`` read by a new consumer (``check_complete``: are the gaps genuine?)."""
-        reader = ContinuousReader(self._new_consumer(), self.options.poll_timeout_ms)
+        """``ranges`` read by a new reader (``check_complete``: are the gaps genuine?)."""
+        reader = self._new_reader()
         try:
             return reader.read(ranges, self.options.include_headers)
-        except KafkaException as e:
+        except _READ_ERRORS as e:
             raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
         finally:
             reader.close()

@@ -1,0 +1,17 @@
+"""The optional C extension: kaspar works without it (pure-Python fallbacks), only slower.
+
+Everything else about the package is in pyproject.toml.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "kaspar.protocol._record_columns",
+            sources=["src/kaspar/protocol/_record_columns.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        )
+    ]
+)

@@ -1,0 +1,242 @@
+"""Offset ranges of Kafka partitions read with Fetch requests, decoded into Arrow in bulk.
+
+``ColumnarReader.read`` has the contract of the confluent-kafka reader it replaces
+(``streaming/sources/kafka_reader.py``): the records of every ``[start, end)`` range, as a table
+with Spark's Kafka schema sorted by topic, partition and offset. One read:
+
+1. Start each partition at its range's start; a partition whose previous read stopped inside a
+   fetched batch at exactly this offset goes on from the bytes kept then (no second fetch).
+2. Send one Fetch per leader for its pending partitions (all leaders' requests in flight at
+   once), each from the partition's position.
+3. Per partition of each response: on a leader change or a lost connection, forget the leader
+   (metadata is asked again); on OFFSET_OUT_OF_RANGE below the log start, fail
+   (``failOnDataLoss``) or go on from the log start; otherwise ``batches.scan`` the records and
+   decode the bodies to columns. A partition is done at its range's end, or when nothing is
+   left below it (the position reached the high watermark, or the last stable offset under
+   read_committed).
+4. Repeat 2-3 until every range is done; fail after ``pollTimeoutMs`` without progress.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from kaspar.engine.kafka_fetch.arrow_columns import kafka_schema, record_batch
+from kaspar.engine.kafka_fetch.batches import Aborts, Scan, scan
+from kaspar.engine.kafka_fetch.cluster import EARLIEST_TIMESTAMP, Cluster, TopicPartition
+from kaspar.engine.kafka_fetch.connection import KafkaConnectionError, KafkaReadError
+from kaspar.engine.kafka_fetch.fetch_request import FetchSizes, fetch_request, partition_results
+from kaspar.protocol.errors import RETRIABLE, ErrorCode
+from kaspar.protocol.messages.fetch import PartitionData
+from kaspar.protocol.record_columns import ColumnsDecoder, decode_columns
+
+Ranges = dict[TopicPartition, tuple[int, int]]
+_RETRY_BACKOFF_S = 0.05
+
+
+class DataLossError(KafkaReadError):
+    """Offsets of a range are gone from the log (retention, DeleteRecords) and failOnDataLoss."""
+
+
+class ReadTimeoutError(KafkaReadError):
+    """No progress for ``pollTimeoutMs``."""
+
+
+@dataclass
+class _Kept:
+    """Fetched bytes a read stopped inside of, to go on from at ``position``."""
+
+    position: int
+    records: bytes
+    aborts: Aborts | None
+
+
+@dataclass
+class _Output:
+    """The record batches of one read, per partition."""
+
+    include_headers: bool
+    batches: dict[TopicPartition, list[pa.RecordBatch]]
+
+
+@dataclass
+class _Partition:
+    position: int
+    end: int
+    kept: _Kept | None = None
+
+
+class ColumnarReader:
+    """Consecutive ranges of many partitions of the cluster at ``bootstrap_servers``."""
+
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        poll_timeout_ms: int,
+        fail_on_data_loss: bool,
+        read_committed: bool = False,
+        sizes: FetchSizes | None = None,
+        decoder: ColumnsDecoder = decode_columns,
+    ) -> None:
+        self.cluster = Cluster(bootstrap_servers)
+        self.poll_timeout_ms = poll_timeout_ms
+        self.fail_on_data_loss = fail_on_data_loss
+        self.isolation_level = 1 if read_committed else 0
+        self.sizes = sizes or FetchSizes()
+        self.decoder = decoder
+        self._kept: dict[TopicPartition, _Kept] = {}
+
+    def read(self, ranges: Ranges, include_headers: bool) -> pa.Table:
+        """Steps 1-4: the records of every ``[start, end)`` range."""
+        parts: dict[TopicPartition, _Partition] = {}
+        for tp, (start, end) in sorted(ranges.items()):
+            kept = self._kept.pop(tp, None)
+            if end > start:
+                parts[tp] = _Partition(
+                    start, end, kept if kept and kept.position == start else None
+                )
+        out = _Output(include_headers, {tp: [] for tp in parts})
+        for tp, part in parts.items():
+            if part.kept is not None:
+                self._take(tp, part, part.kept.records, part.kept.aborts, out)
+        pending = {tp: p for tp, p in parts.items() if p.position < p.end}
+        deadline = time.monotonic() + self.poll_timeout_ms / 1000
+        while pending:
+            if self._fetch_round(pending, out):
+                deadline = time.monotonic() + self.poll_timeout_ms / 1000
+            elif time.monotonic() > deadline:
+                raise ReadTimeoutError(
+                    f"Timed out after {self.poll_timeout_ms} ms reading offsets of "
+                    f"{sorted(pending)} (kafkaConsumer.pollTimeoutMs)"
+                )
+            pending = {tp: p for tp, p in pending.items() if p.position < p.end}
+        batches = [b for tp in sorted(out.batches) for b in out.batches[tp]]
+        return pa.Table.from_batches(batches, schema=kafka_schema(include_headers))
+
+    def _fetch_round(
+        self,
+        pending: dict[TopicPartition, _Partition],
+        out: _Output,
+    ) -> bool:
+        """Step 2-3 once; True if any partition moved."""
+        if any(self.cluster.leader(tp) is None for tp in pending):
+            self._refresh({t for t, _ in pending})
+        by_leader: dict[int, dict[TopicPartition, int]] = {}
+        for tp, part in pending.items():
+            leader = self.cluster.leader(tp)
+            if leader is not None:
+                by_leader.setdefault(leader, {})[tp] = part.position
+        sent = []
+        for leader, positions in by_leader.items():
+            try:
+                connection = self.cluster.connection(leader)
+                request, version = fetch_request(
+                    connection, positions, self.sizes, self.isolation_level
+                )
+                sent.append((connection, list(positions), connection.send(request, version)))
+            except KafkaConnectionError:
+                self._lost(positions)
+        moved = False
+        for connection, asked, _ in sent:
+            try:
+                response = connection.receive()
+            except KafkaConnectionError:
+                self._lost(asked)
+                continue
+            for tp, data in partition_results(response, asked):
+                moved |= self._answer(tp, pending[tp], data, out)
+        if not moved:
+            time.sleep(_RETRY_BACKOFF_S)
+        return moved
+
+    def _answer(
+        self,
+        tp: TopicPartition,
+        part: _Partition,
+        data: PartitionData | None,
+        out: _Output,
+    ) -> bool:
+        """Step 3 for one partition of a response; True if it moved."""
+        code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION if data is None else data.error_code
+        if code == ErrorCode.OFFSET_OUT_OF_RANGE and data is not None:
+            return self._out_of_range(tp, part, data.log_start_offset, data.high_watermark)
+        if code != ErrorCode.NONE:
+            if code not in RETRIABLE:
+                raise KafkaFetchError(f"Fetch of {tp[0]}-{tp[1]} failed with error {code}")
+            self.cluster.forget(tp)
+            return False
+        assert data is not None
+        before = part.position
+        if data.records:
+            committed = self.isolation_level == 1
+            aborts = Aborts.of(
+                [(a.producer_id, a.first_offset) for a in data.aborted_transactions or []]
+            )
+            self._take(tp, part, data.records, aborts if committed else None, out)
+        if part.position == before:
+            last = data.last_stable_offset if self.isolation_level == 1 else data.high_watermark
+            if last >= 0 and part.position >= last:
+                part.end = part.position  # nothing is left below the end (e.g. a marker)
+                return True
+        return part.position != before
+
+    def _take(
+        self,
+        tp: TopicPartition,
+        part: _Partition,
+        records: bytes,
+        aborts: Aborts | None,
+        out: _Output,
+    ) -> None:
+        start = part.position
+        found: Scan = scan(records, start, part.end, aborts)
+        if found.complete_batches == 0 and records:
+            self.sizes = self.sizes.doubled()  # one batch is larger than the fetch size
+        if found.bodies:
+            columns = self.decoder(found.bodies, start, part.end, out.include_headers)
+            if columns.rows:
+                out.batches[tp].append(record_batch(tp[0], tp[1], columns, out.include_headers))
+        part.position = found.position
+        if found.rest is not None:
+            self._kept[tp] = _Kept(found.position, records[found.rest :], aborts)
+
+    def _out_of_range(
+        self, tp: TopicPartition, part: _Partition, log_start: int, high_watermark: int
+    ) -> bool:
+        if log_start < 0:
+            log_start = self.cluster.list_offsets({tp: EARLIEST_TIMESTAMP}, 0)[tp]
+        if part.position >= log_start and high_watermark >= 0 and part.position > high_watermark:
+            part.end = part.position  # past the end of the log: nothing to read
+            return True
+        if self.fail_on_data_loss:
+            raise DataLossError(
+                f"Cannot fetch offset {part.position} of {tp[0]}-{tp[1]}: the earliest "
+                f"available offset is {log_start} (some data may have been lost, because it "
+                "is not available in Kafka any more). Set the source option 'failOnDataLoss' "
+                "to 'false' to continue."
+            )
+        part.position = min(max(part.position, log_start), part.end)
+        return True
+
+    def _refresh(self, topics: set[str]) -> None:
+        try:
+            self.cluster.refresh(topics)
+        except KafkaConnectionError:
+            time.sleep(_RETRY_BACKOFF_S)
+
+    def _lost(self, partitions: Iterable[TopicPartition]) -> None:
+        for tp in partitions:
+            self.cluster.forget(tp)
+
+    def close(self) -> None:
+        self.cluster.close()
+        self._kept.clear()
+
+
+class KafkaFetchError(KafkaReadError):
+    """A Fetch failed with an error that retrying does not cure."""
