@@ -12,7 +12,6 @@ import pyarrow as pa
 from kaspar.protocol.record_columns import Columns
 
 HEADERS_TYPE = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
-_TIMESTAMP_MS = pa.timestamp("ms", tz="UTC")
 _TIMESTAMP_US = pa.timestamp("us", tz="UTC")
 
 
@@ -82,7 +81,8 @@ def record_batch(
 ) -> pa.RecordBatch:
     """The rows of one partition's read, in offset order."""
     rows = columns.rows
-    stamps = _fixed(_TIMESTAMP_MS, rows, columns.timestamps).cast(_TIMESTAMP_US)
+    micros = np.frombuffer(columns.timestamps, dtype=np.int64) * 1000
+    stamps = pa.Array.from_buffers(_TIMESTAMP_US, rows, [None, pa.py_buffer(micros)])
     arrays = [
         _binary(pa.binary(), rows, columns.key_validity, columns.key_offsets, columns.key_data),
         _binary(

@@ -84,6 +84,7 @@ def scan(
         found.complete_batches += 1
         if header.base_offset >= end:
             found.rest = pos
+            found.position = end  # the offsets before it are not in the log (compacted)
             break
         skipped = aborts is not None and aborts.skips(records, pos, header)
         if header.last_offset < found.position:

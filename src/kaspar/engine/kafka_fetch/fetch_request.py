@@ -21,6 +21,7 @@ from kaspar.protocol.messages.fetch import (
     FetchTopic,
     PartitionData,
 )
+from kaspar.protocol.records import iter_batches
 
 _MAX_WAIT_MS = 100
 _FULL_FETCH_EPOCH = -1
@@ -48,6 +49,7 @@ def fetch_request(
     positions: dict[TopicPartition, int],
     sizes: FetchSizes,
     isolation_level: int,
+    max_wait_ms: int = _MAX_WAIT_MS,
 ) -> tuple[FetchRequest, int]:
     """A Fetch of every partition of ``positions`` from its offset, and its version."""
     version = connection.version(ApiKey.FETCH, 4, 12)
@@ -62,7 +64,7 @@ def fetch_request(
         )
     request = FetchRequest(
         replica_id=-1,
-        max_wait_ms=_MAX_WAIT_MS,
+        max_wait_ms=max_wait_ms,
         min_bytes=1,
         max_bytes=sizes.response_bytes,
         isolation_level=isolation_level,
@@ -85,3 +87,11 @@ def partition_results(
                 found[(topic.topic, data.partition_index)] = data
     for tp in asked:
         yield tp, found.get(tp)
+
+
+def fetched_to(records: bytes, default: int) -> int:
+    """The offset after the last complete batch of ``records`` (``default`` if none is)."""
+    last = default
+    for _, header in iter_batches(records):
+        last = header.last_offset + 1
+    return last

@@ -20,6 +20,7 @@ with Spark's Kafka schema sorted by topic, partition and offset. One read:
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -29,7 +30,13 @@ from kaspar.engine.kafka_fetch.arrow_columns import kafka_schema, record_batch
 from kaspar.engine.kafka_fetch.batches import Aborts, Scan, scan
 from kaspar.engine.kafka_fetch.cluster import EARLIEST_TIMESTAMP, Cluster, TopicPartition
 from kaspar.engine.kafka_fetch.connection import KafkaConnectionError, KafkaReadError
-from kaspar.engine.kafka_fetch.fetch_request import FetchSizes, fetch_request, partition_results
+from kaspar.engine.kafka_fetch.fetch_request import (
+    FetchSizes,
+    fetch_request,
+    fetched_to,
+    partition_results,
+)
+from kaspar.engine.kafka_fetch.prefetch import Prefetch
 from kaspar.protocol.errors import RETRIABLE, ErrorCode
 from kaspar.protocol.messages.fetch import PartitionData
 from kaspar.protocol.record_columns import ColumnsDecoder, decode_columns
@@ -47,12 +54,13 @@ class ReadTimeoutError(KafkaReadError):
 
 
 @dataclass
-class _Kept:
-    """Fetched bytes a read stopped inside of, to go on from at ``position``."""
+class Kept:
+    """Fetched records a read has not used yet: it stopped inside them at ``position``, or
+    the prefetch read them ahead. ``fetched_to`` is the offset after their last batch."""
 
     position: int
-    records: bytes
-    aborts: Aborts | None
+    chunks: deque[tuple[bytes, Aborts | None]]
+    fetched_to: int
 
 
 @dataclass
@@ -67,7 +75,7 @@ class _Output:
 class _Partition:
     position: int
     end: int
-    kept: _Kept | None = None
+    kept: Kept | None = None
 
 
 class ColumnarReader:
@@ -82,6 +90,7 @@ class ColumnarReader:
         read_committed: bool = False,
         sizes: FetchSizes | None = None,
         decoder: ColumnsDecoder = decode_columns,
+        prefetch: bool = True,
     ) -> None:
         self.cluster = Cluster(bootstrap_servers)
         self.poll_timeout_ms = poll_timeout_ms
@@ -89,13 +98,22 @@ class ColumnarReader:
         self.isolation_level = 1 if read_committed else 0
         self.sizes = sizes or FetchSizes()
         self.decoder = decoder
-        self._kept: dict[TopicPartition, _Kept] = {}
+        self.kept: dict[TopicPartition, Kept] = {}
+        self._prefetch = Prefetch(self) if prefetch else None
 
     def read(self, ranges: Ranges, include_headers: bool) -> pa.Table:
         """Steps 1-4: the records of every ``[start, end)`` range."""
+        if self._prefetch is not None:
+            self._prefetch.stop()
+        table = self._read(ranges, include_headers)
+        if self._prefetch is not None:
+            self._prefetch.start({tp: end for tp, (_, end) in ranges.items()})
+        return table
+
+    def _read(self, ranges: Ranges, include_headers: bool) -> pa.Table:
         parts: dict[TopicPartition, _Partition] = {}
         for tp, (start, end) in sorted(ranges.items()):
-            kept = self._kept.pop(tp, None)
+            kept = self.kept.pop(tp, None)
             if end > start:
                 parts[tp] = _Partition(
                     start, end, kept if kept and kept.position == start else None
@@ -103,7 +121,7 @@ class ColumnarReader:
         out = _Output(include_headers, {tp: [] for tp in parts})
         for tp, part in parts.items():
             if part.kept is not None:
-                self._take(tp, part, part.kept.records, part.kept.aborts, out)
+                self._use_kept(tp, part, part.kept, out)
         pending = {tp: p for tp, p in parts.items() if p.position < p.end}
         deadline = time.monotonic() + self.poll_timeout_ms / 1000
         while pending:
@@ -177,7 +195,11 @@ class ColumnarReader:
             aborts = Aborts.of(
                 [(a.producer_id, a.first_offset) for a in data.aborted_transactions or []]
             )
-            self._take(tp, part, data.records, aborts if committed else None, out)
+            aborted = aborts if committed else None
+            tail = self._take(tp, part, data.records, aborted, out)
+            if tail is not None:
+                chunks = deque([(tail, aborted)])
+                self.kept[tp] = Kept(part.position, chunks, fetched_to(data.records, part.end))
         if part.position == before:
             last = data.last_stable_offset if self.isolation_level == 1 else data.high_watermark
             if last >= 0 and part.position >= last:
@@ -192,7 +214,9 @@ class ColumnarReader:
         records: bytes,
         aborts: Aborts | None,
         out: _Output,
-    ) -> None:
+    ) -> bytes | None:
+        """Decode ``records``' rows of ``part``'s range; the records from the first batch not
+        read to its end on, if any."""
         start = part.position
         found: Scan = scan(records, start, part.end, aborts)
         if found.complete_batches == 0 and records:
@@ -202,8 +226,18 @@ class ColumnarReader:
             if columns.rows:
                 out.batches[tp].append(record_batch(tp[0], tp[1], columns, out.include_headers))
         part.position = found.position
-        if found.rest is not None:
-            self._kept[tp] = _Kept(found.position, records[found.rest :], aborts)
+        return None if found.rest is None else records[found.rest :]
+
+    def _use_kept(self, tp: TopicPartition, part: _Partition, kept: Kept, out: _Output) -> None:
+        """Step 1: go on through records fetched before, keeping what this range leaves."""
+        chunks = kept.chunks
+        while chunks and part.position < part.end:
+            records, aborts = chunks.popleft()
+            tail = self._take(tp, part, records, aborts, out)
+            if tail is not None:
+                chunks.appendleft((tail, aborts))
+        if chunks:
+            self.kept[tp] = Kept(part.position, chunks, kept.fetched_to)
 
     def _out_of_range(
         self, tp: TopicPartition, part: _Partition, log_start: int, high_watermark: int
@@ -234,8 +268,10 @@ class ColumnarReader:
             self.cluster.forget(tp)
 
     def close(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch.stop()
         self.cluster.close()
-        self._kept.clear()
+        self.kept.clear()
 
 
 class KafkaFetchError(KafkaReadError):
