@@ -43,7 +43,7 @@ class RangeReader(Protocol):
     def close(self) -> None: ...
 
 
-def columnar_reader(options: KafkaReadOptions) -> ColumnarReader | None:
+def columnar_reader(options: KafkaReadOptions, prefetch: bool = True) -> ColumnarReader | None:
     """A columnar reader for ``options``, or None if a ``kafka.*`` option needs librdkafka."""
     config = dict(options.client_config)
     servers = config.pop("bootstrap.servers", "")
@@ -64,4 +64,5 @@ def columnar_reader(options: KafkaReadOptions) -> ColumnarReader | None:
         fail_on_data_loss=options.fail_on_data_loss,
         read_committed=_ISOLATION[isolation],
         sizes=FetchSizes(max(response_bytes, 1024), max(partition_bytes, 1024)),
+        prefetch=prefetch,
     )

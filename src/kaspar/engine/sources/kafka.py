@@ -2,10 +2,12 @@
 
 Steps: 1 list the partitions the options name (subscribe / subscribePattern / assign); 2 resolve
 the starting and ending offsets of each (``get_watermark_offsets``, ``offsets_for_times``);
-3 read each range with an assigned consumer (no consumer group, nothing committed); 4 build one
-Arrow table with Spark's Kafka schema, column by column.
+3 read each range with the columnar reader (``engine/kafka_fetch``: Fetch requests decoded into
+Arrow in bulk), or, when a ``kafka.*`` option needs librdkafka, with an assigned consumer (no
+consumer group, nothing committed); 4 build one Arrow table with Spark's Kafka schema.
 
-It talks to any Kafka broker through confluent-kafka, never to kaspar's broker directly.
+It talks to any Kafka broker over the wire (confluent-kafka or ``kaspar.protocol``), never to
+kaspar's broker directly.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pyarrow.compute as pc
 from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
+from kaspar.engine.kafka_fetch import KafkaReadError, columnar_reader
 from kaspar.engine.plan import logical as L
 from kaspar.engine.sources.kafka_options import (
     EARLIEST,
@@ -31,6 +34,8 @@ from kaspar.engine.sources.kafka_options import (
     parse_kafka_options,
 )
 from kaspar.errors import IllegalArgumentException, SparkRuntimeException
+from kaspar.protocol.records import RecordsError
+from kaspar.protocol.wire import ProtocolError
 
 KAFKA_COLUMNS = ("key", "value", "topic", "partition", "offset", "timestamp", "timestampType")
 _HEADERS_TYPE = pa.list_(pa.struct([("key", pa.string()), ("value", pa.binary())]))
@@ -56,9 +61,18 @@ def read_kafka(options: KafkaReadOptions) -> pa.Table:
     except KafkaException as e:
         raise IllegalArgumentException(f"Invalid 'kafka.*' option: {e.args[0]}") from None
     try:
-        return read_ranges(consumer, offset_ranges(consumer, options), options)
+        ranges = offset_ranges(consumer, options)
+        columnar = columnar_reader(options, prefetch=False)
+        if columnar is None:
+            return read_ranges(consumer, ranges, options)
     finally:
         consumer.close()
+    try:
+        return columnar.read(ranges, options.include_headers)
+    except (KafkaReadError, RecordsError, ProtocolError) as e:
+        raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
+    finally:
+        columnar.close()
 
 
 def read_ranges(consumer: Any, ranges: OffsetRanges, options: KafkaReadOptions) -> pa.Table:

@@ -62,6 +62,9 @@ def _size(bounds: tuple[int, int] | None) -> int:
 def _counts(batch: pa.Table) -> dict[TopicPartition, int]:
     if batch.num_rows == 0:
         return {}
+    by_chunk = _counts_by_chunk(batch)
+    if by_chunk is not None:
+        return by_chunk
     grouped = batch.group_by(["topic", "partition"]).aggregate([("offset", "count")])
     return {
         (t, p): n
@@ -72,6 +75,28 @@ def _counts(batch: pa.Table) -> dict[TopicPartition, int]:
             strict=True,
         )
     }
+
+
+def _counts_by_chunk(batch: pa.Table) -> dict[TopicPartition, int] | None:
+    """Counts without grouping when every chunk holds one partition (the columnar reader
+    builds one chunk per partition and fetch); None if a chunk mixes partitions."""
+    counts: dict[TopicPartition, int] = {}
+    topics, partitions = batch["topic"], batch["partition"]
+    if topics.num_chunks != partitions.num_chunks:
+        return None
+    for topic_chunk, partition_chunk in zip(topics.chunks, partitions.chunks, strict=True):
+        rows = len(topic_chunk)
+        if rows == 0:
+            continue
+        bounds = pc.min_max(partition_chunk)
+        low, high = bounds["min"].as_py(), bounds["max"].as_py()
+        first, last = topic_chunk[0].as_py(), topic_chunk[rows - 1].as_py()
+        same_topic = first == last and pc.all(pc.equal(topic_chunk, first)).as_py()
+        if low != high or not same_topic:
+            return None
+        tp = (first, low)
+        counts[tp] = counts.get(tp, 0) + rows
+    return counts
 
 
 def _offsets(table: pa.Table, tp: TopicPartition) -> list[int]:
