@@ -35,7 +35,8 @@ fi
 target="."
 [ -n "$extras" ] && target=".[${extras}]"
 stamp=".venv/.kaspar-install-${extras:-base}"
-wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+# pyproject.toml, setup.py and the C sources: a change to any of them reinstalls (and rebuilds).
+wanted="$(cat pyproject.toml setup.py src/kaspar/protocol/*.c | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e "$target"
