@@ -7,12 +7,12 @@ help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 fmt: ## Format the code and apply safe lint fixes
-	$(VENV)/ruff format src tests tools bench
-	$(VENV)/ruff check --fix src tests tools bench
+	$(VENV)/ruff format src tests tools bench examples
+	$(VENV)/ruff check --fix src tests tools bench examples
 
 lint: ## ruff (lint + format check) and the import-linter contracts
-	$(VENV)/ruff check src tests tools bench
-	$(VENV)/ruff format --check src tests tools bench
+	$(VENV)/ruff check src tests tools bench examples
+	$(VENV)/ruff format --check src tests tools bench examples
 	$(VENV)/lint-imports
 
 type: ## mypy --strict on src and tools
