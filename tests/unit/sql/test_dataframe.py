@@ -77,6 +77,17 @@ def test_sql_and_views(spark: SparkSession, df: DataFrame) -> None:
     assert spark.catalog.tableExists("t")
 
 
+def test_sql_cast_of_binary_view_column_decodes_utf8(spark: SparkSession) -> None:
+    """CAST(binary AS STRING) in spark.sql over a view decodes the bytes, as col.cast does."""
+    kafka_like = spark.createDataFrame([(bytearray(b'{"user_id": "u-1"}'),)], "key binary")
+    kafka_like.createOrReplaceTempView("kafka_like")
+    out = spark.sql(
+        "SELECT CAST(key AS STRING) AS k, "
+        "get_json_object(CAST(key AS STRING), '$.user_id') AS u FROM kafka_like"
+    )
+    assert [tuple(r) for r in out.collect()] == [('{"user_id": "u-1"}', "u-1")]
+
+
 def test_to_pandas_and_arrow(df: DataFrame) -> None:
     assert df.toArrow().column_names == ["x", "s"]
     assert list(df.toPandas()["s"]) == ["a", "b", "c"]

@@ -36,8 +36,12 @@ def probe(operand: exp.Expr, root: exp.Expr) -> exp.Query:
     probe.set("expressions", [operand.copy()])
     for key in ("order", "limit", "offset", "distinct", "qualify"):
         probe.set(key, None)
-    if "with" not in probe.args and isinstance(root, exp.Query) and root.args.get("with"):
-        probe.set("with", root.args["with"].copy())
+    if not probe.args.get("with_"):  # the CTEs the operand sees: the nearest enclosing WITH
+        scope: exp.Expr | None = select.parent
+        while scope is not None and not (isinstance(scope, exp.Query) and scope.args.get("with_")):
+            scope = scope.parent
+        if scope is not None:
+            probe.set("with_", scope.args["with_"].copy())
     return probe
 
 
