@@ -10,8 +10,13 @@
   sources/<i>/0       v1 / source i's initial offset as JSON (resolved once, then reused)
 ```
 
-Every file is written to a temporary name, fsynced and renamed, so a reader sees a whole file
-or none.
+``metadata`` and ``sources/<i>/0`` are written once, to a temporary name, fsynced and renamed
+(then the directory fsynced), so a reader sees a whole file or none. The files written every
+batch (``offsets``, ``commits``) go through ``durable_write``: written under their own name, the
+fsync in the background until ``wait_durable``; the micro-batch loop waits before anything
+depends on them. A crash can then leave the *latest* entry short (its batch had not reached the
+sink, or had and is re-run idempotently): ``latest_offsets`` and ``latest_commit`` skip an entry
+they cannot parse, and the batch writes it again.
 """
 
 from __future__ import annotations
@@ -19,10 +24,18 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kaspar.engine.streaming.durable_write import (
+    PendingSyncs,
+    sync_directory,
+    sync_now,
+    write_after,
+    write_durably,
+)
 from kaspar.errors import IllegalArgumentException
 
 VERSION_LINE = "v1"
@@ -76,6 +89,7 @@ class Checkpoint:
         for sub in ("offsets", "commits", "sources"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.query_id = self._query_id()
+        self._syncs = PendingSyncs()
 
     def _query_id(self) -> str:
         path = self.root / "metadata"
@@ -86,22 +100,56 @@ class Checkpoint:
         return query_id
 
     def latest_offsets(self) -> tuple[int, OffsetSeq] | None:
-        batch_id = _latest(self.root / "offsets")
-        if batch_id is None:
-            return None
-        return batch_id, self.offsets(batch_id)
+        """The latest whole ``offsets`` entry (one a crash cut short is skipped)."""
+        for batch_id in _ids_descending(self.root / "offsets"):
+            try:
+                return batch_id, self.offsets(batch_id)
+            except (IllegalArgumentException, ValueError):
+                continue
+        return None
 
     def offsets(self, batch_id: int) -> OffsetSeq:
         return OffsetSeq.parse((self.root / "offsets" / str(batch_id)).read_text())
 
     def write_offsets(self, batch_id: int, entry: OffsetSeq) -> None:
-        write_atomically(self.root / "offsets" / str(batch_id), entry.format())
+        """Write ``offsets/<batch_id>``; durable once ``wait_durable`` returns."""
+        path = self.root / "offsets" / str(batch_id)
+        self._syncs.add(write_durably(path, entry.format().encode()))
 
     def latest_commit(self) -> int | None:
-        return _latest(self.root / "commits")
+        """The latest whole ``commits`` entry (one a crash cut short is skipped)."""
+        for batch_id in _ids_descending(self.root / "commits"):
+            try:
+                self.commit_watermark(batch_id)
+            except (IllegalArgumentException, ValueError):
+                continue
+            return batch_id
+        return None
 
-    def write_commit(self, batch_id: int, next_watermark_ms: int = 0) -> None:
-        write_atomically(self.root / "commits" / str(batch_id), format_commit(next_watermark_ms))
+    def write_commit(
+        self, batch_id: int, next_watermark_ms: int = 0, after: list[Future[None]] | None = None
+    ) -> None:
+        """Write ``commits/<batch_id>``: now, or once the syncs ``after`` finished (the state
+        files of the batch), from a background thread; written and durable once
+        ``wait_durable`` returns."""
+        path, data = self.root / "commits" / str(batch_id), format_commit(next_watermark_ms)
+        if after:
+            self._syncs.add(write_after(after, path, data.encode()))
+        else:
+            self._syncs.add(write_durably(path, data.encode()))
+
+    def sync_latest(self) -> None:
+        """On restart: fsync the latest entries, written by a run that may have died before
+        their fsync (they are read back from the page cache, not necessarily from the disk)."""
+        latest_offsets, latest_commit = self.latest_offsets(), self.latest_commit()
+        if latest_offsets is not None:
+            sync_now(self.root / "offsets" / str(latest_offsets[0]))
+        if latest_commit is not None:
+            sync_now(self.root / "commits" / str(latest_commit))
+
+    def wait_durable(self) -> None:
+        """Wait until every entry written so far is on disk (raises a failed fsync's error)."""
+        self._syncs.wait()
 
     def commit_watermark(self, batch_id: int) -> int:
         """The ``nextBatchWatermarkMs`` that batch ``batch_id`` committed."""
@@ -120,18 +168,18 @@ class Checkpoint:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file, fsync it, then rename it to ``path``."""
+    """Write ``text`` to a temporary file, fsync it, rename it to ``path``, fsync the folder."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     with temporary.open("w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
     temporary.replace(path)
+    sync_directory(path.parent)
 
 
-def _latest(directory: Path) -> int | None:
-    ids = [int(p.name) for p in directory.iterdir() if p.name.isdigit()]
-    return max(ids) if ids else None
+def _ids_descending(directory: Path) -> list[int]:
+    return sorted((int(p.name) for p in directory.iterdir() if p.name.isdigit()), reverse=True)
 
 
 def _versioned_lines(text: str) -> list[str]:

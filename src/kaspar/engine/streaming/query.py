@@ -8,7 +8,8 @@ Each trigger follows Spark's ``MicroBatchExecution.executeOneBatch``:
 3. No batch: status "Waiting for data to arrive"; an idle progress is recorded at most every
    ``no_data_progress_interval_s`` (``spark.sql.streaming.noDataProgressEventInterval``) since
    the last progress, and posted as an ``idle`` event, except the first one after the start;
-   ``once`` / ``availableNow`` queries stop here; otherwise sleep the polling delay.
+   the last commit is waited for (when ``processAllAvailable`` returns, the checkpoint is on
+   disk); ``once`` / ``availableNow`` queries stop here; otherwise sleep the polling delay.
 4. Status "Waiting for next trigger" until the trigger's interval is over.
 
 The loop also ends on ``stop()``, or when a batch fails. A failure never escapes the thread:
@@ -133,6 +134,7 @@ class StreamExecution:
             else:
                 self.status = _status("Waiting for data to arrive", False, False)
                 self._report_idle(started, started_ms)
+                self.execution.checkpoint.wait_durable()  # caught up: all on disk too
                 self._mark_caught_up(started)
                 if trigger.stops_when_caught_up:
                     return
@@ -245,6 +247,8 @@ class StreamExecution:
         for part in parts:
             with contextlib.suppress(Exception):  # closing is best effort
                 part.stop()
+        with contextlib.suppress(Exception):
+            self.execution.checkpoint.wait_durable()  # the last commit's fsync
         with contextlib.suppress(Exception):
             self.execution.incremental.close()  # waits for a state snapshot being written
         failure = self.failure

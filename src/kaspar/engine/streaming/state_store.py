@@ -11,10 +11,13 @@ On disk, under ``<checkpoint>/state/<operator id>/0/`` (Spark's layout; the file
 <v>.snapshot   every row at version v, written every ``minDeltasForSnapshot`` versions
 ```
 
-Every file is written to a temporary name, fsynced and renamed, before the batch's ``commits``
-entry, so a committed batch's state is always on disk. Loading version ``v`` reads the latest
-snapshot at or below ``v`` and replays the deltas after it; files above ``v`` (a batch that
-crashed before its commit) are ignored and overwritten when the batch runs again.
+A delta is written by pyarrow under its own name from the rows the batch already has in Arrow,
+and fsynced in the background (``durable_write``); the micro-batch loop waits for it
+(``wait_durable``) before the batch's ``commits`` entry, so a committed batch's state is always
+on disk. A snapshot is written to a temporary name, fsynced and renamed, on its own thread.
+Loading version ``v`` reads the latest snapshot at or below ``v`` and replays the deltas after
+it; files above ``v`` (a batch that crashed before its commit, perhaps cut short) are ignored
+and overwritten when the batch runs again.
 """
 
 # The SQL here is built from generated identifiers (__k0, __state_1, ...), never user text.
@@ -28,12 +31,19 @@ import re
 import threading
 import time
 import uuid
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from kaspar.engine.streaming.durable_write import (
+    PendingSyncs,
+    sync_directory,
+    write_parquet_durably,
+)
 from kaspar.errors import SparkRuntimeException
 
 _DELTA = re.compile(r"^(\d+)\.delta$")
@@ -52,6 +62,22 @@ def execute(
 ) -> list[tuple[Any, ...]]:
     """Run one statement and fetch its rows (DuckDB wants results consumed before the next)."""
     return con.execute(sql, parameters).fetchall()
+
+
+def _plain(dtype: pa.DataType) -> bool:
+    """Types whose Python values (as DuckDB returns them) convert back to Arrow unchanged."""
+    if pa.types.is_struct(dtype):
+        return all(_plain(dtype.field(i).type) for i in range(dtype.num_fields))
+    return bool(
+        pa.types.is_integer(dtype)
+        or pa.types.is_floating(dtype)
+        or pa.types.is_boolean(dtype)
+        or pa.types.is_string(dtype)
+        or pa.types.is_large_string(dtype)
+        or pa.types.is_timestamp(dtype)
+        or pa.types.is_date(dtype)
+        or pa.types.is_decimal(dtype)
+    )
 
 
 def quote(name: str) -> str:
@@ -78,8 +104,17 @@ class StateStore:
         self.rows = 0
         self.row_bytes = 64
         self.last_snapshot_ms = 0
+        self.last_snapshot_version = -1
+        self.cache_hits = self.cache_misses = 0
         self.metrics: dict[str, int] = {}
         self._snapshotting: threading.Thread | None = None
+        self._syncs = PendingSyncs()
+        self._delta_schema = pa.schema(
+            [pa.field("__op", pa.string()), *(f.with_nullable(True) for f in schema)]
+        )
+        self._changed_since_snapshot = False
+        self._returned = pa.schema([pa.field("__action", pa.string()), *schema])
+        self._plain = all(_plain(f.type) for f in schema)
         folder.mkdir(parents=True, exist_ok=True)
         self._empty = schema.empty_table()
         con.register("__state_schema", self._empty)
@@ -96,6 +131,7 @@ class StateStore:
         self.rows = 0
         if version == 0:
             return
+        self.cache_misses += 1
         snapshots = sorted(v for v in self._versions(_SNAPSHOT) if v <= version)
         start = snapshots[-1] if snapshots else 0
         if start:
@@ -139,19 +175,24 @@ class StateStore:
             f"{left}.{quote(k)} IS NOT DISTINCT FROM {right}.{quote(k)}" for k in self.keys
         )
 
-    def commit(self, upserts: str | None, removals: str | None) -> None:
+    def commit(
+        self, upserts: str | None, removals: str | None, upsert_rows: pa.Table | None = None
+    ) -> None:
         """Apply this batch's changes and write version ``self.version + 1``.
 
         ``upserts`` names a table (or view) of whole rows that replace the rows with the same
-        keys; ``removals`` one whose key columns name rows to delete. Either may be None.
-        Every ``MIN_DELTAS_FOR_SNAPSHOT`` versions a snapshot is written in the background,
-        from its own transaction, so a large state never stalls the stream.
+        keys (``upsert_rows``: the same rows in Arrow, if the caller has them already);
+        ``removals`` one whose key columns name rows to delete. Either may be None. The delta
+        file's fsync runs in the background until ``wait_durable``. Every
+        ``MIN_DELTAS_FOR_SNAPSHOT`` versions a snapshot is written in the background, from its
+        own transaction, so a large state never stalls the stream.
         """
         started = time.monotonic()
         t = quote(self.table)
         columns = ", ".join(quote(n) for n in self.schema.names)
         updated = removed = 0
-        parts = []
+        written: pa.Table | None = None
+        removed_keys: pa.Table | None = None
         if upserts is not None:
             replaced = _affected(
                 execute(self.con, f"DELETE FROM {t} USING {upserts} u WHERE {self.match(t, 'u')}")
@@ -160,24 +201,75 @@ class StateStore:
                 execute(self.con, f"INSERT INTO {t} SELECT {columns} FROM {upserts}")
             )
             self.rows += updated - replaced
-            parts.append(f"SELECT 'u' AS __op, {columns} FROM {upserts}")
+            written = upsert_rows
+            if written is None and updated:
+                written = self.con.sql(f"SELECT {columns} FROM {upserts}").to_arrow_table()
         if removals is not None:
             removed = _affected(
                 execute(self.con, f"DELETE FROM {t} USING {removals} r WHERE {self.match(t, 'r')}")
             )
             self.rows -= removed
             if removed:
-                nulls = ", ".join(
-                    quote(n) if n in self.keys else f"NULL AS {quote(n)}" for n in self.schema.names
-                )
-                parts.append(f"SELECT 'd' AS __op, {nulls} FROM {removals}")
+                keys = ", ".join(quote(k) for k in self.keys)
+                removed_keys = self.con.sql(f"SELECT {keys} FROM {removals}").to_arrow_table()
+        self._next_version(written, removed_keys, updated, removed, started)
+
+    def merge(
+        self, source: str, values: list[tuple[str, str]] | None = None, small: bool = False
+    ) -> pa.Table | None:
+        """Upsert the rows of the query ``source`` (one per key) in one ``MERGE INTO ...
+        RETURNING`` and write version ``self.version + 1``; the rows as stored, or None when
+        the state has no column besides its keys (use ``commit``).
+
+        ``values``, per non-key column, the SQL of its new value for a stored row and for a new
+        one, over the stored row ``s`` and the source row ``m`` (default: the source's). With
+        ``small`` (few rows), they are fetched as Python values: one round trip less."""
+        names = [n for n in self.schema.names if n not in self.keys]
+        if not names:
+            return None
+        started = time.monotonic()
+        t = quote(self.table)
+        columns = ", ".join(quote(n) for n in self.schema.names)
+        given = dict(zip(names, values, strict=True)) if values is not None else {}
+        default = {n: (f"m.{quote(n)}", f"m.{quote(n)}") for n in self.schema.names}
+        chosen = {**default, **given}
+        updates = ", ".join(f"{quote(n)} = {chosen[n][0]}" for n in names)
+        inserted = ", ".join(chosen[n][1] for n in self.schema.names)
+        statement = (
+            f"MERGE INTO {t} AS s USING ({source}) AS m ON {self.match('s', 'm')} "
+            f"WHEN MATCHED THEN UPDATE SET {updates} "
+            f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({inserted}) "
+            f"RETURNING merge_action AS __action, {columns}"
+        )
+        if small and self._plain:
+            values_by_column = list(zip(*execute(self.con, statement), strict=False))
+            if not values_by_column:
+                values_by_column = [() for _ in range(len(self.schema) + 1)]
+            fields = list(self._returned)
+            arrays = [pa.array(v, f.type) for v, f in zip(values_by_column, fields, strict=True)]
+            returned = pa.Table.from_arrays(arrays, schema=self._returned)
+        else:
+            returned = self.con.sql(statement).to_arrow_table()
+        actions = returned.column("__action")
+        self.rows += pc.sum(pc.equal(actions, "INSERT").cast(pa.int64())).as_py() or 0
+        rows = returned.drop_columns(["__action"])
+        self._next_version(rows, None, rows.num_rows, 0, started)
+        return rows
+
+    def _next_version(
+        self,
+        written: pa.Table | None,
+        removed_keys: pa.Table | None,
+        updated: int,
+        removed: int,
+        started: float,
+    ) -> None:
         version = self.version + 1
-        query = " UNION ALL BY NAME ".join(parts) if parts else None
-        if query is None:
-            query = f"SELECT 'u' AS __op, {columns} FROM {t} LIMIT 0"
-        self._write(self.con, f"SELECT * FROM ({query})", self._path(version, "delta"))
-        if version % MIN_DELTAS_FOR_SNAPSHOT == 0:
-            self._snapshot_in_background(version)
+        self.cache_hits += 1
+        self._write_delta(version, written, removed_keys)
+        self._changed_since_snapshot |= bool(updated or removed)
+        if version % MIN_DELTAS_FOR_SNAPSHOT == 0 and self._changed_since_snapshot:
+            self._snapshot_in_background(version)  # none when no row changed since the last
         self.version = version
         self.metrics = {
             "numRowsUpdated": updated,
@@ -186,10 +278,42 @@ class StateStore:
             "snapshotTimeMs": self.last_snapshot_ms,
         }
 
+    def _write_delta(
+        self, version: int, upserts: pa.Table | None, removed_keys: pa.Table | None
+    ) -> None:
+        """``<version>.delta``: the upserted rows (``__op = 'u'``), then the removed keys
+        (``'d'``, other columns null); written and fsynced on a background thread (the
+        batch's commit waits for it, ``take_syncs``)."""
+        parts = []
+        if upserts is not None and upserts.num_rows:
+            parts.append(self._delta_part("u", upserts))
+        if removed_keys is not None and removed_keys.num_rows:
+            parts.append(self._delta_part("d", removed_keys))
+        delta = pa.concat_tables(parts) if parts else self._delta_schema.empty_table()
+        self._syncs.add(write_parquet_durably(delta, self._path(version, "delta")))
+
+    def _delta_part(self, op: str, rows: pa.Table) -> pa.Table:
+        n = rows.num_rows
+        columns = [pa.repeat(pa.scalar(op, pa.string()), n)]
+        for f in self.schema:
+            index = rows.schema.get_field_index(f.name)
+            column = rows.column(index) if index >= 0 else pa.nulls(n, f.type)
+            columns.append(column.cast(f.type) if column.type != f.type else column)
+        return pa.Table.from_arrays(columns, schema=self._delta_schema)
+
+    def wait_durable(self) -> None:
+        """Wait until the delta files written so far are on disk."""
+        self._syncs.wait()
+
+    def take_syncs(self) -> list[Future[None]]:
+        """The fsyncs of the delta files written so far, for the caller to wait for."""
+        return self._syncs.take()
+
     def _snapshot_in_background(self, version: int) -> None:
         """Write ``<version>.snapshot`` from a transaction that sees exactly this version."""
         if self._snapshotting is not None and self._snapshotting.is_alive():
             return  # the previous one is still writing: the next interval will try again
+        self._changed_since_snapshot = False
         cursor = self.con.cursor()
         execute(cursor, "BEGIN TRANSACTION")
         execute(cursor, f"SELECT count(*) FROM {quote(self.table)}")  # pins the snapshot
@@ -203,6 +327,7 @@ class StateStore:
                 execute(cursor, "COMMIT")
                 self._clean()
                 self.last_snapshot_ms = int((time.monotonic() - clock) * 1000)
+                self.last_snapshot_version = version
             except (duckdb.Error, OSError):
                 logger.exception("state snapshot %s failed (the deltas still cover it)", version)
             finally:
@@ -214,6 +339,18 @@ class StateStore:
     def wait_for_snapshot(self) -> None:
         if self._snapshotting is not None:
             self._snapshotting.join()
+
+    def custom_metrics(self) -> dict[str, int]:
+        """The ``customMetrics`` of Spark's default (HDFS-backed) state store provider: its
+        map cache is this table (a hit per batch after the first load from files)."""
+        return {
+            "SnapshotLastUploaded.partition_0_default": self.last_snapshot_version,
+            "forceSnapshotCount": 0,
+            "loadedMapCacheHitCount": self.cache_hits,
+            "loadedMapCacheMissCount": self.cache_misses,
+            "numSnapshotsAutoRepaired": 0,
+            "stateOnCurrentVersionSizeBytes": self.memory_bytes(),
+        }
 
     def memory_bytes(self) -> int:
         """An estimate: rows times the average row size of the last rows this store saw."""
@@ -240,6 +377,7 @@ class StateStore:
         finally:
             os.close(fd)
         temporary.replace(path)
+        sync_directory(path.parent)
 
     def _clean(self) -> None:
         """Keep the two latest snapshots and the deltas after the older one."""

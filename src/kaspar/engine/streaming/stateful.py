@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,8 @@ from kaspar.errors import AnalysisException
 
 _CUTS = (L.EventTimeWatermark, L.Aggregate, L.Deduplicate, L.Distinct)
 _ROWS = "__n"  # a count(*) partial: input rows per group (for numRowsDroppedByWatermark)
+RELEASE_BYTES = 1 << 20  # batch tables this big are unregistered after use (memory)
+SMALL_BATCH_ROWS = 1024  # merged rows fetched as Python values up to this many groups
 
 
 def leaf_for(schema: pa.Schema) -> L.StreamingRelation:
@@ -179,7 +182,7 @@ class _StatefulOperator(Operator):
             "numRowsDroppedByWatermark": self.dropped,
             "numShufflePartitions": 1,
             "numStateStoreInstances": 1,
-            "customMetrics": {"snapshotTimeMs": metrics.get("snapshotTimeMs", 0)},
+            "customMetrics": store.custom_metrics(),
         }
 
 
@@ -239,6 +242,8 @@ class AggregateOperator(_StatefulOperator):
                 "streaming DataFrames/DataSets without watermark (the watermarked column, or a "
                 "window over it, must be a grouping key)"
             )
+        self._out: pa.Table | None = None  # what the batch emits (None: the whole state)
+        self.pairwise = _pairwise(self.layout.merges)
         outputs = []
         for out, target in zip(self.layout.outputs, original.fields, strict=True):
             body = out.this
@@ -255,6 +260,9 @@ class AggregateOperator(_StatefulOperator):
         self.store = StateStore(con, folder, f"__state_{index}", self.state_schema, self.key_names)
 
     def run(self, context: BatchContext) -> None:
+        """Partials of the batch merged with the stored ones of the same groups, evictions,
+        the state commit, and the rows for the stages above. Without evictions, the merge and
+        the upsert are one ``MERGE INTO`` (``StateStore.merge``)."""
         store = self.store
         assert store is not None
         con = store.con
@@ -263,7 +271,64 @@ class AggregateOperator(_StatefulOperator):
         if partial.num_rows:
             store.row_bytes = max(16, partial.nbytes // partial.num_rows)
         con.register("__batch", partial)
-        late = self._late_predicate(context.watermark_ms)
+        merge = self._merge_query(con, context.watermark_ms)
+        merged = None
+        if self._expired_predicate(context.watermark_ms) is None:
+            small = partial.num_rows <= SMALL_BATCH_ROWS
+            if self.pairwise is not None:  # stored row and batch row combined, no GROUP BY
+                late = self._late_predicate(context.watermark_ms)
+                where = f" WHERE NOT ({late})" if late is not None else ""
+                batch = f"SELECT * FROM __batch{where}"
+                merged = store.merge(batch, self.pairwise, small)
+            else:
+                merged = store.merge(merge, small=small)
+        if merged is None:
+            self._merge_and_evict(con, merge, context.watermark_ms)
+        else:
+            self.update_ms, self.removal_ms = _ms(clock), 0
+            self._out = merged if self.output_mode == "update" else None
+            if self.output_mode == "append":  # nothing closed: nothing to emit
+                self._out = merged.slice(0, 0)
+        release(con, "__batch", partial)
+        out = self._out
+        if out is None:  # complete: every group
+            columns = ", ".join(quote(n) for n in self.state_names)
+            out = con.sql(f"SELECT {columns} FROM {quote(store.table)}").to_arrow_table()
+        context.tables[self.leaf.name] = as_leaf_table(out, self.leaf)
+
+    def _merge_and_evict(self, con: duckdb.DuckDBPyConnection, merge: str, wm: int) -> None:
+        """The merge kept in Arrow as ``__merged``, the groups the watermark closed taken out
+        (``__evicted``), then ``StateStore.commit``; ``_out`` is what the mode emits."""
+        store = self.store
+        assert store is not None
+        clock = time.monotonic()
+        merged = con.sql(merge).to_arrow_table()
+        con.register("__merged", merged)
+        self.update_ms = _ms(clock)
+        clock = time.monotonic()
+        evicted = self._evict(con, wm)
+        self.removal_ms = _ms(clock)
+        columns = ", ".join(quote(n) for n in self.state_names)
+        self._out = merged if self.output_mode == "update" else None
+        if self.output_mode == "append":
+            source = "__evicted" if evicted else "__merged LIMIT 0"
+            self._out = con.sql(f"SELECT {columns} FROM {source}").to_arrow_table()
+        if evicted is None:
+            store.commit("__merged", None, merged)
+        else:
+            execute(
+                con,
+                f"CREATE OR REPLACE TEMP TABLE __kept AS SELECT * FROM __merged m WHERE NOT EXISTS "
+                f"(SELECT 1 FROM __evicted e WHERE {store.match('m', 'e')})",
+            )
+            store.commit("__kept", evicted)
+        release(con, "__merged", merged)
+
+    def _merge_query(self, con: duckdb.DuckDBPyConnection, watermark_ms: int) -> str:
+        """SQL: the batch's partials (``__batch``; late groups dropped and counted) merged
+        with the stored partials of the same groups, stored first: one row per group."""
+        assert self.store is not None
+        late = self._late_predicate(watermark_ms)
         columns = ", ".join(quote(n) for n in self.state_names)
         if late is not None:
             row = execute(con, f"SELECT coalesce(sum({_ROWS}), 0) FROM __batch WHERE {late}")[0]
@@ -271,55 +336,35 @@ class AggregateOperator(_StatefulOperator):
             where = f"WHERE NOT ({late})"
         else:
             self.dropped, where = 0, ""
-        state = quote(store.table)
         keys = ", ".join(quote(k) for k in self.key_names)
         merges = ", ".join(
             f"{m} AS {quote(partial_name(i))}" for i, m in enumerate(self.layout.merges)
         )
         group = f"GROUP BY {keys}" if keys else ""
         select_keys = f"{keys}, " if keys else ""
-        execute(
-            con,
-            f"CREATE OR REPLACE TEMP TABLE __merged AS "
+        return (
             f"WITH __in AS (SELECT {columns} FROM __batch {where}) "
             f"SELECT {select_keys}{merges} FROM ("
-            f"SELECT 0 AS __o, {columns} FROM {state} s "
-            f"WHERE EXISTS (SELECT 1 FROM __in b WHERE {store.match('s', 'b')}) "
-            f"UNION ALL SELECT 1 AS __o, {columns} FROM __in) {group}",
+            f"SELECT 0 AS __o, {columns} FROM {quote(self.store.table)} s "
+            f"WHERE EXISTS (SELECT 1 FROM __in b WHERE {self.store.match('s', 'b')}) "
+            f"UNION ALL SELECT 1 AS __o, {columns} FROM __in) {group}"
         )
-        con.unregister("__batch")
-        self.update_ms = _ms(clock)
-        clock = time.monotonic()
-        evicted = None
-        expired = self._expired_predicate(context.watermark_ms)
-        if expired is not None:
-            execute(
-                con,
-                f"CREATE OR REPLACE TEMP TABLE __evicted AS SELECT {columns} FROM __merged "
-                f"WHERE {expired} UNION ALL SELECT {columns} FROM {state} s "
-                f"WHERE {expired} AND NOT EXISTS (SELECT 1 FROM __merged m WHERE "
-                f"{store.match('s', 'm')})",
-            )
-            evicted = "__evicted"
-        self.removal_ms = _ms(clock)
-        out: pa.Table | None = None
-        if self.output_mode == "append":
-            source = "__evicted" if evicted else "__merged LIMIT 0"
-            out = con.sql(f"SELECT {columns} FROM {source}").to_arrow_table()
-        elif self.output_mode == "update":
-            out = con.sql(f"SELECT {columns} FROM __merged").to_arrow_table()
-        upserts = "__merged"
-        if evicted is not None:
-            execute(
-                con,
-                f"CREATE OR REPLACE TEMP TABLE __kept AS SELECT * FROM __merged m WHERE NOT EXISTS "
-                f"(SELECT 1 FROM __evicted e WHERE {store.match('m', 'e')})",
-            )
-            upserts = "__kept"
-        store.commit(upserts, evicted)
-        if out is None:  # complete: every group
-            out = con.sql(f"SELECT {columns} FROM {state}").to_arrow_table()
-        context.tables[self.leaf.name] = as_leaf_table(out, self.leaf)
+
+    def _evict(self, con: duckdb.DuckDBPyConnection, watermark_ms: int) -> str | None:
+        """``__evicted``: the groups (merged or stored) the watermark closed, if any can be."""
+        expired = self._expired_predicate(watermark_ms)
+        if expired is None:
+            return None
+        assert self.store is not None
+        columns = ", ".join(quote(n) for n in self.state_names)
+        execute(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE __evicted AS SELECT {columns} FROM __merged "
+            f"WHERE {expired} UNION ALL SELECT {columns} FROM {quote(self.store.table)} s "
+            f"WHERE {expired} AND NOT EXISTS (SELECT 1 FROM __merged m WHERE "
+            f"{self.store.match('s', 'm')})",
+        )
+        return "__evicted"
 
     def _late_predicate(self, watermark_ms: int) -> str | None:
         if self.event_key is None or watermark_ms <= 0:
@@ -331,6 +376,42 @@ class AggregateOperator(_StatefulOperator):
             return None
         assert self.event_key is not None
         return _at_or_before(self.event_key, watermark_ms)
+
+
+# How a merge template (aggregation.py) combines one stored row ``s`` and one batch row ``m``
+# of a group: (for a stored group, for a new group); {0} is the partial column.
+_PAIRWISE = {
+    "SUM({0})": ("coalesce(s.{0} + m.{0}, s.{0}, m.{0})", "m.{0}"),
+    "MIN({0})": ("least(s.{0}, m.{0})", "m.{0}"),
+    "MAX({0})": ("greatest(s.{0}, m.{0})", "m.{0}"),
+    "BOOL_AND({0})": ("coalesce(s.{0} AND m.{0}, s.{0}, m.{0})", "m.{0}"),
+    "BOOL_OR({0})": ("coalesce(s.{0} OR m.{0}, s.{0}, m.{0})", "m.{0}"),
+    "FIRST({0} ORDER BY __o)": ("s.{0}", "m.{0}"),
+    "LAST({0} ORDER BY __o)": ("m.{0}", "m.{0}"),
+    "FIRST({0} ORDER BY __o) FILTER (WHERE {0} IS NOT NULL)": ("coalesce(s.{0}, m.{0})", "m.{0}"),
+    "LAST({0} ORDER BY __o) FILTER (WHERE {0} IS NOT NULL)": ("coalesce(m.{0}, s.{0})", "m.{0}"),
+    "FLATTEN(LIST(COALESCE({0}, []) ORDER BY __o))": (
+        "list_concat(coalesce(s.{0}, []), coalesce(m.{0}, []))",
+        "coalesce(m.{0}, [])",
+    ),
+    "LIST_DISTINCT(FLATTEN(LIST(COALESCE({0}, []) ORDER BY __o)))": (
+        "list_distinct(list_concat(coalesce(s.{0}, []), coalesce(m.{0}, [])))",
+        "list_distinct(coalesce(m.{0}, []))",
+    ),
+}
+
+
+def _pairwise(merges: list[str]) -> list[tuple[str, str]] | None:
+    """The merges as expressions over one stored and one batch row, when every one has such
+    a form (the batch's partials are one row per group); None otherwise (``max_by`` ...)."""
+    out = []
+    for i, merge in enumerate(merges):
+        column = quote(partial_name(i))
+        pair = _PAIRWISE.get(merge.replace(column, "{0}"))
+        if pair is None:
+            return None
+        out.append((pair[0].format(column), pair[1].format(column)))
+    return out
 
 
 def _at_or_before(key: tuple[str, bool], watermark_ms: int) -> str:
@@ -434,7 +515,7 @@ class DeduplicateOperator(_StatefulOperator):
             if context.watermark_ms > 0:
                 late = f"epoch_ms(__c{column}) <= {int(context.watermark_ms)}"
         execute(con, f"CREATE OR REPLACE TEMP TABLE __dd_in AS SELECT *, {stored} FROM __dd_batch")
-        con.unregister("__dd_batch")
+        release(con, "__dd_batch", named)
         if late is not None:
             row = execute(con, f"SELECT count(*) FROM __dd_in WHERE {late}")[0]
             self.dropped = int(row[0]) if row else 0
@@ -472,6 +553,13 @@ class DeduplicateOperator(_StatefulOperator):
         store.commit("__dd_keys", removals)
         table = out.rename_columns(rows.column_names)
         context.tables[self.leaf.name] = as_leaf_table(table, self.leaf)
+
+
+def release(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Unregister a batch's table once used, if it is big enough for its memory to matter (a
+    small one stays until the next batch registers its own under the name)."""
+    if table.nbytes >= RELEASE_BYTES:
+        con.unregister(name)
 
 
 def _within_watermark(columns: list[str], delays: dict[str, int]) -> tuple[int, int]:
@@ -567,7 +655,13 @@ class IncrementalPlan:
             return self.output.run(self.executor, context)
         finally:
             registered = {n: context.tables[n] for n in context.registered}
-            self.executor.release_stage_tables(registered)
+            big = {n: t for n, t in registered.items() if t.nbytes >= RELEASE_BYTES}
+            if big:
+                self.executor.release_stage_tables(big)
+
+    def take_syncs(self) -> list[Future[None]]:
+        """The fsyncs of every operator's state files written so far (the commit waits)."""
+        return [f for o in self.stateful if o.store is not None for f in o.store.take_syncs()]
 
     def next_watermark(self, current_ms: int) -> int:
         marks = [m for m in (o.watermark() for o in self.watermark_operators) if m is not None]
@@ -601,6 +695,8 @@ class IncrementalPlan:
         for operator in self.stateful:
             if operator.store is not None:
                 operator.store.wait_for_snapshot()
+                with contextlib.suppress(OSError):
+                    operator.store.wait_durable()
         if self.con is not None:
             with contextlib.suppress(duckdb.Error):
                 self.con.close()

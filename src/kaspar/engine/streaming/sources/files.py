@@ -185,6 +185,8 @@ class FileSourceSpec:
 class FileStreamSource:
     """The source; ``attach`` opens its log in the checkpoint (the loop calls it first)."""
 
+    reports_latest_offset = False  # progress' latestOffset is null, as Spark's file source
+
     def __init__(self, executor: Executor, spec: FileSourceSpec) -> None:
         self._executor = executor
         self._spec = spec
