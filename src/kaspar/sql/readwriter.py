@@ -1,7 +1,7 @@
 """``spark.read`` and ``df.write``: options collected here, executed by ``kaspar.engine``.
 
 Formats dispatch through the ``SOURCES`` and ``SINKS`` dicts: files go to DuckDB table functions
-and ``COPY``, ``kafka`` to the Kafka batch source, ``delta`` to deltalake.
+and ``COPY``, ``kafka`` to the Kafka batch source and sink, ``delta`` to deltalake.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.sinks.delta import write_delta
 from kaspar.engine.sinks.files import FILE_FORMATS, write_files
+from kaspar.engine.sinks.kafka import write_kafka
 from kaspar.engine.sources.delta import delta_relation
 from kaspar.engine.sources.files import READERS, file_scan
 from kaspar.engine.sources.kafka import kafka_relation
@@ -194,8 +195,17 @@ def _delta_sink(df: DataFrame, save: _Save) -> None:
     write_delta(df.toArrow(), save.path, save.mode, save.partition_by, save.options)
 
 
+def _kafka_sink(df: DataFrame, save: _Save) -> None:
+    write_kafka(df.toArrow(), save.options, save.mode)
+
+
 Sink = Callable[["DataFrame", _Save], None]
-SINKS: dict[str, Sink] = {**dict.fromkeys(FILE_FORMATS, _file_sink), "delta": _delta_sink}
+SINKS: dict[str, Sink] = {
+    **dict.fromkeys(FILE_FORMATS, _file_sink),
+    "delta": _delta_sink,
+    "kafka": _kafka_sink,
+}
+_PATHLESS = ("kafka",)
 
 
 class DataFrameWriter:
@@ -266,7 +276,7 @@ class DataFrameWriter:
     ) -> None:
         self._apply(format, mode, partitionBy, options)
         fmt = self._format or "parquet"
-        target = str(_require_path(path, self._options))
+        target = "" if fmt in _PATHLESS else str(_require_path(path, self._options))
         self._sink(fmt)(self._df, _Save(fmt, target, self._mode, self._options, self._partition_by))
 
     def saveAsTable(

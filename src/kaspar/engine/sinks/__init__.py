@@ -1,1 +1,1 @@
-"""Batch sinks: files written by DuckDB ``COPY`` and Delta tables written by deltalake."""
+"""Batch sinks: files written by DuckDB ``COPY``, Delta tables written by deltalake, Kafka."""

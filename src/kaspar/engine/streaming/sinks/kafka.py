@@ -78,31 +78,40 @@ class KafkaSink:
         return max((tp.offset for tp in found if tp.offset >= 0), default=0) - 1
 
     def _records(self, table: pa.Table) -> list[tuple[Any, ...]]:
-        names = {n.lower(): n for n in table.column_names}
-        if "value" not in names:
-            raise AnalysisException(
-                "Required attribute 'value' not found", "KAFKA_REQUIRED_ATTRIBUTE_NOT_FOUND"
-            )
-        if self.topic is None and "topic" not in names:
-            raise AnalysisException(
-                "topic option required when no 'topic' attribute is present. Use the topic "
-                "option for setting a topic.",
-                "KAFKA_TOPIC_REQUIRED",
-            )
-        rows = table.num_rows
-
-        def column(name: str) -> list[Any]:
-            return table[names[name]].to_pylist() if name in names else [None] * rows
-
-        topics = [self.topic] * rows if self.topic else column("topic")
-        keys = [_bytes(v) for v in column("key")]
-        values = [_bytes(v) for v in column("value")]
-        headers = [[(h["key"], h["value"]) for h in hs] if hs else None for hs in column("headers")]
-        return list(zip(topics, keys, values, headers, column("partition"), strict=True))
+        return kafka_records(table, self.topic)
 
     def stop(self) -> None:
         self._producer.flush(_TIMEOUT_S)
         self._consumer.close()
+        close = getattr(self._producer, "close", None)  # newer confluent-kafka only
+        if close is not None:  # else the client lives on, reconnecting, until collected
+            close()
+
+
+def kafka_records(table: pa.Table, topic: str | None) -> list[tuple[Any, ...]]:
+    """(topic, key, value, headers, partition) per row of ``table``, as Spark's Kafka writer
+    reads them; ``topic`` (the option) wins over a ``topic`` column."""
+    names = {n.lower(): n for n in table.column_names}
+    if "value" not in names:
+        raise AnalysisException(
+            "Required attribute 'value' not found", "KAFKA_REQUIRED_ATTRIBUTE_NOT_FOUND"
+        )
+    if topic is None and "topic" not in names:
+        raise AnalysisException(
+            "topic option required when no 'topic' attribute is present. Use the topic "
+            "option for setting a topic.",
+            "KAFKA_TOPIC_REQUIRED",
+        )
+    rows = table.num_rows
+
+    def column(name: str) -> list[Any]:
+        return table[names[name]].to_pylist() if name in names else [None] * rows
+
+    topics = [topic] * rows if topic else column("topic")
+    keys = [_bytes(v) for v in column("key")]
+    values = [_bytes(v) for v in column("value")]
+    headers = [[(h["key"], h["value"]) for h in hs] if hs else None for hs in column("headers")]
+    return list(zip(topics, keys, values, headers, column("partition"), strict=True))
 
 
 def _bytes(value: Any) -> bytes | None:
