@@ -184,7 +184,9 @@ class Executor:
             try:
                 # Renames the UDF calls in ``query`` (the plan ``spark.sql`` returns runs it).
                 self._udfs.bind_query(query, lambda: self._with_views(probe), self.ansi)
-                sql = generate(self._with_views(probe), ansi=self.ansi, utc=self.utc)
+                tree = self._with_views(probe)
+                annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                sql = generate(tree, ansi=self.ansi, utc=self.utc)
                 return list(self._con.sql(sql).columns)
             except duckdb.Error as e:
                 raise translate_error(e) from None

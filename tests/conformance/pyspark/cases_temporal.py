@@ -71,6 +71,12 @@ def case_unix_timestamp_pattern(spark, F, T):
 
 
 @case()
+def case_unix_timestamp_of_timestamp_and_date(spark, F, T):
+    df = events(spark, F).withColumn("t", F.col("t") + F.expr("INTERVAL 700 MILLISECONDS"))
+    return df.select(F.unix_timestamp("t"), F.unix_timestamp(F.to_date("t")))
+
+
+@case()
 def case_from_unixtime(spark, F, T):
     df = spark.createDataFrame([(0,), (1709647629,), (None,)], "n long")
     return df.select(F.from_unixtime("n"), F.from_unixtime("n", "yyyy-MM-dd"))

@@ -4,7 +4,9 @@ Spark truncates toward zero when it casts a fractional number to ``int``/``bigin
 ``tinyint`` and, in ANSI mode, refuses a string such as ``'1.5'``; DuckDB rounds and accepts it.
 The dialect (``KasparDuckDB.cast_sql``) needs the operand's type to choose, and a sqlglot tree has
 none, so each such cast's operand is probed with a ``SELECT operand FROM ...`` that DuckDB binds
-without computing rows, and the type is kept in ``cast.meta["source_type"]``.
+without computing rows, and the type is kept in ``cast.meta["source_type"]``. The same is
+done for ``unix_timestamp``'s argument (``StrToUnix``): a string is parsed with the format, a
+timestamp or a date is converted as it is.
 """
 
 from __future__ import annotations
@@ -48,9 +50,10 @@ def probe(operand: exp.Expr, root: exp.Expr) -> exp.Query:
 def annotate_cast_sources(
     tree: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Callable[[exp.Expr], str]
 ) -> None:
-    """Record the DuckDB type of every cast's operand (skipped when it cannot bind), inner
-    casts first: the dialect writes each cast by its source and target types (``cast_spark``)."""
-    casts = list(tree.find_all(exp.Cast, bfs=False))
+    """Record the DuckDB type of every cast's (and ``unix_timestamp``'s) operand (skipped when
+    it cannot bind), inner casts first: the dialect writes each cast by its source and target
+    types (``cast_spark``)."""
+    casts = list(tree.find_all(exp.Cast, exp.StrToUnix, bfs=False))
     for cast in reversed(casts):
         if SOURCE_TYPE in cast.meta or isinstance(cast.this, exp.Null):
             continue

@@ -221,6 +221,17 @@ def _spark_integral_cast(cast: exp.Cast, ansi: bool) -> exp.Cast:
     return exp.Cast(this=operand, to=cast.to.copy())
 
 
+def _str_to_unix(self: DuckDBGenerator, e: exp.StrToUnix) -> str:
+    """Spark's ``unix_timestamp``: seconds since the epoch, rounded down, of a timestamp or
+    date as it is, or of a string parsed with the format."""
+    source = str(e.meta.get(SOURCE_TYPE, "")).upper()
+    if source.startswith(("TIMESTAMP", "DATE")):
+        moment = f"CAST({self.sql(e, 'this')} AS TIMESTAMPTZ)"
+    else:
+        moment = f"CAST(STRPTIME({self.sql(e, 'this')}, {self.sql(e, 'format')}) AS TIMESTAMPTZ)"
+    return f"CAST(FLOOR(EPOCH({moment})) AS BIGINT)"
+
+
 class KasparDuckDB(DuckDB):
     """DuckDB SQL with Spark's ANSI-mode semantics."""
 
@@ -236,10 +247,7 @@ class KasparDuckDB(DuckDB):
             **{cls: _cast_result(cls, "DATE") for cls in _DATE_RESULTS},
             exp.DayOfWeek: lambda self, e: f"CAST(DAYOFWEEK({self.sql(e, 'this')}) + 1 AS INTEGER)",
             exp.StrToTime: _cast_result(exp.StrToTime, "TIMESTAMPTZ"),
-            exp.StrToUnix: lambda self, e: (
-                f"CAST(EPOCH(CAST(STRPTIME({self.sql(e, 'this')}, {self.sql(e, 'format')}) "
-                "AS TIMESTAMPTZ)) AS BIGINT)"
-            ),
+            exp.StrToUnix: _str_to_unix,
             exp.RegexpSplit: _regexp_split,
             exp.ArgMax: lambda self, e: self.func("ARG_MAX_NULL", e.this, e.expression),
             exp.ArgMin: lambda self, e: self.func("ARG_MIN_NULL", e.this, e.expression),
