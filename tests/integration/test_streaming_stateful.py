@@ -269,10 +269,12 @@ def test_distinct_without_watermark(spark: SparkSession, tmp_path: Path) -> None
         (lambda df: df.groupBy("k").count(), "append", "Append output mode not supported"),
         (lambda df: df.select("k"), "complete", "Complete output mode not supported"),
         (
-            lambda df: df.withColumn("ts", F.current_timestamp())
-            .withWatermark("ts", "1 minute")
-            .groupBy("k")
-            .count(),
+            lambda df: (
+                df.withColumn("ts", F.current_timestamp())
+                .withWatermark("ts", "1 minute")
+                .groupBy("k")
+                .count()
+            ),
             "append",
             "Append output mode not supported",
         ),
