@@ -1,0 +1,164 @@
+"""The streaming deduplication operator (``dropDuplicates``, ``distinct``,
+``dropDuplicatesWithinWatermark``): the first row per key not seen before.
+
+Keys seen are the state; with the watermarked column in the key (or ``withinWatermark``), late
+rows are dropped and keys the watermark passed are evicted.
+"""
+
+# The SQL here is built from generated identifiers (__k0, __state_1, ...), never user text.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from kaspar.engine import types as T
+from kaspar.engine.execution import Executor
+from kaspar.engine.plan import logical as L
+from kaspar.engine.streaming.stages import (
+    BatchContext,
+    Stage,
+    StatefulOperator,
+    arrow_schema,
+    as_leaf_table,
+    at_or_before,
+    elapsed_ms,
+    leaf_for,
+    release,
+)
+from kaspar.engine.streaming.state_store import StateStore, execute, quote
+from kaspar.errors import AnalysisException
+
+
+class DeduplicateOperator(StatefulOperator):
+    operator_name = "dedupe"
+
+    def __init__(
+        self,
+        node: L.Deduplicate | L.Distinct,
+        executor: Executor,
+        cuts: dict[L.LogicalPlan, L.LogicalPlan],
+        watermarks: list[str],
+        delays: dict[str, int] | None = None,
+    ) -> None:
+        super().__init__()
+        self.node = node
+        self.executor = executor
+        sql, schema = executor.prepare_stage(node.child, cuts)
+        self.stage = Stage(sql, schema)
+        names = schema.names
+        lowered = [n.lower() for n in names]
+        subset = list(node.subset) if isinstance(node, L.Deduplicate) else names
+        self.key_columns: list[int] = []
+        for name in subset:
+            if name.lower() not in lowered:
+                raise AnalysisException(
+                    f'Cannot resolve column name "{name}" among ({", ".join(names)})',
+                    "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+                )
+            self.key_columns.append(lowered.index(name.lower()))
+        full = arrow_schema(schema)
+        self.leaf = leaf_for(full)
+        self.replacement = self.leaf
+        self.key_names = [f"__k{i}" for i in range(len(self.key_columns))]
+        self.state_schema = pa.schema(
+            [
+                pa.field(k, full.field(c).type)
+                for k, c in zip(self.key_names, self.key_columns, strict=True)
+            ]
+        )
+        self.event_key: tuple[str, bool] | None = None
+        wm = {w.lower() for w in watermarks}
+        self.within: tuple[int, int] | None = None  # (event-time column, delay ms)
+        if isinstance(node, L.Deduplicate) and node.within_watermark:
+            self.within = _within_watermark(lowered, delays or {})
+            self.state_schema = self.state_schema.append(pa.field("__expires", pa.int64()))
+            return
+        for k, c in zip(self.key_names, self.key_columns, strict=True):
+            if lowered[c] in wm and isinstance(schema.fields[c].dataType, T.TimestampType):
+                self.event_key = (k, False)
+
+    @property
+    def evicts_by_watermark(self) -> bool:
+        return self.event_key is not None or self.within is not None
+
+    def attach(self, con: duckdb.DuckDBPyConnection, folder: Path, index: int) -> None:
+        self.store = StateStore(con, folder, f"__state_{index}", self.state_schema, self.key_names)
+
+    def run(self, context: BatchContext) -> None:
+        store = self.store
+        assert store is not None
+        con = store.con
+        clock = time.monotonic()
+        rows = self.stage.run(self.executor, context)
+        width = rows.num_columns
+        named = rows.rename_columns([f"__c{i}" for i in range(width)])
+        named = named.append_column("__r", pa.array(range(rows.num_rows), pa.int64()))
+        con.register("__dd_batch", named)
+        keyed = ", ".join(
+            f"__c{c} AS {quote(k)}" for k, c in zip(self.key_names, self.key_columns, strict=True)
+        )
+        late = None
+        if self.event_key is not None and context.watermark_ms > 0:
+            late = at_or_before(self.event_key, context.watermark_ms)
+        stored = keyed
+        if self.within is not None:
+            column, delay = self.within
+            stored += f", epoch_ms(__c{column}) + {delay} AS __expires"
+            if context.watermark_ms > 0:
+                late = f"epoch_ms(__c{column}) <= {int(context.watermark_ms)}"
+        execute(con, f"CREATE OR REPLACE TEMP TABLE __dd_in AS SELECT *, {stored} FROM __dd_batch")
+        release(con, "__dd_batch", named)
+        if late is not None:
+            row = execute(con, f"SELECT count(*) FROM __dd_in WHERE {late}")[0]
+            self.dropped = int(row[0]) if row else 0
+            execute(con, f"DELETE FROM __dd_in WHERE {late}")
+        else:
+            self.dropped = 0
+        keys = ", ".join(quote(k) for k in self.key_names)
+        state = quote(store.table)
+        execute(
+            con,
+            "CREATE OR REPLACE TEMP TABLE __dd_new AS SELECT * FROM __dd_in i "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {state} s WHERE {store.match('s', 'i')}) "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __r) = 1 ORDER BY __r",
+        )
+        original = ", ".join(f"__c{i}" for i in range(width))
+        out = con.sql(f"SELECT {original} FROM __dd_new ORDER BY __r").to_arrow_table()
+        kept = f"{keys}, __expires" if self.within is not None else keys
+        execute(con, f"CREATE OR REPLACE TEMP TABLE __dd_keys AS SELECT {kept} FROM __dd_new")
+        self.update_ms = elapsed_ms(clock)
+        clock = time.monotonic()
+        removals = None
+        expired = None
+        if self.event_key is not None and context.watermark_ms > 0:
+            expired = at_or_before(self.event_key, context.watermark_ms)
+        if self.within is not None and context.watermark_ms > 0:
+            expired = f"__expires <= {int(context.watermark_ms)}"
+        if expired is not None:
+            execute(
+                con,
+                f"CREATE OR REPLACE TEMP TABLE __dd_expired AS "
+                f"SELECT {keys} FROM {state} WHERE {expired}",
+            )
+            removals = "__dd_expired"
+        self.removal_ms = elapsed_ms(clock)
+        store.commit("__dd_keys", removals)
+        table = out.rename_columns(rows.column_names)
+        context.tables[self.leaf.name] = as_leaf_table(table, self.leaf)
+
+
+def _within_watermark(columns: list[str], delays: dict[str, int]) -> tuple[int, int]:
+    """The event-time column and delay that ``dropDuplicatesWithinWatermark`` keys expire by."""
+    for name, delay in delays.items():
+        if name in columns:
+            return columns.index(name), delay
+    raise AnalysisException(
+        "dropDuplicatesWithinWatermark is not supported on streaming DataFrames/DataSets "
+        "without watermark",
+        "STREAMING_DEDUPLICATION_WITHIN_WATERMARK_WITHOUT_WATERMARK",
+    )
