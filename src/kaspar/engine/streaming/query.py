@@ -190,7 +190,9 @@ class StreamExecution:
                     "description": source.description,
                     "startOffset": offset,
                     "endOffset": offset,
-                    "latestOffset": offset,
+                    "latestOffset": (
+                        offset if getattr(source, "reports_latest_offset", True) else None
+                    ),
                     "numInputRows": 0,
                     "inputRowsPerSecond": 0.0,
                     "processedRowsPerSecond": 0.0,
