@@ -12,8 +12,8 @@
 
 ``metadata`` and ``sources/<i>/0`` are written once, to a temporary name, fsynced and renamed
 (then the directory fsynced), so a reader sees a whole file or none. The files written every
-batch (``offsets``, ``commits``) go through ``durable_write``: written under their own name, the
-fsync in the background until ``wait_durable``; the micro-batch loop waits before anything
+batch (``offsets``, ``commits``) go through ``durable_write``: written under their own name and
+fsynced on a background thread; the micro-batch loop waits (``wait_durable``) before anything
 depends on them. A crash can then leave the *latest* entry short (its batch had not reached the
 sink, or had and is re-run idempotently): ``latest_offsets`` and ``latest_commit`` skip an entry
 they cannot parse, and the batch writes it again.
@@ -101,6 +101,7 @@ class Checkpoint:
 
     def latest_offsets(self) -> tuple[int, OffsetSeq] | None:
         """The latest whole ``offsets`` entry (one a crash cut short is skipped)."""
+        self.wait_durable()  # read this checkpoint's own writes
         for batch_id in _ids_descending(self.root / "offsets"):
             try:
                 return batch_id, self.offsets(batch_id)
@@ -112,12 +113,14 @@ class Checkpoint:
         return OffsetSeq.parse((self.root / "offsets" / str(batch_id)).read_text())
 
     def write_offsets(self, batch_id: int, entry: OffsetSeq) -> None:
-        """Write ``offsets/<batch_id>``; durable once ``wait_durable`` returns."""
+        """Write ``offsets/<batch_id>`` on a background thread; written and durable once
+        ``wait_durable`` returns."""
         path = self.root / "offsets" / str(batch_id)
         self._syncs.add(write_durably(path, entry.format().encode()))
 
     def latest_commit(self) -> int | None:
         """The latest whole ``commits`` entry (one a crash cut short is skipped)."""
+        self.wait_durable()
         for batch_id in _ids_descending(self.root / "commits"):
             try:
                 self.commit_watermark(batch_id)
@@ -129,14 +132,10 @@ class Checkpoint:
     def write_commit(
         self, batch_id: int, next_watermark_ms: int = 0, after: list[Future[None]] | None = None
     ) -> None:
-        """Write ``commits/<batch_id>``: now, or once the syncs ``after`` finished (the state
-        files of the batch), from a background thread; written and durable once
-        ``wait_durable`` returns."""
+        """Write ``commits/<batch_id>`` on a background thread once the writes ``after`` (the
+        batch's state files) are on disk; written and durable once ``wait_durable`` returns."""
         path, data = self.root / "commits" / str(batch_id), format_commit(next_watermark_ms)
-        if after:
-            self._syncs.add(write_after(after, path, data.encode()))
-        else:
-            self._syncs.add(write_durably(path, data.encode()))
+        self._syncs.add(write_after(after or [], path, data.encode()))
 
     def sync_latest(self) -> None:
         """On restart: fsync the latest entries, written by a run that may have died before

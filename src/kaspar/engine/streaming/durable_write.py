@@ -1,18 +1,19 @@
-"""Checkpoint files made durable off the batch's path: the write is synchronous, the fsync is not.
+"""Checkpoint files made durable off the batch's path: written and fsynced on a background thread.
 
 Each file a batch writes (``offsets/<id>``, ``commits/<id>``, a state ``<v>.delta``) must reach
 the disk, and an fsync costs a journal commit: 2-4 ms on a virtual disk, more than the rest of a
-small batch. So a file is written in two halves:
+small batch; even creating a file can wait for the journal. So the batch's thread only hands
+the bytes over, and a pool thread does:
 
-1. **Write** (the caller's thread): create or truncate the file under its final name and write
-   its bytes (one ``os.write`` for a log entry; a state delta's Parquet is encoded and written
-   on the background thread too).
-2. **Sync** (a background thread): ``fdatasync`` the file, then ``fsync`` its directory (the new
-   name). Syncs of different files run in parallel, so the file system can put them in one
-   journal commit.
-3. **Wait** (``PendingSyncs.wait``): the caller waits where its protocol needs the file on disk
-   (``microbatch.py``: offsets before the sink, state before the commit), and the batch's own
-   work overlaps the disk in between. A failed sync raises there.
+1. **Write**: create or truncate the file under its final name and write its bytes (one
+   ``os.write`` for a log entry; Parquet for a state delta).
+2. **Sync**: ``fdatasync`` the file, then ``fsync`` its directory (the new name). Files written
+   in parallel can share one journal commit.
+3. **Wait** (``PendingSyncs.wait``, on the caller's side): the caller waits where its protocol
+   needs the file on disk (``microbatch.py``: offsets before the sink, state before the
+   commit), and the batch's own work overlaps the disk in between. A failed write or sync
+   raises there. A write can also wait for others to be on disk first (``write_after``: the
+   commit after the state files) without a thread waiting for them.
 
 No temporary name and rename: that would cost a second journal commit. A crash between 1 and 2
 can leave the file short or empty; only the file of a batch that did not complete can be in that
@@ -44,8 +45,12 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def write_durably(path: Path, data: bytes) -> Future[None]:
-    """Steps 1 and 2 for ``data``: written now, synced in the background."""
-    return _executor().submit(_sync_and_close, _write(path, data), path.parent)
+    """Steps 1 and 2 for ``data``, on a pool thread."""
+    return _executor().submit(_write_and_sync, path, data)
+
+
+def _write_and_sync(path: Path, data: bytes) -> None:
+    _sync_and_close(_write(path, data), path.parent)
 
 
 def _write(path: Path, data: bytes) -> int:
@@ -62,9 +67,9 @@ def _write(path: Path, data: bytes) -> int:
 
 
 def write_after(prerequisites: list[Future[None]], path: Path, data: bytes) -> Future[None]:
-    """Steps 1 and 2 for ``data`` on a background thread, once every prerequisite finished
-    (and only if all succeeded: else the first failure is this write's too). No thread waits
-    in the meantime: the last prerequisite to finish hands the write to the pool."""
+    """Steps 1 and 2 for ``data`` on a pool thread, once every prerequisite finished (and only
+    if all succeeded: else the first failure is this write's too). No thread waits in the
+    meantime: the last prerequisite to finish hands the write to the pool."""
     result: Future[None] = Future()
     remaining = [len(prerequisites)]
     lock = threading.Lock()
@@ -74,7 +79,7 @@ def write_after(prerequisites: list[Future[None]], path: Path, data: bytes) -> F
         try:
             if failure is not None:
                 raise failure
-            _sync_and_close(_write(path, data), path.parent)  # on this pool thread: no waiting
+            _write_and_sync(path, data)  # on this pool thread: no waiting
         except BaseException as error:  # noqa: BLE001 - handed to whoever waits for it
             result.set_exception(error)
         else:

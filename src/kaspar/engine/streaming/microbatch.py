@@ -7,7 +7,7 @@ A batch runs these steps, in this order (``run_batch`` mirrors them):
    ``once``, and capped at the offsets seen when an ``availableNow`` query started. If no source
    moved, there is no batch.
 2. **Write ``offsets/<batch id>``** (Spark's format: ``v1``, batch metadata, one offset per
-   source). Its fsync runs in the background (``durable_write``) while steps 3 and 4 run.
+   source), on a background thread that also fsyncs it (``durable_write``) while step 3 runs.
 3. **Run.** ``source.get_batch(start, end)`` gives each source's rows as Arrow; a source that
    can account for its range checks the batch holds all of it and fails the query otherwise
    (Kafka: ``kafka_completeness``), so a short batch never reaches step 5. The rows are
@@ -157,7 +157,7 @@ class MicroBatchExecution:
         if entry is None:
             return False
         self.on_batch_planned()
-        # 2 write offsets/<batch id>; its fsync runs while the batch does
+        # 2 write offsets/<batch id> (and fsync it) in the background while the batch runs
         clock = time.monotonic()
         if self.pending is None:
             self.checkpoint.write_offsets(self.batch_id, entry)
