@@ -15,7 +15,8 @@ the entries of the previous compaction file, of the batches since and its own, s
 the latest compaction file and the batch files after it. Old batch files are kept.
 
 A log file is written once: to a temporary name, fsynced, then hard-linked into place, which fails
-if the file exists (another writer got there first) instead of replacing it.
+if the file exists (another writer got there first) instead of replacing it; the folder is then
+fsynced, so the new name survives a crash (the file sink's entry is its commit).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
+from kaspar.engine.streaming.durable_write import sync_directory
 from kaspar.errors import IllegalArgumentException, SparkRuntimeException
 
 Entry = dict[str, Any]
@@ -171,7 +173,8 @@ def parse_log_file(text: str, path: Path) -> list[Entry]:
 
 
 def create_once(path: Path, text: str) -> bool:
-    """Write ``text`` to a temporary file, fsync it and link it to ``path``; False if it exists."""
+    """Write ``text`` to a temporary file, fsync it, link it to ``path`` and fsync the folder;
+    False if ``path`` exists."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         with temporary.open("w", encoding="utf-8") as f:
@@ -182,6 +185,7 @@ def create_once(path: Path, text: str) -> bool:
             os.link(temporary, path)
         except FileExistsError:
             return False
+        sync_directory(path.parent)
         return True
     finally:
         temporary.unlink(missing_ok=True)
