@@ -197,3 +197,30 @@ def test_merges_combine_row_by_row_except_max_by(spark: SparkSession) -> None:
         incremental.close()
     assert operators["pairwise"].pairwise is not None
     assert operators["grouped"].pairwise is None
+
+
+def test_deduplication_across_a_restart(spark: SparkSession, tmp_path: Path) -> None:
+    batches = [[(1, "a"), (2, "b"), (1, "c")], [(2, "d"), (3, "e")], [(3, "f"), (4, "g")]]
+
+    def run(before: list[list[Any]], after: list[list[Any]], name: str) -> list[Any]:
+        stream = MemoryStream(spark, "k int, v string")
+        for batch in before:
+            stream.addData(batch)
+        query = (
+            stream.toDF()
+            .dropDuplicates(["k"])
+            .writeStream.format("memory")
+            .queryName(name)
+            .option("checkpointLocation", str(tmp_path / "ckpt"))
+            .start()
+        )
+        query.processAllAvailable()
+        for batch in after:
+            stream.addData(batch)
+            query.processAllAvailable()
+        query.stop()
+        return sorted(tuple(r) for r in spark.table(name).collect())
+
+    assert run([], batches[:2], "dedup_1") == [(1, "a"), (2, "b"), (3, "e")]
+    assert run(batches[:2], batches[2:], "dedup_2") == [(4, "g")]
+    assert Checkpoint(tmp_path / "ckpt").latest_commit() == 2

@@ -86,10 +86,16 @@ class DeduplicateOperator(StatefulOperator):
     def evicts_by_watermark(self) -> bool:
         return self.event_key is not None or self.within is not None
 
+    def emits_leaf_as_is(self, schema: T.StructType) -> bool:
+        """Whether the leaf's rows are the output ``schema`` (the replacement is the leaf)."""
+        return [f.type for f in arrow_schema(schema)] == [f.type for f in self.leaf.table.schema]
+
     def attach(self, con: duckdb.DuckDBPyConnection, folder: Path, index: int) -> None:
         self.store = StateStore(con, folder, f"__state_{index}", self.state_schema, self.key_names)
 
     def run(self, context: BatchContext) -> None:
+        """One query finds the batch's rows whose key is new (late rows left out, the first
+        per key), then ``StateStore.add``: expired keys deleted, the new keys inserted."""
         store = self.store
         assert store is not None
         con = store.con
@@ -102,54 +108,48 @@ class DeduplicateOperator(StatefulOperator):
         keyed = ", ".join(
             f"__c{c} AS {quote(k)}" for k, c in zip(self.key_names, self.key_columns, strict=True)
         )
-        late = None
-        if self.event_key is not None and context.watermark_ms > 0:
-            late = at_or_before(self.event_key, context.watermark_ms)
-        stored = keyed
+        late, stored = self._late(context.watermark_ms), keyed
         if self.within is not None:
             column, delay = self.within
             stored += f", epoch_ms(__c{column}) + {delay} AS __expires"
-            if context.watermark_ms > 0:
-                late = f"epoch_ms(__c{column}) <= {int(context.watermark_ms)}"
-        execute(con, f"CREATE OR REPLACE TEMP TABLE __dd_in AS SELECT *, {stored} FROM __dd_batch")
-        release(con, "__dd_batch", named)
+        batch = f"WITH i AS (SELECT *, {stored} FROM __dd_batch) "
+        self.dropped = 0
         if late is not None:
-            row = execute(con, f"SELECT count(*) FROM __dd_in WHERE {late}")[0]
+            row = execute(con, f"{batch}SELECT count(*) FROM i WHERE {late}")[0]
             self.dropped = int(row[0]) if row else 0
-            execute(con, f"DELETE FROM __dd_in WHERE {late}")
-        else:
-            self.dropped = 0
         keys = ", ".join(quote(k) for k in self.key_names)
-        state = quote(store.table)
-        execute(
-            con,
-            "CREATE OR REPLACE TEMP TABLE __dd_new AS SELECT * FROM __dd_in i "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {state} s WHERE {store.match('s', 'i')}) "
-            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __r) = 1 ORDER BY __r",
-        )
-        original = ", ".join(f"__c{i}" for i in range(width))
-        out = con.sql(f"SELECT {original} FROM __dd_new ORDER BY __r").to_arrow_table()
-        kept = f"{keys}, __expires" if self.within is not None else keys
-        execute(con, f"CREATE OR REPLACE TEMP TABLE __dd_keys AS SELECT {kept} FROM __dd_new")
+        new = con.sql(
+            f"{batch}SELECT * FROM i WHERE {'TRUE' if late is None else f'NOT ({late})'} "
+            f"AND NOT EXISTS (SELECT 1 FROM {quote(store.table)} s WHERE {store.match('s', 'i')}) "
+            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __r) = 1 ORDER BY __r"
+        ).to_arrow_table()
+        release(con, "__dd_batch", named)
         self.update_ms = elapsed_ms(clock)
         clock = time.monotonic()
-        removals = None
-        expired = None
-        if self.event_key is not None and context.watermark_ms > 0:
-            expired = at_or_before(self.event_key, context.watermark_ms)
-        if self.within is not None and context.watermark_ms > 0:
-            expired = f"__expires <= {int(context.watermark_ms)}"
-        if expired is not None:
-            execute(
-                con,
-                f"CREATE OR REPLACE TEMP TABLE __dd_expired AS "
-                f"SELECT {keys} FROM {state} WHERE {expired}",
-            )
-            removals = "__dd_expired"
+        store.add(new.select(self.state_schema.names), self._expired(context.watermark_ms))
         self.removal_ms = elapsed_ms(clock)
-        store.commit("__dd_keys", removals)
-        table = out.rename_columns(rows.column_names)
+        table = new.select([f"__c{i}" for i in range(width)]).rename_columns(rows.column_names)
         context.tables[self.leaf.name] = as_leaf_table(table, self.leaf)
+
+    def _late(self, watermark_ms: int) -> str | None:
+        """SQL over the batch's rows (``__c*``, keys): the row is behind the watermark."""
+        if watermark_ms <= 0:
+            return None
+        if self.within is not None:
+            return f"epoch_ms(__c{self.within[0]}) <= {int(watermark_ms)}"
+        if self.event_key is not None:
+            return at_or_before(self.event_key, watermark_ms)
+        return None
+
+    def _expired(self, watermark_ms: int) -> str | None:
+        """SQL over the stored keys: the key leaves the state."""
+        if watermark_ms <= 0:
+            return None
+        if self.within is not None:
+            return f"__expires <= {int(watermark_ms)}"
+        if self.event_key is not None:
+            return at_or_before(self.event_key, watermark_ms)
+        return None
 
 
 def _within_watermark(columns: list[str], delays: dict[str, int]) -> tuple[int, int]:

@@ -82,6 +82,11 @@ class Operator:
     def evicts_by_watermark(self) -> bool:
         return False
 
+    def emits_leaf_as_is(self, schema: T.StructType) -> bool:
+        """Whether, at the root of the plan, the rows this operator leaves in its leaf are the
+        query's output ``schema`` as they are (then no output stage runs)."""
+        return False
+
 
 @dataclass
 class EventTimeStats:

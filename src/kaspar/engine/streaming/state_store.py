@@ -256,6 +256,28 @@ class StateStore:
         self._next_version(rows, None, rows.num_rows, 0, started)
         return rows
 
+    def add(self, rows: pa.Table, expired: str | None = None) -> None:
+        """Delete the rows matching the SQL predicate ``expired``, insert ``rows`` (whole
+        rows whose keys are not stored), and write version ``self.version + 1``."""
+        started = time.monotonic()
+        t = quote(self.table)
+        removed_keys = None
+        if expired is not None:
+            keys = ", ".join(quote(k) for k in self.keys)
+            removed_keys = self.con.sql(
+                f"DELETE FROM {t} WHERE {expired} RETURNING {keys}"
+            ).to_arrow_table()
+            self.rows -= removed_keys.num_rows
+        if rows.num_rows:
+            columns = ", ".join(quote(n) for n in self.schema.names)
+            self.con.register("__added", rows)
+            execute(self.con, f"INSERT INTO {t} SELECT {columns} FROM __added")
+            if rows.nbytes >= 1 << 20:
+                self.con.unregister("__added")
+            self.rows += rows.num_rows
+        removed = 0 if removed_keys is None else removed_keys.num_rows
+        self._next_version(rows, removed_keys, rows.num_rows, removed, started)
+
     def _next_version(
         self,
         written: pa.Table | None,

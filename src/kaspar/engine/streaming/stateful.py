@@ -23,9 +23,9 @@ the tables of the operators below it, then does its part:
 
 The state of all operators lives in one private DuckDB connection (``state_store.py``). The
 operators live in ``stages.py`` (the watermark), ``aggregate_operator.py`` and
-``deduplicate_operator.py``. When the plan ends with an aggregation whose outputs are its state
-columns as they are (``count``, ``sum``, ``min``/``max`` ...), the output stage is skipped:
-the operator's rows are the batch's output (``direct_output``).
+``deduplicate_operator.py``. When the plan ends with a deduplication, or an aggregation whose
+outputs are its state columns as they are (``count``, ``sum``, ``min``/``max`` ...), the output
+stage is skipped: the operator's rows are the batch's output (``direct_output``).
 """
 
 from __future__ import annotations
@@ -104,8 +104,7 @@ class IncrementalPlan:
         sql, schema = executor.prepare_stage(plan, cuts)
         incremental = IncrementalPlan(executor, Stage(sql, schema), operators, sources=sources)
         last = operators[-1] if operators else None
-        root = isinstance(last, AggregateOperator) and last.node is plan
-        if root and isinstance(last, AggregateOperator) and last.emits_leaf_as_is(schema):
+        if last is not None and last.node is plan and last.emits_leaf_as_is(schema):
             incremental.direct_output = last.leaf.name  # no output stage: one DuckDB trip less
         return incremental
 
