@@ -17,11 +17,14 @@ _CAST_RAISED = re.compile(
     r"|NUMERIC_OUT_OF_SUPPORTED_RANGE)\] "
 )
 _CAST = re.compile(r"Could not convert string '(?P<value>[^']*)' to (?P<type>\w+)")
+_LINE_TOO_LONG = re.compile(r"Maximum line size of (\d+) bytes exceeded")
+_ORIGINAL_LINE = re.compile(r"(Original Line: )([^\n]{200})[^\n]*")
 
 
 def translate_error(error: duckdb.Error) -> E.PySparkException:
     """The PySpark exception a DuckDB error corresponds to (Spark error class and wording)."""
     message = str(error).split("\n\nLINE")[0].strip()
+    message = _ORIGINAL_LINE.sub(r"\1\2...", message)  # a CSV error quotes the whole line
     if "Python worker" in message or "Python exception" in message:
         return E.PythonException(message, "PYTHON_EXCEPTION")
     raised = _raised(message)
@@ -64,7 +67,15 @@ def _cast_error(error: duckdb.Error, message: str) -> E.PySparkException | None:
 
 
 def _raised(message: str) -> E.PySparkException | None:
-    """Errors kaspar raises on purpose with ``error(...)``, and division by zero."""
+    """Errors kaspar raises on purpose with ``error(...)``, a file's line over the read's
+    limit, and division by zero."""
+    too_long = _LINE_TOO_LONG.search(message)
+    if too_long:
+        return E.SparkException(
+            f"Encountered error while reading a file: a line is longer than {too_long[1]} bytes, "
+            'the read\'s line limit. Raise it with .option("maxCharsPerColumn", <characters>).',
+            "FAILED_READ_FILE.NO_HINT",
+        )
     cast = _CAST_RAISED.search(message)
     if cast:
         return _cast_raised(cast[1], message[cast.end() :])

@@ -23,6 +23,8 @@ _ENCODINGS = {
 }
 _LINE_SEPS = ("\n", "\r", "\r\n")
 
+DEFAULT_MAX_LINE = 8 << 20  # bytes: 4x DuckDB's default; its read buffers grow with the limit
+
 
 def _flag(opts: dict[str, str], name: str, default: bool = False) -> bool:
     return str(opts.get(name, str(default))).lower() == "true"
@@ -53,6 +55,7 @@ class CsvOptions:
     prefer_date: bool = True
     encoding: str = "utf-8"
     line_sep: str | None = None
+    max_line_size: int = DEFAULT_MAX_LINE
 
     @classmethod
     def parse(cls, opts: dict[str, str]) -> CsvOptions:
@@ -78,6 +81,7 @@ class CsvOptions:
             prefer_date=_flag(opts, "preferdate", default=True),
             encoding=_encoding(opts.get("encoding", opts.get("charset", "utf-8"))),
             line_sep=_line_sep(opts.get("linesep")),
+            max_line_size=max_line_size(opts),
         )
 
     @property
@@ -101,3 +105,20 @@ def _line_sep(value: str | None) -> str | None:
             f"lineSep {value!r} is not supported for reading CSV: use \\n, \\r or \\r\\n."
         )
     return value
+
+
+def max_line_size(opts: dict[str, str]) -> int:
+    """The longest line a read accepts, in bytes (DuckDB's ``max_line_size``).
+
+    Spark has no line limit; DuckDB needs one, and its read buffers grow with it (a 1 GB limit
+    made reads twice as slow). Spark's ``maxCharsPerColumn`` raises it: a line may then hold
+    that many characters of up to 4 UTF-8 bytes each.
+    """
+    raw = opts.get("maxcharspercolumn", "-1")
+    try:
+        chars = int(raw)
+    except ValueError:
+        raise AnalysisException(
+            f"maxCharsPerColumn must be an integer (-1 for the default), not {raw!r}."
+        ) from None
+    return max(DEFAULT_MAX_LINE, 4 * chars + 1024) if chars > 0 else DEFAULT_MAX_LINE

@@ -25,7 +25,6 @@ from kaspar.engine.sources.csv_options import CsvOptions
 from kaspar.engine.sources.csv_values import lit
 
 _NULL_MARK = "\x02kaspar-csv-missing\x03"
-MAX_LINE = 1 << 30  # bytes; DuckDB's default (2 MB) would fail on a long record
 
 
 def _file_list(paths: list[str]) -> str:
@@ -37,7 +36,7 @@ def _common(o: CsvOptions) -> list[str]:
         "auto_detect = false",
         f"header = {str(o.header).lower()}",
         f"encoding = {lit(o.encoding)}",
-        f"max_line_size = {MAX_LINE}",
+        f"max_line_size = {o.max_line_size}",
         "filename = true",
     ]
     if o.line_sep is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
-from kaspar.engine.sources.csv_records import MAX_LINE
+from kaspar.engine.sources.csv_options import max_line_size
 from kaspar.engine.sources.csv_values import lit, name
 from kaspar.engine.sources.sql_view import view_scan
 from kaspar.errors import AnalysisException
@@ -47,7 +47,7 @@ def text_sql(paths: list[str], options: dict[str, str]) -> str:
         "escape = ''",
         "strict_mode = false",
         "null_padding = true",
-        f"max_line_size = {MAX_LINE}",
+        f"max_line_size = {max_line_size(options)}",
     ]
     if "linesep" in options:
         args.append(f"new_line = {lit(options['linesep'])}")
