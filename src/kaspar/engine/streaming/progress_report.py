@@ -19,9 +19,11 @@ Sources and sinks may offer what Spark's connectors do:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
@@ -55,10 +57,22 @@ def offsets_behind_latest(consumed: Any, latest: Any) -> dict[str, str]:
     if not behind:
         return {}
     return {
-        "avgOffsetsBehindLatest": repr(float(sum(behind) / len(behind))),
+        "avgOffsetsBehindLatest": java_double(sum(behind) / len(behind)),
         "maxOffsetsBehindLatest": str(max(behind)),
         "minOffsetsBehindLatest": str(min(behind)),
     }
+
+
+def java_double(value: float) -> str:
+    """Java's ``Double.toString``, which Spark's metrics use: ``12.5`` from 1e-3 up to 1e7,
+    ``1.2345678E7`` / ``5.0E-4`` outside (Python's ``repr`` says ``12345678.0`` / ``0.0005``)."""
+    text = repr(float(value))
+    if value == 0 or 1e-3 <= abs(value) < 1e7 or not math.isfinite(value):
+        return text
+    sign, digits, exponent = Decimal(text).normalize().as_tuple()
+    assert isinstance(exponent, int)  # finite
+    mantissa = "".join(map(str, digits))
+    return f"{'-' if sign else ''}{mantissa[0]}.{mantissa[1:] or '0'}E{exponent + len(digits) - 1}"
 
 
 def _kafka_shaped(offset: Any) -> bool:

@@ -96,6 +96,9 @@ def test_kafka_lag_metrics_are_sparks() -> None:
         "minOffsetsBehindLatest": "0",
     }
     assert offsets_behind_latest(5, 7) == {}
+    big = offsets_behind_latest({"t": {"0": 0}}, {"t": {"0": 12_345_678}})
+    assert big["avgOffsetsBehindLatest"] == "1.2345678E7"  # Java's Double.toString
+    assert big["maxOffsetsBehindLatest"] == "12345678"
 
 
 def _facts() -> BatchFacts:

@@ -65,6 +65,7 @@ class KafkaStreamSource:
         )
         self._consumer: RangeReader | None = None
         self._low: dict[TopicPartition, int] = {}  # earliest offsets seen by latest_offset
+        self._latest: Offsets | None = None  # latest offsets seen by latest_offset
         self._listed: tuple[float, list[TopicPartition]] = (-1e9, [])
         self._metadata: Any = None
 
@@ -114,6 +115,7 @@ class KafkaStreamSource:
         if until is not None:
             cap = from_json(until)
             latest = {tp: min(end, cap[tp]) for tp, end in latest.items() if tp in cap}
+        self._latest = latest
         if limited and self.min_offsets is not None:
             available = sum(max(0, end - begin.get(tp, end)) for tp, end in latest.items())
             waited = time.monotonic() - self._last_trigger
@@ -125,6 +127,13 @@ class KafkaStreamSource:
         if any(result[tp] != begin.get(tp) for tp in result):
             self._last_trigger = time.monotonic()
         return to_json(result)
+
+    def report_latest_offset(self) -> Any:
+        """Spark's ``reportLatestOffset``: the end offsets the last ``latest_offset`` saw, before
+        ``maxOffsetsPerTrigger`` (``availableNow``: up to its cap); null until it ran (a batch
+        re-run from the checkpoint after a restart), as in Spark. ``progress_report.py`` derives
+        the ``avg/max/minOffsetsBehindLatest`` metrics from it."""
+        return None if self._latest is None else to_json(self._latest)
 
     def get_batch(self, start: Any, end: Any) -> pa.Table:
         begin, finish = from_json(start), from_json(end)
