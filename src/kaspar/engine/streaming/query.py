@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kaspar.engine.streaming.microbatch import MicroBatchExecution
+from kaspar.engine.streaming.realtime import RealTimeExecution
 from kaspar.errors import PySparkException, StreamingQueryException
 
 _POLLING_DELAY_S = 0.01  # spark.sql.streaming.pollingDelay
@@ -80,6 +81,9 @@ class StreamExecution:
         self._caught_up_at = 0.0
         self._on_terminated = on_terminated
         execution.on_progress = self._on_progress
+        if isinstance(execution, RealTimeExecution):  # an epoch runs the whole interval
+            execution.should_stop = self._stop.is_set
+            execution.on_caught_up = self._mark_caught_up
         self._thread = threading.Thread(
             target=self._run, name=f"stream execution thread for {self.pretty_id}", daemon=True
         )

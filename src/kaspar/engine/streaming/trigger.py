@@ -20,14 +20,15 @@ _UNITS_MS = {
     "d": 86_400_000,
 }
 _INTERVAL = re.compile(r"^\s*(?:interval\s+)?(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
-ACCEPTED = "processingTime, once, availableNow"
 
 
 @dataclass(frozen=True)
 class Trigger:
     """``kind`` is ``processingTime`` (every ``interval_ms``; 0 = as fast as possible),
     ``once`` (one batch with everything available) or ``availableNow`` (everything available at
-    the start, in batches that respect the sources' limits, then stop)."""
+    the start, in batches that respect the sources' limits, then stop), ``realTime`` or
+    ``continuous`` (records flow through the query as they arrive; the checkpoint is written
+    every ``interval_ms``: ``realtime.py``)."""
 
     kind: str = "processingTime"
     interval_ms: int = 0
@@ -39,6 +40,11 @@ class Trigger:
     @property
     def respects_read_limits(self) -> bool:
         return self.kind != "once"
+
+    @property
+    def is_low_latency(self) -> bool:
+        """Spark's real-time mode and continuous processing (``realtime.py`` runs both)."""
+        return self.kind in ("realTime", "continuous")
 
 
 def parse_interval_ms(text: str) -> int:
@@ -76,15 +82,13 @@ def make_trigger(
                 "VALUE_NOT_NON_EMPTY_STR",
                 {"arg_name": name, "arg_value": str(interval)},
             )
-    for name, refused in (("continuous", continuous), ("realTime", real_time)):
-        if refused is not None:
-            raise IllegalArgumentException(
-                f"trigger({name}='{refused}') is not supported by kaspar yet: it runs "
-                f"micro-batches only. Use trigger(processingTime='{refused}') for a batch every "
-                f"{refused.strip()}, or one of the other micro-batch triggers: {ACCEPTED}."
-            )
-    if processing_time is not None:
-        return Trigger("processingTime", parse_interval_ms(processing_time))
+    for name, interval in (
+        ("processingTime", processing_time),
+        ("continuous", continuous),
+        ("realTime", real_time),
+    ):
+        if interval is not None:
+            return Trigger(name, parse_interval_ms(interval))
     flag, value = ("once", once) if once is not None else ("availableNow", available_now)
     if value is not True:
         raise PySparkValueError(

@@ -18,9 +18,10 @@ from kaspar.engine.streaming.check_streaming_support import check_output_mode, c
 from kaspar.engine.streaming.checkpoint import Checkpoint
 from kaspar.engine.streaming.microbatch import MicroBatchExecution, QueryIdentity
 from kaspar.engine.streaming.query import StreamExecution
+from kaspar.engine.streaming.realtime import RealTimeExecution
 from kaspar.engine.streaming.sinks import MemorySink, StreamSink
 from kaspar.engine.streaming.sinks.delta import DeltaStreamSink
-from kaspar.engine.streaming.sinks.kafka import KafkaSink
+from kaspar.engine.streaming.sinks.kafka import KafkaRealTimeSink, KafkaSink
 from kaspar.engine.streaming.sources.kafka_stream import KafkaStreamSource
 from kaspar.engine.streaming.sources.rate import RatePerMicroBatchSource, RateSource
 from kaspar.engine.streaming.sources.socket import SocketSource
@@ -157,7 +158,8 @@ class DataStreamWriter(OptionsBuilder):
         availableNow: bool | None = None,
         realTime: str | None = None,
     ) -> DataStreamWriter:
-        """Exactly one of the keywords; continuous and real-time triggers are refused."""
+        """Exactly one of the keywords, checked as PySpark checks them; ``continuous`` and
+        ``realTime`` run the query in epochs (``engine/streaming/realtime.py``)."""
         self._trigger = make_trigger(processingTime, once, availableNow, continuous, realTime)
         return self
 
@@ -207,7 +209,8 @@ class DataStreamWriter(OptionsBuilder):
         checkpoint = Checkpoint(self._checkpoint_location())
         identity = QueryIdentity(checkpoint.query_id, str(uuid.uuid4()), self._name)
         sink = self._sink(identity.id)
-        execution = MicroBatchExecution(
+        kind = RealTimeExecution if self._trigger.is_low_latency else MicroBatchExecution
+        execution = kind(
             identity,
             self._df.plan,
             self._session._executor,
@@ -280,4 +283,6 @@ def _delta(writer: DataStreamWriter, query_id: str) -> StreamSink:
 
 
 def _kafka_sink(writer: DataStreamWriter, query_id: str) -> StreamSink:
+    if writer._trigger.is_low_latency:
+        return KafkaRealTimeSink(writer._options)
     return KafkaSink(writer._options, query_id)

@@ -41,6 +41,9 @@ def test_exactly_one_trigger() -> None:
         make_trigger()
 
 
-def test_continuous_names_the_accepted_triggers() -> None:
-    with pytest.raises(IllegalArgumentException, match="processingTime, once, availableNow"):
-        make_trigger(continuous="1 second")
+def test_low_latency_triggers_take_the_checkpoint_interval() -> None:
+    assert make_trigger(continuous="1 second") == Trigger("continuous", 1000)
+    assert make_trigger(real_time="5 seconds") == Trigger("realTime", 5000)
+    assert make_trigger(real_time="5 seconds").is_low_latency
+    with pytest.raises(PySparkValueError, match="ONLY_ALLOW_SINGLE_TRIGGER"):
+        make_trigger(real_time="5 seconds", continuous="1 second")

@@ -88,6 +88,58 @@ class KafkaSink:
             close()
 
 
+class KafkaRealTimeSink:
+    """The Kafka sink under a low-latency trigger (``realtime.py``): an idempotent producer
+    without transactions that sends each chunk at once (``linger.ms`` 0), so consumers see a
+    record within milliseconds, whatever their isolation level. At least once: ``flush`` (at
+    the end of each epoch, before its commit) waits for every record to be acknowledged; a
+    crash replays the epoch, whose records may then be written twice."""
+
+    def __init__(self, options: dict[str, str]) -> None:
+        config = {k.removeprefix("kafka."): v for k, v in options.items() if k.startswith("kafka.")}
+        if "bootstrap.servers" not in config:
+            raise IllegalArgumentException(
+                "Option 'kafka.bootstrap.servers' must be specified for configuring Kafka producer"
+            )
+        self.topic = options.get("topic")
+        self.description = f"KafkaSink[{self.topic or 'topic column'}]"
+        self._failures: list[str] = []
+        defaults = {"enable.idempotence": True, "linger.ms": 0}
+        try:
+            self._producer = Producer({**defaults, **config})
+        except KafkaException as e:
+            raise SparkRuntimeException(f"Kafka sink failed to start: {e.args[0]}") from None
+
+    def add_batch(self, batch_id: int, table: pa.Table) -> None:
+        for topic, key, value, headers, partition in kafka_records(table, self.topic):
+            extra: dict[str, Any] = {"partition": partition} if partition is not None else {}
+            while True:
+                try:
+                    self._producer.produce(
+                        topic, value, key, headers=headers, on_delivery=self._delivered, **extra
+                    )
+                    break
+                except BufferError:
+                    self._producer.poll(0.05)
+        self._producer.poll(0)
+
+    def _delivered(self, error: Any, _message: Any) -> None:
+        if error is not None:
+            self._failures.append(str(error))
+
+    def flush(self) -> None:
+        left = self._producer.flush(_TIMEOUT_S)
+        if left or self._failures:
+            reason = self._failures[0] if self._failures else f"{left} records not acknowledged"
+            raise SparkRuntimeException(f"Kafka sink failed: {reason}")
+
+    def stop(self) -> None:
+        self._producer.flush(_TIMEOUT_S)
+        close = getattr(self._producer, "close", None)
+        if close is not None:
+            close()
+
+
 def kafka_records(table: pa.Table, topic: str | None) -> list[tuple[Any, ...]]:
     """(topic, key, value, headers, partition) per row of ``table``, as Spark's Kafka writer
     reads them; ``topic`` (the option) wins over a ``topic`` column."""

@@ -1,0 +1,157 @@
+"""End-to-end latency of ``trigger(realTime=...)``: Kafka -> query -> Kafka, per record.
+
+```
+.venv/bin/python -m bench.streaming_realtime                       # 10k events/s, 20 s each
+.venv/bin/python -m bench.streaming_realtime --rate 10000 --seconds 20 --interval "5 seconds"
+```
+
+A kaspar broker runs as its own process (``bench.launch``). A producer thread sends JSON events
+stamped with ``time.time_ns()`` at ``--rate`` per second (``linger.ms`` 1); the query parses
+them and writes the event back to an output topic; a consumer thread (``read_uncommitted``)
+records ``receive time - stamp`` for every record. Queries:
+
+* **stateless**: ``from_json`` -> ``filter(amount >= 0)`` -> the event as ``value``;
+* **dedup**: the same, then ``dropDuplicates(["seq"])`` (every event is new: state grows);
+* **aggregation**: ``groupBy(user).agg(max(sent_ns))`` (update mode): the latency of an
+  update is the time from the newest event of its group to the update's arrival.
+
+The first ``--warmup`` seconds are left out. p50/p99/p999 in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from bench.launch import running
+from bench.streaming_latency import ms_summary
+
+SCHEMA = "sent_ns BIGINT, seq BIGINT, user STRING, amount DOUBLE"
+
+
+def _producer_loop(servers: str, topic: str, rate: int, halt: threading.Event) -> None:
+    producer = Producer({"bootstrap.servers": servers, "linger.ms": 1})
+    sent, start = 0, time.perf_counter()
+    while not halt.is_set():
+        due = int((time.perf_counter() - start) * rate)
+        while sent < due:
+            event = {"sent_ns": time.time_ns(), "seq": sent, "user": f"u{sent % 1000}"}
+            producer.produce(topic, json.dumps({**event, "amount": sent % 100}).encode())
+            sent += 1
+        producer.poll(0)
+        time.sleep(0.0002)
+    producer.flush(30)
+
+
+def _consumer_loop(
+    servers: str, topic: str, skip_until_ns: int, out: list[float], halt: threading.Event
+) -> None:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": servers,
+            "group.id": f"latency-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "fetch.wait.max.ms": 1,
+        }
+    )
+    consumer.subscribe([topic])
+    while not halt.is_set():
+        for message in consumer.consume(1000, 0.05):
+            if message.error() is not None:
+                continue
+            now = time.time_ns()
+            sent = int(json.loads(message.value())["sent_ns"])
+            if sent >= skip_until_ns:
+                out.append((now - sent) / 1e6)
+    consumer.close()
+
+
+def _query(spark: Any, kind: str, servers: str, source: str, target: str, ckpt: str) -> Any:
+    from kaspar.sql import functions as F
+
+    events = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", servers)
+        .option("subscribe", source)
+        .option("startingOffsets", "latest")
+        .load()
+        .select(F.from_json(F.col("value").cast("string"), SCHEMA).alias("e"))
+        .select("e.*")
+        .filter(F.col("amount") >= 0)
+    )
+    if kind == "dedup":
+        events = events.dropDuplicates(["seq"])
+    if kind == "aggregation":
+        events = events.groupBy("user").agg(F.max("sent_ns").alias("sent_ns"))
+    output = events.select(F.to_json(F.struct("sent_ns")).alias("value"))
+    return (
+        output.writeStream.format("kafka")
+        .outputMode("update" if kind == "aggregation" else "append")
+        .option("kafka.bootstrap.servers", servers)
+        .option("topic", target)
+        .option("checkpointLocation", ckpt)
+        .trigger(realTime=ARGS.interval)
+        .start()
+    )
+
+
+def run_one(spark: Any, servers: str, kind: str, work: Path) -> dict[str, Any]:
+    source, target = f"rt-in-{uuid.uuid4().hex[:8]}", f"rt-out-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": servers})
+    for future in admin.create_topics([NewTopic(t, 1, 1) for t in (source, target)]).values():
+        future.result(30)
+    query = _query(spark, kind, servers, source, target, str(work / f"ckpt-{kind}"))
+    time.sleep(2)  # the query found the topic and its end
+    halt, latencies = threading.Event(), []
+    skip = time.time_ns() + int(ARGS.warmup * 1e9)
+    threads = [
+        threading.Thread(target=_producer_loop, args=(servers, source, ARGS.rate, halt)),
+        threading.Thread(target=_consumer_loop, args=(servers, target, skip, latencies, halt)),
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(ARGS.seconds + ARGS.warmup)
+    halt.set()
+    for thread in threads:
+        thread.join(60)
+    progress = query.recentProgress
+    query.stop()
+    return {
+        "query": kind,
+        "latency": ms_summary(latencies),
+        "epochs": len(progress),
+        "input_rows": sum(p["numInputRows"] for p in progress),
+    }
+
+
+def main() -> None:
+    from kaspar.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()
+    with tempfile.TemporaryDirectory() as folder, running("kaspar", Path(folder)) as broker:
+        results = [
+            run_one(spark, broker.bootstrap_servers, kind, Path(folder)) for kind in ARGS.queries
+        ]
+    print(json.dumps({"rate": ARGS.rate, "seconds": ARGS.seconds, "results": results}, indent=2))
+
+
+PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+PARSER.add_argument("--rate", type=int, default=10_000)
+PARSER.add_argument("--seconds", type=float, default=20.0)
+PARSER.add_argument("--warmup", type=float, default=3.0)
+PARSER.add_argument("--interval", default="5 seconds")
+PARSER.add_argument("--queries", nargs="+", default=["stateless", "dedup", "aggregation"])
+ARGS = PARSER.parse_args([])
+
+if __name__ == "__main__":
+    ARGS = PARSER.parse_args()
+    main()
