@@ -17,6 +17,7 @@ from kaspar.cli.group import group_app
 from kaspar.cli.produce import produce
 from kaspar.cli.terminal import stderr, stdout
 from kaspar.cli.topic import topic_app
+from kaspar.cli.up import up
 
 app = typer.Typer(
     name="kaspar",
@@ -32,6 +33,7 @@ app.add_typer(group_app, name="group")
 app.command("produce")(produce)
 app.command("consume")(consume)
 app.command("demo")(demo)
+app.command("up")(up)
 
 
 def show_version(value: bool) -> None:

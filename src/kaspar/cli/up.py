@@ -1,0 +1,86 @@
+"""`kaspar up`: the whole platform in the foreground, one process, one data directory.
+
+1. Take SIGINT and SIGTERM: from now on they ask for a clean stop (a signal that arrives while
+   the services start stops them as soon as they are up).
+2. Start every service of `kaspar.cli.platform.SERVICES`; a port already taken is an error
+   naming the option that sets it.
+3. Print each service's address and the data directory.
+4. Wait for SIGINT or SIGTERM, then stop the services newest first (the broker flushes its log
+   and marks a clean shutdown) and exit 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kaspar.cli.broker import DEFAULT_DATA_DIR, DEFAULT_LISTEN, parse_listen
+from kaspar.cli.client_config import ConfigOption, parse_key_values
+from kaspar.cli.platform import Platform, PlatformSettings
+from kaspar.cli.terminal import status, stdout
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+ADDRESS_HINTS = {"broker": "Kafka bootstrap.servers"}
+
+
+@contextlib.contextmanager
+def stop_requested_by_signals() -> Iterator[threading.Event]:
+    """An event set by SIGINT or SIGTERM while the block runs (the old handlers come back)."""
+    requested = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        requested.set()
+
+    previous = {signum: signal.signal(signum, request_stop) for signum in STOP_SIGNALS}
+    try:
+        yield requested
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def address_table(addresses: dict[str, str], data_dir: Path) -> Table:
+    """One row per service: its name, its address, what the address is for."""
+    table = Table("service", "address", "use as", title=f"kaspar is up, data in {data_dir}")
+    for name, address in addresses.items():
+        table.add_row(name, address, ADDRESS_HINTS.get(name, ""))
+    return table
+
+
+def up(
+    *,
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir", "-d", help="Directory holding every service's data (broker/ ...)."
+        ),
+    ] = DEFAULT_DATA_DIR,
+    listen: Annotated[
+        str,
+        typer.Option("--listen", "-l", help="HOST:PORT of the broker (port 0: a free one)."),
+    ] = DEFAULT_LISTEN,
+    config: ConfigOption = None,
+) -> None:
+    """Start the kaspar platform (today: the broker) until SIGTERM or Ctrl-C."""
+    host, port = parse_listen(listen)
+    settings = PlatformSettings(
+        data_dir=data_dir.resolve(),
+        broker_host=host,
+        broker_port=port,
+        broker_config=parse_key_values(config, "--config"),
+    )
+    with stop_requested_by_signals() as stop, Platform(settings) as platform:
+        stdout.print(address_table(platform.addresses, settings.data_dir), soft_wrap=True)
+        status("Ctrl-C or SIGTERM stops every service")
+        while not stop.wait(0.2):
+            pass
+        status("stopping ...")
+    status("kaspar stopped")
