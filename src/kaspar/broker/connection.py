@@ -25,7 +25,7 @@ from kaspar.broker.handlers.api_versions import unsupported_version_response
 from kaspar.broker.versions import supports
 from kaspar.protocol.api_index import ApiKey, api_spec
 from kaspar.protocol.codec import DecodeError, decode
-from kaspar.protocol.frames import decode_request_header, encode_response
+from kaspar.protocol.frames import decode_request_header, encode_response_parts
 
 __all__ = ["Connection"]
 
@@ -174,14 +174,15 @@ class Connection(asyncio.Protocol):
             queue.popleft()
             if result is not None and self._transport is not None:
                 try:
-                    frame = encode_response(
+                    frame = encode_response_parts(
                         head.correlation_id, head.api_key, head.api_version, result
                     )
                 except ValueError:
                     log.exception("cannot encode the response to api key %d", head.api_key)
                     self.abort("internal error")
                     return
-                self._transport.write(frame)
+                for part in frame:
+                    self._transport.write(part)
         self._update_reading()
 
     def _on_answered(self, future: asyncio.Future[Any]) -> None:

@@ -19,7 +19,13 @@ from typing import Any
 
 from kaspar.protocol.api_index import ApiKey, api_info, api_spec
 from kaspar.protocol.codec import decode, encode_into
-from kaspar.protocol.wire import Buffer, DecodeError, UnsupportedVersionError, read_uvarint
+from kaspar.protocol.wire import (
+    Buffer,
+    DecodeError,
+    SplicedOutput,
+    UnsupportedVersionError,
+    read_uvarint,
+)
 
 _REQUEST_V0 = struct.Struct(">hhi")
 _INT16 = struct.Struct(">h")
@@ -117,6 +123,20 @@ def encode_response(correlation_id: int, api_key: int, api_version: int, body: A
         out.append(0)
     encode_into(body, api_version, out)
     return _finish(out)
+
+
+def encode_response_parts(
+    correlation_id: int, api_key: int, api_version: int, body: Any
+) -> list[Buffer]:
+    """``encode_response`` as a list of buffers whose large blobs (a Fetch response's
+    records) are the body's own objects, not copies: for a writer that sends them in turn."""
+    out = SplicedOutput(4)
+    out += _INT32.pack(correlation_id)
+    if response_header_version(api_key, api_version) == 1:
+        out.append(0)
+    encode_into(body, api_version, out)
+    out[0:4] = _INT32.pack(out.total_size - 4)
+    return out.parts()
 
 
 def encode_request(

@@ -17,6 +17,43 @@ Reader = Callable[[Buffer, int], tuple[Any, int]]
 Writer = Callable[[Any, bytearray], None]
 
 
+SPLICE_MIN_BYTES = 64 << 10
+
+
+class SplicedOutput(bytearray):
+    """An output buffer that keeps large blobs by reference instead of copying them in.
+
+    A blob of at least ``SPLICE_MIN_BYTES`` written to it is recorded in ``splices`` as
+    (position in the buffer, blob); ``parts`` then gives the whole encoding as a list of
+    buffers. A broker answering a Fetch sends megabytes of segment bytes this way without
+    copying them into the frame (each copy of a fresh large buffer costs page faults too).
+    """
+
+    def __init__(self, size: int = 0) -> None:
+        super().__init__(size)
+        self.splices: list[tuple[int, Buffer]] = []
+
+    @property
+    def total_size(self) -> int:
+        return len(self) + sum(len(blob) for _, blob in self.splices)
+
+    def parts(self) -> list[Buffer]:
+        """The encoding in order: the buffer's bytes with each blob inserted at its place."""
+        if not self.splices:
+            return [self]
+        view = memoryview(self)
+        out: list[Buffer] = []
+        start = 0
+        for position, blob in self.splices:
+            if position > start:
+                out.append(view[start:position])
+            out.append(blob)
+            start = position
+        if start < len(self):
+            out.append(view[start:])
+        return out
+
+
 class ProtocolError(ValueError):
     """Base class of the codec errors."""
 
@@ -176,7 +213,10 @@ def _blob_codec(text: bool, flexible: bool, nullable: bool) -> tuple[Reader, Wri
             return
         data = value.encode() if text else value
         write_len(len(data), out)
-        out += data
+        if len(data) >= SPLICE_MIN_BYTES and type(out) is SplicedOutput:
+            out.splices.append((len(out), data))
+        else:
+            out += data
 
     return read, write
 

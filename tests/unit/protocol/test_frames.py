@@ -127,3 +127,25 @@ def test_api_index() -> None:
     info = api_info(ApiKey.SASL_HANDSHAKE)
     assert info is not None
     assert info.flexible_from is None
+
+
+@pytest.mark.parametrize("version", [4, 11, 12])
+def test_response_parts_splice_large_records_and_equal_the_joined_frame(version: int) -> None:
+    from kaspar.protocol.messages.fetch import (
+        FetchableTopicResponse,
+        FetchResponse,
+        PartitionData,
+    )
+    from kaspar.protocol.wire import SPLICE_MIN_BYTES
+
+    big = bytes(range(256)) * (SPLICE_MIN_BYTES // 128)
+    small = b"x" * 100
+    partitions = [
+        PartitionData(partition_index=i, high_watermark=9, last_stable_offset=9, records=r)
+        for i, r in enumerate([big, small, big[:-1], None])
+    ]
+    body = FetchResponse(responses=[FetchableTopicResponse(topic="t", partitions=partitions)])
+    parts = frames.encode_response_parts(5, ApiKey.FETCH, version, body)
+    assert b"".join(parts) == frames.encode_response(5, ApiKey.FETCH, version, body)
+    assert sum(p is big for p in parts) == 1  # sent as the body's own object, not a copy
+    assert len(parts) == 5  # prefix, big, middle (small inline), big[:-1], rest

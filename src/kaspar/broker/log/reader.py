@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 
 from kaspar.broker.log.segment import Segment
@@ -10,28 +9,20 @@ from kaspar.protocol.records import BatchHeader, decode_batch
 
 __all__ = ["read_batches", "timestamp_lookup"]
 
-_OFFSET_AND_LENGTH = struct.Struct(">qi")
-_LAST_OFFSET_DELTA = struct.Struct(">i")
-_HEADER_PREFIX = 27  # up to and including lastOffsetDelta
 
+def _whole_batches_end(segment: Segment, start: int, limit: int, max_offset: int | None) -> int:
+    """Position after the last complete batch that ends by `limit` (and lies below `max_offset`).
 
-def _whole_batches_end(data: bytes, start: int, max_offset: int | None) -> int:
-    """Length of the prefix of `data` made of complete batches (below `max_offset`).
-
-    `start` is a batch boundary known (from the offset index) to end complete batches, so
-    only the last index interval is walked, never every batch of a large read.
+    `start` is a batch boundary known (from the offset index) to end complete batches, so only
+    the headers of the last index interval are read, never every batch of a large read.
     """
     end = start
-    size = len(data)
-    while size - end >= _HEADER_PREFIX:
-        base_offset, batch_length = _OFFSET_AND_LENGTH.unpack_from(data, end)
-        if end + batch_length + 12 > size:
+    for position, header in segment.batches(start):
+        if position + header.size > limit:
             break
-        if max_offset is not None:
-            (delta,) = _LAST_OFFSET_DELTA.unpack_from(data, end + 23)
-            if base_offset + delta >= max_offset:
-                break
-        end += batch_length + 12
+        if max_offset is not None and header.last_offset >= max_offset:
+            break
+        end = position + header.size
     return end
 
 
@@ -48,10 +39,12 @@ def read_batches(
             return b""
         if first.size >= max_bytes:
             return segment.read_from(position, first.size)
-        data = segment.read_from(position, max_bytes)
-        boundary = segment.offset_index.floor_position(position + len(data), max_offset)
-        end = _whole_batches_end(data, max(0, boundary - position), max_offset)
-        return data if end == len(data) else data[:end]
+        # The batches' end is found from their headers first, so the read is exactly them:
+        # no trimming copy of a large read (fetch responses are megabytes).
+        limit = min(position + max_bytes, segment.size)
+        boundary = max(position, segment.offset_index.floor_position(limit, max_offset))
+        end = _whole_batches_end(segment, boundary, limit, max_offset)
+        return segment.read_from(position, end - position)
     return b""
 
 
