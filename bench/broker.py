@@ -182,7 +182,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--brokers",
         default="kaspar,tansu",
-        help="comma-separated, from: kaspar, tansu (default: both)",
+        help="comma-separated, from: kaspar, tansu, kafka (Apache Kafka) (default: kaspar,tansu)",
     )
     parser.add_argument(
         "--json-out",
@@ -192,7 +192,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.brokers = [b.strip() for b in args.brokers.split(",") if b.strip()]
-    unknown = set(args.brokers) - set(launch.COMMANDS)
+    unknown = set(args.brokers) - set(launch.BROKERS)
     if unknown:
         parser.error(f"unknown broker(s): {', '.join(sorted(unknown))}")
     return args

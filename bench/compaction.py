@@ -1,6 +1,7 @@
 """Log cleaner benchmark: how fast kaspar compacts a partition log, in MB/s cleaned.
 
     .venv/bin/python -m bench.compaction [--mb 200] [--distinct 0.1] [--value-bytes 100]
+        [--json-out PATH]
 
 No peer is measured: tansu has no log compaction. Steps:
 
@@ -9,12 +10,14 @@ No peer is measured: tansu has no log compaction. Steps:
 2. roll the active segment so that everything is cleanable;
 3. time `clean_log` (the worker-thread part: offset map, filtering, writing `.cleaned` files)
    and `swap_cleaned` (the event-loop part, which is all that blocks produce and fetch);
-4. print MB/s cleaned (bytes read / worker seconds) and the size before and after.
+4. print MB/s cleaned (bytes read / worker seconds) and the size before and after (and write
+   them as JSON with ``--json-out``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import tempfile
 import time
@@ -50,7 +53,7 @@ def fill(log: PartitionLog, total_bytes: int, distinct: float, value_bytes: int)
     return count
 
 
-def run(total_mb: int, distinct: float, value_bytes: int) -> None:
+def run(total_mb: int, distinct: float, value_bytes: int) -> dict[str, float]:
     config = TopicConfig.from_overrides(
         {
             "cleanup.policy": "compact",
@@ -83,6 +86,17 @@ def run(total_mb: int, distinct: float, value_bytes: int) -> None:
     print(f"  records removed:  {result.records_removed:,}")
     print(f"  worker time:      {clean_s:8.2f} s  ({result.bytes_read / MB / clean_s:.1f} MB/s)")
     print(f"  swap (event loop): {swap_s * 1000:7.1f} ms for {len(task.groups)} segment groups")
+    return {
+        "records": records,
+        "bytes_before": before,
+        "bytes_after": after,
+        "bytes_read": result.bytes_read,
+        "records_removed": result.records_removed,
+        "clean_s": clean_s,
+        "mb_per_s": result.bytes_read / MB / clean_s,
+        "swap_ms": swap_s * 1000,
+        "segment_groups": len(task.groups),
+    }
 
 
 def main() -> None:
@@ -90,8 +104,13 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=200, help="log size to fill, in MB")
     parser.add_argument("--distinct", type=float, default=0.1, help="distinct keys / records")
     parser.add_argument("--value-bytes", type=int, default=100, help="bytes per value")
+    parser.add_argument("--json-out", type=Path, default=None, help="results file")
     args = parser.parse_args()
-    run(args.mb, args.distinct, args.value_bytes)
+    result = run(args.mb, args.distinct, args.value_bytes)
+    if args.json_out is not None:
+        meta = {"benchmark": "compaction", "mb": args.mb, "distinct": args.distinct}
+        document = {"meta": {**meta, "value_bytes": args.value_bytes}, "results": result}
+        args.json_out.write_text(json.dumps(document, indent=2) + "\n")
 
 
 if __name__ == "__main__":

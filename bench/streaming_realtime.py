@@ -3,6 +3,7 @@
 ```
 .venv/bin/python -m bench.streaming_realtime                       # 10k events/s, 20 s each
 .venv/bin/python -m bench.streaming_realtime --rate 10000 --seconds 20 --interval "5 seconds"
+.venv/bin/python -m bench.streaming_realtime --seconds 5 --queries stateless --json-out /tmp/rt.json
 ```
 
 A kaspar broker runs as its own process (``bench.launch``). A producer thread sends JSON events
@@ -141,7 +142,10 @@ def main() -> None:
         results = [
             run_one(spark, broker.bootstrap_servers, kind, Path(folder)) for kind in ARGS.queries
         ]
-    print(json.dumps({"rate": ARGS.rate, "seconds": ARGS.seconds, "results": results}, indent=2))
+    document = {"rate": ARGS.rate, "seconds": ARGS.seconds, "results": results}
+    print(json.dumps(document, indent=2))
+    if ARGS.json_out is not None:
+        ARGS.json_out.write_text(json.dumps(document, indent=2) + "\n")
 
 
 PARSER = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -150,6 +154,7 @@ PARSER.add_argument("--seconds", type=float, default=20.0)
 PARSER.add_argument("--warmup", type=float, default=3.0)
 PARSER.add_argument("--interval", default="5 seconds")
 PARSER.add_argument("--queries", nargs="+", default=["stateless", "dedup", "aggregation"])
+PARSER.add_argument("--json-out", type=Path, default=None, help="also write the results here")
 ARGS = PARSER.parse_args([])
 
 if __name__ == "__main__":
