@@ -6,12 +6,15 @@ Records flow through the query as they arrive; the checkpoint is written once pe
 1. **Start.** The epoch starts from the offsets of the last commit; nothing is written yet
    (as in Spark's real-time mode, the end offsets are planned lazily: recorded when the epoch
    closes).
-2. **Flow.** Until the interval is over (or the query stops), poll the sources: what is
-   available now (``latest_offset``), read at once (``get_batch``). Each non-empty poll is a
-   *chunk*: it runs through the same compiled stages and stateful operators as a micro-batch,
-   under the next micro-batch id (so state versions and the sinks' per-batch idempotence keep
-   their meaning), and its rows go to the sink right away (``sink.add_batch``). An empty poll
-   reports the query caught up (``processAllAvailable``) and waits ``POLL_DELAY_S``.
+2. **Flow.** Until the interval is over (or the query stops), poll the sources: a source
+   that can long-poll (``poll``: Kafka, a Fetch the broker answers as soon as a record is
+   appended) returns what it read and where it stopped; any other is asked what is available
+   (``latest_offset``) and read at once (``get_batch``). Each poll that moved is a *chunk*: it
+   runs through the same compiled stages and stateful operators as a micro-batch, under the
+   next micro-batch id (so state versions and the sinks' per-batch idempotence keep their
+   meaning), and its rows go to the sink right away (``sink.add_batch``). An empty poll
+   reports the query caught up (``processAllAvailable``); without a long-poll it then waits
+   ``POLL_DELAY_S``.
 3. **Close.** Flush the sink (``flush``: every record acknowledged), write ``offsets/<last
    chunk id>`` with the epoch's end offsets, wait for it to be durable, then write
    ``commits/<last chunk id>`` once the chunks' state files are durable, and report the epoch's
@@ -42,7 +45,8 @@ import pyarrow as pa
 from kaspar.engine.streaming.checkpoint import OffsetSeq
 from kaspar.engine.streaming.microbatch import MicroBatchExecution
 
-POLL_DELAY_S = 0.0005  # between two polls that found nothing
+POLL_WAIT_MS = 10  # a Fetch long-poll waits this long for a first record
+POLL_DELAY_S = 0.0005  # between two polls that found nothing, when no source long-polls
 _STATE_FILE = re.compile(r"^(\d+)\.(delta|snapshot)$")
 
 
@@ -70,6 +74,7 @@ class RealTimeExecution(MicroBatchExecution):
         super().__init__(*args, **kwargs)
         self.should_stop: Callable[[], bool] = lambda: False
         self.on_caught_up: Callable[[float], None] = lambda _: None
+        self._waited = False  # the last poll waited for records (a long-poll)
 
     def recover(self) -> None:
         """Drop what a crashed epoch left after the last commit, then recover as usual."""
@@ -94,7 +99,8 @@ class RealTimeExecution(MicroBatchExecution):
             polled = time.monotonic()
             if not self._run_chunk(position, epoch):
                 self.on_caught_up(polled)
-                time.sleep(POLL_DELAY_S)
+                if not self._waited:
+                    time.sleep(POLL_DELAY_S)
         if epoch.chunks == 0:
             return False
         # 3 close: sink flushed, offsets entry, commit entry, progress
@@ -102,14 +108,12 @@ class RealTimeExecution(MicroBatchExecution):
         return True
 
     def _run_chunk(self, position: list[Any], epoch: _Epoch) -> bool:
-        ends = [s.latest_offset(p, True, None) for s, p in zip(self.sources, position, strict=True)]
-        if ends == position and not self.incremental.wants_batch_without_data(
-            self.watermark_ms, self._next_watermark_ms
-        ):
+        polled = self._poll(position)
+        if polled is None:
             return False
+        ends, inputs = polled
         clock = time.monotonic()
         self.on_batch_planned()
-        inputs = [s.get_batch(p, e) for s, p, e in zip(self.sources, position, ends, strict=True)]
         self.watermark_ms = self._next_watermark_ms
         result = self._execute(inputs)
         self.sink.add_batch(self.batch_id, result)
@@ -119,6 +123,33 @@ class RealTimeExecution(MicroBatchExecution):
         position[:] = ends
         self.batch_id += 1
         return True
+
+    def _poll(self, position: list[Any]) -> tuple[list[Any], list[pa.Table]] | None:
+        """Each source's records after ``position``: by long-poll where the source can
+        (``poll``: the Kafka source), else what ``latest_offset`` finds, read with
+        ``get_batch``; None when nothing came and no batch without data is due."""
+        ends: list[Any] = []
+        tables: list[pa.Table | None] = []
+        wait_ms = POLL_WAIT_MS if len(self.sources) == 1 else 0
+        self._waited = False
+        for source, start in zip(self.sources, position, strict=True):
+            poll = getattr(source, "poll", None)
+            polled = None if poll is None else poll(start, wait_ms)
+            self._waited |= polled is not None and wait_ms > 0
+            if polled is None:
+                polled = (source.latest_offset(start, True, None), None)
+            ends.append(polled[0])
+            tables.append(polled[1])
+        moved = ends != position or any(t is not None and t.num_rows for t in tables)
+        if not moved and not self.incremental.wants_batch_without_data(
+            self.watermark_ms, self._next_watermark_ms
+        ):
+            return None
+        inputs = [
+            table if table is not None else source.get_batch(start, end)
+            for source, start, end, table in zip(self.sources, position, ends, tables, strict=True)
+        ]
+        return ends, inputs
 
     def _close_epoch(self, position: list[Any], epoch: _Epoch) -> None:
         clock = time.monotonic()

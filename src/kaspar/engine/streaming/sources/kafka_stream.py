@@ -17,6 +17,7 @@ from confluent_kafka import Consumer, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
 
 from kaspar.engine.kafka_fetch import KafkaReadError, RangeReader, columnar_reader
+from kaspar.engine.kafka_fetch.live_poll import LivePoll
 from kaspar.engine.sources.kafka import (
     OffsetRanges,
     consumer_config,
@@ -68,6 +69,8 @@ class KafkaStreamSource:
         self._latest: Offsets | None = None  # latest offsets seen by latest_offset
         self._listed: tuple[float, list[TopicPartition]] = (-1e9, [])
         self._metadata: Any = None
+        self._live: LivePoll | None = None  # the low-latency triggers' reader (``poll``)
+        self._live_unavailable = False
 
     def for_query(self) -> KafkaStreamSource:
         """A new source with its own consumers: two queries sharing one consumer would take
@@ -159,6 +162,32 @@ class KafkaStreamSource:
         check_complete(batch, ranges, self._read_again)
         return batch
 
+    def poll(self, start: Any, max_wait_ms: int) -> tuple[Any, pa.Table] | None:
+        """The low-latency triggers' read (``realtime.py``): the records after ``start`` the
+        broker has, waiting up to ``max_wait_ms`` for a first one (a Fetch long-poll,
+        ``kafka_fetch/live_poll.py``), and the offsets after them. Complete by construction,
+        so no ``check_complete``. None when the options need confluent-kafka's reader: the
+        trigger then plans with ``latest_offset`` and reads with ``get_batch``."""
+        live = self._live_poll(max_wait_ms)
+        if live is None:
+            return None
+        begin = from_json(start)
+        try:
+            for tp in self._partitions():
+                if tp not in begin:  # a new partition: from its earliest offset
+                    begin[tp] = self._watermarks_of(tp)[0]
+            table, moved = live.poll(begin, self.options.include_headers)
+        except _READ_ERRORS as e:
+            raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
+        return to_json(moved), table
+
+    def _live_poll(self, max_wait_ms: int) -> LivePoll | None:
+        if self._live is None and not self._live_unavailable:
+            reader = columnar_reader(self.options, prefetch=False)  # its own connections
+            self._live_unavailable = reader is None
+            self._live = None if reader is None else LivePoll(reader, max_wait_ms)
+        return self._live
+
     def _read_again(self, ranges: OffsetRanges) -> pa.Table:
         """``ranges`` read by a new reader (``check_complete``: are the gaps genuine?)."""
         reader = self._new_reader()
@@ -199,6 +228,10 @@ class KafkaStreamSource:
             if consumer is not None:
                 consumer.close()
         self._consumer = self._metadata = None
+        if self._live is not None:
+            self._live.close()
+            self._live.reader.close()
+            self._live = None
 
 
 def _rate_limit(begin: Offsets, latest: Offsets, limit: int) -> Offsets:
