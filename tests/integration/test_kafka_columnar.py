@@ -225,6 +225,36 @@ def test_kept_records_and_prefetch_follow_consecutive_ranges(
         columnar.close()
 
 
+def test_pipelined_fetches_with_small_fetch_sizes(
+    broker: Broker, create_topic: Callable[..., str]
+) -> None:
+    """Many fetch rounds per read, each asked before the previous answer is decoded: every
+    record once, in order, over ranges that end inside fetched batches, after which the
+    reader is still in step with its connection (no unread answer left behind)."""
+    from kaspar.engine.kafka_fetch.fetch_request import FetchSizes
+
+    topic = create_topic(partitions=3)
+    produce(broker, topic, 6000, **{"batch.num.messages": 50})
+    ends = {p: librdkafka_end(broker, (topic, p)) for p in range(3)}
+    columnar = reader(broker, sizes=FetchSizes(response_bytes=6000, partition_bytes=2000))
+    try:
+        first = columnar.read({(topic, p): (0, ends[p] // 2) for p in range(3)}, False)
+        rest = columnar.read({(topic, p): (ends[p] // 2, ends[p]) for p in range(3)}, False)
+        again = columnar.read({(topic, 1): (3, 9)}, False)
+    finally:
+        columnar.close()
+    for p in range(3):
+        offsets = [
+            o
+            for t in (first, rest)
+            for o, q in zip(t["offset"].to_pylist(), t["partition"].to_pylist(), strict=True)
+            if q == p
+        ]
+        assert offsets == list(range(ends[p]))
+    assert sum(ends.values()) == 6000
+    assert again["offset"].to_pylist() == list(range(3, 9))
+
+
 # --------------------------------------------------------------------- the streaming source
 
 

@@ -29,7 +29,11 @@ import pyarrow as pa
 from kaspar.engine.kafka_fetch.arrow_columns import kafka_schema, record_batch
 from kaspar.engine.kafka_fetch.batches import Aborts, Scan, scan
 from kaspar.engine.kafka_fetch.cluster import EARLIEST_TIMESTAMP, Cluster, TopicPartition
-from kaspar.engine.kafka_fetch.connection import KafkaConnectionError, KafkaReadError
+from kaspar.engine.kafka_fetch.connection import (
+    BrokerConnection,
+    KafkaConnectionError,
+    KafkaReadError,
+)
 from kaspar.engine.kafka_fetch.fetch_request import (
     FetchSizes,
     fetch_request,
@@ -78,6 +82,21 @@ class _Partition:
     kept: Kept | None = None
 
 
+@dataclass
+class _InFlight:
+    """A Fetch sent to ``leader`` on ``connection`` and not answered yet."""
+
+    leader: int
+    connection: BrokerConnection
+    positions: dict[TopicPartition, int]
+
+    def matches(self, positions: dict[TopicPartition, int]) -> bool:
+        """True if every partition it asked for is still wanted from the offset it asked."""
+        if self.connection.closed:
+            return False
+        return all(positions.get(tp) == offset for tp, offset in self.positions.items())
+
+
 class ColumnarReader:
     """Consecutive ranges of many partitions of the cluster at ``bootstrap_servers``."""
 
@@ -99,6 +118,7 @@ class ColumnarReader:
         self.sizes = sizes or FetchSizes()
         self.decoder = decoder
         self.kept: dict[TopicPartition, Kept] = {}
+        self._ahead: dict[int, _InFlight] = {}  # per leader: a Fetch sent before decoding
         self._prefetch = Prefetch(self) if prefetch else None
 
     def read(self, ranges: Ranges, include_headers: bool) -> pa.Table:
@@ -124,15 +144,18 @@ class ColumnarReader:
                 self._use_kept(tp, part, part.kept, out)
         pending = {tp: p for tp, p in parts.items() if p.position < p.end}
         deadline = time.monotonic() + self.poll_timeout_ms / 1000
-        while pending:
-            if self._fetch_round(pending, out):
-                deadline = time.monotonic() + self.poll_timeout_ms / 1000
-            elif time.monotonic() > deadline:
-                raise ReadTimeoutError(
-                    f"Timed out after {self.poll_timeout_ms} ms reading offsets of "
-                    f"{sorted(pending)} (kafkaConsumer.pollTimeoutMs)"
-                )
-            pending = {tp: p for tp, p in pending.items() if p.position < p.end}
+        try:
+            while pending:
+                if self._fetch_round(pending, out):
+                    deadline = time.monotonic() + self.poll_timeout_ms / 1000
+                elif time.monotonic() > deadline:
+                    raise ReadTimeoutError(
+                        f"Timed out after {self.poll_timeout_ms} ms reading offsets of "
+                        f"{sorted(pending)} (kafkaConsumer.pollTimeoutMs)"
+                    )
+                pending = {tp: p for tp, p in pending.items() if p.position < p.end}
+        finally:
+            self._drain_all()
         batches = [b for tp in sorted(out.batches) for b in out.batches[tp]]
         return pa.Table.from_batches(batches, schema=kafka_schema(include_headers))
 
@@ -149,28 +172,79 @@ class ColumnarReader:
             leader = self.cluster.leader(tp)
             if leader is not None:
                 by_leader.setdefault(leader, {})[tp] = part.position
-        sent = []
+        sent: list[_InFlight] = []
         for leader, positions in by_leader.items():
-            try:
-                connection = self.cluster.connection(leader)
-                request, version = fetch_request(
-                    connection, positions, self.sizes, self.isolation_level
-                )
-                sent.append((connection, list(positions), connection.send(request, version)))
-            except KafkaConnectionError:
-                self._lost(positions)
+            ahead = self._ahead.pop(leader, None)
+            rest = positions
+            if ahead is not None and ahead.matches(positions):
+                sent.append(ahead)
+                rest = {tp: o for tp, o in positions.items() if tp not in ahead.positions}
+            elif ahead is not None:
+                self._drain(ahead)
+            if rest:
+                self._send(leader, rest, sent)
         moved = False
-        for connection, asked, _ in sent:
+        for flight in sent:
             try:
-                response = connection.receive()
+                response = flight.connection.receive()
             except KafkaConnectionError:
-                self._lost(asked)
+                self._lost(flight.positions)
                 continue
-            for tp, data in partition_results(response, asked):
+            results = list(partition_results(response, list(flight.positions)))
+            self._send_ahead(flight.leader, results, pending)
+            for tp, data in results:
                 moved |= self._answer(tp, pending[tp], data, out)
         if not moved:
             time.sleep(_RETRY_BACKOFF_S)
         return moved
+
+    def _send(
+        self, leader: int, positions: dict[TopicPartition, int], sent: list[_InFlight]
+    ) -> bool:
+        try:
+            connection = self.cluster.connection(leader)
+            request, version = fetch_request(
+                connection, positions, self.sizes, self.isolation_level
+            )
+            connection.send(request, version)
+        except KafkaConnectionError:
+            self._lost(positions)
+            return False
+        sent.append(_InFlight(leader, connection, positions))
+        return True
+
+    def _send_ahead(
+        self,
+        leader: int,
+        results: list[tuple[TopicPartition, PartitionData | None]],
+        pending: dict[TopicPartition, _Partition],
+    ) -> None:
+        """Pipelining: before decoding a response, ask for what comes after it (of the
+        partitions it did not finish), so the broker reads while this process decodes."""
+        positions = {}
+        for tp, data in results:
+            if data is None or data.error_code != ErrorCode.NONE or not data.records:
+                continue
+            to = fetched_to(data.records, -1)
+            if pending[tp].position < to < pending[tp].end:
+                positions[tp] = to
+        if positions:
+            flights: list[_InFlight] = []
+            if self._send(leader, positions, flights):
+                self._ahead[leader] = flights[0]
+
+    def _drain(self, flight: _InFlight) -> None:
+        """Take the answer to a request sent ahead that is not wanted any more."""
+        if flight.connection.closed:
+            return
+        try:
+            flight.connection.receive()
+        except KafkaConnectionError:
+            self._lost(flight.positions)
+
+    def _drain_all(self) -> None:
+        while self._ahead:
+            self._drain(self._ahead.popitem()[1])
 
     def _answer(
         self,

@@ -55,24 +55,24 @@ def _when_valid(e: exp.Expr, value: exp.Expr) -> exp.Expr:
 
 
 def from_json(col: ColumnOrName, schema: Any, options: dict[str, str] | None = None) -> Column:
-    """PERMISSIVE: malformed text gives a struct of NULLs (NULL for a non-struct schema)."""
+    """PERMISSIVE: malformed text gives a struct of NULLs (NULL for a non-struct schema).
+
+    A struct is parsed once per row: ``try(json_transform(...))`` is NULL for malformed text,
+    and DuckDB's ``json_transform`` of valid JSON that is not an object (a number, an array,
+    ``null``) is a struct of NULLs or NULL, so ``coalesce`` with the all-NULL struct gives
+    Spark's answer without validating the text first (which parsed every value twice more).
+    """
     e = to_expr(col)
     dtype = _schema_type(schema)
     structure = exp.Literal.string(json.dumps(_structure(dtype)))
     parsed = exp.Anonymous(this="json_transform", expressions=[e.copy(), structure])
     if not isinstance(dtype, T.StructType):
         return node(_when_valid(e, parsed), f"from_json({names(e)})")
-    is_object = exp.EQ(
-        this=exp.Anonymous(this="json_type", expressions=[e.copy()]),
-        expression=exp.Literal.string("OBJECT"),
-    )
     nulls = exp.Anonymous(this="json_transform", expressions=[exp.Literal.string("{}"), structure])
+    tried = exp.Anonymous(this="try", expressions=[parsed])
     value = exp.Case(
-        ifs=[
-            exp.If(this=exp.Is(this=e.copy(), expression=exp.Null()), true=exp.Null()),
-            exp.If(this=exp.And(this=_valid(e), expression=is_object), true=parsed),
-        ],
-        default=nulls.copy(),
+        ifs=[exp.If(this=exp.Is(this=e.copy(), expression=exp.Null()), true=exp.Null())],
+        default=exp.Coalesce(this=tried, expressions=[nulls]),
     )
     return node(value, f"from_json({names(e)})")
 
