@@ -79,13 +79,28 @@ class RealTimeExecution(MicroBatchExecution):
     def recover(self) -> None:
         """Drop what a crashed epoch left after the last commit, then recover as usual."""
         self.checkpoint.sync_latest()
-        committed = self.checkpoint.latest_commit()
+        committed = self._finish_committed_epoch(self.checkpoint.latest_commit())
         last = -1 if committed is None else committed
         for entry in (self.checkpoint.root / "offsets").iterdir():
             if entry.name.isdigit() and int(entry.name) > last:
                 entry.unlink()
         _drop_state_after(self.checkpoint.root / "state", last + 1)
         super().recover()
+
+    def _finish_committed_epoch(self, committed: int | None) -> int | None:
+        """A transactional sink (``sinks/kafka_epochs.py``) committed the epoch of the latest
+        ``offsets`` entry, and the crash came before its ``commits`` entry: write it now (the
+        epoch's records are in Kafka and its state files were durable before that commit)."""
+        last_epoch = getattr(self.sink, "last_epoch", None)
+        latest = self.checkpoint.latest_offsets()
+        if last_epoch is None or latest is None or latest[0] == committed:
+            return committed
+        found = last_epoch()
+        if found is None or found[0] != latest[0]:
+            return committed
+        self.checkpoint.write_commit(latest[0], found[1])
+        self.checkpoint.wait_durable()
+        return latest[0]
 
     def run_batch(self) -> bool:
         """Steps 1-3 for one interval; False when no chunk ran."""
@@ -94,6 +109,9 @@ class RealTimeExecution(MicroBatchExecution):
         deadline = started + self.trigger.interval_ms / 1000
         epoch = _Epoch(started, int(time.time() * 1000), [0] * len(self.sources))
         position = list(self.committed)
+        for operator in self.incremental.stateful:  # its files outlive the epoch's chunks
+            if operator.store is not None:
+                operator.store.retained_version = self.batch_id
         # 2 chunks through the plan and into the sink as they arrive
         while time.monotonic() < deadline and not self.should_stop():
             polled = time.monotonic()
@@ -168,6 +186,11 @@ class RealTimeExecution(MicroBatchExecution):
         epoch.durations["walCommit"] = _ms(clock)
         clock = time.monotonic()
         state_syncs = self.incremental.take_syncs()
+        commit_epoch = getattr(self.sink, "commit_epoch", None)
+        if commit_epoch is not None:  # a transactional sink: its commit before ours
+            for sync in state_syncs:
+                sync.result()
+            commit_epoch(last, self._next_watermark_ms)
         self.checkpoint.write_commit(last, self._next_watermark_ms, after=state_syncs)
         for source, end in zip(self.sources, position, strict=True):
             source.commit(end)

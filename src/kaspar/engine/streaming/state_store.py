@@ -105,6 +105,9 @@ class StateStore:
         self.row_bytes = 64
         self.last_snapshot_ms = 0
         self.last_snapshot_version = -1
+        # Files needed to load this version are never cleaned: the state of a real-time
+        # query's last committed epoch, many versions back (``realtime.py``).
+        self.retained_version = 0
         self.cache_hits = self.cache_misses = 0
         self.metrics: dict[str, int] = {}
         self._snapshotting: threading.Thread | None = None
@@ -407,6 +410,9 @@ class StateStore:
         if len(snapshots) < 2:
             return
         keep_from = snapshots[-2]
+        if self.retained_version:
+            below = [v for v in snapshots if v <= self.retained_version]
+            keep_from = min(keep_from, below[-1] if below else 0)
         for v in self._versions(_SNAPSHOT):
             if v < keep_from:
                 self._path(v, "snapshot").unlink(missing_ok=True)

@@ -22,6 +22,7 @@ from kaspar.engine.streaming.realtime import RealTimeExecution
 from kaspar.engine.streaming.sinks import MemorySink, StreamSink
 from kaspar.engine.streaming.sinks.delta import DeltaStreamSink
 from kaspar.engine.streaming.sinks.kafka import KafkaRealTimeSink, KafkaSink
+from kaspar.engine.streaming.sinks.kafka_epochs import KafkaEpochSink
 from kaspar.engine.streaming.sources.kafka_stream import KafkaStreamSource
 from kaspar.engine.streaming.sources.rate import RatePerMicroBatchSource, RateSource
 from kaspar.engine.streaming.sources.socket import SocketSource
@@ -282,7 +283,24 @@ def _delta(writer: DataStreamWriter, query_id: str) -> StreamSink:
     return DeltaStreamSink(path, query_id, writer._options, writer._partition_by, writer._mode)
 
 
+_DELIVERY_GUARANTEES = ("at-least-once", "exactly-once")
+
+
 def _kafka_sink(writer: DataStreamWriter, query_id: str) -> StreamSink:
-    if writer._trigger.is_low_latency:
-        return KafkaRealTimeSink(writer._options)
-    return KafkaSink(writer._options, query_id)
+    """Micro-batch queries: exactly-once, one transaction per batch (``sinks/kafka.py``).
+    Low-latency triggers: the ``deliveryGuarantee`` option, ``at-least-once`` by default (an
+    idempotent producer, records visible at once to every consumer) or ``exactly-once`` (one
+    transaction per epoch, ``sinks/kafka_epochs.py``)."""
+    trigger = writer._trigger
+    default = "at-least-once" if trigger.is_low_latency else "exactly-once"
+    guarantee = writer._options.get("deliveryguarantee", default).strip().lower()
+    if guarantee not in _DELIVERY_GUARANTEES:
+        raise IllegalArgumentException(
+            f"Invalid value '{guarantee}' for option 'deliveryGuarantee': expected one of "
+            f"{', '.join(_DELIVERY_GUARANTEES)}"
+        )
+    if not trigger.is_low_latency:
+        return KafkaSink(writer._options, query_id)  # always exactly-once
+    if guarantee == "exactly-once":
+        return KafkaEpochSink(writer._options, query_id, trigger.interval_ms)
+    return KafkaRealTimeSink(writer._options)

@@ -95,7 +95,9 @@ class KafkaRealTimeSink:
     the end of each epoch, before its commit) waits for every record to be acknowledged; a
     crash replays the epoch, whose records may then be written twice."""
 
-    def __init__(self, options: dict[str, str]) -> None:
+    def __init__(
+        self, options: dict[str, str], producer_config: dict[str, Any] | None = None
+    ) -> None:
         config = {k.removeprefix("kafka."): v for k, v in options.items() if k.startswith("kafka.")}
         if "bootstrap.servers" not in config:
             raise IllegalArgumentException(
@@ -103,15 +105,19 @@ class KafkaRealTimeSink:
             )
         self.topic = options.get("topic")
         self.description = f"KafkaSink[{self.topic or 'topic column'}]"
+        self._config = config
         self._failures: list[str] = []
         defaults = {"enable.idempotence": True, "linger.ms": 0}
         try:
-            self._producer = Producer({**defaults, **config})
+            self._producer = Producer({**defaults, **config, **(producer_config or {})})
         except KafkaException as e:
             raise SparkRuntimeException(f"Kafka sink failed to start: {e.args[0]}") from None
 
     def add_batch(self, batch_id: int, table: pa.Table) -> None:
-        for topic, key, value, headers, partition in kafka_records(table, self.topic):
+        self._send(kafka_records(table, self.topic))
+
+    def _send(self, records: list[tuple[Any, ...]]) -> None:
+        for topic, key, value, headers, partition in records:
             extra: dict[str, Any] = {"partition": partition} if partition is not None else {}
             while True:
                 try:
