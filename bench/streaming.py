@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -35,13 +36,15 @@ from typing import Any
 from rich.console import Console
 
 from bench import engine_data, streaming_data, streaming_report
-from bench.streaming_runner import Dataset, Run, Worker, compare_checksums, run_queries
+from bench.streaming_queries import QUERIES
+from bench.streaming_runner import Dataset, Run, Setup, Worker, compare_checksums, run_queries
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 ENGINES = ("kaspar", "pyspark", "quix")
 PARTS = ("throughput", "latency", "state")
 WARMUP_EVENTS = 20_000
 QUIX_VENV = Path(tempfile.gettempdir()) / "kaspar-bench-streaming" / "quix-venv"
+SINKS = ("foreachBatch", "memory", "delta")
 BROKER_CONFIG = {"group.initial.rebalance.delay.ms": "0"}  # Quix joins a new group every run
 LATENCY_RATE = 10_000
 
@@ -64,7 +67,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--engines", default=",".join(ENGINES), help="from: " + ", ".join(ENGINES))
     parser.add_argument("--parts", default=",".join(PARTS), help="from: " + ", ".join(PARTS))
     parser.add_argument("--repeats", type=int, default=None, help="timed rounds (3; quick 1)")
-    parser.add_argument("--partitions", type=int, default=2, help="partitions of the topic")
+    parser.add_argument(
+        "--partitions", default="2", help="partitions of the topic; a list runs each (1,4)"
+    )
+    parser.add_argument(
+        "--batches", default=str(streaming_data.BATCHES),
+        help="micro-batches per run (maxOffsetsPerTrigger / maxFilesPerTrigger); 1 = all in "
+        "one batch, as availableNow does without a limit; a list runs each (1,10)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sinks", default="foreachBatch", help="from: " + ", ".join(SINKS) + "; a list runs each"
+    )
+    parser.add_argument("--queries", default=None, help="names from bench/streaming_queries.py")
     parser.add_argument("--state-keys", type=int, default=None, help="10,000,000; quick 1M")
     parser.add_argument("--latency-seconds", type=float, default=None, help="20; quick 5")
     parser.add_argument("--timeout", type=float, default=None, help="per run, s (600; quick 120)")
@@ -73,6 +87,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json-out", type=Path, default=None, help="results file")
     args = parser.parse_args(argv)
     args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    args.partitions = [int(p) for p in args.partitions.split(",")]
+    args.batches = [int(b) for b in args.batches.split(",")]
+    args.sinks = [k.strip() for k in args.sinks.split(",") if k.strip()]
+    if bad := set(args.sinks) - set(SINKS):
+        parser.error(f"unknown sink(s): {', '.join(sorted(bad))}; accepted: {', '.join(SINKS)}")
+    names = [q.name for q in QUERIES]
+    if args.queries is not None:
+        args.queries = [q.strip() for q in args.queries.split(",") if q.strip()]
+        if bad := set(args.queries) - set(names):
+            parser.error(f"unknown query: {', '.join(sorted(bad))}; accepted: {', '.join(names)}")
     args.parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     if unknown := (set(args.engines) - set(ENGINES)) | (set(args.parts) - set(PARTS)):
         parser.error(f"unknown engine(s) or part(s): {', '.join(sorted(unknown))}")
@@ -103,15 +127,23 @@ def start_workers(args: argparse.Namespace, stack: ExitStack, log_dir: Path) -> 
     return workers
 
 
-def prepare(args: argparse.Namespace, bootstrap: str) -> tuple[Dataset, Dataset, dict[str, Any]]:
-    """The warm-up and the measured data sets, as a topic and as JSON files."""
-    sets, produced = [], {}
-    for n in (WARMUP_EVENTS, args.events):
-        events = engine_data.events_file(n, args.data_dir)
-        topic = f"events-{n}"
-        produced[topic] = streaming_data.produce_events(bootstrap, topic, events, args.partitions)
-        sets.append(Dataset(n, topic, streaming_data.json_chunks(events, n)))
-    return sets[0], sets[1], produced
+def prepare(
+    args: argparse.Namespace, bootstrap: str
+) -> tuple[Dataset, list[Dataset], dict[str, Any]]:
+    """The warm-up and the measured data sets (one topic per partition count) and JSON files."""
+    produced: dict[str, Any] = {}
+    warm_events = engine_data.events_file(WARMUP_EVENTS, args.data_dir)
+    topic = f"events-{WARMUP_EVENTS}"
+    produced[topic] = streaming_data.produce_events(bootstrap, topic, warm_events, 2)
+    warm = Dataset(WARMUP_EVENTS, topic, streaming_data.json_chunks(warm_events, WARMUP_EVENTS))
+    events = engine_data.events_file(args.events, args.data_dir)
+    chunks = streaming_data.json_chunks(events, args.events)
+    measured = []
+    for partitions in args.partitions:
+        topic = f"events-{args.events}-p{partitions}"
+        produced[topic] = streaming_data.produce_events(bootstrap, topic, events, partitions)
+        measured.append(Dataset(args.events, topic, chunks, partitions))
+    return warm, measured, produced
 
 
 def latency_probes(
@@ -157,7 +189,8 @@ def metadata(args: argparse.Namespace, workers: list[Worker]) -> dict[str, Any]:
         "quick": args.quick,
         "repeats": args.repeats,
         "partitions": args.partitions,
-        "batches": streaming_data.BATCHES,
+        "batches": args.batches,
+        "sinks": args.sinks,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
@@ -179,7 +212,7 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         stack.callback(broker.stop)
         bootstrap = broker.bootstrap_servers
         with console.status("producing the events (event files cached)"):
-            warm, data, produced = prepare(args, bootstrap)
+            warm, measured_sets, produced = prepare(args, bootstrap)
         console.print(f"broker {bootstrap}; produced {produced}")
         log_dir = args.data_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -189,10 +222,14 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         document["meta"] = metadata(args, workers)
         document["meta"]["produce"] = produced
         if "throughput" in args.parts:
-            measured = Run(bootstrap, args.timeout, args.repeats, budget_s=args.timeout)
-            run_queries(measured, workers, warm, data)
-            document["throughput"] = measured.results
-            document["warnings"] = compare_checksums(measured.results)
+            document["throughput"] = {}
+            for data, batches, sink in itertools.product(measured_sets, args.batches, args.sinks):
+                setup = Setup(sink, batches)
+                measured = Run(bootstrap, args.timeout, args.repeats, args.timeout, setup=setup)
+                measured.default_partitions = args.partitions == [2]
+                run_queries(measured, workers, warm, data, args.queries)
+                document["throughput"].update(measured.results)
+            document["warnings"] = compare_checksums(document["throughput"])
         if "latency" in args.parts:
             document["latency"] = latency_probes(args, bootstrap, by_engine)
         if "state" in args.parts:

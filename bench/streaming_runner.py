@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bench.streaming_data import batch_size
+from bench.streaming_data import BATCHES, batch_size
 from bench.streaming_queries import QUERIES, checksums_agree
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -106,6 +106,27 @@ class Dataset:
     n: int
     topic: str
     chunks: Path
+    partitions: int = 2
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How a query runs: its sink, and the number of micro-batches it splits the input into
+    (``maxOffsetsPerTrigger`` / ``maxFilesPerTrigger``; 1 means all of it in one batch)."""
+
+    sink: str = "foreachBatch"
+    batches: int = BATCHES
+
+    def label(self, query: str, data: Dataset, default_partitions: bool) -> str:
+        """``query @ n``, with the setup named when it is not the default one."""
+        parts = []
+        if self.sink != "foreachBatch":
+            parts.append(f"-> {self.sink}")
+        if not default_partitions:
+            parts.append(f"{data.partitions} partition{'s' * (data.partitions != 1)}")
+        if self.batches != BATCHES:
+            parts.append(f"{self.batches} batch{'es' * (self.batches != 1)}")
+        return f"{query}{' [' + ', '.join(parts) + ']' if parts else ''} @ {data.n}"
 
 
 @dataclass
@@ -116,16 +137,21 @@ class Run:
     budget_s: float
     results: Results = field(default_factory=dict)
 
+    setup: Setup = field(default_factory=Setup)
+    default_partitions: bool = True
+
     def request_for(self, engine: str, query: str, data: Dataset) -> dict[str, Any]:
+        one_batch = self.setup.batches == 1
         if engine == "pyspark":
-            source = {"kind": "files", "dir": str(data.chunks)}
+            source = {"kind": "files", "dir": str(data.chunks), "max_files": not one_batch}
         else:
             source = {"kind": "kafka", "bootstrap": self.bootstrap, "topic": data.topic}
-            source["max_offsets"] = batch_size(data.n)
+            source["max_offsets"] = None if one_batch else batch_size(data.n)
         if engine == "quix":
             return {"op": "run", "query": query, "bootstrap": self.bootstrap,
                     "topic": data.topic, "n": data.n, "timeout_s": self.timeout_s}  # fmt: skip
-        return {"op": "run", "query": query, "source": source, "timeout_s": self.timeout_s}
+        return {"op": "run", "query": query, "source": source, "timeout_s": self.timeout_s,
+                "sink": self.setup.sink}  # fmt: skip
 
     def ask(self, worker: Worker, query: str, data: Dataset) -> dict[str, Any]:
         message = self.request_for(worker.engine, query, data)
@@ -134,6 +160,10 @@ class Run:
     def measure(self, workers: list[Worker], query: str, warm: Dataset, data: Dataset) -> None:
         """A warm-up run per engine on the small data set, then up to ``repeats`` rounds of one
         timed run per engine; an engine stops repeating once its runs pass the budget."""
+        if self.setup.sink != "foreachBatch":
+            workers = [w for w in workers if w.engine != "quix"]  # Quix has no such sinks
+        if self.setup.sink == "delta":
+            workers = [w for w in workers if w.engine != "pyspark"]  # delta-spark: Maven only
         warmups = {w.engine: self.ask(w, query, warm) for w in workers}
         runs: dict[str, list[dict[str, Any]]] = {w.engine: [] for w in workers}
         for _ in range(self.repeats):
@@ -145,7 +175,7 @@ class Run:
                     continue
                 done.append(self.ask(worker, query, data))
                 print(f"    {query} {worker.engine}: {_brief(done[-1])}", flush=True)
-        self.results[f"{query} @ {data.n}"] = {
+        self.results[self.setup.label(query, data, self.default_partitions)] = {
             engine: summarize(warmups[engine], runs[engine], data.n) for engine in runs
         }
 
@@ -163,29 +193,58 @@ def summarize(warmup: dict[str, Any], runs: list[dict[str, Any]], n: int) -> dic
         return {k: v for k, v in failed.items() if k in ("error", "traceback")}
     seconds = statistics.median(r["seconds"] for r in good)
     out = {"seconds": seconds, "events_per_s": n / seconds, "runs": good}
+    peaks = [r["peak_rss_mb"] for r in good if r.get("peak_rss_mb")]
+    if peaks:
+        out["peak_rss_mb"] = max(peaks)
+    stages = [r["stages_ms"] for r in good if r.get("stages_ms")]
+    if stages:
+        out["stages_ms"] = {k: statistics.median(s.get(k, 0) for s in stages) for k in stages[0]}
     out["checksum"] = good[0]["checksum"]
     if len(good) < len(runs):
         out["failed_runs"] = [r for r in runs if "error" in r]
     return out
 
 
+def _without_sink(scenario: str) -> str:
+    """The scenario with its sink left out: the reference for a sink a peer lacks (PySpark has
+    no Delta sink here) is the same query over the same input into another sink."""
+    name, _, rest = scenario.partition(" [")
+    if not rest:
+        return scenario
+    inside, _, size = rest.partition("] @ ")
+    kept = [p for p in inside.split(", ") if not p.startswith("-> ")]
+    return f"{name}{' [' + ', '.join(kept) + ']' if kept else ''} @ {size}"
+
+
 def compare_checksums(results: Results, reference: str = "pyspark") -> list[str]:
-    """A warning per scenario where an engine's result differs from the reference engine's."""
+    """A warning per scenario where an engine's result differs from the reference engine's
+    (in the same scenario, or else in the same query over the same input into another sink)."""
     warnings = []
     for scenario, by_engine in results.items():
         sums = {e: m["checksum"] for e, m in by_engine.items() if "checksum" in m}
-        if reference not in sums:
+        expected = sums.get(reference)
+        if expected is None:  # the same query and input into another sink
+            same = [s for s in results if _without_sink(s) == _without_sink(scenario)]
+            found = [results[s][reference] for s in same if reference in results[s]]
+            expected = next((f["checksum"] for f in found if "checksum" in f), None)
+        if expected is None:
             continue
         for engine, summary in sums.items():
-            agrees = checksums_agree(summary, sums[reference])
+            agrees = checksums_agree(summary, expected)
             by_engine[engine]["agrees"] = agrees
             if not agrees:
-                warnings.append(f"{scenario}: {engine} {summary} vs {reference} {sums[reference]}")
+                warnings.append(f"{scenario}: {engine} {summary} vs {reference} {expected}")
     return warnings
 
 
-def run_queries(run: Run, workers: list[Worker], warm: Dataset, data: Dataset) -> None:
+def run_queries(
+    run: Run, workers: list[Worker], warm: Dataset, data: Dataset, names: list[str] | None = None
+) -> None:
     for query in QUERIES:
+        if names is not None and query.name not in names:
+            continue
+        if run.setup.sink == "delta" and query.output_mode == "update":
+            continue  # the Delta sink takes append and complete only, as in Spark
         started = time.perf_counter()
         run.measure(workers, query.name, warm, data)
         print(f"  {query.name} @ {data.n:,}: {time.perf_counter() - started:.0f} s", flush=True)

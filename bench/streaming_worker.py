@@ -16,12 +16,17 @@ Reads one JSON request per line on stdin and answers each with one marked line o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import shutil
 import sys
 import tempfile
 import time
 import traceback
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.checksums import checksum
@@ -53,16 +58,19 @@ def session(engine: str) -> tuple[Any, Any]:
 def events(spark: Any, F: Any, source: dict[str, Any]) -> Any:
     """The parsed event stream: from Kafka through ``from_json``, or from JSON files."""
     if source["kind"] == "files":
-        reader = spark.readStream.schema(SCHEMA_DDL).option("maxFilesPerTrigger", 1)
+        reader = spark.readStream.schema(SCHEMA_DDL)
+        if source.get("max_files", True):
+            reader = reader.option("maxFilesPerTrigger", 1)
         return reader.json(source["dir"])
-    raw = (
+    reader = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", source["bootstrap"])
         .option("subscribe", source["topic"])
         .option("startingOffsets", "earliest")
-        .option("maxOffsetsPerTrigger", source["max_offsets"])
-        .load()
     )
+    if source.get("max_offsets"):
+        reader = reader.option("maxOffsetsPerTrigger", source["max_offsets"])
+    raw = reader.load()
     parsed = F.from_json(F.col("value").cast("string"), SCHEMA_DDL).alias("e")
     return raw.select(parsed).select("e.*")
 
@@ -75,32 +83,111 @@ def progress_dicts(query: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (PySpark's JVM is a child of its Python process)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            todo += [int(c) for c in task.read_text().split()]
+    return found
+
+
+def reset_peak_rss() -> None:
+    """Start a new peak (``VmHWM``) for this process and its children (Linux)."""
+    for pid in _descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_rss_mb() -> float | None:
+    """The sum of the peak resident sizes since ``reset_peak_rss`` (Linux), in MB."""
+    total = 0
+    for pid in _descendants(os.getpid()):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+    return total / 1024 or None
+
+
+def stage_times(progress: list[dict[str, Any]]) -> dict[str, float]:
+    """Milliseconds per stage over every batch: Spark's durationMs phases (getBatch is the
+    source's fetch and decode, addBatch the query, its state and the sink, walCommit and
+    commitOffsets the checkpoint), and the state stores' update and commit times."""
+    stages: dict[str, float] = {}
+    for p in progress:
+        for key, value in (p.get("durationMs") or {}).items():
+            stages[key] = stages.get(key, 0) + value
+        for operator in p.get("stateOperators") or []:
+            for key in ("allUpdatesTimeMs", "commitTimeMs"):
+                stages[f"state.{key}"] = stages.get(f"state.{key}", 0) + operator.get(key, 0)
+    return stages
+
+
+def start_sink(
+    spark: Any, writer: Any, sink: str, collector: ResultCollector, where: str
+) -> tuple[Any, Callable[[], list[tuple[Any, ...]]]]:
+    """Start the query into ``sink``; returns it and a function reading the final result."""
+    if sink == "foreachBatch":
+
+        def keep(df: Any, batch_id: int) -> None:
+            collector.add([tuple(row) for row in df.collect()])
+
+        return writer.foreachBatch(keep).start(), collector.result
+    if sink == "memory":
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        query = writer.format("memory").queryName(name).start()
+
+        def table() -> list[tuple[Any, ...]]:
+            collector.add([tuple(row) for row in spark.sql(f"SELECT * FROM {name}").collect()])
+            return collector.result()
+
+        return query, table
+    if sink == "delta":
+        query = writer.format("delta").start(where)
+
+        def delta() -> list[tuple[Any, ...]]:
+            rows = spark.read.format("delta").load(where).collect()
+            collector.add([tuple(row) for row in rows])
+            return collector.result()
+
+        return query, delta
+    raise ValueError(f"unknown sink {sink!r}: foreachBatch, memory or delta")
+
+
 def run_query(
-    spark: Any, F: Any, query: StreamQuery, source: dict[str, Any], timeout_s: float
+    spark: Any,
+    F: Any,
+    query: StreamQuery,
+    source: dict[str, Any],
+    timeout_s: float,
+    sink: str = "foreachBatch",
 ) -> dict[str, Any]:
     collector = ResultCollector(query)
-
-    def sink(df: Any, batch_id: int) -> None:
-        collector.add([tuple(row) for row in df.collect()])
-
     checkpoint = tempfile.mkdtemp(prefix="bench-streaming-ckpt-")
+    output = tempfile.mkdtemp(prefix="bench-streaming-out-")
     try:
         writer = (
             query.dataframe(F, events(spark, F, source))
             .writeStream.outputMode(query.output_mode)
-            .foreachBatch(sink)
             .option("checkpointLocation", checkpoint)
             .trigger(availableNow=True)
         )
+        reset_peak_rss()
         started = time.perf_counter()
-        running = writer.start()
+        running, result = start_sink(spark, writer, sink, collector, output)
         finished = running.awaitTermination(timeout_s)
         seconds = time.perf_counter() - started
+        peak = peak_rss_mb()
         if not finished:
             running.stop()
             return {"error": f"not finished after {timeout_s:.0f} s", "seconds": seconds}
+        rows = result()
     finally:
         shutil.rmtree(checkpoint, ignore_errors=True)
+        shutil.rmtree(output, ignore_errors=True)
     progress = progress_dicts(running)
     return {
         "seconds": seconds,
@@ -108,7 +195,9 @@ def run_query(
         "trigger_ms": sum(p["durationMs"].get("triggerExecution", 0) for p in progress),
         "rows_in": sum(p["numInputRows"] for p in progress),
         "sink_batches": collector.batches,
-        "checksum": checksum(collector.result()),
+        "checksum": checksum(rows),
+        "peak_rss_mb": peak,
+        "stages_ms": stage_times(progress),
     }
 
 
@@ -116,7 +205,8 @@ def handle(engine: str, spark: Any, F: Any, request: dict[str, Any]) -> dict[str
     op = request.pop("op")
     if op == "run":
         query = query_named(request["query"])
-        return run_query(spark, F, query, request["source"], request["timeout_s"])
+        sink = request.get("sink", "foreachBatch")
+        return run_query(spark, F, query, request["source"], request["timeout_s"], sink)
     from bench import streaming_latency
 
     probes = {
