@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Producer
 
+from kaspar.errors import IllegalArgumentException
 from kaspar.sql import SparkSession
 from kaspar.sql import functions as F
 
@@ -155,3 +156,82 @@ def test_stateful_aggregation_updates_the_sink_promptly(
         assert _wait_for(lambda: {"k0": 4} in updates, WELL_BEFORE_S)
     finally:
         again.stop()
+
+
+def _exactly_once(spark: SparkSession, servers: str, source: str, target: str, ckpt: Path) -> Any:
+    return (
+        _source(spark, servers, source)
+        .select(F.col("id").cast("string").alias("value"))
+        .writeStream.format("kafka")
+        .option("kafka.bootstrap.servers", servers)
+        .option("topic", target)
+        .option("deliveryGuarantee", "exactly-once")
+        .option("checkpointLocation", str(ckpt))
+        .trigger(realTime=INTERVAL)
+        .start()
+    )
+
+
+def _read_all(servers: str, topic: str, isolation: str, count: int) -> list[str]:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": servers,
+            "group.id": f"check-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+            "isolation.level": isolation,
+        }
+    )
+    consumer.subscribe([topic])
+    seen: list[str] = []
+    deadline = time.monotonic() + WELL_BEFORE_S
+    while len(seen) < count and time.monotonic() < deadline:
+        message = consumer.poll(0.2)
+        if message is not None and message.error() is None:
+            seen.append(message.value().decode())
+    consumer.close()
+    return seen
+
+
+def test_exactly_once_epoch_committed_in_kafka_before_a_crash_is_not_replayed(
+    spark: SparkSession, kaspar_broker: Any, topic_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    """The epoch's transaction commits, then the process dies before ``commits/<id>``: the
+    restart finds the epoch's marker in Kafka and writes the commit instead of replaying."""
+    servers, source, target = kaspar_broker.bootstrap_servers, topic_factory(), topic_factory()
+    query = _exactly_once(spark, servers, source, target, tmp_path / "ckpt")
+    _produce(servers, source, range(5))
+    # records flow inside the open transaction: read_uncommitted sees them at once
+    assert sorted(_read_all(servers, target, "read_uncommitted", 5)) == list("01234")
+    execution = query._execution.execution
+
+    def crash(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("killed between the Kafka commit and the commit entry")
+
+    execution.checkpoint.write_commit = crash
+    query.stop()  # closes the epoch: Kafka transaction committed, then the "crash"
+    assert list((tmp_path / "ckpt" / "offsets").iterdir())
+    assert not list((tmp_path / "ckpt" / "commits").iterdir())
+    again = _exactly_once(spark, servers, source, target, tmp_path / "ckpt")
+    try:
+        _produce(servers, source, range(5, 8))
+        assert _read_all(servers, target, "read_uncommitted", 8)[5:] == ["5", "6", "7"]
+    finally:
+        again.stop()
+    assert sorted(_read_all(servers, target, "read_committed", 8), key=int) == list("01234567")
+
+
+def test_delivery_guarantee_option_is_checked(
+    spark: SparkSession, kaspar_broker: Any, topic_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    writer = (
+        _source(spark, kaspar_broker.bootstrap_servers, topic_factory())
+        .select(F.col("id").cast("string").alias("value"))
+        .writeStream.format("kafka")
+        .option("kafka.bootstrap.servers", kaspar_broker.bootstrap_servers)
+        .option("topic", "t")
+        .option("deliveryGuarantee", "at-most-once")
+        .option("checkpointLocation", str(tmp_path / "ckpt"))
+        .trigger(realTime=INTERVAL)
+    )
+    with pytest.raises(IllegalArgumentException, match="deliveryGuarantee"):
+        writer.start()
