@@ -66,16 +66,21 @@ def show_raw_orders(spark: SparkSession, bootstrap_servers: str) -> None:
     await_end(query)
 
 
-def total_per_customer(spark: SparkSession, bootstrap_servers: str, data_dir: Path) -> None:
-    """Seed 001's full pipeline: Kafka → aggregate → Delta, complete mode."""
+def order_totals(spark: SparkSession, bootstrap_servers: str) -> DataFrame:
+    """Seed 001's aggregation: `from_json` of the orders, total amount per customer."""
     orders = read_orders(spark, bootstrap_servers)
     schema = StructType().add("customerId", StringType()).add("amount", DoubleType())
     parsed = orders.select(from_json(col("value").cast("string"), schema).alias("data")).select(
         "data.*"
     )
-    totals = parsed.groupBy("customerId").agg(_sum("amount").alias("total"))
+    return parsed.groupBy("customerId").agg(_sum("amount").alias("total"))
+
+
+def total_per_customer(spark: SparkSession, bootstrap_servers: str, data_dir: Path) -> None:
+    """Seed 001's full pipeline: Kafka → aggregate → Delta, complete mode."""
     query = (
-        totals.writeStream.format("delta")
+        order_totals(spark, bootstrap_servers)
+        .writeStream.format("delta")
         .outputMode("complete")
         .option("checkpointLocation", str(data_dir / "checkpoints" / "totals"))
         .trigger(availableNow=True)

@@ -1,8 +1,8 @@
 """The `kaspar` command, run as a real process against a real broker.
 
 Client commands (topic, produce, consume) run against a `kaspar broker` subprocess and, with the
-same assertions, against Tansu. Broker lifecycle tests (SIGTERM, restart, demo) need kaspar's
-own broker.
+same assertions, against Tansu. Broker lifecycle tests (SIGTERM, restart) need kaspar's own
+broker. `kaspar up` and `kaspar demo` have their own files (test_cli_up.py, test_cli_demo.py).
 """
 
 import importlib.util
@@ -333,14 +333,3 @@ def test_broker_stops_on_sigterm_and_keeps_data_across_restart(tmp_path: Path) -
     assert "Traceback" not in first.log_text()
     assert sorted(consumed.stdout.splitlines()) == sorted(lines)
     assert second_exit == 0, second.log_text()
-
-
-@needs_kaspar_broker
-def test_demo_runs_end_to_end(tmp_path: Path) -> None:
-    result = kaspar("demo", "--records", "300", "--data-dir", str(tmp_path / "demo"))
-
-    assert result.returncode == 0, result.stderr
-    assert "totals per customer" in result.stdout
-    total_row = next(line for line in result.stdout.splitlines() if " all " in line)
-    assert "300" in total_row.split()
-    assert str((tmp_path / "demo").resolve()) in result.stdout.replace("\n", "")

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +24,9 @@ from rich.table import Table
 from kaspar.cli.broker import DEFAULT_DATA_DIR, DEFAULT_LISTEN, parse_listen
 from kaspar.cli.client_config import ConfigOption, parse_key_values
 from kaspar.cli.platform import Platform, PlatformSettings
+from kaspar.cli.stop_signals import handling_stop_signals
 from kaspar.cli.terminal import status, stdout
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 ADDRESS_HINTS = {"broker": "Kafka bootstrap.servers"}
 
 
@@ -39,12 +38,8 @@ def stop_requested_by_signals() -> Iterator[threading.Event]:
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         requested.set()
 
-    previous = {signum: signal.signal(signum, request_stop) for signum in STOP_SIGNALS}
-    try:
+    with handling_stop_signals(request_stop):
         yield requested
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def address_table(addresses: dict[str, str], data_dir: Path) -> Table:

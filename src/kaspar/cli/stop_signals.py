@@ -1,0 +1,23 @@
+"""SIGINT and SIGTERM, the signals that stop a long-running command (`kaspar up`, `kaspar demo`)."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Callable, Iterator
+from types import FrameType
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+SignalHandler = Callable[[int, FrameType | None], None]
+
+
+@contextlib.contextmanager
+def handling_stop_signals(handler: SignalHandler) -> Iterator[None]:
+    """`handler` takes SIGINT and SIGTERM while the block runs; the old handlers come back."""
+    previous = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
