@@ -78,3 +78,46 @@ def test_kafka_lag_metrics_and_latest_offset(
     }
     rendered = json.loads(query.lastProgress.json)["sources"][0]
     assert rendered["latestOffset"] == latest and rendered["metrics"] == last["metrics"]
+
+
+def test_idle_trigger_reports_latest_offset_and_lag(
+    spark: SparkSession, kaspar_broker: Any, topic_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    """A trigger that runs no batch (here: fewer new records than minOffsetsPerTrigger) still
+    reports the latest offsets and how far the query is behind them, as Spark does."""
+    import time
+
+    servers, topic = kaspar_broker.bootstrap_servers, topic_factory(partitions=2)
+    producer = Producer({"bootstrap.servers": servers})
+    for i in range(30):
+        producer.produce(topic, str(i).encode(), partition=i % 2)
+    assert producer.flush(15) == 0
+    query = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", servers)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .option("minOffsetsPerTrigger", "1000")
+        .option("maxTriggerDelay", "1h")
+        .load()
+        .writeStream.format("memory")
+        .queryName("kafka_idle_progress")
+        .trigger(processingTime="100 milliseconds")
+        .option("checkpointLocation", str(tmp_path / "ckpt"))
+        .start()
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not query.recentProgress and time.monotonic() < deadline:
+            time.sleep(0.05)
+        idle = query.lastProgress
+    finally:
+        query.stop()
+    assert idle is not None and idle["numInputRows"] == 0
+    source = idle["sources"][0]
+    assert json.loads(source["latestOffset"]) == {topic: {"0": 15, "1": 15}}
+    assert source["metrics"] == {
+        "avgOffsetsBehindLatest": "15.0",
+        "maxOffsetsBehindLatest": "15",
+        "minOffsetsBehindLatest": "15",
+    }

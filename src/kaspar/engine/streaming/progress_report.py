@@ -79,14 +79,25 @@ def _kafka_shaped(offset: Any) -> bool:
     return isinstance(offset, dict) and all(isinstance(p, dict) for p in offset.values())
 
 
-def source_progress(source: Any, facts: BatchFacts, index: int) -> dict[str, Any]:
-    """One source's part of the report."""
-    rows = facts.inputs[index].num_rows
-    end = facts.ends[index]
+def latest_and_metrics(source: Any, end: Any) -> tuple[Any, dict[str, str] | None]:
+    """A source's ``latestOffset`` and ``metrics`` for a trigger that read up to ``end``."""
     report_latest: Callable[[], Any] | None = getattr(source, "report_latest_offset", None)
     latest = report_latest() if report_latest is not None else end
     if report_latest is None and getattr(source, "reports_latest_offset", True) is False:
         latest = None
+    metrics: Callable[[Any], dict[str, str]] | None = getattr(source, "metrics", None)
+    if metrics is not None:
+        return latest, dict(metrics(end))
+    if report_latest is not None and _kafka_shaped(end) and _kafka_shaped(latest):
+        return latest, offsets_behind_latest(end, latest)
+    return latest, None
+
+
+def source_progress(source: Any, facts: BatchFacts, index: int) -> dict[str, Any]:
+    """One source's part of the report."""
+    rows = facts.inputs[index].num_rows
+    end = facts.ends[index]
+    latest, metrics = latest_and_metrics(source, end)
     seconds = max(facts.durations["triggerExecution"], 1) / 1000
     since = facts.since_last_trigger_s
     out: dict[str, Any] = {
@@ -98,11 +109,8 @@ def source_progress(source: Any, facts: BatchFacts, index: int) -> dict[str, Any
         "inputRowsPerSecond": rows / since if since > 0 else 0.0,
         "processedRowsPerSecond": rows / seconds,
     }
-    metrics: Callable[[Any], dict[str, str]] | None = getattr(source, "metrics", None)
     if metrics is not None:
-        out["metrics"] = dict(metrics(end))
-    elif report_latest is not None and _kafka_shaped(end) and _kafka_shaped(latest):
-        out["metrics"] = offsets_behind_latest(end, latest)
+        out["metrics"] = metrics
     return out
 
 

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kaspar.engine.streaming.microbatch import MicroBatchExecution
+from kaspar.engine.streaming.progress_report import latest_and_metrics
 from kaspar.engine.streaming.realtime import RealTimeExecution
 from kaspar.errors import PySparkException, StreamingQueryException
 
@@ -190,17 +191,7 @@ class StreamExecution:
                 for s in last.get("stateOperators") or []
             ],
             "sources": [
-                {
-                    "description": source.description,
-                    "startOffset": offset,
-                    "endOffset": offset,
-                    "latestOffset": (
-                        offset if getattr(source, "reports_latest_offset", True) else None
-                    ),
-                    "numInputRows": 0,
-                    "inputRowsPerSecond": 0.0,
-                    "processedRowsPerSecond": 0.0,
-                }
+                _idle_source(source, offset)
                 for source, offset in zip(execution.sources, execution.committed, strict=False)
             ],
             "sink": {
@@ -319,3 +310,21 @@ def _iso(epoch_ms: int) -> str:
 
 def _now() -> str:
     return _iso(_now_ms())
+
+
+def _idle_source(source: Any, offset: Any) -> dict[str, Any]:
+    """A source's part of a trigger that found no new data: it stays at ``offset``, and
+    reports what it learned of the latest offset (a Kafka source its lag) as in a batch."""
+    latest, metrics = latest_and_metrics(source, offset)
+    out: dict[str, Any] = {
+        "description": source.description,
+        "startOffset": offset,
+        "endOffset": offset,
+        "latestOffset": latest,
+        "numInputRows": 0,
+        "inputRowsPerSecond": 0.0,
+        "processedRowsPerSecond": 0.0,
+    }
+    if metrics is not None:
+        out["metrics"] = metrics
+    return out
