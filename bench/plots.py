@@ -58,6 +58,7 @@ def throughput_figure(table: Table, title: str) -> Any:
     figure, axes = plt.subplots(figsize=(max(6.0, 1.1 * len(table.rows) + 2), 4))
     _bars(axes, [row.scenario for row in table.rows], table, list(table.rows))
     axes.set_ylabel(table.unit + (" (higher is better)" if table.higher_is_better else ""))
+    axes.yaxis.set_major_formatter("{x:,.0f}" if table.unit.endswith("/s") else "{x:,.2g}")
     axes.set_title(title, fontsize=10)
     axes.legend(fontsize=8)
     axes.grid(axis="y", alpha=0.3)
@@ -91,12 +92,14 @@ def ratios_figure(pairs: list[tuple[str, float]], title: str) -> Any:
     values = [value for _, value in pairs]
     colours = ["#2a7ab0" if v >= 1 else "#d55e00" for v in values]
     axes.barh(range(len(pairs)), values, color=colours)
+    for index, value in enumerate(values):
+        axes.annotate(f" {value:.2f}x", (value, index), va="center", fontsize=6)
     axes.set_yticks(range(len(pairs)), labels, fontsize=7)
     axes.invert_yaxis()
     axes.set_xscale("log")
     axes.axvline(1.0, color="black", linewidth=0.8)
     axes.set_xlabel("kaspar throughput / peer throughput (log; right of 1x: kaspar is faster)")
-    axes.set_title(title, fontsize=10)
+    axes.set_title(title, fontsize=9)
     axes.grid(axis="x", alpha=0.3, which="both")
     figure.tight_layout()
     return figure
@@ -139,7 +142,7 @@ def draw(document: Mapping[str, Any], plots_dir: Path) -> dict[str, Path]:
             figure.savefig(written[table.key], dpi=DPI)
             plt.close(figure)
     if pairs := throughput_ratios(document):
-        figure = ratios_figure(pairs, f"kaspar against its peers, same run ({suffix})")
+        figure = ratios_figure(pairs, f"kaspar against its peers, same run\n({suffix})")
         written["ratios"] = plots_dir / "ratios.png"
         figure.savefig(written["ratios"], dpi=DPI)
         plt.close(figure)

@@ -27,14 +27,24 @@ def number(value: float | None) -> str:
     return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}"
 
 
+def ratio_text(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x"
+
+
 def markdown_table(table: Table) -> list[str]:
     if table.is_latency:
         return latency_markdown(table)
     better = "higher is better" if table.higher_is_better else "lower is better"
     head = ["scenario", *table.engines, *(f"kaspar/{p}" for p in table.peers)]
+    meaning = (
+        f"; kaspar/peer above 1x means kaspar is {'faster' if table.higher_is_better else 'slower'}"
+        if table.peers
+        else ""
+    )
     lines = [
-        f"**{table.title}** ({table.unit}, {better}; kaspar/peer above 1x means kaspar is "
-        f"{'faster' if table.higher_is_better else 'slower'})",
+        f"**{table.title}** ({table.unit}, {better}{meaning})",
         "",
         "| " + " | ".join(head) + " |",
         "|---|" + "---:|" * (len(head) - 1),
@@ -42,7 +52,7 @@ def markdown_table(table: Table) -> list[str]:
     for row in table.rows:
         cells = [number(row.values.get(e)) for e in table.engines]
         ratios = [table.ratio(row, p) for p in table.peers]
-        cells += [f"{r:.2f}x" if r is not None else "-" for r in ratios]
+        cells += [ratio_text(r) for r in ratios]
         lines.append(f"| {row.scenario} | " + " | ".join(cells) + " |")
     lines += [f"\n{error}" for error in table.errors[:5]]
     return [*lines, ""]
@@ -51,9 +61,9 @@ def markdown_table(table: Table) -> list[str]:
 def latency_markdown(table: Table) -> list[str]:
     """Percentiles as columns; per probe a row per engine, then a row per kaspar/peer ratio."""
     labels = list(dict.fromkeys(row.scenario.removeprefix(row.group).strip() for row in table.rows))
+    meaning = "; kaspar/peer below 1x means kaspar is faster" if table.peers else ""
     lines = [
-        f"**{table.title}** ({table.unit}, lower is better; kaspar/peer below 1x means kaspar "
-        "is faster)",
+        f"**{table.title}** ({table.unit}, lower is better{meaning})",
         "",
         "| probe | engine | " + " | ".join(labels) + " |",
         "|---|---|" + "---:|" * len(labels),
@@ -71,7 +81,7 @@ def latency_markdown(table: Table) -> list[str]:
         for peer in table.peers:
             ratios = [table.ratio(rows[x], peer) if x in rows else None for x in labels]
             if any(r is not None for r in ratios):
-                cells = [f"{r:.2f}x" if r is not None else "-" for r in ratios]
+                cells = [ratio_text(r) for r in ratios]
                 lines.append(f"| {group} | kaspar/{peer} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 

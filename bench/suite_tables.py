@@ -114,9 +114,17 @@ def broker(result: Mapping[str, Any]) -> list[Table | None]:
     ]  # fmt: skip
 
 
+GROUP_METRICS = {
+    "plain_records_per_s": "idempotent produce, acks=all",
+    "txn_records_per_s": "transactional produce, commit every 1,000",
+    "rebalance_median_s": "rebalance, median round",
+    "rebalance_max_s": "rebalance, slowest round",
+}
+
+
 def broker_groups(result: Mapping[str, Any]) -> list[Table | None]:
     def pick(*metrics: str) -> dict[str, dict[str, Any]]:
-        return {m: {b: {"v": r.get(m)} for b, r in result.items()} for m in metrics}
+        return {GROUP_METRICS[m]: {b: {"v": r.get(m)} for b, r in result.items()} for m in metrics}
 
     return [
         by_engine_table("broker_groups-produce", "idempotent and transactional produce",
@@ -179,7 +187,25 @@ def streaming_latency(result: Mapping[str, Any]) -> list[Table | None]:
             ]
         if "latency" in measured:
             probes.setdefault(f"Kafka -> sink {rest}", {})[engine_name] = measured["latency"]
-    return [latency_table("streaming-latency", "Kafka -> processed -> sink", probes)]
+    return [
+        latency_table("streaming-latency", "Kafka -> processed -> sink", probes),
+        state_table(result.get("state", {})),
+    ]
+
+
+def state_table(state: Mapping[str, Any]) -> Table | None:
+    """kaspar alone: each batch of ``groupBy(key).count()`` as the state grows."""
+    rows = []
+    measured = [b for b in state.get("batches", []) if "wall_s" in b]
+    for index, batch in enumerate(measured):
+        operator = (batch.get("stateOperators") or [{}])[0]
+        keys = operator.get("numRowsTotal")
+        label = f"batch {index}: {batch.get('rows', 0):,} rows" + (
+            f", {keys:,} keys in state" if isinstance(keys, int) else ""
+        )
+        rows.append(Row(label, {"kaspar": _number(batch.get("wall_s"))}))
+    title = f"groupBy(key).count() over {state.get('keys', 0):,} keys, time per batch"
+    return Table("streaming-state", title, "s", False, ("kaspar",), tuple(rows)) if rows else None
 
 
 def streaming_batch_overhead(result: Mapping[str, Any]) -> list[Table | None]:
