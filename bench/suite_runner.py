@@ -203,6 +203,7 @@ def run_suite(
                 f"(load {record['load_start'][0]:.2f} -> {record['load_end'][0]:.2f}){why}"
             )
             progress.advance(overall)
+        progress.update(overall, line="done")
     document["meta"]["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     document["meta"]["load_end"] = load_average()
     return document
