@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from kaspar.errors import IllegalArgumentException
+from kaspar.errors import AnalysisException, IllegalArgumentException
 from kaspar.sql import SparkSession
 from kaspar.sql import functions as F
 
@@ -234,4 +234,25 @@ def test_delivery_guarantee_option_is_checked(
         .trigger(realTime=INTERVAL)
     )
     with pytest.raises(IllegalArgumentException, match="deliveryGuarantee"):
+        writer.start()
+
+
+@pytest.mark.parametrize("sink", ["delta", "parquet"])
+def test_sinks_idempotent_per_batch_id_are_refused(
+    sink: str,
+    spark: SparkSession,
+    kaspar_broker: Any,
+    topic_factory: Callable[..., str],
+    tmp_path: Path,
+) -> None:
+    """A crashed epoch's replay cuts its chunks differently: a sink that skips batch ids it
+    has seen would drop records."""
+    writer = (
+        _source(spark, kaspar_broker.bootstrap_servers, topic_factory())
+        .writeStream.format(sink)
+        .option("path", str(tmp_path / "out"))
+        .option("checkpointLocation", str(tmp_path / "ckpt"))
+        .trigger(realTime=INTERVAL)
+    )
+    with pytest.raises(AnalysisException, match="does not support the realTime"):
         writer.start()

@@ -247,6 +247,15 @@ class DataStreamWriter(OptionsBuilder):
         from kaspar.sql.streaming.sinks import SINKS
 
         factory = SINKS.get(self._format or "parquet")
+        if self._trigger.is_low_latency and self._format not in _LOW_LATENCY_SINKS:
+            # their idempotence is per batch id, and a crashed epoch's replay cuts its chunks
+            # (batch ids) differently: a chunk would be skipped as already written
+            raise AnalysisException(
+                f"Data source {self._format or 'parquet'} does not support the realTime and "
+                f"continuous triggers (sinks: {', '.join(_LOW_LATENCY_SINKS)}); use a "
+                "processingTime or availableNow trigger.",
+                None,
+            )
         if factory is None:
             raise AnalysisException(
                 f"Data source {self._format} does not support streamed writing yet in kaspar "
@@ -284,6 +293,7 @@ def _delta(writer: DataStreamWriter, query_id: str) -> StreamSink:
 
 
 _DELIVERY_GUARANTEES = ("at-least-once", "exactly-once")
+_LOW_LATENCY_SINKS = ("kafka", "foreach", "foreachbatch", "memory", "console")
 
 
 def _kafka_sink(writer: DataStreamWriter, query_id: str) -> StreamSink:
