@@ -6,10 +6,15 @@
 .venv/bin/python -m bench.streaming_realtime --seconds 5 --queries stateless --json-out /tmp/rt.json
 ```
 
-A kaspar broker runs as its own process (``bench.launch``). A producer thread sends JSON events
-stamped with ``time.time_ns()`` at ``--rate`` per second (``linger.ms`` 1); the query parses
-them and writes the event back to an output topic; a consumer thread (``read_uncommitted``)
-records ``receive time - stamp`` for every record. Queries:
+A kaspar broker runs as its own process (``bench.launch``), and so does the query (this module
+with ``--serve``: a real deployment's query does not share its interpreter, its GIL, with the
+load generator). In the benchmark process a producer thread sends JSON events stamped with
+``time.time_ns()`` at ``--rate`` per second (``linger.ms`` 1); the query parses them and
+writes the event back to an output topic; a consumer thread (``read_uncommitted``, partition
+assigned, no group join; ``fetch.wait.max.ms`` 1) stamps each record when ``poll`` hands it
+over and records ``receive time - stamp``. (``consume(n, timeout)`` would not do: it returns
+when ``n`` records are there or the timeout expires, so it stamps records up to the timeout
+late.) Queries:
 
 * **stateless**: ``from_json`` -> ``filter(amount >= 0)`` -> the event as ``value``;
 * **dedup**: the same, then ``dropDuplicates(["seq"])`` (every event is new: state grows);
@@ -23,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -30,7 +37,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from bench.launch import running
@@ -60,16 +67,18 @@ def _consumer_loop(
         {
             "bootstrap.servers": servers,
             "group.id": f"latency-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
             "fetch.wait.max.ms": 1,
         }
     )
-    consumer.subscribe([topic])
+    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
     while not halt.is_set():
-        for message in consumer.consume(1000, 0.05):
+        first = consumer.poll(0.05)  # returns as soon as a record is there
+        if first is None:
+            continue
+        now = time.time_ns()
+        for message in [first, *consumer.consume(10_000, 0)]:  # what else is there already
             if message.error() is not None:
                 continue
-            now = time.time_ns()
             sent = int(json.loads(message.value())["sent_ns"])
             if sent >= skip_until_ns:
                 out.append((now - sent) / 1e6)
@@ -105,12 +114,31 @@ def _query(spark: Any, kind: str, servers: str, source: str, target: str, ckpt: 
     )
 
 
-def run_one(spark: Any, servers: str, kind: str, work: Path) -> dict[str, Any]:
+def serve(kind: str, servers: str, source: str, target: str, ckpt: str) -> None:
+    """``--serve``: run the query in this process until stdin closes, then print its epochs."""
+    from kaspar.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()
+    query = _query(spark, kind, servers, source, target, ckpt)
+    print("ready", flush=True)
+    sys.stdin.read()
+    progress = query.recentProgress
+    query.stop()
+    epochs = {"epochs": len(progress), "input_rows": sum(p["numInputRows"] for p in progress)}
+    print(json.dumps(epochs), flush=True)
+
+
+def run_one(servers: str, kind: str, work: Path) -> dict[str, Any]:
     source, target = f"rt-in-{uuid.uuid4().hex[:8]}", f"rt-out-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": servers})
     for future in admin.create_topics([NewTopic(t, 1, 1) for t in (source, target)]).values():
         future.result(30)
-    query = _query(spark, kind, servers, source, target, str(work / f"ckpt-{kind}"))
+    ckpt = str(work / f"ckpt-{kind}")
+    command = [*_SERVE, "--interval", ARGS.interval, "--serve", kind, servers, source, target, ckpt]
+    query = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert query.stdout is not None and query.stdin is not None
+    if query.stdout.readline().strip() != "ready":
+        raise RuntimeError(f"the query process failed (exit code {query.wait(60)})")
     time.sleep(2)  # the query found the topic and its end
     halt, latencies = threading.Event(), []
     skip = time.time_ns() + int(ARGS.warmup * 1e9)
@@ -124,24 +152,13 @@ def run_one(spark: Any, servers: str, kind: str, work: Path) -> dict[str, Any]:
     halt.set()
     for thread in threads:
         thread.join(60)
-    progress = query.recentProgress
-    query.stop()
-    return {
-        "query": kind,
-        "latency": ms_summary(latencies),
-        "epochs": len(progress),
-        "input_rows": sum(p["numInputRows"] for p in progress),
-    }
+    epochs, _ = query.communicate("", timeout=120)
+    return {"query": kind, "latency": ms_summary(latencies), **json.loads(epochs)}
 
 
 def main() -> None:
-    from kaspar.sql import SparkSession
-
-    spark = SparkSession.builder.getOrCreate()
     with tempfile.TemporaryDirectory() as folder, running("kaspar", Path(folder)) as broker:
-        results = [
-            run_one(spark, broker.bootstrap_servers, kind, Path(folder)) for kind in ARGS.queries
-        ]
+        results = [run_one(broker.bootstrap_servers, kind, Path(folder)) for kind in ARGS.queries]
     document = {"rate": ARGS.rate, "seconds": ARGS.seconds, "results": results}
     print(json.dumps(document, indent=2))
     if ARGS.json_out is not None:
@@ -155,8 +172,13 @@ PARSER.add_argument("--warmup", type=float, default=3.0)
 PARSER.add_argument("--interval", default="5 seconds")
 PARSER.add_argument("--queries", nargs="+", default=["stateless", "dedup", "aggregation"])
 PARSER.add_argument("--json-out", type=Path, default=None, help="also write the results here")
+PARSER.add_argument("--serve", nargs=5, metavar=("KIND", "SERVERS", "SOURCE", "TARGET", "CKPT"))
 ARGS = PARSER.parse_args([])
+_SERVE = [sys.executable, "-m", "bench.streaming_realtime"]
 
 if __name__ == "__main__":
     ARGS = PARSER.parse_args()
-    main()
+    if ARGS.serve:
+        serve(*ARGS.serve)
+    else:
+        main()
