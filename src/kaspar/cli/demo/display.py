@@ -113,5 +113,6 @@ def plain_line(sample: Sample) -> str:
     for name, stats in sample.queries.items():
         behind = lag(stats, QUERY_TOPICS.get(name, []), sample.ends)
         parts.append(f"{name}: {stats.input_rows} rows, {stats.batches} batches, lag {behind}")
-    parts.append(f"alerts: {sample.alert_count}")
+    if "notify" in sample.queries:
+        parts.append(f"alerts: {sample.alert_count}")
     return " | ".join(parts)

@@ -17,7 +17,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 CUSTOMERS = ("ada", "grace", "linus", "margaret", "ken", "barbara")
@@ -76,7 +76,3 @@ def replayed(
                 yield {**event, "id": f"{event['id']}-r{round_number}"}
 
     return rounds
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import FrameType, ModuleType
 from typing import Any
@@ -29,10 +30,11 @@ from typing import Any
 from confluent_kafka import KafkaException
 from deltalake import DeltaTable
 from rich.live import Live
+from rich.markup import escape
 
 from kaspar.cli.demo import checks
 from kaspar.cli.demo.display import live_view, plain_line
-from kaspar.cli.demo.events import order_events, sensor_readings, utc_now
+from kaspar.cli.demo.events import order_events, sensor_readings
 from kaspar.cli.demo.monitor import DeltaResults, LogEndOffsets, Offsets, ProgressListener, Sampler
 from kaspar.cli.demo.pipelines import (
     ORDERS,
@@ -101,7 +103,7 @@ def run_demo(options: DemoOptions) -> Summary:
     """Steps 1-7 of the module docstring; the caller prints the summary."""
     feedback, skipped = sentiment_example()
     if skipped:
-        status(f"[yellow]{skipped}[/]")
+        status(f"[yellow]{escape(skipped)}[/]")
     signals, started = StopSignals(), time.monotonic()
     with signals.installed(), kafka(options) as bootstrap:
         summary = Summary(bootstrap, options.data_dir, 0.0, options.bootstrap_servers is None)
@@ -111,8 +113,9 @@ def run_demo(options: DemoOptions) -> Summary:
         offsets = LogEndOffsets(bootstrap, partitions)
         try:
             before = offsets.read()
+            clock = checks.sensor_clock_start(bootstrap, before[SENSORS])
             pipelines, summary.produced = run_pipelines(
-                options, bootstrap, feedback, signals, offsets
+                options, bootstrap, feedback, signals, offsets, clock=clock
             )
             check(summary, pipelines, before, offsets.read(), partitions)
         finally:
@@ -127,6 +130,8 @@ def run_pipelines(
     feedback: ModuleType | None,
     signals: StopSignals,
     offsets: LogEndOffsets,
+    *,
+    clock: datetime,
 ) -> tuple[Pipelines, dict[str, int]]:
     """Steps 3-6: the queries and producers, the live view, the catch-up; records delivered."""
     from kaspar.sql import SparkSession
@@ -143,7 +148,7 @@ def run_pipelines(
     pipelines = start_pipelines(spark, bootstrap, lake, feedback, stop)
     producers: list[Any] = []
     try:
-        producers = start_producers(bootstrap, pipelines, stop)
+        producers = start_producers(bootstrap, pipelines, stop, clock)
         signals.graceful = True
         sampler = Sampler(offsets, listener, DeltaResults(pipelines.tables))
         watch(sampler, pipelines, options, signals, bootstrap)
@@ -157,11 +162,13 @@ def run_pipelines(
     return pipelines, {producer.topic: producer.delivered for producer in producers}
 
 
-def start_producers(bootstrap: str, pipelines: Pipelines, stop: threading.Event) -> list[Any]:
-    """Step 4."""
+def start_producers(
+    bootstrap: str, pipelines: Pipelines, stop: threading.Event, clock: datetime
+) -> list[Any]:
+    """Step 4; the sensor readings' event time starts at `clock`."""
     producers: list[Any] = [
         SteadyProducer(bootstrap, ORDERS, order_events(None), 50, stop, burst=250),
-        SteadyProducer(bootstrap, SENSORS, sensor_readings(utc_now()), 25, stop),
+        SteadyProducer(bootstrap, SENSORS, sensor_readings(clock), 25, stop),
         *pipelines.feedback_producers,
     ]
     for producer in producers:
@@ -271,12 +278,17 @@ def check(
     if feedback is None:
         return
     topics = feedback.Topics()
-    summary.alerts = {t: len(values[t]) for t in (topics.negative, topics.positive)}
+    alert_topics = (topics.negative, topics.positive)
+    routed = {  # by this run's routing query (a run before may have routed the same feedback)
+        t: len(checks.read_back(summary.bootstrap_servers, t, after[t], before[t]))
+        for t in alert_topics
+    }
+    summary.alerts = {t: len(values[t]) for t in alert_topics}
     summary.notifications = len(pipelines.alerts)
     summary.checks += checks.check_feedback(
         values[topics.slack] + values[topics.twitter],
-        summary.alerts[topics.negative],
-        summary.alerts[topics.positive],
+        (routed[topics.negative], routed[topics.positive]),
+        sum(summary.alerts.values()),
         summary.notifications,
         (feedback.NEGATIVE_BELOW, feedback.POSITIVE_ABOVE),
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kaspar.cli.demo.checks import Check
@@ -112,7 +113,7 @@ def how_to_query(summary: Summary) -> str:
         lines.append(
             f"the broker has stopped; its data lives in {summary.data_dir / 'broker'}: "
             f"`kaspar up --data-dir {summary.data_dir}` serves it again, then e.g. "
-            "`kaspar consume negative-feedback --from-beginning`"
+            "`kaspar consume orders --from-beginning --max 5`"
         )
     return "\n".join(lines)
 
@@ -120,6 +121,6 @@ def how_to_query(summary: Summary) -> str:
 def print_summary(console: Console, summary: Summary) -> None:
     console.print(written_table(summary))
     if summary.skipped:
-        console.print(f"[yellow]{summary.skipped}[/]", soft_wrap=True)
+        console.print(f"[yellow]{escape(summary.skipped)}[/]", soft_wrap=True)
     console.print(checks_table(summary))
     console.print(how_to_query(summary), markup=False, highlight=False, soft_wrap=True)
