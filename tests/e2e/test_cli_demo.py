@@ -145,18 +145,21 @@ def test_a_signal_ends_the_demo_early_with_its_summary(tmp_path: Path, signum: i
         pass
 
 
+def assert_stopped_at_once(process: subprocess.Popen[str], err: Path, data_dir: Path) -> None:
+    """Exit code 130, no traceback, and the broker's data directory is free again."""
+    assert wait_for_exit(process, err, 30) == 130, err.read_text()
+    assert "Traceback" not in err.read_text()
+    with Broker(data_dir / "broker"):
+        pass
+
+
 @pytest.mark.timeout(90)
 def test_a_second_signal_stops_the_demo_at_once(tmp_path: Path) -> None:
     process, _, err = start_demo(tmp_path)
     process.send_signal(signal.SIGINT)
     time.sleep(0.2)
     process.send_signal(signal.SIGINT)
-    exit_code = wait_for_exit(process, err, 30)
-
-    assert exit_code == 130, err.read_text()
-    assert "Traceback" not in err.read_text()
-    with Broker(tmp_path / "demo" / "broker"):
-        pass
+    assert_stopped_at_once(process, err, tmp_path / "demo")
 
 
 @pytest.mark.timeout(60)
@@ -174,9 +177,4 @@ def test_a_signal_while_the_demo_starts_stops_it(tmp_path: Path) -> None:
         assert process.poll() is None and time.monotonic() < deadline, err.read_text()
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
-    exit_code = wait_for_exit(process, err, 30)
-
-    assert exit_code == 130, err.read_text()
-    assert "Traceback" not in err.read_text()
-    with Broker(tmp_path / "demo" / "broker"):
-        pass
+    assert_stopped_at_once(process, err, tmp_path / "demo")
