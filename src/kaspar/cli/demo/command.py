@@ -25,7 +25,7 @@ def demo(
         typer.Option(
             "--data-dir",
             "-d",
-            help="Where the broker, tables and checkpoints go [default: a new temp dir].",
+            help="Where the broker, tables and checkpoints go (default: a new temp dir).",
         ),
     ] = None,
     duration: Annotated[
