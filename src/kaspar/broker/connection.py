@@ -26,6 +26,7 @@ from kaspar.broker.versions import supports
 from kaspar.protocol.api_index import ApiKey, api_spec
 from kaspar.protocol.codec import DecodeError, decode
 from kaspar.protocol.frames import decode_request_header, encode_response_parts
+from kaspar.protocol.wire import Buffer
 
 __all__ = ["Connection"]
 
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 _SIZE_BYTES = 4
 _MAX_QUEUED = 64
 _RESUME_BELOW = 16
+_WRITE_CHUNK = 1 << 20  # a large part goes out in slices written while the socket has room
 
 
 @dataclass(slots=True)
@@ -57,6 +59,7 @@ class Connection(asyncio.Protocol):
         self._writing_paused = False
         self._closed = False
         self._waiting_on: asyncio.Future[Any] | None = None
+        self._out: deque[Buffer] = deque()  # response parts not handed to the transport yet
         self._host = ""
 
     # -- asyncio.Protocol -------------------------------------------------------------------
@@ -69,6 +72,10 @@ class Connection(asyncio.Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Told as soon as the transport buffers anything, and again once it has sent it all:
+        # parts are handed over only while nothing is buffered, so megabytes of records go
+        # from the segment read to the socket without a copy into the transport's buffer.
+        transport.set_write_buffer_limits(high=0, low=0)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
@@ -78,6 +85,7 @@ class Connection(asyncio.Protocol):
                 pending.result.cancel()
         self._queue.clear()
         self._buffer.clear()
+        self._out.clear()
 
     def pause_writing(self) -> None:
         self._writing_paused = True
@@ -85,6 +93,7 @@ class Connection(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._writing_paused = False
+        self._pump()
         self._update_reading()
 
     def data_received(self, data: bytes) -> None:
@@ -181,9 +190,23 @@ class Connection(asyncio.Protocol):
                     log.exception("cannot encode the response to api key %d", head.api_key)
                     self.abort("internal error")
                     return
-                for part in frame:
-                    self._transport.write(part)
+                self._out.extend(frame)
+                self._pump()
         self._update_reading()
+
+    def _pump(self) -> None:
+        """Hand response parts to the transport while it holds nothing unsent (a slice of a
+        large part at a time), in order; ``resume_writing`` goes on once it has sent it all."""
+        out, transport = self._out, self._transport
+        while out and transport is not None and not self._closed:
+            if self._writing_paused or transport.get_write_buffer_size() > 0:
+                return
+            part = out.popleft()
+            if len(part) > _WRITE_CHUNK:
+                view = memoryview(part)
+                out.appendleft(view[_WRITE_CHUNK:])
+                part = view[:_WRITE_CHUNK]
+            transport.write(part)
 
     def _on_answered(self, future: asyncio.Future[Any]) -> None:
         self._waiting_on = None
