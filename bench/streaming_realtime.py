@@ -60,9 +60,15 @@ def _producer_loop(servers: str, topic: str, rate: int, halt: threading.Event) -
     producer.flush(30)
 
 
+STAGES = ("to_broker", "query", "to_consumer")
+
+
 def _consumer_loop(
-    servers: str, topic: str, skip_until_ns: int, out: list[float], halt: threading.Event
+    servers: str, topic: str, skip_until_ns: int, out: dict[str, list[float]], halt: threading.Event
 ) -> None:
+    """Latency per record into ``out["total"]``, and per stage from the broker's append times
+    (topics with ``LogAppendTime``): producer -> input appended, -> output appended (the
+    query: fetch, plan, sink), -> received by this consumer."""
     consumer = Consumer(
         {
             "bootstrap.servers": servers,
@@ -79,9 +85,18 @@ def _consumer_loop(
         for message in [first, *consumer.consume(10_000, 0)]:  # what else is there already
             if message.error() is not None:
                 continue
-            sent = int(json.loads(message.value())["sent_ns"])
-            if sent >= skip_until_ns:
-                out.append((now - sent) / 1e6)
+            event = json.loads(message.value())
+            sent = int(event["sent_ns"])
+            if sent < skip_until_ns:
+                continue
+            out["total"].append((now - sent) / 1e6)
+            appended_in, appended_out = int(event["in_ms"]), message.timestamp()[1]
+            for stage, ms in zip(
+                STAGES,
+                (appended_in - sent / 1e6, appended_out - appended_in, now / 1e6 - appended_out),
+                strict=True,
+            ):
+                out[stage].append(ms)
     consumer.close()
 
 
@@ -94,15 +109,19 @@ def _query(spark: Any, kind: str, servers: str, source: str, target: str, ckpt: 
         .option("subscribe", source)
         .option("startingOffsets", "latest")
         .load()
-        .select(F.from_json(F.col("value").cast("string"), SCHEMA).alias("e"))
-        .select("e.*")
+        .select(
+            F.from_json(F.col("value").cast("string"), SCHEMA).alias("e"),
+            F.unix_millis("timestamp").alias("in_ms"),  # LogAppendTime: appended at
+        )
+        .select("e.*", "in_ms")
         .filter(F.col("amount") >= 0)
     )
     if kind == "dedup":
         events = events.dropDuplicates(["seq"])
     if kind == "aggregation":
-        events = events.groupBy("user").agg(F.max("sent_ns").alias("sent_ns"))
-    output = events.select(F.to_json(F.struct("sent_ns")).alias("value"))
+        newest = [F.max("sent_ns").alias("sent_ns"), F.max("in_ms").alias("in_ms")]
+        events = events.groupBy("user").agg(*newest)
+    output = events.select(F.to_json(F.struct("sent_ns", "in_ms")).alias("value"))
     return (
         output.writeStream.format("kafka")
         .outputMode("update" if kind == "aggregation" else "append")
@@ -131,7 +150,11 @@ def serve(kind: str, servers: str, source: str, target: str, ckpt: str) -> None:
 def run_one(servers: str, kind: str, work: Path) -> dict[str, Any]:
     source, target = f"rt-in-{uuid.uuid4().hex[:8]}", f"rt-out-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": servers})
-    for future in admin.create_topics([NewTopic(t, 1, 1) for t in (source, target)]).values():
+    config = {"message.timestamp.type": "LogAppendTime"}
+    if ARGS.flush_ms is not None:  # Kafka's own behaviour: acks=all does not wait for fsync
+        config["flush.ms"] = str(ARGS.flush_ms)
+    topics = [NewTopic(t, 1, 1, config=config) for t in (source, target)]
+    for future in admin.create_topics(topics).values():
         future.result(30)
     ckpt = str(work / f"ckpt-{kind}")
     command = [*_SERVE, "--interval", ARGS.interval, "--serve", kind, servers, source, target, ckpt]
@@ -140,7 +163,8 @@ def run_one(servers: str, kind: str, work: Path) -> dict[str, Any]:
     if query.stdout.readline().strip() != "ready":
         raise RuntimeError(f"the query process failed (exit code {query.wait(60)})")
     time.sleep(2)  # the query found the topic and its end
-    halt, latencies = threading.Event(), []
+    halt = threading.Event()
+    latencies: dict[str, list[float]] = {name: [] for name in ("total", *STAGES)}
     skip = time.time_ns() + int(ARGS.warmup * 1e9)
     threads = [
         threading.Thread(target=_producer_loop, args=(servers, source, ARGS.rate, halt)),
@@ -153,7 +177,9 @@ def run_one(servers: str, kind: str, work: Path) -> dict[str, Any]:
     for thread in threads:
         thread.join(60)
     epochs, _ = query.communicate("", timeout=120)
-    return {"query": kind, "latency": ms_summary(latencies), **json.loads(epochs)}
+    stages = {name: ms_summary(latencies[name]) for name in STAGES}
+    summary = {"latency": ms_summary(latencies["total"]), "stages": stages}
+    return {"query": kind, **summary, **json.loads(epochs)}
 
 
 def main() -> None:
@@ -172,6 +198,13 @@ PARSER.add_argument("--warmup", type=float, default=3.0)
 PARSER.add_argument("--interval", default="5 seconds")
 PARSER.add_argument("--queries", nargs="+", default=["stateless", "dedup", "aggregation"])
 PARSER.add_argument("--json-out", type=Path, default=None, help="also write the results here")
+PARSER.add_argument(
+    "--flush-ms",
+    type=int,
+    default=None,
+    help="topic flush.ms: fsync at most this often, acks=all not waiting for it (default: "
+    "kaspar's group commit, acks=all answered once fsynced)",
+)
 PARSER.add_argument("--serve", nargs=5, metavar=("KIND", "SERVERS", "SOURCE", "TARGET", "CKPT"))
 ARGS = PARSER.parse_args([])
 _SERVE = [sys.executable, "-m", "bench.streaming_realtime"]
