@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -89,6 +90,7 @@ class _InFlight:
     leader: int
     connection: BrokerConnection
     positions: dict[TopicPartition, int]
+    unwanted: bool = False  # sent ahead, no longer wanted: its answer is read and dropped
 
     def matches(self, positions: dict[TopicPartition, int]) -> bool:
         """True if every partition it asked for is still wanted from the offset it asked."""
@@ -118,7 +120,8 @@ class ColumnarReader:
         self.sizes = sizes or FetchSizes()
         self.decoder = decoder
         self.kept: dict[TopicPartition, Kept] = {}
-        self._ahead: dict[int, _InFlight] = {}  # per leader: a Fetch sent before decoding
+        # per leader, in the order sent: the Fetches sent before the previous answer was decoded
+        self._ahead: dict[int, list[_InFlight]] = {}
         self._prefetch = Prefetch(self) if prefetch else None
 
     def read(self, ranges: Ranges, include_headers: bool) -> pa.Table:
@@ -172,23 +175,10 @@ class ColumnarReader:
             leader = self.cluster.leader(tp)
             if leader is not None:
                 by_leader.setdefault(leader, {})[tp] = part.position
-        sent: list[_InFlight] = []
-        for leader, positions in by_leader.items():
-            ahead = self._ahead.pop(leader, None)
-            rest = positions
-            if ahead is not None and ahead.matches(positions):
-                sent.append(ahead)
-                rest = {tp: o for tp, o in positions.items() if tp not in ahead.positions}
-            elif ahead is not None:
-                self._drain(ahead)
-            if rest:
-                self._send(leader, rest, sent)
         moved = False
-        for flight in sent:
-            try:
-                response = flight.connection.receive()
-            except KafkaConnectionError:
-                self._lost(flight.positions)
+        for flight in self._requests(by_leader):
+            response = self._receive(flight)
+            if response is None or flight.unwanted:
                 continue
             results = list(partition_results(response, list(flight.positions)))
             self._send_ahead(flight.leader, results, pending)
@@ -197,6 +187,33 @@ class ColumnarReader:
         if not moved:
             time.sleep(_RETRY_BACKOFF_S)
         return moved
+
+    def _requests(self, by_leader: dict[int, dict[TopicPartition, int]]) -> list[_InFlight]:
+        """This round's Fetches, per leader in the order their answers come back: those sent
+        ahead (marked unwanted unless every partition they ask is still wanted from there),
+        then one for the partitions they leave out."""
+        sent: list[_InFlight] = []
+        for leader, positions in by_leader.items():
+            rest = dict(positions)
+            for ahead in self._ahead.pop(leader, []):
+                ahead.unwanted = not ahead.matches(rest)
+                if not ahead.unwanted:
+                    rest = {tp: o for tp, o in rest.items() if tp not in ahead.positions}
+                sent.append(ahead)
+            if rest:
+                self._send(leader, rest, sent)
+        return sent
+
+    def _receive(self, flight: _InFlight) -> Any:
+        """The answer to ``flight``, or None if its connection is lost."""
+        if flight.connection.closed:
+            self._lost(flight.positions)
+            return None
+        try:
+            return flight.connection.receive()
+        except KafkaConnectionError:
+            self._lost(flight.positions)
+            return None
 
     def _send(
         self, leader: int, positions: dict[TopicPartition, int], sent: list[_InFlight]
@@ -229,22 +246,13 @@ class ColumnarReader:
             if pending[tp].position < to < pending[tp].end:
                 positions[tp] = to
         if positions:
-            flights: list[_InFlight] = []
-            if self._send(leader, positions, flights):
-                self._ahead[leader] = flights[0]
-
-    def _drain(self, flight: _InFlight) -> None:
-        """Take the answer to a request sent ahead that is not wanted any more."""
-        if flight.connection.closed:
-            return
-        try:
-            flight.connection.receive()
-        except KafkaConnectionError:
-            self._lost(flight.positions)
+            self._send(leader, positions, self._ahead.setdefault(leader, []))
 
     def _drain_all(self) -> None:
+        """Read and drop the answers to Fetches sent ahead that no read used."""
         while self._ahead:
-            self._drain(self._ahead.popitem()[1])
+            for flight in self._ahead.popitem()[1]:
+                self._receive(flight)
 
     def _answer(
         self,
