@@ -34,6 +34,7 @@ from kaspar.protocol.wire import ProtocolError
 
 _TIMEOUT_S = 30.0
 _PARTITIONS_TTL_S = 1.0
+_LIVE_PARTITIONS_TTL_S = 5.0  # ``poll``: a listing stalls the records behind it (1-10 ms)
 _READ_ERRORS = (KafkaException, KafkaReadError, RecordsError, ProtocolError)
 Offsets = dict[TopicPartition, int]
 
@@ -173,7 +174,7 @@ class KafkaStreamSource:
             return None
         begin = from_json(start)
         try:
-            for tp in self._partitions():
+            for tp in self._partitions(_LIVE_PARTITIONS_TTL_S):
                 if tp not in begin:  # a new partition: from its earliest offset
                     begin[tp] = self._watermarks_of(tp)[0]
             table, moved = live.poll(begin, self.options.include_headers)
@@ -198,11 +199,11 @@ class KafkaStreamSource:
         finally:
             reader.close()
 
-    def _partitions(self) -> list[TopicPartition]:
-        """The partitions to read, listed again at most every ``_PARTITIONS_TTL_S`` (the Java
-        client Spark uses caches metadata for up to ``metadata.max.age.ms``, 5 minutes)."""
+    def _partitions(self, ttl_s: float = _PARTITIONS_TTL_S) -> list[TopicPartition]:
+        """The partitions to read, listed again at most every ``ttl_s`` (the Java client Spark
+        uses caches metadata for up to ``metadata.max.age.ms``, 5 minutes)."""
         listed_at, partitions = self._listed
-        if time.monotonic() - listed_at > _PARTITIONS_TTL_S:
+        if time.monotonic() - listed_at > ttl_s:
             partitions = topic_partitions(self._client(), self.options)
             self._listed = (time.monotonic(), partitions)
         return partitions
