@@ -12,6 +12,7 @@ matplotlib is imported here only, lazily, with the Agg backend (no display neede
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -50,16 +51,23 @@ def _bars(axes: Any, labels: list[str], table: Table, rows: list[Any]) -> None:
             label=engine,
             color=COLOURS.get(engine),
         )
-    axes.set_xticks(range(len(rows)), labels, rotation=20 if len(rows) > 4 else 0, ha="right")
+    wrapped = [textwrap.fill(label, 24) for label in labels]
+    rotate = len(rows) > 4
+    axes.set_xticks(
+        range(len(rows)), wrapped, rotation=20 if rotate else 0, ha="right" if rotate else "center"
+    )
 
 
 def throughput_figure(table: Table, title: str) -> Any:
     plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(max(6.0, 1.1 * len(table.rows) + 2), 4))
+    width = max(6.0, 1.1 * len(table.rows) + 2)
+    figure, axes = plt.subplots(figsize=(width, 4))
     _bars(axes, [row.scenario for row in table.rows], table, list(table.rows))
-    axes.set_ylabel(table.unit + (" (higher is better)" if table.higher_is_better else ""))
-    axes.yaxis.set_major_formatter("{x:,.0f}" if table.unit.endswith("/s") else "{x:,.2g}")
-    axes.set_title(title, fontsize=10)
+    better = "higher" if table.higher_is_better else "lower"
+    axes.set_ylabel(f"{table.unit} ({better} is better)")
+    if table.unit.endswith("/s"):
+        axes.yaxis.set_major_formatter("{x:,.0f}")
+    axes.set_title(textwrap.fill(title, int(width * 10)), fontsize=10)
     axes.legend(fontsize=8)
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
@@ -80,25 +88,26 @@ def latency_figure(table: Table, title: str) -> Any:
         axes.grid(axis="y", alpha=0.3, which="both")
     panels[0][0].set_ylabel(f"{table.unit} (lower is better)")
     panels[0][0].legend(fontsize=8)
-    figure.suptitle(title, fontsize=10)
+    figure.suptitle(textwrap.fill(title, 110), fontsize=10)
     figure.tight_layout()
     return figure
 
 
 def ratios_figure(pairs: list[tuple[str, float]], title: str) -> Any:
     plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(8, 0.28 * len(pairs) + 1.2))
+    figure, axes = plt.subplots(figsize=(10, 0.28 * len(pairs) + 1.4))
     labels = [label for label, _ in pairs]
     values = [value for _, value in pairs]
-    colours = ["#2a7ab0" if v >= 1 else "#d55e00" for v in values]
+    colours = ["#2a7ab0" if round(v, 2) >= 1 else "#d55e00" for v in values]
     axes.barh(range(len(pairs)), values, color=colours)
     for index, value in enumerate(values):
         axes.annotate(f" {value:.2f}x", (value, index), va="center", fontsize=6)
     axes.set_yticks(range(len(pairs)), labels, fontsize=7)
     axes.invert_yaxis()
     axes.set_xscale("log")
+    axes.set_xlim(min(min(values) / 1.5, 0.5), max(max(values) * 2.5, 2.0))
     axes.axvline(1.0, color="black", linewidth=0.8)
-    axes.set_xlabel("kaspar throughput / peer throughput (log; right of 1x: kaspar is faster)")
+    axes.set_xlabel("kaspar throughput / peer throughput (log scale; above 1x kaspar is faster)")
     axes.set_title(title, fontsize=9)
     axes.grid(axis="x", alpha=0.3, which="both")
     figure.tight_layout()
