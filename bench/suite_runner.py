@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from bench.suite import Benchmark, Peer
 
@@ -97,6 +104,19 @@ def stop_group(process: subprocess.Popen[bytes]) -> None:
         return
 
 
+def wait(
+    process: subprocess.Popen[bytes], deadline: float, log: Path, progress: Progress, task: TaskID
+) -> str:
+    """Step 2-3: ``ok`` once it exits, ``timeout`` (and stopped) at the deadline."""
+    while process.poll() is None:
+        if time.monotonic() > deadline:
+            stop_group(process)
+            return "timeout"
+        progress.update(task, line=last_line(log))
+        time.sleep(POLL_S)
+    return "ok"
+
+
 def run_one(
     benchmark: Benchmark,
     quick: bool,
@@ -131,14 +151,11 @@ def run_one(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    status = "ok"
-    while process.poll() is None:
-        if time.monotonic() - started > benchmark.timeout_s(quick):
-            stop_group(process)
-            status = "timeout"
-            break
-        progress.update(task, line=last_line(log))
-        time.sleep(POLL_S)
+    try:
+        status = wait(process, started + benchmark.timeout_s(quick), log, progress, task)
+    except BaseException:  # Ctrl-C: the benchmark runs in its own session, so stop it here
+        stop_group(process)
+        raise
     record["seconds"] = round(time.monotonic() - started, 1)
     record["exit_code"] = process.returncode
     record["load_end"] = load_average()

@@ -176,3 +176,31 @@ def test_report_and_plot_commands_from_saved_json(tmp_path: Path) -> None:
     text = results_md.read_text()
     assert "![broker-throughput](plots/broker-throughput.png)" in text
     assert "![broker-latency](plots/broker-latency.png)" in text
+
+
+def test_missing_peers_are_skipped_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from bench import streaming, suite
+
+    monkeypatch.setattr(shutil, "which", lambda _name: None)  # no java
+    monkeypatch.setattr(streaming, "QUIX_VENV", tmp_path / "no-quix-venv")
+    monkeypatch.delenv("KASPAR_BENCH_QUIX_PYTHON", raising=False)
+
+    peers = suite.probe_peers({"pyspark", "duckdb", "quix", "kafka"})
+
+    assert list(peers) == ["kafka", "pyspark", "duckdb", "quix"]
+    assert not peers["pyspark"].available
+    assert "java is not on PATH" in peers["pyspark"].describe()
+    assert not peers["kafka"].available
+    assert peers["kafka"].describe().startswith("not available: ")
+    assert "java is not on PATH" in peers["kafka"].detail
+    assert not peers["quix"].available
+    assert "no Quix Streams virtualenv" in peers["quix"].detail
+    assert peers["duckdb"].available
+
+    engine = next(b for b in suite.BENCHMARKS if b.name == "engine")
+    available = {name for name, peer in peers.items() if peer.available}
+    assert engine.arguments(True, available)[-2:] == ["--engines", "kaspar,duckdb"]
