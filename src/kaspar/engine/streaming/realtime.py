@@ -16,19 +16,23 @@ Records flow through the query as they arrive; the checkpoint is written once pe
    reports the query caught up (``processAllAvailable``); without a long-poll it then waits
    ``POLL_DELAY_S``.
 3. **Close.** Flush the sink (``flush``: every record acknowledged), write ``offsets/<last
-   chunk id>`` with the epoch's end offsets, wait for it to be durable, then write
-   ``commits/<last chunk id>`` once the chunks' state files are durable, and report the epoch's
-   progress (one progress per epoch, ``batchId`` = the last chunk's id).
+   chunk id>`` with the epoch's end offsets, wait for it to be durable; a transactional sink
+   (``commit_epoch``) then waits for the chunks' state files and commits the epoch's Kafka
+   transaction; then write ``commits/<last chunk id>`` once the state files are durable, and
+   report the epoch's progress (one progress per epoch, ``batchId`` = the last chunk's id).
 
-Guarantees. Records reach the sink as they arrive, before the epoch commits: the sink is
-at-least-once. A crash replays the epoch from its start offsets (``recover``: offsets entries
-after the last commit and state files newer than it are dropped first, because the replayed
-chunks can be cut differently), so records of the crashed epoch can reach the sink twice. The
-Kafka sink uses an idempotent, non-transactional producer (``KafkaRealTimeSink``): a
-``read_uncommitted`` or ``read_committed`` consumer sees each record within milliseconds.
-State (aggregations, deduplication) is exactly-once with respect to the checkpoint: after a
-crash it restarts from the last epoch's version, so a replayed record is counted once in the
-state, although an update it caused may be emitted again.
+Guarantees. Records reach the sink as they arrive, before the epoch commits. A crash replays
+the epoch from its start offsets (``recover``: offsets entries after the last commit and state
+files newer than it are dropped first, because the replayed chunks can be cut differently), so
+by default the sink is at-least-once: the Kafka sink's idempotent, non-transactional producer
+(``KafkaRealTimeSink``) lets every consumer see a record within milliseconds, and records of a
+crashed epoch can be written twice. With ``deliveryGuarantee`` ``exactly-once`` the Kafka sink
+(``sinks/kafka_epochs.py``) writes each epoch in one transaction: a crashed epoch's is aborted
+when the sink starts again, and one that committed in Kafka before the crash cut its
+``commits`` entry is completed by ``recover`` instead of replayed. Sinks idempotent per batch id
+(Delta, files) are refused: a replay's chunk ids cover other rows. State (aggregations,
+deduplication) is exactly-once with respect to the checkpoint: after a crash it restarts from
+the last epoch's version, so a replayed record is counted once in the state.
 """
 
 from __future__ import annotations
