@@ -1,6 +1,6 @@
 """Every benchmark in one run: ``python -m bench``.
 
-    .venv/bin/python -m bench                  # full sizes (about two hours on 2 cores)
+    .venv/bin/python -m bench                  # full sizes (an hour or more on 2 cores)
     .venv/bin/python -m bench --quick          # small sizes, to check that everything runs
     .venv/bin/python -m bench --quick --only broker,engine
     .venv/bin/python -m bench plot  bench/plots/results.json    # redraw the plots
