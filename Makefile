@@ -27,8 +27,8 @@ test-unit: ## Unit tests only, in parallel
 conformance: ## Real Kafka clients against kaspar and tansu
 	$(VENV)/pytest tests/conformance
 
-bench: ## Broker benchmark, kaspar vs peers in one run
-	$(VENV)/python -m bench.broker
+bench: ## Every benchmark, kaspar vs its peers in one run: bench/RESULTS.md and bench/plots (--quick: make bench ARGS=--quick)
+	$(VENV)/python -m bench $(ARGS)
 
 protocol: ## Regenerate src/kaspar/protocol/messages from the Kafka JSON specs
 	$(VENV)/python -m tools.protocol_codegen
