@@ -15,11 +15,12 @@ Records flow through the query as they arrive; the checkpoint is written once pe
    meaning), and its rows go to the sink right away (``sink.add_batch``). An empty poll
    reports the query caught up (``processAllAvailable``); without a long-poll it then waits
    ``POLL_DELAY_S``.
-3. **Close.** Flush the sink (``flush``: every record acknowledged), write ``offsets/<last
-   chunk id>`` with the epoch's end offsets, wait for it to be durable; a transactional sink
-   (``commit_epoch``) then waits for the chunks' state files and commits the epoch's Kafka
-   transaction; then write ``commits/<last chunk id>`` once the state files are durable, and
-   report the epoch's progress (one progress per epoch, ``batchId`` = the last chunk's id).
+3. **Close.** Write ``offsets/<last chunk id>`` with the epoch's end offsets and, while it is
+   fsynced, flush the sink (``flush``: every record acknowledged); wait for the offsets entry
+   to be durable; a transactional sink (``commit_epoch``) then waits for the chunks' state
+   files and commits the epoch's Kafka transaction; then write ``commits/<last chunk id>``
+   once the state files are durable, and report the epoch's progress (one progress per
+   epoch, ``batchId`` = the last chunk's id).
 
 Guarantees. Records reach the sink as they arrive, before the epoch commits. A crash replays
 the epoch from its start offsets (``recover``: offsets entries after the last commit and state
@@ -175,9 +176,6 @@ class RealTimeExecution(MicroBatchExecution):
 
     def _close_epoch(self, position: list[Any], epoch: _Epoch) -> None:
         clock = time.monotonic()
-        flush = getattr(self.sink, "flush", None)
-        if flush is not None:
-            flush()  # every record of the epoch acknowledged before it commits
         last = self.batch_id - 1
         entry = OffsetSeq(
             offsets=tuple(position),
@@ -185,7 +183,10 @@ class RealTimeExecution(MicroBatchExecution):
             batch_watermark_ms=self.watermark_ms,
             conf={"spark.sql.streaming.stateStore.providerClass": "kaspar"},
         )
-        self.checkpoint.write_offsets(last, entry)
+        self.checkpoint.write_offsets(last, entry)  # fsynced in the background, meanwhile:
+        flush = getattr(self.sink, "flush", None)
+        if flush is not None:
+            flush()  # every record of the epoch acknowledged before it commits
         self.checkpoint.wait_durable()  # the commit never lands before its offsets entry
         epoch.durations["walCommit"] = _ms(clock)
         clock = time.monotonic()
