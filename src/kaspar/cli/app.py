@@ -15,6 +15,7 @@ from kaspar.cli.demo import demo
 from kaspar.cli.errors import CliError
 from kaspar.cli.group import group_app
 from kaspar.cli.produce import produce
+from kaspar.cli.rest import rest
 from kaspar.cli.terminal import stderr, stdout
 from kaspar.cli.topic import topic_app
 from kaspar.cli.up import up
@@ -34,6 +35,7 @@ app.command("produce")(produce)
 app.command("consume")(consume)
 app.command("demo")(demo)
 app.command("up")(up)
+app.command("rest")(rest)
 
 
 def show_version(value: bool) -> None:

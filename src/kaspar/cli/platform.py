@@ -6,8 +6,8 @@ returning an object with a `name`, the `option` that sets its address (named in 
 foreground; `kaspar demo` embeds the same platform. Each service keeps its data in its own
 folder of the data directory (the broker in `broker/`, with `kaspar broker`'s layout).
 
-Today the platform is the broker. The schema registry, REST proxy, Connect and ksql plug in as
-they land: a class like `BrokerService` and one more entry in `SERVICES`; a service started
+Today the platform is the broker and the REST proxy. The schema registry, Connect and ksql plug
+in as they land: a class like `BrokerService` and one more entry in `SERVICES`; a service started
 later finds the addresses of those started before it (the registry needs the broker's).
 
 `Platform.start` follows these steps:
@@ -39,6 +39,7 @@ class PlatformSettings:
     broker_host: str = "127.0.0.1"
     broker_port: int = 0
     broker_config: Mapping[str, str] = field(default_factory=dict)
+    rest_port: int | None = None  # None: 8082, or a free port when broker_port is 0
 
 
 class Service(Protocol):
@@ -93,7 +94,13 @@ class BrokerService:
         self._broker.stop()
 
 
-SERVICES: tuple[ServiceFactory, ...] = (BrokerService,)
+def _rest_proxy(settings: PlatformSettings) -> Service:
+    from kaspar.cli.rest import RestProxyService  # imports the HTTP stack only when started
+
+    return RestProxyService(settings)
+
+
+SERVICES: tuple[ServiceFactory, ...] = (BrokerService, _rest_proxy)
 """Every service of the platform, in start order."""
 
 

@@ -27,7 +27,7 @@ from kaspar.cli.platform import Platform, PlatformSettings
 from kaspar.cli.stop_signals import handling_stop_signals
 from kaspar.cli.terminal import status, stdout
 
-ADDRESS_HINTS = {"broker": "Kafka bootstrap.servers"}
+ADDRESS_HINTS = {"broker": "Kafka bootstrap.servers", "rest": "REST Proxy (Confluent v2/v3)"}
 
 
 @contextlib.contextmanager
@@ -63,14 +63,21 @@ def up(
         typer.Option("--listen", "-l", help="HOST:PORT of the broker (port 0: a free one)."),
     ] = DEFAULT_LISTEN,
     config: ConfigOption = None,
+    rest_port: Annotated[
+        int | None,
+        typer.Option(
+            "--rest-port", help="Port of the REST proxy (default 8082; a free one with port 0)."
+        ),
+    ] = None,
 ) -> None:
-    """Start the kaspar platform (today: the broker) until SIGTERM or Ctrl-C."""
+    """Start the kaspar platform (the broker, the REST proxy) until SIGTERM or Ctrl-C."""
     host, port = parse_listen(listen)
     settings = PlatformSettings(
         data_dir=data_dir.resolve(),
         broker_host=host,
         broker_port=port,
         broker_config=parse_key_values(config, "--config"),
+        rest_port=rest_port,
     )
     with stop_requested_by_signals() as stop, Platform(settings) as platform:
         stdout.print(address_table(platform.addresses, settings.data_dir), soft_wrap=True)
