@@ -1,0 +1,191 @@
+"""The `_schemas` topic as the registry's store: written by one producer, followed by one reader.
+
+1. `start()` creates the topics if missing (`kafkastore.topic`: one partition, compacted; the
+   leader topic likewise), starts the reader thread (both topics assigned from the beginning,
+   every record applied to `RegistryState` in offset order), and returns once the reader has
+   reached the high watermark the topic had at start: the state is then the topic's.
+2. `write(key, value)` produces one record with an idempotent `acks=all` producer, waits for
+   its delivery offset, then until the reader has applied that offset, so every read after the
+   write sees it.
+3. `wait_caught_up()` waits until the reader reaches the current high watermark (a follower
+   calls it after forwarding a write, so its own reads see the leader's write).
+4. `stop()` stops the reader and closes the clients.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer
+from confluent_kafka import TopicPartition as KafkaPartition
+from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-exported, no __all__
+    AdminClient,
+    NewTopic,
+)
+
+from kaspar.registry import errors
+from kaspar.registry.config import RegistryConfig
+from kaspar.registry.records import decode, encode
+from kaspar.registry.state import RegistryState
+
+log = logging.getLogger(__name__)
+POLL_S = 0.05
+
+
+class KafkaStore:
+    """Steps 1-4 of the module docstring."""
+
+    def __init__(self, config: RegistryConfig, state: RegistryState) -> None:
+        self.config, self.state = config, state
+        self.cluster_id = ""
+        client: dict[str, str | int | float | bool] = {
+            "bootstrap.servers": config.bootstrap_servers,
+            **config.client_config,
+        }
+        self._admin = AdminClient(client)
+        self._producer = Producer(
+            {**client, "enable.idempotence": True, "acks": "all", "linger.ms": 0}
+        )
+        self._consumer = Consumer(
+            {
+                **client,
+                "group.id": f"kaspar-registry-reader-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+                "fetch.wait.max.ms": 50,
+                "fetch.error.backoff.ms": 50,
+            }
+        )
+        # the high watermarks are asked on a consumer of their own: the reader's is busy polling
+        self._watermarks = Consumer(
+            {**client, "group.id": f"kaspar-registry-watermarks-{uuid.uuid4().hex}"}
+        )
+        self._positions: dict[str, int] = {config.topic: 0, config.leader_topic: 0}
+        self._progress = threading.Condition()
+        self._running = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Step 1."""
+        timeout = self.config.init_timeout_ms / 1000
+        self._create_topics(timeout)
+        self._consumer.assign(
+            [KafkaPartition(topic, 0, OFFSET_BEGINNING) for topic in self._positions]
+        )
+        self._running = True
+        self._thread = threading.Thread(
+            target=self._follow, name="kaspar-registry-reader", daemon=True
+        )
+        self._thread.start()
+        self.wait_caught_up(timeout)
+
+    def _create_topics(self, timeout: float) -> None:
+        metadata = self._admin.list_topics(timeout=timeout)
+        self.cluster_id = metadata.cluster_id or ""
+        replicas = max(1, min(self.config.topic_replication_factor, len(metadata.brokers)))
+        missing = [
+            NewTopic(topic, 1, replicas, config={"cleanup.policy": "compact"})
+            for topic in self._positions
+            if topic not in metadata.topics
+        ]
+        if not missing:
+            return
+        for future in self._admin.create_topics(missing, request_timeout=timeout).values():
+            try:
+                future.result(timeout)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
+
+    def _follow(self) -> None:
+        while self._running:
+            try:
+                messages = self._consumer.consume(500, POLL_S)
+            except (KafkaException, RuntimeError):
+                log.exception("registry reader: consume failed")
+                time.sleep(POLL_S)
+                continue
+            for message in messages:
+                if message.error() is None:
+                    self._apply(message)
+            if not messages:
+                self._update_positions()
+
+    def _apply(self, message: Any) -> None:
+        topic, offset = message.topic(), message.offset()
+        try:
+            key, value = decode(message.key()), decode(message.value())
+            if topic == self.config.topic and isinstance(key, dict):
+                self.state.apply(key, value)
+            elif isinstance(value, dict):
+                self.state.leader_url = value.get("url")
+        except (ValueError, KeyError, TypeError):
+            log.warning("registry reader: skipped a malformed record at %s@%d", topic, offset)
+        with self._progress:
+            self._positions[topic] = offset + 1
+            self._progress.notify_all()
+
+    def _update_positions(self) -> None:
+        try:
+            positions = self._consumer.position(
+                [KafkaPartition(topic, 0) for topic in self._positions]
+            )
+        except (KafkaException, RuntimeError):
+            return
+        with self._progress:
+            for partition in positions:
+                self._positions[partition.topic] = max(
+                    self._positions[partition.topic], partition.offset
+                )
+            self._progress.notify_all()
+
+    def wait_applied(self, topic: str, offset: int, timeout: float) -> None:
+        """Until the reader has applied `offset` of `topic`; raises a 50002 error on timeout."""
+        with self._progress:
+            if not self._progress.wait_for(lambda: self._positions[topic] > offset, timeout):
+                raise errors.store_timeout(
+                    f"Timed out waiting for the registry to read back offset {offset} of {topic}"
+                )
+
+    def wait_caught_up(self, timeout: float | None = None) -> None:
+        """Step 3."""
+        timeout = self.config.timeout_ms / 1000 if timeout is None else timeout
+        for topic in self._positions:
+            _, high = self._watermarks.get_watermark_offsets(
+                KafkaPartition(topic, 0), timeout=timeout, cached=False
+            )
+            if high > 0:
+                self.wait_applied(topic, high - 1, timeout)
+
+    def write(self, key: dict[str, Any], value: dict[str, Any] | None, topic: str = "") -> None:
+        """Step 2; raises a 50001/50002 RegistryError if the record is not written."""
+        topic = topic or self.config.topic
+        timeout = self.config.timeout_ms / 1000
+        delivered: list[Any] = []
+        self._producer.produce(
+            topic,
+            value=encode(value),
+            key=encode(key),
+            partition=0,
+            on_delivery=lambda error, message: delivered.append((error, message)),
+        )
+        self._producer.flush(timeout)
+        if not delivered:
+            raise errors.store_timeout(f"Timed out writing to {topic}")
+        error, message = delivered[0]
+        if error is not None:
+            raise errors.store_error(f"Error while writing to {topic}: {error.str()}")
+        self.wait_applied(topic, message.offset(), timeout)
+
+    def stop(self) -> None:
+        """Step 4."""
+        self._running = False
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        self._consumer.close()
+        self._watermarks.close()
+        self._producer.flush(1)

@@ -1,0 +1,99 @@
+"""`/subjects`: register, list, get, look up and delete a subject's versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from kaspar.registry.records import SchemaVersion
+from kaspar.registry.routes.forwarding import Forwarder
+from kaspar.registry.routes.negotiation import flag, raw, read_body, respond
+from kaspar.registry.routes.request_schema import import_id, schema_from_body
+from kaspar.registry.routes.schemas import schema_text
+from kaspar.registry.schema_registry import SchemaRegistry
+from kaspar.registry.subjects import parse_subject, parse_version
+
+
+def version_body(version: SchemaVersion, request: Request) -> dict[str, Any]:
+    body = {"subject": version.subject, "version": version.version, "id": version.id}
+    body |= version.schema.to_json()
+    body["schema"] = schema_text(version.schema, request)
+    return body
+
+
+def subject_routes(registry: SchemaRegistry, forwarder: Forwarder) -> list[Route]:
+    def located(request: Request) -> SchemaVersion:
+        subject = parse_subject(request.path_params["subject"])
+        version = parse_version(request.path_params["version"])
+        return registry.version(subject, version, flag(request, "deleted"))
+
+    async def subjects(request: Request) -> Response:
+        prefix = request.query_params.get("subjectPrefix", "").removeprefix(":.:")
+        found = registry.state.subjects(flag(request, "deleted"), flag(request, "deletedOnly"))
+        return respond(request, [s for s in found if s.startswith(prefix)])
+
+    async def versions(request: Request) -> Response:
+        subject = parse_subject(request.path_params["subject"])
+        found = registry.versions(subject, flag(request, "deleted"))
+        return respond(request, [v.version for v in found])
+
+    async def register(request: Request) -> Response:
+        subject = parse_subject(request.path_params["subject"])
+        body = await read_body(request)
+        schema = schema_from_body(body)
+        schema_id, version = import_id(body, "id"), import_id(body, "version")
+
+        def write() -> dict[str, Any]:
+            registered = registry.register(subject, schema, schema_id, version)
+            return {"id": registered.id, "version": registered.version} | schema.to_json()
+
+        return await forwarder.on_leader(request, write)
+
+    async def lookup(request: Request) -> Response:
+        subject = parse_subject(request.path_params["subject"])
+        schema = schema_from_body(await read_body(request))
+        found = await run_in_threadpool(registry.lookup, subject, schema, flag(request, "deleted"))
+        return respond(request, version_body(found, request))
+
+    async def get_version(request: Request) -> Response:
+        return respond(request, version_body(located(request), request))
+
+    async def get_version_schema(request: Request) -> Response:
+        return raw(request, schema_text(located(request).schema, request))
+
+    async def referenced_by(request: Request) -> Response:
+        version = located(request)
+        return respond(request, registry.state.referenced_by(version.subject, version.version))
+
+    async def delete_subject(request: Request) -> Response:
+        subject = parse_subject(request.path_params["subject"])
+        permanent = flag(request, "permanent")
+        return await forwarder.on_leader(
+            request, lambda: registry.delete_subject(subject, permanent)
+        )
+
+    async def delete_version(request: Request) -> Response:
+        subject = parse_subject(request.path_params["subject"])
+        version = parse_version(request.path_params["version"])
+        permanent = flag(request, "permanent")
+        return await forwarder.on_leader(
+            request, lambda: registry.delete_version(subject, version, permanent)
+        )
+
+    return [
+        Route("/subjects", subjects, methods=["GET"]),
+        Route("/subjects/{subject}", lookup, methods=["POST"]),
+        Route("/subjects/{subject}", delete_subject, methods=["DELETE"]),
+        Route("/subjects/{subject}/versions", versions, methods=["GET"]),
+        Route("/subjects/{subject}/versions", register, methods=["POST"]),
+        Route("/subjects/{subject}/versions/{version}", get_version, methods=["GET"]),
+        Route("/subjects/{subject}/versions/{version}", delete_version, methods=["DELETE"]),
+        Route("/subjects/{subject}/versions/{version}/schema", get_version_schema, methods=["GET"]),
+        Route(
+            "/subjects/{subject}/versions/{version}/referencedby", referenced_by, methods=["GET"]
+        ),
+    ]

@@ -1,0 +1,143 @@
+"""The registry's in-memory state, rebuilt by replaying the `_schemas` topic.
+
+The reader thread of `KafkaStore` calls `apply` for every record in offset order; request
+handlers read through the query methods, which hold the lock so they never see a record half
+applied. Nothing here writes: writes are records, and they come back through `apply`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from kaspar.registry.formats import canonical_form
+from kaspar.registry.records import Schema, SchemaId, SchemaVersion, Subject
+
+
+class RegistryState:
+    """Subjects with their versions, ids by canonical schema, configs and modes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._subjects: dict[str, dict[int, SchemaVersion]] = {}
+        self._ids_by_canonical: dict[str, SchemaId] = {}
+        self._schemas_by_id: dict[int, Schema] = {}
+        self._configs: dict[str | None, dict[str, Any]] = {}
+        self._modes: dict[str | None, str] = {}
+        self.max_id = 0
+        self.leader_url: str | None = None
+
+    # -- applying records -------------------------------------------------------------------
+
+    def apply(self, key: dict[str, Any], value: Any) -> None:
+        """One `_schemas` record (key and value decoded from JSON; value None: tombstone)."""
+        keytype = key.get("keytype")
+        subject = key.get("subject")
+        with self._lock:
+            if keytype == "SCHEMA":
+                self._apply_schema(key, value)
+            elif keytype == "CONFIG":
+                self._set(self._configs, subject, value)
+            elif keytype == "MODE":
+                self._set(self._modes, subject, None if value is None else value["mode"])
+            elif keytype == "DELETE_SUBJECT" and value is not None:
+                versions = self._subjects.get(subject or "", {})
+                for number, version in list(versions.items()):
+                    if number <= int(value["version"]):
+                        versions[number] = _soft_deleted(version)
+            elif keytype == "CLEAR_SUBJECT" and value is not None:
+                versions = self._subjects.get(subject or "", {})
+                for number, version in list(versions.items()):
+                    if version.deleted:
+                        del versions[number]
+                self._drop_if_empty(subject or "")
+
+    def _apply_schema(self, key: dict[str, Any], value: Any) -> None:
+        subject = str(key["subject"])
+        if value is None:
+            self._subjects.get(subject, {}).pop(int(key["version"]), None)
+            self._drop_if_empty(subject)
+            return
+        version = SchemaVersion.from_record(value)
+        self._subjects.setdefault(subject, {})[version.version] = version
+        self._schemas_by_id.setdefault(version.id, version.schema)
+        self._ids_by_canonical.setdefault(identity(version.schema), version.id)
+        self.max_id = max(self.max_id, version.id)
+
+    def _drop_if_empty(self, subject: str) -> None:
+        if not self._subjects.get(subject, True):
+            del self._subjects[subject]
+
+    @staticmethod
+    def _set(table: dict[str | None, Any], subject: str | None, value: Any) -> None:
+        if value is None:
+            table.pop(subject, None)
+        else:
+            table[subject] = value
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def subjects(self, deleted: bool = False, deleted_only: bool = False) -> list[Subject]:
+        with self._lock:
+            found = []
+            for subject, versions in self._subjects.items():
+                live = any(not v.deleted for v in versions.values())
+                if (deleted_only and not live) or (not deleted_only and (live or deleted)):
+                    found.append(Subject(subject))
+            return sorted(found)
+
+    def versions(self, subject: str, deleted: bool = False) -> list[SchemaVersion]:
+        """The subject's versions in order; soft-deleted ones only if `deleted`."""
+        with self._lock:
+            versions = self._subjects.get(subject, {})
+            return [versions[n] for n in sorted(versions) if deleted or not versions[n].deleted]
+
+    def schema(self, schema_id: int) -> Schema | None:
+        with self._lock:
+            return self._schemas_by_id.get(schema_id)
+
+    def versions_with_id(self, schema_id: int, deleted: bool = False) -> list[SchemaVersion]:
+        with self._lock:
+            return [
+                version
+                for subject in sorted(self._subjects)
+                for version in self.versions(subject, deleted)
+                if version.id == schema_id
+            ]
+
+    def id_of(self, schema: Schema) -> SchemaId | None:
+        """The id this schema (by canonical form and references) was registered with, if any."""
+        with self._lock:
+            return self._ids_by_canonical.get(identity(schema))
+
+    def referenced_by(self, subject: str, version: int) -> list[SchemaId]:
+        with self._lock:
+            return sorted(
+                {
+                    v.id
+                    for versions in self._subjects.values()
+                    for v in versions.values()
+                    if not v.deleted
+                    and any(
+                        r.subject == subject and r.version == version for r in v.schema.references
+                    )
+                }
+            )
+
+    def config(self, subject: str | None) -> dict[str, Any] | None:
+        with self._lock:
+            return self._configs.get(subject)
+
+    def mode(self, subject: str | None) -> str | None:
+        with self._lock:
+            return self._modes.get(subject)
+
+
+def identity(schema: Schema) -> str:
+    """What makes two registrations the same schema: type, canonical form and references."""
+    references = ",".join(f"{r.name}={r.subject}:{r.version}" for r in schema.references)
+    return f"{schema.schema_type}\n{canonical_form(schema)}\n{references}"
+
+
+def _soft_deleted(version: SchemaVersion) -> SchemaVersion:
+    return SchemaVersion(version.subject, version.version, version.id, version.schema, True)
