@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from typing import Any
 
 import pyarrow as pa
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException
@@ -39,17 +40,18 @@ from kaspar.errors import SparkRuntimeException
 
 _TIMEOUT_S = 30.0
 _MIN_TRANSACTION_TIMEOUT_MS = 60_000
+_MAX_TIMEOUT_MS = 900_000  # Kafka's default transaction.max.timeout.ms (15 minutes)
 
 
 class KafkaEpochSink(KafkaRealTimeSink):
     """One transaction per epoch of a real-time query; see the module docstring."""
 
     def __init__(self, options: dict[str, str], query_id: str, interval_ms: int) -> None:
-        timeout_ms = max(_MIN_TRANSACTION_TIMEOUT_MS, 3 * interval_ms)
-        transactional = {
-            "transactional.id": f"kaspar-{query_id}",
-            "transaction.timeout.ms": timeout_ms,
-        }
+        # open for an interval, then committed; within the broker's transaction.max.timeout.ms
+        timeout_ms = min(max(_MIN_TRANSACTION_TIMEOUT_MS, interval_ms + 60_000), _MAX_TIMEOUT_MS)
+        transactional: dict[str, Any] = {"transactional.id": f"kaspar-{query_id}"}
+        if "kafka.transaction.timeout.ms" not in options:
+            transactional["transaction.timeout.ms"] = timeout_ms
         super().__init__(options, transactional)
         self._group = f"kaspar-sink-{query_id}"
         self._topics: set[str] = set()  # written by the open transaction
