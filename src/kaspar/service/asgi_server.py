@@ -43,7 +43,10 @@ class AsgiServer:
 
     def start(self) -> str:
         """Step 1; returns ``host:port``. Raises ``OSError`` if the address cannot be bound."""
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP
+        # (proto 0 would leave Nagle on: 40 ms per keep-alive request, the delayed ACK)
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
