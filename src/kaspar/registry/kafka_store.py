@@ -46,7 +46,7 @@ class KafkaStore:
             "bootstrap.servers": config.bootstrap_servers,
             **config.client_config,
         }
-        self._admin = AdminClient(client)
+        self._client = client
         self._producer = Producer(
             {**client, "enable.idempotence": True, "acks": "all", "linger.ms": 0}
         )
@@ -83,7 +83,8 @@ class KafkaStore:
         self.wait_caught_up(timeout)
 
     def _create_topics(self, timeout: float) -> None:
-        metadata = self._admin.list_topics(timeout=timeout)
+        admin = AdminClient(self._client)  # dropped once done: no idle connections kept
+        metadata = admin.list_topics(timeout=timeout)
         self.cluster_id = metadata.cluster_id or ""
         replicas = max(1, min(self.config.topic_replication_factor, len(metadata.brokers)))
         missing = [
@@ -93,7 +94,7 @@ class KafkaStore:
         ]
         if not missing:
             return
-        for future in self._admin.create_topics(missing, request_timeout=timeout).values():
+        for future in admin.create_topics(missing, request_timeout=timeout).values():
             try:
                 future.result(timeout)
             except KafkaException as exc:

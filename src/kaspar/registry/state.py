@@ -7,6 +7,7 @@ applied. Nothing here writes: writes are records, and they come back through `ap
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -134,9 +135,11 @@ class RegistryState:
 
 
 def identity(schema: Schema) -> str:
-    """What makes two registrations the same schema: type, canonical form and references."""
+    """What makes two registrations the same schema: type, canonical form, references, and
+    the data contract (`metadata`, `ruleSet`), as in Confluent."""
     references = ",".join(f"{r.name}={r.subject}:{r.version}" for r in schema.references)
-    return f"{schema.schema_type}\n{canonical_form(schema)}\n{references}"
+    contract = json.dumps([schema.metadata, schema.rule_set], sort_keys=True)
+    return f"{schema.schema_type}\n{canonical_form(schema)}\n{references}\n{contract}"
 
 
 def _soft_deleted(version: SchemaVersion) -> SchemaVersion:
