@@ -68,6 +68,33 @@ class DeliveringProducer:
         self._thread.daemon = True
         self._thread.start()
 
+    def send_nowait(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: Sequence[tuple[str, bytes | None]] | None = None,
+    ) -> asyncio.Future[Delivery]:
+        """Step 1: queue one record; the future resolves with its delivery report. Raises
+        `BufferError` when librdkafka's queue is full (`send` waits for room)."""
+        future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
+        on_delivery = self._callback(future)
+        if partition is None and timestamp_ms is None and not headers:
+            self._producer.produce(topic, value, key, on_delivery=on_delivery)
+            return future
+        kwargs: dict[str, Any] = {"on_delivery": on_delivery}
+        if partition is not None:
+            kwargs["partition"] = partition
+        if timestamp_ms is not None:
+            kwargs["timestamp"] = timestamp_ms
+        if headers:
+            kwargs["headers"] = list(headers)
+        self._producer.produce(topic, value, key, **kwargs)
+        return future
+
     async def send(
         self,
         topic: str,
@@ -78,19 +105,17 @@ class DeliveringProducer:
         timestamp_ms: int | None = None,
         headers: Sequence[tuple[str, bytes | None]] | None = None,
     ) -> asyncio.Future[Delivery]:
-        """Step 1: queue one record; the future resolves with its delivery report."""
-        future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
-        kwargs: dict[str, Any] = {"on_delivery": self._callback(future)}
-        if partition is not None:
-            kwargs["partition"] = partition
-        if timestamp_ms is not None:
-            kwargs["timestamp"] = timestamp_ms
-        if headers:
-            kwargs["headers"] = list(headers)
+        """`send_nowait`, waiting for room in a full queue."""
         while True:
             try:
-                self._producer.produce(topic, value, key, **kwargs)
-                return future
+                return self.send_nowait(
+                    topic,
+                    key,
+                    value,
+                    partition=partition,
+                    timestamp_ms=timestamp_ms,
+                    headers=headers,
+                )
             except BufferError:
                 await asyncio.sleep(FULL_QUEUE_WAIT_S)
 
