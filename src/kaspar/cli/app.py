@@ -15,6 +15,7 @@ from kaspar.cli.demo import demo
 from kaspar.cli.errors import CliError
 from kaspar.cli.group import group_app
 from kaspar.cli.produce import produce
+from kaspar.cli.registry import registry
 from kaspar.cli.rest import rest
 from kaspar.cli.terminal import stderr, stdout
 from kaspar.cli.topic import topic_app
@@ -35,6 +36,7 @@ app.command("produce")(produce)
 app.command("consume")(consume)
 app.command("demo")(demo)
 app.command("up")(up)
+app.command("registry")(registry)
 app.command("rest")(rest)
 
 

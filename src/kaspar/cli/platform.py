@@ -94,13 +94,19 @@ class BrokerService:
         self._broker.stop()
 
 
+def _registry(settings: PlatformSettings) -> Service:
+    from kaspar.cli.registry import RegistryService  # imports the HTTP stack only when started
+
+    return RegistryService(settings)
+
+
 def _rest_proxy(settings: PlatformSettings) -> Service:
     from kaspar.cli.rest import RestProxyService  # imports the HTTP stack only when started
 
     return RestProxyService(settings)
 
 
-SERVICES: tuple[ServiceFactory, ...] = (BrokerService, _rest_proxy)
+SERVICES: tuple[ServiceFactory, ...] = (BrokerService, _registry, _rest_proxy)
 """Every service of the platform, in start order."""
 
 

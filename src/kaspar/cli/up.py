@@ -27,7 +27,11 @@ from kaspar.cli.platform import Platform, PlatformSettings
 from kaspar.cli.stop_signals import handling_stop_signals
 from kaspar.cli.terminal import status, stdout
 
-ADDRESS_HINTS = {"broker": "Kafka bootstrap.servers", "rest": "REST Proxy (Confluent v2/v3)"}
+ADDRESS_HINTS = {
+    "broker": "Kafka bootstrap.servers",
+    "registry": "Schema Registry (Confluent API)",
+    "rest": "REST Proxy (Confluent v2/v3)",
+}
 
 
 @contextlib.contextmanager

@@ -1,0 +1,107 @@
+"""`kaspar registry`: Confluent's Schema Registry API in the foreground, against any Kafka.
+
+`RegistryService` is the same registry as a service of `kaspar up` (kaspar.cli.platform):
+started after the broker, its state in the broker's `_schemas` topic, its URL given to the
+services started after it (the REST proxy).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kaspar.cli.broker import parse_listen
+from kaspar.cli.client_config import (
+    BOOTSTRAP_SERVERS_ENV,
+    DEFAULT_BOOTSTRAP_SERVERS,
+    ConfigOption,
+    parse_key_values,
+)
+from kaspar.cli.errors import CliError
+from kaspar.cli.stop_signals import handling_stop_signals
+from kaspar.cli.terminal import status
+from kaspar.registry import RegistryConfig, RegistryConfigError, SchemaRegistryServer
+
+if TYPE_CHECKING:
+    from kaspar.cli.platform import PlatformSettings
+
+DEFAULT_REGISTRY_PORT = 8081
+DEFAULT_REGISTRY_LISTEN = f"127.0.0.1:{DEFAULT_REGISTRY_PORT}"
+
+
+def registry_config(
+    bootstrap_servers: str, listen: str, properties: Mapping[str, str]
+) -> RegistryConfig:
+    """The registry's config; a bad property is a `--config` error naming it."""
+    host, port = parse_listen(listen)
+    base = RegistryConfig(bootstrap_servers=bootstrap_servers, listeners=f"http://{host}:{port}")
+    try:
+        return base.with_properties(properties)
+    except RegistryConfigError as exc:
+        raise CliError(f"--config: {exc}", exit_code=2) from exc
+
+
+class RegistryService:
+    """The schema registry of `kaspar up`: on the broker's host, port 8081 (a free port when
+    the broker was asked for a free one, so platforms can run side by side)."""
+
+    name = "registry"
+    option = "--listen"
+
+    def __init__(self, settings: PlatformSettings) -> None:
+        port = 0 if settings.broker_port == 0 else DEFAULT_REGISTRY_PORT
+        self.requested_address = f"{settings.broker_host}:{port}"
+        self._server: SchemaRegistryServer | None = None
+
+    def start(self, started: Mapping[str, str]) -> str:
+        config = registry_config(started["broker"], self.requested_address, {})
+        self._server = SchemaRegistryServer(config)
+        return self._server.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+
+
+def registry(
+    *,
+    listen: Annotated[
+        str, typer.Option("--listen", "-l", help="HOST:PORT to serve the registry API on.")
+    ] = DEFAULT_REGISTRY_LISTEN,
+    bootstrap_servers: Annotated[
+        str,
+        typer.Option(
+            "--bootstrap-servers",
+            "-b",
+            envvar=BOOTSTRAP_SERVERS_ENV,
+            help="Kafka brokers host:port (comma-separated), kaspar or Apache Kafka.",
+        ),
+    ] = DEFAULT_BOOTSTRAP_SERVERS,
+    config: ConfigOption = None,
+) -> None:
+    """Run the Schema Registry (Confluent's API, state in `_schemas`) until SIGTERM or Ctrl-C.
+
+    -c takes Confluent Schema Registry properties: kafkastore.topic,
+    schema.compatibility.level, leader.eligibility, host.name, schema.registry.group.id, ...
+    """
+    settings = registry_config(bootstrap_servers, listen, parse_key_values(config, "--config"))
+    server = SchemaRegistryServer(settings)
+    try:
+        url = server.start()
+    except OSError as exc:
+        raise CliError(f"cannot serve the registry on {listen} (--listen): {exc}") from exc
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    with handling_stop_signals(request_stop):
+        status(f"kaspar registry on {url}, Kafka at {bootstrap_servers} (Ctrl-C to stop)")
+        while not stop.wait(0.2):
+            pass
+    server.stop()
+    status("kaspar registry stopped")
