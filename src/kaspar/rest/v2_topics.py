@@ -162,10 +162,13 @@ async def produce(request: Request) -> Response:
         encoded = batch.encode_all(proxy, topic)
     else:
         encoded = await blocking(batch.encode_all, proxy, topic)
-    futures = [
-        await proxy.producer.send(topic, key, value, partition=partition)
-        for (key, value), partition in zip(encoded, partitions, strict=True)
-    ]
+    producer = proxy.producer
+    futures = []
+    for (key, value), partition in zip(encoded, partitions, strict=True):
+        try:
+            futures.append(producer.send_nowait(topic, key, value, partition=partition))
+        except BufferError:  # librdkafka's queue is full: wait for room
+            futures.append(await producer.send(topic, key, value, partition=partition))
     deliveries = await asyncio.gather(*futures)
     return v2_response(
         {
