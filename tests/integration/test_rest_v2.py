@@ -261,10 +261,3 @@ def test_instances_expire(kaspar_broker: Any, topic_factory: Callable[..., str])
             assert status == 404
     finally:
         server.stop()
-
-
-@pytest.mark.skip(reason="needs a schema registry: kaspar.registry has not landed yet (issue 13)")
-def test_avro_through_the_registry() -> None:
-    """AVRO / JSONSCHEMA produce and consume through `schema.registry.url` (to write when
-    kaspar.registry lands: start it, set schema.registry.url, produce with value_schema, read back
-    with confluent-kafka's AvroDeserializer)."""
