@@ -65,7 +65,7 @@ class KafkaStore:
         )
         self._positions: dict[str, int] = {config.topic: 0, config.leader_topic: 0}
         self._progress = threading.Condition()
-        self._running = False
+        self._running = self._closed = False
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -182,7 +182,10 @@ class KafkaStore:
         self.wait_applied(topic, message.offset(), timeout)
 
     def stop(self) -> None:
-        """Step 4."""
+        """Step 4; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
         self._running = False
         if self._thread is not None:
             self._thread.join(5)
