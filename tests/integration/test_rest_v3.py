@@ -255,3 +255,49 @@ def test_consumer_groups_and_lag(
         assert http.get(f"{cluster}/consumer-groups/no-such-group").status_code == 404
     finally:
         consumer.close()
+
+
+def test_batch_partitions_offsets_and_assignments(
+    http: httpx.Client,  # noqa: F811
+    cluster: str,
+    topic_factory: Callable[..., str],
+    kaspar_broker: Any,
+) -> None:
+    topic = topic_factory()
+    entries = [
+        {"id": "a", "value": {"type": "STRING", "data": "one"}},
+        {"id": "b", "value": {"type": "BINARY", "data": "***"}},
+        {"id": "c", "value": {"type": "JSON", "data": 3}},
+    ]
+    batch = http.post(f"{cluster}/topics/{topic}/records:batch", json={"entries": entries})
+    assert batch.status_code == 207, batch.text
+    assert [s["id"] for s in batch.json()["successes"]] == ["a", "c"]
+    assert batch.json()["failures"][0]["id"] == "b"
+    assert batch.json()["failures"][0]["error_code"] == 42206
+    duplicate = {"entries": [entries[0], entries[0]]}
+    refused = http.post(f"{cluster}/topics/{topic}/records:batch", json=duplicate)
+    assert (refused.status_code, refused.json()["error_code"]) == (422, 42208)
+    offsets = http.get(f"{cluster}/topics/{topic}/partitions/0/offset").json()
+    assert offsets["kind"] == "KafkaPartitionWithOffsets"
+    assert (offsets["earliest_offset"], offsets["latest_offset"]) == (0, 2)
+    grown = http.patch(f"{cluster}/topics/{topic}", json={"partitions_count": 3})
+    assert grown.status_code == 200 and grown.json()["partitions_count"] == 3
+    group = f"{topic}-members"
+    consumer = Consumer({"bootstrap.servers": kaspar_broker.bootstrap_servers, "group.id": group})
+    consumer.subscribe([topic])
+    try:
+        members: list[Any] = []
+        for _ in range(50):
+            consumer.poll(0.2)
+            members = http.get(f"{cluster}/consumer-groups/{group}/consumers").json()["data"]
+            if members and consumer.assignment():
+                break
+        consumer_id = members[0]["consumer_id"]
+        url = f"{cluster}/consumer-groups/{group}/consumers/{consumer_id}/assignments"
+        assignments = http.get(url).json()
+        assert assignments["kind"] == "KafkaConsumerAssignmentList"
+        assert sorted(a["partition_id"] for a in assignments["data"]) == [0, 1, 2]
+        one = http.get(f"{url}/{topic}/partitions/2").json()
+        assert one["kind"] == "KafkaConsumerAssignment" and one["lag"]["related"]
+    finally:
+        consumer.close()

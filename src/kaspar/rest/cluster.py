@@ -24,6 +24,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]  # re-exported
     ConfigResource,
     ConsumerGroupDescription,
     ListConsumerGroupsResult,
+    NewPartitions,
     NewTopic,
     OffsetSpec,
     ResourceType,
@@ -105,6 +106,12 @@ class KafkaCluster:
         topic = NewTopic(name, partitions, replication_factor, config=dict(configs))
         futures = self._admin.create_topics(
             [topic], operation_timeout=ADMIN_TIMEOUT_S, validate_only=validate_only
+        )
+        _result(futures[name])
+
+    def create_partitions(self, name: str, total: int) -> None:
+        futures = self._admin.create_partitions(
+            [NewPartitions(name, total)], operation_timeout=ADMIN_TIMEOUT_S
         )
         _result(futures[name])
 

@@ -16,6 +16,7 @@ from kaspar.rest.v3_resources import (
     cluster_body,
     collection,
     partition_body,
+    resource,
     topic_body,
 )
 from kaspar.service.errors import ApiError
@@ -148,6 +149,38 @@ async def get_partition(request: Request) -> JSONResponse:
     return JSONResponse(partition_body(links, name, partition_id, partition.leader))
 
 
+async def partition_offsets(request: Request) -> JSONResponse:
+    proxy, links = await links_for(request)
+    name, partition = request.path_params["topic_name"], int_param(request, "partition_id")
+    count = (await _topic(proxy, links, name))["partitions_count"]
+    if not 0 <= partition < count:
+        raise ApiError(404, 40402, f"Partition {partition} of {name} not found")
+    earliest = await blocking(proxy.cluster.earliest_offsets, [(name, partition)])
+    latest = await blocking(proxy.cluster.end_offsets, [(name, partition)])
+    body = resource(
+        "KafkaPartitionWithOffsets",
+        links.url("topics", name, "partitions", partition, "offset"),
+        links.crn(("topic", name), ("partition", partition)) + "/offset",
+        cluster_id=links.cluster_id,
+        topic_name=name,
+        partition_id=partition,
+        earliest_offset=earliest[(name, partition)],
+        latest_offset=latest[(name, partition)],
+    )
+    return JSONResponse(body)
+
+
+async def update_partition_count(request: Request) -> JSONResponse:
+    proxy, links = await links_for(request)
+    name = request.path_params["topic_name"]
+    await _topic(proxy, links, name)
+    count = json_object(await json_body(request)).get("partitions_count")
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise ApiError(400, 400, "partitions_count must be an integer")
+    await blocking(proxy.cluster.create_partitions, name, count)
+    return JSONResponse(await _topic(proxy, links, name))
+
+
 def routes() -> list[BaseRoute]:
     base = "/v3/clusters/{cluster_id}"
     topic = base + "/topics/{topic_name}"
@@ -160,6 +193,8 @@ def routes() -> list[BaseRoute]:
         Route(base + "/topics", create_topic, methods=["POST"]),
         Route(topic, get_topic),
         Route(topic, delete_topic, methods=["DELETE"]),
+        Route(topic, update_partition_count, methods=["PATCH"]),
         Route(topic + "/partitions", list_partitions),
         Route(topic + "/partitions/{partition_id}", get_partition),
+        Route(topic + "/partitions/{partition_id}/offset", partition_offsets),
     ]

@@ -8,6 +8,7 @@ partition the group has committed; the consumer is the member the partition is a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka.admin import ConsumerGroupDescription, MemberDescription  # type: ignore[attr-defined]
 from starlette.requests import Request
@@ -65,6 +66,57 @@ def consumer_body(links: Links, group: str, member: MemberDescription) -> Body:
     )
 
 
+def assignment_body(links: Links, group: str, member: MemberDescription, tp: Any) -> Body:
+    consumer = member.member_id
+    return resource(
+        "KafkaConsumerAssignment",
+        links.url(
+            "consumer-groups",
+            group,
+            "consumers",
+            consumer,
+            "assignments",
+            tp.topic,
+            "partitions",
+            tp.partition,
+        ),
+        links.crn(("consumer-group", group), ("consumer", consumer))
+        + f"/assignment=topic={tp.topic}/partition={tp.partition}",
+        cluster_id=links.cluster_id,
+        consumer_group_id=group,
+        consumer_id=consumer,
+        topic_name=tp.topic,
+        partition_id=tp.partition,
+        partition=links.related("topics", tp.topic, "partitions", tp.partition),
+        lag=links.related("consumer-groups", group, "lags", tp.topic, "partitions", tp.partition),
+    )
+
+
+async def _member(request: Request) -> tuple[Links, str, MemberDescription]:
+    proxy, links = await links_for(request)
+    group = await _describe(proxy, request.path_params["group"])
+    for member in group.members:
+        if member.member_id == request.path_params["consumer_id"]:
+            return links, group.group_id, member
+    raise ApiError(404, 404, f"Consumer {request.path_params['consumer_id']} not found")
+
+
+async def list_assignments(request: Request) -> JSONResponse:
+    links, group, member = await _member(request)
+    data = [assignment_body(links, group, member, tp) for tp in member.assignment.topic_partitions]
+    url = links.url("consumer-groups", group, "consumers", member.member_id, "assignments")
+    return JSONResponse(collection("KafkaConsumerAssignmentList", url, data))
+
+
+async def get_assignment(request: Request) -> JSONResponse:
+    links, group, member = await _member(request)
+    topic, partition = request.path_params["topic_name"], int_param(request, "partition_id")
+    for tp in member.assignment.topic_partitions:
+        if (tp.topic, tp.partition) == (topic, partition):
+            return JSONResponse(assignment_body(links, group, member, tp))
+    raise ApiError(404, 404, f"{topic}-{partition} is not assigned to {member.member_id}")
+
+
 async def list_groups(request: Request) -> JSONResponse:
     proxy, links = await links_for(request)
     data = [
@@ -88,12 +140,8 @@ async def list_consumers(request: Request) -> JSONResponse:
 
 
 async def get_consumer(request: Request) -> JSONResponse:
-    proxy, links = await links_for(request)
-    group = await _describe(proxy, request.path_params["group"])
-    for member in group.members:
-        if member.member_id == request.path_params["consumer_id"]:
-            return JSONResponse(consumer_body(links, group.group_id, member))
-    raise ApiError(404, 404, f"Consumer {request.path_params['consumer_id']} not found")
+    links, group, member = await _member(request)
+    return JSONResponse(consumer_body(links, group, member))
 
 
 @dataclass(frozen=True)
@@ -181,7 +229,7 @@ async def lag_summary(request: Request) -> JSONResponse:
     body = resource(
         "KafkaConsumerGroupLagSummary",
         links.url("consumer-groups", group, "lag-summary"),
-        links.crn(("consumer-group", group), ("lag-summary", "")),
+        links.crn(("consumer-group", group)) + "/lag-summary",
         cluster_id=links.cluster_id,
         consumer_group_id=group,
         max_lag_consumer_id=consumer_id,
@@ -205,6 +253,11 @@ def routes() -> list[BaseRoute]:
         Route(group, get_group),
         Route(group + "/consumers", list_consumers),
         Route(group + "/consumers/{consumer_id}", get_consumer),
+        Route(group + "/consumers/{consumer_id}/assignments", list_assignments),
+        Route(
+            group + "/consumers/{consumer_id}/assignments/{topic_name}/partitions/{partition_id}",
+            get_assignment,
+        ),
         Route(group + "/lags", list_lags),
         Route(group + "/lags/{topic_name}/partitions/{partition_id}", get_lag),
         Route(group + "/lag-summary", lag_summary),

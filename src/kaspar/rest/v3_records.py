@@ -16,16 +16,17 @@ report in the same order (`{"error_code": 200, "partition_id", "offset", ...}` o
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from kaspar.rest.json_stream import JsonStream, JsonStreamError
-from kaspar.rest.proxy import proxy_of
+from kaspar.rest.proxy import json_body, proxy_of
 from kaspar.rest.v3_produce import NeedsWaiting, Pending, TopicProducer, status_of
 from kaspar.service.errors import ApiError
 
@@ -131,6 +132,50 @@ async def produce_records(request: Request) -> Response:
     return Response(line, status_code=status_of(code), media_type="application/json")
 
 
+MAX_BATCH_ENTRIES = 10_000
+
+
+def _batch_entries(body: Any) -> list[dict[str, Any]]:
+    """The entries of a `records:batch` request: a non-empty list, ids unique, 1-80 chars."""
+    entries = body.get("entries") if isinstance(body, dict) else None
+    if not isinstance(entries, list) or not entries or len(entries) > MAX_BATCH_ENTRIES:
+        raise ApiError(422, 42208, f"entries must hold 1 to {MAX_BATCH_ENTRIES} records")
+    ids = [entry.get("id") if isinstance(entry, dict) else None for entry in entries]
+    if not all(isinstance(i, str) and 1 <= len(i) <= 80 for i in ids) or len(set(ids)) < len(ids):
+        raise ApiError(422, 42208, "every entry needs a unique id of 1 to 80 characters")
+    return entries
+
+
+async def produce_batch(request: Request) -> Response:
+    """`records:batch`: every entry answered under its id, successes and failures apart (207)."""
+    proxy = proxy_of(request)
+    await proxy.check_cluster(request.path_params["cluster_id"])
+    cluster_id, topic = await proxy.cluster_id(), request.path_params["topic_name"]
+    entries = _batch_entries(await json_body(request))
+    partitions = await proxy.partition_count(topic)
+    if partitions is None:
+        raise ApiError(404, 40403, f"This server does not host this topic-partition: {topic}")
+    producer = TopicProducer(proxy, cluster_id, topic, partitions)
+    pendings = []
+    for entry in entries:
+        record = {k: v for k, v in entry.items() if k != "id"}
+        pendings.append(await producer.submit(record))
+    await asyncio.gather(*(p.delivery for p in pendings if p.delivery is not None))
+    successes, failures = [], []
+    for entry, pending in zip(entries, pendings, strict=True):
+        code, line = producer.answer(pending)
+        answer = {"id": entry["id"], **json.loads(line)}
+        if code == 200:
+            del answer["error_code"]
+            successes.append(answer)
+        else:
+            failures.append(answer)
+    return JSONResponse({"successes": successes, "failures": failures}, status_code=207)
+
+
 def routes() -> list[BaseRoute]:
     path = "/v3/clusters/{cluster_id}/topics/{topic_name}/records"
-    return [Route(path, produce_records, methods=["POST"])]
+    return [
+        Route(path, produce_records, methods=["POST"]),
+        Route(path + ":batch", produce_batch, methods=["POST"]),
+    ]
