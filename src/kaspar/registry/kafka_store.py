@@ -166,13 +166,16 @@ class KafkaStore:
         topic = topic or self.config.topic
         timeout = self.config.timeout_ms / 1000
         delivered: list[Any] = []
-        self._producer.produce(
-            topic,
-            value=encode(value),
-            key=encode(key),
-            partition=0,
-            on_delivery=lambda error, message: delivered.append((error, message)),
-        )
+        try:
+            self._producer.produce(
+                topic,
+                value=encode(value),
+                key=encode(key),
+                partition=0,
+                on_delivery=lambda error, message: delivered.append((error, message)),
+            )
+        except (KafkaException, BufferError) as exc:
+            raise errors.store_error(f"Error while writing to {topic}: {exc}") from exc
         self._producer.flush(timeout)
         if not delivered:
             raise errors.store_timeout(f"Timed out writing to {topic}")
