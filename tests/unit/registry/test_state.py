@@ -29,8 +29,8 @@ def test_replay_rebuilds_subjects_ids_and_settings() -> None:
     state.apply(mode_key(None), {"mode": "READONLY"})
     assert state.subjects() == ["a", "b"]
     assert state.max_id == 1
-    assert state.id_of(Schema('"string"')) is None
-    assert state.id_of(Schema('{"type":"string"}')) == 1
+    assert state.id_of(Schema('"string"')) == 1  # Avro's own form: {"type": "string"} is "string"
+    assert state.id_of(Schema('"int"')) is None
     assert state.config("a") == {"compatibilityLevel": "NONE"}
     assert state.mode(None) == "READONLY"
     state.apply(delete_subject_key("a"), {"subject": "a", "version": 2})

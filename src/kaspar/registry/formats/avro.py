@@ -31,3 +31,26 @@ def parse_avro(text: str, references: Sequence[str] = ()) -> AvroSchema:
     except (TypeError, KeyError, AttributeError) as exc:
         raise ValueError(f"Invalid schema: malformed ({exc})") from exc
     return AvroSchema(parsed, named)
+
+
+def avro_normal_form(text: str) -> str | None:
+    """The schema as Avro's `Schema.toString()` would write it, near enough for identity: names
+    fully qualified, `{"type": "int"}` written `"int"`, keys sorted, no whitespace. None when
+    the text does not parse on its own (it names types from references)."""
+    try:
+        parsed = fastavro.parse_schema(json.loads(text))
+    except (SchemaParseException, UnknownType, json.JSONDecodeError, TypeError, KeyError):
+        return None
+    except AttributeError:  # fastavro on some malformed shapes
+        return None
+    return json.dumps(_normal(parsed), sort_keys=True, separators=(",", ":"))
+
+
+def _normal(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_normal(branch) for branch in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if set(schema) == {"type"} and isinstance(schema["type"], str):
+        return schema["type"]
+    return {k: _normal(v) for k, v in schema.items() if not k.startswith("__")}

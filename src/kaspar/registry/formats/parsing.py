@@ -3,11 +3,12 @@ canonical form, chosen by `schemaType`."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
 
-from kaspar.registry.formats.avro import parse_avro
+from kaspar.registry.formats.avro import avro_normal_form, parse_avro
 from kaspar.registry.formats.json_schema import parse_json_schema
 from kaspar.registry.formats.protobuf import parse_protobuf, protobuf_canonical_form
 from kaspar.registry.records import AVRO, JSON, PROTOBUF, Schema, SchemaReference
@@ -49,11 +50,20 @@ def _referenced(schema: Schema, resolve: ReferenceResolver, depth: int) -> list[
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def _canonical_text(schema_type: str, text: str) -> str:
+    if schema_type == PROTOBUF:
+        return protobuf_canonical_form(text)
+    if schema_type == AVRO:
+        normal = avro_normal_form(text)
+        if normal is not None:
+            return normal
+    try:  # JSON Schema, or Avro naming referenced types: the JSON with sorted keys, no spaces
+        return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
+    except json.JSONDecodeError:
+        return text
+
+
 def canonical_form(schema: Schema) -> str:
     """The text two registrations of the same schema share (docs/registry.md, Ids)."""
-    if schema.schema_type == PROTOBUF:
-        return protobuf_canonical_form(schema.schema)
-    try:  # Avro and JSON Schema: the JSON with sorted keys, no whitespace (defaults kept)
-        return json.dumps(json.loads(schema.schema), sort_keys=True, separators=(",", ":"))
-    except json.JSONDecodeError:
-        return schema.schema
+    return _canonical_text(schema.schema_type, schema.schema)
