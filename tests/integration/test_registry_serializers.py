@@ -143,3 +143,7 @@ def test_protobuf(registry_broker: Any, client: SchemaRegistryClient) -> None:
     deserializer = ProtobufDeserializer(order, {"use.deprecated.format": False})
     read = round_trip(registry_broker.bootstrap_servers, serializer, deserializer, values)
     assert [(o.id, o.item) for o in read] == [(1, "book"), (2, "pen")]
+    latest = [client.get_latest_version(subject) for subject in client.get_subjects()]
+    registered = [v for v in latest if v.schema.schema_type == "PROTOBUF"]
+    assert len(registered) == 1
+    assert "message Order {" in registered[0].schema.schema_str  # base64 sent, text answered

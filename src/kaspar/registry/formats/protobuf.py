@@ -10,6 +10,7 @@ from google.protobuf import descriptor_pb2
 from google.protobuf.message import DecodeError
 
 from kaspar.registry.formats.proto_parser import ProtoSyntaxError, parse_proto
+from kaspar.registry.formats.proto_printer import print_proto
 
 
 def parse_protobuf(
@@ -38,6 +39,16 @@ def protobuf_canonical_form(text: str) -> str:
         return text
     file.ClearField("name")
     return base64.b64encode(file.SerializeToString(deterministic=True)).decode()
+
+
+def as_text(text: str) -> str:
+    """The schema as `.proto` text: as registered, or rendered from a base64 descriptor."""
+    if "{" in text or ";" in text:
+        return text
+    try:
+        return print_proto(parse_protobuf(text))
+    except ValueError:
+        return text
 
 
 def serialized(text: str) -> str:

@@ -7,17 +7,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from kaspar.registry import errors
-from kaspar.registry.formats.protobuf import serialized
+from kaspar.registry.formats.protobuf import as_text, serialized
 from kaspar.registry.records import PROTOBUF, SCHEMA_TYPES, Schema
 from kaspar.registry.routes.negotiation import flag, raw, respond
 from kaspar.registry.schema_registry import SchemaRegistry
 
 
 def schema_text(schema: Schema, request: Request) -> str:
-    """The text, or a Protobuf schema's base64 descriptor with `format=serialized`."""
-    if schema.schema_type == PROTOBUF and request.query_params.get("format") == "serialized":
+    """The text; for Protobuf `.proto` text, or the base64 descriptor with `format=serialized`."""
+    if schema.schema_type != PROTOBUF:
+        return schema.schema
+    if request.query_params.get("format") == "serialized":
         return serialized(schema.schema)
-    return schema.schema
+    return as_text(schema.schema)
 
 
 def _schema_id(request: Request) -> int:
