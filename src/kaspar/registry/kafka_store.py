@@ -103,8 +103,9 @@ class KafkaStore:
 
     def _follow(self) -> None:
         while self._running:
-            try:
-                messages = self._consumer.consume(500, POLL_S)
+            try:  # wait for one record, then take what else is there without waiting
+                first = self._consumer.poll(POLL_S)
+                messages = [] if first is None else [first, *self._consumer.consume(500, 0)]
             except (KafkaException, RuntimeError):
                 log.exception("registry reader: consume failed")
                 time.sleep(POLL_S)
