@@ -95,6 +95,25 @@ def read_values(bootstrap: str, topic: str, count: int) -> list[bytes]:
     return values
 
 
+def consume_through_instance(rest: httpx.Client, topic: str, fmt: str, count: int) -> list[Any]:
+    """A v2 consumer instance of format `fmt` reads `count` records of `topic`, then leaves."""
+    group = f"{topic}-{fmt}"
+    create = {"name": "c", "format": fmt, "auto.offset.reset": "earliest"}
+    rest.post(f"/consumers/{group}", headers={"content-type": V2}, json=create)
+    instance = f"/consumers/{group}/instances/c"
+    rest.post(f"{instance}/subscription", json={"topics": [topic]})
+    accept = {"accept": f"application/vnd.kafka.{fmt}.v2+json"}
+    records: list[Any] = []
+    for _ in range(60):
+        answer = rest.get(f"{instance}/records", params={"timeout": 500}, headers=accept)
+        assert answer.status_code == 200, answer.text
+        records += answer.json()
+        if len(records) >= count:
+            break
+    rest.delete(instance)
+    return records
+
+
 def test_v3_avro_read_back_by_confluent_deserializer(
     rest: httpx.Client,
     registry_client: SchemaRegistryClient,
@@ -135,10 +154,41 @@ def test_v3_jsonschema_and_protobuf(
     deserialize = JSONDeserializer(None, schema_registry_client=registry_client)
     [raw] = read_values(kaspar_broker.bootstrap_servers, topic, 1)
     assert deserialize(raw, SerializationContext(topic, MessageField.VALUE)) == {"x": 1, "y": 2}
-    proto = rest.post(
-        path, json={"value": {"type": "PROTOBUF", "schema": 'syntax = "proto3";', "data": {}}}
+
+
+PROTO = """
+syntax = "proto3";
+package kaspar.test;
+import "google/protobuf/timestamp.proto";
+message Order {
+  string id = 1;
+  int64 cents = 2;
+  google.protobuf.Timestamp at = 3;
+}
+"""
+
+
+def test_protobuf_both_ways(
+    rest: httpx.Client,
+    registry_client: SchemaRegistryClient,
+    topic_factory: Callable[..., str],
+    kaspar_broker: Any,
+) -> None:
+    topic = topic_factory()
+    order = {"id": "o-1", "cents": "250", "at": "2024-05-01T12:00:00Z"}
+    value = {"type": "PROTOBUF", "schema": PROTO, "data": order}
+    answer = rest.post(records_path(rest, topic), json={"value": value})
+    assert answer.status_code == 200, answer.text
+    schema_id = answer.json()["value"]["schema_id"]
+    body = {"value_schema_id": schema_id, "records": [{"value": {"id": "o-2", "cents": 3}}]}
+    produced = rest.post(
+        f"/topics/{topic}",
+        json=body,
+        headers={"content-type": "application/vnd.kafka.protobuf.v2+json"},
     )
-    assert (proto.status_code, proto.json()["error_code"]) == (422, 42207)
+    assert produced.status_code == 200, produced.text
+    records = consume_through_instance(rest, topic, "protobuf", 2)
+    assert [r["value"] for r in records] == [order, {"id": "o-2", "cents": "3"}]
 
 
 def test_v2_avro_produce_and_consume_both_ways(
@@ -161,27 +211,8 @@ def test_v2_avro_produce_and_consume_both_ways(
     context = SerializationContext(topic, MessageField.VALUE)
     producer.produce(topic, serialize({"name": "confluent", "age": 3}, context))
     producer.flush(10)
-    group = f"{topic}-avro"
-    rest.post(
-        f"/consumers/{group}",
-        headers={"content-type": V2},
-        json={"name": "c", "format": "avro", "auto.offset.reset": "earliest"},
-    )
-    instance = f"/consumers/{group}/instances/c"
-    rest.post(f"{instance}/subscription", json={"topics": [topic]})
-    records: list[Any] = []
-    for _ in range(60):
-        answer = rest.get(
-            f"{instance}/records",
-            params={"timeout": 500},
-            headers={"accept": "application/vnd.kafka.avro.v2+json"},
-        )
-        assert answer.status_code == 200, answer.text
-        records += answer.json()
-        if len(records) >= 2:
-            break
+    records = consume_through_instance(rest, topic, "avro", 2)
     assert [r["value"] for r in records] == [
         {"name": "rest", "age": 2},
         {"name": "confluent", "age": 3},
     ]
-    rest.delete(instance)

@@ -1,10 +1,11 @@
 """Embedded data: a record's key or value as the API carries it, to bytes and back.
 
-BINARY is base64, JSON any JSON value (written as UTF-8 JSON), STRING a string (UTF-8). AVRO and
-JSONSCHEMA go through a Confluent-compatible schema registry with confluent-kafka's serializers, so
-the bytes are the Confluent wire format (magic byte, schema id, payload). The schema is named by
-id, by subject and version, by subject (latest version), or given whole (registered under the
-subject the `subject_name_strategy` gives, TOPIC_NAME by default).
+BINARY is base64, JSON any JSON value (written as UTF-8 JSON), STRING a string (UTF-8). AVRO,
+JSONSCHEMA and PROTOBUF (`protobuf_messages`) go through a Confluent-compatible schema registry
+with confluent-kafka's serializers, so the bytes are the Confluent wire format (magic byte,
+schema id, payload). The schema is named by id, by subject and version, by subject (latest
+version), or given whole (registered under the subject the `subject_name_strategy` gives,
+TOPIC_NAME by default).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from kaspar.rest.protobuf_messages import ProtobufMessages
 from kaspar.service.errors import ApiError
 
 PLAIN_TYPES = ("BINARY", "JSON", "STRING")
@@ -91,6 +93,7 @@ class SchemaSerdes:
         self._serializers: dict[tuple[str, int], Callable[[Any, SerializationContext], Any]] = {}
         self._deserializers: dict[str, Callable[[bytes, SerializationContext], Any]] = {}
         self._lock = threading.Lock()
+        self._protobuf: ProtobufMessages | None = None
 
     def client(self) -> SchemaRegistryClient:
         if self._url is None:
@@ -100,10 +103,16 @@ class SchemaSerdes:
                 self._client = SchemaRegistryClient({"url": self._url})
             return self._client
 
+    def protobuf(self) -> ProtobufMessages:
+        self.client()  # 42207 when no registry is set
+        assert self._url is not None
+        with self._lock:
+            if self._protobuf is None:
+                self._protobuf = ProtobufMessages(self._url)
+            return self._protobuf
+
     def serialize(self, choice: SchemaChoice, topic: str, is_key: bool, data: Any) -> Encoded:
         """Resolve the schema (registering a given one), then serialize; blocking (HTTP)."""
-        if choice.kind == "PROTOBUF":
-            raise unprocessable(42207, "PROTOBUF data is not supported by kaspar's REST proxy yet")
         if data is None:
             return Encoded(None)
         schema_id, subject = self._resolve(choice, topic, is_key)
@@ -141,10 +150,15 @@ class SchemaSerdes:
             return cached
         client = self.client()
         conf = {"auto.register.schemas": False, "use.schema.id": schema_id}
-        schema = client.get_schema(schema_id)
+        schema = client.get_schema(schema_id) if kind != "PROTOBUF" else None
         serializer: Callable[[Any, SerializationContext], Any]
         if kind == "AVRO":
             serializer = AvroSerializer(client, schema, conf=conf)
+        elif kind == "PROTOBUF":
+            try:
+                serializer = self.protobuf().serializer(schema_id)
+            except Exception as exc:
+                raise unprocessable(42205, f"schema {schema_id}: {exc}") from exc
         else:
             serializer = JSONSerializer(schema, client, conf=conf)
         self._serializers[(kind, schema_id)] = serializer
@@ -154,6 +168,12 @@ class SchemaSerdes:
         """Wire-format bytes to JSON data, for v2 consumers of AVRO / JSONSCHEMA instances."""
         if raw is None:
             return None
+        field = MessageField.KEY if is_key else MessageField.VALUE
+        if kind == "PROTOBUF":
+            try:
+                return self.protobuf().deserialize(raw, SerializationContext(topic, field))
+            except Exception as exc:
+                raise ApiError(500, 50002, f"cannot deserialize a PROTOBUF record: {exc}") from exc
         deserializer = self._deserializers.get(kind)
         if deserializer is None:
             if kind == "AVRO":
@@ -163,7 +183,6 @@ class SchemaSerdes:
             else:
                 raise ApiError(406, 40601, f"{kind} records cannot be read by this proxy yet")
             self._deserializers[kind] = deserializer
-        field = MessageField.KEY if is_key else MessageField.VALUE
         try:
             return deserializer(raw, SerializationContext(topic, field))
         except Exception as exc:
@@ -172,6 +191,8 @@ class SchemaSerdes:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+        if self._protobuf is not None:
+            self._protobuf.close()
 
 
 def _subject(choice: SchemaChoice, topic: str, is_key: bool) -> str:
