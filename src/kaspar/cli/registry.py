@@ -13,6 +13,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from confluent_kafka import KafkaException
 
 from kaspar.cli.broker import parse_listen
 from kaspar.cli.client_config import (
@@ -94,6 +95,10 @@ def registry(
         url = server.start()
     except OSError as exc:
         raise CliError(f"cannot serve the registry on {listen} (--listen): {exc}") from exc
+    except KafkaException as exc:
+        raise CliError(
+            f"cannot reach Kafka at {bootstrap_servers} (--bootstrap-servers): {exc.args[0].str()}"
+        ) from exc
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

@@ -34,6 +34,16 @@ from kaspar.registry.state import RegistryState
 
 log = logging.getLogger(__name__)
 POLL_S = 0.05
+client_log = logging.getLogger("kaspar.registry.librdkafka")  # not stderr: logging decides
+
+
+def kafka_client_config(config: RegistryConfig) -> dict[str, Any]:
+    """What every Kafka client of the registry is created with."""
+    return {
+        "bootstrap.servers": config.bootstrap_servers,
+        "logger": client_log,
+        **config.client_config,
+    }
 
 
 class KafkaStore:
@@ -42,10 +52,7 @@ class KafkaStore:
     def __init__(self, config: RegistryConfig, state: RegistryState) -> None:
         self.config, self.state = config, state
         self.cluster_id = ""
-        client: dict[str, str | int | float | bool] = {
-            "bootstrap.servers": config.bootstrap_servers,
-            **config.client_config,
-        }
+        client = kafka_client_config(config)
         self._client = client
         self._producer = Producer(
             {**client, "enable.idempotence": True, "acks": "all", "linger.ms": 0}

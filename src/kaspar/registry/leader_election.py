@@ -19,7 +19,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException
 
 from kaspar.registry.config import RegistryConfig
-from kaspar.registry.kafka_store import KafkaStore
+from kaspar.registry.kafka_store import KafkaStore, kafka_client_config
 from kaspar.registry.records import NOOP_KEY
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,7 @@ class LeaderElection:
             return
         self._consumer = Consumer(
             {
-                "bootstrap.servers": self.config.bootstrap_servers,
-                **self.config.client_config,
+                **kafka_client_config(self.config),
                 "group.id": self.config.group_id,
                 "enable.auto.commit": False,
                 "session.timeout.ms": 10_000,
