@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -89,8 +90,18 @@ def test_up_prints_the_rest_proxy_address(tmp_path: Path) -> None:
             match = re.search(r"rest\s+│\s+(http://127\.0\.0\.1:\d+)", out.read_text())
             time.sleep(0.05)
         assert match is not None, out.read_text()
-        clusters = httpx.get(f"{match.group(1)}/v3/clusters", timeout=10).json()
+        rest = match.group(1)
+        clusters = httpx.get(f"{rest}/v3/clusters", timeout=10).json()
         assert len(clusters["data"]) == 1
+        cluster = f"{rest}/v3/clusters/{clusters['data'][0]['cluster_id']}"
+        created = httpx.post(f"{cluster}/topics", json={"topic_name": "avro"}, timeout=10)
+        assert created.status_code == 201, created.text
+        schema = json.dumps(
+            {"type": "record", "name": "R", "fields": [{"name": "n", "type": "int"}]}
+        )
+        value = {"type": "AVRO", "schema": schema, "data": {"n": 1}}
+        produced = httpx.post(f"{cluster}/topics/avro/records", json={"value": value}, timeout=30)
+        assert produced.json()["error_code"] == 200, produced.text  # the platform's registry
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=20)

@@ -206,6 +206,13 @@ def test_v2_avro_produce_and_consume_both_ways(
     )
     assert produced.status_code == 200, produced.text
     assert produced.json()["value_schema_id"] is not None
+    mismatch = {"value_schema": USER, "records": [{"value": {"name": 1}}]}
+    refused = rest.post(
+        f"/topics/{topic}",
+        json=mismatch,
+        headers={"content-type": "application/vnd.kafka.avro.v2+json"},
+    )
+    assert (refused.status_code, refused.json()["error_code"]) == (422, 42203)
     serialize = AvroSerializer(registry_client, Schema(USER, "AVRO"))
     producer = Producer({"bootstrap.servers": kaspar_broker.bootstrap_servers})
     context = SerializationContext(topic, MessageField.VALUE)

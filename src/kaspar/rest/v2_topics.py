@@ -117,7 +117,14 @@ class ProduceBatch:
                 f"Request includes {side}s but does not include {side} schema",
             )
         choice = SchemaChoice(SCHEMA_FORMATS[self.fmt], schema_id=schema_id, schema=schema)
-        encoded = proxy.serdes.serialize(choice, topic, is_key, data)
+        try:
+            encoded = proxy.serdes.serialize(choice, topic, is_key, data)
+        except ApiError as exc:
+            if exc.error_code == 42207:  # v2 names a data/schema mismatch a JSON conversion error
+                raise ApiError(
+                    422, 42203, f"Conversion of JSON to {self.fmt} failed: {exc}"
+                ) from exc
+            raise
         self.schema_ids[is_key] = encoded.schema_id
         return encoded.data
 
