@@ -82,11 +82,10 @@ class SchemaRegistry:
 
     def lookup(self, subject: Subject, schema: Schema, deleted: bool) -> SchemaVersion:
         """The subject's version holding `schema`; raises 40401 / 40403."""
-        versions = self.versions(subject, deleted)
-        wanted = identity(schema)
-        for version in reversed(versions):
-            if identity(version.schema) == wanted:
-                return version
+        self.versions(subject, deleted)
+        found = self.state.find(subject, schema, deleted)
+        if found is not None:
+            return found
         self.parse(schema)
         raise errors.schema_not_found()
 
@@ -130,12 +129,10 @@ class SchemaRegistry:
             raise errors.operation_not_permitted(f"Subject {subject} is not in import mode")
         self.parse(schema)
         with self.write_lock:
+            existing = self.state.find(subject, schema)
+            if existing is not None and schema_id in (None, existing.id):
+                return existing
             live = self.state.versions(subject)
-            for existing in live:
-                if identity(existing.schema) == identity(schema) and (
-                    schema_id is None or schema_id == existing.id
-                ):
-                    return existing
             if mode != "IMPORT":
                 messages = self.incompatibilities(
                     subject, schema, live, self.compatibility_level(subject)

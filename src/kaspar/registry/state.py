@@ -22,6 +22,8 @@ class RegistryState:
         self._lock = threading.RLock()
         self._subjects: dict[str, dict[int, SchemaVersion]] = {}
         self._ids_by_canonical: dict[str, SchemaId] = {}
+        self._identities: dict[tuple[str, int], str] = {}
+        self._versions_by_id: dict[int, set[tuple[str, int]]] = {}
         self._schemas_by_id: dict[int, Schema] = {}
         self._configs: dict[str | None, dict[str, Any]] = {}
         self._modes: dict[str | None, str] = {}
@@ -47,22 +49,25 @@ class RegistryState:
                     if number <= int(value["version"]):
                         versions[number] = _soft_deleted(version)
             elif keytype == "CLEAR_SUBJECT" and value is not None:
-                versions = self._subjects.get(subject or "", {})
-                for number, version in list(versions.items()):
+                for version in self.versions(subject or "", deleted=True):
                     if version.deleted:
-                        del versions[number]
-                self._drop_if_empty(subject or "")
+                        self._apply_schema({"subject": subject, "version": version.version}, None)
 
     def _apply_schema(self, key: dict[str, Any], value: Any) -> None:
-        subject = str(key["subject"])
+        subject, number = str(key["subject"]), int(key["version"])
+        previous = self._subjects.get(subject, {}).pop(number, None)
+        if previous is not None:
+            self._versions_by_id[previous.id].discard((subject, number))
+            del self._identities[(subject, number)]
         if value is None:
-            self._subjects.get(subject, {}).pop(int(key["version"]), None)
             self._drop_if_empty(subject)
             return
         version = SchemaVersion.from_record(value)
-        self._subjects.setdefault(subject, {})[version.version] = version
+        self._subjects.setdefault(subject, {})[number] = version
+        self._identities[(subject, number)] = found = identity(version.schema)
+        self._versions_by_id.setdefault(version.id, set()).add((subject, number))
         self._schemas_by_id.setdefault(version.id, version.schema)
-        self._ids_by_canonical.setdefault(identity(version.schema), version.id)
+        self._ids_by_canonical.setdefault(found, version.id)
         self.max_id = max(self.max_id, version.id)
 
     def _drop_if_empty(self, subject: str) -> None:
@@ -99,12 +104,22 @@ class RegistryState:
 
     def versions_with_id(self, schema_id: int, deleted: bool = False) -> list[SchemaVersion]:
         with self._lock:
-            return [
-                version
-                for subject in sorted(self._subjects)
-                for version in self.versions(subject, deleted)
-                if version.id == schema_id
-            ]
+            found = [self._subjects[s][v] for s, v in self._versions_by_id.get(schema_id, ())]
+        found.sort(key=lambda version: (version.subject, version.version))
+        return [version for version in found if deleted or not version.deleted]
+
+    def find(self, subject: str, schema: Schema, deleted: bool = False) -> SchemaVersion | None:
+        """The subject's newest version holding `schema` (same identity), if any."""
+        wanted = identity(schema)
+        with self._lock:
+            versions = self._subjects.get(subject, {})
+            for number in sorted(versions, reverse=True):
+                version = versions[number]
+                if self._identities[(subject, number)] == wanted and (
+                    deleted or not version.deleted
+                ):
+                    return version
+        return None
 
     def id_of(self, schema: Schema) -> SchemaId | None:
         """The id this schema (by canonical form and references) was registered with, if any."""
