@@ -74,7 +74,7 @@ def up(
         ),
     ] = None,
 ) -> None:
-    """Start the kaspar platform (the broker, the REST proxy) until SIGTERM or Ctrl-C."""
+    """Start the kaspar platform (broker, schema registry, REST proxy) until SIGTERM or Ctrl-C."""
     host, port = parse_listen(listen)
     settings = PlatformSettings(
         data_dir=data_dir.resolve(),
