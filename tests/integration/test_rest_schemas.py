@@ -130,8 +130,9 @@ def test_v3_avro_read_back_by_confluent_deserializer(
     assert value["type"] == "AVRO" and value["subject"] == f"{topic}-value"
     by_id = {"type": "AVRO", "schema_id": value["schema_id"], "data": {"name": "bob", "age": 7}}
     assert rest.post(path, json={"value": by_id}).json()["error_code"] == 200
-    latest = {"type": "AVRO", "subject": f"{topic}-value", "data": {"name": "cy", "age": 1}}
-    assert rest.post(path, json={"value": latest}).json()["error_code"] == 200
+    latest = {"subject": f"{topic}-value", "data": {"name": "cy", "age": 1}}  # no type: Avro's
+    typed = rest.post(path, json={"value": latest}).json()
+    assert (typed["error_code"], typed["value"]["type"]) == (200, "AVRO")
     bad = rest.post(path, json={"value": {**by_id, "data": {"name": 3}}})
     assert (bad.status_code, bad.json()["error_code"]) == (422, 42207)
     deserialize = AvroDeserializer(registry_client)

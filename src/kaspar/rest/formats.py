@@ -15,7 +15,7 @@ import binascii
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
@@ -69,7 +69,7 @@ def decode_plain(kind: str, raw: bytes | None) -> Any:
 class SchemaChoice:
     """How a request names the schema of its key or value."""
 
-    kind: str  # AVRO, JSONSCHEMA or PROTOBUF
+    kind: str  # AVRO, JSONSCHEMA or PROTOBUF; "" for the registered schema's type
     schema_id: int | None = None
     schema: str | None = None
     subject: str | None = None
@@ -82,6 +82,7 @@ class Encoded:
     data: bytes | None
     schema_id: int | None = None
     subject: str | None = None
+    kind: str | None = None  # the schema's type, when the request left it out
 
 
 class SchemaSerdes:
@@ -115,14 +116,25 @@ class SchemaSerdes:
         """Resolve the schema (registering a given one), then serialize; blocking (HTTP)."""
         if data is None:
             return Encoded(None)
+        if not choice.kind and choice.schema is not None:
+            choice = replace(choice, kind="AVRO")  # a schema given without a type is Avro
         schema_id, subject = self._resolve(choice, topic, is_key)
-        serializer = self._serializer(choice.kind, schema_id)
+        kind = choice.kind or self._kind_of(schema_id)
+        serializer = self._serializer(kind, schema_id)
         field = MessageField.KEY if is_key else MessageField.VALUE
         try:
             raw = serializer(data, SerializationContext(topic, field))
         except Exception as exc:
             raise unprocessable(42207, f"cannot serialize with schema {schema_id}: {exc}") from exc
-        return Encoded(raw, schema_id, subject)
+        return Encoded(raw, schema_id, subject, kind)
+
+    def _kind_of(self, schema_id: int) -> str:
+        """AVRO, JSONSCHEMA or PROTOBUF: the type of a registered schema."""
+        try:
+            schema_type = self.client().get_schema(schema_id).schema_type or "AVRO"
+        except Exception as exc:
+            raise unprocessable(42205, f"schema {schema_id} not usable: {exc}") from exc
+        return {"JSON": "JSONSCHEMA"}.get(schema_type, schema_type)
 
     def _resolve(self, choice: SchemaChoice, topic: str, is_key: bool) -> tuple[int, str | None]:
         client = self.client()

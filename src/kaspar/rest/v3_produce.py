@@ -87,7 +87,8 @@ def _kind(data: Any, side: str) -> str:
         raise ApiError(400, 400, f"{side} must be an object {{type, data}}")
     kind = data.get("type")
     if kind is None:
-        return "AVRO" if any(data.get(k) is not None for k in SCHEMA_FIELDS) else "JSON"
+        # with a schema named, the registered schema's type ("" until it is looked up)
+        return "" if any(data.get(k) is not None for k in SCHEMA_FIELDS) else "JSON"
     kind = str(kind).upper()
     if kind not in PLAIN_TYPES and kind not in SCHEMA_TYPES:
         choices = (*PLAIN_TYPES, *SCHEMA_TYPES)
@@ -200,7 +201,7 @@ class TopicProducer:
             )
             serialize = self.proxy.serdes.serialize
             encoded = await blocking(serialize, choice, self.topic, side == "key", data.get("data"))
-        return self._meta_json(kind, encoded), encoded.data
+        return self._meta_json(encoded.kind or kind, encoded), encoded.data
 
     def answer(self, pending: Pending) -> tuple[int, str]:
         """The record's error code and its answer as one line of JSON (the delivery is done)."""
