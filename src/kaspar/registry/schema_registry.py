@@ -9,6 +9,8 @@ Confluent's codes.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from kaspar.registry import errors
@@ -35,6 +37,15 @@ class SchemaRegistry:
     def __init__(self, config: RegistryConfig, state: RegistryState, store: KafkaStore) -> None:
         self.config, self.state, self.store = config, state, store
         self.write_lock = threading.Lock()
+        self.is_leader: Callable[[], bool] = lambda: True  # the server sets its election's
+
+    @contextmanager
+    def leading(self) -> Iterator[None]:
+        """`write_lock`, held only while this process still leads (else 50004: retry)."""
+        with self.write_lock:
+            if not self.is_leader():
+                raise errors.unknown_leader()
+            yield
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -128,7 +139,7 @@ class SchemaRegistry:
         if (schema_id is not None or version is not None) and mode != "IMPORT":
             raise errors.operation_not_permitted(f"Subject {subject} is not in import mode")
         self.parse(schema)
-        with self.write_lock:
+        with self.leading():
             existing = self.state.find(subject, schema)
             if existing is not None and schema_id in (None, existing.id):
                 return existing
@@ -162,7 +173,7 @@ class SchemaRegistry:
 
     def delete_subject(self, subject: Subject, permanent: bool) -> list[int]:
         """Soft delete (every live version), or permanent after soft; returns the versions."""
-        with self.write_lock:
+        with self.leading():
             every = self.versions(subject, deleted=True)
             live = [v for v in every if not v.deleted]
             if not permanent:
@@ -181,7 +192,7 @@ class SchemaRegistry:
 
     def delete_version(self, subject: Subject, version: int, permanent: bool) -> int:
         """Soft delete one version, or permanently after a soft delete; returns its number."""
-        with self.write_lock:
+        with self.leading():
             every = self.versions(subject, deleted=True)
             if version == LATEST:
                 live = [v for v in every if not v.deleted]

@@ -30,6 +30,7 @@ class SchemaRegistryServer:
         self.state = RegistryState()
         self.store = KafkaStore(config, self.state)
         self.registry = SchemaRegistry(config, self.state, self.store)
+        self.registry.is_leader = lambda: self.is_leader
         self.http = AsgiServer(None, config.listen_host, config.listen_port, name="registry")
         self.election: LeaderElection | None = None
 
