@@ -22,6 +22,7 @@ from kaspar.engine import types as T
 from kaspar.engine.compile.cast_sources import annotate_cast_sources
 from kaspar.engine.compile.dialect import generate, is_utc
 from kaspar.engine.compile.duckdb import compile_output, substituting
+from kaspar.engine.compile.json_text import resolve_to_json
 from kaspar.engine.compile.typeof import resolve_typeof
 from kaspar.engine.error_translation import translate_error
 from kaspar.engine.plan import logical as L
@@ -123,6 +124,7 @@ class Executor:
                     tree = compile_output(resolved)
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
                 types = [str(t) for t in self._con.sql(sql).types]
                 casts = [_output_cast(t) for t in types]
@@ -131,6 +133,7 @@ class Executor:
                         tree = compile_output(resolved, casts)
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     sql = generate(tree, ansi=self.ansi, utc=self.utc)
             except duckdb.Error as e:
                 raise translate_error(e) from None
@@ -186,6 +189,7 @@ class Executor:
                 self._udfs.bind_query(query, lambda: self._with_views(probe), self.ansi)
                 tree = self._with_views(probe)
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
                 return list(self._con.sql(sql).columns)
             except duckdb.Error as e:
@@ -213,6 +217,7 @@ class Executor:
                 tree = compile_output(resolved)
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
                 types = [str(t) for t in self._con.sql(sql).types]
                 casts = [_output_cast(t) for t in types]
@@ -220,6 +225,7 @@ class Executor:
                     tree = compile_output(resolved, casts)
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     sql = generate(tree, ansi=self.ansi, utc=self.utc)
             except duckdb.Error as e:
                 raise translate_error(e) from None

@@ -1,8 +1,11 @@
 """JSON functions: ``from_json``, ``to_json``, ``get_json_object``, ``json_tuple``, ...
 
 Parsing follows Spark's PERMISSIVE mode: malformed text gives NULL, and a field whose value does
-not fit the declared type is NULL (DuckDB's non-strict ``json_transform``). ``to_json`` leaves
-out NULL fields as Spark does (``ignoreNullFields``), so it runs as a built-in Arrow function.
+not fit the declared type is NULL (DuckDB's non-strict ``json_transform``). ``to_json`` writes
+Spark's text (NULL struct fields left out, Java's double notation, ...) as DuckDB SQL built from
+the operand's type when the query compiles (``engine/compile/json_text.py``); the row-wise
+Python function below is what a call starts as, and stays for the types that module does not
+write.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.compile.json_text import TO_JSON
 from kaspar.engine.type_conversion import infer_type, merge_types, parse_data_type, to_sqlglot
 from kaspar.engine.udf import PythonUDF, register
 from kaspar.errors import PySparkTypeError
@@ -208,8 +212,12 @@ _TO_JSON = register(PythonUDF(_dumps, T.StringType(), name="to_json"))
 
 
 def to_json(col: ColumnOrName, options: dict[str, str] | None = None) -> Column:
+    """Spark's JSON text, built in DuckDB from the operand's type when the query is compiled
+    (``engine/compile/json_text.py``); the Python function is kept for types it does not write."""
     e = to_expr(col)
-    return node(exp.Anonymous(this=_TO_JSON, expressions=[e]), f"to_json({names(e)})")
+    call = exp.Anonymous(this=_TO_JSON, expressions=[e])
+    call.meta[TO_JSON] = True
+    return node(call, f"to_json({names(e)})")
 
 
 __all__ = [
