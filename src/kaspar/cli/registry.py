@@ -7,9 +7,7 @@ services started after it (the REST proxy).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -23,7 +21,7 @@ from kaspar.cli.client_config import (
     parse_key_values,
 )
 from kaspar.cli.errors import CliError
-from kaspar.cli.stop_signals import handling_stop_signals
+from kaspar.cli.stop_signals import wait_for_stop_signal
 from kaspar.cli.terminal import status
 from kaspar.registry import RegistryConfig, RegistryConfigError, SchemaRegistryServer
 
@@ -99,14 +97,8 @@ def registry(
         raise CliError(
             f"cannot reach Kafka at {bootstrap_servers} (--bootstrap-servers): {exc.args[0].str()}"
         ) from exc
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    with handling_stop_signals(request_stop):
-        status(f"kaspar registry on {url}, Kafka at {bootstrap_servers} (Ctrl-C to stop)")
-        while not stop.wait(0.2):
-            pass
+    wait_for_stop_signal(
+        lambda: status(f"kaspar registry on {url}, Kafka at {bootstrap_servers} (Ctrl-C to stop)")
+    )
     server.stop()
     status("kaspar registry stopped")

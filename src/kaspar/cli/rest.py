@@ -7,9 +7,7 @@ addresses.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,7 +20,7 @@ from kaspar.cli.client_config import (
     parse_key_values,
 )
 from kaspar.cli.errors import CliError
-from kaspar.cli.stop_signals import handling_stop_signals
+from kaspar.cli.stop_signals import wait_for_stop_signal
 from kaspar.cli.terminal import status
 from kaspar.rest import RestConfigError, RestProxyConfig, create_app
 from kaspar.service.asgi_server import AsgiServer
@@ -103,14 +101,10 @@ def rest(
         server.start()
     except OSError as exc:
         raise CliError(f"cannot serve the REST proxy on {listen} (--listen): {exc}") from exc
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    with handling_stop_signals(request_stop):
-        status(f"kaspar rest on {server.url}, Kafka at {bootstrap_servers} (Ctrl-C to stop)")
-        while not stop.wait(0.2):
-            pass
+    wait_for_stop_signal(
+        lambda: status(
+            f"kaspar rest on {server.url}, Kafka at {bootstrap_servers} (Ctrl-C to stop)"
+        )
+    )
     server.stop()
     status("kaspar rest stopped")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
 
@@ -21,3 +22,17 @@ def handling_stop_signals(handler: SignalHandler) -> Iterator[None]:
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+def wait_for_stop_signal(announce: Callable[[], None]) -> None:
+    """Block until SIGINT or SIGTERM; ``announce`` runs once the handlers are in place (a
+    supervisor that signals as soon as it reads the announcement is never missed)."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    with handling_stop_signals(request_stop):
+        announce()
+        while not stop.wait(0.2):
+            pass
