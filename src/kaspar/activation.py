@@ -2,8 +2,9 @@
 
 It installs ``sys.modules`` aliases, so ``pyspark``, ``pyspark.sql``, ``pyspark.sql.functions``,
 ``pyspark.sql.types``, ``pyspark.sql.window``, ``pyspark.sql.column``, ``pyspark.sql.dataframe``,
-``pyspark.sql.session`` and ``pyspark.errors`` resolve to kaspar's modules, and delta-spark's
-``delta`` / ``delta.tables`` to ``kaspar.delta``. Call it before the
+``pyspark.sql.session``, ``pyspark.sql.avro.functions``, ``pyspark.sql.protobuf.functions``
+and ``pyspark.errors`` resolve to kaspar's modules, and delta-spark's ``delta`` /
+``delta.tables`` to ``kaspar.delta``. Call it before the
 first pyspark import; a real pyspark that is already imported is replaced for later imports.
 """
 
@@ -23,6 +24,10 @@ _ALIASES = {
     "pyspark.sql.session": "kaspar.sql.session",
     "pyspark.sql.group": "kaspar.sql.group",
     "pyspark.sql.readwriter": "kaspar.sql.readwriter",
+    "pyspark.sql.avro": "kaspar.sql.avro",
+    "pyspark.sql.avro.functions": "kaspar.sql.avro.functions",
+    "pyspark.sql.protobuf": "kaspar.sql.protobuf",
+    "pyspark.sql.protobuf.functions": "kaspar.sql.protobuf.functions",
     "pyspark.errors": "kaspar.errors",
     "pyspark.sql.utils": "kaspar.errors",
     "delta": "kaspar.delta",

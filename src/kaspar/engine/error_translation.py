@@ -10,8 +10,11 @@ from kaspar import errors as E
 
 # Error classes that kaspar's own ``error(...)`` calls raise, as SparkRuntimeException.
 _RUNTIME = re.compile(r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH)\] ")
-# ... and as SparkException: a file read in FAILFAST mode that met a malformed record.
-_SPARK = re.compile(r"\[(FAILED_READ_FILE\.NO_HINT)\] ")
+# ... and as SparkException: a file read in FAILFAST mode that met a malformed record, and a
+# from_avro / from_protobuf value that does not decode (raised inside its Arrow function).
+_SPARK = re.compile(
+    r"\[(FAILED_READ_FILE\.NO_HINT|MALFORMED_RECORD_IN_PARSING\.WITHOUT_SUGGESTION)\] "
+)
 _CAST_RAISED = re.compile(
     r"\[(CAST_INVALID_INPUT|CAST_OVERFLOW|NUMERIC_VALUE_OUT_OF_RANGE\.WITH_SUGGESTION"
     r"|NUMERIC_OUT_OF_SUPPORTED_RANGE)\] "
@@ -25,7 +28,8 @@ def translate_error(error: duckdb.Error) -> E.PySparkException:
     """The PySpark exception a DuckDB error corresponds to (Spark error class and wording)."""
     message = str(error).split("\n\nLINE")[0].strip()
     message = _ORIGINAL_LINE.sub(r"\1\2...", message)  # a CSV error quotes the whole line
-    if "Python worker" in message or "Python exception" in message:
+    python = "Python worker" in message or "Python exception" in message
+    if python and not _SPARK.search(message):
         return E.PythonException(message, "PYTHON_EXCEPTION")
     raised = _raised(message)
     if raised is not None:

@@ -33,6 +33,7 @@ from kaspar.engine.sources.kafka_options import (
     TopicPartition,
     parse_kafka_options,
 )
+from kaspar.engine.sources.kafka_value_formats import record_decoding
 from kaspar.errors import IllegalArgumentException, SparkRuntimeException
 from kaspar.protocol.records import RecordsError
 from kaspar.protocol.wire import ProtocolError
@@ -49,7 +50,11 @@ OffsetRanges = dict[TopicPartition, tuple[int, int]]
 
 def kafka_relation(options: dict[str, str]) -> L.LocalRelation:
     """The plan leaf for a batch read: the records, read now, as an in-memory relation."""
-    table = read_kafka(parse_kafka_options(options))
+    parsed = parse_kafka_options(options)
+    table = read_kafka(parsed)
+    decoding = record_decoding(options, parsed.topics)  # valueFormat, keyFormat
+    if decoding is not None:
+        table = decoding.apply(table)
     names = tuple(table.column_names)
     return L.LocalRelation(table.rename_columns([f"c{i}" for i in range(len(names))]), names)
 

@@ -26,6 +26,7 @@ from kaspar.engine.sources.kafka import (
     topic_partitions,
 )
 from kaspar.engine.sources.kafka_options import TopicPartition, parse_kafka_options
+from kaspar.engine.sources.kafka_value_formats import record_decoding
 from kaspar.engine.streaming.sources.kafka_completeness import check_complete
 from kaspar.engine.streaming.sources.kafka_reader import ContinuousReader
 from kaspar.errors import IllegalArgumentException, SparkRuntimeException
@@ -59,7 +60,10 @@ class KafkaStreamSource:
         delay = options.get("maxtriggerdelay", "15m")
         self.max_trigger_delay_s = _duration_s(delay, "maxTriggerDelay")
         self._last_trigger = time.monotonic()
+        self.decoding = record_decoding(options, self.options.topics)  # valueFormat, keyFormat
         self.schema = empty_kafka_table(self.options.include_headers).schema
+        if self.decoding is not None:
+            self.schema = self.decoding.schema(self.schema)
         strategy = self.options.strategy
         target = {"subscribe": ",".join(self.options.topics), "assign": str(self.options.assigned)}
         self.description = (
@@ -161,7 +165,7 @@ class KafkaStreamSource:
         except _READ_ERRORS as e:
             raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
         check_complete(batch, ranges, self._read_again)
-        return batch
+        return batch if self.decoding is None else self.decoding.apply(batch)
 
     def poll(self, start: Any, max_wait_ms: int) -> tuple[Any, pa.Table] | None:
         """The low-latency triggers' read (``realtime.py``): the records after ``start`` the
@@ -180,7 +184,7 @@ class KafkaStreamSource:
             table, moved = live.poll(begin, self.options.include_headers)
         except _READ_ERRORS as e:
             raise SparkRuntimeException(f"Kafka source failed: {e.args[0]}") from None
-        return to_json(moved), table
+        return to_json(moved), table if self.decoding is None else self.decoding.apply(table)
 
     def _live_poll(self, max_wait_ms: int) -> LivePoll | None:
         if self._live is None and not self._live_unavailable:
