@@ -1,8 +1,9 @@
 """A real-time query run as its own process by ``test_realtime_crash.py`` (``python -m ...``).
 
-Usage: ``realtime_job.py (map|dedup) SERVERS TOPIC CHECKPOINT TARGET (run|drain)``.
+Usage: ``realtime_job.py (map|dedup|count) SERVERS TOPIC CHECKPOINT TARGET (run|drain)``.
 ``map``: ids -> from_json -> filter -> the id as the value of topic TARGET;
-``dedup``: the same through ``dropDuplicates(["id"])``. Both with ``trigger(realTime="2
+``dedup``: the same through ``dropDuplicates(["id"])``; ``count``: records per ``id % 10``
+(update mode), each update ``{"g": ..., "count": ...}`` as the value. All with ``trigger(realTime="2
 seconds")`` and the exactly-once Kafka sink (one transaction per epoch). ``run`` processes
 until killed; ``drain`` processes what is there, stops (closing and committing the epoch) and
 exits.
@@ -29,13 +30,15 @@ def main(kind: str, servers: str, topic: str, checkpoint: str, target: str, how:
         .select(F.from_json(F.col("value").cast("string"), SCHEMA).alias("r"))
         .select("r.*")
     )
-    if kind == "dedup":
-        ids = ids.dropDuplicates(["id"])
+    if kind == "count":
+        counts = ids.groupBy((F.col("id") % 10).alias("g")).count()
+        output = counts.select(F.to_json(F.struct("g", "count")).alias("value"))
     else:
-        ids = ids.filter(F.col("copy") == 0)
+        ids = ids.dropDuplicates(["id"]) if kind == "dedup" else ids.filter(F.col("copy") == 0)
+        output = ids.select(F.col("id").cast("string").alias("value"))
     query = (
-        ids.select(F.col("id").cast("string").alias("value"))
-        .writeStream.format("kafka")
+        output.writeStream.format("kafka")
+        .outputMode("update" if kind == "count" else "append")
         .option("kafka.bootstrap.servers", servers)
         .option("topic", target)
         .option("deliveryGuarantee", "exactly-once")

@@ -5,7 +5,7 @@ Records flow through the query as they arrive; the checkpoint is written once pe
 
 1. **Start.** The epoch starts from the offsets of the last commit; nothing is written yet
    (as in Spark's real-time mode, the end offsets are planned lazily: recorded when the epoch
-   closes).
+   closes), and the state stores keep the epoch's versions in memory (``begin_epoch``).
 2. **Flow.** Until the interval is over (or the query stops), poll the sources: a source
    that can long-poll (``poll``: Kafka, a Fetch the broker answers as soon as a record is
    appended) returns what it read and where it stopped; any other is asked what is available
@@ -15,7 +15,8 @@ Records flow through the query as they arrive; the checkpoint is written once pe
    meaning), and its rows go to the sink right away (``sink.add_batch``). An empty poll
    reports the query caught up (``processAllAvailable``); without a long-poll it then waits
    ``POLL_DELAY_S``.
-3. **Close.** Write ``offsets/<last chunk id>`` with the epoch's end offsets and, while it is
+3. **Close.** Write ``offsets/<last chunk id>`` with the epoch's end offsets and each state
+   store's changes of the epoch as one delta file (``end_epoch``) and, while they are
    fsynced, flush the sink (``flush``: every record acknowledged); wait for the offsets entry
    to be durable; a transactional sink (``commit_epoch``) then waits for the chunks' state
    files and commits the epoch's Kafka transaction; then write ``commits/<last chunk id>``
@@ -49,6 +50,7 @@ import pyarrow as pa
 
 from kaspar.engine.streaming.checkpoint import OffsetSeq
 from kaspar.engine.streaming.microbatch import MicroBatchExecution
+from kaspar.engine.streaming.state_store import StateStore
 
 POLL_WAIT_MS = 10  # a Fetch long-poll waits this long for a first record
 POLL_DELAY_S = 0.0005  # between two polls that found nothing, when no source long-polls
@@ -114,9 +116,9 @@ class RealTimeExecution(MicroBatchExecution):
         deadline = started + self.trigger.interval_ms / 1000
         epoch = _Epoch(started, int(time.time() * 1000), [0] * len(self.sources))
         position = list(self.committed)
-        for operator in self.incremental.stateful:  # its files outlive the epoch's chunks
-            if operator.store is not None:
-                operator.store.retained_version = self.batch_id
+        for store in self._stores():  # its files outlive the epoch's chunks
+            store.retained_version = self.batch_id
+            store.begin_epoch()  # the chunks' state versions kept in memory until step 3
         # 2 chunks through the plan and into the sink as they arrive
         while time.monotonic() < deadline and not self.should_stop():
             polled = time.monotonic()
@@ -174,6 +176,9 @@ class RealTimeExecution(MicroBatchExecution):
         ]
         return ends, inputs
 
+    def _stores(self) -> list[StateStore]:
+        return [o.store for o in self.incremental.stateful if o.store is not None]
+
     def _close_epoch(self, position: list[Any], epoch: _Epoch) -> None:
         clock = time.monotonic()
         last = self.batch_id - 1
@@ -184,6 +189,8 @@ class RealTimeExecution(MicroBatchExecution):
             conf={"spark.sql.streaming.stateStore.providerClass": "kaspar"},
         )
         self.checkpoint.write_offsets(last, entry)  # fsynced in the background, meanwhile:
+        for store in self._stores():
+            store.end_epoch()  # the epoch's state changes: one delta file, fsynced meanwhile
         flush = getattr(self.sink, "flush", None)
         if flush is not None:
             flush()  # every record of the epoch acknowledged before it commits

@@ -18,6 +18,16 @@ on disk. A snapshot is written to a temporary name, fsynced and renamed, on its 
 Loading version ``v`` reads the latest snapshot at or below ``v`` and replays the deltas after
 it; files above ``v`` (a batch that crashed before its commit, perhaps cut short) are ignored
 and overwritten when the batch runs again.
+
+Under a low-latency trigger (``realtime.py``) the versions of one epoch (one per chunk) are
+kept in memory (``begin_epoch``) and written as **one** delta at the epoch's close
+(``end_epoch``), named by the epoch's last version: for each key changed in the epoch, its
+last row or its removal (a net delta, so replaying it over any version of the epoch gives
+the epoch's last one). Its Parquet metadata names the first version it covers
+(``kaspar.firstVersion``), so loading knows the versions in between are not missing. Only
+the epoch's commit needs the state durable, and a crash mid-epoch replays the whole epoch
+from its start version: the chunks' versions were never worth a file and an fsync each. An
+epoch writes a snapshot every ``MIN_DELTAS_FOR_SNAPSHOT`` delta files, at its close.
 """
 
 # The SQL here is built from generated identifiers (__k0, __state_1, ...), never user text.
@@ -38,6 +48,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from kaspar.engine.streaming.durable_write import (
     PendingSyncs,
@@ -49,6 +60,7 @@ from kaspar.errors import SparkRuntimeException
 _DELTA = re.compile(r"^(\d+)\.delta$")
 _SNAPSHOT = re.compile(r"^(\d+)\.snapshot$")
 MIN_DELTAS_FOR_SNAPSHOT = 10  # spark.sql.streaming.stateStore.minDeltasForSnapshot
+FIRST_VERSION = b"kaspar.firstVersion"  # a delta's metadata: the first version it covers
 logger = logging.getLogger(__name__)
 
 
@@ -78,6 +90,13 @@ def _plain(dtype: pa.DataType) -> bool:
         or pa.types.is_date(dtype)
         or pa.types.is_decimal(dtype)
     )
+
+
+def _first_version(delta: Path) -> int:
+    """The first version a delta file covers: its own, or an epoch's first (``end_epoch``)."""
+    metadata = pq.read_schema(delta).metadata or {}
+    first = metadata.get(FIRST_VERSION)
+    return int(first) if first is not None else int(delta.name.split(".")[0])
 
 
 def quote(name: str) -> str:
@@ -116,6 +135,9 @@ class StateStore:
             [pa.field("__op", pa.string()), *(f.with_nullable(True) for f in schema)]
         )
         self._changed_since_snapshot = False
+        self._epoch_parts: list[pa.Table] | None = None  # an epoch's deltas, not yet written
+        self._epoch_first = 0  # the first version of the epoch
+        self._epoch_deltas = 0  # epoch deltas written since the last snapshot
         self._returned = pa.schema([pa.field("__action", pa.string()), *schema])
         self._plain = all(_plain(f.type) for f in schema)
         folder.mkdir(parents=True, exist_ok=True)
@@ -143,15 +165,19 @@ class StateStore:
                 f"INSERT INTO {t} SELECT * FROM read_parquet(?)",
                 [str(self._path(start, "snapshot"))],
             )
-        deltas = set(self._versions(_DELTA))
-        for v in range(start + 1, version + 1):
-            if v not in deltas:
-                raise SparkRuntimeException(
-                    f"State of version {version} cannot be rebuilt: {self._path(v, 'delta')} "
-                    "is missing from the checkpoint",
-                    "CANNOT_LOAD_STATE_STORE.UNCATEGORIZED",
-                )
-            self._apply_delta(self._path(v, "delta"))
+        expected = start + 1  # the next version to replay
+        for v in sorted(d for d in self._versions(_DELTA) if start < d <= version):
+            path = self._path(v, "delta")
+            if v > expected and _first_version(path) > expected:
+                break
+            self._apply_delta(path)
+            expected = v + 1
+        if expected != version + 1:
+            raise SparkRuntimeException(
+                f"State of version {version} cannot be rebuilt: {self._path(expected, 'delta')} "
+                "is missing from the checkpoint",
+                "CANNOT_LOAD_STATE_STORE.UNCATEGORIZED",
+            )
         self.rows = int(execute(self.con, f"SELECT count(*) FROM {t}")[0][0])
 
     def _apply_delta(self, path: Path) -> None:
@@ -293,7 +319,8 @@ class StateStore:
         self.cache_hits += 1
         self._write_delta(version, written, removed_keys)
         self._changed_since_snapshot |= bool(updated or removed)
-        if version % MIN_DELTAS_FOR_SNAPSHOT == 0 and self._changed_since_snapshot:
+        in_epoch = self._epoch_parts is not None  # snapshots at the epoch's close
+        if version % MIN_DELTAS_FOR_SNAPSHOT == 0 and self._changed_since_snapshot and not in_epoch:
             self._snapshot_in_background(version)  # none when no row changed since the last
         self.version = version
         self.metrics = {
@@ -308,14 +335,60 @@ class StateStore:
     ) -> None:
         """``<version>.delta``: the upserted rows (``__op = 'u'``), then the removed keys
         (``'d'``, other columns null); written and fsynced on a background thread (the
-        batch's commit waits for it, ``take_syncs``)."""
+        batch's commit waits for it, ``take_syncs``), or kept for ``end_epoch``."""
         parts = []
         if upserts is not None and upserts.num_rows:
             parts.append(self._delta_part("u", upserts))
         if removed_keys is not None and removed_keys.num_rows:
             parts.append(self._delta_part("d", removed_keys))
         delta = pa.concat_tables(parts) if parts else self._delta_schema.empty_table()
+        if self._epoch_parts is not None:
+            if delta.num_rows:
+                self._epoch_parts.append(delta)
+            return
         self._syncs.add(write_parquet_durably(delta, self._path(version, "delta")))
+
+    # -- epochs of a low-latency trigger ------------------------------------------------------
+    def begin_epoch(self) -> None:
+        """Keep the deltas of the versions written from now on in memory, for ``end_epoch``."""
+        self._epoch_parts = []
+        self._epoch_first = self.version + 1
+
+    def end_epoch(self) -> None:
+        """Write the epoch's versions as one net delta named by its last version (fsynced in
+        the background, like a delta: ``take_syncs``); a snapshot every
+        ``MIN_DELTAS_FOR_SNAPSHOT`` such files."""
+        parts, self._epoch_parts = self._epoch_parts, None
+        if parts is None or self.version < self._epoch_first:
+            return  # no version written in this epoch
+        delta = self._delta_schema.empty_table() if not parts else parts[0]
+        if len(parts) > 1:
+            delta = self._net_delta(parts)
+        delta = delta.replace_schema_metadata({FIRST_VERSION: str(self._epoch_first)})
+        self._syncs.add(write_parquet_durably(delta, self._path(self.version, "delta")))
+        self._epoch_deltas += 1
+        if self._epoch_deltas >= MIN_DELTAS_FOR_SNAPSHOT and self._changed_since_snapshot:
+            self._snapshot_in_background(self.version)
+
+    def _net_delta(self, parts: list[pa.Table]) -> pa.Table:
+        """Per key, the last entry of the epoch's deltas (in one version, an upsert after a
+        removal: a delta removes its keys, then inserts its upserts). DuckDB picks the rows
+        (keys compare NULL-safe there, of any type); Arrow takes them, types unchanged."""
+        rows = pa.concat_tables(parts)
+        version = pa.concat_arrays(
+            [pa.repeat(pa.scalar(2 * i, pa.int64()), p.num_rows) for i, p in enumerate(parts)]
+        )
+        upsert = pc.equal(rows.column("__op"), "u").cast(pa.int64())
+        ranked = rows.select(self.keys).append_column("__seq", pc.add(upsert, version))
+        ranked = ranked.append_column("__i", pa.array(range(rows.num_rows), pa.int64()))
+        self.con.register("__epoch_delta", ranked)
+        keys = ", ".join(quote(k) for k in self.keys)
+        window = f"PARTITION BY {keys} ORDER BY __seq DESC" if keys else "ORDER BY __seq DESC"
+        kept = self.con.sql(
+            f"SELECT __i FROM __epoch_delta QUALIFY row_number() OVER ({window}) = 1 ORDER BY __i"
+        ).to_arrow_table()
+        self.con.unregister("__epoch_delta")
+        return rows.take(kept.column(0))
 
     def _delta_part(self, op: str, rows: pa.Table) -> pa.Table:
         n = rows.num_rows
@@ -339,6 +412,7 @@ class StateStore:
         if self._snapshotting is not None and self._snapshotting.is_alive():
             return  # the previous one is still writing: the next interval will try again
         self._changed_since_snapshot = False
+        self._epoch_deltas = 0
         cursor = self.con.cursor()
         execute(cursor, "BEGIN TRANSACTION")
         execute(cursor, f"SELECT count(*) FROM {quote(self.table)}")  # pins the snapshot
