@@ -104,7 +104,7 @@ class AvroDecoder:
         buffer = io.BytesIO(data)
         read = fastavro.schemaless_reader
         framed = self.registry is not None
-        reader, failfast = self.reader, self.mode == FAILFAST
+        reader, failfast, writers = self.reader, self.mode == FAILFAST, self._writers
         records: list[Any] = []
         append = records.append
         for i, is_valid in enumerate(valid):
@@ -115,7 +115,8 @@ class AvroDecoder:
             try:
                 writer = reader
                 if framed:
-                    writer = self._writer(schema_id_at(data, start, end))
+                    schema_id = schema_id_at(data, start, end)
+                    writer = writers.get(schema_id) or self._writer(schema_id)
                     start += HEADER_SIZE
                 buffer.seek(start)
                 record = read(buffer, writer, None if writer is reader else reader)
@@ -138,6 +139,8 @@ class AvroDecoder:
                 writer = parse_registered(registered, self.registry)
             except SchemaNotFoundError:
                 writer = _UNKNOWN
+            if writer is not _UNKNOWN and _canonical(writer) == _canonical(self.reader):
+                writer = self.reader  # the same binary form: no resolution per value
             self._writers[schema_id] = writer
         if writer is _UNKNOWN:
             url = self.registry.address if self.registry else ""
@@ -145,6 +148,10 @@ class AvroDecoder:
                 f"schema id {schema_id} is not in the schema registry at {url}"
             )
         return writer
+
+
+def _canonical(schema: Any) -> str:
+    return str(fastavro.schema.to_parsing_canonical_form(schema))
 
 
 def _reason(error: BaseException) -> str:
