@@ -21,7 +21,7 @@ from kaspar.cli.client_config import (
     parse_key_values,
 )
 from kaspar.cli.errors import CliError
-from kaspar.cli.stop_signals import wait_for_stop_signal
+from kaspar.cli.stop_signals import STOP_TIMEOUT_S, stop_within, wait_for_stop_signal
 from kaspar.cli.terminal import status
 from kaspar.registry import RegistryConfig, RegistryConfigError, SchemaRegistryServer
 
@@ -100,5 +100,7 @@ def registry(
     wait_for_stop_signal(
         lambda: status(f"kaspar registry on {url}, Kafka at {bootstrap_servers} (Ctrl-C to stop)")
     )
-    server.stop()
-    status("kaspar registry stopped")
+    if stop_within(server.stop, STOP_TIMEOUT_S):
+        status("kaspar registry stopped")
+    else:
+        status(f"kaspar registry: stopping took over {STOP_TIMEOUT_S:.0f} s; exiting")

@@ -20,7 +20,7 @@ from kaspar.cli.client_config import (
     parse_key_values,
 )
 from kaspar.cli.errors import CliError
-from kaspar.cli.stop_signals import wait_for_stop_signal
+from kaspar.cli.stop_signals import STOP_TIMEOUT_S, stop_within, wait_for_stop_signal
 from kaspar.cli.terminal import status
 from kaspar.rest import RestConfigError, RestProxyConfig, create_app
 from kaspar.service.asgi_server import AsgiServer
@@ -106,5 +106,7 @@ def rest(
             f"kaspar rest on {server.url}, Kafka at {bootstrap_servers} (Ctrl-C to stop)"
         )
     )
-    server.stop()
-    status("kaspar rest stopped")
+    if stop_within(server.stop, STOP_TIMEOUT_S):
+        status("kaspar rest stopped")
+    else:
+        status(f"kaspar rest: stopping took over {STOP_TIMEOUT_S:.0f} s; exiting")

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_TIMEOUT_S = 10.0  # how long a stopping service may take before the command exits anyway
 
 SignalHandler = Callable[[int, FrameType | None], None]
 
@@ -36,3 +37,12 @@ def wait_for_stop_signal(announce: Callable[[], None]) -> None:
         announce()
         while not stop.wait(0.2):
             pass
+
+
+def stop_within(stop: Callable[[], None], seconds: float) -> bool:
+    """Run ``stop`` (a service's clean stop) for at most ``seconds``; False if it is still
+    running then (the process exits anyway: a command stopped by a signal must not hang)."""
+    worker = threading.Thread(target=stop, name="kaspar-stop", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    return not worker.is_alive()

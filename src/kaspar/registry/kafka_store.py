@@ -198,9 +198,12 @@ class KafkaStore:
             return
         self._closed = True
         self._running = False
+        stuck = False
         if self._thread is not None:
             self._thread.join(5)
+            stuck = self._thread.is_alive()
             self._thread = None
-        self._consumer.close()
+        if not stuck:  # a consumer closed under a poll in progress can hang
+            self._consumer.close()
         self._watermarks.close()
         self._producer.flush(1)

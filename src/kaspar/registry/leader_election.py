@@ -90,9 +90,13 @@ class LeaderElection:
     def stop(self) -> None:
         self._running = False
         self.is_leader = False
+        stuck = False
         if self._thread is not None:
             self._thread.join(5)
+            stuck = self._thread.is_alive()  # inside a callback that waits (a write)
             self._thread = None
-        if self._consumer is not None:
-            self._consumer.close()
-            self._consumer = None
+        if self._consumer is not None and not stuck:
+            self._consumer.close()  # leaves the group: another member takes over at once
+        elif stuck:  # closing under a poll in progress can hang: the session timeout expires it
+            log.warning("registry election: poll thread still busy at stop; not leaving the group")
+        self._consumer = None

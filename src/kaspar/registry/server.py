@@ -62,7 +62,8 @@ class SchemaRegistryServer:
         return self.url
 
     def stop(self) -> None:
+        """No new requests first, then leave the election, then stop reading the store."""
+        self.http.stop()
         if self.election is not None:
             self.election.stop()
-        self.http.stop()
         self.store.stop()
