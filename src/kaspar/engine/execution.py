@@ -19,6 +19,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.arrow_holder import register_rows, release_rows, unregister_rows
 from kaspar.engine.compile.cast_sources import annotate_cast_sources
 from kaspar.engine.compile.dialect import generate, is_utc
 from kaspar.engine.compile.duckdb import compile_output, substituting
@@ -147,11 +148,12 @@ class Executor:
         """Run a stage's SQL (``prepare_stage``) with ``tables`` registered under their names
         (the stage's streaming leaves: columns ``c0, c1, ...``); they stay registered until
         ``release_stage_tables``. The parsed and bound query is kept and re-run each batch:
-        views resolve when it runs, so it reads the tables registered now."""
+        views resolve when it runs, so it reads the tables registered now (registered once,
+        their rows swapped per batch: ``arrow_holder``)."""
         with self._lock:
             try:
                 for name, table in tables.items():
-                    self._con.register(name, table)
+                    register_rows(self._con, name, table)
                 relation = self._stages.get(sql)
                 if relation is None:
                     relation = self._stages[sql] = self._con.sql(sql)
@@ -169,7 +171,7 @@ class Executor:
         """Register empty tables in place of a batch's (so its memory can go)."""
         with self._lock:
             for name, table in tables.items():
-                self._con.register(name, table.schema.empty_table())
+                release_rows(self._con, name, table.schema)
 
     def count(self, plan: L.LogicalPlan) -> int:
         _refuse_streaming(plan)
@@ -274,7 +276,7 @@ class Executor:
                 if view:
                     self._con.execute(f'DROP VIEW IF EXISTS "{name}"')
                 else:
-                    self._con.unregister(name)
+                    unregister_rows(self._con, name)
         except duckdb.Error:  # the connection may be closed already
             pass
 

@@ -27,6 +27,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.arrow_holder import register_rows
 from kaspar.engine.execution import Executor
 from kaspar.engine.plan import logical as L
 from kaspar.engine.streaming.aggregation import key_name, layout_aggregate, partial_name
@@ -149,7 +150,7 @@ class AggregateOperator(StatefulOperator):
         partial = self.stage.run(self.executor, context)
         if partial.num_rows:
             store.row_bytes = max(16, partial.nbytes // partial.num_rows)
-        con.register("__batch", partial)
+        register_rows(con, "__batch", partial)
         merge = self._merge_query(con, context.watermark_ms)
         merged = None
         if self._expired_predicate(context.watermark_ms) is None:
@@ -182,7 +183,7 @@ class AggregateOperator(StatefulOperator):
         assert store is not None
         clock = time.monotonic()
         merged = con.sql(merge).to_arrow_table()
-        con.register("__merged", merged)
+        register_rows(con, "__merged", merged)
         self.update_ms = elapsed_ms(clock)
         clock = time.monotonic()
         evicted = self._evict(con, wm)

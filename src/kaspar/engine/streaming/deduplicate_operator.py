@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from kaspar.engine import types as T
+from kaspar.engine.arrow_holder import register_rows
 from kaspar.engine.execution import Executor
 from kaspar.engine.plan import logical as L
 from kaspar.engine.streaming.stages import (
@@ -104,7 +105,7 @@ class DeduplicateOperator(StatefulOperator):
         width = rows.num_columns
         named = rows.rename_columns([f"__c{i}" for i in range(width)])
         named = named.append_column("__r", pa.array(range(rows.num_rows), pa.int64()))
-        con.register("__dd_batch", named)
+        register_rows(con, "__dd_batch", named)
         keyed = ", ".join(
             f"__c{c} AS {quote(k)}" for k, c in zip(self.key_names, self.key_columns, strict=True)
         )

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kaspar.engine import types as T
+from kaspar.engine.arrow_holder import release_rows
 from kaspar.engine.execution import Executor
 from kaspar.engine.plan import logical as L
 from kaspar.engine.streaming.state_store import StateStore, quote
@@ -170,10 +171,10 @@ def at_or_before(key: tuple[str, bool], watermark_ms: int) -> str:
 
 
 def release(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    """Unregister a batch's table once used, if it is big enough for its memory to matter (a
-    small one stays until the next batch registers its own under the name)."""
+    """Let a batch's table (``register_rows``) go once used, if it is big enough for its memory
+    to matter (a small one stays until the next batch swaps its own in under the name)."""
     if table.nbytes >= RELEASE_BYTES:
-        con.unregister(name)
+        release_rows(con, name, table.schema)
 
 
 def elapsed_ms(since: float) -> int:

@@ -21,13 +21,14 @@ and overwritten when the batch runs again.
 
 Under a low-latency trigger (``realtime.py``) the versions of one epoch (one per chunk) are
 kept in memory (``begin_epoch``) and written as **one** delta at the epoch's close
-(``end_epoch``), named by the epoch's last version: for each key changed in the epoch, its
-last row or its removal (a net delta, so replaying it over any version of the epoch gives
-the epoch's last one). Its Parquet metadata names the first version it covers
-(``kaspar.firstVersion``), so loading knows the versions in between are not missing. Only
-the epoch's commit needs the state durable, and a crash mid-epoch replays the whole epoch
-from its start version: the chunks' versions were never worth a file and an fsync each. An
-epoch writes a snapshot every ``MIN_DELTAS_FOR_SNAPSHOT`` delta files, at its close.
+(``end_epoch``), named by the epoch's last version: every entry of its versions, ranked
+(``__seq``: by version, a version's upserts after its removals); loading keeps the last entry
+per key, so the file replays as the epoch's last version. Its Parquet metadata names the
+first version it covers (``kaspar.firstVersion``), so loading knows the versions in between
+are not missing. Only the epoch's commit needs the state durable, and a crash mid-epoch
+replays the whole epoch from its start version: the chunks' versions were never worth a file
+and an fsync each. Nothing but an Arrow concatenation runs on the query's thread at the
+close. An epoch writes a snapshot every ``MIN_DELTAS_FOR_SNAPSHOT`` delta files, at its close.
 """
 
 # The SQL here is built from generated identifiers (__k0, __state_1, ...), never user text.
@@ -50,6 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kaspar.engine.arrow_holder import register_rows, release_rows
 from kaspar.engine.streaming.durable_write import (
     PendingSyncs,
     sync_directory,
@@ -138,6 +140,7 @@ class StateStore:
         self._epoch_parts: list[pa.Table] | None = None  # an epoch's deltas, not yet written
         self._epoch_first = 0  # the first version of the epoch
         self._epoch_deltas = 0  # epoch deltas written since the last snapshot
+        self._epoch_schema = self._delta_schema.append(pa.field("__seq", pa.int64()))
         self._returned = pa.schema([pa.field("__action", pa.string()), *schema])
         self._plain = all(_plain(f.type) for f in schema)
         folder.mkdir(parents=True, exist_ok=True)
@@ -181,6 +184,8 @@ class StateStore:
         self.rows = int(execute(self.con, f"SELECT count(*) FROM {t}")[0][0])
 
     def _apply_delta(self, path: Path) -> None:
+        """Remove the delta's keys, insert its upserts. An epoch's delta (``end_epoch``) holds
+        every entry of its versions, ranked by ``__seq``: only the last one per key counts."""
         t = quote(self.table)
         columns = ", ".join(quote(n) for n in self.schema.names)
         execute(
@@ -188,11 +193,13 @@ class StateStore:
             "CREATE OR REPLACE TEMP TABLE __delta AS SELECT * FROM read_parquet(?)",
             [str(path)],
         )
+        entries = "__delta"
+        if "__seq" in self.con.table("__delta").columns:
+            keys = ", ".join(quote(k) for k in self.keys)
+            window = f"PARTITION BY {keys} ORDER BY __seq DESC" if keys else "ORDER BY __seq DESC"
+            entries = f"(SELECT * FROM __delta QUALIFY row_number() OVER ({window}) = 1)"
         execute(self.con, f"DELETE FROM {t} USING __delta d WHERE {self.match(t, 'd')}")
-        execute(
-            self.con,
-            f"INSERT INTO {t} SELECT {columns} FROM __delta WHERE __op = 'u'",
-        )
+        execute(self.con, f"INSERT INTO {t} SELECT {columns} FROM {entries} WHERE __op = 'u'")
         execute(self.con, "DROP TABLE __delta")
 
     # -- one batch ----------------------------------------------------------------------------
@@ -299,10 +306,10 @@ class StateStore:
             self.rows -= removed_keys.num_rows
         if rows.num_rows:
             columns = ", ".join(quote(n) for n in self.schema.names)
-            self.con.register("__added", rows)
+            register_rows(self.con, "__added", rows)
             execute(self.con, f"INSERT INTO {t} SELECT {columns} FROM __added")
             if rows.nbytes >= 1 << 20:
-                self.con.unregister("__added")
+                release_rows(self.con, "__added", rows.schema)
             self.rows += rows.num_rows
         removed = 0 if removed_keys is None else removed_keys.num_rows
         self._next_version(rows, removed_keys, rows.num_rows, removed, started)
@@ -337,15 +344,15 @@ class StateStore:
         (``'d'``, other columns null); written and fsynced on a background thread (the
         batch's commit waits for it, ``take_syncs``), or kept for ``end_epoch``."""
         parts = []
+        rank = None if self._epoch_parts is None else 2 * (version - self._epoch_first)
         if upserts is not None and upserts.num_rows:
-            parts.append(self._delta_part("u", upserts))
+            parts.append(self._delta_part("u", upserts, None if rank is None else rank + 1))
         if removed_keys is not None and removed_keys.num_rows:
-            parts.append(self._delta_part("d", removed_keys))
-        delta = pa.concat_tables(parts) if parts else self._delta_schema.empty_table()
+            parts.append(self._delta_part("d", removed_keys, rank))
         if self._epoch_parts is not None:
-            if delta.num_rows:
-                self._epoch_parts.append(delta)
+            self._epoch_parts.extend(parts)
             return
+        delta = pa.concat_tables(parts) if parts else self._delta_schema.empty_table()
         self._syncs.add(write_parquet_durably(delta, self._path(version, "delta")))
 
     # -- epochs of a low-latency trigger ------------------------------------------------------
@@ -355,49 +362,31 @@ class StateStore:
         self._epoch_first = self.version + 1
 
     def end_epoch(self) -> None:
-        """Write the epoch's versions as one net delta named by its last version (fsynced in
-        the background, like a delta: ``take_syncs``); a snapshot every
-        ``MIN_DELTAS_FOR_SNAPSHOT`` such files."""
+        """Write the epoch's versions as one delta named by its last version, every entry
+        ranked (``__seq``: the version, upserts after removals) so that loading keeps the last
+        one per key; fsynced in the background, like a delta (``take_syncs``). A snapshot
+        every ``MIN_DELTAS_FOR_SNAPSHOT`` such files."""
         parts, self._epoch_parts = self._epoch_parts, None
         if parts is None or self.version < self._epoch_first:
             return  # no version written in this epoch
-        delta = self._delta_schema.empty_table() if not parts else parts[0]
-        if len(parts) > 1:
-            delta = self._net_delta(parts)
+        delta = pa.concat_tables(parts) if parts else self._epoch_schema.empty_table()
         delta = delta.replace_schema_metadata({FIRST_VERSION: str(self._epoch_first)})
         self._syncs.add(write_parquet_durably(delta, self._path(self.version, "delta")))
         self._epoch_deltas += 1
         if self._epoch_deltas >= MIN_DELTAS_FOR_SNAPSHOT and self._changed_since_snapshot:
             self._snapshot_in_background(self.version)
 
-    def _net_delta(self, parts: list[pa.Table]) -> pa.Table:
-        """Per key, the last entry of the epoch's deltas (in one version, an upsert after a
-        removal: a delta removes its keys, then inserts its upserts). DuckDB picks the rows
-        (keys compare NULL-safe there, of any type); Arrow takes them, types unchanged."""
-        rows = pa.concat_tables(parts)
-        version = pa.concat_arrays(
-            [pa.repeat(pa.scalar(2 * i, pa.int64()), p.num_rows) for i, p in enumerate(parts)]
-        )
-        upsert = pc.equal(rows.column("__op"), "u").cast(pa.int64())
-        ranked = rows.select(self.keys).append_column("__seq", pc.add(upsert, version))
-        ranked = ranked.append_column("__i", pa.array(range(rows.num_rows), pa.int64()))
-        self.con.register("__epoch_delta", ranked)
-        keys = ", ".join(quote(k) for k in self.keys)
-        window = f"PARTITION BY {keys} ORDER BY __seq DESC" if keys else "ORDER BY __seq DESC"
-        kept = self.con.sql(
-            f"SELECT __i FROM __epoch_delta QUALIFY row_number() OVER ({window}) = 1 ORDER BY __i"
-        ).to_arrow_table()
-        self.con.unregister("__epoch_delta")
-        return rows.take(kept.column(0))
-
-    def _delta_part(self, op: str, rows: pa.Table) -> pa.Table:
+    def _delta_part(self, op: str, rows: pa.Table, rank: int | None = None) -> pa.Table:
         n = rows.num_rows
         columns = [pa.repeat(pa.scalar(op, pa.string()), n)]
         for f in self.schema:
             index = rows.schema.get_field_index(f.name)
             column = rows.column(index) if index >= 0 else pa.nulls(n, f.type)
             columns.append(column.cast(f.type) if column.type != f.type else column)
-        return pa.Table.from_arrays(columns, schema=self._delta_schema)
+        if rank is None:
+            return pa.Table.from_arrays(columns, schema=self._delta_schema)
+        columns.append(pa.repeat(pa.scalar(rank, pa.int64()), n))
+        return pa.Table.from_arrays(columns, schema=self._epoch_schema)
 
     def wait_durable(self) -> None:
         """Wait until the delta files written so far are on disk."""

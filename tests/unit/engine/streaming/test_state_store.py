@@ -116,3 +116,19 @@ def test_an_epoch_without_changes_writes_an_empty_delta_and_snapshots_follow(
     again = _store(tmp_path)
     again.load(21)
     assert _rows(again) == {"k": 90}
+
+
+def test_an_epoch_of_a_global_aggregate_keeps_its_last_row(tmp_path: Path) -> None:
+    schema = pa.schema([pa.field("__p0", pa.int64())])
+    store = StateStore(duckdb.connect(":memory:"), tmp_path, "__state_0", schema, [])
+    store.load(0)
+    store.begin_epoch()
+    for total in (3, 5, 9):
+        table = pa.table({"__p0": [total]}, schema=schema)
+        store.con.register("__up", table)
+        store.commit("__up", None, table)
+    store.end_epoch()
+    store.wait_durable()
+    again = StateStore(duckdb.connect(":memory:"), tmp_path, "__state_0", schema, [])
+    again.load(3)
+    assert again.con.sql("SELECT * FROM __state_0").fetchall() == [(9,)]
