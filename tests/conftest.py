@@ -73,6 +73,20 @@ def wait_until_ready(
     raise TimeoutError(f"broker at {bootstrap_servers} not ready in {BROKER_START_TIMEOUT_S} s")
 
 
+def signal_and_wait(
+    process: subprocess.Popen[str], signum: int, timeout: float = 20
+) -> tuple[str, str]:
+    """Send ``signum`` and collect the output; a process that has not exited within
+    ``timeout`` is killed (never left running into the next test) and the test fails."""
+    process.send_signal(signum)
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, err = process.communicate(timeout=10)
+        pytest.fail(f"no exit {timeout:.0f} s after signal {signum}; stderr: {err[-2000:]}")
+
+
 def stop_process(process: subprocess.Popen[bytes]) -> None:
     """Terminate a broker subprocess, killing it if it does not exit within 10 s."""
     process.terminate()

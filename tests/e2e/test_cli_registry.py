@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, signal_and_wait
 
 START_TIMEOUT_S = 30
 SCHEMA = json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}]})
@@ -55,8 +55,7 @@ def test_registry_serves_and_stops_on_sigterm(kaspar_broker: Any) -> None:
         assert registered.json()["id"] == 1
         assert httpx.get(f"{url}/subjects").json() == ["s-value"]
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=20)
+        _, err = signal_and_wait(process, signal.SIGTERM)
     assert process.returncode == 0, err
     assert "Traceback" not in err
 
@@ -102,6 +101,5 @@ def test_up_prints_the_registry_address(tmp_path: Path) -> None:
             "AVRO",
         ]
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=20)
+        signal_and_wait(process, signal.SIGTERM)
     assert process.returncode == 0

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, signal_and_wait
 
 START_TIMEOUT_S = 30
 
@@ -50,8 +50,7 @@ def test_rest_serves_and_stops_on_sigterm(kaspar_broker: Any) -> None:
         assert clusters.json()["kind"] == "KafkaClusterList"
         assert httpx.get(f"http://127.0.0.1:{port}/brokers").json() == {"brokers": [0]}
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=20)
+        _, err = signal_and_wait(process, signal.SIGTERM)
     assert process.returncode == 0, err
     assert "Traceback" not in err
 
@@ -103,6 +102,5 @@ def test_up_prints_the_rest_proxy_address(tmp_path: Path) -> None:
         produced = httpx.post(f"{cluster}/topics/avro/records", json={"value": value}, timeout=30)
         assert produced.json()["error_code"] == 200, produced.text  # the platform's registry
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=20)
+        signal_and_wait(process, signal.SIGTERM)
     assert process.returncode == 0
