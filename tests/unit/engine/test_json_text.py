@@ -86,3 +86,21 @@ def test_floats_binary_and_null_operand() -> None:
     assert got is not None
     assert got[0] == '{"f":0.1,"bin":"YWI="}'  # Java's Float.toString; binary as base64
     assert got[1] is None
+
+
+def test_a_struct_built_in_place_and_a_struct_column_write_the_same_text() -> None:
+    """``to_json(struct(...))`` reads the fields directly (never NULL); a struct column (maybe
+    NULL) goes through ``struct_extract``."""
+    spark = SparkSession.builder.getOrCreate()
+    df = spark.createDataFrame(rows(), SCHEMA)
+    built = F.struct(F.col("i").alias("x"), (F.col("l") + 1).alias("y"), "st", "arr")
+    native = [r[0] for r in df.select(F.to_json(built)).collect()]
+    python = [r[0] for r in df.select(row_wise(built)).collect()]
+    assert native == python
+    assert native[1] == '{"st":{},"arr":[]}'  # NULL fields left out
+    column = df.select(built.alias("s"))
+    native = [r[0] for r in column.select(F.to_json("s")).collect()]
+    assert native == python
+    nulls = [r[0] for r in df.select(F.to_json("st")).collect()]
+    assert nulls == [r[0] for r in df.select(row_wise(F.col("st"))).collect()]
+    assert nulls[2] is None
