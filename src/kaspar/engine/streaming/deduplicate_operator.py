@@ -73,6 +73,8 @@ class DeduplicateOperator(StatefulOperator):
             ]
         )
         self.event_key: tuple[str, bool] | None = None
+        # the new-keys query as a relation, bound once while its text (the watermark) holds
+        self._new_keys: tuple[str, duckdb.DuckDBPyRelation] | None = None
         wm = {w.lower() for w in watermarks}
         self.within: tuple[int, int] | None = None  # (event-time column, delay ms)
         if isinstance(node, L.Deduplicate) and node.within_watermark:
@@ -119,11 +121,14 @@ class DeduplicateOperator(StatefulOperator):
             row = execute(con, f"{batch}SELECT count(*) FROM i WHERE {late}")[0]
             self.dropped = int(row[0]) if row else 0
         keys = ", ".join(quote(k) for k in self.key_names)
-        new = con.sql(
+        query = (
             f"{batch}SELECT * FROM i WHERE {'TRUE' if late is None else f'NOT ({late})'} "
             f"AND NOT EXISTS (SELECT 1 FROM {quote(store.table)} s WHERE {store.match('s', 'i')}) "
             f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY __r) = 1 ORDER BY __r"
-        ).to_arrow_table()
+        )
+        if self._new_keys is None or self._new_keys[0] != query:  # the watermark moved
+            self._new_keys = (query, con.sql(query))
+        new = self._new_keys[1].to_arrow_table()
         release(con, "__dd_batch", named)
         self.update_ms = elapsed_ms(clock)
         clock = time.monotonic()
