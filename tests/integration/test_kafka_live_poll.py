@@ -3,6 +3,7 @@ what a long-poll returns, and where it leaves each partition."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -109,3 +110,27 @@ def test_read_committed_skips_aborted_records_and_markers(
     assert [v.decode() for v in table["value"].to_pylist()] == ["commit-0", "commit-1", "commit-2"]
     assert table["offset"].to_pylist() == [4, 5, 6]  # 0-2 aborted, 3 its marker
     assert positions == {(topic, 0): 8}  # past the commit marker (7) too
+
+
+def test_records_appended_after_the_fetch_ahead_was_answered_join_the_same_chunk(
+    live: Callable[..., LivePoll], kaspar_broker: Any, topic_factory: Callable[..., str]
+) -> None:
+    """The Fetch sent ahead is answered at the first record appended (while the caller still
+    processes its chunk); the next poll then also reads what was appended since, at once."""
+    topic = topic_factory(partitions=1)
+    poll = live()
+    positions = {(topic, 0): 0}
+    poll.poll(positions, include_headers=False)  # a Fetch is now waiting ahead
+    producer = Producer({"bootstrap.servers": kaspar_broker.bootstrap_servers, "linger.ms": 0})
+    producer.produce(topic, b"first", partition=0)
+    producer.flush(10)
+    flights = list(poll._flights.values())
+    for _ in range(5000):  # the broker answered the Fetch ahead with the first record
+        if all(f.connection.readable() for f in flights):
+            break
+        time.sleep(0.001)
+    producer.produce(topic, b"second", partition=0)
+    producer.flush(10)
+    table, moved = poll.poll(positions, include_headers=False)
+    assert table["value"].to_pylist() == [b"first", b"second"]
+    assert moved == {(topic, 0): 2}

@@ -9,6 +9,7 @@ which every broker since 0.10 answers.
 from __future__ import annotations
 
 import itertools
+import select
 import socket
 import struct
 from collections import deque
@@ -118,6 +119,12 @@ class BrokerConnection:
     @property
     def closed(self) -> bool:
         return self._sock.fileno() < 0
+
+    def readable(self) -> bool:
+        """Whether bytes of an answer are here already (``receive`` would not wait for them)."""
+        if self.closed:
+            return False
+        return bool(select.select([self._sock], [], [], 0)[0])
 
     def close(self) -> None:
         self._in_flight.clear()

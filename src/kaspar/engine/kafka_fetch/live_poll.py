@@ -10,7 +10,11 @@ one round trip to reach the query and nothing is asked twice (no watermarks firs
 2. Otherwise take the Fetch already in flight for exactly these positions (sent ahead, step 4)
    or send one per leader; wait for the answers (at most ``max_wait_ms`` when nothing comes).
 3. Decode each partition's records into Arrow (``ColumnarReader``'s per-partition step: errors,
-   leader changes, out-of-range offsets, aborted transactions under read_committed).
+   leader changes, out-of-range offsets, aborted transactions under read_committed). If the
+   answers were there already (the Fetch sent ahead was answered while the caller processed
+   the previous chunk, as soon as its first record was appended), read at once what was
+   appended since (a Fetch with ``max_wait_ms`` 0) into the same chunk: else those records
+   would wait for the chunk after this one, a whole chunk's processing later.
 4. Send the next long-poll from the new positions before returning, so that records produced
    while the caller processes this chunk are on their way back already.
 
@@ -62,13 +66,16 @@ class LivePoll:
                 reader._use_kept(tp, part, kept, out)
                 kept_rows |= bool(out.batches[tp])
         if not kept_rows:
-            self._fetch(parts, out)  # 2-3
+            answered_before = self._fetch(parts, out)  # 2-3
+            if answered_before and not reader.kept and any(out.batches.values()):
+                self._top_up(parts, out)  # 3, what was appended since
         moved = {tp: p.position for tp, p in parts.items()}
         self._send_ahead(moved)  # 4
         batches = [b for tp in sorted(out.batches) for b in out.batches[tp]]
         return pa.Table.from_batches(batches, schema=kafka_schema(include_headers)), moved
 
-    def _fetch(self, parts: dict[TopicPartition, _Partition], out: _Output) -> None:
+    def _fetch(self, parts: dict[TopicPartition, _Partition], out: _Output) -> bool:
+        """Steps 2-3; True if every answer was there before we asked for it."""
         reader = self.reader
         if any(reader.cluster.leader(tp) is None for tp in parts):
             reader._refresh({t for t, _ in parts})
@@ -81,14 +88,36 @@ class LivePoll:
             flight = flight or self._send(leader, positions)
             if flight is not None:
                 flights.append(flight)
+        answered_before = bool(flights)
         for flight in flights:
             try:
+                answered_before &= flight.connection.readable()
                 response = flight.connection.receive()
             except KafkaConnectionError:
                 reader._lost(flight.positions)
                 continue
             for tp, data in partition_results(response, list(flight.positions)):
                 reader._answer(tp, parts[tp], data, out)
+        return answered_before
+
+    def _top_up(self, parts: dict[TopicPartition, _Partition], out: _Output) -> None:
+        """Step 3's second read: one Fetch per leader that does not wait, from where the
+        first answers stopped, decoded into the same chunk."""
+        reader = self.reader
+        fresh = {tp: _Partition(part.position, NO_END) for tp, part in parts.items()}
+        flights = [self._send(leader, at, 0) for leader, at in self._by_leader(fresh).items()]
+        for flight in flights:
+            if flight is None:
+                continue
+            try:
+                response = flight.connection.receive()
+            except KafkaConnectionError:
+                reader._lost(flight.positions)
+                continue
+            for tp, data in partition_results(response, list(flight.positions)):
+                reader._answer(tp, fresh[tp], data, out)
+        for tp, part in fresh.items():
+            parts[tp].position = part.position
 
     def _by_leader(
         self, positions: dict[TopicPartition, _Partition] | dict[TopicPartition, int]
@@ -101,12 +130,15 @@ class LivePoll:
                 grouped.setdefault(leader, {})[tp] = offset
         return grouped
 
-    def _send(self, leader: int, positions: dict[TopicPartition, int]) -> _Flight | None:
+    def _send(
+        self, leader: int, positions: dict[TopicPartition, int], max_wait_ms: int | None = None
+    ) -> _Flight | None:
         reader = self.reader
+        wait_ms = self.max_wait_ms if max_wait_ms is None else max_wait_ms
         try:
             connection = reader.cluster.connection(leader)
             request, version = fetch_request(
-                connection, positions, reader.sizes, reader.isolation_level, self.max_wait_ms
+                connection, positions, reader.sizes, reader.isolation_level, wait_ms
             )
             connection.send(request, version)
         except KafkaConnectionError:
