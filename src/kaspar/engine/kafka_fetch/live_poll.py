@@ -88,36 +88,32 @@ class LivePoll:
             flight = flight or self._send(leader, positions)
             if flight is not None:
                 flights.append(flight)
+        return self._receive(flights, parts, out)
+
+    def _top_up(self, parts: dict[TopicPartition, _Partition], out: _Output) -> None:
+        """Step 3's second read: one Fetch per leader that does not wait, from where the
+        first answers stopped, decoded into the same chunk."""
+        fresh = {tp: _Partition(part.position, NO_END) for tp, part in parts.items()}
+        sent = [self._send(leader, at, 0) for leader, at in self._by_leader(fresh).items()]
+        self._receive([f for f in sent if f is not None], fresh, out)
+        for tp, part in fresh.items():
+            parts[tp].position = part.position
+
+    def _receive(
+        self, flights: list[_Flight], parts: dict[TopicPartition, _Partition], out: _Output
+    ) -> bool:
+        """Each flight's answer decoded into ``out``; True if every one was there already."""
         answered_before = bool(flights)
         for flight in flights:
             try:
                 answered_before &= flight.connection.readable()
                 response = flight.connection.receive()
             except KafkaConnectionError:
-                reader._lost(flight.positions)
+                self.reader._lost(flight.positions)
                 continue
             for tp, data in partition_results(response, list(flight.positions)):
-                reader._answer(tp, parts[tp], data, out)
+                self.reader._answer(tp, parts[tp], data, out)
         return answered_before
-
-    def _top_up(self, parts: dict[TopicPartition, _Partition], out: _Output) -> None:
-        """Step 3's second read: one Fetch per leader that does not wait, from where the
-        first answers stopped, decoded into the same chunk."""
-        reader = self.reader
-        fresh = {tp: _Partition(part.position, NO_END) for tp, part in parts.items()}
-        flights = [self._send(leader, at, 0) for leader, at in self._by_leader(fresh).items()]
-        for flight in flights:
-            if flight is None:
-                continue
-            try:
-                response = flight.connection.receive()
-            except KafkaConnectionError:
-                reader._lost(flight.positions)
-                continue
-            for tp, data in partition_results(response, list(flight.positions)):
-                reader._answer(tp, fresh[tp], data, out)
-        for tp, part in fresh.items():
-            parts[tp].position = part.position
 
     def _by_leader(
         self, positions: dict[TopicPartition, _Partition] | dict[TopicPartition, int]
