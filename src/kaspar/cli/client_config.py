@@ -27,6 +27,16 @@ BootstrapServers = Annotated[
         help="Broker address host:port (comma-separated for several).",
     ),
 ]
+ServiceBootstrapServers = Annotated[
+    str,
+    typer.Option(
+        "--bootstrap-servers",
+        "-b",
+        envvar=BOOTSTRAP_SERVERS_ENV,
+        help="Kafka brokers host:port (comma-separated), kaspar or Apache Kafka.",
+    ),
+]
+"""The Kafka a service (registry, REST proxy) keeps its state in and serves."""
 RequestTimeout = Annotated[
     float,
     typer.Option("--request-timeout", min=0.1, help="Seconds to wait for the broker."),

@@ -15,9 +15,9 @@ from confluent_kafka import KafkaException
 
 from kaspar.cli.broker import parse_listen
 from kaspar.cli.client_config import (
-    BOOTSTRAP_SERVERS_ENV,
     DEFAULT_BOOTSTRAP_SERVERS,
     ConfigOption,
+    ServiceBootstrapServers,
     parse_key_values,
 )
 from kaspar.cli.errors import CliError
@@ -71,15 +71,7 @@ def registry(
     listen: Annotated[
         str, typer.Option("--listen", "-l", help="HOST:PORT to serve the registry API on.")
     ] = DEFAULT_REGISTRY_LISTEN,
-    bootstrap_servers: Annotated[
-        str,
-        typer.Option(
-            "--bootstrap-servers",
-            "-b",
-            envvar=BOOTSTRAP_SERVERS_ENV,
-            help="Kafka brokers host:port (comma-separated), kaspar or Apache Kafka.",
-        ),
-    ] = DEFAULT_BOOTSTRAP_SERVERS,
+    bootstrap_servers: ServiceBootstrapServers = DEFAULT_BOOTSTRAP_SERVERS,
     config: ConfigOption = None,
 ) -> None:
     """Run the Schema Registry (Confluent's API, state in `_schemas`) until SIGTERM or Ctrl-C.

@@ -14,9 +14,9 @@ import typer
 
 from kaspar.cli.broker import parse_listen
 from kaspar.cli.client_config import (
-    BOOTSTRAP_SERVERS_ENV,
     DEFAULT_BOOTSTRAP_SERVERS,
     ConfigOption,
+    ServiceBootstrapServers,
     parse_key_values,
 )
 from kaspar.cli.errors import CliError
@@ -78,15 +78,7 @@ def rest(
     listen: Annotated[
         str, typer.Option("--listen", "-l", help="HOST:PORT to serve the REST API on.")
     ] = DEFAULT_REST_LISTEN,
-    bootstrap_servers: Annotated[
-        str,
-        typer.Option(
-            "--bootstrap-servers",
-            "-b",
-            envvar=BOOTSTRAP_SERVERS_ENV,
-            help="Kafka brokers host:port (comma-separated), kaspar or Apache Kafka.",
-        ),
-    ] = DEFAULT_BOOTSTRAP_SERVERS,
+    bootstrap_servers: ServiceBootstrapServers = DEFAULT_BOOTSTRAP_SERVERS,
     config: ConfigOption = None,
 ) -> None:
     """Run the REST Proxy (Confluent's v2 and v3 API) until SIGTERM or Ctrl-C.
