@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -24,7 +23,7 @@ from rich.table import Table
 from kaspar.cli.broker import DEFAULT_DATA_DIR, DEFAULT_LISTEN, parse_listen
 from kaspar.cli.client_config import ConfigOption, parse_key_values
 from kaspar.cli.platform import Platform, PlatformSettings
-from kaspar.cli.stop_signals import handling_stop_signals
+from kaspar.cli.stop_signals import StopRequest, handling_stop_signals
 from kaspar.cli.terminal import status, stdout
 
 ADDRESS_HINTS = {
@@ -35,9 +34,9 @@ ADDRESS_HINTS = {
 
 
 @contextlib.contextmanager
-def stop_requested_by_signals() -> Iterator[threading.Event]:
-    """An event set by SIGINT or SIGTERM while the block runs (the old handlers come back)."""
-    requested = threading.Event()
+def stop_requested_by_signals() -> Iterator[StopRequest]:
+    """A request set by SIGINT or SIGTERM while the block runs (the old handlers come back)."""
+    requested = StopRequest()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         requested.set()

@@ -49,7 +49,7 @@ from kaspar.cli.demo.producers import FLUSH_TIMEOUT_S, SteadyProducer
 from kaspar.cli.demo.summary import Summary
 from kaspar.cli.errors import CliError
 from kaspar.cli.platform import Platform, PlatformSettings
-from kaspar.cli.stop_signals import handling_stop_signals
+from kaspar.cli.stop_signals import StopRequest, handling_stop_signals
 from kaspar.cli.terminal import status, stdout
 
 REFRESH_S = 0.5
@@ -73,7 +73,7 @@ class StopSignals:
     """
 
     def __init__(self) -> None:
-        self.requested = threading.Event()
+        self.requested = StopRequest()
         self.graceful = False
         self.aborting = False
 
