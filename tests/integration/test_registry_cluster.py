@@ -17,6 +17,7 @@ from tests.integration.registry_fixture import registry_config
 
 registry_broker = registry_fixture.registry_broker
 AGREE_TIMEOUT_S = 20
+SETTLED_S = 3
 
 
 def schema(name: str) -> str:
@@ -28,6 +29,22 @@ def wait_until(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
+
+
+def settled_leader(*servers: SchemaRegistryServer) -> SchemaRegistryServer:
+    """The one leader once it has stayed the leader for `SETTLED_S` (a member joining the group
+    moves the leadership once more)."""
+    deadline = time.monotonic() + AGREE_TIMEOUT_S
+    since, current = time.monotonic(), None
+    while time.monotonic() < deadline:
+        leaders = [s for s in servers if s.is_leader]
+        now = leaders[0] if len(leaders) == 1 else None
+        if now is not current:
+            since, current = time.monotonic(), now
+        elif current is not None and time.monotonic() - since >= SETTLED_S:
+            return current
+        time.sleep(0.05)
+    raise AssertionError("no leader stayed the leader")
 
 
 def snapshot(url: str) -> dict[str, Any]:
@@ -87,3 +104,31 @@ def test_two_registries_agree_and_a_restart_rebuilds(registry_broker: Any) -> No
         assert register(restarted.url, "after-value", schema("After")) == 4
     finally:
         restarted.stop()
+
+
+def test_a_request_forwarded_to_a_process_that_no_longer_leads_is_sent_again(
+    registry_broker: Any,
+) -> None:
+    """The leadership can move while a forwarded write is on its way: the process it reaches
+    answers 50004 at once instead of waiting for a leadership it will not get, and the
+    sender asks the leader it now knows."""
+    config = registry_config(registry_broker.bootstrap_servers, f"_schemas-{uuid.uuid4().hex[:8]}")
+    first, second = SchemaRegistryServer(config), SchemaRegistryServer(config)
+    urls = [first.start(), second.start()]
+    try:
+        leader = settled_leader(first, second)
+        follower = urls[1] if leader is first else urls[0]
+        started = time.monotonic()
+        stale = httpx.post(
+            f"{follower}/subjects/stale-value/versions",
+            json={"schema": schema("Stale")},
+            headers={"x-kaspar-registry-forwarded": "1"},
+            timeout=30,
+        )
+        assert stale.status_code == 500
+        assert stale.json()["error_code"] == 50004
+        assert time.monotonic() - started < 10
+        assert register(follower, "fresh-value", schema("Fresh")) == 1
+    finally:
+        first.stop()
+        second.stop()

@@ -2,8 +2,11 @@
 
 1. If this process is the leader, the write runs here (on a worker thread: it waits on Kafka).
 2. Otherwise, once a leader is known (waiting up to `kafkastore.timeout.ms`; 50004 if none),
-   the request is sent to it unchanged with httpx (50003 if that fails), and its answer is
-   returned as it is. A forwarded request is marked so it is never forwarded again.
+   the request is sent to it unchanged with httpx, and its answer is returned as it is. A
+   forwarded request is marked so it is never forwarded again: a process that receives one
+   while not leading (the group moved the leadership while the request was on its way) answers
+   50004 within `FORWARDED_WAIT_S`, and the sender, like on a connection error, looks up the
+   leader again and retries until its deadline (then 50004, or 50003 with the last error).
 3. Before answering, a follower waits until its reader has caught up with the topic, so reads
    on this process see the write.
 """
@@ -27,6 +30,7 @@ from kaspar.registry.state import RegistryState
 
 FORWARDED = "x-kaspar-registry-forwarded"
 LEADER_WAIT_STEP_S = 0.05
+FORWARDED_WAIT_S = 2.0  # a forwarded request waits this long for this process to lead
 
 
 class Forwarder:
@@ -39,18 +43,26 @@ class Forwarder:
     async def on_leader(
         self, request: Request, write: Callable[[], Any], status: int = 200
     ) -> Response:
-        deadline = time.monotonic() + self.timeout_s
+        forwarded = FORWARDED in request.headers
+        wait_s = min(self.timeout_s, FORWARDED_WAIT_S) if forwarded else self.timeout_s
+        deadline = time.monotonic() + wait_s
+        failure: errors.RegistryError | None = None
         while True:
             if self.election.is_leader:
                 return respond(request, await run_in_threadpool(write), status)
             leader = self.state.leader_url
-            if leader and leader != self.election.url and FORWARDED not in request.headers:
-                return await self._forward(request, leader)
+            if leader and leader != self.election.url and not forwarded:
+                answer, failure = await self._forward(request, leader)
+                if answer is not None:
+                    return answer
             if time.monotonic() > deadline:
-                raise errors.unknown_leader()
+                raise failure or errors.unknown_leader()
             await run_in_threadpool(time.sleep, LEADER_WAIT_STEP_S)
 
-    async def _forward(self, request: Request, leader: str) -> Response:
+    async def _forward(
+        self, request: Request, leader: str
+    ) -> tuple[Response | None, errors.RegistryError | None]:
+        """The leader's answer, or (None, why) when the request should be sent again."""
         headers = {k: v for k, v in request.headers.items() if k in ("content-type", "accept")}
         headers[FORWARDED] = "1"
         try:
@@ -63,13 +75,27 @@ class Forwarder:
                     headers=headers,
                 )
         except httpx.HTTPError as exc:
-            raise errors.forwarding_failed(
+            return None, errors.forwarding_failed(
                 f"Error while forwarding the request to the leader {leader}: {exc}"
-            ) from exc
+            )
+        if _not_leading(answer):
+            return None, None
         if answer.status_code < 300:
             await run_in_threadpool(self.store.wait_caught_up)
-        return Response(
+        response = Response(
             answer.content,
             status_code=answer.status_code,
             media_type=answer.headers.get("content-type"),
         )
+        return response, None
+
+
+def _not_leading(answer: httpx.Response) -> bool:
+    """Whether the process forwarded to answered 50004: it no longer leads."""
+    if answer.status_code < 500:
+        return False
+    try:
+        body = answer.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("error_code") == errors.unknown_leader().error_code
