@@ -41,8 +41,8 @@ def write_kafka(table: pa.Table, options: dict[str, str], mode: str) -> None:
 
     producer = Producer(config)
     try:
-        for topic, key, value, headers, partition in records:
-            _produce(producer, delivered, topic, key, value, headers, partition)
+        for topic, key, value, headers, extra in records:
+            _produce(producer, delivered, topic, key, value, headers, extra)
         undelivered = producer.flush(_TIMEOUT_S)
     except KafkaException as e:
         raise SparkRuntimeException(f"Kafka write failed: {e.args[0]}") from None
@@ -52,8 +52,7 @@ def write_kafka(table: pa.Table, options: dict[str, str], mode: str) -> None:
 
 
 def _produce(producer: Any, delivered: Any, topic: str, *fields: Any) -> None:
-    key, value, headers, partition = fields
-    extra: dict[str, Any] = {"partition": partition} if partition is not None else {}
+    key, value, headers, extra = fields
     while True:
         try:
             producer.produce(

@@ -1,12 +1,13 @@
 """The Kafka streaming sink, exactly-once: one Kafka transaction per batch.
 
 Columns as in Spark: ``value`` (required, string or binary), ``key``, ``headers``, ``partition``
-and ``topic`` (or the ``topic`` option, which wins). The producer's ``transactional.id`` is
-derived from the query id, so a restarted query fences the old producer and aborts its open
-transaction. Each transaction also commits, for the consumer group ``kaspar-sink-<query id>``,
-offset ``batch_id + 1`` on partition 0 of every topic the batch writes (``TxnOffsetCommit``):
-that marker becomes visible atomically with the records, and a re-run batch whose marker is
-already there is skipped, so no record is written twice.
+and ``topic`` (or the ``topic`` option, which wins); and, beyond Spark, ``timestamp`` (a timestamp
+column) sets the records' timestamps (kaspar.ksql keeps ksqlDB's ROWTIME so). The producer's
+``transactional.id`` is derived from the query id, so a restarted query fences the old producer and
+aborts its open transaction. Each transaction also commits, for the consumer group
+``kaspar-sink-<query id>``, offset ``batch_id + 1`` on partition 0 of every topic the batch writes
+(``TxnOffsetCommit``): that marker becomes visible atomically with the records, and a re-run batch
+whose marker is already there is skipped, so no record is written twice.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ class KafkaSink:
             return
         try:
             self._producer.begin_transaction()
-            for topic, key, value, headers, partition in records:
-                self._produce(topic, key, value, headers, partition)
+            for topic, key, value, headers, extra in records:
+                self._produce(topic, key, value, headers, extra)
             markers = [KafkaTopicPartition(t, 0, batch_id + 1) for t in topics]
             metadata = self._consumer.consumer_group_metadata()
             self._producer.send_offsets_to_transaction(markers, metadata, _TIMEOUT_S)
@@ -60,8 +61,7 @@ class KafkaSink:
             self._abort()
             raise SparkRuntimeException(f"Kafka sink failed in batch {batch_id}: {e}") from None
 
-    def _produce(self, topic: str, key: Any, value: Any, headers: Any, partition: Any) -> None:
-        extra: dict[str, Any] = {"partition": partition} if partition is not None else {}
+    def _produce(self, topic: str, key: Any, value: Any, headers: Any, extra: Any) -> None:
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, headers=headers, **extra)
@@ -126,8 +126,7 @@ class KafkaRealTimeSink:
 
     def _send(self, records: list[tuple[Any, ...]]) -> None:
         produce = self._producer.produce
-        for topic, key, value, headers, partition in records:
-            extra = _ANY_PARTITION if partition is None else {"partition": partition}
+        for topic, key, value, headers, extra in records:
             while True:
                 try:
                     produce(topic, value, key, headers=headers, **extra)
@@ -154,8 +153,9 @@ class KafkaRealTimeSink:
 
 
 def kafka_records(table: pa.Table, topic: str | None) -> list[tuple[Any, ...]]:
-    """(topic, key, value, headers, partition) per row of ``table``, as Spark's Kafka writer
-    reads them; ``topic`` (the option) wins over a ``topic`` column."""
+    """(topic, key, value, headers, produce's extra keyword arguments: ``partition``,
+    ``timestamp``) per row of ``table``, as Spark's Kafka writer reads them; ``topic`` (the
+    option) wins over a ``topic`` column."""
     names = {n.lower(): n for n in table.column_names}
     if "value" not in names:
         raise AnalysisException(
@@ -178,7 +178,21 @@ def kafka_records(table: pa.Table, topic: str | None) -> list[tuple[Any, ...]]:
     headers: list[list[tuple[Any, Any]] | None] = [None] * rows
     if "headers" in names:
         headers = [[(h["key"], h["value"]) for h in hs] if hs else None for hs in column("headers")]
-    return list(zip(topics, keys, values, headers, column("partition"), strict=True))
+    return list(zip(topics, keys, values, headers, _extras(table, names), strict=True))
+
+
+def _extras(table: pa.Table, names: dict[str, str]) -> list[dict[str, Any]]:
+    """Per row, the ``partition`` and ``timestamp`` (ms) to produce with, when set."""
+    rows = table.num_rows
+    columns: dict[str, list[Any]] = {}
+    if "partition" in names:
+        columns["partition"] = table[names["partition"]].to_pylist()
+    if "timestamp" in names and pa.types.is_timestamp(table[names["timestamp"]].type):
+        millis = table[names["timestamp"]].cast(pa.timestamp("ms")).cast(pa.int64())
+        columns["timestamp"] = millis.to_pylist()
+    if not columns:
+        return [_ANY_PARTITION] * rows
+    return [{k: v[i] for k, v in columns.items() if v[i] is not None} for i in range(rows)]
 
 
 def _bytes(table: pa.Table, name: str | None) -> list[bytes | None]:
