@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 
-def _pyspark_session() -> Any:
+def pyspark_session() -> Any:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need pandas and pyarrow
     if shutil.which("java") is None:
         pytest.skip("PySpark parity tests need Java 17 (java not found on PATH)")
@@ -33,7 +33,7 @@ def _pyspark_session() -> Any:
 
 @pytest.fixture(scope="session")
 def pyspark_env() -> Iterator[tuple[Any, Any, Any]]:
-    spark = _pyspark_session()
+    spark = pyspark_session()
     spark.sparkContext.setLogLevel("FATAL")
     from pyspark.sql import functions, types
 
