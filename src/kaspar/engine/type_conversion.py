@@ -112,10 +112,26 @@ def parse_data_type(ddl: str) -> T.DataType:
 def _colonize(text: str) -> str:
     """``a int, b string`` → ``a: int, b: string`` at the top nesting level."""
     out = []
-    for token in _split_top(text):
-        name, _, rest = token.strip().partition(" ")
-        out.append(token.strip() if ":" in name else f"{name}: {rest.strip()}")
+    for part in _split_top(text):
+        field = part.strip()
+        end = _name_end(field)
+        name, rest = field[:end], field[end:].strip()
+        out.append(field if rest.startswith(":") else f"{name}: {rest}")
     return ", ".join(out)
+
+
+def _name_end(field: str) -> int:
+    """Where the field name of ``name type`` ends (a backquoted name may hold spaces)."""
+    if not field.startswith("`"):
+        return next((i for i, ch in enumerate(field) if ch.isspace() or ch == ":"), len(field))
+    i = 1
+    while i < len(field):
+        if field[i] == "`":
+            if field[i + 1 : i + 2] != "`":
+                return i + 1
+            i += 1
+        i += 1
+    return len(field)
 
 
 def _split_top(text: str) -> list[str]:

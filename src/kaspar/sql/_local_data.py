@@ -30,8 +30,11 @@ def local_table(data: Any, schema: Any) -> tuple[pa.Table, T.StructType]:
     if scalar:
         rows = [(r,) for r in rows]
     columns = [_column(rows, i, f, struct) for i, f in enumerate(struct.fields)]
-    names = [f"c{i}" for i in range(len(columns))]
-    return pa.Table.from_arrays(columns, names=names), struct
+    fields = [
+        pa.field(f"c{i}", c.type, f.nullable)
+        for i, (c, f) in enumerate(zip(columns, struct.fields, strict=True))
+    ]
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields)), struct
 
 
 def _from_arrow(table: pa.Table, schema: Any) -> tuple[pa.Table, T.StructType]:

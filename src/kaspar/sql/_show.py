@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -73,22 +74,64 @@ def _timestamp_string(value: dt.datetime) -> str:
     return text
 
 
+_META_ESCAPES = str.maketrans(
+    {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\f": "\\f", "\b": "\\b", "\v": "\\v", "\a": "\\a"}
+)
+
+# Spark's ``Utils.fullWidthRegex``: characters that take two columns in a terminal.
+_FULL_WIDTH = re.compile(
+    "[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe10-\ufe19\ufe30-\ufe6f"
+    "\uff00-\uff60\uffe0-\uffe6]"
+)
+
+
+def _java_length(text: str) -> int:
+    """``String.length`` in Java: UTF-16 code units."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _half_width(text: str) -> int:
+    """Spark's ``Utils.stringHalfWidth``: the columns ``text`` takes in a terminal."""
+    return _java_length(text) + len(_FULL_WIDTH.findall(text))
+
+
 def _truncate(text: str, truncate: int) -> str:
-    if truncate > 0 and len(text) > truncate:
-        return text[:truncate] if truncate < 4 else text[: truncate - 3] + "..."
+    if truncate > 0 and _java_length(text) > truncate:
+        return _java_prefix(text, truncate if truncate < 4 else truncate - 3) + (
+            "" if truncate < 4 else "..."
+        )
     return text
+
+
+def _java_prefix(text: str, units: int) -> str:
+    """``text.substring(0, units)`` counted in UTF-16 code units."""
+    encoded = text.encode("utf-16-le", "surrogatepass")[: 2 * units]
+    return encoded.decode("utf-16-le", "replace")
+
+
+def _pad(text: str, width: int, left: bool) -> str:
+    fill = " " * max(0, width - _half_width(text))
+    return fill + text if left else text + fill
 
 
 def show_string(
     rows: list[Row], schema: T.StructType, n: int, truncate: int, vertical: bool
 ) -> str:
-    """The text ``show(n, truncate, vertical)`` prints (``rows`` may hold n + 1 rows)."""
+    """The text ``show(n, truncate, vertical)`` prints (``rows`` may hold n + 1 rows).
+
+    As Spark 4 prints it: headers in full, values with meta characters escaped (``\\n``) and
+    cut at ``truncate`` UTF-16 units, columns as wide as their text in a terminal (CJK
+    characters take two columns).
+    """
     has_more = len(rows) > n
     data = rows[:n]
     types = [f.dataType for f in schema.fields]
-    header = [_truncate(name, truncate) for name in schema.names]
+    header = [name.translate(_META_ESCAPES) for name in schema.names]
     cells = [
-        [_truncate(cell_string(v, t), truncate) for v, t in zip(row, types, strict=True)]
+        [
+            _truncate(cell_string(v, t).translate(_META_ESCAPES), truncate)
+            for v, t in zip(row, types, strict=True)
+        ]
         for row in data
     ]
     out = _vertical(header, cells) if vertical else _horizontal(header, cells, truncate)
@@ -100,13 +143,12 @@ def show_string(
 
 
 def _horizontal(header: list[str], cells: list[list[str]], truncate: int) -> str:
-    widths = [max(3, len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
+    widths = [
+        max(3, _half_width(h), *(_half_width(r[i]) for r in cells)) for i, h in enumerate(header)
+    ]
 
     def line(values: list[str]) -> str:
-        if truncate > 0:
-            padded = [v.rjust(w) for v, w in zip(values, widths, strict=True)]
-        else:
-            padded = [v.ljust(w) for v, w in zip(values, widths, strict=True)]
+        padded = [_pad(v, w, truncate > 0) for v, w in zip(values, widths, strict=True)]
         return "|" + "|".join(padded) + "|\n"
 
     sep = "+" + "+".join("-" * w for w in widths) + "+\n"
@@ -114,11 +156,11 @@ def _horizontal(header: list[str], cells: list[list[str]], truncate: int) -> str
 
 
 def _vertical(header: list[str], cells: list[list[str]]) -> str:
-    name_width = max([3, *(len(h) for h in header)])
-    data_width = max([3, *(len(c) for r in cells for c in r)])
+    name_width = max([3, *(_half_width(h) for h in header)])
+    data_width = max([3, *(_half_width(c) for r in cells for c in r)])
     parts = []
     for i, row in enumerate(cells):
         parts.append(f"-RECORD {i}".ljust(name_width + data_width + 5, "-") + "\n")
         for name, value in zip(header, row, strict=True):
-            parts.append(f" {name.ljust(name_width)} | {value.ljust(data_width)} \n")
+            parts.append(f" {_pad(name, name_width, False)} | {_pad(value, data_width, False)} \n")
     return "".join(parts)

@@ -11,7 +11,7 @@ import sqlglot
 from sqlglot import exp
 
 from kaspar.engine.compile.dialect import KasparSpark
-from kaspar.engine.plan.naming import SPARK_NAME, output_name
+from kaspar.engine.plan.naming import SPARK_NAME, SPARK_TOP_NAME, output_name, top_level_name
 from kaspar.engine.type_conversion import parse_data_type, to_sqlglot
 from kaspar.engine.types import DataType
 from kaspar.errors import PySparkTypeError, PySparkValueError
@@ -57,6 +57,9 @@ def literal(value: Any) -> exp.Expr:
         return named(
             exp.cast(exp.Literal.string(value.isoformat()), "DATE"), f"DATE '{value.isoformat()}'"
         )
+    if isinstance(value, bytes | bytearray):
+        text = value.hex().upper()
+        return named(exp.Unhex(this=exp.Literal.string(text)), f"X'{text}'")
     if isinstance(value, list | tuple):
         items = [literal(v) for v in value]
         return named(exp.Array(expressions=items), f"array({', '.join(map(output_name, items))})")
@@ -252,11 +255,13 @@ class Column:
 
     def cast(self, dataType: DataType | str) -> Column:
         dtype = parse_data_type(dataType) if isinstance(dataType, str) else dataType
-        e = exp.Cast(this=self._expr, to=to_sqlglot(dtype))
-        if isinstance(self._expr, exp.Column):
-            named(e, self._name())
-        else:
-            named(e, f"CAST({self._name()} AS {dtype.simpleString().upper()})")
+        e = named(
+            exp.Cast(this=self._expr, to=to_sqlglot(dtype)),
+            f"CAST({self._name()} AS {dtype.simpleString().upper()})",
+        )
+        inner = self._expr.this if isinstance(self._expr, exp.Cast) else self._expr
+        if isinstance(inner, exp.Column | exp.Alias):
+            e.meta[SPARK_TOP_NAME] = top_level_name(inner)
         return Column(e)
 
     astype = cast

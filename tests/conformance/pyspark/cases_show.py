@@ -118,3 +118,188 @@ def case_error_table_not_found(spark, F, T):
 @case(kind="error")
 def case_error_union_mismatch(spark, F, T):
     return spark.range(1).union(people(spark))
+
+
+# -- show() / printSchema() on wide, nested, null-heavy and unicode data ------------------------
+
+
+def _long_names(spark):
+    return spark.createDataFrame(
+        [(1, "x" * 25, None)],
+        "a_column_name_longer_than_twenty int, `second long column name here` string, "
+        "`third_col_null_all_the_way` double",
+    )
+
+
+@case(kind="show")
+def case_show_long_headers(spark, F, T):
+    _long_names(spark).show()
+
+
+@case(kind="show")
+def case_show_long_headers_truncate_5(spark, F, T):
+    _long_names(spark).show(truncate=5)
+
+
+@case(kind="show")
+def case_show_long_headers_truncate_false(spark, F, T):
+    _long_names(spark).show(truncate=False)
+
+
+@case(kind="show")
+def case_show_long_headers_vertical(spark, F, T):
+    _long_names(spark).show(vertical=True)
+
+
+@case(kind="show")
+def case_show_long_expression_header(spark, F, T):
+    people(spark).orderBy("id").select(
+        F.concat_ws("-", F.upper("name"), F.lower("dept"), F.col("age").cast("string"))
+    ).show(2)
+
+
+@case(kind="show")
+def case_show_wide(spark, F, T):
+    cols = [F.lit(i * 1000 + 7).alias(f"column_{i:02d}") for i in range(24)]
+    spark.range(2).select("id", *cols).show()
+
+
+def _unicode(spark):
+    return spark.createDataFrame(
+        [
+            ("日本語テキスト", "café", "🙂 smile"),
+            ("中文字符串很长很长很长很长很长很长很长", "naïve résumé façade élan", "a\tb"),
+            ("\uff46\uff55\uff4c\uff4c\uff57\uff49\uff44\uff54\uff48", "line1\nline2", ""),
+            (None, None, None),
+        ],
+        "`名前` string, `ascii héader` string, emoji string",
+    )
+
+
+@case(kind="show")
+def case_show_unicode(spark, F, T):
+    _unicode(spark).show()
+
+
+@case(kind="show")
+def case_show_unicode_truncate_false(spark, F, T):
+    _unicode(spark).show(truncate=False)
+
+
+@case(kind="show")
+def case_show_unicode_truncate_7(spark, F, T):
+    _unicode(spark).show(truncate=7)
+
+
+@case(kind="show")
+def case_show_unicode_vertical(spark, F, T):
+    _unicode(spark).show(vertical=True)
+
+
+def _null_heavy(spark):
+    return spark.createDataFrame(
+        [
+            (None, None, None, None, None),
+            (1, [None, 2], {"k": None}, (None, None), None),
+            (None, [], {}, None, "x"),
+        ],
+        "n int, arr array<int>, m map<string,int>, st struct<a:string,b:double>, s string",
+    )
+
+
+@case(kind="show")
+def case_show_null_heavy(spark, F, T):
+    _null_heavy(spark).orderBy(F.col("n").asc_nulls_first(), "s").show()
+
+
+@case(kind="show")
+def case_show_null_heavy_vertical(spark, F, T):
+    _null_heavy(spark).orderBy(F.col("n").asc_nulls_first(), "s").show(vertical=True)
+
+
+def _deep(spark):
+    return spark.createDataFrame(
+        [
+            (
+                1,
+                [(1, ["a", "b"]), (2, [])],
+                {"k": [1.5, None]},
+                ((1, "deep"), [{"x": 1}]),
+                b"\x00\xffab",
+            ),
+            (2, None, None, None, None),
+        ],
+        "id int, items array<struct<n:int,tags:array<string>>>, "
+        "m map<string,array<double>>, "
+        "outer struct<inner:struct<a:int,b:string>,maps:array<map<string,int>>>, bin binary",
+    )
+
+
+@case(kind="show")
+def case_show_deeply_nested(spark, F, T):
+    _deep(spark).orderBy("id").show()
+
+
+@case(kind="show")
+def case_show_deeply_nested_truncate_false(spark, F, T):
+    _deep(spark).orderBy("id").show(truncate=False)
+
+
+@case(kind="show")
+def case_print_schema_deeply_nested(spark, F, T):
+    _deep(spark).printSchema()
+
+
+@case(kind="show")
+def case_print_schema_level(spark, F, T):
+    _deep(spark).printSchema(2)
+
+
+@case(kind="show")
+def case_print_schema_unicode_and_types(spark, F, T):
+    fields = [
+        T.StructField("名前", T.IntegerType()),
+        T.StructField("nothing", T.NullType()),
+        T.StructField("f", T.FloatType(), False),
+        T.StructField("dec", T.DecimalType(12, 3)),
+        T.StructField("d", T.DateType(), False),
+        T.StructField("ts", T.TimestampType()),
+        T.StructField("ntz", T.TimestampNTZType()),
+        T.StructField("arr", T.ArrayType(T.IntegerType()), False),
+        T.StructField("m", T.MapType(T.StringType(), T.IntegerType())),
+        T.StructField(
+            "st",
+            T.StructType([T.StructField("x", T.IntegerType()), T.StructField("y", T.StringType())]),
+            False,
+        ),
+        T.StructField("b", T.ByteType()),
+        T.StructField("sh", T.ShortType()),
+        T.StructField("bin", T.BinaryType()),
+        T.StructField("with space", T.LongType()),
+    ]
+    spark.createDataFrame([], T.StructType(fields)).printSchema()
+
+
+@case(kind="show")
+def case_show_types_mixed(spark, F, T):
+    spark.range(1).select(
+        F.lit(1.5).cast("float").alias("f"),
+        F.lit("-1234.500").cast("decimal(12,3)").alias("dec"),
+        F.lit("2024-01-01 10:20:30.123456").cast("timestamp").alias("ts"),
+        F.lit("2024-01-01 10:20:30").cast("timestamp_ntz").alias("ntz"),
+        F.lit(None).alias("nothing"),
+        F.lit("").alias("empty"),
+        F.lit(float("nan")).alias("nan"),
+        F.lit(float("-inf")).alias("ninf"),
+        F.array(F.lit(1.0), F.lit(None)).alias("arr"),
+    ).show()
+
+
+@case(kind="show")
+def case_print_schema_nested_not_null(spark, F, T):
+    fields = [
+        T.StructField("arr", T.ArrayType(T.IntegerType(), False)),
+        T.StructField("m", T.MapType(T.StringType(), T.IntegerType(), False)),
+        T.StructField("st", T.StructType([T.StructField("x", T.IntegerType(), False)])),
+    ]
+    spark.createDataFrame([], T.StructType(fields)).printSchema()

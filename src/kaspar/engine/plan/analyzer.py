@@ -17,7 +17,7 @@ from sqlglot import exp
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.attributes import ATTR_ID, Attribute, ResolvedPlan
 from kaspar.engine.plan.join_analysis import analyze_join
-from kaspar.engine.plan.naming import output_name
+from kaspar.engine.plan.naming import top_level_name
 from kaspar.engine.plan.resolution import (
     expand_star,
     find_attribute,
@@ -42,7 +42,10 @@ def _leaf(names: Sequence[str], plan: L.LogicalPlan, *, nullable: bool = True) -
 
 
 def _local(plan: Any) -> ResolvedPlan:
-    return _leaf(plan.names, plan)
+    """The columns of an Arrow table, nullable as its schema says (``createDataFrame``)."""
+    nullable = [field.nullable for field in plan.table.schema]
+    attrs = (Attribute(n, nullable=x) for n, x in zip(plan.names, nullable, strict=True))
+    return ResolvedPlan(plan, tuple(attrs))
 
 
 def _range(plan: Any) -> ResolvedPlan:
@@ -67,9 +70,9 @@ def _named_expressions(
             attrs.append(Attribute(e.alias, nullable=_nullable(r, inputs)))
         elif isinstance(r, exp.Column) and ATTR_ID in r.meta:
             attr = next(a for a in inputs if a.id == r.meta[ATTR_ID])
-            attrs.append(attr if ATTR_ID in e.meta else attr.renamed(output_name(e)))
+            attrs.append(attr if ATTR_ID in e.meta else attr.renamed(top_level_name(e)))
         else:
-            attrs.append(Attribute(output_name(e), nullable=_nullable(r, inputs)))
+            attrs.append(Attribute(top_level_name(e), nullable=_nullable(r, inputs)))
         resolved.append(r)
     return resolved, attrs
 

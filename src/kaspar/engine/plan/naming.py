@@ -10,6 +10,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 SPARK_NAME = "spark_name"
+# The name when ``e`` is selected itself, where it differs from its name inside another
+# expression: a cast of a column is named after the column (Spark's ``Column.named``).
+SPARK_TOP_NAME = "spark_top_name"
 
 _BINARY_OPS: dict[type[exp.Expr], str] = {
     exp.Add: "+",
@@ -30,6 +33,12 @@ _BINARY_OPS: dict[type[exp.Expr], str] = {
     exp.BitwiseOr: "|",
     exp.BitwiseXor: "^",
 }
+
+
+def top_level_name(e: exp.Expr) -> str:
+    """The column name Spark gives to ``e`` selected itself without an alias."""
+    top = e.meta.get(SPARK_TOP_NAME) if e.meta else None
+    return str(top) if top is not None else output_name(e)
 
 
 def output_name(e: exp.Expr) -> str:
