@@ -1,0 +1,1 @@
+"""The built-in connectors: files (Apache's FileStream example pair) and PostgreSQL CDC."""

@@ -1,0 +1,267 @@
+"""The herder: makes the running connectors and tasks follow the config topic.
+
+Every config record read back from the topic wakes the herder's thread (as does a restart
+request, and a tick every second); each pass follows these steps:
+
+1. Run the queued requests (restarts), which stop what they restart.
+2. Stop the connectors (and their tasks) whose config was deleted or changed.
+3. For each connector, by its target state:
+   * STOPPED: stop its tasks and the connector, report STOPPED, and store zero task configs.
+   * STARTED / PAUSED: start the connector if it is not running (a failure is its status
+     FAILED, kept until a restart or a new config); if the task configs it asks for differ
+     from the stored ones, write them (`task-<n>-<i>`, then `commit-<n>`) and stop: the pass
+     after their read-back starts the tasks. Otherwise start the missing tasks, restart those
+     whose config changed, stop the extra ones, and pause or resume them all.
+
+Connector and task statuses go to the status topic when they change.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kaspar.connect.config import WorkerConfig
+from kaspar.connect.connector import Connector, SinkTask, SourceTask
+from kaspar.connect.kafka_store import KafkaStore
+from kaspar.connect.plugins import find_connector
+from kaspar.connect.sink_worker import SinkWorker
+from kaspar.connect.source_worker import SourceWorker
+from kaspar.connect.state import ConnectState
+from kaspar.connect.worker_task import WorkerContext
+
+log = logging.getLogger(__name__)
+TICK_S = 1.0
+
+
+@dataclass
+class RunningConnector:
+    """A started connector instance (or one that failed to start: `instance` None)."""
+
+    props: dict[str, str]
+    instance: Connector | None
+    task_configs: list[dict[str, str]] = field(default_factory=list)
+
+
+class FailedTask:
+    """A task that could not even be created: it stays FAILED until restarted."""
+
+    state = "FAILED"
+
+    def __init__(self, props: dict[str, str]) -> None:
+        self.props = props
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def stop(self, timeout: float) -> None: ...
+
+
+Task = SourceWorker | SinkWorker | FailedTask
+
+
+class Herder:
+    """Steps 1-3 of the module docstring, on a thread of its own."""
+
+    def __init__(self, config: WorkerConfig, store: KafkaStore) -> None:
+        self.config, self.store, self.worker_id = config, store, ""
+        self.state: ConnectState = store.state
+        self.connectors: dict[str, RunningConnector] = {}
+        self.tasks: dict[tuple[str, int], Task] = {}
+        self._requests: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.context = WorkerContext(config, store, "", self._report_task)
+
+    def start(self, worker_id: str) -> None:
+        """Start following the config topic, as `worker_id` (host:port) in the statuses."""
+        self.worker_id = worker_id
+        self.context = WorkerContext(self.config, self.store, worker_id, self._report_task)
+        self.state.on_config_change = self._wake.set
+        self._thread = threading.Thread(
+            target=self._loop, name="kaspar-connect-herder", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(30)
+        for name in list(self.connectors):
+            self._stop_connector(name)
+
+    def submit(self, request: Callable[[], None]) -> None:
+        """Run `request` on the herder's thread at its next pass."""
+        self._requests.put(request)
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(TICK_S)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            try:
+                self.reconcile()
+            except Exception:  # the herder keeps going; the failure is logged
+                log.exception("connect: herder pass failed")
+
+    def reconcile(self) -> None:
+        """Steps 1-3."""
+        while not self._requests.empty():
+            self._requests.get_nowait()()
+        with self.state.lock:
+            configs = {n: dict(p) for n, p in self.state.connector_configs.items()}
+            targets = dict(self.state.target_states)
+            stored = {n: list(t) for n, t in self.state.task_configs.items()}
+        for name in list(self.connectors):
+            if configs.get(name) != self.connectors[name].props:
+                self._stop_connector(name, deleted=name not in configs)
+        for key in self.tasks_of_deleted(configs):
+            self._stop_task(key, deleted=True)
+        for name, props in configs.items():
+            self._reconcile_connector(
+                name, props, targets.get(name, "STARTED"), stored.get(name, [])
+            )
+
+    def tasks_of_deleted(self, configs: dict[str, dict[str, str]]) -> list[tuple[str, int]]:
+        return [key for key in self.tasks if key[0] not in configs]
+
+    def _reconcile_connector(
+        self, name: str, props: dict[str, str], target: str, stored: list[dict[str, str]]
+    ) -> None:
+        if target == "STOPPED":
+            self._stop_connector(name)
+            self.report_connector(name, "STOPPED")
+            if stored:
+                self._write_task_configs(name, [])
+            return
+        running = self.connectors.get(name) or self._start_connector(name, props)
+        if running.instance is None:
+            return
+        if running.task_configs != stored:
+            self._write_task_configs(name, running.task_configs)
+            return
+        self._reconcile_tasks(name, stored, target, running.instance)
+        self.report_connector(name, "PAUSED" if target == "PAUSED" else "RUNNING")
+
+    def _start_connector(self, name: str, props: dict[str, str]) -> RunningConnector:
+        running = RunningConnector(props, None)
+        self.connectors[name] = running
+        try:
+            cls = find_connector(props.get("connector.class", ""))
+            if cls is None:
+                raise LookupError(
+                    "Failed to find any class that implements Connector and which name matches"
+                    f" {props.get('connector.class')}"
+                )
+            instance = cls()
+            instance.start(props)
+            max_tasks = int(props.get("tasks.max", "1"))
+            task_class = instance.task_class()
+            task_name = f"{task_class.__module__}.{task_class.__qualname__}"
+            configs = instance.task_configs(max_tasks)[:max_tasks]
+            running.task_configs = [{**props, **c, "task.class": task_name} for c in configs]
+            running.instance = instance
+        except Exception as exc:
+            log.exception("connect: connector %s failed to start", name)
+            self.report_connector(name, "FAILED", "".join(traceback.format_exception(exc)))
+        return running
+
+    def _write_task_configs(self, name: str, configs: list[dict[str, str]]) -> None:
+        for index, task_config in enumerate(configs):
+            self.store.write_config(f"task-{name}-{index}", {"properties": task_config})
+        self.store.write_config(f"commit-{name}", {"tasks": len(configs)})
+
+    def _reconcile_tasks(
+        self, name: str, configs: list[dict[str, str]], target: str, connector: Connector
+    ) -> None:
+        for key in [k for k in self.tasks if k[0] == name and k[1] >= len(configs)]:
+            self._stop_task(key)
+        for index, props in enumerate(configs):
+            task = self.tasks.get((name, index))
+            if task is not None and task.props != props:
+                self._stop_task((name, index))
+                task = None
+            if task is None:
+                task = self._start_task(name, index, props, connector, paused=target == "PAUSED")
+            elif target == "PAUSED":
+                task.pause()
+            else:
+                task.resume()
+
+    def _start_task(
+        self, name: str, index: int, props: dict[str, str], connector: Connector, paused: bool
+    ) -> Task:
+        task: Task
+        try:
+            task_class: Any = connector.task_class()
+            if issubclass(task_class, SourceTask):
+                task = SourceWorker(self.context, name, index, props, task_class)
+            elif issubclass(task_class, SinkTask):
+                task = SinkWorker(self.context, name, index, props, task_class)
+            else:
+                raise TypeError(f"{task_class} is neither a SourceTask nor a SinkTask")
+            task.start(paused=paused)
+        except Exception as exc:
+            log.exception("connect: task %s-%d could not be created", name, index)
+            task = FailedTask(props)
+            self._report_task(name, index, "FAILED", "".join(traceback.format_exception(exc)))
+        self.tasks[(name, index)] = task
+        return task
+
+    def _stop_task(self, key: tuple[str, int], deleted: bool = False) -> None:
+        task = self.tasks.pop(key, None)
+        if task is not None:
+            task.stop(self.config.task_shutdown_graceful_timeout_ms / 1000)
+        status_key = f"status-task-{key[0]}-{key[1]}"
+        if deleted:
+            self.store.write_status(status_key, None)
+        elif task is not None and task.state != "FAILED":
+            self._report_task(key[0], key[1], "UNASSIGNED", None)
+
+    def _stop_connector(self, name: str, deleted: bool = False) -> None:
+        for key in [k for k in self.tasks if k[0] == name]:
+            self._stop_task(key, deleted)
+        running = self.connectors.pop(name, None)
+        if running is not None and running.instance is not None:
+            try:
+                running.instance.stop()
+            except Exception:
+                log.exception("connect: connector %s did not stop cleanly", name)
+        if deleted:
+            self.store.write_status(f"status-connector-{name}", None)
+
+    def restart_connector(self, name: str) -> None:
+        """Queued: stop the connector instance only; the next pass starts it again."""
+        running = self.connectors.pop(name, None)
+        if running is not None and running.instance is not None:
+            running.instance.stop()
+        self.report_connector(name, "RESTARTING")
+
+    def restart_task(self, name: str, index: int) -> None:
+        """Queued: stop the task; the next pass starts it again."""
+        task = self.tasks.pop((name, index), None)
+        if task is not None:
+            task.stop(self.config.task_shutdown_graceful_timeout_ms / 1000)
+        self._report_task(name, index, "RESTARTING", None)
+
+    def _status(self, state: str, trace: str | None) -> dict[str, Any]:
+        return {"state": state, "trace": trace, "worker_id": self.worker_id, "generation": 0}
+
+    def report_connector(self, name: str, state: str, trace: str | None = None) -> None:
+        with self.state.lock:
+            current = self.state.connector_status.get(name, {})
+        if current.get("state") != state or current.get("worker_id") != self.worker_id:
+            self.store.write_status(f"status-connector-{name}", self._status(state, trace))
+
+    def _report_task(self, name: str, index: int, state: str, trace: str | None) -> None:
+        self.store.write_status(f"status-task-{name}-{index}", self._status(state, trace))
