@@ -1,0 +1,287 @@
+"""ksqlDB's REST API as a Starlette app over a ``KsqlEngine``.
+
+Blocking engine calls run on Starlette's thread pool; streamed responses (push queries,
+``PRINT``, ``/inserts-stream``) wait for rows on a thread too, so the event loop never blocks.
+Every failure is answered with ksqlDB's error body (``errors.KsqlError``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from kaspar import __version__
+from kaspar.ksql import statements as st
+from kaspar.ksql.engine import KsqlEngine
+from kaspar.ksql.errors import BAD_REQUEST, NOT_FOUND, SERVER_ERROR, KsqlError
+from kaspar.ksql.transient import END, print_topic
+
+log = logging.getLogger(__name__)
+DELIMITED = "application/vnd.ksqlapi.delimited.v1"
+WAIT_S = 0.5
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError as exc:
+        raise KsqlError(f"Failed to parse the request body as JSON: {exc}", BAD_REQUEST) from None
+    if not isinstance(body, dict):
+        raise KsqlError("The request body must be a JSON object", BAD_REQUEST)
+    return body
+
+
+def _text(body: dict[str, Any], field: str) -> str:
+    text = body.get(field)
+    if not isinstance(text, str) or not text.strip():
+        raise KsqlError(f"\"{field}\" is required: the statements to run", BAD_REQUEST)  # fmt: skip
+    return text
+
+
+def _properties(body: dict[str, Any], field: str) -> dict[str, Any]:
+    found = body.get(field) or {}
+    if not isinstance(found, dict):
+        raise KsqlError(f'"{field}" must be an object of property names to values', BAD_REQUEST)
+    return found
+
+
+def create_app(engine: KsqlEngine) -> Starlette:
+    routes = KsqlRoutes(engine)
+    return Starlette(
+        routes=[
+            Route("/ksql", routes.ksql, methods=["POST"]),
+            Route("/query", routes.query, methods=["POST"]),
+            Route("/query-stream", routes.query_stream, methods=["POST"]),
+            Route("/close-query", routes.close_query, methods=["POST"]),
+            Route("/inserts-stream", routes.inserts_stream, methods=["POST"]),
+            Route("/info", routes.info, methods=["GET"]),
+            Route("/healthcheck", routes.healthcheck, methods=["GET"]),
+            Route("/status", routes.statuses, methods=["GET"]),
+            Route("/status/{command_id:path}", routes.status, methods=["GET"]),
+        ],
+        exception_handlers={KsqlError: _ksql_error, Exception: _internal_error},
+    )
+
+
+async def _ksql_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, KsqlError)
+    return exc.response()
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("ksql: %s %s failed", request.method, request.url.path, exc_info=exc)
+    return KsqlError(f"Internal server error: {exc}", SERVER_ERROR).response()
+
+
+class KsqlRoutes:
+    def __init__(self, engine: KsqlEngine) -> None:
+        self.engine = engine
+
+    async def ksql(self, request: Request) -> Response:
+        body = await _body(request)
+        text = _text(body, "ksql")
+        properties = _properties(body, "streamsProperties")
+        try:
+            result = await run_in_threadpool(self.engine.execute, text, properties)
+        except KsqlError as exc:
+            if exc.statement_text is None and exc.status == 400:
+                exc.statement_text = text
+            raise
+        return JSONResponse(result)
+
+    async def query(self, request: Request) -> Response:
+        body = await _body(request)
+        text = _text(body, "ksql")
+        statement = await run_in_threadpool(self.engine.query_statement, text)
+        properties = _properties(body, "streamsProperties")
+        if isinstance(statement, st.Print):
+            return await self._print(statement)
+        assert isinstance(statement, st.Select)
+        if not statement.query.is_push:
+            compiled, rows = await run_in_threadpool(self.engine.run_pull, statement)
+            header = {"header": {"queryId": "", "schema": compiled.schema_text(False)}}
+            lines = [header, *({"row": {"columns": r}} for r in rows)]
+            return Response(
+                "[" + ",\n".join(json.dumps(x) for x in lines) + "]\n",
+                media_type="application/json",
+            )
+        push = await run_in_threadpool(self.engine.start_push, statement, properties)
+        header = {"header": {"queryId": push.id, "schema": push.compiled.schema_text(False)}}
+
+        async def chunks() -> AsyncIterator[str]:
+            yield "[" + json.dumps(header) + ",\n"
+            async for row in self._rows(push.id):
+                yield json.dumps({"row": {"columns": row}}) + ",\n"
+            yield json.dumps({"finalMessage": "Limit Reached"}) + "]\n"
+
+        return StreamingResponse(chunks(), media_type="application/json")
+
+    async def _rows(self, query_id: str) -> AsyncIterator[list[Any]]:
+        """A push query's rows until it ends; closes it when the response ends (the client
+        went away, the limit was reached, or ``/close-query``)."""
+        push = self.engine.push_queries.get(query_id)
+        try:
+            while push is not None:
+                row = await run_in_threadpool(push.next_row, WAIT_S)
+                if row is END:
+                    return
+                if row is not None:
+                    yield row
+                push = self.engine.push_queries.get(query_id)
+        finally:
+            await run_in_threadpool(self.engine.close_query, query_id)
+
+    async def _print(self, statement: st.Print) -> Response:
+        topic = await run_in_threadpool(self.engine.topic_name, statement.topic)
+        lines = print_topic(
+            self.engine.config.bootstrap_servers,
+            topic,
+            statement.from_beginning,
+            statement.limit,
+            statement.interval,
+        )
+
+        async def chunks() -> AsyncIterator[str]:
+            try:
+                while True:
+                    line = await run_in_threadpool(next, lines, "")
+                    if line == "":
+                        return
+                    if line is not None:
+                        yield line
+            finally:
+                await run_in_threadpool(lines.close)
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    async def query_stream(self, request: Request) -> Response:
+        body = await _body(request)
+        text = _text(body, "sql")
+        statement = await run_in_threadpool(self.engine.query_statement, text)
+        if not isinstance(statement, st.Select):
+            raise KsqlError("PRINT is served by /query only", statement_text=text)
+        as_array = DELIMITED not in request.headers.get("accept", DELIMITED) and (
+            "application/json" in request.headers.get("accept", "")
+        )
+        media = "application/json" if as_array else DELIMITED
+        if not statement.query.is_push:
+            compiled, rows = await run_in_threadpool(self.engine.run_pull, statement)
+            header = _stream_header(None, compiled)
+            if as_array:
+                return JSONResponse([header, *rows])
+            lines = [json.dumps(header), *(json.dumps(r) for r in rows)]
+            return Response("\n".join(lines) + "\n", media_type=media)
+        properties = _properties(body, "properties")
+        push = await run_in_threadpool(self.engine.start_push, statement, properties)
+        header = _stream_header(push.id, push.compiled)
+
+        async def chunks() -> AsyncIterator[str]:
+            yield ("[" if as_array else "") + json.dumps(header) + ("" if as_array else "\n")
+            async for row in self._rows(push.id):
+                yield ("," if as_array else "") + json.dumps(row) + ("" if as_array else "\n")
+            if as_array:
+                yield "]"
+
+        return StreamingResponse(chunks(), media_type=media)
+
+    async def close_query(self, request: Request) -> Response:
+        body = await _body(request)
+        query_id = body.get("queryId")
+        if not isinstance(query_id, str):
+            raise KsqlError('"queryId" is required', BAD_REQUEST)
+        if not await run_in_threadpool(self.engine.close_query, query_id):
+            raise KsqlError(f"No query with id {query_id}", BAD_REQUEST)
+        return Response(status_code=200)
+
+    async def inserts_stream(self, request: Request) -> Response:
+        buffered = b""
+        target: str | None = None
+        acks: list[dict[str, Any]] = []
+        seq = 0
+        async for chunk in request.stream():
+            buffered += chunk
+            *lines, buffered = buffered.split(b"\n")
+            target, seq = await self._insert_lines(lines, target, seq, acks)
+        if buffered.strip():
+            target, seq = await self._insert_lines([buffered], target, seq, acks)
+        if target is None:
+            raise KsqlError('The first line must be {"target": "<stream>"}', BAD_REQUEST)
+        text = "".join(json.dumps(a) + "\n" for a in acks)
+        return Response(text, media_type=DELIMITED)
+
+    async def _insert_lines(
+        self, lines: list[bytes], target: str | None, seq: int, acks: list[dict[str, Any]]
+    ) -> tuple[str | None, int]:
+        rows: list[dict[str, Any]] = []
+        for line in (x for x in lines if x.strip()):
+            parsed = json.loads(line)
+            if target is None:
+                if not isinstance(parsed, dict) or not isinstance(parsed.get("target"), str):
+                    raise KsqlError('The first line must be {"target": "<stream>"}', BAD_REQUEST)
+                target = str(parsed["target"])
+                continue
+            rows.append(parsed)
+        if not rows or target is None:
+            return target, seq
+        sink = self.engine.metastore.get(target.upper())
+        try:
+            await run_in_threadpool(self.engine.inserter.insert_rows, sink, rows)
+        except KsqlError as exc:
+            acks.extend(
+                {"status": "error", "seq": seq + i, "error_code": exc.error_code,
+                 "message": exc.message}
+                for i in range(len(rows))
+            )  # fmt: skip
+        else:
+            acks.extend({"status": "ok", "seq": seq + i} for i in range(len(rows)))
+        return target, seq + len(rows)
+
+    async def info(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "KsqlServerInfo": {
+                    "version": __version__,
+                    "kafkaClusterId": "kaspar",
+                    "ksqlServiceId": self.engine.config.service_id,
+                    "serverStatus": "RUNNING",
+                }
+            }
+        )
+
+    async def healthcheck(self, request: Request) -> Response:
+        healthy = {"isHealthy": True}
+        return JSONResponse(
+            {
+                "isHealthy": True,
+                "details": {"metastore": healthy, "kafka": healthy},
+                "serverState": "READY",
+            }
+        )
+
+    async def statuses(self, request: Request) -> Response:
+        statuses = {k: v["status"] for k, v in self.engine.commands.items()}
+        return JSONResponse({"commandStatuses": statuses})
+
+    async def status(self, request: Request) -> Response:
+        command_id = request.path_params["command_id"]
+        found = self.engine.commands.get(command_id)
+        if found is None:
+            raise KsqlError(f"Command not found: {command_id}", NOT_FOUND)
+        return JSONResponse({"status": found["status"], "message": found["message"]})
+
+
+def _stream_header(query_id: str | None, compiled: Any) -> dict[str, Any]:
+    header: dict[str, Any] = {}
+    if query_id is not None:
+        header["queryId"] = query_id
+    header["columnNames"] = [c.name for c in compiled.columns]
+    header["columnTypes"] = [c.type.ksql for c in compiled.columns]
+    return header

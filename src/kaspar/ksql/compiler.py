@@ -1,0 +1,235 @@
+"""A ksqlDB ``SELECT`` -> a kaspar DataFrame plan (streaming or batch: the same plan).
+
+1. ``FROM``: the source's topic read as Kafka rows (``read``), decoded by its formats.
+2. ``WHERE``: a filter.
+3. Aggregation (``GROUP BY`` or aggregate calls): with a window, a watermark on the event
+   time (``GRACE PERIOD``, 24 hours by default) and Spark's ``window()`` as the first grouping
+   key; every aggregate call and grouping expression of the projection and ``HAVING`` becomes
+   a column of ``groupBy().agg()``, referenced by name afterwards; ``ROWTIME`` is the latest
+   event time of the group, ``WINDOWSTART``/``WINDOWEND`` the window's bounds in ms.
+4. Projection: each item named as ksqlDB names it (its alias, its column, else
+   ``KSQL_COL_<i>``); key columns are the projected source keys, ``PARTITION BY`` expression
+   or grouping expressions.
+The result carries ``__ROWTIME`` (and the window bounds of a windowed result) for the sink.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from kaspar.errors import PySparkException
+from kaspar.ksql import formats
+from kaspar.ksql.dialect import Ksql
+from kaspar.ksql.errors import KsqlError
+from kaspar.ksql.expressions import column_name, has_aggregate, is_aggregate, rewrite
+from kaspar.ksql.metastore import Metastore, Source
+from kaspar.ksql.statements import ColumnDef, Query, WindowSpec
+from kaspar.ksql.types import from_spark
+from kaspar.sql import functions as F
+from kaspar.sql.column import Column
+from kaspar.sql.dataframe import DataFrame
+
+ROWTIME = "__ROWTIME"
+DEFAULT_GRACE_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    frame: DataFrame
+    columns: tuple[ColumnDef, ...]
+    source: Source
+    window: WindowSpec | None
+    aggregate: bool
+
+    @property
+    def key_columns(self) -> list[ColumnDef]:
+        return [c for c in self.columns if c.key]
+
+    @property
+    def value_columns(self) -> list[ColumnDef]:
+        return [c for c in self.columns if not c.key]
+
+    def schema_text(self, table: bool) -> str:
+        marker = " PRIMARY KEY" if table else " KEY"
+        return ", ".join(f"`{c.name}` {c.type.ksql}{marker if c.key else ''}" for c in self.columns)
+
+
+def compile_query(
+    metastore: Metastore,
+    query: Query,
+    read: Callable[[Source], DataFrame],
+    snapshot: bool = False,
+) -> CompiledQuery:
+    """Steps 1-4 of the module docstring; ``snapshot``: a table's latest row per key only (a
+    pull query reading the table's changelog). The engine's analysis errors (an unknown
+    column, a type mismatch) are ksqlDB's bad-statement errors."""
+    try:
+        return _compile(metastore, query, read, snapshot)
+    except PySparkException as exc:
+        raise KsqlError(_engine_message(exc, query.select)) from None
+
+
+def _engine_message(exc: PySparkException, select: exp.Select) -> str:
+    """The engine's message in ksqlDB's words, with the position of an unknown column."""
+    text = str(exc)
+    unresolved = re.search(r"with name `([^`]*)`(?:\.`([^`]*)`)? cannot be resolved", text)
+    if unresolved:
+        name = unresolved.group(2) or unresolved.group(1)
+        for identifier in select.find_all(exp.Identifier):
+            if str(identifier.this).upper() == name.upper() and "line" in identifier.meta:
+                meta = identifier.meta
+                column = int(meta["col"]) - len(str(identifier.this)) + 1
+                return f"Line: {meta['line']}, Col: {column}: column '{name}' cannot be resolved."
+        return f"Column '{name}' cannot be resolved."
+    return re.sub(r"^\[[A-Z_.]+\] ", "", text).split(" SQLSTATE")[0]
+
+
+def _compile(
+    metastore: Metastore, query: Query, read: Callable[[Source], DataFrame], snapshot: bool
+) -> CompiledQuery:
+    select = query.select
+    if select.args.get("joins"):
+        raise KsqlError("Joins are not supported by kaspar.ksql yet.")
+    source = _source(metastore, select)
+    frame = formats.decode(source, read(source))
+    if snapshot and source.kind == "TABLE":
+        frame = _latest_per_key(frame, source)
+    where = select.args.get("where")
+    if where is not None:
+        frame = frame.filter(Column(rewrite(where.this)))
+    items = _projection(select, source)
+    group = select.args.get("group")
+    aggregate = group is not None or any(has_aggregate(tree) for _, tree in items)
+    if query.window is not None and not aggregate:
+        raise KsqlError("WINDOW clause requires a GROUP BY clause.")
+    if aggregate:
+        frame, items, keys = _aggregate(frame, query, items, select)
+    else:
+        keys = _stream_keys(source, query, items)
+    columns = [Column(tree).alias(name) for name, tree in items]
+    extra = [F.col("ROWTIME").alias(ROWTIME)]
+    if query.window is not None or source.is_windowed:
+        extra += [F.col("WINDOWSTART").alias("__WINDOWSTART")]
+    frame = frame.select(*columns, *extra)
+    types = {f.name: f.dataType for f in frame.schema.fields}
+    output = tuple(ColumnDef(n, from_spark(types[n]), n in keys) for n, _ in items)
+    output = tuple(sorted(output, key=lambda c: not c.key))
+    return CompiledQuery(frame, output, source, query.window or source.window, aggregate)
+
+
+def _latest_per_key(frame: DataFrame, source: Source) -> DataFrame:
+    """The last record per key (and window) by offset; keys whose last record is a tombstone
+    are gone."""
+    keys = [c.name for c in source.key_columns]
+    if source.is_windowed:
+        keys += ["WINDOWSTART"]
+    names = [f.name for f in frame.schema.fields if f.name not in keys]
+    row = F.struct(*[F.col(f"`{n}`") for n in names])
+    latest = frame.groupBy(*[F.col(f"`{k}`") for k in keys]).agg(
+        F.max_by(row, F.col("ROWOFFSET")).alias("__LATEST")
+    )
+    expanded = latest.select(
+        *[F.col(f"`{k}`") for k in keys],
+        *[F.col("__LATEST").getField(n).alias(n) for n in names],
+    )
+    return expanded.filter(~F.col(formats.TOMBSTONE))
+
+
+def _source(metastore: Metastore, select: exp.Select) -> Source:
+    from_ = select.args.get("from_") or select.args.get("from")
+    if from_ is None or not isinstance(from_.this, exp.Table):
+        raise KsqlError("A query needs FROM a stream or a table.")
+    identifier = from_.this.this
+    name = identifier.this if identifier.quoted else str(identifier.this).upper()
+    return metastore.get(name)
+
+
+def _projection(select: exp.Select, source: Source) -> list[tuple[str, exp.Expr]]:
+    """(name, rewritten tree) per projected column, ``*`` expanded."""
+    items: list[tuple[str, exp.Expr]] = []
+    for i, item in enumerate(select.expressions):
+        if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and item.is_star):
+            names = [c.name for c in source.key_columns]
+            if source.is_windowed:
+                names += ["WINDOWSTART", "WINDOWEND"]
+            names += [c.name for c in source.value_columns]
+            items += [(n, exp.column(n, quoted=True)) for n in names]
+            continue
+        tree = item.this if isinstance(item, exp.Alias) else item
+        rewritten = rewrite(tree)
+        if isinstance(item, exp.Alias):
+            alias = item.args["alias"]
+            name = alias.this if alias.quoted else str(alias.this).upper()
+        else:
+            name = column_name(rewritten) or f"KSQL_COL_{i}"
+        items.append((name, rewritten))
+    seen: set[str] = set()
+    for name, _ in items:
+        if name in seen:
+            raise KsqlError(f"Duplicate value columns found in schema: `{name}`")
+        seen.add(name)
+    return items
+
+
+def _stream_keys(source: Source, query: Query, items: list[tuple[str, exp.Expr]]) -> set[str]:
+    if query.partition_by is not None:
+        wanted = rewrite(query.partition_by).sql(dialect=Ksql)
+        keys = {n for n, tree in items if tree.sql(dialect=Ksql) == wanted}
+        if not keys:
+            raise KsqlError(
+                f"Key missing from projection (ie, SELECT). The query used to build the stream "
+                f"must include the partitioning expression {wanted} in its projection"
+            )
+        return keys
+    key_names = {c.name for c in source.key_columns}
+    return {n for n, tree in items if column_name(tree) in key_names}
+
+
+def _aggregate(
+    frame: DataFrame, query: Query, items: list[tuple[str, exp.Expr]], select: exp.Select
+) -> tuple[DataFrame, list[tuple[str, exp.Expr]], set[str]]:
+    group = select.args.get("group")
+    groups = [rewrite(g) for g in (group.expressions if group is not None else [])]
+    group_sql = [g.sql(dialect=Ksql) for g in groups]
+    aggregates: list[Column] = []
+
+    def replace(node: exp.Expr) -> exp.Expr:
+        text = node.sql(dialect=Ksql)
+        if text in group_sql:
+            return exp.column(f"__K{group_sql.index(text)}", quoted=True)
+        if is_aggregate(node):
+            aggregates.append(Column(node.copy()).alias(f"__A{len(aggregates)}"))
+            return exp.column(f"__A{len(aggregates) - 1}", quoted=True)
+        return node
+
+    items = [(name, tree.copy().transform(replace)) for name, tree in items]
+    having = select.args.get("having")
+    having_tree = None if having is None else rewrite(having.this).transform(replace)
+    keys: list[Column] = [Column(g).alias(f"__K{i}") for i, g in enumerate(groups)]
+    if query.window is not None:
+        frame, window_key = _windowed(frame, query.window)
+        keys.insert(0, window_key)
+    grouped = frame.groupBy(*keys).agg(*aggregates, F.max("ROWTIME").alias("ROWTIME"))
+    if query.window is not None:
+        grouped = grouped.withColumn("WINDOWSTART", F.unix_millis(F.col("__W.start")))
+        grouped = grouped.withColumn("WINDOWEND", F.unix_millis(F.col("__W.end")))
+    if having_tree is not None:
+        grouped = grouped.filter(Column(having_tree))
+    key_names = {
+        n for n, tree in items if column_name(tree) in {f"__K{i}" for i in range(len(groups))}
+    }
+    return grouped, items, key_names
+
+
+def _windowed(frame: DataFrame, window: WindowSpec) -> tuple[DataFrame, Column]:
+    if window.kind == "SESSION":
+        raise KsqlError("SESSION windows are not supported by kaspar.ksql yet.")
+    grace = DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
+    frame = frame.withWatermark(formats.TS, f"{grace} milliseconds")
+    size = f"{window.size_ms} milliseconds"
+    slide = size if window.advance_ms is None else f"{window.advance_ms} milliseconds"
+    return frame, F.window(F.col(formats.TS), size, slide).alias("__W")

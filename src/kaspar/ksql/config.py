@@ -1,0 +1,74 @@
+"""The server's settings, by ksqlDB's property names (``ksql-server.properties``).
+
+``kaspar ksql -c key=value`` takes them; ``ksql.*`` and ``ksql.streams.*`` keys the server does
+not act on are kept and shown by ``SHOW PROPERTIES``; a key outside those namespaces, or a bad
+value, is refused naming the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+OFFSET_RESETS = ("earliest", "latest")
+
+
+class KsqlConfigError(ValueError):
+    """A property the server refuses: the message names it and what is accepted."""
+
+
+@dataclass(frozen=True)
+class KsqlConfig:
+    bootstrap_servers: str = "localhost:9092"
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8088
+    data_dir: Path = Path("ksql-data")
+    service_id: str = "default_"
+    offset_reset: str = "latest"
+    trigger_ms: int = 200
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def command_topic(self) -> str:
+        """ksqlDB's name for it: ``_confluent-ksql-<service id>_command_topic``."""
+        return f"_confluent-ksql-{self.service_id}_command_topic"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data_dir / self.service_id
+
+    def with_properties(self, properties: Mapping[str, str]) -> KsqlConfig:
+        config = self
+        for key, value in properties.items():
+            config = config._with(key, value)
+        return replace(config, properties={**self.properties, **properties})
+
+    def _with(self, key: str, value: str) -> KsqlConfig:
+        if key == "ksql.service.id":
+            if not value:
+                raise KsqlConfigError("ksql.service.id must not be empty")
+            return replace(self, service_id=value)
+        if key in ("auto.offset.reset", "ksql.streams.auto.offset.reset"):
+            if value not in OFFSET_RESETS:
+                raise KsqlConfigError(f"{key} must be one of {', '.join(OFFSET_RESETS)}: {value}")
+            return replace(self, offset_reset=value)
+        if key in ("bootstrap.servers", "ksql.streams.bootstrap.servers"):
+            return replace(self, bootstrap_servers=value)
+        if key == "ksql.streams.state.dir":
+            return replace(self, data_dir=Path(value))
+        if key == "ksql.kaspar.trigger.ms":
+            if not value.isdigit() or int(value) < 1:
+                raise KsqlConfigError(f"{key} must be a positive number of ms: {value}")
+            return replace(self, trigger_ms=int(value))
+        if key == "listeners":
+            host, _, port = value.split(",", maxsplit=1)[0].removeprefix("http://").rpartition(":")
+            if not port.isdigit():
+                raise KsqlConfigError(f"listeners must be http://HOST:PORT: {value}")
+            return replace(self, listen_host=host or "0.0.0.0", listen_port=int(port))  # noqa: S104
+        if key.startswith(("ksql.", "ksql.streams.")):
+            return self
+        raise KsqlConfigError(
+            f"unknown property {key}: kaspar ksql takes ksqlDB's (ksql.service.id, listeners, "
+            "bootstrap.servers, auto.offset.reset, ksql.streams.*, ksql.*)"
+        )

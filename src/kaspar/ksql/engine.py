@@ -1,0 +1,498 @@
+"""The ksql server's engine: statements executed against the metastore, the running queries
+and Kafka.
+
+A statement that changes state (CREATE, CREATE ... AS SELECT, INSERT INTO ... SELECT, DROP,
+TERMINATE) runs in three steps:
+
+1. Validate it (parse, resolve, compile the query) against the current metastore; a bad
+   statement is refused here and never reaches the command topic.
+2. Append it to the command topic; its offset is its sequence number (and names its query).
+3. Apply it: change the metastore, create or delete topics, start or stop queries.
+On start, the command topic is replayed: step 3 without Kafka side effects for each command,
+then the persistent queries left running are started, with their old ids and checkpoints.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
+
+from kaspar.ksql import entities
+from kaspar.ksql import statements as st
+from kaspar.ksql.command_topic import CommandTopic
+from kaspar.ksql.compiler import CompiledQuery, compile_query
+from kaspar.ksql.config import KsqlConfig
+from kaspar.ksql.errors import QUERY_ENDPOINT, KsqlError
+from kaspar.ksql.inserts import Inserter
+from kaspar.ksql.metastore import Metastore, Source, check_format
+from kaspar.ksql.parser import parse
+from kaspar.ksql.queries import PersistentQuery, batch_reader, stream_reader
+from kaspar.ksql.transient import PushQuery, pull_rows
+from kaspar.sql import SparkSession
+
+log = logging.getLogger(__name__)
+TIMEOUT_S = 30.0
+Apply = Callable[[int], dict[str, Any]]
+
+
+class KsqlEngine:
+    def __init__(self, config: KsqlConfig, spark: SparkSession | None = None) -> None:
+        self.config = config
+        self.spark = (
+            spark or SparkSession.builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+        )
+        self.metastore = Metastore()
+        self.queries: dict[str, PersistentQuery] = {}
+        self.commands: dict[str, dict[str, Any]] = {}
+        self.command_topic = CommandTopic(config.bootstrap_servers, config.command_topic)
+        self.admin = AdminClient({"bootstrap.servers": config.bootstrap_servers})
+        self.inserter = Inserter(self.spark, config.bootstrap_servers)
+        self.push_queries: dict[str, PushQuery] = {}
+        self._lock = threading.RLock()
+        self._replaying = False
+
+    # -- lifecycle
+
+    def start(self) -> None:
+        """Replay the command topic, then start the persistent queries it left running."""
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        self.command_topic.create()
+        self._replaying = True
+        try:
+            for command in self.command_topic.replay():
+                try:
+                    (statement,) = parse(command.statement)
+                    result = self._plan(statement, command.properties)(command.sequence)
+                    self.commands[command.id] = result["commandStatus"]
+                except (KsqlError, ValueError) as exc:
+                    log.warning("ksql: command %s not replayed: %s", command.id, exc)
+        finally:
+            self._replaying = False
+        for query in self.queries.values():
+            self._start_query(query)
+
+    def stop(self) -> None:
+        for push in list(self.push_queries.values()):
+            push.close()
+        with self._lock:
+            for query in self.queries.values():
+                query.stop()
+        self.command_topic.close()
+        self.inserter.close()
+
+    # -- POST /query, /query-stream
+
+    def query_statement(self, text: str) -> st.Select | st.Print:
+        statements = parse(text)
+        if len(statements) != 1 or not isinstance(statements[0], st.Select | st.Print):
+            raise KsqlError(
+                "Expected exactly one SELECT or PRINT statement", statement_text=text.strip()
+            )
+        return statements[0]
+
+    def start_push(self, statement: st.Select, properties: dict[str, Any]) -> PushQuery:
+        offset_reset = str(properties.get("auto.offset.reset", self.config.offset_reset))
+        reader = stream_reader(self.spark, self.config.bootstrap_servers, offset_reset)
+        with self._lock:
+            compiled = compile_query(self.metastore, statement.query, reader)
+        push = PushQuery(compiled, statement.query.limit, self.config.state_dir / "transient")
+        push.start(self.config.trigger_ms)
+        self.push_queries[push.id] = push
+        return push
+
+    def run_pull(self, statement: st.Select) -> tuple[CompiledQuery, list[list[Any]]]:
+        reader = batch_reader(self.spark, self.config.bootstrap_servers)
+        with self._lock:
+            compiled = compile_query(self.metastore, statement.query, reader, snapshot=True)
+        if compiled.aggregate:
+            raise KsqlError(
+                "Pull queries don't support GROUP BY clauses. Add EMIT CHANGES for a push query.",
+                statement_text=statement.text,
+            )
+        return compiled, pull_rows(compiled, statement.query.limit)
+
+    def close_query(self, query_id: str) -> bool:
+        push = self.push_queries.pop(query_id, None)
+        if push is None:
+            return False
+        push.close()
+        return True
+
+    def topic_name(self, name: str) -> str:
+        """A PRINT's topic: as written, else the one topic named so but for case."""
+        topics = self._topics()
+        if name in topics:
+            return name
+        matches = [t for t in topics if t.lower() == name.lower()]
+        if len(matches) != 1:
+            raise KsqlError(f"Could not find topic '{name}', or the KSQL user does not have "
+                            "permissions to list the topic.")  # fmt: skip
+        return matches[0]
+
+    # -- POST /ksql
+
+    def execute(self, text: str, properties: dict[str, Any]) -> list[dict[str, Any]]:
+        """Each statement of ``text`` in order; SET/UNSET apply to the statements after them."""
+        properties = dict(properties)
+        results: list[dict[str, Any]] = []
+        for statement in parse(text):
+            try:
+                result = self._execute(statement, properties)
+            except KsqlError as exc:
+                if exc.statement_text is None:
+                    exc.statement_text = statement.text
+                raise
+            if result is not None:
+                results.append(result)
+        return results
+
+    def _execute(
+        self, statement: st.Statement, properties: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        if isinstance(statement, st.Select | st.Print):
+            raise KsqlError(
+                "The following statement types should be issued to the websocket endpoint "
+                "'/query':\n\t* PRINT\n\t* SELECT",
+                QUERY_ENDPOINT,
+                statement.text,
+            )
+        if isinstance(statement, st.SetProperty):
+            properties[statement.name] = statement.value
+            return _property_entity(statement.text, statement.name, statement.value)
+        if isinstance(statement, st.UnsetProperty):
+            properties.pop(statement.name, None)
+            return _property_entity(statement.text, statement.name, None)
+        if isinstance(statement, st.InsertValues):
+            sink = self.metastore.get(statement.target)
+            self.inserter.insert_values(sink, statement.columns, statement.values)
+            return None
+        with self._lock:
+            reader = self._reads(statement, properties)
+            if reader is not None:
+                return reader()
+            apply = self._plan(statement, properties)
+            command_id = _command_id(statement)
+            result = apply(self.command_topic.append(command_id, statement.text, properties))
+            self.commands[command_id] = result["commandStatus"]
+            return result
+
+    # -- statements that only read
+
+    def _reads(
+        self, statement: st.Statement, properties: dict[str, Any]
+    ) -> Callable[[], dict[str, Any]] | None:
+        text = statement.text
+        if isinstance(statement, st.Show):
+            if statement.what in ("STREAMS", "TABLES"):
+                kind = statement.what.removesuffix("S")
+                return lambda: entities.source_list(text, kind, self.metastore.sources.values())
+            if statement.what == "QUERIES":
+                return lambda: entities.query_list(text, self.queries.values())
+            if statement.what == "TOPICS":
+                return lambda: entities.topic_list(text, self._topics())
+            shown = {**self.config.properties, **properties}
+            return lambda: entities.property_list(text, shown, properties)
+        if isinstance(statement, st.Describe):
+            source = self.metastore.get(statement.name)
+            return lambda: entities.source_description(
+                text, source, self.queries.values(), statement.extended
+            )
+        if isinstance(statement, st.Explain):
+            return lambda: self._explain(statement)
+        return None
+
+    def _explain(self, statement: st.Explain) -> dict[str, Any]:
+        if statement.query_id is None:
+            raise KsqlError("EXPLAIN of a statement is not supported by kaspar yet; "
+                            "EXPLAIN a running query's id")  # fmt: skip
+        query = self._query(statement.query_id)
+        plan = query.compiled.frame._plan
+        return entities.query_description(statement.text, query, str(plan))
+
+    def _topics(self) -> dict[str, int]:
+        metadata = self.admin.list_topics(timeout=TIMEOUT_S)
+        return {name: len(t.partitions) for name, t in metadata.topics.items()}
+
+    def _query(self, query_id: str) -> PersistentQuery:
+        found = self.queries.get(query_id) or self.queries.get(query_id.upper())
+        if found is None:
+            raise KsqlError(f"Unknown queryId: {query_id}")
+        return found
+
+    # -- statements that change state: step 1 returns step 3
+
+    def _plan(self, statement: st.Statement, properties: dict[str, Any]) -> Apply:
+        if isinstance(statement, st.CreateSource):
+            return self._plan_create(statement)
+        if isinstance(statement, st.CreateAsSelect | st.InsertSelect):
+            return self._plan_query(statement, properties)
+        if isinstance(statement, st.DropSource):
+            return self._plan_drop(statement)
+        if isinstance(statement, st.Terminate):
+            return self._plan_terminate(statement)
+        raise KsqlError(f"Statement not supported by kaspar.ksql: {statement.text}")
+
+    def _plan_create(self, statement: st.CreateSource) -> Apply:
+        existing = self.metastore.sources.get(statement.name)
+        if existing is not None and statement.if_not_exists:
+            return lambda seq: entities.current_status(
+                statement.text, _command_id(statement), seq, f"Cannot add {statement.kind.lower()}"
+                f" {statement.name}: already exists"
+            )  # fmt: skip
+        source = source_from(statement)
+        if existing is not None and not statement.or_replace and not self._replaying:
+            self.metastore.add(source)  # raises ksqlDB's "already exists"
+        partitions = statement.properties.get("PARTITIONS")
+        if not self._replaying:
+            source = replace(source, partitions=self._ensure_topic(source, partitions))
+
+        def apply(sequence: int) -> dict[str, Any]:
+            self.metastore.add(source, or_replace=True)
+            kind = statement.kind.capitalize()
+            return entities.current_status(
+                statement.text, _command_id(statement), sequence, f"{kind} created"
+            )
+
+        return apply
+
+    def _plan_query(
+        self, statement: st.CreateAsSelect | st.InsertSelect, properties: dict[str, Any]
+    ) -> Apply:
+        offset_reset = str(properties.get("auto.offset.reset", self.config.offset_reset))
+        reader = stream_reader(self.spark, self.config.bootstrap_servers, offset_reset)
+        compiled = compile_query(self.metastore, statement.query, reader)
+        if isinstance(statement, st.InsertSelect):
+            sink = self.metastore.get(statement.target)
+            _check_insert_schema(sink, compiled)
+        else:
+            sink = sink_from(statement, compiled)
+            exists = statement.name in self.metastore.sources
+            if exists and not statement.or_replace and not self._replaying:
+                if statement.if_not_exists:
+                    return lambda seq: entities.current_status(
+                        statement.text, _command_id(statement), seq, "already exists"
+                    )
+                self.metastore.add(sink)  # raises ksqlDB's "already exists"
+            if not self._replaying:
+                partitions = statement.properties.get("PARTITIONS", compiled.source.partitions)
+                sink = replace(sink, partitions=self._ensure_topic(sink, partitions))
+
+        def apply(sequence: int) -> dict[str, Any]:
+            query_id = _query_id(statement, sequence)
+            query = PersistentQuery(
+                query_id,
+                statement.text,
+                sink.name,
+                sink.topic,
+                [compiled.source.name],
+                self.config.state_dir / "queries" / query_id,
+                compiled,
+                {k: str(v) for k, v in properties.items()},
+            )
+            self.metastore.add(sink, or_replace=True)
+            self.queries[query_id] = query
+            if not self._replaying:
+                self._start_query(query)
+            return entities.current_status(
+                statement.text,
+                _command_id(statement),
+                sequence,
+                f"Created query with ID {query_id}",
+                query_id,
+            )
+
+        return apply
+
+    def _start_query(self, query: PersistentQuery) -> None:
+        sink = self.metastore.get(query.sink)
+        query.start(sink, self.config.bootstrap_servers, self.config.trigger_ms)
+
+    def _plan_drop(self, statement: st.DropSource) -> Apply:
+        source = self.metastore.sources.get(statement.name)
+        if source is None:
+            if statement.if_exists:
+                return lambda seq: entities.current_status(
+                    statement.text, _command_id(statement), seq, "Source does not exist."
+                )
+            raise KsqlError(f"{statement.kind.capitalize()} {statement.name} does not exist.")
+        if source.kind != statement.kind:
+            raise KsqlError(
+                f"Incompatible data source type is {source.kind}, but statement was "
+                f"DROP {statement.kind}"
+            )
+        reads = [q.id for q in self.queries.values() if source.name in q.sources]
+        writes = [q.id for q in self.queries.values() if q.sink == source.name]
+        if reads or writes:
+            raise KsqlError(
+                f"Cannot drop {source.name}.\nThe following queries read from this source: "
+                f"[{', '.join(reads)}].\nThe following queries write into this source: "
+                f"[{', '.join(writes)}].\nYou need to terminate them before dropping "
+                f"{source.name}."
+            )
+
+        def apply(sequence: int) -> dict[str, Any]:
+            self.metastore.remove(source.name)
+            if statement.delete_topic and not self._replaying:
+                self._delete_topic(source.topic)
+            return entities.current_status(
+                statement.text,
+                _command_id(statement),
+                sequence,
+                f"Source `{source.name}` (topic: {source.topic}) was dropped.",
+            )
+
+        return apply
+
+    def _plan_terminate(self, statement: st.Terminate) -> Apply:
+        ids = list(self.queries) if statement.query_id is None else [statement.query_id]
+        targets = [self._query(i) for i in ids]
+
+        def apply(sequence: int) -> dict[str, Any]:
+            for query in targets:
+                self.queries.pop(query.id, None)
+                if not self._replaying:
+                    query.terminate()
+            return entities.current_status(
+                statement.text, _command_id(statement), sequence, "Query terminated."
+            )
+
+        return apply
+
+    # -- Kafka
+
+    def _ensure_topic(self, source: Source, partitions: object) -> int:
+        """The topic's partition count; creates it (``PARTITIONS``) when it does not exist."""
+        topics = self._topics()
+        if source.topic in topics:
+            return topics[source.topic]
+        if partitions is None:
+            raise KsqlError(
+                f"Topic '{source.topic}' does not exist. If you want to create a new topic for "
+                f"the {source.kind.lower()} please re-run the statement providing the required "
+                "'PARTITIONS' configuration in the WITH clause (and optionally 'REPLICAS'). "
+                "For example: CREATE STREAM S (...) WITH (KAFKA_TOPIC='t', PARTITIONS=1, ...);"
+            )
+        count = int(str(partitions))
+        futures = self.admin.create_topics([NewTopic(source.topic, count, 1)])
+        try:
+            futures[source.topic].result(TIMEOUT_S)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise KsqlError(f"Could not create topic '{source.topic}': {exc}") from None
+        return count
+
+    def _delete_topic(self, topic: str) -> None:
+        futures = self.admin.delete_topics([topic], operation_timeout=TIMEOUT_S)
+        try:
+            futures[topic].result(TIMEOUT_S)
+        except KafkaException as exc:
+            log.warning("ksql: topic %s not deleted: %s", topic, exc)
+
+
+def source_from(statement: st.CreateSource) -> Source:
+    props = statement.properties
+    topic = props.get("KAFKA_TOPIC")
+    if topic is None:
+        raise KsqlError('Missing required property "KAFKA_TOPIC" which has no default value.')
+    value_format = props.get("VALUE_FORMAT", props.get("FORMAT"))
+    if value_format is None:
+        raise KsqlError(
+            "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either "
+            "provide one or set a default via the 'ksql.persistence.default.format.value' config."
+        )
+    key_format = check_format("KEY_FORMAT", props.get("KEY_FORMAT", props.get("FORMAT", "KAFKA")))
+    keys = [c for c in statement.columns if c.key]
+    if statement.kind == "TABLE" and not keys:
+        raise KsqlError("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.")
+    return Source(
+        statement.kind,
+        statement.name,
+        statement.columns,
+        str(topic),
+        key_format,
+        check_format("VALUE_FORMAT", value_format),
+        statement.text,
+        _upper(props.get("TIMESTAMP")),
+        None if props.get("TIMESTAMP_FORMAT") is None else str(props["TIMESTAMP_FORMAT"]),
+        _delimiter(props.get("VALUE_DELIMITER")),
+    )
+
+
+def sink_from(statement: st.CreateAsSelect, compiled: Any) -> Source:
+    props = statement.properties
+    source: Source = compiled.source
+    value_format = props.get("VALUE_FORMAT", props.get("FORMAT", source.value_format))
+    key_format = props.get("KEY_FORMAT", props.get("FORMAT", source.key_format))
+    columns = tuple(compiled.columns)
+    kind = "TABLE" if compiled.aggregate or source.kind == "TABLE" else "STREAM"
+    if kind != statement.kind:
+        raise KsqlError(
+            f"Invalid result type. Your SELECT query produces a {kind}. Please use CREATE "
+            f"{kind} AS SELECT statement instead."
+        )
+    return Source(
+        statement.kind,
+        statement.name,
+        columns,
+        str(props.get("KAFKA_TOPIC", statement.name)),
+        check_format("KEY_FORMAT", key_format),
+        check_format("VALUE_FORMAT", value_format),
+        statement.text,
+        value_delimiter=_delimiter(props.get("VALUE_DELIMITER")),
+        window=compiled.window,
+    )
+
+
+def _check_insert_schema(sink: Source, compiled: Any) -> None:
+    wanted = [(c.name, c.type.ksql, c.key) for c in sink.columns]
+    got = [(c.name, c.type.ksql, c.key) for c in compiled.columns]
+    if sorted(wanted) != sorted(got):
+        raise KsqlError(
+            f"Incompatible schema between results and sink.\nResult schema is "
+            f"{compiled.schema_text(sink.kind == 'TABLE')}\nSink schema is {sink.schema_text()}"
+        )
+
+
+def _upper(value: object) -> str | None:
+    return None if value is None else str(value).upper()
+
+
+def _delimiter(value: object) -> str:
+    special = {"TAB": "\t", "SPACE": " "}
+    if value is None:
+        return ","
+    return special.get(str(value).upper(), str(value))
+
+
+def _command_id(statement: st.Statement) -> str:
+    if isinstance(statement, st.CreateSource | st.CreateAsSelect):
+        return f"{statement.kind.lower()}/`{statement.name}`/create"
+    if isinstance(statement, st.InsertSelect):
+        return f"stream/`{statement.target}`/create"
+    if isinstance(statement, st.DropSource):
+        return f"{statement.kind.lower()}/`{statement.name}`/drop"
+    if isinstance(statement, st.Terminate):
+        return f"terminate/{statement.query_id or 'ALL'}/execute"
+    return "statement/unknown/execute"
+
+
+def _query_id(statement: st.CreateAsSelect | st.InsertSelect, sequence: int) -> str:
+    if isinstance(statement, st.InsertSelect):
+        return f"INSERTQUERY_{sequence}"
+    prefix = "CSAS" if statement.kind == "STREAM" else "CTAS"
+    return f"{prefix}_{statement.name}_{sequence}"
+
+
+def _property_entity(text: str, name: str, value: str | None) -> dict[str, Any]:
+    return {
+        "@type": "warning_entity" if value is None else "property_set",
+        "statementText": text,
+        "message": f"Unset property {name}" if value is None else f"Set property {name}={value}",
+        "warnings": [],
+    }

@@ -1,0 +1,101 @@
+"""ksqlDB expressions in Spark's terms, as sqlglot trees the DataFrame API takes.
+
+* Names: identifiers are upper-cased unless back-quoted (ksqlDB's rule).
+* ``arr[1]`` is 1-based in ksqlDB (and ``m['k']`` a map lookup): ``element_at``.
+* Functions sqlglot does not know by ksqlDB's name are built from ``kaspar.sql.functions``:
+  ``TIMESTAMPTOSTRING``, ``STRINGTOTIMESTAMP``, ``UNIX_TIMESTAMP`` (ms), ``EXTRACTJSONFIELD``,
+  ``LATEST_BY_OFFSET`` / ``EARLIEST_BY_OFFSET`` (``max_by`` / ``min_by`` over the offset), ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from kaspar.ksql.errors import KsqlError
+from kaspar.sql import functions as F
+from kaspar.sql.column import Column
+
+OFFSET = "ROWOFFSET"
+
+
+def _timestamp_to_string(args: list[Column]) -> Column:
+    return F.date_format(F.timestamp_millis(args[0]), _literal_text(args[1]))
+
+
+def _string_to_timestamp(args: list[Column]) -> Column:
+    return F.unix_millis(F.to_timestamp(args[0], _literal_text(args[1])))
+
+
+def _literal_text(column: Column) -> str:
+    if not isinstance(column.expr, exp.Literal) or not column.expr.is_string:
+        raise KsqlError("The format of a timestamp function must be a string literal")
+    return str(column.expr.this)
+
+
+SCALARS: dict[str, Callable[[list[Column]], Column]] = {
+    "TIMESTAMPTOSTRING": _timestamp_to_string,
+    "FORMAT_TIMESTAMP": lambda a: F.date_format(a[0], _literal_text(a[1])),
+    "STRINGTOTIMESTAMP": _string_to_timestamp,
+    "UNIX_TIMESTAMP": lambda a: F.unix_millis(a[0]) if a else F.unix_millis(F.current_timestamp()),
+    "EXTRACTJSONFIELD": lambda a: F.get_json_object(a[0], _literal_text(a[1])),
+    "AS_VALUE": lambda a: a[0],
+    "RANDOM": lambda a: F.rand(),
+    "FROM_UNIXTIME": lambda a: F.timestamp_millis(a[0]),
+}
+AGGREGATES: dict[str, Callable[[list[Column]], Column]] = {
+    "LATEST_BY_OFFSET": lambda a: F.max_by(a[0], F.col(OFFSET)),
+    "EARLIEST_BY_OFFSET": lambda a: F.min_by(a[0], F.col(OFFSET)),
+    "COUNT_DISTINCT": lambda a: F.approx_count_distinct(a[0]),
+}
+
+
+def rewrite(tree: exp.Expr) -> exp.Expr:
+    """``tree`` (parsed with the ksql dialect) in Spark's terms; a new tree. Names first, then
+    calls (a replaced call's arguments are rewritten before it is built)."""
+    return _calls(tree.copy().transform(_names))
+
+
+def _names(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Identifier) and not node.quoted:
+        upper = exp.Identifier(this=node.this.upper(), quoted=True)
+        upper.meta.update(node.meta)  # line and column, for errors
+        return upper
+    return node
+
+
+def _calls(tree: exp.Expr) -> exp.Expr:
+    return tree.transform(_call)
+
+
+def _call(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
+        return F.element_at(Column(_calls(node.this)), Column(_calls(node.expressions[0]))).expr
+    if isinstance(node, exp.StrToUnix) and node.args.get("format") is not None:
+        return F.unix_millis(F.current_timestamp()).expr  # UNIX_TIMESTAMP(): ms
+    if isinstance(node, exp.Anonymous):
+        name = str(node.this).upper()
+        builder = SCALARS.get(name) or AGGREGATES.get(name)
+        if builder is None:
+            raise KsqlError(f"Can't find any functions with the name '{name}'")
+        return builder([Column(_calls(a)) for a in node.expressions]).expr
+    return node
+
+
+def is_aggregate(node: exp.Expr) -> bool:
+    """An aggregate call, before or after ``rewrite``."""
+    if isinstance(node, exp.AggFunc):
+        return True
+    return isinstance(node, exp.Anonymous) and str(node.this).upper() in AGGREGATES
+
+
+def has_aggregate(tree: exp.Expr) -> bool:
+    return any(is_aggregate(n) for n in tree.walk())
+
+
+def column_name(tree: exp.Expr) -> str | None:
+    """The name of a plain column reference (``a``, ``s.a``) after ``rewrite``; None else."""
+    if isinstance(tree, exp.Column) and isinstance(tree.this, exp.Identifier):
+        return str(tree.this.this)
+    return None

@@ -1,0 +1,161 @@
+"""ksqlDB's serialization formats as DataFrame expressions, at both ends of a plan: a topic's
+raw ``key``/``value`` bytes into typed columns (``decode``), and columns back into bytes
+(``encode``). Everything runs in the engine, in bulk.
+
+* ``JSON``: a value is an object of the value columns (``from_json`` / ``to_json``); a key is
+  the bare JSON of its one column.
+* ``DELIMITED``: the columns joined by ``VALUE_DELIMITER`` (``,``), empty for null.
+* ``KAFKA``: Kafka's primitive serializers: STRING as UTF-8, INTEGER and BIGINT big-endian.
+* A windowed key (a windowed aggregation's output) is the key's bytes and the window start as
+  8 big-endian bytes, as Kafka Streams' time-windowed serde writes it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kaspar.ksql.errors import KsqlError
+from kaspar.ksql.metastore import Source
+from kaspar.ksql.statements import ColumnDef
+from kaspar.sql import functions as F
+from kaspar.sql.column import Column
+from kaspar.sql.dataframe import DataFrame
+
+KEY_TYPES = ("STRING", "INTEGER", "BIGINT")
+TS = "__TS"  # the event time as a timestamp, for windows; never shown
+TOMBSTONE = "__TOMBSTONE"
+
+
+def decode(source: Source, raw: DataFrame) -> DataFrame:
+    """Kafka's columns (``key``, ``value``, ``timestamp``, ``partition``, ``offset``) into
+    the source's columns, ``ROWTIME`` / ``ROWPARTITION`` / ``ROWOFFSET``, the window bounds of
+    a windowed key, and the hidden event time and tombstone flag."""
+    text = F.col("value").cast("string")
+    columns: list[Column] = []
+    key_hex = F.hex(F.col("key"))
+    if source.window is not None:
+        inner = F.expr("substring(hex(key), 1, length(hex(key)) - 16)")
+        start = F.conv(F.expr("substring(hex(key), -16, 16)"), 16, 10).cast("bigint")
+        key_hex = inner
+        columns += [start.alias("WINDOWSTART"), window_end(source, start).alias("WINDOWEND")]
+    for column in source.key_columns:
+        columns.append(decode_key(source.key_format, column, key_hex).alias(column.name))
+    columns += decode_values(source, text)
+    rowtime = F.unix_millis(F.col("timestamp"))
+    if source.timestamp is not None:
+        rowtime = _timestamp_column(source)
+    columns += [
+        rowtime.alias("ROWTIME"),
+        F.col("partition").alias("ROWPARTITION"),
+        F.col("offset").alias("ROWOFFSET"),
+        F.col("value").isNull().alias(TOMBSTONE),
+    ]
+    decoded = raw.select(*columns)
+    return decoded.withColumn(TS, F.timestamp_millis(F.col("ROWTIME")))
+
+
+def window_end(source: Source, start: Column) -> Column:
+    assert source.window is not None
+    return start + F.lit(source.window.size_ms)
+
+
+def _timestamp_column(source: Source) -> Column:
+    assert source.timestamp is not None
+    names = {c.name: c for c in source.columns}
+    column = names.get(source.timestamp)
+    if column is None:
+        raise KsqlError(
+            "The TIMESTAMP column set in the WITH clause does not exist in the schema: "
+            f"'{source.timestamp}'"
+        )
+    if column.type.ksql == "BIGINT":
+        return F.col(f"`{column.name}`")
+    if column.type.ksql == "TIMESTAMP":
+        return F.unix_millis(F.col(f"`{column.name}`"))
+    if column.type.ksql == "STRING" and source.timestamp_format:
+        return F.unix_millis(F.to_timestamp(F.col(f"`{column.name}`"), source.timestamp_format))
+    raise KsqlError(
+        f"Timestamp column, `{column.name}`, should be LONG(INT64), TIMESTAMP, or a String with "
+        "a timestamp_format specified."
+    )
+
+
+def decode_key(key_format: str, column: ColumnDef, key_hex: Column) -> Column:
+    raw = F.unhex(key_hex)
+    if key_format == "KAFKA":
+        if column.type.ksql == "STRING":
+            return raw.cast("string")
+        unsigned = F.conv(key_hex, 16, 10).cast("decimal(20,0)")
+        bits = 32 if column.type.ksql == "INTEGER" else 64
+        signed = F.when(unsigned >= 2 ** (bits - 1), unsigned - 2**bits).otherwise(unsigned)
+        return signed.cast(column.type.spark)
+    if key_format == "JSON":
+        wrapped = F.concat(F.lit('{"k":'), raw.cast("string"), F.lit("}"))
+        return F.from_json(wrapped, f"k {column.type.spark}").getField("k")
+    if key_format == "DELIMITED":
+        return raw.cast("string").cast(column.type.spark)
+    raise KsqlError(f"The key format {key_format} cannot hold key columns")
+
+
+def decode_values(source: Source, text: Column) -> list[Column]:
+    values = source.value_columns
+    if source.value_format == "JSON":
+        schema = ", ".join(f"`{c.name}` {c.type.spark}" for c in values)
+        parsed = F.from_json(text, schema)
+        return [parsed.getField(c.name).alias(c.name) for c in values]
+    if source.value_format == "DELIMITED":
+        parts = F.split(text, re.escape(source.value_delimiter))
+        return [
+            F.nullif(F.element_at(parts, i + 1), F.lit("")).cast(c.type.spark).alias(c.name)
+            for i, c in enumerate(values)
+        ]
+    if source.value_format == "KAFKA":
+        if len(values) > 1:
+            raise KsqlError("The 'KAFKA' format only supports a single field.")
+        return [text.cast(c.type.spark).alias(c.name) for c in values]
+    return []
+
+
+def encode_key(key_format: str, columns: list[tuple[str, str]]) -> Column | None:
+    """The key bytes of ``columns`` (name, ksql type), or None without key columns."""
+    if not columns:
+        return None
+    if len(columns) > 1 and key_format != "JSON":
+        raise KsqlError(f"The '{key_format}' format only supports a single field.")
+    name, ksql_type = columns[0]
+    value = F.col(f"`{name}`")
+    if key_format == "KAFKA":
+        if ksql_type == "STRING":
+            return value.cast("binary")
+        if ksql_type not in KEY_TYPES:
+            raise KsqlError(f"The 'KAFKA' key format does not support {ksql_type} keys yet.")
+        digits = 8 if ksql_type == "INTEGER" else 16
+        padded = F.lpad(F.hex(value.cast("bigint")), 16, "0")
+        return F.unhex(F.substring(padded, 17 - digits, digits))
+    if key_format == "JSON":
+        if len(columns) == 1:
+            bare = F.regexp_extract(F.to_json(F.array(value)), r"^\[(.*)\]$", 1)
+            return bare.cast("binary")
+        return F.to_json(F.struct(*[F.col(f"`{n}`") for n, _ in columns])).cast("binary")
+    return value.cast("string").cast("binary")
+
+
+def windowed_key(key: Column | None, window_start: str) -> Column:
+    """The key bytes followed by the window start (ms) as 8 big-endian bytes."""
+    start = F.lpad(F.hex(F.col(window_start).cast("bigint")), 16, "0")
+    inner = F.lit("") if key is None else F.hex(key)
+    return F.unhex(F.concat(inner, start))
+
+
+def encode_value(value_format: str, columns: list[str], delimiter: str = ",") -> Column:
+    fields = [F.col(f"`{n}`") for n in columns]
+    if value_format == "JSON":
+        return F.to_json(F.struct(*fields)).cast("binary")
+    if value_format == "DELIMITED":
+        texts = [F.coalesce(f.cast("string"), F.lit("")) for f in fields]
+        return F.concat_ws(delimiter, *texts).cast("binary")
+    if value_format == "KAFKA":
+        if len(fields) != 1:
+            raise KsqlError("The 'KAFKA' format only supports a single field.")
+        return fields[0].cast("string").cast("binary")
+    raise KsqlError(f"The value format {value_format} cannot hold value columns")

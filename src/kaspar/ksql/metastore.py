@@ -1,0 +1,86 @@
+"""The streams and tables the server knows: columns, keys, topic and formats of each.
+
+Built only by executing statements (``CREATE`` and ``DROP``, from requests or replayed from the
+command topic), so every server that read the same commands has the same metastore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kaspar.ksql.errors import KsqlError
+from kaspar.ksql.statements import ColumnDef, SourceKind, WindowSpec
+
+FORMATS = ("JSON", "DELIMITED", "KAFKA", "NONE")
+PSEUDO_COLUMNS = ("ROWTIME", "ROWPARTITION", "ROWOFFSET")
+WINDOW_BOUNDS = ("WINDOWSTART", "WINDOWEND")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A stream or a table over a topic."""
+
+    kind: SourceKind
+    name: str
+    columns: tuple[ColumnDef, ...]
+    topic: str
+    key_format: str
+    value_format: str
+    statement: str
+    timestamp: str | None = None
+    timestamp_format: str | None = None
+    value_delimiter: str = ","
+    window: WindowSpec | None = None
+    partitions: int = 1
+
+    @property
+    def key_columns(self) -> tuple[ColumnDef, ...]:
+        return tuple(c for c in self.columns if c.key)
+
+    @property
+    def value_columns(self) -> tuple[ColumnDef, ...]:
+        return tuple(c for c in self.columns if not c.key)
+
+    @property
+    def is_windowed(self) -> bool:
+        return self.window is not None
+
+    def schema_text(self) -> str:
+        """ksqlDB's schema string: ```ID` STRING KEY, `N` BIGINT``."""
+        marker = "PRIMARY KEY" if self.kind == "TABLE" else "KEY"
+        return ", ".join(
+            f"`{c.name}` {c.type.ksql}{' ' + marker if c.key else ''}" for c in self.columns
+        )
+
+
+@dataclass
+class Metastore:
+    sources: dict[str, Source] = field(default_factory=dict)
+
+    def get(self, name: str) -> Source:
+        found = self.sources.get(name)
+        if found is None:
+            raise KsqlError(f"{name} does not exist.")
+        return found
+
+    def add(self, source: Source, or_replace: bool = False) -> None:
+        existing = self.sources.get(source.name)
+        if existing is not None and not or_replace:
+            kind = existing.kind.capitalize()
+            raise KsqlError(
+                f"Cannot add {source.kind.lower()} '{source.name}': A {kind.lower()} with the "
+                "same name already exists"
+            )
+        self.sources[source.name] = source
+
+    def remove(self, name: str) -> Source:
+        return self.sources.pop(name)
+
+
+def check_format(name: str, value: object) -> str:
+    text = str(value).upper()
+    if text not in FORMATS:
+        raise KsqlError(
+            f"Unknown format: {value} ({name}). kaspar supports {', '.join(FORMATS)} so far"
+        )
+    return text

@@ -1,0 +1,118 @@
+"""Running compiled queries on the engine: persistent queries writing to a topic, and the
+readers of a source's topic (streaming from ``auto.offset.reset``, or a batch to the end).
+
+A persistent query is a streaming query with the Kafka sink (one transaction per batch, so
+exactly once) and a checkpoint of its own, ``<data dir>/queries/<query id>``: restarted with the
+same id, it resumes after its last committed batch, its state included.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kaspar.ksql import formats
+from kaspar.ksql.compiler import ROWTIME, CompiledQuery
+from kaspar.ksql.metastore import Source
+from kaspar.sql import SparkSession
+from kaspar.sql import functions as F
+from kaspar.sql.dataframe import DataFrame
+
+
+def stream_reader(
+    spark: SparkSession, servers: str, offset_reset: str
+) -> Callable[[Source], DataFrame]:
+    def read(source: Source) -> DataFrame:
+        return (
+            spark.readStream.format("kafka")
+            .option("kafka.bootstrap.servers", servers)
+            .option("subscribe", source.topic)
+            .option("startingOffsets", offset_reset)
+            .option("failOnDataLoss", "false")
+            .load()
+        )
+
+    return read
+
+
+def batch_reader(spark: SparkSession, servers: str) -> Callable[[Source], DataFrame]:
+    def read(source: Source) -> DataFrame:
+        return (
+            spark.read.format("kafka")
+            .option("kafka.bootstrap.servers", servers)
+            .option("subscribe", source.topic)
+            .option("startingOffsets", "earliest")
+            .option("endingOffsets", "latest")
+            .load()
+        )
+
+    return read
+
+
+def sink_frame(compiled: CompiledQuery, sink: Source) -> DataFrame:
+    """The query's rows as Kafka records of ``sink``: key, value, and ROWTIME as timestamp."""
+    key = formats.encode_key(sink.key_format, [(c.name, c.type.ksql) for c in compiled.key_columns])
+    if compiled.window is not None:
+        key = formats.windowed_key(key, "__WINDOWSTART")
+    value = formats.encode_value(
+        sink.value_format, [c.name for c in compiled.value_columns], sink.value_delimiter
+    )
+    columns = [value.alias("value"), F.timestamp_millis(F.col(ROWTIME)).alias("timestamp")]
+    if key is not None:
+        columns.append(key.alias("key"))
+    return compiled.frame.select(*columns)
+
+
+def output_mode(compiled: CompiledQuery) -> str:
+    """Aggregations emit every change to a row (a table's changelog); the rest append."""
+    return "update" if compiled.aggregate else "append"
+
+
+@dataclass
+class PersistentQuery:
+    """A running CSAS / CTAS / INSERT INTO ... SELECT."""
+
+    id: str
+    statement: str
+    sink: str
+    sink_topic: str
+    sources: list[str]
+    checkpoint: Path
+    compiled: CompiledQuery
+    properties: dict[str, Any] = field(default_factory=dict)
+    query: Any = None
+
+    @property
+    def state(self) -> str:
+        if self.query is None:
+            return "PENDING"
+        if self.query.exception() is not None:
+            return "ERROR"
+        return "RUNNING" if self.query.isActive else "NOT_RUNNING"
+
+    def start(self, sink: Source, servers: str, trigger_ms: int) -> None:
+        compiled = self.compiled
+        self.query = (
+            sink_frame(compiled, sink)
+            .writeStream.format("kafka")
+            .option("kafka.bootstrap.servers", servers)
+            .option("topic", sink.topic)
+            .outputMode(output_mode(compiled))
+            .option("checkpointLocation", str(self.checkpoint))
+            .queryName(self.id)
+            .trigger(processingTime=f"{trigger_ms} milliseconds")
+            .start()
+        )
+
+    def stop(self) -> None:
+        if self.query is not None:
+            self.query.stop()
+
+    def terminate(self) -> None:
+        """Stop for good: its checkpoint (offsets and state) is deleted, as ksqlDB deletes a
+        terminated query's internal topics."""
+        self.stop()
+        shutil.rmtree(self.checkpoint, ignore_errors=True)
