@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kaspar.registry.hot_reads import AnswerCache, HotReads
 from kaspar.registry.routes import (
     Forwarder,
     compatibility_routes,
@@ -41,16 +42,17 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     return error_response(500, 500, f"Internal Server Error: {exc}", media_type(request))
 
 
-def create_app(registry: SchemaRegistry, forwarder: Forwarder) -> Starlette:
-    """The Confluent Schema Registry REST surface over `registry`."""
+def create_app(registry: SchemaRegistry, forwarder: Forwarder) -> HotReads:
+    """The Confluent Schema Registry REST surface over `registry`, its hot reads in front."""
+    answers = AnswerCache(registry.state)
     routes = [
         *metadata_routes(registry),
-        *schema_routes(registry),
-        *subject_routes(registry, forwarder),
+        *schema_routes(registry, answers),
+        *subject_routes(registry, forwarder, answers),
         *settings_routes(SubjectSettings(registry), forwarder),
         *compatibility_routes(registry),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
         exception_handlers={
             ApiError: api_error,
@@ -58,3 +60,4 @@ def create_app(registry: SchemaRegistry, forwarder: Forwarder) -> Starlette:
             Exception: internal_error,
         },
     )
+    return HotReads(app, answers)

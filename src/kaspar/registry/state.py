@@ -29,6 +29,8 @@ class RegistryState:
         self._modes: dict[str | None, str] = {}
         self.max_id = 0
         self.leader_url: str | None = None
+        self.generation = 0
+        """Bumped by every record applied: rendered answers name the generation they show."""
 
     # -- applying records -------------------------------------------------------------------
 
@@ -37,6 +39,7 @@ class RegistryState:
         keytype = key.get("keytype")
         subject = key.get("subject")
         with self._lock:
+            self.generation += 1
             if keytype == "SCHEMA":
                 self._apply_schema(key, value)
             elif keytype == "CONFIG":

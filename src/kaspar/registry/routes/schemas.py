@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from kaspar.registry import errors
 from kaspar.registry.formats.protobuf import as_text, serialized
+from kaspar.registry.hot_reads import AnswerCache, id_key
 from kaspar.registry.records import PROTOBUF, SCHEMA_TYPES, Schema
 from kaspar.registry.routes.negotiation import flag, raw, respond
 from kaspar.registry.schema_registry import SchemaRegistry
@@ -29,14 +30,16 @@ def _schema_id(request: Request) -> int:
         raise errors.schema_not_found(f"Schema {request.path_params['id']} not found") from None
 
 
-def schema_routes(registry: SchemaRegistry) -> list[Route]:
+def schema_routes(registry: SchemaRegistry, answers: AnswerCache) -> list[Route]:
     async def by_id(request: Request) -> Response:
+        generation = registry.state.generation
         schema = registry.schema_by_id(_schema_id(request))
         body = schema.to_json()
         body["schema"] = schema_text(schema, request)
         if flag(request, "fetchMaxId"):
             body["maxId"] = registry.state.max_id
-        return respond(request, body)
+        key = id_key(request.path_params["id"])
+        return answers.keep(request, key, generation, respond(request, body))
 
     async def text_by_id(request: Request) -> Response:
         return raw(request, schema_text(registry.schema_by_id(_schema_id(request)), request))

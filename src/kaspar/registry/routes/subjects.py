@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from kaspar.registry.hot_reads import AnswerCache, lookup_key, version_key
 from kaspar.registry.records import SchemaVersion
 from kaspar.registry.routes.forwarding import Forwarder
 from kaspar.registry.routes.negotiation import flag, raw, read_body, respond
@@ -25,7 +26,9 @@ def version_body(version: SchemaVersion, request: Request) -> dict[str, Any]:
     return body
 
 
-def subject_routes(registry: SchemaRegistry, forwarder: Forwarder) -> list[Route]:
+def subject_routes(
+    registry: SchemaRegistry, forwarder: Forwarder, answers: AnswerCache
+) -> list[Route]:
     def located(request: Request) -> SchemaVersion:
         subject = parse_subject(request.path_params["subject"])
         version = parse_version(request.path_params["version"])
@@ -54,13 +57,20 @@ def subject_routes(registry: SchemaRegistry, forwarder: Forwarder) -> list[Route
         return await forwarder.on_leader(request, write)
 
     async def lookup(request: Request) -> Response:
+        generation = registry.state.generation
         subject = parse_subject(request.path_params["subject"])
         schema = schema_from_body(await read_body(request))
         found = await run_in_threadpool(registry.lookup, subject, schema, flag(request, "deleted"))
-        return respond(request, version_body(found, request))
+        key = lookup_key(request.path_params["subject"], await request.body())
+        return answers.keep(
+            request, key, generation, respond(request, version_body(found, request))
+        )
 
     async def get_version(request: Request) -> Response:
-        return respond(request, version_body(located(request), request))
+        generation = registry.state.generation
+        response = respond(request, version_body(located(request), request))
+        key = version_key(request.path_params["subject"], request.path_params["version"])
+        return answers.keep(request, key, generation, response)
 
     async def get_version_schema(request: Request) -> Response:
         return raw(request, schema_text(located(request).schema, request))
