@@ -3,12 +3,14 @@
 ``test_cast_matrix`` compares kaspar with PySpark's outcomes recorded in
 ``tests/fixtures/cast_matrix.json`` (regenerate with ``python -m
 tests.conformance.pyspark.cast_matrix_gen``); ``test_cast_matrix_live`` runs the matrix on
-PySpark itself (about a minute) and checks the recording is still PySpark's answer.
+PySpark itself (about two minutes; only with ``KASPAR_LIVE_CAST_MATRIX=1``) and checks the
+recording is still PySpark's answer.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
@@ -63,6 +65,10 @@ def test_known_differences_are_cells() -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
+@pytest.mark.skipif(
+    os.environ.get("KASPAR_LIVE_CAST_MATRIX") != "1",
+    reason="re-runs all 8,021 casts on PySpark (~2 min): KASPAR_LIVE_CAST_MATRIX=1 to run it",
+)
 def test_cast_matrix_live(pyspark_env: tuple[Any, Any, Any]) -> None:
     """PySpark still gives the recorded outcomes (a new PySpark version may change some)."""
     from tests.conformance.pyspark.cast_matrix import run_matrix
