@@ -44,9 +44,9 @@ Apply = Callable[[int], dict[str, Any]]
 class KsqlEngine:
     def __init__(self, config: KsqlConfig, spark: SparkSession | None = None) -> None:
         self.config = config
-        self.spark = (
-            spark or SparkSession.builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
-        )
+        # a session of its own: ksqlDB's times are UTC, and a host's session (kaspar demo)
+        # keeps its own settings
+        self.spark = spark or SparkSession({"spark.sql.session.timeZone": "UTC"})
         self.metastore = Metastore()
         self.queries: dict[str, PersistentQuery] = {}
         self.commands: dict[str, dict[str, Any]] = {}
