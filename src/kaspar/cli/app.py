@@ -14,6 +14,7 @@ from kaspar.cli.consume import consume
 from kaspar.cli.demo import demo
 from kaspar.cli.errors import CliError
 from kaspar.cli.group import group_app
+from kaspar.cli.ksql import ksql
 from kaspar.cli.produce import produce
 from kaspar.cli.registry import registry
 from kaspar.cli.rest import rest
@@ -38,6 +39,7 @@ app.command("demo")(demo)
 app.command("up")(up)
 app.command("registry")(registry)
 app.command("rest")(rest)
+app.command("ksql")(ksql)
 
 
 def show_version(value: bool) -> None:

@@ -106,7 +106,13 @@ def _rest_proxy(settings: PlatformSettings) -> Service:
     return RestProxyService(settings)
 
 
-SERVICES: tuple[ServiceFactory, ...] = (BrokerService, _registry, _rest_proxy)
+def _ksql(settings: PlatformSettings) -> Service:
+    from kaspar.cli.ksql import KsqlService  # imports the engine only when started
+
+    return KsqlService(settings)
+
+
+SERVICES: tuple[ServiceFactory, ...] = (BrokerService, _registry, _rest_proxy, _ksql)
 """Every service of the platform, in start order."""
 
 
