@@ -34,6 +34,7 @@ def test_cached_answers_are_the_routes_answers(http: httpx.Client, subject: str)
             ("GET", f"/schemas/ids/{schema_id}", None),
             ("GET", f"/subjects/{subject}/versions/latest", None),
             ("POST", f"/subjects/{subject}", lookup),
+            ("POST", f"/subjects/{subject}/versions", lookup),
         ]
         for method, path, body in requests:
             # the route's answer, then the cached one
@@ -48,11 +49,15 @@ def test_a_write_is_seen_by_the_next_read(http: httpx.Client, subject: str) -> N
     for _ in range(2):
         assert http.get(f"/subjects/{subject}/versions/latest").json()["version"] == 1
         assert http.post(f"/subjects/{subject}", json={"schema": FIRST}).status_code == 200
+        again = http.post(f"/subjects/{subject}/versions", json={"schema": FIRST})
+        assert again.json()["version"] == 1
     http.post(f"/subjects/{subject}/versions", json={"schema": SECOND})
     assert http.get(f"/subjects/{subject}/versions/latest").json()["version"] == 2
     http.delete(f"/subjects/{subject}/versions/1")
     answer = http.post(f"/subjects/{subject}", json={"schema": FIRST})
     assert answer.status_code == 404, answer.text
     assert answer.json()["error_code"] == 40403
+    again = http.post(f"/subjects/{subject}/versions", json={"schema": FIRST})
+    assert again.json()["version"] == 3  # a soft-deleted schema registered again: a new version
     bad_type = http.post(f"/subjects/{subject}", content=b"{}", headers={"content-type": "text/x"})
     assert bad_type.status_code == 415

@@ -1,18 +1,20 @@
 """The reads serializers make on a cache miss, answered from rendered bytes before routing.
 
-A serializer or deserializer whose own cache misses asks the registry one of three things:
-`GET /schemas/ids/{id}`, `POST /subjects/{s}` (lookup) and `GET /subjects/{s}/versions/{v}`
-(`use.latest.version`). Their answers change only when the state does, so:
+A serializer or deserializer whose own cache misses asks the registry one of four things:
+`GET /schemas/ids/{id}`, `POST /subjects/{s}` (lookup), `GET /subjects/{s}/versions/{v}`
+(`use.latest.version`) and `POST /subjects/{s}/versions` (auto-registration, mostly of a schema
+registered long ago). Their answers change only when the state does, so:
 
 1. The route answering one of them (through Starlette, with every check and error of the API)
    keeps its rendered 200 body in an `AnswerCache`, keyed by what the request asked (path,
-   and for the lookup the body's bytes) and stamped with the state's `generation` read
-   *before* the answer was computed.
+   and for a POST the body's bytes) and stamped with the state's `generation` read *before*
+   the answer was computed. A registration is kept only by the leader, which answered it
+   itself: a follower forwards every registration, as before.
 2. `HotReads`, the ASGI app in front of Starlette, answers a request whose key is in the cache
    with a stamp equal to the current generation: the same status, headers and body the route
    would send, without routing, middleware, parsing or JSON encoding.
 3. Everything else (a miss, a query string, a content type the API refuses, any other path)
-   goes to Starlette unchanged; a lookup's body, already read, is handed on with it.
+   goes to Starlette unchanged; a POST's body, already read, is handed on with it.
 Any record applied to the state bumps the generation, so an answer is never older than the
 state it was computed from; errors are never cached.
 """
@@ -79,6 +81,10 @@ def lookup_key(subject: str, body: bytes) -> Key:
     return ("lookup", subject, body)
 
 
+def register_key(subject: str, body: bytes) -> Key:
+    return ("register", subject, body)
+
+
 class HotReads:
     """Steps 2 and 3: `app` (the registry's Starlette app) behind a cache of hot answers."""
 
@@ -94,11 +100,11 @@ class HotReads:
             answer = None if key is None else self.cache.get(key)
             if answer is not None:
                 return await _send_answer(scope, send, answer)
-        elif method == "POST" and path.startswith(SUBJECTS_PREFIX):
-            subject = path[len(SUBJECTS_PREFIX) :]
-            if subject and "/" not in subject and _body_type_accepted(scope):
+        elif method == "POST":
+            make_key = _post_key(path)
+            if make_key is not None and _body_type_accepted(scope):
                 body = await _read_body(receive)
-                answer = self.cache.get(lookup_key(subject, body))
+                answer = self.cache.get(make_key(body))
                 if answer is not None:
                     return await _send_answer(scope, send, answer)
                 receive = _replay(body, receive)
@@ -113,6 +119,20 @@ def _get_key(path: str) -> Key | None:
         parts = path[len(SUBJECTS_PREFIX) :].split("/")
         if len(parts) == 3 and parts[1] == "versions" and parts[0] and parts[2]:
             return version_key(parts[0], parts[2])
+    return None
+
+
+def _post_key(path: str) -> Callable[[bytes], Key] | None:
+    """How to key a lookup (`/subjects/{s}`) or a registration (`/subjects/{s}/versions`)."""
+    if not path.startswith(SUBJECTS_PREFIX):
+        return None
+    parts = path[len(SUBJECTS_PREFIX) :].split("/")
+    if not parts[0]:
+        return None
+    if len(parts) == 1:
+        return lambda body: lookup_key(parts[0], body)
+    if len(parts) == 2 and parts[1] == "versions":
+        return lambda body: register_key(parts[0], body)
     return None
 
 

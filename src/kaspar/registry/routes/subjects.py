@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -9,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from kaspar.registry.hot_reads import AnswerCache, lookup_key, version_key
+from kaspar.registry.hot_reads import AnswerCache, lookup_key, register_key, version_key
 from kaspar.registry.records import SchemaVersion
 from kaspar.registry.routes.forwarding import Forwarder
 from kaspar.registry.routes.negotiation import flag, raw, read_body, respond
@@ -24,6 +25,32 @@ def version_body(version: SchemaVersion, request: Request) -> dict[str, Any]:
     body |= version.schema.to_json()
     body["schema"] = schema_text(version.schema, request)
     return body
+
+
+def register_endpoint(
+    registry: SchemaRegistry, forwarder: Forwarder, answers: AnswerCache
+) -> Callable[[Request], Awaitable[Response]]:
+    """`POST /subjects/{s}/versions`: on the leader (forwarded there); the leader keeps its
+    answer for the hot reads."""
+
+    async def register(request: Request) -> Response:
+        generation = registry.state.generation
+        subject = parse_subject(request.path_params["subject"])
+        body = await read_body(request)
+        schema = schema_from_body(body)
+        schema_id, version = import_id(body, "id"), import_id(body, "version")
+
+        def write() -> dict[str, Any]:
+            registered = registry.register(subject, schema, schema_id, version)
+            return {"id": registered.id, "version": registered.version} | schema.to_json()
+
+        response = await forwarder.on_leader(request, write)
+        if not forwarder.election.is_leader:
+            return response  # the leader's answer: kept there, not here
+        key = register_key(request.path_params["subject"], await request.body())
+        return answers.keep(request, key, generation, response)
+
+    return register
 
 
 def subject_routes(
@@ -43,18 +70,6 @@ def subject_routes(
         subject = parse_subject(request.path_params["subject"])
         found = registry.versions(subject, flag(request, "deleted"))
         return respond(request, [v.version for v in found])
-
-    async def register(request: Request) -> Response:
-        subject = parse_subject(request.path_params["subject"])
-        body = await read_body(request)
-        schema = schema_from_body(body)
-        schema_id, version = import_id(body, "id"), import_id(body, "version")
-
-        def write() -> dict[str, Any]:
-            registered = registry.register(subject, schema, schema_id, version)
-            return {"id": registered.id, "version": registered.version} | schema.to_json()
-
-        return await forwarder.on_leader(request, write)
 
     async def lookup(request: Request) -> Response:
         generation = registry.state.generation
@@ -99,7 +114,11 @@ def subject_routes(
         Route("/subjects/{subject}", lookup, methods=["POST"]),
         Route("/subjects/{subject}", delete_subject, methods=["DELETE"]),
         Route("/subjects/{subject}/versions", versions, methods=["GET"]),
-        Route("/subjects/{subject}/versions", register, methods=["POST"]),
+        Route(
+            "/subjects/{subject}/versions",
+            register_endpoint(registry, forwarder, answers),
+            methods=["POST"],
+        ),
         Route("/subjects/{subject}/versions/{version}", get_version, methods=["GET"]),
         Route("/subjects/{subject}/versions/{version}", delete_version, methods=["DELETE"]),
         Route("/subjects/{subject}/versions/{version}/schema", get_version_schema, methods=["GET"]),
