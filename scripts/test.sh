@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Set up .venv with the test extras, install kcat (apt) if possible, then run lint, types,
-# import contracts and the test suite. Extra arguments go to pytest.
+# Set up .venv with the test extras, install kcat and PostgreSQL (apt) if possible, then run
+# lint, types, import contracts and the test suite. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh test
 
-if ! command -v kcat >/dev/null 2>&1; then
+# kcat for the kcat conformance tests; PostgreSQL (initdb, postgres) for the Connect CDC tests
+missing=()
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    missing+=(postgresql)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then
-        apt-get update -qq && apt-get install -y -qq kcat || echo "kcat not installed: its tests skip" >&2
+        apt-get update -qq && apt-get install -y -qq "${missing[@]}" || echo "${missing[*]} not installed: their tests skip" >&2
     elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        sudo apt-get update -qq && sudo apt-get install -y -qq kcat || echo "kcat not installed: its tests skip" >&2
+        sudo apt-get update -qq && sudo apt-get install -y -qq "${missing[@]}" || echo "${missing[*]} not installed: their tests skip" >&2
     else
-        echo "kcat is missing and apt needs root: the kcat tests skip" >&2
+        echo "${missing[*]} missing and apt needs root: their tests skip" >&2
     fi
 fi
 

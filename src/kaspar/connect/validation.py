@@ -189,8 +189,9 @@ def _transform_errors(props: Mapping[str, str], configs: list[dict[str, Any]]) -
 def validate(props: Mapping[str, str]) -> dict[str, Any]:
     """`ConfigInfos` for `props`."""
     cls = connector_class(props)
-    definition = COMMON + (SINK if cls.plugin_type == "sink" else ConfigDef()) + cls.config_def()
-    configs = definition.validate(props)
+    framework = COMMON + (SINK if cls.plugin_type == "sink" else ConfigDef())
+    definition = framework + cls.config_def()
+    configs = framework.validate(props) + cls().validate(props)
     if cls.plugin_type == "sink":
         _sink_errors(props, configs)
     _transform_errors(props, configs)

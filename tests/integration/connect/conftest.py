@@ -16,6 +16,7 @@ from confluent_kafka import Consumer
 
 from kaspar.connect import ConnectWorker, WorkerConfig
 from tests.integration import registry_fixture
+from tests.integration.connect.postgres_fixture import postgres  # noqa: F401 (a fixture)
 
 WAIT_S = 30.0
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kaspar.connect.config_def import ConfigDef, ConfigKey, at_least, one_of
+from kaspar.connect.config_def import NO_DEFAULT, ConfigDef, ConfigKey, at_least, one_of
 
 SNAPSHOT_MODES = ("initial", "never", "always", "when_needed", "no_data", "initial_only")
 SESSION_OPTIONS = (
@@ -16,8 +16,9 @@ SESSION_OPTIONS = (
 
 
 def _key(
-    name: str, kind: str = "STRING", default: Any = None, doc: str = "", **kw: Any
+    name: str, kind: str = "STRING", default: Any = NO_DEFAULT, doc: str = "", **kw: Any
 ) -> ConfigKey:
+    """A key of the group "Postgres"; without a default it is required."""
     return ConfigKey(name, kind, default, kw.pop("importance", "MEDIUM"), doc, "Postgres", **kw)
 
 

@@ -139,7 +139,7 @@ def _bits(length: int) -> Parse:
 
 
 SIMPLE: dict[str, tuple[Schema, Parse]] = {
-    "bool": (Schema("boolean"), lambda t: t == "t"),
+    "bool": (Schema("boolean"), lambda t: t in ("t", "true")),  # output function; ::text cast
     "int2": (Schema("int16"), int),
     "int4": (Schema("int32"), int),
     "int8": (Schema("int64"), int),
