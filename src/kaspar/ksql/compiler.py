@@ -44,6 +44,7 @@ class CompiledQuery:
     source: Source
     window: WindowSpec | None
     aggregate: bool
+    emit_final: bool = False
 
     @property
     def key_columns(self) -> list[ColumnDef]:
@@ -106,6 +107,8 @@ def _compile(
     aggregate = group is not None or any(has_aggregate(tree) for _, tree in items)
     if query.window is not None and not aggregate:
         raise KsqlError("WINDOW clause requires a GROUP BY clause.")
+    if query.emit == "FINAL" and query.window is None:
+        raise KsqlError("EMIT FINAL is only supported for windowed aggregations.")
     if aggregate:
         frame, items, keys = _aggregate(frame, query, items, select)
     else:
@@ -118,7 +121,8 @@ def _compile(
     types = {f.name: f.dataType for f in frame.schema.fields}
     output = tuple(ColumnDef(n, from_spark(types[n]), n in keys) for n, _ in items)
     output = tuple(sorted(output, key=lambda c: not c.key))
-    return CompiledQuery(frame, output, source, query.window or source.window, aggregate)
+    window = query.window or source.window
+    return CompiledQuery(frame, output, source, window, aggregate, query.emit == "FINAL")
 
 
 def _latest_per_key(frame: DataFrame, source: Source) -> DataFrame:
@@ -217,6 +221,7 @@ def _aggregate(
     if query.window is not None:
         grouped = grouped.withColumn("WINDOWSTART", F.unix_millis(F.col("__W.start")))
         grouped = grouped.withColumn("WINDOWEND", F.unix_millis(F.col("__W.end")))
+        grouped = grouped.filter(F.col("WINDOWSTART") >= 0)  # Kafka Streams makes none before 0
     if having_tree is not None:
         grouped = grouped.filter(Column(having_tree))
     key_names = {

@@ -67,7 +67,11 @@ def sink_frame(compiled: CompiledQuery, sink: Source) -> DataFrame:
 
 
 def output_mode(compiled: CompiledQuery) -> str:
-    """Aggregations emit every change to a row (a table's changelog); the rest append."""
+    """Aggregations emit every change to a row (a table's changelog), or with ``EMIT FINAL``
+    each window once, when the watermark (event time less the grace period) passes its end:
+    Spark's append mode; the rest append."""
+    if compiled.emit_final:
+        return "append"
     return "update" if compiled.aggregate else "append"
 
 

@@ -83,6 +83,27 @@ def test_ctas_tumbling_window_count(ksql: Ksql, name: str) -> None:
     terminate_all(ksql)
 
 
+def test_ctas_hopping_window_emit_final(ksql: Ksql, name: str) -> None:
+    topic = create_pageviews(ksql, name)
+    ksql.produce(topic, [
+        ("alice", {"PAGE": "home", "MS": 1}, 1_000),
+        ("alice", {"PAGE": "cart", "MS": 2}, 3_000),
+        ("alice", {"PAGE": "home", "MS": 4}, 13_000),  # moves the watermark past 6 s
+    ])  # fmt: skip
+    ksql.run(
+        f"CREATE TABLE {name}_HOPS AS SELECT user_id, COUNT(*) AS n FROM {name} "
+        "WINDOW HOPPING (SIZE 4 SECONDS, ADVANCE BY 2 SECONDS, GRACE PERIOD 0 SECONDS) "
+        "GROUP BY user_id EMIT FINAL;",
+        **EARLIEST,
+    )
+    # closed windows only, once each; none starts before 0; [10 s, 14 s) and [12 s, 16 s) open
+    assert sorted(ksql.read(f"{name}_HOPS", 2)) == [
+        (window_key("alice", 0), {"N": 2}, 3_000),
+        (window_key("alice", 2_000), {"N": 1}, 3_000),
+    ]
+    terminate_all(ksql)
+
+
 def test_ctas_aggregates_and_pull_query(ksql: Ksql, name: str) -> None:
     topic = create_pageviews(ksql, name)
     ksql.produce(topic, [
