@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from kaspar import __version__
 from kaspar.cli.broker import broker
+from kaspar.cli.connect import connect
 from kaspar.cli.consume import consume
 from kaspar.cli.demo import demo
 from kaspar.cli.errors import CliError
@@ -39,6 +40,7 @@ app.command("demo")(demo)
 app.command("up")(up)
 app.command("registry")(registry)
 app.command("rest")(rest)
+app.command("connect")(connect)
 app.command("ksql")(ksql)
 
 

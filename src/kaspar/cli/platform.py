@@ -106,13 +106,19 @@ def _rest_proxy(settings: PlatformSettings) -> Service:
     return RestProxyService(settings)
 
 
+def _connect(settings: PlatformSettings) -> Service:
+    from kaspar.cli.connect import ConnectService  # imports the HTTP stack only when started
+
+    return ConnectService(settings)
+
+
 def _ksql(settings: PlatformSettings) -> Service:
     from kaspar.cli.ksql import KsqlService  # imports the engine only when started
 
     return KsqlService(settings)
 
 
-SERVICES: tuple[ServiceFactory, ...] = (BrokerService, _registry, _rest_proxy, _ksql)
+SERVICES: tuple[ServiceFactory, ...] = (BrokerService, _registry, _rest_proxy, _connect, _ksql)
 """Every service of the platform, in start order."""
 
 

@@ -30,6 +30,7 @@ ADDRESS_HINTS = {
     "broker": "Kafka bootstrap.servers",
     "registry": "Schema Registry (Confluent API)",
     "rest": "REST Proxy (Confluent v2/v3)",
+    "connect": "Kafka Connect REST API",
     "ksql": "ksqlDB REST API (kaspar ksql --shell -l ADDRESS)",
 }
 
@@ -74,8 +75,8 @@ def up(
         ),
     ] = None,
 ) -> None:
-    """Start the kaspar platform (broker, schema registry, REST proxy, ksql) until SIGTERM or
-    Ctrl-C."""
+    """Start the kaspar platform (broker, schema registry, REST proxy, Connect, ksql) until
+    SIGTERM or Ctrl-C."""
     host, port = parse_listen(listen)
     settings = PlatformSettings(
         data_dir=data_dir.resolve(),
