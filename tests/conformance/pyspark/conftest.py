@@ -25,6 +25,7 @@ def pyspark_session() -> Any:
         SparkSession.builder.master("local[1]")
         .appName("kaspar-parity")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()

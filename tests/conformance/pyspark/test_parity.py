@@ -26,6 +26,7 @@ from tests.conformance.pyspark import (
     cases_more_functions,
     cases_show,
     cases_temporal,
+    cases_values,
 )
 from tests.conformance.pyspark.compare import run
 from tests.conformance.pyspark.recording import recorded_outcome
@@ -54,6 +55,7 @@ _MODULES = (
     cases_more_functions,
     cases_show,
     cases_temporal,
+    cases_values,
 )
 
 _CSV_QUOTES = (

@@ -25,7 +25,7 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.spark import SparkParser
 
-from kaspar.engine.compile import function_rewrites
+from kaspar.engine.compile import datetime_functions, function_rewrites, math_functions
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, SOURCE_TYPE
 from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import RAW
@@ -74,6 +74,9 @@ class KasparSpark(Spark):
             # Spark's own trunc(date, fmt) (sqlglot's DateTrunc normalises 'q' to a quarter).
             "TRUNC": lambda args: exp.Anonymous(this="trunc", expressions=args),
             "TYPEOF": _typeof,
+            "MONTHS_BETWEEN": datetime_functions.months_between,
+            "FROM_UTC_TIMESTAMP": datetime_functions.from_utc_timestamp,
+            "TO_UTC_TIMESTAMP": datetime_functions.to_utc_timestamp,
             **{name.upper(): _builtin(name) for name in _BUILTIN_SQL_NAMES},
         }
 
@@ -270,6 +273,14 @@ class KasparDuckDB(DuckDB):
             if rewritten is None:
                 return str(DuckDBGenerator.TRANSFORMS[exp.ArraySort](self, expression))
             return self.sql(rewritten)
+
+        def ln_sql(self, expression: exp.Ln) -> str:
+            guarded = math_functions.guarded_log(expression)
+            return self.function_fallback_sql(expression) if guarded is None else self.sql(guarded)
+
+        def log_sql(self, expression: exp.Log) -> str:
+            guarded = math_functions.guarded_log(expression)
+            return super().log_sql(expression) if guarded is None else self.sql(guarded)
 
         def anonymous_sql(self, expression: exp.Anonymous) -> str:
             rewritten = function_rewrites.anonymous(expression)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from kaspar.sql.column import Column, literal, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, build, call, names, node
 
 
 def current_date() -> Column:
@@ -104,7 +104,7 @@ def add_months(start: ColumnOrName, months: int) -> Column:
 
 def months_between(date1: ColumnOrName, date2: ColumnOrName, roundOff: bool = True) -> Column:
     a, b = to_expr(date1), to_expr(date2)
-    e = exp.func("months_between", a, b)
+    e = build("months_between", [a, b, exp.Boolean(this=roundOff)])
     return node(e, f"months_between({names(a, b)}, {str(roundOff).lower()})")
 
 

@@ -86,7 +86,9 @@ def signum(col: ColumnOrName) -> Column:
     return node(sx.cast(sx.Sign(this=e), "DOUBLE"), f"SIGNUM({names(e)})")
 
 
-sign = signum
+def sign(col: ColumnOrName) -> Column:
+    e = to_expr(col)
+    return node(sx.cast(sx.Sign(this=e), "DOUBLE"), f"sign({names(e)})")
 
 
 def _trig(fn: str, col: ColumnOrName) -> Column:

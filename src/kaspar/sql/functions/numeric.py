@@ -35,12 +35,10 @@ def tanh(col: ColumnOrName) -> Column:
 
 
 def _reciprocal(fn: str, inner: str, col: ColumnOrName) -> Column:
+    """``1 / inner(x)`` in double arithmetic (``pow(.., -1)``: infinite at a zero, as in Spark)."""
     e = to_expr(col)
-    value = exp.Div(
-        this=exp.cast(exp.Literal.number(1), "DOUBLE"),
-        expression=exp.Anonymous(this=inner, expressions=[e]),
-        typed=False,
-        safe=True,
+    value = exp.Pow(
+        this=exp.Anonymous(this=inner, expressions=[e]), expression=exp.Literal.number(-1)
     )
     return node(value, f"{fn.upper()}({names(e)})")
 

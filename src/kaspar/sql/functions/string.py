@@ -84,35 +84,41 @@ def initcap(col: ColumnOrName) -> Column:
     return call("initcap", col)
 
 
-def split(str: ColumnOrName, pattern: str, limit: int = -1) -> Column:
-    """``limit > 0`` keeps at most ``limit`` parts, the last holding the rest of the string."""
+def split(str: ColumnOrName, pattern: Column | str, limit: ColumnOrName | int = -1) -> Column:
+    """Java's ``String.split(regex, limit)`` keeping trailing empty strings: ``limit > 0``
+    keeps at most ``limit`` parts, the last holding the rest of the string after the
+    ``limit - 1``-th match (found with ``regexp_extract_all``)."""
     s = to_expr(str)
-    e: exp.Expr = exp.RegexpSplit(this=s, expression=literal(pattern))
-    if limit > 0 and re.escape(pattern) == pattern:
-        head = exp.Anonymous(
-            this="list_slice", expressions=[e, exp.Literal.number(1), exp.Literal.number(limit - 1)]
-        )
-        rest = exp.Anonymous(
-            this="list_slice",
-            expressions=[e.copy(), exp.Literal.number(limit), exp.Literal.number(-1)],
-        )
-        joined = exp.Anonymous(this="array_to_string", expressions=[rest, literal(pattern)])
-        tail = exp.Case(
-            ifs=[
-                exp.If(
-                    this=exp.GT(
-                        this=exp.Anonymous(this="len", expressions=[e.copy()]),
-                        expression=exp.Literal.number(limit - 1),
-                    ),
-                    true=exp.Array(expressions=[joined]),
-                )
-            ],
-            default=exp.Array(expressions=[]),
-        )
-        parts = exp.Anonymous(this="list_concat", expressions=[head, tail])
-        is_null = exp.Is(this=s.copy(), expression=exp.Null())
-        e = exp.Case(ifs=[exp.If(this=is_null, true=exp.Null())], default=parts)
-    return node(e, f"split({names(s)}, {pattern}, {limit})")
+    regex = pattern.expr if isinstance(pattern, Column) else literal(pattern)
+    e: exp.Expr = exp.RegexpSplit(this=s, expression=regex)
+    if isinstance(limit, int) and limit > 0:
+        e = _split_limited(s, regex, e, limit)
+    elif pattern == "":  # Java splits "" into [""]; DuckDB into []
+        empty = exp.EQ(this=s.copy(), expression=exp.Literal.string(""))
+        e = exp.Case(ifs=[exp.If(this=empty, true=exp.Array(expressions=[s.copy()]))], default=e)
+    shown = names(regex) if isinstance(pattern, Column) else pattern
+    limit_name = names(to_expr(limit)) if isinstance(limit, Column) else limit
+    return node(e, f"split({names(s)}, {shown}, {limit_name})")
+
+
+def _split_limited(s: exp.Expr, regex: exp.Expr, parts: exp.Expr, limit: int) -> exp.Expr:
+    def fn(name: str, *args: exp.Expr) -> exp.Expr:
+        return exp.Anonymous(this=name, expressions=[a.copy() for a in args])
+
+    def first(values: exp.Expr) -> exp.Expr:
+        return fn("list_slice", values, exp.Literal.number(1), exp.Literal.number(limit - 1))
+
+    def joined_length(values: exp.Expr) -> exp.Expr:
+        return fn("length", fn("array_to_string", first(values), exp.Literal.string("")))
+
+    separators = fn("regexp_extract_all", s, regex)
+    offset = exp.Add(this=joined_length(parts), expression=joined_length(separators))
+    rest = fn("substring", s, exp.Add(this=exp.paren(offset), expression=exp.Literal.number(1)))
+    limited = fn("list_concat", first(parts), exp.Array(expressions=[rest]))
+    few = exp.LTE(this=fn("len", parts), expression=exp.Literal.number(limit))
+    is_null = exp.Is(this=s.copy(), expression=exp.Null())
+    ifs = [exp.If(this=is_null, true=exp.Null()), exp.If(this=few, true=parts.copy())]
+    return exp.Case(ifs=ifs, default=limited)
 
 
 def regexp_replace(string: ColumnOrName, pattern: str, replacement: str) -> Column:
