@@ -24,6 +24,7 @@ from kaspar.sql.dataframe import DataFrame
 KEY_TYPES = ("STRING", "INTEGER", "BIGINT")
 TS = "__TS"  # the event time as a timestamp, for windows; never shown
 TOMBSTONE = "__TOMBSTONE"
+PARSED = "__PARSED"
 
 
 def decode(source: Source, raw: DataFrame) -> DataFrame:
@@ -50,6 +51,9 @@ def decode(source: Source, raw: DataFrame) -> DataFrame:
         F.col("offset").alias("ROWOFFSET"),
         F.col("value").isNull().alias(TOMBSTONE),
     ]
+    parsed = parse_value(source, text)
+    if parsed is not None:  # parsed once, in a projection of its own, then taken apart
+        raw = raw.select("key", "value", "timestamp", "partition", "offset", parsed.alias(PARSED))
     decoded = raw.select(*columns)
     return decoded.withColumn(TS, F.timestamp_millis(F.col("ROWTIME")))
 
@@ -97,16 +101,25 @@ def decode_key(key_format: str, column: ColumnDef, key_hex: Column) -> Column:
     raise KsqlError(f"The key format {key_format} cannot hold key columns")
 
 
-def decode_values(source: Source, text: Column) -> list[Column]:
-    values = source.value_columns
+def parse_value(source: Source, text: Column) -> Column | None:
+    """The value parsed once (a struct for JSON, an array for DELIMITED), or None."""
     if source.value_format == "JSON":
-        schema = ", ".join(f"`{c.name}` {c.type.spark}" for c in values)
-        parsed = F.from_json(text, schema)
+        schema = ", ".join(f"`{c.name}` {c.type.spark}" for c in source.value_columns)
+        return F.from_json(text, schema)
+    if source.value_format == "DELIMITED":
+        return F.split(text, re.escape(source.value_delimiter))
+    return None
+
+
+def decode_values(source: Source, text: Column) -> list[Column]:
+    """The value columns from ``PARSED`` (``parse_value``'s column) or the value's text."""
+    values = source.value_columns
+    parsed = F.col(PARSED)
+    if source.value_format == "JSON":
         return [parsed.getField(c.name).alias(c.name) for c in values]
     if source.value_format == "DELIMITED":
-        parts = F.split(text, re.escape(source.value_delimiter))
         return [
-            F.nullif(F.element_at(parts, i + 1), F.lit("")).cast(c.type.spark).alias(c.name)
+            F.nullif(F.element_at(parsed, i + 1), F.lit("")).cast(c.type.spark).alias(c.name)
             for i, c in enumerate(values)
         ]
     if source.value_format == "KAFKA":
