@@ -150,7 +150,7 @@ def main() -> None:
 
             ksql_wall, ksql_busy = timed(via_ksql, records)
             program_wall, program_busy = timed(via_program, records)
-            print(  # noqa: T201 (the report)
+            print(
                 f"{scenario}, {records:,} records, records/s from start (in batches): "
                 f"kaspar.ksql {ksql_wall:,.0f} ({ksql_busy:,.0f}), program "
                 f"{program_wall:,.0f} ({program_busy:,.0f}); ratio {ksql_wall / program_wall:.2f} "
