@@ -26,6 +26,7 @@ from kaspar.ksql import formats
 from kaspar.ksql.dialect import Ksql
 from kaspar.ksql.errors import KsqlError
 from kaspar.ksql.expressions import column_name, has_aggregate, is_aggregate, rewrite
+from kaspar.ksql.joins import TableJoin, source_name, table_join
 from kaspar.ksql.metastore import Metastore, Source
 from kaspar.ksql.statements import ColumnDef, Query, WindowSpec
 from kaspar.ksql.types import from_spark
@@ -45,6 +46,16 @@ class CompiledQuery:
     window: WindowSpec | None
     aggregate: bool
     emit_final: bool = False
+    per_batch: Callable[[DataFrame], DataFrame] | None = None  # a join's, run on each batch
+    joined: tuple[str, ...] = ()  # the tables joined
+
+    @property
+    def sources(self) -> list[str]:
+        return [self.source.name, *self.joined]
+
+    def rows(self, frame: DataFrame) -> DataFrame:
+        """The query's rows of ``frame`` (the plan's output, or a batch of it)."""
+        return frame if self.per_batch is None else self.per_batch(frame)
 
     @property
     def key_columns(self) -> list[ColumnDef]:
@@ -64,12 +75,13 @@ def compile_query(
     query: Query,
     read: Callable[[Source], DataFrame],
     snapshot: bool = False,
+    read_table: Callable[[Source], DataFrame] | None = None,
 ) -> CompiledQuery:
     """Steps 1-4 of the module docstring; ``snapshot``: a table's latest row per key only (a
     pull query reading the table's changelog). The engine's analysis errors (an unknown
     column, a type mismatch) are ksqlDB's bad-statement errors."""
     try:
-        return _compile(metastore, query, read, snapshot)
+        return _compile(metastore, query, read, snapshot, read_table or read)
     except PySparkException as exc:
         raise KsqlError(_engine_message(exc, query.select)) from None
 
@@ -90,15 +102,23 @@ def _engine_message(exc: PySparkException, select: exp.Select) -> str:
 
 
 def _compile(
-    metastore: Metastore, query: Query, read: Callable[[Source], DataFrame], snapshot: bool
+    metastore: Metastore,
+    query: Query,
+    read: Callable[[Source], DataFrame],
+    snapshot: bool,
+    read_table: Callable[[Source], DataFrame],
 ) -> CompiledQuery:
     select = query.select
-    if select.args.get("joins"):
-        raise KsqlError("Joins are not supported by kaspar.ksql yet.")
-    source = _source(metastore, select)
+    source, alias = _source(metastore, select)
     frame = formats.decode(source, read(source))
     if snapshot and source.kind == "TABLE":
-        frame = _latest_per_key(frame, source)
+        frame = formats.latest_per_key(frame, source)
+    joins = select.args.get("joins") or []
+    if joins:
+        if len(joins) > 1:
+            raise KsqlError("kaspar.ksql joins two sources so far.")
+        join = table_join(metastore, (source, alias), joins[0], read_table)
+        return _compile_join(query, source, frame, join)
     where = select.args.get("where")
     if where is not None:
         frame = frame.filter(Column(rewrite(where.this)))
@@ -125,37 +145,52 @@ def _compile(
     return CompiledQuery(frame, output, source, window, aggregate, query.emit == "FINAL")
 
 
-def _latest_per_key(frame: DataFrame, source: Source) -> DataFrame:
-    """The last record per key (and window) by offset; keys whose last record is a tombstone
-    are gone."""
-    keys = [c.name for c in source.key_columns]
-    if source.is_windowed:
-        keys += ["WINDOWSTART"]
-    names = [f.name for f in frame.schema.fields if f.name not in keys]
-    row = F.struct(*[F.col(f"`{n}`") for n in names])
-    latest = frame.groupBy(*[F.col(f"`{k}`") for k in keys]).agg(
-        F.max_by(row, F.col("ROWOFFSET")).alias("__LATEST")
-    )
-    expanded = latest.select(
-        *[F.col(f"`{k}`") for k in keys],
-        *[F.col("__LATEST").getField(n).alias(n) for n in names],
-    )
-    return expanded.filter(~F.col(formats.TOMBSTONE))
+def _compile_join(
+    query: Query, source: Source, stream: DataFrame, join: TableJoin
+) -> CompiledQuery:
+    """The stream's plan ends at its decoded rows; the join, WHERE and projection run per
+    batch (``joins.py``)."""
+    select = query.select
+    if select.args.get("group") is not None or query.window is not None:
+        raise KsqlError("Aggregations over a join are not supported by kaspar.ksql yet.")
+    items = _projection(select, source, join.star())
+    where = select.args.get("where")
+    condition = None if where is None else Column(rewrite(where.this))
+    columns = [Column(tree).alias(name) for name, tree in items]
+
+    def per_batch(batch: DataFrame) -> DataFrame:
+        joined = join.apply(batch)
+        if condition is not None:
+            joined = joined.filter(condition)
+        return joined.select(*columns, F.col(f"{join.left_alias}.ROWTIME").alias(ROWTIME))
+
+    sample = per_batch(stream.sparkSession.createDataFrame([], stream.schema))
+    types = {f.name: f.dataType for f in sample.schema.fields}
+    keys = join.key_trees()
+    output = tuple(ColumnDef(n, from_spark(types[n]), tree.sql() in keys) for n, tree in items)
+    output = tuple(sorted(output, key=lambda c: not c.key))
+    return CompiledQuery(stream, output, source, None, False, False, per_batch, (join.right.name,))
 
 
-def _source(metastore: Metastore, select: exp.Select) -> Source:
+def _source(metastore: Metastore, select: exp.Select) -> tuple[Source, str]:
     from_ = select.args.get("from_") or select.args.get("from")
     if from_ is None or not isinstance(from_.this, exp.Table):
         raise KsqlError("A query needs FROM a stream or a table.")
-    identifier = from_.this.this
-    name = identifier.this if identifier.quoted else str(identifier.this).upper()
-    return metastore.get(name)
+    name, alias = source_name(from_.this)
+    return metastore.get(name), alias
 
 
-def _projection(select: exp.Select, source: Source) -> list[tuple[str, exp.Expr]]:
-    """(name, rewritten tree) per projected column, ``*`` expanded."""
+def _projection(
+    select: exp.Select, source: Source, star: list[tuple[str, exp.Expr]] | None = None
+) -> list[tuple[str, exp.Expr]]:
+    """(name, rewritten tree) per projected column, ``*`` expanded (``star``: a join's)."""
     items: list[tuple[str, exp.Expr]] = []
     for i, item in enumerate(select.expressions):
+        if star is not None and (
+            isinstance(item, exp.Star) or (isinstance(item, exp.Column) and item.is_star)
+        ):
+            items += star
+            continue
         if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and item.is_star):
             names = [c.name for c in source.key_columns]
             if source.is_windowed:

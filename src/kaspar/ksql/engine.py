@@ -99,8 +99,9 @@ class KsqlEngine:
     def start_push(self, statement: st.Select, properties: dict[str, Any]) -> PushQuery:
         offset_reset = str(properties.get("auto.offset.reset", self.config.offset_reset))
         reader = stream_reader(self.spark, self.config.bootstrap_servers, offset_reset)
+        tables = batch_reader(self.spark, self.config.bootstrap_servers)
         with self._lock:
-            compiled = compile_query(self.metastore, statement.query, reader)
+            compiled = compile_query(self.metastore, statement.query, reader, read_table=tables)
         push = PushQuery(compiled, statement.query.limit, self.config.state_dir / "transient")
         push.start(self.config.trigger_ms)
         self.push_queries[push.id] = push
@@ -266,7 +267,8 @@ class KsqlEngine:
     ) -> Apply:
         offset_reset = str(properties.get("auto.offset.reset", self.config.offset_reset))
         reader = stream_reader(self.spark, self.config.bootstrap_servers, offset_reset)
-        compiled = compile_query(self.metastore, statement.query, reader)
+        tables = batch_reader(self.spark, self.config.bootstrap_servers)
+        compiled = compile_query(self.metastore, statement.query, reader, read_table=tables)
         if isinstance(statement, st.InsertSelect):
             sink = self.metastore.get(statement.target)
             _check_insert_schema(sink, compiled)
@@ -290,7 +292,7 @@ class KsqlEngine:
                 statement.text,
                 sink.name,
                 sink.topic,
-                [compiled.source.name],
+                compiled.sources,
                 self.config.state_dir / "queries" / query_id,
                 compiled,
                 {k: str(v) for k, v in properties.items()},

@@ -12,6 +12,7 @@ raw ``key``/``value`` bytes into typed columns (``decode``), and columns back in
 
 from __future__ import annotations
 
+import json
 import re
 
 from kaspar.ksql.errors import KsqlError
@@ -56,6 +57,24 @@ def decode(source: Source, raw: DataFrame) -> DataFrame:
         raw = raw.select("key", "value", "timestamp", "partition", "offset", parsed.alias(PARSED))
     decoded = raw.select(*columns)
     return decoded.withColumn(TS, F.timestamp_millis(F.col("ROWTIME")))
+
+
+def latest_per_key(frame: DataFrame, source: Source) -> DataFrame:
+    """The last record per key (and window) by offset; keys whose last record is a tombstone
+    are gone."""
+    keys = [c.name for c in source.key_columns]
+    if source.is_windowed:
+        keys += ["WINDOWSTART"]
+    names = [f.name for f in frame.schema.fields if f.name not in keys]
+    row = F.struct(*[F.col(f"`{n}`") for n in names])
+    latest = frame.groupBy(*[F.col(f"`{k}`") for k in keys]).agg(
+        F.max_by(row, F.col("ROWOFFSET")).alias("__LATEST")
+    )
+    expanded = latest.select(
+        *[F.col(f"`{k}`") for k in keys],
+        *[F.col("__LATEST").getField(n).alias(n) for n in names],
+    )
+    return expanded.filter(~F.col(TOMBSTONE))
 
 
 def window_end(source: Source, start: Column) -> Column:
@@ -147,10 +166,24 @@ def encode_key(key_format: str, columns: list[tuple[str, str]]) -> Column | None
         return F.unhex(F.substring(padded, 17 - digits, digits))
     if key_format == "JSON":
         if len(columns) == 1:
-            bare = F.regexp_extract(F.to_json(F.array(value)), r"^\[(.*)\]$", 1)
-            return bare.cast("binary")
+            return json_value(value).cast("binary")
         return F.to_json(F.struct(*[F.col(f"`{n}`") for n, _ in columns])).cast("binary")
     return value.cast("string").cast("binary")
+
+
+def json_value(column: Column) -> Column:
+    """A column's value as JSON text, ``null`` included (the engine's ``to_json`` leaves null
+    fields out of objects; ksqlDB writes them)."""
+    return F.regexp_extract(F.to_json(F.array(column)), r"^\[(.*)\]$", 1)
+
+
+def json_object(columns: list[str]) -> Column:
+    """The columns as one JSON object, every field written, nulls as ``null``."""
+    parts: list[Column] = []
+    for i, name in enumerate(columns):
+        label = json.dumps(name) + ":"
+        parts += [F.lit(("," if i else "{") + label), json_value(F.col(f"`{name}`"))]
+    return F.concat(*parts, F.lit("}")) if parts else F.lit("{}")
 
 
 def windowed_key(key: Column | None, window_start: str) -> Column:
@@ -163,7 +196,7 @@ def windowed_key(key: Column | None, window_start: str) -> Column:
 def encode_value(value_format: str, columns: list[str], delimiter: str = ",") -> Column:
     fields = [F.col(f"`{n}`") for n in columns]
     if value_format == "JSON":
-        return F.to_json(F.struct(*fields)).cast("binary")
+        return json_object(columns).cast("binary")
     if value_format == "DELIMITED":
         texts = [F.coalesce(f.cast("string"), F.lit("")) for f in fields]
         return F.concat_ws(delimiter, *texts).cast("binary")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kaspar.engine.streaming.sinks.kafka import KafkaSink
 from kaspar.ksql import formats
 from kaspar.ksql.compiler import ROWTIME, CompiledQuery
 from kaspar.ksql.metastore import Source
@@ -52,8 +53,9 @@ def batch_reader(spark: SparkSession, servers: str) -> Callable[[Source], DataFr
     return read
 
 
-def sink_frame(compiled: CompiledQuery, sink: Source) -> DataFrame:
-    """The query's rows as Kafka records of ``sink``: key, value, and ROWTIME as timestamp."""
+def sink_frame(compiled: CompiledQuery, sink: Source, frame: DataFrame | None = None) -> DataFrame:
+    """The query's rows (of ``frame``, a batch, for a join) as Kafka records of ``sink``: key,
+    value, and ROWTIME as timestamp."""
     key = formats.encode_key(sink.key_format, [(c.name, c.type.ksql) for c in compiled.key_columns])
     if compiled.window is not None:
         key = formats.windowed_key(key, "__WINDOWSTART")
@@ -63,7 +65,7 @@ def sink_frame(compiled: CompiledQuery, sink: Source) -> DataFrame:
     columns = [value.alias("value"), F.timestamp_millis(F.col(ROWTIME)).alias("timestamp")]
     if key is not None:
         columns.append(key.alias("key"))
-    return compiled.frame.select(*columns)
+    return compiled.rows(compiled.frame if frame is None else frame).select(*columns)
 
 
 def output_mode(compiled: CompiledQuery) -> str:
@@ -88,6 +90,7 @@ class PersistentQuery:
     compiled: CompiledQuery
     properties: dict[str, Any] = field(default_factory=dict)
     query: Any = None
+    _batch_sink: Any = None
 
     @property
     def state(self) -> str:
@@ -99,6 +102,9 @@ class PersistentQuery:
 
     def start(self, sink: Source, servers: str, trigger_ms: int) -> None:
         compiled = self.compiled
+        if compiled.per_batch is not None:
+            self._start_per_batch(sink, servers, trigger_ms)
+            return
         self.query = (
             sink_frame(compiled, sink)
             .writeStream.format("kafka")
@@ -111,9 +117,30 @@ class PersistentQuery:
             .start()
         )
 
+    def _start_per_batch(self, sink: Source, servers: str, trigger_ms: int) -> None:
+        """A join: each batch's rows go through the engine's exactly-once Kafka sink (one
+        transaction per batch id, a batch re-run after a crash is skipped)."""
+        options = {"kafka.bootstrap.servers": servers, "topic": sink.topic}
+        self._batch_sink = KafkaSink(options, self.id)
+        batch_sink, compiled = self._batch_sink, self.compiled
+
+        def write(batch: DataFrame, batch_id: int) -> None:
+            batch_sink.add_batch(batch_id, sink_frame(compiled, sink, batch).toArrow())
+
+        self.query = (
+            compiled.frame.writeStream.foreachBatch(write)
+            .option("checkpointLocation", str(self.checkpoint))
+            .queryName(self.id)
+            .trigger(processingTime=f"{trigger_ms} milliseconds")
+            .start()
+        )
+
     def stop(self) -> None:
         if self.query is not None:
             self.query.stop()
+        if self._batch_sink is not None:
+            self._batch_sink.stop()
+            self._batch_sink = None
 
     def terminate(self) -> None:
         """Stop for good: its checkpoint (offsets and state) is deleted, as ksqlDB deletes a

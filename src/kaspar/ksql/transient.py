@@ -65,7 +65,9 @@ class PushQuery:
         self._sent = 0
 
     def start(self, trigger_ms: int) -> None:
-        frame = self.compiled.frame.select(*[F.col(f"`{c.name}`") for c in self.compiled.columns])
+        frame = self.compiled.frame
+        if self.compiled.per_batch is None:
+            frame = frame.select(*[F.col(f"`{c.name}`") for c in self.compiled.columns])
         self._query = (
             frame.writeStream.foreachBatch(self._batch)
             .outputMode(output_mode(self.compiled))
@@ -75,6 +77,8 @@ class PushQuery:
         )
 
     def _batch(self, frame: Any, batch_id: int) -> None:
+        if self.compiled.per_batch is not None:
+            frame = self.compiled.per_batch(frame)
         for row in result_rows(self.compiled, frame.collect()):
             self._rows.put(row)
 
@@ -99,7 +103,8 @@ class PushQuery:
 
 
 def pull_rows(compiled: CompiledQuery, limit: int | None) -> list[list[Any]]:
-    frame = compiled.frame.select(*[F.col(f"`{c.name}`") for c in compiled.columns])
+    frame = compiled.rows(compiled.frame)
+    frame = frame.select(*[F.col(f"`{c.name}`") for c in compiled.columns])
     if limit is not None:
         frame = frame.limit(limit)
     return result_rows(compiled, frame.collect())

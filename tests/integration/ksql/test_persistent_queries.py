@@ -152,3 +152,32 @@ def test_insert_values_and_insert_into_select(ksql: Ksql, name: str) -> None:
     assert dan == (b"dan", b"it's,42", 5_000)
     assert eve[:2] == (b"eve", b"home,")  # no ROWTIME given: the time of the insert
     terminate_all(ksql)
+
+
+def test_stream_table_join(ksql: Ksql, name: str) -> None:
+    """Each order meets the customers table as it is when the order is processed."""
+    customers = create_stream(ksql, f"{name}_C_IN", "id STRING KEY, name STRING")
+    ksql.run(
+        f"CREATE TABLE {name}_CUSTOMERS (id STRING PRIMARY KEY, name STRING) WITH "
+        f"(kafka_topic='{customers}', value_format='JSON');"
+    )
+    orders = create_stream(ksql, f"{name}_ORDERS", "order_id STRING KEY, customer STRING, n INT")
+    ksql.produce(customers, [("c1", {"NAME": "Ann"}, 1_000), ("c1", {"NAME": "Anna"}, 2_000)])
+    ksql.produce(orders, [
+        ("o1", {"CUSTOMER": "c1", "N": 2}, 3_000),
+        ("o2", {"CUSTOMER": "c9", "N": 5}, 4_000),
+    ])  # fmt: skip
+    ksql.run(
+        f"CREATE STREAM {name}_ENRICHED AS SELECT o.customer, o.order_id, c.name AS customer_name, "
+        "o.n "
+        f"FROM {name}_ORDERS o LEFT JOIN {name}_CUSTOMERS c ON o.customer = c.id EMIT CHANGES;",
+        **EARLIEST,
+    )
+    # keyed by the join expression, as ksqlDB keys a stream-table join
+    assert sorted(ksql.read(f"{name}_ENRICHED", 2)) == [
+        (b"c1", {"ORDER_ID": "o1", "CUSTOMER_NAME": "Anna", "N": 2}, 3_000),
+        (b"c9", {"ORDER_ID": "o2", "CUSTOMER_NAME": None, "N": 5}, 4_000),
+    ]
+    reads = ksql.run(f"DESCRIBE {name}_CUSTOMERS;")[0]["sourceDescription"]["readQueries"]
+    assert [q["sinks"] for q in reads] == [[f"{name}_ENRICHED"]]
+    terminate_all(ksql)
