@@ -4,12 +4,21 @@
    leader topic likewise), starts the reader thread (both topics assigned from the beginning,
    every record applied to `RegistryState` in offset order), and returns once the reader has
    reached the high watermark the topic had at start: the state is then the topic's.
-2. `write(key, value)` produces one record with an idempotent `acks=all` producer, waits for
-   its delivery offset, then until the reader has applied that offset, so every read after the
-   write sees it.
-3. `wait_caught_up()` waits until the reader reaches the current high watermark (a follower
+2. `fence()` (the new leader, before its first write) makes this process the one writer: it
+   opens a transactional producer whose `transactional.id` every registry process of the
+   cluster shares (`<schema.registry.group.id>-<kafkastore.topic>`). Its `init_transactions`
+   makes the broker bump the producer epoch of that id, abort whatever transaction the
+   previous holder left open, and from then on refuse that holder's writes (PRODUCER_FENCED):
+   a deposed leader that still believes it leads cannot write any more, whatever its clock or
+   its view of the group says. `release()` (leadership revoked) drops the producer.
+3. `write(key, value)` produces one record in a transaction of its own (`acks=all`), waits for
+   its delivery offset, then until the reader (read_committed, librdkafka's default) has
+   applied that offset, so every read after the write sees it. Fenced, it releases the
+   producer, calls `on_fenced` and raises 50004 (the forwarder or the client retries on the
+   new leader); without the producer (not leading) it raises 50004 at once.
+4. `wait_caught_up()` waits until the reader reaches the current high watermark (a follower
    calls it after forwarding a write, so its own reads see the leader's write).
-4. `stop()` stops the reader and closes the clients.
+5. `stop()` stops the reader and closes the clients.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Producer
@@ -34,6 +44,7 @@ from kaspar.registry.state import RegistryState
 
 log = logging.getLogger(__name__)
 POLL_S = 0.05
+FENCED = (KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH)
 client_log = logging.getLogger("kaspar.registry.librdkafka")  # not stderr: logging decides
 
 
@@ -47,16 +58,17 @@ def kafka_client_config(config: RegistryConfig) -> dict[str, Any]:
 
 
 class KafkaStore:
-    """Steps 1-4 of the module docstring."""
+    """Steps 1-5 of the module docstring."""
 
     def __init__(self, config: RegistryConfig, state: RegistryState) -> None:
         self.config, self.state = config, state
         self.cluster_id = ""
         client = kafka_client_config(config)
         self._client = client
-        self._producer = Producer(
-            {**client, "enable.idempotence": True, "acks": "all", "linger.ms": 0}
-        )
+        self.transactional_id = f"{config.group_id}-{config.topic}"
+        self.on_fenced: Callable[[], None] = lambda: None
+        self._producer: Producer | None = None  # the leader's, transactional (step 2)
+        self._write_lock = threading.Lock()  # one transaction at a time
         self._consumer = Consumer(
             {
                 **client,
@@ -160,7 +172,7 @@ class KafkaStore:
                 )
 
     def wait_caught_up(self, timeout: float | None = None) -> None:
-        """Step 3."""
+        """Step 4."""
         timeout = self.config.timeout_ms / 1000 if timeout is None else timeout
         for topic in self._positions:
             _, high = self._watermarks.get_watermark_offsets(
@@ -169,31 +181,83 @@ class KafkaStore:
             if high > 0:
                 self.wait_applied(topic, high - 1, timeout)
 
+    def fence(self) -> None:
+        """Step 2; raises KafkaException if the broker does not grant the transactional id."""
+        producer = Producer(
+            {
+                **self._client,
+                "transactional.id": self.transactional_id,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": 0,
+            }
+        )
+        producer.init_transactions(self.config.timeout_ms / 1000)
+        with self._write_lock:
+            previous, self._producer = self._producer, producer
+        if previous is not None:
+            previous.flush(0)
+
+    def release(self) -> None:
+        """Step 2: no more writes from this process until it is fenced in again."""
+        self._producer = None
+
     def write(self, key: dict[str, Any], value: dict[str, Any] | None, topic: str = "") -> None:
-        """Step 2; raises a 50001/50002 RegistryError if the record is not written."""
+        """Step 3; raises 50004 if this process may not write, 50001/50002 if it failed."""
         topic = topic or self.config.topic
+        with self._write_lock:
+            producer = self._producer
+            if producer is None:
+                raise errors.unknown_leader()
+            try:
+                offset = self._write_transaction(producer, topic, key, value)
+            except KafkaException as exc:
+                self._abort_or_release(producer, exc.args[0])
+                raise errors.store_error(f"Error while writing to {topic}: {exc}") from exc
+        self.wait_applied(topic, offset, self.config.timeout_ms / 1000)
+
+    def _write_transaction(
+        self, producer: Producer, topic: str, key: dict[str, Any], value: dict[str, Any] | None
+    ) -> int:
+        """The record in a transaction of its own, committed; returns its offset."""
         timeout = self.config.timeout_ms / 1000
         delivered: list[Any] = []
+        producer.begin_transaction()
         try:
-            self._producer.produce(
+            producer.produce(
                 topic,
                 value=encode(value),
                 key=encode(key),
                 partition=0,
                 on_delivery=lambda error, message: delivered.append((error, message)),
             )
-        except (KafkaException, BufferError) as exc:
+        except BufferError as exc:
+            producer.abort_transaction(timeout)
             raise errors.store_error(f"Error while writing to {topic}: {exc}") from exc
-        self._producer.flush(timeout)
+        producer.commit_transaction(timeout)
         if not delivered:
             raise errors.store_timeout(f"Timed out writing to {topic}")
         error, message = delivered[0]
         if error is not None:
             raise errors.store_error(f"Error while writing to {topic}: {error.str()}")
-        self.wait_applied(topic, message.offset(), timeout)
+        return int(message.offset())
+
+    def _abort_or_release(self, producer: Producer, error: KafkaError) -> None:
+        """After a failed transaction: fenced (or any fatal error), give up the leadership and
+        raise 50004; otherwise abort the transaction so the next write can begin one."""
+        if error.fatal() or error.code() in FENCED:
+            log.warning("registry store: fenced by a newer leader (%s)", error.str())
+            self.release()
+            self.on_fenced()
+            raise errors.unknown_leader() from KafkaException(error)
+        if error.txn_requires_abort():
+            try:
+                producer.abort_transaction(self.config.timeout_ms / 1000)
+            except KafkaException:
+                log.exception("registry store: could not abort a failed transaction")
 
     def stop(self) -> None:
-        """Step 4; idempotent."""
+        """Step 5; idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -206,4 +270,6 @@ class KafkaStore:
         if not stuck:  # a consumer closed under a poll in progress can hang
             self._consumer.close()
         self._watermarks.close()
-        self._producer.flush(1)
+        if self._producer is not None:
+            self._producer.flush(1)
+            self._producer = None

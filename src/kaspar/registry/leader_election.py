@@ -3,10 +3,13 @@ one partition (docs/registry.md, Leader election).
 
 1. An eligible process (`leader.eligibility=true`) joins group `schema.registry.group.id`
    subscribed to the leader topic, and polls on a thread to stay a member.
-2. On assignment of partition 0 it becomes leader: it publishes its URL on the leader topic,
-   writes a NOOP to `_schemas` and waits to read it back (its state then holds every id ever
-   assigned), and only then says `is_leader`.
-3. On revocation or loss it stops being leader at once. `stop()` leaves the group, so another
+2. On assignment of partition 0 it becomes leader: it fences the previous leader out
+   (`KafkaStore.fence`: the broker bumps the producer epoch of the registry's transactional
+   id, so whoever led before can no longer write, even if it has not noticed yet), publishes
+   its URL on the leader topic, writes a NOOP to `_schemas` and waits to read it back (its
+   state then holds every id ever assigned), and only then says `is_leader`.
+3. On revocation or loss it stops being leader at once and gives up its producer; so it does
+   when a write finds it fenced by a newer leader. `stop()` leaves the group, so another
    member is assigned the partition in the next rebalance.
 """
 
@@ -34,6 +37,7 @@ class LeaderElection:
         self._running = False
         self._thread: threading.Thread | None = None
         self._consumer: Consumer | None = None
+        store.on_fenced = self._on_fenced
 
     def start(self) -> None:
         if not self.config.leader_eligibility:
@@ -73,12 +77,14 @@ class LeaderElection:
         if not any(p.topic == self.config.leader_topic and p.partition == 0 for p in partitions):
             return
         try:
+            self.store.fence()
             self.store.write(
                 {"keytype": "LEADER", "magic": 0}, {"url": self.url}, self.config.leader_topic
             )
             self.store.write(NOOP_KEY, None)
         except Exception:
             log.exception("registry election: could not take over as leader")
+            self.store.release()
             return
         self.is_leader = True
         log.info("registry %s is the leader", self.url)
@@ -86,10 +92,17 @@ class LeaderElection:
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
         if any(p.topic == self.config.leader_topic for p in partitions):
             self.is_leader = False
+            self.store.release()
+
+    def _on_fenced(self) -> None:
+        if self.is_leader:
+            log.warning("registry %s: a newer leader fenced this one out", self.url)
+        self.is_leader = False
 
     def stop(self) -> None:
         self._running = False
         self.is_leader = False
+        self.store.release()
         stuck = False
         if self._thread is not None:
             self._thread.join(5)
