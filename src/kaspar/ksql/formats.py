@@ -43,11 +43,8 @@ def decode(source: Source, raw: DataFrame) -> DataFrame:
     for column in source.key_columns:
         columns.append(decode_key(source.key_format, column, key_hex).alias(column.name))
     columns += decode_values(source, text)
-    rowtime = F.unix_millis(F.col("timestamp"))
-    if source.timestamp is not None:
-        rowtime = _timestamp_column(source)
     columns += [
-        rowtime.alias("ROWTIME"),
+        F.unix_millis(F.col("timestamp")).alias("ROWTIME"),
         F.col("partition").alias("ROWPARTITION"),
         F.col("offset").alias("ROWOFFSET"),
         F.col("value").isNull().alias(TOMBSTONE),
@@ -56,6 +53,8 @@ def decode(source: Source, raw: DataFrame) -> DataFrame:
     if parsed is not None:  # parsed once, in a projection of its own, then taken apart
         raw = raw.select("key", "value", "timestamp", "partition", "offset", parsed.alias(PARSED))
     decoded = raw.select(*columns)
+    if source.timestamp is not None:  # from a decoded column
+        decoded = decoded.withColumn("ROWTIME", _timestamp_column(source))
     return decoded.withColumn(TS, F.timestamp_millis(F.col("ROWTIME")))
 
 

@@ -181,3 +181,37 @@ def test_stream_table_join(ksql: Ksql, name: str) -> None:
     reads = ksql.run(f"DESCRIBE {name}_CUSTOMERS;")[0]["sourceDescription"]["readQueries"]
     assert [q["sinks"] for q in reads] == [[f"{name}_ENRICHED"]]
     terminate_all(ksql)
+
+
+def test_partition_by_and_timestamp_column(ksql: Ksql, name: str) -> None:
+    """PARTITION BY re-keys the stream; WITH (TIMESTAMP=...) takes ROWTIME from a column."""
+    topic = f"{name.lower()}-events"
+    ksql.run(
+        f"CREATE STREAM {name} (id STRING KEY, page STRING, at BIGINT) WITH (kafka_topic="
+        f"'{topic}', value_format='JSON', partitions=1, timestamp='at');"
+    )
+    ksql.produce(topic, [("u1", {"PAGE": "home", "AT": 7_000}, 1_000)])
+    ksql.run(
+        f"CREATE STREAM {name}_BY_PAGE AS SELECT page, id FROM {name} PARTITION BY page;",
+        **EARLIEST,
+    )
+    assert ksql.read(f"{name}_BY_PAGE", 1) == [(b"home", {"ID": "u1"}, 7_000)]
+    terminate_all(ksql)
+
+
+def test_kafka_int_keys_and_delimited_values(ksql: Ksql, name: str) -> None:
+    topic = f"{name.lower()}-ints"
+    ksql.run(
+        f"CREATE STREAM {name} (id INT KEY, label STRING, score DOUBLE) WITH (kafka_topic="
+        f"'{topic}', value_format='DELIMITED', partitions=1);"
+        f"INSERT INTO {name} (id, label, score, ROWTIME) VALUES (7, 'seven', 0.5, 1000);"
+        f"INSERT INTO {name} (id, label, score, ROWTIME) VALUES (-1, NULL, 2, 2000);"
+    )
+    assert ksql.read(topic, 2) == [
+        (struct.pack(">i", 7), b"seven,0.5", 1_000),
+        (struct.pack(">i", -1), b",2.0", 2_000),
+    ]
+    response = ksql.http.post("/query-stream", json={"sql": f"SELECT * FROM {name};"})
+    header, *rows = [json.loads(x) for x in response.text.splitlines()]
+    assert header["columnTypes"] == ["INTEGER", "STRING", "DOUBLE"]
+    assert rows == [[7, "seven", 0.5], [-1, None, 2.0]]
