@@ -224,3 +224,55 @@ def test_v2_avro_produce_and_consume_both_ways(
         {"name": "rest", "age": 2},
         {"name": "confluent", "age": 3},
     ]
+
+
+NOTE = json.dumps(
+    {
+        "type": "record",
+        "name": "Note",
+        "fields": [{"name": "text", "type": ["null", "string"]}, {"name": "raw", "type": "bytes"}],
+    }
+)
+
+
+def test_v2_avro_unions_in_avro_json_encoding(
+    rest: httpx.Client,
+    registry_client: SchemaRegistryClient,
+    topic_factory: Callable[..., str],
+    kaspar_broker: Any,
+) -> None:
+    """Union values wrapped as `{"string": "x"}` and bytes as code points, as Confluent's REST
+    Proxy takes and answers them; a bare union value is still taken."""
+    topic = topic_factory()
+    values = [
+        {"text": {"string": "wrapped"}, "raw": "\u00ff\u0001"},
+        {"text": None, "raw": ""},
+        {"text": "bare", "raw": "a"},
+    ]
+    body = {"value_schema": NOTE, "records": [{"value": value} for value in values]}
+    media = {"content-type": "application/vnd.kafka.avro.v2+json"}
+    produced = rest.post(f"/topics/{topic}", json=body, headers=media)
+    assert produced.status_code == 200, produced.text
+    consumer = Consumer(
+        {
+            "bootstrap.servers": kaspar_broker.bootstrap_servers,
+            "group.id": f"{topic}-plain",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    deserialize = AvroDeserializer(registry_client)
+    context = SerializationContext(topic, MessageField.VALUE)
+    read = [deserialize(m.value(), context) for m in consumer.consume(3, timeout=10)]
+    consumer.close()
+    assert read == [
+        {"text": "wrapped", "raw": b"\xff\x01"},
+        {"text": None, "raw": b""},
+        {"text": "bare", "raw": b"a"},
+    ]
+    records = consume_through_instance(rest, topic, "avro", 3)
+    assert [r["value"] for r in records] == [
+        values[0],
+        values[1],
+        {"text": {"string": "bare"}, "raw": "a"},
+    ]

@@ -3,7 +3,8 @@
 BINARY is base64, JSON any JSON value (written as UTF-8 JSON), STRING a string (UTF-8). AVRO,
 JSONSCHEMA and PROTOBUF (`protobuf_messages`) go through a Confluent-compatible schema registry
 with confluent-kafka's serializers, so the bytes are the Confluent wire format (magic byte,
-schema id, payload). The schema is named by id, by subject and version, by subject (latest
+schema id, payload); AVRO data is in Avro's JSON encoding both ways (`avro_json`: union values
+wrapped as `{"string": "x"}`). The schema is named by id, by subject and version, by subject (latest
 version), or given whole (registered under the subject the `subject_name_strategy` gives,
 TOPIC_NAME by default).
 """
@@ -23,6 +24,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from kaspar.rest import avro_json
 from kaspar.rest.protobuf_messages import ProtobufMessages
 from kaspar.service.errors import ApiError
 
@@ -95,6 +97,7 @@ class SchemaSerdes:
         self._deserializers: dict[str, Callable[[bytes, SerializationContext], Any]] = {}
         self._lock = threading.Lock()
         self._protobuf: ProtobufMessages | None = None
+        self._avro_encodings: dict[int, avro_json.AvroJson] = {}
 
     def client(self) -> SchemaRegistryClient:
         if self._url is None:
@@ -165,7 +168,9 @@ class SchemaSerdes:
         schema = client.get_schema(schema_id) if kind != "PROTOBUF" else None
         serializer: Callable[[Any, SerializationContext], Any]
         if kind == "AVRO":
-            serializer = AvroSerializer(client, schema, conf=conf)
+            assert schema is not None
+            avro = AvroSerializer(client, schema, conf=conf)
+            serializer = _avro_json_serializer(client, schema, avro)
         elif kind == "PROTOBUF":
             try:
                 serializer = self.protobuf().serializer(schema_id)
@@ -196,15 +201,45 @@ class SchemaSerdes:
                 raise ApiError(406, 40601, f"{kind} records cannot be read by this proxy yet")
             self._deserializers[kind] = deserializer
         try:
-            return deserializer(raw, SerializationContext(topic, field))
+            data = deserializer(raw, SerializationContext(topic, field))
+            return self._avro_json(raw, data) if kind == "AVRO" else data
         except Exception as exc:
             raise ApiError(500, 50002, f"cannot deserialize a {kind} record: {exc}") from exc
+
+    def _avro_json(self, raw: bytes, datum: Any) -> Any:
+        """A deserialized AVRO datum in Avro's JSON encoding (`avro_json`)."""
+        schema_id = avro_json.schema_id(raw)
+        if schema_id is None:
+            return datum
+        encoding = self._avro_encodings.get(schema_id)
+        if encoding is None:
+            client = self.client()
+            encoding = avro_json.AvroJson(client, client.get_schema(schema_id))
+            self._avro_encodings[schema_id] = encoding
+        return encoding.encode(datum)
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
         if self._protobuf is not None:
             self._protobuf.close()
+
+
+def _avro_json_serializer(
+    client: SchemaRegistryClient,
+    schema: Schema,
+    serializer: Callable[[Any, SerializationContext], Any],
+) -> Callable[[Any, SerializationContext], Any]:
+    """`serializer` taking data in Avro's JSON encoding (`avro_json`)."""
+    try:
+        encoding = avro_json.AvroJson(client, schema)
+    except Exception:  # noqa: BLE001 (the serializer reports a bad schema itself)
+        return serializer
+
+    def serialize(data: Any, context: SerializationContext) -> Any:
+        return serializer(encoding.decode(data), context)
+
+    return serialize
 
 
 def _subject(choice: SchemaChoice, topic: str, is_key: bool) -> str:
