@@ -7,6 +7,7 @@ functions plus 10 classes; the percentage counts functions only.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,13 +52,21 @@ def percent(done: int, total: int) -> str:
     return f"{100 * done / total:.1f}" if total else "0.0"
 
 
+def readme_line(status: dict[str, bool]) -> str:
+    done = sum(status.values())
+    return (
+        f"PySpark functions implemented: {done} of {len(status)} "
+        f"({percent(done, len(status))} %), see docs/function-coverage.md"
+    )
+
+
 def main() -> None:
     status = implemented(reference_functions())
     DOC.write_text(render(status))
-    done = sum(status.values())
-    print(
-        f"PySpark functions implemented: {done} of {len(status)} ({percent(done, len(status))} %)"
-    )
+    readme = ROOT / "README.md"
+    text = re.sub(r"PySpark functions implemented: .*", readme_line(status), readme.read_text())
+    readme.write_text(text)
+    print(readme_line(status))
 
 
 if __name__ == "__main__":

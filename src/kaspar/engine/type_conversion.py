@@ -44,6 +44,7 @@ _SIMPLE: dict[Any, type[T.DataType]] = {
     _D.BLOB: T.BinaryType,
     _D.NULL: T.NullType,
     _D.UNKNOWN: T.NullType,
+    _D.INTERVAL: T.CalendarIntervalType,
 }
 
 

@@ -92,6 +92,14 @@ class TimestampNTZType(AtomicType):
         return "timestamp_ntz"
 
 
+class CalendarIntervalType(DataType):
+    """Months, days and microseconds (``make_interval``); DuckDB's ``INTERVAL``."""
+
+    @classmethod
+    def typeName(cls) -> str:
+        return "interval"
+
+
 class ByteType(IntegralType):
     """8-bit integer."""
 

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from kaspar.engine import types as T
 from kaspar.sql.row import Row
@@ -44,7 +45,30 @@ def cell_string(value: Any, dtype: T.DataType | None = None) -> str:
     if isinstance(value, list):
         et = dtype.elementType if isinstance(dtype, T.ArrayType) else None
         return "[" + ", ".join(cell_string(v, et) for v in value) + "]"
+    if isinstance(value, pa.MonthDayNano):
+        return interval_string(value.months, value.days, value.nanoseconds // 1000)
     return str(value)
+
+
+def _java_div(a: int, b: int) -> tuple[int, int]:
+    """Java's ``/`` and ``%`` on longs (truncated toward zero)."""
+    q = abs(a) // b * (1 if a >= 0 else -1)
+    return q, a - q * b
+
+
+def interval_string(months: int, days: int, micros: int) -> str:
+    """Spark's ``IntervalUtils.toMultiUnitsString``: ``1 years 2 days 3.5 seconds``."""
+    if months == 0 and days == 0 and micros == 0:
+        return "0 seconds"
+    years, months = _java_div(months, 12)
+    hours, rest = _java_div(micros, 3_600_000_000)
+    minutes, rest = _java_div(rest, 60_000_000)
+    units = [(years, "years"), (months, "months"), (days, "days"), (hours, "hours")]
+    parts = [f"{v} {unit}" for v, unit in [*units, (minutes, "minutes")] if v != 0]
+    if rest != 0:
+        seconds = decimal.Decimal(rest).scaleb(-6).normalize()
+        parts.append(f"{seconds:f} seconds")
+    return " ".join(parts)
 
 
 def _float_string(value: float, single: bool) -> str:

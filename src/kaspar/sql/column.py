@@ -31,6 +31,14 @@ def aliased(e: exp.Expr, name: str) -> exp.Alias:
     return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
 
 
+def parenthesized(e: exp.Expr) -> exp.Expr:
+    """``e`` in parentheses when it is itself an operator (a tree built here has no
+    parentheses, and the SQL generator adds none: ``(a + 1) * 2`` must not read ``a + 1 * 2``)."""
+    if isinstance(e, exp.Binary | exp.Unary) and not isinstance(e, exp.Paren):
+        return exp.Paren(this=e)
+    return e
+
+
 def literal(value: Any) -> exp.Expr:
     """The SQL literal for a Python value, typed and named as ``F.lit`` does."""
     if isinstance(value, Column):
@@ -125,7 +133,7 @@ class Column:
 
     # -- operators ---------------------------------------------------------------------------
     def _bin(self, cls: type[exp.Expr], other: Any, reverse: bool = False) -> Column:
-        left, right = self._expr, _other(other)
+        left, right = parenthesized(self._expr), parenthesized(_other(other))
         if reverse:
             left, right = right, left
         return Column(cls(this=left, expression=right))
@@ -199,10 +207,10 @@ class Column:
         return self._bin(exp.Or, o, True)
 
     def __invert__(self) -> Column:
-        return Column(exp.Not(this=self._expr))
+        return Column(exp.Not(this=parenthesized(self._expr)))
 
     def __neg__(self) -> Column:
-        return Column(exp.Neg(this=self._expr))
+        return Column(exp.Neg(this=parenthesized(self._expr)))
 
     __hash__ = None  # type: ignore[assignment]
 

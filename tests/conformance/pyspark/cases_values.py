@@ -123,3 +123,78 @@ def case_domain_errors_nan(spark, F, T):
     return _numbers(spark).select(
         "x", F.sqrt("x"), F.acos("x"), F.asin("x"), F.atanh("x"), F.acosh("x")
     )
+
+
+# -- intervals ---------------------------------------------------------------------------------
+
+
+def _interval_parts(spark, F):
+    df = spark.createDataFrame(
+        [
+            (100, 11, 1, 1, 12, 30, "01.001001"),
+            (0, 0, 0, 0, 0, 0, "0"),
+            (-1, 2, 0, -3, 0, 0, "-1.5"),
+            (1, None, 0, 0, 0, 0, "0"),
+        ],
+        "year int, month int, week int, day int, hour int, min int, sec string",
+    )
+    return df.withColumn("sec", F.col("sec").cast("decimal(18,6)"))
+
+
+@case(kind="show")
+def case_make_interval_show(spark, F, T):
+    df = _interval_parts(spark, F)
+    df.select(F.make_interval(df.year, df.month, df.week, df.day, df.hour, df.min, df.sec)).show(
+        truncate=False
+    )
+
+
+@case(kind="show")
+def case_make_interval_defaults(spark, F, T):
+    spark.range(1).select(
+        F.make_interval(F.lit(1)),
+        F.make_interval(hours=F.lit(25)).alias("h"),
+        F.make_interval(secs=F.lit(90)).alias("s"),
+        F.make_interval().alias("zero"),
+    ).show(truncate=False)
+
+
+@case(kind="value")
+def case_make_interval_dtypes(spark, F, T):
+    return spark.range(1).select(F.make_interval(F.lit(1), F.lit(2))).dtypes
+
+
+@case(kind="show")
+def case_try_divide_multiply_interval(spark, F, T):
+    spark.range(1).select(
+        F.try_divide(F.make_interval(F.lit(1)), F.lit(2)).alias("half"),
+        F.try_divide(F.make_interval(F.lit(1)), F.lit(0)).alias("by_zero"),
+        F.try_multiply(F.make_interval(F.lit(0), F.lit(3)), F.lit(4)).alias("times"),
+    ).show()
+
+
+@case()
+def case_operator_precedence(spark, F, T):
+    df = spark.createDataFrame(
+        [(3, 2.0, True, False), (-1, 0.5, False, True)], "a int, d double, p boolean, q boolean"
+    )
+    a = F.col("a")
+    return df.select(
+        (a + 1) * 2,
+        a * (a - 1),
+        (a - 1) / (a + 3),
+        -(a + 1),
+        ~(F.col("p") & F.col("q")),
+        (F.col("p") | F.col("q")) & F.col("q"),
+        (a + 1) % 3,
+        F.pow(a + 1, 2),
+        F.hypot(a + 1, a - 1),
+        F.pmod(a - 5, a + 10),
+        F.try_add(a * 2, a + 1),
+        F.try_divide(a + 1, a + 3),
+        F.negative(a + 1),
+        F.bitwise_not(a + 1),
+        F.log1p(F.col("d") * 2),
+        (a + 1).cast("string"),
+        (a * 2 > a + 1) == (a > 0),
+    )

@@ -23,13 +23,7 @@ def test_coverage_doc_is_up_to_date() -> None:
 
 
 def test_readme_shows_the_percentage() -> None:
-    status = _status()
-    done = sum(status.values())
-    line = (
-        f"PySpark functions implemented: {done} of {len(status)} "
-        f"({cov.percent(done, len(status))} %), see docs/function-coverage.md"
-    )
-    assert line in (cov.ROOT / "README.md").read_text()
+    assert cov.readme_line(_status()) in (cov.ROOT / "README.md").read_text()
 
 
 def test_every_exported_function_is_callable() -> None:

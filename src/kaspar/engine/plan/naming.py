@@ -79,7 +79,7 @@ def _literal_name(e: exp.Expr) -> str:
 
 
 def _not_name(e: exp.Not) -> str:
-    inner = e.this
+    inner = e.this.unnest() if isinstance(e.this, exp.Paren) else e.this
     if isinstance(inner, exp.Is):
         return f"({output_name(inner.this)} IS NOT NULL)"
     return f"(NOT {output_name(inner)})"

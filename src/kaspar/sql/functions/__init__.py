@@ -11,6 +11,7 @@ from kaspar.sql.functions import generator as _generator
 from kaspar.sql.functions import grouping as _grouping
 from kaspar.sql.functions import hashing as _hashing
 from kaspar.sql.functions import higher_order as _higher_order
+from kaspar.sql.functions import interval as _interval
 from kaspar.sql.functions import json as _json
 from kaspar.sql.functions import map_functions as _map_functions
 from kaspar.sql.functions import math as _math
@@ -35,6 +36,7 @@ from kaspar.sql.functions.generator import *  # noqa: F403
 from kaspar.sql.functions.grouping import *  # noqa: F403
 from kaspar.sql.functions.hashing import *  # noqa: F403
 from kaspar.sql.functions.higher_order import *  # noqa: F403
+from kaspar.sql.functions.interval import *  # noqa: F403
 from kaspar.sql.functions.json import *  # noqa: F403
 from kaspar.sql.functions.map_functions import *  # noqa: F403
 from kaspar.sql.functions.math import *  # noqa: F403
@@ -62,6 +64,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_grouping.__all__,
         *_hashing.__all__,
         *_higher_order.__all__,
+        *_interval.__all__,
         *_json.__all__,
         *_map_functions.__all__,
         *_math.__all__,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp as sx
 
-from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.column import Column, literal, parenthesized, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
 
 
@@ -46,13 +46,15 @@ def log2(col: ColumnOrName) -> Column:
 
 def log1p(col: ColumnOrName) -> Column:
     e = to_expr(col)
-    return node(sx.Ln(this=sx.Add(this=literal(1), expression=e)), f"LOG1P({names(e)})")
+    return node(
+        sx.Ln(this=sx.Add(this=literal(1), expression=parenthesized(e))), f"LOG1P({names(e)})"
+    )
 
 
 def pow(col1: ColumnOrName | float, col2: ColumnOrName | float) -> Column:
     a = to_expr(col1) if not isinstance(col1, int | float) else literal(col1)
     b = to_expr(col2) if not isinstance(col2, int | float) else literal(col2)
-    return node(sx.Pow(this=a, expression=b), f"POWER({names(a, b)})")
+    return node(sx.Pow(this=parenthesized(a), expression=parenthesized(b)), f"POWER({names(a, b)})")
 
 
 power = pow
@@ -136,6 +138,7 @@ def atan2(col1: ColumnOrName, col2: ColumnOrName) -> Column:
 def pmod(dividend: ColumnOrName | int, divisor: ColumnOrName | int) -> Column:
     a = literal(dividend) if isinstance(dividend, int) else to_expr(dividend)
     b = literal(divisor) if isinstance(divisor, int) else to_expr(divisor)
+    a, b = parenthesized(a), parenthesized(b)
     remainder = sx.Paren(this=sx.Mod(this=a, expression=b))
     inner = sx.Mod(this=sx.Paren(this=sx.Add(this=remainder, expression=b)), expression=b)
     return node(inner, f"pmod({names(a, b)})")
@@ -143,7 +146,7 @@ def pmod(dividend: ColumnOrName | int, divisor: ColumnOrName | int) -> Column:
 
 def negative(col: ColumnOrName) -> Column:
     e = to_expr(col)
-    return node(sx.Neg(this=e), f"negative({names(e)})")
+    return node(sx.Neg(this=parenthesized(e)), f"negative({names(e)})")
 
 
 def factorial(col: ColumnOrName) -> Column:

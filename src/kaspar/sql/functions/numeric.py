@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.column import Column, literal, parenthesized, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
 
 
@@ -62,7 +62,7 @@ def expm1(col: ColumnOrName) -> Column:
 
 
 def hypot(col1: ColumnOrName, col2: ColumnOrName) -> Column:
-    a, b = to_expr(col1), to_expr(col2)
+    a, b = parenthesized(to_expr(col1)), parenthesized(to_expr(col2))
     squares = exp.Add(
         this=exp.Mul(this=a, expression=a.copy()), expression=exp.Mul(this=b, expression=b.copy())
     )
@@ -84,12 +84,12 @@ def positive(col: ColumnOrName) -> Column:
 
 def negate(col: ColumnOrName) -> Column:
     e = to_expr(col)
-    return node(exp.Neg(this=e), f"negative({names(e)})")
+    return node(exp.Neg(this=parenthesized(e)), f"negative({names(e)})")
 
 
 def bitwise_not(col: ColumnOrName) -> Column:
     e = to_expr(col)
-    return node(exp.BitwiseNot(this=e), f"~{names(e)}")
+    return node(exp.BitwiseNot(this=parenthesized(e)), f"~{names(e)}")
 
 
 def bit_count(col: ColumnOrName) -> Column:
@@ -107,7 +107,9 @@ def bin(col: ColumnOrName) -> Column:
 
 def _try(fn: str, op: type[exp.Binary], left: ColumnOrName, right: ColumnOrName) -> Column:
     a, b = to_expr(left), to_expr(right)
-    value = exp.Anonymous(this="try", expressions=[op(this=a, expression=b)])
+    value = exp.Anonymous(
+        this="try", expressions=[op(this=parenthesized(a), expression=parenthesized(b))]
+    )
     return node(value, f"{fn}({names(a, b)})")
 
 
@@ -124,19 +126,17 @@ def try_multiply(left: ColumnOrName, right: ColumnOrName) -> Column:
 
 
 def try_divide(left: ColumnOrName, right: ColumnOrName) -> Column:
+    """``a / NULLIF(b, 0)``: a double for numbers (DuckDB's ``/``), an interval for one."""
     a, b = to_expr(left), to_expr(right)
-    value = exp.Div(
-        this=exp.cast(a, "DOUBLE"),
-        expression=exp.Nullif(this=b, expression=exp.Literal.number(0)),
-        typed=False,
-        safe=True,
-    )
+    divisor = exp.Nullif(this=b, expression=exp.Literal.number(0))
+    value = exp.Div(this=parenthesized(a), expression=divisor, typed=False, safe=True)
     return node(value, f"try_divide({names(a, b)})")
 
 
 def try_mod(left: ColumnOrName, right: ColumnOrName) -> Column:
     a, b = to_expr(left), to_expr(right)
-    value = exp.Mod(this=a, expression=exp.Nullif(this=b, expression=exp.Literal.number(0)))
+    divisor = exp.Nullif(this=b, expression=exp.Literal.number(0))
+    value = exp.Mod(this=parenthesized(a), expression=divisor)
     return node(value, f"try_mod({names(a, b)})")
 
 
