@@ -44,6 +44,7 @@ class WorkerConfig:
     offset_flush_interval_ms: int = 60_000
     offset_flush_timeout_ms: int = 5_000
     task_shutdown_graceful_timeout_ms: int = 5_000
+    exactly_once_source_support: str = "disabled"
     client_config: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
@@ -99,6 +100,15 @@ def _listeners(key: str, value: str) -> str:
     return value
 
 
+def _one_of(*accepted: str) -> Callable[[str, str], str]:
+    def parse(key: str, value: str) -> str:
+        if value.lower() not in accepted:
+            raise WorkerConfigError(f"{key} must be one of {', '.join(accepted)}, got {value!r}")
+        return value.lower()
+
+    return parse
+
+
 def _setter(attr: str, parse: Callable[[str, str], Any] | None = None) -> Any:
     def set_value(config: WorkerConfig, key: str, value: str) -> WorkerConfig:
         parsed: Any = value if parse is None else parse(key, value)
@@ -125,6 +135,9 @@ PROPERTIES: dict[str, Callable[[WorkerConfig, str, str], WorkerConfig]] = {
     "offset.flush.interval.ms": _setter("offset_flush_interval_ms", _int),
     "offset.flush.timeout.ms": _setter("offset_flush_timeout_ms", _int),
     "task.shutdown.graceful.timeout.ms": _setter("task_shutdown_graceful_timeout_ms", _int),
+    "exactly.once.source.support": _setter(
+        "exactly_once_source_support", _one_of("disabled", "enabled", "preparing")
+    ),
 }
 """Connect worker property -> how it sets the config."""
 

@@ -44,12 +44,34 @@ class Task(ABC):
     def stop(self) -> None: ...
 
 
-class SourceTaskContext:
-    """What the runtime gives a source task: the offsets stored for its source partitions."""
+class TransactionContext:
+    """With exactly-once source support and `transaction.boundary=connector`: the task says
+    where a Kafka transaction ends (`commit_transaction` after the record batch that closes
+    it was returned by `poll`), or that the open one must be dropped (`abort_transaction`)."""
 
-    def __init__(self, configs: Mapping[str, str], offsets: Callable[[Any], Any]) -> None:
+    def __init__(self) -> None:
+        self.commit_requested = self.abort_requested = False
+
+    def commit_transaction(self) -> None:
+        self.commit_requested = True
+
+    def abort_transaction(self) -> None:
+        self.abort_requested = True
+
+
+class SourceTaskContext:
+    """What the runtime gives a source task: the offsets stored for its source partitions,
+    and a `transaction_context` when the connector defines transaction boundaries."""
+
+    def __init__(
+        self,
+        configs: Mapping[str, str],
+        offsets: Callable[[Any], Any],
+        transaction_context: TransactionContext | None = None,
+    ) -> None:
         self.configs = configs
         self._offsets = offsets
+        self.transaction_context = transaction_context
 
     def offset(self, partition: Mapping[str, Any]) -> dict[str, Any] | None:
         """The source offset last stored for `partition`, or None."""

@@ -28,6 +28,7 @@ from typing import Any
 
 from kaspar.connect.config import WorkerConfig
 from kaspar.connect.connector import Connector, SinkTask, SourceTask
+from kaspar.connect.exactly_once_source import ExactlyOnceSourceWorker
 from kaspar.connect.kafka_store import KafkaStore
 from kaspar.connect.plugins import find_connector
 from kaspar.connect.sink_worker import SinkWorker
@@ -205,7 +206,9 @@ class Herder:
         try:
             task_class: Any = connector.task_class()
             if issubclass(task_class, SourceTask):
-                task = SourceWorker(self.context, name, index, props, task_class)
+                exactly_once = self.config.exactly_once_source_support == "enabled"
+                runtime = ExactlyOnceSourceWorker if exactly_once else SourceWorker
+                task = runtime(self.context, name, index, props, task_class)
             elif issubclass(task_class, SinkTask):
                 task = SinkWorker(self.context, name, index, props, task_class)
             else:

@@ -57,6 +57,13 @@ def encode(value: Any) -> bytes | None:
     return None if value is None else json.dumps(value, separators=(",", ":")).encode()
 
 
+def offset_records(
+    connector: str, offsets: list[tuple[Any, Any]]
+) -> list[tuple[bytes, bytes | None]]:
+    """(key, value) of the offset topic's records for (source partition, source offset)."""
+    return [(encode([connector, p]) or b"", encode(o)) for p, o in offsets]
+
+
 class KafkaStore:
     """Steps 1-5 of the module docstring."""
 
@@ -227,7 +234,7 @@ class KafkaStore:
 
     def write_offsets(self, connector: str, offsets: list[tuple[Any, Any]], timeout: float) -> None:
         """Step 3: `offsets` as (source partition, source offset or None)."""
-        records = [(encode([connector, p]) or b"", encode(o)) for p, o in offsets]
+        records = offset_records(connector, offsets)
         if records:
             self._produce(self.config.offset_storage_topic, records, timeout)
             for partition, offset in offsets:

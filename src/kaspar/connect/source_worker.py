@@ -39,36 +39,46 @@ class SourceWorker(WorkerTask):
         self.task: SourceTask | None = None
         self.producer: Producer | None = None
         self.records_sent = 0
+        self.next_commit = time.monotonic() + self.context.config.offset_flush_interval_ms / 1000
+
+    def producer_config(self) -> dict[str, Any]:
+        return {
+            **client_config(self.context.config, "producer"),
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 5,
+            "partitioner": "murmur2_random",
+        }
+
+    def task_context(self) -> SourceTaskContext:
+        state = self.context.store.state
+        return SourceTaskContext(self.props, lambda p: state.offset(self.connector, p))
 
     def initialize(self) -> None:
         """Step 1."""
-        self.producer = Producer(
-            {
-                **client_config(self.context.config, "producer"),
-                "enable.idempotence": True,
-                "acks": "all",
-                "linger.ms": 5,
-            }
-        )
+        self.producer = Producer(self.producer_config())
         task = self.task_instance(self.task_class)
-        state = self.context.store.state
-        task.initialize(SourceTaskContext(self.props, lambda p: state.offset(self.connector, p)))
+        task.initialize(self.task_context())
         task.start(self.props)
         self.task = task
 
     def execute(self) -> None:
-        """Step 2, with step 3 on its interval."""
+        """Step 2, with step 3 when `commit_due`."""
         assert self.task is not None
-        interval = self.context.config.offset_flush_interval_ms / 1000
-        next_commit = time.monotonic() + interval
         while not self.stopping:
-            if self.wait_if_paused():
-                records = self.task.poll()
-                if records:
-                    self.send(records)
-            if time.monotonic() >= next_commit:
+            records = self.task.poll() if self.wait_if_paused() else None
+            if records:
+                self.send(records)
+            if self.commit_due():
                 self.commit_offsets()
-                next_commit = time.monotonic() + interval
+
+    def commit_due(self) -> bool:
+        """Every `offset.flush.interval.ms`."""
+        now = time.monotonic()
+        if now < self.next_commit:
+            return False
+        self.next_commit = now + self.context.config.offset_flush_interval_ms / 1000
+        return True
 
     def send(self, records: list[SourceRecord]) -> None:
         assert self.producer is not None

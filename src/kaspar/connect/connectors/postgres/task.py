@@ -76,12 +76,17 @@ class PostgresSourceTask(SourceTask):
             records.extend(item.records)
             if item.flush_lsn:
                 self.polled_flush = max(self.polled_flush, item.flush_lsn)
-            if len(records) >= limit:
+            if len(records) >= limit or self.queue.empty():
+                self._end_transaction(item)
                 return records
-            try:
-                item = self.queue.get_nowait()
-            except queue.Empty:
-                return records
+            item = self.queue.get_nowait()
+
+    def _end_transaction(self, last: Any) -> None:
+        """With exactly-once support and connector-defined boundaries, a Kafka transaction ends
+        where a database transaction (or the snapshot) ended: never in the middle of one."""
+        transactions = self.context.transaction_context
+        if transactions is not None and last.flush_lsn:
+            transactions.commit_transaction()
 
     def commit(self) -> None:
         """Every polled record is in Kafka, its offset stored: the slot may release them."""
