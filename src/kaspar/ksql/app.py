@@ -102,6 +102,14 @@ class KsqlRoutes:
         text = _text(body, "ksql")
         statement = await run_in_threadpool(self.engine.query_statement, text)
         properties = _properties(body, "streamsProperties")
+        try:
+            return await self._query(statement, properties)
+        except KsqlError as exc:
+            if exc.statement_text is None and exc.status == 400:
+                exc.statement_text = text
+            raise
+
+    async def _query(self, statement: st.Statement, properties: dict[str, Any]) -> Response:
         if isinstance(statement, st.Print):
             return await self._print(statement)
         assert isinstance(statement, st.Select)
@@ -168,6 +176,16 @@ class KsqlRoutes:
         statement = await run_in_threadpool(self.engine.query_statement, text)
         if not isinstance(statement, st.Select):
             raise KsqlError("PRINT is served by /query only", statement_text=text)
+        try:
+            return await self._query_stream(request, body, statement)
+        except KsqlError as exc:
+            if exc.statement_text is None and exc.status == 400:
+                exc.statement_text = text
+            raise
+
+    async def _query_stream(
+        self, request: Request, body: dict[str, Any], statement: st.Select
+    ) -> Response:
         as_array = DELIMITED not in request.headers.get("accept", DELIMITED) and (
             "application/json" in request.headers.get("accept", "")
         )

@@ -83,16 +83,16 @@ def compile_query(
     try:
         return _compile(metastore, query, read, snapshot, read_table or read)
     except PySparkException as exc:
-        raise KsqlError(_engine_message(exc, query.select)) from None
+        raise KsqlError(engine_message(exc, query.select)) from None
 
 
-def _engine_message(exc: PySparkException, select: exp.Select) -> str:
+def engine_message(exc: PySparkException, select: exp.Select | None = None) -> str:
     """The engine's message in ksqlDB's words, with the position of an unknown column."""
     text = str(exc)
     unresolved = re.search(r"with name `([^`]*)`(?:\.`([^`]*)`)? cannot be resolved", text)
     if unresolved:
         name = unresolved.group(2) or unresolved.group(1)
-        for identifier in select.find_all(exp.Identifier):
+        for identifier in [] if select is None else select.find_all(exp.Identifier):
             if str(identifier.this).upper() == name.upper() and "line" in identifier.meta:
                 meta = identifier.meta
                 column = int(meta["col"]) - len(str(identifier.this)) + 1

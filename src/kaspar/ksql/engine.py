@@ -23,10 +23,11 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from kaspar.errors import PySparkException
 from kaspar.ksql import entities
 from kaspar.ksql import statements as st
 from kaspar.ksql.command_topic import CommandTopic
-from kaspar.ksql.compiler import CompiledQuery, compile_query
+from kaspar.ksql.compiler import CompiledQuery, compile_query, engine_message
 from kaspar.ksql.config import KsqlConfig
 from kaspar.ksql.errors import QUERY_ENDPOINT, KsqlError
 from kaspar.ksql.inserts import Inserter
@@ -145,6 +146,8 @@ class KsqlEngine:
         for statement in parse(text):
             try:
                 result = self._execute(statement, properties)
+            except PySparkException as exc:  # the engine refused an expression or a value
+                raise KsqlError(engine_message(exc), statement_text=statement.text) from None
             except KsqlError as exc:
                 if exc.statement_text is None:
                     exc.statement_text = statement.text

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from sqlglot import exp
@@ -21,7 +22,10 @@ OFFSET = "ROWOFFSET"
 
 
 def _timestamp_to_string(args: list[Column]) -> Column:
-    return F.date_format(F.timestamp_millis(args[0]), _literal_text(args[1]))
+    when = F.timestamp_millis(args[0])
+    if len(args) > 2:
+        when = F.from_utc_timestamp(when, _literal_text(args[2]))
+    return F.date_format(when, _literal_text(args[1]))
 
 
 def _string_to_timestamp(args: list[Column]) -> Column:
@@ -34,7 +38,28 @@ def _literal_text(column: Column) -> str:
     return str(column.expr.this)
 
 
+def _split(args: list[Column]) -> Column:
+    """ksqlDB splits at a literal delimiter (Spark's ``split`` takes a regex)."""
+    return F.split(args[0], re.escape(_literal_text(args[1])))
+
+
+def _regexp_extract(args: list[Column]) -> Column:
+    group = 0
+    if len(args) > 2:
+        if not isinstance(args[2].expr, exp.Literal) or not args[2].expr.is_int:
+            raise KsqlError("REGEXP_EXTRACT's group must be a whole number")
+        group = int(args[2].expr.this)
+    return F.regexp_extract(args[0], _literal_text(args[1]), group)
+
+
+DAY_MS = 86_400_000
 SCALARS: dict[str, Callable[[list[Column]], Column]] = {
+    "SPLIT": _split,
+    "REGEXP_EXTRACT": _regexp_extract,
+    "DATETOSTRING": lambda a: F.date_format(F.timestamp_millis(a[0] * DAY_MS), _literal_text(a[1])),
+    "STRINGTODATE": lambda a: (
+        F.unix_millis(F.to_timestamp(a[0], _literal_text(a[1]))) / DAY_MS
+    ).cast("int"),
     "TIMESTAMPTOSTRING": _timestamp_to_string,
     "FORMAT_TIMESTAMP": lambda a: F.date_format(a[0], _literal_text(a[1])),
     "STRINGTOTIMESTAMP": _string_to_timestamp,
@@ -72,8 +97,11 @@ def _calls(tree: exp.Expr) -> exp.Expr:
 def _call(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
         return F.element_at(Column(_calls(node.this)), Column(_calls(node.expressions[0]))).expr
-    if isinstance(node, exp.StrToUnix) and node.args.get("format") is not None:
-        return F.unix_millis(F.current_timestamp()).expr  # UNIX_TIMESTAMP(): ms
+    if isinstance(node, exp.Struct) and all(
+        isinstance(e, exp.PropertyEQ) for e in node.expressions
+    ):  # STRUCT(name := value, ...)
+        fields = [Column(_calls(e.expression)).alias(str(e.this.this)) for e in node.expressions]
+        return F.struct(*fields).expr
     if isinstance(node, exp.Anonymous):
         name = str(node.this).upper()
         builder = SCALARS.get(name) or AGGREGATES.get(name)

@@ -24,6 +24,12 @@ from kaspar.ksql.tokens import TokenCursor
 from kaspar.ksql.types import KsqlType, array_of, decimal, map_of, primitive, struct_of
 
 SHOWABLE = ("STREAMS", "TABLES", "TOPICS", "QUERIES", "PROPERTIES")
+NESTING = {
+    TokenType.L_PAREN: 1,
+    TokenType.R_PAREN: -1,
+    TokenType.L_BRACKET: 1,
+    TokenType.R_BRACKET: -1,
+}
 
 
 def parse(text: str) -> list[st.Statement]:
@@ -237,7 +243,7 @@ class Statement:
                 c.i -= 1
                 if depth == 0 and kind in (TokenType.COMMA, TokenType.R_PAREN):
                     break
-                depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(kind, 0)
+                depth += NESTING.get(kind, 0)
                 c.next()
             found.append(parse_expression(c, first, c.i))
             if not c.accept_type(TokenType.COMMA):

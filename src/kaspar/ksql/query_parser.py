@@ -12,7 +12,7 @@ from typing import Literal, cast
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokenizer_core import TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from kaspar.ksql.dialect import Ksql
 from kaspar.ksql.errors import KsqlError, KsqlSyntaxError
@@ -91,10 +91,38 @@ def masked_text(cursor: TokenCursor, start: int, end: int, blank: list[tuple[int
     chars[lo:hi] = text[lo:hi]
     for a, b in blank:
         chars[a:b] = [c if c == "\n" else " " for c in text[a:b]]
-    for token in cursor.tokens[start:end]:
-        if token.token_type == TokenType.ARROW:
-            chars[token.start : token.end + 1] = " ."
+    for a, b, text_ in _literal_rewrites(cursor.tokens[start:end]):
+        chars[a:b] = text_
     return "".join(chars)
+
+
+def _literal_rewrites(tokens: list[Token]) -> list[tuple[int, int, str]]:
+    """ksqlDB's spellings in Spark's, of the same length: ``a->b`` as ``a .b``, ``ARRAY[1, 2]``
+    as ``ARRAY(1, 2)``, ``MAP('k' := v)`` as ``MAP('k' , v)`` (``STRUCT(a := v)`` is sqlglot's
+    already)."""
+    found: list[tuple[int, int, str]] = []
+    brackets: list[bool] = []  # per open bracket: an ARRAY literal's?
+    parens: list[bool] = []  # per open parenthesis: a MAP literal's?
+    previous: Token | None = None
+    for token in tokens:
+        kind = token.token_type
+        if kind == TokenType.ARROW:
+            found.append((token.start, token.end + 1, " ."))
+        elif kind == TokenType.L_PAREN:
+            parens.append(previous is not None and previous.token_type == TokenType.MAP)
+        elif kind == TokenType.R_PAREN and parens:
+            parens.pop()
+        elif kind == TokenType.COLON_EQ and parens and parens[-1]:
+            found.append((token.start, token.end + 1, " ,"))
+        elif kind == TokenType.L_BRACKET:
+            literal = previous is not None and previous.token_type == TokenType.ARRAY
+            brackets.append(literal)
+            if literal:
+                found.append((token.start, token.end + 1, "("))
+        elif kind == TokenType.R_BRACKET and brackets and brackets.pop():
+            found.append((token.start, token.end + 1, ")"))
+        previous = token
+    return found
 
 
 def parse_sql(
