@@ -28,7 +28,7 @@ from kaspar.registry.records import (
     schema_key,
 )
 from kaspar.registry.state import RegistryState, identity
-from kaspar.registry.subjects import LATEST
+from kaspar.registry.subjects import DEFAULT_CONTEXT, LATEST, context_of
 
 
 class SchemaRegistry:
@@ -85,9 +85,10 @@ class SchemaRegistry:
                 return found
         raise errors.version_not_found(version)
 
-    def schema_by_id(self, schema_id: int) -> Schema:
-        schema = self.state.schema(schema_id)
-        if schema is None or not self.state.versions_with_id(schema_id, deleted=True):
+    def schema_by_id(self, schema_id: int, context: str = DEFAULT_CONTEXT) -> Schema:
+        """The schema with `schema_id` in `context`; raises 40403."""
+        schema = self.state.schema(schema_id, context)
+        if schema is None or not self.state.versions_with_id(schema_id, True, context):
             raise errors.schema_not_found(f"Schema {schema_id} not found")
         return schema
 
@@ -153,18 +154,20 @@ class SchemaRegistry:
                         "Schema being registered is incompatible with an earlier schema for "
                         f'subject "{subject}", details: [{", ".join(messages)}]'
                     )
-            new_id = self._id_for(schema, schema_id)
+            new_id = self._id_for(schema, schema_id, context_of(subject))
             every = self.state.versions(subject, deleted=True)
             number = version or (every[-1].version + 1 if every else 1)
             registered = SchemaVersion(subject, number, new_id, schema)
             self.store.write(schema_key(subject, number), registered.to_record())
             return registered
 
-    def _id_for(self, schema: Schema, schema_id: int | None) -> SchemaId:
-        known = self.state.id_of(schema)
+    def _id_for(self, schema: Schema, schema_id: int | None, context: str) -> SchemaId:
+        """The schema's id in `context`: the one it has there, the explicit one (IMPORT), or
+        the context's next."""
+        known = self.state.id_of(schema, context)
         if schema_id is None:
-            return known if known is not None else SchemaId(self.state.max_id + 1)
-        holder = self.state.schema(schema_id)
+            return known if known is not None else SchemaId(self.state.max_id_in(context) + 1)
+        holder = self.state.schema(schema_id, context)
         if holder is not None and identity(holder) != identity(schema):
             raise errors.operation_not_permitted(
                 f"Overwrite new schema with id {schema_id} is not permitted."

@@ -13,21 +13,25 @@ from typing import Any
 
 from kaspar.registry.formats import canonical_form
 from kaspar.registry.records import Schema, SchemaId, SchemaVersion, Subject
+from kaspar.registry.subjects import DEFAULT_CONTEXT, context_of
+
+IdInContext = tuple[str, int]
+"""Schema ids are numbered per context (`subjects.context_of`): (context, id)."""
 
 
 class RegistryState:
-    """Subjects with their versions, ids by canonical schema, configs and modes."""
+    """Subjects with their versions, ids by canonical schema (per context), configs and modes."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._subjects: dict[str, dict[int, SchemaVersion]] = {}
-        self._ids_by_canonical: dict[str, SchemaId] = {}
+        self._ids_by_canonical: dict[tuple[str, str], SchemaId] = {}
         self._identities: dict[tuple[str, int], str] = {}
-        self._versions_by_id: dict[int, set[tuple[str, int]]] = {}
-        self._schemas_by_id: dict[int, Schema] = {}
+        self._versions_by_id: dict[IdInContext, set[tuple[str, int]]] = {}
+        self._schemas_by_id: dict[IdInContext, Schema] = {}
+        self._max_ids: dict[str, int] = {}
         self._configs: dict[str | None, dict[str, Any]] = {}
         self._modes: dict[str | None, str] = {}
-        self.max_id = 0
         self.leader_url: str | None = None
         self.generation = 0
         """Bumped by every record applied: rendered answers name the generation they show."""
@@ -58,9 +62,10 @@ class RegistryState:
 
     def _apply_schema(self, key: dict[str, Any], value: Any) -> None:
         subject, number = str(key["subject"]), int(key["version"])
+        context = context_of(subject)
         previous = self._subjects.get(subject, {}).pop(number, None)
         if previous is not None:
-            self._versions_by_id[previous.id].discard((subject, number))
+            self._versions_by_id[(context, previous.id)].discard((subject, number))
             del self._identities[(subject, number)]
         if value is None:
             self._drop_if_empty(subject)
@@ -68,10 +73,10 @@ class RegistryState:
         version = SchemaVersion.from_record(value)
         self._subjects.setdefault(subject, {})[number] = version
         self._identities[(subject, number)] = found = identity(version.schema)
-        self._versions_by_id.setdefault(version.id, set()).add((subject, number))
-        self._schemas_by_id.setdefault(version.id, version.schema)
-        self._ids_by_canonical.setdefault(found, version.id)
-        self.max_id = max(self.max_id, version.id)
+        self._versions_by_id.setdefault((context, version.id), set()).add((subject, number))
+        self._schemas_by_id.setdefault((context, version.id), version.schema)
+        self._ids_by_canonical.setdefault((context, found), version.id)
+        self._max_ids[context] = max(self._max_ids.get(context, 0), version.id)
 
     def _drop_if_empty(self, subject: str) -> None:
         if not self._subjects.get(subject, True):
@@ -85,6 +90,20 @@ class RegistryState:
             table[subject] = value
 
     # -- queries ----------------------------------------------------------------------------
+
+    @property
+    def max_id(self) -> int:
+        return self.max_id_in(DEFAULT_CONTEXT)
+
+    def max_id_in(self, context: str) -> int:
+        """The highest id the context has assigned (0: none yet)."""
+        with self._lock:
+            return self._max_ids.get(context, 0)
+
+    def contexts(self) -> list[str]:
+        """The default context and every context with a subject."""
+        with self._lock:
+            return sorted({DEFAULT_CONTEXT, *(context_of(s) for s in self._subjects)})
 
     def subjects(self, deleted: bool = False, deleted_only: bool = False) -> list[Subject]:
         with self._lock:
@@ -101,13 +120,16 @@ class RegistryState:
             versions = self._subjects.get(subject, {})
             return [versions[n] for n in sorted(versions) if deleted or not versions[n].deleted]
 
-    def schema(self, schema_id: int) -> Schema | None:
+    def schema(self, schema_id: int, context: str = DEFAULT_CONTEXT) -> Schema | None:
         with self._lock:
-            return self._schemas_by_id.get(schema_id)
+            return self._schemas_by_id.get((context, schema_id))
 
-    def versions_with_id(self, schema_id: int, deleted: bool = False) -> list[SchemaVersion]:
+    def versions_with_id(
+        self, schema_id: int, deleted: bool = False, context: str = DEFAULT_CONTEXT
+    ) -> list[SchemaVersion]:
         with self._lock:
-            found = [self._subjects[s][v] for s, v in self._versions_by_id.get(schema_id, ())]
+            held = self._versions_by_id.get((context, schema_id), ())
+            found = [self._subjects[s][v] for s, v in held]
         found.sort(key=lambda version: (version.subject, version.version))
         return [version for version in found if deleted or not version.deleted]
 
@@ -124,10 +146,11 @@ class RegistryState:
                     return version
         return None
 
-    def id_of(self, schema: Schema) -> SchemaId | None:
-        """The id this schema (by canonical form and references) was registered with, if any."""
+    def id_of(self, schema: Schema, context: str = DEFAULT_CONTEXT) -> SchemaId | None:
+        """The id this schema (by canonical form and references) was registered with in
+        `context`, if any."""
         with self._lock:
-            return self._ids_by_canonical.get(identity(schema))
+            return self._ids_by_canonical.get((context, identity(schema)))
 
     def referenced_by(self, subject: str, version: int) -> list[SchemaId]:
         with self._lock:

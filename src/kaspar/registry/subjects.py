@@ -1,8 +1,9 @@
 """Subject names and version ids as the REST API takes them.
 
-A subject may carry a context, `:.<context>:<name>` (Confluent's multi-tenant namespaces); the
-default context `.` is served, so `:.:name` is `name` and other contexts stay distinct subjects.
-A version is a positive int, `latest` or `-1`.
+A subject may carry a context, `:.<context>:<name>` (Confluent's multi-tenant namespaces):
+`:.:name` is `name` in the default context `.`; a subject of another context keeps its
+qualified name (as in Confluent's `_schemas` records), and its schema ids are that context's own
+(`context_of`; ids are numbered per context). A version is a positive int, `latest` or `-1`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,16 @@ from kaspar.registry.records import Subject
 
 LATEST = -1
 MAX_VERSION = 2**31 - 1
+DEFAULT_CONTEXT = "."
+
+
+def context_of(subject: str) -> str:
+    """The context of a (qualified) subject, or of a context prefix `:.ctx:`; `.` if none."""
+    if subject.startswith(":."):
+        context, separator, _ = subject[1:].partition(":")
+        if separator and context != ".":
+            return context
+    return DEFAULT_CONTEXT
 
 
 def parse_subject(subject: str) -> Subject:

@@ -26,7 +26,7 @@ def metadata_routes(registry: SchemaRegistry) -> list[Route]:
         return respond(request, {"version": __version__, "commitId": ""})
 
     async def contexts(request: Request) -> Response:
-        return respond(request, ["."])
+        return respond(request, registry.state.contexts())
 
     return [
         Route("/", root, methods=["GET"]),

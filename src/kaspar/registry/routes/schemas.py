@@ -12,6 +12,7 @@ from kaspar.registry.hot_reads import AnswerCache, id_key
 from kaspar.registry.records import PROTOBUF, SCHEMA_TYPES, Schema
 from kaspar.registry.routes.negotiation import flag, raw, respond
 from kaspar.registry.schema_registry import SchemaRegistry
+from kaspar.registry.subjects import context_of
 
 
 def schema_text(schema: Schema, request: Request) -> str:
@@ -21,6 +22,11 @@ def schema_text(schema: Schema, request: Request) -> str:
     if request.query_params.get("format") == "serialized":
         return serialized(schema.schema)
     return as_text(schema.schema)
+
+
+def _context(request: Request) -> str:
+    """The context ids are looked up in: the `subject` query parameter's, else the default."""
+    return context_of(request.query_params.get("subject", ""))
 
 
 def _schema_id(request: Request) -> int:
@@ -33,27 +39,29 @@ def _schema_id(request: Request) -> int:
 def schema_routes(registry: SchemaRegistry, answers: AnswerCache) -> list[Route]:
     async def by_id(request: Request) -> Response:
         generation = registry.state.generation
-        schema = registry.schema_by_id(_schema_id(request))
+        context = _context(request)
+        schema = registry.schema_by_id(_schema_id(request), context)
         body = schema.to_json()
         body["schema"] = schema_text(schema, request)
         if flag(request, "fetchMaxId"):
-            body["maxId"] = registry.state.max_id
+            body["maxId"] = registry.state.max_id_in(context)
         key = id_key(request.path_params["id"])
         return answers.keep(request, key, generation, respond(request, body))
 
     async def text_by_id(request: Request) -> Response:
-        return raw(request, schema_text(registry.schema_by_id(_schema_id(request)), request))
+        schema = registry.schema_by_id(_schema_id(request), _context(request))
+        return raw(request, schema_text(schema, request))
 
     async def subjects_by_id(request: Request) -> Response:
-        schema_id = _schema_id(request)
-        registry.schema_by_id(schema_id)
-        versions = registry.state.versions_with_id(schema_id, flag(request, "deleted"))
+        schema_id, context = _schema_id(request), _context(request)
+        registry.schema_by_id(schema_id, context)
+        versions = registry.state.versions_with_id(schema_id, flag(request, "deleted"), context)
         return respond(request, sorted({v.subject for v in versions}))
 
     async def versions_by_id(request: Request) -> Response:
-        schema_id = _schema_id(request)
-        registry.schema_by_id(schema_id)
-        versions = registry.state.versions_with_id(schema_id, flag(request, "deleted"))
+        schema_id, context = _schema_id(request), _context(request)
+        registry.schema_by_id(schema_id, context)
+        versions = registry.state.versions_with_id(schema_id, flag(request, "deleted"), context)
         return respond(request, [{"subject": v.subject, "version": v.version} for v in versions])
 
     async def types(request: Request) -> Response:
