@@ -3,11 +3,15 @@ the old one's transactions (producer epoch), whether or not it has noticed it lo
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
+from kaspar.registry import SchemaRegistryServer
 from kaspar.registry.errors import RegistryError
 from kaspar.registry.kafka_store import KafkaStore
 from kaspar.registry.records import config_key
@@ -44,6 +48,35 @@ def test_a_deposed_leader_cannot_write(registry_broker: Any) -> None:
             assert store.state.config("before") == NONE
             assert store.state.config("new") == NONE
             assert store.state.config("after") is None
+    finally:
+        old.stop()
+        new.stop()
+
+
+def test_a_write_to_a_fenced_leader_goes_to_the_new_one(registry_broker: Any) -> None:
+    """The deposed leader's write is refused by the broker; it stops leading and forwards the
+    request to the leader the coordination topic names."""
+    topic = f"_schemas-{uuid.uuid4().hex[:8]}"
+    bootstrap = registry_broker.bootstrap_servers
+    old = SchemaRegistryServer(registry_config(bootstrap, topic))
+    new = SchemaRegistryServer(registry_config(bootstrap, topic, **{"leader.eligibility": "false"}))
+    old_url, new_url = old.start(), new.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not old.is_leader:
+            assert time.monotonic() < deadline, "no leader"
+            time.sleep(0.05)
+        assert new.election is not None
+        new.store.fence()  # `new` takes over as a new leader would; `old` has not noticed
+        new.store.write(
+            {"keytype": "LEADER", "magic": 0}, {"url": new_url}, new.config.leader_topic
+        )
+        new.election.is_leader = True
+        schema = json.dumps({"type": "record", "name": "Fenced", "fields": []})
+        answer = httpx.post(f"{old_url}/subjects/s/versions", json={"schema": schema}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert not old.is_leader
+        assert httpx.get(f"{new_url}/subjects/s/versions").json() == [1]
     finally:
         old.stop()
         new.stop()

@@ -1,6 +1,8 @@
 """Writes go to the leader: run here if this process leads, else forwarded over HTTP.
 
 1. If this process is the leader, the write runs here (on a worker thread: it waits on Kafka).
+   If the write finds this process fenced out by a newer leader (50004, `KafkaStore.fence`),
+   it is no longer the leader and the request goes on with step 2.
 2. Otherwise, once a leader is known (waiting up to `kafkastore.timeout.ms`; 50004 if none),
    the request is sent to it unchanged with httpx, and its answer is returned as it is. A
    forwarded request is marked so it is never forwarded again: a process that receives one
@@ -31,6 +33,7 @@ from kaspar.registry.state import RegistryState
 FORWARDED = "x-kaspar-registry-forwarded"
 LEADER_WAIT_STEP_S = 0.05
 FORWARDED_WAIT_S = 2.0  # a forwarded request waits this long for this process to lead
+UNKNOWN_LEADER = errors.unknown_leader().error_code
 
 
 class Forwarder:
@@ -49,7 +52,13 @@ class Forwarder:
         failure: errors.RegistryError | None = None
         while True:
             if self.election.is_leader:
-                return respond(request, await run_in_threadpool(write), status)
+                try:
+                    return respond(request, await run_in_threadpool(write), status)
+                except errors.RegistryError as exc:
+                    if exc.error_code != UNKNOWN_LEADER or time.monotonic() > deadline:
+                        raise
+                    failure = exc  # fenced by a newer leader (step 1): forward to it
+                    continue
             leader = self.state.leader_url
             if leader and leader != self.election.url and not forwarded:
                 answer, failure = await self._forward(request, leader)
