@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -103,15 +104,17 @@ class KsqlRoutes:
         statement = await run_in_threadpool(self.engine.query_statement, text)
         properties = _properties(body, "streamsProperties")
         try:
-            return await self._query(statement, properties)
+            return await self._query(request, statement, properties)
         except KsqlError as exc:
             if exc.statement_text is None and exc.status == 400:
                 exc.statement_text = text
             raise
 
-    async def _query(self, statement: st.Statement, properties: dict[str, Any]) -> Response:
+    async def _query(
+        self, request: Request, statement: st.Statement, properties: dict[str, Any]
+    ) -> Response:
         if isinstance(statement, st.Print):
-            return await self._print(statement)
+            return await self._print(request, statement)
         assert isinstance(statement, st.Select)
         if not statement.query.is_push:
             compiled, rows = await run_in_threadpool(self.engine.run_pull, statement)
@@ -126,15 +129,15 @@ class KsqlRoutes:
 
         async def chunks() -> AsyncIterator[str]:
             yield "[" + json.dumps(header) + ",\n"
-            async for row in self._rows(push.id):
+            async for row in self._rows(request, push.id):
                 yield json.dumps({"row": {"columns": row}}) + ",\n"
             yield json.dumps({"finalMessage": "Limit Reached"}) + "]\n"
 
         return StreamingResponse(chunks(), media_type="application/json")
 
-    async def _rows(self, query_id: str) -> AsyncIterator[list[Any]]:
+    async def _rows(self, request: Request, query_id: str) -> AsyncIterator[list[Any]]:
         """A push query's rows until it ends; closes it when the response ends (the client
-        went away, the limit was reached, or ``/close-query``)."""
+        went away, noticed between rows too, the limit was reached, or ``/close-query``)."""
         push = self.engine.push_queries.get(query_id)
         try:
             while push is not None:
@@ -143,11 +146,13 @@ class KsqlRoutes:
                     return
                 if row is not None:
                     yield row
+                elif await request.is_disconnected():
+                    return
                 push = self.engine.push_queries.get(query_id)
-        finally:
-            await run_in_threadpool(self.engine.close_query, query_id)
+        finally:  # no await here: the response's task may be cancelled already
+            self.engine.close_query(query_id, wait=False)
 
-    async def _print(self, statement: st.Print) -> Response:
+    async def _print(self, request: Request, statement: st.Print) -> Response:
         topic = await run_in_threadpool(self.engine.topic_name, statement.topic)
         lines = print_topic(
             self.engine.config.bootstrap_servers,
@@ -165,8 +170,10 @@ class KsqlRoutes:
                         return
                     if line is not None:
                         yield line
-            finally:
-                await run_in_threadpool(lines.close)
+                    elif await request.is_disconnected():
+                        return
+            finally:  # no await: the response's task may be cancelled already
+                threading.Thread(target=lines.close, name="close-print", daemon=True).start()
 
         return StreamingResponse(chunks(), media_type="text/plain")
 
@@ -203,7 +210,7 @@ class KsqlRoutes:
 
         async def chunks() -> AsyncIterator[str]:
             yield ("[" if as_array else "") + json.dumps(header) + ("" if as_array else "\n")
-            async for row in self._rows(push.id):
+            async for row in self._rows(request, push.id):
                 yield ("," if as_array else "") + json.dumps(row) + ("" if as_array else "\n")
             if as_array:
                 yield "]"

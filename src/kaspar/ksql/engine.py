@@ -119,11 +119,16 @@ class KsqlEngine:
             )
         return compiled, pull_rows(compiled, statement.query.limit)
 
-    def close_query(self, query_id: str) -> bool:
+    def close_query(self, query_id: str, wait: bool = True) -> bool:
+        """Stop a push query; ``wait=False`` stops it on a thread of its own (a response being
+        torn down cannot wait)."""
         push = self.push_queries.pop(query_id, None)
         if push is None:
             return False
-        push.close()
+        if wait:
+            push.close()
+        else:
+            threading.Thread(target=push.close, name=f"close-{query_id}", daemon=True).start()
         return True
 
     def topic_name(self, name: str) -> str:

@@ -5,6 +5,8 @@ delimited and JSON, /close-query), /inserts-stream, PRINT, SHOW, DESCRIBE, DROP,
 from __future__ import annotations
 
 import json
+import time
+from typing import Any
 
 import httpx
 
@@ -154,3 +156,18 @@ def test_info_healthcheck(http: httpx.Client) -> None:
     missing = http.get("/status/stream/NOPE/create")
     assert missing.status_code == 404
     assert missing.json()["@type"] == "generic_error"
+
+
+def test_a_client_going_away_stops_its_push_query(
+    ksql: Ksql, http: httpx.Client, ksql_server: Any, name: str
+) -> None:
+    create_orders(ksql, name)
+    body = {"sql": f"SELECT * FROM {name} EMIT CHANGES;", "properties": {}}
+    with httpx.Client(base_url=ksql_server.url, timeout=10) as client:
+        with client.stream("POST", "/query-stream", json=body) as response:
+            query_id = json.loads(next(response.iter_lines()))["queryId"]
+            assert query_id in ksql_server.engine.push_queries
+    deadline = time.monotonic() + 10
+    while query_id in ksql_server.engine.push_queries and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert query_id not in ksql_server.engine.push_queries
