@@ -164,6 +164,34 @@ def test_foreach_batch_ids(
     assert calls == [(0, 5), (1, 5), (2, 2)]
 
 
+def test_latest_runs_an_empty_batch_0_then_the_new_records(
+    spark: SparkSession, kaspar_broker: Any, topic_factory: Callable[..., str], tmp_path: Path
+) -> None:
+    """As Spark: nothing is committed at the start, so the first trigger runs batch 0 from the
+    resolved ``latest`` offsets, with no rows; records produced after it are batch 1."""
+    servers, topic = kaspar_broker.bootstrap_servers, topic_factory()
+    produce(servers, topic, range(1, 4))  # before the start: never read
+    calls: list[tuple[int, list[int]]] = []
+    query = (
+        orders(spark, servers, topic, startingOffsets="latest")
+        .writeStream.foreachBatch(
+            lambda df, batch_id: calls.append((batch_id, sorted(r.id for r in df.collect())))
+        )
+        .option("checkpointLocation", str(tmp_path / "ckpt"))
+        .trigger(processingTime="100 milliseconds")
+        .start()
+    )
+    try:
+        query.processAllAvailable()
+        assert calls == [(0, [])]
+        produce(servers, topic, range(10, 13))
+        query.processAllAvailable()
+        assert calls == [(0, []), (1, [10, 11, 12])]
+        assert [p["batchId"] for p in query.recentProgress if p["numInputRows"]] == [1]
+    finally:
+        query.stop()
+
+
 def read_committed(servers: str, topic: str, expected: int) -> list[bytes]:
     consumer = Consumer(
         {

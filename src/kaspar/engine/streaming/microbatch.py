@@ -42,6 +42,9 @@ that batch and its watermark; the ``offsets`` entry after it, if any, is re-run 
 offsets, watermark and starting state, so its output is the same and the idempotent sink skips
 what it already has. Entries a crash cut short are skipped (``checkpoint.py``).
 
+Batch 0 runs at the first trigger when a source always has an offset (Kafka, rate: hook
+``first_batch_without_data``), with no rows if nothing arrived, as Spark runs it.
+
 When no source has new data but the watermark moved and some operator evicts state by it, a
 batch runs anyway with no input rows (Spark's no-data batch), so windows close on time.
 """
@@ -197,8 +200,12 @@ class MicroBatchExecution:
         limited = self.trigger.respects_read_limits
         until = self.until or [None] * len(self.sources)
         ends = [s.latest_offset(c, limited, u) for s, c, u in zip(*self._sc(), until, strict=True)]
-        if ends == self.committed and not self.incremental.wants_batch_without_data(
-            self.watermark_ms, self._next_watermark_ms
+        if (
+            ends == self.committed
+            and not self._first_batch_due()
+            and not self.incremental.wants_batch_without_data(
+                self.watermark_ms, self._next_watermark_ms
+            )
         ):
             return None
         return OffsetSeq(
@@ -206,6 +213,14 @@ class MicroBatchExecution:
             batch_timestamp_ms=int(time.time() * 1000),
             batch_watermark_ms=self._next_watermark_ms,
             conf={"spark.sql.streaming.stateStore.providerClass": "kaspar"},
+        )
+
+    def _first_batch_due(self) -> bool:
+        """Spark runs batch 0 as soon as a source that always has an offset (Kafka, rate) gives
+        one, with no rows if nothing arrived: nothing is committed yet, so any offset is new
+        (the console sink's empty "Batch: 0" on ``startingOffsets`` latest)."""
+        return self.batch_id == 0 and any(
+            getattr(source, "first_batch_without_data", False) for source in self.sources
         )
 
     def _execute(self, inputs: list[pa.Table]) -> pa.Table:

@@ -14,7 +14,9 @@ functions of the offsets may return itself. ``stop()`` then closes only that que
 Optional hooks, found with ``getattr``: ``attach(folder)`` (its own log in
 ``<checkpoint>/sources/<i>``, which then holds no initial-offset file) and
 ``prepare_for_trigger_available_now()`` (an ``availableNow`` query lets the source fix what is
-available instead of capping its offsets).
+available instead of capping its offsets); and the attribute ``first_batch_without_data``
+(the source always has an offset, as Spark's Kafka and rate sources do, so batch 0 runs at the
+first trigger even with no rows).
 """
 
 from __future__ import annotations

@@ -46,6 +46,8 @@ class KafkaStreamSource:
     and requests on one connection are answered in order: a metadata request queued behind
     that Fetch would wait for it (up to ``fetch.wait.max.ms``) on every trigger."""
 
+    first_batch_without_data = True  # batch 0 runs at once, as Spark's (empty on latest)
+
     def __init__(self, options: dict[str, str]) -> None:
         self._given = dict(options)
         self.options = parse_kafka_options(options, streaming=True)

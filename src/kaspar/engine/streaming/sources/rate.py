@@ -21,6 +21,7 @@ SCHEMA = pa.schema([("timestamp", pa.timestamp("us", tz="UTC")), ("value", pa.in
 class RateSource:
     description = "RateStreamV2"
     schema = SCHEMA
+    first_batch_without_data = True  # batch 0 at the first trigger, as Spark's
 
     def __init__(self, options: dict[str, str]) -> None:
         text = options.get("rowspersecond", "1")
