@@ -71,9 +71,7 @@ def literal(value: Any) -> exp.Expr:
     if isinstance(value, list | tuple):
         items = [literal(v) for v in value]
         return named(exp.Array(expressions=items), f"array({', '.join(map(output_name, items))})")
-    raise PySparkTypeError(
-        f"[UNSUPPORTED_LITERAL] Unsupported Literal '{value!r}'.", "UNSUPPORTED_LITERAL"
-    )
+    raise PySparkTypeError(f"Unsupported Literal '{value!r}'.", "UNSUPPORTED_LITERAL")
 
 
 def _decimal_type(value: decimal.Decimal) -> exp.DataType:

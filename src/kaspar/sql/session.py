@@ -21,6 +21,7 @@ from kaspar.sql.catalog import GLOBAL_TEMP, Catalog
 from kaspar.sql.conf import RuntimeConfig, default_conf
 from kaspar.sql.dataframe import DataFrame
 from kaspar.sql.readwriter import DataFrameReader
+from kaspar.sql.udf_registration import UDFRegistration
 
 if TYPE_CHECKING:
     from kaspar.sql.streaming.query import StreamingQueryManager
@@ -98,6 +99,7 @@ class SparkSession:
         self._conf = RuntimeConfig(values, self._conf_changed)
         self._catalog = Catalog(Warehouse(self))
         self._streams: StreamingQueryManager | None = None
+        self._udf = UDFRegistration()
 
     def _conf_changed(self, key: str, value: str) -> None:
         if key == "spark.sql.ansi.enabled":
@@ -112,6 +114,10 @@ class SparkSession:
     @property
     def catalog(self) -> Catalog:
         return self._catalog
+
+    @property
+    def udf(self) -> UDFRegistration:
+        return self._udf
 
     @property
     def version(self) -> str:
@@ -175,7 +181,7 @@ class SparkSession:
             return self._create_view(statement)
         if not isinstance(statement, exp.Query):
             raise ParseException(f"Unsupported statement: {sqlQuery}", "PARSE_SYNTAX_ERROR")
-        query = _global_temp_tables(name_projections(statement))
+        query = _global_temp_tables(name_projections(self._udf.bind_calls(statement)))
         views = self._catalog._views_for(_referenced_tables(query))
         names = self._executor.describe(query, views)
         return DataFrame(self, L.SqlQuery(query, tuple(names), views))

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conformance.pyspark import (
+    cases_added_functions,
     cases_builtins,
     cases_collections,
     cases_csv,
@@ -41,6 +42,7 @@ pytestmark = [
 ]
 
 _MODULES = (
+    cases_added_functions,
     cases_builtins,
     cases_collections,
     cases_csv,

@@ -7,7 +7,7 @@ import pytest
 from tools import function_coverage as cov
 
 
-def _status() -> dict[str, bool]:
+def _status() -> dict[str, str]:
     if not cov.REFERENCE.exists():
         pytest.skip(f"PySpark reference list not found at {cov.REFERENCE}")
     return cov.implemented(cov.reference_functions())

@@ -16,7 +16,9 @@ from kaspar.sql.functions import json as _json
 from kaspar.sql.functions import map_functions as _map_functions
 from kaspar.sql.functions import math as _math
 from kaspar.sql.functions import misc as _misc
+from kaspar.sql.functions import not_applicable as _not_applicable
 from kaspar.sql.functions import numeric as _numeric
+from kaspar.sql.functions import random_values as _random_values
 from kaspar.sql.functions import ranking as _ranking
 from kaspar.sql.functions import string as _string
 from kaspar.sql.functions import temporal as _temporal
@@ -41,7 +43,9 @@ from kaspar.sql.functions.json import *  # noqa: F403
 from kaspar.sql.functions.map_functions import *  # noqa: F403
 from kaspar.sql.functions.math import *  # noqa: F403
 from kaspar.sql.functions.misc import *  # noqa: F403
+from kaspar.sql.functions.not_applicable import *  # noqa: F403
 from kaspar.sql.functions.numeric import *  # noqa: F403
+from kaspar.sql.functions.random_values import *  # noqa: F403
 from kaspar.sql.functions.ranking import *  # noqa: F403
 from kaspar.sql.functions.string import *  # noqa: F403
 from kaspar.sql.functions.temporal import *  # noqa: F403
@@ -69,7 +73,9 @@ __all__ = sorted(  # noqa: PLE0605
         *_map_functions.__all__,
         *_math.__all__,
         *_misc.__all__,
+        *_not_applicable.__all__,
         *_numeric.__all__,
+        *_random_values.__all__,
         *_ranking.__all__,
         *_string.__all__,
         *_temporal.__all__,

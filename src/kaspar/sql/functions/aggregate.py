@@ -94,6 +94,18 @@ def collect_set(col: ColumnOrName) -> Column:
     return _empty_when_null(call("collect_set", col))
 
 
+def collect_union(col: ColumnOrName) -> Column:
+    """The distinct elements of the arrays across rows, NULL elements dropped."""
+    e = to_expr(col)
+    union = exp.Anonymous(
+        this="list_distinct",
+        expressions=[
+            exp.Anonymous(this="flatten", expressions=[exp.Anonymous(this="list", expressions=[e])])
+        ],
+    )
+    return _empty_when_null(node(union, f"collect_union({names(e)})"))
+
+
 def stddev(col: ColumnOrName) -> Column:
     return call("stddev", col, sql_fn="stddev_samp")
 
@@ -320,6 +332,7 @@ __all__ = [
     "bool_or",
     "collect_list",
     "collect_set",
+    "collect_union",
     "corr",
     "count",
     "countDistinct",

@@ -47,6 +47,7 @@ __all__ = [
     "typeof",
     "user",
     "validate_utf8",
+    "version",
     "zeroifnull",
 ]
 
@@ -108,6 +109,13 @@ def user() -> Column:
 
 def session_user() -> Column:
     return _constant(getpass.getuser(), "session_user()")
+
+
+def version() -> Column:
+    """The Spark version kaspar follows, and kaspar's in place of Spark's git revision."""
+    from kaspar import __version__
+
+    return _constant(f"4.3.0 kaspar-{__version__}", "version()")
 
 
 def input_file_name() -> Column:

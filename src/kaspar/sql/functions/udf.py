@@ -95,6 +95,13 @@ def udf(
     return UserDefinedFunction(f, returnType)
 
 
+def call_udf(udfName: str, *cols: Any) -> Column:
+    """Call the function registered as ``udfName`` with ``spark.udf.register``."""
+    from kaspar.sql.session import SparkSession
+
+    return SparkSession.active().udf.lookup(udfName)(*cols)
+
+
 class PandasUDFType:
     """The pandas UDF kinds of PySpark 2.x (``SCALAR`` and ``GROUPED_AGG`` are supported)."""
 
@@ -156,4 +163,4 @@ def pandas_udf(
     return UserDefinedFunction(f, returnType, vectorized=True, evalType=_eval_type(f, functionType))
 
 
-__all__ = ["PandasUDFType", "UserDefinedFunction", "pandas_udf", "udf"]
+__all__ = ["PandasUDFType", "UserDefinedFunction", "call_udf", "pandas_udf", "udf"]
