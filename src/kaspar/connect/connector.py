@@ -80,11 +80,14 @@ class SourceTaskContext:
 
 
 class SinkTaskContext:
-    """What the runtime gives a sink task: its config and the assigned partitions."""
+    """What the runtime gives a sink task: its config, the assigned partitions, and `offsets`
+    where a task that keeps its own positions (in the sink's storage) tells from which offset
+    the consumer must start: set in `open`, the runtime seeks there."""
 
     def __init__(self, configs: Mapping[str, str]) -> None:
         self.configs = configs
         self.assignment: set[tuple[str, int]] = set()
+        self.offsets: dict[tuple[str, int], int] = {}
 
 
 class SourceTask(Task):

@@ -43,8 +43,9 @@ def get_offsets(store: KafkaStore, name: str, kind: str) -> dict[str, Any]:
         return {"offsets": store.state.connector_offsets(name)}
     request = [ConsumerGroupTopicPartitions(_group(name))]
     try:
-        result = _admin(store).list_consumer_group_offsets(request)[_group(name)].result(TIMEOUT_S)
-    except KafkaException as exc:
+        admin = _admin(store)  # kept referenced until the future is done
+        result = admin.list_consumer_group_offsets(request)[_group(name)].result(TIMEOUT_S)
+    except (KafkaException, TimeoutError) as exc:
         raise rest_error(500, f"Failed to retrieve consumer group offsets: {exc}") from exc
     offsets = [
         {
@@ -96,8 +97,9 @@ def alter_offsets(store: KafkaStore, name: str, kind: str, body: Any) -> dict[st
     if to_set:
         request = [ConsumerGroupTopicPartitions(_group(name), to_set)]
         try:
-            _admin(store).alter_consumer_group_offsets(request)[_group(name)].result(TIMEOUT_S)
-        except KafkaException as exc:
+            admin = _admin(store)  # kept referenced until the future is done
+            admin.alter_consumer_group_offsets(request)[_group(name)].result(TIMEOUT_S)
+        except (KafkaException, TimeoutError) as exc:
             raise rest_error(500, f"Failed to alter consumer group offsets: {exc}") from exc
     return {"message": ALTERED}
 
@@ -108,8 +110,9 @@ def reset_offsets(store: KafkaStore, name: str, kind: str) -> dict[str, str]:
         store.write_offsets(name, [(entry["partition"], None) for entry in stored], TIMEOUT_S)
         return {"message": RESET}
     try:
-        _admin(store).delete_consumer_groups([_group(name)])[_group(name)].result(TIMEOUT_S)
-    except KafkaException as exc:
+        admin = _admin(store)  # kept referenced until the future is done
+        admin.delete_consumer_groups([_group(name)])[_group(name)].result(TIMEOUT_S)
+    except (KafkaException, TimeoutError) as exc:
         if "GROUP_ID_NOT_FOUND" not in str(exc):
             raise rest_error(500, f"Failed to reset consumer group offsets: {exc}") from exc
     return {"message": RESET}

@@ -35,13 +35,19 @@ class PluginDesc:
 
 
 def _builtin_connectors() -> list[type[Connector]]:
+    from kaspar.connect.connectors.delta_sink import DeltaSinkConnector
     from kaspar.connect.connectors.file_stream import (
         FileStreamSinkConnector,
         FileStreamSourceConnector,
     )
     from kaspar.connect.connectors.postgres import PostgresConnector
 
-    return [FileStreamSourceConnector, FileStreamSinkConnector, PostgresConnector]
+    return [
+        FileStreamSourceConnector,
+        FileStreamSinkConnector,
+        PostgresConnector,
+        DeltaSinkConnector,
+    ]
 
 
 def class_name(cls: type[Connector]) -> str:

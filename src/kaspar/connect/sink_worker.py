@@ -71,10 +71,22 @@ class SinkWorker(WorkerTask):
         )
 
     def _assigned(self, consumer: Any, partitions: list[Any]) -> None:
+        """`open` the partitions; start from the offsets the task asks for, if any."""
         assert self.task is not None
         assigned = [(p.topic, p.partition) for p in partitions]
         self.task.context.assignment.update(assigned)
-        self.task.open(assigned)
+        try:
+            self.task.open(assigned)
+        except Exception:
+            log.exception("connect: %s-%d: opening partitions failed", self.connector, self.index)
+            return
+        requested = self.task.context.offsets
+        if any(key in requested for key in assigned):
+            for partition in partitions:
+                key = (partition.topic, partition.partition)
+                if key in requested:
+                    partition.offset = requested.pop(key)
+            consumer.assign(partitions)
 
     def _revoked(self, consumer: Any, partitions: list[Any]) -> None:
         """Commit what was put, then close the partitions; an exception must not escape into
