@@ -40,6 +40,7 @@ def _builtin_connectors() -> list[type[Connector]]:
         FileStreamSinkConnector,
         FileStreamSourceConnector,
     )
+    from kaspar.connect.connectors.jdbc_sink import JdbcSinkConnector
     from kaspar.connect.connectors.postgres import PostgresConnector
 
     return [
@@ -47,6 +48,7 @@ def _builtin_connectors() -> list[type[Connector]]:
         FileStreamSinkConnector,
         PostgresConnector,
         DeltaSinkConnector,
+        JdbcSinkConnector,
     ]
 
 
