@@ -7,7 +7,7 @@ value, is refused naming the key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +27,7 @@ class KsqlConfig:
     service_id: str = "default_"
     offset_reset: str = "latest"
     trigger_ms: int = 200
+    schema_registry_url: str | None = None
     properties: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -45,30 +46,53 @@ class KsqlConfig:
         return replace(config, properties={**self.properties, **properties})
 
     def _with(self, key: str, value: str) -> KsqlConfig:
-        if key == "ksql.service.id":
-            if not value:
-                raise KsqlConfigError("ksql.service.id must not be empty")
-            return replace(self, service_id=value)
-        if key in ("auto.offset.reset", "ksql.streams.auto.offset.reset"):
-            if value not in OFFSET_RESETS:
-                raise KsqlConfigError(f"{key} must be one of {', '.join(OFFSET_RESETS)}: {value}")
-            return replace(self, offset_reset=value)
-        if key in ("bootstrap.servers", "ksql.streams.bootstrap.servers"):
-            return replace(self, bootstrap_servers=value)
-        if key == "ksql.streams.state.dir":
-            return replace(self, data_dir=Path(value))
-        if key == "ksql.kaspar.trigger.ms":
-            if not value.isdigit() or int(value) < 1:
-                raise KsqlConfigError(f"{key} must be a positive number of ms: {value}")
-            return replace(self, trigger_ms=int(value))
-        if key == "listeners":
-            host, _, port = value.split(",", maxsplit=1)[0].removeprefix("http://").rpartition(":")
-            if not port.isdigit():
-                raise KsqlConfigError(f"listeners must be http://HOST:PORT: {value}")
-            return replace(self, listen_host=host or "0.0.0.0", listen_port=int(port))  # noqa: S104
+        setter = SETTERS.get(key)
+        if setter is not None:
+            return setter(self, key, value)
         if key.startswith(("ksql.", "ksql.streams.")):
             return self
         raise KsqlConfigError(
             f"unknown property {key}: kaspar ksql takes ksqlDB's (ksql.service.id, listeners, "
-            "bootstrap.servers, auto.offset.reset, ksql.streams.*, ksql.*)"
+            "bootstrap.servers, auto.offset.reset, ksql.schema.registry.url, ksql.streams.*, "
+            "ksql.*)"
         )
+
+
+def _service_id(config: KsqlConfig, key: str, value: str) -> KsqlConfig:
+    if not value:
+        raise KsqlConfigError(f"{key} must not be empty")
+    return replace(config, service_id=value)
+
+
+def _offset_reset(config: KsqlConfig, key: str, value: str) -> KsqlConfig:
+    if value not in OFFSET_RESETS:
+        raise KsqlConfigError(f"{key} must be one of {', '.join(OFFSET_RESETS)}: {value}")
+    return replace(config, offset_reset=value)
+
+
+def _trigger_ms(config: KsqlConfig, key: str, value: str) -> KsqlConfig:
+    if not value.isdigit() or int(value) < 1:
+        raise KsqlConfigError(f"{key} must be a positive number of ms: {value}")
+    return replace(config, trigger_ms=int(value))
+
+
+def _listeners(config: KsqlConfig, key: str, value: str) -> KsqlConfig:
+    host, _, port = value.split(",", maxsplit=1)[0].removeprefix("http://").rpartition(":")
+    if not port.isdigit():
+        raise KsqlConfigError(f"{key} must be http://HOST:PORT: {value}")
+    return replace(config, listen_host=host or "0.0.0.0", listen_port=int(port))  # noqa: S104
+
+
+SETTERS: dict[str, Callable[[KsqlConfig, str, str], KsqlConfig]] = {
+    "ksql.service.id": _service_id,
+    "auto.offset.reset": _offset_reset,
+    "ksql.streams.auto.offset.reset": _offset_reset,
+    "bootstrap.servers": lambda c, k, v: replace(c, bootstrap_servers=v),
+    "ksql.streams.bootstrap.servers": lambda c, k, v: replace(c, bootstrap_servers=v),
+    "ksql.schema.registry.url": lambda c, k, v: replace(
+        c, schema_registry_url=v.split(",", maxsplit=1)[0] or None
+    ),
+    "ksql.streams.state.dir": lambda c, k, v: replace(c, data_dir=Path(v)),
+    "ksql.kaspar.trigger.ms": _trigger_ms,
+    "listeners": _listeners,
+}

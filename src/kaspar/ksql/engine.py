@@ -254,7 +254,7 @@ class KsqlEngine:
                 statement.text, _command_id(statement), seq, f"Cannot add {statement.kind.lower()}"
                 f" {statement.name}: already exists"
             )  # fmt: skip
-        source = source_from(statement)
+        source = source_from(statement, self.config.schema_registry_url)
         if existing is not None and not statement.or_replace and not self._replaying:
             self.metastore.add(source)  # raises ksqlDB's "already exists"
         partitions = statement.properties.get("PARTITIONS")
@@ -281,7 +281,7 @@ class KsqlEngine:
             sink = self.metastore.get(statement.target)
             _check_insert_schema(sink, compiled)
         else:
-            sink = sink_from(statement, compiled)
+            sink = sink_from(statement, compiled, self.config.schema_registry_url)
             exists = statement.name in self.metastore.sources
             if exists and not statement.or_replace and not self._replaying:
                 if statement.if_not_exists:
@@ -405,7 +405,7 @@ class KsqlEngine:
             log.warning("ksql: topic %s not deleted: %s", topic, exc)
 
 
-def source_from(statement: st.CreateSource) -> Source:
+def source_from(statement: st.CreateSource, registry: str | None = None) -> Source:
     props = statement.properties
     topic = props.get("KAFKA_TOPIC")
     if topic is None:
@@ -431,10 +431,11 @@ def source_from(statement: st.CreateSource) -> Source:
         _upper(props.get("TIMESTAMP")),
         None if props.get("TIMESTAMP_FORMAT") is None else str(props["TIMESTAMP_FORMAT"]),
         _delimiter(props.get("VALUE_DELIMITER")),
+        schema_registry=registry,
     )
 
 
-def sink_from(statement: st.CreateAsSelect, compiled: Any) -> Source:
+def sink_from(statement: st.CreateAsSelect, compiled: Any, registry: str | None = None) -> Source:
     props = statement.properties
     source: Source = compiled.source
     value_format = props.get("VALUE_FORMAT", props.get("FORMAT", source.value_format))
@@ -456,6 +457,7 @@ def sink_from(statement: st.CreateAsSelect, compiled: Any) -> Source:
         statement.text,
         value_delimiter=_delimiter(props.get("VALUE_DELIMITER")),
         window=compiled.window,
+        schema_registry=registry,
     )
 
 

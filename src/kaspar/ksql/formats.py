@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import re
 
-from kaspar.ksql.errors import KsqlError
+from kaspar.ksql.avro_schema import avro_schema
+from kaspar.ksql.errors import SCHEMA_REGISTRY_NOT_CONFIGURED, KsqlError
 from kaspar.ksql.metastore import Source
 from kaspar.ksql.statements import ColumnDef
 from kaspar.sql import functions as F
+from kaspar.sql.avro.functions import from_avro, to_avro
 from kaspar.sql.column import Column
 from kaspar.sql.dataframe import DataFrame
 
@@ -76,6 +78,16 @@ def latest_per_key(frame: DataFrame, source: Source) -> DataFrame:
     return expanded.filter(~F.col(TOMBSTONE))
 
 
+def _registry(source: Source) -> str:
+    if source.schema_registry is None:
+        raise KsqlError(
+            f"Cannot use the AVRO format of {source.name}: 'ksql.schema.registry.url' is not "
+            "set in the server's config.",
+            SCHEMA_REGISTRY_NOT_CONFIGURED,
+        )
+    return source.schema_registry
+
+
 def window_end(source: Source, start: Column) -> Column:
     assert source.window is not None
     return start + F.lit(source.window.size_ms)
@@ -120,7 +132,16 @@ def decode_key(key_format: str, column: ColumnDef, key_hex: Column) -> Column:
 
 
 def parse_value(source: Source, text: Column) -> Column | None:
-    """The value parsed once (a struct for JSON, an array for DELIMITED), or None."""
+    """The value parsed once (a struct for JSON and AVRO, an array for DELIMITED), or None.
+    AVRO values are framed with a registry schema id: each is read with the schema it names,
+    resolved to the columns' schema."""
+    if source.value_format == "AVRO":
+        return from_avro(
+            F.col("value"),
+            avro_schema(source.value_columns),
+            {"mode": "PERMISSIVE"},
+            schemaRegistryAddress=_registry(source),
+        )
     if source.value_format == "JSON":
         schema = ", ".join(f"`{c.name}` {c.type.spark}" for c in source.value_columns)
         return F.from_json(text, schema)
@@ -133,7 +154,7 @@ def decode_values(source: Source, text: Column) -> list[Column]:
     """The value columns from ``PARSED`` (``parse_value``'s column) or the value's text."""
     values = source.value_columns
     parsed = F.col(PARSED)
-    if source.value_format == "JSON":
+    if source.value_format in ("JSON", "AVRO"):
         return [parsed.getField(c.name).alias(c.name) for c in values]
     if source.value_format == "DELIMITED":
         return [
@@ -192,8 +213,18 @@ def windowed_key(key: Column | None, window_start: str) -> Column:
     return F.unhex(F.concat(inner, start))
 
 
-def encode_value(value_format: str, columns: list[str], delimiter: str = ",") -> Column:
+def encode_value(sink: Source, columns: list[str]) -> Column:
+    """The value bytes of ``columns`` in ``sink``'s value format; AVRO registers the schema of
+    the sink's value columns under ``<topic>-value`` and frames each value with its id."""
+    value_format, delimiter = sink.value_format, sink.value_delimiter
     fields = [F.col(f"`{n}`") for n in columns]
+    if value_format == "AVRO":
+        return to_avro(
+            F.struct(*fields),
+            avro_schema(sink.value_columns),
+            subject=f"{sink.topic}-value",
+            schemaRegistryAddress=_registry(sink),
+        )
     if value_format == "JSON":
         return json_object(columns).cast("binary")
     if value_format == "DELIMITED":

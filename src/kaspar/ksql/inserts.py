@@ -66,9 +66,7 @@ class Inserter:
 
     def _send(self, sink: Source, frame: DataFrame) -> None:
         key = formats.encode_key(sink.key_format, [(c.name, c.type.ksql) for c in sink.key_columns])
-        value = formats.encode_value(
-            sink.value_format, [c.name for c in sink.value_columns], sink.value_delimiter
-        )
+        value = formats.encode_value(sink, [c.name for c in sink.value_columns])
         encoded = frame.select(
             (F.lit(None).cast("binary") if key is None else key).alias("key"),
             value.alias("value"),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from kaspar.ksql.errors import KsqlError
 from kaspar.ksql.statements import ColumnDef, SourceKind, WindowSpec
 
-FORMATS = ("JSON", "DELIMITED", "KAFKA", "NONE")
+FORMATS = ("JSON", "DELIMITED", "KAFKA", "AVRO", "NONE")
 PSEUDO_COLUMNS = ("ROWTIME", "ROWPARTITION", "ROWOFFSET")
 WINDOW_BOUNDS = ("WINDOWSTART", "WINDOWEND")
 
@@ -32,6 +32,7 @@ class Source:
     value_delimiter: str = ","
     window: WindowSpec | None = None
     partitions: int = 1
+    schema_registry: str | None = None  # ksql.schema.registry.url, for AVRO
 
     @property
     def key_columns(self) -> tuple[ColumnDef, ...]:

@@ -59,9 +59,7 @@ def sink_frame(compiled: CompiledQuery, sink: Source, frame: DataFrame | None = 
     key = formats.encode_key(sink.key_format, [(c.name, c.type.ksql) for c in compiled.key_columns])
     if compiled.window is not None:
         key = formats.windowed_key(key, "__WINDOWSTART")
-    value = formats.encode_value(
-        sink.value_format, [c.name for c in compiled.value_columns], sink.value_delimiter
-    )
+    value = formats.encode_value(sink, [c.name for c in compiled.value_columns])
     columns = [value.alias("value"), F.timestamp_millis(F.col(ROWTIME)).alias("timestamp")]
     if key is not None:
         columns.append(key.alias("key"))
