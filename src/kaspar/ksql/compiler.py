@@ -111,7 +111,9 @@ def _compile(
     select = query.select
     source, alias = _source(metastore, select)
     frame = formats.decode(source, read(source))
-    if snapshot and source.kind == "TABLE":
+    if source.kind == "STREAM":  # a stream ignores records without a value
+        frame = frame.filter(~F.col(formats.TOMBSTONE))
+    elif snapshot:
         frame = formats.latest_per_key(frame, source)
     joins = select.args.get("joins") or []
     if joins:
@@ -129,12 +131,16 @@ def _compile(
         raise KsqlError("WINDOW clause requires a GROUP BY clause.")
     if query.emit == "FINAL" and query.window is None:
         raise KsqlError("EMIT FINAL is only supported for windowed aggregations.")
+    if aggregate and source.kind == "TABLE":
+        raise KsqlError("Aggregations over a TABLE are not supported by kaspar.ksql yet.")
     if aggregate:
         frame, items, keys = _aggregate(frame, query, items, select)
     else:
         keys = _stream_keys(source, query, items)
     columns = [Column(tree).alias(name) for name, tree in items]
     extra = [F.col("ROWTIME").alias(ROWTIME)]
+    if source.kind == "TABLE":  # a deleted row stays deleted downstream
+        extra += [F.col(formats.TOMBSTONE).alias(formats.TOMBSTONE)]
     if query.window is not None or source.is_windowed:
         extra += [F.col("WINDOWSTART").alias("__WINDOWSTART")]
     frame = frame.select(*columns, *extra)

@@ -60,6 +60,8 @@ def sink_frame(compiled: CompiledQuery, sink: Source, frame: DataFrame | None = 
     if compiled.window is not None:
         key = formats.windowed_key(key, "__WINDOWSTART")
     value = formats.encode_value(sink, [c.name for c in compiled.value_columns])
+    if compiled.source.kind == "TABLE" and not compiled.aggregate and compiled.per_batch is None:
+        value = F.when(~F.col(formats.TOMBSTONE), value)  # a tombstone stays one
     columns = [value.alias("value"), F.timestamp_millis(F.col(ROWTIME)).alias("timestamp")]
     if key is not None:
         columns.append(key.alias("key"))

@@ -215,3 +215,31 @@ def test_kafka_int_keys_and_delimited_values(ksql: Ksql, name: str) -> None:
     header, *rows = [json.loads(x) for x in response.text.splitlines()]
     assert header["columnTypes"] == ["INTEGER", "STRING", "DOUBLE"]
     assert rows == [[7, "seven", 0.5], [-1, None, 2.0]]
+
+
+def test_table_tombstones(ksql: Ksql, name: str) -> None:
+    """A null value deletes the table's row: pull queries lose it, a CTAS passes it on."""
+    topic = f"{name.lower()}-users"
+    ksql.run(
+        f"CREATE TABLE {name} (id STRING PRIMARY KEY, city STRING) WITH (kafka_topic='{topic}', "
+        "value_format='JSON', partitions=1);"
+    )
+    ksql.produce(topic, [
+        ("u1", {"CITY": "Oslo"}, 1_000),
+        ("u2", {"CITY": "Rome"}, 2_000),
+        ("u1", None, 3_000),
+    ])  # fmt: skip
+    ksql.run(f"CREATE TABLE {name}_UP AS SELECT id, UCASE(city) AS city FROM {name};", **EARLIEST)
+    assert ksql.read(f"{name}_UP", 3) == [
+        (b"u1", {"CITY": "OSLO"}, 1_000),
+        (b"u2", {"CITY": "ROME"}, 2_000),
+        (b"u1", None, 3_000),
+    ]
+    names, rows = pull(ksql.http, f"SELECT * FROM {name}_UP;")
+    assert (names, rows) == (["ID", "CITY"], [["u2", "ROME"]])
+    status, error = ksql.fail(
+        f"CREATE TABLE {name}_N AS SELECT city, COUNT(*) AS n FROM {name} GROUP BY city;"
+    )
+    assert status == 400
+    assert "Aggregations over a TABLE" in error["message"]
+    terminate_all(ksql)
