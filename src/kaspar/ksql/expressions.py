@@ -69,7 +69,23 @@ SCALARS: dict[str, Callable[[list[Column]], Column]] = {
     "RANDOM": lambda a: F.rand(),
     "FROM_UNIXTIME": lambda a: F.timestamp_millis(a[0]),
 }
+
+
+def _top_k(distinct: bool) -> Callable[[list[Column]], Column]:
+    """``TOPK(col, k)``: the k largest values, largest first (``TOPKDISTINCT``: distinct)."""
+
+    def build(args: list[Column]) -> Column:
+        if not isinstance(args[1].expr, exp.Literal) or not args[1].expr.is_int:
+            raise KsqlError("TOPK's k must be a whole number")
+        values = F.collect_set(args[0]) if distinct else F.collect_list(args[0])
+        return F.slice(F.sort_array(values, asc=False), 1, int(args[1].expr.this))
+
+    return build
+
+
 AGGREGATES: dict[str, Callable[[list[Column]], Column]] = {
+    "TOPK": _top_k(distinct=False),
+    "TOPKDISTINCT": _top_k(distinct=True),
     "LATEST_BY_OFFSET": lambda a: F.max_by(a[0], F.col(OFFSET)),
     "EARLIEST_BY_OFFSET": lambda a: F.min_by(a[0], F.col(OFFSET)),
     "COUNT_DISTINCT": lambda a: F.approx_count_distinct(a[0]),

@@ -18,6 +18,7 @@ from kaspar.ksql import formats
 from kaspar.ksql.errors import KsqlError
 from kaspar.ksql.expressions import rewrite
 from kaspar.ksql.metastore import Source
+from kaspar.ksql.queries import PARTITIONER
 from kaspar.sql import SparkSession
 from kaspar.sql import functions as F
 from kaspar.sql.column import Column
@@ -30,7 +31,12 @@ class Inserter:
     def __init__(self, spark: SparkSession, servers: str) -> None:
         self.spark = spark
         self._producer = Producer(
-            {"bootstrap.servers": servers, "enable.idempotence": True, "linger.ms": 5}
+            {
+                "bootstrap.servers": servers,
+                "enable.idempotence": True,
+                "linger.ms": 5,
+                "partitioner": PARTITIONER,
+            }
         )
 
     def insert_values(

@@ -22,6 +22,10 @@ from kaspar.sql import SparkSession
 from kaspar.sql import functions as F
 from kaspar.sql.dataframe import DataFrame
 
+# Java's producer partitioner (murmur2 of the key), as ksqlDB's: a key lands in the partition
+# a Java client, Kafka Streams or ksqlDB puts it in (co-partitioning for joins holds)
+PARTITIONER = "murmur2_random"
+
 
 def stream_reader(
     spark: SparkSession, servers: str, offset_reset: str
@@ -109,6 +113,7 @@ class PersistentQuery:
             sink_frame(compiled, sink)
             .writeStream.format("kafka")
             .option("kafka.bootstrap.servers", servers)
+            .option("kafka.partitioner", PARTITIONER)
             .option("topic", sink.topic)
             .outputMode(output_mode(compiled))
             .option("checkpointLocation", str(self.checkpoint))
@@ -120,7 +125,11 @@ class PersistentQuery:
     def _start_per_batch(self, sink: Source, servers: str, trigger_ms: int) -> None:
         """A join: each batch's rows go through the engine's exactly-once Kafka sink (one
         transaction per batch id, a batch re-run after a crash is skipped)."""
-        options = {"kafka.bootstrap.servers": servers, "topic": sink.topic}
+        options = {
+            "kafka.bootstrap.servers": servers,
+            "kafka.partitioner": PARTITIONER,
+            "topic": sink.topic,
+        }
         self._batch_sink = KafkaSink(options, self.id)
         batch_sink, compiled = self._batch_sink, self.compiled
 

@@ -243,3 +243,25 @@ def test_table_tombstones(ksql: Ksql, name: str) -> None:
     assert status == 400
     assert "Aggregations over a TABLE" in error["message"]
     terminate_all(ksql)
+
+
+def test_collection_aggregates_in_a_push_query(ksql: Ksql, name: str) -> None:
+    topic = create_pageviews(ksql, name)
+    ksql.produce(topic, [
+        ("alice", {"PAGE": "home", "MS": 10}, 1_000),
+        ("alice", {"PAGE": "cart", "MS": 30}, 2_000),
+        ("alice", {"PAGE": "home", "MS": 20}, 3_000),
+        ("bob", {"PAGE": "home", "MS": 7}, 4_000),
+    ])  # fmt: skip
+    sql = (
+        "SELECT user_id, TOPK(ms, 2) AS top, TOPKDISTINCT(page, 5) AS pages, "
+        f"COUNT_DISTINCT(page) AS kinds FROM {name} GROUP BY user_id EMIT CHANGES LIMIT 2;"
+    )
+    body = {"sql": sql, "properties": EARLIEST}
+    with ksql.http.stream("POST", "/query-stream", json=body) as response:
+        header, *rows = [json.loads(line) for line in response.iter_lines() if line]
+    assert header["columnTypes"] == ["STRING", "ARRAY<INTEGER>", "ARRAY<STRING>", "BIGINT"]
+    assert sorted(rows) == [
+        ["alice", [30, 20], ["home", "cart"], 2],
+        ["bob", [7], ["home"], 1],
+    ]
