@@ -19,6 +19,7 @@ _CAST_RAISED = re.compile(
     r"\[(CAST_INVALID_INPUT|CAST_OVERFLOW|NUMERIC_VALUE_OUT_OF_RANGE\.WITH_SUGGESTION"
     r"|NUMERIC_OUT_OF_SUPPORTED_RANGE)\] "
 )
+_ILLEGAL_ARGUMENT = re.compile(r"\[(INVALID_FORMAT\.MISMATCH_INPUT)\] ")
 _CAST = re.compile(r"Could not convert string '(?P<value>[^']*)' to (?P<type>\w+)")
 _LINE_TOO_LONG = re.compile(r"Maximum line size of (\d+) bytes exceeded")
 _ORIGINAL_LINE = re.compile(r"(Original Line: )([^\n]{200})[^\n]*")
@@ -86,6 +87,9 @@ def _raised(message: str) -> E.PySparkException | None:
     failed = _SPARK.search(message)
     if failed:
         return E.SparkException(message[failed.end() :], failed[1])
+    illegal = _ILLEGAL_ARGUMENT.search(message)
+    if illegal:
+        return E.IllegalArgumentException(message[illegal.end() :], illegal[1])
     runtime = _RUNTIME.search(message)
     if runtime:
         return E.SparkRuntimeException(message[runtime.end() :], runtime[1])

@@ -53,3 +53,49 @@ def case_call_udf_unknown(spark, F, T):
 def case_version_type(spark, F, T):
     df = spark.range(1).select(F.version())
     return (df.dtypes, df.first()[0].startswith("4."))
+
+
+def _each_format(df, F, fn, column, formats):
+    return df.select(column, *(fn(column, F.lit(f)) for f in formats))
+
+
+@case()
+def case_to_number_formats(spark, F, T):
+    texts = ["$78.12", "$5", "454", "12,454.8-", "<12.5>", "x1", None]
+    df = spark.createDataFrame([(t,) for t in texts], "s string")
+    return _each_format(df, F, F.try_to_number, "s", ["$99.99", "999", "99G999D9S", "99.9PR"])
+
+
+@case()
+def case_to_number_doc(spark, F, T):
+    df = spark.createDataFrame([("$78.12",)], ["e"])
+    return df.select(F.to_number(df.e, F.lit("$99.99")).alias("r"))
+
+
+@case(kind="error")
+def case_to_number_mismatch(spark, F, T):
+    df = spark.createDataFrame([("abc",)], ["e"])
+    return df.select(F.to_number(df.e, F.lit("999")))
+
+
+@case()
+def case_to_char_numbers(spark, F, T):
+    values = [78.12, 5.1, -12454.8, 0.0, 123456.789, None]
+    df = spark.createDataFrame([(v,) for v in values], "x double")
+    df = df.select(F.col("x").cast("decimal(10,3)").alias("x"))
+    formats = ["$99.99", "99G999D9S", "000000.00", "99999.9PR"]
+    return _each_format(df, F, F.to_char, "x", formats).select(
+        "*", F.to_varchar("x", F.lit("999999MI"))
+    )
+
+
+@case()
+def case_to_char_dates_binary(spark, F, T):
+    df = spark.createDataFrame([("2024-02-29", b"ab\x01")], "d string, b binary")
+    df = df.select(F.to_date("d").alias("d"), "b")
+    return df.select(
+        F.to_char("d", F.lit("yyyy/MM/dd")),
+        F.to_char("b", F.lit("hex")),
+        F.to_char("b", F.lit("base64")),
+        F.to_varchar("b", F.lit("utf-8")),
+    )

@@ -17,6 +17,7 @@ from kaspar.sql.functions import map_functions as _map_functions
 from kaspar.sql.functions import math as _math
 from kaspar.sql.functions import misc as _misc
 from kaspar.sql.functions import not_applicable as _not_applicable
+from kaspar.sql.functions import number_format as _number_format
 from kaspar.sql.functions import numeric as _numeric
 from kaspar.sql.functions import random_values as _random_values
 from kaspar.sql.functions import ranking as _ranking
@@ -44,6 +45,7 @@ from kaspar.sql.functions.map_functions import *  # noqa: F403
 from kaspar.sql.functions.math import *  # noqa: F403
 from kaspar.sql.functions.misc import *  # noqa: F403
 from kaspar.sql.functions.not_applicable import *  # noqa: F403
+from kaspar.sql.functions.number_format import *  # noqa: F403
 from kaspar.sql.functions.numeric import *  # noqa: F403
 from kaspar.sql.functions.random_values import *  # noqa: F403
 from kaspar.sql.functions.ranking import *  # noqa: F403
@@ -74,6 +76,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_math.__all__,
         *_misc.__all__,
         *_not_applicable.__all__,
+        *_number_format.__all__,
         *_numeric.__all__,
         *_random_values.__all__,
         *_ranking.__all__,
