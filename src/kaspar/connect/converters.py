@@ -23,6 +23,7 @@ from kaspar.connect.data import (
     Schema,
     struct,
 )
+from kaspar.connect.json_values import decimal_to_bytes, schema_json_bytes, value_writer
 
 
 class Converter(Protocol):
@@ -78,12 +79,16 @@ class JsonConverter:
             return None
         if schema is None and value is None:
             return None
-        payload = to_json_value(schema, value, self.numeric_decimals)
-        if self.schemas_enable:
-            envelope = {"schema": None if schema is None else schema_to_json(schema)}
-            envelope["payload"] = payload
-            return json.dumps(envelope, separators=(",", ":")).encode()
-        return json.dumps(payload, separators=(",", ":")).encode()
+        if schema is None:
+            payload = json.dumps(_schemaless(value), separators=(",", ":")).encode()
+        else:
+            writer = value_writer(schema, self.numeric_decimals)
+            written = value if writer is None or value is None else writer(value)
+            payload = json.dumps(written, separators=(",", ":")).encode()
+        if not self.schemas_enable:
+            return payload
+        schema_bytes = b"null" if schema is None else schema_json_bytes(schema, schema_to_json)
+        return b'{"schema":' + schema_bytes + b',"payload":' + payload + b"}"
 
     def to_connect_data(self, topic: str, data: bytes | None) -> tuple[Schema | None, Any]:
         if data is None:
@@ -211,13 +216,6 @@ def from_json_value(schema: Schema | None, value: Any) -> Any:
 
 def _scale(schema: Schema) -> str:
     return (schema.parameters or {}).get("scale", "0")
-
-
-def decimal_to_bytes(value: decimal.Decimal, scale: int) -> bytes:
-    """The unscaled value of `value` at `scale`, big-endian two's complement (Connect's Decimal)."""
-    unscaled = int(value.scaleb(scale).to_integral_value(rounding=decimal.ROUND_HALF_UP))
-    length = max(1, (unscaled.bit_length() + 8) // 8)
-    return unscaled.to_bytes(length, "big", signed=True)
 
 
 def decimal_from_bytes(data: bytes, scale: int) -> decimal.Decimal:

@@ -8,6 +8,7 @@ to run as root, so under root the cluster runs as the `postgres` user (or `nobod
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -94,14 +95,17 @@ def _wait_ready(server: PostgresServer, process: subprocess.Popen[bytes]) -> Non
     raise TimeoutError(f"postgres not ready in {START_TIMEOUT_S} s")
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
+@contextlib.contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """A temporary cluster with wal_level=logical; raises LookupError without the binaries."""
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
-        pytest.skip("PostgreSQL is not installed (initdb not on PATH nor in /usr/lib/postgresql)")
+        raise LookupError(
+            "PostgreSQL is not installed (initdb not on PATH nor in /usr/lib/postgresql)"
+        )
     user = _run_as()
     if os.geteuid() == 0 and user is None:
-        pytest.skip("running as root and no user to run PostgreSQL as")
+        raise LookupError("running as root and no user to run PostgreSQL as")
     base = Path(tempfile.mkdtemp(prefix="kaspar-pg-"))
     data = base / "data"
     if user is not None:
@@ -156,3 +160,16 @@ def postgres() -> Iterator[PostgresServer]:
             process.kill()
             process.wait(5)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    try:
+        cluster = running_postgres()
+        server = cluster.__enter__()
+    except LookupError as exc:
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        cluster.__exit__(None, None, None)
