@@ -265,3 +265,27 @@ def test_collection_aggregates_in_a_push_query(ksql: Ksql, name: str) -> None:
         ["alice", [30, 20], ["home", "cart"], 2],
         ["bob", [7], ["home"], 1],
     ]
+
+
+def test_grace_period_drops_late_records(ksql: Ksql, name: str) -> None:
+    topic = create_pageviews(ksql, name)
+    ksql.produce(topic, [
+        ("alice", {"PAGE": "home", "MS": 1}, 1_000),
+        ("alice", {"PAGE": "home", "MS": 1}, 12_000),  # stream time 12 s: [0, 10 s) closed at 11
+    ])  # fmt: skip
+    ksql.run(
+        f"CREATE TABLE {name}_W AS SELECT user_id, COUNT(*) AS n FROM {name} "
+        "WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 1 SECOND) GROUP BY user_id;",
+        **EARLIEST,
+    )
+    assert len(ksql.read(f"{name}_W", 2)) == 2
+    ksql.produce(topic, [
+        ("alice", {"PAGE": "late", "MS": 1}, 2_000),  # its window closed: dropped
+        ("alice", {"PAGE": "cart", "MS": 1}, 13_000),
+    ])  # fmt: skip
+    assert sorted(ksql.read(f"{name}_W", 3), key=lambda r: r[2]) == [
+        (window_key("alice", 0), {"N": 1}, 1_000),
+        (window_key("alice", 10_000), {"N": 1}, 12_000),
+        (window_key("alice", 10_000), {"N": 2}, 13_000),
+    ]
+    terminate_all(ksql)
