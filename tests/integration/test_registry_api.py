@@ -231,6 +231,18 @@ def test_contexts_are_parsed(http: httpx.Client, subject: str) -> None:
     error(register(http, ":.broken", avro(NAME)), 422, 42208)
 
 
+def test_a_registered_schema_is_answered_in_any_mode(http: httpx.Client, subject: str) -> None:
+    """As Confluent's registerOrForward: a schema the subject holds is answered before the mode
+    check (and on any process); a new one is refused in READONLY."""
+    schema_id = register(http, subject, avro(NAME)).json()["id"]
+    assert http.put(f"/mode/{subject}", json={"mode": "READONLY"}).status_code == 200
+    for _ in range(2):
+        again = register(http, subject, avro(NAME))
+        assert again.json() == {"id": schema_id, "version": 1, "schema": avro(NAME)}
+    error(register(http, subject, avro(NAME, AGE)), 422, 42205)
+    error(register(http, subject, avro(NAME), version=2), 422, 42205)
+
+
 def test_a_context_numbers_its_own_ids(http: httpx.Client, subject: str) -> None:
     context = f".{subject.split('-')[1]}"
     first, second = f":{context}:{subject}", f":{context}:other-{subject}"

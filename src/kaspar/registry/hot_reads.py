@@ -8,8 +8,9 @@ registered long ago). Their answers change only when the state does, so:
 1. The route answering one of them (through Starlette, with every check and error of the API)
    keeps its rendered 200 body in an `AnswerCache`, keyed by what the request asked (path,
    and for a POST the body's bytes) and stamped with the state's `generation` read *before*
-   the answer was computed. A registration is kept only by the leader, which answered it
-   itself: a follower forwards every registration, as before.
+   the answer was computed. A registration is kept when this process answered it itself (a
+   schema the subject holds already, or the leader's own write), not a leader's forwarded
+   answer.
 2. `HotReads`, the ASGI app in front of Starlette, answers a request whose key is in the cache
    with a stamp equal to the current generation: the same status, headers and body the route
    would send, without routing, middleware, parsing or JSON encoding.

@@ -101,6 +101,19 @@ class SchemaRegistry:
         self.parse(schema)
         raise errors.schema_not_found()
 
+    def registered(
+        self, subject: Subject, schema: Schema, schema_id: int | None, version: int | None
+    ) -> SchemaVersion | None:
+        """The live version a registration of `schema` would just return: the subject holds it
+        already (with the same id, if one is asked for). Any process answers so, before the
+        mode check and without the leader, as Confluent's `registerOrForward` does."""
+        if version is not None:
+            return None
+        existing = self.state.find(subject, schema)
+        if existing is None or schema_id not in (None, existing.id):
+            return None
+        return existing
+
     def compatibility_level(self, subject: str | None) -> str:
         for scope in (subject, None) if subject is not None else (None,):
             config = self.state.config(scope)

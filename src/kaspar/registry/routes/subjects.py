@@ -30,8 +30,8 @@ def version_body(version: SchemaVersion, request: Request) -> dict[str, Any]:
 def register_endpoint(
     registry: SchemaRegistry, forwarder: Forwarder, answers: AnswerCache
 ) -> Callable[[Request], Awaitable[Response]]:
-    """`POST /subjects/{s}/versions`: on the leader (forwarded there); the leader keeps its
-    answer for the hot reads."""
+    """`POST /subjects/{s}/versions`: a schema the subject holds already is answered here (any
+    process, kept for the hot reads); a new one is registered on the leader (forwarded there)."""
 
     async def register(request: Request) -> Response:
         generation = registry.state.generation
@@ -40,13 +40,19 @@ def register_endpoint(
         schema = schema_from_body(body)
         schema_id, version = import_id(body, "id"), import_id(body, "version")
 
-        def write() -> dict[str, Any]:
-            registered = registry.register(subject, schema, schema_id, version)
+        def answer(registered: SchemaVersion) -> dict[str, Any]:
             return {"id": registered.id, "version": registered.version} | schema.to_json()
 
-        response = await forwarder.on_leader(request, write)
-        if not forwarder.election.is_leader:
-            return response  # the leader's answer: kept there, not here
+        def write() -> dict[str, Any]:
+            return answer(registry.register(subject, schema, schema_id, version))
+
+        existing = await run_in_threadpool(registry.registered, subject, schema, schema_id, version)
+        if existing is not None:
+            response = respond(request, answer(existing))
+        else:
+            response = await forwarder.on_leader(request, write)
+            if not forwarder.election.is_leader:
+                return response  # the leader's answer to a new registration: not kept here
         key = register_key(request.path_params["subject"], await request.body())
         return answers.keep(request, key, generation, response)
 
