@@ -104,6 +104,7 @@ class KsqlEngine:
         with self._lock:
             compiled = compile_query(self.metastore, statement.query, reader, read_table=tables)
         push = PushQuery(compiled, statement.query.limit, self.config.state_dir / "transient")
+        push.statement = statement.text
         push.start(self.config.trigger_ms)
         self.push_queries[push.id] = push
         return push
@@ -202,7 +203,8 @@ class KsqlEngine:
                 kind = statement.what.removesuffix("S")
                 return lambda: entities.source_list(text, kind, self.metastore.sources.values())
             if statement.what == "QUERIES":
-                return lambda: entities.query_list(text, self.queries.values())
+                push = {i: q.statement for i, q in self.push_queries.items()}
+                return lambda: entities.query_list(text, self.queries.values(), push)
             if statement.what == "TOPICS":
                 return lambda: entities.topic_list(text, self._topics())
             shown = {**self.config.properties, **properties}

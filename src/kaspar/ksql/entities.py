@@ -59,11 +59,27 @@ def query_summary(query: PersistentQuery) -> dict[str, Any]:
     }
 
 
-def query_list(text: str, queries: Iterable[PersistentQuery]) -> dict[str, Any]:
+def push_summary(query_id: str, statement: str) -> dict[str, Any]:
+    return {
+        "queryString": statement,
+        "sinks": [],
+        "sinkKafkaTopics": [],
+        "id": query_id,
+        "statusCount": {"RUNNING": 1},
+        "queryType": "PUSH",
+        "state": "RUNNING",
+    }
+
+
+def query_list(
+    text: str, queries: Iterable[PersistentQuery], push: Mapping[str, str]
+) -> dict[str, Any]:
+    """Persistent queries, then the push queries running (id -> statement)."""
     return {
         "@type": "queries",
         "statementText": text,
-        "queries": [query_summary(q) for q in queries],
+        "queries": [query_summary(q) for q in queries]
+        + [push_summary(i, s) for i, s in push.items()],
         "warnings": [],
     }
 

@@ -59,6 +59,7 @@ class PushQuery:
     def __init__(self, compiled: CompiledQuery, limit: int | None, scratch: Path) -> None:
         self.id = f"transient_{compiled.source.name}_{uuid.uuid4().int % 10**19}"
         self.compiled, self.limit = compiled, limit
+        self.statement = ""
         self.checkpoint = scratch / self.id
         self._rows: queue.Queue[Any] = queue.Queue()
         self._query: Any = None

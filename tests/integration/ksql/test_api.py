@@ -166,7 +166,10 @@ def test_a_client_going_away_stops_its_push_query(
     with httpx.Client(base_url=ksql_server.url, timeout=10) as client:
         with client.stream("POST", "/query-stream", json=body) as response:
             query_id = json.loads(next(response.iter_lines()))["queryId"]
-            assert query_id in ksql_server.engine.push_queries
+            shown = ksql.run("SHOW QUERIES;")[0]["queries"]
+            assert {"id": query_id, "queryType": "PUSH", "state": "RUNNING"}.items() <= next(
+                q for q in shown if q["id"] == query_id
+            ).items()
     deadline = time.monotonic() + 10
     while query_id in ksql_server.engine.push_queries and time.monotonic() < deadline:
         time.sleep(0.05)
