@@ -90,8 +90,9 @@ class KsqlRoutes:
         body = await _body(request)
         text = _text(body, "ksql")
         properties = _properties(body, "streamsProperties")
+        variables = _properties(body, "sessionVariables")
         try:
-            result = await run_in_threadpool(self.engine.execute, text, properties)
+            result = await run_in_threadpool(self.engine.execute, text, properties, variables)
         except KsqlError as exc:
             if exc.statement_text is None and exc.status == 400:
                 exc.statement_text = text
@@ -101,7 +102,8 @@ class KsqlRoutes:
     async def query(self, request: Request) -> Response:
         body = await _body(request)
         text = _text(body, "ksql")
-        statement = await run_in_threadpool(self.engine.query_statement, text)
+        variables = _properties(body, "sessionVariables")
+        statement = await run_in_threadpool(self.engine.query_statement, text, variables)
         properties = _properties(body, "streamsProperties")
         try:
             return await self._query(request, statement, properties)
@@ -180,7 +182,8 @@ class KsqlRoutes:
     async def query_stream(self, request: Request) -> Response:
         body = await _body(request)
         text = _text(body, "sql")
-        statement = await run_in_threadpool(self.engine.query_statement, text)
+        variables = _properties(body, "sessionVariables")
+        statement = await run_in_threadpool(self.engine.query_statement, text, variables)
         if not isinstance(statement, st.Select):
             raise KsqlError("PRINT is served by /query only", statement_text=text)
         try:

@@ -35,6 +35,7 @@ from kaspar.ksql.metastore import Metastore, Source, check_format
 from kaspar.ksql.parser import parse
 from kaspar.ksql.queries import PersistentQuery, batch_reader, stream_reader
 from kaspar.ksql.transient import PushQuery, pull_rows
+from kaspar.ksql.variables import DEFINE, SHOW_VARIABLES, UNDEFINE, split_statements, substitute
 from kaspar.sql import SparkSession
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,8 @@ class KsqlEngine:
         finally:
             self._replaying = False
         for query in self.queries.values():
-            self._start_query(query)
+            if not query.paused:
+                self._start_query(query)
 
     def stop(self) -> None:
         for push in list(self.push_queries.values()):
@@ -89,8 +91,10 @@ class KsqlEngine:
 
     # -- POST /query, /query-stream
 
-    def query_statement(self, text: str) -> st.Select | st.Print:
-        statements = parse(text)
+    def query_statement(
+        self, text: str, variables: dict[str, str] | None = None
+    ) -> st.Select | st.Print:
+        statements = parse(substitute(text, variables or {}))
         if len(statements) != 1 or not isinstance(statements[0], st.Select | st.Print):
             raise KsqlError(
                 "Expected exactly one SELECT or PRINT statement", statement_text=text.strip()
@@ -145,11 +149,36 @@ class KsqlEngine:
 
     # -- POST /ksql
 
-    def execute(self, text: str, properties: dict[str, Any]) -> list[dict[str, Any]]:
-        """Each statement of ``text`` in order; SET/UNSET apply to the statements after them."""
+    def execute(
+        self,
+        text: str,
+        properties: dict[str, Any],
+        variables: dict[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Each statement of ``text`` in order; SET/UNSET and DEFINE/UNDEFINE apply to the
+        statements after them (``variables.py``)."""
         properties = dict(properties)
+        variables = {k.upper(): str(v) for k, v in (variables or {}).items()}
         results: list[dict[str, Any]] = []
-        for statement in parse(text):
+        for raw in split_statements(text):
+            if define := DEFINE.match(raw):
+                variables[define[1].upper()] = define[2].replace("''", "'")
+            elif undefine := UNDEFINE.match(raw):
+                variables.pop(undefine[1].upper(), None)
+            elif SHOW_VARIABLES.match(raw):
+                results.append(_variables_entity(raw.strip(), variables))
+            else:
+                results += self._execute_all(substitute(raw, variables), properties)
+        return results
+
+    def _execute_all(self, text: str, properties: dict[str, Any]) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        try:
+            statements = parse(text)
+        except KsqlError as exc:
+            exc.statement_text = exc.statement_text or text.strip()
+            raise
+        for statement in statements:
             try:
                 result = self._execute(statement, properties)
             except PySparkException as exc:  # the engine refused an expression or a value
@@ -247,6 +276,8 @@ class KsqlEngine:
             return self._plan_drop(statement)
         if isinstance(statement, st.Terminate):
             return self._plan_terminate(statement)
+        if isinstance(statement, st.PauseResume):
+            return self._plan_pause_resume(statement)
         raise KsqlError(f"Statement not supported by kaspar.ksql: {statement.text}")
 
     def _plan_create(self, statement: st.CreateSource) -> Apply:
@@ -376,6 +407,29 @@ class KsqlEngine:
 
         return apply
 
+    def _plan_pause_resume(self, statement: st.PauseResume) -> Apply:
+        ids = list(self.queries) if statement.query_id is None else [statement.query_id]
+        targets = [self._query(i) for i in ids]
+        pause = statement.action == "PAUSE"
+
+        def apply(sequence: int) -> dict[str, Any]:
+            for query in targets:
+                if query.paused == pause:
+                    continue
+                query.paused = pause
+                if self._replaying:
+                    continue
+                if pause:
+                    query.stop()  # its checkpoint stays: RESUME goes on from it
+                else:
+                    self._start_query(query)
+            message = "Query paused." if pause else "Query resumed."
+            return entities.current_status(
+                statement.text, _command_id(statement), sequence, message
+            )
+
+        return apply
+
     # -- Kafka
 
     def _ensure_topic(self, source: Source, partitions: object) -> int:
@@ -493,6 +547,8 @@ def _command_id(statement: st.Statement) -> str:
         return f"{statement.kind.lower()}/`{statement.name}`/drop"
     if isinstance(statement, st.Terminate):
         return f"terminate/{statement.query_id or 'ALL'}/execute"
+    if isinstance(statement, st.PauseResume):
+        return f"{statement.action.lower()}/{statement.query_id or 'ALL'}/execute"
     return "statement/unknown/execute"
 
 
@@ -501,6 +557,15 @@ def _query_id(statement: st.CreateAsSelect | st.InsertSelect, sequence: int) -> 
         return f"INSERTQUERY_{sequence}"
     prefix = "CSAS" if statement.kind == "STREAM" else "CTAS"
     return f"{prefix}_{statement.name}_{sequence}"
+
+
+def _variables_entity(text: str, variables: dict[str, str]) -> dict[str, Any]:
+    return {
+        "@type": "variables",
+        "statementText": text,
+        "variables": [{"name": k, "value": v} for k, v in sorted(variables.items())],
+        "warnings": [],
+    }
 
 
 def _property_entity(text: str, name: str, value: str | None) -> dict[str, Any]:

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import Literal, cast
 
 from sqlglot import exp
 from sqlglot.errors import TokenError
@@ -65,6 +65,8 @@ class Statement:
             "SELECT": self.select,
             "DROP": self.drop,
             "TERMINATE": self.terminate,
+            "PAUSE": self.pause_resume,
+            "RESUME": self.pause_resume,
             "SHOW": self.show,
             "LIST": self.show,
             "DESCRIBE": self.describe,
@@ -269,6 +271,14 @@ class Statement:
         if c.accept("ALL"):
             return st.Terminate(self.own, None)
         return st.Terminate(self.own, c.name("a query id"))
+
+    def pause_resume(self) -> st.Statement:
+        c = self.cursor
+        action = cast(Literal["PAUSE", "RESUME"], c.word())
+        c.next()
+        if c.accept("ALL"):
+            return st.PauseResume(self.own, action, None)
+        return st.PauseResume(self.own, action, c.name("a query id"))
 
     def show(self) -> st.Statement:
         c = self.cursor

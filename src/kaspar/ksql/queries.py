@@ -94,10 +94,13 @@ class PersistentQuery:
     compiled: CompiledQuery
     properties: dict[str, Any] = field(default_factory=dict)
     query: Any = None
+    paused: bool = False
     _batch_sink: Any = None
 
     @property
     def state(self) -> str:
+        if self.paused:
+            return "PAUSED"
         if self.query is None:
             return "PENDING"
         if self.query.exception() is not None:

@@ -110,6 +110,12 @@ class Terminate(Statement):
 
 
 @dataclass(frozen=True)
+class PauseResume(Statement):
+    action: Literal["PAUSE", "RESUME"]
+    query_id: str | None  # None: ALL
+
+
+@dataclass(frozen=True)
 class Show(Statement):
     what: Showable
     extended: bool = False

@@ -289,3 +289,38 @@ def test_grace_period_drops_late_records(ksql: Ksql, name: str) -> None:
         (window_key("alice", 10_000), {"N": 2}, 13_000),
     ]
     terminate_all(ksql)
+
+
+def test_variables_pause_and_resume(ksql: Ksql, name: str) -> None:
+    shown = ksql.http.post(
+        "/ksql",
+        json={
+            "ksql": f"DEFINE topic = '{name.lower()}-vars'; SHOW VARIABLES;",
+            "sessionVariables": {"stream": name},
+        },
+    ).json()
+    assert shown[0]["variables"] == [
+        {"name": "STREAM", "value": name},
+        {"name": "TOPIC", "value": f"{name.lower()}-vars"},
+    ]
+    ksql.run(
+        f"DEFINE topic = '{name.lower()}-vars'; DEFINE s = '{name}';"
+        "CREATE STREAM ${s} (id STRING KEY, n INT) WITH (kafka_topic='${topic}', "
+        "value_format='JSON', partitions=1);"
+        "CREATE STREAM ${s}_COPY AS SELECT * FROM ${s};",
+        **EARLIEST,
+    )
+    topic = f"{name.lower()}-vars"
+    ksql.produce(topic, [("a", {"N": 1}, 1_000)])
+    assert ksql.read(f"{name}_COPY", 1) == [(b"a", {"N": 1}, 1_000)]
+    (query,) = [
+        q for q in ksql.run("SHOW QUERIES;")[0]["queries"] if q["sinks"] == [f"{name}_COPY"]
+    ]
+    assert ksql.run(f"PAUSE {query['id']};")[0]["commandStatus"]["message"] == "Query paused."
+    states = {q["id"]: q["state"] for q in ksql.run("SHOW QUERIES;")[0]["queries"]}
+    assert states[query["id"]] == "PAUSED"
+    ksql.produce(topic, [("b", {"N": 2}, 2_000)])
+    assert len(ksql.read(f"{name}_COPY", 1)) == 1  # nothing while paused
+    ksql.run(f"RESUME {query['id']};")
+    assert ksql.read(f"{name}_COPY", 2)[1] == (b"b", {"N": 2}, 2_000)
+    terminate_all(ksql)

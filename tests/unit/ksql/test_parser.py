@@ -73,6 +73,8 @@ def test_select_clauses_limit_partition_by_and_functions() -> None:
         ("INSERT INTO s SELECT * FROM t EMIT CHANGES;", st.InsertSelect),
         ("DROP TABLE IF EXISTS t DELETE TOPIC;", st.DropSource),
         ("TERMINATE ALL;", st.Terminate),
+        ("PAUSE CSAS_T_1;", st.PauseResume),
+        ("RESUME ALL;", st.PauseResume),
         ("SHOW QUERIES EXTENDED;", st.Show),
         ("LIST STREAMS;", st.Show),
         ("DESCRIBE EXTENDED t;", st.Describe),
@@ -115,3 +117,13 @@ def test_unknown_function_is_named() -> None:
     assert isinstance(statement, st.Select)
     with pytest.raises(KsqlError, match="Can't find any functions with the name 'NO_SUCH_FN'"):
         rewrite(statement.query.select.expressions[0])
+
+
+def test_variables_split_and_substitute() -> None:
+    from kaspar.ksql.variables import split_statements, substitute
+
+    text = "DEFINE a = 'x;y'; SELECT '${a}' FROM `s;t`;"
+    assert list(split_statements(text)) == ["DEFINE a = 'x;y';", " SELECT '${a}' FROM `s;t`;"]
+    assert substitute("SELECT '${A}' FROM ${t};", {"a": "1", "T": "s"}) == "SELECT '1' FROM s;"
+    with pytest.raises(KsqlError, match="Unknown variable: nope"):
+        substitute("${nope}", {})
