@@ -222,6 +222,7 @@ def decimal_from_bytes(data: bytes, scale: int) -> decimal.Decimal:
     return decimal.Decimal(int.from_bytes(data, "big", signed=True)).scaleb(-scale)
 
 
+AVRO_NAMES = ("io.confluent.connect.avro.AvroConverter", "AvroConverter")
 CONVERTERS: dict[str, type[Converter]] = {
     name: cls
     for cls in (JsonConverter, StringConverter, ByteArrayConverter)
@@ -231,6 +232,12 @@ CONVERTERS: dict[str, type[Converter]] = {
 
 def make_converter(class_name: str, props: Mapping[str, str], is_key: bool) -> Converter:
     """The converter `class_name` configured with `props`; raises DataError if unknown."""
+    if class_name.strip() in AVRO_NAMES:
+        from kaspar.connect.avro_converter import AvroConverter  # fastavro, httpx: when used
+
+        avro = AvroConverter()
+        avro.configure(props, is_key)
+        return avro
     cls = CONVERTERS.get(class_name.strip())
     if cls is None:
         raise DataError(

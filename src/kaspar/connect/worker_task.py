@@ -90,6 +90,10 @@ class WorkerTask(ABC):
             log.exception("connect: task %s-%d failed", self.connector, self.index)
             self._report("FAILED", "".join(traceback.format_exception(exc)))
         finally:
+            for used in (self.key_converter, self.value_converter):
+                close = getattr(used, "close", None)  # converters holding a registry client
+                if close is not None:
+                    close()
             try:
                 self.close()
             except Exception:

@@ -21,8 +21,10 @@ from tests.integration.connect.postgres_fixture import postgres  # noqa: F401 (a
 WAIT_S = 30.0
 
 
-# the registry's broker: groups form at once (group.initial.rebalance.delay.ms=0)
+# the registry's broker: groups form at once (group.initial.rebalance.delay.ms=0); a registry
+# on it for the Avro converter
 connect_broker = registry_fixture.registry_broker
+registry_broker, registry_url = registry_fixture.registry_broker, registry_fixture.registry_url
 
 
 def worker_config(bootstrap_servers: str, cluster: str, **properties: str) -> WorkerConfig:

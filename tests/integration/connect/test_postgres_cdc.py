@@ -285,6 +285,57 @@ def test_a_restarted_worker_loses_and_repeats_nothing(
         http.delete("/connectors/cdc")
 
 
+def test_avro_through_the_registry(
+    worker: ConnectWorker,
+    connect_broker: Any,
+    postgres: PostgresServer,
+    registry_url: str,
+) -> None:
+    """Confluent's AvroConverter: confluent-kafka's own AvroDeserializer reads the events."""
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroDeserializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    prefix = f"avro{uuid.uuid4().hex[:6]}"
+    avro = "io.confluent.connect.avro.AvroConverter"
+    config = postgres.connector_config(
+        **{
+            "topic.prefix": prefix,
+            "slot.name": f"slot_{prefix}",
+            "publication.name": f"pub_{prefix}",
+            "table.include.list": "public.customers",
+            "key.converter": avro,
+            "key.converter.schema.registry.url": registry_url,
+            "value.converter": avro,
+            "value.converter.schema.registry.url": registry_url,
+        }
+    )
+    with httpx.Client(base_url=worker.url, timeout=30) as http:
+        assert http.post("/connectors", json={"name": prefix, "config": config}).status_code == 201
+        topic = f"{prefix}.public.customers"
+        (first, *_) = read_topic(connect_broker.bootstrap_servers, topic, 1)
+        with SchemaRegistryClient({"url": registry_url}) as client:
+            deserializer = AvroDeserializer(client)
+            value = deserializer(first.value(), SerializationContext(topic, MessageField.VALUE))
+            key = deserializer(first.key(), SerializationContext(topic, MessageField.KEY))
+        assert key == {"id": 1}
+        assert value["op"] == "r" and value["after"] == {
+            "id": 1,
+            "name": "ada",
+            "email": "ada@example.com",
+        }
+        assert (
+            value["source"]["connector"] == "postgresql" and value["source"]["table"] == "customers"
+        )
+        subjects = httpx.get(f"{registry_url}/subjects").json()
+        assert {f"{topic}-key", f"{topic}-value"} <= set(subjects)
+        registered = httpx.get(f"{registry_url}/subjects/{topic}-value/versions/latest").json()
+        envelope_schema = json.loads(registered["schema"])
+        assert envelope_schema["name"] == "Envelope" and envelope_schema["namespace"] == topic
+        assert envelope_schema["connect.name"] == f"{topic}.Envelope"
+        http.delete(f"/connectors/{prefix}")
+
+
 def test_connection_errors(worker: ConnectWorker, postgres: PostgresServer) -> None:
     closed = PostgresServer("127.0.0.1", 1)
     config = closed.connector_config(**{"topic.prefix": "nowhere"})
