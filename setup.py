@@ -1,4 +1,4 @@
-"""The optional C extension: kaspar works without it (pure-Python fallbacks), only slower.
+"""The optional C extensions: kaspar works without them (Python fallbacks), only slower.
 
 Everything else about the package is in pyproject.toml.
 """
@@ -12,6 +12,12 @@ setup(
             sources=["src/kaspar/protocol/_record_columns.c"],
             extra_compile_args=["-O3"],
             optional=True,
-        )
+        ),
+        Extension(
+            "kaspar.engine.formats._avro_columns",
+            sources=["src/kaspar/engine/formats/_avro_columns.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
     ]
 )

@@ -3,14 +3,18 @@ Arrow batch at a time.
 
 Steps per batch (an Arrow UDF call, or a Kafka source batch):
 
-1. Take the column's bytes as one buffer with offsets (``binary_column``).
-2. For each value: when a registry is named, read the 5-byte header (magic byte 0, schema id)
+1. When the reader schema has a program (``avro_columns``) and the C extension is built, decode
+   the whole column in C; framed values must name ids whose writer schema is the reader's
+   (an id met for the first time is looked up, then the column decoded again). That is the
+   result, unless a value is malformed or an id is not the reader's: then steps 2-4.
+2. Take the column's bytes as one buffer with offsets (``binary_column``).
+3. For each value: when a registry is named, read the 5-byte header (magic byte 0, schema id)
    and take the writer schema with that id (fetched once per id, references included);
    otherwise the writer schema is the reader schema. Read the value with fastavro's
    C-accelerated ``schemaless_reader`` from the shared buffer, resolving the writer schema to
    the reader schema (Avro schema resolution) when they differ. A value that fails, or whose
    read goes past its end, is malformed: FAILFAST raises Spark's error, PERMISSIVE gives NULL.
-3. Give the values Spark's shapes (``avro_values``) and build the Arrow column in one call.
+4. Give the values Spark's shapes (``avro_values``) and build the Arrow column in one call.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import fastavro
 import pyarrow as pa
 
 from kaspar.engine import types as T
+from kaspar.engine.formats.avro_columns import compile_program, decode_column
 from kaspar.engine.formats.avro_schema import parse_avro, to_spark_type
 from kaspar.engine.formats.avro_values import shape_for_spark
 from kaspar.engine.formats.binary_column import binary_parts
@@ -91,14 +96,35 @@ class AvroDecoder:
         self.registry = registry
         self._shape = shape_for_spark(self.reader)
         self._writers: dict[int, Any] = {}
+        self._program = compile_program(self.reader)
+        self._reader_ids: tuple[int, ...] = ()  # schema ids whose writer schema is the reader
 
     def __call__(self, column: pa.Array | pa.ChunkedArray) -> pa.Array:
+        if self._program is not None:
+            decoded = self._decode_in_bulk(column)
+            if decoded is not None:
+                return decoded
         data, offsets, valid = binary_parts(column)
         records = self._read(data, offsets, valid)
         shape = self._shape
         if shape is not None:
             records = [shape(r) for r in records]
         return pa.array(records, type=self.arrow_type)
+
+    def _decode_in_bulk(self, column: pa.Array | pa.ChunkedArray) -> pa.Array | None:
+        """The column decoded in C, or None: fastavro decides (malformed values, other ids)."""
+        assert self._program is not None
+        framed = self.registry is not None
+        while True:
+            result = decode_column(self._program, self.arrow_type, column, framed, self._reader_ids)
+            if not isinstance(result, int):
+                return result
+            try:
+                if self._writer(result) is not self.reader:
+                    return None
+            except SchemaNotFoundError:
+                return None
+            self._reader_ids = (*self._reader_ids, result)
 
     def _read(self, data: bytes, offsets: list[int], valid: list[bool]) -> list[Any]:
         buffer = io.BytesIO(data)
