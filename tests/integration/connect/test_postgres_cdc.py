@@ -213,6 +213,19 @@ def test_a_transaction_of_many_rows_then_truncate(
     assert payloads[3000]["op"] == "t" and records[3000].key() is None
 
 
+def test_schema_changes_are_picked_up(
+    cdc: dict[str, Any], connect_broker: Any, postgres: PostgresServer
+) -> None:
+    sql(postgres, "ALTER TABLE full_rows ADD COLUMN score numeric(5, 1)")
+    sql(postgres, "INSERT INTO full_rows VALUES (2, 'two', 9.5)")
+    records = read_topic(connect_broker.bootstrap_servers, f"{cdc['prefix']}.public.full_rows", 5)
+    value = envelope(records[4])
+    assert value["payload"]["after"]["id"] == 2 and value["payload"]["after"]["v"] == "two"
+    fields = {f["field"]: f for f in value["schema"]["fields"][1]["fields"]}
+    assert fields["score"]["name"] == "org.apache.kafka.connect.data.Decimal"
+    assert fields["score"]["parameters"]["scale"] == "1"
+
+
 def test_the_slot_is_acknowledged_after_the_events_are_durable(
     cdc: dict[str, Any],
     connect_broker: Any,
@@ -291,7 +304,8 @@ def test_avro_through_the_registry(
     postgres: PostgresServer,
     registry_url: str,
 ) -> None:
-    """Confluent's AvroConverter: confluent-kafka's own AvroDeserializer reads the events."""
+    """Confluent's AvroConverter: confluent-kafka's own AvroDeserializer reads the events
+    (and the heartbeats)."""
     from confluent_kafka.schema_registry import SchemaRegistryClient
     from confluent_kafka.schema_registry.avro import AvroDeserializer
     from confluent_kafka.serialization import MessageField, SerializationContext
@@ -308,16 +322,19 @@ def test_avro_through_the_registry(
             "key.converter.schema.registry.url": registry_url,
             "value.converter": avro,
             "value.converter.schema.registry.url": registry_url,
+            "heartbeat.interval.ms": "100",
         }
     )
     with httpx.Client(base_url=worker.url, timeout=30) as http:
         assert http.post("/connectors", json={"name": prefix, "config": config}).status_code == 201
         topic = f"{prefix}.public.customers"
         (first, *_) = read_topic(connect_broker.bootstrap_servers, topic, 1)
+        (beat,) = read_topic(connect_broker.bootstrap_servers, f"__debezium-heartbeat.{prefix}", 1)
         with SchemaRegistryClient({"url": registry_url}) as client:
             deserializer = AvroDeserializer(client)
             value = deserializer(first.value(), SerializationContext(topic, MessageField.VALUE))
             key = deserializer(first.key(), SerializationContext(topic, MessageField.KEY))
+            heartbeat_key = deserializer(beat.key(), SerializationContext(topic, MessageField.KEY))
         assert key == {"id": 1}
         assert value["op"] == "r" and value["after"] == {
             "id": 1,
@@ -333,6 +350,7 @@ def test_avro_through_the_registry(
         envelope_schema = json.loads(registered["schema"])
         assert envelope_schema["name"] == "Envelope" and envelope_schema["namespace"] == topic
         assert envelope_schema["connect.name"] == f"{topic}.Envelope"
+        assert heartbeat_key == {"serverName": prefix}
         http.delete(f"/connectors/{prefix}")
 
 
