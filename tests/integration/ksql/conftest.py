@@ -81,7 +81,7 @@ class Ksql:
 
     def read(self, topic: str, count: int) -> list[tuple[bytes | None, Any, int]]:
         """The first `count` committed records of `topic`: (key, value, timestamp); fails
-        after WAIT_S, and when more records than `count` are there a moment later."""
+        after WAIT_S, and when more records than `count` are there 0.3 s later."""
         consumer = Consumer(
             {
                 "bootstrap.servers": self.servers,
@@ -98,7 +98,7 @@ class Ksql:
         try:
             while len(found) < count and time.monotonic() < deadline:
                 found += _records(consumer.consume(100, 0.2))
-            extra_until = time.monotonic() + 0.5
+            extra_until = time.monotonic() + 0.3
             while time.monotonic() < extra_until:
                 found += _records(consumer.consume(100, 0.1))
         finally:
