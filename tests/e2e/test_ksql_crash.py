@@ -74,7 +74,7 @@ def committed(servers: str, topic: str, count: int) -> list[int]:
                 if message.error() is None:
                     found.append(json.loads(message.value() or b"{}")["N"])
             if len(found) >= count and settle_until is None:
-                settle_until = time.monotonic() + 1.0
+                settle_until = time.monotonic() + 0.5
             if settle_until is not None and time.monotonic() > settle_until:
                 break
     finally:
