@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 
+from kaspar.ksql import json_sr
 from kaspar.ksql.avro_schema import avro_schema
 from kaspar.ksql.errors import SCHEMA_REGISTRY_NOT_CONFIGURED, KsqlError
 from kaspar.ksql.metastore import Source
@@ -81,7 +82,8 @@ def latest_per_key(frame: DataFrame, source: Source) -> DataFrame:
 def _registry(source: Source) -> str:
     if source.schema_registry is None:
         raise KsqlError(
-            f"Cannot use the AVRO format of {source.name}: 'ksql.schema.registry.url' is not "
+            f"Cannot use the {source.value_format} format of {source.name}: "
+            "'ksql.schema.registry.url' is not "
             "set in the server's config.",
             SCHEMA_REGISTRY_NOT_CONFIGURED,
         )
@@ -142,8 +144,10 @@ def parse_value(source: Source, text: Column) -> Column | None:
             {"mode": "PERMISSIVE"},
             schemaRegistryAddress=_registry(source),
         )
-    if source.value_format == "JSON":
+    if source.value_format in ("JSON", "JSON_SR"):
         schema = ", ".join(f"`{c.name}` {c.type.spark}" for c in source.value_columns)
+        if source.value_format == "JSON_SR":
+            text = json_sr.unframed(F.col("value"))
         return F.from_json(text, schema)
     if source.value_format == "DELIMITED":
         return F.split(text, re.escape(source.value_delimiter))
@@ -154,7 +158,7 @@ def decode_values(source: Source, text: Column) -> list[Column]:
     """The value columns from ``PARSED`` (``parse_value``'s column) or the value's text."""
     values = source.value_columns
     parsed = F.col(PARSED)
-    if source.value_format in ("JSON", "AVRO"):
+    if source.value_format in ("JSON", "JSON_SR", "AVRO"):
         return [parsed.getField(c.name).alias(c.name) for c in values]
     if source.value_format == "DELIMITED":
         return [
@@ -227,6 +231,10 @@ def encode_value(sink: Source, columns: list[str]) -> Column:
         )
     if value_format == "JSON":
         return json_object(columns).cast("binary")
+    if value_format == "JSON_SR":
+        schema = json_sr.json_schema(sink.value_columns)
+        schema_id = json_sr.register(_registry(sink), f"{sink.topic}-value", schema)
+        return json_sr.framed(schema_id, json_object(columns))
     if value_format == "DELIMITED":
         texts = [F.coalesce(f.cast("string"), F.lit("")) for f in fields]
         return F.concat_ws(delimiter, *texts).cast("binary")

@@ -1,6 +1,6 @@
-"""AVRO through the kaspar schema registry: a stream's values are read with the schema each
-value names, a CSAS writes Avro framed with the id of the schema it registers under
-`<topic>-value` (ksqlDB's record `KsqlDataSourceSchema`, every field optional)."""
+"""AVRO and JSON_SR through the kaspar schema registry: a stream's values are read with the
+schema each value names, a CSAS writes values framed with the id of the schema it registers
+under `<topic>-value` (for AVRO ksqlDB's record `KsqlDataSourceSchema`, every field optional)."""
 
 from __future__ import annotations
 
@@ -92,3 +92,30 @@ def test_avro_without_a_registry_is_refused(ksql: Ksql, name: str) -> None:
     )
     assert (status, error["error_code"]) == (428, 42801)
     assert "'ksql.schema.registry.url' is not set" in error["message"]
+
+
+def test_json_sr_out_and_back(avro_ksql: Ksql) -> None:
+    ksql, name = avro_ksql, f"J{uuid.uuid4().hex[:6].upper()}"
+    registry: str = ksql.registry  # type: ignore[attr-defined]
+    ksql.run(
+        f"CREATE STREAM {name} (id STRING KEY, n INT, tags ARRAY<STRING>) WITH "
+        f"(kafka_topic='{name.lower()}', value_format='JSON', partitions=1);"
+        f"INSERT INTO {name} (id, n, tags, ROWTIME) VALUES ('a', 1, ARRAY['x'], 1000);"
+    )
+    ksql.run(
+        f"CREATE STREAM {name}_SR WITH (value_format='JSON_SR') AS SELECT * FROM {name};",
+        **{"auto.offset.reset": "earliest"},
+    )
+    ((key, framed, timestamp),) = ksql.read(f"{name}_SR", 1)
+    assert (key, timestamp, framed[:1]) == (b"a", 1_000, b"\x00")
+    (schema_id,) = struct.unpack(">i", framed[1:5])
+    registered = httpx.get(f"{registry}/schemas/ids/{schema_id}").json()
+    assert registered["schemaType"] == "JSON"
+    assert json.loads(framed[5:]) == {"N": 1, "TAGS": ["x"]}
+    ksql.run(
+        f"CREATE STREAM {name}_BACK (id STRING KEY, n INT, tags ARRAY<STRING>) WITH "
+        f"(kafka_topic='{name}_SR', value_format='JSON_SR');"
+    )
+    scan = ksql.http.post("/query-stream", json={"sql": f"SELECT * FROM {name}_BACK;"})
+    assert [json.loads(line) for line in scan.text.splitlines()][1:] == [["a", 1, ["x"]]]
+    ksql.run("TERMINATE ALL;")
