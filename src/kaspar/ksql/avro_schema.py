@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from kaspar.ksql.statements import ColumnDef
+from kaspar.ksql.types import KsqlType, array_of, decimal, map_of, primitive, struct_of
 
 NAMESPACE = "io.confluent.ksql.avro_schemas"
 PRIMITIVES = {
@@ -53,6 +54,57 @@ def _type(ksql: str, name: str) -> Any:
     if ksql.startswith("STRUCT<"):
         return _record(name, _struct_fields(ksql[7:-1]))
     raise ValueError(f"no Avro type for {ksql}")
+
+
+AVRO_PRIMITIVES = {
+    "boolean": "BOOLEAN",
+    "int": "INTEGER",
+    "long": "BIGINT",
+    "float": "DOUBLE",
+    "double": "DOUBLE",
+    "string": "STRING",
+    "bytes": "BYTES",
+}
+LOGICAL = {"date": "DATE", "timestamp-millis": "TIMESTAMP", "time-millis": "TIME"}
+
+
+def columns_from_avro(schema_text: str) -> list[ColumnDef]:
+    """The value columns of a registered Avro record (ksqlDB's schema inference)."""
+    schema = json.loads(schema_text)
+    if not isinstance(schema, dict) or schema.get("type") != "record":
+        raise ValueError("the registered value schema is not an Avro record")
+    return [ColumnDef(f["name"], _ksql_type(f["type"])) for f in schema["fields"]]
+
+
+def _ksql_type(avro: Any) -> KsqlType:
+    if isinstance(avro, list):  # a union: null and one type
+        others = [t for t in avro if t != "null"]
+        if len(others) != 1:
+            raise ValueError(f"unions other than [null, T] have no ksqlDB type: {avro}")
+        return _ksql_type(others[0])
+    if isinstance(avro, str):
+        if avro not in AVRO_PRIMITIVES:
+            raise ValueError(f"no ksqlDB type for Avro {avro}")
+        found = primitive(AVRO_PRIMITIVES[avro])
+        assert found is not None
+        return found
+    logical = avro.get("logicalType")
+    if logical == "decimal":
+        return decimal(int(avro["precision"]), int(avro.get("scale", 0)))
+    if logical in LOGICAL:
+        found = primitive(LOGICAL[logical])
+        assert found is not None
+        return found
+    kind = avro["type"]
+    if kind == "array":
+        return array_of(_ksql_type(avro["items"]))
+    if kind == "map":
+        return map_of(KsqlType("STRING", "STRING"), _ksql_type(avro["values"]))
+    if kind == "record":
+        return struct_of([(f["name"], _ksql_type(f["type"])) for f in avro["fields"]])
+    if kind == "enum":
+        return KsqlType("STRING", "STRING")
+    return _ksql_type(kind)
 
 
 def _struct_fields(inner: str) -> list[tuple[str, str]]:

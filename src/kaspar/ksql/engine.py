@@ -20,12 +20,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import httpx
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from kaspar.errors import PySparkException
 from kaspar.ksql import entities
 from kaspar.ksql import statements as st
+from kaspar.ksql.avro_schema import columns_from_avro
 from kaspar.ksql.command_topic import CommandTopic
 from kaspar.ksql.compiler import CompiledQuery, compile_query, engine_message
 from kaspar.ksql.config import KsqlConfig
@@ -287,6 +289,7 @@ class KsqlEngine:
                 statement.text, _command_id(statement), seq, f"Cannot add {statement.kind.lower()}"
                 f" {statement.name}: already exists"
             )  # fmt: skip
+        statement = self._infer_columns(statement)
         source = source_from(statement, self.config.schema_registry_url)
         if existing is not None and not statement.or_replace and not self._replaying:
             self.metastore.add(source)  # raises ksqlDB's "already exists"
@@ -302,6 +305,28 @@ class KsqlEngine:
             )
 
         return apply
+
+    def _infer_columns(self, statement: st.CreateSource) -> st.CreateSource:
+        """AVRO value columns left out are the registered `<topic>-value` schema's fields
+        (ksqlDB's schema inference; read again when the command is replayed)."""
+        props = statement.properties
+        value_format = str(props.get("VALUE_FORMAT", props.get("FORMAT", ""))).upper()
+        if value_format != "AVRO" or any(not c.key for c in statement.columns):
+            return statement
+        registry, topic = self.config.schema_registry_url, props.get("KAFKA_TOPIC")
+        if registry is None or topic is None:
+            return statement
+        url = f"{registry.rstrip('/')}/subjects/{topic}-value/versions/latest"
+        try:
+            answer = httpx.get(url, timeout=TIMEOUT_S)
+            answer.raise_for_status()
+            inferred = columns_from_avro(answer.json()["schema"])
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise KsqlError(
+                f"Schema for message values on topic '{topic}' does not exist in the Schema "
+                f"Registry (subject {topic}-value): {exc}"
+            ) from None
+        return replace(statement, columns=(*statement.columns, *inferred))
 
     def _plan_query(
         self, statement: st.CreateAsSelect | st.InsertSelect, properties: dict[str, Any]

@@ -82,6 +82,14 @@ def test_avro_in_and_out(avro_ksql: Ksql) -> None:
     scan = ksql.http.post("/query-stream", json={"sql": f"SELECT * FROM {name};"})
     _, *rows = [json.loads(line) for line in scan.text.splitlines()]
     assert rows == [["o1", 2.5, ["a"], {"SKU": "x"}], ["o2", 30.0, None, None]]
+    ksql.run(  # the value columns inferred from the registered schema
+        f"CREATE STREAM {name}_INFERRED (id STRING KEY) WITH (kafka_topic='{name.lower()}', "
+        "value_format='AVRO');"
+    )
+    described = ksql.run(f"DESCRIBE {name}_INFERRED;")[0]["sourceDescription"]
+    assert [(f["name"], f["schema"]["type"]) for f in described["fields"]] == [
+        ("ID", "STRING"), ("AMOUNT", "DOUBLE"), ("TAGS", "ARRAY"), ("ITEM", "STRUCT"),
+    ]  # fmt: skip
     ksql.run("TERMINATE ALL;")
 
 
