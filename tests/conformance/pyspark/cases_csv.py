@@ -165,3 +165,109 @@ def case_from_csv(spark: Any, F: Any, T: Any) -> Any:
         F.from_csv("s", "a string, b int").alias("text"),
         F.from_csv("s", "a int, b int", {"sep": ";"}).alias("semicolon"),
     )
+
+
+def _csv_texts(spark: Any) -> Any:
+    return spark.createDataFrame(
+        [
+            ('"a ""b"" c",1.5,true',),
+            ('"a \\"b\\" c",NaN,TRUE',),
+            ("x,Inf,false",),
+            ("y,-Inf,yes",),
+            ("z,1e3,",),
+            ('"",2.5d,false',),
+            ("NA, 2.5 ,true",),
+            ('"open,1,true',),
+            ("w,1_0,false",),
+            ("v,0x10,true",),
+        ],
+        "s string",
+    )
+
+
+@case()
+def case_from_csv_quotes_numbers_booleans(spark: Any, F: Any, T: Any) -> Any:
+    df = _csv_texts(spark)
+    schema = "name string, x double, ok boolean"
+    return df.select(
+        "s",
+        F.from_csv("s", schema).alias("default"),
+        F.from_csv("s", schema, {"nullValue": "NA", "emptyValue": "<empty>"}).alias("nulls"),
+        F.from_csv("s", schema, {"escape": '"'}).alias("doubled"),
+        F.from_csv("s", "name string, x float, ok string").alias("as_float"),
+    )
+
+
+@case()
+def case_from_csv_integers_and_decimals(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame(
+        [
+            ("1;-2;3.456",),
+            ("+7;9223372036854775807;123.4",),
+            ("2147483648;9223372036854775808;1.005",),
+            ("0012;-0;12345.6",),
+            ("1.0;1e2;abc",),
+            (" 5;6 ; 7.5",),
+            ("128;-129;-0.004",),
+        ],
+        "s string",
+    )
+    return df.select(
+        "s",
+        F.from_csv("s", "a int, b long, c decimal(6,2)", {"sep": ";"}).alias("r"),
+        F.from_csv("s", "a byte, b short, c string", {"sep": ";"}).alias("small"),
+    )
+
+
+@case()
+def case_from_csv_dates_and_whitespace(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame(
+        [
+            ("2024-01-05\t 2024-01-05 10:30:00 \t x ",),
+            ("2024-1\t2024-01-05T10:30:00\ty",),
+            ("2024\tnope\t z",),
+            ("05/01/2024\t2024-02-30 00:00:00\t",),
+        ],
+        "s string",
+    )
+    schema = "d date, ts timestamp, t string"
+    return df.select(
+        "s",
+        F.from_csv("s", schema, {"sep": "\t"}).alias("plain"),
+        F.from_csv(
+            "s",
+            schema,
+            {"sep": "\t", "ignoreLeadingWhiteSpace": "true", "ignoreTrailingWhiteSpace": "true"},
+        ).alias("trimmed"),
+        F.from_csv("s", "d date", {"sep": "\t", "dateFormat": "dd/MM/yyyy"}).alias("formatted"),
+    )
+
+
+@case()
+def case_from_csv_corrupt_record(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame([("1,2",), ("1,x",), ("1",), ("1,2,3",), (None,)], "s string")
+    return df.select(
+        "s",
+        F.from_csv("s", "a int, b int, _corrupt_record string").alias("default_name"),
+        F.from_csv("s", "a int, bad string, b int", {"columnNameOfCorruptRecord": "bad"}).alias(
+            "named"
+        ),
+    )
+
+
+@case(kind="error")
+def case_from_csv_failfast(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame([("1,2",), ("1,x",)], "s string")
+    return df.select(F.from_csv("s", "a int, b int", {"mode": "FAILFAST"})).collect()
+
+
+@case()
+def case_from_csv_failfast_clean(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame([("1,2",), ("3,4",), (None,)], "s string")
+    return df.select(F.from_csv("s", "a int, b int", {"mode": "FAILFAST"}).alias("r"))
+
+
+@case(kind="error")
+def case_from_csv_dropmalformed_refused(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame([("1,2",)], "s string")
+    return df.select(F.from_csv("s", "a int, b int", {"mode": "DROPMALFORMED"})).collect()

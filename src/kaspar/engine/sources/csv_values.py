@@ -4,16 +4,18 @@
 ``convert(value, dtype, options)`` is an expression that is NULL where Spark's converter fails
 (the record is then malformed) and the converted value otherwise. Rules, per type:
 
-* integral: Java's ``parseInt``/``parseLong`` digits; a fraction is not an integer.
+* integral: Java's ``parseInt``/``parseLong``: a sign and digits only (no blanks, fraction,
+  exponent or ``_``), NULL when out of range.
 * double/float: ``nanValue``/``positiveInf``/``negativeInf``, then Java's ``parseDouble``
   (a trailing ``d``/``f`` allowed).
 * boolean: ``true``/``false`` in any case.
 * date/timestamp: ``dateFormat``/``timestampFormat`` when given (Spark's pattern letters), else
   ISO text with Spark's lenient forms (``2024``, ``2024-1``, ``2024-01-05T...`` for a date).
-* decimal: the number rounded half-up to the scale, NULL when it does not fit the precision.
+* decimal: ``BigDecimal``'s grammar (no blanks), rounded half-up to the scale, NULL when it
+  does not fit the precision.
 
-Known leniency: DuckDB's casts accept surrounding blanks, an exponent or ``_`` in an integer,
-and ``inf``/``nan`` in any case in a double, which Java's parsers refuse.
+The special doubles are ``nanValue`` / ``positiveInf`` / ``negativeInf`` and Java's ``NaN`` /
+``Infinity``; DuckDB's own ``inf``/``nan`` spellings only pass through those options.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ _INTEGRAL: dict[type[T.DataType], str] = {
 }
 
 
+# Java's Double.parseDouble (blanks around allowed, a d/f suffix) and BigDecimal (no blanks)
+_JAVA_DOUBLE = r"\s*[+-]?(NaN|Infinity|([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[fFdD]?)\s*"
+_JAVA_DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+
+
 def lit(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
@@ -46,18 +53,19 @@ def name(text: str) -> str:
 
 def _integral(v: str, dtype: T.DataType, o: CsvOptions) -> str:
     target = _INTEGRAL[type(dtype)]
-    return f"CASE WHEN contains({v}, '.') THEN NULL ELSE TRY_CAST({v} AS {target}) END"
+    # Java's parseInt/parseLong: an optional sign and digits only (no blanks, exponent or "_")
+    return f"CASE WHEN regexp_full_match({v}, '[+-]?[0-9]+') THEN TRY_CAST({v} AS {target}) END"
 
 
 def _fractional(v: str, dtype: T.DataType, o: CsvOptions) -> str:
     target = "FLOAT" if isinstance(dtype, T.FloatType) else "DOUBLE"
-    special = (
-        f"CASE {v} WHEN {lit(o.nan_value)} THEN 'NaN' WHEN {lit(o.positive_inf)} THEN 'Infinity' "
-        f"WHEN {lit(o.negative_inf)} THEN '-Infinity' "
-        f"ELSE regexp_replace({v}, '^\\s*([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)[dDfF]\\s*$', '\\1') "
-        "END"
+    number = f"TRY_CAST(regexp_replace({v}, '[dDfF]\\s*$', '') AS {target})"
+    return (
+        f"CASE {v} WHEN {lit(o.nan_value)} THEN 'NaN'::{target} "
+        f"WHEN {lit(o.positive_inf)} THEN 'Infinity'::{target} "
+        f"WHEN {lit(o.negative_inf)} THEN '-Infinity'::{target} "
+        f"ELSE CASE WHEN regexp_full_match({v}, {lit(_JAVA_DOUBLE)}) THEN {number} END END"
     )
-    return f"COALESCE(TRY_CAST({v} AS {target}), TRY_CAST({special} AS {target}))"
 
 
 def _boolean(v: str, dtype: T.DataType, o: CsvOptions) -> str:
@@ -86,7 +94,8 @@ def _timestamp(v: str, dtype: T.DataType, o: CsvOptions) -> str:
 
 def _decimal(v: str, dtype: T.DataType, o: CsvOptions) -> str:
     assert isinstance(dtype, T.DecimalType)
-    return f"TRY_CAST(trim({v}) AS DECIMAL({dtype.precision}, {dtype.scale}))"
+    number = f"regexp_full_match({v}, {lit(_JAVA_DECIMAL)})"  # java.math.BigDecimal's grammar
+    return f"CASE WHEN {number} THEN TRY_CAST({v} AS DECIMAL({dtype.precision}, {dtype.scale})) END"
 
 
 def _string(v: str, dtype: T.DataType, o: CsvOptions) -> str:

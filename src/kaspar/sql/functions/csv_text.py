@@ -1,20 +1,21 @@
 """``from_csv``: a CSV record in a string column parsed into a struct, as Spark's CSV reader
-parses a line (``kaspar.engine.sources.csv_from_text``), in PERMISSIVE mode."""
+parses a line, in DuckDB SQL (``kaspar.engine.sources.csv_from_text``): no Python per row."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 
 from kaspar.engine import types as T
-from kaspar.engine.sources.csv_from_text import from_csv as parse_records
-from kaspar.engine.udf import PythonUDF, register
+from kaspar.engine.sources.csv_from_text import from_csv_sql
 from kaspar.errors import PySparkTypeError
 from kaspar.sql.column import Column, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
 from kaspar.sql.functions.json import _schema_type
+
+_TEXT = "__kaspar_csv_text__"  # where the column's expression goes in the parsed SQL
 
 
 def from_csv(col: ColumnOrName, schema: Any, options: dict[str, str] | None = None) -> Column:
@@ -24,14 +25,12 @@ def from_csv(col: ColumnOrName, schema: Any, options: dict[str, str] | None = No
             f"[INVALID_SCHEMA] from_csv needs a struct schema, got {dtype.simpleString()}.",
             "INVALID_SCHEMA",
         )
-    settings = dict(options or {})
-
-    def parse(column: pa.Array) -> pa.Array:
-        return parse_records(column, dtype, settings)
-
-    udf = register(PythonUDF(parse, dtype, name="from_csv", arrow=True))
     e = to_expr(col)
-    return node(exp.Anonymous(this=udf, expressions=[e]), f"from_csv({names(e)})")
+    parsed = sqlglot.parse_one(from_csv_sql(_TEXT, dtype, dict(options or {})), dialect="duckdb")
+    for placeholder in list(parsed.find_all(exp.Column)):
+        if placeholder.name == _TEXT:
+            placeholder.replace(e.copy())
+    return node(parsed, f"from_csv({names(e)})")
 
 
 __all__ = ["from_csv"]
