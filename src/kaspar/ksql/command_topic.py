@@ -18,6 +18,8 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
+from kaspar.ksql import statements as st
+
 TIMEOUT_S = 30.0
 
 
@@ -110,3 +112,24 @@ def _read_to(consumer: Consumer, end: int) -> list[Command]:
             )
         )
     return commands
+
+
+def command_id(statement: st.Statement) -> str:
+    if isinstance(statement, st.CreateSource | st.CreateAsSelect):
+        return f"{statement.kind.lower()}/`{statement.name}`/create"
+    if isinstance(statement, st.InsertSelect):
+        return f"stream/`{statement.target}`/create"
+    if isinstance(statement, st.DropSource):
+        return f"{statement.kind.lower()}/`{statement.name}`/drop"
+    if isinstance(statement, st.Terminate):
+        return f"terminate/{statement.query_id or 'ALL'}/execute"
+    if isinstance(statement, st.PauseResume):
+        return f"{statement.action.lower()}/{statement.query_id or 'ALL'}/execute"
+    return "statement/unknown/execute"
+
+
+def query_id_of(statement: st.CreateAsSelect | st.InsertSelect, sequence: int) -> str:
+    if isinstance(statement, st.InsertSelect):
+        return f"INSERTQUERY_{sequence}"
+    prefix = "CSAS" if statement.kind == "STREAM" else "CTAS"
+    return f"{prefix}_{statement.name}_{sequence}"

@@ -21,21 +21,21 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
-from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from kaspar.errors import PySparkException
 from kaspar.ksql import entities
 from kaspar.ksql import statements as st
 from kaspar.ksql.avro_schema import columns_from_avro
-from kaspar.ksql.command_topic import CommandTopic
+from kaspar.ksql.command_topic import CommandTopic, command_id, query_id_of
 from kaspar.ksql.compiler import CompiledQuery, compile_query, engine_message
 from kaspar.ksql.config import KsqlConfig
+from kaspar.ksql.definitions import check_insert_schema, sink_from, source_from
 from kaspar.ksql.errors import QUERY_ENDPOINT, KsqlError
 from kaspar.ksql.inserts import Inserter
-from kaspar.ksql.metastore import Metastore, Source, check_format
+from kaspar.ksql.metastore import Metastore
 from kaspar.ksql.parser import parse
 from kaspar.ksql.queries import PersistentQuery, batch_reader, stream_reader
+from kaspar.ksql.topics import TopicAdmin
 from kaspar.ksql.transient import PushQuery, pull_rows
 from kaspar.ksql.variables import DEFINE, SHOW_VARIABLES, UNDEFINE, split_statements, substitute
 from kaspar.sql import SparkSession
@@ -55,7 +55,7 @@ class KsqlEngine:
         self.queries: dict[str, PersistentQuery] = {}
         self.commands: dict[str, dict[str, Any]] = {}
         self.command_topic = CommandTopic(config.bootstrap_servers, config.command_topic)
-        self.admin = AdminClient({"bootstrap.servers": config.bootstrap_servers})
+        self.topics = TopicAdmin(config.bootstrap_servers)
         self.inserter = Inserter(self.spark, config.bootstrap_servers)
         self.push_queries: dict[str, PushQuery] = {}
         self._lock = threading.RLock()
@@ -140,7 +140,7 @@ class KsqlEngine:
 
     def topic_name(self, name: str) -> str:
         """A PRINT's topic: as written, else the one topic named so but for case."""
-        topics = self._topics()
+        topics = self.topics.partition_counts()
         if name in topics:
             return name
         matches = [t for t in topics if t.lower() == name.lower()]
@@ -168,7 +168,7 @@ class KsqlEngine:
             elif undefine := UNDEFINE.match(raw):
                 variables.pop(undefine[1].upper(), None)
             elif SHOW_VARIABLES.match(raw):
-                results.append(_variables_entity(raw.strip(), variables))
+                results.append(entities.variables(raw.strip(), variables))
             else:
                 results += self._execute_all(substitute(raw, variables), properties)
         return results
@@ -205,10 +205,10 @@ class KsqlEngine:
             )
         if isinstance(statement, st.SetProperty):
             properties[statement.name] = statement.value
-            return _property_entity(statement.text, statement.name, statement.value)
+            return entities.property_set(statement.text, statement.name, statement.value)
         if isinstance(statement, st.UnsetProperty):
             properties.pop(statement.name, None)
-            return _property_entity(statement.text, statement.name, None)
+            return entities.property_set(statement.text, statement.name, None)
         if isinstance(statement, st.InsertValues):
             sink = self.metastore.get(statement.target)
             self.inserter.insert_values(sink, statement.columns, statement.values)
@@ -218,9 +218,9 @@ class KsqlEngine:
             if reader is not None:
                 return reader()
             apply = self._plan(statement, properties)
-            command_id = _command_id(statement)
-            result = apply(self.command_topic.append(command_id, statement.text, properties))
-            self.commands[command_id] = result["commandStatus"]
+            key = command_id(statement)
+            result = apply(self.command_topic.append(key, statement.text, properties))
+            self.commands[key] = result["commandStatus"]
             return result
 
     # -- statements that only read
@@ -237,7 +237,7 @@ class KsqlEngine:
                 push = {i: q.statement for i, q in self.push_queries.items()}
                 return lambda: entities.query_list(text, self.queries.values(), push)
             if statement.what == "TOPICS":
-                return lambda: entities.topic_list(text, self._topics())
+                return lambda: entities.topic_list(text, self.topics.partition_counts())
             shown = {**self.config.properties, **properties}
             return lambda: entities.property_list(text, shown, properties)
         if isinstance(statement, st.Describe):
@@ -256,10 +256,6 @@ class KsqlEngine:
         query = self._query(statement.query_id)
         plan = query.compiled.frame._plan
         return entities.query_description(statement.text, query, str(plan))
-
-    def _topics(self) -> dict[str, int]:
-        metadata = self.admin.list_topics(timeout=TIMEOUT_S)
-        return {name: len(t.partitions) for name, t in metadata.topics.items()}
 
     def _query(self, query_id: str) -> PersistentQuery:
         found = self.queries.get(query_id) or self.queries.get(query_id.upper())
@@ -286,7 +282,7 @@ class KsqlEngine:
         existing = self.metastore.sources.get(statement.name)
         if existing is not None and statement.if_not_exists:
             return lambda seq: entities.current_status(
-                statement.text, _command_id(statement), seq, f"Cannot add {statement.kind.lower()}"
+                statement.text, command_id(statement), seq, f"Cannot add {statement.kind.lower()}"
                 f" {statement.name}: already exists"
             )  # fmt: skip
         statement = self._infer_columns(statement)
@@ -295,13 +291,13 @@ class KsqlEngine:
             self.metastore.add(source)  # raises ksqlDB's "already exists"
         partitions = statement.properties.get("PARTITIONS")
         if not self._replaying:
-            source = replace(source, partitions=self._ensure_topic(source, partitions))
+            source = replace(source, partitions=self.topics.ensure(source, partitions))
 
         def apply(sequence: int) -> dict[str, Any]:
             self.metastore.add(source, or_replace=True)
             kind = statement.kind.capitalize()
             return entities.current_status(
-                statement.text, _command_id(statement), sequence, f"{kind} created"
+                statement.text, command_id(statement), sequence, f"{kind} created"
             )
 
         return apply
@@ -337,22 +333,22 @@ class KsqlEngine:
         compiled = compile_query(self.metastore, statement.query, reader, read_table=tables)
         if isinstance(statement, st.InsertSelect):
             sink = self.metastore.get(statement.target)
-            _check_insert_schema(sink, compiled)
+            check_insert_schema(sink, compiled)
         else:
             sink = sink_from(statement, compiled, self.config.schema_registry_url)
             exists = statement.name in self.metastore.sources
             if exists and not statement.or_replace and not self._replaying:
                 if statement.if_not_exists:
                     return lambda seq: entities.current_status(
-                        statement.text, _command_id(statement), seq, "already exists"
+                        statement.text, command_id(statement), seq, "already exists"
                     )
                 self.metastore.add(sink)  # raises ksqlDB's "already exists"
             if not self._replaying:
                 partitions = statement.properties.get("PARTITIONS", compiled.source.partitions)
-                sink = replace(sink, partitions=self._ensure_topic(sink, partitions))
+                sink = replace(sink, partitions=self.topics.ensure(sink, partitions))
 
         def apply(sequence: int) -> dict[str, Any]:
-            query_id = _query_id(statement, sequence)
+            query_id = query_id_of(statement, sequence)
             query = PersistentQuery(
                 query_id,
                 statement.text,
@@ -369,7 +365,7 @@ class KsqlEngine:
                 self._start_query(query)
             return entities.current_status(
                 statement.text,
-                _command_id(statement),
+                command_id(statement),
                 sequence,
                 f"Created query with ID {query_id}",
                 query_id,
@@ -386,7 +382,7 @@ class KsqlEngine:
         if source is None:
             if statement.if_exists:
                 return lambda seq: entities.current_status(
-                    statement.text, _command_id(statement), seq, "Source does not exist."
+                    statement.text, command_id(statement), seq, "Source does not exist."
                 )
             raise KsqlError(f"{statement.kind.capitalize()} {statement.name} does not exist.")
         if source.kind != statement.kind:
@@ -407,10 +403,10 @@ class KsqlEngine:
         def apply(sequence: int) -> dict[str, Any]:
             self.metastore.remove(source.name)
             if statement.delete_topic and not self._replaying:
-                self._delete_topic(source.topic)
+                self.topics.delete(source.topic)
             return entities.current_status(
                 statement.text,
-                _command_id(statement),
+                command_id(statement),
                 sequence,
                 f"Source `{source.name}` (topic: {source.topic}) was dropped.",
             )
@@ -427,7 +423,7 @@ class KsqlEngine:
                 if not self._replaying:
                     query.terminate()
             return entities.current_status(
-                statement.text, _command_id(statement), sequence, "Query terminated."
+                statement.text, command_id(statement), sequence, "Query terminated."
             )
 
         return apply
@@ -449,154 +445,6 @@ class KsqlEngine:
                 else:
                     self._start_query(query)
             message = "Query paused." if pause else "Query resumed."
-            return entities.current_status(
-                statement.text, _command_id(statement), sequence, message
-            )
+            return entities.current_status(statement.text, command_id(statement), sequence, message)
 
         return apply
-
-    # -- Kafka
-
-    def _ensure_topic(self, source: Source, partitions: object) -> int:
-        """The topic's partition count; creates it (``PARTITIONS``) when it does not exist."""
-        topics = self._topics()
-        if source.topic in topics:
-            return topics[source.topic]
-        if partitions is None:
-            raise KsqlError(
-                f"Topic '{source.topic}' does not exist. If you want to create a new topic for "
-                f"the {source.kind.lower()} please re-run the statement providing the required "
-                "'PARTITIONS' configuration in the WITH clause (and optionally 'REPLICAS'). "
-                "For example: CREATE STREAM S (...) WITH (KAFKA_TOPIC='t', PARTITIONS=1, ...);"
-            )
-        count = int(str(partitions))
-        futures = self.admin.create_topics([NewTopic(source.topic, count, 1)])
-        try:
-            futures[source.topic].result(TIMEOUT_S)
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise KsqlError(f"Could not create topic '{source.topic}': {exc}") from None
-        return count
-
-    def _delete_topic(self, topic: str) -> None:
-        futures = self.admin.delete_topics([topic], operation_timeout=TIMEOUT_S)
-        try:
-            futures[topic].result(TIMEOUT_S)
-        except KafkaException as exc:
-            log.warning("ksql: topic %s not deleted: %s", topic, exc)
-
-
-def source_from(statement: st.CreateSource, registry: str | None = None) -> Source:
-    props = statement.properties
-    topic = props.get("KAFKA_TOPIC")
-    if topic is None:
-        raise KsqlError('Missing required property "KAFKA_TOPIC" which has no default value.')
-    value_format = props.get("VALUE_FORMAT", props.get("FORMAT"))
-    if value_format is None:
-        raise KsqlError(
-            "Statement is missing the 'VALUE_FORMAT' property from the WITH clause. Either "
-            "provide one or set a default via the 'ksql.persistence.default.format.value' config."
-        )
-    key_format = check_format("KEY_FORMAT", props.get("KEY_FORMAT", props.get("FORMAT", "KAFKA")))
-    keys = [c for c in statement.columns if c.key]
-    if statement.kind == "TABLE" and not keys:
-        raise KsqlError("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.")
-    return Source(
-        statement.kind,
-        statement.name,
-        statement.columns,
-        str(topic),
-        key_format,
-        check_format("VALUE_FORMAT", value_format),
-        statement.text,
-        _upper(props.get("TIMESTAMP")),
-        None if props.get("TIMESTAMP_FORMAT") is None else str(props["TIMESTAMP_FORMAT"]),
-        _delimiter(props.get("VALUE_DELIMITER")),
-        schema_registry=registry,
-    )
-
-
-def sink_from(statement: st.CreateAsSelect, compiled: Any, registry: str | None = None) -> Source:
-    props = statement.properties
-    source: Source = compiled.source
-    value_format = props.get("VALUE_FORMAT", props.get("FORMAT", source.value_format))
-    key_format = props.get("KEY_FORMAT", props.get("FORMAT", source.key_format))
-    columns = tuple(compiled.columns)
-    kind = "TABLE" if compiled.aggregate or source.kind == "TABLE" else "STREAM"
-    if kind != statement.kind:
-        raise KsqlError(
-            f"Invalid result type. Your SELECT query produces a {kind}. Please use CREATE "
-            f"{kind} AS SELECT statement instead."
-        )
-    return Source(
-        statement.kind,
-        statement.name,
-        columns,
-        str(props.get("KAFKA_TOPIC", statement.name)),
-        check_format("KEY_FORMAT", key_format),
-        check_format("VALUE_FORMAT", value_format),
-        statement.text,
-        value_delimiter=_delimiter(props.get("VALUE_DELIMITER")),
-        window=compiled.window,
-        schema_registry=registry,
-    )
-
-
-def _check_insert_schema(sink: Source, compiled: Any) -> None:
-    wanted = [(c.name, c.type.ksql, c.key) for c in sink.columns]
-    got = [(c.name, c.type.ksql, c.key) for c in compiled.columns]
-    if sorted(wanted) != sorted(got):
-        raise KsqlError(
-            f"Incompatible schema between results and sink.\nResult schema is "
-            f"{compiled.schema_text(sink.kind == 'TABLE')}\nSink schema is {sink.schema_text()}"
-        )
-
-
-def _upper(value: object) -> str | None:
-    return None if value is None else str(value).upper()
-
-
-def _delimiter(value: object) -> str:
-    special = {"TAB": "\t", "SPACE": " "}
-    if value is None:
-        return ","
-    return special.get(str(value).upper(), str(value))
-
-
-def _command_id(statement: st.Statement) -> str:
-    if isinstance(statement, st.CreateSource | st.CreateAsSelect):
-        return f"{statement.kind.lower()}/`{statement.name}`/create"
-    if isinstance(statement, st.InsertSelect):
-        return f"stream/`{statement.target}`/create"
-    if isinstance(statement, st.DropSource):
-        return f"{statement.kind.lower()}/`{statement.name}`/drop"
-    if isinstance(statement, st.Terminate):
-        return f"terminate/{statement.query_id or 'ALL'}/execute"
-    if isinstance(statement, st.PauseResume):
-        return f"{statement.action.lower()}/{statement.query_id or 'ALL'}/execute"
-    return "statement/unknown/execute"
-
-
-def _query_id(statement: st.CreateAsSelect | st.InsertSelect, sequence: int) -> str:
-    if isinstance(statement, st.InsertSelect):
-        return f"INSERTQUERY_{sequence}"
-    prefix = "CSAS" if statement.kind == "STREAM" else "CTAS"
-    return f"{prefix}_{statement.name}_{sequence}"
-
-
-def _variables_entity(text: str, variables: dict[str, str]) -> dict[str, Any]:
-    return {
-        "@type": "variables",
-        "statementText": text,
-        "variables": [{"name": k, "value": v} for k, v in sorted(variables.items())],
-        "warnings": [],
-    }
-
-
-def _property_entity(text: str, name: str, value: str | None) -> dict[str, Any]:
-    return {
-        "@type": "warning_entity" if value is None else "property_set",
-        "statementText": text,
-        "message": f"Unset property {name}" if value is None else f"Set property {name}={value}",
-        "warnings": [],
-    }

@@ -180,3 +180,21 @@ def query_description(text: str, query: PersistentQuery, plan: str) -> dict[str,
         },
         "warnings": [],
     }
+
+
+def variables(text: str, variables: dict[str, str]) -> dict[str, Any]:
+    return {
+        "@type": "variables",
+        "statementText": text,
+        "variables": [{"name": k, "value": v} for k, v in sorted(variables.items())],
+        "warnings": [],
+    }
+
+
+def property_set(text: str, name: str, value: str | None) -> dict[str, Any]:
+    return {
+        "@type": "warning_entity" if value is None else "property_set",
+        "statementText": text,
+        "message": f"Unset property {name}" if value is None else f"Set property {name}={value}",
+        "warnings": [],
+    }
