@@ -7,7 +7,8 @@ one partition (docs/registry.md, Leader election).
    (`KafkaStore.fence`: the broker bumps the producer epoch of the registry's transactional
    id, so whoever led before can no longer write, even if it has not noticed yet), publishes
    its URL on the leader topic, writes a NOOP to `_schemas` and waits to read it back (its
-   state then holds every id ever assigned), and only then says `is_leader`.
+   state then holds every id ever assigned), and only then says `is_leader`. A failed step is
+   tried again every half second, up to `kafkastore.init.timeout.ms`.
 3. On revocation or loss it stops being leader at once and gives up its producer; so it does
    when a write finds it fenced by a newer leader. `stop()` leaves the group, so another
    member is assigned the partition in the next rebalance.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException
@@ -26,6 +28,7 @@ from kaspar.registry.kafka_store import KafkaStore, kafka_client_config
 from kaspar.registry.records import NOOP_KEY
 
 log = logging.getLogger(__name__)
+TAKE_OVER_RETRY_S = 0.5
 
 
 class LeaderElection:
@@ -76,6 +79,16 @@ class LeaderElection:
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
         if not any(p.topic == self.config.leader_topic and p.partition == 0 for p in partitions):
             return
+        deadline = time.monotonic() + self.config.init_timeout_ms / 1000
+        while not self._take_over():
+            if not self._running or time.monotonic() > deadline:
+                return
+            time.sleep(TAKE_OVER_RETRY_S)  # a fresh broker's transaction coordinator, say
+        self.is_leader = True
+        log.info("registry %s is the leader", self.url)
+
+    def _take_over(self) -> bool:
+        """Step 2's fence, URL and NOOP; False (logged) if any of them failed."""
         try:
             self.store.fence()
             self.store.write(
@@ -85,9 +98,8 @@ class LeaderElection:
         except Exception:
             log.exception("registry election: could not take over as leader")
             self.store.release()
-            return
-        self.is_leader = True
-        log.info("registry %s is the leader", self.url)
+            return False
+        return True
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
         if any(p.topic == self.config.leader_topic for p in partitions):
