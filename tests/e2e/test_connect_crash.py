@@ -39,7 +39,7 @@ class WorkerProcess:
             *("-c", f"config.storage.topic={cluster}-configs"),
             *("-c", f"offset.storage.topic={cluster}-offsets", "-c", "offset.storage.partitions=2"),
             *("-c", f"status.storage.topic={cluster}-status", "-c", "status.storage.partitions=1"),
-            *("-c", "exactly.once.source.support=enabled"),
+            *("-c", "exactly.once.source.support=enabled", "-c", "session.timeout.ms=6000"),
         ]
         self.log = log.open("a")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=self.log, text=True)

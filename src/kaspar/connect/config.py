@@ -45,6 +45,8 @@ class WorkerConfig:
     offset_flush_timeout_ms: int = 5_000
     task_shutdown_graceful_timeout_ms: int = 5_000
     exactly_once_source_support: str = "disabled"
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
     client_config: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
@@ -135,6 +137,8 @@ PROPERTIES: dict[str, Callable[[WorkerConfig, str, str], WorkerConfig]] = {
     "offset.flush.interval.ms": _setter("offset_flush_interval_ms", _int),
     "offset.flush.timeout.ms": _setter("offset_flush_timeout_ms", _int),
     "task.shutdown.graceful.timeout.ms": _setter("task_shutdown_graceful_timeout_ms", _int),
+    "session.timeout.ms": _setter("session_timeout_ms", _int),
+    "heartbeat.interval.ms": _setter("heartbeat_interval_ms", _int),
     "exactly.once.source.support": _setter(
         "exactly_once_source_support", _one_of("disabled", "enabled", "preparing")
     ),

@@ -102,7 +102,8 @@ class ConnectorsResource:
         return self.kind(config)
 
     def restart(self, name: str, include_tasks: bool, only_failed: bool) -> dict[str, Any]:
-        """Queues the restarts; returns the status with the restarted parts RESTARTING."""
+        """Writes Connect's restart request to the config topic (every worker restarts what it
+        runs of it); returns the status with the restarted parts RESTARTING."""
         status = self.status(name)
         restart_connector = not only_failed or status["connector"]["state"] == "FAILED"
         tasks = [
@@ -111,13 +112,8 @@ class ConnectorsResource:
             if include_tasks and (not only_failed or t["state"] == "FAILED")
         ]
 
-        def run() -> None:
-            if restart_connector:
-                self.herder.restart_connector(name)
-            for index in tasks:
-                self.herder.restart_task(name, index)
-
-        self.herder.submit(run)
+        request = {"include-tasks": include_tasks, "only-failed": only_failed}
+        self.store.write_config(f"restart-connector-{name}", request)
         if restart_connector:
             status["connector"] = {**status["connector"], "state": "RESTARTING"}
             status["connector"].pop("trace", None)

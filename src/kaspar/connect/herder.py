@@ -1,17 +1,22 @@
-"""The herder: makes the running connectors and tasks follow the config topic.
+"""The herder: makes the connectors and tasks this worker owns follow the config topic.
 
 Every config record read back from the topic wakes the herder's thread (as does a restart
-request, and a tick every second); each pass follows these steps:
+request, a change of this worker's share of the work (assignment.py), and a tick every
+second); each pass follows these steps:
 
-1. Run the queued requests (restarts), which stop what they restart.
-2. Stop the connectors (and their tasks) whose config was deleted or changed.
-3. For each connector, by its target state:
-   * STOPPED: stop its tasks and the connector, report STOPPED, and store zero task configs.
-   * STARTED / PAUSED: start the connector if it is not running (a failure is its status
-     FAILED, kept until a restart or a new config); if the task configs it asks for differ
-     from the stored ones, write them (`task-<n>-<i>`, then `commit-<n>`) and stop: the pass
-     after their read-back starts the tasks. Otherwise start the missing tasks, restart those
-     whose config changed, stop the extra ones, and pause or resume them all.
+1. Poll the group (rebalance callbacks: units no longer owned are stopped there), then run the
+   queued requests (restarts), which stop what they restart.
+2. Stop the connectors (and their tasks) whose config was deleted or changed, and the units
+   this worker no longer owns.
+3. For each connector, by its target state (the connector instance on the worker owning the
+   connector, each task on the worker owning the task):
+   * STOPPED: stop its tasks and the connector; the owner reports STOPPED and stores zero task
+     configs.
+   * STARTED / PAUSED: the owner starts the connector if it is not running (a failure is its
+     status FAILED, kept until a restart or a new config); if the task configs it asks for
+     differ from the stored ones, it writes them (`task-<n>-<i>`, then `commit-<n>`) and the
+     pass after their read-back starts the tasks. Each worker starts its missing tasks,
+     restarts those whose config changed, stops the extra ones, and pauses or resumes them.
 
 Connector and task statuses go to the status topic when they change.
 """
@@ -26,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kaspar.connect.assignment import WorkAssignment
 from kaspar.connect.config import WorkerConfig
 from kaspar.connect.connector import Connector, SinkTask, SourceTask
 from kaspar.connect.exactly_once_source import ExactlyOnceSourceWorker
@@ -78,6 +84,7 @@ class Herder:
         self._requests: queue.Queue[Callable[[], None]] = queue.Queue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self.assignment = WorkAssignment(config, self._release_unowned)
         self._thread: threading.Thread | None = None
         self.context = WorkerContext(config, store, "", self._report_task)
 
@@ -86,6 +93,7 @@ class Herder:
         self.worker_id = worker_id
         self.context = WorkerContext(self.config, self.store, worker_id, self._report_task)
         self.state.on_config_change = self._wake.set
+        self.assignment.start()
         self._thread = threading.Thread(
             target=self._loop, name="kaspar-connect-herder", daemon=True
         )
@@ -98,6 +106,9 @@ class Herder:
             self._thread.join(30)
         for name in list(self.connectors):
             self._stop_connector(name)
+        for key in list(self.tasks):
+            self._stop_task(key)
+        self.assignment.stop()
 
     def submit(self, request: Callable[[], None]) -> None:
         """Run `request` on the herder's thread at its next pass."""
@@ -117,8 +128,13 @@ class Herder:
 
     def reconcile(self) -> None:
         """Steps 1-3."""
+        self.assignment.poll()
         while not self._requests.empty():
             self._requests.get_nowait()()
+        with self.state.lock:
+            restarts, self.state.restart_requests = self.state.restart_requests, []
+        for name, include_tasks, only_failed in restarts:
+            self._restart(name, include_tasks, only_failed)
         with self.state.lock:
             configs = {n: dict(p) for n, p in self.state.connector_configs.items()}
             targets = dict(self.state.target_states)
@@ -128,6 +144,7 @@ class Herder:
                 self._stop_connector(name, deleted=name not in configs)
         for key in self.tasks_of_deleted(configs):
             self._stop_task(key, deleted=True)
+        self._release_unowned()
         for name, props in configs.items():
             self._reconcile_connector(
                 name, props, targets.get(name, "STARTED"), stored.get(name, [])
@@ -136,23 +153,36 @@ class Herder:
     def tasks_of_deleted(self, configs: dict[str, dict[str, str]]) -> list[tuple[str, int]]:
         return [key for key in self.tasks if key[0] not in configs]
 
+    def owns_task(self, name: str, index: int) -> bool:
+        return self.assignment.owns(f"{name}-{index}")
+
+    def _release_unowned(self) -> None:
+        """Stop the connectors and tasks another worker owns now (step 2)."""
+        for name in [n for n in self.connectors if not self.assignment.owns(n)]:
+            self._stop_instance(name)
+        for key in [k for k in self.tasks if not self.owns_task(*k)]:
+            self._stop_task(key)
+
     def _reconcile_connector(
         self, name: str, props: dict[str, str], target: str, stored: list[dict[str, str]]
     ) -> None:
+        owner = self.assignment.owns(name)
         if target == "STOPPED":
             self._stop_connector(name)
-            self.report_connector(name, "STOPPED")
-            if stored:
-                self._write_task_configs(name, [])
+            if owner:
+                self.report_connector(name, "STOPPED")
+                if stored:
+                    self._write_task_configs(name, [])
             return
-        running = self.connectors.get(name) or self._start_connector(name, props)
-        if running.instance is None:
-            return
-        if running.task_configs != stored:
-            self._write_task_configs(name, running.task_configs)
-            return
-        self._reconcile_tasks(name, stored, target, running.instance)
-        self.report_connector(name, "PAUSED" if target == "PAUSED" else "RUNNING")
+        if owner:
+            running = self.connectors.get(name) or self._start_connector(name, props)
+            if running.instance is None:
+                return
+            if running.task_configs != stored:
+                self._write_task_configs(name, running.task_configs)
+                return
+            self.report_connector(name, "PAUSED" if target == "PAUSED" else "RUNNING")
+        self._reconcile_tasks(name, stored, target, props)
 
     def _start_connector(self, name: str, props: dict[str, str]) -> RunningConnector:
         running = RunningConnector(props, None)
@@ -183,11 +213,13 @@ class Herder:
         self.store.write_config(f"commit-{name}", {"tasks": len(configs)})
 
     def _reconcile_tasks(
-        self, name: str, configs: list[dict[str, str]], target: str, connector: Connector
+        self, name: str, configs: list[dict[str, str]], target: str, connector: dict[str, str]
     ) -> None:
         for key in [k for k in self.tasks if k[0] == name and k[1] >= len(configs)]:
             self._stop_task(key)
         for index, props in enumerate(configs):
+            if not self.owns_task(name, index):
+                continue
             task = self.tasks.get((name, index))
             if task is not None and task.props != props:
                 self._stop_task((name, index))
@@ -200,11 +232,14 @@ class Herder:
                 task.resume()
 
     def _start_task(
-        self, name: str, index: int, props: dict[str, str], connector: Connector, paused: bool
+        self, name: str, index: int, props: dict[str, str], connector: dict[str, str], paused: bool
     ) -> Task:
         task: Task
         try:
-            task_class: Any = connector.task_class()
+            cls = find_connector(connector.get("connector.class", ""))
+            if cls is None:
+                raise LookupError(f"No connector class {connector.get('connector.class')}")
+            task_class: Any = cls().task_class()
             if issubclass(task_class, SourceTask):
                 exactly_once = self.config.exactly_once_source_support == "enabled"
                 runtime = ExactlyOnceSourceWorker if exactly_once else SourceWorker
@@ -234,24 +269,44 @@ class Herder:
     def _stop_connector(self, name: str, deleted: bool = False) -> None:
         for key in [k for k in self.tasks if k[0] == name]:
             self._stop_task(key, deleted)
+        was_running = self._stop_instance(name)
+        if deleted and was_running:
+            self.store.write_status(f"status-connector-{name}", None)
+
+    def _stop_instance(self, name: str) -> bool:
+        """Stop the connector instance (not its tasks); False if this worker had none."""
         running = self.connectors.pop(name, None)
-        if running is not None and running.instance is not None:
+        if running is None:
+            return False
+        if running.instance is not None:
             try:
                 running.instance.stop()
             except Exception:
                 log.exception("connect: connector %s did not stop cleanly", name)
-        if deleted:
-            self.store.write_status(f"status-connector-{name}", None)
+        return True
+
+    def _restart(self, name: str, include_tasks: bool, only_failed: bool) -> None:
+        """A restart request: the parts of it this worker runs (step 1)."""
+        with self.state.lock:
+            status = self.state.connector_status.get(name, {})
+            count = len(self.state.task_configs.get(name, []))
+            failed = {i for i in range(count) if self._failed(name, i)}
+        if self.assignment.owns(name) and (not only_failed or status.get("state") == "FAILED"):
+            self.restart_connector(name)
+        for index in range(count) if include_tasks else ():
+            if self.owns_task(name, index) and (not only_failed or index in failed):
+                self.restart_task(name, index)
+
+    def _failed(self, name: str, index: int) -> bool:
+        return self.state.task_status.get((name, index), {}).get("state") == "FAILED"
 
     def restart_connector(self, name: str) -> None:
-        """Queued: stop the connector instance only; the next pass starts it again."""
-        running = self.connectors.pop(name, None)
-        if running is not None and running.instance is not None:
-            running.instance.stop()
+        """Stop the connector instance only; the next pass starts it again."""
+        self._stop_instance(name)
         self.report_connector(name, "RESTARTING")
 
     def restart_task(self, name: str, index: int) -> None:
-        """Queued: stop the task; the next pass starts it again."""
+        """Stop the task; the next pass starts it again."""
         task = self.tasks.pop((name, index), None)
         if task is not None:
             task.stop(self.config.task_shutdown_graceful_timeout_ms / 1000)

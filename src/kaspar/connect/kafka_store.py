@@ -121,6 +121,7 @@ class KafkaStore:
         )
         self._thread.start()
         self.wait_caught_up(timeout)
+        self.state.live = True
 
     def _create_topics(self, timeout: float) -> list[tuple[str, int]]:
         admin = AdminClient(client_config(self.config, "admin"))

@@ -22,6 +22,7 @@ CONNECTOR_PREFIX = "connector-"
 TASK_PREFIX = "task-"
 COMMIT_PREFIX = "commit-"
 TARGET_STATE_PREFIX = "target-state-"
+RESTART_PREFIX = "restart-connector-"
 STATUS_CONNECTOR_PREFIX = "status-connector-"
 STATUS_TASK_PREFIX = "status-task-"
 
@@ -42,6 +43,9 @@ class ConnectState:
     connector_status: dict[str, dict[str, Any]] = field(default_factory=dict)
     task_status: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     on_config_change: Callable[[], None] | None = None
+    restart_requests: list[tuple[str, bool, bool]] = field(default_factory=list)
+    live: bool = False
+    """Set once the topics are replayed: restart requests read before are history."""
     _pending_tasks: dict[str, dict[int, dict[str, str]]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -69,6 +73,9 @@ class ConnectState:
             if index.isdigit():
                 pending = self._pending_tasks.setdefault(name, {})
                 pending[int(index)] = dict(value.get("properties", {}))
+        elif key.startswith(RESTART_PREFIX) and value is not None and self.live:
+            request = (key.removeprefix(RESTART_PREFIX), bool(value.get("include-tasks")))
+            self.restart_requests.append((*request, bool(value.get("only-failed"))))
         elif key.startswith(COMMIT_PREFIX) and value is not None:
             name = key.removeprefix(COMMIT_PREFIX)
             pending = self._pending_tasks.pop(name, {})

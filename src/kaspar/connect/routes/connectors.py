@@ -7,13 +7,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kaspar.connect.connectors_resource import ConnectorsResource
-from kaspar.connect.errors import bad_request, connector_exists
+from kaspar.connect.errors import bad_request, connector_exists, rest_error
 from kaspar.connect.offsets import alter_offsets, get_offsets, reset_offsets
 
 TARGET_STATES = ("RUNNING", "PAUSED", "STOPPED")
@@ -158,8 +159,15 @@ class ConnectorRoutes:
         name = request.path_params["name"]
         index = await call(self.resource.task_index, name, request.path_params["task"])
         herder = self.resource.herder
-        herder.submit(lambda: herder.restart_task(name, index))
-        return Response(status_code=204)
+        if herder.owns_task(name, index):
+            herder.submit(lambda: herder.restart_task(name, index))
+            return Response(status_code=204)
+        owner = self.resource.task_status(name, index).get("worker_id")
+        if not owner or owner == herder.worker_id:
+            raise rest_error(409, "Cannot complete request: the task is being reassigned")
+        async with httpx.AsyncClient(timeout=30) as client:  # to the worker running it
+            forwarded = await client.post(f"http://{owner}{request.url.path}")
+        return Response(forwarded.content, forwarded.status_code, media_type="application/json")
 
     async def topics(self, request: Request) -> Response:
         name = request.path_params["name"]
