@@ -17,7 +17,8 @@ registered long ago). Their answers change only when the state does, so:
 3. Everything else (a miss, a query string, a content type the API refuses, any other path)
    goes to Starlette unchanged; a POST's body, already read, is handed on with it.
 Any record applied to the state bumps the generation, so an answer is never older than the
-state it was computed from; errors are never cached.
+state it was computed from; errors are never cached. At most `MAX_ANSWERS` answers are kept,
+none for a request body over `MAX_KEY_BYTES`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Key = tuple[str, ...] | tuple[str, str, bytes]
 
 MAX_ANSWERS = 8192
+MAX_KEY_BYTES = 64 * 1024
 HTTP_OK = 200
 SCHEMA_REGISTRY_V1 = b"application/vnd.schemaregistry.v1+json"
 ANSWER_TYPES = (SCHEMA_REGISTRY_V1, b"application/vnd.schemaregistry+json", b"application/json")
@@ -64,8 +66,10 @@ class AnswerCache:
         self._answers[key] = (generation, body)
 
     def keep(self, request: Request, key: Key, generation: int, response: Response) -> Response:
-        """`response`, its body kept under `key` if the request had no query string."""
-        if not request.scope["query_string"] and response.status_code == HTTP_OK:
+        """`response`, its body kept under `key` if the request had no query string (and a
+        POST body of at most `MAX_KEY_BYTES`: the cache's memory stays bounded)."""
+        small = sum(len(part) for part in key) <= MAX_KEY_BYTES
+        if small and not request.scope["query_string"] and response.status_code == HTTP_OK:
             self.put(key, generation, bytes(response.body))
         return response
 
