@@ -102,6 +102,11 @@ BENCHMARKS = (
         "bench.streaming_realtime", quick_args=("--seconds", "5", "--warmup", "2"),
         full_timeout_s=900, quick_timeout_s=240,
     ),
+    Benchmark(
+        "registry", "Schema Registry: lookups and registrations (no peer runs here)",
+        "bench.registry", quick_args=("--schemas", "50", "--requests", "10000", "--runs", "1"),
+        full_timeout_s=600, quick_timeout_s=180,
+    ),
 )  # fmt: skip
 
 

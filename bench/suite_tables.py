@@ -228,6 +228,25 @@ def streaming_realtime(result: Mapping[str, Any]) -> list[Table | None]:
     return [latency_table("streaming_realtime", "Kafka -> query -> Kafka, realTime", probes)]
 
 
+REGISTRY_SCENARIOS = {
+    "register": "register a new schema (one client)",
+    "lookup_by_id": "GET /schemas/ids/{id}",
+    "lookup_by_schema": "POST /subjects/{s} (lookup)",
+    "re_register": "POST /subjects/{s}/versions, known schema",
+    "latest": "GET /subjects/{s}/versions/latest",
+}
+
+
+def registry(result: Mapping[str, Any]) -> list[Table | None]:
+    scenarios = {
+        name: {"kaspar": result[key]}
+        for key, name in REGISTRY_SCENARIOS.items()
+        if isinstance(result.get(key), dict)
+    }
+    title = "registry requests/s (ab -k -c 16; median of the ab runs)"
+    return [by_engine_table("registry-requests", title, "requests/s", scenarios, "requests_per_s")]
+
+
 TABLES: dict[str, Callable[[Mapping[str, Any]], list[Table | None]]] = {
     "broker": broker,
     "broker_groups": broker_groups,
@@ -238,6 +257,7 @@ TABLES: dict[str, Callable[[Mapping[str, Any]], list[Table | None]]] = {
     "streaming_latency": streaming_latency,
     "streaming_batch_overhead": streaming_batch_overhead,
     "streaming_realtime": streaming_realtime,
+    "registry": registry,
 }
 
 
