@@ -45,6 +45,7 @@ typedef struct {
 
 typedef struct {
     int kind, null_index, nchildren;
+    int nullable; /* a union with null, or the root: the only nodes with a validity bitmap */
     long long arg, arg2;
     int *children;
     PyObject *symbols; /* borrowed: the program outlives the call */
@@ -364,7 +365,7 @@ static int read_value(Program *p, Node *node, Cursor *c) {
         }
     }
     TRY(read_plain(p, node, c));
-    MEM(buf_bit(&node->validity, node->length, 1));
+    if (node->nullable) MEM(buf_bit(&node->validity, node->length, 1));
     node->length++;
     return OK;
 }
@@ -409,7 +410,7 @@ static int append_empty(Program *p, Node *node, int valid) {
     default:
         break;
     }
-    MEM(buf_bit(&node->validity, node->length, valid));
+    if (node->nullable) MEM(buf_bit(&node->validity, node->length, valid));
     node->length++;
     return OK;
 }
@@ -468,6 +469,7 @@ static int program_parse(PyObject *list, Program *p) {
         if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "iiLLiO", &n->kind, &n->null_index,
                               &n->arg, &n->arg2, &n->nchildren, &n->symbols))
             return -1;
+        n->nullable = i == 0 || n->null_index >= 0;
         if (n->kind < 0 || n->kind >= K_COUNT || n->null_index < -1 || n->null_index > 1 ||
             n->nchildren < 0 || n->arg < 0 || n->arg2 < 0 || n->arg > (1LL << 30))
             return invalid_program("bad node");
