@@ -67,6 +67,24 @@ def sink_from(statement: st.CreateAsSelect, compiled: Any, registry: str | None 
     )
 
 
+def check_key_projected(statement: st.CreateAsSelect, compiled: Any) -> None:
+    """A CSAS / CTAS keeps its key: the source's key (or the grouping, or the join
+    expression) must be projected, as ksqlDB requires."""
+    if compiled.key_columns:
+        return
+    group = statement.query.select.args.get("group")
+    if group is not None:
+        wanted = ", ".join(g.sql() for g in group.expressions)
+    elif compiled.source.key_columns and compiled.per_batch is None:
+        wanted = ", ".join(c.name for c in compiled.source.key_columns)
+    else:
+        return
+    raise KsqlError(
+        f"Key missing from projection (ie, SELECT). The query used to build `{statement.name}` "
+        f"must include the key columns {wanted} in its projection (eg, SELECT {wanted}...)."
+    )
+
+
 def check_insert_schema(sink: Source, compiled: Any) -> None:
     wanted = [(c.name, c.type.ksql, c.key) for c in sink.columns]
     got = [(c.name, c.type.ksql, c.key) for c in compiled.columns]

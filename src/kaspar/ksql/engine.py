@@ -29,7 +29,12 @@ from kaspar.ksql.avro_schema import columns_from_avro
 from kaspar.ksql.command_topic import CommandTopic, command_id, query_id_of
 from kaspar.ksql.compiler import CompiledQuery, compile_query, engine_message
 from kaspar.ksql.config import KsqlConfig
-from kaspar.ksql.definitions import check_insert_schema, sink_from, source_from
+from kaspar.ksql.definitions import (
+    check_insert_schema,
+    check_key_projected,
+    sink_from,
+    source_from,
+)
 from kaspar.ksql.errors import QUERY_ENDPOINT, KsqlError
 from kaspar.ksql.inserts import Inserter
 from kaspar.ksql.metastore import Metastore
@@ -335,6 +340,7 @@ class KsqlEngine:
             sink = self.metastore.get(statement.target)
             check_insert_schema(sink, compiled)
         else:
+            check_key_projected(statement, compiled)
             sink = sink_from(statement, compiled, self.config.schema_registry_url)
             exists = statement.name in self.metastore.sources
             if exists and not statement.or_replace and not self._replaying:

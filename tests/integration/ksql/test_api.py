@@ -144,6 +144,11 @@ def test_bad_statements_are_ksqldb_errors(ksql: Ksql, name: str) -> None:
         "CREATE STREAM s (a INT) WITH (kafka_topic='no-such-topic', value_format='JSON');"
     )
     assert error["message"].startswith("Topic 'no-such-topic' does not exist.")
+    status, error = ksql.fail(f"CREATE STREAM {name}_NOKEY AS SELECT amount FROM {name};")
+    assert error["message"].startswith(
+        "Key missing from projection (ie, SELECT). The query used to build "
+        f"`{name}_NOKEY` must include the key columns ID"
+    )
     status, error = ksql.fail("DESCRIBE NO_SUCH_STREAM;")
     assert error["message"] == "NO_SUCH_STREAM does not exist."
 
