@@ -2,7 +2,7 @@
 
 Every config record read back from the topic wakes the herder's thread (as does a restart
 request, a change of this worker's share of the work (assignment.py), and a tick every
-second); each pass follows these steps:
+half second); each pass follows these steps:
 
 1. Poll the group (rebalance callbacks: units no longer owned are stopped there), then run the
    queued requests (restarts), which stop what they restart.
@@ -43,7 +43,7 @@ from kaspar.connect.state import ConnectState
 from kaspar.connect.worker_task import WorkerContext
 
 log = logging.getLogger(__name__)
-TICK_S = 1.0
+TICK_S = 0.5
 
 
 @dataclass

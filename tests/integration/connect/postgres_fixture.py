@@ -1,5 +1,5 @@
 """A real PostgreSQL for the CDC tests: a temporary cluster (`initdb`) with `wal_level=logical`
-on a free port, started by the fixture and stopped at the end of the module.
+on a free port, started by the fixture (once per test run) and stopped at the end.
 
 The binaries come from PATH or /usr/lib/postgresql/<version>/bin (scripts/test.sh installs the
 `postgresql` package when it can); without them the tests skip, saying so. PostgreSQL refuses
@@ -162,8 +162,9 @@ def running_postgres() -> Iterator[PostgresServer]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
+    """One cluster for the whole run: tests name their tables, slots and publications apart."""
     try:
         cluster = running_postgres()
         server = cluster.__enter__()

@@ -14,7 +14,7 @@ import httpx
 from kaspar.connect import ConnectWorker
 from tests.integration.connect.conftest import read_topic, wait_until
 
-CONNECTORS = [f"files-{i}" for i in range(6)]  # their tasks hash to odd and even partitions
+CONNECTORS = [f"files-{i}" for i in range(4)]  # their tasks hash to odd and even partitions
 
 
 def task_owners(http: httpx.Client) -> dict[str, str] | None:
