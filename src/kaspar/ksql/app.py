@@ -285,13 +285,14 @@ class KsqlRoutes:
         )
 
     async def healthcheck(self, request: Request) -> Response:
-        healthy = {"isHealthy": True}
+        kafka = await run_in_threadpool(self.engine.topics.reachable)
         return JSONResponse(
             {
-                "isHealthy": True,
-                "details": {"metastore": healthy, "kafka": healthy},
+                "isHealthy": kafka,
+                "details": {"metastore": {"isHealthy": True}, "kafka": {"isHealthy": kafka}},
                 "serverState": "READY",
-            }
+            },
+            status_code=200 if kafka else 503,
         )
 
     async def statuses(self, request: Request) -> Response:

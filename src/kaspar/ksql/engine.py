@@ -255,12 +255,22 @@ class KsqlEngine:
         return None
 
     def _explain(self, statement: st.Explain) -> dict[str, Any]:
-        if statement.query_id is None:
-            raise KsqlError("EXPLAIN of a statement is not supported by kaspar yet; "
-                            "EXPLAIN a running query's id")  # fmt: skip
-        query = self._query(statement.query_id)
-        plan = query.compiled.frame._plan
-        return entities.query_description(statement.text, query, str(plan))
+        """EXPLAIN a running query's id, or a SELECT / CREATE ... AS SELECT / INSERT INTO ...
+        SELECT compiled but not run."""
+        text = statement.text
+        if statement.query_id is not None:
+            query = self._query(statement.query_id)
+            return entities.query_description(
+                text, query, query.compiled, query.statement, [query.sink]
+            )
+        inner = statement.statement
+        if not isinstance(inner, st.Select | st.CreateAsSelect | st.InsertSelect):
+            raise KsqlError("EXPLAIN takes a query id or a query statement")
+        reader = stream_reader(self.spark, self.config.bootstrap_servers, self.config.offset_reset)
+        tables = batch_reader(self.spark, self.config.bootstrap_servers)
+        compiled = compile_query(self.metastore, inner.query, reader, read_table=tables)
+        sinks = [] if isinstance(inner, st.Select) else [_sink_name(inner)]
+        return entities.query_description(text, None, compiled, inner.text, sinks)
 
     def _query(self, query_id: str) -> PersistentQuery:
         found = self.queries.get(query_id) or self.queries.get(query_id.upper())
@@ -454,3 +464,7 @@ class KsqlEngine:
             return entities.current_status(statement.text, command_id(statement), sequence, message)
 
         return apply
+
+
+def _sink_name(statement: st.CreateAsSelect | st.InsertSelect) -> str:
+    return statement.target if isinstance(statement, st.InsertSelect) else statement.name

@@ -161,22 +161,30 @@ def source_description(
     }
 
 
-def query_description(text: str, query: PersistentQuery, plan: str) -> dict[str, Any]:
+def query_description(
+    text: str, query: PersistentQuery | None, compiled: Any, statement: str, sinks: list[str]
+) -> dict[str, Any]:
+    """EXPLAIN of a running query (``query``) or of a statement not run (``query`` None)."""
+    plan = str(compiled.frame._plan)
+    fields = [
+        {"name": c.name, "schema": schema_of(c.type.ksql), **({"type": "KEY"} if c.key else {})}
+        for c in compiled.columns
+    ]
     return {
         "@type": "queryDescription",
         "statementText": text,
         "queryDescription": {
-            "id": query.id,
-            "statementText": query.statement,
-            "windowType": None,
-            "fields": [],
-            "sources": query.sources,
-            "sinks": [query.sink],
+            "id": "" if query is None else query.id,
+            "statementText": statement,
+            "windowType": None if compiled.window is None else compiled.window.kind,
+            "fields": fields,
+            "sources": compiled.sources,
+            "sinks": sinks,
             "topology": plan,
             "executionPlan": plan,
-            "overriddenProperties": query.properties,
-            "queryType": "PERSISTENT",
-            "state": query.state,
+            "overriddenProperties": {} if query is None else query.properties,
+            "queryType": "PERSISTENT" if sinks else "PUSH",
+            "state": "NOT_RUNNING" if query is None else query.state,
         },
         "warnings": [],
     }

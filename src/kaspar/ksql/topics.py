@@ -23,6 +23,14 @@ class TopicAdmin:
         metadata = self.admin.list_topics(timeout=TIMEOUT_S)
         return {name: len(t.partitions) for name, t in metadata.topics.items()}
 
+    def reachable(self, timeout_s: float = 5.0) -> bool:
+        """Whether Kafka answers a metadata request within ``timeout_s``."""
+        try:
+            self.admin.list_topics(timeout=timeout_s)
+        except KafkaException:
+            return False
+        return True
+
     def ensure(self, source: Source, partitions: object) -> int:
         """The topic's partition count; creates it (``PARTITIONS``) when it does not exist."""
         topics = self.partition_counts()

@@ -115,6 +115,11 @@ def test_show_describe_drop(ksql: Ksql, name: str) -> None:
     assert error["message"].startswith(f"Cannot drop {name}.")
     query_id = next(q["id"] for q in ksql.run("SHOW QUERIES;")[0]["queries"]
                     if q["sinks"] == [f"{name}_COPY"])  # fmt: skip
+    explained = ksql.run(f"EXPLAIN {query_id}; EXPLAIN SELECT id, amount * 2 AS a2 FROM {name};")
+    running, planned = (e["queryDescription"] for e in explained)
+    assert (running["id"], running["sinks"]) == (query_id, [f"{name}_COPY"])
+    assert [f["name"] for f in planned["fields"]] == ["ID", "A2"]
+    assert (planned["sources"], planned["queryType"]) == ([name], "PUSH")
     assert ksql.run(f"TERMINATE {query_id};")[0]["commandStatus"]["message"] == "Query terminated."
     dropped = ksql.run(f"DROP STREAM {name}_COPY DELETE TOPIC; DROP STREAM {name};")
     assert (
