@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from kaspar.engine.plan.naming import SPARK_NAME, output_name
+from kaspar.engine.plan.naming import SPARK_FRAME, SPARK_NAME, output_name
 from kaspar.sql.column import Column, to_columns
 
 _PRECEDING = -sys.maxsize - 1
@@ -68,16 +68,17 @@ class WindowSpec:
                 "spec",
                 exp.WindowSpec(kind=kind, start=s, start_side=s_side, end=e, end_side=e_side),
             )
-        window.meta[SPARK_NAME] = f"{output_name(func)} OVER ({self._describe()})"
+        frame = func.meta.get(SPARK_FRAME) if self.frame is None else None
+        window.meta[SPARK_NAME] = f"{output_name(func)} OVER ({self._describe(frame)})"
         return window
 
-    def _describe(self) -> str:
+    def _describe(self, frame: str | None = None) -> str:
         parts = []
         if self.partition:
             parts.append("PARTITION BY " + ", ".join(output_name(p) for p in self.partition))
         if self.order:
             parts.append("ORDER BY " + ", ".join(_order_name(o) for o in self.order))
-        parts.append(self._frame_name())
+        parts.append(frame or self._frame_name())
         return " ".join(parts)
 
     def _frame_name(self) -> str:

@@ -56,7 +56,11 @@ def main(prefixes: list[str]) -> None:
             except Exception as e:  # a known difference where PySpark raises and kaspar not
                 outcome = ("PySpark raised", type(e).__name__)
             text = encode(outcome)
-            assert decode(text) == outcome, f"{name}: the outcome does not round-trip: {text}"
+            try:
+                assert decode(text) == outcome
+            except Exception:  # a value repr cannot rebuild (VariantVal, ...)
+                print(f"{name}: the outcome does not round-trip: {text[:200]}")
+                text = encode(("unrecordable outcome", text))
             new[name] = text
             recorded += 1
         save(path, new)

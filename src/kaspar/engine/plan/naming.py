@@ -13,6 +13,9 @@ SPARK_NAME = "spark_name"
 # The name when ``e`` is selected itself, where it differs from its name inside another
 # expression: a cast of a column is named after the column (Spark's ``Column.named``).
 SPARK_TOP_NAME = "spark_top_name"
+# The frame Spark names a window function with when the window gives none (ranking: ROWS
+# BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW; lag/lead: their offset row).
+SPARK_FRAME = "spark_frame"
 
 _BINARY_OPS: dict[type[exp.Expr], str] = {
     exp.Add: "+",

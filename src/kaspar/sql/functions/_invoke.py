@@ -8,7 +8,7 @@ from typing import Any, TypeAlias
 from sqlglot import exp
 
 from kaspar.engine.compile.dialect import KasparSpark
-from kaspar.engine.plan.naming import output_name
+from kaspar.engine.plan.naming import SPARK_NAME, output_name
 from kaspar.sql.column import Column, literal, named, to_expr
 
 ColumnOrName: TypeAlias = Column | str
@@ -38,6 +38,23 @@ def call(
 def node(e: exp.Expr, name: str) -> Column:
     """A Column for a hand-built node with Spark's name."""
     return Column(named(e, name))
+
+
+def as_text(col: ColumnOrName) -> Column:
+    """``col`` cast to a string, named as ``col``: Spark's implicit cast of a number, date or
+    binary argument of a string function (a no-op for a string)."""
+    e = to_expr(col)
+    cast = exp.cast(e, "VARCHAR")
+    cast.meta[SPARK_NAME] = output_name(e)
+    return Column(cast)
+
+
+def renamed(column: Column, fn: str, *args: exp.Expr) -> Column:
+    """``column`` under Spark's name for an alias function: ``fn(args)`` (``every(b)`` for
+    ``bool_and``: Spark names a call by the name it was called by)."""
+    e = column.expr.copy()
+    e.meta[SPARK_NAME] = f"{fn}({names(*args)})"
+    return Column(e)
 
 
 def names(*values: exp.Expr) -> str:

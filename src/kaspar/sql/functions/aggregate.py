@@ -6,7 +6,7 @@ from sqlglot import exp
 
 from kaspar.engine.plan.naming import SPARK_NAME
 from kaspar.sql.column import Column, literal, to_columns, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, call, names, node, renamed
 
 
 def count(col: ColumnOrName) -> Column:
@@ -175,14 +175,16 @@ def bool_and(col: ColumnOrName) -> Column:
     return call("bool_and", col)
 
 
-every = bool_and
+def every(col: ColumnOrName) -> Column:
+    return renamed(bool_and(col), "every", to_expr(col))
 
 
 def bool_or(col: ColumnOrName) -> Column:
     return call("bool_or", col)
 
 
-some = bool_or
+def some(col: ColumnOrName) -> Column:
+    return renamed(bool_or(col), "some", to_expr(col))
 
 
 def count_if(col: ColumnOrName) -> Column:
@@ -207,9 +209,8 @@ def _agg(fn: str, sql_fn: str, *cols: ColumnOrName, args: tuple[object, ...] = (
 
 
 def array_agg(col: ColumnOrName) -> Column:
-    column = collect_list(col)
-    column.expr.meta["spark_name"] = f"array_agg({names(to_expr(col))})"
-    return column
+    """Spark names it ``collect_list(col)`` (the function it rewrites to)."""
+    return collect_list(col)
 
 
 def std(col: ColumnOrName) -> Column:
@@ -265,15 +266,20 @@ def try_avg(col: ColumnOrName) -> Column:
 
 
 def string_agg(col: ColumnOrName, delimiter: object = None) -> Column:
-    e = to_expr(col)
-    d = literal("" if delimiter is None else delimiter)
-    return node(exp.Anonymous(this="string_agg", expressions=[e, d]), f"string_agg({names(e, d)})")
+    return _string_agg("string_agg", col, delimiter)
 
 
 def listagg(col: ColumnOrName, delimiter: object = None) -> Column:
+    return _string_agg("listagg", col, delimiter)
+
+
+def _string_agg(fn: str, col: ColumnOrName, delimiter: object) -> Column:
+    """Values joined by ``delimiter`` (none: nothing between them; named ``NULL``)."""
     e = to_expr(col)
     d = literal("" if delimiter is None else delimiter)
-    return node(exp.Anonymous(this="string_agg", expressions=[e, d]), f"listagg({names(e, d)})")
+    shown = literal(delimiter) if isinstance(delimiter, Column) or delimiter is None else d
+    value = exp.Anonymous(this="string_agg", expressions=[exp.cast(e, "VARCHAR"), d])
+    return node(value, f"{fn}({names(e, shown)})")
 
 
 def _regr(fn: str, y: ColumnOrName, x: ColumnOrName) -> Column:

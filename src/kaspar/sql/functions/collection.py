@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from kaspar.engine.plan.naming import output_name
 from kaspar.sql.column import Column, literal, named, to_columns, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, call, names, node, renamed
 
 
 def array(*cols: ColumnOrName) -> Column:
@@ -39,7 +39,8 @@ def size(col: ColumnOrName) -> Column:
     return call("size", col)
 
 
-cardinality = size
+def cardinality(col: ColumnOrName) -> Column:
+    return renamed(size(col), "cardinality", to_expr(col))
 
 
 def array_contains(col: ColumnOrName, value: Any) -> Column:
@@ -62,8 +63,21 @@ def explode_outer(col: ColumnOrName) -> Column:
     return Column(named(exp.Explode(this=outer_array(to_expr(col))), "col"))
 
 
+def _distinct_in_order(values: exp.Expr) -> exp.Expr:
+    """The first occurrence of each element, in order, one NULL kept (Spark's order)."""
+    first = exp.EQ(
+        this=exp.Anonymous(
+            this="list_position", expressions=[values.copy(), exp.to_identifier("_x")]
+        ),
+        expression=exp.to_identifier("_i"),
+    )
+    keep = exp.Lambda(this=first, expressions=[exp.to_identifier("_x"), exp.to_identifier("_i")])
+    return exp.Anonymous(this="list_filter", expressions=[values, keep])
+
+
 def array_distinct(col: ColumnOrName) -> Column:
-    return call("array_distinct", col)
+    e = to_expr(col)
+    return node(_distinct_in_order(e), f"array_distinct({names(e)})")
 
 
 def array_join(col: ColumnOrName, delimiter: str, null_replacement: str | None = None) -> Column:
@@ -82,7 +96,14 @@ def array_min(col: ColumnOrName) -> Column:
 
 
 def array_position(col: ColumnOrName, value: Any) -> Column:
-    return call("array_position", col, args=(value,))
+    """The 1-based position of ``value`` (a bigint), 0 when absent."""
+    e, v = to_expr(col), to_expr(value) if isinstance(value, Column) else literal(value)
+    found = exp.Anonymous(this="list_position", expressions=[e, v])
+    position = exp.Coalesce(this=found, expressions=[exp.Literal.number(0)])
+    value_if_array = exp.If(
+        this=exp.Is(this=e.copy(), expression=exp.Null()), true=exp.Null(), false=position
+    )
+    return node(exp.cast(value_if_array, "BIGINT"), f"array_position({names(e, v)})")
 
 
 def array_remove(col: ColumnOrName, element: Any) -> Column:
@@ -108,7 +129,13 @@ def sort_array(col: ColumnOrName, asc: bool = True) -> Column:
 
 
 def array_union(col1: ColumnOrName, col2: ColumnOrName) -> Column:
-    return call("array_union", col1, col2)
+    a, b = to_expr(col1), to_expr(col2)
+    both = exp.Anonymous(this="list_concat", expressions=[a, b])
+    either_null = exp.or_(
+        exp.Is(this=a.copy(), expression=exp.Null()), exp.Is(this=b.copy(), expression=exp.Null())
+    )
+    value = exp.If(this=either_null, true=exp.Null(), false=_distinct_in_order(both))
+    return node(value, f"array_union({names(a, b)})")
 
 
 def array_intersect(col1: ColumnOrName, col2: ColumnOrName) -> Column:

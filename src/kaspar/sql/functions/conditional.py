@@ -66,8 +66,8 @@ def isnan(col: ColumnOrName) -> Column:
 
 def nanvl(col1: ColumnOrName, col2: ColumnOrName) -> Column:
     a, b = to_expr(col1), to_expr(col2)
-    cond = exp.IsNan(this=a)
-    return node(exp.If(this=cond, true=b, false=a), f"nanvl({names(a, b)})")
+    x, y = exp.cast(a, "DOUBLE"), exp.cast(b, "DOUBLE")
+    return node(exp.If(this=exp.IsNan(this=x), true=y, false=x.copy()), f"nanvl({names(a, b)})")
 
 
 def ifnull(col1: ColumnOrName, col2: ColumnOrName) -> Column:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from kaspar.sql.column import Column, literal, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, build, call, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, build, call, names, node, renamed
 
 
 def current_date() -> Column:
@@ -16,7 +16,8 @@ def current_timestamp() -> Column:
     return node(exp.CurrentTimestamp(), "current_timestamp()")
 
 
-now = current_timestamp
+def now() -> Column:
+    return renamed(current_timestamp(), "now")
 
 
 def date_format(date: ColumnOrName, format: str) -> Column:
@@ -145,9 +146,9 @@ def unix_timestamp(
     timestamp: ColumnOrName | None = None, format: str = "yyyy-MM-dd HH:mm:ss"
 ) -> Column:
     if timestamp is None:
-        return node(
-            exp.func("unix_timestamp"), "unix_timestamp(current_timestamp(), yyyy-MM-dd HH:mm:ss)"
-        )
+        seconds = exp.Anonymous(this="epoch", expressions=[exp.CurrentTimestamp()])
+        now = exp.cast(exp.Anonymous(this="floor", expressions=[seconds]), "BIGINT")
+        return node(now, "unix_timestamp(current_timestamp(), yyyy-MM-dd HH:mm:ss)")
     return call("unix_timestamp", timestamp, args=(format,))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp as sx
 
 from kaspar.sql.column import Column, literal, parenthesized, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, call, names, node, renamed
 
 
 def abs(col: ColumnOrName) -> Column:
@@ -80,7 +80,8 @@ def ceil(col: ColumnOrName) -> Column:
     return call("ceil", col, name=f"CEIL({names(to_expr(col))})")
 
 
-ceiling = ceil
+def ceiling(col: ColumnOrName) -> Column:
+    return renamed(ceil(col), "ceiling", to_expr(col))
 
 
 def signum(col: ColumnOrName) -> Column:
@@ -135,9 +136,9 @@ def atan2(col1: ColumnOrName, col2: ColumnOrName) -> Column:
     return node(sx.Anonymous(this="atan2", expressions=[a, b]), f"ATAN2({names(a, b)})")
 
 
-def pmod(dividend: ColumnOrName | int, divisor: ColumnOrName | int) -> Column:
-    a = literal(dividend) if isinstance(dividend, int) else to_expr(dividend)
-    b = literal(divisor) if isinstance(divisor, int) else to_expr(divisor)
+def pmod(dividend: ColumnOrName | float, divisor: ColumnOrName | float) -> Column:
+    a = literal(dividend) if isinstance(dividend, int | float) else to_expr(dividend)
+    b = literal(divisor) if isinstance(divisor, int | float) else to_expr(divisor)
     a, b = parenthesized(a), parenthesized(b)
     remainder = sx.Paren(this=sx.Mod(this=a, expression=b))
     inner = sx.Mod(this=sx.Paren(this=sx.Add(this=remainder, expression=b)), expression=b)
@@ -150,7 +151,15 @@ def negative(col: ColumnOrName) -> Column:
 
 
 def factorial(col: ColumnOrName) -> Column:
-    return call("factorial", col)
+    """NULL outside 0..20 (Spark's ``Factorial``)."""
+    e = to_expr(col)
+    within = sx.Between(this=e.copy(), low=literal(0), high=literal(20))
+    value = sx.If(
+        this=within,
+        true=sx.Anonymous(this="factorial", expressions=[sx.cast(e, "INT")]),
+        false=sx.Null(),
+    )
+    return node(value, f"factorial({names(e)})")
 
 
 def hex(col: ColumnOrName) -> Column:

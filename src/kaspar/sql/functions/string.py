@@ -7,15 +7,15 @@ import re
 from sqlglot import exp
 
 from kaspar.sql.column import Column, literal, to_columns, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, as_text, call, names, node
 
 
 def upper(col: ColumnOrName) -> Column:
-    return call("upper", col)
+    return call("upper", as_text(col))
 
 
 def lower(col: ColumnOrName) -> Column:
-    return call("lower", col)
+    return call("lower", as_text(col))
 
 
 def length(col: ColumnOrName) -> Column:
@@ -27,15 +27,15 @@ def char_length(str: ColumnOrName) -> Column:
 
 
 def trim(col: ColumnOrName) -> Column:
-    return call("trim", col)
+    return call("trim", as_text(col))
 
 
 def ltrim(col: ColumnOrName) -> Column:
-    return call("ltrim", col)
+    return call("ltrim", as_text(col))
 
 
 def rtrim(col: ColumnOrName) -> Column:
-    return call("rtrim", col)
+    return call("rtrim", as_text(col))
 
 
 def concat(*cols: ColumnOrName) -> Column:
@@ -73,7 +73,7 @@ def rpad(col: ColumnOrName, len: int, pad: str) -> Column:
 
 
 def repeat(col: ColumnOrName, n: int) -> Column:
-    return call("repeat", col, args=(n,))
+    return call("repeat", as_text(col), args=(n,))
 
 
 def reverse(col: ColumnOrName) -> Column:
@@ -81,7 +81,7 @@ def reverse(col: ColumnOrName) -> Column:
 
 
 def initcap(col: ColumnOrName) -> Column:
-    return call("initcap", col)
+    return call("initcap", as_text(col))
 
 
 def split(str: ColumnOrName, pattern: Column | str, limit: ColumnOrName | int = -1) -> Column:
@@ -93,7 +93,7 @@ def split(str: ColumnOrName, pattern: Column | str, limit: ColumnOrName | int = 
     e: exp.Expr = exp.RegexpSplit(this=s, expression=regex)
     if isinstance(limit, int) and limit > 0:
         e = _split_limited(s, regex, e, limit)
-    elif pattern == "":  # Java splits "" into [""]; DuckDB into []
+    elif isinstance(pattern, Column) or not pattern:  # Java splits "" into [""]; DuckDB: []
         empty = exp.EQ(this=s.copy(), expression=exp.Literal.string(""))
         e = exp.Case(ifs=[exp.If(this=empty, true=exp.Array(expressions=[s.copy()]))], default=e)
     shown = names(regex) if isinstance(pattern, Column) else pattern
@@ -121,32 +121,38 @@ def _split_limited(s: exp.Expr, regex: exp.Expr, parts: exp.Expr, limit: int) ->
     return exp.Case(ifs=ifs, default=limited)
 
 
-def regexp_replace(string: ColumnOrName, pattern: str, replacement: str) -> Column:
+def regexp_replace(
+    string: ColumnOrName, pattern: Column | str, replacement: Column | str
+) -> Column:
+    """Java's replacement syntax (``$1``) in DuckDB's (``\\1``) for a literal replacement."""
     s = to_expr(string)
-    java = re.sub(r"\$(\d)", r"\\\1", replacement.replace("\\", "\\\\"))
+    regex = pattern.expr if isinstance(pattern, Column) else literal(pattern)
+    if isinstance(replacement, Column):
+        written = replacement.expr
+    else:
+        written = literal(re.sub(r"\$(\d)", r"\\\1", replacement.replace("\\", "\\\\")))
     e = exp.RegexpReplace(
-        this=s,
-        expression=literal(pattern),
-        replacement=literal(java),
-        modifiers=exp.Literal.string("g"),
+        this=s, expression=regex, replacement=written, modifiers=exp.Literal.string("g")
     )
-    return node(e, f"regexp_replace({names(s)}, {pattern}, {replacement}, 1)")
+    shown = [names(x.expr) if isinstance(x, Column) else x for x in (pattern, replacement)]
+    return node(e, f"regexp_replace({names(s)}, {shown[0]}, {shown[1]}, 1)")
 
 
 def regexp_extract(str: ColumnOrName, pattern: str, idx: int) -> Column:
     return call("regexp_extract", str, args=(pattern, idx))
 
 
-def regexp_like(str: ColumnOrName, regexp: str) -> Column:
-    return call("regexp_like", str, args=(regexp,), name=None)
+def regexp_like(str: ColumnOrName, regexp: ColumnOrName) -> Column:
+    s, r = to_expr(str), to_expr(regexp)
+    return node(exp.RegexpLike(this=s, expression=r), f"REGEXP_LIKE({names(s, r)})")
 
 
 def translate(srcCol: ColumnOrName, matching: str, replace: str) -> Column:
-    return call("translate", srcCol, args=(matching, replace))
+    return call("translate", as_text(srcCol), args=(matching, replace))
 
 
 def ascii(col: ColumnOrName) -> Column:
-    return call("ascii", col)
+    return call("ascii", as_text(col))
 
 
 def base64(col: ColumnOrName) -> Column:
@@ -158,11 +164,11 @@ def unbase64(col: ColumnOrName) -> Column:
 
 
 def left(str: ColumnOrName, len: ColumnOrName) -> Column:
-    return call("left", str, len)
+    return call("left", as_text(str), len)
 
 
 def right(str: ColumnOrName, len: ColumnOrName) -> Column:
-    return call("right", str, len)
+    return call("right", as_text(str), len)
 
 
 def replace(src: ColumnOrName, search: ColumnOrName, replace: ColumnOrName | None = None) -> Column:
@@ -179,13 +185,13 @@ def endswith(str: ColumnOrName, suffix: ColumnOrName) -> Column:
 
 
 def contains(left: ColumnOrName, right: ColumnOrName) -> Column:
-    return call("contains", left, right)
+    return call("contains", as_text(left), as_text(right))
 
 
 def levenshtein(left: ColumnOrName, right: ColumnOrName, threshold: int | None = None) -> Column:
     if threshold is None:
-        return call("levenshtein", left, right)
-    a, b = to_expr(left), to_expr(right)
+        return call("levenshtein", as_text(left), as_text(right))
+    a, b = as_text(left).expr, as_text(right).expr
     distance = exp.cast(exp.Levenshtein(this=a, expression=b), "INT")
     over = exp.GT(this=distance.copy(), expression=literal(threshold))
     value = exp.Case(ifs=[exp.If(this=over, true=literal(-1))], default=distance)

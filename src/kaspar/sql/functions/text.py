@@ -7,15 +7,15 @@ from typing import Any
 from sqlglot import exp
 
 from kaspar.sql.column import Column, literal, to_columns, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, as_text, call, names, node
 
 
 def lcase(str: ColumnOrName) -> Column:
-    return call("lcase", str, sql_fn="lower")
+    return call("lcase", as_text(str), sql_fn="lower")
 
 
 def ucase(str: ColumnOrName) -> Column:
-    return call("ucase", str, sql_fn="upper")
+    return call("ucase", as_text(str), sql_fn="upper")
 
 
 def character_length(str: ColumnOrName) -> Column:
@@ -147,8 +147,13 @@ def printf(format: ColumnOrName, *cols: ColumnOrName) -> Column:
 
 
 def char(col: ColumnOrName) -> Column:
+    """Spark's ``chr``: empty for a negative code, else the character of ``code % 256``."""
     e = to_expr(col)
-    return node(exp.Anonymous(this="chr", expressions=[exp.cast(e, "INT")]), f"char({names(e)})")
+    code = exp.Mod(this=exp.paren(exp.cast(e, "BIGINT")), expression=exp.Literal.number(256))
+    character = exp.Anonymous(this="chr", expressions=[exp.cast(code, "INT")])
+    negative = exp.LT(this=e.copy(), expression=exp.Literal.number(0))
+    value = exp.If(this=negative, true=exp.Literal.string(""), false=character)
+    return node(value, f"char({names(e)})")
 
 
 def elt(*inputs: ColumnOrName) -> Column:
