@@ -354,6 +354,52 @@ def test_avro_through_the_registry(
         http.delete(f"/connectors/{prefix}")
 
 
+def slots(postgres: PostgresServer) -> set[str]:
+    with postgres.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT slot_name FROM pg_replication_slots")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_snapshot_modes_and_slot_drop(
+    worker: ConnectWorker, connect_broker: Any, postgres: PostgresServer
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    sql(postgres, f"CREATE TABLE modes_{tag} (id int PRIMARY KEY)")
+    sql(postgres, f"INSERT INTO modes_{tag} VALUES (1)")
+    with httpx.Client(base_url=worker.url, timeout=30) as http:
+        for mode in ("initial_only", "never"):
+            config = postgres.connector_config(
+                **{
+                    "topic.prefix": f"{mode}{tag}",
+                    "slot.name": f"{mode}_{tag}",
+                    "publication.name": f"{mode}_{tag}",
+                    "table.include.list": f"public.modes_{tag}",
+                    "snapshot.mode": mode,
+                    "slot.drop.on.stop": "true",
+                }
+            )
+            http.post("/connectors", json={"name": f"{mode}-{tag}", "config": config})
+            wait_for_state(http, f"{mode}-{tag}", "RUNNING")
+        wait_until(lambda: {f"initial_only_{tag}", f"never_{tag}"} <= slots(postgres), "slots")
+        sql(postgres, f"INSERT INTO modes_{tag} VALUES (2)")
+        (snapshot,) = read_topic(
+            connect_broker.bootstrap_servers, f"initial_only{tag}.public.modes_{tag}", 1
+        )
+        assert envelope(snapshot)["payload"]["after"] == {"id": 1}
+        (streamed,) = read_topic(
+            connect_broker.bootstrap_servers, f"never{tag}.public.modes_{tag}", 1
+        )
+        assert envelope(streamed)["payload"]["after"] == {"id": 2}
+        for mode in ("initial_only", "never"):
+            http.delete(f"/connectors/{mode}-{tag}")
+        wait_until(lambda: not {f"initial_only_{tag}", f"never_{tag}"} & slots(postgres), "drops")
+    # nothing more arrived: initial_only streams nothing, never snapshots nothing
+    topic = f"initial_only{tag}.public.modes_{tag}"
+    assert len(read_topic(connect_broker.bootstrap_servers, topic, 1, timeout=0.5)) == 1
+    topic = f"never{tag}.public.modes_{tag}"
+    assert len(read_topic(connect_broker.bootstrap_servers, topic, 1, timeout=0.5)) == 1
+
+
 def test_connection_errors(worker: ConnectWorker, postgres: PostgresServer) -> None:
     closed = PostgresServer("127.0.0.1", 1)
     config = closed.connector_config(**{"topic.prefix": "nowhere"})

@@ -2,17 +2,17 @@
 
 1. Connect: an ordinary connection for the catalog, a replication connection for the slot.
 2. Create the publication if missing.
-3. Decide on a snapshot (`snapshot.mode`; `initial` and `when_needed` take one when no
-   completed snapshot is in the stored offsets, `always` every time, `never` / `no_data`
-   never). A snapshot drops the slot if it exists and creates it again with EXPORT_SNAPSHOT,
-   then reads the tables in that snapshot (snapshot.py). Without a snapshot, a missing slot
-   is created without one.
+3. Decide on a snapshot (`snapshot.mode`, see `needs_snapshot`). A snapshot drops the slot if
+   it exists and creates it again with EXPORT_SNAPSHOT, then reads the tables in that snapshot
+   (snapshot.py). Without a snapshot, a missing slot is created without one. With
+   `initial_only` nothing is streamed after the snapshot.
 4. Stream from the slot's confirmed point with pgoutput: each transaction's events go to the
    queue with the transaction's end LSN; events at or before the stored offset (a transaction
    half-sent before a crash) are skipped. Relation messages refresh a table's columns (schema
    changes are picked up); truncates become `t` events.
 5. Acknowledge to the slot the LSN the task confirmed (`confirm`, called once the events are in
    Kafka and their offsets stored), with the standby status updates of the protocol.
+6. At stop, close the replication connection, then drop the slot if `slot.drop.on.stop`.
 A failure goes to the queue as the exception, for the task to raise.
 """
 
@@ -69,10 +69,12 @@ class Transaction:
     records: list[SourceRecord] = field(default_factory=list)
 
 
-def needs_snapshot(mode: str, stored: dict[str, Any] | None) -> bool:
+def needs_snapshot(mode: str, stored: dict[str, Any] | None, slot_exists: bool) -> bool:
+    """`snapshot.mode`: `initial` / `initial_only` until a snapshot completed, `when_needed`
+    also when the slot is gone (changes may be lost), `always`, `never` / `no_data` never."""
     if mode in ("never", "no_data"):
         return False
-    if mode == "always":
+    if mode == "always" or (mode == "when_needed" and not slot_exists):
         return True
     complete = stored is not None and (
         not stored.get("snapshot") or stored.get("last_snapshot_record")
@@ -148,20 +150,31 @@ class ChangeStream:
             self.catalog = catalog
             cursor = replication.cursor()
             self._prepare(catalog, cursor)
-            self._stream(cursor, replication)
+            if self.config["snapshot.mode"] == "initial_only":
+                self._stopping.wait()  # the snapshot is all this connector does
+            else:
+                self._stream(cursor, replication)
         except Exception as exc:  # noqa: BLE001 (reported through the queue: the task fails)
             log.warning("connect: PostgreSQL change stream failed: %s", exc)
             self._put(exc)
         finally:
-            for connection in connections:
-                connection.close()
+            self._close(connections)
+
+    def _close(self, connections: list[Any]) -> None:
+        """Step 6: the replication connection first, so that the slot is free to drop."""
+        for connection in reversed(connections):
+            drop = self._stopping.is_set() and self.config["slot.drop.on.stop"]
+            if drop and connection is connections[0] and len(connections) == 2:
+                drop_slot(self.catalog, self.config["slot.name"])
+            connection.close()
 
     def _prepare(self, catalog: Catalog, cursor: Any) -> None:
         """Steps 2-3."""
         tables = snapshot_tables(catalog, self.config)
         ensure_publication(catalog, self.config, tables)
         slot = self.config["slot.name"]
-        if needs_snapshot(self.config["snapshot.mode"], self.stored):
+        exists = slot_exists(catalog, slot)
+        if needs_snapshot(self.config["snapshot.mode"], self.stored, exists):
             drop_slot(catalog, slot)
             lsn, snapshot_name = create_slot(cursor, slot, export=True)
             assert snapshot_name is not None
@@ -176,7 +189,7 @@ class ChangeStream:
             )
             self._put(Batch([], lsn))
             self._resume = None
-        elif not slot_exists(catalog, slot):
+        elif not exists:
             create_slot(cursor, slot, export=False)
 
     def _stream(self, cursor: Any, connection: Any) -> None:
