@@ -39,6 +39,7 @@ class SourceWorker(WorkerTask):
         self.task: SourceTask | None = None
         self.producer: Producer | None = None
         self.records_sent = 0
+        self._partition_keys: dict[int, tuple[Any, str]] = {}
         self.next_commit = time.monotonic() + self.context.config.offset_flush_interval_ms / 1000
 
     def producer_config(self) -> dict[str, Any]:
@@ -87,7 +88,7 @@ class SourceWorker(WorkerTask):
             try:
                 record = self.transform(original)
                 if not isinstance(record, SourceRecord):
-                    self.pending[partition_key(original.source_partition)] = (
+                    self.pending[self._partition_key(original.source_partition)] = (
                         original.source_partition,
                         original.source_offset,
                     )
@@ -103,12 +104,21 @@ class SourceWorker(WorkerTask):
                     raise
                 continue
             self._produce(produce, record, key, value, on_delivery)
-            self.pending[partition_key(original.source_partition)] = (
+            self.pending[self._partition_key(original.source_partition)] = (
                 original.source_partition,
                 original.source_offset,
             )
         self.records_sent += len(records)
         self.producer.poll(0)
+
+    def _partition_key(self, partition: Any) -> str:
+        """`partition_key`, cached for the partition object a task reuses for its records."""
+        cached = self._partition_keys.get(id(partition))
+        if cached is None or cached[0] is not partition:
+            cached = self._partition_keys[id(partition)] = (partition, partition_key(partition))
+            if len(self._partition_keys) > 1024:
+                self._partition_keys.clear()
+        return cached[1]
 
     def _produce(
         self, produce: Any, record: SourceRecord, key: Any, value: Any, on_delivery: Any

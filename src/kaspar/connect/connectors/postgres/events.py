@@ -24,6 +24,7 @@ class EventFactory:
         self.server, self.db = server, db
         self.tombstones, self.skipped = tombstones, skipped
         self.partition = {"server": server}
+        self._last: tuple[Table, Position, dict[str, Any], dict[str, Any]] | None = None
 
     def offset(self, position: Position) -> dict[str, Any]:
         if position.snapshot != "false":
@@ -45,17 +46,27 @@ class EventFactory:
     def record(
         self, table: Table, op: str, before: Any, after: Any, position: Position
     ) -> SourceRecord:
-        source = position.source(self.server, self.db, table.schema, table.name)
+        source, offset = self._source(table, position)
         key = table.key(after if after is not None else before or {})
         return SourceRecord(
             self.partition,
-            self.offset(position),
+            offset,
             table.topic,
             key_schema=table.key_schema,
             key=key,
             value_schema=table.value_schema,
             value=envelope(op, before, after, source, now_us()),
         )
+
+    def _source(self, table: Table, position: Position) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The `source` block and offset of `position`; the rows of a snapshot (one position
+        per table) share them (treated as read-only)."""
+        if self._last is not None and self._last[0] is table and self._last[1] is position:
+            return self._last[2], self._last[3]
+        source = position.source(self.server, self.db, table.schema, table.name)
+        offset = self.offset(position)
+        self._last = (table, position, source, offset)
+        return source, offset
 
     def snapshot_record(
         self, table: Table, values: list[object], position: Position
