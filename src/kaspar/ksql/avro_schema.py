@@ -9,7 +9,15 @@ import re
 from typing import Any
 
 from kaspar.ksql.statements import ColumnDef
-from kaspar.ksql.types import KsqlType, array_of, decimal, map_of, primitive, struct_of
+from kaspar.ksql.types import (
+    KsqlType,
+    array_of,
+    decimal,
+    map_of,
+    primitive,
+    struct_fields,
+    struct_of,
+)
 
 NAMESPACE = "io.confluent.ksql.avro_schemas"
 PRIMITIVES = {
@@ -52,7 +60,7 @@ def _type(ksql: str, name: str) -> Any:
     if ksql.startswith("MAP<STRING, "):
         return {"type": "map", "values": ["null", _type(ksql[12:-1], name)]}
     if ksql.startswith("STRUCT<"):
-        return _record(name, _struct_fields(ksql[7:-1]))
+        return _record(name, struct_fields(ksql[7:-1]))
     raise ValueError(f"no Avro type for {ksql}")
 
 
@@ -105,17 +113,3 @@ def _ksql_type(avro: Any) -> KsqlType:
     if kind == "enum":
         return KsqlType("STRING", "STRING")
     return _ksql_type(kind)
-
-
-def _struct_fields(inner: str) -> list[tuple[str, str]]:
-    """``\\`A\\` INTEGER, \\`B\\` STRUCT<...>`` -> [(A, INTEGER), (B, STRUCT<...>)]."""
-    fields, depth, current = [], 0, ""
-    for char in inner + ",":
-        if char == "," and depth == 0:
-            name, _, field_type = current.strip().partition(" ")
-            fields.append((name.strip("`"), field_type.strip()))
-            current = ""
-            continue
-        depth += {"<": 1, ">": -1, "(": 1, ")": -1}.get(char, 0)
-        current += char
-    return fields

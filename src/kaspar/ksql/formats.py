@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 
-from kaspar.ksql import json_sr
+from kaspar.ksql import json_sr, protobuf_schema
 from kaspar.ksql.avro_schema import avro_schema
 from kaspar.ksql.errors import SCHEMA_REGISTRY_NOT_CONFIGURED, KsqlError
 from kaspar.ksql.metastore import Source
@@ -24,6 +24,7 @@ from kaspar.sql import functions as F
 from kaspar.sql.avro.functions import from_avro, to_avro
 from kaspar.sql.column import Column
 from kaspar.sql.dataframe import DataFrame
+from kaspar.sql.protobuf.functions import from_protobuf, to_protobuf
 
 KEY_TYPES = ("STRING", "INTEGER", "BIGINT")
 TS = "__TS"  # the event time as a timestamp, for windows; never shown
@@ -144,6 +145,13 @@ def parse_value(source: Source, text: Column) -> Column | None:
             {"mode": "PERMISSIVE"},
             schemaRegistryAddress=_registry(source),
         )
+    if source.value_format == "PROTOBUF":
+        return from_protobuf(
+            F.col("value"),
+            protobuf_schema.MESSAGE,
+            options={"schema.registry.address": _registry(source), "mode": "PERMISSIVE"},
+            binaryDescriptorSet=protobuf_schema.descriptor_set(source.value_columns),
+        )
     if source.value_format in ("JSON", "JSON_SR"):
         schema = ", ".join(f"`{c.name}` {c.type.spark}" for c in source.value_columns)
         if source.value_format == "JSON_SR":
@@ -158,7 +166,7 @@ def decode_values(source: Source, text: Column) -> list[Column]:
     """The value columns from ``PARSED`` (``parse_value``'s column) or the value's text."""
     values = source.value_columns
     parsed = F.col(PARSED)
-    if source.value_format in ("JSON", "JSON_SR", "AVRO"):
+    if source.value_format in ("JSON", "JSON_SR", "AVRO", "PROTOBUF"):
         return [parsed.getField(c.name).alias(c.name) for c in values]
     if source.value_format == "DELIMITED":
         return [
@@ -228,6 +236,14 @@ def encode_value(sink: Source, columns: list[str]) -> Column:
             avro_schema(sink.value_columns),
             subject=f"{sink.topic}-value",
             schemaRegistryAddress=_registry(sink),
+        )
+    if value_format == "PROTOBUF":
+        options = {"schema.registry.address": _registry(sink)}
+        return to_protobuf(
+            F.struct(*fields),
+            protobuf_schema.MESSAGE,
+            options={**options, "schema.registry.subject": f"{sink.topic}-value"},
+            binaryDescriptorSet=protobuf_schema.descriptor_set(sink.value_columns),
         )
     if value_format == "JSON":
         return json_object(columns).cast("binary")

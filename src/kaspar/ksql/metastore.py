@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from kaspar.ksql.errors import KsqlError
 from kaspar.ksql.statements import ColumnDef, SourceKind, WindowSpec
 
-FORMATS = ("JSON", "DELIMITED", "KAFKA", "AVRO", "JSON_SR", "NONE")
+FORMATS = ("JSON", "DELIMITED", "KAFKA", "AVRO", "JSON_SR", "PROTOBUF", "NONE")
 PSEUDO_COLUMNS = ("ROWTIME", "ROWPARTITION", "ROWOFFSET")
 WINDOW_BOUNDS = ("WINDOWSTART", "WINDOWEND")
 

@@ -97,3 +97,17 @@ def from_spark(data_type: DataType) -> KsqlType:
     if isinstance(data_type, StructType):
         return struct_of([(f.name, from_spark(f.dataType)) for f in data_type.fields])
     return KsqlType("STRING", "STRING")
+
+
+def struct_fields(inner: str) -> list[tuple[str, str]]:
+    """``\\`A\\` INTEGER, \\`B\\` STRUCT<...>`` -> [(A, INTEGER), (B, STRUCT<...>)]."""
+    fields, depth, current = [], 0, ""
+    for char in inner + ",":
+        if char == "," and depth == 0:
+            name, _, field_type = current.strip().partition(" ")
+            fields.append((name.strip("`"), field_type.strip()))
+            current = ""
+            continue
+        depth += {"<": 1, ">": -1, "(": 1, ")": -1}.get(char, 0)
+        current += char
+    return fields

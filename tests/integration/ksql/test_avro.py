@@ -102,28 +102,43 @@ def test_avro_without_a_registry_is_refused(ksql: Ksql, name: str) -> None:
     assert "'ksql.schema.registry.url' is not set" in error["message"]
 
 
-def test_json_sr_out_and_back(avro_ksql: Ksql) -> None:
-    ksql, name = avro_ksql, f"J{uuid.uuid4().hex[:6].upper()}"
+@pytest.mark.parametrize(
+    ("value_format", "schema_type"), [("JSON_SR", "JSON"), ("PROTOBUF", "PROTOBUF")]
+)
+def test_registry_format_out_and_back(avro_ksql: Ksql, value_format: str, schema_type: str) -> None:
+    """A CSAS writes the format (framed, its schema registered); a stream over that topic in
+    the same format reads it back."""
+    ksql, name = avro_ksql, f"F{uuid.uuid4().hex[:6].upper()}"
     registry: str = ksql.registry  # type: ignore[attr-defined]
+    columns = "id STRING KEY, n INT, tags ARRAY<STRING>, item STRUCT<sku STRING, qty BIGINT>"
     ksql.run(
-        f"CREATE STREAM {name} (id STRING KEY, n INT, tags ARRAY<STRING>) WITH "
-        f"(kafka_topic='{name.lower()}', value_format='JSON', partitions=1);"
-        f"INSERT INTO {name} (id, n, tags, ROWTIME) VALUES ('a', 1, ARRAY['x'], 1000);"
+        f"CREATE STREAM {name} ({columns}) WITH (kafka_topic='{name.lower()}', "
+        "value_format='JSON', partitions=1);"
+        f"INSERT INTO {name} (id, n, tags, item, ROWTIME) VALUES "
+        "('a', 7, ARRAY['x', 'y'], STRUCT(sku := 's1', qty := 3), 1000);"
     )
     ksql.run(
-        f"CREATE STREAM {name}_SR WITH (value_format='JSON_SR') AS SELECT * FROM {name};",
+        f"CREATE STREAM {name}_OUT WITH (value_format='{value_format}') AS SELECT * FROM {name};",
         **{"auto.offset.reset": "earliest"},
     )
-    ((key, framed, timestamp),) = ksql.read(f"{name}_SR", 1)
+    ((key, framed, timestamp),) = ksql.read(f"{name}_OUT", 1)
     assert (key, timestamp, framed[:1]) == (b"a", 1_000, b"\x00")
     (schema_id,) = struct.unpack(">i", framed[1:5])
     registered = httpx.get(f"{registry}/schemas/ids/{schema_id}").json()
-    assert registered["schemaType"] == "JSON"
-    assert json.loads(framed[5:]) == {"N": 1, "TAGS": ["x"]}
+    assert registered["schemaType"] == schema_type
+    if value_format == "JSON_SR":
+        assert json.loads(framed[5:]) == {
+            "N": 7,
+            "TAGS": ["x", "y"],
+            "ITEM": {"SKU": "s1", "QTY": 3},
+        }
+    else:
+        assert "message ConnectDefault1" in registered["schema"]
     ksql.run(
-        f"CREATE STREAM {name}_BACK (id STRING KEY, n INT, tags ARRAY<STRING>) WITH "
-        f"(kafka_topic='{name}_SR', value_format='JSON_SR');"
+        f"CREATE STREAM {name}_BACK ({columns}) WITH (kafka_topic='{name}_OUT', "
+        f"value_format='{value_format}');"
     )
     scan = ksql.http.post("/query-stream", json={"sql": f"SELECT * FROM {name}_BACK;"})
-    assert [json.loads(line) for line in scan.text.splitlines()][1:] == [["a", 1, ["x"]]]
+    rows = [json.loads(line) for line in scan.text.splitlines()][1:]
+    assert rows == [["a", 7, ["x", "y"], {"SKU": "s1", "QTY": 3}]]
     ksql.run("TERMINATE ALL;")
