@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Any, ClassVar
@@ -33,10 +32,8 @@ from kaspar.connect.data import (
 from kaspar.connect.data import (
     struct as struct_schema,
 )
-from kaspar.connect.registry_client import RegistryClient
+from kaspar.connect.registry_client import RegistryConverter
 
-MAGIC = 0
-HEADER = struct.Struct(">bI")
 PRIMITIVES = {
     "int8": "int",
     "int16": "int",
@@ -161,18 +158,11 @@ def _to_connect_value(schema: Schema | None, value: Any) -> Any:
     return value
 
 
-class AvroConverter:
+class AvroConverter(RegistryConverter):
     names: ClassVar[tuple[str, ...]] = ("io.confluent.connect.avro.AvroConverter",)
 
     def configure(self, props: Mapping[str, str], is_key: bool) -> None:
-        url = props.get("schema.registry.url")
-        if not url:
-            raise DataError(
-                'Missing required configuration "schema.registry.url" which has no default value.'
-            )
-        self.registry = RegistryClient(url)
-        self.suffix = "key" if is_key else "value"
-        self.auto_register = props.get("auto.register.schemas", "true").lower() == "true"
+        super().configure(props, is_key)
         self._writers: dict[int, tuple[Schema, int, Any]] = {}
         self._readers: dict[int, tuple[Schema, Any]] = {}
 
@@ -180,9 +170,7 @@ class AvroConverter:
         cached = self._writers.get(id(schema))
         if cached is None:
             avro = avro_schema(schema)
-            text = json.dumps(avro, separators=(",", ":"))
-            subject = f"{topic}-{self.suffix}"
-            schema_id = self.registry.register(subject, text, self.auto_register)
+            schema_id = self.schema_id(topic, json.dumps(avro, separators=(",", ":")))
             cached = self._writers[id(schema)] = (schema, schema_id, fastavro.parse_schema(avro))
         return cached[1], cached[2]
 
@@ -193,22 +181,16 @@ class AvroConverter:
             raise DataError("AvroConverter needs a schema: the record has none")
         schema_id, parsed = self._writer(topic, schema)
         out = io.BytesIO()
-        out.write(HEADER.pack(MAGIC, schema_id))
         fastavro.schemaless_writer(out, parsed, value)
-        return out.getvalue()
-
-    def close(self) -> None:
-        self.registry.close()
+        return self.frame(schema_id, out.getvalue())
 
     def to_connect_data(self, topic: str, data: bytes | None) -> tuple[Schema | None, Any]:
         if data is None:
             return None, None
-        if len(data) < HEADER.size or data[0] != MAGIC:
-            raise DataError("Unknown magic byte!")
-        _, schema_id = HEADER.unpack_from(data)
+        schema_id, body = self.unframe(data)
         if schema_id not in self._readers:
             avro = json.loads(self.registry.schema(schema_id))
             self._readers[schema_id] = (connect_schema(avro), fastavro.parse_schema(avro))
         schema, parsed = self._readers[schema_id]
-        value = fastavro.schemaless_reader(io.BytesIO(data[HEADER.size :]), parsed)
+        value = fastavro.schemaless_reader(io.BytesIO(body), parsed)
         return schema, _to_connect_value(schema, value)

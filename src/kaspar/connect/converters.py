@@ -222,7 +222,13 @@ def decimal_from_bytes(data: bytes, scale: int) -> decimal.Decimal:
     return decimal.Decimal(int.from_bytes(data, "big", signed=True)).scaleb(-scale)
 
 
-AVRO_NAMES = ("io.confluent.connect.avro.AvroConverter", "AvroConverter")
+REGISTRY_NAMES = (
+    "io.confluent.connect.avro.AvroConverter",
+    "AvroConverter",
+    "io.confluent.connect.json.JsonSchemaConverter",
+    "JsonSchemaConverter",
+)
+"""The converters through a schema registry (their modules are imported when used)."""
 CONVERTERS: dict[str, type[Converter]] = {
     name: cls
     for cls in (JsonConverter, StringConverter, ByteArrayConverter)
@@ -232,12 +238,16 @@ CONVERTERS: dict[str, type[Converter]] = {
 
 def make_converter(class_name: str, props: Mapping[str, str], is_key: bool) -> Converter:
     """The converter `class_name` configured with `props`; raises DataError if unknown."""
-    if class_name.strip() in AVRO_NAMES:
-        from kaspar.connect.avro_converter import AvroConverter  # fastavro, httpx: when used
+    if class_name.strip() in REGISTRY_NAMES:
+        from kaspar.connect.avro_converter import AvroConverter  # imported when used
+        from kaspar.connect.json_schema_converter import JsonSchemaConverter
 
-        avro = AvroConverter()
-        avro.configure(props, is_key)
-        return avro
+        chosen: type[Converter] = (
+            AvroConverter if "avro" in class_name.lower() else JsonSchemaConverter
+        )
+        converter = chosen()
+        converter.configure(props, is_key)
+        return converter
     cls = CONVERTERS.get(class_name.strip())
     if cls is None:
         raise DataError(

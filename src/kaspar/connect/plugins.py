@@ -15,7 +15,7 @@ from importlib.metadata import entry_points
 
 from kaspar import __version__
 from kaspar.connect.connector import Connector
-from kaspar.connect.converters import AVRO_NAMES, CONVERTERS
+from kaspar.connect.converters import CONVERTERS, REGISTRY_NAMES
 from kaspar.connect.transforms import PREDICATES, TRANSFORMS
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def connector_plugins() -> list[PluginDesc]:
 
 def other_plugins() -> list[PluginDesc]:
     """Converters, transforms and predicates (`?connectorsOnly=false`)."""
-    converters = {**CONVERTERS, **dict.fromkeys(AVRO_NAMES)}
+    converters = {**CONVERTERS, **dict.fromkeys(REGISTRY_NAMES)}
     kinds = (("converter", converters), ("transformation", TRANSFORMS), ("predicate", PREDICATES))
     return [
         PluginDesc(name, kind, __version__)

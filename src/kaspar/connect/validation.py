@@ -9,7 +9,7 @@ from typing import Any
 
 from kaspar.connect.config_def import ConfigDef, ConfigKey, at_least, one_of
 from kaspar.connect.connector import Connector
-from kaspar.connect.converters import AVRO_NAMES, CONVERTERS
+from kaspar.connect.converters import CONVERTERS, REGISTRY_NAMES
 from kaspar.connect.errors import bad_request, rest_error
 from kaspar.connect.plugins import connector_plugins, find_connector
 from kaspar.connect.transforms import PREDICATES, TRANSFORMS, build_chain
@@ -25,7 +25,7 @@ def _class_of(kinds: Mapping[str, Any], what: str) -> Any:
 
 
 def _converter_key(name: str, order: int) -> ConfigKey:
-    validator = _class_of({**CONVERTERS, **dict.fromkeys(AVRO_NAMES)}, "converter")
+    validator = _class_of({**CONVERTERS, **dict.fromkeys(REGISTRY_NAMES)}, "converter")
     return ConfigKey(
         name, "CLASS", None, "LOW", CONVERTER_DOC, "Common", order, validator=validator
     )

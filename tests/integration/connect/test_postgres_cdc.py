@@ -298,29 +298,35 @@ def test_a_restarted_worker_loses_and_repeats_nothing(
         http.delete("/connectors/cdc")
 
 
-def test_avro_through_the_registry(
+@pytest.mark.parametrize("fmt", ["avro", "json"])
+def test_registry_converters(
     worker: ConnectWorker,
     connect_broker: Any,
     postgres: PostgresServer,
     registry_url: str,
+    fmt: str,
 ) -> None:
-    """Confluent's AvroConverter: confluent-kafka's own AvroDeserializer reads the events
-    (and the heartbeats)."""
+    """Confluent's AvroConverter and JsonSchemaConverter: confluent-kafka's own deserializers
+    (the JSON one validating against the registered schema) read the events and heartbeats."""
     from confluent_kafka.schema_registry import SchemaRegistryClient
     from confluent_kafka.schema_registry.avro import AvroDeserializer
+    from confluent_kafka.schema_registry.json_schema import JSONDeserializer
     from confluent_kafka.serialization import MessageField, SerializationContext
 
-    prefix = f"avro{uuid.uuid4().hex[:6]}"
-    avro = "io.confluent.connect.avro.AvroConverter"
+    prefix = f"{fmt}{uuid.uuid4().hex[:6]}"
+    converter = {
+        "avro": "io.confluent.connect.avro.AvroConverter",
+        "json": "io.confluent.connect.json.JsonSchemaConverter",
+    }[fmt]
     config = postgres.connector_config(
         **{
             "topic.prefix": prefix,
             "slot.name": f"slot_{prefix}",
             "publication.name": f"pub_{prefix}",
             "table.include.list": "public.customers",
-            "key.converter": avro,
+            "key.converter": converter,
             "key.converter.schema.registry.url": registry_url,
-            "value.converter": avro,
+            "value.converter": converter,
             "value.converter.schema.registry.url": registry_url,
             "heartbeat.interval.ms": "100",
         }
@@ -331,26 +337,28 @@ def test_avro_through_the_registry(
         (first, *_) = read_topic(connect_broker.bootstrap_servers, topic, 1)
         (beat,) = read_topic(connect_broker.bootstrap_servers, f"__debezium-heartbeat.{prefix}", 1)
         with SchemaRegistryClient({"url": registry_url}) as client:
-            deserializer = AvroDeserializer(client)
+            deserializer = (
+                AvroDeserializer(client)
+                if fmt == "avro"
+                else JSONDeserializer(None, schema_registry_client=client)
+            )
             value = deserializer(first.value(), SerializationContext(topic, MessageField.VALUE))
             key = deserializer(first.key(), SerializationContext(topic, MessageField.KEY))
             heartbeat_key = deserializer(beat.key(), SerializationContext(topic, MessageField.KEY))
-        assert key == {"id": 1}
-        assert value["op"] == "r" and value["after"] == {
-            "id": 1,
-            "name": "ada",
-            "email": "ada@example.com",
-        }
-        assert (
-            value["source"]["connector"] == "postgresql" and value["source"]["table"] == "customers"
-        )
+        assert key == {"id": 1} and heartbeat_key == {"serverName": prefix}
+        assert value["op"] == "r"
+        assert value["after"] == {"id": 1, "name": "ada", "email": "ada@example.com"}
+        assert value["source"]["connector"] == "postgresql"
         subjects = httpx.get(f"{registry_url}/subjects").json()
         assert {f"{topic}-key", f"{topic}-value"} <= set(subjects)
         registered = httpx.get(f"{registry_url}/subjects/{topic}-value/versions/latest").json()
-        envelope_schema = json.loads(registered["schema"])
-        assert envelope_schema["name"] == "Envelope" and envelope_schema["namespace"] == topic
-        assert envelope_schema["connect.name"] == f"{topic}.Envelope"
-        assert heartbeat_key == {"serverName": prefix}
+        schema = json.loads(registered["schema"])
+        if fmt == "avro":
+            assert schema["name"] == "Envelope" and schema["namespace"] == topic
+            assert schema["connect.name"] == f"{topic}.Envelope"
+        else:
+            assert registered["schemaType"] == "JSON" and schema["title"] == f"{topic}.Envelope"
+            assert schema["properties"]["op"] == {"type": "string", "connect.index": 4}
         http.delete(f"/connectors/{prefix}")
 
 
