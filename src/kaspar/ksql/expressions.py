@@ -83,7 +83,17 @@ def _top_k(distinct: bool) -> Callable[[list[Column]], Column]:
     return build
 
 
+def _histogram(args: list[Column]) -> Column:
+    """``HISTOGRAM(col)``: each distinct non-null value and how often it came, from the values
+    collected (a mergeable ``collect_list`` in the engine's state)."""
+    values = F.collect_list(args[0])
+    distinct = F.array_distinct(values)
+    counts = F.transform(distinct, lambda v: F.size(F.filter(values, lambda x: x == v)))
+    return F.map_from_arrays(distinct, counts.cast("array<bigint>"))
+
+
 AGGREGATES: dict[str, Callable[[list[Column]], Column]] = {
+    "HISTOGRAM": _histogram,
     "TOPK": _top_k(distinct=False),
     "TOPKDISTINCT": _top_k(distinct=True),
     "LATEST_BY_OFFSET": lambda a: F.max_by(a[0], F.col(OFFSET)),

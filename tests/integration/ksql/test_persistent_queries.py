@@ -255,15 +255,18 @@ def test_collection_aggregates_in_a_push_query(ksql: Ksql, name: str) -> None:
     ])  # fmt: skip
     sql = (
         "SELECT user_id, TOPK(ms, 2) AS top, TOPKDISTINCT(page, 5) AS pages, "
-        f"COUNT_DISTINCT(page) AS kinds FROM {name} GROUP BY user_id EMIT CHANGES LIMIT 2;"
+        "COUNT_DISTINCT(page) AS kinds, HISTOGRAM(page) AS seen "
+        f"FROM {name} GROUP BY user_id EMIT CHANGES LIMIT 2;"
     )
     body = {"sql": sql, "properties": EARLIEST}
     with ksql.http.stream("POST", "/query-stream", json=body) as response:
         header, *rows = [json.loads(line) for line in response.iter_lines() if line]
-    assert header["columnTypes"] == ["STRING", "ARRAY<INTEGER>", "ARRAY<STRING>", "BIGINT"]
+    assert header["columnTypes"] == [
+        "STRING", "ARRAY<INTEGER>", "ARRAY<STRING>", "BIGINT", "MAP<STRING, BIGINT>"
+    ]  # fmt: skip
     assert sorted(rows) == [
-        ["alice", [30, 20], ["home", "cart"], 2],
-        ["bob", [7], ["home"], 1],
+        ["alice", [30, 20], ["home", "cart"], 2, {"home": 2, "cart": 1}],
+        ["bob", [7], ["home"], 1, {"home": 1}],
     ]
 
 
