@@ -102,9 +102,6 @@ class SourceTask(Task):
     def commit(self) -> None:
         """Every record polled so far is in Kafka and its offset stored."""
 
-    def commit_record(self, record: SourceRecord) -> None:
-        """`record` is in Kafka (its offset may not be stored yet)."""
-
 
 class SinkTask(Task):
     context: SinkTaskContext
