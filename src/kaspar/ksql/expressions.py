@@ -83,6 +83,13 @@ def _top_k(distinct: bool) -> Callable[[list[Column]], Column]:
     return build
 
 
+def _arrival() -> Column:
+    """The order records arrive in, as ksqlDB's *_BY_OFFSET see it after repartitioning:
+    the micro-batch first (its time: a later batch wins, whatever the offsets of other
+    partitions), then the offset within it."""
+    return F.struct(F.current_timestamp().alias("batch"), F.col(OFFSET).alias("offset"))
+
+
 def _histogram(args: list[Column]) -> Column:
     """``HISTOGRAM(col)``: each distinct non-null value and how often it came, from the values
     collected (a mergeable ``collect_list`` in the engine's state)."""
@@ -96,8 +103,8 @@ AGGREGATES: dict[str, Callable[[list[Column]], Column]] = {
     "HISTOGRAM": _histogram,
     "TOPK": _top_k(distinct=False),
     "TOPKDISTINCT": _top_k(distinct=True),
-    "LATEST_BY_OFFSET": lambda a: F.max_by(a[0], F.col(OFFSET)),
-    "EARLIEST_BY_OFFSET": lambda a: F.min_by(a[0], F.col(OFFSET)),
+    "LATEST_BY_OFFSET": lambda a: F.max_by(a[0], _arrival()),
+    "EARLIEST_BY_OFFSET": lambda a: F.min_by(a[0], _arrival()),
     "COUNT_DISTINCT": lambda a: F.approx_count_distinct(a[0]),
 }
 

@@ -8,6 +8,8 @@ import json
 import struct
 from typing import Any
 
+from confluent_kafka import Producer
+
 from tests.integration.ksql.conftest import Ksql, create_stream
 
 EARLIEST = {"auto.offset.reset": "earliest"}
@@ -326,4 +328,26 @@ def test_variables_pause_and_resume(ksql: Ksql, name: str) -> None:
     assert len(ksql.read(f"{name}_COPY", 1)) == 1  # nothing while paused
     ksql.run(f"RESUME {query['id']};")
     assert ksql.read(f"{name}_COPY", 2)[1] == (b"b", {"N": 2}, 2_000)
+    terminate_all(ksql)
+
+
+def test_latest_by_offset_across_partitions(ksql: Ksql, name: str) -> None:
+    """The latest record is the one that arrived last, not the one with the highest offset
+    (offsets of different partitions do not compare)."""
+    topic = f"{name.lower()}-two"
+    ksql.run(
+        f"CREATE STREAM {name} (id STRING KEY, page STRING, n INT) WITH (kafka_topic='{topic}', "
+        "value_format='JSON', partitions=2);"
+        f"CREATE TABLE {name}_LAST AS SELECT page, LATEST_BY_OFFSET(n) AS n FROM {name} "
+        "GROUP BY page;",
+        **EARLIEST,
+    )
+    producer = Producer({"bootstrap.servers": ksql.servers})
+    for i in range(5):  # offsets 0-4 of partition 0
+        producer.produce(topic, json.dumps({"PAGE": "p", "N": i}).encode(), b"k", partition=0)
+    assert producer.flush(10) == 0
+    assert ksql.read(f"{name}_LAST", 1)[0][1] == {"N": 4}
+    producer.produce(topic, json.dumps({"PAGE": "p", "N": 99}).encode(), b"k", partition=1)
+    assert producer.flush(10) == 0  # offset 0 of partition 1, after the others
+    assert [value for _, value, _ in ksql.read(f"{name}_LAST", 2)] == [{"N": 4}, {"N": 99}]
     terminate_all(ksql)
