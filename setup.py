@@ -16,6 +16,7 @@ setup(
         Extension(
             "kaspar.engine.formats._avro_columns",
             sources=["src/kaspar/engine/formats/_avro_columns.c"],
+            depends=["src/kaspar/engine/formats/_avro_wire.h"],
             extra_compile_args=["-O3"],
             optional=True,
         ),
