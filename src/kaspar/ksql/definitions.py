@@ -4,11 +4,12 @@ schema check of INSERT INTO ... SELECT."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast
 
 from kaspar.ksql import statements as st
 from kaspar.ksql.errors import KsqlError
 from kaspar.ksql.metastore import Source, check_format
+from kaspar.ksql.query_parser import UNITS_MS
 
 
 def source_from(statement: st.CreateSource, registry: str | None = None) -> Source:
@@ -37,8 +38,26 @@ def source_from(statement: st.CreateSource, registry: str | None = None) -> Sour
         _upper(props.get("TIMESTAMP")),
         None if props.get("TIMESTAMP_FORMAT") is None else str(props["TIMESTAMP_FORMAT"]),
         _delimiter(props.get("VALUE_DELIMITER")),
+        window=_declared_window(props),
         schema_registry=registry,
     )
+
+
+def _declared_window(props: dict[str, str | int]) -> st.WindowSpec | None:
+    """``WINDOW_TYPE`` / ``WINDOW_SIZE``: a topic whose keys are windowed (another query's
+    windowed output)."""
+    kind = props.get("WINDOW_TYPE")
+    if kind is None:
+        return None
+    kind = str(kind).upper()
+    if kind not in ("TUMBLING", "HOPPING"):
+        raise KsqlError(f"WINDOW_TYPE {kind} is not supported by kaspar.ksql (TUMBLING, HOPPING)")
+    size = str(props.get("WINDOW_SIZE", ""))
+    amount, _, unit = size.partition(" ")
+    unit_ms = UNITS_MS.get(unit.strip().upper().removesuffix("S"))
+    if not amount.isdigit() or unit_ms is None:
+        raise KsqlError(f"WINDOW_SIZE must be like '10 SECONDS' for a {kind} window: {size!r}")
+    return st.WindowSpec(cast(Literal["TUMBLING", "HOPPING"], kind), int(amount) * unit_ms)
 
 
 def sink_from(statement: st.CreateAsSelect, compiled: Any, registry: str | None = None) -> Source:

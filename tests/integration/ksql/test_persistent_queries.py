@@ -82,6 +82,13 @@ def test_ctas_tumbling_window_count(ksql: Ksql, name: str) -> None:
     names, rows = pull(ksql.http, f"SELECT * FROM {name}_COUNTS WHERE user_id = 'alice';")
     assert names == ["USER_ID", "WINDOWSTART", "WINDOWEND", "VIEWS", "TOTAL"]
     assert rows == [["alice", 0, 10_000, 2, 3], ["alice", 10_000, 20_000, 1, 4]]
+    ksql.run(  # the same topic registered as a windowed table of its own
+        f"CREATE TABLE {name}_AGAIN (user_id STRING PRIMARY KEY, views BIGINT, total BIGINT) "
+        f"WITH (kafka_topic='{name}_COUNTS', value_format='JSON', window_type='TUMBLING', "
+        "window_size='10 SECONDS');"
+    )
+    again = pull(ksql.http, f"SELECT * FROM {name}_AGAIN WHERE user_id = 'alice';")
+    assert again == (names, rows)
     terminate_all(ksql)
 
 
