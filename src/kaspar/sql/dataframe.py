@@ -213,8 +213,20 @@ class DataFrame:
 
     where = filter
 
+    def _ordinals(self, cols: tuple[Any, ...], signed: bool = False) -> tuple[Any, ...]:
+        """Integers as 1-based column positions (Spark 4); ``signed``: a negative one sorts
+        that column descending."""
+        out: list[Any] = []
+        for c in cols:
+            if isinstance(c, int) and not isinstance(c, bool):
+                column = self[abs(c) - 1]
+                out.append(column.desc() if signed and c < 0 else column)
+            else:
+                out.append(c)
+        return tuple(out)
+
     def orderBy(self, *cols: Any, ascending: bool | list[bool] | None = None) -> DataFrame:
-        columns = to_columns(cols)
+        columns = to_columns(self._ordinals(cols, signed=True))
         flags = ascending if isinstance(ascending, list) else [ascending] * len(columns)
         orders = []
         for c, asc in zip(columns, flags, strict=False):
@@ -319,7 +331,7 @@ class DataFrame:
         from kaspar.sql._projection import generate_keys
         from kaspar.sql.group import GroupedData
 
-        source, keys = generate_keys(self, to_columns(cols))
+        source, keys = generate_keys(self, to_columns(self._ordinals(cols)))
         return GroupedData(source, tuple(k.expr for k in keys))
 
     groupby = groupBy
@@ -327,12 +339,14 @@ class DataFrame:
     def rollup(self, *cols: Any) -> GroupedData:
         from kaspar.sql.group import GroupedData
 
-        return GroupedData(self, tuple(c.expr for c in to_columns(cols)), "ROLLUP")
+        keys = tuple(c.expr for c in to_columns(self._ordinals(cols)))
+        return GroupedData(self, keys, "ROLLUP")
 
     def cube(self, *cols: Any) -> GroupedData:
         from kaspar.sql.group import GroupedData
 
-        return GroupedData(self, tuple(c.expr for c in to_columns(cols)), "CUBE")
+        keys = tuple(c.expr for c in to_columns(self._ordinals(cols)))
+        return GroupedData(self, keys, "CUBE")
 
     def groupingSets(self, groupingSets: Any, *cols: Any) -> GroupedData:
         from kaspar.sql.group import GroupedData

@@ -35,6 +35,9 @@ _DICT_AGGREGATES = {
 }
 
 
+_GROUPING_TYPES = {"ROLLUP": "Rollup", "CUBE": "Cube", "GROUPING SETS": "GroupingSets"}
+
+
 class GroupedData:
     """Grouping keys waiting for aggregate functions."""
 
@@ -51,6 +54,20 @@ class GroupedData:
         self._grouping = grouping
         self._grouping_sets = grouping_sets
         self._pivot = pivot
+
+    def __repr__(self) -> str:
+        """As PySpark prints it: the keys, the first two input columns and the grouping type."""
+        keys = ", ".join(output_name(g) for g in self._grouping)
+        fields = [f"{n}: {t}" for n, t in self._df.dtypes]
+        shown = ", ".join(fields[:2]) + (
+            f" ... {len(fields) - 2} more fields" if len(fields) > 2 else ""
+        )
+        kind = (
+            "Pivot"
+            if self._pivot is not None
+            else _GROUPING_TYPES.get(self._grouping_sets, "GroupBy")
+        )
+        return f"GroupedData[grouping expressions: [{keys}], value: [{shown}], type: {kind}]"
 
     def agg(self, *exprs: Any) -> DataFrame:
         if len(exprs) == 1 and isinstance(exprs[0], dict):

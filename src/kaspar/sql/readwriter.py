@@ -319,6 +319,16 @@ class DataFrameWriter:
     def orc(self, path: str, mode: str | None = None, **kw: Any) -> None:
         self.format("orc").save(path, mode=mode, **kw)
 
+    def text(
+        self,
+        path: str,
+        compression: str | None = None,
+        lineSep: str | None = None,
+    ) -> None:
+        """One line per row of the single string column (a NULL is an empty line)."""
+        options = {k: v for k, v in {"compression": compression, "lineSep": lineSep}.items() if v}
+        self.format("text").save(path, **options)
+
     def csv(
         self,
         path: str,

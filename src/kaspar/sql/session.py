@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import shutil
 import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,7 +15,7 @@ from kaspar.engine.compile.dialect import KasparSpark
 from kaspar.engine.execution import Executor
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import name_projections
-from kaspar.errors import ParseException
+from kaspar.errors import AnalysisException, ParseException
 from kaspar.sql._local_data import local_table
 from kaspar.sql._warehouse import Warehouse
 from kaspar.sql.catalog import GLOBAL_TEMP, Catalog
@@ -179,12 +180,30 @@ class SparkSession:
             raise ParseException(f"Syntax error in SQL: {e}", "PARSE_SYNTAX_ERROR") from None
         if isinstance(statement, exp.Create) and statement.kind == "VIEW":
             return self._create_view(statement)
+        if isinstance(statement, exp.Drop) and statement.kind in ("TABLE", "VIEW"):
+            return self._drop(statement)
         if not isinstance(statement, exp.Query):
             raise ParseException(f"Unsupported statement: {sqlQuery}", "PARSE_SYNTAX_ERROR")
         query = _global_temp_tables(name_projections(self._udf.bind_calls(statement)))
         views = self._catalog._views_for(_referenced_tables(query))
         names = self._executor.describe(query, views)
         return DataFrame(self, L.SqlQuery(query, tuple(names), views))
+
+    def _drop(self, statement: exp.Drop) -> DataFrame:
+        """``DROP VIEW|TABLE [IF EXISTS] name``: a temporary view, else a warehouse table."""
+        tables = statement.args.get("tables") or [statement.this]
+        name = tables[0].name if isinstance(tables[0], exp.Table) else str(tables[0])
+        dropped = self._catalog.dropTempView(name) or self._catalog.dropGlobalTempView(name)
+        if not dropped and statement.kind == "TABLE" and self._catalog._warehouse.exists(name):
+            shutil.rmtree(self._catalog._warehouse.location(name))
+            dropped = True
+        if not dropped and not statement.args.get("exists"):
+            kind = "VIEW" if statement.kind == "VIEW" else "TABLE_OR_VIEW"
+            raise AnalysisException(
+                f"The {kind.lower().replace('_', ' or ')} `{name}` cannot be found.",
+                f"{kind}_NOT_FOUND",
+            )
+        return self.createDataFrame([], "x int").limit(0).select()
 
     def _create_view(self, statement: exp.Create) -> DataFrame:
         name = statement.this.name if isinstance(statement.this, exp.Table) else str(statement.this)

@@ -99,3 +99,124 @@ def case_to_char_dates_binary(spark, F, T):
         F.to_char("b", F.lit("base64")),
         F.to_varchar("b", F.lit("utf-8")),
     )
+
+
+# -- smaller gaps ------------------------------------------------------------------------------
+
+
+def _people(spark):
+    return spark.createDataFrame(
+        [
+            (1, "Alice", 34, "eng", 120.5),
+            (2, "Bob", 45, "eng", 99.0),
+            (3, "Cara", None, "ops", 75.25),
+        ],
+        "id int, name string, age int, dept string, score double",
+    )
+
+
+@case(kind="value")
+def case_grouped_data_repr(spark, F, T):
+    df = _people(spark)
+    return (
+        repr(df.groupBy("dept")),
+        repr(df.groupBy()),
+        repr(df.rollup("dept")),
+        repr(df.cube("dept", "name")),
+        repr(df.groupBy("dept").pivot("name")),
+    )
+
+
+@case(ordered=True)
+def case_group_by_ordinal(spark, F, T):
+    return _people(spark).select("dept", "score").groupBy(1).agg(F.sum("score")).orderBy(1)
+
+
+@case(ordered=True)
+def case_sort_ordinal(spark, F, T):
+    return _people(spark).select("name", "age", "id").sort(3).select("name", "id")
+
+
+@case(ordered=True)
+def case_sort_ordinal_descending(spark, F, T):
+    return _people(spark).select("name", "id").orderBy(-2)
+
+
+@case()
+def case_ceil_floor_scale(spark, F, T):
+    df = spark.createDataFrame([(3.14159, -3.14159, 1234.5)], "a double, b double, c double")
+    return df.select(
+        F.ceil("a", 2), F.floor("a", 2), F.ceil("b", 1), F.floor("b", 1),
+        F.ceil("c", -2), F.floor("c", -2), F.ceil("a", F.lit(0)), F.ceiling("a", 3),
+    )  # fmt: skip
+
+
+@case()
+def case_mode_deterministic(spark, F, T):
+    df = spark.createDataFrame([(1,), (2,), (2,), (3,), (3,), (None,)], "x int")
+    return df.select(F.mode("x", deterministic=True))
+
+
+@case()
+def case_lpad_rpad_binary_pad(spark, F, T):
+    df = spark.createDataFrame([(b"ab",), (b"",)], "b binary")
+    return df.select(F.lpad("b", 5, b"\x00"), F.rpad("b", 4, b"\xff"))
+
+
+@case(kind="value")
+def case_drop_table_if_exists(spark, F, T):
+    df = spark.sql("DROP TABLE IF EXISTS no_such_table_kaspar")
+    spark.range(2).createOrReplaceTempView("drop_me_kaspar")
+    spark.sql("DROP VIEW IF EXISTS no_such_view_kaspar")
+    spark.sql("DROP VIEW drop_me_kaspar")
+    return (df.columns, spark.catalog.tableExists("drop_me_kaspar"))
+
+
+@case()
+def case_percentile_array(spark, F, T):
+    df = spark.createDataFrame([(float(i),) for i in range(11)], "x double")
+    return df.select(
+        F.percentile("x", [0.25, 0.5]),
+        F.percentile("x", F.array(F.lit(0.1), F.lit(0.9))).alias("p"),
+        F.percentile("x", 0.5),
+    )
+
+
+@case()
+def case_decimal_and_array_literals(spark, F, T):
+    import decimal
+
+    df = spark.range(1)
+    return df.select(
+        F.lit(decimal.Decimal("1.230")),
+        F.lit([1, 2, 3]),
+        F.lit(["a", None]),
+        F.array_contains(F.lit([1, 2]), 2).alias("c"),
+        F.lit(decimal.Decimal("-0.5")) + 1,
+    )
+
+
+@case(ordered=True)
+def case_write_text_read_back(spark, F, T):
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="kaspar-parity-text-") + "/out"
+    df = spark.createDataFrame([('a,"b"',), (None,), ("x y",)], "value string")
+    df.coalesce(1).write.text(path)
+    return spark.read.text(path).select(F.col("value"), F.length("value").alias("n")).orderBy("n")
+
+
+@case(kind="error")
+def case_write_text_two_columns(spark, F, T):
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="kaspar-parity-text-") + "/out"
+    spark.createDataFrame([("a", "b")], "x string, y string").write.text(path)
+
+
+@case(kind="error")
+def case_write_text_not_string(spark, F, T):
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="kaspar-parity-text-") + "/out"
+    spark.range(1).write.text(path)

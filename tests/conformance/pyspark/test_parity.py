@@ -85,6 +85,8 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "lines even without multiLine (Spark splits the record at the newline)",
     "csv_quoted_newline_without_multiline": "CSV is read by DuckDB, which joins a quoted "
     "field's lines even without multiLine (Spark splits the record at the newline)",
+    "decimal_and_array_literals": "decimal + integer literal: Spark types the literal 1 as "
+    "decimal(1,0), giving decimal(3,1); DuckDB's INTEGER widens to decimal(12,1)",
     "print_schema_nested_not_null": "nested nullability (containsNull, valueContainsNull, "
     "struct fields) comes from DuckDB's result types, which have none: always true",
     "csv_default_quote_escape": _CSV_QUOTES,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from pyarrow import orc
 from sqlglot import exp
 
+from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.sources.files import truthy
 from kaspar.errors import AnalysisException
@@ -24,8 +25,11 @@ from kaspar.errors import AnalysisException
 if TYPE_CHECKING:
     from kaspar.engine.execution import Executor
 
-FILE_FORMATS = ("parquet", "json", "csv", "orc")
-_EXTENSIONS = {"parquet": ".snappy.parquet", "json": ".json", "csv": ".csv", "orc": ".orc"}
+FILE_FORMATS = ("parquet", "json", "csv", "orc", "text")
+_EXTENSIONS = {f: f".{f}" for f in ("json", "csv", "orc")} | {
+    "parquet": ".snappy.parquet",
+    "text": ".txt",
+}
 
 
 def prepare_target(target: Path, mode: str) -> bool:
@@ -67,6 +71,8 @@ def write_files(
         orc.write_table(executor.execute(plan), str(dest))
         (target / "_SUCCESS").touch()
         return
+    if fmt == "text":
+        _check_text_columns(executor, plan)
     copy_options = _copy_options(fmt, options, partition_by)
     if partition_by:
         copy_options += ", OVERWRITE_OR_IGNORE true"
@@ -75,7 +81,29 @@ def write_files(
     (target / "_SUCCESS").touch()
 
 
+def _check_text_columns(executor: Executor, plan: L.LogicalPlan) -> None:
+    """Spark's text source writes exactly one string column."""
+    schema = executor.schema(plan)
+    if len(schema.fields) != 1:
+        raise AnalysisException(
+            "Text data source supports only a single column, and you have "
+            f"{len(schema.fields)} columns.",
+            "_LEGACY_ERROR_TEMP_1290",
+        )
+    if not isinstance(schema.fields[0].dataType, T.StringType):
+        raise AnalysisException(
+            f"The Text data source doesn't support the column `{schema.fields[0].name}` of the "
+            f'type "{schema.fields[0].dataType.simpleString().upper()}".',
+            "UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE",
+        )
+
+
 def _copy_options(fmt: str, opts: dict[str, str], partition_by: list[str]) -> str:
+    if fmt == "text":  # each value as it is on its own line: CSV without quotes or escapes
+        line_sep = opts.get("lineSep", "\n")
+        if line_sep != "\n":
+            raise AnalysisException("text: only lineSep \\n is written", "UNSUPPORTED_FEATURE")
+        return "FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01', NULLSTR ''"
     parts = [{"parquet": "FORMAT parquet", "json": "FORMAT json", "csv": "FORMAT csv"}[fmt]]
     if fmt == "csv":
         parts.append(f"HEADER {'true' if truthy(opts.get('header', 'false')) else 'false'}")

@@ -154,8 +154,14 @@ def median(col: ColumnOrName) -> Column:
     return call("median", col)
 
 
-def mode(col: ColumnOrName) -> Column:
-    return call("mode", col)
+def mode(col: ColumnOrName, deterministic: bool = False) -> Column:
+    """The most frequent value; ``deterministic``: the smallest of those tied."""
+    if not deterministic:
+        return call("mode", col)
+    e = to_expr(col)
+    ordered = exp.Order(this=e, expressions=[exp.Ordered(this=e.copy(), nulls_first=False)])
+    value = exp.Anonymous(this="mode", expressions=[ordered])
+    return node(value, f"mode() WITHIN GROUP (ORDER BY {names(e)} DESC)")
 
 
 def percentile_approx(
@@ -229,12 +235,14 @@ def last_value(col: ColumnOrName, ignoreNulls: bool = False) -> Column:
     return column
 
 
-def percentile(col: ColumnOrName, percentage: float, frequency: int = 1) -> Column:
+def percentile(
+    col: ColumnOrName, percentage: Column | float | list[float], frequency: int = 1
+) -> Column:
+    """Exact percentile(s): a double, or an array of them for a list or array of fractions."""
     e = to_expr(col)
-    value = exp.Anonymous(
-        this="quantile_cont", expressions=[exp.cast(e, "DOUBLE"), literal(percentage)]
-    )
-    return node(value, f"percentile({names(e)}, {percentage}, {frequency})")
+    fractions = to_expr(percentage) if isinstance(percentage, Column) else literal(percentage)
+    value = exp.Anonymous(this="quantile_cont", expressions=[exp.cast(e, "DOUBLE"), fractions])
+    return node(value, f"percentile({names(e, fractions)}, {frequency})")
 
 
 def approx_percentile(col: ColumnOrName, percentage: float, accuracy: int = 10000) -> Column:

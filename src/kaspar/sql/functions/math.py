@@ -72,16 +72,42 @@ def bround(col: ColumnOrName, scale: int = 0) -> Column:
     )
 
 
-def floor(col: ColumnOrName) -> Column:
+def floor(col: ColumnOrName, scale: Column | int | None = None) -> Column:
+    if scale is not None:
+        return _rounded_to_scale("floor", col, scale)
     return call("floor", col, name=f"FLOOR({names(to_expr(col))})")
 
 
-def ceil(col: ColumnOrName) -> Column:
+def ceil(col: ColumnOrName, scale: Column | int | None = None) -> Column:
+    if scale is not None:
+        return _rounded_to_scale("ceil", col, scale)
     return call("ceil", col, name=f"CEIL({names(to_expr(col))})")
 
 
-def ceiling(col: ColumnOrName) -> Column:
-    return renamed(ceil(col), "ceiling", to_expr(col))
+def _rounded_to_scale(fn: str, col: ColumnOrName, scale: Column | int) -> Column:
+    """``ceil``/``floor`` to ``scale`` decimals (negative: tens, hundreds...), as the decimal
+    Spark gives for a double: ``decimal(16 + s, s)`` with ``s = max(scale, 0)``."""
+    e = to_expr(col)
+    s = to_expr(scale) if isinstance(scale, Column) else literal(scale)
+    try:
+        digits = scale if isinstance(scale, int) else int(s.sql())
+    except ValueError:
+        raise ValueError(f"{fn}: the scale must be a constant integer") from None
+    factor = sx.Anonymous(this="power", expressions=[literal(10.0), literal(digits)])
+    shifted = sx.Mul(this=sx.cast(parenthesized(e), "DOUBLE"), expression=factor)
+    rounded = sx.Div(
+        this=sx.Anonymous(this=fn, expressions=[shifted]), expression=factor.copy(), typed=False
+    )
+    kept = max(digits, 0)
+    value = sx.cast(rounded, f"DECIMAL({16 + kept}, {kept})")
+    return node(value, f"{fn}({names(e, s)})")
+
+
+def ceiling(col: ColumnOrName, scale: Column | int | None = None) -> Column:
+    if scale is None:
+        return renamed(ceil(col), "ceiling", to_expr(col))
+    s = to_expr(scale) if isinstance(scale, Column) else literal(scale)
+    return renamed(ceil(col, scale), "ceiling", to_expr(col), s)
 
 
 def signum(col: ColumnOrName) -> Column:

@@ -64,12 +64,25 @@ def locate(substr: str, str: ColumnOrName, pos: int = 1) -> Column:
     return node(e, f"locate({names(sub, s)}, {pos})")
 
 
-def lpad(col: ColumnOrName, len: int, pad: str) -> Column:
-    return call("lpad", col, args=(len, pad))
+def lpad(col: ColumnOrName, len: int, pad: str | bytes) -> Column:
+    return _pad("lpad", col, len, pad)
 
 
-def rpad(col: ColumnOrName, len: int, pad: str) -> Column:
-    return call("rpad", col, args=(len, pad))
+def rpad(col: ColumnOrName, len: int, pad: str | bytes) -> Column:
+    return _pad("rpad", col, len, pad)
+
+
+def _pad(fn: str, col: ColumnOrName, len: int, pad: str | bytes) -> Column:
+    """A bytes pad pads binary: the same padding over hex digits, two per byte."""
+    if not isinstance(pad, bytes | bytearray):
+        return call(fn, col, args=(len, pad))
+    e, n, p = to_expr(col), literal(len), literal(pad)
+    hex_digits = exp.Anonymous(this="hex", expressions=[e])
+    width = exp.Mul(this=exp.paren(n.copy()), expression=exp.Literal.number(2))
+    padded = exp.Anonymous(
+        this=fn, expressions=[hex_digits, width, exp.Literal.string(pad.hex().upper())]
+    )
+    return node(exp.Unhex(this=padded), f"{fn}({names(e, n, p)})")
 
 
 def repeat(col: ColumnOrName, n: int) -> Column:
