@@ -1,8 +1,10 @@
 """from_avro / to_avro throughput: N small Avro records (a long, a string, a double and a
 nullable string) decoded by ``from_avro`` and encoded by ``to_avro`` in one kaspar query each,
 plain and in Confluent's wire format (the writer schema by id from a stub registry answer, as
-the Kafka source's ``valueFormat=avro`` reads them). Beside it, the floor: fastavro's
-``schemaless_reader`` alone, one ``BytesIO`` per record.
+the Kafka source's ``valueFormat=avro`` reads them): with the C decoder
+(``formats/_avro_columns.c``) when it is built, and plain once more on fastavro's path (the
+fallback, as before the C decoder). Beside it: fastavro's ``schemaless_reader`` alone, one
+``BytesIO`` per record.
 
     python -m bench.avro_decode [--rows 1000000]
 """
@@ -18,7 +20,7 @@ from typing import Any
 import fastavro
 import pyarrow as pa
 
-from kaspar.engine.formats import registry_client
+from kaspar.engine.formats import avro_columns, registry_client
 from kaspar.engine.formats.wire_format import frame_header
 from kaspar.sql import SparkSession
 from kaspar.sql.avro.functions import from_avro, to_avro
@@ -70,15 +72,20 @@ def main() -> None:
         options = {"schema.registry.url": _STUB_URL} if framed else None
         decoded = df.select(from_avro("value", text, options).alias("e"))
         name = "framed (registry)" if framed else "plain"
-        timed(f"from_avro, {name}", rows, lambda d=decoded: d.select("e.id").toArrow())
-    parsed = fastavro.parse_schema(SCHEMA)
+        path = "C" if avro_columns.ACCELERATED else "fastavro"
+        timed(f"from_avro, {name} ({path})", rows, lambda d=decoded: d.select("e.id").toArrow())
     plain = encoded_values(rows, framed=False)
+    source = spark.createDataFrame(pa.table({"value": pa.array(plain, pa.binary())}))
+    accelerated, avro_columns.ACCELERATED = avro_columns.ACCELERATED, False
+    fallback = source.select(from_avro("value", text).alias("e"))  # fastavro's path, as before
+    timed("from_avro, plain (fastavro)", rows, lambda: fallback.select("e.id").toArrow())
+    avro_columns.ACCELERATED = accelerated
+    parsed = fastavro.parse_schema(SCHEMA)
     timed(
         "fastavro schemaless_reader alone (BytesIO each)",
         rows,
         lambda: [fastavro.schemaless_reader(io.BytesIO(v), parsed, None) for v in plain],
     )
-    source = spark.createDataFrame(pa.table({"value": pa.array(plain, pa.binary())}))
     events = source.select(from_avro("value", text).alias("e")).cache()
     events.count()
     encode = events.select(to_avro("e", text).alias("v"))
