@@ -24,6 +24,7 @@ from kaspar.engine.formats.avro_decoding import AvroDecoder
 from kaspar.engine.formats.avro_schema import parse_avro
 from kaspar.engine.formats.registry_options import registry_options
 from kaspar.engine.formats.wire_format import frame_header
+from kaspar.engine.sources.kafka_value_formats import record_decoding
 
 pytestmark = pytest.mark.skipif(
     not avro_columns.ACCELERATED, reason="the _avro_columns extension is not built"
@@ -361,3 +362,23 @@ def test_many_rows_grow_the_buffers() -> None:
     values = [encode(INNER, r) for r in rows]
     assert isinstance(in_c(INNER, pa.array(values, pa.binary())), pa.Array)
     assert_both(INNER, values)
+
+
+def test_kafka_source_value_format_avro_decodes_in_c() -> None:
+    """``valueFormat=avro`` decodes the Kafka source's value column with the same decoder."""
+    client = registry_client.registry_client(URL)
+    client._by_id[7] = registry_client.RegisteredSchema(7, "AVRO", json.dumps(INNER))
+    options = {"valueformat": "avro", "schema.registry.url": URL, "valueschema": json.dumps(INNER)}
+    decoding = record_decoding(options, ("events",))
+    assert decoding is not None
+    rows = [{"n": i, "s": None if i % 2 else f"v{i}"} for i in range(5)]
+    values = [encode(INNER, r, frame_header(7)) for r in rows]
+    table = pa.table({"key": pa.array([None] * 5, pa.binary()), "value": pa.array(values)})
+    with pytest.MonkeyPatch.context() as patch:  # no value goes through fastavro
+        patch.setattr(fastavro, "schemaless_reader", _not_called)
+        decoded = decoding.apply(table)
+    assert decoded.column("value").to_pylist() == rows
+
+
+def _not_called(*args: Any) -> None:
+    raise AssertionError("fastavro's path was taken")
