@@ -382,3 +382,33 @@ def test_kafka_source_value_format_avro_decodes_in_c() -> None:
 
 def _not_called(*args: Any) -> None:
     raise AssertionError("fastavro's path was taken")
+
+
+NESTED = {
+    "type": "record",
+    "name": "R",
+    "fields": [
+        {
+            "name": "m",
+            "type": [
+                "null",
+                {"type": "map", "values": {"type": "array", "items": ["null", "int"]}},
+            ],
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("schema", "values"),
+    [
+        ({"type": "record", "name": "E", "fields": []}, [b"", None, b"x"]),
+        ("null", [b"", None]),
+        ({"type": "array", "items": "null"}, [b"\x04\x00", b"\x00"]),  # falls back
+        ({"type": "map", "values": "null"}, [b"\x02\x02k\x00"]),
+        (NESTED, [b"\x02\x02\x02k\x04\x02\x04\x00\x00\x00", b"\x00", None]),
+    ],
+    ids=["empty-record", "null", "array-of-null", "map-of-null", "nested"],
+)
+def test_odd_shapes(schema: Any, values: list[bytes | None]) -> None:
+    assert_both(schema, values)
