@@ -259,7 +259,7 @@ class KsqlRoutes:
             rows.append(parsed)
         if not rows or target is None:
             return target, seq
-        sink = self.engine.metastore.get(target.upper())
+        sink = self.engine.metastore.writable(target.upper())
         try:
             await run_in_threadpool(self.engine.inserter.insert_rows, sink, rows)
         except KsqlError as exc:

@@ -40,6 +40,7 @@ def source_from(statement: st.CreateSource, registry: str | None = None) -> Sour
         _delimiter(props.get("VALUE_DELIMITER")),
         window=_declared_window(props),
         schema_registry=registry,
+        read_only=statement.read_only,
     )
 
 

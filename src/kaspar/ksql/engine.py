@@ -215,7 +215,7 @@ class KsqlEngine:
             properties.pop(statement.name, None)
             return entities.property_set(statement.text, statement.name, None)
         if isinstance(statement, st.InsertValues):
-            sink = self.metastore.get(statement.target)
+            sink = self.metastore.writable(statement.target)
             self.inserter.insert_values(sink, statement.columns, statement.values)
             return None
         with self._lock:
@@ -347,7 +347,7 @@ class KsqlEngine:
         tables = batch_reader(self.spark, self.config.bootstrap_servers)
         compiled = compile_query(self.metastore, statement.query, reader, read_table=tables)
         if isinstance(statement, st.InsertSelect):
-            sink = self.metastore.get(statement.target)
+            sink = self.metastore.writable(statement.target)
             check_insert_schema(sink, compiled)
         else:
             check_key_projected(statement, compiled)

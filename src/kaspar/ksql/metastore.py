@@ -33,6 +33,7 @@ class Source:
     window: WindowSpec | None = None
     partitions: int = 1
     schema_registry: str | None = None  # ksql.schema.registry.url, for AVRO
+    read_only: bool = False  # CREATE SOURCE STREAM/TABLE: no INSERT into it
 
     @property
     def key_columns(self) -> tuple[ColumnDef, ...]:
@@ -76,6 +77,13 @@ class Metastore:
 
     def remove(self, name: str) -> Source:
         return self.sources.pop(name)
+
+    def writable(self, name: str) -> Source:
+        """The source ``name``, refused if it was created with CREATE SOURCE."""
+        found = self.get(name)
+        if found.read_only:
+            raise KsqlError(f"Cannot insert into read-only {found.kind.lower()}: {found.name}")
+        return found
 
 
 def check_format(name: str, value: object) -> str:

@@ -154,6 +154,12 @@ def test_bad_statements_are_ksqldb_errors(ksql: Ksql, name: str) -> None:
         "Key missing from projection (ie, SELECT). The query used to build "
         f"`{name}_NOKEY` must include the key columns ID"
     )
+    ksql.run(
+        f"CREATE SOURCE STREAM {name}_RO (id STRING KEY, n INT) WITH "
+        f"(kafka_topic='{name.lower()}-input', value_format='JSON');"
+    )
+    status, error = ksql.fail(f"INSERT INTO {name}_RO (id, n) VALUES ('a', 1);")
+    assert error["message"] == f"Cannot insert into read-only stream: {name}_RO"
     status, error = ksql.fail("DESCRIBE NO_SUCH_STREAM;")
     assert error["message"] == "NO_SUCH_STREAM does not exist."
 
