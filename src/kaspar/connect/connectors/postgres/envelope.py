@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -79,13 +78,8 @@ class Position:
     snapshot: str = "false"
 
     def source(self, server: str, db: str, schema: str, table: str) -> dict[str, Any]:
-        sequence = json.dumps(
-            [
-                None if self.last_commit_lsn is None else str(self.last_commit_lsn),
-                None if self.lsn is None else str(self.lsn),
-            ],
-            separators=(",", ":"),
-        )
+        # Debezium's sequence: a JSON array of the last commit's LSN and this event's, as strings
+        sequence = f"[{_quoted(self.last_commit_lsn)},{_quoted(self.lsn)}]"
         return {
             "version": CONNECTOR_VERSION,
             "connector": "postgresql",
@@ -102,6 +96,10 @@ class Position:
             "lsn": self.lsn,
             "xmin": None,
         }
+
+
+def _quoted(lsn: int | None) -> str:
+    return "null" if lsn is None else f'"{lsn}"'
 
 
 def now_us() -> int:

@@ -16,6 +16,7 @@ UNCHANGED = object()
 _INT64 = struct.Struct(">q")
 _INT32 = struct.Struct(">i")
 _INT16 = struct.Struct(">h")
+TEXT, BINARY, NULL = ord("t"), ord("b"), ord("n")
 
 
 @dataclass(frozen=True)
@@ -104,18 +105,24 @@ class Reader:
         return text
 
     def tuple_data(self) -> list[object]:
+        """A TupleData: the hot loop of streaming, kept to local names and one unpack a value."""
+        data, pos = self.data, self.pos
+        (count,) = _INT16.unpack_from(data, pos)
+        pos += 2
         values: list[object] = []
-        for _ in range(self.int16()):
-            kind = self.byte()
-            if kind == "n":
-                values.append(None)
-            elif kind == "u":
-                values.append(UNCHANGED)
+        append = values.append
+        for _ in range(count):
+            kind = data[pos]
+            pos += 1
+            if kind in (TEXT, BINARY):
+                (length,) = _INT32.unpack_from(data, pos)
+                pos += 4
+                raw = data[pos : pos + length]
+                pos += length
+                append(raw.decode() if kind == TEXT else raw)
             else:
-                length = self.int32()
-                raw = self.data[self.pos : self.pos + length]
-                self.pos += length
-                values.append(raw.decode() if kind == "t" else raw)
+                append(None if kind == NULL else UNCHANGED)
+        self.pos = pos
         return values
 
 
