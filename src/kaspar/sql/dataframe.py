@@ -328,10 +328,11 @@ class DataFrame:
 
     # -- aggregation ------------------------------------------------------------------------
     def groupBy(self, *cols: Any) -> GroupedData:
-        from kaspar.sql._projection import generate_keys
+        from kaspar.sql._projection import generate_keys, session_keys
         from kaspar.sql.group import GroupedData
 
-        source, keys = generate_keys(self, to_columns(self._ordinals(cols)))
+        sessions, with_sessions = session_keys(self, to_columns(self._ordinals(cols)))
+        source, keys = generate_keys(sessions, with_sessions)
         return GroupedData(source, tuple(k.expr for k in keys))
 
     groupby = groupBy

@@ -220,3 +220,30 @@ def case_write_text_not_string(spark, F, T):
 
     path = tempfile.mkdtemp(prefix="kaspar-parity-text-") + "/out"
     spark.range(1).write.text(path)
+
+
+def _events(spark, F):
+    rows = [
+        ("a", "2024-01-01 10:00:00"),
+        ("a", "2024-01-01 10:05:00"),
+        ("a", "2024-01-01 10:15:00"),
+        ("a", "2024-01-01 10:30:00"),
+        ("b", "2024-01-01 10:01:00"),
+        ("b", "2024-01-01 10:20:00"),
+        ("b", None),
+    ]
+    df = spark.createDataFrame(rows, "k string, t string")
+    return df.select("k", F.to_timestamp("t").alias("ts"))
+
+
+@case()
+def case_session_window_batch(spark, F, T):
+    df = _events(spark, F)
+    return df.groupBy("k", F.session_window("ts", "10 minutes")).agg(F.count("*").alias("n"))
+
+
+@case()
+def case_session_window_only(spark, F, T):
+    df = _events(spark, F)
+    grouped = df.groupBy(F.session_window("ts", "5 minutes"))
+    return grouped.count().select("session_window.start", "session_window.end", "count")

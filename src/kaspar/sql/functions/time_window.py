@@ -116,4 +116,24 @@ def window_time(windowColumn: ColumnOrName) -> Column:
     return Column(named(value, f"window_time({output_name(w)})"))
 
 
-__all__ = ["duration_us", "window", "window_time"]
+SESSION_WINDOW = "session_window"  # meta key: (time column, gap in microseconds)
+
+
+def session_window(timeColumn: ColumnOrName, gapDuration: Column | str) -> Column:
+    """Spark's session windows, for ``groupBy``: rows of a group whose times are within
+    ``gapDuration`` of the session so far (``t <= previous end``) share one window
+    ``struct<start, end>`` (``end`` = last time + gap). Rows whose time is NULL are dropped.
+    Only a constant gap is supported (Spark also takes a gap column)."""
+    if not isinstance(gapDuration, str):
+        raise AnalysisException(
+            "session_window: only a constant gap (a string such as '10 minutes') is supported",
+            "UNSUPPORTED_FEATURE",
+        )
+    gap = duration_us(gapDuration, "gapDuration")
+    _check_positive(gap, "gapDuration")
+    placeholder = exp.Column(this=exp.to_identifier(SESSION_WINDOW))
+    placeholder.meta[SESSION_WINDOW] = (to_expr(timeColumn), gap)
+    return Column(named(placeholder, SESSION_WINDOW))
+
+
+__all__ = ["duration_us", "session_window", "window", "window_time"]
