@@ -201,7 +201,7 @@ def _projection(
             names = [c.name for c in source.key_columns]
             if source.is_windowed:
                 names += ["WINDOWSTART", "WINDOWEND"]
-            names += [c.name for c in source.value_columns]
+            names += [c.name for c in (*source.value_columns, *source.header_columns)]
             items += [(n, exp.column(n, quoted=True)) for n in names]
             continue
         tree = item.this if isinstance(item, exp.Alias) else item

@@ -47,6 +47,7 @@ def decode(source: Source, raw: DataFrame) -> DataFrame:
     for column in source.key_columns:
         columns.append(decode_key(source.key_format, column, key_hex).alias(column.name))
     columns += decode_values(source, text)
+    columns += [decode_header(c).alias(c.name) for c in source.header_columns]
     columns += [
         F.unix_millis(F.col("timestamp")).alias("ROWTIME"),
         F.col("partition").alias("ROWPARTITION"),
@@ -55,7 +56,9 @@ def decode(source: Source, raw: DataFrame) -> DataFrame:
     ]
     parsed = parse_value(source, text)
     if parsed is not None:  # parsed once, in a projection of its own, then taken apart
-        raw = raw.select("key", "value", "timestamp", "partition", "offset", parsed.alias(PARSED))
+        kept = ["key", "value", "timestamp", "partition", "offset"]
+        kept += ["headers"] if source.header_columns else []
+        raw = raw.select(*kept, parsed.alias(PARSED))
     decoded = raw.select(*columns)
     if source.timestamp is not None:  # from a decoded column
         decoded = decoded.withColumn("ROWTIME", _timestamp_column(source))
@@ -115,6 +118,18 @@ def _timestamp_column(source: Source) -> Column:
         f"Timestamp column, `{column.name}`, should be LONG(INT64), TIMESTAMP, or a String with "
         "a timestamp_format specified."
     )
+
+
+def decode_header(column: ColumnDef) -> Column:
+    """A HEADERS column (every header, in order) or HEADER('k') (the last value of k)."""
+    headers = F.col("headers")
+    if column.header == "":  # ksqlDB's field names: KEY, VALUE
+        return F.transform(
+            headers,
+            lambda h: F.struct(h.getField("key").alias("KEY"), h.getField("value").alias("VALUE")),
+        )
+    matching = F.filter(headers, lambda h: h.getField("key") == F.lit(column.header))
+    return F.element_at(matching, -1).getField("value")
 
 
 def decode_key(key_format: str, column: ColumnDef, key_hex: Column) -> Column:

@@ -41,7 +41,11 @@ class Source:
 
     @property
     def value_columns(self) -> tuple[ColumnDef, ...]:
-        return tuple(c for c in self.columns if not c.key)
+        return tuple(c for c in self.columns if not c.key and c.header is None)
+
+    @property
+    def header_columns(self) -> tuple[ColumnDef, ...]:
+        return tuple(c for c in self.columns if c.header is not None)
 
     @property
     def is_windowed(self) -> bool:
@@ -50,9 +54,15 @@ class Source:
     def schema_text(self) -> str:
         """ksqlDB's schema string: ```ID` STRING KEY, `N` BIGINT``."""
         marker = "PRIMARY KEY" if self.kind == "TABLE" else "KEY"
-        return ", ".join(
-            f"`{c.name}` {c.type.ksql}{' ' + marker if c.key else ''}" for c in self.columns
-        )
+
+        def suffix(c: ColumnDef) -> str:
+            if c.key:
+                return f" {marker}"
+            if c.header is not None:
+                return f" HEADER('{c.header}')" if c.header else " HEADERS"
+            return ""
+
+        return ", ".join(f"`{c.name}` {c.type.ksql}{suffix(c)}" for c in self.columns)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from kaspar.ksql.query_parser import parse_expression, parse_query
 from kaspar.ksql.tokens import TokenCursor
 from kaspar.ksql.types import KsqlType, array_of, decimal, map_of, primitive, struct_of
 
+HEADERS_TYPE = "ARRAY<STRUCT<`KEY` STRING, `VALUE` BYTES>>"
 SHOWABLE = ("STREAMS", "TABLES", "TOPICS", "QUERIES", "PROPERTIES")
 NESTING = {
     TokenType.L_PAREN: 1,
@@ -135,13 +136,28 @@ class Statement:
             name = c.name("a column name")
             column_type = self.column_type()
             key = c.accept("KEY") or c.accept("PRIMARY KEY") or c.accept("PRIMARY", "KEY")
-            if c.word() in ("HEADERS", "HEADER"):
-                raise c.error("HEADERS columns are not supported by kaspar yet")
-            found.append(st.ColumnDef(name, column_type, key))
+            header = self.header_marker(name, column_type.ksql)
+            found.append(st.ColumnDef(name, column_type, key, header))
             if not c.accept_type(TokenType.COMMA):
                 break
         c.expect_type(TokenType.R_PAREN, ")")
         return tuple(found)
+
+    def header_marker(self, name: str, ksql_type: str) -> str | None:
+        """``HEADERS`` (every header: "") or ``HEADER('k')`` (the last header k), or None."""
+        c = self.cursor
+        if c.accept("HEADERS"):
+            if ksql_type != HEADERS_TYPE:
+                raise c.error(f"a HEADERS column is {HEADERS_TYPE}, not {ksql_type} ({name})")
+            return ""
+        if c.accept("HEADER"):
+            c.expect_type(TokenType.L_PAREN, "(")
+            header = c.expect_type(TokenType.STRING, "a quoted header key").text
+            c.expect_type(TokenType.R_PAREN, ")")
+            if ksql_type != "BYTES":
+                raise c.error(f"a HEADER('{header}') column is BYTES, not {ksql_type} ({name})")
+            return header
+        return None
 
     def column_type(self) -> KsqlType:
         c = self.cursor

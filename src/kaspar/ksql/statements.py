@@ -22,6 +22,7 @@ class ColumnDef:
     name: str
     type: KsqlType
     key: bool = False
+    header: str | None = None  # HEADERS: "", HEADER('k'): "k"
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ delimited and JSON, /close-query), /inserts-stream, PRINT, SHOW, DESCRIBE, DROP,
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
 
 import httpx
+from confluent_kafka import Producer
 
 from tests.integration.ksql.conftest import Ksql, create_stream
 
@@ -190,3 +192,28 @@ def test_a_client_going_away_stops_its_push_query(
     while query_id in ksql_server.engine.push_queries and time.monotonic() < deadline:
         time.sleep(0.05)
     assert query_id not in ksql_server.engine.push_queries
+
+
+def test_header_columns(ksql: Ksql, http: httpx.Client, name: str) -> None:
+    topic = f"{name.lower()}-headers"
+    ksql.run(
+        f"CREATE STREAM {name} (id STRING KEY, n INT, hs ARRAY<STRUCT<key STRING, value BYTES>> "
+        f"HEADERS, trace BYTES HEADER('trace')) WITH (kafka_topic='{topic}', "
+        "value_format='JSON', partitions=1);"
+    )
+    producer = Producer({"bootstrap.servers": ksql.servers})
+    headers = [("trace", b"t1"), ("other", b"x"), ("trace", b"t2")]
+    producer.produce(topic, b'{"N": 1}', b"a", headers=headers, timestamp=1_000)
+    producer.produce(topic, b'{"N": 2}', b"b", timestamp=2_000)
+    assert producer.flush(10) == 0
+    scan = http.post("/query-stream", json={"sql": f"SELECT * FROM {name};"})
+    header, *rows = [json.loads(line) for line in scan.text.splitlines()]
+    assert header["columnNames"] == ["ID", "N", "HS", "TRACE"]
+    b64 = {v: base64.b64encode(v).decode() for v in (b"t1", b"x", b"t2")}
+    assert rows == [
+        ["a", 1, [{"KEY": "trace", "VALUE": b64[b"t1"]}, {"KEY": "other", "VALUE": b64[b"x"]},
+                  {"KEY": "trace", "VALUE": b64[b"t2"]}], b64[b"t2"]],
+        ["b", 2, None, None],
+    ]  # fmt: skip
+    described = ksql.run(f"DESCRIBE {name};")[0]["sourceDescription"]
+    assert "HEADER('trace')" in described["statement"]
