@@ -101,7 +101,11 @@ class KsqlEngine:
     def query_statement(
         self, text: str, variables: dict[str, str] | None = None
     ) -> st.Select | st.Print:
-        statements = parse(substitute(text, variables or {}))
+        try:
+            statements = parse(substitute(text, variables or {}))
+        except KsqlError as exc:
+            exc.statement_text = exc.statement_text or text.strip()
+            raise
         if len(statements) != 1 or not isinstance(statements[0], st.Select | st.Print):
             raise KsqlError(
                 "Expected exactly one SELECT or PRINT statement", statement_text=text.strip()

@@ -7,6 +7,7 @@ request's. ksqlDB's struct access ``a->b`` becomes ``a .b`` the same way.
 
 from __future__ import annotations
 
+import re
 from typing import Literal, cast
 
 import sqlglot
@@ -164,6 +165,10 @@ def _syntax_error(original: str, text: str, error: ParseError) -> KsqlSyntaxErro
     start_offset = max(0, end_offset - len(highlight))
     line, column = position(original, start_offset)
     description = str(first.get("description") or "").split(" but got")[0].split(". Line")[0]
+    if missing := re.match(
+        r"Required keyword: '\w+' missing for <class '[\w.]*\.(\w+)'>", description
+    ):
+        description = f"an incomplete {missing[1].upper()} clause or expression"
     near = f"'{highlight}'" if highlight else "end of statement"
     return KsqlSyntaxError(line, column, f"Syntax error at or near {near}: {description}")
 
