@@ -1,6 +1,7 @@
 """PostgreSQL CDC benchmark: kaspar's Debezium-compatible source, with a plain psycopg2
-logical-replication reader as the ceiling. Debezium itself (a JVM is here, its jars are on the
-Maven registry) is not run yet: that needs a Kafka Connect worker assembled from those jars.
+logical-replication reader as the ceiling. Debezium itself does not run here: a JVM is
+installed, but its jars (debezium-connector-postgres, connect-runtime) come from the Maven
+registry, which this machine cannot reach (`mvn`: Unknown host repo.maven.apache.org).
 
     .venv/bin/python -m bench.connect_cdc [--snapshot-rows 100000] [--changes 50000]
         [--latency-rows 500] [--json-out PATH]
