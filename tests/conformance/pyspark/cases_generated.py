@@ -42,10 +42,8 @@ _MISSING = "not implemented yet"
 # Generated cases that still differ from PySpark, with the reason (strict xfails).
 PENDING: dict[str, str] = {
     "gen_array_intersect": "array_intersect keeps a NULL both arrays hold (DuckDB drops NULLs)",
-    "gen_array_remove": "array_remove keeps NULL elements (DuckDB's list filter drops them)",
     "gen_arrays_zip": "DuckDB's struct_pack refuses two fields of one name (arrays_zip(a, a))",
     "gen_base64": _IMPLICIT_CAST,
-    "gen_bit_count": "bit_count of a negative int counts the bits of its 64-bit form in Spark",
     "gen_bit_length": _IMPLICIT_CAST,
     "gen_bitmap_and_agg": _MISSING,
     "gen_bitmap_count": _MISSING,
@@ -61,7 +59,6 @@ PENDING: dict[str, str] = {
     "gen_from_json": "from_json of a NULL string is NULL, not a struct of NULLs",
     "gen_from_xml": _MISSING,
     "gen_hll_sketch_agg": _MISSING,
-    "gen_isnan": "isnan(NULL) is false in Spark, NULL here",
     "gen_kll_sketch_agg_bigint": _MISSING,
     "gen_kll_sketch_agg_double": _MISSING,
     "gen_kurtosis": "kurtosis: Spark's population formula, not DuckDB's sample one",
@@ -97,12 +94,10 @@ PENDING: dict[str, str] = {
     "gen_try_aes_decrypt": _MISSING,
     "gen_try_parse_json": _MISSING,
     "gen_try_parse_url": "try_parse_url with a column part",
-    "gen_try_to_binary": _MISSING,
     "gen_tuple_sketch_agg_double": _MISSING,
     "gen_tuple_sketch_agg_integer": _MISSING,
     "gen_unbase64": _IMPLICIT_CAST,
     "gen_unhex": _IMPLICIT_CAST,
-    "gen_url_encode": "url_encode writes a space as + (Java's URLEncoder)",
     "gen_version": "version() names Spark's git revision; kaspar names its own version",
     "gen_width_bucket": "width_bucket with bounds from the same column gives NULL in Spark",
 }

@@ -107,7 +107,17 @@ def array_position(col: ColumnOrName, value: Any) -> Column:
 
 
 def array_remove(col: ColumnOrName, element: Any) -> Column:
-    return call("array_remove", col, args=(element,))
+    """The array without the elements equal to ``element`` (NULL elements stay)."""
+    e = to_expr(col)
+    v = to_expr(element) if isinstance(element, Column) else literal(element)
+    x = exp.to_identifier("_x")
+    keep = exp.or_(exp.Is(this=x, expression=exp.Null()), exp.NEQ(this=x.copy(), expression=v))
+    kept = exp.Anonymous(
+        this="list_filter", expressions=[e, exp.Lambda(this=keep, expressions=[x.copy()])]
+    )
+    null_element = exp.Is(this=v.copy(), expression=exp.Null())
+    value = exp.If(this=null_element, true=exp.Null(), false=kept)
+    return node(value, f"array_remove({names(e, v)})")
 
 
 # Spark names array_sort(a) after its default comparator (NULLs last).

@@ -61,7 +61,10 @@ def isnotnull(col: ColumnOrName) -> Column:
 
 
 def isnan(col: ColumnOrName) -> Column:
-    return call("isnan", col)
+    """False for NULL, as Spark's ``IsNaN``."""
+    e = to_expr(col)
+    value = exp.Coalesce(this=exp.IsNan(this=e), expressions=[exp.false()])
+    return node(value, f"isnan({names(e)})")
 
 
 def nanvl(col1: ColumnOrName, col2: ColumnOrName) -> Column:

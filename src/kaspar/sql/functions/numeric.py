@@ -94,9 +94,8 @@ def bitwise_not(col: ColumnOrName) -> Column:
 
 def bit_count(col: ColumnOrName) -> Column:
     e = to_expr(col)
-    return node(
-        exp.cast(exp.Anonymous(this="bit_count", expressions=[e]), "INT"), f"bit_count({names(e)})"
-    )
+    count = exp.Anonymous(this="bit_count", expressions=[exp.cast(e, "BIGINT")])
+    return node(exp.cast(count, "INT"), f"bit_count({names(e)})")  # of the 64-bit value, as Java
 
 
 def bin(col: ColumnOrName) -> Column:

@@ -189,7 +189,14 @@ def overlay(
 
 
 def url_encode(str: ColumnOrName) -> Column:
-    return call("url_encode", str)
+    """Java's ``URLEncoder``: a space is ``+``, ``*`` stays, ``~`` is ``%7E``."""
+    e = to_expr(str)
+    value: exp.Expr = exp.Anonymous(this="url_encode", expressions=[e])
+    for old, new in (("%20", "+"), ("%2A", "*"), ("~", "%7E")):
+        value = exp.Anonymous(
+            this="replace", expressions=[value, exp.Literal.string(old), exp.Literal.string(new)]
+        )
+    return node(value, f"url_encode({names(e)})")
 
 
 def url_decode(str: ColumnOrName) -> Column:
@@ -197,8 +204,46 @@ def url_decode(str: ColumnOrName) -> Column:
 
 
 def to_binary(col: ColumnOrName, format: Any = None) -> Column:
+    """``hex`` (the default; an odd number of digits gets a leading 0), ``utf-8`` or
+    ``base64`` text as bytes; malformed text raises (``try_to_binary``: NULL)."""
+    return _to_binary("to_binary", col, format, safe=False)
+
+
+def try_to_binary(col: ColumnOrName, format: Any = None) -> Column:
+    return _to_binary("try_to_binary", col, format, safe=True)
+
+
+def _to_binary(fn: str, col: ColumnOrName, format: Any, safe: bool) -> Column:
     e = to_expr(col)
-    return node(exp.Anonymous(this="encode", expressions=[e]), f"to_binary({names(e)})")
+    f = (
+        to_expr(format)
+        if isinstance(format, Column)
+        else None
+        if format is None
+        else literal(format)
+    )
+    kind = str(f.this).lower() if isinstance(f, exp.Literal) else "hex"
+    shown = f"{fn}({names(e)})" if f is None else f"{fn}({names(e, f)})"
+    if kind in ("utf-8", "utf8"):
+        return node(exp.Anonymous(this="encode", expressions=[e]), shown)
+    if kind == "base64":
+        value: exp.Expr = exp.Anonymous(this="from_base64", expressions=[e])
+        return node(exp.Anonymous(this="try", expressions=[value]) if safe else value, shown)
+    odd = exp.EQ(
+        this=exp.Mod(this=exp.Length(this=e.copy()), expression=exp.Literal.number(2)),
+        expression=exp.Literal.number(1),
+    )
+    digits = exp.If(
+        this=odd, true=exp.DPipe(this=exp.Literal.string("0"), expression=e.copy()), false=e.copy()
+    )
+    valid = exp.RegexpFullMatch(this=e.copy(), expression=exp.Literal.string("[0-9a-fA-F]*"))
+    message = exp.Literal.string(
+        f"[CONVERSION_INVALID_INPUT] The value cannot be converted to BINARY by {fn}"
+    )
+    bad = (
+        exp.cast(exp.Null(), "BLOB") if safe else exp.Anonymous(this="error", expressions=[message])
+    )
+    return node(exp.If(this=valid, true=exp.Unhex(this=digits), false=bad), shown)
 
 
 def position(substr: ColumnOrName, str: ColumnOrName, start: ColumnOrName | None = None) -> Column:
@@ -230,6 +275,7 @@ __all__ = [
     "substr",
     "substring_index",
     "to_binary",
+    "try_to_binary",
     "ucase",
     "url_decode",
     "url_encode",
