@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 DEFAULT_KSQL_PORT = 8088
 DEFAULT_KSQL_LISTEN = f"127.0.0.1:{DEFAULT_KSQL_PORT}"
+PLATFORM_URLS = (("ksql.schema.registry.url", "registry"), ("ksql.connect.url", "connect"))
 
 
 def ksql_config(
@@ -61,7 +62,12 @@ class KsqlService:
         self._server: KsqlServer | None = None
 
     def start(self, started: Mapping[str, str]) -> str:
-        config = ksql_config(started["broker"], self.requested_address, self._data_dir, {})
+        """The platform's schema registry and Connect worker, when it runs them, are ksql's
+        (``ksql.schema.registry.url``, ``ksql.connect.url``)."""
+        properties = {
+            key: _url(started[service]) for key, service in PLATFORM_URLS if service in started
+        }
+        config = ksql_config(started["broker"], self.requested_address, self._data_dir, properties)
         self._server = KsqlServer(config)
         self._server.start()
         return self._server.http.address
@@ -69,6 +75,10 @@ class KsqlService:
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
+
+
+def _url(address: str) -> str:
+    return address if address.startswith(("http://", "https://")) else f"http://{address}"
 
 
 def ksql(

@@ -28,6 +28,7 @@ class KsqlConfig:
     offset_reset: str = "latest"
     trigger_ms: int = 200
     schema_registry_url: str | None = None
+    connect_url: str | None = None
     properties: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -93,6 +94,7 @@ SETTERS: dict[str, Callable[[KsqlConfig, str, str], KsqlConfig]] = {
         c, schema_registry_url=v.split(",", maxsplit=1)[0] or None
     ),
     "ksql.streams.state.dir": lambda c, k, v: replace(c, data_dir=Path(v)),
+    "ksql.connect.url": lambda c, k, v: replace(c, connect_url=v or None),
     "ksql.kaspar.trigger.ms": _trigger_ms,
     "listeners": _listeners,
 }

@@ -29,6 +29,7 @@ from kaspar.ksql.avro_schema import columns_from_avro
 from kaspar.ksql.command_topic import CommandTopic, command_id, query_id_of
 from kaspar.ksql.compiler import CompiledQuery, compile_query, engine_message
 from kaspar.ksql.config import KsqlConfig
+from kaspar.ksql.connectors import ConnectClient
 from kaspar.ksql.definitions import (
     check_insert_schema,
     check_key_projected,
@@ -61,6 +62,7 @@ class KsqlEngine:
         self.commands: dict[str, dict[str, Any]] = {}
         self.command_topic = CommandTopic(config.bootstrap_servers, config.command_topic)
         self.topics = TopicAdmin(config.bootstrap_servers)
+        self.connect = ConnectClient(config.connect_url)
         self.inserter = Inserter(self.spark, config.bootstrap_servers)
         self.push_queries: dict[str, PushQuery] = {}
         self._lock = threading.RLock()
@@ -218,6 +220,8 @@ class KsqlEngine:
         if isinstance(statement, st.UnsetProperty):
             properties.pop(statement.name, None)
             return entities.property_set(statement.text, statement.name, None)
+        if isinstance(statement, st.CreateConnector | st.ConnectorStatement):
+            return self.connect.execute(statement)
         if isinstance(statement, st.InsertValues):
             sink = self.metastore.writable(statement.target)
             self.inserter.insert_values(sink, statement.columns, statement.values)

@@ -88,6 +88,8 @@ class Statement:
         c = self.cursor
         c.expect("CREATE")
         or_replace = c.accept("OR", "REPLACE")
+        if c.word() in ("SOURCE", "SINK") and c.word(1) == "CONNECTOR":
+            return self.create_connector()
         read_only = c.accept("SOURCE")
         kind = self.source_kind()
         if_not_exists = c.accept("IF", "NOT", "EXISTS")
@@ -204,6 +206,26 @@ class Statement:
         c.expect_type(TokenType.GT, ">")
         return struct_of(fields)
 
+    def create_connector(self) -> st.Statement:
+        """``CREATE SOURCE|SINK CONNECTOR [IF NOT EXISTS] name WITH ('key' = 'value', ...)``:
+        keys are Connect's, kept as written."""
+        c = self.cursor
+        kind = cast(Literal["SOURCE", "SINK"], c.word())
+        c.i += 2
+        if_not_exists = c.accept("IF", "NOT", "EXISTS")
+        name = c.next().text
+        c.expect("WITH")
+        c.expect_type(TokenType.L_PAREN, "(")
+        config: dict[str, str] = {}
+        while True:
+            key = c.expect_type(TokenType.STRING, "a quoted property name").text
+            c.expect_type(TokenType.EQ, "=")
+            config[key] = str(self.property_value())
+            if not c.accept_type(TokenType.COMMA):
+                break
+        c.expect_type(TokenType.R_PAREN, ")")
+        return st.CreateConnector(self.own, kind, name, config, if_not_exists)
+
     def properties(self) -> dict[str, str | int]:
         """``WITH (name = value, ...)``; names upper-cased, values strings, numbers, booleans."""
         c = self.cursor
@@ -275,6 +297,9 @@ class Statement:
     def drop(self) -> st.Statement:
         c = self.cursor
         c.expect("DROP")
+        if c.accept("CONNECTOR"):
+            if_exists = c.accept("IF", "EXISTS")
+            return st.ConnectorStatement(self.own, "DROP", c.next().text, if_exists)
         kind = self.source_kind()
         if_exists = c.accept("IF", "EXISTS")
         name = c.name("a stream or table name")
@@ -300,6 +325,9 @@ class Statement:
         c = self.cursor
         c.next()
         what = c.word()
+        if what == "CONNECTORS":
+            c.next()
+            return st.ConnectorStatement(self.own, "SHOW")
         if what not in SHOWABLE:
             raise c.error(f"expecting one of {', '.join(SHOWABLE)}")
         c.next()
@@ -308,6 +336,8 @@ class Statement:
     def describe(self) -> st.Statement:
         c = self.cursor
         c.expect("DESCRIBE")
+        if c.accept("CONNECTOR"):
+            return st.ConnectorStatement(self.own, "DESCRIBE", c.next().text)
         extended = c.accept("EXTENDED")
         name = c.name("a stream or table name")
         return st.Describe(self.own, name, extended or c.accept("EXTENDED"))

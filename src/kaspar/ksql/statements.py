@@ -111,6 +111,23 @@ class Terminate(Statement):
 
 
 @dataclass(frozen=True)
+class CreateConnector(Statement):
+    kind: Literal["SOURCE", "SINK"]
+    name: str
+    config: dict[str, str]
+    if_not_exists: bool = False
+
+
+@dataclass(frozen=True)
+class ConnectorStatement(Statement):
+    """``SHOW CONNECTORS`` (name None), ``DESCRIBE CONNECTOR name``, ``DROP CONNECTOR``."""
+
+    action: Literal["SHOW", "DESCRIBE", "DROP"]
+    name: str | None = None
+    if_exists: bool = False
+
+
+@dataclass(frozen=True)
 class PauseResume(Statement):
     action: Literal["PAUSE", "RESUME"]
     query_id: str | None  # None: ALL

@@ -4,6 +4,7 @@ produce inputs and read sink topics back (read_committed, every wait bounded).""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -27,6 +28,19 @@ def ksql_config(servers: str, data_dir: Path, service_id: str) -> KsqlConfig:
         data_dir=data_dir,
         trigger_ms=100,
     ).with_properties({"ksql.service.id": service_id})
+
+
+@contextlib.contextmanager
+def ksql_serving(servers: str, data_dir: Path, stem: str, **properties: str) -> Iterator[Ksql]:
+    """A ksql server of its own (service id from `stem`) with `properties`, as a `Ksql`."""
+    config = ksql_config(servers, data_dir, f"{stem}_{uuid.uuid4().hex[:6]}_")
+    server = KsqlServer(config.with_properties(properties))
+    server.start()
+    try:
+        with httpx.Client(base_url=server.url, timeout=WAIT_S) as http:
+            yield Ksql(http, servers)
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

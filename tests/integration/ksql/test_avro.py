@@ -16,9 +16,8 @@ import fastavro
 import httpx
 import pytest
 
-from kaspar.ksql import KsqlServer
 from kaspar.registry import SchemaRegistryServer
-from tests.integration.ksql.conftest import WAIT_S, Ksql, ksql_config
+from tests.integration.ksql.conftest import Ksql, ksql_serving
 from tests.integration.registry_fixture import registry_config
 
 
@@ -28,18 +27,13 @@ def avro_ksql(kaspar_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> I
     topic = f"_schemas-{uuid.uuid4().hex[:8]}"
     registry = SchemaRegistryServer(registry_config(servers, topic))
     registry_url = registry.start()
-    config = ksql_config(
-        servers, Path(tmp_path_factory.mktemp("ksql-avro")), f"avro_{uuid.uuid4().hex[:6]}_"
-    ).with_properties({"ksql.schema.registry.url": registry_url})
-    server = KsqlServer(config)
-    server.start()
+    data_dir = Path(tmp_path_factory.mktemp("ksql-avro"))
+    properties = {"ksql.schema.registry.url": registry_url}
     try:
-        with httpx.Client(base_url=server.url, timeout=WAIT_S) as http:
-            ksql = Ksql(http, servers)
+        with ksql_serving(servers, data_dir, "avro", **properties) as ksql:
             ksql.registry = registry_url  # type: ignore[attr-defined]
             yield ksql
     finally:
-        server.stop()
         registry.stop()
 
 
