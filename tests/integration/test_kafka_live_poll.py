@@ -79,6 +79,48 @@ def test_records_come_back_in_order_and_positions_follow(
         assert [int(v) for v in rows["value"].to_pylist()] == list(range(partition, 40, 2))
 
 
+@pytest.fixture
+def descriptors_past_1024() -> Iterator[None]:
+    """A process with over 1,024 files open: its next sockets get descriptors select() refuses."""
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200 <= hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    elif soft < 1200:
+        pytest.skip(f"the open-files limit ({hard}) is too low for over 1,024 descriptors")
+    anchor = os.open(os.devnull, os.O_RDONLY)
+    opened = [os.dup(anchor) for _ in range(max(0, 1060 - anchor))]
+    try:
+        yield
+    finally:
+        for fd in [anchor, *opened]:
+            os.close(fd)
+        if soft < 1200:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_process_with_many_open_files_still_polls(
+    descriptors_past_1024: None,
+    live: Callable[..., LivePoll],
+    kaspar_broker: Any,
+    topic_factory: Callable[..., str],
+) -> None:
+    """The reader waits with poll(), not select(), which fails on descriptors >= 1024."""
+    topic = topic_factory()
+    poll = live()
+    positions = {(topic, 0): 0}
+    poll.poll(positions, include_headers=False)  # a Fetch is now waiting ahead
+    producer = Producer({"bootstrap.servers": kaspar_broker.bootstrap_servers, "linger.ms": 0})
+    for i in range(10):
+        producer.produce(topic, str(i).encode())
+    producer.flush(10)
+    table, positions = _poll_until(poll, positions, 10)
+    assert positions == {(topic, 0): 10}
+    assert [int(v) for v in table["value"].to_pylist()] == list(range(10))
+
+
 def test_batches_larger_than_the_fetch_size_are_kept_and_read_on(
     live: Callable[..., LivePoll], kaspar_broker: Any, topic_factory: Callable[..., str]
 ) -> None:

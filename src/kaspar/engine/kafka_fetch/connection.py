@@ -124,7 +124,11 @@ class BrokerConnection:
         """Whether bytes of an answer are here already (``receive`` would not wait for them)."""
         if self.closed:
             return False
-        return bool(select.select([self._sock], [], [], 0)[0])
+        # poll(), not select(): select() refuses descriptors >= FD_SETSIZE (1024), which a
+        # process with many files and connections open reaches
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN)
+        return bool(poller.poll(0))
 
     def close(self) -> None:
         self._in_flight.clear()

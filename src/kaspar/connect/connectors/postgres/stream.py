@@ -212,7 +212,7 @@ class ChangeStream:
             if heartbeat_s and time.monotonic() >= next_heartbeat and transaction is None:
                 self._heartbeat(cursor)
                 next_heartbeat = time.monotonic() + heartbeat_s
-            select.select([connection], [], [], IDLE_WAIT_S)
+            _wait_readable(connection, IDLE_WAIT_S)
 
     def _acknowledge(self, cursor: Any) -> None:
         if self._confirmed > self._acknowledged:
@@ -257,3 +257,12 @@ class ChangeStream:
             return [r for t in tables if t is not None for r in self.events.truncate(t, position)]
         table = self.tables.get(message.relation)
         return [] if table is None else self.events.changes(table, message, position)
+
+
+def _wait_readable(connection: Any, timeout_s: float) -> None:
+    """Until the replication connection has bytes, at most ``timeout_s``. ``poll``, not
+    ``select``: select refuses descriptors >= FD_SETSIZE (1024), which a worker with many
+    connections and files open reaches."""
+    poller = select.poll()
+    poller.register(connection.fileno(), select.POLLIN)
+    poller.poll(int(timeout_s * 1000))
