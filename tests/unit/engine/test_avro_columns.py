@@ -82,6 +82,9 @@ WIDE = {
         {"name": "names", "type": ["null", {"type": "array", "items": ["null", "string"]}]},
         {"name": "counts", "type": {"type": "map", "values": ["null", "double"]}},
         {"name": "rows", "type": {"type": "array", "items": "Inner"}},
+        {"name": "il", "type": ["int", "long"]},
+        {"name": "fd", "type": ["null", "float", "double"]},
+        {"name": "dl", "type": ["double", "null", "float"]},
     ],
 }
 INT64 = st.integers(-(2**63), 2**63 - 1)
@@ -119,6 +122,9 @@ WIDE_VALUES = st.fixed_dictionaries(
         "names": st.none() | st.lists(st.none() | TEXT, max_size=3),
         "counts": st.dictionaries(TEXT, st.none() | st.floats(), max_size=3),
         "rows": st.lists(INNERS, max_size=2),
+        "il": INT64,
+        "fd": st.none() | st.floats(width=32),
+        "dl": st.none() | st.floats(),
     }
 )
 
@@ -282,6 +288,8 @@ MALFORMED: list[tuple[Any, bytes]] = [
     ({"type": "enum", "name": "E", "symbols": ["A", "B"]}, _long(-1)),
     (["null", "long"], _long(2)),
     (["null", "long"], _long(-1)),
+    (["int", "long"], _long(2)),
+    (["float", "null", "double"], _long(2) + b"\x00" * 4),  # a double's 8 bytes cut short
     ({"type": "int", "logicalType": "date"}, _long(2932897)),
     ({"type": "long", "logicalType": "timestamp-millis"}, _long(-(2**62))),
     ({"type": "bytes", "logicalType": "decimal", "precision": 2}, b"\x04\x01\x00"),  # 256
@@ -321,6 +329,8 @@ def test_uncovered_schemas_have_no_program() -> None:
     for schema in (
         ["int", "string"],
         ["null", "int", "string"],
+        ["int", "long", "float"],
+        ["int", "null", "int"],
         {"type": "long", "logicalType": "date"},
         {"type": "bytes", "logicalType": "decimal", "precision": 40},
     ):

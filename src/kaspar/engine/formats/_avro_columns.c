@@ -24,8 +24,11 @@
 enum {
     K_NULL, K_BOOLEAN, K_INT, K_LONG, K_FLOAT, K_DOUBLE, K_BYTES, K_STRING, K_ENUM, K_FIXED,
     K_DATE, K_TIMESTAMP_MILLIS, K_TIMESTAMP_MICROS, K_DECIMAL_BYTES, K_DECIMAL_FIXED,
-    K_RECORD, K_ARRAY, K_MAP, K_COUNT
+    K_RECORD, K_ARRAY, K_MAP, K_LONG_UNION, K_DOUBLE_UNION, K_COUNT
 };
+/* The branches of [int, long] and [float, double] unions (with or without null), 4 bits each
+ * in a node's arg2 by branch index; arg is the number of branches. */
+enum { B_NULL, B_INT, B_LONG, B_FLOAT, B_DOUBLE };
 
 /* Python's datetime range (years 1..9999), which fastavro's conversions stay in. */
 #define MIN_DAYS (-719162LL)
@@ -101,7 +104,7 @@ static int read_items(Program *p, Node *node, Cursor *c) {
                 Py_ssize_t first = node->key_offsets.size / 4 - 1 - total;
                 for (Py_ssize_t k = first; k < first + total; k++) {
                     if (ko[k + 1] - ko[k] == size &&
-                        memcmp(node->key_data.data + ko[k], key, (size_t)size) == 0)
+                        (size == 0 || memcmp(node->key_data.data + ko[k], key, (size_t)size) == 0))
                         return MALFORMED;
                 }
                 MEM(buf_append(&node->key_data, key, size));
@@ -195,7 +198,50 @@ static int read_plain(Program *p, Node *node, Cursor *c) {
     return MALFORMED;
 }
 
+/* A value of [int, long] (read as long) or [float, double] (read as double), or null. */
+static int read_number_union(Program *p, Node *node, Cursor *c) {
+    int64_t branch, v64;
+    int32_t v32;
+    float f;
+    double d;
+    TRY(read_long(c, &branch));
+    if (branch < 0 || branch >= node->arg) return MALFORMED;
+    switch ((node->arg2 >> (4 * branch)) & 0xF) {
+    case B_NULL:
+        node->null_count++;
+        return append_empty(p, node, 0);
+    case B_INT:
+        TRY(read_int(c, &v32));
+        v64 = v32;
+        MEM(buf_append(&node->values, &v64, 8));
+        break;
+    case B_LONG:
+        TRY(read_long(c, &v64));
+        MEM(buf_append(&node->values, &v64, 8));
+        break;
+    case B_FLOAT:
+        if (c->end - c->pos < 4) return MALFORMED;
+        memcpy(&f, c->pos, 4);
+        c->pos += 4;
+        d = (double)f;
+        MEM(buf_append(&node->values, &d, 8));
+        break;
+    case B_DOUBLE:
+        if (c->end - c->pos < 8) return MALFORMED;
+        MEM(buf_append(&node->values, c->pos, 8));
+        c->pos += 8;
+        break;
+    default:
+        return MALFORMED;
+    }
+    if (node->nullable) MEM(buf_bit(&node->validity, node->length, 1));
+    node->length++;
+    return OK;
+}
+
 static int read_value(Program *p, Node *node, Cursor *c) {
+    if (node->kind == K_LONG_UNION || node->kind == K_DOUBLE_UNION)
+        return read_number_union(p, node, c);
     if (node->null_index >= 0) {
         int64_t branch;
         TRY(read_long(c, &branch));
@@ -226,6 +272,8 @@ static int append_empty(Program *p, Node *node, int valid) {
         break;
     case K_LONG:
     case K_DOUBLE:
+    case K_LONG_UNION:
+    case K_DOUBLE_UNION:
     case K_TIMESTAMP_MILLIS:
     case K_TIMESTAMP_MICROS:
         MEM(buf_append(&node->values, zeros, 8));
@@ -297,6 +345,19 @@ static int link_children(Program *p, int index) {
     return next;
 }
 
+/* A number union's branches: 2 or 3, each null or a number of its kind; nullable with null. */
+static int check_union(Node *n) {
+    if (n->null_index != -1 || n->arg < 2 || n->arg > 3) return invalid_program("union size");
+    for (long long b = 0; b < n->arg; b++) {
+        int code = (int)((n->arg2 >> (4 * b)) & 0xF);
+        int fits = n->kind == K_LONG_UNION ? code == B_INT || code == B_LONG
+                                           : code == B_FLOAT || code == B_DOUBLE;
+        if (code == B_NULL) n->nullable = 1;
+        else if (!fits) return invalid_program("union branch");
+    }
+    return 0;
+}
+
 static int program_parse(PyObject *list, Program *p) {
     p->count = (int)PyList_GET_SIZE(list);
     if (p->count < 1) return invalid_program("empty");
@@ -321,6 +382,8 @@ static int program_parse(PyObject *list, Program *p) {
         if ((n->kind == K_DECIMAL_BYTES && n->arg > 38) ||
             (n->kind == K_DECIMAL_FIXED && n->arg2 > 38))
             return invalid_program("decimal precision above 38");
+        if ((n->kind == K_LONG_UNION || n->kind == K_DOUBLE_UNION) && check_union(n) < 0)
+            return -1;
         if (n->kind == K_ENUM) {
             if (!PyTuple_Check(n->symbols)) return invalid_program("enum symbols");
             for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(n->symbols); k++)

@@ -3,8 +3,9 @@ schemas that need no Python per value.
 
 :func:`compile_program` turns a parsed reader schema into a *program*: its nodes in preorder,
 each ``(kind, null_index, arg, arg2, children, symbols)``. It returns None for what the C
-decoder does not cover (unions other than null + one type, decimals past 38 digits, logical
-types on other base types than the spec's), and the caller keeps fastavro's path.
+decoder does not cover (unions other than null + one type, ``[int, long]`` and ``[float,
+double]``; decimals past 38 digits; logical types on other base types than the spec's), and
+the caller keeps fastavro's path.
 :func:`decode_column` runs the program over one column and assembles the buffers into the
 Arrow type ``from_avro`` gives (``pa.Array.from_buffers``, no copy). It returns None when a
 value is malformed or when the extension is not built: the caller then decodes the batch with
@@ -50,6 +51,8 @@ class Kind(IntEnum):
     RECORD = 15
     ARRAY = 16
     MAP = 17
+    LONG_UNION = 18
+    DOUBLE_UNION = 19
 
 
 Node = tuple[int, int, int, int, int, tuple[bytes, ...] | None]
@@ -74,6 +77,12 @@ _LOGICAL = {
     ("long", "local-timestamp-micros"): Kind.TIMESTAMP_MICROS,
 }
 _MAX_PRECISION = 38  # decimal128
+# [int, long] and [float, double] (Spark's long and double, nullable with null): the kind and
+# each branch's code (the C decoder's B_* enum)
+_NUMBER_UNIONS = {
+    ("int", "long"): (Kind.LONG_UNION, {"null": 0, "int": 1, "long": 2}),
+    ("double", "float"): (Kind.DOUBLE_UNION, {"null": 0, "float": 3, "double": 4}),
+}
 
 
 class _Unsupported(Exception):
@@ -109,13 +118,20 @@ def _compile(schema: Any, null_index: int, named: dict[str, Any], out: Program) 
 def _compile_union(
     branches: list[Any], null_index: int, named: dict[str, Any], out: Program
 ) -> None:
-    if null_index != -1 or len(branches) != 2 or branches.count("null") != 1:
-        raise _Unsupported("a union other than null and one type")
-    index = branches.index("null")
-    other = branches[1 - index]
-    if isinstance(other, list):
+    if null_index != -1:
         raise _Unsupported("a union in a union")
-    _compile(other, index, named, out)
+    others = [b for b in branches if b != "null"]
+    if len(others) == 1 and len(branches) == 2:
+        if isinstance(others[0], list):
+            raise _Unsupported("a union in a union")
+        _compile(others[0], branches.index("null"), named, out)
+        return
+    names = tuple(sorted(map(str, others)))
+    if names not in _NUMBER_UNIONS or len(set(map(str, branches))) != len(branches):
+        raise _Unsupported("a union other than null and one type, [int, long], [float, double]")
+    kind, codes = _NUMBER_UNIONS[names]
+    packed = sum(codes[str(b)] << (4 * i) for i, b in enumerate(branches))
+    out.append((kind, -1, len(branches), packed, 0, None))
 
 
 def _compile_complex(
