@@ -17,6 +17,9 @@ import duckdb
 from sqlglot import exp
 
 SOURCE_TYPE = "source_type"
+# meta key: an implicit cast to a string that leaves binary as it is (Spark's string functions
+# that also take binary: length, substring, lpad...).
+KEEP_BINARY = "keep_binary"
 INTEGRAL = frozenset(
     {
         exp.DataType.Type.INT,

@@ -26,7 +26,7 @@ from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.spark import SparkParser
 
 from kaspar.engine.compile import datetime_functions, function_rewrites, math_functions
-from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, SOURCE_TYPE
+from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE
 from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import RAW
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
@@ -300,6 +300,8 @@ class KasparDuckDB(DuckDB):
                 return super().cast_sql(expression, safe_prefix)
             ansi = self.dialect.ANSI  # type: ignore[attr-defined]
             source = str(expression.meta.get(SOURCE_TYPE, "")).upper()
+            if expression.meta.get(KEEP_BINARY) and source in ("BLOB", "VARCHAR"):
+                return self.sql(expression, "this")
             try_cast = safe_prefix is not None or isinstance(expression, exp.TryCast)
             mode = "try" if try_cast else "ansi" if ansi else "legacy"
             rewritten = spark_cast(expression.this, source, expression.to, mode)

@@ -7,6 +7,7 @@ from typing import Any, TypeAlias
 
 from sqlglot import exp
 
+from kaspar.engine.compile.cast_sources import KEEP_BINARY
 from kaspar.engine.compile.dialect import KasparSpark
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
 from kaspar.sql.column import Column, literal, named, to_expr
@@ -40,12 +41,15 @@ def node(e: exp.Expr, name: str) -> Column:
     return Column(named(e, name))
 
 
-def as_text(col: ColumnOrName) -> Column:
+def as_text(col: ColumnOrName, keep_binary: bool = False) -> Column:
     """``col`` cast to a string, named as ``col``: Spark's implicit cast of a number, date or
-    binary argument of a string function (a no-op for a string)."""
+    binary argument of a string function (none for a string; ``keep_binary``: none for binary
+    either, for the functions that also take binary)."""
     e = to_expr(col)
     cast = exp.cast(e, "VARCHAR")
     cast.meta[SPARK_NAME] = output_name(e)
+    if keep_binary:
+        cast.meta[KEEP_BINARY] = True
     return Column(cast)
 
 

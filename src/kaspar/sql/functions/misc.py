@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from kaspar.engine.compile.typeof import TYPEOF
 from kaspar.sql.column import Column, literal, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, build, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, as_text, build, names, node
 
 __all__ = [
     "assert_true",
@@ -216,7 +216,7 @@ def mask(
 
 
 def quote(col: ColumnOrName) -> Column:
-    e = to_expr(col)
+    e = as_text(col).expr
     escaped = exp.Anonymous(this="replace", expressions=[e, literal("'"), literal("\\'")])
     value = exp.DPipe(
         this=exp.DPipe(this=literal("'"), expression=escaped), expression=literal("'")

@@ -19,11 +19,11 @@ def lower(col: ColumnOrName) -> Column:
 
 
 def length(col: ColumnOrName) -> Column:
-    return call("length", col)
+    return call("length", as_text(col, keep_binary=True))
 
 
 def char_length(str: ColumnOrName) -> Column:
-    return call("char_length", str)
+    return call("char_length", as_text(str, keep_binary=True))
 
 
 def trim(col: ColumnOrName) -> Column:
@@ -51,7 +51,7 @@ def concat_ws(sep: str, *cols: ColumnOrName) -> Column:
 
 
 def substring(str: ColumnOrName, pos: int, len: int) -> Column:
-    return call("substring", str, args=(pos, len))
+    return call("substring", as_text(str, keep_binary=True), args=(pos, len))
 
 
 def instr(str: ColumnOrName, substr: str) -> Column:
@@ -64,18 +64,19 @@ def locate(substr: str, str: ColumnOrName, pos: int = 1) -> Column:
     return node(e, f"locate({names(sub, s)}, {pos})")
 
 
-def lpad(col: ColumnOrName, len: int, pad: str | bytes) -> Column:
+def lpad(col: ColumnOrName, len: int, pad: Column | str | bytes) -> Column:
     return _pad("lpad", col, len, pad)
 
 
-def rpad(col: ColumnOrName, len: int, pad: str | bytes) -> Column:
+def rpad(col: ColumnOrName, len: int, pad: Column | str | bytes) -> Column:
     return _pad("rpad", col, len, pad)
 
 
-def _pad(fn: str, col: ColumnOrName, len: int, pad: str | bytes) -> Column:
+def _pad(fn: str, col: ColumnOrName, len: int, pad: Column | str | bytes) -> Column:
     """A bytes pad pads binary: the same padding over hex digits, two per byte."""
     if not isinstance(pad, bytes | bytearray):
-        return call(fn, col, args=(len, pad))
+        text_pad = as_text(pad) if isinstance(pad, Column) else pad
+        return call(fn, as_text(col), args=(len, text_pad))
     e, n, p = to_expr(col), literal(len), literal(pad)
     hex_digits = exp.Anonymous(this="hex", expressions=[e])
     width = exp.Mul(this=exp.paren(n.copy()), expression=exp.Literal.number(2))

@@ -23,8 +23,9 @@ def character_length(str: ColumnOrName) -> Column:
 
 
 def substr(str: ColumnOrName, pos: ColumnOrName, len: ColumnOrName | None = None) -> Column:
-    cols = [str, pos] + ([len] if len is not None else [])
-    return call("substr", *cols, sql_fn="substring")
+    cols = [as_text(str, keep_binary=True), pos] + ([len] if len is not None else [])
+    named = None if len is not None else f"substr({names(*(to_expr(c) for c in cols))}, 2147483647)"
+    return call("substr", *cols, sql_fn="substring", name=named)
 
 
 def btrim(str: ColumnOrName, trim: ColumnOrName | None = None) -> Column:
@@ -166,7 +167,7 @@ def elt(*inputs: ColumnOrName) -> Column:
 def overlay(
     src: ColumnOrName, replace: ColumnOrName, pos: ColumnOrName | int, len: ColumnOrName | int = -1
 ) -> Column:
-    s, r = to_expr(src), to_expr(replace)
+    s, r = as_text(src, keep_binary=True).expr, as_text(replace, keep_binary=True).expr
     p = literal(pos) if isinstance(pos, int) else to_expr(pos)
     n = literal(len) if isinstance(len, int) else to_expr(len)
     length = exp.Case(
