@@ -24,10 +24,10 @@ from kaspar.cli.client_config import (
 from kaspar.cli.errors import CliError
 from kaspar.cli.stop_signals import STOP_TIMEOUT_S, stop_within, wait_for_stop_signal
 from kaspar.cli.terminal import status
-from kaspar.connect import ConnectWorker, WorkerConfig, WorkerConfigError
 
 if TYPE_CHECKING:
     from kaspar.cli.platform import PlatformSettings
+    from kaspar.connect import ConnectWorker, WorkerConfig
 
 DEFAULT_CONNECT_PORT = 8083
 DEFAULT_CONNECT_LISTEN = f"127.0.0.1:{DEFAULT_CONNECT_PORT}"
@@ -37,6 +37,8 @@ def connect_config(
     bootstrap_servers: str, listen: str, properties: Mapping[str, str]
 ) -> WorkerConfig:
     """The worker's config; a bad property is a `--config` error naming it."""
+    from kaspar.connect import WorkerConfig, WorkerConfigError  # imported when used: fast start
+
     host, port = parse_listen(listen)
     base = WorkerConfig(bootstrap_servers=bootstrap_servers, listeners=f"http://{host}:{port}")
     try:
@@ -58,6 +60,8 @@ class ConnectService:
         self._worker: ConnectWorker | None = None
 
     def start(self, started: Mapping[str, str]) -> str:
+        from kaspar.connect import ConnectWorker
+
         config = connect_config(started["broker"], self.requested_address, {})
         self._worker = ConnectWorker(config)
         return self._worker.start()
@@ -82,6 +86,8 @@ def connect(
     offset.storage.topic, status.storage.topic, key.converter, value.converter,
     offset.flush.interval.ms, producer.*, consumer.*, ...
     """
+    from kaspar.connect import ConnectWorker
+
     settings = connect_config(bootstrap_servers, listen, parse_key_values(config, "--config"))
     worker = ConnectWorker(settings)
     try:

@@ -24,10 +24,10 @@ from kaspar.cli.client_config import (
 from kaspar.cli.errors import CliError
 from kaspar.cli.stop_signals import STOP_TIMEOUT_S, stop_within, wait_for_stop_signal
 from kaspar.cli.terminal import status
-from kaspar.ksql import KsqlConfig, KsqlConfigError, KsqlServer
 
 if TYPE_CHECKING:
     from kaspar.cli.platform import PlatformSettings
+    from kaspar.ksql import KsqlConfig, KsqlServer
 
 DEFAULT_KSQL_PORT = 8088
 DEFAULT_KSQL_LISTEN = f"127.0.0.1:{DEFAULT_KSQL_PORT}"
@@ -38,6 +38,8 @@ def ksql_config(
     bootstrap_servers: str, listen: str, data_dir: Path, properties: Mapping[str, str]
 ) -> KsqlConfig:
     """The server's config; a bad property is a `--config` error naming it."""
+    from kaspar.ksql import KsqlConfig, KsqlConfigError  # imported when used: fast start
+
     host, port = parse_listen(listen)
     base = KsqlConfig(
         bootstrap_servers=bootstrap_servers, listen_host=host, listen_port=port, data_dir=data_dir
@@ -67,10 +69,12 @@ class KsqlService:
         properties = {
             key: _url(started[service]) for key, service in PLATFORM_URLS if service in started
         }
+        from kaspar.ksql import KsqlServer
+
         config = ksql_config(started["broker"], self.requested_address, self._data_dir, properties)
         self._server = KsqlServer(config)
         self._server.start()
-        return self._server.http.address
+        return _url(self._server.http.address)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -106,8 +110,10 @@ def ksql(
     if shell:
         from kaspar.cli.ksql_shell import run_shell
 
-        run_shell(f"http://{listen}")
+        run_shell(_url(listen))
         return
+    from kaspar.ksql import KsqlServer
+
     settings = ksql_config(
         bootstrap_servers, listen, data_dir, parse_key_values(config, "--config")
     )

@@ -6,9 +6,10 @@ returning an object with a `name`, the `option` that sets its address (named in 
 foreground; `kaspar demo` embeds the same platform. Each service keeps its data in its own
 folder of the data directory (the broker in `broker/`, with `kaspar broker`'s layout).
 
-Today the platform is the broker, the schema registry and the REST proxy. Connect and ksql plug
-in as they land: a class like `BrokerService` and one more entry in `SERVICES`; a service started
-later finds the addresses of those started before it (the registry needs the broker's).
+The platform is the broker, the schema registry, the REST proxy, Connect and ksql. A service is
+a class like `BrokerService` and one entry in `SERVICES` (its module imported only when it
+starts, so the `kaspar` command starts fast); a service started later finds the addresses of
+those started before it (the registry needs the broker's, ksql the registry's and Connect's).
 
 `Platform.start` follows these steps:
 

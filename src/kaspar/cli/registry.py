@@ -23,10 +23,10 @@ from kaspar.cli.client_config import (
 from kaspar.cli.errors import CliError
 from kaspar.cli.stop_signals import STOP_TIMEOUT_S, stop_within, wait_for_stop_signal
 from kaspar.cli.terminal import status
-from kaspar.registry import RegistryConfig, RegistryConfigError, SchemaRegistryServer
 
 if TYPE_CHECKING:
     from kaspar.cli.platform import PlatformSettings
+    from kaspar.registry import RegistryConfig, SchemaRegistryServer
 
 DEFAULT_REGISTRY_PORT = 8081
 DEFAULT_REGISTRY_LISTEN = f"127.0.0.1:{DEFAULT_REGISTRY_PORT}"
@@ -36,6 +36,8 @@ def registry_config(
     bootstrap_servers: str, listen: str, properties: Mapping[str, str]
 ) -> RegistryConfig:
     """The registry's config; a bad property is a `--config` error naming it."""
+    from kaspar.registry import RegistryConfig, RegistryConfigError  # imported when used
+
     host, port = parse_listen(listen)
     base = RegistryConfig(bootstrap_servers=bootstrap_servers, listeners=f"http://{host}:{port}")
     try:
@@ -57,6 +59,8 @@ class RegistryService:
         self._server: SchemaRegistryServer | None = None
 
     def start(self, started: Mapping[str, str]) -> str:
+        from kaspar.registry import SchemaRegistryServer
+
         config = registry_config(started["broker"], self.requested_address, {})
         self._server = SchemaRegistryServer(config)
         return self._server.start()
@@ -79,6 +83,8 @@ def registry(
     -c takes Confluent Schema Registry properties: kafkastore.topic,
     schema.compatibility.level, leader.eligibility, host.name, schema.registry.group.id, ...
     """
+    from kaspar.registry import SchemaRegistryServer
+
     settings = registry_config(bootstrap_servers, listen, parse_key_values(config, "--config"))
     server = SchemaRegistryServer(settings)
     try:

@@ -22,11 +22,11 @@ from kaspar.cli.client_config import (
 from kaspar.cli.errors import CliError
 from kaspar.cli.stop_signals import STOP_TIMEOUT_S, stop_within, wait_for_stop_signal
 from kaspar.cli.terminal import status
-from kaspar.rest import RestConfigError, RestProxyConfig, create_app
-from kaspar.service.asgi_server import AsgiServer
 
 if TYPE_CHECKING:
     from kaspar.cli.platform import PlatformSettings
+    from kaspar.rest import RestProxyConfig
+    from kaspar.service.asgi_server import AsgiServer
 
 DEFAULT_REST_PORT = 8082
 DEFAULT_REST_LISTEN = f"127.0.0.1:{DEFAULT_REST_PORT}"
@@ -34,6 +34,8 @@ DEFAULT_REST_LISTEN = f"127.0.0.1:{DEFAULT_REST_PORT}"
 
 def rest_config(bootstrap_servers: str, properties: Mapping[str, str]) -> RestProxyConfig:
     """The proxy's config, a bad property refused as a `--config` error naming it."""
+    from kaspar.rest import RestConfigError, RestProxyConfig  # imported when used: fast start
+
     try:
         return RestProxyConfig.from_properties(properties, bootstrap_servers=bootstrap_servers)
     except RestConfigError as exc:
@@ -63,6 +65,9 @@ class RestProxyService:
             properties["schema.registry.url"] = (
                 registry if registry.startswith("http") else f"http://{registry}"
             )
+        from kaspar.rest import create_app
+        from kaspar.service.asgi_server import AsgiServer
+
         config = rest_config(started["broker"], properties)
         self._server = AsgiServer(create_app(config), self._host, self._port, name="rest")
         self._server.start()
@@ -86,6 +91,9 @@ def rest(
     -c takes Confluent REST Proxy properties: schema.registry.url, consumer.instance.timeout.ms,
     consumer.request.timeout.ms, producer.*, consumer.*, admin.*, client.*.
     """
+    from kaspar.rest import create_app
+    from kaspar.service.asgi_server import AsgiServer
+
     host, port = parse_listen(listen)
     settings = rest_config(bootstrap_servers, parse_key_values(config, "--config"))
     server = AsgiServer(create_app(settings), host, port, name="rest")

@@ -31,7 +31,7 @@ ADDRESS_HINTS = {
     "registry": "Schema Registry (Confluent API)",
     "rest": "REST Proxy (Confluent v2/v3)",
     "connect": "Kafka Connect REST API",
-    "ksql": "ksqlDB REST API (kaspar ksql --shell -l ADDRESS)",
+    "ksql": "ksqlDB REST API (kaspar ksql --shell -l URL)",
 }
 
 

@@ -56,7 +56,8 @@ def test_shell_prints_tables(
 def test_kaspar_up_serves_ksql(tmp_path: Path) -> None:
     settings = PlatformSettings(data_dir=tmp_path, broker_port=0)
     with Platform(settings, (BrokerService, _ksql)) as platform:
-        url = f"http://{platform.addresses['ksql']}"
+        url = platform.addresses["ksql"]
+        assert url.startswith("http://")
         info = httpx.get(f"{url}/info", timeout=10).json()
         assert info["KsqlServerInfo"]["serverStatus"] == "RUNNING"
     assert (tmp_path / "ksql").is_dir()
