@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import sqlglot
@@ -242,6 +242,10 @@ class Column:
         return self._bin(exp.BitwiseXor, o)
 
     # -- naming and types -------------------------------------------------------------------
+    def transform(self, f: Callable[[Column], Column]) -> Column:
+        """``f(self)``: a function of a Column applied in a method chain."""
+        return f(self)
+
     def alias(self, *alias: str, **kwargs: Any) -> Column:
         multi = self._expr.meta.get("multi")
         if multi and len(alias) == len(multi) > 1:

@@ -78,6 +78,10 @@ class _Builder:
         return SparkSession(self._options)
 
 
+_Builder.__name__ = "Builder"
+_Builder.__qualname__ = "SparkSession.Builder"  # repr as PySpark's class
+
+
 class _BuilderDescriptor:
     def __get__(self, obj: Any, owner: Any) -> _Builder:
         return _Builder()
@@ -87,6 +91,7 @@ class SparkSession:
     """A session: configuration, temp views and one DuckDB connection."""
 
     builder: ClassVar[_BuilderDescriptor] = _BuilderDescriptor()
+    Builder: ClassVar[type[_Builder]] = _Builder
     _active: ClassVar[SparkSession | None] = None
     _lock: ClassVar[threading.RLock] = threading.RLock()
 

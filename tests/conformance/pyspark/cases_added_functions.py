@@ -247,3 +247,33 @@ def case_session_window_only(spark, F, T):
     df = _events(spark, F)
     grouped = df.groupBy(F.session_window("ts", "5 minutes"))
     return grouped.count().select("session_window.start", "session_window.end", "count")
+
+
+@case()
+def case_schema_of_csv(spark, F, T):
+    return spark.range(1).select(
+        F.schema_of_csv(F.lit("1,abc")),
+        F.schema_of_csv("3000000000,2.5,true,2024-01-02,,x y").alias("mixed"),
+        F.schema_of_csv(F.lit("1|2024-01-02 10:00:00"), {"sep": "|"}).alias("piped"),
+    )
+
+
+@case()
+def case_skewness_kurtosis_groups(spark, F, T):
+    rows = [("a", 1.0), ("a", 2.0), ("a", 10.0), ("b", 5.0), ("b", 5.0), ("c", 3.0), ("d", None)]
+    df = spark.createDataFrame(rows, "k string, x double")
+    return df.groupBy("k").agg(F.skewness("x"), F.kurtosis("x"))
+
+
+@case()
+def case_column_transform(spark, F, T):
+    df = spark.createDataFrame([(" Hello ",), (None,)], "s string")
+    return df.select(F.col("s").transform(F.trim).transform(F.upper))
+
+
+@case(kind="value")
+def case_builder_repr(spark, F, T):
+    import re
+
+    text = repr(type(spark).builder)
+    return re.sub(r"^<[a-z_.]+\.(SparkSession\.Builder) object at 0x[0-9a-f]+>$", r"\1", text)

@@ -7,6 +7,7 @@ from sqlglot import exp
 from kaspar.engine.plan.naming import SPARK_NAME
 from kaspar.sql.column import Column, literal, to_columns, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node, renamed
+from kaspar.sql.functions.moments import kurtosis, skewness
 
 
 def count(col: ColumnOrName) -> Column:
@@ -140,14 +141,6 @@ def covar_pop(col1: ColumnOrName, col2: ColumnOrName) -> Column:
 
 def covar_samp(col1: ColumnOrName, col2: ColumnOrName) -> Column:
     return call("covar_samp", col1, col2)
-
-
-def skewness(col: ColumnOrName) -> Column:
-    return call("skewness", col)
-
-
-def kurtosis(col: ColumnOrName) -> Column:
-    return call("kurtosis", col)
 
 
 def median(col: ColumnOrName) -> Column:
