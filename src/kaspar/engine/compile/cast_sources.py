@@ -17,8 +17,8 @@ import duckdb
 from sqlglot import exp
 
 SOURCE_TYPE = "source_type"
-# meta key: an implicit cast to a string that leaves binary as it is (Spark's string functions
-# that also take binary: length, substring, lpad...).
+# meta key: an implicit cast to a string or to binary that leaves binary as it is (Spark's
+# functions that take either: length, substring, base64, octet_length...).
 KEEP_BINARY = "keep_binary"
 INTEGRAL = frozenset(
     {

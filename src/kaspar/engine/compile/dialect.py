@@ -300,7 +300,7 @@ class KasparDuckDB(DuckDB):
                 return super().cast_sql(expression, safe_prefix)
             ansi = self.dialect.ANSI  # type: ignore[attr-defined]
             source = str(expression.meta.get(SOURCE_TYPE, "")).upper()
-            if expression.meta.get(KEEP_BINARY) and source in ("BLOB", "VARCHAR"):
+            if expression.meta.get(KEEP_BINARY) and source == "BLOB":
                 return self.sql(expression, "this")
             try_cast = safe_prefix is not None or isinstance(expression, exp.TryCast)
             mode = "try" if try_cast else "ansi" if ansi else "legacy"

@@ -53,6 +53,15 @@ def as_text(col: ColumnOrName, keep_binary: bool = False) -> Column:
     return Column(cast)
 
 
+def as_binary(col: ColumnOrName) -> Column:
+    """``col`` as binary, named as ``col``: a string's UTF-8 bytes, other values' text's."""
+    text = as_text(col, keep_binary=True).expr
+    cast = exp.cast(text, "BLOB")
+    cast.meta[SPARK_NAME] = text.meta[SPARK_NAME]
+    cast.meta[KEEP_BINARY] = True
+    return Column(cast)
+
+
 def renamed(column: Column, fn: str, *args: exp.Expr) -> Column:
     """``column`` under Spark's name for an alias function: ``fn(args)`` (``every(b)`` for
     ``bool_and``: Spark names a call by the name it was called by)."""

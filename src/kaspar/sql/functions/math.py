@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp as sx
 
 from kaspar.sql.column import Column, literal, parenthesized, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, call, names, node, renamed
+from kaspar.sql.functions._invoke import ColumnOrName, as_text, call, names, node, renamed
 
 
 def abs(col: ColumnOrName) -> Column:
@@ -193,7 +193,10 @@ def hex(col: ColumnOrName) -> Column:
 
 
 def unhex(col: ColumnOrName) -> Column:
-    return call("unhex", col)
+    """Hex digits as bytes (an odd count gets a leading 0); NULL when not hex."""
+    from kaspar.sql.functions.text import try_to_binary
+
+    return renamed(try_to_binary(as_text(col)), "unhex", to_expr(col))
 
 
 def rand(seed: int | None = None) -> Column:

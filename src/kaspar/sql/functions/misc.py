@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from kaspar.engine.compile.typeof import TYPEOF
 from kaspar.sql.column import Column, literal, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, as_text, build, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, as_binary, as_text, build, names, node
 
 __all__ = [
     "assert_true",
@@ -289,14 +289,14 @@ _UTF8 = {"UTF-8", "UTF8"}
 def encode(col: ColumnOrName, charset: str) -> Column:
     if charset.upper() not in _UTF8:
         raise NotImplementedError(f"encode: charset {charset!r} is not supported (UTF-8 only)")
-    e = to_expr(col)
+    e = as_text(col).expr
     return node(exp.Anonymous(this="encode", expressions=[e]), f"encode({names(e)}, {charset})")
 
 
 def decode(col: ColumnOrName, charset: str) -> Column:
     if charset.upper() not in _UTF8:
         raise NotImplementedError(f"decode: charset {charset!r} is not supported (UTF-8 only)")
-    e = to_expr(col)
+    e = as_binary(col).expr
     return node(exp.Anonymous(this="decode", expressions=[e]), f"decode({names(e)}, {charset})")
 
 

@@ -7,7 +7,7 @@ import re
 from sqlglot import exp
 
 from kaspar.sql.column import Column, literal, to_columns, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, as_text, call, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, as_binary, as_text, call, names, node
 
 
 def upper(col: ColumnOrName) -> Column:
@@ -170,11 +170,11 @@ def ascii(col: ColumnOrName) -> Column:
 
 
 def base64(col: ColumnOrName) -> Column:
-    return call("base64", col)
+    return call("base64", as_binary(col))
 
 
 def unbase64(col: ColumnOrName) -> Column:
-    return call("unbase64", col)
+    return call("unbase64", as_text(col))
 
 
 def left(str: ColumnOrName, len: ColumnOrName) -> Column:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlglot import exp
 
 from kaspar.sql.column import Column, literal, to_columns, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, as_text, call, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, as_binary, as_text, call, names, node
 
 
 def lcase(str: ColumnOrName) -> Column:
@@ -37,18 +37,14 @@ def btrim(str: ColumnOrName, trim: ColumnOrName | None = None) -> Column:
 
 def octet_length(col: ColumnOrName) -> Column:
     e = to_expr(col)
-    value = exp.Anonymous(
-        this="octet_length", expressions=[exp.Anonymous(this="encode", expressions=[e])]
-    )
+    value = exp.Anonymous(this="octet_length", expressions=[as_binary(col).expr])
     return node(exp.cast(value, "INT"), f"octet_length({names(e)})")
 
 
 def bit_length(col: ColumnOrName) -> Column:
     e = to_expr(col)
     value = exp.Mul(
-        this=exp.Anonymous(
-            this="octet_length", expressions=[exp.Anonymous(this="encode", expressions=[e])]
-        ),
+        this=exp.Anonymous(this="octet_length", expressions=[as_binary(col).expr]),
         expression=exp.Literal.number(8),
     )
     return node(exp.cast(value, "INT"), f"bit_length({names(e)})")
@@ -144,7 +140,9 @@ def find_in_set(str: ColumnOrName, str_array: ColumnOrName) -> Column:
 def printf(format: ColumnOrName, *cols: ColumnOrName) -> Column:
     from kaspar.sql.functions.formatting import printf_call
 
-    return printf_call("printf", to_expr(format), [c.expr for c in to_columns(cols)])
+    text = to_expr(format)
+    shown = text if isinstance(text, exp.Literal) else as_text(format).expr
+    return printf_call("printf", shown, [c.expr for c in to_columns(cols)])
 
 
 def char(col: ColumnOrName) -> Column:
