@@ -157,7 +157,7 @@ def test_bad_options(
     spark: SparkSession, kaspar_broker: Any, options: dict[str, str], message: str
 ) -> None:
     with pytest.raises(IllegalArgumentException, match=re.escape(message)):
-        reader(spark, kaspar_broker, **options).load()
+        reader(spark, kaspar_broker, **options).load().count()  # some only when it reads
 
 
 def test_missing_bootstrap_servers(spark: SparkSession) -> None:
@@ -169,8 +169,38 @@ def test_missing_partitions_in_json_offsets(
     spark: SparkSession, kaspar_broker: Any, orders: str
 ) -> None:
     starting = json.dumps({orders: {"0": 0}})
+    frame = reader(spark, kaspar_broker, subscribe=orders, startingOffsets=starting).load()
     with pytest.raises(IllegalArgumentException, match="you must specify all TopicPartitions"):
-        reader(spark, kaspar_broker, subscribe=orders, startingOffsets=starting).load()
+        frame.collect()  # as Spark: the offsets are resolved when a query reads them
+
+
+def test_a_batch_read_is_lazy_and_reads_again_at_each_action(
+    spark: SparkSession, kaspar_broker: Any, topic_factory: Callable[..., str]
+) -> None:
+    """As Spark's ``KafkaRelation``: ``load()`` reads nothing, and each action resolves the
+    offsets again, so records produced after ``load()`` are seen by the next action."""
+    topic = topic_factory(partitions=2)
+    producer = Producer({"bootstrap.servers": kaspar_broker.bootstrap_servers})
+    for i in range(6):
+        producer.produce(topic, str(i).encode(), partition=i % 2)
+    assert producer.flush(10) == 0
+    frame = reader(spark, kaspar_broker, subscribe=topic).load()
+    counts = frame.groupBy("partition").count()
+    assert frame.count() == 6
+    for i in range(6, 10):
+        producer.produce(topic, str(i).encode(), partition=i % 2)
+    assert producer.flush(10) == 0
+    assert frame.count() == 10
+    assert sorted(tuple(r) for r in counts.collect()) == [(0, 5), (1, 5)]
+    assert frame.schema.names == [
+        "key",
+        "value",
+        "topic",
+        "partition",
+        "offset",
+        "timestamp",
+        "timestampType",
+    ]
 
 
 def test_custom_schema_is_rejected(spark: SparkSession, kaspar_broker: Any, orders: str) -> None:

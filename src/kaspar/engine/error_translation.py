@@ -7,6 +7,7 @@ import re
 import duckdb
 
 from kaspar import errors as E
+from kaspar.engine.deferred_errors import recover
 
 # Error classes that kaspar's own ``error(...)`` calls raise, as SparkRuntimeException.
 _RUNTIME = re.compile(r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH)\] ")
@@ -27,6 +28,13 @@ _ORIGINAL_LINE = re.compile(r"(Original Line: )([^\n]{200})[^\n]*")
 
 def translate_error(error: duckdb.Error) -> E.PySparkException:
     """The PySpark exception a DuckDB error corresponds to (Spark error class and wording)."""
+    deferred = recover(str(error))  # raised by a lazy source inside the scan: the original
+    if isinstance(deferred, E.PySparkException):
+        return deferred
+    return _translate(error)
+
+
+def _translate(error: duckdb.Error) -> E.PySparkException:
     message = str(error).split("\n\nLINE")[0].strip()
     message = _ORIGINAL_LINE.sub(r"\1\2...", message)  # a CSV error quotes the whole line
     python = "Python worker" in message or "Python exception" in message

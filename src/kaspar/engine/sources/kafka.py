@@ -1,10 +1,12 @@
 """Kafka as a batch source: ``spark.read.format("kafka")`` over the Kafka wire protocol.
 
-Steps: 1 list the partitions the options name (subscribe / subscribePattern / assign); 2 resolve
-the starting and ending offsets of each (``get_watermark_offsets``, ``offsets_for_times``);
-3 read each range with the columnar reader (``engine/kafka_fetch``: Fetch requests decoded into
-Arrow in bulk), or, when a ``kafka.*`` option needs librdkafka, with an assigned consumer (no
-consumer group, nothing committed); 4 build one Arrow table with Spark's Kafka schema.
+Lazy, as Spark's ``KafkaRelation``: the plan leaf (``kafka_relation``) reads nothing; each query
+over it runs these steps when DuckDB scans it. 1 list the partitions the options name (subscribe /
+subscribePattern / assign); 2 resolve the starting and ending offsets of each
+(``get_watermark_offsets``, ``offsets_for_times``); 3 read each range with the columnar reader
+(``engine/kafka_fetch``: Fetch requests decoded into Arrow in bulk), or, when a ``kafka.*`` option
+needs librdkafka, with an assigned consumer (no consumer group, nothing committed); 4 build one
+Arrow table with Spark's Kafka schema.
 
 It talks to any Kafka broker over the wire (confluent-kafka or ``kaspar.protocol``), never to
 kaspar's broker directly.
@@ -22,7 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from confluent_kafka import Consumer, KafkaError, KafkaException
 from confluent_kafka import TopicPartition as KafkaTopicPartition
+from sqlglot import exp
 
+from kaspar.engine.deferred_errors import defer
 from kaspar.engine.kafka_fetch import KafkaReadError, columnar_reader
 from kaspar.engine.plan import logical as L
 from kaspar.engine.sources.kafka_options import (
@@ -33,8 +37,8 @@ from kaspar.engine.sources.kafka_options import (
     TopicPartition,
     parse_kafka_options,
 )
-from kaspar.engine.sources.kafka_value_formats import record_decoding
-from kaspar.errors import IllegalArgumentException, SparkRuntimeException
+from kaspar.engine.sources.kafka_value_formats import RecordDecoding, record_decoding
+from kaspar.errors import IllegalArgumentException, PySparkException, SparkRuntimeException
 from kaspar.protocol.records import RecordsError
 from kaspar.protocol.wire import ProtocolError
 
@@ -48,15 +52,41 @@ _TIMESTAMP_TYPES = {0: -1, 1: 0, 2: 1}
 OffsetRanges = dict[TopicPartition, tuple[int, int]]
 
 
-def kafka_relation(options: dict[str, str]) -> L.LocalRelation:
-    """The plan leaf for a batch read: the records, read now, as an in-memory relation."""
+def kafka_relation(options: dict[str, str]) -> L.Scan:
+    """The plan leaf for a batch read: lazy, as Spark's ``KafkaRelation``. The options are
+    checked now (and a registry's reader schemas fetched), but the offsets are resolved and the
+    records read each time a query over the DataFrame runs (``_KafkaRead``): ``load()`` reads
+    nothing, and an action after more records arrived sees them."""
     parsed = parse_kafka_options(options)
-    table = read_kafka(parsed)
     decoding = record_decoding(options, parsed.topics)  # valueFormat, keyFormat
-    if decoding is not None:
-        table = decoding.apply(table)
-    names = tuple(table.column_names)
-    return L.LocalRelation(table.rename_columns([f"c{i}" for i in range(len(names))]), names)
+    read = _KafkaRead(parsed, decoding)
+    name = L.next_relation_name()
+    names = tuple(read.schema.names)
+    return L.Scan(exp.to_table(f'"{name}"'), names, "kafka", tables=((name, read),))
+
+
+class _KafkaRead:
+    """What DuckDB scans for a Kafka batch read: the schema at once, the records (steps 1-4 of
+    the module docstring) each time a query asks for its Arrow stream."""
+
+    def __init__(self, options: KafkaReadOptions, decoding: RecordDecoding | None) -> None:
+        self.options, self.decoding = options, decoding
+        schema = empty_kafka_table(options.include_headers).schema
+        self.schema = schema if decoding is None else decoding.schema(schema)
+
+    def __arrow_c_schema__(self) -> object:
+        return self.schema.__arrow_c_schema__()
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        try:
+            table = read_kafka(self.options)
+            if self.decoding is not None:
+                table = self.decoding.apply(table)
+        except PySparkException as e:  # DuckDB keeps only the text: carried back whole
+            raise defer(e) from None
+        except Exception as e:  # noqa: BLE001 - any failure of the read fails the query
+            raise defer(SparkRuntimeException(f"Kafka source failed: {e}")) from None
+        return table.cast(self.schema).__arrow_c_stream__(requested_schema)
 
 
 def read_kafka(options: KafkaReadOptions) -> pa.Table:
