@@ -277,3 +277,9 @@ def case_builder_repr(spark, F, T):
 
     text = repr(type(spark).builder)
     return re.sub(r"^<[a-z_.]+\.(SparkSession\.Builder) object at 0x[0-9a-f]+>$", r"\1", text)
+
+
+@case()
+def case_sentences_punctuation(spark, F, T):
+    rows = [("Hi there! Good morning.",), ("It's 10 o'clock, isn't it?",), ("   ",), (None,)]
+    return spark.createDataFrame(rows, "s string").select(F.sentences("s"))

@@ -48,11 +48,9 @@ PENDING: dict[str, str] = {
     "gen_bitmap_or_agg": _MISSING,
     "gen_collect_set": "collect_set's order follows Spark's hash set",
     "gen_collect_union": "collect_union's order follows Spark's hash set",
-    "gen_current_path": _MISSING,
     "gen_current_time": _MISSING,
     "gen_date_trunc": "an unknown unit gives NULL in Spark; DuckDB raises",
     "gen_from_base32": "from_base32 of a non-string argument (Spark casts it to a string)",
-    "gen_from_json": "from_json of a NULL string is NULL, not a struct of NULLs",
     "gen_from_xml": _MISSING,
     "gen_hll_sketch_agg": _MISSING,
     "gen_kll_sketch_agg_bigint": _MISSING,
@@ -63,7 +61,6 @@ PENDING: dict[str, str] = {
     "gen_replace": "replace(src, search) without a replacement (DuckDB's replace needs one)",
     "gen_reverse": _IMPLICIT_CAST,
     "gen_schema_of_xml": _MISSING,
-    "gen_sentences": _MISSING,
     "gen_sequence": "sequence of dates without a step (one day in Spark): no DATE series in DuckDB",
     "gen_session_window": "session_window outside groupBy (one session per row, NULL times "
     "dropped) is not supported",
@@ -83,7 +80,6 @@ PENDING: dict[str, str] = {
     "gen_unbase64": "unbase64 decodes text whose length is not a multiple of 4 (Spark's "
     "lenient decoder); DuckDB raises",
     "gen_version": "version() names Spark's git revision; kaspar names its own version",
-    "gen_width_bucket": "width_bucket with bounds from the same column gives NULL in Spark",
 }
 
 

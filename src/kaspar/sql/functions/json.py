@@ -74,8 +74,10 @@ def from_json(col: ColumnOrName, schema: Any, options: dict[str, str] | None = N
         return node(_when_valid(e, parsed), f"from_json({names(e)})")
     nulls = exp.Anonymous(this="json_transform", expressions=[exp.Literal.string("{}"), structure])
     tried = exp.Anonymous(this="try", expressions=[parsed])
+    blank = exp.EQ(this=exp.Trim(this=e.copy()), expression=exp.Literal.string(""))
+    no_text = exp.or_(exp.Is(this=e.copy(), expression=exp.Null()), blank)  # Spark: NULL
     value = exp.Case(
-        ifs=[exp.If(this=exp.Is(this=e.copy(), expression=exp.Null()), true=exp.Null())],
+        ifs=[exp.If(this=no_text, true=exp.Null())],
         default=exp.Coalesce(this=tried, expressions=[nulls]),
     )
     return node(value, f"from_json({names(e)})")

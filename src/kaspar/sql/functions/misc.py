@@ -19,6 +19,7 @@ __all__ = [
     "collation",
     "current_catalog",
     "current_database",
+    "current_path",
     "current_schema",
     "current_user",
     "decode",
@@ -109,6 +110,11 @@ def user() -> Column:
 
 def session_user() -> Column:
     return _constant(getpass.getuser(), "session_user()")
+
+
+def current_path() -> Column:
+    """The function resolution path Spark searches."""
+    return _constant("system.builtin,system.session,spark_catalog.default", "current_path()")
 
 
 def version() -> Column:

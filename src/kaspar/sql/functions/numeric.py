@@ -153,8 +153,13 @@ def width_bucket(
         )
     )
     bucket = exp.Add(this=exp.cast(scaled, "BIGINT"), expression=exp.Literal.number(1))
+    invalid = exp.or_(
+        exp.EQ(this=lo.copy(), expression=hi.copy()),
+        exp.LTE(this=n.copy(), expression=exp.Literal.number(0)),
+    )
     value = exp.Case(
         ifs=[
+            exp.If(this=invalid, true=exp.Null()),  # Spark: NULL for an empty range
             exp.If(this=exp.LT(this=e.copy(), expression=lo.copy()), true=exp.Literal.number(0)),
             exp.If(
                 this=exp.GTE(this=e.copy(), expression=hi.copy()),

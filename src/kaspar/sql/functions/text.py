@@ -187,6 +187,40 @@ def overlay(
     return node(value, f"overlay({names(s, r, p, n)})")
 
 
+def sentences(
+    string: ColumnOrName,
+    language: ColumnOrName | None = None,
+    country: ColumnOrName | None = None,
+) -> Column:
+    """Sentences (split after ``.``, ``!`` or ``?`` and the spaces after them; a blank one
+    is an empty array) as arrays of words (runs of letters, digits and apostrophes): an
+    approximation of Java's ``BreakIterator``."""
+    e = as_text(string).expr
+    shown = [
+        literal("") if v is None else to_expr(v) if isinstance(v, Column) else literal(v)
+        for v in (language, country)
+    ]
+    x, w = exp.to_identifier("_s"), exp.to_identifier("_w")
+
+    def split(text: exp.Expr, pattern: str) -> exp.Expr:
+        return exp.Anonymous(
+            this="regexp_split_to_array", expressions=[text, exp.Literal.string(pattern)]
+        )
+
+    def keep(values: exp.Expr, var: exp.Identifier, test: exp.Expr) -> exp.Expr:
+        lam = exp.Lambda(this=test, expressions=[var.copy()])
+        return exp.Anonymous(this="list_filter", expressions=[values, lam])
+
+    words = keep(
+        split(x.copy(), r"[^\p{L}\p{N}']+"), w, exp.NEQ(this=w.copy(), expression=literal(""))
+    )
+    pieces = keep(split(e, r"[.!?]+\s*"), x, exp.NEQ(this=x.copy(), expression=literal("")))
+    value = exp.Anonymous(
+        this="list_transform", expressions=[pieces, exp.Lambda(this=words, expressions=[x.copy()])]
+    )
+    return node(value, f"sentences({names(e, *shown)})")
+
+
 def url_encode(str: ColumnOrName) -> Column:
     """Java's ``URLEncoder``: a space is ``+``, ``*`` stays, ``~`` is ``%7E``."""
     e = to_expr(str)
@@ -270,6 +304,7 @@ __all__ = [
     "regexp_extract_all",
     "regexp_substr",
     "rlike",
+    "sentences",
     "split_part",
     "substr",
     "substring_index",
