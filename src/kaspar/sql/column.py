@@ -11,7 +11,13 @@ import sqlglot
 from sqlglot import exp
 
 from kaspar.engine.compile.dialect import KasparSpark
-from kaspar.engine.plan.naming import SPARK_NAME, SPARK_TOP_NAME, output_name, top_level_name
+from kaspar.engine.plan.naming import (
+    SPARK_NAME,
+    SPARK_TOP_NAME,
+    column_text,
+    output_name,
+    top_level_name,
+)
 from kaspar.engine.type_conversion import parse_data_type, to_sqlglot
 from kaspar.engine.types import DataType
 from kaspar.errors import PySparkTypeError, PySparkValueError
@@ -127,7 +133,7 @@ class Column:
         return output_name(self._expr)
 
     def __repr__(self) -> str:
-        return f"Column<'{self._name()}'>"
+        return f"Column<'{column_text(self._expr)}'>"
 
     # -- operators ---------------------------------------------------------------------------
     def _bin(self, cls: type[exp.Expr], other: Any, reverse: bool = False) -> Column:

@@ -283,3 +283,24 @@ def case_builder_repr(spark, F, T):
 def case_sentences_punctuation(spark, F, T):
     rows = [("Hi there! Good morning.",), ("It's 10 o'clock, isn't it?",), ("   ",), (None,)]
     return spark.createDataFrame(rows, "s string").select(F.sentences("s"))
+
+
+@case(kind="value")
+def case_reprs(spark, F, T):
+    df = spark.createDataFrame(
+        [(1, "a", [1], {"k": 1.5}, (2, "x"))],
+        "id bigint, s string, arr array<int>, m map<string,double>, st struct<n:int,t:string>",
+    )
+    row = df.first()
+    return (
+        repr(df),
+        repr(df.select((F.col("id") + 1).alias("x"))),
+        repr(row),
+        repr(F.col("id") + 1),
+        repr(F.upper("s").alias("u")),
+        repr(F.col("st.n")),
+        repr(df.groupBy("s").agg(F.count("*"))),
+        repr(df.describe()),
+        str(df.schema["st"].dataType),
+        repr(df.schema["m"]),
+    )

@@ -38,6 +38,21 @@ _BINARY_OPS: dict[type[exp.Expr], str] = {
 }
 
 
+def column_text(e: exp.Expr) -> str:
+    """How PySpark 4 prints a Column (``repr``): operators as calls (``+(id, 1)``), an alias
+    as ``expr AS name``, a column as the path it was given (``st.n``)."""
+    if isinstance(e, exp.Paren):
+        return column_text(e.this)
+    if isinstance(e, exp.Alias):
+        return f"{column_text(e.this)} AS {e.alias}"
+    if isinstance(e, exp.Column) and not isinstance(e.this, exp.Star):
+        return ".".join(part.name for part in e.parts)
+    op = _BINARY_OPS.get(type(e))
+    if op is not None and e.meta.get(SPARK_NAME) is None:
+        return f"{op}({column_text(e.this)}, {column_text(e.expression)})"
+    return output_name(e)
+
+
 def top_level_name(e: exp.Expr) -> str:
     """The column name Spark gives to ``e`` selected itself without an alias."""
     top = e.meta.get(SPARK_TOP_NAME) if e.meta else None
