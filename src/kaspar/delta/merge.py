@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from deltalake.exceptions import DeltaError
 
+from kaspar.delta.idempotent import AlreadyCommitted, session_commit
 from kaspar.engine.compile.datafusion import (
     AttributeNames,
     Scopes,
@@ -131,13 +132,22 @@ class DeltaMergeBuilder:
         return self
 
     def execute(self) -> DataFrame:
-        """Run the MERGE as one Delta commit; return its metrics as a one-row DataFrame."""
+        """Run the MERGE as one Delta commit; return its metrics as a one-row DataFrame.
+
+        Under the session's ``txnAppId`` / ``txnVersion`` confs the commit carries them, and a
+        version the table already holds skips the MERGE (no rows affected), as in delta-spark.
+        """
+        try:
+            commit = session_commit(self._table._spark, self._table._path)
+        except AlreadyCommitted:
+            return self._table._metrics_frame({})
         merger = self._table._delta().merge(
             self._source.toArrow(),
             predicate=self._condition,
             source_alias=self._source_alias,
             target_alias=self._target_alias,
             merge_schema=getattr(self, "_merge_schema", False),
+            commit_properties=commit,
         )
         for clause in self._clauses:
             merger = clause(merger)

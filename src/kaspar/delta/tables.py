@@ -14,6 +14,7 @@ import pyarrow as pa
 from deltalake import DeltaTable as DeltaLakeTable
 from deltalake.exceptions import DeltaError
 
+from kaspar.delta.idempotent import AlreadyCommitted, session_commit
 from kaspar.delta.merge import DeltaMergeBuilder, expression_sql
 from kaspar.engine.compile.datafusion import Scopes, resolve_column
 from kaspar.engine.sources.delta import is_delta_table, open_delta_table, parse_timestamp
@@ -91,20 +92,33 @@ class DeltaTable:
             for k, v in set.items()
         }
         predicate = _bare_predicate(condition, scopes)
-        self._run("UPDATE", lambda t: t.update(updates=updates, predicate=predicate))
+        self._run_idempotent(
+            "UPDATE",
+            lambda t, c: t.update(updates=updates, predicate=predicate, commit_properties=c),
+        )
 
     def updateExpr(self, condition: Any = None, set: dict[str, str] | None = None) -> None:
         self.update(condition, set)
 
     def delete(self, condition: Any = None) -> None:
         predicate = _bare_predicate(condition, self._scopes())
-        self._run("DELETE", lambda t: t.delete(predicate=predicate))
+        self._run_idempotent(
+            "DELETE", lambda t, c: t.delete(predicate=predicate, commit_properties=c)
+        )
 
     def _run(self, operation: str, action: Any) -> Any:
         try:
             return action(self._delta())
         except DeltaError as e:
             raise AnalysisException(f"{operation} failed: {e}", "DELTA_OPERATION_FAILED") from None
+
+    def _run_idempotent(self, operation: str, action: Any) -> None:
+        """A DML under the session's txnAppId / txnVersion (skipped if already committed)."""
+        try:
+            commit = session_commit(self._spark, self._path)
+        except AlreadyCommitted:
+            return
+        self._run(operation, lambda t: action(t, commit))
 
     # -- maintenance -------------------------------------------------------------------------
     def history(self, limit: int | None = None) -> DataFrame:

@@ -84,7 +84,14 @@ def _commit_properties(path: str, options: dict[str, str]) -> CommitProperties |
         )
     if app_id is None or version_text is None:
         return CommitProperties(custom_metadata=metadata)
-    version = int(version_text)
+    return idempotent_commit(path, app_id, int(version_text), metadata)
+
+
+def idempotent_commit(
+    path: str, app_id: str, version: int, metadata: dict[str, str] | None = None
+) -> CommitProperties | None:
+    """A commit carrying the ``txn`` action (app_id, version); None when the table already
+    holds that version (or a later one) for the app: the write must then be skipped."""
     if is_delta_table(path):
         committed = open_delta_table(path).transaction_version(app_id)
         if committed is not None and committed >= version:
