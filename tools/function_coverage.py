@@ -52,7 +52,23 @@ def render(status: dict[str, str]) -> str:
         "|---|---|",
     ]
     lines += [f"| `{name}` | {state} |" for name, state in status.items()]
+    lines += ["", *members_section()]
     return "\n".join(lines) + "\n"
+
+
+def members_section() -> list[str]:
+    """The members of PySpark's classes that raise ``PySparkNotImplementedError``."""
+    from kaspar.sql.not_applicable import NOT_APPLICABLE_MEMBERS
+
+    lines = [
+        "## Other PySpark members that cannot apply",
+        "",
+        "They exist and raise `PySparkNotImplementedError` naming what to use instead.",
+        "",
+        "| member | use instead |",
+        "|---|---|",
+    ]
+    return lines + [f"| `{m}` | {why} |" for m, why in sorted(NOT_APPLICABLE_MEMBERS.items())]
 
 
 def percent(done: int, total: int) -> str:

@@ -25,6 +25,7 @@ from kaspar.sql._conversion import to_rows
 from kaspar.sql._show import show_string
 from kaspar.sql.column import Column, aliased, to_columns, to_expr
 from kaspar.sql.functions.conditional import parse_expression
+from kaspar.sql.not_applicable import NotApplicable, refuse_if_not_applicable
 from kaspar.sql.row import Row
 from kaspar.sql.types import StructType
 
@@ -58,6 +59,10 @@ def _leaves(plan: L.LogicalPlan, kind: type[_P]) -> list[_P]:
 
 class DataFrame:
     """A distributed-collection API over a logical plan (PySpark ``pyspark.sql.DataFrame``)."""
+
+    rdd = NotApplicable("DataFrame.rdd")
+    pandas_api = NotApplicable("DataFrame.pandas_api")
+    plot = NotApplicable("DataFrame.plot")
 
     def __init__(self, session: SparkSession, plan: L.LogicalPlan) -> None:
         self._session = session
@@ -118,10 +123,11 @@ class DataFrame:
     def __getattr__(self, name: str) -> Column:
         if name.startswith("_"):
             raise AttributeError(name)
+        refuse_if_not_applicable("DataFrame", name)
         names = {a.name.lower() for a in self._attributes()}
         if name.lower() not in names:
             raise PySparkAttributeError(
-                f"[ATTRIBUTE_NOT_SUPPORTED] Attribute `{name}` is not supported.",
+                f"Attribute `{name}` is not supported.",
                 "ATTRIBUTE_NOT_SUPPORTED",
             )
         column: Column = self[name]

@@ -121,6 +121,10 @@ class GroupedData:
     def max(self, *cols: str) -> DataFrame:
         return self.agg(*(F.max(c) for c in self._numeric(cols)))
 
+    def apply(self, udf: Any) -> DataFrame:
+        """PySpark 2's form of ``applyInPandas``: a ``pandas_udf`` of the GROUPED_MAP kind."""
+        return self.applyInPandas(udf.func, udf.returnType)
+
     def applyInPandas(self, func: Callable[..., Any], schema: Any) -> DataFrame:
         """``func(pdf)`` or ``func(key, pdf)`` per group, results concatenated (``schema``).
 

@@ -21,6 +21,7 @@ from kaspar.sql._warehouse import Warehouse
 from kaspar.sql.catalog import GLOBAL_TEMP, Catalog
 from kaspar.sql.conf import RuntimeConfig, default_conf
 from kaspar.sql.dataframe import DataFrame
+from kaspar.sql.not_applicable import NotApplicable
 from kaspar.sql.readwriter import DataFrameReader
 from kaspar.sql.udf_registration import UDFRegistration
 
@@ -92,6 +93,7 @@ class SparkSession:
 
     builder: ClassVar[_BuilderDescriptor] = _BuilderDescriptor()
     Builder: ClassVar[type[_Builder]] = _Builder
+    sparkContext = NotApplicable("SparkSession.sparkContext")
     _active: ClassVar[SparkSession | None] = None
     _lock: ClassVar[threading.RLock] = threading.RLock()
 
