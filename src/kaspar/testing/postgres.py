@@ -106,9 +106,9 @@ _SETTINGS = {
 
 
 @contextlib.contextmanager
-def running_postgres(base_dir: Path | None = None) -> Iterator[PostgresServer]:
-    """A temporary cluster with wal_level=logical (in a new directory under ``base_dir``, or
-    the system's temporary directory), stopped and removed when the block ends.
+def running_postgres() -> Iterator[PostgresServer]:
+    """A temporary cluster with wal_level=logical (in a new directory of the system's temporary
+    directory, which the ``postgres`` user can reach), stopped and removed when the block ends.
 
     Raises ``LookupError`` without the binaries, or as root with no user to run them as.
     """
@@ -120,7 +120,11 @@ def running_postgres(base_dir: Path | None = None) -> Iterator[PostgresServer]:
     user = _run_as()
     if os.geteuid() == 0 and user is None:
         raise LookupError("running as root and no user to run PostgreSQL as")
-    base = Path(tempfile.mkdtemp(prefix="kaspar-pg-", dir=base_dir))
+    base = Path(
+        tempfile.mkdtemp(
+            prefix="kaspar-pg-",
+        )
+    )
     if user is not None:
         entry = pwd.getpwnam(user)
         os.chown(base, entry.pw_uid, entry.pw_gid)
