@@ -41,7 +41,6 @@ _MISSING = "not implemented yet"
 
 # Generated cases that still differ from PySpark, with the reason (strict xfails).
 PENDING: dict[str, str] = {
-    "gen_array_intersect": "array_intersect keeps a NULL both arrays hold (DuckDB drops NULLs)",
     "gen_arrays_zip": "DuckDB's struct_pack refuses two fields of one name (arrays_zip(a, a))",
     "gen_bitmap_and_agg": _MISSING,
     "gen_bitmap_count": _MISSING,
@@ -49,7 +48,6 @@ PENDING: dict[str, str] = {
     "gen_collect_set": "collect_set's order follows Spark's hash set",
     "gen_collect_union": "collect_union's order follows Spark's hash set",
     "gen_current_time": _MISSING,
-    "gen_date_trunc": "an unknown unit gives NULL in Spark; DuckDB raises",
     "gen_from_base32": "from_base32 of a non-string argument (Spark casts it to a string)",
     "gen_from_xml": _MISSING,
     "gen_hll_sketch_agg": _MISSING,
@@ -58,7 +56,6 @@ PENDING: dict[str, str] = {
     "gen_make_dt_interval": _MISSING,
     "gen_mode": "mode picks among tied values as Spark's hash map does",
     "gen_regexp_instr": "regexp_instr of an empty match is its position (1); DuckDB gives NULL",
-    "gen_replace": "replace(src, search) without a replacement (DuckDB's replace needs one)",
     "gen_reverse": _IMPLICIT_CAST,
     "gen_schema_of_xml": _MISSING,
     "gen_sequence": "sequence of dates without a step (one day in Spark): no DATE series in DuckDB",

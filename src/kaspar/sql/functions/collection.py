@@ -149,7 +149,23 @@ def array_union(col1: ColumnOrName, col2: ColumnOrName) -> Column:
 
 
 def array_intersect(col1: ColumnOrName, col2: ColumnOrName) -> Column:
-    return call("array_intersect", col1, col2)
+    """The distinct elements of the first array also in the second, in order (NULL too)."""
+    a, b = to_expr(col1), to_expr(col2)
+    x = exp.to_identifier("_y")
+    found = exp.Not(
+        this=exp.Is(
+            this=exp.Anonymous(this="list_position", expressions=[b, x]), expression=exp.Null()
+        )
+    )
+    common = exp.Anonymous(
+        this="list_filter",
+        expressions=[_distinct_in_order(a), exp.Lambda(this=found, expressions=[x.copy()])],
+    )
+    either_null = exp.or_(
+        exp.Is(this=a.copy(), expression=exp.Null()), exp.Is(this=b.copy(), expression=exp.Null())
+    )
+    value = exp.If(this=either_null, true=exp.Null(), false=common)
+    return node(value, f"array_intersect({names(a, b)})")
 
 
 def array_except(col1: ColumnOrName, col2: ColumnOrName) -> Column:

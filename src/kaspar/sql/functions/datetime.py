@@ -137,9 +137,22 @@ def convert_timezone(sourceTz: Column | None, targetTz: Column, sourceTs: Column
 
 
 def date_trunc(format: str, timestamp: ColumnOrName) -> Column:
+    """Spark's units (``yyyy``, ``mon``, ``dd``... too); any other gives NULL."""
     e = to_expr(timestamp)
-    inner = exp.TimestampTrunc(this=e, unit=exp.var(format.upper()))
+    unit = _TRUNC_UNITS.get(format.upper())
+    if unit is None:
+        return node(exp.cast(exp.Null(), "TIMESTAMPTZ"), f"date_trunc({format}, {names(e)})")
+    inner = exp.TimestampTrunc(this=e, unit=exp.var(unit))
     return node(inner, f"date_trunc({format}, {names(e)})")
+
+
+_TRUNC_UNITS = {
+    **dict.fromkeys(("YEAR", "YYYY", "YY"), "YEAR"),
+    **dict.fromkeys(("MONTH", "MON", "MM"), "MONTH"),
+    **dict.fromkeys(("DAY", "DD"), "DAY"),
+    **{u: u for u in ("QUARTER", "WEEK", "HOUR", "MINUTE", "SECOND", "MILLISECOND")},
+    "MICROSECOND": "MICROSECOND",
+}
 
 
 def unix_timestamp(

@@ -186,8 +186,9 @@ def right(str: ColumnOrName, len: ColumnOrName) -> Column:
 
 
 def replace(src: ColumnOrName, search: ColumnOrName, replace: ColumnOrName | None = None) -> Column:
-    cols = [src, search] + ([replace] if replace is not None else [])
-    return call("replace", *cols)
+    """``replace`` defaults to the empty string (the matches are removed)."""
+    with_text = Column(literal("")) if replace is None else replace
+    return call("replace", as_text(src), as_text(search), as_text(with_text))
 
 
 def startswith(str: ColumnOrName, prefix: ColumnOrName) -> Column:
