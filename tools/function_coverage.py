@@ -52,8 +52,52 @@ def render(status: dict[str, str]) -> str:
         "|---|---|",
     ]
     lines += [f"| `{name}` | {state} |" for name, state in status.items()]
-    lines += ["", *members_section()]
+    lines += ["", *classes_section(), "", *members_section()]
     return "\n".join(lines) + "\n"
+
+
+# Reference list (``shared/reference/pyspark-api/<file>.txt``) -> kaspar's class.
+CLASSES: dict[str, str] = {
+    "Column": "kaspar.sql.column:Column",
+    "DataFrame": "kaspar.sql.dataframe:DataFrame",
+    "DataFrameNaFunctions": "kaspar.sql.na:DataFrameNaFunctions",
+    "DataFrameStatFunctions": "kaspar.sql.stat:DataFrameStatFunctions",
+    "GroupedData": "kaspar.sql.group:GroupedData",
+    "Window": "kaspar.sql.window:Window",
+    "WindowSpec": "kaspar.sql.window:WindowSpec",
+    "DataFrameReader": "kaspar.sql.readwriter:DataFrameReader",
+    "DataFrameWriter": "kaspar.sql.readwriter:DataFrameWriter",
+    "SparkSession": "kaspar.sql.session:SparkSession",
+    "SparkSession_Builder": "kaspar.sql.session:_Builder",
+    "DataStreamReader": "kaspar.sql.streaming.readwriter:DataStreamReader",
+    "DataStreamWriter": "kaspar.sql.streaming.readwriter:DataStreamWriter",
+    "StreamingQuery": "kaspar.sql.streaming.query:StreamingQuery",
+    "StreamingQueryManager": "kaspar.sql.streaming.query:StreamingQueryManager",
+    "StreamingQueryListener": "kaspar.sql.streaming.listener:StreamingQueryListener",
+}
+
+
+def class_members(reference: str) -> dict[str, bool]:
+    """Each public member PySpark's class has: whether kaspar's class defines it (a member
+    that raises ``PySparkNotImplementedError`` counts as defined)."""
+    import importlib
+
+    module, _, name = CLASSES[reference].partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    names = (REFERENCE.parent / f"{reference}.txt").read_text().split()
+    return {n: any(n in vars(c) for c in cls.__mro__) for n in names}
+
+
+def classes_section() -> list[str]:
+    """Per class: how many of PySpark's members exist, and the missing ones."""
+    lines = ["## PySpark classes", "", "| class | members | missing |", "|---|---|---|"]
+    for reference in CLASSES:
+        members = class_members(reference)
+        done = sum(members.values())
+        missing = ", ".join(f"`{n}`" for n, ok in members.items() if not ok) or "none"
+        shown = reference.replace("_", ".")
+        lines.append(f"| `{shown}` | {done} of {len(members)} | {missing} |")
+    return lines
 
 
 def members_section() -> list[str]:
