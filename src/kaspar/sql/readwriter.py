@@ -208,6 +208,10 @@ SINKS: dict[str, Sink] = {
 _PATHLESS = ("kafka",)
 
 
+def _names(col: str | list[str] | tuple[str, ...], cols: tuple[Any, ...]) -> list[str]:
+    return [*col] if isinstance(col, list | tuple) else [col, *map(str, cols)]
+
+
 class DataFrameWriter:
     """``df.write``: ``mode``, ``format``, ``option(s)``, ``partitionBy``, then ``save``."""
 
@@ -244,6 +248,34 @@ class DataFrameWriter:
                 self.option(k, v)
         return self
 
+    def bucketBy(self, numBuckets: int, col: str | list[str], *cols: str) -> DataFrameWriter:
+        """Kept for ``saveAsTable`` (written without buckets); ``save`` refuses it, as Spark."""
+        self._bucket_by = (numBuckets, _names(col, cols))
+        return self
+
+    def sortBy(self, col: str | list[str], *cols: str) -> DataFrameWriter:
+        self._sort_by = _names(col, cols)
+        return self
+
+    def clusterBy(self, *cols: str | list[str]) -> DataFrameWriter:
+        """Kept for ``saveAsTable`` (kaspar does not cluster files)."""
+        self._cluster_by = _names(cols[0], cols[1:]) if cols else []
+        return self
+
+    def _refuse_layout(self, operation: str) -> None:
+        """Spark: bucketing and sorting are for tables (``saveAsTable``) only."""
+        bucketed = getattr(self, "_bucket_by", None) is not None
+        sorted_ = bool(getattr(self, "_sort_by", None))
+        if bucketed:
+            what, code = ("bucketBy and sortBy", "1313") if sorted_ else ("bucketBy", "1312")
+            raise AnalysisException(
+                f"'{operation}' does not support {what} right now.", f"_LEGACY_ERROR_TEMP_{code}"
+            )
+        if sorted_:
+            raise AnalysisException(
+                "sortBy must be used together with bucketBy.", "_LEGACY_ERROR_TEMP_1311"
+            )
+
     def partitionBy(self, *cols: str | list[str]) -> DataFrameWriter:
         first = cols[0] if len(cols) == 1 else None
         self._partition_by = list(first) if isinstance(first, list) else [str(c) for c in cols]
@@ -275,6 +307,7 @@ class DataFrameWriter:
         **options: Any,
     ) -> None:
         self._apply(format, mode, partitionBy, options)
+        self._refuse_layout("save")
         fmt = self._format or "parquet"
         target = "" if fmt in _PATHLESS else str(_require_path(path, self._options))
         self._sink(fmt)(self._df, _Save(fmt, target, self._mode, self._options, self._partition_by))

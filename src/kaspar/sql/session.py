@@ -108,6 +108,7 @@ class SparkSession:
         self._catalog = Catalog(Warehouse(self))
         self._streams: StreamingQueryManager | None = None
         self._udf = UDFRegistration()
+        self._tags: set[str] = set()
 
     def _conf_changed(self, key: str, value: str) -> None:
         if key == "spark.sql.ansi.enabled":
@@ -126,6 +127,29 @@ class SparkSession:
     @property
     def udf(self) -> UDFRegistration:
         return self._udf
+
+    # Tags of the operations this session starts (interrupt*: kaspar runs each query to its
+    # end in the calling thread, so nothing is running to interrupt from another call).
+    def addTag(self, tag: str) -> None:
+        self._tags.add(tag)
+
+    def removeTag(self, tag: str) -> None:
+        self._tags.discard(tag)
+
+    def getTags(self) -> set[str]:
+        return set(self._tags)
+
+    def clearTags(self) -> None:
+        self._tags.clear()
+
+    def interruptAll(self) -> list[str]:
+        return []
+
+    def interruptTag(self, tag: str) -> list[str]:
+        return []
+
+    def interruptOperation(self, op_id: str) -> list[str]:
+        return []
 
     @property
     def version(self) -> str:

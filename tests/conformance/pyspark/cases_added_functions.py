@@ -304,3 +304,29 @@ def case_reprs(spark, F, T):
         str(df.schema["st"].dataType),
         repr(df.schema["m"]),
     )
+
+
+@case(kind="error")
+def case_writer_bucket_by_save(spark, F, T):
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="kaspar-parity-bucket-") + "/out"
+    spark.range(3).write.bucketBy(2, "id").save(path)
+
+
+@case(kind="error")
+def case_writer_sort_by_save(spark, F, T):
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="kaspar-parity-bucket-") + "/out"
+    spark.range(3).write.bucketBy(2, "id").sortBy("id").parquet(path)
+
+
+@case(kind="value")
+def case_session_tags(spark, F, T):
+    spark.addTag("etl")
+    spark.addTag("nightly")
+    spark.removeTag("nightly")
+    tags = spark.getTags()
+    spark.clearTags()
+    return (sorted(tags), sorted(spark.getTags()), spark.interruptTag("etl"), spark.interruptAll())
