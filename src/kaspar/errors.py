@@ -38,8 +38,8 @@ class PySparkException(Exception):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        if not self._error_class:
-            return self._message
+        if not self._error_class or self._error_class.startswith("_LEGACY_ERROR_"):
+            return self._message  # Spark shows legacy errors without their class
         state = self.getSqlState()
         suffix = f" SQLSTATE: {state}" if state else ""
         return f"[{self._error_class}] {self._message}{suffix}"

@@ -63,8 +63,10 @@ def test_output_modes_and_stateful_operators(spark: SparkSession) -> None:
         df.writeStream.outputMode("sometimes")
     with pytest.raises(AnalysisException, match="Append output mode not supported"):
         df.groupBy("k").count().writeStream.format("memory").queryName("g").start()
-    with pytest.raises(AnalysisException, match="Stream-stream joins are not supported"):
-        df.join(df, "k").writeStream.format("memory").queryName("j").start()
+    with pytest.raises(AnalysisException, match="Stream-stream LeftOuter join between two"):
+        df.join(df, "k", "left").writeStream.format("memory").queryName("j").start()
+    with pytest.raises(AnalysisException, match="LeftAnti joins with a streaming"):
+        df.join(df, "k", "left_anti").writeStream.format("memory").queryName("j").start()
 
 
 def test_failed_batch_keeps_checkpoint_and_restart_resumes(

@@ -55,6 +55,14 @@ def _check_node(node: L.LogicalPlan, output_mode: str, aggregates: list[L.Aggreg
             "output mode by kaspar (only on an aggregation in Complete output mode)",
             "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
         )
+    if isinstance(node, L.Aggregate | L.Deduplicate | L.Distinct) and any(
+        _is_stream_stream_join(n) for n in _walk(node)
+    ):
+        raise AnalysisException(
+            "Aggregation or deduplication after a stream-stream join is not supported by "
+            "kaspar yet",
+            "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
+        )
     if isinstance(node, L.Deduplicate | L.Distinct) and above_aggregate:
         raise AnalysisException(
             "dropDuplicates / distinct after a streaming aggregation is not supported",
@@ -66,11 +74,8 @@ def _check_node(node: L.LogicalPlan, output_mode: str, aggregates: list[L.Aggreg
             "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
         )
     if isinstance(node, L.Join) and all(c.is_streaming for c in node.children):
-        raise AnalysisException(
-            "Stream-stream joins are not supported by kaspar yet; join a stream with a static "
-            "DataFrame instead",
-            "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
-        )
+        _check_stream_stream_join(node, output_mode)
+        return
     if isinstance(node, L.Join) and node.how != "inner":
         streaming_side = "left" if node.children[0].is_streaming else "right"
         allowed = {"left": ("left", "left_semi", "left_anti", "cross"), "right": ("right",)}
@@ -87,6 +92,40 @@ def _check_node(node: L.LogicalPlan, output_mode: str, aggregates: list[L.Aggreg
             "dropDuplicates) on the stream",
             "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
         )
+
+
+_STREAM_STREAM_JOINS = ("inner", "cross", "left", "right", "full", "left_semi")
+
+
+def _check_stream_stream_join(node: L.Join, output_mode: str) -> None:
+    """Spark's checks of a join between two streams (the watermark a join type needs is
+    checked when the query is planned: ``stream_join_operator.py``)."""
+    if node.how not in _STREAM_STREAM_JOINS:
+        raise AnalysisException(
+            "LeftAnti joins with a streaming DataFrame/Dataset on the right are not supported",
+            "_LEGACY_ERROR_TEMP_3102",
+        )
+    if node.how not in ("inner", "cross") and output_mode != "append":
+        spark_name = {"left": "LeftOuter", "right": "RightOuter", "full": "FullOuter"}
+        raise AnalysisException(
+            f"{spark_name.get(node.how, 'LeftSemi')} join between two streaming "
+            "DataFrames/Datasets is not supported in "
+            f"{output_mode.title()} output mode, only in Append output mode",
+            "_LEGACY_ERROR_TEMP_3102",
+        )
+    for side in node.children:
+        stateful = (L.Aggregate, L.Deduplicate, L.Distinct)
+        below = [n for n in _walk(side) if n.is_streaming and isinstance(n, stateful)]
+        if below or any(_is_stream_stream_join(n) for n in _walk(side)):
+            raise AnalysisException(
+                "A stream-stream join over the output of another stateful operator "
+                "(aggregation, deduplication, join) is not supported by kaspar yet",
+                "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
+            )
+
+
+def _is_stream_stream_join(node: L.LogicalPlan) -> bool:
+    return isinstance(node, L.Join) and all(c.is_streaming for c in node.children)
 
 
 def _sql_is_stateful(node: L.SqlQuery) -> bool:

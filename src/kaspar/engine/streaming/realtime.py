@@ -177,7 +177,7 @@ class RealTimeExecution(MicroBatchExecution):
         return ends, inputs
 
     def _stores(self) -> list[StateStore]:
-        return [o.store for o in self.incremental.stateful if o.store is not None]
+        return [s for o in self.incremental.stateful for s in o.stores]
 
     def _close_epoch(self, position: list[Any], epoch: _Epoch) -> None:
         clock = time.monotonic()

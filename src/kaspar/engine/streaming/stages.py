@@ -143,6 +143,11 @@ class StatefulOperator(Operator):
         self.update_ms = 0
         self.removal_ms = 0
 
+    @property
+    def stores(self) -> list[StateStore]:
+        """The operator's state stores (one; a stream-stream join has one per side)."""
+        return [] if self.store is None else [self.store]
+
     def progress(self) -> dict[str, Any] | None:
         store = self.store
         if store is None:

@@ -55,10 +55,17 @@ from kaspar.engine.streaming.stages import (
     leaf_for,
 )
 from kaspar.engine.streaming.state_store import execute
+from kaspar.engine.streaming.stream_join_operator import StreamJoinOperator
 
-__all__ = ["AggregateOperator", "DeduplicateOperator", "IncrementalPlan", "WatermarkOperator"]
+__all__ = [
+    "AggregateOperator",
+    "DeduplicateOperator",
+    "IncrementalPlan",
+    "StreamJoinOperator",
+    "WatermarkOperator",
+]
 
-_CUTS = (L.EventTimeWatermark, L.Aggregate, L.Deduplicate, L.Distinct)
+_CUTS = (L.EventTimeWatermark, L.Aggregate, L.Deduplicate, L.Distinct, L.Join)
 
 
 @dataclass
@@ -85,6 +92,8 @@ class IncrementalPlan:
         for node in _post_order(plan):
             if not isinstance(node, _CUTS) or not node.is_streaming:
                 continue
+            if isinstance(node, L.Join) and not all(c.is_streaming for c in node.children):
+                continue  # a stream-static join is a stage
             marks = [w for w in _post_order(node) if isinstance(w, L.EventTimeWatermark)]
             watermarks = [w.event_time for w in marks]
             delays = {w.event_time.lower(): w.delay_ms for w in marks}
@@ -93,6 +102,9 @@ class IncrementalPlan:
                 sql, schema = executor.prepare_stage(node.child, cuts)
                 operator = WatermarkOperator(node, Stage(sql, schema))
                 operator.executor = executor
+            elif isinstance(node, L.Join):
+                sides = tuple(_watermarks(c) for c in node.children)
+                operator = StreamJoinOperator(node, executor, cuts, (sides[0], sides[1]))
             elif isinstance(node, L.Aggregate):
                 operator = AggregateOperator(
                     node, executor, cuts, output_mode, watermarks, aggregate_names
@@ -127,8 +139,8 @@ class IncrementalPlan:
             for index, operator in enumerate(self.stateful):
                 operator.attach(self.con, folder / str(index) / "0", index)  # type: ignore[attr-defined]
         for operator in self.stateful:
-            assert operator.store is not None
-            operator.store.load(version)
+            for store in operator.stores:
+                store.load(version)
 
     def run(self, tables: dict[str, pa.Table], watermark_ms: int, batch_id: int) -> pa.Table:
         context = BatchContext(dict(tables), watermark_ms, batch_id)
@@ -146,7 +158,7 @@ class IncrementalPlan:
 
     def take_syncs(self) -> list[Future[None]]:
         """The fsyncs of every operator's state files written so far (the commit waits)."""
-        return [f for o in self.stateful if o.store is not None for f in o.store.take_syncs()]
+        return [f for o in self.stateful for s in o.stores for f in s.take_syncs()]
 
     def next_watermark(self, current_ms: int) -> int:
         marks = [m for m in (o.watermark() for o in self.watermark_operators) if m is not None]
@@ -177,15 +189,18 @@ class IncrementalPlan:
         stages = [getattr(o, "stage", None) for o in self.operators]
         sqls = [self.output.sql, *(s.sql for s in stages if isinstance(s, Stage))]
         self.executor.forget_stages(sqls)
-        for operator in self.stateful:
-            if operator.store is not None:
-                operator.store.wait_for_snapshot()
-                with contextlib.suppress(OSError):
-                    operator.store.wait_durable()
+        for store in (s for o in self.stateful for s in o.stores):
+            store.wait_for_snapshot()
+            with contextlib.suppress(OSError):
+                store.wait_durable()
         if self.con is not None:
             with contextlib.suppress(duckdb.Error):
                 self.con.close()
             self.con = None
+
+
+def _watermarks(plan: L.LogicalPlan) -> list[str]:
+    return [w.event_time for w in _post_order(plan) if isinstance(w, L.EventTimeWatermark)]
 
 
 def _own_leaf(relation: L.StreamingRelation) -> L.StreamingRelation:
