@@ -21,6 +21,7 @@ from kaspar.errors import (
     PySparkTypeError,
     unresolved_column,
 )
+from kaspar.sql import _semantics
 from kaspar.sql._conversion import to_rows
 from kaspar.sql._show import show_string
 from kaspar.sql.column import Column, aliased, to_columns, to_expr
@@ -438,6 +439,8 @@ class DataFrame:
         return self
 
     cache = persist = unpersist = localCheckpoint = checkpoint = _same
+    sameSemantics = _semantics.sameSemantics
+    semanticHash = _semantics.semanticHash
     repartition = coalesce = repartitionByRange = hint = _same
 
     def transform(self, func: Callable[..., DataFrame], *args: Any, **kwargs: Any) -> DataFrame:

@@ -330,3 +330,17 @@ def case_session_tags(spark, F, T):
     tags = spark.getTags()
     spark.clearTags()
     return (sorted(tags), sorted(spark.getTags()), spark.interruptTag("etl"), spark.interruptAll())
+
+
+@case(kind="value")
+def case_same_semantics(spark, F, T):
+    df = spark.range(10)
+    a = df.withColumn("x", F.col("id") * 2)
+    b = df.withColumn("x", F.col("id") * 2)
+    c = df.withColumn("x", F.col("id") + 2)
+    return (
+        a.sameSemantics(b),
+        a.sameSemantics(c),
+        a.semanticHash() == b.semanticHash(),
+        isinstance(a.semanticHash(), int),
+    )
