@@ -5,19 +5,18 @@
 the JsonConverter's ``{"schema": ..., "payload": ...}`` wrapper) into the columns ``op``,
 ``before``, ``after``, ``source`` and ``ts_ms``. ``apply_debezium_changes`` is a ``foreachBatch``
 function (give it its options with ``functools.partial``) that keeps a Delta table equal to the
-captured table. Everything runs as DataFrame operations (DuckDB) and one MERGE (delta-rs); it is
-written against the PySpark and delta-spark API only.
+captured table. Everything runs as DataFrame operations (DuckDB) and one MERGE (delta-rs), through
+the PySpark and delta-spark API (the Delta ``txn`` of its MERGE aside: see step 5).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 import pyarrow.compute as pc
 
-from kaspar.delta.idempotent import TXN_APP_ID, TXN_VERSION
+from kaspar.delta.idempotent import transaction
 from kaspar.delta.tables import DeltaTable
 from kaspar.engine.types import LongType, StringType, StructField, StructType
 from kaspar.errors import AnalysisException, IllegalArgumentException
@@ -109,9 +108,10 @@ def apply_debezium_changes(
     4. Keep each key's last change (the key from ``after``, else ``before``).
     5. MERGE it in one commit: ``d`` deletes, ``c``/``r``/``u`` upsert ``after``, and after a
        truncate every other row is deleted. The commit carries the Delta ``txn`` (``app_id``,
-       ``batch_id``) through delta-spark's ``txnAppId``/``txnVersion`` session confs, so a batch
-       run again after a crash is skipped. ``app_id`` defaults to one per target table: give
-       another one when the query starts over with a new checkpoint (batch ids restart at 0).
+       ``batch_id``), as delta-spark's ``txnAppId``/``txnVersion`` session confs would give it
+       (``kaspar.delta.idempotent``), so a batch run again after a crash is skipped.
+       ``app_id`` defaults to one per target table: give another one when the query starts
+       over with a new checkpoint (batch ids restart at 0).
     """
     if not key_columns:
         raise IllegalArgumentException("apply_debezium_changes needs at least one key column")
@@ -130,7 +130,7 @@ def apply_debezium_changes(
         return
     spark = batch_df.sparkSession
     table = _target_table(spark, target, row)
-    with _txn_confs(spark, app_id or f"kaspar.delta.cdc:{table._path}", batch_id):
+    with transaction(app_id or f"kaspar.delta.cdc:{table._path}", batch_id):
         _merge(table, spark.createDataFrame(latest), row, list(key_columns), truncated)
 
 
@@ -208,23 +208,6 @@ def _target_table(spark: SparkSession, target: str | DeltaTable, row: StructType
         return DeltaTable.forPath(spark, target)
     empty.saveAsTable(target)
     return DeltaTable.forName(spark, target)
-
-
-@contextlib.contextmanager
-def _txn_confs(spark: SparkSession, app_id: str, version: int) -> Iterator[None]:
-    """delta-spark's idempotent-DML session confs, set for one MERGE and restored after."""
-    values = {TXN_APP_ID: app_id, TXN_VERSION: str(version)}
-    saved = {key: spark.conf.get(key, None) for key in values}
-    for key, value in values.items():
-        spark.conf.set(key, value)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                spark.conf.unset(key)
-            else:
-                spark.conf.set(key, value)
 
 
 def _merge(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from deltalake import DeltaTable as DeltaLakeTable
 
 from kaspar.delta import DeltaTable, apply_debezium_changes, parse_debezium
-from kaspar.delta.idempotent import TXN_APP_ID, TXN_VERSION
+from kaspar.delta.idempotent import TXN_APP_ID, TXN_VERSION, transaction
 from kaspar.errors import IllegalArgumentException
 from kaspar.sql import DataFrame, SparkSession
 
@@ -185,3 +186,25 @@ def test_errors(spark: SparkSession, path: str) -> None:
         apply_debezium_changes(one, 0, path, [], ROW)
     with pytest.raises(IllegalArgumentException, match="order_by"):
         apply_debezium_changes(one, 0, path, ["id"], ROW, order_by="time")  # type: ignore[arg-type]
+
+
+def test_the_helpers_txn_is_its_threads_only(spark: SparkSession, path: str) -> None:
+    """Another query's MERGE, on another thread meanwhile, commits without the helper's txn."""
+    spark.createDataFrame([(1, "a")], ROW).write.format("delta").save(path)
+    inside, merged = threading.Event(), threading.Event()
+
+    def hold_a_transaction() -> None:
+        with transaction("cdc-query", 5):
+            inside.set()
+            merged.wait(10)
+
+    holder = threading.Thread(target=hold_a_transaction)
+    holder.start()
+    assert inside.wait(10)
+    DeltaTable.forPath(spark, path).alias("t").merge(
+        spark.createDataFrame([(2, "b")], ROW).alias("s"), "t.id = s.id"
+    ).whenNotMatchedInsertAll().execute()
+    merged.set()
+    holder.join(10)
+    assert DeltaLakeTable(path).transaction_version("cdc-query") is None
+    assert [r["id"] for r in table_rows(path)] == [1, 2]
