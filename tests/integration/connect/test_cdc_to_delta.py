@@ -1,13 +1,18 @@
 """The seeds' CDC pipeline end to end: PostgreSQL -> the Connect worker's Debezium source ->
 Kafka -> ``readStream.format("kafka")`` -> ``foreachBatch(apply_debezium_changes)`` -> Delta.
 After each round of inserts, updates (one changing the key), deletes and a truncate, the Delta
-table holds exactly the PostgreSQL table's rows; a query that crashes after its MERGE is
-committed but before its checkpoint is, restarted, re-runs that batch without applying it twice.
+table holds exactly the PostgreSQL table's rows; a query that fails (an exception) or dies
+(SIGKILL of its process) after a batch's MERGE is committed but before its checkpoint is,
+restarted, re-runs that batch without applying it twice.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -137,10 +142,10 @@ def run_query(
     assert query.exception() is None
 
 
-def merges_by_batch(path: str, app_id: str) -> list[int]:
+def merges_by_batch(path: str, app_id: str) -> list[int | None]:
     """The txn version (batch id) of each MERGE commit, oldest first."""
     table = DeltaLakeTable(path)
-    versions = []
+    versions: list[int | None] = []
     for commit in reversed(table.history()):
         if commit["operation"] == "MERGE":
             versions.append(
@@ -181,15 +186,68 @@ def test_delta_table_follows_postgres(capture: Capture) -> None:
     assert capture.delta_rows() == capture.postgres_rows() == [(1, "bolt again", 1, True, 1.0)]
 
 
-def test_restart_after_a_crash_applies_nothing_twice(capture: Capture) -> None:
-    app_id = "stock-query"
-    apply = functools.partial(
+APP_ID = "stock-query"
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def apply_to(capture: Capture) -> Callable[[DataFrame, int], None]:
+    return functools.partial(
         apply_debezium_changes,
         target=capture.delta_path,
         key_columns=["id"],
         schema=ROW,
-        app_id=app_id,
+        app_id=APP_ID,
     )
+
+
+def crash_with_an_exception(capture: Capture) -> None:
+    """The query fails in batch 2, after its MERGE, before its `commits` entry."""
+    apply = apply_to(capture)
+
+    def fail_after_batch_2(batch: DataFrame, batch_id: int) -> None:
+        apply(batch, batch_id)
+        if batch_id == 2:
+            raise RuntimeError("killed after the MERGE, before the checkpoint commit")
+
+    with pytest.raises(StreamingQueryException, match="killed after the MERGE"):
+        run_query(capture, fail_after_batch_2)
+
+
+def killed_query() -> None:
+    """In a subprocess: the query, whose process is killed (SIGKILL) after batch 2's MERGE."""
+    bootstrap_servers, topic, delta_path, checkpoint = sys.argv[1:]
+    capture = Capture(None, bootstrap_servers, "", topic, delta_path, checkpoint)  # type: ignore[arg-type]
+    apply = apply_to(capture)
+
+    def die_after_batch_2(batch: DataFrame, batch_id: int) -> None:
+        apply(batch, batch_id)
+        if batch_id == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    run_query(capture, die_after_batch_2)
+
+
+def crash_with_kill_9(capture: Capture) -> None:
+    """The query's process is killed after batch 2's MERGE, before its `commits` entry."""
+    code = f"from {__name__} import killed_query; killed_query()"
+    arguments = [capture.bootstrap_servers, capture.topic, capture.delta_path, capture.checkpoint]
+    result = subprocess.run(
+        [sys.executable, "-c", code, *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=QUERY_TIMEOUT_S * 2,
+        check=False,
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize(
+    "crash", [crash_with_an_exception, crash_with_kill_9], ids=["exception", "kill-9"]
+)
+def test_restart_after_a_crash_applies_nothing_twice(
+    capture: Capture, crash: Callable[[Capture], None]
+) -> None:
     capture.sql(
         "INSERT INTO {t} SELECT i, 'item ' || i, i * 10, i % 2 = 0, i / 4.0 "
         "FROM generate_series(4, 9) AS i",
@@ -200,25 +258,17 @@ def test_restart_after_a_crash_applies_nothing_twice(capture: Capture) -> None:
         "UPDATE {t} SET name = 'ten' WHERE id = 10",
     )
     capture.wait_for_events(3 + 6 + 3 + 4 + 1 + 2 + 1)  # 20 records: 5 batches of 4
-    seen: list[int] = []
+    crash(capture)
+    assert merges_by_batch(capture.delta_path, APP_ID) == [0, 1, 2]
 
-    def crash_after_batch_2(batch: DataFrame, batch_id: int) -> None:
-        seen.append(batch_id)
-        apply(batch, batch_id)
-        if batch_id == 2:
-            raise RuntimeError("killed after the MERGE, before the checkpoint commit")
-
-    with pytest.raises(StreamingQueryException, match="killed after the MERGE"):
-        run_query(capture, crash_after_batch_2)
-    assert seen == [0, 1, 2]
-    assert merges_by_batch(capture.delta_path, app_id) == [0, 1, 2]
+    apply, seen = apply_to(capture), []
 
     def record(batch: DataFrame, batch_id: int) -> None:
         seen.append(batch_id)
         apply(batch, batch_id)
 
     run_query(capture, record)
-    assert seen == [0, 1, 2, 2, 3, 4]  # batch 2 run again from its offsets entry
-    assert merges_by_batch(capture.delta_path, app_id) == [0, 1, 2, 3, 4]  # but merged once
+    assert seen == [2, 3, 4]  # batch 2 run again from its offsets entry
+    assert merges_by_batch(capture.delta_path, APP_ID) == [0, 1, 2, 3, 4]  # but merged once
     assert capture.delta_rows() == capture.postgres_rows()
     assert capture.postgres_rows() == [(10, "ten", 1, True, 1.5), (11, "x", 2, False, 2.5)]
