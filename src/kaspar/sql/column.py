@@ -37,6 +37,12 @@ def aliased(e: exp.Expr, name: str) -> exp.Alias:
     return exp.Alias(this=e, alias=exp.to_identifier(name, quoted=True))
 
 
+def _field(struct: exp.Expr, name: str) -> exp.Expr:
+    return exp.Anonymous(
+        this="struct_extract", expressions=[struct.copy(), exp.Literal.string(name)]
+    )
+
+
 def parenthesized(e: exp.Expr) -> exp.Expr:
     """``e`` in parentheses when it is itself an operator (a tree built here has no
     parentheses, and the SQL generator adds none: ``(a + 1) * 2`` must not read ``a + 1 * 2``)."""
@@ -248,6 +254,21 @@ class Column:
         return self._bin(exp.BitwiseXor, o)
 
     # -- naming and types -------------------------------------------------------------------
+    def withField(self, fieldName: str, col: Column) -> Column:
+        """The struct with field ``fieldName`` (a dotted path into nested structs) set to
+        ``col``, added when absent (DuckDB's ``struct_update``); NULL for a NULL struct."""
+        value = col.expr
+
+        def update(base: exp.Expr, path: list[str]) -> exp.Expr:
+            inner = value if len(path) == 1 else update(_field(base, path[0]), path[1:])
+            setting = exp.PropertyEQ(this=exp.to_identifier(path[0]), expression=inner.copy())
+            return exp.Anonymous(this="struct_update", expressions=[base.copy(), setting])
+
+        updated = update(self._expr, fieldName.split("."))
+        is_null = exp.Is(this=self._expr.copy(), expression=exp.Null())
+        e = exp.If(this=is_null, true=exp.Null(), false=updated)
+        return Column(named(e, f"update_fields({self._name()}, WithField({output_name(value)}))"))
+
     def transform(self, f: Callable[[Column], Column]) -> Column:
         """``f(self)``: a function of a Column applied in a method chain."""
         return f(self)

@@ -344,3 +344,15 @@ def case_same_semantics(spark, F, T):
         a.semanticHash() == b.semanticHash(),
         isinstance(a.semanticHash(), int),
     )
+
+
+@case()
+def case_column_with_field(spark, F, T):
+    df = spark.createDataFrame(
+        [((1, ("x", 2)),), (None,)], "st struct<a:int,inner:struct<s:string,n:int>>"
+    )
+    return df.select(
+        F.col("st").withField("a", F.lit(10)),
+        F.col("st").withField("b", F.col("st.a") + 1).alias("added"),
+        F.col("st").withField("inner.n", F.lit(7)).alias("nested"),
+    )
