@@ -26,7 +26,7 @@ from kaspar.ksql import formats
 from kaspar.ksql.dialect import Ksql
 from kaspar.ksql.errors import KsqlError
 from kaspar.ksql.expressions import column_name, has_aggregate, is_aggregate, rewrite
-from kaspar.ksql.joins import TableJoin, source_name, table_join
+from kaspar.ksql.joins import TableJoin, source_name, stream_join, table_join
 from kaspar.ksql.metastore import Metastore, Source
 from kaspar.ksql.statements import ColumnDef, Query, WindowSpec
 from kaspar.ksql.types import from_spark
@@ -119,8 +119,10 @@ def _compile(
     if joins:
         if len(joins) > 1:
             raise KsqlError("kaspar.ksql joins two sources so far.")
-        join = table_join(metastore, (source, alias), joins[0], read_table)
-        return _compile_join(query, source, frame, join)
+        readers = (read, read_table)
+        return _compile_any_join(
+            metastore, query, (source, alias), frame, joins[0], readers=readers
+        )
     where = select.args.get("where")
     if where is not None:
         frame = frame.filter(Column(rewrite(where.this)))
@@ -176,6 +178,60 @@ def _compile_join(
     output = tuple(ColumnDef(n, from_spark(types[n]), tree.sql() in keys) for n, tree in items)
     output = tuple(sorted(output, key=lambda c: not c.key))
     return CompiledQuery(stream, output, source, None, False, False, per_batch, (join.right.name,))
+
+
+def _compile_any_join(
+    metastore: Metastore,
+    query: Query,
+    left: tuple[Source, str],
+    frame: DataFrame,
+    join: exp.Join,
+    *,
+    readers: tuple[Callable[[Source], DataFrame], Callable[[Source], DataFrame]],
+) -> CompiledQuery:
+    """A stream-stream join (``WITHIN``: the right stream read as the left) or a
+    stream-table join (the table read by ``readers[1]``)."""
+    read, read_table = readers
+    if query.within is not None:
+        return _compile_stream_join(query, left[0], frame, stream_join(metastore, left, join, read))
+    return _compile_join(query, left[0], frame, table_join(metastore, left, join, read_table))
+
+
+def _compile_stream_join(
+    query: Query, source: Source, stream: DataFrame, join: TableJoin
+) -> CompiledQuery:
+    """``FROM a JOIN b WITHIN ... ON ...``: the engine's stream-stream join, both sides
+    watermarked by their event time less the grace period, and the right record's time
+    within the window around the left's; the result's ROWTIME is the later of the two."""
+    select = query.select
+    within = query.within
+    assert within is not None
+    if select.args.get("group") is not None or query.window is not None:
+        raise KsqlError("Aggregations over a join are not supported by kaspar.ksql yet.")
+    grace = f"{DEFAULT_GRACE_MS if within.grace_ms is None else within.grace_ms} milliseconds"
+    right = formats.decode(join.right, join.read_table(join.right))
+    right = right.filter(~F.col(formats.TOMBSTONE))
+    left_frame = stream.withWatermark(formats.TS, grace).alias(join.left_alias)
+    right_frame = right.withWatermark(formats.TS, grace).alias(join.right_alias)
+    lt = F.col(f"{join.left_alias}.{formats.TS}")
+    rt = F.col(f"{join.right_alias}.{formats.TS}")
+    before = F.expr(f"INTERVAL {within.before_ms} MILLISECONDS")
+    after = F.expr(f"INTERVAL {within.after_ms} MILLISECONDS")
+    condition = Column(join.on) & (rt >= lt - before) & (rt <= lt + after)
+    joined = left_frame.join(right_frame, condition, join.how)
+    where = select.args.get("where")
+    if where is not None:
+        joined = joined.filter(Column(rewrite(where.this)))
+    items = _projection(select, source, join.star())
+    rowtime = F.greatest(
+        F.col(f"{join.left_alias}.ROWTIME"), F.col(f"{join.right_alias}.ROWTIME")
+    ).alias(ROWTIME)
+    frame = joined.select(*[Column(tree).alias(name) for name, tree in items], rowtime)
+    types = {f.name: f.dataType for f in frame.schema.fields}
+    keys = join.key_trees()
+    output = tuple(ColumnDef(n, from_spark(types[n]), tree.sql() in keys) for n, tree in items)
+    output = tuple(sorted(output, key=lambda c: not c.key))
+    return CompiledQuery(frame, output, source, None, False, False, None, (join.right.name,))
 
 
 def _source(metastore: Metastore, select: exp.Select) -> tuple[Source, str]:

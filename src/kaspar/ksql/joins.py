@@ -24,6 +24,7 @@ from kaspar.sql.column import Column
 from kaspar.sql.dataframe import DataFrame
 
 HOW = {"": "inner", "INNER": "inner", "LEFT": "left"}
+STREAM_HOW = {**HOW, "RIGHT": "right", "FULL": "full", "OUTER": "full"}
 
 
 @dataclass(frozen=True)
@@ -77,20 +78,50 @@ def table_join(
     join: exp.Join,
     read_table: Callable[[Source], DataFrame],
 ) -> TableJoin:
-    if not isinstance(join.this, exp.Table):
-        raise KsqlError("A join needs a table name on its right.")
-    right_name, right_alias = source_name(join.this)
-    right = metastore.get(right_name)
+    right, right_alias, side = _right_side(metastore, join, "table")
     source, left_alias = left
+    if source.kind == "STREAM" and right.kind == "STREAM":
+        raise KsqlError(
+            "Stream-Stream joins must have a WITHIN clause specified. None was provided."
+        )
     if source.kind != "STREAM" or right.kind != "TABLE":
         raise KsqlError(
             "kaspar.ksql joins a STREAM with a TABLE so far; "
             f"{source.name} is a {source.kind} and {right.name} a {right.kind}."
         )
-    side = str(join.args.get("side") or join.args.get("kind") or "").upper()
     if side not in HOW:
         raise KsqlError(f"{side} JOIN is not supported for a stream-table join (INNER, LEFT).")
+    return TableJoin(source, left_alias, right, right_alias, _on(join), HOW[side], read_table)
+
+
+def stream_join(
+    metastore: Metastore,
+    left: tuple[Source, str],
+    join: exp.Join,
+    read: Callable[[Source], DataFrame],
+) -> TableJoin:
+    """A stream-stream join (``WITHIN``): both sides are streams; the engine's stream-stream
+    join runs it (``compiler._compile_stream_join``)."""
+    right, right_alias, side = _right_side(metastore, join, "stream")
+    source, left_alias = left
+    if source.kind != "STREAM" or right.kind != "STREAM":
+        raise KsqlError(f"WITHIN joins two streams; {right.name} is a {right.kind}.")
+    if side not in STREAM_HOW:
+        raise KsqlError(f"{side} JOIN is not supported for a stream-stream join.")
+    return TableJoin(source, left_alias, right, right_alias, _on(join), STREAM_HOW[side], read)
+
+
+def _right_side(metastore: Metastore, join: exp.Join, what: str) -> tuple[Source, str, str]:
+    """The joined source, its alias and the join's side (``LEFT``, ``""`` ...)."""
+    if not isinstance(join.this, exp.Table):
+        raise KsqlError(f"A join needs a {what} name on its right.")
+    right_name, right_alias = source_name(join.this)
+    side = str(join.args.get("side") or join.args.get("kind") or "").upper()
+    return metastore.get(right_name), right_alias, side
+
+
+def _on(join: exp.Join) -> exp.Expr:
     on = join.args.get("on")
     if on is None:
         raise KsqlError("A join needs an ON clause.")
-    return TableJoin(source, left_alias, right, right_alias, rewrite(on), HOW[side], read_table)
+    return rewrite(on)

@@ -17,7 +17,7 @@ from sqlglot.tokenizer_core import Token, TokenType
 
 from kaspar.ksql.dialect import Ksql
 from kaspar.ksql.errors import KsqlError, KsqlSyntaxError
-from kaspar.ksql.statements import Query, WindowSpec
+from kaspar.ksql.statements import JoinWindow, Query, WindowSpec
 from kaspar.ksql.tokens import TokenCursor, position
 
 UNITS_MS = {
@@ -37,6 +37,7 @@ def parse_query(cursor: TokenCursor) -> Query:
     window: WindowSpec | None = None
     emit: Literal["CHANGES", "FINAL"] | None = None
     partition_by: exp.Expr | None = None
+    within: JoinWindow | None = None
     depth = 0
     while not cursor.at_end():
         token = cursor.peek()
@@ -64,13 +65,16 @@ def parse_query(cursor: TokenCursor) -> Query:
             blank.append((token.start, cursor.tokens[cursor.i - 1].end + 1))
             continue
         elif depth == 0 and cursor.word() == "WITHIN":
-            raise KsqlError("Stream-stream joins (WITHIN) are not supported by kaspar yet.")
+            cursor.next()
+            within = parse_within(cursor)
+            blank.append((token.start, cursor.tokens[cursor.i - 1].end + 1))
+            continue
         cursor.next()
     select = parse_sql(cursor, start, end, blank)
     limit = select.args.get("limit")
     if limit is not None:
         select.set("limit", None)
-    return Query(select, window, emit, partition_by, _limit(limit))
+    return Query(select, window, emit, partition_by, _limit(limit), within)
 
 
 def _limit(limit: exp.Expr | None) -> int | None:
@@ -201,6 +205,19 @@ def parse_window(cursor: TokenCursor) -> WindowSpec:
     return WindowSpec(
         kind, values["SIZE"], values.get("ADVANCE"), values.get("GRACE"), values.get("RETENTION")
     )
+
+
+def parse_within(cursor: TokenCursor) -> JoinWindow:
+    """``WITHIN d`` or ``WITHIN (before, after)``, then ``[GRACE PERIOD d]``."""
+    if cursor.accept_type(TokenType.L_PAREN):
+        before = duration(cursor)
+        cursor.expect_type(TokenType.COMMA, ",")
+        after = duration(cursor)
+        cursor.expect_type(TokenType.R_PAREN, ")")
+    else:
+        before = after = duration(cursor)
+    grace = duration(cursor) if cursor.accept("GRACE", "PERIOD") else None
+    return JoinWindow(before, after, grace)
 
 
 def duration(cursor: TokenCursor) -> int:

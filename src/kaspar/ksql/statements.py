@@ -38,6 +38,16 @@ class WindowSpec:
 
 
 @dataclass(frozen=True)
+class JoinWindow:
+    """A stream-stream join's ``WITHIN before_ms`` (or ``(before, after)``) and grace period:
+    the right record's time within ``[left - before, left + after]``."""
+
+    before_ms: int
+    after_ms: int
+    grace_ms: int | None = None
+
+
+@dataclass(frozen=True)
 class Query:
     """A ``SELECT``: the SQL part as a sqlglot tree, ksqlDB's own clauses beside it."""
 
@@ -46,6 +56,7 @@ class Query:
     emit: Literal["CHANGES", "FINAL"] | None = None
     partition_by: exp.Expr | None = None
     limit: int | None = None
+    within: JoinWindow | None = None
 
     @property
     def is_push(self) -> bool:
