@@ -55,6 +55,14 @@ def _range(how: str) -> Build:
     return build
 
 
+def _side_filters(left: Any, right: Any, F: Any) -> Any:
+    """A conjunct on the left side only: Spark's pre-join filter (a left row failing it is
+    emitted with nulls at once, never stored; and, a quirk of Spark's, the conjunct gives the
+    left state a value watermark of 1 s, so no left row is ever evicted)."""
+    impressions, clicks = _watermarked(left, right)
+    return impressions.join(clicks, F.expr(f"{RANGE} AND lv > 1"), "left")
+
+
 def _plain_inner(left: Any, right: Any, F: Any) -> Any:
     return left.join(right, left["ad"] == right["cad"])
 
@@ -85,6 +93,7 @@ CASES: dict[str, tuple[Build, str]] = {
     "full_outer_range": (_range("full"), "append"),
     "left_semi_range": (_range("left_semi"), "append"),
     "left_outer_window_key": (_window_key_left, "append"),
+    "left_outer_side_filters": (_side_filters, "append"),
     "left_outer_without_watermark": (_outer_without_watermark, "append"),
     "left_outer_update": (_range("left"), "update"),
     "left_anti": (_anti, "append"),

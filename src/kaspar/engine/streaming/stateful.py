@@ -161,10 +161,12 @@ class IncrementalPlan:
         return [f for o in self.stateful for s in o.stores for f in s.take_syncs()]
 
     def next_watermark(self, current_ms: int) -> int:
-        marks = [m for m in (o.watermark() for o in self.watermark_operators) if m is not None]
+        """Spark's ``WatermarkTracker`` with the ``min`` policy: an operator that has seen no
+        row since the query (re)started counts as 0, so the watermark waits for every input."""
+        marks = [o.watermark() for o in self.watermark_operators]
         if not marks:
             return current_ms
-        return max(current_ms, min(marks))
+        return max(current_ms, min(m or 0 for m in marks))
 
     def wants_batch_without_data(self, current_ms: int, next_ms: int) -> bool:
         """Spark's no-data batch: the watermark moved and some state is evicted by it."""

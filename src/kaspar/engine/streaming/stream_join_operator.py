@@ -42,7 +42,12 @@ from kaspar.engine.compile.dialect import generate
 from kaspar.engine.execution import Executor
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
-from kaspar.engine.streaming.join_state_watermark import equi_pairs, state_value_watermark
+from kaspar.engine.streaming.join_state_watermark import (
+    attribute_id,
+    conjuncts,
+    equi_pairs,
+    state_value_watermark,
+)
 from kaspar.engine.streaming.stages import (
     BatchContext,
     Stage,
@@ -78,6 +83,7 @@ class JoinSide:
     time_ids: set[int] = field(default_factory=set)  # watermarked timestamp attributes
     windows: set[int] = field(default_factory=set)  # time-window attributes (with a watermark)
     key_column: tuple[int, bool] | None = None  # (column, is a window) of a watermarked key
+    pre_filter: str | None = None  # the condition's conjuncts on this side only (SQL)
     store: StateStore | None = None
 
     @property
@@ -138,12 +144,29 @@ class StreamJoinOperator(StatefulOperator):
         self.outputs = ", ".join(f"{self._sql(e)} AS __o{i}" for i, e in enumerate(plan.outputs))
         self._find_key_watermark(condition)
         self._condition = condition
+        self._split_pre_filters(condition)
         self._check_watermarks()
         self.leaf = leaf_for(arrow_schema(schema))
         self.replacement = self.leaf
 
     def _sql(self, e: exp.Expr) -> str:
         return generate(e.copy(), ansi=self.executor.ansi, utc=self.executor.utc)
+
+    def _split_pre_filters(self, condition: exp.Expr | None) -> None:
+        """Spark's pre-join filters: the conjuncts that read one side only (those that read
+        no column count as the left's). A new row failing its side's can match nothing: it is
+        not stored, and on an outer side it is emitted with nulls at once."""
+        left, right = self.sides
+        parts: dict[str, list[str]] = {"left": [], "right": []}
+        for part in conjuncts(condition):
+            ids = {attribute_id(c) for c in part.find_all(exp.Column)}
+            if ids <= left.ids:
+                parts["left"].append(self._sql(part))
+            elif ids <= right.ids:
+                parts["right"].append(self._sql(part))
+        for side in self.sides:
+            if parts[side.name]:
+                side.pre_filter = " AND ".join(f"({p})" for p in parts[side.name])
 
     def _find_key_watermark(self, condition: exp.Expr | None) -> None:
         """Spark's key watermark: an equi-join key that is a side's watermarked column (or a
@@ -238,21 +261,25 @@ class StreamJoinOperator(StatefulOperator):
         tables = {s.name: quote(s.store.table) for s in self.sides if s.store is not None}
         execute(
             con,
-            f"CREATE OR REPLACE TEMP TABLE __sj_p1 AS SELECT * FROM {left.view('__sj_n0')} "
+            f"CREATE OR REPLACE TEMP TABLE __sj_p1 AS SELECT * FROM {left.view(_PASSING[0])} "
             f"JOIN {right.view(tables['right'])} ON {self.condition}",
         )  # 2
-        fresh_left = "SELECT * EXCLUDE (__keep) FROM __sj_n0 WHERE __keep"
+        fresh_left = f"SELECT {left.raw} FROM __sj_n0 WHERE __keep"
         if semi:  # a left row matched at once is emitted, never stored
             fresh_left += " AND __id NOT IN (SELECT __lid FROM __sj_p1)"
         stored_left = f"(SELECT {left.raw} FROM {tables['left']} UNION ALL {fresh_left})"
         execute(
             con,
             f"CREATE OR REPLACE TEMP TABLE __sj_p2 AS SELECT * FROM {left.view(stored_left)} "
-            f"JOIN {right.view('__sj_n1')} ON {self.condition}",
+            f"JOIN {right.view(_PASSING[1])} ON {self.condition}",
         )  # 3
         output = self._pairs_output()  # 4
-        outer = [s for s in self.sides if self.how in ("full", s.name)]  # 5
-        for unmatched in (self._outer_rows(s, wm, tables) for s in outer):
+        for index, side in enumerate(self.sides):  # 5
+            if self.how not in ("full", side.name):
+                continue
+            failed = f"(SELECT {side.raw} FROM __sj_n{index} WHERE NOT __pass)"
+            output += f" UNION ALL {self._null_padded(side, failed, tables)}"
+            unmatched = self._outer_rows(side, wm, tables)
             output += "" if unmatched is None else f" UNION ALL {unmatched}"
         rows = con.sql(output).to_arrow_table()
         self.update_ms = elapsed_ms(clock)
@@ -267,8 +294,9 @@ class StreamJoinOperator(StatefulOperator):
     def _new_rows(
         self, con: duckdb.DuckDBPyConnection, side: JoinSide, index: int, context: BatchContext
     ) -> None:
-        """``__sj_n<index>``: the side's new rows that are not late, with their row ids and
-        whether the state keeps them (``__keep``)."""
+        """``__sj_n<index>``: the side's new rows that are not late, with their row ids,
+        whether they pass the side's pre-join filter (``__pass``) and whether the state keeps
+        them (``__keep``)."""
         rows = side.stage.run(self.executor, context)
         if rows.num_rows and side.store is not None:
             side.store.row_bytes = max(16, rows.nbytes // rows.num_rows)
@@ -282,11 +310,13 @@ class StreamJoinOperator(StatefulOperator):
         late = _late(side, context.watermark_ms)
         expired = self._expired(side, context.watermark_ms)
         values = ", ".join(f"__c{i}" for i in range(len(side.columns)))
+        passes = f"coalesce({side.pre_filter}, FALSE)" if side.pre_filter else "TRUE"
+        named_values = ", ".join(f"__c{i} AS {quote(c)}" for i, c in enumerate(side.columns))
         execute(
             con,
             f"CREATE OR REPLACE TEMP TABLE __sj_n{index} AS SELECT __id, FALSE AS __matched, "
-            f"{values}, NOT ({expired or 'FALSE'}) AS __keep FROM {name} "
-            f"WHERE NOT ({late or 'FALSE'})",
+            f"{values}, {passes} AS __pass, {passes} AND NOT ({expired or 'FALSE'}) AS __keep "
+            f"FROM (SELECT *, {named_values} FROM {name}) WHERE NOT ({late or 'FALSE'})",
         )
         kept = execute(con, f"SELECT count(*) FROM __sj_n{index}")[0][0]
         self.dropped += rows.num_rows - int(kept)
@@ -318,6 +348,11 @@ class StreamJoinOperator(StatefulOperator):
             f"(SELECT {side.raw} FROM {tables[side.name]} WHERE ({expired}) AND NOT __matched "
             f"AND __id NOT IN {self._matched_now(side)})"
         )
+        return self._null_padded(side, unmatched, tables)
+
+    def _null_padded(self, side: JoinSide, rows: str, tables: dict[str, str]) -> str:
+        """SQL: the output of ``rows`` of ``side`` joined to no row of the other side."""
+        unmatched = rows
         left, right = self.sides
         other = right if side is left else left
         nothing = f"(SELECT * FROM {other.view(tables[other.name])} LIMIT 0)"
@@ -375,6 +410,9 @@ class StreamJoinOperator(StatefulOperator):
         if bound is None or side.watermark is None:
             return None
         return _at_or_before(side.watermark, bound)
+
+
+_PASSING = ("(SELECT * FROM __sj_n0 WHERE __pass)", "(SELECT * FROM __sj_n1 WHERE __pass)")
 
 
 def _late(side: JoinSide, watermark_ms: int) -> str | None:
