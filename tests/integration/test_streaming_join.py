@@ -129,3 +129,53 @@ def test_kafka_join_to_delta_restarts_exactly_once(
     (state,) = query.lastProgress["stateOperators"]
     assert state["operatorName"] == "symmetricHashJoin"
     assert state["numRowsTotal"] < 10  # evicted by the watermark: only the flush rows remain
+
+
+def test_batch_failing_after_the_join_reruns_from_the_previous_state(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """The sink fails on batch 2 after the join committed its state; the restarted query
+    loads the state before it from the checkpoint and re-runs batch 2: each row once."""
+    from kaspar.errors import StreamingQueryException
+    from kaspar.sql.streaming import MemoryStream
+
+    impressions = MemoryStream(spark, "ad string, it timestamp")
+    clicks = MemoryStream(spark, "cad string, ct timestamp")
+    batches: dict[int, list[tuple[Any, ...]]] = {}
+    fail = {"batch": 2}  # 1 is the no-data batch the watermark of batch 0 asks for
+
+    def sink(df: Any, batch_id: int) -> None:
+        if batch_id == fail["batch"]:
+            fail["batch"] = -1
+            raise RuntimeError("sink down")
+        batches[batch_id] = sorted((r.ad, r.cad) for r in df.collect())
+
+    def start() -> Any:
+        joined = (
+            impressions.toDF()
+            .withWatermark("it", "1 minute")
+            .join(
+                clicks.toDF().withWatermark("ct", "1 minute"),
+                F.expr("ad = cad AND ct >= it AND ct <= it + interval 1 minute"),
+                "left",
+            )
+        )
+        writer = joined.writeStream.foreachBatch(sink)
+        return writer.option("checkpointLocation", str(tmp_path)).start()
+
+    at = BASE.replace(tzinfo=None)
+    impressions.addData([("a", at), ("b", at), ("c", at)])
+    clicks.addData([("a", at + dt.timedelta(seconds=5))])
+    query = start()
+    query.processAllAvailable()
+    clicks.addData([("b", at + dt.timedelta(seconds=30)), ("z", at + dt.timedelta(hours=1))])
+    impressions.addData([("z", at + dt.timedelta(hours=1))])
+    with pytest.raises(StreamingQueryException, match="sink down"):
+        query.awaitTermination(10)
+    spark.streams.resetTerminated()
+    query = start()  # batch 2 again, from the state of version 2
+    query.processAllAvailable()
+    query.processAllAvailable()
+    query.stop()
+    rows = Counter(row for batch in batches.values() for row in batch)
+    assert rows == Counter({("a", "a"): 1, ("b", "b"): 1, ("c", None): 1, ("z", "z"): 1})
