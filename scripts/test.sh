@@ -25,5 +25,6 @@ echo "== ruff" && .venv/bin/ruff check src
 echo "== mypy" && .venv/bin/mypy src
 echo "== import contracts" && .venv/bin/lint-imports
 # two workers (pytest-xdist), one per core: every test binds port 0 and writes under its own
-# tmp_path, so they run side by side; worksteal keeps both busy until the slow tail is done
-echo "== pytest" && .venv/bin/pytest tests -n 2 --dist worksteal "$@"
+# tmp_path, so they run side by side; loadfile keeps each module on one worker, in order
+# (module-scoped servers start once; some modules' tests build on the ones before them)
+echo "== pytest" && .venv/bin/pytest tests -n 2 --dist loadfile "$@"

