@@ -31,7 +31,7 @@ from tests.conformance.pyspark import (
     cases_values,
 )
 from tests.conformance.pyspark.compare import run
-from tests.conformance.pyspark.recording import recorded_outcome
+from tests.conformance.pyspark.recording import encode, recorded_outcome
 from tests.conformance.pyspark.registry import CASES
 
 pytestmark = [
@@ -123,9 +123,18 @@ def test_parity(name: str, kaspar_env: Any) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_parity_live(name: str, pyspark_env: Any) -> None:
-    """PySpark still gives the recorded outcome (a new PySpark version may change some)."""
+    """PySpark still gives the recorded outcome (a new PySpark version may change some),
+    compared as ``record`` recorded it: an exception as ``("PySpark raised", class)``, an outcome
+    whose values do not round-trip through the recording as its encoded text."""
     case = CASES[name]
-    assert run(case, *pyspark_env) == recorded_outcome(case)
+    expected = recorded_outcome(case)
+    try:
+        live = run(case, *pyspark_env)
+    except Exception as e:  # recorded the same way by record.py
+        live = ("PySpark raised", type(e).__name__)
+    if isinstance(expected, tuple) and expected and expected[0] == "unrecordable outcome":
+        live = ("unrecordable outcome", encode(live))
+    assert live == expected
 
 
 def test_case_count() -> None:
