@@ -267,3 +267,18 @@ def case_apply_in_pandas_with_key(spark, F, T):
         .groupBy("id")
         .applyInPandas(summarize, schema="id int, n long, total double")
     )
+
+
+@case()
+def case_to_json_ignore_null_fields_false(spark, F, T):
+    df = spark.createDataFrame(
+        [(1, None, [1, None], {"k": None}), (None, "x", None, None)],
+        "a int, b string, c array<int>, m map<string,int>",
+    )
+    return df.select(
+        F.to_json(F.struct("a", "b", "c", "m"), {"ignoreNullFields": "false"}).alias("kept"),
+        F.to_json(F.struct("a", "b", "c", "m")).alias("dropped"),
+        F.to_json(F.struct("a", F.struct("b").alias("s")), {"ignoreNullFields": "false"}).alias(
+            "nested"
+        ),
+    )

@@ -26,6 +26,7 @@ from kaspar.engine.compile.cast_sources import probe
 from kaspar.engine.compile.cast_templates import RAW
 
 TO_JSON = "kaspar_to_json"  # meta key on the Python function's call: rewrite it if possible
+KEEP_NULL_FIELDS = "kaspar_to_json_nulls"  # meta key: the option ignoreNullFields is false
 _OPERAND = "__kaspar_json_operand__"
 _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
              "UINTEGER", "UBIGINT", "UHUGEINT"}  # fmt: skip
@@ -43,12 +44,13 @@ def resolve_to_json(
     for call in reversed(calls):
         operand = call.expressions[0]
         fields = _literal_fields(operand)
+        nulls = bool(call.meta.get(KEEP_NULL_FIELDS))
         try:
             kind = con.sql(generate(probe(operand, tree))).types[0]
             if fields is not None and kind.id.upper() == "STRUCT":
-                text = _literal_struct_sql(kind)
+                text = _literal_struct_sql(kind, nulls)
             else:
-                text, fields = json_sql(_OPERAND, kind), {_OPERAND: operand}
+                text, fields = json_sql(_OPERAND, kind, nulls=nulls), {_OPERAND: operand}
         except (duckdb.Error, _Unsupported):
             continue
         built = sqlglot.parse_one(text, read="duckdb")
@@ -74,45 +76,51 @@ def _literal_fields(operand: exp.Expr) -> dict[str, exp.Expr] | None:
     return fields
 
 
-def _literal_struct_sql(kind: DuckDBPyType) -> str:
+def _literal_struct_sql(kind: DuckDBPyType, nulls: bool) -> str:
     """The JSON text of a struct built in place (never NULL) from its fields' placeholders."""
     children = [(str(n), t) for n, t in kind.children if isinstance(t, DuckDBPyType)]
     values = [(f, f"{_OPERAND}{i}", t) for i, (f, t) in enumerate(children)]
-    return f"'{{' || {_fields_sql(values)} || '}}'"
+    return f"'{{' || {_fields_sql(values, 0, nulls)} || '}}'"
 
 
-def json_sql(x: str, kind: DuckDBPyType, depth: int = 0) -> str:
+def json_sql(x: str, kind: DuckDBPyType, depth: int = 0, *, nulls: bool = False) -> str:
     """SQL for the JSON text of the value ``x`` of DuckDB type ``kind`` (NULL for NULL);
-    ``depth`` names the lambda variables of nested lists and maps apart."""
+    ``depth`` names the lambda variables of nested lists and maps apart; ``nulls``: struct
+    fields that are NULL are written as ``null`` (``ignoreNullFields`` false)."""
     name = kind.id.upper()
     if name not in ("STRUCT", "LIST", "MAP"):
         return _scalar_sql(x, name)
     children = [(str(n), t) for n, t in kind.children if isinstance(t, DuckDBPyType)]
     if name == "STRUCT":
         values = [(f, f"struct_extract({x}, {_sql_string(f)})", t) for f, t in children]
-        return (
-            f"CASE WHEN {x} IS NULL THEN NULL ELSE '{{' || {_fields_sql(values, depth)} || '}}' END"
-        )
+        pairs = _fields_sql(values, depth, nulls)
+        return f"CASE WHEN {x} IS NULL THEN NULL ELSE '{{' || {pairs} || '}}' END"
     if name == "LIST":
         e = f"e{depth}"
-        item = f"coalesce({json_sql(e, children[0][1], depth + 1)}, 'null')"
+        item = f"coalesce({json_sql(e, children[0][1], depth + 1, nulls=nulls)}, 'null')"
         joined = f"array_to_string(list_transform({x}, lambda {e}: {item}), ',')"
         return f"CASE WHEN {x} IS NULL THEN NULL ELSE '[' || {joined} || ']' END"
     e = f"e{depth}"
     key = f"CAST(to_json(CAST({e}.key AS VARCHAR)) AS VARCHAR)"
-    value = f"coalesce({json_sql(f'{e}.value', children[1][1], depth + 1)}, 'null')"
+    value = f"coalesce({json_sql(f'{e}.value', children[1][1], depth + 1, nulls=nulls)}, 'null')"
     entry = f"{key} || ':' || {value}"
     joined = f"array_to_string(list_transform(map_entries({x}), lambda {e}: {entry}), ',')"
     return f"CASE WHEN {x} IS NULL THEN NULL ELSE '{{' || {joined} || '}}' END"
 
 
-def _fields_sql(values: list[tuple[str, str, DuckDBPyType]], depth: int = 0) -> str:
-    """The ``"name":value`` pairs of a struct's (name, value SQL, type), NULL ones left out."""
+def _fields_sql(
+    values: list[tuple[str, str, DuckDBPyType]], depth: int = 0, nulls: bool = False
+) -> str:
+    """The ``"name":value`` pairs of a struct's (name, value SQL, type), NULL ones left out
+    (``null`` with ``nulls``)."""
     fields = []
     for field, value, child in values:
         key = _sql_string(json.dumps(field, ensure_ascii=False) + ":")
-        text = json_sql(value, child, depth)
-        fields.append(f"CASE WHEN {value} IS NULL THEN NULL ELSE {key} || {text} END")
+        text = json_sql(value, child, depth, nulls=nulls)
+        if nulls:
+            fields.append(f"{key} || coalesce({text}, 'null')")
+        else:
+            fields.append(f"CASE WHEN {value} IS NULL THEN NULL ELSE {key} || {text} END")
     return f"concat_ws(',', {', '.join(fields)})" if fields else "''"
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlglot import exp
 
 from kaspar.engine import types as T
-from kaspar.engine.compile.json_text import TO_JSON
+from kaspar.engine.compile.json_text import KEEP_NULL_FIELDS, TO_JSON
 from kaspar.engine.type_conversion import infer_type, merge_types, parse_data_type, to_sqlglot
 from kaspar.engine.udf import PythonUDF, register
 from kaspar.errors import PySparkTypeError
@@ -219,6 +219,9 @@ def to_json(col: ColumnOrName, options: dict[str, str] | None = None) -> Column:
     e = to_expr(col)
     call = exp.Anonymous(this=_TO_JSON, expressions=[e])
     call.meta[TO_JSON] = True
+    lowered = {k.lower(): str(v).lower() for k, v in (options or {}).items()}
+    if lowered.get("ignorenullfields") == "false":  # NULL struct fields written as null
+        call.meta[KEEP_NULL_FIELDS] = True
     return node(call, f"to_json({names(e)})")
 
 
