@@ -322,7 +322,12 @@ def format_number(col: ColumnOrName, d: int) -> Column:
 def _agg_distinct(fn: str, col: ColumnOrName, delimiter: object) -> Column:
     e = to_expr(col)
     d = literal("" if delimiter is None else delimiter)
-    value = exp.Anonymous(this="string_agg", expressions=[exp.Distinct(expressions=[e]), d])
+    # ordered by value: DuckDB's order of distinct values varies from run to run (Spark's
+    # follows its hash set, which no ordering reproduces)
+    distinct = exp.Order(
+        this=exp.Distinct(expressions=[e]), expressions=[exp.Ordered(this=e.copy())]
+    )
+    value = exp.GroupConcat(this=distinct, separator=d)
     shown = names(e, d) if delimiter is not None else f"{names(e)}, NULL"
     return node(value, f"{fn}(DISTINCT {shown})")
 
