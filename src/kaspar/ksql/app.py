@@ -23,6 +23,7 @@ from kaspar import __version__
 from kaspar.ksql import statements as st
 from kaspar.ksql.engine import KsqlEngine
 from kaspar.ksql.errors import BAD_REQUEST, NOT_FOUND, SERVER_ERROR, KsqlError
+from kaspar.ksql.inserts_stream import inserts_stream
 from kaspar.ksql.transient import END, print_topic
 
 log = logging.getLogger(__name__)
@@ -230,47 +231,7 @@ class KsqlRoutes:
         return Response(status_code=200)
 
     async def inserts_stream(self, request: Request) -> Response:
-        buffered = b""
-        target: str | None = None
-        acks: list[dict[str, Any]] = []
-        seq = 0
-        async for chunk in request.stream():
-            buffered += chunk
-            *lines, buffered = buffered.split(b"\n")
-            target, seq = await self._insert_lines(lines, target, seq, acks)
-        if buffered.strip():
-            target, seq = await self._insert_lines([buffered], target, seq, acks)
-        if target is None:
-            raise KsqlError('The first line must be {"target": "<stream>"}', BAD_REQUEST)
-        text = "".join(json.dumps(a) + "\n" for a in acks)
-        return Response(text, media_type=DELIMITED)
-
-    async def _insert_lines(
-        self, lines: list[bytes], target: str | None, seq: int, acks: list[dict[str, Any]]
-    ) -> tuple[str | None, int]:
-        rows: list[dict[str, Any]] = []
-        for line in (x for x in lines if x.strip()):
-            parsed = json.loads(line)
-            if target is None:
-                if not isinstance(parsed, dict) or not isinstance(parsed.get("target"), str):
-                    raise KsqlError('The first line must be {"target": "<stream>"}', BAD_REQUEST)
-                target = str(parsed["target"])
-                continue
-            rows.append(parsed)
-        if not rows or target is None:
-            return target, seq
-        sink = self.engine.metastore.writable(target.upper())
-        try:
-            await run_in_threadpool(self.engine.inserter.insert_rows, sink, rows)
-        except KsqlError as exc:
-            acks.extend(
-                {"status": "error", "seq": seq + i, "error_code": exc.error_code,
-                 "message": exc.message}
-                for i in range(len(rows))
-            )  # fmt: skip
-        else:
-            acks.extend({"status": "ok", "seq": seq + i} for i in range(len(rows)))
-        return target, seq + len(rows)
+        return await inserts_stream(self.engine, request)
 
     async def info(self, request: Request) -> Response:
         return JSONResponse(

@@ -48,7 +48,7 @@ class Inserter:
                 f"Expected number columns and values to match: {names}, {[v.sql() for v in values]}"
             )
         given = dict(zip(names, values, strict=True))
-        _check_names(sink, given)
+        check_names(sink, given)
         row = []
         for column in sink.columns:
             tree = given.get(column.name)
@@ -62,7 +62,7 @@ class Inserter:
         """Rows as JSON objects (``/inserts-stream``), names matched as ksqlDB matches them."""
         normalized = [{k.upper(): v for k, v in row.items()} for row in rows]
         for row in normalized:
-            _check_names(sink, row)
+            check_names(sink, row)
         schema = ", ".join(f"`{c.name}` {c.type.spark}" for c in sink.columns)
         data = [
             (*(row.get(c.name) for c in sink.columns), row.get("ROWTIME")) for row in normalized
@@ -106,7 +106,7 @@ def _bytes(value: Any) -> bytes | None:
     return None if value is None else bytes(value)
 
 
-def _check_names(sink: Source, given: Mapping[str, Any]) -> None:
+def check_names(sink: Source, given: Mapping[str, Any]) -> None:
     known = {c.name for c in sink.columns} | {"ROWTIME"}
     for name in given:
         if name not in known:

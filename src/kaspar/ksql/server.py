@@ -2,7 +2,8 @@
 
 1. Start the engine: create the command topic if needed and replay it, so the metastore and
    the persistent queries are back before the first request.
-2. Serve HTTP (``AsgiServer``; port 0 picks a free one).
+2. Serve HTTP/2 cleartext and HTTP/1.1 on one port (``Http2AsgiServer``: ksqlDB's
+   ``/query-stream`` and ``/inserts-stream`` are HTTP/2 endpoints; port 0 picks a free one).
 ``stop()`` undoes them in reverse order: no new requests, then the queries stop (each at a
 batch boundary, its checkpoint committed).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from kaspar.ksql.app import create_app
 from kaspar.ksql.config import KsqlConfig
 from kaspar.ksql.engine import KsqlEngine
-from kaspar.service.asgi_server import AsgiServer
+from kaspar.service.h2_server import Http2AsgiServer
 from kaspar.sql import SparkSession
 
 
@@ -22,7 +23,7 @@ class KsqlServer:
     def __init__(self, config: KsqlConfig, spark: SparkSession | None = None) -> None:
         self.config = config
         self.engine = KsqlEngine(config, spark)
-        self.http = AsgiServer(None, config.listen_host, config.listen_port, name="ksql")
+        self.http = Http2AsgiServer(None, config.listen_host, config.listen_port, name="ksql")
 
     @property
     def url(self) -> str:

@@ -31,6 +31,21 @@ START_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (``OSError`` if it cannot be), not yet listening."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP
+    # (proto 0 would leave Nagle on: 40 ms per keep-alive request, the delayed ACK)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class AsgiServer:
     """``app`` served on ``host:port`` (port 0: a free one) by uvicorn on a daemon thread."""
 
@@ -50,16 +65,7 @@ class AsgiServer:
 
     def start(self) -> str:
         """Step 1; returns ``host:port``. Raises ``OSError`` if the address cannot be bound."""
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP
-        # (proto 0 would leave Nagle on: 40 ms per keep-alive request, the delayed ACK)
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            raise
+        sock = bind(self.host, self.port)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
