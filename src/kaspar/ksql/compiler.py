@@ -18,7 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.errors import PySparkException
@@ -29,6 +31,9 @@ from kaspar.ksql.expressions import column_name, has_aggregate, is_aggregate, re
 from kaspar.ksql.joins import TableJoin, source_name, stream_join, table_join
 from kaspar.ksql.metastore import Metastore, Source
 from kaspar.ksql.statements import ColumnDef, Query, WindowSpec
+from kaspar.ksql.table_aggregate import TableAggregate, check_table_aggregate, group_column
+from kaspar.ksql.table_join import plan_table_join, stream_of_both
+from kaspar.ksql.table_state import DELETED, Runner, arrow_schema, stored_columns
 from kaspar.ksql.types import from_spark
 from kaspar.sql import functions as F
 from kaspar.sql.column import Column
@@ -48,6 +53,9 @@ class CompiledQuery:
     emit_final: bool = False
     per_batch: Callable[[DataFrame], DataFrame] | None = None  # a join's, run on each batch
     joined: tuple[str, ...] = ()  # the tables joined
+    # over TABLE changelogs (table-table joins, aggregations over a table): the per-batch
+    # step, made for a state folder; ``frame`` is then the topics' Kafka records
+    changelog: Callable[[Path], Runner] | None = None
 
     @property
     def sources(self) -> list[str]:
@@ -121,7 +129,7 @@ def _compile(
             raise KsqlError("kaspar.ksql joins two sources so far.")
         readers = (read, read_table)
         return _compile_any_join(
-            metastore, query, (source, alias), frame, joins[0], readers=readers
+            metastore, query, (source, alias), frame, joins[0], readers=readers, snapshot=snapshot
         )
     where = select.args.get("where")
     if where is not None:
@@ -134,7 +142,7 @@ def _compile(
     if query.emit == "FINAL" and query.window is None:
         raise KsqlError("EMIT FINAL is only supported for windowed aggregations.")
     if aggregate and source.kind == "TABLE":
-        raise KsqlError("Aggregations over a TABLE are not supported by kaspar.ksql yet.")
+        return _compile_table_aggregate(query, source, items, read)
     if aggregate:
         frame, items, keys = _aggregate(frame, query, items, select)
     else:
@@ -180,6 +188,89 @@ def _compile_join(
     return CompiledQuery(stream, output, source, None, False, False, per_batch, (join.right.name,))
 
 
+def _compile_table_join(
+    metastore: Metastore,
+    query: Query,
+    left: tuple[Source, str],
+    join: exp.Join,
+    *,
+    read: Callable[[Source], DataFrame],
+    snapshot: bool,
+) -> CompiledQuery:
+    """``FROM t1 JOIN t2 ON ...``: one stream of both tables' records, joined per batch
+    against the state of both (``table_join.py``)."""
+    select = query.select
+    if snapshot:
+        raise KsqlError("Pull queries don't support JOIN clauses.")
+    if select.args.get("group") is not None or query.window is not None:
+        raise KsqlError("Aggregations over a join are not supported by kaspar.ksql yet.")
+    if not isinstance(join.this, exp.Table):
+        raise KsqlError("A join needs a table name on its right.")
+    right_name, right_alias = source_name(join.this)
+    right = metastore.get(right_name)
+    if right.kind != "TABLE":
+        raise KsqlError(
+            "Invalid join order: table-stream joins are not supported; only stream-table joins. "
+            f"Got {left[0].name} JOIN {right.name}."
+        )
+    spec, items = plan_table_join(
+        left,
+        (right, right_alias),
+        join,
+        select,
+        project=lambda star: _projection(select, left[0], star),
+        decoded=lambda source: formats.decode(source, read(source)),
+    )
+    frame = read(stream_of_both(left[0], right))
+    spark = frame.sparkSession
+    empty = [s.schema.empty_table() for s in (spec.left, spec.right)]
+    types = {f.name: f.dataType for f in spark.createDataFrame(spec.evaluate(spark, *empty)).schema}
+    keys = set(spec.key_names)
+    output = tuple(ColumnDef(n, from_spark(types[n]), n in keys) for n, _ in items)
+    output = tuple(sorted(output, key=lambda c: not c.key))
+    return CompiledQuery(
+        frame, output, left[0], None, False, joined=(right.name,), changelog=spec.runner
+    )
+
+
+def _compile_table_aggregate(
+    query: Query,
+    source: Source,
+    items: list[tuple[str, exp.Expr]],
+    read: Callable[[Source], DataFrame],
+) -> CompiledQuery:
+    """``SELECT ... FROM table GROUP BY ...``: the table's rows kept with their groups, the
+    groups a batch touches aggregated again (``table_aggregate.py``)."""
+    select = query.select
+    check_table_aggregate(select, query.window)
+    group = select.args["group"]
+    groups = tuple(rewrite(g) for g in group.expressions)
+    where = select.args.get("where")
+    decoded = formats.decode(source, read(source))
+    live = None if where is None else rewrite(where.this)
+    spec = TableAggregate(source, pa.schema([]), live, groups, lambda rows: rows, ())
+    grouped = spec.grouped(decoded.withColumn(DELETED, F.lit(False)))
+    names = [*stored_columns(decoded), *[group_column(i) for i in range(len(groups))]]
+    stored = grouped.select(*[f"`{n}`" for n in names])
+
+    def aggregate(rows: DataFrame) -> DataFrame:
+        result, out, _ = _aggregate(rows, query, items, select)
+        hidden = [F.col(f"__K{i}").alias(group_column(i)) for i in range(len(groups))]
+        return result.select(
+            *[Column(t).alias(n) for n, t in out], F.col("ROWTIME").alias(ROWTIME), *hidden
+        )
+
+    empty = stored.sparkSession.createDataFrame([], stored.schema)
+    sample = aggregate(empty)
+    _, out, key_names = _aggregate(empty, query, items, select)
+    key_groups = tuple((n, int(str(column_name(t))[3:])) for n, t in out if n in key_names)
+    spec = TableAggregate(source, arrow_schema(stored, names), live, groups, aggregate, key_groups)
+    types = {f.name: f.dataType for f in sample.schema.fields}
+    output = tuple(ColumnDef(n, from_spark(types[n]), n in key_names) for n, _ in items)
+    output = tuple(sorted(output, key=lambda c: not c.key))
+    return CompiledQuery(read(source), output, source, None, True, changelog=spec.runner)
+
+
 def _compile_any_join(
     metastore: Metastore,
     query: Query,
@@ -188,10 +279,13 @@ def _compile_any_join(
     join: exp.Join,
     *,
     readers: tuple[Callable[[Source], DataFrame], Callable[[Source], DataFrame]],
+    snapshot: bool,
 ) -> CompiledQuery:
-    """A stream-stream join (``WITHIN``: the right stream read as the left) or a
-    stream-table join (the table read by ``readers[1]``)."""
+    """A stream-stream join (``WITHIN``: the right stream read as the left), a
+    stream-table join (the table read by ``readers[1]``) or a table-table join."""
     read, read_table = readers
+    if query.within is None and left[0].kind == "TABLE":
+        return _compile_table_join(metastore, query, left, join, read=read, snapshot=snapshot)
     if query.within is not None:
         return _compile_stream_join(query, left[0], frame, stream_join(metastore, left, join, read))
     return _compile_join(query, left[0], frame, table_join(metastore, left, join, read_table))

@@ -66,7 +66,8 @@ def sink_frame(compiled: CompiledQuery, sink: Source, frame: DataFrame | None = 
     if compiled.window is not None:
         key = formats.windowed_key(key, "__WINDOWSTART")
     value = formats.encode_value(sink, [c.name for c in compiled.value_columns])
-    if compiled.source.kind == "TABLE" and not compiled.aggregate and compiled.per_batch is None:
+    table_rows = not compiled.aggregate and compiled.per_batch is None
+    if compiled.source.kind == "TABLE" and (table_rows or compiled.changelog is not None):
         value = F.when(~F.col(formats.TOMBSTONE), value)  # a tombstone stays one
     columns = [value.alias("value"), F.timestamp_millis(F.col(ROWTIME)).alias("timestamp")]
     if key is not None:
@@ -98,6 +99,7 @@ class PersistentQuery:
     query: Any = None
     paused: bool = False
     _batch_sink: Any = None
+    _changelog: Any = None
 
     @property
     def state(self) -> str:
@@ -111,7 +113,7 @@ class PersistentQuery:
 
     def start(self, sink: Source, servers: str, trigger_ms: int) -> None:
         compiled = self.compiled
-        if compiled.per_batch is not None:
+        if compiled.per_batch is not None or compiled.changelog is not None:
             self._start_per_batch(sink, servers, trigger_ms)
             return
         self.query = (
@@ -128,8 +130,9 @@ class PersistentQuery:
         )
 
     def _start_per_batch(self, sink: Source, servers: str, trigger_ms: int) -> None:
-        """A join: each batch's rows go through the engine's exactly-once Kafka sink (one
-        transaction per batch id, a batch re-run after a crash is skipped)."""
+        """A join, or a query over changelogs (its state beside the checkpoint's): each
+        batch's rows go through the engine's exactly-once Kafka sink (one transaction per
+        batch id, a batch re-run after a crash is skipped)."""
         options = {
             "kafka.bootstrap.servers": servers,
             "kafka.partitioner": PARTITIONER,
@@ -137,8 +140,13 @@ class PersistentQuery:
         }
         self._batch_sink = KafkaSink(options, self.id)
         batch_sink, compiled = self._batch_sink, self.compiled
+        if compiled.changelog is not None:
+            self._changelog = compiled.changelog(self.checkpoint / "changelog")
+        changelog = self._changelog
 
         def write(batch: DataFrame, batch_id: int) -> None:
+            if changelog is not None:
+                batch = changelog.process(batch, batch_id)
             batch_sink.add_batch(batch_id, sink_frame(compiled, sink, batch).toArrow())
 
         self.query = (
@@ -155,6 +163,9 @@ class PersistentQuery:
         if self._batch_sink is not None:
             self._batch_sink.stop()
             self._batch_sink = None
+        if self._changelog is not None:
+            self._changelog.close()
+            self._changelog = None
 
     def terminate(self) -> None:
         """Stop for good: its checkpoint (offsets and state) is deleted, as ksqlDB deletes a

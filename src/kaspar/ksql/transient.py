@@ -23,6 +23,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from kaspar.ksql.compiler import CompiledQuery
+from kaspar.ksql.formats import TOMBSTONE
 from kaspar.ksql.queries import output_mode
 from kaspar.sql import functions as F
 
@@ -64,14 +65,17 @@ class PushQuery:
         self._rows: queue.Queue[Any] = queue.Queue()
         self._query: Any = None
         self._sent = 0
+        self._changelog: Any = None
 
     def start(self, trigger_ms: int) -> None:
-        frame = self.compiled.frame
-        if self.compiled.per_batch is None:
+        frame, mode = self.compiled.frame, output_mode(self.compiled)
+        if self.compiled.changelog is not None:  # its state in the scratch folder
+            self._changelog, mode = self.compiled.changelog(self.checkpoint / "changelog"), "append"
+        elif self.compiled.per_batch is None:
             frame = frame.select(*[F.col(f"`{c.name}`") for c in self.compiled.columns])
         self._query = (
             frame.writeStream.foreachBatch(self._batch)
-            .outputMode(output_mode(self.compiled))
+            .outputMode(mode)
             .option("checkpointLocation", str(self.checkpoint))
             .trigger(processingTime=f"{trigger_ms} milliseconds")
             .start()
@@ -80,6 +84,8 @@ class PushQuery:
     def _batch(self, frame: Any, batch_id: int) -> None:
         if self.compiled.per_batch is not None:
             frame = self.compiled.per_batch(frame)
+        if self._changelog is not None:  # a deleted row is not shown
+            frame = self._changelog.process(frame, batch_id).filter(~F.col(TOMBSTONE))
         for row in result_rows(self.compiled, frame.collect()):
             self._rows.put(row)
 
@@ -100,6 +106,9 @@ class PushQuery:
         if self._query is not None:
             self._query.stop()
             self._query = None
+        if self._changelog is not None:
+            self._changelog.close()
+            self._changelog = None
         shutil.rmtree(self.checkpoint, ignore_errors=True)
 
 
