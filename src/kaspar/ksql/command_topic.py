@@ -35,6 +35,7 @@ class CommandTopic:
     def __init__(self, servers: str, topic: str) -> None:
         self.servers, self.topic = servers, topic
         self._producer: Producer | None = None
+        self.end = 0
 
     def create(self) -> None:
         admin = AdminClient({"bootstrap.servers": self.servers})
@@ -66,7 +67,7 @@ class CommandTopic:
         return int(result[0])
 
     def replay(self) -> list[Command]:
-        """Step 2."""
+        """Step 2 (``end``: the offset the replay stopped at, where a follower goes on)."""
         consumer = Consumer(
             {
                 "bootstrap.servers": self.servers,
@@ -77,6 +78,7 @@ class CommandTopic:
         )
         try:
             _, end = consumer.get_watermark_offsets(TopicPartition(self.topic, 0), TIMEOUT_S)
+            self.end = end
             consumer.assign([TopicPartition(self.topic, 0, 0)])
             return _read_to(consumer, end)
         finally:
@@ -100,18 +102,21 @@ def _read_to(consumer: Consumer, end: int) -> list[Command]:
             if error.code() == KafkaError._PARTITION_EOF:
                 break
             raise KafkaException(error)
-        offset, key, value = message.offset() or 0, message.key(), message.value()
-        position = offset + 1
-        body = json.loads(value or b"{}")
-        commands.append(
-            Command(
-                key.decode() if key else "",
-                body["statement"],
-                body.get("streamsProperties", {}),
-                offset,
-            )
-        )
+        command = command_of(message)
+        position = command.sequence + 1
+        commands.append(command)
     return commands
+
+
+def command_of(message: Any) -> Command:
+    """A command topic record as a ``Command``."""
+    key, body = message.key(), json.loads(message.value() or b"{}")
+    return Command(
+        key.decode() if key else "",
+        body["statement"],
+        body.get("streamsProperties", {}),
+        message.offset() or 0,
+    )
 
 
 def command_id(statement: st.Statement) -> str:

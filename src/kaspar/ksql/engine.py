@@ -10,6 +10,9 @@ TERMINATE) runs in three steps:
 3. Apply it: change the metastore, create or delete topics, start or stop queries.
 On start, the command topic is replayed: step 3 without Kafka side effects for each command,
 then the persistent queries left running are started, with their old ids and checkpoints.
+Several servers may share one service id (``cluster.py``): each follows the command topic, so a
+command another server accepted is applied here too (step 3, its Kafka side effects already
+done), and each runs the persistent queries whose lease it holds.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from kaspar.errors import PySparkException
 from kaspar.ksql import entities
 from kaspar.ksql import statements as st
 from kaspar.ksql.avro_schema import columns_from_avro
-from kaspar.ksql.command_topic import CommandTopic, command_id, query_id_of
+from kaspar.ksql.cluster import CommandFollower, QueryLeases, lease_of
+from kaspar.ksql.command_topic import Command, CommandTopic, command_id, query_id_of
 from kaspar.ksql.compiler import CompiledQuery, compile_query, engine_message
 from kaspar.ksql.config import KsqlConfig
 from kaspar.ksql.connectors import ConnectClient
@@ -66,7 +70,15 @@ class KsqlEngine:
         self.inserter = Inserter(self.spark, config.bootstrap_servers)
         self.push_queries: dict[str, PushQuery] = {}
         self._lock = threading.RLock()
-        self._replaying = False
+        self._replaying = False  # commands of the log at start: no side effects, no queries
+        self._following = False  # a command another server accepted: its Kafka side effects done
+        self._accepted: set[int] = set()  # sequence numbers of the commands accepted here
+        self._leased: set[int] = set()  # the lease partitions this server holds
+        self._follower: CommandFollower | None = None
+        timeout = str(config.properties.get("ksql.kaspar.lease.session.timeout.ms", "10000"))
+        self.leases = QueryLeases(
+            config.bootstrap_servers, config.service_id, self._lease, self._unlease, timeout
+        )
 
     # -- lifecycle
 
@@ -85,13 +97,18 @@ class KsqlEngine:
                     log.warning("ksql: command %s not replayed: %s", command.id, exc)
         finally:
             self._replaying = False
-        for query in self.queries.values():
-            if not query.paused:
-                self._start_query(query)
+        self._follower = CommandFollower(
+            self.config.bootstrap_servers, self.config.command_topic, self.command_topic.end,
+            self._follow,
+        )  # fmt: skip
+        self.leases.start()  # the queries start as their leases come
 
     def stop(self) -> None:
         for push in list(self.push_queries.values()):
             push.close()
+        if self._follower is not None:
+            self._follower.stop()
+        self.leases.stop()
         with self._lock:
             for query in self.queries.values():
                 query.stop()
@@ -232,7 +249,9 @@ class KsqlEngine:
                 return reader()
             apply = self._plan(statement, properties)
             key = command_id(statement)
-            result = apply(self.command_topic.append(key, statement.text, properties))
+            sequence = self.command_topic.append(key, statement.text, properties)
+            self._accepted.add(sequence)
+            result = apply(sequence)
             self.commands[key] = result["commandStatus"]
             return result
 
@@ -310,10 +329,10 @@ class KsqlEngine:
             )  # fmt: skip
         statement = self._infer_columns(statement)
         source = source_from(statement, self.config.schema_registry_url)
-        if existing is not None and not statement.or_replace and not self._replaying:
+        if existing is not None and not statement.or_replace and not self._logged:
             self.metastore.add(source)  # raises ksqlDB's "already exists"
         partitions = statement.properties.get("PARTITIONS")
-        if not self._replaying:
+        if not self._logged:
             source = replace(source, partitions=self.topics.ensure(source, partitions))
 
         def apply(sequence: int) -> dict[str, Any]:
@@ -361,13 +380,13 @@ class KsqlEngine:
             check_key_projected(statement, compiled)
             sink = sink_from(statement, compiled, self.config.schema_registry_url)
             exists = statement.name in self.metastore.sources
-            if exists and not statement.or_replace and not self._replaying:
+            if exists and not statement.or_replace and not self._logged:
                 if statement.if_not_exists:
                     return lambda seq: entities.current_status(
                         statement.text, command_id(statement), seq, "already exists"
                     )
                 self.metastore.add(sink)  # raises ksqlDB's "already exists"
-            if not self._replaying:
+            if not self._logged:
                 partitions = statement.properties.get("PARTITIONS", compiled.source.partitions)
                 sink = replace(sink, partitions=self.topics.ensure(sink, partitions))
 
@@ -398,8 +417,51 @@ class KsqlEngine:
         return apply
 
     def _start_query(self, query: PersistentQuery) -> None:
+        """Run ``query`` here if this server holds its lease (else the server that does)."""
+        if not self._holds(query.id) or query.query is not None:
+            return
         sink = self.metastore.get(query.sink)
         query.start(sink, self.config.bootstrap_servers, self.config.trigger_ms)
+
+    # -- several servers on one service id (cluster.py)
+
+    @property
+    def _logged(self) -> bool:
+        """The command came from the log: the server that accepted it did its Kafka side
+        effects (topics created or deleted) and checks."""
+        return self._replaying or self._following
+
+    def _holds(self, query_id: str) -> bool:
+        return lease_of(query_id) in self._leased
+
+    def _follow(self, command: Command) -> None:
+        """A command read from the log after the replay: applied unless accepted here."""
+        with self._lock:
+            if command.sequence in self._accepted:
+                return
+            self._following = True
+            try:
+                (statement,) = parse(command.statement)
+                result = self._plan(statement, command.properties)(command.sequence)
+                self.commands[command.id] = result["commandStatus"]
+            except (KsqlError, ValueError, PySparkException) as exc:
+                log.warning("ksql: command %s of another server not applied: %s", command.id, exc)
+            finally:
+                self._following = False
+
+    def _lease(self, partitions: set[int]) -> None:
+        with self._lock:
+            self._leased |= partitions
+            for query in self.queries.values():
+                if not query.paused and lease_of(query.id) in partitions:
+                    self._start_query(query)
+
+    def _unlease(self, partitions: set[int]) -> None:
+        with self._lock:
+            for query in self.queries.values():
+                if lease_of(query.id) in partitions:
+                    _stop(query)
+            self._leased -= partitions
 
     def _plan_drop(self, statement: st.DropSource) -> Apply:
         source = self.metastore.sources.get(statement.name)
@@ -426,7 +488,7 @@ class KsqlEngine:
 
         def apply(sequence: int) -> dict[str, Any]:
             self.metastore.remove(source.name)
-            if statement.delete_topic and not self._replaying:
+            if statement.delete_topic and not self._logged:
                 self.topics.delete(source.topic)
             return entities.current_status(
                 statement.text,
@@ -444,8 +506,8 @@ class KsqlEngine:
         def apply(sequence: int) -> dict[str, Any]:
             for query in targets:
                 self.queries.pop(query.id, None)
-                if not self._replaying:
-                    query.terminate()
+                if not self._replaying and self._holds(query.id):
+                    query.terminate()  # its checkpoint goes with it, by the server running it
             return entities.current_status(
                 statement.text, command_id(statement), sequence, "Query terminated."
             )
@@ -465,7 +527,7 @@ class KsqlEngine:
                 if self._replaying:
                     continue
                 if pause:
-                    query.stop()  # its checkpoint stays: RESUME goes on from it
+                    _stop(query)  # its checkpoint stays: RESUME goes on from it
                 else:
                     self._start_query(query)
             message = "Query paused." if pause else "Query resumed."
@@ -476,3 +538,9 @@ class KsqlEngine:
 
 def _sink_name(statement: st.CreateAsSelect | st.InsertSelect) -> str:
     return statement.target if isinstance(statement, st.InsertSelect) else statement.name
+
+
+def _stop(query: PersistentQuery) -> None:
+    """Stop ``query`` at a batch boundary (its checkpoint committed); it may start again."""
+    query.stop()
+    query.query = None
