@@ -19,6 +19,7 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import output_name
+from kaspar.sql._session_window import session_keys as session_keys  # noqa: PLC0414
 from kaspar.sql.column import Column, aliased, column_reference
 
 if TYPE_CHECKING:
@@ -114,42 +115,3 @@ def _regex_items(df: DataFrame, e: exp.Expr) -> list[exp.Expr]:
     if qualifier is not None:
         attrs = tuple(a for a in attrs if qualifier.lower() in (q.lower() for q in a.qualifiers))
     return [attribute_column(a).expr for a in attrs if regex.fullmatch(a.name)]
-
-
-def session_keys(df: DataFrame, keys: list[Column]) -> tuple[DataFrame, list[Column]]:
-    """A ``session_window`` grouping key becomes a computed column, Spark's sessions per group
-    of the other keys:
-
-    1. drop rows whose time is NULL; ``us`` = the time in microseconds;
-    2. ``previous_end`` = the largest ``us + gap`` of the earlier rows of the group;
-    3. a row starts a session when there is none or ``us > previous_end``; the running count
-       of starts numbers the sessions;
-    4. ``session_window`` = ``struct(min(us), max(us + gap))`` over the session, as timestamps.
-    """
-    from kaspar.sql import functions as F
-    from kaspar.sql.functions.time_window import SESSION_WINDOW
-    from kaspar.sql.window import Window
-
-    found = [c for c in keys if SESSION_WINDOW in c.expr.meta]
-    if not found:
-        return df, keys
-    time, gap = found[0].expr.meta[SESSION_WINDOW]
-    others = [c for c in keys if c is not found[0]]
-    us = F.unix_micros(Column(time.copy()))
-    source = df.filter(Column(time.copy()).isNotNull()).withColumn("__kaspar_us", us)
-    ordered = Window.partitionBy(*others).orderBy("__kaspar_us")
-    earlier = ordered.rowsBetween(Window.unboundedPreceding, -1)
-    previous_end = F.max(F.col("__kaspar_us") + gap).over(earlier)
-    starts = F.when(previous_end.isNull() | (F.col("__kaspar_us") > previous_end), 1).otherwise(0)
-    source = source.withColumn("__kaspar_start", starts)
-    running = ordered.rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    source = source.withColumn("__kaspar_session", F.sum("__kaspar_start").over(running))
-    session = Window.partitionBy(*others, "__kaspar_session")
-    window = F.struct(
-        F.timestamp_micros(F.min("__kaspar_us").over(session)).alias("start"),
-        F.timestamp_micros(F.max(F.col("__kaspar_us") + gap).over(session)).alias("end"),
-    )
-    source = source.withColumn(SESSION_WINDOW, window)
-    source = source.drop("__kaspar_us", "__kaspar_start", "__kaspar_session")
-    named_keys = [source[SESSION_WINDOW] if c is found[0] else c for c in keys]
-    return source, named_keys

@@ -5,6 +5,10 @@ operators that kaspar cannot run incrementally yet are refused with a clear mess
 from __future__ import annotations
 
 from kaspar.engine.plan import logical as L
+from kaspar.engine.streaming.session_window_operator import (
+    check_session_output_mode,
+    is_session_aggregate,
+)
 from kaspar.errors import AnalysisException, IllegalArgumentException
 
 OUTPUT_MODES = ("append", "update", "complete")
@@ -26,6 +30,9 @@ def check_streaming_plan(plan: L.LogicalPlan, output_mode: str) -> None:
     aggregates = [n for n in nodes if isinstance(n, L.Aggregate)]
     for node in nodes:
         _check_node(node, output_mode, aggregates)
+    for aggregate in aggregates:
+        if is_session_aggregate(aggregate):
+            check_session_output_mode(output_mode, _has_event_time_key(aggregate))
     if len(aggregates) > 1:
         raise AnalysisException(
             "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets"

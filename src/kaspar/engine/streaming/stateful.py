@@ -44,6 +44,10 @@ from kaspar.engine.execution import Executor
 from kaspar.engine.plan import logical as L
 from kaspar.engine.streaming.aggregate_operator import AggregateOperator
 from kaspar.engine.streaming.deduplicate_operator import DeduplicateOperator
+from kaspar.engine.streaming.session_window_operator import (
+    SessionWindowOperator,
+    is_session_aggregate,
+)
 from kaspar.engine.streaming.stages import (
     RELEASE_BYTES,
     BatchContext,
@@ -61,6 +65,7 @@ __all__ = [
     "AggregateOperator",
     "DeduplicateOperator",
     "IncrementalPlan",
+    "SessionWindowOperator",
     "StreamJoinOperator",
     "WatermarkOperator",
 ]
@@ -106,9 +111,8 @@ class IncrementalPlan:
                 sides = tuple(_watermarks(c) for c in node.children)
                 operator = StreamJoinOperator(node, executor, cuts, (sides[0], sides[1]))
             elif isinstance(node, L.Aggregate):
-                operator = AggregateOperator(
-                    node, executor, cuts, output_mode, watermarks, aggregate_names
-                )
+                kind = SessionWindowOperator if is_session_aggregate(node) else AggregateOperator
+                operator = kind(node, executor, cuts, output_mode, watermarks, aggregate_names)
             else:
                 operator = DeduplicateOperator(node, executor, cuts, watermarks, delays)
             cuts[node] = operator.replacement

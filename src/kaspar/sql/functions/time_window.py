@@ -17,6 +17,7 @@ from sqlglot import exp
 
 from kaspar.engine.plan.naming import output_name
 from kaspar.errors import AnalysisException, IllegalArgumentException
+from kaspar.sql._session_window import SESSION_WINDOW
 from kaspar.sql.column import Column, named, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName
 
@@ -116,21 +117,16 @@ def window_time(windowColumn: ColumnOrName) -> Column:
     return Column(named(value, f"window_time({output_name(w)})"))
 
 
-SESSION_WINDOW = "session_window"  # meta key: (time column, gap in microseconds)
-
-
 def session_window(timeColumn: ColumnOrName, gapDuration: Column | str) -> Column:
-    """Spark's session windows, for ``groupBy``: rows of a group whose times are within
-    ``gapDuration`` of the session so far (``t <= previous end``) share one window
-    ``struct<start, end>`` (``end`` = last time + gap). Rows whose time is NULL are dropped.
-    Only a constant gap is supported (Spark also takes a gap column)."""
-    if not isinstance(gapDuration, str):
-        raise AnalysisException(
-            "session_window: only a constant gap (a string such as '10 minutes') is supported",
-            "UNSUPPORTED_FEATURE",
-        )
-    gap = duration_us(gapDuration, "gapDuration")
-    _check_positive(gap, "gapDuration")
+    """Spark's session windows, for ``groupBy``: rows of a group whose sessions ``[t, t +
+    gap)`` meet share one window ``struct<start, end>`` (``_session_window.py``). The gap is
+    a constant (``'10 minutes'``) or a column (a string or an interval per row)."""
+    gap: int | exp.Expr
+    if isinstance(gapDuration, str):
+        gap = duration_us(gapDuration, "gapDuration")
+        _check_positive(gap, "gapDuration")
+    else:
+        gap = to_expr(gapDuration)
     placeholder = exp.Column(this=exp.to_identifier(SESSION_WINDOW))
     placeholder.meta[SESSION_WINDOW] = (to_expr(timeColumn), gap)
     return Column(named(placeholder, SESSION_WINDOW))
