@@ -15,8 +15,10 @@ The state is the source table's rows that pass ``WHERE``, with their grouping va
    ``HAVING`` drops, gets a tombstone.
 
 Aggregating a group's rows again, rather than undoing one value, makes every aggregate
-function right on a table (MIN and MAX need the group's values anyway); the cost per batch is
-the size of the groups it touches. The emitted row's ROWTIME is its group's latest change.
+function right on a table, MIN and MAX included (ksqlDB refuses those on a table: they cannot
+be undone without the group's values); LATEST_BY_OFFSET and EARLIEST_BY_OFFSET are refused
+as ksqlDB refuses them (offsets order a stream, not a table's rows). The cost per batch is the
+size of the groups it touches. The emitted row's ROWTIME is its group's latest change.
 """
 
 # The SQL here is built from quoted column names of the metastore, never from values.
@@ -55,10 +57,11 @@ def check_table_aggregate(select: exp.Select, window: object) -> None:
         raise KsqlError("An aggregation over a TABLE needs a GROUP BY clause.")
     names = {str(f.this).upper() for f in select.find_all(exp.Anonymous)}
     used = [n for n in STREAM_ONLY if n in names]
-    if used:
+    if used:  # ksqlDB's words: "function" or "functions A, B and C"
+        listed = used[0] if len(used) == 1 else f"{', '.join(used[:-1])} and {used[-1]}"
         raise KsqlError(
-            f"The aggregation functions {' and '.join(used)} cannot be applied to a table "
-            "source, only to a stream source."
+            f"The aggregation function{'s' if len(used) > 1 else ''} {listed} cannot be "
+            "applied to a table source, only to a stream source."
         )
 
 

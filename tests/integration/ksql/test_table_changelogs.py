@@ -56,12 +56,14 @@ def _users_scores(ksql: Ksql, name: str) -> tuple[str, str]:
     return users, scores
 
 
-def _joined(ksql: Ksql, name: str, sink: str, key: str, kind: str) -> tuple[str, str, Steps]:
+def _joined(
+    ksql: Ksql, name: str, sink: str, key: str, kind: str, where: str = ""
+) -> tuple[str, str, Steps]:
     """USERS `kind` JOIN SCORES on their keys into `sink`, projecting `key` AS id."""
     users, scores = _users_scores(ksql, name)
     ksql.run(
         f"CREATE TABLE {sink} AS SELECT {key} AS id, u.name, s.score FROM {name}_USERS u "
-        f"{kind} JOIN {name}_SCORES s ON u.id = s.id EMIT CHANGES;",
+        f"{kind} JOIN {name}_SCORES s ON u.id = s.id {where} EMIT CHANGES;",
         **EARLIEST,
     )
     return users, scores, Steps(ksql, sink)
@@ -126,6 +128,20 @@ def test_full_outer_join_keyed_by_rowkey(ksql: Ksql, name: str) -> None:
     ksql.run("TERMINATE ALL;")
 
 
+def test_right_join_with_where(ksql: Ksql, name: str) -> None:
+    where = "WHERE s.score > 5"
+    users, scores, steps = _joined(ksql, name, f"{name}_R", "s.id", "RIGHT", where)
+    ksql.produce(scores, [("a", {"SCORE": 10}, 1_000), ("b", {"SCORE": 1}, 1_000)])
+    assert steps.expect(1) == [(b"a", {"NAME": None, "SCORE": 10}, 1_000)]  # b filtered out
+    ksql.produce(users, [("a", {"NAME": "Alice"}, 2_000)])
+    assert steps.expect(1) == [(b"a", {"NAME": "Alice", "SCORE": 10}, 2_000)]
+    ksql.produce(scores, [("a", {"SCORE": 3}, 3_000)])  # no longer passes WHERE: deleted
+    assert steps.expect(1) == [(b"a", None, 3_000)]
+    ksql.produce(scores, [("b", {"SCORE": 7}, 4_000)])
+    assert steps.expect(1) == [(b"b", {"NAME": None, "SCORE": 7}, 4_000)]
+    ksql.run("TERMINATE ALL;")
+
+
 def test_foreign_key_join(ksql: Ksql, name: str) -> None:
     orders = table(ksql, f"{name}_ORDERS", "id STRING PRIMARY KEY, customer STRING, amount INT")
     customers = table(ksql, f"{name}_CUSTOMERS", "id STRING PRIMARY KEY, name STRING")
@@ -178,7 +194,10 @@ def test_refusals(ksql: Ksql, name: str) -> None:
         "GROUP BY name;"
     )
     assert status == 400
-    assert "cannot be applied to a table source" in body["message"]
+    assert body["message"] == (
+        "The aggregation function LATEST_BY_OFFSET cannot be applied to a table source, only "
+        "to a stream source."
+    )
 
 
 def _accounts(ksql: Ksql, name: str) -> str:
