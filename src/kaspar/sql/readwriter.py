@@ -339,7 +339,11 @@ class DataFrameWriter:
         self._sink(fmt)(self._df, _Save(fmt, location, mode, self._options, self._partition_by))
 
     def insertInto(self, tableName: str, overwrite: bool | None = None) -> None:
-        self.mode("overwrite" if overwrite else "append").saveAsTable(tableName)
+        """Rows go into the existing table by position, as Spark's ``insertInto``."""
+        from kaspar.sql._table_ddl import insert_into
+
+        overwrite = self._mode == "overwrite" if overwrite is None else overwrite
+        insert_into(self._df.sparkSession, tableName, self._df, overwrite=overwrite)
 
     def parquet(
         self, path: str, mode: str | None = None, partitionBy: Any = None, **kw: Any

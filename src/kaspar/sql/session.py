@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import shutil
 import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,6 +16,7 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import name_projections
 from kaspar.errors import AnalysisException, ParseException
 from kaspar.sql._local_data import local_table
+from kaspar.sql._sql_statements import run_statement
 from kaspar.sql._warehouse import Warehouse
 from kaspar.sql.catalog import GLOBAL_TEMP, Catalog
 from kaspar.sql.conf import RuntimeConfig, default_conf
@@ -213,6 +213,9 @@ class SparkSession:
             return self._create_view(statement)
         if isinstance(statement, exp.Drop) and statement.kind in ("TABLE", "VIEW"):
             return self._drop(statement)
+        done = run_statement(self, statement)
+        if done is not None:
+            return done
         if not isinstance(statement, exp.Query):
             raise ParseException(f"Unsupported statement: {sqlQuery}", "PARSE_SYNTAX_ERROR")
         query = _global_temp_tables(name_projections(self._udf.bind_calls(statement)))
@@ -223,11 +226,17 @@ class SparkSession:
     def _drop(self, statement: exp.Drop) -> DataFrame:
         """``DROP VIEW|TABLE [IF EXISTS] name``: a temporary view, else a warehouse table."""
         tables = statement.args.get("tables") or [statement.this]
-        name = tables[0].name if isinstance(tables[0], exp.Table) else str(tables[0])
-        dropped = self._catalog.dropTempView(name) or self._catalog.dropGlobalTempView(name)
-        if not dropped and statement.kind == "TABLE" and self._catalog._warehouse.exists(name):
-            shutil.rmtree(self._catalog._warehouse.location(name))
+        table = tables[0]
+        name = ".".join(p.name for p in table.parts) if isinstance(table, exp.Table) else str(table)
+        catalog = self._catalog
+        dropped = catalog.dropTempView(name) or catalog.dropGlobalTempView(name)
+        if not dropped and statement.kind == "TABLE" and catalog._warehouse.exists(name):
+            catalog.dropTable(name)
             dropped = True
+        if not dropped and statement.kind == "VIEW":
+            dropped = (
+                catalog._persistent_views.pop(catalog._warehouse.split(name), None) is not None
+            )
         if not dropped and not statement.args.get("exists"):
             kind = "VIEW" if statement.kind == "VIEW" else "TABLE_OR_VIEW"
             raise AnalysisException(
@@ -237,10 +246,18 @@ class SparkSession:
         return self.createDataFrame([], "x int").limit(0).select()
 
     def _create_view(self, statement: exp.Create) -> DataFrame:
-        name = statement.this.name if isinstance(statement.this, exp.Table) else str(statement.this)
+        target = statement.this
+        name = ".".join(p.name for p in target.parts) if isinstance(target, exp.Table) else ""
         body = statement.expression
         df = self.sql(body.sql(dialect=KasparSpark))
-        self._catalog._register(name, df.plan, replace=bool(statement.args.get("replace")))
+        replace = bool(statement.args.get("replace"))
+        props = statement.args.get("properties")
+        kinds = {type(p) for p in props.expressions} if props else set()
+        if exp.TemporaryProperty not in kinds:
+            self._catalog._register_view(name, df.plan, replace=replace)
+        else:
+            is_global = exp.GlobalProperty in kinds
+            self._catalog._register(name, df.plan, replace=replace, is_global=is_global)
         return self.createDataFrame([], "x int").limit(0).select()
 
     def stop(self) -> None:

@@ -83,7 +83,7 @@ def list_data(
     path: str | list[str], options: dict[str, str] | None = None, schema: T.StructType | None = None
 ) -> FileListing:
     """The files of ``path`` (see the module docstring); raises Spark's errors when a path
-    does not exist or a directory holds no data file."""
+    does not exist or a directory holds no data file and no schema was given."""
     options = options or {}
     recursive = options.get("recursivefilelookup", "false").lower() == "true"
     listings: list[FileListing] = []
@@ -98,7 +98,7 @@ def list_data(
             elif not (is_glob(p) and hidden(root.name)):
                 listings.append(FileListing([str(root)]))
     files = _keep([f for listing in listings for f in listing.files], options)
-    if not files:
+    if not files and schema is None:
         raise AnalysisException(
             f"Unable to infer schema: no data files in {path}.", "UNABLE_TO_INFER_SCHEMA"
         )

@@ -11,8 +11,10 @@ Partition columns are added per partition directory, after the data columns.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine import types as T
@@ -23,6 +25,7 @@ from kaspar.engine.sources.json_modes import json_scan
 from kaspar.engine.sources.orc_scan import orc_scan
 from kaspar.engine.sources.partitions import partitioned_scan
 from kaspar.engine.sources.text_scan import text_scan
+from kaspar.engine.type_conversion import to_arrow
 from kaspar.errors import AnalysisException
 
 if TYPE_CHECKING:
@@ -99,16 +102,30 @@ def file_scan(
     path: str | list[str],
     options: dict[str, str],
     schema: T.StructType | None,
+    *,
+    keep: Callable[[str], bool] | None = None,
 ) -> L.LogicalPlan:
-    """The plan leaf reading ``path`` in ``fmt``, named as Spark names the columns."""
+    """The plan leaf reading ``path`` in ``fmt``, named as Spark names the columns; ``keep``
+    chooses among the files listed (a table's registered partitions). With a schema and no
+    file to read, the plan is an empty relation of that schema, as Spark reads it."""
     if fmt not in READERS:
         raise AnalysisException(f"Failed to find the data source: {fmt}.", "DATA_SOURCE_NOT_FOUND")
     listing = list_data(path, options, schema)
+    if keep is not None:
+        listing = replace(listing, files=[f for f in listing.files if keep(f)])
+    if not listing.files and schema is not None:
+        return empty_relation(schema)
     if not listing.partitions.fields:
         return _leaf(executor, fmt, listing.files, options, schema)
     return partitioned_scan(
         executor, listing, schema, lambda files, data: _leaf(executor, fmt, files, options, data)
     )
+
+
+def empty_relation(schema: T.StructType) -> L.LogicalPlan:
+    """No rows, with ``schema``'s columns."""
+    fields = [pa.field(f"c{i}", to_arrow(f.dataType)) for i, f in enumerate(schema.fields)]
+    return L.LocalRelation(pa.schema(fields).empty_table(), tuple(schema.names))
 
 
 def _leaf(
