@@ -20,5 +20,11 @@ setup(
             extra_compile_args=["-O3"],
             optional=True,
         ),
+        Extension(
+            "kaspar.engine.variant._json_to_variant",
+            sources=["src/kaspar/engine/variant/_json_to_variant.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
     ]
 )

@@ -10,7 +10,9 @@ from kaspar import errors as E
 from kaspar.engine.deferred_errors import recover
 
 # Error classes that kaspar's own ``error(...)`` calls raise, as SparkRuntimeException.
-_RUNTIME = re.compile(r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH)\] ")
+_RUNTIME = re.compile(
+    r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH|INVALID_VARIANT_CAST)\] "
+)
 # ... and as SparkException: a file read in FAILFAST mode that met a malformed record, and a
 # from_avro / from_protobuf value that does not decode (raised inside its Arrow function).
 _SPARK = re.compile(

@@ -45,6 +45,7 @@ _SIMPLE: dict[Any, type[T.DataType]] = {
     _D.NULL: T.NullType,
     _D.UNKNOWN: T.NullType,
     _D.INTERVAL: T.CalendarIntervalType,
+    _D.VARIANT: T.VariantType,
 }
 
 

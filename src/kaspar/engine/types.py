@@ -92,6 +92,11 @@ class TimestampNTZType(AtomicType):
         return "timestamp_ntz"
 
 
+class VariantType(AtomicType):
+    """Semi-structured values (Spark 4.0+): JSON-like objects, arrays and typed scalars, held in
+    DuckDB's ``VARIANT`` (docs/variant.md)."""
+
+
 class CalendarIntervalType(DataType):
     """Months, days and microseconds (``make_interval``); DuckDB's ``INTERVAL``."""
 
@@ -354,4 +359,5 @@ _ALL = (
     FloatType,
     DoubleType,
     DecimalType,
+    VariantType,
 )

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from kaspar.engine import types as T
+from kaspar.engine.variant.value import VariantVal
 from kaspar.sql.row import Row
 
 Converter = Callable[[Any], Any] | None
@@ -39,6 +40,8 @@ def converter(dtype: T.DataType) -> Converter:
         return lambda v: None if v is None else {_apply(kc, k): _apply(vc, x) for k, x in v}
     if isinstance(dtype, T.BinaryType):
         return lambda v: None if v is None else bytearray(v)
+    if isinstance(dtype, T.VariantType):  # DuckDB's Arrow form: struct<metadata, value>
+        return lambda v: None if v is None else VariantVal(v["value"], v["metadata"])
     return None
 
 

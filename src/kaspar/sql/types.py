@@ -26,7 +26,9 @@ from kaspar.engine.types import (
     StructType,
     TimestampNTZType,
     TimestampType,
+    VariantType,
 )
+from kaspar.engine.variant.value import VariantVal
 from kaspar.sql.row import Row
 
 _parse_datatype_string = _parse_data_type
@@ -57,4 +59,6 @@ __all__ = [
     "StructType",
     "TimestampNTZType",
     "TimestampType",
+    "VariantType",
+    "VariantVal",
 ]

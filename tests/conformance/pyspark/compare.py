@@ -29,6 +29,8 @@ def normalize(value: Any) -> Any:
         return bytes(value)
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
+    if hasattr(value, "toPython") and hasattr(value, "metadata"):  # a VariantVal
+        return ("VariantVal", normalize(value.toPython()))
     return value
 
 

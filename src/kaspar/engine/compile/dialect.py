@@ -43,6 +43,30 @@ _BUILTIN_SQL_NAMES = (
 )
 
 
+def _variant(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
+    """A Spark SQL call of a variant function (``kaspar.engine.variant.sql``)."""
+
+    def build(args: list[exp.Expr]) -> exp.Expr:
+        from kaspar.engine.plan.naming import SPARK_NAME, output_name
+        from kaspar.engine.variant.sql import sql_call  # variant.sql -> udf -> this module
+
+        call = sql_call(name, args)
+        call.meta[SPARK_NAME] = f"{name}({', '.join(output_name(a) for a in args)})"
+        return call
+
+    return build
+
+
+_VARIANT_SQL_NAMES = (
+    "parse_json",
+    "try_parse_json",
+    "is_variant_null",
+    "is_valid_variant",
+    "variant_get",
+    "try_variant_get",
+)
+
+
 def _builtin(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     """A Spark SQL call of a Python built-in (``kaspar.engine.builtins``), named as Spark does."""
 
@@ -78,6 +102,7 @@ class KasparSpark(Spark):
             "FROM_UTC_TIMESTAMP": datetime_functions.from_utc_timestamp,
             "TO_UTC_TIMESTAMP": datetime_functions.to_utc_timestamp,
             **{name.upper(): _builtin(name) for name in _BUILTIN_SQL_NAMES},
+            **{name.upper(): _variant(name) for name in _VARIANT_SQL_NAMES},
         }
 
     @classmethod
@@ -304,6 +329,10 @@ class KasparDuckDB(DuckDB):
                 return self.sql(expression, "this")
             try_cast = safe_prefix is not None or isinstance(expression, exp.TryCast)
             mode = "try" if try_cast else "ansi" if ansi else "legacy"
+            if source == "VARIANT":
+                from kaspar.engine.variant.sql import cast  # variant.sql -> udf -> this module
+
+                return self.sql(cast(expression.this, expression.to, mode))
             rewritten = spark_cast(expression.this, source, expression.to, mode)
             if rewritten is not None:
                 return self.sql(rewritten)

@@ -125,6 +125,8 @@ def _fields_sql(
 
 
 def _scalar_sql(x: str, name: str) -> str:
+    if name == "VARIANT":  # DuckDB writes Spark's text: fields by name, no spaces
+        return f"CAST(CAST({x} AS JSON) AS VARCHAR)"
     if name == "VARCHAR":
         return f"CAST(to_json({x}) AS VARCHAR)"
     if name in _INTEGERS or name == "DECIMAL":

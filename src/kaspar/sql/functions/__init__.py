@@ -27,6 +27,7 @@ from kaspar.sql.functions import text as _text
 from kaspar.sql.functions import time_window as _time_window
 from kaspar.sql.functions import udf as _udf
 from kaspar.sql.functions import url as _url
+from kaspar.sql.functions import variant as _variant
 from kaspar.sql.functions import vector as _vector
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
@@ -55,6 +56,7 @@ from kaspar.sql.functions.text import *  # noqa: F403
 from kaspar.sql.functions.time_window import *  # noqa: F403
 from kaspar.sql.functions.udf import *  # noqa: F403
 from kaspar.sql.functions.url import *  # noqa: F403
+from kaspar.sql.functions.variant import *  # noqa: F403
 from kaspar.sql.functions.vector import *  # noqa: F403
 
 __all__ = sorted(  # noqa: PLE0605
@@ -86,6 +88,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_time_window.__all__,
         *_udf.__all__,
         *_url.__all__,
+        *_variant.__all__,
         *_vector.__all__,
     }
 )

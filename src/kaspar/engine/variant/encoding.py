@@ -1,0 +1,51 @@
+"""``parse_json`` over Arrow: JSON texts to Spark's variant encoding, one C call per array.
+
+Each result row is the variant's metadata followed by its value, the bytes DuckDB's
+``variant_bytes_to_variant`` turns into a ``VARIANT`` (docs/variant.md). The C extension
+``_json_to_variant`` decides every type as Spark's ``VariantBuilder`` does; without it (a source
+install that could not compile it) ``parse_json`` refuses with a clear error.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from kaspar.engine.deferred_errors import defer
+from kaspar.engine.formats.parse_mode import malformed_record
+from kaspar.errors import PySparkNotImplementedError
+
+try:
+    from kaspar.engine.variant import _json_to_variant
+except ImportError:  # pragma: no cover - the extension is built with the package
+    _json_to_variant = None  # type: ignore[assignment,unused-ignore]
+
+
+def _encode(texts: pa.Array) -> tuple[pa.Array, int]:
+    """The encoded column (NULL where a text is NULL or malformed) and the first malformed row."""
+    if _json_to_variant is None:  # pragma: no cover
+        raise PySparkNotImplementedError(
+            "parse_json needs kaspar's C extension _json_to_variant (rebuild the package)",
+            "NOT_IMPLEMENTED",
+        )
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    texts = texts.cast(pa.large_string())
+    validity, offsets, data = texts.buffers()
+    values, out_offsets, out_valid, nulls, bad = _json_to_variant.encode(
+        data if data is not None else b"", offsets, validity, texts.offset, len(texts)
+    )
+    buffers = [pa.py_buffer(out_valid), pa.py_buffer(out_offsets), pa.py_buffer(values)]
+    return pa.Array.from_buffers(pa.large_binary(), len(texts), buffers, nulls), bad
+
+
+def parse_json(texts: pa.Array) -> pa.Array:
+    """Spark's ``parse_json``: a text that is not JSON fails the query (FAILFAST)."""
+    encoded, bad = _encode(texts)
+    if bad >= 0:
+        raise defer(malformed_record(str(texts[bad].as_py())))
+    return encoded
+
+
+def try_parse_json(texts: pa.Array) -> pa.Array:
+    """Spark's ``try_parse_json``: NULL for a text that is not JSON."""
+    return _encode(texts)[0]

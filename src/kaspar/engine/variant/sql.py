@@ -1,0 +1,246 @@
+"""Spark's variant functions as DuckDB trees over DuckDB's ``VARIANT`` (docs/variant.md).
+
+* ``parse_json`` is the C encoder (``encoding``) as a built-in Arrow function giving Spark's
+  binary encoding, which DuckDB's ``variant_bytes_to_variant`` reads;
+* a path (``$.a.b[0]``, ``$['a']``) becomes one step per element. DuckDB's ``variant_extract``
+  gives SQL NULL both for a missing field and for a JSON null, which Spark tells apart (a
+  variant null), so each step asks ``variant_exists`` / ``variant_array_length`` first and puts
+  a variant null back where the value was there;
+* ``variant_get(v, path, type)`` casts by the value's own type (``variant_typeof``): integers
+  through BIGINT, decimals and doubles through DOUBLE (or text, to a decimal target), strings
+  and booleans as they are, each with Spark's cast rules (``TRY_CAST`` of the dialect); a value
+  that does not cast raises ``INVALID_VARIANT_CAST`` (``try_variant_get``: NULL);
+* ``to_json`` is DuckDB's ``CAST(v AS JSON)`` (sorted fields, no spaces, as Spark writes).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+
+from sqlglot import exp
+
+from kaspar.engine import types as T
+from kaspar.engine.compile.cast_spark import spark_cast
+from kaspar.engine.compile.cast_templates import RAW
+from kaspar.engine.type_conversion import from_sqlglot, to_sqlglot
+from kaspar.engine.udf import PythonUDF, register
+from kaspar.engine.variant import encoding
+from kaspar.errors import SparkRuntimeException
+
+PARSE_JSON = register(PythonUDF(encoding.parse_json, T.BinaryType(), name="parse_json", arrow=True))
+TRY_PARSE_JSON = register(
+    PythonUDF(encoding.try_parse_json, T.BinaryType(), name="try_parse_json", arrow=True)
+)
+
+# Spark's encoding of a variant null: empty metadata (version 1), then the null value.
+_NULL_HEX = "01000000"
+_NAMES = itertools.count()
+INVALID_CAST = "INVALID_VARIANT_CAST"
+_STEP = re.compile(r"\.([^.\[]+)|\[\s*(\d+)\s*\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+
+
+def _raw(v: exp.Expr, to: str) -> exp.Expr:
+    """DuckDB's own cast (not Spark's rules, which the dialect applies to other casts)."""
+    cast = exp.cast(v, to)
+    cast.meta[RAW] = True
+    return cast
+
+
+def _fn(name: str, *args: exp.Expr) -> exp.Expr:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _str(text: str) -> exp.Expr:
+    return exp.Literal.string(text)
+
+
+def variant_null() -> exp.Expr:
+    """A variant holding JSON null (not a SQL NULL)."""
+    return _fn("variant_bytes_to_variant", _fn("unhex", _str(_NULL_HEX)))
+
+
+def bind(value: exp.Expr, body: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    """``body(x)`` with ``x`` the value of ``value``, computed once (a one-element list's
+    ``list_transform``: the expression is not copied into each use)."""
+    name = f"__variant_{next(_NAMES)}"
+    lam = exp.Lambda(this=body(exp.column(name)), expressions=[exp.to_identifier(name)])
+    mapped = _fn("list_transform", exp.Array(expressions=[value]), lam)
+    return _fn("list_extract", mapped, exp.Literal.number(1))
+
+
+def parse(text: exp.Expr, try_: bool) -> exp.Expr:
+    """``parse_json(text)`` / ``try_parse_json(text)``."""
+    encoded = _fn(TRY_PARSE_JSON if try_ else PARSE_JSON, _raw(text, "VARCHAR"))
+    return _fn("variant_bytes_to_variant", encoded)
+
+
+def is_variant_null(v: exp.Expr) -> exp.Expr:
+    """True for a variant holding JSON null, false for SQL NULL and any other value."""
+    typed = exp.EQ(this=_fn("variant_typeof", v.copy()), expression=_str("VARIANT_NULL"))
+    present = exp.Not(this=exp.Is(this=v.copy(), expression=exp.Null()))
+    return exp.func("coalesce", exp.and_(present, typed), exp.false())
+
+
+def path_steps(path: str, function: str) -> list[str | int]:
+    """Spark's variant path (``$``, then ``.name``, ``['name']`` or ``[index]`` steps)."""
+    steps: list[str | int] = []
+    position = 1
+    if not path.startswith("$"):
+        raise _bad_path(path, function)
+    while position < len(path):
+        match = _STEP.match(path, position)
+        if match is None:
+            raise _bad_path(path, function)
+        name, index, single, double = match.groups()
+        key = next((s for s in (name, single, double) if s is not None), "")
+        steps.append(int(index) if index is not None else key)
+        position = match.end()
+    return steps
+
+
+def _bad_path(path: str, function: str) -> SparkRuntimeException:
+    return SparkRuntimeException(
+        f"The path `{path}` is not a valid variant extraction path "
+        f"in `{function}`. A valid path should start with `$` and is followed by zero or more "
+        "segments like `[123]`, `.name`, `['name']`, or `[\"name\"]`. SQLSTATE: 22023",
+        "INVALID_VARIANT_GET_PATH",
+    )
+
+
+def _step(v: exp.Expr, step: str | int) -> exp.Expr:
+    return bind(v, lambda x: _step_of(x, step))
+
+
+def _step_of(v: exp.Expr, step: str | int) -> exp.Expr:
+    if isinstance(step, str):
+        present: exp.Expr = _fn("variant_exists", v.copy(), _str(step))
+        value = _fn("variant_extract", v.copy(), _str(step))
+    else:
+        length = _fn("variant_array_length", v.copy())
+        present = exp.GT(this=length, expression=exp.Literal.number(step))
+        index = exp.cast(
+            exp.Literal.number(step + 1), exp.DataType.build("UINTEGER", dialect="duckdb")
+        )
+        value = _fn("variant_extract", v.copy(), index)
+        array = _fn("starts_with", _fn("variant_typeof", v.copy()), _str("ARRAY"))
+        present = exp.and_(array, present)
+    found = exp.func("coalesce", value, variant_null())
+    return exp.Case(ifs=[exp.If(this=present, true=found)])
+
+
+def extract(v: exp.Expr, steps: list[str | int]) -> exp.Expr:
+    """The variant at ``steps`` in ``v``; SQL NULL where the path does not lead anywhere."""
+    for step in steps:
+        v = _step(v, step)
+    return v
+
+
+def to_json(v: exp.Expr) -> exp.Expr:
+    """Spark's JSON text of a variant (``to_json``)."""
+    return _raw(_raw(v, "JSON"), "VARCHAR")
+
+
+def to_text(v: exp.Expr) -> exp.Expr:
+    """``cast(v as string)``: a string value without quotes, anything else as JSON text."""
+    is_text = exp.EQ(this=_fn("variant_typeof", v.copy()), expression=_str("VARCHAR"))
+    json_text = to_json(v.copy())
+    text = exp.If(this=is_text, true=_raw(v.copy(), "VARCHAR"))
+    nulls = exp.If(this=is_variant_null(v), true=exp.null())
+    return exp.Case(ifs=[nulls, text], default=json_text)
+
+
+def _through(v: exp.Expr, via: str, target: T.DataType) -> exp.Expr:
+    inner = _raw(v.copy(), via)
+    to = to_sqlglot(target)
+    built = spark_cast(inner, via, to, "try")
+    return built if built is not None else exp.TryCast(this=inner, to=to)
+
+
+def _typed(v: exp.Expr, target: T.DataType) -> exp.Expr:
+    """``v`` cast to ``target`` by Spark's rules for the value's own type; NULL if it cannot."""
+    if isinstance(target, T.StringType):
+        return to_text(v)
+    kind = _fn("variant_typeof", v.copy())
+    decimal_via = "VARCHAR" if isinstance(target, T.DecimalType) else "DOUBLE"
+    branches = [
+        (_fn("starts_with", kind, _str("INT")), "BIGINT"),
+        (_fn("starts_with", kind.copy(), _str("DECIMAL")), decimal_via),
+        (exp.EQ(this=kind.copy(), expression=_str("DOUBLE")), "DOUBLE"),
+        (exp.EQ(this=kind.copy(), expression=_str("FLOAT")), "DOUBLE"),
+        (exp.EQ(this=kind.copy(), expression=_str("VARCHAR")), "VARCHAR"),
+        (_fn("starts_with", kind.copy(), _str("BOOL")), "BOOLEAN"),
+    ]
+    ifs = [exp.If(this=test, true=_through(v, via, target)) for test, via in branches]
+    return exp.Case(ifs=ifs)
+
+
+def _type_name(target: T.DataType) -> str:
+    names: dict[type[T.DataType], str] = {
+        T.IntegerType: "INT",
+        T.LongType: "BIGINT",
+        T.ShortType: "SMALLINT",
+        T.ByteType: "TINYINT",
+    }
+    return names.get(type(target), target.simpleString().upper())
+
+
+def get(v: exp.Expr, steps: list[str | int], target: T.DataType | None, try_: bool) -> exp.Expr:
+    """``variant_get`` / ``try_variant_get`` (``target`` None: the variant itself)."""
+    found = extract(v, steps)
+    if target is None or isinstance(target, T.VariantType):
+        return found
+    return bind(found, lambda x: _cast(x, target, try_))
+
+
+def _cast(found: exp.Expr, target: T.DataType, try_: bool) -> exp.Expr:
+    typed = _typed(found, target)
+    if try_:
+        return exp.Case(ifs=[exp.If(this=is_variant_null(found), true=exp.null())], default=typed)
+    message = exp.DPipe(
+        this=exp.DPipe(
+            this=_str(f"[{INVALID_CAST}] The variant value `"),
+            expression=to_json(found.copy()),
+        ),
+        expression=_str(
+            f'` cannot be cast into `"{_type_name(target)}"`. Please use `try_variant_get` '
+            "instead. SQLSTATE: 22023"
+        ),
+    )
+    fails = exp.and_(
+        exp.Not(this=exp.Is(this=found.copy(), expression=exp.Null())),
+        exp.Not(this=is_variant_null(found)),
+    )
+    error = _raw(_fn("error", message), to_sqlglot(target).sql("duckdb"))
+    checked = exp.func("coalesce", typed, exp.Case(ifs=[exp.If(this=fails, true=error)]))
+    return exp.Case(ifs=[exp.If(this=is_variant_null(found), true=exp.null())], default=checked)
+
+
+def cast(v: exp.Expr, to: exp.DataType, mode: str) -> exp.Expr:
+    """``cast(v as T)`` of a variant: ``variant_get(v, '$', T)``; NULL where it does not cast
+    outside ANSI mode."""
+    return get(v, [], from_sqlglot(to), try_=mode != "ansi")
+
+
+def _literal_text(e: exp.Expr) -> str:
+    return str(e.this) if isinstance(e, exp.Literal) else e.sql("spark")
+
+
+def sql_call(name: str, args: list[exp.Expr]) -> exp.Expr:
+    """A Spark SQL call of a variant function (``KasparSpark``'s parser)."""
+    if name in ("parse_json", "try_parse_json"):
+        return parse(args[0], try_=name == "try_parse_json")
+    if name == "is_variant_null":
+        return is_variant_null(args[0])
+    if name == "is_valid_variant":
+        present = exp.Is(this=args[0].copy(), expression=exp.Null()).not_()
+        return exp.Case(ifs=[exp.If(this=present, true=exp.true())])
+    path = _literal_text(args[1]) if len(args) > 1 else "$"
+    target = (
+        from_sqlglot(exp.DataType.build(_literal_text(args[2]), dialect="spark"))
+        if len(args) > 2
+        else None
+    )
+    try_ = name == "try_variant_get"
+    return get(args[0], path_steps(path, name), target, try_)

@@ -1,0 +1,76 @@
+"""Variant functions (Spark 4.0+): ``parse_json``, ``try_parse_json``, ``variant_get``,
+``try_variant_get``, ``is_variant_null``, ``is_valid_variant``, built as DuckDB trees over
+DuckDB's ``VARIANT`` (``kaspar.engine.variant.sql``; docs/variant.md)."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from kaspar.engine import types as T
+from kaspar.engine.type_conversion import parse_data_type
+from kaspar.engine.variant import sql as V
+from kaspar.sql.column import Column, to_expr
+from kaspar.sql.functions._invoke import ColumnOrName, names, node
+
+
+def parse_json(col: ColumnOrName) -> Column:
+    """The variant of a JSON text; a text that is not JSON fails the query."""
+    e = to_expr(col)
+    return node(V.parse(e, try_=False), f"parse_json({names(e)})")
+
+
+def try_parse_json(col: ColumnOrName) -> Column:
+    """The variant of a JSON text; NULL for a text that is not JSON."""
+    e = to_expr(col)
+    return node(V.parse(e, try_=True), f"try_parse_json({names(e)})")
+
+
+def is_variant_null(v: ColumnOrName) -> Column:
+    """True for a variant holding JSON null (false for SQL NULL)."""
+    e = to_expr(v)
+    return node(V.is_variant_null(e), f"is_variant_null({names(e)})")
+
+
+def is_valid_variant(v: ColumnOrName) -> Column:
+    """Whether a variant's encoding is valid: always, for one DuckDB holds (NULL for NULL)."""
+    e = to_expr(v)
+    present = exp.Is(this=e.copy(), expression=exp.Null()).not_()
+    return node(
+        exp.Case(ifs=[exp.If(this=present, true=exp.true())]), f"is_valid_variant({names(e)})"
+    )
+
+
+def _text(value: Column | str) -> str:
+    if isinstance(value, Column) and isinstance(value.expr, exp.Literal):
+        return str(value.expr.this)
+    return str(value)
+
+
+def _get(v: ColumnOrName, path: Column | str, target: str | None, try_: bool) -> Column:
+    function = "try_variant_get" if try_ else "variant_get"
+    e = to_expr(v)
+    text = _text(path)
+    dtype = parse_data_type(target) if target is not None else T.VariantType()
+    built = V.get(e, V.path_steps(text, function), dtype, try_)
+    shown = f"{names(e)}, {text}" + ("" if target is None else f", {target}")
+    return node(built, f"{function}({shown})")
+
+
+def variant_get(v: ColumnOrName, path: Column | str, targetType: str) -> Column:
+    """The value at ``path`` cast to ``targetType``; a value that does not cast fails."""
+    return _get(v, path, targetType, try_=False)
+
+
+def try_variant_get(v: ColumnOrName, path: Column | str, targetType: str) -> Column:
+    """The value at ``path`` cast to ``targetType``; NULL where it does not cast."""
+    return _get(v, path, targetType, try_=True)
+
+
+__all__ = [
+    "is_valid_variant",
+    "is_variant_null",
+    "parse_json",
+    "try_parse_json",
+    "try_variant_get",
+    "variant_get",
+]

@@ -1,0 +1,159 @@
+"""Parity cases: the VARIANT type (``parse_json``, ``variant_get``, casts, ``show``)."""
+
+from __future__ import annotations
+
+from tests.conformance.pyspark.registry import case
+
+TEXTS = [
+    ('{"a":{"b":[1,"2",3.5,null,true]},"s":"12","d":1.50,"n":null,"e":1e3}',),
+    ('{"b":1,"a":[2.50,null,{"z":1,"y":"x"}],"neg":-7,"zero":-0.0}',),
+    ("null",),
+    (None,),
+    ("[1, 300, 100000, 10000000000, 12345678901234567890123, 0.001]",),
+    ('"text"',),
+    ("true",),
+    ("1.2345678901234567890123456789012345678901",),
+    ("1e22",),
+]
+
+
+def texts(spark):
+    return spark.createDataFrame(TEXTS, "j string")
+
+
+def variants(spark, F):
+    return texts(spark).select(F.parse_json("j").alias("v"))
+
+
+@case()
+def case_variant_parse_json_rows(spark, F, T):
+    return variants(spark, F)
+
+
+@case("show")
+def case_variant_show(spark, F, T):
+    variants(spark, F).show(truncate=False)
+
+
+@case("value")
+def case_variant_schema(spark, F, T):
+    df = variants(spark, F)
+    return [df.schema.simpleString(), df.schema.json(), df.dtypes]
+
+
+@case()
+def case_variant_to_json_and_cast_string(spark, F, T):
+    df = variants(spark, F)
+    return df.select(F.to_json("v").alias("j"), df.v.cast("string").alias("s"))
+
+
+@case()
+def case_variant_get_paths(spark, F, T):
+    df = variants(spark, F)
+    return df.select(
+        F.variant_get("v", "$.a.b[0]", "int").alias("i"),
+        F.variant_get("v", "$.a.b[1]", "int").alias("from_string"),
+        F.variant_get("v", "$.a.b[2]", "int").alias("truncated"),
+        F.variant_get("v", "$.a.b[2]", "string").alias("s"),
+        F.variant_get("v", "$.d", "string").alias("d"),
+        F.variant_get("v", "$.d", "decimal(10,3)").alias("dec"),
+        F.variant_get("v", "$.e", "double").alias("dbl"),
+        F.variant_get("v", "$.a", "string").alias("obj"),
+        F.variant_get("v", "$['s']", "int").alias("quoted"),
+        F.variant_get("v", "$.a.b[4]", "boolean").alias("b"),
+        F.variant_get("v", "$.n", "int").alias("null_value"),
+        F.variant_get("v", "$.missing", "int").alias("missing"),
+        F.variant_get("v", "$.a.b[9]", "int").alias("out_of_range"),
+        F.variant_get("v", "$[1]", "bigint").alias("array_item"),
+    )
+
+
+@case()
+def case_variant_get_variant_and_is_variant_null(spark, F, T):
+    df = variants(spark, F)
+    return df.select(
+        F.variant_get("v", "$.a", "variant").alias("a"),
+        F.is_variant_null(F.variant_get("v", "$.n", "variant")).alias("n_null"),
+        F.is_variant_null(F.variant_get("v", "$.missing", "variant")).alias("missing_null"),
+        F.is_variant_null("v").alias("top_null"),
+    )
+
+
+@case()
+def case_variant_try_variant_get(spark, F, T):
+    df = variants(spark, F)
+    return df.select(
+        F.try_variant_get("v", "$.a", "int").alias("object_to_int"),
+        F.try_variant_get("v", "$[4]", "bigint").alias("too_big"),
+        F.try_variant_get("v", "$.s", "int").alias("s"),
+        F.try_variant_get("v", "$", "string").alias("whole"),
+    )
+
+
+@case("error")
+def case_variant_get_object_as_int_fails(spark, F, T):
+    return variants(spark, F).select(F.variant_get("v", "$.a", "int"))
+
+
+@case("error")
+def case_variant_get_overflow_fails(spark, F, T):
+    return variants(spark, F).select(F.variant_get("v", "$[4]", "bigint"))
+
+
+@case("error")
+def case_variant_get_bad_path(spark, F, T):
+    return variants(spark, F).select(F.variant_get("v", "a.b", "int"))
+
+
+@case("error")
+def case_variant_parse_json_malformed_fails(spark, F, T):
+    df = spark.createDataFrame([('{"a":1',)], "j string")
+    return df.select(F.parse_json("j"))
+
+
+@case("error")
+def case_variant_parse_json_duplicate_key_fails(spark, F, T):
+    df = spark.createDataFrame([('{"a":1,"a":2}',)], "j string")
+    return df.select(F.parse_json("j"))
+
+
+@case()
+def case_variant_try_parse_json_bad_inputs(spark, F, T):
+    bad = [('{"a":1',), ('{"a":1,"a":2}',), ("NaN",), ("01",), ("",), ("[1,]",), ("'a'",),
+           ('{"a":1} trailing',), (" [1] ",)]  # fmt: skip
+    df = spark.createDataFrame(bad, "j string")
+    return df.select("j", F.to_json(F.try_parse_json("j")).alias("t"))
+
+
+@case()
+def case_variant_sql_functions(spark, F, T):
+    return spark.sql(
+        "select variant_get(parse_json('{\"a\":[1,{\"x\":2}]}'), '$.a[1].x', 'int') as x, "
+        "try_variant_get(parse_json('[\"q\"]'), '$[0]', 'int') as q, "
+        "is_variant_null(parse_json('null')) as n, "
+        'cast(parse_json(\'{"k":"v"}\') as string) as s, '
+        "try_parse_json('{') as bad"
+    )
+
+
+@case("error")
+def case_variant_cast_object_to_int_fails(spark, F, T):
+    return spark.sql("select cast(parse_json('{\"a\":1}') as int)")
+
+
+@case()
+def case_variant_cast_scalars(spark, F, T):
+    df = spark.createDataFrame([("12",), ('"34"',), ("5.75",), ("true",)], "j string")
+    v = df.select(F.parse_json("j").alias("v"))
+    return v.select(v.v.cast("int").alias("i"), v.v.cast("double").alias("d"),
+                    v.v.cast("string").alias("s"))  # fmt: skip
+
+
+@case("value")
+def case_variant_collect_values(spark, F, T):
+    rows = variants(spark, F).collect()
+    out = []
+    for r in rows:
+        v = r.v
+        out.append(None if v is None else (type(v).__name__, v.toPython()))
+    return out
