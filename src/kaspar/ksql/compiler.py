@@ -35,12 +35,12 @@ from kaspar.ksql.table_aggregate import TableAggregate, check_table_aggregate, g
 from kaspar.ksql.table_join import plan_table_join, stream_of_both
 from kaspar.ksql.table_state import DELETED, Runner, arrow_schema, stored_columns
 from kaspar.ksql.types import from_spark
+from kaspar.ksql.windows import DEFAULT_GRACE_MS, key_window_columns, window_bounds, windowed
 from kaspar.sql import functions as F
 from kaspar.sql.column import Column
 from kaspar.sql.dataframe import DataFrame
 
 ROWTIME = "__ROWTIME"
-DEFAULT_GRACE_MS = 24 * 3600 * 1000
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def _compile(
     if source.kind == "TABLE":  # a deleted row stays deleted downstream
         extra += [F.col(formats.TOMBSTONE).alias(formats.TOMBSTONE)]
     if query.window is not None or source.is_windowed:
-        extra += [F.col("WINDOWSTART").alias("__WINDOWSTART")]
+        extra += key_window_columns(query.window or source.window)
     frame = frame.select(*columns, *extra)
     types = {f.name: f.dataType for f in frame.schema.fields}
     output = tuple(ColumnDef(n, from_spark(types[n]), n in keys) for n, _ in items)
@@ -406,26 +406,17 @@ def _aggregate(
     having_tree = None if having is None else rewrite(having.this).transform(replace)
     keys: list[Column] = [Column(g).alias(f"__K{i}") for i, g in enumerate(groups)]
     if query.window is not None:
-        frame, window_key = _windowed(frame, query.window)
+        frame, window_key = windowed(frame, query.window, query.emit == "FINAL")
         keys.insert(0, window_key)
     grouped = frame.groupBy(*keys).agg(*aggregates, F.max("ROWTIME").alias("ROWTIME"))
     if query.window is not None:
-        grouped = grouped.withColumn("WINDOWSTART", F.unix_millis(F.col("__W.start")))
-        grouped = grouped.withColumn("WINDOWEND", F.unix_millis(F.col("__W.end")))
-        grouped = grouped.filter(F.col("WINDOWSTART") >= 0)  # Kafka Streams makes none before 0
+        grouped = window_bounds(grouped, query.window)
     if having_tree is not None:
-        grouped = grouped.filter(Column(having_tree))
+        kept = Column(having_tree)
+        if query.window is not None and query.window.kind == "SESSION":
+            kept = kept | F.col("ROWTIME").isNull()  # a merged-away session's tombstone
+        grouped = grouped.filter(kept)
     key_names = {
         n for n, tree in items if column_name(tree) in {f"__K{i}" for i in range(len(groups))}
     }
     return grouped, items, key_names
-
-
-def _windowed(frame: DataFrame, window: WindowSpec) -> tuple[DataFrame, Column]:
-    if window.kind == "SESSION":
-        raise KsqlError("SESSION windows are not supported by kaspar.ksql yet.")
-    grace = DEFAULT_GRACE_MS if window.grace_ms is None else window.grace_ms
-    frame = frame.withWatermark(formats.TS, f"{grace} milliseconds")
-    size = f"{window.size_ms} milliseconds"
-    slide = size if window.advance_ms is None else f"{window.advance_ms} milliseconds"
-    return frame, F.window(F.col(formats.TS), size, slide).alias("__W")

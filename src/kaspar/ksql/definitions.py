@@ -51,8 +51,12 @@ def _declared_window(props: dict[str, str | int]) -> st.WindowSpec | None:
     if kind is None:
         return None
     kind = str(kind).upper()
+    if kind == "SESSION":  # a session's key holds its bounds: no size
+        return st.WindowSpec("SESSION", 0)
     if kind not in ("TUMBLING", "HOPPING"):
-        raise KsqlError(f"WINDOW_TYPE {kind} is not supported by kaspar.ksql (TUMBLING, HOPPING)")
+        raise KsqlError(
+            f"WINDOW_TYPE {kind} is not supported by kaspar.ksql (TUMBLING, HOPPING, SESSION)"
+        )
     size = str(props.get("WINDOW_SIZE", ""))
     amount, _, unit = size.partition(" ")
     unit_ms = UNITS_MS.get(unit.strip().upper().removesuffix("S"))

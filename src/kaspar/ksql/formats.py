@@ -39,11 +39,14 @@ def decode(source: Source, raw: DataFrame) -> DataFrame:
     text = F.col("value").cast("string")
     columns: list[Column] = []
     key_hex = F.hex(F.col("key"))
-    if source.window is not None:
-        inner = F.expr("substring(hex(key), 1, length(hex(key)) - 16)")
+    if source.window is not None:  # a session's key holds its end, then its start
+        session = source.window.kind == "SESSION"
+        inner = F.expr(f"substring(hex(key), 1, length(hex(key)) - {32 if session else 16})")
         start = F.conv(F.expr("substring(hex(key), -16, 16)"), 16, 10).cast("bigint")
+        end = F.conv(F.expr("substring(hex(key), -32, 16)"), 16, 10).cast("bigint")
         key_hex = inner
-        columns += [start.alias("WINDOWSTART"), window_end(source, start).alias("WINDOWEND")]
+        end = end if session else window_end(source, start)
+        columns += [start.alias("WINDOWSTART"), end.alias("WINDOWEND")]
     for column in source.key_columns:
         columns.append(decode_key(source.key_format, column, key_hex).alias(column.name))
     columns += decode_values(source, text)
@@ -69,8 +72,8 @@ def latest_per_key(frame: DataFrame, source: Source) -> DataFrame:
     """The last record per key (and window) by offset; keys whose last record is a tombstone
     are gone."""
     keys = [c.name for c in source.key_columns]
-    if source.is_windowed:
-        keys += ["WINDOWSTART"]
+    if source.window is not None:
+        keys += ["WINDOWSTART", "WINDOWEND"] if source.window.kind == "SESSION" else ["WINDOWSTART"]
     names = [f.name for f in frame.schema.fields if f.name not in keys]
     row = F.struct(*[F.col(f"`{n}`") for n in names])
     latest = frame.groupBy(*[F.col(f"`{k}`") for k in keys]).agg(
@@ -233,11 +236,12 @@ def json_object(columns: list[str]) -> Column:
     return F.concat(*parts, F.lit("}")) if parts else F.lit("{}")
 
 
-def windowed_key(key: Column | None, window_start: str) -> Column:
-    """The key bytes followed by the window start (ms) as 8 big-endian bytes."""
-    start = F.lpad(F.hex(F.col(window_start).cast("bigint")), 16, "0")
+def windowed_key(key: Column | None, *bounds: str) -> Column:
+    """The key bytes followed by each window bound (ms: the start; a session's end and start)
+    as 8 big-endian bytes."""
+    parts = [F.lpad(F.hex(F.col(b).cast("bigint")), 16, "0") for b in bounds]
     inner = F.lit("") if key is None else F.hex(key)
-    return F.unhex(F.concat(inner, start))
+    return F.unhex(F.concat(inner, *parts))
 
 
 def encode_value(sink: Source, columns: list[str]) -> Column:

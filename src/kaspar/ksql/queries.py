@@ -18,6 +18,7 @@ from kaspar.engine.streaming.sinks.kafka import KafkaSink
 from kaspar.ksql import formats
 from kaspar.ksql.compiler import ROWTIME, CompiledQuery
 from kaspar.ksql.metastore import Source
+from kaspar.ksql.windows import windowed_sink
 from kaspar.sql import SparkSession
 from kaspar.sql import functions as F
 from kaspar.sql.dataframe import DataFrame
@@ -63,9 +64,9 @@ def sink_frame(compiled: CompiledQuery, sink: Source, frame: DataFrame | None = 
     """The query's rows (of ``frame``, a batch, for a join) as Kafka records of ``sink``: key,
     value, and ROWTIME as timestamp."""
     key = formats.encode_key(sink.key_format, [(c.name, c.type.ksql) for c in compiled.key_columns])
-    if compiled.window is not None:
-        key = formats.windowed_key(key, "__WINDOWSTART")
     value = formats.encode_value(sink, [c.name for c in compiled.value_columns])
+    if compiled.window is not None:
+        key, value = windowed_sink(key, value, compiled.window, ROWTIME)
     table_rows = not compiled.aggregate and compiled.per_batch is None
     if compiled.source.kind == "TABLE" and (table_rows or compiled.changelog is not None):
         value = F.when(~F.col(formats.TOMBSTONE), value)  # a tombstone stays one

@@ -19,13 +19,24 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from kaspar.engine.streaming.session_window_operator import SESSION_COLUMN
-from kaspar.sql.column import Column
+from kaspar.engine.streaming.session_window_operator import SESSION_CHANGES_COLUMN, SESSION_COLUMN
+from kaspar.sql.column import Column, named
 
 if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
 
 SESSION_WINDOW = "session_window"  # meta key: (time column, gap in microseconds or a column)
+CHANGELOG = "session_changelog"  # meta key: the stream's sessions as a changelog (update mode)
+
+
+def session_changelog_window(time: Column, gap_us: int) -> Column:
+    """``session_window(time, gap)`` whose streaming aggregation runs in update mode as a
+    changelog: the sessions a merge replaced are emitted too, their aggregates NULL (for
+    kaspar.ksql's tombstones). Not part of PySpark's API."""
+    placeholder = exp.Column(this=exp.to_identifier(SESSION_WINDOW))
+    placeholder.meta[SESSION_WINDOW] = (time.expr, gap_us)
+    placeholder.meta[CHANGELOG] = True
+    return Column(named(placeholder, SESSION_WINDOW))
 
 
 def session_keys(df: DataFrame, keys: list[Column]) -> tuple[DataFrame, list[Column]]:
@@ -44,9 +55,10 @@ def session_keys(df: DataFrame, keys: list[Column]) -> tuple[DataFrame, list[Col
     source = df.filter(start.isNotNull() & end.isNotNull() & (end > start))
     if df.isStreaming:
         window = F.struct(start.alias("start"), end.alias("end"))
-        source = source.withColumn(SESSION_COLUMN, window)
-        named = F.col(SESSION_COLUMN).alias(SESSION_WINDOW)
-        return source, [named if c is found[0] else c for c in keys]
+        column = SESSION_CHANGES_COLUMN if found[0].expr.meta.get(CHANGELOG) else SESSION_COLUMN
+        source = source.withColumn(column, window)
+        key = F.col(column).alias(SESSION_WINDOW)
+        return source, [key if c is found[0] else c for c in keys]
     return _batch_sessions(source, keys, found[0], start, end)
 
 

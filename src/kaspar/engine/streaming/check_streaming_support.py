@@ -8,6 +8,7 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.streaming.session_window_operator import (
     check_session_output_mode,
     is_session_aggregate,
+    is_session_changelog,
 )
 from kaspar.errors import AnalysisException, IllegalArgumentException
 
@@ -32,7 +33,8 @@ def check_streaming_plan(plan: L.LogicalPlan, output_mode: str) -> None:
         _check_node(node, output_mode, aggregates)
     for aggregate in aggregates:
         if is_session_aggregate(aggregate):
-            check_session_output_mode(output_mode, _has_event_time_key(aggregate))
+            changelog = is_session_changelog(aggregate)
+            check_session_output_mode(output_mode, _has_event_time_key(aggregate), changelog)
     if len(aggregates) > 1:
         raise AnalysisException(
             "Multiple streaming aggregations are not supported with streaming DataFrames/Datasets"

@@ -48,24 +48,38 @@ from kaspar.engine.streaming.state_store import execute, quote
 from kaspar.errors import AnalysisException
 
 SESSION_COLUMN = "__kaspar_session_window"  # the per-row session the facade groups by
+# the same, for a changelog of sessions (kaspar.ksql's EMIT CHANGES): update mode, where the
+# sessions a merge replaced are emitted too, as retractions (keys and window, partials NULL)
+SESSION_CHANGES_COLUMN = "__kaspar_session_changes"
 
 
 def session_key_index(node: L.Aggregate) -> int | None:
     """The position of the session key among ``node``'s grouping keys, or None."""
     for i, key in enumerate(node.grouping):
         body = key.this if isinstance(key, exp.Alias) else key
-        if isinstance(body, exp.Column) and body.name == SESSION_COLUMN:
+        if isinstance(body, exp.Column) and body.name in (SESSION_COLUMN, SESSION_CHANGES_COLUMN):
             return i
     return None
+
+
+def is_session_changelog(node: L.Aggregate) -> bool:
+    """Whether the session key asks for a changelog (retractions in update mode)."""
+    index = session_key_index(node)
+    if index is None:
+        return False
+    key = node.grouping[index]
+    body = key.this if isinstance(key, exp.Alias) else key
+    return isinstance(body, exp.Column) and body.name == SESSION_CHANGES_COLUMN
 
 
 def is_session_aggregate(node: L.LogicalPlan) -> bool:
     return isinstance(node, L.Aggregate) and session_key_index(node) is not None
 
 
-def check_session_output_mode(output_mode: str, watermarked: bool) -> None:
-    """Spark's checks: session windows run in append (with a watermark) and complete modes."""
-    if output_mode == "update":
+def check_session_output_mode(output_mode: str, watermarked: bool, changelog: bool) -> None:
+    """Spark's checks: session windows run in append (with a watermark) and complete modes
+    (and a changelog of sessions in update mode)."""
+    if output_mode == "update" and not changelog:
         raise AnalysisException(
             "Invalid streaming output mode: update. This output mode is not supported for "
             "session window streaming aggregations on streaming DataFrames/DataSets.",
@@ -190,6 +204,8 @@ class SessionWindowOperator(AggregateOperator):
             f"WHERE NOT EXISTS (SELECT 1 FROM __sessions m WHERE {open_} AND {same}){closed}",
         )
         out = None
+        if self.output_mode == "update":
+            out = self._changes(con)
         if self.output_mode == "append":
             emitted = (
                 f"SELECT {columns} FROM __sessions WHERE {expired}{closed}"
@@ -201,3 +217,25 @@ class SessionWindowOperator(AggregateOperator):
         if out is None:  # complete: every session
             out = con.sql(f"SELECT {columns} FROM {table}").to_arrow_table()
         return out
+
+    def _changes(self, con: duckdb.DuckDBPyConnection) -> pa.Table:
+        """Update mode (a changelog): as retractions (partials NULL) the stored sessions
+        that a changed session replaced (contains, not equal), then the changed sessions."""
+        keys = ", ".join(quote(k) for k in self.key_names)
+        nulls = ", ".join(
+            f"NULL AS {quote(partial_name(i))}" for i in range(len(self.layout.merges))
+        )
+        same = " AND ".join(f"t.{k} IS NOT DISTINCT FROM m.{k}" for k in self.others) or "TRUE"
+        start, end = '."start"', '."end"'
+        session = self.session
+        within = (
+            f"m.{session}{start} <= t.{session}{start} AND t.{session}{end} <= m.{session}{end}"
+        )
+        query = (  # retractions first: a merged session may keep a replaced one's start
+            f"SELECT {self.columns} FROM (SELECT 0 AS __c, {keys}, {nulls} FROM __removals t "
+            f"WHERE EXISTS (SELECT 1 FROM __sessions m WHERE m.__changed AND {same} AND "
+            f"{within} AND m.{session} <> t.{session}) "
+            f"UNION ALL SELECT 1 AS __c, {self.columns} FROM __sessions WHERE __changed) "
+            "ORDER BY __c"
+        )
+        return con.sql(query).to_arrow_table()
