@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,8 @@ def produce(servers: str, topic: str, ids: range) -> None:
     assert producer.flush(15) == 0
 
 
-def committed(servers: str, topic: str, count: int) -> list[int]:
-    """The N values of `topic`'s first `count` committed records (and any beyond them)."""
+def read_committed(servers: str, topic: str) -> Consumer:
+    """A consumer of `topic`'s partition 0 from the beginning, committed records only."""
     consumer = Consumer(
         {
             "bootstrap.servers": servers,
@@ -65,6 +66,19 @@ def committed(servers: str, topic: str, count: int) -> list[int]:
         }
     )
     consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+    return consumer
+
+
+def run_statements(port: int, statements: str) -> None:
+    """POST /ksql from the earliest offsets; the statements must succeed."""
+    body = {"ksql": statements, "streamsProperties": {"auto.offset.reset": "earliest"}}
+    response = httpx.post(f"http://127.0.0.1:{port}/ksql", json=body, timeout=30)
+    assert response.status_code == 200, response.text
+
+
+def committed(servers: str, topic: str, count: int) -> list[int]:
+    """The N values of `topic`'s first `count` committed records (and any beyond them)."""
+    consumer = read_committed(servers, topic)
     found: list[int] = []
     deadline = time.monotonic() + READ_TIMEOUT_S
     settle_until = None
@@ -82,31 +96,51 @@ def committed(servers: str, topic: str, count: int) -> list[int]:
     return found
 
 
-@pytest.mark.timeout(120)
-def test_sigkill_and_restart_is_exactly_once(kaspar_broker: Any, tmp_path: Path) -> None:
-    servers, port = kaspar_broker.bootstrap_servers, free_port()
-    service_id, name = f"crash_{uuid.uuid4().hex[:6]}_", f"C{uuid.uuid4().hex[:6].upper()}"
-    topic = f"{name.lower()}-in"
-    process = start_ksql(servers, port, tmp_path, service_id)
+def sigkill_then_restart(
+    servers: str,
+    data_dir: Path,
+    running: Callable[[int], None],
+    while_down: Callable[[], None],
+    restarted: Callable[[], None],
+) -> None:
+    """Start `kaspar ksql` and run `running` (given its port), kill it with SIGKILL, run
+    `while_down`, start it again (same service id and data dir) and run `restarted`; the
+    restarted server then stops cleanly."""
+    port, service_id = free_port(), f"crash_{uuid.uuid4().hex[:6]}_"
+    process = start_ksql(servers, port, data_dir, service_id)
     try:
-        statements = (
-            f"CREATE STREAM {name} (id STRING KEY, n INT) WITH (kafka_topic='{topic}', "
-            "value_format='JSON', partitions=1);"
-            f"CREATE STREAM {name}_EVEN AS SELECT id, n FROM {name} WHERE n % 2 = 0;"
-        )
-        body = {"ksql": statements, "streamsProperties": {"auto.offset.reset": "earliest"}}
-        response = httpx.post(f"http://127.0.0.1:{port}/ksql", json=body, timeout=30)
-        assert response.status_code == 200, response.text
-        produce(servers, topic, range(300))
-        assert len(committed(servers, f"{name}_EVEN", 1)) >= 1  # the query is writing
+        running(port)
     finally:
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=10)
-
-    produce(servers, topic, range(300, 400))  # while it is down
-    process = start_ksql(servers, port, tmp_path, service_id)
+    while_down()
+    process = start_ksql(servers, port, data_dir, service_id)
     try:
-        assert committed(servers, f"{name}_EVEN", 200) == list(range(0, 400, 2))
+        restarted()
     finally:
         _, err = signal_and_wait(process, signal.SIGTERM)
     assert "Traceback" not in err
+
+
+@pytest.mark.timeout(120)
+def test_sigkill_and_restart_is_exactly_once(kaspar_broker: Any, tmp_path: Path) -> None:
+    servers, name = kaspar_broker.bootstrap_servers, f"C{uuid.uuid4().hex[:6].upper()}"
+    topic = f"{name.lower()}-in"
+
+    def running(port: int) -> None:
+        run_statements(
+            port,
+            f"CREATE STREAM {name} (id STRING KEY, n INT) WITH (kafka_topic='{topic}', "
+            "value_format='JSON', partitions=1);"
+            f"CREATE STREAM {name}_EVEN AS SELECT id, n FROM {name} WHERE n % 2 = 0;",
+        )
+        produce(servers, topic, range(300))
+        assert len(committed(servers, f"{name}_EVEN", 1)) >= 1  # the query is writing
+
+    def restarted() -> None:
+        assert committed(servers, f"{name}_EVEN", 200) == list(range(0, 400, 2))
+
+    # records 300..399 come while it is down
+    sigkill_then_restart(
+        servers, tmp_path, running, lambda: produce(servers, topic, range(300, 400)), restarted
+    )

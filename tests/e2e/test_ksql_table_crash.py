@@ -6,7 +6,6 @@ rows, every old value undone once."""
 from __future__ import annotations
 
 import json
-import signal
 import struct
 import time
 import uuid
@@ -14,12 +13,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
-from tests.conftest import free_port, signal_and_wait
-from tests.e2e.test_ksql_crash import start_ksql
+from tests.e2e.test_ksql_crash import read_committed, run_statements, sigkill_then_restart
 
 KEYS, GROUPS = 20, 3
 READ_TIMEOUT_S = 30
@@ -55,15 +52,7 @@ def expected(ids: range) -> dict[bytes, dict[str, int]]:
 def table_now(servers: str, topic: str, want: dict[bytes, Any]) -> dict[bytes, Any]:
     """The committed table: the latest value per key (tombstones delete), once it is `want`
     or READ_TIMEOUT_S has passed."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": servers,
-            "group.id": f"check-{uuid.uuid4().hex}",
-            "isolation.level": "read_committed",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+    consumer = read_committed(servers, topic)
     table: dict[bytes, Any] = {}
     deadline = time.monotonic() + READ_TIMEOUT_S
     try:
@@ -80,34 +69,34 @@ def table_now(servers: str, topic: str, want: dict[bytes, Any]) -> dict[bytes, A
     return table
 
 
+STATEMENTS = (
+    "CREATE TABLE {name} (id STRING PRIMARY KEY, g INT, n INT) WITH "
+    "(kafka_topic='{topic}', value_format='JSON', partitions=1);"
+    "CREATE TABLE {name}_BY_G AS SELECT g, COUNT(*) AS c, SUM(n) AS s FROM {name} GROUP BY g;"
+)
+
+
 @pytest.mark.timeout(120)
 def test_sigkill_during_a_table_aggregation(kaspar_broker: Any, tmp_path: Path) -> None:
-    servers, port = kaspar_broker.bootstrap_servers, free_port()
-    service_id, name = f"tcrash_{uuid.uuid4().hex[:6]}_", f"T{uuid.uuid4().hex[:6].upper()}"
-    topic = f"{name.lower()}-in"
-    process = start_ksql(servers, port, tmp_path, service_id)
-    try:
-        statements = (
-            f"CREATE TABLE {name} (id STRING PRIMARY KEY, g INT, n INT) WITH "
-            f"(kafka_topic='{topic}', value_format='JSON', partitions=1);"
-            f"CREATE TABLE {name}_BY_G AS SELECT g, COUNT(*) AS c, SUM(n) AS s FROM {name} "
-            "GROUP BY g;"
-        )
-        body = {"ksql": statements, "streamsProperties": {"auto.offset.reset": "earliest"}}
-        response = httpx.post(f"http://127.0.0.1:{port}/ksql", json=body, timeout=30)
-        assert response.status_code == 200, response.text
-        produce(servers, topic, range(300))
-        assert table_now(servers, f"{name}_BY_G", expected(range(300))) == expected(range(300))
-        produce(servers, topic, range(300, 450))  # killed while these are being processed
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=10)
+    name = f"T{uuid.uuid4().hex[:6].upper()}"
+    servers, topic, sink = kaspar_broker.bootstrap_servers, f"{name.lower()}-in", f"{name}_BY_G"
+    first, final = expected(range(300)), expected(range(600))
 
-    produce(servers, topic, range(450, 600))  # while it is down
-    process = start_ksql(servers, port, tmp_path, service_id)
-    try:
-        want = expected(range(600))
-        assert table_now(servers, f"{name}_BY_G", want) == want
-    finally:
-        _, err = signal_and_wait(process, signal.SIGTERM)
-    assert "Traceback" not in err
+    def running(port: int) -> None:
+        run_statements(port, STATEMENTS.format(name=name, topic=topic))
+        produce(servers, topic, range(300))
+        assert table_now(servers, sink, first) == first
+        produce(servers, topic, range(300, 450))  # killed while these are being processed
+
+    # updates 450..599 come while it is down
+    sigkill_then_restart(
+        servers,
+        tmp_path,
+        running,
+        lambda: produce(servers, topic, range(450, 600)),
+        lambda: _assert_equal(table_now(servers, sink, final), final),
+    )
+
+
+def _assert_equal(got: object, want: object) -> None:
+    assert got == want
