@@ -23,6 +23,11 @@ _CAST_RAISED = re.compile(
     r"|NUMERIC_OUT_OF_SUPPORTED_RANGE)\] "
 )
 _ILLEGAL_ARGUMENT = re.compile(r"\[(INVALID_FORMAT\.MISMATCH_INPUT)\] ")
+# ... and as DateTimeException / ArithmeticException: TIME and interval values out of range.
+_DATETIME = re.compile(r"\[(DATETIME_FIELD_OUT_OF_BOUNDS\.WITHOUT_SUGGESTION|CANNOT_PARSE_TIME)\] ")
+_ARITHMETIC = re.compile(
+    r"\[(DATETIME_OVERFLOW|INTERVAL_ARITHMETIC_OVERFLOW\.WITHOUT_SUGGESTION)\] "
+)
 _CAST = re.compile(r"Could not convert string '(?P<value>[^']*)' to (?P<type>\w+)")
 _LINE_TOO_LONG = re.compile(r"Maximum line size of (\d+) bytes exceeded")
 _ORIGINAL_LINE = re.compile(r"(Original Line: )([^\n]{200})[^\n]*")
@@ -97,6 +102,12 @@ def _raised(message: str) -> E.PySparkException | None:
     failed = _SPARK.search(message)
     if failed:
         return E.SparkException(message[failed.end() :], failed[1])
+    datetime = _DATETIME.search(message)
+    if datetime:
+        return E.DateTimeException(message[datetime.end() :], datetime[1])
+    arithmetic = _ARITHMETIC.search(message)
+    if arithmetic:
+        return E.ArithmeticException(message[arithmetic.end() :], arithmetic[1])
     illegal = _ILLEGAL_ARGUMENT.search(message)
     if illegal:
         return E.IllegalArgumentException(message[illegal.end() :], illegal[1])
@@ -116,7 +127,7 @@ def _cast_raised(error_class: str, message: str) -> E.PySparkException:
     """A failed ANSI cast (``cast_spark``), as the exception PySpark raises for it."""
     if error_class != "CAST_INVALID_INPUT":
         return E.ArithmeticException(message, error_class)
-    if re.search(r'cast to "(DATE|TIMESTAMP|TIMESTAMP_NTZ)"', message):
+    if re.search(r'cast to "(DATE|TIMESTAMP|TIMESTAMP_NTZ|TIME\(\d\))"', message):
         return E.DateTimeException(message, error_class)
     if 'cast to "BOOLEAN"' in message:
         return E.SparkRuntimeException(message, error_class)

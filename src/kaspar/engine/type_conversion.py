@@ -46,15 +46,18 @@ _SIMPLE: dict[Any, type[T.DataType]] = {
     _D.UNKNOWN: T.NullType,
     _D.INTERVAL: T.CalendarIntervalType,
     _D.VARIANT: T.VariantType,
+    _D.TIME: T.TimeType,
 }
 
 
 def from_sqlglot(dtype: exp.DataType) -> T.DataType:
     """Spark type for a sqlglot type node (from a Spark DDL string or a DuckDB result type)."""
     kind = dtype.this
+    args = dtype.expressions
+    if kind == _D.TIME and args:
+        return T.TimeType(_time_precision(args[0]))
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
-    args = dtype.expressions
     if kind == _D.DECIMAL:
         if not args:
             return T.DecimalType(10, 0)
@@ -74,6 +77,20 @@ def from_sqlglot(dtype: exp.DataType) -> T.DataType:
                 fields.append(T.StructField(f"col{i + 1}", from_sqlglot(col)))
         return T.StructType(fields)
     return T.StringType()
+
+
+def _time_precision(arg: exp.Expr) -> int:
+    """The ``p`` of ``time(p)``: 0 to 6 (Spark's range)."""
+    from kaspar.errors import ParseException
+
+    value = int(arg.this.this if isinstance(arg, exp.DataTypeParam) else arg.this)
+    if not 0 <= value <= 6:
+        raise ParseException(
+            f"[UNSUPPORTED_TIME_PRECISION] The seconds precision {value} of the TIME data type "
+            "is out of the supported range [0, 6].",
+            "UNSUPPORTED_TIME_PRECISION",
+        )
+    return value
 
 
 def to_sqlglot(dtype: T.DataType) -> exp.DataType:
@@ -174,6 +191,7 @@ def to_arrow(dtype: T.DataType) -> pa.DataType:
         T.DateType: pa.date32(),
         T.TimestampType: pa.timestamp("us", tz="UTC"),
         T.TimestampNTZType: pa.timestamp("us"),
+        T.TimeType: pa.time64("us"),
         T.BinaryType: pa.binary(),
         T.NullType: pa.null(),
     }
@@ -197,6 +215,7 @@ _ARROW_SIMPLE: tuple[tuple[Any, type[T.DataType]], ...] = (
     (pa.types.is_float32, T.FloatType),
     (pa.types.is_floating, T.DoubleType),
     (pa.types.is_date, T.DateType),
+    (pa.types.is_time, T.TimeType),
     (pa.types.is_binary, T.BinaryType),
     (pa.types.is_large_binary, T.BinaryType),
     (pa.types.is_null, T.NullType),
@@ -230,6 +249,7 @@ _PY_SIMPLE: tuple[tuple[type, type[T.DataType]], ...] = (
     (float, T.DoubleType),
     (str, T.StringType),
     (dt.datetime, T.TimestampType),
+    (dt.time, T.TimeType),
     (dt.date, T.DateType),
     (bytes, T.BinaryType),
     (bytearray, T.BinaryType),

@@ -92,6 +92,23 @@ class TimestampNTZType(AtomicType):
         return "timestamp_ntz"
 
 
+class TimeType(AtomicType):
+    """A time of day without a date or time zone (Spark 4.1+; DuckDB's ``TIME``): ``time(p)``
+    with ``p`` fractional digits of a second (0 to 6)."""
+
+    def __init__(self, precision: int = 6) -> None:
+        self.precision = precision
+
+    def simpleString(self) -> str:
+        return f"time({self.precision})"
+
+    def jsonValue(self) -> Any:
+        return self.simpleString()
+
+    def __repr__(self) -> str:
+        return f"TimeType({self.precision})"
+
+
 class VariantType(AtomicType):
     """Semi-structured values (Spark 4.0+): JSON-like objects, arrays and typed scalars, held in
     DuckDB's ``VARIANT`` (docs/variant.md)."""
@@ -316,7 +333,7 @@ def _tree_field(  # noqa: PLR0917 (a private recursive helper)
     if level is not None and depth > level:
         return
     prefix = " |   " * (depth - 1) + " |-- "
-    type_name = dt.simpleString() if isinstance(dt, DecimalType) else dt.typeName()
+    type_name = dt.simpleString() if isinstance(dt, DecimalType | TimeType) else dt.typeName()
     lines.append(f"{prefix}{name}: {type_name} {suffix}".rstrip())
     if isinstance(dt, StructType):
         for f in dt.fields:
@@ -352,6 +369,7 @@ _ALL = (
     DateType,
     TimestampType,
     TimestampNTZType,
+    TimeType,
     ByteType,
     ShortType,
     IntegerType,

@@ -25,10 +25,8 @@ def cell_string(value: Any, dtype: T.DataType | None = None) -> str:
         return _float_string(value, isinstance(dtype, T.FloatType))
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
-    if isinstance(value, dt.datetime):
-        return _timestamp_string(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return _temporal_string(value)
     if isinstance(value, bytes | bytearray):
         return "[" + " ".join(f"{b:02X}" for b in value) + "]"
     if isinstance(value, Row):
@@ -48,6 +46,20 @@ def cell_string(value: Any, dtype: T.DataType | None = None) -> str:
     if isinstance(value, pa.MonthDayNano):
         return interval_string(value.months, value.days, value.nanoseconds // 1000)
     return str(value)
+
+
+def _temporal_string(value: dt.date | dt.time) -> str:
+    if isinstance(value, dt.datetime):
+        return _timestamp_string(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return time_string(value)
+
+
+def time_string(value: dt.time) -> str:
+    """Spark's text of a TIME: ``HH:mm:ss`` and the fraction without trailing zeros."""
+    text = value.strftime("%H:%M:%S")
+    return f"{text}.{value.microsecond:06d}".rstrip("0") if value.microsecond else text
 
 
 def _java_div(a: int, b: int) -> tuple[int, int]:

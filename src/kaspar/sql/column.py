@@ -68,15 +68,8 @@ def literal(value: Any) -> exp.Expr:
         return exp.Literal.string(value)
     if isinstance(value, decimal.Decimal):
         return named(exp.cast(exp.Literal.string(str(value)), _decimal_type(value)), str(value))
-    if isinstance(value, dt.datetime):
-        return named(
-            exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP"),
-            f"TIMESTAMP '{value.isoformat(sep=' ')}'",
-        )
-    if isinstance(value, dt.date):
-        return named(
-            exp.cast(exp.Literal.string(value.isoformat()), "DATE"), f"DATE '{value.isoformat()}'"
-        )
+    if isinstance(value, dt.date | dt.time):
+        return _temporal_literal(value)
     if isinstance(value, bytes | bytearray):
         text = value.hex().upper()
         return named(exp.Unhex(this=exp.Literal.string(text)), f"X'{text}'")
@@ -84,6 +77,18 @@ def literal(value: Any) -> exp.Expr:
         items = [literal(v) for v in value]
         return named(exp.Array(expressions=items), f"array({', '.join(map(output_name, items))})")
     raise PySparkTypeError(f"Unsupported Literal '{value!r}'.", "UNSUPPORTED_LITERAL")
+
+
+def _temporal_literal(value: dt.date | dt.time) -> exp.Expr:
+    """A date, timestamp or TIME literal, named as Spark names it (``DATE '2024-01-02'``)."""
+    if isinstance(value, dt.datetime):
+        kind, text = "TIMESTAMP", value.isoformat(sep=" ")
+    elif isinstance(value, dt.date):
+        kind, text = "DATE", value.isoformat()
+    else:
+        kind, text = "TIME", value.isoformat()
+        text = text.rstrip("0") if value.microsecond else text
+    return named(exp.cast(exp.Literal.string(text), kind), f"{kind} '{text}'")
 
 
 def _decimal_type(value: decimal.Decimal) -> exp.DataType:

@@ -498,6 +498,9 @@ class DataFrame:
     # -- actions ----------------------------------------------------------------------------
     def toArrow(self) -> pa.Table:
         table = self._session._executor.execute(self._plan)
+        for i, field in enumerate(table.schema):
+            if pa.types.is_time(field.type):  # Spark's TIME is nanoseconds in Arrow
+                table = table.set_column(i, field.name, table.column(i).cast(pa.time64("ns")))
         return table.rename_columns(self.schema.names)
 
     def collect(self) -> list[Row]:

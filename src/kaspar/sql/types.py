@@ -26,6 +26,7 @@ from kaspar.engine.types import (
     StructType,
     TimestampNTZType,
     TimestampType,
+    TimeType,
     VariantType,
 )
 from kaspar.engine.variant.value import VariantVal
@@ -57,6 +58,7 @@ __all__ = [
     "StringType",
     "StructField",
     "StructType",
+    "TimeType",
     "TimestampNTZType",
     "TimestampType",
     "VariantType",

@@ -47,7 +47,6 @@ PENDING: dict[str, str] = {
     "gen_bitmap_or_agg": _MISSING,
     "gen_collect_set": "collect_set's order follows Spark's hash set",
     "gen_collect_union": "collect_union's order follows Spark's hash set",
-    "gen_current_time": _MISSING,
     "gen_from_base32": "from_base32 of a non-string argument (Spark casts it to a string)",
     "gen_from_xml": _MISSING,
     "gen_hll_sketch_agg": _MISSING,

@@ -28,6 +28,7 @@ from tests.conformance.pyspark import (
     cases_more_functions,
     cases_show,
     cases_temporal,
+    cases_time_type,
     cases_values,
     cases_variant,
 )
@@ -60,6 +61,7 @@ _MODULES = (
     cases_more_functions,
     cases_show,
     cases_temporal,
+    cases_time_type,
     cases_values,
     cases_variant,
 )

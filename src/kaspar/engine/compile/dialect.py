@@ -29,6 +29,7 @@ from kaspar.engine.compile import datetime_functions, function_rewrites, math_fu
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE
 from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import RAW
+from kaspar.engine.compile.cast_time import time_cast
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
 from kaspar.engine.compile.typeof import TYPEOF
 
@@ -333,6 +334,9 @@ class KasparDuckDB(DuckDB):
                 from kaspar.engine.variant.sql import cast  # variant.sql -> udf -> this module
 
                 return self.sql(cast(expression.this, expression.to, mode))
+            timed = time_cast(expression.this, source, expression.to, mode)
+            if timed is not None:
+                return self.sql(timed)
             rewritten = spark_cast(expression.this, source, expression.to, mode)
             if rewritten is not None:
                 return self.sql(rewritten)

@@ -24,6 +24,7 @@ from kaspar.sql.functions import ranking as _ranking
 from kaspar.sql.functions import string as _string
 from kaspar.sql.functions import temporal as _temporal
 from kaspar.sql.functions import text as _text
+from kaspar.sql.functions import time_of_day as _time_of_day
 from kaspar.sql.functions import time_window as _time_window
 from kaspar.sql.functions import udf as _udf
 from kaspar.sql.functions import url as _url
@@ -53,6 +54,7 @@ from kaspar.sql.functions.ranking import *  # noqa: F403
 from kaspar.sql.functions.string import *  # noqa: F403
 from kaspar.sql.functions.temporal import *  # noqa: F403
 from kaspar.sql.functions.text import *  # noqa: F403
+from kaspar.sql.functions.time_of_day import *  # noqa: F403
 from kaspar.sql.functions.time_window import *  # noqa: F403
 from kaspar.sql.functions.udf import *  # noqa: F403
 from kaspar.sql.functions.url import *  # noqa: F403
@@ -85,6 +87,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_string.__all__,
         *_temporal.__all__,
         *_text.__all__,
+        *_time_of_day.__all__,
         *_time_window.__all__,
         *_udf.__all__,
         *_url.__all__,
