@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.errors import PySparkException
@@ -31,9 +30,9 @@ from kaspar.ksql.expressions import column_name, has_aggregate, is_aggregate, re
 from kaspar.ksql.joins import TableJoin, source_name, stream_join, table_join
 from kaspar.ksql.metastore import Metastore, Source
 from kaspar.ksql.statements import ColumnDef, Query, WindowSpec
-from kaspar.ksql.table_aggregate import TableAggregate, check_table_aggregate, group_column
+from kaspar.ksql.table_aggregate import plan_table_aggregate
 from kaspar.ksql.table_join import plan_table_join, stream_of_both
-from kaspar.ksql.table_state import DELETED, Runner, arrow_schema, stored_columns
+from kaspar.ksql.table_state import Runner
 from kaspar.ksql.types import from_spark
 from kaspar.ksql.windows import DEFAULT_GRACE_MS, key_window_columns, window_bounds, windowed
 from kaspar.sql import functions as F
@@ -241,34 +240,11 @@ def _compile_table_aggregate(
 ) -> CompiledQuery:
     """``SELECT ... FROM table GROUP BY ...``: the table's rows kept with their groups, the
     groups a batch touches aggregated again (``table_aggregate.py``)."""
-    select = query.select
-    check_table_aggregate(select, query.window)
-    group = select.args["group"]
-    groups = tuple(rewrite(g) for g in group.expressions)
-    where = select.args.get("where")
     decoded = formats.decode(source, read(source))
-    live = None if where is None else rewrite(where.this)
-    spec = TableAggregate(source, pa.schema([]), live, groups, lambda rows: rows, ())
-    grouped = spec.grouped(decoded.withColumn(DELETED, F.lit(False)))
-    names = [*stored_columns(decoded), *[group_column(i) for i in range(len(groups))]]
-    stored = grouped.select(*[f"`{n}`" for n in names])
-
-    def aggregate(rows: DataFrame) -> DataFrame:
-        result, out, _ = _aggregate(rows, query, items, select)
-        hidden = [F.col(f"__K{i}").alias(group_column(i)) for i in range(len(groups))]
-        return result.select(
-            *[Column(t).alias(n) for n, t in out], F.col("ROWTIME").alias(ROWTIME), *hidden
-        )
-
-    empty = stored.sparkSession.createDataFrame([], stored.schema)
-    sample = aggregate(empty)
-    _, out, key_names = _aggregate(empty, query, items, select)
-    key_groups = tuple((n, int(str(column_name(t))[3:])) for n, t in out if n in key_names)
-    spec = TableAggregate(source, arrow_schema(stored, names), live, groups, aggregate, key_groups)
-    types = {f.name: f.dataType for f in sample.schema.fields}
-    output = tuple(ColumnDef(n, from_spark(types[n]), n in key_names) for n, _ in items)
-    output = tuple(sorted(output, key=lambda c: not c.key))
-    return CompiledQuery(read(source), output, source, None, True, changelog=spec.runner)
+    plan, output = plan_table_aggregate(
+        query, source, items, decoded, lambda rows, i, s: _aggregate(rows, query, i, s)
+    )
+    return CompiledQuery(read(source), output, source, None, True, changelog=plan.runner)
 
 
 def _compile_any_join(

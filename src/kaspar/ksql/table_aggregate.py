@@ -11,8 +11,12 @@ The state is the source table's rows that pass ``WHERE``, with their grouping va
    each with the time of its latest change;
 3. the changes are committed to the state, and the affected groups' rows (all of them, as
    stored now) aggregated again in the engine, ``HAVING`` and the projection applied;
-4. each aggregated group is emitted; an affected group with no row left, or whose row
-   ``HAVING`` drops, gets a tombstone.
+4. each aggregated group is emitted; one ``HAVING`` drops gets a tombstone.
+
+A group whose last row leaves stays, with the aggregates of no rows (a COUNT of 0), as ksqlDB
+keeps it (``HAVING COUNT(*) > 0`` removes it): the aggregation groups by the stored grouping
+values, and such a group is aggregated over one phantom row (``__PHANTOM``) whose values every
+aggregate call skips (its argument is NULL there, and aggregates skip NULLs).
 
 Aggregating a group's rows again, rather than undoing one value, makes every aggregate
 function right on a table, MIN and MAX included (ksqlDB refuses those on a table: they cannot
@@ -34,15 +38,29 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine.streaming.state_store import quote
+from kaspar.ksql.dialect import Ksql
 from kaspar.ksql.errors import KsqlError
+from kaspar.ksql.expressions import column_name, is_aggregate, rewrite
 from kaspar.ksql.metastore import Source
-from kaspar.ksql.table_state import DELETED, ChangelogState, decoded_changes
+from kaspar.ksql.statements import ColumnDef, Query
+from kaspar.ksql.table_state import (
+    DELETED,
+    ChangelogState,
+    arrow_schema,
+    decoded_changes,
+    stored_columns,
+)
+from kaspar.ksql.types import from_spark
 from kaspar.sql import functions as F
 from kaspar.sql.column import Column
 from kaspar.sql.dataframe import DataFrame
 
 ROWTIME = "__ROWTIME"
+PHANTOM = "__PHANTOM"  # the one row of a group left empty: its aggregates see no value
 STREAM_ONLY = ("LATEST_BY_OFFSET", "EARLIEST_BY_OFFSET")
+Items = list[tuple[str, exp.Expr]]
+# the compiler's aggregation: (rows, projection, select) -> (rows, projection, key names)
+Aggregator = Callable[[DataFrame, Items, exp.Select], tuple[DataFrame, Items, set[str]]]
 
 
 def group_column(i: int) -> str:
@@ -120,7 +138,10 @@ class AggregateRunner:
         )
         same = " AND ".join(f"s.{g} IS NOT DISTINCT FROM g.{g}" for g in groups)
         members = state.arrow(
-            f"SELECT s.* REPLACE (g.t AS ROWTIME) FROM {table} s JOIN __g g ON {same}"
+            f"SELECT s.* REPLACE (g.t AS ROWTIME), false AS {PHANTOM} FROM {table} s "
+            f"JOIN __g g ON {same} UNION ALL BY NAME "
+            f"SELECT {', '.join(f'g.{g}' for g in groups)}, g.t AS ROWTIME, true AS {PHANTOM} "
+            f"FROM __g g WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE {same})"
         )
         new = spec.aggregate(spark.createDataFrame(members)).toArrow()
         result = self._emitted(new, groups)
@@ -145,3 +166,84 @@ class AggregateRunner:
 
     def close(self) -> None:
         self.state.close()
+
+
+def plan_table_aggregate(
+    query: Query, source: Source, items: Items, decoded: DataFrame, aggregator: Aggregator
+) -> tuple[TableAggregate, tuple[ColumnDef, ...]]:
+    """The aggregation of ``query`` over the table ``decoded`` (its rows as the compiler
+    decodes them) and the result's columns; ``items`` the projection, named."""
+    select = query.select
+    check_table_aggregate(select, query.window)
+    groups = tuple(rewrite(g) for g in select.args["group"].expressions)
+    where = select.args.get("where")
+    live = None if where is None else rewrite(where.this)
+    plan = TableAggregate(source, pa.schema([]), live, groups, lambda rows: rows, ())
+    grouped = plan.grouped(decoded.withColumn(DELETED, F.lit(False)))
+    names = [*stored_columns(decoded), *[group_column(i) for i in range(len(groups))]]
+    stored = grouped.select(*[f"`{n}`" for n in names])
+    texts = [g.sql(dialect=Ksql) for g in groups]
+    regrouped = select.copy()
+    stored_groups = [exp.column(group_column(i), quoted=True) for i in range(len(groups))]
+    regrouped.set("group", exp.Group(expressions=stored_groups))
+    having = select.args.get("having")
+    if having is not None:  # raw: the compiler rewrites it
+        regrouped.set("having", exp.Having(this=_by_stored(having.this, texts, raw=True)))
+    projection = [(n, _by_stored(t, texts, raw=False)) for n, t in items]
+
+    def aggregate(rows: DataFrame) -> DataFrame:
+        result, out, _ = aggregator(rows, projection, regrouped)
+        hidden = [F.col(f"__K{i}").alias(group_column(i)) for i in range(len(groups))]
+        return result.select(
+            *[Column(t).alias(n) for n, t in out], F.col("ROWTIME").alias(ROWTIME), *hidden
+        )
+
+    empty = stored.sparkSession.createDataFrame([], stored.schema)
+    empty = empty.withColumn(PHANTOM, F.lit(False))
+    _, out, key_names = aggregator(empty, projection, regrouped)
+    key_groups = tuple((n, int(str(column_name(t))[3:])) for n, t in out if n in key_names)
+    schema = arrow_schema(stored, names)
+    plan = TableAggregate(source, schema, live, groups, aggregate, key_groups)
+    types = {f.name: f.dataType for f in aggregate(empty).schema.fields}
+    output = tuple(ColumnDef(n, from_spark(types[n]), n in key_names) for n, _ in items)
+    return plan, tuple(sorted(output, key=lambda c: not c.key))
+
+
+def _by_stored(tree: exp.Expr, texts: list[str], *, raw: bool) -> exp.Expr:
+    """``tree`` with each grouping expression (its SQL among ``texts``) as its stored value
+    ``__G<i>``, and each aggregate call's argument NULL on a phantom row. ``raw``: a tree not
+    yet rewritten (HAVING), compared once rewritten."""
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        text = (rewrite(node.copy()) if raw else node).sql(dialect=Ksql)
+        if text in texts:
+            return exp.column(group_column(texts.index(text)), quoted=True)
+        if is_aggregate(node):
+            return _skipping_phantom(node.copy())
+        return node
+
+    return tree.copy().transform(swap)
+
+
+def _skipping_phantom(call: exp.Expr) -> exp.Expr:
+    """``agg(x)`` as ``agg(CASE WHEN NOT __PHANTOM THEN x END)``; ``COUNT(*)`` counts 1s."""
+    key = "this" if isinstance(call, exp.AggFunc) else None
+    argument = call.this if key else (call.expressions[0] if call.expressions else None)
+    if isinstance(argument, exp.Distinct):
+        for value in argument.expressions:
+            value.replace(_unless_phantom(value.copy()))
+        return call
+    if argument is None or isinstance(argument, exp.Star):
+        replacement = _unless_phantom(exp.Literal.number(1))
+        if key:
+            call.set("this", replacement)
+        else:
+            call.set("expressions", [replacement])
+        return call
+    argument.replace(_unless_phantom(argument.copy()))
+    return call
+
+
+def _unless_phantom(value: exp.Expr) -> exp.Expr:
+    phantom = exp.column(PHANTOM, quoted=True)
+    return exp.Case(ifs=[exp.If(this=exp.Not(this=phantom), true=value)])

@@ -244,10 +244,12 @@ def test_aggregation_over_a_table_undoes_old_values(ksql: Ksql, name: str) -> No
     assert steps.expect(1) == [
         (b"west", {"N": 1, "TOTAL": 1, "LO": 1, "HI": 1, "MEAN": 1.0}, 6_000)
     ]
-    ksql.produce(accounts, [("u1", None, 7_000)])  # east's last row: east goes
-    assert steps.expect(1) == [(b"east", None, 7_000)]
+    # east's last row goes: east stays, counting 0 (ksqlDB's "should count back to zero")
+    ksql.produce(accounts, [("u1", None, 7_000)])
+    empty = {"N": 0, "TOTAL": None, "LO": None, "HI": None, "MEAN": None}
+    assert steps.expect(1) == [(b"east", empty, 7_000)]
     rows = pull(ksql, f"SELECT * FROM {name}_BY_REGION;")
-    assert rows == [["west", 1, 1, 1, 1, 1.0]]
+    assert rows == [["east", 0, None, None, None, None], ["west", 1, 1, 1, 1, 1.0]]
     ksql.run("TERMINATE ALL;")
 
 
@@ -300,7 +302,7 @@ def test_restart_keeps_join_and_aggregation_state(kaspar_broker: Any, tmp_path: 
         ksql = Ksql(http, servers)
         records = ksql.read(f"{name}_BY_REGION", 3)
         assert sorted(records[1:], key=str) == [
-            (b"east", None, 3_000),
+            (b"east", {"N": 0, "TOTAL": None, "LO": None, "HI": None, "MEAN": None}, 3_000),
             (b"west", {"N": 1, "TOTAL": 15, "LO": 15, "HI": 15, "MEAN": 15.0}, 3_000),
         ]
         assert ksql.read(f"{name}_J", 2)[1] == (b"a", {"NAME": "Alice", "SCORE": 11}, 4_000)
