@@ -108,8 +108,17 @@ def _run(spark: Any, F: Any, case: str, work: Path) -> list[Any]:
         stream = spark.readStream.schema(SCHEMA).json(str(work / "in"))
         writer = build(stream, F).writeStream.outputMode(mode).foreachBatch(collect)
         query = writer.option("checkpointLocation", str(work / "cp"))
-        query.trigger(availableNow=True).start().awaitTermination()
-    return batches
+        started = query.trigger(availableNow=True).start()
+        started.awaitTermination()
+        batches += [(p["batchId"], _state_metrics(p)) for p in started.recentProgress]
+    return sorted(batches, key=repr)
+
+
+def _state_metrics(progress: dict[str, Any]) -> list[Any]:
+    names = ("operatorName", "numRowsTotal", "numRowsUpdated", "numRowsRemoved")
+    return [
+        [op[n] for n in (*names, "numRowsDroppedByWatermark")] for op in progress["stateOperators"]
+    ]
 
 
 @pytest.mark.parametrize("case", list(CASES))

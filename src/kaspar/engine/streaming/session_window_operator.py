@@ -214,9 +214,25 @@ class SessionWindowOperator(AggregateOperator):
             )
             out = con.sql(emitted).to_arrow_table()
         store.commit("__upserts", "__removals")
+        self._count_as_spark(con, open_)
         if out is None:  # complete: every session
             out = con.sql(f"SELECT {columns} FROM {table}").to_arrow_table()
         return out
+
+    def _count_as_spark(self, con: duckdb.DuckDBPyConnection, open_: str) -> None:
+        """Spark's progress counts: its state keeps a group's sessions by start, so every
+        open session of a group the batch touched is updated (rewritten), and a session is
+        removed when it closed or no session of its group starts where it did any more."""
+        assert self.store is not None
+        same = " AND ".join(f"r.{k} IS NOT DISTINCT FROM m.{k}" for k in self.others)
+        start = f'r.{self.session}."start" = m.{self.session}."start"'
+        row = execute(
+            con,
+            f"SELECT (SELECT count(*) FROM __sessions WHERE {open_}), (SELECT count(*) FROM "
+            f"__removals r WHERE NOT EXISTS (SELECT 1 FROM __sessions m WHERE {open_} AND "
+            f"{same + ' AND ' if same else ''}{start}))",
+        )[0]
+        self.store.metrics["numRowsUpdated"], self.store.metrics["numRowsRemoved"] = row
 
     def _changes(self, con: duckdb.DuckDBPyConnection) -> pa.Table:
         """Update mode (a changelog): as retractions (partials NULL) the stored sessions
