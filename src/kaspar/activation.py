@@ -2,7 +2,8 @@
 
 It installs ``sys.modules`` aliases, so ``pyspark``, ``pyspark.sql``, ``pyspark.sql.functions``,
 ``pyspark.sql.types``, ``pyspark.sql.window``, ``pyspark.sql.column``, ``pyspark.sql.dataframe``,
-``pyspark.sql.session``, ``pyspark.sql.avro.functions``, ``pyspark.sql.protobuf.functions``
+``pyspark.sql.session``, ``pyspark.sql.catalog``, ``pyspark.storagelevel``,
+``pyspark.sql.avro.functions``, ``pyspark.sql.protobuf.functions``
 and ``pyspark.errors`` resolve to kaspar's modules, and delta-spark's ``delta`` /
 ``delta.tables`` to ``kaspar.delta``. Call it before the
 first pyspark import; a real pyspark that is already imported is replaced for later imports.
@@ -28,6 +29,8 @@ _ALIASES = {
     "pyspark.sql.avro.functions": "kaspar.sql.avro.functions",
     "pyspark.sql.protobuf": "kaspar.sql.protobuf",
     "pyspark.sql.protobuf.functions": "kaspar.sql.protobuf.functions",
+    "pyspark.sql.catalog": "kaspar.sql.catalog",
+    "pyspark.storagelevel": "kaspar.storagelevel",
     "pyspark.errors": "kaspar.errors",
     "pyspark.sql.utils": "kaspar.errors",
     "delta": "kaspar.delta",
@@ -48,9 +51,27 @@ def activate() -> None:
         sys.modules[alias] = module
     root.sql = sys.modules["pyspark.sql"]  # type: ignore[attr-defined]
     root.errors = sys.modules["pyspark.errors"]  # type: ignore[attr-defined]
+    root.StorageLevel = sys.modules["pyspark.storagelevel"].StorageLevel  # type: ignore[attr-defined]
 
 
 def deactivate() -> None:
     """Remove the aliases (a later ``import pyspark`` finds the real package, if installed)."""
     for alias in ("pyspark", *_ALIASES):
         sys.modules.pop(alias, None)
+
+
+def activated() -> bool:
+    """True while ``import pyspark.sql`` gives kaspar's module."""
+    module = sys.modules.get("pyspark.sql")
+    return module is not None and module.__name__ == "kaspar.sql"
+
+
+class StandInRepr:
+    """Objects PySpark shows by their class (``<pyspark.sql.conf.RuntimeConfig object at
+    ...>``) name the PySpark class they stand in for while kaspar is activated."""
+
+    _pyspark_module = "pyspark"
+
+    def __repr__(self) -> str:
+        module = self._pyspark_module if activated() else type(self).__module__
+        return f"<{module}.{type(self).__qualname__} object at {id(self):#x}>"

@@ -24,6 +24,7 @@ from kaspar.engine.compile.cast_sources import annotate_cast_sources
 from kaspar.engine.compile.dialect import generate, is_utc
 from kaspar.engine.compile.duckdb import compile_output, substituting
 from kaspar.engine.compile.json_text import resolve_to_json
+from kaspar.engine.compile.typed_rewrites import resolve_typed
 from kaspar.engine.compile.typeof import resolve_typeof
 from kaspar.engine.error_translation import translate_error
 from kaspar.engine.plan import logical as L
@@ -124,6 +125,7 @@ class Executor:
                 with substituting(pairs):
                     tree = compile_output(resolved)
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
@@ -133,6 +135,7 @@ class Executor:
                     with substituting(pairs):
                         tree = compile_output(resolved, casts)
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     sql = generate(tree, ansi=self.ansi, utc=self.utc)
@@ -218,6 +221,7 @@ class Executor:
                 self._udfs.bind(resolved, self.ansi)
                 tree = compile_output(resolved)
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
@@ -226,6 +230,7 @@ class Executor:
                 if any(c is not None for c in casts):
                     tree = compile_output(resolved, casts)
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     sql = generate(tree, ansi=self.ansi, utc=self.utc)
@@ -279,6 +284,18 @@ class Executor:
                     unregister_rows(self._con, name)
         except duckdb.Error:  # the connection may be closed already
             pass
+
+    def physical_plan(self, plan: L.LogicalPlan) -> str:
+        """DuckDB's physical plan for ``plan``, with its row estimates (``EXPLAIN``)."""
+        _refuse_streaming(plan)
+        sql, _ = self._prepare(plan)
+        with self._lock:
+            self._register(plan)
+            try:
+                rows = self._con.execute(f"EXPLAIN {sql}").fetchall()
+            except duckdb.Error as e:
+                raise translate_error(e) from None
+        return "\n".join(str(row[1]) for row in rows)
 
     def run_plan_statement(self, plan: L.LogicalPlan, statement: str) -> None:
         """Run a statement embedding ``plan``'s SQL (``COPY (...) TO``), registering its tables."""

@@ -59,9 +59,21 @@ class PythonUDF:
                 return pa.array(result, type=target, from_pandas=True)
             rows = zip(*(c.to_pylist() for c in columns), strict=True)
             values = [_to_arrow_value(self.func(*row)) for row in rows]
+            if isinstance(self.return_type, T.StringType):
+                values = [_as_string(v) for v in values]
             return pa.array(values, type=target)
         except Exception as e:  # the user's function failed: Spark raises PythonException
             raise PythonException(f"An exception was thrown from the Python worker: {e!r}") from e
+
+
+def _as_string(value: Any) -> Any:
+    """A string UDF's result as Spark stores it: any other object as its text (JVM's
+    ``toString``, so ``True`` is ``true``)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 _REGISTRY: dict[str, PythonUDF] = {}

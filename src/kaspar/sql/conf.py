@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kaspar.activation import StandInRepr
+
 _MISSING = object()
 
 
@@ -32,8 +34,10 @@ def default_conf() -> dict[str, str]:
     }
 
 
-class RuntimeConfig:
+class RuntimeConfig(StandInRepr):
     """Get and set session configuration (``spark.conf.set("spark.sql.ansi.enabled", False)``)."""
+
+    _pyspark_module = "pyspark.sql.conf"
 
     def __init__(self, values: dict[str, str], on_change: Callable[[str, str], None]) -> None:
         self._values = values

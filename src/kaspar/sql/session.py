@@ -16,6 +16,7 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import name_projections
 from kaspar.errors import AnalysisException, ParseException
 from kaspar.sql._local_data import local_table
+from kaspar.sql._sql_formatting import bind_parameters, format_query, spark_table_functions
 from kaspar.sql._sql_statements import run_statement
 from kaspar.sql._warehouse import Warehouse
 from kaspar.sql.catalog import GLOBAL_TEMP, Catalog
@@ -28,6 +29,7 @@ from kaspar.sql.udf_registration import UDFRegistration
 if TYPE_CHECKING:
     from kaspar.sql.streaming.query import StreamingQueryManager
     from kaspar.sql.streaming.readwriter import DataStreamReader
+    from kaspar.sql.tvf import TableValuedFunction
 
 __version__ = "4.0.0"
 
@@ -152,6 +154,16 @@ class SparkSession:
         return []
 
     @property
+    def tvf(self) -> TableValuedFunction:
+        from kaspar.sql.tvf import TableValuedFunction
+
+        return TableValuedFunction(self)
+
+    def emptyDataFrame(self, schema: Any) -> DataFrame:
+        """No rows, with ``schema`` (a StructType or a DDL string)."""
+        return self.createDataFrame([], schema)
+
+    @property
     def version(self) -> str:
         return __version__
 
@@ -205,10 +217,19 @@ class SparkSession:
         return DataFrame(self, L.SubqueryAlias(self._catalog._lookup(tableName), tableName))
 
     def sql(self, sqlQuery: str, args: Any = None, **kwargs: Any) -> DataFrame:
+        text, views = format_query(self, sqlQuery, kwargs)
+        try:
+            return self._sql(text, args)
+        finally:
+            for view in views:
+                self._catalog.dropTempView(view)
+
+    def _sql(self, sqlQuery: str, args: Any) -> DataFrame:
         try:
             statement = sqlglot.parse_one(sqlQuery, dialect=KasparSpark)
         except sqlglot.errors.ParseError as e:
             raise ParseException(f"Syntax error in SQL: {e}", "PARSE_SYNTAX_ERROR") from None
+        statement = spark_table_functions(bind_parameters(statement, args))
         if isinstance(statement, exp.Create) and statement.kind == "VIEW":
             return self._create_view(statement)
         if isinstance(statement, exp.Drop) and statement.kind in ("TABLE", "VIEW"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from kaspar.activation import StandInRepr
 from kaspar.engine.plan import logical as L
 from kaspar.engine.streaming.trigger import parse_interval_ms
 from kaspar.errors import IllegalArgumentException, PySparkValueError, StreamingQueryException
@@ -127,8 +128,10 @@ def _tree(plan: L.LogicalPlan, indent: str) -> list[str]:
     return lines
 
 
-class StreamingQueryManager:
+class StreamingQueryManager(StandInRepr):
     """``spark.streams``: the session's active queries and its query listeners."""
+
+    _pyspark_module = "pyspark.sql.streaming.query"
 
     def __init__(self, session: SparkSession) -> None:
         self._session = session

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from kaspar.activation import StandInRepr
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.streaming.check_streaming_support import check_output_mode, check_streaming_plan
@@ -63,8 +64,10 @@ STREAM_SOURCES: dict[str, SourceFactory] = {
 }
 
 
-class DataStreamReader(ReaderOptions):
+class DataStreamReader(ReaderOptions, StandInRepr):
     """``spark.readStream``."""
+
+    _pyspark_module = "pyspark.sql.streaming.readwriter"
 
     def __init__(self, session: SparkSession) -> None:
         super().__init__(session, "")
