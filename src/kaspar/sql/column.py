@@ -310,8 +310,14 @@ class Column:
 
     def try_cast(self, dataType: DataType | str) -> Column:
         dtype = parse_data_type(dataType) if isinstance(dataType, str) else dataType
-        e = exp.TryCast(this=self._expr, to=to_sqlglot(dtype))
-        return Column(named(e, f"TRY_CAST({self._name()} AS {dtype.simpleString().upper()})"))
+        e = named(
+            exp.TryCast(this=self._expr, to=to_sqlglot(dtype)),
+            f"TRY_CAST({self._name()} AS {dtype.simpleString().upper()})",
+        )
+        inner = self._expr.this if isinstance(self._expr, exp.Cast) else self._expr
+        if isinstance(inner, exp.Column | exp.Alias):  # a column keeps its name, as in cast
+            e.meta[SPARK_TOP_NAME] = top_level_name(inner)
+        return Column(e)
 
     # -- predicates -------------------------------------------------------------------------
     def isNull(self) -> Column:

@@ -21,7 +21,7 @@ from kaspar.errors import (
     PySparkTypeError,
     unresolved_column,
 )
-from kaspar.sql import _semantics
+from kaspar.sql import _persistence, _semantics
 from kaspar.sql._conversion import to_rows
 from kaspar.sql._show import show_string
 from kaspar.sql.column import Column, aliased, to_columns, to_expr
@@ -438,7 +438,11 @@ class DataFrame:
     def _same(self, *args: Any, **kwargs: Any) -> DataFrame:
         return self
 
-    cache = persist = unpersist = localCheckpoint = checkpoint = _same
+    localCheckpoint = checkpoint = _same
+    cache = _persistence.cache
+    persist = _persistence.persist
+    unpersist = _persistence.unpersist
+    storageLevel = property(_persistence.storage_level)
     sameSemantics = _semantics.sameSemantics
     semanticHash = _semantics.semanticHash
     repartition = coalesce = repartitionByRange = hint = _same
@@ -566,8 +570,7 @@ class DataFrame:
         return show_string(rows, self.schema, max(n, 0), width, vertical)
 
     def explain(self, extended: bool | str | None = None, mode: str | None = None) -> None:
-        sql = self._session._executor.sql(self._plan)
-        print(f"== Physical Plan ==\nDuckDB\n{sql}\n")  # noqa: T201
+        print(_persistence.explain_string(self, extended, mode))  # noqa: T201
 
     @property
     def write(self) -> DataFrameWriter:
