@@ -26,5 +26,11 @@ setup(
             extra_compile_args=["-O3"],
             optional=True,
         ),
+        Extension(
+            "kaspar.engine.variant._variant_schema",
+            sources=["src/kaspar/engine/variant/_variant_schema.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
     ]
 )

@@ -157,3 +157,44 @@ def case_variant_collect_values(spark, F, T):
         v = r.v
         out.append(None if v is None else (type(v).__name__, v.toPython()))
     return out
+
+
+@case()
+def case_variant_schema_of_variant(spark, F, T):
+    return variants(spark, F).select(F.schema_of_variant("v").alias("s"))
+
+
+@case()
+def case_variant_schema_of_variant_merging(spark, F, T):
+    texts = ["[1, 2.5]", "[1, 1e3]", '[1, "a"]', "[null, 1]", '[{"a":1},{"b":"x"}]',
+             '[{"a":1},{"a":2.25}]', "0.001", "[[1],[2.5]]", '{"z":[],"a":{}}',
+             "[12345678901234567890123, 1.5]", "[100.0]", "[true, 1]"]  # fmt: skip
+    df = spark.createDataFrame([(t,) for t in texts], "j string")
+    return df.select("j", F.schema_of_variant(F.parse_json("j")).alias("s"))
+
+
+@case()
+def case_variant_schema_of_variant_agg(spark, F, T):
+    rows = [('{"a":1}', "x"), ('{"a":2.5,"b":"x"}', "x"), ("[1]", "y"), (None, "y"),
+            ("null", "z"), ('{"a":1}', "w"), ("[2]", "w")]  # fmt: skip
+    df = spark.createDataFrame(rows, "j string, g string")
+    return df.groupBy("g").agg(F.schema_of_variant_agg(F.parse_json("j")).alias("s"))
+
+
+@case()
+def case_variant_to_variant_object(spark, F, T):
+    df = spark.sql(
+        "select named_struct('a', 1, 'd', date'2024-01-02', 'f', 1.5f, 'db', 2.5d, "
+        "'arr', array(1, 2), 's', 'str', 'bo', true, 'n', cast(null as int)) as st, "
+        "array(1, null, 3) as arr"
+    )
+    return df.select(
+        F.schema_of_variant(F.to_variant_object("st")).alias("schema"),
+        F.to_json(F.to_variant_object("arr")).alias("arr_json"),
+        F.variant_get(F.to_variant_object("st"), "$.arr[1]", "int").alias("item"),
+    )
+
+
+@case("error")
+def case_variant_to_variant_object_of_int_fails(spark, F, T):
+    return spark.sql("select to_variant_object(1)")

@@ -65,6 +65,9 @@ _VARIANT_SQL_NAMES = (
     "is_valid_variant",
     "variant_get",
     "try_variant_get",
+    "schema_of_variant",
+    "schema_of_variant_agg",
+    "to_variant_object",
 )
 
 
@@ -330,10 +333,12 @@ class KasparDuckDB(DuckDB):
                 return self.sql(expression, "this")
             try_cast = safe_prefix is not None or isinstance(expression, exp.TryCast)
             mode = "try" if try_cast else "ansi" if ansi else "legacy"
-            if source == "VARIANT":
-                from kaspar.engine.variant.sql import cast  # variant.sql -> udf -> this module
+            if source == "VARIANT" or expression.to.this == exp.DataType.Type.VARIANT:
+                from kaspar.engine.variant import sql as variant  # -> udf -> this module
 
-                return self.sql(cast(expression.this, expression.to, mode))
+                if expression.to.this == exp.DataType.Type.VARIANT:
+                    return self.sql(variant.to_variant(expression.this, source))
+                return self.sql(variant.cast(expression.this, expression.to, mode))
             timed = time_cast(expression.this, source, expression.to, mode)
             if timed is not None:
                 return self.sql(timed)

@@ -20,16 +20,24 @@ except ImportError:  # pragma: no cover - the extension is built with the packag
     _json_to_variant = None  # type: ignore[assignment,unused-ignore]
 
 
-def _encode(texts: pa.Array) -> tuple[pa.Array, int]:
-    """The encoded column (NULL where a text is NULL or malformed) and the first malformed row."""
-    if _json_to_variant is None:  # pragma: no cover
+def prepared(
+    array: pa.Array, arrow_type: pa.DataType, extension: object, function: str
+) -> pa.Array:
+    """``array`` in one chunk of ``arrow_type`` (64-bit offsets, what the C functions read);
+    a clear error when the C ``extension`` behind ``function`` was not built."""
+    if extension is None:  # pragma: no cover
         raise PySparkNotImplementedError(
-            "parse_json needs kaspar's C extension _json_to_variant (rebuild the package)",
+            f"{function} needs the C extensions of kaspar.engine.variant (rebuild kaspar)",
             "NOT_IMPLEMENTED",
         )
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    texts = texts.cast(pa.large_string())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(arrow_type)
+
+
+def _encode(texts: pa.Array) -> tuple[pa.Array, int]:
+    """The encoded column (NULL where a text is NULL or malformed) and the first malformed row."""
+    texts = prepared(texts, pa.large_string(), _json_to_variant, "parse_json")
     validity, offsets, data = texts.buffers()
     values, out_offsets, out_valid, nulls, bad = _json_to_variant.encode(
         data if data is not None else b"", offsets, validity, texts.offset, len(texts)

@@ -26,13 +26,15 @@ from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import RAW
 from kaspar.engine.type_conversion import from_sqlglot, to_sqlglot
 from kaspar.engine.udf import PythonUDF, register
-from kaspar.engine.variant import encoding
-from kaspar.errors import SparkRuntimeException
+from kaspar.engine.variant import encoding, schema
+from kaspar.errors import AnalysisException, SparkRuntimeException
 
 PARSE_JSON = register(PythonUDF(encoding.parse_json, T.BinaryType(), name="parse_json", arrow=True))
 TRY_PARSE_JSON = register(
     PythonUDF(encoding.try_parse_json, T.BinaryType(), name="try_parse_json", arrow=True)
 )
+
+SCHEMAS = register(PythonUDF(schema.schemas, T.StringType(), name="schema_of_variant", arrow=True))
 
 # Spark's encoding of a variant null: empty metadata (version 1), then the null value.
 _NULL_HEX = "01000000"
@@ -41,7 +43,7 @@ INVALID_CAST = "INVALID_VARIANT_CAST"
 _STEP = re.compile(r"\.([^.\[]+)|\[\s*(\d+)\s*\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 
-def _raw(v: exp.Expr, to: str) -> exp.Expr:
+def _raw(v: exp.Expr, to: str | exp.DataType) -> exp.Expr:
     """DuckDB's own cast (not Spark's rules, which the dialect applies to other casts)."""
     cast = exp.cast(v, to)
     cast.meta[RAW] = True
@@ -223,6 +225,29 @@ def cast(v: exp.Expr, to: exp.DataType, mode: str) -> exp.Expr:
     return get(v, [], from_sqlglot(to), try_=mode != "ansi")
 
 
+def encoded(v: exp.Expr) -> exp.Expr:
+    """Spark's encoding of a variant: its metadata followed by its value (a BLOB)."""
+
+    def joined(x: exp.Expr) -> exp.Expr:
+        metadata = _fn("struct_extract", x, _str("metadata"))
+        return exp.DPipe(this=metadata, expression=_fn("struct_extract", x.copy(), _str("value")))
+
+    parts = exp.DataType.build("STRUCT(metadata BLOB, value BLOB)", dialect="duckdb")
+    return bind(_raw(_fn("variant_to_parquet_variant", v), parts), joined)
+
+
+def schema_of_variant(v: exp.Expr) -> exp.Expr:
+    """Spark's schema text of a variant (NULL for NULL)."""
+    schema_text = _fn(SCHEMAS, exp.Array(expressions=[encoded(v.copy())]))
+    present = exp.Is(this=v.copy(), expression=exp.Null()).not_()
+    return exp.Case(ifs=[exp.If(this=present, true=schema_text)])
+
+
+def schema_of_variant_agg(v: exp.Expr) -> exp.Expr:
+    """The merged schema of a group's variants (an aggregate: DuckDB's ``list`` of them)."""
+    return _fn(SCHEMAS, exp.ArrayAgg(this=encoded(v)))
+
+
 def _literal_text(e: exp.Expr) -> str:
     return str(e.this) if isinstance(e, exp.Literal) else e.sql("spark")
 
@@ -233,6 +258,12 @@ def sql_call(name: str, args: list[exp.Expr]) -> exp.Expr:
         return parse(args[0], try_=name == "try_parse_json")
     if name == "is_variant_null":
         return is_variant_null(args[0])
+    if name == "to_variant_object":
+        return exp.cast(args[0], exp.DataType.build("VARIANT"))
+    if name == "schema_of_variant":
+        return schema_of_variant(args[0])
+    if name == "schema_of_variant_agg":
+        return schema_of_variant_agg(args[0])
     if name == "is_valid_variant":
         present = exp.Is(this=args[0].copy(), expression=exp.Null()).not_()
         return exp.Case(ifs=[exp.If(this=present, true=exp.true())])
@@ -244,3 +275,20 @@ def sql_call(name: str, args: list[exp.Expr]) -> exp.Expr:
     )
     try_ = name == "try_variant_get"
     return get(args[0], path_steps(path, name), target, try_)
+
+
+def to_variant(value: exp.Expr, source: str) -> exp.Expr:
+    """``to_variant_object(x)`` / ``cast(x as variant)`` of a struct or an array (DuckDB's cast
+    keeps each field's type); Spark refuses other types, and kaspar maps (DuckDB would make
+    key/value pairs of them, Spark an object)."""
+    nested = source.startswith(("STRUCT", "MAP")) or source.endswith("]")
+    if source in ("VARIANT", ""):  # "": the operand's type was not asked (a probe query)
+        return value if source else _raw(value, "VARIANT")
+    if not nested or "MAP(" in source:
+        shown = "MAP" if "MAP(" in source and nested else source
+        raise AnalysisException(
+            f'Cannot resolve "to_variant_object" due to data type mismatch: cannot cast '
+            f'"{shown}" to "VARIANT".',
+            "DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION",
+        )
+    return _raw(value, "VARIANT")

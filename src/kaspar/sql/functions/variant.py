@@ -40,6 +40,24 @@ def is_valid_variant(v: ColumnOrName) -> Column:
     )
 
 
+def schema_of_variant(v: ColumnOrName) -> Column:
+    """Spark's schema text of a variant (``OBJECT<a: BIGINT>``)."""
+    e = to_expr(v)
+    return node(V.schema_of_variant(e), f"schema_of_variant({names(e)})")
+
+
+def schema_of_variant_agg(v: ColumnOrName) -> Column:
+    """The schema of all of a group's variants, merged (an aggregate)."""
+    e = to_expr(v)
+    return node(V.schema_of_variant_agg(e), f"schema_of_variant_agg({names(e)})")
+
+
+def to_variant_object(col: ColumnOrName) -> Column:
+    """A struct or array as a variant (objects and arrays, each value keeping its type)."""
+    e = to_expr(col)
+    return node(exp.cast(e, exp.DataType.build("VARIANT")), f"to_variant_object({names(e)})")
+
+
 def _text(value: Column | str) -> str:
     if isinstance(value, Column) and isinstance(value.expr, exp.Literal):
         return str(value.expr.this)
@@ -70,6 +88,9 @@ __all__ = [
     "is_valid_variant",
     "is_variant_null",
     "parse_json",
+    "schema_of_variant",
+    "schema_of_variant_agg",
+    "to_variant_object",
     "try_parse_json",
     "try_variant_get",
     "variant_get",
