@@ -12,6 +12,10 @@ whole.
     python -m tools.doc_examples                       # all, writes docs/doc-examples.md
     python -m tools.doc_examples --only functions.abs  # one name (prefix match), prints failures
     python -m tools.doc_examples --json /tmp/doc.json  # every docstring's outcome
+    python -m tools.doc_examples --check               # fail if a docstring listed as passing fails
+
+Regenerating writes docs/doc-examples.md and PASSING_LIST, the docstrings that pass; `--check`
+(run by tests/conformance/test_doc_examples.py in CI) fails when one of those stops passing.
 
 Docstrings run in PySpark's test time zone (America/Los_Angeles), each with fresh globals
 (the functions module's names, ``spark``, ``sc`` and ``df`` where PySpark's test sets one up),
@@ -37,6 +41,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC_OUT = ROOT / "docs" / "doc-examples.md"
+PASSING_LIST = ROOT / "tests" / "conformance" / "doc_examples_passing.txt"
 TIME_LIMIT_S = 60
 
 # (label, module, attribute or None for module-level functions)
@@ -253,10 +258,23 @@ def main(argv: list[str] | None = None) -> int:
         default=Path(tempfile.gettempdir()) / "kaspar-doc-examples-v3.json",
         help="where the extracted docstrings are kept between runs",
     )
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help=f"fail when a docstring named in {PASSING_LIST.name} no longer passes",
+    )
     args = ap.parse_args(argv)
-    results = run(_load_docstrings(args.cache), args.only)
+    home = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="kaspar-doc-examples-") as scratch:
+        os.chdir(scratch)  # examples write tables and files relative to the working directory
+        try:
+            results = run(_load_docstrings(args.cache), args.only)
+        finally:
+            os.chdir(home)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+    if args.check:
+        return _check(results)
     if args.only:
         for r in results:
             if r["failed"]:
@@ -264,8 +282,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{sum(1 for r in results if not r['failed'])} of {len(results)} pass")
     else:
         write_report(results, DOC_OUT)
-        print(DOC_OUT.read_text().splitlines()[6])
+        passing = sorted(r["key"] for r in results if not r["failed"])
+        PASSING_LIST.write_text("\n".join(passing) + "\n")
+        print(next(line for line in DOC_OUT.read_text().splitlines() if line.startswith("**")))
     return 0
+
+
+def _check(results: list[dict[str, Any]]) -> int:
+    expected = set(PASSING_LIST.read_text().split())
+    outcome = {r["key"]: r for r in results}
+    broken = sorted(k for k in expected if k not in outcome or outcome[k]["failed"])
+    for key in broken:
+        print(f"== {key} no longer passes")
+        print(outcome[key]["report"] if key in outcome else "(no such docstring any more)")
+    now = sum(1 for r in results if not r["failed"])
+    print(f"{now} of {len(results)} docstrings pass; {len(expected)} are expected to")
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":
