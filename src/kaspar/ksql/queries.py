@@ -65,12 +65,13 @@ def sink_frame(compiled: CompiledQuery, sink: Source, frame: DataFrame | None = 
     value, and ROWTIME as timestamp."""
     key = formats.encode_key(sink.key_format, [(c.name, c.type.ksql) for c in compiled.key_columns])
     value = formats.encode_value(sink, [c.name for c in compiled.value_columns])
+    rowtime = F.col(ROWTIME)
     if compiled.window is not None:
-        key, value = windowed_sink(key, value, compiled.window, ROWTIME)
+        key, value, rowtime = windowed_sink(key, value, compiled.window, ROWTIME)
     table_rows = not compiled.aggregate and compiled.per_batch is None
     if compiled.source.kind == "TABLE" and (table_rows or compiled.changelog is not None):
         value = F.when(~F.col(formats.TOMBSTONE), value)  # a tombstone stays one
-    columns = [value.alias("value"), F.timestamp_millis(F.col(ROWTIME)).alias("timestamp")]
+    columns = [value.alias("value"), F.timestamp_millis(rowtime).alias("timestamp")]
     if key is not None:
         columns.append(key.alias("key"))
     return compiled.rows(compiled.frame if frame is None else frame).select(*columns)

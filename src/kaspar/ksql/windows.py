@@ -67,10 +67,12 @@ def key_window_columns(window: WindowSpec | None) -> list[Column]:
 
 def windowed_sink(
     key: Column | None, value: Column, window: WindowSpec, rowtime: str
-) -> tuple[Column, Column]:
+) -> tuple[Column, Column, Column]:
     """A windowed sink record's key (the key's bytes and the window start, or a session's
-    end and start) and value (NULL, a tombstone, for a merged-away session)."""
+    end and start), value and time (ms). A merged-away session's record is a tombstone at
+    the time of its last record, its ``WINDOWEND``, as Kafka Streams stamps it."""
     if window.kind != "SESSION":
-        return formats.windowed_key(key, "__WINDOWSTART"), value
+        return formats.windowed_key(key, "__WINDOWSTART"), value, F.col(rowtime)
     key = formats.windowed_key(key, "__WINDOWEND", "__WINDOWSTART")
-    return key, F.when(F.col(rowtime).isNotNull(), value)
+    live = F.col(rowtime).isNotNull()
+    return key, F.when(live, value), F.coalesce(F.col(rowtime), F.col("__WINDOWEND"))
