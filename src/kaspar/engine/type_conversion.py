@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from functools import cache
 from typing import Any
 
@@ -117,15 +118,32 @@ def parse_data_type(ddl: str) -> T.DataType:
     from kaspar.errors import ParseException
 
     text = ddl.strip()
-    try:
-        return from_sqlglot(exp.DataType.build(text, dialect="spark"))
-    except (sqlglot.errors.ParseError, ValueError):
-        pass
+    if not _looks_like_fields(text):
+        try:
+            return from_sqlglot(exp.DataType.build(text, dialect="spark"))
+        except (sqlglot.errors.ParseError, ValueError):
+            pass
     try:
         node = exp.DataType.build(f"struct<{_colonize(text)}>", dialect="spark")
     except (sqlglot.errors.ParseError, ValueError) as e:
         raise ParseException(f"Syntax error in data type '{ddl}'.", "PARSE_SYNTAX_ERROR") from e
     return from_sqlglot(node)
+
+
+# Spark's type names that take words after them (``interval day to second``)
+_MULTI_WORD_TYPES = frozenset({"interval", "timestamp", "double"})
+
+
+def _looks_like_fields(text: str) -> bool:
+    """``name type`` or ``name: type``: a struct's field list, even where sqlglot would read the
+    name as a type of another dialect (``number decimal(38, 0)`` is not ``NUMBER``)."""
+    first = re.match(r"`[^`]*`|[^\s:<(,]+", text)
+    if first is None:
+        return False
+    rest = text[first.end() :]
+    if rest.lstrip().startswith(":"):
+        return True
+    return bool(rest[:1].isspace()) and first.group(0).lower() not in _MULTI_WORD_TYPES
 
 
 def _colonize(text: str) -> str:
@@ -268,15 +286,21 @@ def infer_type(value: Any) -> T.DataType:
     if isinstance(value, dict):
         key, val = next(iter(value.items()), (None, None))
         return T.MapType(infer_type(key), infer_type(val))
-    if isinstance(value, list | tuple) and hasattr(value, "__fields__"):
-        names = value.__fields__
+    if isinstance(value, tuple):  # a Row, or a plain tuple as PySpark infers it: ``_1, _2``
+        names = getattr(value, "__fields__", None) or [f"_{i + 1}" for i in range(len(value))]
         return T.StructType(
             [T.StructField(n, infer_type(v)) for n, v in zip(names, value, strict=True)]
         )
-    if isinstance(value, list | tuple):
-        elem = next((infer_type(v) for v in value if v is not None), T.NullType())
+    if isinstance(value, list):
+        elem: T.DataType = T.NullType()
+        for v in value:
+            elem = merge_types(elem, infer_type(v))
         return T.ArrayType(elem)
     return T.StringType()
+
+
+def _atomic(dtype: T.DataType) -> bool:
+    return not isinstance(dtype, T.ArrayType | T.MapType | T.StructType | T.NullType)
 
 
 def merge_types(a: T.DataType, b: T.DataType) -> T.DataType:
@@ -288,6 +312,10 @@ def merge_types(a: T.DataType, b: T.DataType) -> T.DataType:
     if isinstance(a, T.LongType) and isinstance(b, T.DoubleType):
         return b
     if isinstance(a, T.DoubleType) and isinstance(b, T.LongType):
+        return a
+    if isinstance(b, T.StringType) and _atomic(a):  # PySpark: an atomic value with a string
+        return b
+    if isinstance(a, T.StringType) and _atomic(b):
         return a
     if isinstance(a, T.ArrayType) and isinstance(b, T.ArrayType):
         return T.ArrayType(merge_types(a.elementType, b.elementType))

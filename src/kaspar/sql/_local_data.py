@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from typing import Any
 
 import pyarrow as pa
@@ -16,6 +18,7 @@ from kaspar.engine.type_conversion import (
 )
 from kaspar.errors import PySparkTypeError, PySparkValueError
 from kaspar.sql._conversion import to_python_input
+from kaspar.sql._show import cell_string
 from kaspar.sql.row import Row
 
 
@@ -127,7 +130,7 @@ def _column(rows: list[Any], index: int, field: T.StructField, struct: T.StructT
             value = row[field.name]
         else:
             value = row[index]
-        values.append(to_python_input(value, field.dataType))
+        values.append(_spark_input(to_python_input(value, field.dataType), field.dataType))
     atype = to_arrow(field.dataType)
     if isinstance(field.dataType, T.DoubleType | T.FloatType):
         values = [float(v) if isinstance(v, int) else v for v in values]
@@ -139,3 +142,34 @@ def _column(rows: list[Any], index: int, field: T.StructField, struct: T.StructT
             f"can not accept the given values ({e}).",
             "FIELD_DATA_TYPE_UNACCEPTABLE",
         ) from None
+
+
+def _spark_input(value: Any, dtype: T.DataType) -> Any:
+    """A value as PySpark reads it into ``dtype``: a naive datetime is local time (PySpark's
+    ``time.mktime``), a number or boolean in a string field its text (as the JVM's
+    ``toString``), at any depth (``value`` is shaped by ``to_python_input``)."""
+    if value is None:
+        return None
+    if isinstance(dtype, T.TimestampType) and isinstance(value, dt.datetime):
+        return value.astimezone() if value.tzinfo is None else value
+    if isinstance(dtype, T.StringType) and not isinstance(value, str):
+        return _java_text(value)
+    if isinstance(dtype, T.ArrayType):
+        return [_spark_input(v, dtype.elementType) for v in value]
+    if isinstance(dtype, T.StructType) and isinstance(value, dict):
+        return {f.name: _spark_input(value.get(f.name), f.dataType) for f in dtype.fields}
+    if isinstance(dtype, T.MapType):
+        return [
+            (_spark_input(k, dtype.keyType), _spark_input(v, dtype.valueType)) for k, v in value
+        ]
+    return value
+
+
+def _java_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | decimal.Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return cell_string(value)
+    return value

@@ -190,12 +190,19 @@ def count_if(col: ColumnOrName) -> Column:
     return call("count_if", col)
 
 
-def max_by(col: ColumnOrName, ord: ColumnOrName) -> Column:
-    return call("max_by", col, ord)
+def max_by(col: ColumnOrName, ord: ColumnOrName, k: int | None = None) -> Column:
+    """The ``col`` of the largest ``ord``; with ``k``, an array of the ``col`` of the ``k``
+    largest, largest first (DuckDB's ``max_by(arg, val, n)`` returns that list)."""
+    return call("max_by", col, ord) if k is None else _top_by("max_by", col, ord, k)
 
 
-def min_by(col: ColumnOrName, ord: ColumnOrName) -> Column:
-    return call("min_by", col, ord)
+def min_by(col: ColumnOrName, ord: ColumnOrName, k: int | None = None) -> Column:
+    return call("min_by", col, ord) if k is None else _top_by("min_by", col, ord, k)
+
+
+def _top_by(fn: str, col: ColumnOrName, ord: ColumnOrName, k: int) -> Column:
+    exprs = [to_expr(col), to_expr(ord), literal(k)]
+    return node(exp.Anonymous(this=fn, expressions=exprs), f"{fn}({names(*exprs)})")
 
 
 def product(col: ColumnOrName) -> Column:

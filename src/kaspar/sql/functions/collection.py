@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlglot import exp
@@ -129,9 +130,63 @@ _DEFAULT_COMPARATOR = (
 )
 
 
-def array_sort(col: ColumnOrName) -> Column:
-    name = f"array_sort({names(to_expr(col))}, {_DEFAULT_COMPARATOR})"
-    return call("array_sort", col, name=name)
+def array_sort(
+    col: ColumnOrName, comparator: Callable[[Column, Column], Column] | None = None
+) -> Column:
+    if comparator is None:
+        name = f"array_sort({names(to_expr(col))}, {_DEFAULT_COMPARATOR})"
+        return call("array_sort", col, name=name)
+    a = to_expr(col)
+    value = exp.If(
+        this=exp.Is(this=a.copy(), expression=exp.Null()),
+        true=exp.Null(),
+        false=_sorted_by(a, comparator),
+    )
+    return node(value, f"array_sort({names(a)}, lambdafunction())")
+
+
+def _sorted_by(a: exp.Expr, comparator: Callable[[Column, Column], Column]) -> exp.Expr:
+    """``a`` ordered by ``comparator(x, y)`` (negative: x first) as a stable sort orders it:
+    each element's rank is the number of elements that come before it (smaller, or equal and
+    earlier), and the elements are taken in (rank, index) order; all in SQL lambdas."""
+    i, j, r = (exp.to_identifier(f"_sort_{n}") for n in "ijr")
+
+    def at(index: exp.Identifier) -> Column:
+        return Column(
+            exp.Anonymous(this="list_extract", expressions=[a.copy(), exp.column(index.name)])
+        )
+
+    indexes = exp.Anonymous(
+        this="range", expressions=[exp.Literal.number(1), exp.Length(this=a.copy()) + 1]
+    )
+    order = comparator(at(j), at(i)).expr
+    before = exp.or_(
+        order < 0, exp.and_(order.copy().eq(0), exp.column(j.name) < exp.column(i.name))
+    )
+    rank = exp.Length(
+        this=exp.Anonymous(
+            this="list_filter",
+            expressions=[indexes.copy(), exp.Lambda(this=before, expressions=[j])],
+        )
+    )
+    pairs = exp.Anonymous(
+        this="list_transform",
+        expressions=[
+            indexes,
+            exp.Lambda(this=exp.Array(expressions=[rank, exp.column(i.name)]), expressions=[i]),
+        ],
+    )
+    last = exp.Anonymous(
+        this="list_extract", expressions=[exp.column(r.name), exp.Literal.number(2)]
+    )
+    taken = exp.Anonymous(this="list_extract", expressions=[a.copy(), last])
+    return exp.Anonymous(
+        this="list_transform",
+        expressions=[
+            exp.Anonymous(this="list_sort", expressions=[pairs]),
+            exp.Lambda(this=taken, expressions=[r]),
+        ],
+    )
 
 
 def sort_array(col: ColumnOrName, asc: bool = True) -> Column:

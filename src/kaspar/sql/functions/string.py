@@ -6,6 +6,7 @@ import re
 
 from sqlglot import exp
 
+from kaspar.errors import IllegalArgumentException
 from kaspar.sql.column import Column, literal, to_columns, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, as_binary, as_text, call, names, node
 
@@ -26,16 +27,26 @@ def char_length(str: ColumnOrName) -> Column:
     return call("char_length", as_text(str, keep_binary=True))
 
 
-def trim(col: ColumnOrName) -> Column:
-    return call("trim", as_text(col))
+def trim(col: ColumnOrName, trim: ColumnOrName | None = None) -> Column:
+    return _trim("trim", "BOTH", col, trim)
 
 
-def ltrim(col: ColumnOrName) -> Column:
-    return call("ltrim", as_text(col))
+def ltrim(col: ColumnOrName, trim: ColumnOrName | None = None) -> Column:
+    return _trim("ltrim", "LEADING", col, trim)
 
 
-def rtrim(col: ColumnOrName) -> Column:
-    return call("rtrim", as_text(col))
+def rtrim(col: ColumnOrName, trim: ColumnOrName | None = None) -> Column:
+    return _trim("rtrim", "TRAILING", col, trim)
+
+
+def _trim(fn: str, side: str, col: ColumnOrName, chars: ColumnOrName | None) -> Column:
+    """Spaces, or the characters of ``chars`` (a column; a name is a column's), off one or both
+    ends; named ``TRIM(BOTH chars FROM col)`` as Spark names the two-argument form."""
+    if chars is None:
+        return call(fn, as_text(col))
+    s, c = as_text(col).expr, as_text(chars).expr
+    e = exp.Trim(this=s, expression=c, position=side)
+    return node(e, f"TRIM({side} {names(c)} FROM {names(s)})")
 
 
 def concat(*cols: ColumnOrName) -> Column:
@@ -54,8 +65,70 @@ def substring(str: ColumnOrName, pos: int, len: int) -> Column:
     return call("substring", as_text(str, keep_binary=True), args=(pos, len))
 
 
-def instr(str: ColumnOrName, substr: str) -> Column:
-    return call("instr", str, args=(substr,))
+def instr(
+    str: ColumnOrName,
+    substr: Column | str,
+    start: Column | int | None = None,
+    occurrence: Column | int | None = None,
+) -> Column:
+    """The 1-based position of ``substr`` in ``str`` (0 if absent); from ``start`` on, or, for
+    a negative ``start``, searching backward from that many characters before the end; the
+    ``occurrence``-th match (Spark 4.3)."""
+    if start is None and occurrence is None:
+        return call("instr", str, args=(substr,))
+    if isinstance(occurrence, int) and occurrence <= 0:
+        raise IllegalArgumentException(
+            "[INVALID_PARAMETER_VALUE.OCCURRENCE] The value of parameter(s) `occurrence` in "
+            f"`instr` is invalid: expects a positive integer, but got {occurrence}.",
+            "INVALID_PARAMETER_VALUE.OCCURRENCE",
+        )
+    s = as_text(str).expr
+    sub = substr.expr if isinstance(substr, Column) else literal(substr)
+    begin = to_expr(start) if isinstance(start, Column) else literal(1 if start is None else start)
+    nth = to_expr(occurrence) if isinstance(occurrence, Column) else literal(occurrence or 1)
+    return node(_instr_from(s, sub, begin, nth), f"instr({names(s, sub, begin, nth)})")
+
+
+def _instr_from(s: exp.Expr, sub: exp.Expr, begin: exp.Expr, nth: exp.Expr) -> exp.Expr:
+    size = exp.Length(this=s.copy())
+    p = exp.to_identifier("_instr_p")
+    at = exp.Substring(this=s.copy(), start=exp.column(p.name), length=exp.Length(this=sub.copy()))
+    matches = exp.Anonymous(
+        this="list_filter",
+        expressions=[
+            exp.Anonymous(this="range", expressions=[exp.Literal.number(1), size + 1]),
+            exp.Lambda(this=exp.EQ(this=at, expression=sub.copy()), expressions=[p]),
+        ],
+    )
+    q = exp.to_identifier("_instr_q")
+    forward = exp.Anonymous(
+        this="list_filter",
+        expressions=[matches, exp.Lambda(this=exp.column(q.name) >= begin.copy(), expressions=[q])],
+    )
+    last = size.copy() + begin.copy() + 1
+    backward = exp.Anonymous(
+        this="list_reverse",
+        expressions=[
+            exp.Anonymous(
+                this="list_filter",
+                expressions=[
+                    matches.copy(),
+                    exp.Lambda(this=exp.column(q.name) <= last, expressions=[q.copy()]),
+                ],
+            )
+        ],
+    )
+    candidates = exp.If(this=begin.copy() > 0, true=forward, false=backward)
+    found = exp.Anonymous(this="list_extract", expressions=[candidates, nth.copy()])
+    value = exp.Case(
+        ifs=[
+            exp.If(this=exp.Length(this=sub.copy()).eq(0), true=exp.Literal.number(1)),
+            exp.If(this=begin.copy().eq(0), true=exp.Literal.number(0)),
+        ],
+        default=exp.Coalesce(this=found, expressions=[exp.Literal.number(0)]),
+    )
+    nulls = exp.or_(*(exp.Is(this=x.copy(), expression=exp.Null()) for x in (s, sub, begin, nth)))
+    return exp.cast(exp.If(this=nulls, true=exp.Null(), false=value), "INT")
 
 
 def locate(substr: str, str: ColumnOrName, pos: int = 1) -> Column:
@@ -136,20 +209,32 @@ def _split_limited(s: exp.Expr, regex: exp.Expr, parts: exp.Expr, limit: int) ->
 
 
 def regexp_replace(
-    string: ColumnOrName, pattern: Column | str, replacement: Column | str
+    string: ColumnOrName,
+    pattern: Column | str,
+    replacement: Column | str,
+    position: Column | int | None = None,
 ) -> Column:
-    """Java's replacement syntax (``$1``) in DuckDB's (``\\1``) for a literal replacement."""
+    """Java's replacement syntax (``$1``) in DuckDB's (``\\1``) for a literal replacement;
+    matches replaced from the 1-based ``position`` on (the text before it kept)."""
     s = to_expr(string)
     regex = pattern.expr if isinstance(pattern, Column) else literal(pattern)
     if isinstance(replacement, Column):
         written = replacement.expr
     else:
         written = literal(re.sub(r"\$(\d)", r"\\\1", replacement.replace("\\", "\\\\")))
-    e = exp.RegexpReplace(
-        this=s, expression=regex, replacement=written, modifiers=exp.Literal.string("g")
+    at = to_expr(position) if isinstance(position, Column) else literal(position or 1)
+    tail = exp.Substring(this=s.copy(), start=at)
+    e: exp.Expr = exp.RegexpReplace(
+        this=tail if position is not None else s.copy(),
+        expression=regex,
+        replacement=written,
+        modifiers=exp.Literal.string("g"),
     )
+    if position is not None:
+        head = exp.Substring(this=s.copy(), start=exp.Literal.number(1), length=at.copy() - 1)
+        e = exp.DPipe(this=head, expression=e, safe=True)
     shown = [names(x.expr) if isinstance(x, Column) else x for x in (pattern, replacement)]
-    return node(e, f"regexp_replace({names(s)}, {shown[0]}, {shown[1]}, 1)")
+    return node(e, f"regexp_replace({names(s)}, {shown[0]}, {shown[1]}, {names(at)})")
 
 
 def regexp_extract(str: ColumnOrName, pattern: str, idx: int) -> Column:

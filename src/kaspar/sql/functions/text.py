@@ -281,8 +281,15 @@ def _to_binary(fn: str, col: ColumnOrName, format: Any, safe: bool) -> Column:
 
 def position(substr: ColumnOrName, str: ColumnOrName, start: ColumnOrName | None = None) -> Column:
     a, b = to_expr(substr), to_expr(str)
-    value = exp.cast(exp.StrPosition(this=b, substr=a), "INT")
-    return node(value, f"position({names(a, b)}, 1)")
+    if start is None:
+        value = exp.cast(exp.StrPosition(this=b, substr=a), "INT")
+        return node(value, f"position({names(a, b)}, 1)")
+    at = to_expr(start)
+    found = exp.StrPosition(this=b, substr=a, position=at)
+    # Spark's locate: 0 for a start before 1 or NULL
+    before = exp.or_(at.copy() < 1, exp.Is(this=at.copy(), expression=exp.Null()))
+    located = exp.If(this=before, true=exp.Literal.number(0), false=found)
+    return node(exp.cast(located, "INT"), f"position({names(a, b, at)})")
 
 
 __all__ = [
