@@ -4,6 +4,7 @@ pull queries on the session-windowed table."""
 
 from __future__ import annotations
 
+import json
 import struct
 
 from tests.integration.ksql.conftest import Ksql
@@ -91,3 +92,22 @@ def test_session_emit_final_and_late_records(ksql: Ksql, name: str) -> None:
         23_000,
     )
     terminate_all(ksql)
+
+
+def test_session_push_query(ksql: Ksql, name: str) -> None:
+    topic = create_pageviews(ksql, name)
+    ksql.produce(topic, [
+        ("alice", {"PAGE": "home", "MS": 1}, 1_000),
+        ("alice", {"PAGE": "cart", "MS": 2}, 3_000),
+        ("bob", {"PAGE": "home", "MS": 4}, 2_000),
+    ])  # fmt: skip
+    sql = (
+        f"SELECT user_id, WINDOWSTART AS ws, WINDOWEND AS we, COUNT(*) AS n FROM {name} "
+        "WINDOW SESSION (5 SECONDS) GROUP BY user_id EMIT CHANGES LIMIT 2;"
+    )
+    body = {"sql": sql, "properties": EARLIEST}
+    with ksql.http.stream("POST", "/query-stream", json=body) as response:
+        assert response.status_code == 200
+        header, *rows = [json.loads(line) for line in response.iter_lines() if line]
+    assert header["columnNames"] == ["USER_ID", "WS", "WE", "N"]
+    assert sorted(rows) == [["alice", 1_000, 3_000, 2], ["bob", 2_000, 2_000, 1]]
