@@ -87,7 +87,7 @@ def _time_precision(arg: exp.Expr) -> int:
     value = int(arg.this.this if isinstance(arg, exp.DataTypeParam) else arg.this)
     if not 0 <= value <= 6:
         raise ParseException(
-            f"[UNSUPPORTED_TIME_PRECISION] The seconds precision {value} of the TIME data type "
+            f"The seconds precision {value} of the TIME data type "
             "is out of the supported range [0, 6].",
             "UNSUPPORTED_TIME_PRECISION",
         )

@@ -274,6 +274,14 @@ class Column:
         e = exp.If(this=is_null, true=exp.Null(), false=updated)
         return Column(named(e, f"update_fields({self._name()}, WithField({output_name(value)}))"))
 
+    def dropFields(self, *fieldNames: str) -> Column:
+        """The struct without the fields ``fieldNames`` (dotted paths reach nested structs;
+        absent fields are ignored; NULL for a NULL struct)."""
+        from kaspar.sql._drop_fields import drop_fields
+
+        name = f"update_fields({self._name()}, {', '.join(['dropfield()'] * len(fieldNames))})"
+        return Column(named(drop_fields(self._expr, fieldNames, name, self._name()), name))
+
     def transform(self, f: Callable[[Column], Column]) -> Column:
         """``f(self)``: a function of a Column applied in a method chain."""
         return f(self)

@@ -384,6 +384,13 @@ class DataFrame:
 
     melt = unpivot
 
+    def transpose(self, indexColumn: Column | str | None = None) -> DataFrame:
+        """The index column's values (ascending, NULL left out) become the columns; each other
+        column becomes a row named in ``key`` (Spark 4.0)."""
+        from kaspar.sql._transpose import transpose
+
+        return transpose(self, indexColumn)
+
     # -- missing values ---------------------------------------------------------------------
     @property
     def na(self) -> DataFrameNaFunctions:
@@ -446,6 +453,23 @@ class DataFrame:
     sameSemantics = _semantics.sameSemantics
     semanticHash = _semantics.semanticHash
     repartition = coalesce = repartitionByRange = hint = _same
+
+    def repartitionById(self, numPartitions: int, partitionIdCol: Column | str) -> DataFrame:
+        """One partition holds every row here; the arguments are checked as PySpark does."""
+        from kaspar.sql._dataframe_extras import check_partitions
+
+        check_partitions(numPartitions)
+        return self
+
+    def zipWithIndex(self, indexColName: str = "index") -> DataFrame:
+        """The rows with their position (0, 1, ...) in a last ``long`` column (Spark 4.2)."""
+        from kaspar.sql import functions as F
+
+        return self.withColumn(indexColName, F.monotonically_increasing_id())
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The rows as an Arrow C stream (the PyCapsule interface PySpark 4.3 exports)."""
+        return self.toArrow().__arrow_c_stream__(requested_schema)
 
     def transform(self, func: Callable[..., DataFrame], *args: Any, **kwargs: Any) -> DataFrame:
         return func(self, *args, **kwargs)

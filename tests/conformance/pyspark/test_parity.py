@@ -13,6 +13,7 @@ import pytest
 
 from tests.conformance.pyspark import (
     cases_added_functions,
+    cases_api_gaps,
     cases_builtins,
     cases_collections,
     cases_csv,
@@ -47,6 +48,7 @@ pytestmark = [
 
 _MODULES = (
     cases_added_functions,
+    cases_api_gaps,
     cases_builtins,
     cases_collections,
     cases_csv,

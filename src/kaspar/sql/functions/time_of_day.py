@@ -49,7 +49,7 @@ def _unit(unit: ColumnOrName, function: str) -> tuple[exp.Expr, int]:
     if text is None or text.upper() not in _UNITS_US:
         allowed = ", ".join(f"'{u}'" for u in _UNITS_US)
         raise IllegalArgumentException(
-            f"[INVALID_PARAMETER_VALUE.TIME_UNIT] The value of parameter(s) `unit` in "
+            f"The value of parameter(s) `unit` in "
             f"`{function}` is invalid: expects one of the units {allowed}, but got "
             f"''{text if text is not None else e.sql('spark')}''.",
             "INVALID_PARAMETER_VALUE.TIME_UNIT",
@@ -64,9 +64,7 @@ def _parsed(text: exp.Expr, format: ColumnOrName | None) -> tuple[exp.Expr, str,
         return fill(FROM_STRING, text), _DEFAULT_FORMAT, names(text)
     f = to_expr(format if isinstance(format, Column) else literal(format))
     if not (isinstance(f, exp.Literal) and f.is_string):
-        raise PySparkTypeError(
-            "[NOT_STR] to_time needs a constant format (a string literal).", "NOT_STR"
-        )
+        raise PySparkTypeError("to_time needs a constant format (a string literal).", "NOT_STR")
     fmt = spark_to_strftime(f.this).replace("'", "''")
     return fill(f"CAST(TRY_STRPTIME(_x_, '{fmt}') AS TIME)", text), f.this, names(text, f)
 
