@@ -70,6 +70,15 @@ def case_transpose_array_index(spark: Any, F: Any, T: Any) -> Any:
     return spark.createDataFrame([([1], 2)], "k array<int>, x int").transpose()
 
 
+@case(kind="show")
+def case_empty_data_frame(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.emptyDataFrame("name STRING, age INT")
+    df.printSchema()
+    print(df.count())
+    schema = T.StructType([T.StructField("x", T.DoubleType())])
+    spark.emptyDataFrame(schema).show()
+
+
 @case(ordered=True)
 def case_zip_with_index(spark: Any, F: Any, T: Any) -> Any:
     df = spark.createDataFrame([("a",), ("b",), ("c",)], "v string")
