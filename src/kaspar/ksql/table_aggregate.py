@@ -46,6 +46,7 @@ from kaspar.ksql.statements import ColumnDef, Query
 from kaspar.ksql.table_state import (
     DELETED,
     ChangelogState,
+    Stages,
     arrow_schema,
     decoded_changes,
     stored_columns,
@@ -114,13 +115,17 @@ class AggregateRunner:
         self.state = ChangelogState(folder)
         keys = [c.name for c in spec.source.key_columns]
         self.store = self.state.store("source", spec.schema, keys)
+        self.stages = Stages()
+
+    def changes(self, raw: DataFrame) -> DataFrame:
+        """A batch's records as changes, with their grouping values."""
+        names = [f"`{n}`" for n in (*self.spec.schema.names, DELETED)]
+        return self.spec.grouped(decoded_changes(self.spec.source, raw)).select(*names)
 
     def process(self, batch: DataFrame, batch_id: int) -> DataFrame:
         spec, state, store = self.spec, self.state, self.store
         spark = batch.sparkSession
-        names = [*spec.schema.names, DELETED]
-        changes = spec.grouped(decoded_changes(spec.source, batch))
-        rows = changes.select(*[f"`{n}`" for n in names]).toArrow()
+        rows = self.stages.run(spark, "changes", self.changes, batch.toArrow())
         state.changes("__c", rows, store)
         state.begin(batch_id)
         table = quote(store.table)
@@ -143,7 +148,7 @@ class AggregateRunner:
             f"SELECT {', '.join(f'g.{g}' for g in groups)}, g.t AS ROWTIME, true AS {PHANTOM} "
             f"FROM __g g WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE {same})"
         )
-        new = spec.aggregate(spark.createDataFrame(members)).toArrow()
+        new = self.stages.run(spark, "aggregate", spec.aggregate, members)
         result = self._emitted(new, groups)
         state.durable()
         return spark.createDataFrame(result)

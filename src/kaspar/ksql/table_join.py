@@ -33,16 +33,11 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine.streaming.state_store import quote
+from kaspar.ksql import table_state as changelog
 from kaspar.ksql.errors import KsqlError
 from kaspar.ksql.expressions import column_name, rewrite
 from kaspar.ksql.metastore import Source
-from kaspar.ksql.table_state import (
-    DELETED,
-    ChangelogState,
-    arrow_schema,
-    decoded_changes,
-    stored_columns,
-)
+from kaspar.ksql.table_state import DELETED, ChangelogState, Stages
 from kaspar.sql import functions as F
 from kaspar.sql.column import Column
 from kaspar.sql.dataframe import DataFrame
@@ -90,10 +85,13 @@ class TableTableJoin:
         return self.left.column(self.left.key)
 
     def evaluate(self, spark: Any, left: pa.Table, right: pa.Table) -> pa.Table:
-        """The join, WHERE and projection over these rows of both sides, with ROWTIME (the
-        later of the two) and the row's identity."""
-        lf = spark.createDataFrame(left).alias(self.left.alias)
-        rf = spark.createDataFrame(right).alias(self.right.alias)
+        """``frame`` over these rows of both sides."""
+        return self.frame(spark.createDataFrame(left), spark.createDataFrame(right)).toArrow()
+
+    def frame(self, left: DataFrame, right: DataFrame) -> DataFrame:
+        """The join, WHERE and projection over rows of both sides, with ROWTIME (the later
+        of the two) and the row's identity."""
+        lf, rf = left.alias(self.left.alias), right.alias(self.right.alias)
         condition = F.col(f"`{self.left.alias}`.`{self.left_on}`") == F.col(
             f"`{self.right.alias}`.`{self.right.key}`"
         )
@@ -104,10 +102,9 @@ class TableTableJoin:
             F.col(f"`{self.left.alias}`.ROWTIME"), F.col(f"`{self.right.alias}`.ROWTIME")
         )
         columns = [Column(tree).alias(name) for name, tree in self.items]
-        frame: DataFrame = joined.select(
+        return joined.select(
             *columns, rowtime.alias(ROWTIME), Column(self.identity()).alias(JOIN_KEY)
         )
-        return frame.toArrow()
 
     def runner(self, folder: Path) -> JoinRunner:
         return JoinRunner(self, folder)
@@ -123,23 +120,28 @@ class JoinRunner:
         left, right = join.left, join.right
         self.left = self.state.store("left", left.schema, [left.key])
         self.right = self.state.store("right", right.schema, [right.key])
+        self.stages = Stages()
 
     def process(self, batch: DataFrame, batch_id: int) -> DataFrame:
         join, state = self.join, self.state
-        spark = batch.sparkSession
-        for view, side in (("__lc", join.left), ("__rc", join.right)):
-            names = [*side.schema.names, DELETED]
-            rows = decoded_changes(side.source, batch).select(*[f"`{n}`" for n in names])
-            store = self.left if view == "__lc" else self.right
-            state.changes(view, rows.toArrow(), store)
+        spark, raw = batch.sparkSession, batch.toArrow()
+        for view, side, store in (("__lc", join.left, self.left), ("__rc", join.right, self.right)):
+            names = [f"`{n}`" for n in (*side.schema.names, DELETED)]
+
+            def decode(
+                frame: DataFrame, source: Source = side.source, names: list[str] = names
+            ) -> DataFrame:
+                return changelog.decoded_changes(source, frame).select(*names)
+
+            state.changes(view, self.stages.run(spark, view, decode, raw), store)
         state.begin(batch_id)
         self._affected()
         old_left, old_right = self._rows()
         state.apply("__lc", self.left)
         state.apply("__rc", self.right)
         new_left, new_right = self._rows()
-        old = join.evaluate(spark, old_left, old_right)
-        new = join.evaluate(spark, new_left, new_right)
+        old = self.stages.run(spark, "join", join.frame, old_left, old_right)
+        new = self.stages.run(spark, "join", join.frame, new_left, new_right)
         result = self._emitted(old, new)
         state.durable()
         return spark.createDataFrame(result)
@@ -217,8 +219,10 @@ def plan_table_join(
         if len(source.key_columns) != 1:
             raise KsqlError(f"A table-table join needs one PRIMARY KEY column in {source.name}.")
         frame = decoded(source)
-        names = stored_columns(frame)
-        sides.append(Side(source, alias, source.key_columns[0].name, arrow_schema(frame, names)))
+        names = changelog.stored_columns(frame)
+        sides.append(
+            Side(source, alias, source.key_columns[0].name, changelog.arrow_schema(frame, names))
+        )
     lside, rside = sides
     side = str(join.args.get("side") or join.args.get("kind") or "").upper()
     if side not in HOW:

@@ -17,8 +17,9 @@ Each batch's records of a table become *changes*: the last record per key in the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -52,6 +53,47 @@ class Runner(Protocol):
     def process(self, batch: DataFrame, batch_id: int) -> DataFrame: ...
 
     def close(self) -> None: ...
+
+
+class Stage:
+    """A computation over Arrow tables, planned and compiled once by the engine (a stage, as
+    its streaming operators run them) and run on each batch's tables: ``build`` makes the
+    result from DataFrames of the inputs' schemas. Compiling a plan costs more than running it
+    on a small batch, so each batch only registers its tables and runs the bound query."""
+
+    def __init__(
+        self, spark: Any, schemas: list[pa.Schema], build: Callable[..., DataFrame]
+    ) -> None:
+        inputs = [spark.createDataFrame(schema.empty_table()) for schema in schemas]
+        self.leaves = [frame.plan for frame in inputs]
+        self.plan = build(*inputs).plan  # kept: the engine drops a plan's tables with it
+        self.executor = spark._executor
+        self.sql, schema = self.executor.prepare_stage(self.plan, {})
+        self.names: list[str] = schema.names
+
+    def run(self, *tables: pa.Table) -> pa.Table:
+        named = {
+            leaf.name: table.rename_columns([f"c{i}" for i in range(table.num_columns)]).cast(
+                leaf.table.schema
+            )
+            for leaf, table in zip(self.leaves, tables, strict=True)
+        }
+        return self.executor.run_stage(self.sql, named).rename_columns(self.names)
+
+
+class Stages:
+    """The stages of one runner, made on first use for the tables' schemas."""
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[str, tuple[pa.Schema, ...]], Stage] = {}
+
+    def run(
+        self, spark: Any, name: str, build: Callable[..., DataFrame], *tables: pa.Table
+    ) -> pa.Table:
+        key = (name, tuple(t.schema for t in tables))
+        if key not in self.made:
+            self.made[key] = Stage(spark, [t.schema for t in tables], build)
+        return self.made[key].run(*tables)
 
 
 class ChangelogState:
