@@ -11,7 +11,8 @@ The state is the source table's rows that pass ``WHERE``, with their grouping va
    each with the time of its latest change;
 3. the changes are committed to the state, and the affected groups' rows (all of them, as
    stored now) aggregated again in the engine, ``HAVING`` and the projection applied;
-4. each aggregated group is emitted; one ``HAVING`` drops gets a tombstone.
+4. each aggregated group is emitted; one ``HAVING`` drops gets a tombstone if it was in the
+   table before (with ``HAVING``, the groups are aggregated before the changes too).
 
 A group whose last row leaves stays, with the aggregates of no rows (a COUNT of 0), as ksqlDB
 keeps it (``HAVING COUNT(*) > 0`` removes it): the aggregation groups by the stored grouping
@@ -33,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
@@ -92,6 +94,7 @@ class TableAggregate:
     groups: tuple[exp.Expr, ...]
     aggregate: Callable[[DataFrame], DataFrame]  # rows -> the query's rows, __ROWTIME, __G<i>
     key_groups: tuple[tuple[str, int], ...]  # (result key column, its grouping's index)
+    having: bool = False
 
     def runner(self, folder: Path) -> AggregateRunner:
         return AggregateRunner(self, folder)
@@ -116,6 +119,7 @@ class AggregateRunner:
         keys = [c.name for c in spec.source.key_columns]
         self.store = self.state.store("source", spec.schema, keys)
         self.stages = Stages()
+        self.groups = [quote(group_column(i)) for i in range(len(spec.groups))]
 
     def changes(self, raw: DataFrame) -> DataFrame:
         """A batch's records as changes, with their grouping values."""
@@ -129,44 +133,52 @@ class AggregateRunner:
         state.changes("__c", rows, store)
         state.begin(batch_id)
         table = quote(store.table)
-        groups = [quote(group_column(i)) for i in range(len(spec.groups))]
-        listed = ", ".join(groups)
-        state.sql(
-            f"CREATE OR REPLACE TEMP TABLE __old AS SELECT s.*, c.ROWTIME AS __T FROM {table} s "
-            f"JOIN __c c ON {store.match('s', 'c')}"
-        )
-        state.apply("__c", store)
+        listed = ", ".join(self.groups)
         state.sql(
             f"CREATE OR REPLACE TEMP TABLE __g AS SELECT {listed}, max(t) AS t FROM ("
-            f"SELECT {listed}, __T AS t FROM __old UNION ALL "
+            f"SELECT s.{', s.'.join(self.groups)}, c.ROWTIME AS t FROM {table} s "
+            f"JOIN __c c ON {store.match('s', 'c')} UNION ALL "
             f"SELECT {listed}, ROWTIME FROM __c WHERE NOT {DELETED}) GROUP BY {listed}"
         )
+        # with HAVING, the groups' old rows: a group HAVING drops now was it in the table?
+        old = None if not spec.having else self._aggregated(spark)
+        state.apply("__c", store)
+        result = self._emitted(self._aggregated(spark), old)
+        state.durable()
+        return spark.createDataFrame(result)
+
+    def _aggregated(self, spark: Any) -> pa.Table:
+        """The affected groups aggregated from their stored rows (a phantom row for a group
+        with none), each stamped with its latest change."""
+        table, groups = quote(self.store.table), self.groups
         same = " AND ".join(f"s.{g} IS NOT DISTINCT FROM g.{g}" for g in groups)
-        members = state.arrow(
+        members = self.state.arrow(
             f"SELECT s.* REPLACE (g.t AS ROWTIME), false AS {PHANTOM} FROM {table} s "
             f"JOIN __g g ON {same} UNION ALL BY NAME "
             f"SELECT {', '.join(f'g.{g}' for g in groups)}, g.t AS ROWTIME, true AS {PHANTOM} "
             f"FROM __g g WHERE NOT EXISTS (SELECT 1 FROM {table} s WHERE {same})"
         )
-        new = self.stages.run(spark, "aggregate", spec.aggregate, members)
-        result = self._emitted(new, groups)
-        state.durable()
-        return spark.createDataFrame(result)
+        return self.stages.run(spark, "aggregate", self.spec.aggregate, members)
 
-    def _emitted(self, new: pa.Table, groups: list[str]) -> pa.Table:
-        """The aggregated groups, and a tombstone per affected group not among them."""
-        con = self.state.con
+    def _emitted(self, new: pa.Table, old: pa.Table | None) -> pa.Table:
+        """The aggregated groups, and a tombstone per affected group not among them (with
+        HAVING: one that was in ``old``, the table before the batch; ksqlDB 0.13+ sends no
+        tombstone for a row the table never had)."""
+        con, groups = self.state.con, self.groups
         con.register("__new", new)
+        con.register("__was", new.slice(0, 0) if old is None else old)
         keys = "".join(
             f"g.{quote(group_column(i))} AS {quote(n)}, " for n, i in self.spec.key_groups
         )
         same = " AND ".join(f"n.{g} IS NOT DISTINCT FROM g.{g}" for g in groups)
+        was = "" if old is None else f"AND EXISTS (SELECT 1 FROM __was n WHERE {same})"
         result = con.sql(
             f"SELECT *, false AS __TOMBSTONE FROM __new UNION ALL BY NAME "
             f"SELECT {keys}g.t AS {ROWTIME}, true AS __TOMBSTONE FROM __g g "
-            f"WHERE NOT EXISTS (SELECT 1 FROM __new n WHERE {same})"
+            f"WHERE NOT EXISTS (SELECT 1 FROM __new n WHERE {same}) {was}"
         ).to_arrow_table()
         con.unregister("__new")
+        con.unregister("__was")
         return result.drop_columns([group_column(i) for i in range(len(groups))])
 
     def close(self) -> None:
@@ -208,7 +220,9 @@ def plan_table_aggregate(
     _, out, key_names = aggregator(empty, projection, regrouped)
     key_groups = tuple((n, int(str(column_name(t))[3:])) for n, t in out if n in key_names)
     schema = arrow_schema(stored, names)
-    plan = TableAggregate(source, schema, live, groups, aggregate, key_groups)
+    plan = TableAggregate(
+        source, schema, live, groups, aggregate, key_groups, having=having is not None
+    )
     types = {f.name: f.dataType for f in aggregate(empty).schema.fields}
     output = tuple(ColumnDef(n, from_spark(types[n]), n in key_names) for n, _ in items)
     return plan, tuple(sorted(output, key=lambda c: not c.key))

@@ -261,15 +261,16 @@ def test_aggregation_over_a_table_with_where_and_having(ksql: Ksql, name: str) -
         **EARLIEST,
     )
     steps = Steps(ksql, f"{name}_BIG")
+    # east's one row fails HAVING: no tombstone for a row the table never had (ksqlDB
+    # 0.13+); west's two rows, after it in the topic, show that batch was processed
+    ksql.produce(accounts, [("u1", {"REGION": "east", "AMOUNT": 10}, 1_000)])
     ksql.produce(accounts, [
-        ("u1", {"REGION": "east", "AMOUNT": 10}, 1_000),
-        ("u2", {"REGION": "east", "AMOUNT": 20}, 1_000),
+        ("u8", {"REGION": "west", "AMOUNT": 10}, 1_000),
+        ("u9", {"REGION": "west", "AMOUNT": 10}, 1_000),
     ])  # fmt: skip
-    records = ksql.read(f"{name}_BIG", 1)
-    if records[0][1] is None:  # u1 alone first: HAVING dropped east (a tombstone)
-        records = ksql.read(f"{name}_BIG", 2)
-    steps.seen = len(records)
-    assert records[-1] == (b"east", {"N": 2}, 1_000)
+    assert steps.expect(1) == [(b"west", {"N": 2}, 1_000)]
+    ksql.produce(accounts, [("u2", {"REGION": "east", "AMOUNT": 20}, 1_000)])
+    assert steps.expect(1) == [(b"east", {"N": 2}, 1_000)]
     ksql.produce(accounts, [("u2", {"REGION": "east", "AMOUNT": 5}, 2_000)])  # WHERE drops it
     assert steps.expect(1) == [(b"east", None, 2_000)]
     ksql.produce(accounts, [("u3", {"REGION": "east", "AMOUNT": 50}, 3_000)])
