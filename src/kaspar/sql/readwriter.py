@@ -18,6 +18,7 @@ from kaspar.engine.sinks.files import FILE_FORMATS, write_files
 from kaspar.engine.sinks.kafka import write_kafka
 from kaspar.engine.sources.delta import delta_relation
 from kaspar.engine.sources.files import READERS, file_scan
+from kaspar.engine.sources.jdbc import jdbc_relation, write_jdbc
 from kaspar.engine.sources.kafka import kafka_relation
 from kaspar.engine.type_conversion import parse_data_type
 from kaspar.errors import AnalysisException, IllegalArgumentException
@@ -54,8 +55,34 @@ def _delta_source(
     return delta_relation(location, options, time_zone)
 
 
+def _jdbc_source(
+    session: SparkSession, path: Any, options: dict[str, str], schema: T.StructType | None
+) -> L.LogicalPlan:
+    if schema is not None:
+        raise AnalysisException(
+            "[UNSUPPORTED_FEATURE] jdbc does not allow user-specified schemas. Use the "
+            "customSchema option to set the types of columns.",
+            "UNSUPPORTED_FEATURE",
+        )
+    return jdbc_relation(options, str(session.conf.get("spark.sql.session.timeZone")))
+
+
 Source = Callable[["SparkSession", Any, dict[str, str], T.StructType | None], L.LogicalPlan]
-SOURCES: dict[str, Source] = {"kafka": _kafka_source, "delta": _delta_source}
+SOURCES: dict[str, Source] = {
+    "kafka": _kafka_source,
+    "delta": _delta_source,
+    "jdbc": _jdbc_source,
+}
+
+
+def _jdbc_options(
+    url: str, table: str, properties: dict[str, Any] | None, **extra: Any
+) -> dict[str, str]:
+    """``spark.read.jdbc`` / ``df.write.jdbc``'s arguments as the jdbc source's options."""
+    options = {k.lower(): str(v) for k, v in (properties or {}).items()}
+    options.update({k: str(v) for k, v in extra.items() if v is not None})
+    options["url"], options["dbtable"] = url, table
+    return options
 
 
 class OptionsBuilder:
@@ -165,6 +192,45 @@ class DataFrameReader(ReaderOptions):
     def table(self, tableName: str) -> DataFrame:
         return self._session.table(tableName)
 
+    def jdbc(  # noqa: PLR0917 - PySpark signature
+        self,
+        url: str,
+        table: str,
+        column: str | None = None,
+        lowerBound: int | str | None = None,
+        upperBound: int | str | None = None,
+        numPartitions: int | None = None,
+        predicates: list[str] | None = None,
+        properties: dict[str, Any] | None = None,
+    ) -> DataFrame:
+        """A table (or ``(subquery) alias``) of a PostgreSQL database (engine/sources/jdbc.py)."""
+        if column is not None and None in (lowerBound, upperBound, numPartitions):
+            raise IllegalArgumentException(
+                "lowerBound, upperBound and numPartitions must be given with column"
+            )
+        options = _jdbc_options(
+            url,
+            table,
+            properties,
+            partitioncolumn=column,
+            lowerbound=lowerBound,
+            upperbound=upperBound,
+            numpartitions=numPartitions,
+        )
+        if predicates:
+            # Spark reads one partition per predicate: their union, each row once per predicate
+            parts = [
+                self._session.read.format("jdbc")
+                .options(**{**options, "dbtable": f"(SELECT * FROM {table} WHERE {p}) q"})  # noqa: S608 - Spark's predicates are SQL
+                .load()
+                for p in predicates
+            ]
+            result = parts[0]
+            for part in parts[1:]:
+                result = result.union(part)
+            return result
+        return self.format("jdbc").options(**options).load()
+
 
 @dataclass(frozen=True)
 class _Save:
@@ -199,13 +265,19 @@ def _kafka_sink(df: DataFrame, save: _Save) -> None:
     write_kafka(df.toArrow(), save.options, save.mode)
 
 
+def _jdbc_sink(df: DataFrame, save: _Save) -> None:
+    time_zone = str(df.sparkSession.conf.get("spark.sql.session.timeZone"))
+    write_jdbc(df.toArrow(), df.schema, save.options, save.mode, time_zone)
+
+
 Sink = Callable[["DataFrame", _Save], None]
 SINKS: dict[str, Sink] = {
     **dict.fromkeys(FILE_FORMATS, _file_sink),
     "delta": _delta_sink,
     "kafka": _kafka_sink,
+    "jdbc": _jdbc_sink,
 }
-_PATHLESS = ("kafka",)
+_PATHLESS = ("kafka", "jdbc")
 
 
 def _names(col: str | list[str] | tuple[str, ...], cols: tuple[Any, ...]) -> list[str]:
@@ -375,3 +447,15 @@ class DataFrameWriter:
         **kw: Any,
     ) -> None:
         self.format("csv").save(path, mode=mode, header=header, sep=sep, **kw)
+
+    def jdbc(
+        self,
+        url: str,
+        table: str,
+        mode: str | None = None,
+        properties: dict[str, Any] | None = None,
+    ) -> None:
+        """Write the rows to a PostgreSQL table (engine/sources/jdbc.py)."""
+        if mode is not None:
+            self.mode(mode)
+        self.format("jdbc").options(**_jdbc_options(url, table, properties)).save()
