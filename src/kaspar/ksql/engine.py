@@ -41,6 +41,7 @@ from kaspar.ksql.definitions import (
     source_from,
 )
 from kaspar.ksql.errors import QUERY_ENDPOINT, KsqlError
+from kaspar.ksql.functions import describe_function, function_list
 from kaspar.ksql.inserts import Inserter
 from kaspar.ksql.metastore import Metastore
 from kaspar.ksql.parser import parse
@@ -270,6 +271,8 @@ class KsqlEngine:
                 return lambda: entities.query_list(text, self.queries.values(), push)
             if statement.what == "TOPICS":
                 return lambda: entities.topic_list(text, self.topics.partition_counts())
+            if statement.what == "FUNCTIONS":
+                return lambda: function_list(text)
             shown = {**self.config.properties, **properties}
             return lambda: entities.property_list(text, shown, properties)
         if isinstance(statement, st.Describe):
@@ -277,6 +280,8 @@ class KsqlEngine:
             return lambda: entities.source_description(
                 text, source, self.queries.values(), statement.extended
             )
+        if isinstance(statement, st.DescribeFunction):
+            return lambda: describe_function(text, statement.name)
         if isinstance(statement, st.Explain):
             return lambda: self._explain(statement)
         return None

@@ -24,7 +24,7 @@ from kaspar.ksql.tokens import TokenCursor
 from kaspar.ksql.types import KsqlType, array_of, decimal, map_of, primitive, struct_of
 
 HEADERS_TYPE = "ARRAY<STRUCT<`KEY` STRING, `VALUE` BYTES>>"
-SHOWABLE = ("STREAMS", "TABLES", "TOPICS", "QUERIES", "PROPERTIES")
+SHOWABLE = ("STREAMS", "TABLES", "TOPICS", "QUERIES", "PROPERTIES", "FUNCTIONS")
 NESTING = {
     TokenType.L_PAREN: 1,
     TokenType.R_PAREN: -1,
@@ -338,6 +338,8 @@ class Statement:
         c.expect("DESCRIBE")
         if c.accept("CONNECTOR"):
             return st.ConnectorStatement(self.own, "DESCRIBE", c.next().text)
+        if c.accept("FUNCTION"):
+            return st.DescribeFunction(self.own, c.next().text)
         extended = c.accept("EXTENDED")
         name = c.name("a stream or table name")
         return st.Describe(self.own, name, extended or c.accept("EXTENDED"))

@@ -14,7 +14,7 @@ from sqlglot import exp
 from kaspar.ksql.types import KsqlType
 
 SourceKind = Literal["STREAM", "TABLE"]
-Showable = Literal["STREAMS", "TABLES", "TOPICS", "QUERIES", "PROPERTIES"]
+Showable = Literal["STREAMS", "TABLES", "TOPICS", "QUERIES", "PROPERTIES", "FUNCTIONS"]
 
 
 @dataclass(frozen=True)
@@ -154,6 +154,11 @@ class Show(Statement):
 class Describe(Statement):
     name: str
     extended: bool = False
+
+
+@dataclass(frozen=True)
+class DescribeFunction(Statement):
+    name: str
 
 
 @dataclass(frozen=True)
