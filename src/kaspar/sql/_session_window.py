@@ -47,7 +47,7 @@ def session_keys(df: DataFrame, keys: list[Column]) -> tuple[DataFrame, list[Col
     if not found:
         return df, keys
     time, gap = found[0].expr.meta[SESSION_WINDOW]
-    start = Column(time.copy())
+    start = _as_timestamp(df, Column(time.copy()))
     if isinstance(gap, int):
         end = F.timestamp_micros(F.unix_micros(start) + gap)
     else:
@@ -60,6 +60,16 @@ def session_keys(df: DataFrame, keys: list[Column]) -> tuple[DataFrame, list[Col
         key = F.col(column).alias(SESSION_WINDOW)
         return source, [key if c is found[0] else c for c in keys]
     return _batch_sessions(source, keys, found[0], start, end)
+
+
+def _as_timestamp(df: DataFrame, time: Column) -> Column:
+    """The time column as Spark's analyzer coerces it: text becomes a timestamp; timestamps
+    (with or without time zone) stay as they are."""
+    from kaspar.engine import types as T
+
+    if isinstance(df.select(time).schema.fields[0].dataType, T.TimestampType | T.TimestampNTZType):
+        return time
+    return time.cast("timestamp")
 
 
 def _batch_sessions(

@@ -178,3 +178,16 @@ def test_batch_sessions_with_a_gap_column_match_pyspark(
         results[name] = sorted((_plain(r) for r in _dynamic(df, F).collect()), key=repr)
     assert results["kaspar"] == results["pyspark"]
     assert len(results["kaspar"]) == 3
+
+
+def test_batch_sessions_on_a_text_time_match_pyspark(
+    pyspark_streaming: tuple[Any, Any], kaspar_streaming: tuple[Any, Any]
+) -> None:
+    rows = [(f"2024-01-01 {t}", k, v) for t, k, v in ROUNDS[2] if t is not None]
+    results = {}
+    for name, (spark, F) in (("pyspark", pyspark_streaming), ("kaspar", kaspar_streaming)):
+        df = spark.createDataFrame(rows, "t string, k string, v int")  # Spark casts t
+        grouped = df.groupBy(F.session_window("t", "40 seconds"), "k").agg(F.sum("v"))
+        results[name] = sorted((_plain(r) for r in grouped.collect()), key=repr)
+    assert results["kaspar"] == results["pyspark"]
+    assert len(results["kaspar"]) == 4
