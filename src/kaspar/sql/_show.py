@@ -6,13 +6,18 @@ import datetime as dt
 import decimal
 import math
 import re
+from contextvars import ContextVar
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pyarrow as pa
 
 from kaspar.engine import types as T
 from kaspar.sql.row import Row
+
+# The zone ``show`` prints timestamps in (None: as the rows hold them, in local time).
+_SHOW_ZONE: ContextVar[dt.tzinfo | None] = ContextVar("show_zone", default=None)
 
 
 def cell_string(value: Any, dtype: T.DataType | None = None) -> str:
@@ -26,6 +31,13 @@ def cell_string(value: Any, dtype: T.DataType | None = None) -> str:
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
     if isinstance(value, dt.date | dt.time):
+        zone = _SHOW_ZONE.get()
+        if (
+            zone is not None
+            and isinstance(dtype, T.TimestampType)
+            and isinstance(value, dt.datetime)
+        ):
+            value = value.astimezone(zone).replace(tzinfo=None)
         return _temporal_string(value)
     if isinstance(value, bytes | bytearray):
         return "[" + " ".join(f"{b:02X}" for b in value) + "]"
@@ -151,14 +163,45 @@ def _pad(text: str, width: int, left: bool) -> str:
 
 
 def show_string(
-    rows: list[Row], schema: T.StructType, n: int, truncate: int, vertical: bool
+    rows: list[Row],
+    schema: T.StructType,
+    n: int,
+    truncate: int,
+    vertical: bool,
+    *,
+    time_zone: str | None = None,
 ) -> str:
     """The text ``show(n, truncate, vertical)`` prints (``rows`` may hold n + 1 rows).
 
     As Spark 4 prints it: headers in full, values with meta characters escaped (``\\n``) and
     cut at ``truncate`` UTF-16 units, columns as wide as their text in a terminal (CJK
-    characters take two columns).
+    characters take two columns), timestamps in ``time_zone`` (the session's; rows hold
+    them in the process's local time, as ``collect`` returns them).
     """
+    token = _SHOW_ZONE.set(_zone(time_zone))
+    try:
+        return _show_string(rows, schema, n, truncate, vertical)
+    finally:
+        _SHOW_ZONE.reset(token)
+
+
+def _zone(name: str | None) -> dt.tzinfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        offset = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?", name.strip())
+        if offset is None:
+            return None
+        sign = -1 if offset[1] == "-" else 1
+        minutes = int(offset[2]) * 60 + int(offset[3] or 0)
+        return dt.timezone(sign * dt.timedelta(minutes=minutes))
+
+
+def _show_string(
+    rows: list[Row], schema: T.StructType, n: int, truncate: int, vertical: bool
+) -> str:
     has_more = len(rows) > n
     data = rows[:n]
     types = [f.dataType for f in schema.fields]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,10 @@ _MISSING = object()
 
 
 def _local_time_zone() -> str:
+    """The process's zone, as the JVM takes its default: ``TZ`` first, then /etc/localtime."""
+    zone = os.environ.get("TZ", "").removeprefix(":")
+    if zone == "UTC" or ("/" in zone and not zone.startswith("/")):  # a zone name, not a path
+        return zone
     try:
         from pathlib import Path
 

@@ -591,7 +591,8 @@ class DataFrame:
     def _show_string(self, n: int = 20, truncate: bool | int = True, vertical: bool = False) -> str:
         width = 20 if truncate is True else int(truncate)
         rows = self.limit(n + 1).collect() if n >= 0 else self.collect()
-        return show_string(rows, self.schema, max(n, 0), width, vertical)
+        zone = str(self._session.conf.get("spark.sql.session.timeZone"))
+        return show_string(rows, self.schema, max(n, 0), width, vertical, time_zone=zone)
 
     def explain(self, extended: bool | str | None = None, mode: str | None = None) -> None:
         print(_persistence.explain_string(self, extended, mode))  # noqa: T201

@@ -99,3 +99,81 @@ def case_doc_ddl_field_named_like_a_type(spark, F, T):
     from decimal import Decimal
 
     return spark.createDataFrame([(Decimal("1" * 38),), (Decimal(0),)], "number DECIMAL(38, 0)")
+
+
+@case()
+def case_doc_date_functions_of_strings_and_column_names(spark, F, T):
+    df = spark.createDataFrame(
+        [("2015-04-08", 2), ("2024-01-31", -1), (None, 1)], "dt string, a int"
+    )
+    return df.select(
+        F.add_months(df.dt, 1),
+        F.add_months("dt", "a"),
+        F.date_add("dt", "a"),
+        F.date_sub("dt", "a"),
+        F.last_day("dt"),
+        F.next_day("dt", "Sun"),
+    )
+
+
+@case()
+def case_doc_date_functions_of_timestamps(spark, F, T):
+    df = spark.createDataFrame([("2015-04-08 13:08:15",)], ["s"]).select(
+        F.to_timestamp("s").alias("ts")
+    )
+    return df.select(F.add_months("ts", 1), F.last_day("ts"), F.next_day("ts", "Sat"))
+
+
+@case()
+def case_doc_substring_repeat_column_names(spark, F, T):
+    df = spark.createDataFrame([("Spark SQL", 5, 3, 2), ("abc", 1, 9, 0)], ["s", "p", "l", "n"])
+    return df.select(
+        F.substring(df.s, 2, "l"), F.substring("s", "p", "l"), F.repeat("s", "n"), F.repeat("s", 2)
+    )
+
+
+@case(ordered=True)
+def case_doc_any_value_nulls(spark, F, T):
+    df = spark.createDataFrame([(None, 1), ("a", 2), ("b", 8)], "c1 string, c2 int")
+    return df.coalesce(1).select(
+        F.any_value("c1"), F.any_value("c2"), F.any_value("c1", True).alias("ignoring")
+    )
+
+
+@case()
+def case_doc_sign_of_nan(spark, F, T):
+    return spark.range(1).select(
+        F.sign(F.lit(-5)),
+        F.signum(F.lit(float("nan"))),
+        F.sign(F.lit(None)),
+        F.signum(F.lit(0.0)),
+    )
+
+
+@case()
+def case_doc_pmod_signs(spark, F, T):
+    df = spark.createDataFrame(
+        [(7.0, -8.0), (-5.0, -6.0), (-10.0, 3.0), (-3.0, 4.0), (1.0, float("nan"))], ["a", "b"]
+    )
+    ints = spark.createDataFrame([(7, -8), (-7, 8), (-7, -8)], "a int, b int")
+    return df.select("*", F.pmod("a", "b")).union(
+        ints.select(F.col("a").cast("double"), F.col("b").cast("double"), F.pmod("a", "b"))
+    )
+
+
+@case()
+def case_doc_width_bucket_descending_range(spark, F, T):
+    df = spark.createDataFrame(
+        [(5.3, 0.2, 10.6, 5), (-0.9, 5.2, 0.5, 2), (6.0, 5.2, 0.5, 2), (3.0, 5.2, 0.5, 2)],
+        ["v", "min", "max", "n"],
+    )
+    return df.select("*", F.width_bucket("v", "min", "max", "n"))
+
+
+@case()
+def case_doc_startswith_endswith_binary(spark, F, T):
+    df = spark.createDataFrame([("414243", "4243"), ("4142", "41")], ["e", "f"])
+    df = df.select(F.to_binary("e").alias("e"), F.to_binary("f").alias("f"))
+    return df.select(
+        F.endswith("e", "f"), F.endswith("f", "e"), F.startswith("e", "f"), F.startswith("f", "e")
+    )

@@ -55,3 +55,24 @@ def test_aware_datetime_keeps_its_instant(los_angeles: SparkSession) -> None:
     row = los_angeles.createDataFrame([(moment,)], ["ts"]).first()
     assert row is not None
     assert row.ts == dt.datetime(2015, 4, 8, 6, 8, 15)
+
+
+def test_show_prints_timestamps_in_the_session_time_zone(los_angeles: SparkSession) -> None:
+    """``show`` casts a timestamp to text in the session zone; ``collect`` stays local."""
+    df = los_angeles.createDataFrame([(1230219000,)], ["s"]).select(
+        F.timestamp_seconds("s").alias("t"), F.array(F.timestamp_seconds("s")).alias("a")
+    )
+    assert "|2008-12-25 07:30:00|[2008-12-25 07:30:00]|" in df._show_string(truncate=False)
+    los_angeles.conf.set("spark.sql.session.timeZone", "UTC")
+    assert "|2008-12-25 15:30:00|[2008-12-25 15:30:00]|" in df._show_string(truncate=False)
+    row = df.first()
+    assert row is not None and row.t == dt.datetime(2008, 12, 25, 7, 30)
+
+
+def test_unset_time_zone_returns_to_the_process_zone(los_angeles: SparkSession) -> None:
+    """Spark's default session zone is the JVM's, which follows ``TZ``."""
+    los_angeles.conf.set("spark.sql.session.timeZone", "UTC")
+    los_angeles.conf.unset("spark.sql.session.timeZone")
+    assert los_angeles.conf.get("spark.sql.session.timeZone") == "America/Los_Angeles"
+    row = los_angeles.range(1).select(F.hour(F.timestamp_seconds(F.lit(1230219000))).alias("h"))
+    assert row.first() == (7,)

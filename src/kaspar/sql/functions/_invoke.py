@@ -53,6 +53,21 @@ def as_text(col: ColumnOrName, keep_binary: bool = False) -> Column:
     return Column(cast)
 
 
+def as_date(col: ColumnOrName) -> Column:
+    """``col`` cast to a date, named as ``col``: Spark's implicit cast of a string or timestamp
+    argument of a date function (``add_months``, ``last_day``, ``next_day``)."""
+    e = to_expr(col)
+    cast = exp.cast(e, "DATE")
+    cast.meta[SPARK_NAME] = output_name(e)
+    return Column(cast)
+
+
+def operand(value: Any) -> ColumnOrName:
+    """An argument that is a column, a column's name, or a literal (``date_add(d, 'n')`` names
+    column ``n``; ``date_add(d, 1)`` is the literal 1)."""
+    return value if isinstance(value, Column | str) else Column(literal(value))
+
+
 def as_binary(col: ColumnOrName) -> Column:
     """``col`` as binary, named as ``col``: a string's UTF-8 bytes, other values' text's."""
     text = as_text(col, keep_binary=True).expr

@@ -76,8 +76,17 @@ def last(col: ColumnOrName, ignorenulls: bool = False) -> Column:
     return node(agg, f"last({names(e)})")
 
 
-def any_value(col: ColumnOrName, ignoreNulls: bool = False) -> Column:
-    return call("any_value", col)
+def any_value(col: ColumnOrName, ignoreNulls: bool | Column = False) -> Column:
+    """Some value of the group: the first, NULL or not, unless ``ignoreNulls`` (DuckDB's
+    ``any_value`` skips NULLs, its ``first`` does not)."""
+    e = to_expr(col)
+    skip = ignoreNulls if isinstance(ignoreNulls, bool) else _true_literal(ignoreNulls)
+    fn = "any_value" if skip else "first"
+    return node(exp.Anonymous(this=fn, expressions=[e]), f"any_value({names(e)})")
+
+
+def _true_literal(flag: Column) -> bool:
+    return isinstance(flag.expr, exp.Boolean) and bool(flag.expr.this)
 
 
 def _empty_when_null(column: Column) -> Column:

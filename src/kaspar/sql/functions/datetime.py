@@ -5,7 +5,16 @@ from __future__ import annotations
 from sqlglot import exp
 
 from kaspar.sql.column import Column, literal, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, build, call, names, node, renamed
+from kaspar.sql.functions._invoke import (
+    ColumnOrName,
+    as_date,
+    build,
+    call,
+    names,
+    node,
+    operand,
+    renamed,
+)
 
 
 def current_date() -> Column:
@@ -87,20 +96,20 @@ def second(col: ColumnOrName) -> Column:
     return _part("second", col)
 
 
-def date_add(start: ColumnOrName, days: int) -> Column:
-    return call("date_add", start, args=(days,))
+def date_add(start: ColumnOrName, days: ColumnOrName | int) -> Column:
+    return call("date_add", start, operand(days))
 
 
-def date_sub(start: ColumnOrName, days: int) -> Column:
-    return call("date_sub", start, args=(days,))
+def date_sub(start: ColumnOrName, days: ColumnOrName | int) -> Column:
+    return call("date_sub", start, operand(days))
 
 
 def datediff(end: ColumnOrName, start: ColumnOrName) -> Column:
     return call("datediff", end, start)
 
 
-def add_months(start: ColumnOrName, months: int) -> Column:
-    return call("add_months", start, args=(months,))
+def add_months(start: ColumnOrName, months: ColumnOrName | int) -> Column:
+    return call("add_months", as_date(start), operand(months))
 
 
 def months_between(date1: ColumnOrName, date2: ColumnOrName, roundOff: bool = True) -> Column:
@@ -110,7 +119,7 @@ def months_between(date1: ColumnOrName, date2: ColumnOrName, roundOff: bool = Tr
 
 
 def last_day(date: ColumnOrName) -> Column:
-    return call("last_day", date)
+    return call("last_day", as_date(date))
 
 
 def trunc(date: ColumnOrName, format: str) -> Column:

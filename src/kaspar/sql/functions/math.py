@@ -112,12 +112,19 @@ def ceiling(col: ColumnOrName, scale: Column | int | None = None) -> Column:
 
 def signum(col: ColumnOrName) -> Column:
     e = to_expr(col)
-    return node(sx.cast(sx.Sign(this=e), "DOUBLE"), f"SIGNUM({names(e)})")
+    return node(_signum(e), f"SIGNUM({names(e)})")
 
 
 def sign(col: ColumnOrName) -> Column:
     e = to_expr(col)
-    return node(sx.cast(sx.Sign(this=e), "DOUBLE"), f"sign({names(e)})")
+    return node(_signum(e), f"sign({names(e)})")
+
+
+def _signum(e: sx.Expr) -> sx.Expr:
+    """Java's ``Math.signum``: NaN for NaN (DuckDB's ``sign`` gives 0)."""
+    value = sx.cast(e, "DOUBLE")
+    nan = sx.Anonymous(this="isnan", expressions=[value.copy()])
+    return sx.If(this=nan, true=value.copy(), false=sx.cast(sx.Sign(this=value), "DOUBLE"))
 
 
 def _trig(fn: str, col: ColumnOrName) -> Column:
@@ -167,8 +174,10 @@ def pmod(dividend: ColumnOrName | float, divisor: ColumnOrName | float) -> Colum
     b = literal(divisor) if isinstance(divisor, int | float) else to_expr(divisor)
     a, b = parenthesized(a), parenthesized(b)
     remainder = sx.Paren(this=sx.Mod(this=a, expression=b))
-    inner = sx.Mod(this=sx.Paren(this=sx.Add(this=remainder, expression=b)), expression=b)
-    return node(inner, f"pmod({names(a, b)})")
+    wrapped = sx.Mod(this=sx.Paren(this=sx.Add(this=remainder, expression=b)), expression=b.copy())
+    # Spark: a negative remainder plus the divisor, modulo the divisor; else the remainder
+    value = sx.If(this=remainder.copy() < 0, true=wrapped, false=remainder.copy())
+    return node(value, f"pmod({names(a, b)})")
 
 
 def negative(col: ColumnOrName) -> Column:

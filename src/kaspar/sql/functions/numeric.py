@@ -153,6 +153,7 @@ def width_bucket(
         )
     )
     bucket = exp.Add(this=exp.cast(scaled, "BIGINT"), expression=exp.Literal.number(1))
+    ascending = lo.copy() < hi.copy()
     invalid = exp.or_(
         exp.EQ(this=lo.copy(), expression=hi.copy()),
         exp.LTE(this=n.copy(), expression=exp.Literal.number(0)),
@@ -160,9 +161,15 @@ def width_bucket(
     value = exp.Case(
         ifs=[
             exp.If(this=invalid, true=exp.Null()),  # Spark: NULL for an empty range
-            exp.If(this=exp.LT(this=e.copy(), expression=lo.copy()), true=exp.Literal.number(0)),
+            # a descending range (min > max) counts its buckets from min down
             exp.If(
-                this=exp.GTE(this=e.copy(), expression=hi.copy()),
+                this=exp.If(this=ascending, true=e.copy() < lo.copy(), false=e.copy() > lo.copy()),
+                true=exp.Literal.number(0),
+            ),
+            exp.If(
+                this=exp.If(
+                    this=ascending.copy(), true=e.copy() >= hi.copy(), false=e.copy() <= hi.copy()
+                ),
                 true=exp.Add(this=n.copy(), expression=exp.Literal.number(1)),
             ),
         ],

@@ -8,7 +8,15 @@ from sqlglot import exp
 
 from kaspar.errors import IllegalArgumentException
 from kaspar.sql.column import Column, literal, to_columns, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, as_binary, as_text, call, names, node
+from kaspar.sql.functions._invoke import (
+    ColumnOrName,
+    as_binary,
+    as_text,
+    call,
+    names,
+    node,
+    operand,
+)
 
 
 def upper(col: ColumnOrName) -> Column:
@@ -61,8 +69,8 @@ def concat_ws(sep: str, *cols: ColumnOrName) -> Column:
     return node(joined, f"concat_ws({names(*exprs)})")
 
 
-def substring(str: ColumnOrName, pos: int, len: int) -> Column:
-    return call("substring", as_text(str, keep_binary=True), args=(pos, len))
+def substring(str: ColumnOrName, pos: ColumnOrName | int, len: ColumnOrName | int) -> Column:
+    return call("substring", as_text(str, keep_binary=True), operand(pos), operand(len))
 
 
 def instr(
@@ -159,8 +167,8 @@ def _pad(fn: str, col: ColumnOrName, len: int, pad: Column | str | bytes) -> Col
     return node(exp.Unhex(this=padded), f"{fn}({names(e, n, p)})")
 
 
-def repeat(col: ColumnOrName, n: int) -> Column:
-    return call("repeat", as_text(col), args=(n,))
+def repeat(col: ColumnOrName, n: ColumnOrName | int) -> Column:
+    return call("repeat", as_text(col), operand(n))
 
 
 def reverse(col: ColumnOrName) -> Column:
@@ -277,11 +285,11 @@ def replace(src: ColumnOrName, search: ColumnOrName, replace: ColumnOrName | Non
 
 
 def startswith(str: ColumnOrName, prefix: ColumnOrName) -> Column:
-    return call("startswith", str, prefix)
+    return call("startswith", as_text(str), as_text(prefix))  # binary: as its text
 
 
 def endswith(str: ColumnOrName, suffix: ColumnOrName) -> Column:
-    return call("endswith", str, suffix)
+    return call("endswith", as_text(str), as_text(suffix))
 
 
 def contains(left: ColumnOrName, right: ColumnOrName) -> Column:

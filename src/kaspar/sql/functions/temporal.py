@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from kaspar.sql.column import Column, literal, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
+from kaspar.sql.functions._invoke import ColumnOrName, as_date, call, names, node
 
 
 def _fn(name: str, *args: exp.Expr) -> exp.Expr:
@@ -86,7 +86,7 @@ def weekday(col: ColumnOrName) -> Column:
 
 
 def next_day(date: ColumnOrName, dayOfWeek: str) -> Column:
-    return call("next_day", date, args=(dayOfWeek,))
+    return call("next_day", as_date(date), args=(dayOfWeek,))
 
 
 def curdate() -> Column:
