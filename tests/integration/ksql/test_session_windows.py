@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import json
 import struct
+import uuid
+from pathlib import Path
+from typing import Any
 
-from tests.integration.ksql.conftest import Ksql
+import httpx
+
+from kaspar.ksql import KsqlServer
+from tests.integration.ksql.conftest import WAIT_S, Ksql, ksql_config
 from tests.integration.ksql.test_persistent_queries import (
     EARLIEST,
     create_pageviews,
@@ -111,3 +117,38 @@ def test_session_push_query(ksql: Ksql, name: str) -> None:
         header, *rows = [json.loads(line) for line in response.iter_lines() if line]
     assert header["columnNames"] == ["USER_ID", "WS", "WE", "N"]
     assert sorted(rows) == [["alice", 1_000, 3_000, 2], ["bob", 2_000, 2_000, 1]]
+
+
+def test_sessions_continue_after_a_restart(kaspar_broker: Any, tmp_path: Path) -> None:
+    servers = kaspar_broker.bootstrap_servers
+    config = ksql_config(servers, tmp_path, f"sessions_{uuid.uuid4().hex[:8]}_")
+    name = f"S{uuid.uuid4().hex[:6].upper()}"
+    first = KsqlServer(config)
+    with httpx.Client(base_url=first.start(), timeout=WAIT_S) as http:
+        ksql = Ksql(http, servers)
+        topic = create_pageviews(ksql, name)
+        ksql.run(
+            f"CREATE TABLE {name}_S AS SELECT user_id, COUNT(*) AS n FROM {name} "
+            "WINDOW SESSION (5 SECONDS) GROUP BY user_id;",
+            **EARLIEST,
+        )
+        ksql.produce(topic, [
+            ("alice", {"PAGE": "home", "MS": 1}, 1_000),
+            ("alice", {"PAGE": "cart", "MS": 2}, 3_000),
+        ])  # fmt: skip
+        assert ksql.read(f"{name}_S", 1) == [(session_key("alice", 1_000, 3_000), {"N": 2}, 3_000)]
+    first.stop()
+
+    ksql.produce(topic, [  # while the server is down: the stored session grows
+        ("alice", {"PAGE": "home", "MS": 4}, 10_000),
+        ("alice", {"PAGE": "cart", "MS": 8}, 6_000),
+    ])  # fmt: skip
+    second = KsqlServer(config)
+    with httpx.Client(base_url=second.start(), timeout=WAIT_S) as http:
+        ksql = Ksql(http, servers)
+        assert ksql.read(f"{name}_S", 3)[1:] == [
+            (session_key("alice", 1_000, 3_000), None, 3_000),
+            (session_key("alice", 1_000, 10_000), {"N": 4}, 10_000),
+        ]
+        terminate_all(ksql)
+    second.stop()
