@@ -49,9 +49,6 @@ PENDING: dict[str, str] = {
     "gen_collect_union": "collect_union's order follows Spark's hash set",
     "gen_from_base32": "from_base32 of a non-string argument (Spark casts it to a string)",
     "gen_from_xml": _MISSING,
-    "gen_hll_sketch_agg": _MISSING,
-    "gen_kll_sketch_agg_bigint": _MISSING,
-    "gen_kll_sketch_agg_double": _MISSING,
     "gen_listagg_distinct": "listagg(DISTINCT) joins in Spark's hash set order; kaspar in value "
     "order (DuckDB's own order varied from run to run)",
     "gen_make_dt_interval": _MISSING,
@@ -66,7 +63,6 @@ PENDING: dict[str, str] = {
     "gen_shiftright": "shiftright by a count beyond the width wraps in Java",
     "gen_string_agg_distinct": "string_agg(DISTINCT) order follows Spark's hash set",
     "gen_struct": "DuckDB's struct_pack refuses two fields of one name (struct(s, s))",
-    "gen_theta_sketch_agg": _MISSING,
     "gen_to_char": "to_char with a column format (Spark: a datetime pattern per row)",
     "gen_to_varchar": "to_varchar with a column format (Spark: a datetime pattern per row)",
     "gen_try_aes_decrypt": _MISSING,

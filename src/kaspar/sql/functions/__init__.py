@@ -4,7 +4,6 @@ from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
 from kaspar.sql.functions import csv_text as _csv_text
-from kaspar.sql.functions import csv_write as _csv_write
 from kaspar.sql.functions import date_parts as _date_parts
 from kaspar.sql.functions import datetime as _datetime
 from kaspar.sql.functions import encoding as _encoding
@@ -22,6 +21,7 @@ from kaspar.sql.functions import number_format as _number_format
 from kaspar.sql.functions import numeric as _numeric
 from kaspar.sql.functions import random_values as _random_values
 from kaspar.sql.functions import ranking as _ranking
+from kaspar.sql.functions import sketches as _sketches
 from kaspar.sql.functions import string as _string
 from kaspar.sql.functions import temporal as _temporal
 from kaspar.sql.functions import text as _text
@@ -31,12 +31,10 @@ from kaspar.sql.functions import udf as _udf
 from kaspar.sql.functions import url as _url
 from kaspar.sql.functions import variant as _variant
 from kaspar.sql.functions import vector as _vector
-from kaspar.sql.functions import vector_aggregate as _vector_aggregate
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
 from kaspar.sql.functions.csv_text import *  # noqa: F403
-from kaspar.sql.functions.csv_write import *  # noqa: F403
 from kaspar.sql.functions.date_parts import *  # noqa: F403
 from kaspar.sql.functions.datetime import *  # noqa: F403
 from kaspar.sql.functions.encoding import *  # noqa: F403
@@ -54,6 +52,7 @@ from kaspar.sql.functions.number_format import *  # noqa: F403
 from kaspar.sql.functions.numeric import *  # noqa: F403
 from kaspar.sql.functions.random_values import *  # noqa: F403
 from kaspar.sql.functions.ranking import *  # noqa: F403
+from kaspar.sql.functions.sketches import *  # noqa: F403
 from kaspar.sql.functions.string import *  # noqa: F403
 from kaspar.sql.functions.temporal import *  # noqa: F403
 from kaspar.sql.functions.text import *  # noqa: F403
@@ -63,7 +62,6 @@ from kaspar.sql.functions.udf import *  # noqa: F403
 from kaspar.sql.functions.url import *  # noqa: F403
 from kaspar.sql.functions.variant import *  # noqa: F403
 from kaspar.sql.functions.vector import *  # noqa: F403
-from kaspar.sql.functions.vector_aggregate import *  # noqa: F403
 
 __all__ = sorted(  # noqa: PLE0605
     {
@@ -71,7 +69,6 @@ __all__ = sorted(  # noqa: PLE0605
         *_collection.__all__,
         *_conditional.__all__,
         *_csv_text.__all__,
-        *_csv_write.__all__,
         *_date_parts.__all__,
         *_datetime.__all__,
         *_encoding.__all__,
@@ -89,6 +86,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_numeric.__all__,
         *_random_values.__all__,
         *_ranking.__all__,
+        *_sketches.__all__,
         *_string.__all__,
         *_temporal.__all__,
         *_text.__all__,
@@ -98,6 +96,5 @@ __all__ = sorted(  # noqa: PLE0605
         *_url.__all__,
         *_variant.__all__,
         *_vector.__all__,
-        *_vector_aggregate.__all__,
     }
 )
