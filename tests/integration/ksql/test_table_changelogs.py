@@ -189,6 +189,19 @@ def test_refusals(ksql: Ksql, name: str) -> None:
     )
     assert status == 400
     assert "primary key of the right input table" in body["message"]
+    # a LEFT join's key is the left table's
+    status, body = ksql.fail(
+        f"CREATE TABLE {name}_X AS SELECT s.id AS id, name FROM {name}_USERS u "
+        f"LEFT JOIN {name}_SCORES s ON u.id = s.id;"
+    )
+    assert status == 400
+    assert body["message"].startswith("Key missing from projection (ie, SELECT).")
+    response = ksql.http.post(
+        "/query-stream",
+        json={"sql": f"SELECT name FROM {name}_USERS u JOIN {name}_SCORES s ON u.id = s.id;"},
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == "Pull queries don't support JOIN clauses."
     status, body = ksql.fail(
         f"CREATE TABLE {name}_X AS SELECT name, LATEST_BY_OFFSET(id) AS last FROM {name}_USERS "
         "GROUP BY name;"
