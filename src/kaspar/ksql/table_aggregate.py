@@ -192,6 +192,8 @@ def plan_table_aggregate(
     decodes them) and the result's columns; ``items`` the projection, named."""
     select = query.select
     check_table_aggregate(select, query.window)
+    if source.is_windowed:
+        raise KsqlError(f"kaspar.ksql does not aggregate a windowed table yet: {source.name}.")
     groups = tuple(rewrite(g) for g in select.args["group"].expressions)
     where = select.args.get("where")
     live = None if where is None else rewrite(where.this)
