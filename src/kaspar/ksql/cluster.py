@@ -8,7 +8,10 @@ checkpoint, with no consumer group), so the work is split per query instead:
 
 1. ``CommandFollower`` reads the command topic after the replay, for as long as the server
    runs, and hands each new command to the engine: a statement accepted by any server is
-   applied by all (the server that accepted it skips its own).
+   applied by all (the server that accepted it skips its own). Before a request, the engine
+   waits (bounded) until every command up to the topic's end is applied, so a statement sent
+   to one server right after another server accepted one sees it (ksqlDB's servers wait for
+   the command sequence number so).
 2. ``QueryLeases`` is a member of the consumer group ``_kaspar-ksql-<service id>_query_leases``
    over the lease topic of the same name (``LEASE_PARTITIONS`` partitions): Kafka's group
    coordinator divides the partitions among the live servers, and a server runs the persistent
@@ -63,6 +66,9 @@ class CommandFollower:
             }
         )
         self._consumer.assign([TopicPartition(topic, 0, start)])
+        self._ends = Consumer({"bootstrap.servers": servers, "group.id": f"{topic}-follower"})
+        self._topic = topic
+        self.position = start  # every command before it was handed to ``apply``
         self._apply = apply
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ksql-commands", daemon=True)
@@ -83,11 +89,18 @@ class CommandFollower:
                 self._apply(command_of(message))
             except Exception:  # the next commands still apply
                 log.exception("ksql: command at offset %s not applied", message.offset())
+            self.position = (message.offset() or 0) + 1
+
+    def end(self) -> int:
+        """The command topic's end offset now."""
+        _, end = self._ends.get_watermark_offsets(TopicPartition(self._topic, 0), TIMEOUT_S)
+        return int(end)
 
     def stop(self) -> None:
         self._stopped.set()
         self._thread.join(TIMEOUT_S)
         self._consumer.close()
+        self._ends.close()
 
 
 class QueryLeases:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -53,6 +54,7 @@ from kaspar.sql import SparkSession
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 30.0
+CATCH_UP_S = 10.0
 Apply = Callable[[int], dict[str, Any]]
 
 
@@ -121,6 +123,7 @@ class KsqlEngine:
     def query_statement(
         self, text: str, variables: dict[str, str] | None = None
     ) -> st.Select | st.Print:
+        self.catch_up()
         try:
             statements = parse(substitute(text, variables or {}))
         except KsqlError as exc:
@@ -188,6 +191,7 @@ class KsqlEngine:
     ) -> list[dict[str, Any]]:
         """Each statement of ``text`` in order; SET/UNSET and DEFINE/UNDEFINE apply to the
         statements after them (``variables.py``)."""
+        self.catch_up()
         properties = dict(properties)
         variables = {k.upper(): str(v) for k, v in (variables or {}).items()}
         results: list[dict[str, Any]] = []
@@ -435,6 +439,20 @@ class KsqlEngine:
         """The command came from the log: the server that accepted it did its Kafka side
         effects (topics created or deleted) and checks."""
         return self._replaying or self._following
+
+    def catch_up(self) -> None:
+        """Wait until every command in the log (to its end now) is applied here: the ones
+        followed and the ones accepted here; gives up after CATCH_UP_S (a log warning)."""
+        follower = self._follower
+        if follower is None:
+            return
+        deadline = time.monotonic() + CATCH_UP_S
+        end = follower.end()
+        while any(o not in self._accepted for o in range(follower.position, end)):
+            if time.monotonic() > deadline:
+                log.warning("ksql: commands up to %d not applied in %.0f s", end, CATCH_UP_S)
+                return
+            time.sleep(0.01)
 
     def _holds(self, query_id: str) -> bool:
         return lease_of(query_id) in self._leased

@@ -90,8 +90,12 @@ def test_two_servers_share_the_work_and_survive_a_kill(kaspar_broker: Any, tmp_p
         while query_id not in [q["id"] for q in on_a.run("SHOW QUERIES;")[0]["queries"]]:
             assert time.monotonic() < deadline, "A never saw B's query"
             time.sleep(0.1)
-        states = {"a": state(http_a, query_id), "b": state(http_b, query_id)}
-        assert sorted(states.values()) == ["PENDING", "RUNNING"], states  # one server runs it
+        while True:  # one server runs it, the other knows it (it starts once applied)
+            states = {"a": state(http_a, query_id), "b": state(http_b, query_id)}
+            if sorted(states.values()) == ["PENDING", "RUNNING"]:
+                break
+            assert time.monotonic() < deadline, states
+            time.sleep(0.1)
         owner, other, other_http = (a, b, http_b) if states["a"] == "RUNNING" else (b, a, http_a)
 
         first = [(f"k{i}", {"N": i}, 1_000 + i) for i in range(200)]
