@@ -12,7 +12,7 @@ from __future__ import annotations
 from duckdb.sqltypes import DuckDBPyType
 from sqlglot import exp
 
-from kaspar.engine.compile.typed_rewrites import typed_call
+from kaspar.engine.compile.typed_rewrites import struct_fields, typed_call
 from kaspar.engine.type_conversion import from_duckdb
 from kaspar.errors import AnalysisException
 
@@ -36,11 +36,11 @@ def drop_fields(struct: exp.Expr, paths: tuple[str, ...], name: str, operand: st
 def _rebuilt(value: exp.Expr, dtype: DuckDBPyType, paths: list[list[str]], name: str) -> exp.Expr:
     """``value`` (a struct of type ``dtype``) without the fields ``paths`` name."""
     fields = []
-    for field, child in dtype.children:
+    for field, child in struct_fields(dtype):
         here = [p for p in paths if p[0].lower() == field.lower()]
         if any(len(p) == 1 for p in here):
             continue
-        access = exp.Anonymous(
+        access: exp.Expr = exp.Anonymous(
             this="struct_extract", expressions=[value.copy(), exp.Literal.string(field)]
         )
         deeper = [p[1:] for p in here]

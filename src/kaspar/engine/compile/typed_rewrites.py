@@ -12,6 +12,7 @@ inner calls first, and replaces the call by its rewrite.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import duckdb
 from duckdb.sqltypes import DuckDBPyType
@@ -22,6 +23,11 @@ from kaspar.engine.compile.cast_sources import probe
 TYPED = "kaspar_typed_rewrite"
 
 Rewrite = Callable[[list[exp.Expr], list[DuckDBPyType]], exp.Expr]
+
+
+def struct_fields(kind: DuckDBPyType) -> list[tuple[str, DuckDBPyType]]:
+    """The (name, type) of each field of a DuckDB struct type."""
+    return [(str(name), cast(DuckDBPyType, child)) for name, child in kind.children]
 
 
 def typed_call(operands: Sequence[exp.Expr], rewrite: Rewrite) -> exp.Expr:
@@ -43,4 +49,4 @@ def resolve_typed(
         call.replace(call.meta[TYPED](operands, types))
 
 
-__all__ = ["TYPED", "Rewrite", "resolve_typed", "typed_call"]
+__all__ = ["TYPED", "Rewrite", "resolve_typed", "struct_fields", "typed_call"]

@@ -4,6 +4,7 @@ from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
 from kaspar.sql.functions import csv_text as _csv_text
+from kaspar.sql.functions import csv_write as _csv_write
 from kaspar.sql.functions import date_parts as _date_parts
 from kaspar.sql.functions import datetime as _datetime
 from kaspar.sql.functions import encoding as _encoding
@@ -31,10 +32,12 @@ from kaspar.sql.functions import udf as _udf
 from kaspar.sql.functions import url as _url
 from kaspar.sql.functions import variant as _variant
 from kaspar.sql.functions import vector as _vector
+from kaspar.sql.functions import vector_aggregate as _vector_aggregate
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
 from kaspar.sql.functions.csv_text import *  # noqa: F403
+from kaspar.sql.functions.csv_write import *  # noqa: F403
 from kaspar.sql.functions.date_parts import *  # noqa: F403
 from kaspar.sql.functions.datetime import *  # noqa: F403
 from kaspar.sql.functions.encoding import *  # noqa: F403
@@ -62,6 +65,7 @@ from kaspar.sql.functions.udf import *  # noqa: F403
 from kaspar.sql.functions.url import *  # noqa: F403
 from kaspar.sql.functions.variant import *  # noqa: F403
 from kaspar.sql.functions.vector import *  # noqa: F403
+from kaspar.sql.functions.vector_aggregate import *  # noqa: F403
 
 __all__ = sorted(  # noqa: PLE0605
     {
@@ -69,6 +73,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_collection.__all__,
         *_conditional.__all__,
         *_csv_text.__all__,
+        *_csv_write.__all__,
         *_date_parts.__all__,
         *_datetime.__all__,
         *_encoding.__all__,
@@ -96,5 +101,6 @@ __all__ = sorted(  # noqa: PLE0605
         *_url.__all__,
         *_variant.__all__,
         *_vector.__all__,
+        *_vector_aggregate.__all__,
     }
 )
