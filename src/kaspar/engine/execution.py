@@ -11,8 +11,11 @@ exception classes.
 
 from __future__ import annotations
 
+import json
 import threading
 import weakref
+from collections.abc import Callable
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -59,6 +62,9 @@ class Executor:
         self.utc = False
         self._udfs = UdfBinder(self._con)
         self._stages: dict[str, duckdb.DuckDBPyRelation] = {}  # streaming stages, bound once
+        # spark.registerProgressHandler: told (stages, inflight tasks, done) when a query ends;
+        # a DuckDB query has no Spark stages, so the list is empty
+        self.progress_handlers: list[Callable[[list[Any], int, bool], None]] = []
         self._con.execute("SET enable_progress_bar = false")
         self._con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
         self.configure(ansi=ansi, time_zone=time_zone)
@@ -105,7 +111,10 @@ class Executor:
     def execute(self, plan: L.LogicalPlan) -> pa.Table:
         _refuse_streaming(plan)
         sql, _ = self._prepare(plan)
-        return self._run(plan, sql)
+        table = self._run(plan, sql)
+        for handler in list(self.progress_handlers):
+            handler([], 0, True)
+        return table
 
     def prepare_stage(
         self, plan: L.LogicalPlan, cuts: dict[L.LogicalPlan, L.LogicalPlan]
@@ -142,7 +151,12 @@ class Executor:
             except duckdb.Error as e:
                 raise translate_error(e) from None
         fields = [
-            T.StructField(a.name, from_duckdb(_OUTPUT_CASTS.get(t, t)), a.nullable)
+            T.StructField(
+                a.name,
+                from_duckdb(_OUTPUT_CASTS.get(t, t)),
+                a.nullable,
+                json.loads(a.metadata) if a.metadata else None,
+            )
             for a, t in zip(resolved.output, types, strict=True)
         ]
         return sql, T.StructType(fields)
@@ -237,7 +251,12 @@ class Executor:
             except duckdb.Error as e:
                 raise translate_error(e) from None
         fields = [
-            T.StructField(a.name, from_duckdb(_OUTPUT_CASTS.get(t, t)), a.nullable)
+            T.StructField(
+                a.name,
+                from_duckdb(_OUTPUT_CASTS.get(t, t)),
+                a.nullable,
+                json.loads(a.metadata) if a.metadata else None,
+            )
             for a, t in zip(resolved.output, types, strict=True)
         ]
         schema = T.StructType(fields)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kaspar.engine import types as T
 from kaspar.engine.sinks.files import write_files
+from kaspar.engine.sinks.partition_paths import escape_path_name
 from kaspar.engine.sources.files import file_scan
 from kaspar.engine.type_conversion import parse_data_type
 from kaspar.errors import AnalysisException
@@ -102,12 +103,10 @@ def define_table(
 
 def _partition_dirs(df: DataFrame, partition_by: tuple[str, ...]) -> list[str]:
     """The ``p=v`` directories the rows of ``df`` go to (Spark's partition path escaping)."""
-    from urllib.parse import quote
-
     rows = df.select(*partition_by).distinct().collect()
 
     def text(value: Any) -> str:
-        return "__HIVE_DEFAULT_PARTITION__" if value is None else quote(str(value), safe=" ")
+        return "__HIVE_DEFAULT_PARTITION__" if value is None else escape_path_name(str(value))
 
     return [
         "/".join(f"{c}={text(v)}" for c, v in zip(partition_by, row, strict=True)) for row in rows

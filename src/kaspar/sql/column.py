@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -11,6 +12,7 @@ import sqlglot
 from sqlglot import exp
 
 from kaspar.engine.compile.dialect import KasparSpark
+from kaspar.engine.plan.attributes import METADATA
 from kaspar.engine.plan.naming import (
     SPARK_NAME,
     SPARK_TOP_NAME,
@@ -299,7 +301,10 @@ class Column:
                 "[ONLY_ONE_ALIAS] only one alias is supported", "ONLY_ONE_ALIAS"
             )
         inner = self._expr.this if isinstance(self._expr, exp.Alias) else self._expr
-        return Column(aliased(inner, alias[0]))
+        named_as = aliased(inner, alias[0])
+        if kwargs.get("metadata") is not None:
+            named_as.meta[METADATA] = json.dumps(kwargs["metadata"])
+        return Column(named_as)
 
     name = alias
 

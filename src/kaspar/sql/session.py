@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlglot
@@ -162,6 +163,18 @@ class SparkSession:
     def emptyDataFrame(self, schema: Any) -> DataFrame:
         """No rows, with ``schema`` (a StructType or a DDL string)."""
         return self.createDataFrame([], schema)
+
+    def registerProgressHandler(self, handler: Callable[[list[Any], int, bool], None]) -> None:
+        """``handler(stages, inflight_tasks, done)`` is called as each query of this session
+        ends (``done`` True; DuckDB runs a query with no Spark stages, so ``stages`` is [])."""
+        self._executor.progress_handlers.append(handler)
+
+    def removeProgressHandler(self, handler: Callable[[list[Any], int, bool], None]) -> None:
+        if handler in self._executor.progress_handlers:
+            self._executor.progress_handlers.remove(handler)
+
+    def clearProgressHandlers(self) -> None:
+        self._executor.progress_handlers.clear()
 
     @property
     def version(self) -> str:

@@ -95,7 +95,10 @@ class DataFrameStatFunctions:
         return result
 
     def crosstab(self, col1: str, col2: str) -> DataFrame:
-        counts = self._df.groupBy(col1).pivot(col2).count().na.fill(0)
+        # Spark orders the new columns by the text of col2's values ("10" < "8")
+        values = [r[0] for r in self._df.select(col2).distinct().collect()]
+        ordered = sorted(values, key=lambda v: "null" if v is None else str(v))
+        counts = self._df.groupBy(col1).pivot(col2, ordered).count().na.fill(0)
         first = counts.columns[0]
         return counts.withColumnRenamed(first, f"{col1}_{col2}")
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlglot import exp
 
 from kaspar.engine.plan import logical as L
-from kaspar.engine.plan.attributes import ATTR_ID, Attribute, ResolvedPlan
+from kaspar.engine.plan.attributes import ATTR_ID, METADATA, Attribute, ResolvedPlan
 from kaspar.engine.plan.join_analysis import analyze_join
 from kaspar.engine.plan.naming import top_level_name
 from kaspar.engine.plan.resolution import (
@@ -67,7 +67,8 @@ def _named_expressions(
         r = resolve_expression(e, inputs)
         if isinstance(e, exp.Alias):
             r = r.this if isinstance(r, exp.Alias) else r
-            attrs.append(Attribute(e.alias, nullable=_nullable(r, inputs)))
+            metadata = e.meta.get(METADATA, _metadata_of(r, inputs))
+            attrs.append(Attribute(e.alias, nullable=_nullable(r, inputs), metadata=metadata))
         elif isinstance(r, exp.Column) and ATTR_ID in r.meta:
             attr = next(a for a in inputs if a.id == r.meta[ATTR_ID])
             attrs.append(attr if ATTR_ID in e.meta else attr.renamed(top_level_name(e)))
@@ -75,6 +76,13 @@ def _named_expressions(
             attrs.append(Attribute(top_level_name(e), nullable=_nullable(r, inputs)))
         resolved.append(r)
     return resolved, attrs
+
+
+def _metadata_of(e: exp.Expr, inputs: Sequence[Attribute]) -> str:
+    """An alias of a bare column keeps the column's metadata, as Spark's ``Alias`` does."""
+    if isinstance(e, exp.Column) and ATTR_ID in e.meta:
+        return next((a.metadata for a in inputs if a.id == e.meta[ATTR_ID]), "")
+    return ""
 
 
 def _nullable(e: exp.Expr, inputs: Sequence[Attribute]) -> bool:
@@ -130,7 +138,9 @@ def _deduplicate(plan: Any) -> ResolvedPlan:
 
 def _subquery_alias(plan: Any) -> ResolvedPlan:
     child = analyze(plan.child)
-    out = tuple(Attribute(a.name, a.id, (plan.alias,), a.nullable) for a in child.output)
+    out = tuple(
+        Attribute(a.name, a.id, (plan.alias,), a.nullable, a.metadata) for a in child.output
+    )
     return ResolvedPlan(plan, out, (child,))
 
 

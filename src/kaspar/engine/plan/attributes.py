@@ -12,6 +12,7 @@ from kaspar.engine.plan.logical import LogicalPlan
 _attribute_ids = itertools.count(1)
 
 ATTR_ID = "attr_id"
+METADATA = "metadata"  # an Alias's column metadata (JSON text), as ``alias(metadata=...)`` sets
 
 
 def next_attribute_id() -> int:
@@ -26,6 +27,7 @@ class Attribute:
     id: int = field(default_factory=next_attribute_id)
     qualifiers: tuple[str, ...] = ()
     nullable: bool = True
+    metadata: str = field(default="", compare=False)  # the column's metadata as JSON, or ""
 
     @property
     def column_name(self) -> str:
@@ -38,11 +40,13 @@ class Attribute:
         return col
 
     def renamed(self, name: str) -> Attribute:
-        return Attribute(name, self.id, self.qualifiers, self.nullable)
+        return Attribute(name, self.id, self.qualifiers, self.nullable, self.metadata)
 
     def fresh(self) -> Attribute:
         """The same column under a new id (the right side of a self-join)."""
-        return Attribute(self.name, next_attribute_id(), self.qualifiers, self.nullable)
+        return Attribute(
+            self.name, next_attribute_id(), self.qualifiers, self.nullable, self.metadata
+        )
 
 
 @dataclass(frozen=True, eq=False)

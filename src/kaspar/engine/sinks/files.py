@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
+from kaspar.engine.sinks.partition_paths import rename_partitions
 from kaspar.engine.sources.files import truthy
 from kaspar.errors import AnalysisException
 
@@ -78,6 +79,7 @@ def write_files(
         copy_options += ", OVERWRITE_OR_IGNORE true"
     statement = f"COPY ({sql}) TO {exp.Literal.string(str(dest)).sql()} ({copy_options})"
     executor.run_plan_statement(plan, statement)
+    rename_partitions(target, len(partition_by))
     (target / "_SUCCESS").touch()
 
 
@@ -109,6 +111,8 @@ def _copy_options(fmt: str, opts: dict[str, str], partition_by: list[str]) -> st
         parts.append(f"HEADER {'true' if truthy(opts.get('header', 'false')) else 'false'}")
         sep = opts.get("sep", opts.get("delimiter", ","))
         parts.append("DELIMITER " + exp.Literal.string(sep).sql())
+        if "nullvalue" in opts:
+            parts.append("NULLSTR " + exp.Literal.string(opts["nullvalue"]).sql())
     if partition_by:
         cols = ", ".join(exp.to_identifier(c, quoted=True).sql() for c in partition_by)
         parts.append(f"PARTITION_BY ({cols})")

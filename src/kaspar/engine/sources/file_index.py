@@ -7,7 +7,9 @@
    infers them, or as the user's schema says), and when there are none only the files directly
    in the directory are read, as Spark does. A streaming file sink's output directory is read
    from its log (only the committed files).
-3. ``pathGlobFilter`` keeps the files whose name matches it; ``modifiedBefore`` /
+3. The files are read largest first, as Spark orders a scan's files when it packs them into
+   partitions (``FilePartition``), so rows come in the order Spark returns them.
+4. ``pathGlobFilter`` keeps the files whose name matches it; ``modifiedBefore`` /
    ``modifiedAfter`` (``yyyy-MM-ddTHH:mm:ss``, session time zone taken as UTC) by modification
    time.
 """
@@ -98,6 +100,8 @@ def list_data(
             elif not (is_glob(p) and hidden(root.name)):
                 listings.append(FileListing([str(root)]))
     files = _keep([f for listing in listings for f in listing.files], options)
+    # Spark packs a scan's files into partitions largest first, so rows come in that order
+    files.sort(key=lambda f: -Path(f).stat().st_size)
     if not files and schema is None:
         raise AnalysisException(
             f"Unable to infer schema: no data files in {path}.", "UNABLE_TO_INFER_SCHEMA"

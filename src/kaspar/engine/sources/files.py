@@ -25,7 +25,7 @@ from kaspar.engine.sources.json_modes import json_scan
 from kaspar.engine.sources.orc_scan import orc_scan
 from kaspar.engine.sources.partitions import partitioned_scan
 from kaspar.engine.sources.text_scan import text_scan
-from kaspar.engine.type_conversion import to_arrow
+from kaspar.engine.type_conversion import to_arrow, to_sqlglot
 from kaspar.errors import AnalysisException
 
 if TYPE_CHECKING:
@@ -145,4 +145,26 @@ def _leaf(
         return text_scan(paths, options, schema)
     source = _read_parquet(paths, options, schema)
     names = executor.describe(exp.select("*").from_(source))
-    return L.Scan(source, tuple(names), fmt)
+    if schema is None:
+        return L.Scan(source, tuple(names), fmt)
+    return L.Scan(_user_schema(source, names, schema), tuple(schema.names), fmt)
+
+
+def _user_schema(source: exp.Expr, names: list[str], schema: T.StructType) -> exp.Expr:
+    """The columns of the user's schema, by name (case-insensitive) and cast to its types; a
+    column the files lack is NULL, as Spark reads parquet with a given schema."""
+    found = {n.lower(): n for n in names}
+    columns = [
+        exp.alias_(
+            exp.cast(
+                exp.column(found[f.name.lower()], quoted=True)
+                if f.name.lower() in found
+                else exp.Null(),
+                to_sqlglot(f.dataType),
+            ),
+            f.name,
+            quoted=True,
+        )
+        for f in schema.fields
+    ]
+    return exp.select(*columns).from_(source).subquery("_schema")

@@ -1,0 +1,120 @@
+"""DataFrame, reader and writer behaviour PySpark's documentation examples show: column
+metadata, ordinals in lists, input files, Spark's partition directory names, CSV nullValue,
+a parquet read with a user schema, files read largest first, progress handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kaspar.engine.sinks.partition_paths import escape_path_name, spark_partition_name
+from kaspar.sql import SparkSession
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    session = SparkSession.builder.config("spark.sql.session.timeZone", "UTC").create()
+    yield session
+    session.stop()
+
+
+def test_alias_metadata_reaches_the_schema_and_follows_the_column(spark: SparkSession) -> None:
+    df = spark.createDataFrame([(2, "Alice")], ["age", "name"])
+    tagged = df.select(df.age.alias("age3", metadata={"max": 99}), "name")
+    assert tagged.schema["age3"].metadata == {"max": 99}
+    assert tagged.schema["name"].metadata == {}
+    assert tagged.alias("t").select("t.age3").schema["age3"].metadata == {"max": 99}
+    renamed = tagged.select(tagged.age3.alias("again"))
+    assert renamed.schema["again"].metadata == {"max": 99}
+    meta = df.withMetadata("age", {"foo": "bar"})
+    assert (meta.columns, meta.schema["age"].metadata) == (["age", "name"], {"foo": "bar"})
+
+
+def test_ordinals_in_a_list(spark: SparkSession) -> None:
+    df = spark.createDataFrame([(2, "Alice"), (5, "Bob"), (5, "Ann")], ["age", "name"])
+    assert [r.name for r in df.orderBy([1, "name"], ascending=[False, True]).collect()] == [
+        "Ann",
+        "Bob",
+        "Alice",
+    ]
+    counts = df.groupBy([df.age]).count().orderBy([1]).collect()
+    assert [tuple(r) for r in counts] == [(2, 1), (5, 2)]
+
+
+def test_input_files_of_a_json_read(spark: SparkSession, tmp_path: Path) -> None:
+    spark.createDataFrame([(1,)], "a int").write.json(str(tmp_path / "j"))
+    files = spark.read.json(str(tmp_path / "j")).inputFiles()
+    assert len(files) == 1
+    assert files[0].startswith("file://") and files[0].endswith(".json")
+
+
+def test_partition_directories_use_spark_escaping(spark: SparkSession, tmp_path: Path) -> None:
+    assert escape_path_name("a b/c:d=e%") == "a b%2Fc%3Ad%3De%25"
+    assert spark_partition_name("name=Hyukjin%20Kwon") == "name=Hyukjin Kwon"
+    target = tmp_path / "p"
+    rows = [(100, "Hyukjin Kwon"), (1, "a/b")]
+    df = spark.createDataFrame(rows, "age int, name string")
+    df.write.partitionBy("name").parquet(str(target))
+    df.limit(1).write.mode("append").partitionBy("name").parquet(str(target))
+    names = sorted(p.name for p in target.iterdir() if p.is_dir())
+    assert names == ["name=Hyukjin Kwon", "name=a%2Fb"]
+    assert len(list((target / "name=Hyukjin Kwon").glob("*.parquet"))) == 2
+    one = spark.read.parquet(str(target / "name=Hyukjin Kwon"))
+    assert [tuple(r) for r in one.collect()] == [(100,), (100,)]
+    back = spark.read.parquet(str(target)).orderBy("age").collect()
+    assert [tuple(r) for r in back] == [(1, "a/b"), (100, "Hyukjin Kwon"), (100, "Hyukjin Kwon")]
+
+
+def test_csv_null_value_is_written(spark: SparkSession, tmp_path: Path) -> None:
+    df = spark.createDataFrame([(100, None)], "age INT, name STRING")
+    df.write.option("nullValue", "N/A").csv(str(tmp_path / "c"))
+    text = "".join(p.read_text() for p in (tmp_path / "c").glob("*.csv"))
+    assert text == "100,N/A\n"
+
+
+def test_parquet_read_with_a_user_schema(spark: SparkSession, tmp_path: Path) -> None:
+    spark.createDataFrame([(10, "Alice")], "age long, name string").write.parquet(
+        str(tmp_path / "q")
+    )
+    df = spark.read.schema("name string, missing int").parquet(str(tmp_path / "q"))
+    assert df.dtypes == [("name", "string"), ("missing", "int")]
+    assert [tuple(r) for r in df.collect()] == [("Alice", None)]
+
+
+def test_files_are_read_largest_first(spark: SparkSession, tmp_path: Path) -> None:
+    small, large = tmp_path / "d" / "a.json", tmp_path / "d" / "b.json"
+    small.parent.mkdir()
+    small.write_text('{"v": "s"}\n')
+    large.write_text('{"v": "large"}\n{"v": "larger"}\n')
+    assert [r.v for r in spark.read.json(str(tmp_path / "d")).collect()] == [
+        "large",
+        "larger",
+        "s",
+    ]
+
+
+def test_progress_handlers_hear_each_query_end(spark: SparkSession) -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    def handler(stages: list[Any], inflight: int, done: bool) -> None:
+        calls.append((stages, inflight, done))
+
+    spark.registerProgressHandler(handler)
+    spark.range(3).collect()
+    spark.removeProgressHandler(handler)
+    spark.range(3).collect()
+    assert calls == [([], 0, True)]
+    spark.registerProgressHandler(handler)
+    spark.clearProgressHandlers()
+    spark.range(1).collect()
+    assert len(calls) == 1
+
+
+def test_crosstab_orders_columns_by_their_text(spark: SparkSession) -> None:
+    df = spark.createDataFrame([(1, 11), (1, 11), (3, 10), (4, 8), (4, 8)], ["c1", "c2"])
+    table = df.crosstab("c1", "c2").sort("c1_c2")
+    assert table.columns == ["c1_c2", "10", "11", "8"]
+    assert [tuple(r) for r in table.collect()] == [(1, 0, 2, 0), (3, 1, 0, 0), (4, 0, 0, 2)]
