@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 
 from kaspar.engine import types as T
@@ -183,6 +184,16 @@ class DataFrame:
             exprs.append(ref if new is None else aliased(ref, new))
         return self._with(L.Project(self._plan, tuple(exprs)))
 
+    def withMetadata(self, columnName: str, metadata: dict[str, Any]) -> DataFrame:
+        """The column ``columnName`` with ``metadata`` in its schema field."""
+        target = self[columnName]
+        return self.select(
+            *(
+                target.alias(name, metadata=metadata) if name == columnName else self[name]
+                for name in self.columns
+            )
+        )
+
     def withColumnRenamed(self, existing: str, new: str) -> DataFrame:
         return self.withColumnsRenamed({existing: new})
 
@@ -222,7 +233,9 @@ class DataFrame:
 
     def _ordinals(self, cols: tuple[Any, ...], signed: bool = False) -> tuple[Any, ...]:
         """Integers as 1-based column positions (Spark 4); ``signed``: a negative one sorts
-        that column descending."""
+        that column descending. A single list holds the columns (``orderBy([1, "name"])``)."""
+        if len(cols) == 1 and isinstance(cols[0], list | tuple):
+            cols = tuple(cols[0])
         out: list[Any] = []
         for c in cols:
             if isinstance(c, int) and not isinstance(c, bool):
@@ -518,9 +531,14 @@ class DataFrame:
 
         files: dict[str, None] = {}
         for scan in _leaves(self._plan, L.Scan):
-            for literal in scan.source.find_all(exp.Literal):
-                if literal.is_string and Path(literal.this).is_file():
-                    files[Path(literal.this).resolve().as_uri()] = None
+            # the scan itself, and DuckDB SQL it embeds as text (CSV, JSON and text reads)
+            texts = [t for _, t in scan.tables if isinstance(t, str)]
+            texts += [v.this for v in scan.source.find_all(exp.Var) if " FROM " in v.this]
+            trees = [scan.source, *(sqlglot.parse_one(t, dialect="duckdb") for t in texts)]
+            for tree in trees:
+                for literal in tree.find_all(exp.Literal):
+                    if literal.is_string and Path(literal.this).is_file():
+                        files[Path(literal.this).resolve().as_uri()] = None
         return list(files)
 
     # -- actions ----------------------------------------------------------------------------
