@@ -19,7 +19,11 @@ DuckDB:
 5. the state commit: the changed sessions upserted, the stored ones merged away or closed
    removed.
 
-Spark refuses the update output mode for session windows; so does ``check_output_mode``.
+Spark refuses the update output mode for session windows, and a session window without other
+keys; so does kaspar (``check_session_output_mode``). kaspar.ksql's ``EMIT CHANGES`` groups
+by ``SESSION_CHANGES_COLUMN`` instead, which runs in update mode as a changelog: a batch emits
+the stored sessions a merge replaced, aggregates NULL (tombstones to ksql), then the changed
+sessions (``_changes``).
 """
 
 # The SQL here is built from generated identifiers (__k0, __state_1, ...), never user text.
