@@ -198,3 +198,18 @@ def case_variant_to_variant_object(spark, F, T):
 @case("error")
 def case_variant_to_variant_object_of_int_fails(spark, F, T):
     return spark.sql("select to_variant_object(1)")
+
+
+@case()
+def case_variant_nested_double_text(spark, F, T):
+    df = spark.createDataFrame([('[1e22, {"x": 1.5e-5}, 2e0]',)], "j string")
+    return df.select(F.to_json(F.parse_json("j")).alias("j"))
+
+
+@case()
+def case_variant_colon_path_sql(spark, F, T):
+    df = spark.sql("""select parse_json('{"a":{"b":[7,"8"]},"x y":1,"n":null}') v""")
+    return df.selectExpr(
+        "v:a.b[0]", "v:a.b[1]::int", "v:['x y']", "v:a", "v:n", "v:missing",
+        "cast(v:a.b[0] as string) as s", "is_variant_null(v:n) as n_null",
+    )  # fmt: skip

@@ -97,6 +97,7 @@ class KasparSpark(Spark):
 
     class Parser(SparkParser):
         STRICT_CAST = True
+        COLON_IS_VARIANT_EXTRACT = True  # Spark 4's v:a.b[0] (kaspar.engine.variant.sql)
         FUNCTIONS: ClassVar[dict[str, Callable[..., exp.Expr]]] = {
             **SparkParser.FUNCTIONS,
             # Spark's own trunc(date, fmt) (sqlglot's DateTrunc normalises 'q' to a quarter).
@@ -108,6 +109,12 @@ class KasparSpark(Spark):
             **{name.upper(): _builtin(name) for name in _BUILTIN_SQL_NAMES},
             **{name.upper(): _variant(name) for name in _VARIANT_SQL_NAMES},
         }
+
+        def _parse_colon_as_variant_extract(self, this: exp.Expr | None) -> exp.Expr | None:
+            from kaspar.engine.variant.sql import colon_paths  # -> udf -> this module
+
+            parsed = super()._parse_colon_as_variant_extract(this)
+            return colon_paths(parsed) if parsed is not None else None
 
     @classmethod
     def format_time(cls, expression: str | exp.Expr | None) -> exp.Expr | None:

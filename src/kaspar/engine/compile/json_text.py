@@ -125,8 +125,10 @@ def _fields_sql(
 
 
 def _scalar_sql(x: str, name: str) -> str:
-    if name == "VARIANT":  # DuckDB writes Spark's text: fields by name, no spaces
-        return f"CAST(CAST({x} AS JSON) AS VARCHAR)"
+    if name == "VARIANT":  # DuckDB writes Spark's text (fields by name, no spaces), Java a double
+        double = _java_double_sql(f"CAST({x} AS DOUBLE)")
+        text = f"CAST(CAST({x} AS JSON) AS VARCHAR)"
+        return f"CASE WHEN variant_typeof({x}) = 'DOUBLE' THEN {double} ELSE {text} END"
     if name == "VARCHAR":
         return f"CAST(to_json({x}) AS VARCHAR)"
     if name in _INTEGERS or name == "DECIMAL":

@@ -18,12 +18,17 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
+from functools import cache
 
+import duckdb
+import sqlglot
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.compile.cast_sources import SOURCE_TYPE
 from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import RAW
+from kaspar.engine.compile.json_text import json_sql
 from kaspar.engine.type_conversion import from_sqlglot, to_sqlglot
 from kaspar.engine.udf import PythonUDF, register
 from kaspar.engine.variant import encoding, schema
@@ -39,6 +44,7 @@ SCHEMAS = register(PythonUDF(schema.schemas, T.StringType(), name="schema_of_var
 # Spark's encoding of a variant null: empty metadata (version 1), then the null value.
 _NULL_HEX = "01000000"
 _NAMES = itertools.count()
+_PLACEHOLDER = "__variant_double"
 INVALID_CAST = "INVALID_VARIANT_CAST"
 _STEP = re.compile(r"\.([^.\[]+)|\[\s*(\d+)\s*\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
@@ -47,6 +53,7 @@ def _raw(v: exp.Expr, to: str | exp.DataType) -> exp.Expr:
     """DuckDB's own cast (not Spark's rules, which the dialect applies to other casts)."""
     cast = exp.cast(v, to)
     cast.meta[RAW] = True
+    cast.meta[SOURCE_TYPE] = "RAW"  # not probed: the dialect writes it as it is
     return cast
 
 
@@ -140,8 +147,35 @@ def extract(v: exp.Expr, steps: list[str | int]) -> exp.Expr:
 
 
 def to_json(v: exp.Expr) -> exp.Expr:
-    """Spark's JSON text of a variant (``to_json``)."""
-    return _raw(_raw(v, "JSON"), "VARCHAR")
+    """Spark's JSON text of a variant (``to_json``): DuckDB's, and Java's notation for a double
+    at the top (a double inside an object or array keeps DuckDB's, docs/variant.md)."""
+
+    def text(x: exp.Expr) -> exp.Expr:
+        is_double = exp.EQ(this=_fn("variant_typeof", x.copy()), expression=_str("DOUBLE"))
+        double = _java_double(_raw(x.copy(), "DOUBLE"))
+        return exp.Case(
+            ifs=[exp.If(this=is_double, true=double)], default=_raw(_raw(x, "JSON"), "VARCHAR")
+        )
+
+    return bind(v, text)
+
+
+@cache
+def _java_double_template() -> exp.Expr:
+    built = sqlglot.parse_one(json_sql(_PLACEHOLDER, duckdb.sqltype("DOUBLE")), read="duckdb")
+    return built
+
+
+def _java_double(x: exp.Expr) -> exp.Expr:
+    """Java's ``Double.toString`` of the DOUBLE ``x`` (``json_text``'s SQL)."""
+    built = _java_double_template().copy()
+    for cast in built.find_all(exp.Cast):
+        cast.meta[RAW] = True
+        cast.meta[SOURCE_TYPE] = "RAW"
+    for column in list(built.find_all(exp.Column)):
+        if column.name == _PLACEHOLDER:
+            column.replace(x.copy())
+    return built
 
 
 def to_text(v: exp.Expr) -> exp.Expr:
@@ -157,7 +191,13 @@ def _through(v: exp.Expr, via: str, target: T.DataType) -> exp.Expr:
     inner = _raw(v.copy(), via)
     to = to_sqlglot(target)
     built = spark_cast(inner, via, to, "try")
-    return built if built is not None else exp.TryCast(this=inner, to=to)
+    if built is None:
+        built = exp.TryCast(this=inner, to=to)
+        built.meta[SOURCE_TYPE] = via
+    for cast in built.find_all(exp.Cast):  # written as they are: no probe query
+        if cast.meta.get(RAW):
+            cast.meta.setdefault(SOURCE_TYPE, "RAW")
+    return built
 
 
 def _typed(v: exp.Expr, target: T.DataType) -> exp.Expr:
@@ -203,7 +243,7 @@ def _cast(found: exp.Expr, target: T.DataType, try_: bool) -> exp.Expr:
     message = exp.DPipe(
         this=exp.DPipe(
             this=_str(f"[{INVALID_CAST}] The variant value `"),
-            expression=to_json(found.copy()),
+            expression=_raw(_raw(found.copy(), "JSON"), "VARCHAR"),
         ),
         expression=_str(
             f'` cannot be cast into `"{_type_name(target)}"`. Please use `try_variant_get` '
@@ -292,3 +332,33 @@ def to_variant(value: exp.Expr, source: str) -> exp.Expr:
             "DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION",
         )
     return _raw(value, "VARIANT")
+
+
+def colon_paths(tree: exp.Expr) -> exp.Expr:
+    """Spark SQL's ``v:a.b[0]`` extractions in ``tree`` (sqlglot's variant ``JSONExtract``) as
+    variant paths, each named by its last field as Spark names it."""
+    from kaspar.engine.plan.naming import SPARK_NAME  # plan -> compile -> this module
+
+    def is_path(node: exp.Expr) -> bool:
+        return isinstance(node, exp.JSONExtract) and bool(node.args.get("variant_extract"))
+
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Cast) and is_path(node.this):  # v:a::int is named a too
+            cast = node.copy()
+            cast.set("this", rewrite(cast.this))
+            cast.meta[SPARK_NAME] = cast.this.meta[SPARK_NAME]
+            return cast
+        if not is_path(node):
+            return node
+        steps: list[str | int] = []
+        for part in node.expression.expressions:
+            if isinstance(part, exp.JSONPathKey):
+                steps.append(str(part.this))
+            elif isinstance(part, exp.JSONPathSubscript):
+                steps.append(int(part.this))
+        extracted = extract(node.this, steps)
+        keys = [s for s in steps if isinstance(s, str)]
+        extracted.meta[SPARK_NAME] = keys[-1] if keys else node.this.sql("spark")
+        return extracted
+
+    return tree.transform(rewrite)
