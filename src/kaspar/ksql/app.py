@@ -132,23 +132,24 @@ class KsqlRoutes:
 
         async def chunks() -> AsyncIterator[str]:
             yield "[" + json.dumps(header) + ",\n"
-            async for row in self._rows(request, push.id):
-                yield json.dumps({"row": {"columns": row}}) + ",\n"
+            async for rows in self._rows(request, push.id):
+                yield "".join(json.dumps({"row": {"columns": r}}) + ",\n" for r in rows)
             yield json.dumps({"finalMessage": "Limit Reached"}) + "]\n"
 
         return StreamingResponse(chunks(), media_type="application/json")
 
-    async def _rows(self, request: Request, query_id: str) -> AsyncIterator[list[Any]]:
-        """A push query's rows until it ends; closes it when the response ends (the client
-        went away, noticed between rows too, the limit was reached, or ``/close-query``)."""
+    async def _rows(self, request: Request, query_id: str) -> AsyncIterator[list[list[Any]]]:
+        """A push query's rows, as many as there are at a time, until it ends; closes it when
+        the response ends (the client went away, noticed between rows too, the limit was
+        reached, or ``/close-query``)."""
         push = self.engine.push_queries.get(query_id)
         try:
             while push is not None:
-                row = await run_in_threadpool(push.next_row, WAIT_S)
-                if row is END:
+                rows = await run_in_threadpool(push.next_rows, WAIT_S)
+                if rows is END:
                     return
-                if row is not None:
-                    yield row
+                if rows:
+                    yield rows
                 elif await request.is_disconnected():
                     return
                 push = self.engine.push_queries.get(query_id)
@@ -214,8 +215,11 @@ class KsqlRoutes:
 
         async def chunks() -> AsyncIterator[str]:
             yield ("[" if as_array else "") + json.dumps(header) + ("" if as_array else "\n")
-            async for row in self._rows(request, push.id):
-                yield ("," if as_array else "") + json.dumps(row) + ("" if as_array else "\n")
+            async for rows in self._rows(request, push.id):
+                if as_array:
+                    yield "".join("," + json.dumps(r) for r in rows)
+                else:
+                    yield "".join(json.dumps(r) + "\n" for r in rows)
             if as_array:
                 yield "]"
 

@@ -102,6 +102,21 @@ class PushQuery:
         self._sent += 1
         return row
 
+    def next_rows(self, timeout: float, most: int = 1_000) -> Any:
+        """The rows there are, up to ``most`` (waiting ``timeout`` for the first): [] if none
+        came, ``END`` once finished. A response writes them as one chunk (one HTTP/2 frame)."""
+        first = self.next_row(timeout)
+        if first is None or first is END:
+            return [] if first is None else END
+        rows = [first]
+        while len(rows) < most and (self.limit is None or self._sent < self.limit):
+            try:
+                rows.append(self._rows.get_nowait())
+            except queue.Empty:
+                break
+            self._sent += 1
+        return rows
+
     def close(self) -> None:
         if self._query is not None:
             self._query.stop()
