@@ -16,13 +16,16 @@ _RUNTIME = re.compile(
 # ... and as SparkException: a file read in FAILFAST mode that met a malformed record, and a
 # from_avro / from_protobuf value that does not decode (raised inside its Arrow function).
 _SPARK = re.compile(
-    r"\[(FAILED_READ_FILE\.NO_HINT|MALFORMED_RECORD_IN_PARSING\.WITHOUT_SUGGESTION)\] "
+    r"\[(FAILED_READ_FILE\.NO_HINT|MALFORMED_RECORD_IN_PARSING\.WITHOUT_SUGGESTION"
+    r"|PARTITION_TRANSFORM_EXPRESSION_NOT_IN_PARTITIONED_BY)\] "
 )
 _CAST_RAISED = re.compile(
     r"\[(CAST_INVALID_INPUT|CAST_OVERFLOW|NUMERIC_VALUE_OUT_OF_RANGE\.WITH_SUGGESTION"
     r"|NUMERIC_OUT_OF_SUPPORTED_RANGE)\] "
 )
 _ILLEGAL_ARGUMENT = re.compile(r"\[(INVALID_FORMAT\.MISMATCH_INPUT)\] ")
+# ... and as SparkRuntimeException too: the AES functions' errors (kaspar.engine.aes).
+_AES = re.compile(r"\[((?:INVALID_PARAMETER_VALUE|UNSUPPORTED_FEATURE)\.AES_[A-Z_]+)\] ")
 # ... and as DateTimeException / ArithmeticException: TIME and interval values out of range.
 _DATETIME = re.compile(r"\[(DATETIME_FIELD_OUT_OF_BOUNDS\.WITHOUT_SUGGESTION|CANNOT_PARSE_TIME)\] ")
 _ARITHMETIC = re.compile(
@@ -45,7 +48,7 @@ def _translate(error: duckdb.Error) -> E.PySparkException:
     message = str(error).split("\n\nLINE")[0].strip()
     message = _ORIGINAL_LINE.sub(r"\1\2...", message)  # a CSV error quotes the whole line
     python = "Python worker" in message or "Python exception" in message
-    if python and not _SPARK.search(message):
+    if python and not _SPARK.search(message) and not _AES.search(message):
         return E.PythonException(message, "PYTHON_EXCEPTION")
     raised = _raised(message)
     if raised is not None:
@@ -102,6 +105,9 @@ def _raised(message: str) -> E.PySparkException | None:
     failed = _SPARK.search(message)
     if failed:
         return E.SparkException(message[failed.end() :], failed[1])
+    aes = _AES.search(message)
+    if aes:
+        return E.SparkRuntimeException(message[aes.end() :].split("\n", 1)[0], aes[1])
     datetime = _DATETIME.search(message)
     if datetime:
         return E.DateTimeException(message[datetime.end() :], datetime[1])

@@ -65,7 +65,6 @@ PENDING: dict[str, str] = {
     "gen_struct": "DuckDB's struct_pack refuses two fields of one name (struct(s, s))",
     "gen_to_char": "to_char with a column format (Spark: a datetime pattern per row)",
     "gen_to_varchar": "to_varchar with a column format (Spark: a datetime pattern per row)",
-    "gen_try_aes_decrypt": _MISSING,
     "gen_try_parse_url": "try_parse_url with a column part",
     "gen_tuple_sketch_agg_double": _MISSING,
     "gen_tuple_sketch_agg_integer": _MISSING,

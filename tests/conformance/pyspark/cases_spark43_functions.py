@@ -121,3 +121,125 @@ def case_vector_sum_dimension_mismatch(spark: Any, F: Any, T: Any) -> Any:
 def case_vector_avg_array_of_double(spark: Any, F: Any, T: Any) -> Any:
     df = spark.createDataFrame([([1.0, 2.0],)], "v array<double>")
     return df.select(F.vector_avg("v"))
+
+
+def _aes_rows(spark: Any) -> Any:
+    return spark.createDataFrame(
+        [
+            ("Spark", "abcdefghijklmnop12345678ABCDEFGH", "000000000000000000000000", "AAD"),
+            ("", "0000111122223333", "0102030405060708090a0b0c", ""),
+            (None, "0000111122223333", None, None),
+        ],
+        "input string, key string, iv string, aad string",
+    )
+
+
+@case()
+def case_aes_encrypt_gcm_with_iv_and_aad(spark: Any, F: Any, T: Any) -> Any:
+    df = _aes_rows(spark)
+    sealed = F.aes_encrypt("input", "key", F.lit("GCM"), F.lit("DEFAULT"), F.unhex("iv"), "aad")
+    return df.select(F.base64(sealed).alias("x"))
+
+
+@case()
+def case_aes_encrypt_cbc_with_iv(spark: Any, F: Any, T: Any) -> Any:
+    df = _aes_rows(spark)
+    iv = F.unhex(F.lit("00112233445566778899aabbccddeeff"))
+    return df.select(F.base64(F.aes_encrypt("input", "key", F.lit("CBC"), F.lit("DEFAULT"), iv)))
+
+
+@case()
+def case_aes_encrypt_ecb(spark: Any, F: Any, T: Any) -> Any:
+    df = _aes_rows(spark)
+    return df.select(F.base64(F.aes_encrypt("input", "key", F.lit("ecb"), F.lit("pkcs"))))
+
+
+@case()
+def case_aes_round_trips(spark: Any, F: Any, T: Any) -> Any:
+    df = _aes_rows(spark)
+    gcm = F.aes_encrypt("input", "key", F.lit("GCM"), F.lit("DEFAULT"), F.lit(""), "aad")
+    return df.select(
+        F.aes_decrypt(F.aes_encrypt("input", "key"), "key").cast("string").alias("gcm"),
+        F.aes_decrypt(F.aes_encrypt("input", "key", F.lit("CBC")), "key", F.lit("CBC"))
+        .cast("string")
+        .alias("cbc"),
+        F.aes_decrypt(gcm, "key", F.lit("GCM"), F.lit("DEFAULT"), "aad").cast("string"),
+    )
+
+
+@case()
+def case_try_aes_decrypt_bad_input_and_key(spark: Any, F: Any, T: Any) -> Any:
+    df = _aes_rows(spark)
+    junk = F.lit(b"0123456789abcdef0123456789abcdef")
+    return df.select(
+        F.try_aes_decrypt(junk, "key"),
+        F.try_aes_decrypt(junk, F.lit("short")).alias("short_key"),
+        F.try_aes_decrypt(F.aes_encrypt("input", "key"), "key").cast("string").alias("ok"),
+    )
+
+
+@case(kind="error")
+def case_aes_decrypt_tag_mismatch(spark: Any, F: Any, T: Any) -> Any:
+    junk = F.lit(b"0123456789abcdef0123456789abcdef")
+    return _aes_rows(spark).select(F.aes_decrypt(junk, "key"))
+
+
+@case(kind="error")
+def case_aes_encrypt_key_length(spark: Any, F: Any, T: Any) -> Any:
+    return _aes_rows(spark).select(F.aes_encrypt("input", F.lit("short")))
+
+
+@case(kind="error")
+def case_aes_encrypt_ecb_without_padding(spark: Any, F: Any, T: Any) -> Any:
+    return _aes_rows(spark).select(F.aes_encrypt("input", "key", F.lit("ECB"), F.lit("NONE")))
+
+
+@case(kind="error")
+def case_aes_encrypt_iv_length(spark: Any, F: Any, T: Any) -> Any:
+    iv = F.lit(b"123")
+    return _aes_rows(spark).select(
+        F.aes_encrypt("input", "key", F.lit("GCM"), F.lit("DEFAULT"), iv)
+    )
+
+
+@case(kind="error")
+def case_aes_encrypt_cbc_with_aad(spark: Any, F: Any, T: Any) -> Any:
+    iv = F.lit(b"1234567890123456")
+    return _aes_rows(spark).select(
+        F.aes_encrypt("input", "key", F.lit("CBC"), F.lit("DEFAULT"), iv, F.lit("aad"))
+    )
+
+
+@case()
+def case_timestamp_nanos_as_timestamp(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame([(1704164645678901234,), (None,), (-1,), (0,)], "n long")
+    return df.select(F.timestamp_nanos("n").cast("timestamp").alias("ts"))
+
+
+@case(kind="error")
+def case_timestamp_nanos_of_double(spark: Any, F: Any, T: Any) -> Any:
+    return spark.range(1).select(F.timestamp_nanos(F.lit(1.5e18)))
+
+
+@case(kind="error")
+def case_unix_nanos_of_microsecond_timestamp(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame([(dt.datetime(2024, 1, 2, 3, 4, 5, 678901),)], "ts timestamp")
+    return df.select(F.unix_nanos("ts"))
+
+
+@case(kind="value")
+def case_partition_transforms_schema(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.range(1).select(
+        F.years("id"), F.months("id"), F.days("id"), F.hours("id"), F.bucket(3, "id")
+    )
+    return df.schema.simpleString()
+
+
+@case(kind="error")
+def case_partition_transform_outside_partitioned_by(spark: Any, F: Any, T: Any) -> Any:
+    return spark.range(1).select(F.days(F.current_timestamp()))
+
+
+@case(kind="error")
+def case_bucket_count_of_wrong_type(spark: Any, F: Any, T: Any) -> Any:
+    return spark.range(1).select(F.bucket("x", "id"))

@@ -1,5 +1,6 @@
 """PySpark's ``pyspark.sql.functions``: one module per topic, all re-exported here."""
 
+from kaspar.sql.functions import aes as _aes
 from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
@@ -17,9 +18,11 @@ from kaspar.sql.functions import json as _json
 from kaspar.sql.functions import map_functions as _map_functions
 from kaspar.sql.functions import math as _math
 from kaspar.sql.functions import misc as _misc
+from kaspar.sql.functions import nanos as _nanos
 from kaspar.sql.functions import not_applicable as _not_applicable
 from kaspar.sql.functions import number_format as _number_format
 from kaspar.sql.functions import numeric as _numeric
+from kaspar.sql.functions import partition_transforms as _partition_transforms
 from kaspar.sql.functions import random_values as _random_values
 from kaspar.sql.functions import ranking as _ranking
 from kaspar.sql.functions import sketches as _sketches
@@ -33,6 +36,7 @@ from kaspar.sql.functions import url as _url
 from kaspar.sql.functions import variant as _variant
 from kaspar.sql.functions import vector as _vector
 from kaspar.sql.functions import vector_aggregate as _vector_aggregate
+from kaspar.sql.functions.aes import *  # noqa: F403
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
@@ -50,9 +54,11 @@ from kaspar.sql.functions.json import *  # noqa: F403
 from kaspar.sql.functions.map_functions import *  # noqa: F403
 from kaspar.sql.functions.math import *  # noqa: F403
 from kaspar.sql.functions.misc import *  # noqa: F403
+from kaspar.sql.functions.nanos import *  # noqa: F403
 from kaspar.sql.functions.not_applicable import *  # noqa: F403
 from kaspar.sql.functions.number_format import *  # noqa: F403
 from kaspar.sql.functions.numeric import *  # noqa: F403
+from kaspar.sql.functions.partition_transforms import *  # noqa: F403
 from kaspar.sql.functions.random_values import *  # noqa: F403
 from kaspar.sql.functions.ranking import *  # noqa: F403
 from kaspar.sql.functions.sketches import *  # noqa: F403
@@ -69,6 +75,7 @@ from kaspar.sql.functions.vector_aggregate import *  # noqa: F403
 
 __all__ = sorted(  # noqa: PLE0605
     {
+        *_aes.__all__,
         *_aggregate.__all__,
         *_collection.__all__,
         *_conditional.__all__,
@@ -86,9 +93,11 @@ __all__ = sorted(  # noqa: PLE0605
         *_map_functions.__all__,
         *_math.__all__,
         *_misc.__all__,
+        *_nanos.__all__,
         *_not_applicable.__all__,
         *_number_format.__all__,
         *_numeric.__all__,
+        *_partition_transforms.__all__,
         *_random_values.__all__,
         *_ranking.__all__,
         *_sketches.__all__,
