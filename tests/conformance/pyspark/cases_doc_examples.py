@@ -177,3 +177,47 @@ def case_doc_startswith_endswith_binary(spark, F, T):
     return df.select(
         F.endswith("e", "f"), F.endswith("f", "e"), F.startswith("e", "f"), F.startswith("f", "e")
     )
+
+
+@case()
+def case_doc_array_contains_nulls(spark, F, T):
+    df = spark.createDataFrame([(["a", None],), (["a", "b"],), (None,), ([],)], "d array<string>")
+    return df.select(F.array_contains(df.d, "b"), F.array_contains("d", "a"))
+
+
+@case()
+def case_doc_arrays_overlap_nulls(spark, F, T):
+    df = spark.createDataFrame(
+        [(["a", None], ["b"]), (["a"], ["b", "c"]), (["a"], ["a"]), ([None], []), (None, ["a"])],
+        "x array<string>, y array<string>",
+    )
+    return df.select(F.arrays_overlap(df.x, df.y))
+
+
+@case()
+def case_doc_flatten_null_inner(spark, F, T):
+    df = spark.createDataFrame([([[1, 2, 3], [4, 5], [6]],), ([None, [4, 5]],)], ["data"])
+    return df.select(F.flatten(df.data))
+
+
+@case()
+def case_doc_get_column_index(spark, F, T):
+    df = spark.createDataFrame([(["a", "b", "c"], 2), (["a"], 5), (["a"], -1)], ["data", "i"])
+    return df.select(F.get(df.data, df.i), F.get(df.data, df.i - 1), F.get(df.data, 0))
+
+
+@case()
+def case_doc_like_escape(spark, F, T):
+    df = spark.createDataFrame(
+        [("%SystemDrive%/Users/John", "/%SystemDrive/%//Users%"), ("a_c", "a/_c"), ("abc", "a/_c")],
+        ["a", "b"],
+    )
+    return df.select(
+        F.ilike(df.a, df.b, F.lit("/")).alias("i"), F.like(df.a, df.b, F.lit("/")).alias("l")
+    )
+
+
+@case()
+def case_doc_to_unix_timestamp_literal_format(spark, F, T):
+    df = spark.createDataFrame([("2015-04-08",), (None,)], ["dt"])
+    return df.select("*", F.to_unix_timestamp(df.dt, F.lit("yyyy-MM-dd")))

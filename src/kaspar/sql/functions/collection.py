@@ -45,8 +45,37 @@ def cardinality(col: ColumnOrName) -> Column:
 
 
 def array_contains(col: ColumnOrName, value: Any) -> Column:
-    e, v = to_expr(col), literal(value)
-    return node(exp.ArrayContains(this=e, expression=v), f"array_contains({names(e, v)})")
+    """Spark's three-valued answer: true if found, else NULL if the array holds a NULL."""
+    e = to_expr(col)
+    v = to_expr(value) if isinstance(value, Column) else literal(value)
+    found = exp.ArrayContains(this=e, expression=v)
+    value_of = exp.Case(
+        ifs=[
+            exp.If(this=found, true=exp.true()),
+            exp.If(this=has_null(e), true=exp.Null()),
+        ],
+        default=exp.false(),
+    )
+    nulls = exp.or_(
+        exp.Is(this=e.copy(), expression=exp.Null()), exp.Is(this=v.copy(), expression=exp.Null())
+    )
+    guarded = exp.If(this=nulls, true=exp.Null(), false=value_of)
+    return node(guarded, f"array_contains({names(e, v)})")
+
+
+def has_null(array: exp.Expr) -> exp.Expr:
+    """Whether ``array`` holds a NULL element."""
+    x = exp.to_identifier("_n")
+    nulls = exp.Anonymous(
+        this="list_filter",
+        expressions=[
+            array.copy(),
+            exp.Lambda(
+                this=exp.Is(this=exp.column(x.name), expression=exp.Null()), expressions=[x]
+            ),
+        ],
+    )
+    return exp.Length(this=nulls) > 0
 
 
 def element_at(col: ColumnOrName, extraction: Any) -> Column:
@@ -228,7 +257,11 @@ def array_except(col1: ColumnOrName, col2: ColumnOrName) -> Column:
 
 
 def flatten(col: ColumnOrName) -> Column:
-    return call("flatten", col)
+    """NULL when an inner array is NULL (DuckDB's ``flatten`` skips it)."""
+    column = call("flatten", col)
+    e = to_expr(col)
+    guarded = exp.If(this=has_null(e), true=exp.Null(), false=column.expr.copy())
+    return node(guarded, f"flatten({names(e)})")
 
 
 def slice(x: ColumnOrName, start: int, length: int) -> Column:

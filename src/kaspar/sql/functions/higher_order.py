@@ -172,10 +172,27 @@ def array_prepend(col: ColumnOrName, value: Any) -> Column:
 
 
 def arrays_overlap(a1: ColumnOrName, a2: ColumnOrName) -> Column:
+    """Spark's three-valued answer: true for a common non-NULL element, else NULL when both
+    are non-empty and either holds a NULL, else false."""
+    from kaspar.sql.functions.collection import has_null
+
     a, b = to_expr(a1), to_expr(a2)
-    return node(
-        exp.Anonymous(this="list_has_any", expressions=[a, b]), f"arrays_overlap({names(a, b)})"
+    common = exp.Anonymous(this="list_has_any", expressions=[a, b])
+    both_non_empty = exp.and_(exp.Length(this=a.copy()) > 0, exp.Length(this=b.copy()) > 0)
+    value = exp.Case(
+        ifs=[
+            exp.If(this=common, true=exp.true()),
+            exp.If(
+                this=exp.and_(both_non_empty, exp.or_(has_null(a), has_null(b))), true=exp.Null()
+            ),
+        ],
+        default=exp.false(),
     )
+    nulls = exp.or_(
+        exp.Is(this=a.copy(), expression=exp.Null()), exp.Is(this=b.copy(), expression=exp.Null())
+    )
+    guarded = exp.If(this=nulls, true=exp.Null(), false=value)
+    return node(guarded, f"arrays_overlap({names(a, b)})")
 
 
 def map_concat(*cols: ColumnOrName) -> Column:
@@ -215,7 +232,7 @@ def named_struct(*cols: ColumnOrName) -> Column:
 def get(col: ColumnOrName, index: ColumnOrName | int) -> Column:
     e = to_expr(col)
     i = literal(index) if isinstance(index, int) else to_expr(index)
-    value = exp.Bracket(this=e, expressions=[i], offset=0)
+    value = exp.Anonymous(this="list_extract", expressions=[e, i + 1])  # 0-based
     guarded = exp.Case(
         ifs=[exp.If(this=exp.LT(this=i.copy(), expression=exp.Literal.number(0)), true=exp.Null())],
         default=value,

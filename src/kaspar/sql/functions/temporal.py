@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from kaspar.errors import PySparkNotImplementedError
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, as_date, call, names, node
 
@@ -138,9 +139,21 @@ def make_timestamp(  # noqa: PLR0917 - PySpark signature
 def to_unix_timestamp(timestamp: ColumnOrName, format: ColumnOrName | None = None) -> Column:
     from kaspar.sql.functions.datetime import unix_timestamp
 
-    column = unix_timestamp(timestamp, format if isinstance(format, str) else "yyyy-MM-dd HH:mm:ss")
+    pattern = "yyyy-MM-dd HH:mm:ss"
+    if isinstance(format, Column):
+        fixed = format.expr
+        if not (isinstance(fixed, exp.Literal) and fixed.is_string):
+            raise PySparkNotImplementedError(
+                "[NOT_IMPLEMENTED] to_unix_timestamp: a format that varies by row is not "
+                "supported; pass a literal format.",
+                "NOT_IMPLEMENTED",
+            )
+        pattern = fixed.this
+    elif isinstance(format, str):
+        pattern = format
+    column = unix_timestamp(timestamp, pattern)
     e = to_expr(timestamp)
-    column.expr.meta["spark_name"] = f"to_unix_timestamp({names(e)}, yyyy-MM-dd HH:mm:ss)"
+    column.expr.meta["spark_name"] = f"to_unix_timestamp({names(e)}, {pattern})"
     return column
 
 

@@ -81,12 +81,19 @@ def regexp(str: ColumnOrName, regexp: ColumnOrName) -> Column:
 
 def like(str: ColumnOrName, pattern: ColumnOrName, escapeChar: Column | None = None) -> Column:
     a, b = to_expr(str), to_expr(pattern)
-    return node(exp.Like(this=a, expression=b), f"{names(a)} LIKE {names(b)}")
+    return node(_escaped(exp.Like(this=a, expression=b), escapeChar), f"{names(a)} LIKE {names(b)}")
 
 
 def ilike(str: ColumnOrName, pattern: ColumnOrName, escapeChar: Column | None = None) -> Column:
     a, b = to_expr(str), to_expr(pattern)
-    return node(exp.ILike(this=a, expression=b), f"ilike({names(a, b)})")
+    return node(_escaped(exp.ILike(this=a, expression=b), escapeChar), f"ilike({names(a, b)})")
+
+
+def _escaped(match: exp.Expr, escape: Column | None) -> exp.Expr:
+    """``match ESCAPE escape`` (Spark's default escape is a backslash, as DuckDB's none)."""
+    if escape is None:
+        return match
+    return exp.Escape(this=match, expression=to_expr(escape))
 
 
 def regexp_count(str: ColumnOrName, regexp: ColumnOrName) -> Column:
