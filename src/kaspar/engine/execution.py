@@ -32,6 +32,7 @@ from kaspar.engine.compile.typeof import resolve_typeof
 from kaspar.engine.error_translation import translate_error
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
+from kaspar.engine.plan.subquery import inline_subqueries
 from kaspar.engine.type_conversion import from_duckdb
 from kaspar.engine.udf import UdfBinder
 from kaspar.errors import AnalysisException
@@ -142,7 +143,7 @@ class Executor:
                 casts = [_output_cast(t) for t in types]
                 if any(c is not None for c in casts):
                     with substituting(pairs):
-                        tree = compile_output(resolved, casts)
+                        tree = self._with_subqueries(compile_output(resolved, casts))
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
@@ -233,7 +234,7 @@ class Executor:
             self._register(plan)
             try:
                 self._udfs.bind(resolved, self.ansi)
-                tree = compile_output(resolved)
+                tree = self._with_subqueries(compile_output(resolved))
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
@@ -270,6 +271,18 @@ class Executor:
                 return self._con.sql(sql).to_arrow_table()
             except duckdb.Error as e:
                 raise translate_error(e) from None
+
+    def _with_subqueries(self, tree: exp.Select) -> exp.Select:
+        """Subquery plans inside expressions compiled in place, their tables registered."""
+
+        def compile_query(plan: L.LogicalPlan) -> exp.Query:
+            self._register(plan)
+            resolved = analyze(plan)
+            self._udfs.bind(resolved, self.ansi)
+            return compile_output(resolved)
+
+        inline_subqueries(tree, compile_query)
+        return tree
 
     def _register(self, plan: L.LogicalPlan) -> None:
         """Register every Arrow table or dataset the plan reads (once; dropped with the plan)."""

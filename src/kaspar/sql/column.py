@@ -20,9 +20,10 @@ from kaspar.engine.plan.naming import (
     output_name,
     top_level_name,
 )
+from kaspar.engine.plan.subquery import subquery_expression
 from kaspar.engine.type_conversion import parse_data_type, to_sqlglot
 from kaspar.engine.types import DataType
-from kaspar.errors import PySparkTypeError, PySparkValueError
+from kaspar.errors import PySparkNotImplementedError, PySparkTypeError, PySparkValueError
 
 if TYPE_CHECKING:
     from kaspar.sql.window import WindowSpec
@@ -343,8 +344,25 @@ class Column:
         return Column(named(exp.IsNan(this=self._expr), f"isnan({self._name()})"))
 
     def isin(self, *cols: Any) -> Column:
+        """In the values, or in a DataFrame's rows (an IN subquery: a struct compares field by
+        field with the DataFrame's columns)."""
+        if len(cols) == 1 and hasattr(cols[0], "plan") and hasattr(cols[0], "columns"):
+            left = self._expr
+            if isinstance(left, exp.Struct):
+                left = exp.Tuple(
+                    expressions=[f.expression if isinstance(f, exp.PropertyEQ) else f for f in left]
+                )
+            return Column(exp.In(this=left, query=subquery_expression(cols[0].plan)))
         values = cols[0] if len(cols) == 1 and isinstance(cols[0], list | tuple | set) else cols
         return Column(exp.In(this=self._expr, expressions=[_other(v) for v in values]))
+
+    def outer(self) -> Column:
+        """A reference to the outer query's column in a correlated subquery."""
+        raise PySparkNotImplementedError(
+            "Correlated subqueries (Column.outer) are not supported yet: join the DataFrames "
+            "instead, or use an uncorrelated subquery (isin, scalar, exists).",
+            "NOT_IMPLEMENTED",
+        )
 
     def between(self, lowerBound: Any, upperBound: Any) -> Column:
         low, high = _other(lowerBound), _other(upperBound)

@@ -15,6 +15,7 @@ from kaspar.engine.plan.analyzer import analyze
 from kaspar.engine.plan.attributes import Attribute
 from kaspar.engine.plan.naming import SPARK_NAME
 from kaspar.engine.plan.resolution import find_attribute
+from kaspar.engine.plan.subquery import subquery_expression
 from kaspar.errors import (
     AnalysisException,
     IllegalArgumentException,
@@ -25,7 +26,7 @@ from kaspar.errors import (
 from kaspar.sql import _persistence, _semantics
 from kaspar.sql._conversion import to_rows
 from kaspar.sql._show import show_string
-from kaspar.sql.column import Column, aliased, to_columns, to_expr
+from kaspar.sql.column import Column, aliased, named, to_columns, to_expr
 from kaspar.sql.functions.conditional import parse_expression
 from kaspar.sql.not_applicable import NotApplicable, refuse_if_not_applicable
 from kaspar.sql.row import Row
@@ -183,6 +184,19 @@ class DataFrame:
             new = renames.get(attr.name.lower())
             exprs.append(ref if new is None else aliased(ref, new))
         return self._with(L.Project(self._plan, tuple(exprs)))
+
+    def scalar(self) -> Column:
+        """This one-column, at most one-row DataFrame as a scalar subquery value."""
+        if len(self.columns) != 1:
+            raise AnalysisException(
+                f"Scalar subquery must return only one column, but got {len(self.columns)}.",
+                "INVALID_SUBQUERY_EXPRESSION.SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN",
+            )
+        return Column(named(subquery_expression(self._plan), "scalarsubquery()"))
+
+    def exists(self) -> Column:
+        """True when this DataFrame has a row (an EXISTS subquery)."""
+        return Column(named(exp.Exists(this=subquery_expression(self._plan)), "exists()"))
 
     def withMetadata(self, columnName: str, metadata: dict[str, Any]) -> DataFrame:
         """The column ``columnName`` with ``metadata`` in its schema field."""

@@ -118,3 +118,23 @@ def test_crosstab_orders_columns_by_their_text(spark: SparkSession) -> None:
     table = df.crosstab("c1", "c2").sort("c1_c2")
     assert table.columns == ["c1_c2", "10", "11", "8"]
     assert [tuple(r) for r in table.collect()] == [(1, 0, 2, 0), (3, 1, 0, 0), (4, 0, 0, 2)]
+
+
+def test_uncorrelated_subqueries(spark: SparkSession) -> None:
+    from kaspar.errors import PySparkNotImplementedError
+    from kaspar.sql import functions as F
+
+    df = spark.createDataFrame([(2, "Alice"), (5, "Bob"), (8, "Mike")], ["age", "name"])
+    kept = df.where(df.age.isin(spark.range(6))).orderBy("age")
+    assert [r.name for r in kept.collect()] == ["Alice", "Bob"]
+    pairs = spark.range(6).select("id", F.lit("Bob"))
+    assert [r.name for r in df.where(F.struct(df.age, df.name).isin(pairs)).collect()] == ["Bob"]
+    above = df.where(F.col("age") > df.select(F.avg("age")).scalar())
+    assert [r.name for r in above.collect()] == ["Mike"]
+    both = df.select("name", df.where(df.age > 7).exists().alias("any_old"))
+    assert [tuple(r) for r in both.collect()] == [("Alice", True), ("Bob", True), ("Mike", True)]
+    assert [r.e for r in df.select(df.where(df.age > 70).exists().alias("e")).collect()] == [
+        False
+    ] * 3
+    with pytest.raises(PySparkNotImplementedError):
+        F.col("x").outer()
