@@ -145,10 +145,11 @@ class GroupedData:
         return self._df.sparkSession.createDataFrame(_concat(parts, schema), schema)
 
     def pivot(self, pivot_col: str, values: list[Any] | None = None) -> GroupedData:
-        column = to_columns([pivot_col])[0].expr
-        if values is None:
-            distinct = self._df.select(pivot_col).distinct().orderBy(pivot_col).collect()
-            values = [r[0] for r in distinct]
+        pivot = to_columns([pivot_col])[0]
+        column = pivot.expr
+        if values is None:  # a nested field ("sales.course") is named by its last part
+            distinct = self._df.select(pivot.alias("value")).distinct().orderBy("value")
+            values = [r[0] for r in distinct.collect()]
         return GroupedData(
             self._df, self._grouping, self._grouping_sets, (column, values), self._sets
         )

@@ -138,3 +138,22 @@ def test_uncorrelated_subqueries(spark: SparkSession) -> None:
     ] * 3
     with pytest.raises(PySparkNotImplementedError):
         F.col("x").outer()
+
+
+def test_pivot_on_a_nested_field(spark: SparkSession) -> None:
+    from kaspar.sql import Row
+    from kaspar.sql import functions as F
+
+    df = spark.createDataFrame(
+        [
+            Row(training="expert", sales=Row(course="dotNET", year=2012, earnings=10000)),
+            Row(training="junior", sales=Row(course="Java", year=2012, earnings=20000)),
+            Row(training="expert", sales=Row(course="dotNET", year=2013, earnings=48000)),
+        ]
+    )
+    out = df.groupBy("sales.year").pivot("sales.course").agg(F.sum("sales.earnings"))
+    assert out.columns == ["year", "Java", "dotNET"]
+    assert [tuple(r) for r in out.sort("year").collect()] == [
+        (2012, 20000, 10000),
+        (2013, None, 48000),
+    ]
