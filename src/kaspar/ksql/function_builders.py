@@ -260,6 +260,53 @@ def split_to_map(args: list[Column]) -> Column:
     return F.when(args[0].isNull(), None).when(F.size(parts) == 0, empty).otherwise(built)
 
 
+def _byte_order(args: list[Column], function: str) -> str:
+    order = literal_text(args[1], f"{function}'s byte order").upper() if len(args) > 1 else ""
+    if order not in ("", "BIG_ENDIAN", "LITTLE_ENDIAN"):
+        raise KsqlError(f"{function}'s byte order must be BIG_ENDIAN or LITTLE_ENDIAN")
+    return order or "BIG_ENDIAN"
+
+
+def _unsigned(args: list[Column], size: int, function: str) -> Column:
+    """The bytes as an unsigned big number (DECIMAL(20, 0)); NULL unless ``size`` long."""
+    digits = F.hex(args[0])
+    if _byte_order(args, function) == "LITTLE_ENDIAN":
+        digits = F.concat(*(F.substring(digits, 2 * i + 1, 2) for i in reversed(range(size))))
+    value = F.conv(digits, 16, 10).cast("decimal(20,0)")
+    return F.when(F.length(F.hex(args[0])) == 2 * size, value)
+
+
+def int_from_bytes(bits: int, function: str) -> Builder:
+    """INT_FROM_BYTES / BIGINT_FROM_BYTES: two's complement of 4 or 8 bytes."""
+
+    def build(args: list[Column]) -> Column:
+        arity(function, args, 1, 2)
+        value = _unsigned(args, bits // 8, function)
+        half, whole = F.lit(Decimal(2) ** (bits - 1)), F.lit(Decimal(2) ** bits)
+        signed = F.when(value >= half, value - whole).otherwise(value)
+        return signed.cast("int" if bits == 32 else "bigint")
+
+    return build
+
+
+def double_from_bytes(args: list[Column]) -> Column:
+    """DOUBLE_FROM_BYTES: the IEEE 754 double of 8 bytes, from its sign, exponent and
+    fraction bits."""
+    arity("DOUBLE_FROM_BYTES", args, 1, 2)
+    bits = _unsigned(args, 8, "DOUBLE_FROM_BYTES")
+    two52 = F.lit(Decimal(2) ** 52)
+    negative = bits >= F.lit(Decimal(2) ** 63)
+    exponent = (F.floor(bits / two52) % 2048).cast("int")
+    fraction = (bits % two52).cast("double") / F.lit(2.0**52)
+    magnitude = (
+        F.when(exponent == 0, fraction * F.lit(2.0**-1022))
+        .when((exponent == 2047) & (fraction == 0), F.lit(INF))
+        .when(exponent == 2047, F.lit(NAN))
+        .otherwise((fraction + 1) * F.pow(F.lit(2.0), exponent - 1023))
+    )
+    return F.when(negative, -magnitude).otherwise(magnitude)
+
+
 # -- numbers
 
 

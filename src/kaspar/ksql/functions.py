@@ -468,6 +468,21 @@ _add(
     build=lambda a: F.split(a[0], b.literal_text(a[1], "The pattern"), -1),
 )
 
+for _name, _type, _build in (
+    ("INT_FROM_BYTES", "INT", b.int_from_bytes(32, "INT_FROM_BYTES")),
+    ("BIGINT_FROM_BYTES", "BIGINT", b.int_from_bytes(64, "BIGINT_FROM_BYTES")),
+    ("DOUBLE_FROM_BYTES", "DOUBLE", b.double_from_bytes),
+):
+    _add(
+        _name,
+        "BYTES",
+        f"Converts {'4' if _type == 'INT' else '8'} bytes to a(n) {_type} in "
+        "a byte order (BIG_ENDIAN, the default, or LITTLE_ENDIAN); NULL for another length.",
+        f"bytes BYTES => {_type}",
+        f"bytes BYTES, byteOrder VARCHAR => {_type}",
+        build=_build,
+    )
+
 # -- JSON
 _add(
     "EXTRACTJSONFIELD",
