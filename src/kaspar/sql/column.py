@@ -20,10 +20,10 @@ from kaspar.engine.plan.naming import (
     output_name,
     top_level_name,
 )
-from kaspar.engine.plan.subquery import subquery_expression
+from kaspar.engine.plan.subquery import OUTER, subquery_expression
 from kaspar.engine.type_conversion import parse_data_type, to_sqlglot
 from kaspar.engine.types import DataType
-from kaspar.errors import PySparkNotImplementedError, PySparkTypeError, PySparkValueError
+from kaspar.errors import PySparkTypeError, PySparkValueError
 
 if TYPE_CHECKING:
     from kaspar.sql.window import WindowSpec
@@ -48,7 +48,10 @@ def _field(struct: exp.Expr, name: str) -> exp.Expr:
 
 def parenthesized(e: exp.Expr) -> exp.Expr:
     """``e`` in parentheses when it is itself an operator (a tree built here has no
-    parentheses, and the SQL generator adds none: ``(a + 1) * 2`` must not read ``a + 1 * 2``)."""
+    parentheses, and the SQL generator adds none: ``(a + 1) * 2`` must not read ``a + 1 * 2``).
+    An alias inside an expression names nothing, as Spark drops it (``x / y.alias("n")``)."""
+    if isinstance(e, exp.Alias):
+        e = e.this
     if isinstance(e, exp.Binary | exp.Unary) and not isinstance(e, exp.Paren):
         return exp.Paren(this=e)
     return e
@@ -357,12 +360,11 @@ class Column:
         return Column(exp.In(this=self._expr, expressions=[_other(v) for v in values]))
 
     def outer(self) -> Column:
-        """A reference to the outer query's column in a correlated subquery."""
-        raise PySparkNotImplementedError(
-            "Correlated subqueries (Column.outer) are not supported yet: join the DataFrames "
-            "instead, or use an uncorrelated subquery (isin, scalar, exists).",
-            "NOT_IMPLEMENTED",
-        )
+        """A reference to the enclosing query's column inside a subquery (``scalar``,
+        ``exists``, ``isin``): the subquery is correlated with each outer row."""
+        e = self._expr.copy()
+        e.meta[OUTER] = True
+        return Column(e)
 
     def between(self, lowerBound: Any, upperBound: Any) -> Column:
         low, high = _other(lowerBound), _other(upperBound)

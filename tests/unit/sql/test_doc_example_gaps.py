@@ -121,7 +121,6 @@ def test_crosstab_orders_columns_by_their_text(spark: SparkSession) -> None:
 
 
 def test_uncorrelated_subqueries(spark: SparkSession) -> None:
-    from kaspar.errors import PySparkNotImplementedError
     from kaspar.sql import functions as F
 
     df = spark.createDataFrame([(2, "Alice"), (5, "Bob"), (8, "Mike")], ["age", "name"])
@@ -136,8 +135,38 @@ def test_uncorrelated_subqueries(spark: SparkSession) -> None:
     assert [r.e for r in df.select(df.where(df.age > 70).exists().alias("e")).collect()] == [
         False
     ] * 3
-    with pytest.raises(PySparkNotImplementedError):
-        F.col("x").outer()
+
+
+def test_correlated_subqueries(spark: SparkSession) -> None:
+    from kaspar.sql import functions as F
+
+    emp = spark.createDataFrame(
+        [("Ann", 50, 1), ("Bob", 70, 1), ("Cy", 40, 2), ("Di", 60, 2), ("Ed", 10, 3)],
+        ["name", "salary", "dept"],
+    )
+    team = emp.alias("e2").where(F.col("e2.dept") == F.col("e1.dept").outer())
+    above = emp.alias("e1").where(F.col("salary") > team.select(F.avg("salary")).scalar())
+    assert sorted(r.name for r in above.collect()) == ["Bob", "Di"]
+    share = emp.alias("e1").select(
+        "name",
+        (F.col("salary") * 100 / team.select(F.sum("salary")).scalar().alias("s")).alias("p"),
+    )
+    assert {r.name: round(r.p) for r in share.collect()} == {
+        "Ann": 42,
+        "Bob": 58,
+        "Cy": 40,
+        "Di": 60,
+        "Ed": 100,
+    }
+    depts = spark.createDataFrame([(1,), (4,)], ["dept"])
+    has_staff = depts.alias("d").where(
+        emp.alias("e").where(F.col("e.dept") == F.col("d.dept").outer()).exists()
+    )
+    assert [r.dept for r in has_staff.collect()] == [1]
+    none = depts.alias("d").where(
+        ~emp.alias("e").where(F.col("e.dept") == F.col("d.dept").outer()).exists()
+    )
+    assert [r.dept for r in none.collect()] == [4]
 
 
 def test_pivot_on_a_nested_field(spark: SparkSession) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from kaspar.engine.plan.attributes import ATTR_ID, Attribute
+from kaspar.engine.plan.subquery import OUTER, OUTER_BOUND, SUBQUERY, bind_outer_references
 from kaspar.errors import AnalysisException, unresolved_column
 
 
@@ -19,13 +20,24 @@ def resolve_expression(e: exp.Expr, inputs: Sequence[Attribute]) -> exp.Expr:
     lambda_vars = _lambda_variables(e)
 
     def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Subquery) and SUBQUERY in node.meta:
+            return bind_outer_references(node, lambda c: resolve_column(_inner(c), inputs))
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+            if node.meta.get(OUTER_BOUND) or node.meta.get(OUTER):
+                return node  # the enclosing query's column (or, unbound, left for it)
             if len(node.parts) == 1 and node.name.lower() in lambda_vars:
                 return node
             return resolve_column(node, inputs)
         return node
 
     return e.transform(rewrite, copy=True)
+
+
+def _inner(col: exp.Column) -> exp.Column:
+    """An ``outer()`` column as a plain reference, for the enclosing query to resolve."""
+    plain = col.copy()
+    plain.meta.pop(OUTER, None)
+    return plain
 
 
 def _lambda_variables(e: exp.Expr) -> set[str]:

@@ -51,3 +51,85 @@ def inline_subqueries(tree: exp.Expr, compile_query: Callable[[LogicalPlan], exp
         for node in pending:
             plan = node.meta.pop(SUBQUERY).plan
             node.set("this", compile_query(plan))
+
+
+OUTER = "outer_reference"  # Column.outer(): resolved against the enclosing query's columns
+OUTER_BOUND = "outer_bound"  # an outer reference already bound to the enclosing attribute
+
+
+def bind_outer_references(
+    node: exp.Subquery, bind: Callable[[exp.Column], exp.Expr]
+) -> exp.Subquery:
+    """A copy of the subquery ``node`` whose plan has each ``outer()`` column replaced by
+    ``bind(column)`` (the enclosing query's attribute), so the subquery compiles to SQL that
+    DuckDB correlates with the enclosing query."""
+    plan = node.meta[SUBQUERY].plan
+    bound = _rebuild(plan, bind)
+    if bound is plan:
+        return node
+    bound = _fresh_leaves(bound)  # a self-correlation (e1/e2 of one DataFrame): new ids inside
+    copy = exp.Subquery(this=node.this.copy())
+    copy.meta.update({k: v for k, v in node.meta.items() if k != SUBQUERY})
+    copy.meta[SUBQUERY] = PlanRef(bound)
+    return copy
+
+
+def _rebind(e: exp.Expr, bind: Callable[[exp.Column], exp.Expr]) -> exp.Expr:
+    if not any(isinstance(c, exp.Column) and c.meta.get(OUTER) for c in e.walk()):
+        return e
+
+    def rewrite(n: exp.Expr) -> exp.Expr:
+        if isinstance(n, exp.Column) and n.meta.get(OUTER):
+            bound = bind(n)
+            bound.meta[OUTER_BOUND] = True
+            return bound
+        return n
+
+    return e.transform(rewrite, copy=True)
+
+
+def _rebuild_value(value: Any, bind: Callable[[exp.Column], exp.Expr]) -> Any:
+    if isinstance(value, LogicalPlan):
+        return _rebuild(value, bind)
+    if isinstance(value, exp.Expr):
+        return _rebind(value, bind)
+    if isinstance(value, tuple):
+        items = tuple(_rebuild_value(v, bind) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+def _rebuild(plan: LogicalPlan, bind: Callable[[exp.Column], exp.Expr]) -> LogicalPlan:
+    """``plan`` with outer references bound; the same node when it has none."""
+    import dataclasses
+
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(plan):
+        if not f.init:
+            continue
+        value = getattr(plan, f.name)
+        rebuilt = _rebuild_value(value, bind)
+        if rebuilt is not value:
+            changes[f.name] = rebuilt
+    return dataclasses.replace(plan, **changes) if changes else plan
+
+
+def _fresh_leaves(plan: LogicalPlan) -> LogicalPlan:
+    """``plan`` over copies of its leaves, so its columns get ids of their own (an Arrow
+    table under a new name)."""
+    import dataclasses
+
+    from kaspar.engine.plan.logical import LocalRelation, next_relation_name
+
+    if not plan.children:
+        if isinstance(plan, LocalRelation) and type(plan) is LocalRelation:
+            return dataclasses.replace(plan, name=next_relation_name())
+        return dataclasses.replace(plan)
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(plan):
+        value = getattr(plan, f.name) if f.init else None
+        if isinstance(value, LogicalPlan):
+            changes[f.name] = _fresh_leaves(value)
+        elif isinstance(value, tuple) and value and isinstance(value[0], LogicalPlan):
+            changes[f.name] = tuple(_fresh_leaves(v) for v in value)
+    return dataclasses.replace(plan, **changes)
