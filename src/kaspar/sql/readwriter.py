@@ -176,11 +176,18 @@ class DataFrameReader(ReaderOptions):
 
     def json(
         self,
-        path: str | list[str],
+        path: str | list[str] | DataFrame,
         schema: Any = None,
         multiLine: Any = None,
         **options: Any,
     ) -> DataFrame:
+        """JSON files, or the JSON records in a DataFrame's string column."""
+        from kaspar.sql.dataframe import DataFrame
+
+        if isinstance(path, DataFrame):
+            from kaspar.sql._json_strings import json_lines_dir
+
+            path = json_lines_dir(path)
         return self.format("json").load(path, schema=schema, multiLine=multiLine, **options)
 
     def text(self, paths: str | list[str], **options: Any) -> DataFrame:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from kaspar.engine.sinks.partition_paths import escape_path_name, spark_partition_name
+from kaspar.errors import AnalysisException
 from kaspar.sql import SparkSession
 
 
@@ -186,3 +187,15 @@ def test_pivot_on_a_nested_field(spark: SparkSession) -> None:
         (2012, 20000, 10000),
         (2013, None, 48000),
     ]
+
+
+def test_read_json_from_a_dataframe_of_strings(spark: SparkSession) -> None:
+    records = spark.createDataFrame(
+        [('{"name": "Alice",\n "age": 25}',), ('{"name": "Bob", "age": 30}',), (None,)],
+        schema="value STRING",
+    )
+    df = spark.read.json(records)
+    assert df.dtypes == [("age", "bigint"), ("name", "string")]
+    assert [tuple(r) for r in df.sort("name").collect()] == [(25, "Alice"), (30, "Bob")]
+    with pytest.raises(AnalysisException, match="one string column"):
+        spark.read.json(spark.range(1))
