@@ -108,3 +108,15 @@ def spark_table_functions(statement: exp.Expr) -> exp.Expr:
             query = exp.select(exp.alias_(exp.column("range"), "id")).from_(source)
             table.replace(query.subquery(alias))
     return statement
+
+
+def empty_collected_arrays(statement: exp.Expr) -> exp.Expr:
+    """``collect_list`` / ``collect_set`` / ``array_agg`` over no non-null value give ``[]`` in
+    Spark, NULL in DuckDB: each such aggregate (or its window) is wrapped in
+    ``coalesce(..., [])``. Runs after the projections are named, so names stay Spark's."""
+    for agg in list(statement.find_all(exp.ArrayAgg, exp.ArrayUniqueAgg)):
+        target: exp.Expr = agg.parent if isinstance(agg.parent, exp.Window) else agg
+        if isinstance(target.parent, exp.Coalesce):
+            continue
+        target.replace(exp.Coalesce(this=target.copy(), expressions=[exp.Array(expressions=[])]))
+    return statement

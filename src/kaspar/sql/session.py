@@ -17,7 +17,12 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import name_projections
 from kaspar.errors import AnalysisException, ParseException
 from kaspar.sql._local_data import local_table
-from kaspar.sql._sql_formatting import bind_parameters, format_query, spark_table_functions
+from kaspar.sql._sql_formatting import (
+    bind_parameters,
+    empty_collected_arrays,
+    format_query,
+    spark_table_functions,
+)
 from kaspar.sql._sql_statements import run_statement
 from kaspar.sql._warehouse import Warehouse
 from kaspar.sql.catalog import GLOBAL_TEMP, Catalog
@@ -252,7 +257,8 @@ class SparkSession:
             return done
         if not isinstance(statement, exp.Query):
             raise ParseException(f"Unsupported statement: {sqlQuery}", "PARSE_SYNTAX_ERROR")
-        query = _global_temp_tables(name_projections(self._udf.bind_calls(statement)))
+        named = name_projections(self._udf.bind_calls(statement))
+        query = _global_temp_tables(empty_collected_arrays(named))
         views = self._catalog._views_for(_referenced_tables(query))
         names = self._executor.describe(query, views)
         return DataFrame(self, L.SqlQuery(query, tuple(names), views))

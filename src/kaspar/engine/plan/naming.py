@@ -144,8 +144,16 @@ def _case_name(e: exp.Case) -> str:
     return " ".join(parts)
 
 
+# sqlglot's node name where Spark's generated name differs (array_agg is collect_list in Spark)
+_SPARK_FUNCTION_NAMES: dict[type[exp.Expr], str] = {
+    exp.ArrayAgg: "collect_list",
+    exp.ArrayUniqueAgg: "collect_set",
+}
+
+
 def _func_name(e: exp.Func) -> str:
-    name = e.name if isinstance(e, exp.Anonymous) else e.sql_name()
+    spark_name = _SPARK_FUNCTION_NAMES.get(type(e))
+    name = e.name if isinstance(e, exp.Anonymous) else spark_name or e.sql_name()
     args: list[str] = []
     for key in e.arg_types:
         value = e.args.get(key)
