@@ -35,6 +35,7 @@ from tests.conformance.pyspark import (
     cases_time_type,
     cases_values,
     cases_variant,
+    cases_xml,
 )
 from tests.conformance.pyspark.compare import run
 from tests.conformance.pyspark.recording import encode, recorded_outcome
@@ -72,6 +73,7 @@ _MODULES = (
     cases_time_type,
     cases_values,
     cases_variant,
+    cases_xml,
 )
 
 _CSV_QUOTES = (

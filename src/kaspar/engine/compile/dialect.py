@@ -71,6 +71,33 @@ _VARIANT_SQL_NAMES = (
 )
 
 
+def _xpath(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
+    """A Spark SQL call of an ``xpath*`` function (``kaspar.engine.xml.xpath``)."""
+
+    def build(args: list[exp.Expr]) -> exp.Expr:
+        from kaspar.engine.plan.naming import SPARK_NAME, output_name
+        from kaspar.engine.xml.xpath import call  # xpath -> udf -> this module
+
+        built = call(name, *args)
+        built.meta[SPARK_NAME] = f"{name}({', '.join(output_name(a) for a in args)})"
+        return built
+
+    return build
+
+
+_XPATH_SQL_NAMES = (
+    "xpath",
+    "xpath_string",
+    "xpath_boolean",
+    "xpath_double",
+    "xpath_number",
+    "xpath_float",
+    "xpath_int",
+    "xpath_long",
+    "xpath_short",
+)
+
+
 def _builtin(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     """A Spark SQL call of a Python built-in (``kaspar.engine.builtins``), named as Spark does."""
 
@@ -108,6 +135,7 @@ class KasparSpark(Spark):
             "TO_UTC_TIMESTAMP": datetime_functions.to_utc_timestamp,
             **{name.upper(): _builtin(name) for name in _BUILTIN_SQL_NAMES},
             **{name.upper(): _variant(name) for name in _VARIANT_SQL_NAMES},
+            **{name.upper(): _xpath(name) for name in _XPATH_SQL_NAMES},
         }
 
         def _parse_colon_as_variant_extract(self, this: exp.Expr | None) -> exp.Expr | None:

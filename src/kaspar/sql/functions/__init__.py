@@ -36,6 +36,7 @@ from kaspar.sql.functions import url as _url
 from kaspar.sql.functions import variant as _variant
 from kaspar.sql.functions import vector as _vector
 from kaspar.sql.functions import vector_aggregate as _vector_aggregate
+from kaspar.sql.functions import xml as _xml
 from kaspar.sql.functions.aes import *  # noqa: F403
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
@@ -72,6 +73,7 @@ from kaspar.sql.functions.url import *  # noqa: F403
 from kaspar.sql.functions.variant import *  # noqa: F403
 from kaspar.sql.functions.vector import *  # noqa: F403
 from kaspar.sql.functions.vector_aggregate import *  # noqa: F403
+from kaspar.sql.functions.xml import *  # noqa: F403
 
 __all__ = sorted(  # noqa: PLE0605
     {
@@ -110,6 +112,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_url.__all__,
         *_variant.__all__,
         *_vector.__all__,
+        *_xml.__all__,
         *_vector_aggregate.__all__,
     }
 )
