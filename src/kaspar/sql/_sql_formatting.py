@@ -14,7 +14,7 @@ from __future__ import annotations
 import string
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlglot import exp
 
@@ -98,6 +98,9 @@ def bind_parameters(statement: exp.Expr, args: Any) -> exp.Expr:
     return statement
 
 
+_E = TypeVar("_E", bound=exp.Expr)
+
+
 def spark_table_functions(statement: exp.Expr) -> exp.Expr:
     """``FROM range(...)`` as Spark's ``id`` column (DuckDB names it ``range``)."""
     for table in list(statement.find_all(exp.Table)):
@@ -110,7 +113,7 @@ def spark_table_functions(statement: exp.Expr) -> exp.Expr:
     return statement
 
 
-def empty_collected_arrays(statement: exp.Expr) -> exp.Expr:
+def empty_collected_arrays(statement: _E) -> _E:
     """``collect_list`` / ``collect_set`` / ``array_agg`` over no non-null value give ``[]`` in
     Spark, NULL in DuckDB: each such aggregate (or its window) is wrapped in
     ``coalesce(..., [])``. Runs after the projections are named, so names stay Spark's."""
