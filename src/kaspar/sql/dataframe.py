@@ -185,6 +185,22 @@ class DataFrame:
             exprs.append(ref if new is None else aliased(ref, new))
         return self._with(L.Project(self._plan, tuple(exprs)))
 
+    def lateralJoin(
+        self, other: DataFrame, on: Column | None = None, how: str | None = None
+    ) -> DataFrame:
+        """Join each row with ``other`` evaluated for it (``other``'s ``outer()`` columns are
+        this DataFrame's); ``how`` is inner (default), left or cross."""
+        kinds = {"inner": "inner", "left": "left", "leftouter": "left", "cross": "cross"}
+        kind = kinds.get((how or "inner").lower().replace("_", ""))
+        if kind is None:
+            raise AnalysisException(
+                f"Unsupported join type '{how}'. Supported join types include: 'inner', "
+                "'left', 'left_outer', 'cross'.",
+                "UNSUPPORTED_JOIN_TYPE",
+            )
+        condition = to_expr(on) if on is not None else None
+        return self._with(L.LateralJoin(self._plan, other.plan, kind, condition))
+
     def scalar(self) -> Column:
         """This one-column, at most one-row DataFrame as a scalar subquery value."""
         if len(self.columns) != 1:

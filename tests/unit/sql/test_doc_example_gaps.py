@@ -199,3 +199,35 @@ def test_read_json_from_a_dataframe_of_strings(spark: SparkSession) -> None:
     assert [tuple(r) for r in df.sort("name").collect()] == [(25, "Alice"), (30, "Bob")]
     with pytest.raises(AnalysisException, match="one string column"):
         spark.read.json(spark.range(1))
+
+
+def test_lateral_join(spark: SparkSession) -> None:
+    from kaspar.sql import functions as F
+
+    people = spark.createDataFrame([(1, "Ann"), (2, "Bob"), (3, "Cy")], ["pid", "name"])
+    orders = spark.createDataFrame(
+        [(10, 1, "2024-01"), (11, 1, "2024-03"), (12, 1, "2024-02"), (13, 2, "2024-05")],
+        ["oid", "pid", "day"],
+    )
+    latest = (
+        orders.alias("o")
+        .where(F.col("o.pid") == F.col("p.pid").outer())
+        .select("oid", "day")
+        .orderBy(F.col("day").desc())
+        .limit(2)
+    )
+    left = people.alias("p").lateralJoin(latest, how="left").orderBy("pid", "oid")
+    assert [tuple(r) for r in left.collect()] == [
+        (1, "Ann", 11, "2024-03"),
+        (1, "Ann", 12, "2024-02"),
+        (2, "Bob", 13, "2024-05"),
+        (3, "Cy", None, None),
+    ]
+    inner = people.alias("p").lateralJoin(latest).orderBy("pid", "oid")
+    assert [r.oid for r in inner.collect()] == [11, 12, 13]
+    tagged = spark.createDataFrame([(1, [5, 6]), (2, [7])], ["k", "xs"])
+    exploded = tagged.lateralJoin(spark.tvf.explode(F.col("xs").outer())).orderBy("k", "col")
+    assert [(r.k, r.col) for r in exploded.collect()] == [(1, 5), (1, 6), (2, 7)]
+    with pytest.raises(AnalysisException) as info:
+        people.lateralJoin(latest, how="right")
+    assert info.value.getCondition() == "UNSUPPORTED_JOIN_TYPE"

@@ -189,6 +189,24 @@ def _join(r: ResolvedPlan) -> exp.Query:
     return q
 
 
+def _lateral_join(r: ResolvedPlan) -> exp.Query:
+    """``FROM left [LEFT] JOIN LATERAL (right) ON cond``: DuckDB runs right per left row."""
+    plan: Any = r.plan
+    left, right = (compile_plan(c) for c in r.children)
+    lateral = exp.Lateral(this=right.subquery(), alias=exp.TableAlias(this=_fresh_alias()))
+    side = "LEFT" if plan.how == "left" else None
+    on = plan.condition if plan.condition is not None else exp.true()
+    join = exp.Join(this=lateral, side=side, on=on)
+    columns = [exp.column(a.column_name, quoted=True) for a in r.output]
+    q = exp.select(*_select(columns, r.output)).from_(_subquery(left))
+    q.append("joins", join)
+    return q
+
+
+def _fresh_alias() -> exp.Identifier:
+    return exp.to_identifier(f"_q{next(_aliases)}")
+
+
 def _set_operation(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
     left, right = (compile_plan(c) for c in r.children)
@@ -221,5 +239,6 @@ _COMPILERS: dict[type[L.LogicalPlan], Callable[[ResolvedPlan], exp.Query]] = {
     L.SubqueryAlias: _subquery_alias,
     L.EventTimeWatermark: _subquery_alias,
     L.Join: _join,
+    L.LateralJoin: _lateral_join,
     L.SetOperation: _set_operation,
 }

@@ -22,8 +22,11 @@ from kaspar.engine.plan.resolution import (
     expand_star,
     find_attribute,
     is_star,
+    outer_as_plain,
+    resolve_column,
     resolve_expression,
 )
+from kaspar.engine.plan.subquery import bind_plan
 
 _cache: weakref.WeakKeyDictionary[L.LogicalPlan, ResolvedPlan] = weakref.WeakKeyDictionary()
 
@@ -150,6 +153,20 @@ def _set_operation(plan: Any) -> ResolvedPlan:
     return analyze_set_operation(plan, analyze(plan.left), analyze(plan.right))
 
 
+def _lateral_join(plan: Any) -> ResolvedPlan:
+    """The right side's ``outer()`` columns bound to the left's attributes, then both sides
+    side by side; the condition sees both."""
+    left = analyze(plan.left)
+    right_plan = bind_plan(plan.right, lambda c: resolve_column(outer_as_plain(c), left.output))
+    right = analyze(right_plan)
+    output = (*left.output, *right.output)
+    condition = plan.condition
+    if condition is not None:
+        condition = resolve_expression(condition, output)
+    resolved = replace(plan, right=right_plan, condition=condition)
+    return ResolvedPlan(resolved, output, (left, right))
+
+
 def _join(plan: Any) -> ResolvedPlan:
     return analyze_join(plan, analyze(plan.left), analyze(plan.right))
 
@@ -179,5 +196,6 @@ _RULES: dict[type[L.LogicalPlan], Callable[[Any], ResolvedPlan]] = {
     L.SubqueryAlias: _subquery_alias,
     L.EventTimeWatermark: _passthrough,
     L.Join: _join,
+    L.LateralJoin: _lateral_join,
     L.SetOperation: _set_operation,
 }

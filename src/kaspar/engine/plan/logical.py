@@ -193,6 +193,21 @@ class Join(LogicalPlan):
 
 
 @dataclass(frozen=True, eq=False)
+class LateralJoin(LogicalPlan):
+    """``lateralJoin``: ``right`` is evaluated per row of ``left`` (its ``outer()`` columns are
+    ``left``'s); ``how`` is inner, left or cross."""
+
+    left: LogicalPlan
+    right: LogicalPlan
+    how: str
+    condition: exp.Expr | None = None
+
+    @property
+    def children(self) -> tuple[LogicalPlan, ...]:
+        return (self.left, self.right)
+
+
+@dataclass(frozen=True, eq=False)
 class SetOperation(LogicalPlan):
     """``union`` / ``unionByName`` / ``intersect`` / ``subtract`` / ``exceptAll``."""
 

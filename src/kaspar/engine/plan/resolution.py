@@ -21,7 +21,7 @@ def resolve_expression(e: exp.Expr, inputs: Sequence[Attribute]) -> exp.Expr:
 
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Subquery) and SUBQUERY in node.meta:
-            return bind_outer_references(node, lambda c: resolve_column(_inner(c), inputs))
+            return bind_outer_references(node, lambda c: resolve_column(outer_as_plain(c), inputs))
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
             if node.meta.get(OUTER_BOUND) or node.meta.get(OUTER):
                 return node  # the enclosing query's column (or, unbound, left for it)
@@ -33,7 +33,7 @@ def resolve_expression(e: exp.Expr, inputs: Sequence[Attribute]) -> exp.Expr:
     return e.transform(rewrite, copy=True)
 
 
-def _inner(col: exp.Column) -> exp.Column:
+def outer_as_plain(col: exp.Column) -> exp.Column:
     """An ``outer()`` column as a plain reference, for the enclosing query to resolve."""
     plain = col.copy()
     plain.meta.pop(OUTER, None)

@@ -64,14 +64,21 @@ def bind_outer_references(
     ``bind(column)`` (the enclosing query's attribute), so the subquery compiles to SQL that
     DuckDB correlates with the enclosing query."""
     plan = node.meta[SUBQUERY].plan
-    bound = _rebuild(plan, bind)
+    bound = bind_plan(plan, bind)
     if bound is plan:
         return node
-    bound = _fresh_leaves(bound)  # a self-correlation (e1/e2 of one DataFrame): new ids inside
     copy = exp.Subquery(this=node.this.copy())
     copy.meta.update({k: v for k, v in node.meta.items() if k != SUBQUERY})
     copy.meta[SUBQUERY] = PlanRef(bound)
     return copy
+
+
+def bind_plan(plan: LogicalPlan, bind: Callable[[exp.Column], exp.Expr]) -> LogicalPlan:
+    """``plan`` with its ``outer()`` columns bound by ``bind``, over fresh copies of its leaves
+    (so a self-correlation, e1/e2 of one DataFrame, gets ids of its own); ``plan`` itself when
+    it has none."""
+    bound = _rebuild(plan, bind)
+    return plan if bound is plan else _fresh_leaves(bound)
 
 
 def _rebind(e: exp.Expr, bind: Callable[[exp.Column], exp.Expr]) -> exp.Expr:
@@ -115,15 +122,11 @@ def _rebuild(plan: LogicalPlan, bind: Callable[[exp.Column], exp.Expr]) -> Logic
 
 
 def _fresh_leaves(plan: LogicalPlan) -> LogicalPlan:
-    """``plan`` over copies of its leaves, so its columns get ids of their own (an Arrow
-    table under a new name)."""
+    """``plan`` over copies of its leaves, so its columns get ids of their own (a copy reads
+    the same registered table: the user's plan, which holds the original, outlives it)."""
     import dataclasses
 
-    from kaspar.engine.plan.logical import LocalRelation, next_relation_name
-
     if not plan.children:
-        if isinstance(plan, LocalRelation) and type(plan) is LocalRelation:
-            return dataclasses.replace(plan, name=next_relation_name())
         return dataclasses.replace(plan)
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(plan):
