@@ -39,7 +39,7 @@ def converter(dtype: T.DataType) -> Converter:
         kc, vc = converter(dtype.keyType), converter(dtype.valueType)
         return lambda v: None if v is None else {_apply(kc, k): _apply(vc, x) for k, x in v}
     if isinstance(dtype, T.BinaryType):
-        return lambda v: None if v is None else bytearray(v)
+        return lambda v: None if v is None else bytes(v)  # PySpark 4 returns bytes
     if isinstance(dtype, T.VariantType):  # DuckDB's Arrow form: struct<metadata, value>
         return lambda v: None if v is None else VariantVal(v["value"], v["metadata"])
     return None

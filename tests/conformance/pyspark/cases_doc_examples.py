@@ -221,3 +221,30 @@ def case_doc_like_escape(spark, F, T):
 def case_doc_to_unix_timestamp_literal_format(spark, F, T):
     df = spark.createDataFrame([("2015-04-08",), (None,)], ["dt"])
     return df.select("*", F.to_unix_timestamp(df.dt, F.lit("yyyy-MM-dd")))
+
+
+@case()
+def case_doc_quarter_of_strings(spark, F, T):
+    df = spark.createDataFrame([("2015-04-08",), ("2024-10-31 10:09:16",), (None,)], ["s"])
+    return df.select(F.quarter("s"))
+
+
+@case()
+def case_doc_bround_column_scale_and_positive(spark, F, T):
+    df = spark.createDataFrame([(-1,), (0,)], ["i"])
+    return df.select(F.bround(F.lit(2.1267), F.lit(2)), F.bround(F.lit(2.5)), F.positive(df.i))
+
+
+@case(kind="value")
+def case_doc_binary_collects_as_bytes(spark, F, T):
+    row = spark.range(1).select(
+        F.unhex(F.lit("4142")).alias("b"), F.array(F.unhex(F.lit("41"))).alias("a")
+    )
+    first = row.first()
+    return (type(first.b).__name__, first.b, type(first.a[0]).__name__)
+
+
+@case()
+def case_doc_try_element_at_key_column(spark, F, T):
+    df = spark.createDataFrame([({"a": 1.0, "b": 2.0}, "a")], ["data", "b"])
+    return df.select(F.try_element_at(df.data, "b"), F.try_element_at(df.data, F.lit("b")))

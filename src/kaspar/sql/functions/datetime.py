@@ -57,7 +57,7 @@ def year(col: ColumnOrName) -> Column:
 
 
 def quarter(col: ColumnOrName) -> Column:
-    return _part("quarter", col)
+    return _part("quarter", as_date(col))  # DuckDB's quarter takes no string
 
 
 def month(col: ColumnOrName) -> Column:

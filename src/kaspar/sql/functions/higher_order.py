@@ -243,7 +243,9 @@ def get(col: ColumnOrName, index: ColumnOrName | int) -> Column:
 def try_element_at(col: ColumnOrName, extraction: ColumnOrName) -> Column:
     from kaspar.sql.functions.collection import element_at
 
-    column = element_at(col, extraction)
+    # a name is a column's (element_at takes a literal key or index)
+    key = Column(to_expr(extraction)) if isinstance(extraction, str) else extraction
+    column = element_at(col, key)
     column.expr.meta["spark_name"] = column.expr.meta["spark_name"].replace(
         "element_at", "try_element_at", 1
     )

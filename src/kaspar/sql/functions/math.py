@@ -64,11 +64,12 @@ def round(col: ColumnOrName, scale: int = 0) -> Column:
     return call("round", col, args=(scale,))
 
 
-def bround(col: ColumnOrName, scale: int = 0) -> Column:
+def bround(col: ColumnOrName, scale: Column | int = 0) -> Column:
     e = to_expr(col)
+    digits = to_expr(scale) if isinstance(scale, Column) else literal(scale)
     return node(
-        sx.Anonymous(this="round_even", expressions=[e, literal(scale)]),
-        f"bround({names(e)}, {scale})",
+        sx.Anonymous(this="round_even", expressions=[e, digits]),
+        f"bround({names(e, digits)})",
     )
 
 

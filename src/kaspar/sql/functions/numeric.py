@@ -79,7 +79,8 @@ def rint(col: ColumnOrName) -> Column:
 
 def positive(col: ColumnOrName) -> Column:
     e = to_expr(col)
-    return node(e.copy(), f"(+ {names(e)})")
+    # a node of its own: a bare column reference would keep the column's name
+    return node(exp.Paren(this=e.copy()), f"(+ {names(e)})")
 
 
 def negate(col: ColumnOrName) -> Column:
