@@ -318,3 +318,124 @@ def case_histogram_numeric_empty(spark, F, T):
 @case(kind="error")
 def case_histogram_numeric_one_bin(spark, F, T):
     return spark.range(3).select(F.histogram_numeric("id", F.lit(1)))
+
+
+def _tuples(spark: Any, F: Any) -> Any:
+    left = spark.createDataFrame(
+        [(1, 10.0, 3), (2, 20.0, 4), (2, 30.0, 5), (3, 1.5, -2), (None, 1.0, 1), (5, None, None)],
+        "key int, value double, iv int",
+    )
+    right = spark.createDataFrame(
+        [(2, 1.0, 1), (3, 2.0, 2), (4, 3.0, 3)], "key int, value double, iv int"
+    )
+    a = left.agg(
+        F.tuple_sketch_agg_double("key", "value").alias("a"),
+        F.tuple_sketch_agg_integer("key", "iv").alias("ai"),
+    )
+    b = right.agg(
+        F.tuple_sketch_agg_double("key", "value").alias("b"),
+        F.tuple_sketch_agg_integer("key", "iv").alias("bi"),
+        F.theta_sketch_agg("key").alias("th"),
+    )
+    return a.crossJoin(b)
+
+
+@case()
+def case_tuple_sketch_agg_modes(spark, F, T):
+    df = spark.createDataFrame(
+        [(1, 10.0, 3), (2, 20.0, 4), (2, 30.0, 5), (3, 1.5, -2)],
+        "key int, value double, iv int",
+    )
+    return df.agg(
+        *(F.hex(F.tuple_sketch_agg_double("key", "value", 12, m)) for m in ("sum", "min", "max")),
+        *(F.hex(F.tuple_sketch_agg_integer("key", "iv", 10, m)) for m in ("sum", "alwaysone")),
+        F.hex(F.tuple_sketch_agg_double(F.col("key").cast("string"), "value")),
+    )
+
+
+@case()
+def case_tuple_sketch_queries(spark, F, T):
+    return _tuples(spark, F).select(
+        F.tuple_sketch_estimate_double("a"),
+        F.tuple_sketch_theta_integer("ai"),
+        *(F.tuple_sketch_summary_double("a", m) for m in ("sum", "min", "max", "alwaysone")),
+        F.tuple_sketch_summary_integer("ai"),
+        F.tuple_sketch_summary_integer("ai", "min"),
+    )
+
+
+@case()
+def case_tuple_set_operations(spark, F, T):
+    return _tuples(spark, F).select(
+        F.hex(F.tuple_union_double("a", "b")),
+        F.hex(F.tuple_intersection_double("a", "b")),
+        F.hex(F.tuple_difference_double("a", "b")),
+        F.hex(F.tuple_union_integer("ai", "bi", 12, "max")),
+        F.hex(F.tuple_intersection_integer("ai", "bi", "min")),
+        F.hex(F.tuple_difference_integer("ai", "bi")),
+    )
+
+
+@case()
+def case_tuple_theta_operations(spark, F, T):
+    return _tuples(spark, F).select(
+        F.hex(F.tuple_union_theta_double("a", "th")),
+        F.hex(F.tuple_intersection_theta_double("a", "th")),
+        F.hex(F.tuple_difference_theta_double("a", "th")),
+        F.hex(F.tuple_intersection_theta_integer("ai", "th", "max")),
+        F.hex(F.tuple_difference_theta_integer("ai", "th")),
+    )
+
+
+@case()
+def case_tuple_union_and_intersection_agg(spark, F, T):
+    both = _tuples(spark, F)
+    sketches = both.select("a", "ai").union(both.select("b", "bi"))
+    return sketches.agg(
+        F.hex(F.tuple_union_agg_double("a")),
+        F.hex(F.tuple_intersection_agg_double("a")),
+        F.hex(F.tuple_union_agg_integer("ai", 12, "max")),
+        F.hex(F.tuple_intersection_agg_integer("ai", "min")),
+    )
+
+
+@case()
+def case_tuple_large(spark, F, T):
+    # past k entries the entry order of Java's table is not reproduced (same entries and theta)
+    df = spark.range(30000).select(
+        F.col("id").alias("k"), (F.col("id") % 7).cast("double").alias("v")
+    )
+    sketch = df.agg(F.tuple_sketch_agg_double("k", "v").alias("t"))
+    return sketch.select(
+        F.length(F.hex("t")),
+        F.tuple_sketch_estimate_double("t"),
+        F.tuple_sketch_theta_double("t"),
+        F.tuple_sketch_summary_double("t", "alwaysone"),
+        F.round(F.tuple_sketch_summary_double("t"), 3),
+    )
+
+
+@case()
+def case_tuple_empty_and_null(spark, F, T):
+    empty = spark.createDataFrame([(1, 1.0)], "k int, v double").filter("k > 1")
+    nulls = spark.createDataFrame([(None,)], "b binary")
+    sketch = empty.agg(F.tuple_sketch_agg_double("k", "v").alias("t"))
+    return sketch.select(
+        F.hex("t"), F.tuple_sketch_estimate_double("t"), F.tuple_sketch_theta_double("t")
+    ).crossJoin(nulls.select(F.tuple_sketch_estimate_double("b"), F.tuple_union_double("b", "b")))
+
+
+@case(kind="error")
+def case_tuple_invalid_mode(spark, F, T):
+    return spark.range(3).agg(F.tuple_sketch_agg_double("id", F.lit(1.0), 12, "avg"))
+
+
+@case(kind="error")
+def case_tuple_invalid_lg_nom(spark, F, T):
+    return spark.range(3).agg(F.tuple_sketch_agg_integer("id", F.lit(1), 3))
+
+
+@case(kind="error")
+def case_tuple_invalid_buffer(spark, F, T):
+    df = spark.createDataFrame([(bytearray(b"xyz"),)], "b binary")
+    return df.select(F.tuple_sketch_estimate_double("b"))

@@ -88,18 +88,23 @@ def is_bytes(atype: pa.DataType) -> bool:
     )
 
 
-def feed(update: Callable[[Any], None], values: pa.Array) -> None:
-    """Call a sketch's per-value ``update`` on every value, iterating in C (``map``): integers
-    as 64-bit longs, floats as doubles, strings as their UTF-8 text, binary as its bytes read
-    as UTF-8 (the bindings hash a str's UTF-8 bytes, which are then the same bytes)."""
+def keys_for_update(values: pa.Array) -> list[Any]:
+    """Values as the bindings' ``update`` hashes them as Spark does: integers as 64-bit longs,
+    floats as doubles, strings as their UTF-8 text, binary as its bytes read as UTF-8 (the
+    bindings hash a str's UTF-8 bytes, which are then the same bytes)."""
     atype = values.type
     if is_bytes(atype):
-        items: list[Any] = [_utf8(b) for b in values.to_pylist()]
-    elif pa.types.is_floating(atype):
-        items = values.cast(pa.float64()).to_pylist()
-    else:
-        items = values.to_pylist()
-    collections.deque(map(update, items), maxlen=0)
+        return [_utf8(b) for b in values.to_pylist()]
+    if pa.types.is_floating(atype):
+        rows: list[Any] = values.cast(pa.float64()).to_pylist()
+        return rows
+    rows = values.to_pylist()
+    return rows
+
+
+def feed(update: Callable[[Any], None], values: pa.Array) -> None:
+    """Call a sketch's per-value ``update`` on every value, iterating in C (``map``)."""
+    collections.deque(map(update, keys_for_update(values)), maxlen=0)
 
 
 def _utf8(data: bytes) -> str:

@@ -10,7 +10,12 @@ from kaspar.engine.deferred_errors import DeferredError, defer
 from kaspar.errors import AnalysisException, PySparkNotImplementedError, SparkRuntimeException
 
 _KINDS = {"hll": "HLL", "theta": "Theta", "kll": "KLL", "tuple": "Tuple"}
-_PRODUCERS = {"hll": "hll_sketch_agg", "theta": "theta_sketch_agg", "kll": "kll_sketch_agg"}
+_PRODUCERS = {
+    "hll": "the `hll_sketch_agg` function",
+    "theta": "the `theta_sketch_agg` function",
+    "kll": "the `kll_sketch_agg` function",
+    "tuple": "the corresponding `tuple_sketch_agg_*` function",
+}
 
 
 def invalid_buffer(family: str, function: str) -> DeferredError:
@@ -18,8 +23,7 @@ def invalid_buffer(family: str, function: str) -> DeferredError:
     return defer(
         SparkRuntimeException(
             f"Invalid call to `{function}`; only valid {_KINDS[family]} sketch buffers are "
-            f"supported as inputs (such as those produced by the `{_PRODUCERS[family]}` "
-            "function).",
+            f"supported as inputs (such as those produced by {_PRODUCERS[family]}).",
             f"{family.upper()}_INVALID_INPUT_SKETCH_BUFFER",
             {"function": f"`{function}`"},
         )

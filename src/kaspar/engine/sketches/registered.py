@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pyarrow as pa
 
 from kaspar.engine import types as T
-from kaspar.engine.sketches import count_min, histogram, hll, kll, kll_queries, theta
+from kaspar.engine.sketches import count_min, histogram, hll, kll, kll_queries, theta, tuple_sketch
 from kaspar.engine.udf import PythonUDF, register
 
 _BINARY, _LONG, _DOUBLE = T.BinaryType(), T.LongType(), T.DoubleType()
@@ -35,6 +35,29 @@ def _kll_functions() -> Iterator[tuple[str, Callable[..., pa.Array], T.DataType]
         yield f"{rank}_array", kll_queries.get_rank(kind, True), T.ArrayType(_DOUBLE)
 
 
+def _tuple_functions() -> Iterator[tuple[str, Callable[..., pa.Array], T.DataType]]:
+    for kind in ("double", "integer"):
+        summary_type = _DOUBLE if kind == "double" else _LONG
+        yield f"tuple_sketch_agg_{kind}", tuple_sketch.sketch_agg(kind), _BINARY
+        yield f"tuple_union_agg_{kind}", tuple_sketch.union_agg(kind), _BINARY
+        yield f"tuple_intersection_agg_{kind}", tuple_sketch.intersection_agg(kind), _BINARY
+        yield f"tuple_sketch_estimate_{kind}", tuple_sketch.estimate(kind), _DOUBLE
+        yield f"tuple_sketch_theta_{kind}", tuple_sketch.theta(kind), _DOUBLE
+        yield f"tuple_sketch_summary_{kind}", tuple_sketch.summary(kind), summary_type
+        for suffix, theta_right in (("", False), ("_theta", True)):
+            yield f"tuple_union{suffix}_{kind}", tuple_sketch.union(kind, theta_right), _BINARY
+            yield (
+                f"tuple_intersection{suffix}_{kind}",
+                tuple_sketch.intersection(kind, theta_right),
+                _BINARY,
+            )
+            yield (
+                f"tuple_difference{suffix}_{kind}",
+                tuple_sketch.difference(kind, theta_right),
+                _BINARY,
+            )
+
+
 _FUNCTIONS: tuple[tuple[str, Callable[..., pa.Array], T.DataType], ...] = (
     ("hll_sketch_agg", hll.hll_sketch_agg, _BINARY),
     ("hll_union_agg", hll.hll_union_agg, _BINARY),
@@ -53,5 +76,5 @@ _FUNCTIONS: tuple[tuple[str, Callable[..., pa.Array], T.DataType], ...] = (
 
 SKETCH_FUNCTIONS: dict[str, str] = {
     name: register(PythonUDF(func, rtype, name=name, arrow=True))
-    for name, func, rtype in (*_FUNCTIONS, *_kll_functions())
+    for name, func, rtype in (*_FUNCTIONS, *_kll_functions(), *_tuple_functions())
 }

@@ -31,6 +31,7 @@ from kaspar.sql.functions import temporal as _temporal
 from kaspar.sql.functions import text as _text
 from kaspar.sql.functions import time_of_day as _time_of_day
 from kaspar.sql.functions import time_window as _time_window
+from kaspar.sql.functions import tuple_sketches as _tuple_sketches
 from kaspar.sql.functions import udf as _udf
 from kaspar.sql.functions import url as _url
 from kaspar.sql.functions import variant as _variant
@@ -68,6 +69,7 @@ from kaspar.sql.functions.temporal import *  # noqa: F403
 from kaspar.sql.functions.text import *  # noqa: F403
 from kaspar.sql.functions.time_of_day import *  # noqa: F403
 from kaspar.sql.functions.time_window import *  # noqa: F403
+from kaspar.sql.functions.tuple_sketches import *  # noqa: F403
 from kaspar.sql.functions.udf import *  # noqa: F403
 from kaspar.sql.functions.url import *  # noqa: F403
 from kaspar.sql.functions.variant import *  # noqa: F403
@@ -108,6 +110,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_text.__all__,
         *_time_of_day.__all__,
         *_time_window.__all__,
+        *_tuple_sketches.__all__,
         *_udf.__all__,
         *_url.__all__,
         *_variant.__all__,
