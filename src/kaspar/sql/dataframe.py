@@ -201,6 +201,30 @@ class DataFrame:
         condition = to_expr(on) if on is not None else None
         return self._with(L.LateralJoin(self._plan, other.plan, kind, condition))
 
+    def nearestByJoin(
+        self,
+        other: DataFrame,
+        rankingExpression: Column,
+        numResults: int,
+        mode: str,
+        direction: str,
+        *,
+        joinType: str = "inner",
+    ) -> DataFrame:
+        """Each row with the ``numResults`` rows of ``other`` ranked first by
+        ``rankingExpression`` (largest first for "similarity", smallest for "distance")."""
+        from kaspar.sql._nearest_join import nearest_by_join
+
+        return nearest_by_join(
+            self,
+            other,
+            rankingExpression,
+            num_results=numResults,
+            mode=mode,
+            direction=direction,
+            join_type=joinType,
+        )
+
     def scalar(self) -> Column:
         """This one-column, at most one-row DataFrame as a scalar subquery value."""
         if len(self.columns) != 1:

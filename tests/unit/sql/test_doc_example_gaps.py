@@ -231,3 +231,25 @@ def test_lateral_join(spark: SparkSession) -> None:
     with pytest.raises(AnalysisException) as info:
         people.lateralJoin(latest, how="right")
     assert info.value.getCondition() == "UNSUPPORTED_JOIN_TYPE"
+
+
+def test_nearest_by_join(spark: SparkSession) -> None:
+    from kaspar.sql import functions as F
+
+    users = spark.createDataFrame([(1, 10.0), (2, 20.0), (3, 30.0)], ["user_id", "score"])
+    products = spark.createDataFrame([("A", 11.0), ("B", 22.0), ("C", 5.0)], ["product", "pscore"])
+    gap = F.abs(users.score - products.pscore)
+    best = users.nearestByJoin(products, -gap, 1, "exact", "similarity").orderBy("user_id")
+    assert [(r.user_id, r.product) for r in best.collect()] == [(1, "A"), (2, "B"), (3, "B")]
+    two = users.nearestByJoin(products, gap, 2, "approx", "distance").orderBy("user_id", "product")
+    assert [(r.user_id, r.product) for r in two.collect()] == [
+        (1, "A"),
+        (1, "C"),
+        (2, "A"),
+        (2, "B"),
+        (3, "A"),
+        (3, "B"),
+    ]
+    with pytest.raises(AnalysisException) as info:
+        users.nearestByJoin(products, gap, 0, "exact", "distance")
+    assert info.value.getCondition() == "NEAREST_BY_JOIN.NUM_RESULTS_OUT_OF_RANGE"

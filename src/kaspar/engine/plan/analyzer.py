@@ -157,7 +157,10 @@ def _lateral_join(plan: Any) -> ResolvedPlan:
     """The right side's ``outer()`` columns bound to the left's attributes, then both sides
     side by side; the condition sees both."""
     left = analyze(plan.left)
-    right_plan = bind_plan(plan.right, lambda c: resolve_column(outer_as_plain(c), left.output))
+    ids = {a.id for a in left.output}
+    right_plan = bind_plan(
+        plan.right, lambda c: resolve_column(outer_as_plain(c), left.output), ids
+    )
     right = analyze(right_plan)
     output = (*left.output, *right.output)
     condition = plan.condition

@@ -21,7 +21,10 @@ def resolve_expression(e: exp.Expr, inputs: Sequence[Attribute]) -> exp.Expr:
 
     def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Subquery) and SUBQUERY in node.meta:
-            return bind_outer_references(node, lambda c: resolve_column(outer_as_plain(c), inputs))
+            ids = {a.id for a in inputs}
+            return bind_outer_references(
+                node, lambda c: resolve_column(outer_as_plain(c), inputs), ids
+            )
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
             if node.meta.get(OUTER_BOUND) or node.meta.get(OUTER):
                 return node  # the enclosing query's column (or, unbound, left for it)

@@ -58,13 +58,13 @@ OUTER_BOUND = "outer_bound"  # an outer reference already bound to the enclosing
 
 
 def bind_outer_references(
-    node: exp.Subquery, bind: Callable[[exp.Column], exp.Expr]
+    node: exp.Subquery, bind: Callable[[exp.Column], exp.Expr], outer_ids: set[int]
 ) -> exp.Subquery:
     """A copy of the subquery ``node`` whose plan has each ``outer()`` column replaced by
     ``bind(column)`` (the enclosing query's attribute), so the subquery compiles to SQL that
     DuckDB correlates with the enclosing query."""
     plan = node.meta[SUBQUERY].plan
-    bound = bind_plan(plan, bind)
+    bound = bind_plan(plan, bind, outer_ids)
     if bound is plan:
         return node
     copy = exp.Subquery(this=node.this.copy())
@@ -73,12 +73,14 @@ def bind_outer_references(
     return copy
 
 
-def bind_plan(plan: LogicalPlan, bind: Callable[[exp.Column], exp.Expr]) -> LogicalPlan:
-    """``plan`` with its ``outer()`` columns bound by ``bind``, over fresh copies of its leaves
-    (so a self-correlation, e1/e2 of one DataFrame, gets ids of its own); ``plan`` itself when
-    it has none."""
+def bind_plan(
+    plan: LogicalPlan, bind: Callable[[exp.Column], exp.Expr], outer_ids: set[int]
+) -> LogicalPlan:
+    """``plan`` with its ``outer()`` columns bound by ``bind``; a leaf whose columns the
+    enclosing query also has (e1/e2 of one DataFrame) is copied so its columns get ids of
+    their own. ``plan`` itself when it has no outer column."""
     bound = _rebuild(plan, bind)
-    return plan if bound is plan else _fresh_leaves(bound)
+    return plan if bound is plan else _fresh_leaves(bound, outer_ids)
 
 
 def _rebind(e: exp.Expr, bind: Callable[[exp.Column], exp.Expr]) -> exp.Expr:
@@ -121,18 +123,21 @@ def _rebuild(plan: LogicalPlan, bind: Callable[[exp.Column], exp.Expr]) -> Logic
     return dataclasses.replace(plan, **changes) if changes else plan
 
 
-def _fresh_leaves(plan: LogicalPlan) -> LogicalPlan:
+def _fresh_leaves(plan: LogicalPlan, outer_ids: set[int]) -> LogicalPlan:
     """``plan`` over copies of its leaves, so its columns get ids of their own (a copy reads
     the same registered table: the user's plan, which holds the original, outlives it)."""
     import dataclasses
 
+    from kaspar.engine.plan.analyzer import analyze
+
     if not plan.children:
-        return dataclasses.replace(plan)
+        shared = any(a.id in outer_ids for a in analyze(plan).output)
+        return dataclasses.replace(plan) if shared else plan
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(plan):
         value = getattr(plan, f.name) if f.init else None
         if isinstance(value, LogicalPlan):
-            changes[f.name] = _fresh_leaves(value)
+            changes[f.name] = _fresh_leaves(value, outer_ids)
         elif isinstance(value, tuple) and value and isinstance(value[0], LogicalPlan):
-            changes[f.name] = tuple(_fresh_leaves(v) for v in value)
+            changes[f.name] = tuple(_fresh_leaves(v, outer_ids) for v in value)
     return dataclasses.replace(plan, **changes)
