@@ -48,14 +48,12 @@ PENDING: dict[str, str] = {
     "gen_collect_set": "collect_set's order follows Spark's hash set",
     "gen_collect_union": "collect_union's order follows Spark's hash set",
     "gen_from_base32": "from_base32 of a non-string argument (Spark casts it to a string)",
-    "gen_from_xml": _MISSING,
     "gen_listagg_distinct": "listagg(DISTINCT) joins in Spark's hash set order; kaspar in value "
     "order (DuckDB's own order varied from run to run)",
     "gen_make_dt_interval": _MISSING,
     "gen_mode": "mode picks among tied values as Spark's hash map does",
     "gen_regexp_instr": "regexp_instr of an empty match is its position (1); DuckDB gives NULL",
     "gen_reverse": _IMPLICIT_CAST,
-    "gen_schema_of_xml": _MISSING,
     "gen_sequence": "sequence of dates without a step (one day in Spark): no DATE series in DuckDB",
     "gen_session_window": "session_window outside groupBy (one session per row, NULL times "
     "dropped) is not supported",

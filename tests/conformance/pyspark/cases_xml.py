@@ -63,3 +63,45 @@ def case_xpath_sql(spark, F, T):
         "xpath_double('<a/>', '1 div 0') as inf, "
         "xpath_string('<a/>', '') as empty_path"
     )
+
+
+RECORDS = [
+    ("<p><a>1</a><b>x</b></p>",),
+    ('<p a="7"><b>1</b><b>2</b><c><d>true</d></c></p>',),
+    ("<p>hi<a>bad</a></p>",),
+    ("<p><a>1",),
+    (None,),
+]
+
+
+@case()
+def case_from_xml_schema_types(spark, F, T):
+    df = spark.createDataFrame(RECORDS, "x string")
+    schema = "_a int, a int, b array<int>, c struct<d:boolean>"
+    return df.select(F.from_xml("x", schema).alias("r")).select("r.*")
+
+
+@case()
+def case_from_xml_value_field(spark, F, T):
+    df = spark.createDataFrame(RECORDS, "x string")
+    schema = "_a int, a int, b array<int>, _VALUE string"
+    return df.select(F.from_xml("x", schema).alias("r")).select("r.*")
+
+
+@case()
+def case_schema_of_xml(spark, F, T):
+    texts = ["<p><a>1</a><b>x</b></p>", '<p a="1"><b>1.5</b><b>2</b><c><d>true</d></c></p>',
+             "<p>text</p>", "<p><a>2024-01-02</a><t>2024-01-02T03:04:05</t><n></n></p>",
+             "<p><a>1</a><a>x</a></p>"]  # fmt: skip
+    return spark.sql(
+        "select " + ", ".join(f"schema_of_xml('{t}') as s{i}" for i, t in enumerate(texts))
+    )
+
+
+@case()
+def case_to_xml_records(spark, F, T):
+    return spark.sql(
+        "select to_xml(named_struct('a', 1, 'b', 'x')) as plain, "
+        "to_xml(named_struct('_a', 1, 'b', array(1, 2), 'c', named_struct('d', true))) as nested, "
+        "to_xml(named_struct('a', cast(null as int), 'b', 'x<y & \"z\"')) as escaped"
+    )

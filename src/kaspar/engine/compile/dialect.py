@@ -95,6 +95,9 @@ _XPATH_SQL_NAMES = (
     "xpath_int",
     "xpath_long",
     "xpath_short",
+    "from_xml",
+    "to_xml",
+    "schema_of_xml",
 )
 
 

@@ -21,6 +21,7 @@ Spark's results, as its ``UDFXPathUtil`` gives them:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -185,8 +186,12 @@ def _register() -> dict[str, str]:
 SQL_NAMES: dict[str, str] = _register()
 
 
-def call(name: str, xml: exp.Expr, path: exp.Expr) -> exp.Expr:
-    """The sqlglot call of Spark's ``name(xml, path)``; the path must be a literal (Spark)."""
+def call(name: str, xml: exp.Expr, path: exp.Expr | None = None) -> exp.Expr:
+    """The sqlglot call of Spark's ``name(xml, path)``; the path must be a literal (Spark).
+    ``from_xml``, ``to_xml`` and ``schema_of_xml`` too (``records``)."""
+    if name in RECORD_FUNCTIONS:
+        return RECORD_FUNCTIONS[name](xml, path)
+    assert path is not None
     if not isinstance(path, exp.Literal | exp.Null):
         from kaspar.errors import AnalysisException
 
@@ -197,3 +202,60 @@ def call(name: str, xml: exp.Expr, path: exp.Expr) -> exp.Expr:
             "DATATYPE_MISMATCH.NON_FOLDABLE_INPUT",
         )
     return exp.Anonymous(this=SQL_NAMES[name], expressions=[xml, path])
+
+
+def _from_xml(xml: exp.Expr, schema: exp.Expr | None) -> exp.Expr:
+    from kaspar.engine.type_conversion import parse_data_type
+
+    if not isinstance(schema, exp.Literal):
+        from kaspar.errors import AnalysisException
+
+        raise AnalysisException(
+            "[INVALID_SCHEMA.NON_STRING_LITERAL] The input schema is not a valid schema string.",
+            "INVALID_SCHEMA.NON_STRING_LITERAL",
+        )
+    dtype = parse_data_type(str(schema.this))
+    if not isinstance(dtype, T.StructType):
+        dtype = T.StructType([T.StructField("value", dtype)])
+    return exp.Anonymous(this=from_xml_udf(dtype), expressions=[xml])
+
+
+def from_xml_udf(schema: T.StructType) -> str:
+    """The SQL name of ``from_xml`` into ``schema`` (one built-in Arrow function per schema)."""
+    from kaspar.engine.udf import PythonUDF, register
+    from kaspar.engine.xml import records
+
+    key = schema.simpleString()
+    if key not in _FROM_XML:
+        function = functools.partial(records.from_xml, schema=schema)
+        _FROM_XML[key] = register(PythonUDF(function, schema, name="from_xml", arrow=True))
+    return _FROM_XML[key]
+
+
+_FROM_XML: dict[str, str] = {}
+
+
+def _records_udf(name: str, rtype: T.DataType) -> str:
+    from kaspar.engine.udf import PythonUDF, register
+    from kaspar.engine.xml import records
+
+    return register(PythonUDF(getattr(records, name), rtype, name=name, arrow=True))
+
+
+def _to_xml(value: exp.Expr, _: exp.Expr | None) -> exp.Expr:
+    return exp.Anonymous(this=_RECORD_UDFS["to_xml"], expressions=[value])
+
+
+def _schema_of_xml(text: exp.Expr, _: exp.Expr | None) -> exp.Expr:
+    return exp.Anonymous(this=_RECORD_UDFS["schema_of_xml"], expressions=[text])
+
+
+_RECORD_UDFS = {
+    "to_xml": _records_udf("to_xml", T.StringType()),
+    "schema_of_xml": _records_udf("schema_of_xml", T.StringType()),
+}
+RECORD_FUNCTIONS: dict[str, Callable[[exp.Expr, exp.Expr | None], exp.Expr]] = {
+    "from_xml": _from_xml,
+    "to_xml": _to_xml,
+    "schema_of_xml": _schema_of_xml,
+}

@@ -3,7 +3,14 @@ batches: ``kaspar.engine.xml.xpath``; docs/xml.md)."""
 
 from __future__ import annotations
 
-from kaspar.engine.xml.xpath import call
+from typing import Any
+
+from sqlglot import exp
+
+from kaspar.engine import types as T
+from kaspar.engine.type_conversion import parse_data_type
+from kaspar.engine.xml.xpath import call, from_xml_udf
+from kaspar.errors import PySparkTypeError
 from kaspar.sql.column import Column, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
 
@@ -58,7 +65,42 @@ def xpath_short(xml: ColumnOrName, path: ColumnOrName) -> Column:
     return _xpath("xpath_short", xml, path)
 
 
+def from_xml(col: ColumnOrName, schema: Any, options: dict[str, str] | None = None) -> Column:
+    """A record of ``schema`` from each XML document (PERMISSIVE: NULL where a value does not
+    fit its type)."""
+    del options  # Spark's XML options are not supported yet (docs/xml.md)
+    if isinstance(schema, Column) and isinstance(schema.expr, exp.Literal):
+        schema = str(schema.expr.this)
+    if isinstance(schema, str):
+        schema = parse_data_type(schema)
+    if not isinstance(schema, T.StructType):
+        raise PySparkTypeError(
+            "[NOT_COLUMN_OR_STR_OR_STRUCT] Argument `schema` should be a Column, str or "
+            f"StructType, got {type(schema).__name__}.",
+            "NOT_COLUMN_OR_STR_OR_STRUCT",
+        )
+    e = to_expr(col)
+    return node(exp.Anonymous(this=from_xml_udf(schema), expressions=[e]), f"from_xml({names(e)})")
+
+
+def to_xml(col: ColumnOrName, options: dict[str, str] | None = None) -> Column:
+    """Spark's XML text of each record (a ``ROW`` element)."""
+    del options
+    e = to_expr(col)
+    return node(call("to_xml", e), f"to_xml({names(e)})")
+
+
+def schema_of_xml(xml: ColumnOrName, options: dict[str, str] | None = None) -> Column:
+    """Spark's schema text inferred from an XML document (``STRUCT<a: BIGINT>``)."""
+    del options
+    e = exp.Literal.string(xml) if isinstance(xml, str) else to_expr(xml)
+    return node(call("schema_of_xml", e), f"schema_of_xml({names(e)})")
+
+
 __all__ = [
+    "from_xml",
+    "schema_of_xml",
+    "to_xml",
     "xpath",
     "xpath_boolean",
     "xpath_double",
