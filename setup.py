@@ -21,6 +21,12 @@ setup(
             optional=True,
         ),
         Extension(
+            "kaspar.engine.sketches._numeric_histogram",
+            sources=["src/kaspar/engine/sketches/_numeric_histogram.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
+        Extension(
             "kaspar.engine.variant._json_to_variant",
             sources=["src/kaspar/engine/variant/_json_to_variant.c"],
             extra_compile_args=["-O3"],

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kaspar.engine.deferred_errors import recover
-from kaspar.engine.sketches import hll, kll, kll_queries
+from kaspar.engine.sketches import histogram, hll, kll, kll_queries
 from kaspar.engine.sketches.java_random import JavaRandom
 from kaspar.engine.sketches.murmur3_batch import buffers, hash_unsafe_bytes
 from kaspar.engine.spark_hash import hash_bytes
@@ -64,3 +64,19 @@ def test_hll_estimate_of_garbage_is_spark_invalid_buffer() -> None:
     error = recover(str(raised.value))
     assert isinstance(error, SparkRuntimeException)
     assert error.getCondition() == "HLL_INVALID_INPUT_SKETCH_BUFFER"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.integers(-20, 20).map(float) | st.floats(-1e6, 1e6), max_size=200),
+    st.integers(2, 12),
+)
+def test_numeric_histogram_c_matches_python(values: list[float], bins: int) -> None:
+    pytest.importorskip("kaspar.engine.sketches._numeric_histogram")
+    from kaspar.engine.sketches import _numeric_histogram
+
+    python = histogram.NumericHistogram(bins)
+    for v in values:
+        python.add(v)
+    xs, ys = _numeric_histogram.histogram(np.array(values, dtype=np.float64), bins)
+    assert (xs, ys) == (python.xs, python.ys)

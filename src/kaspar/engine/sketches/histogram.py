@@ -4,13 +4,15 @@ histogram), fed value by value in input order as Spark's one-partition aggregati
 Each value lands in its own bin (or increments a bin at the same x); when there are more than
 ``nb`` bins the two closest are merged into their weighted mean. Ties between equally close pairs
 are broken with ``java.util.Random(31183)``, as Hive does. The result's x keeps the input's type
-(integers truncated, which the facade casts back); an empty group gives NULL.
+(integers truncated, which the facade casts back); an empty group gives NULL. The C extension
+``_numeric_histogram`` runs the same steps (about 10x faster); this module is its fallback.
 """
 
 from __future__ import annotations
 
 import bisect
 
+import numpy as np
 import pyarrow as pa
 
 from kaspar.engine import types as T
@@ -21,6 +23,13 @@ RESULT_TYPE = T.ArrayType(
     T.StructType([T.StructField("x", T.DoubleType()), T.StructField("y", T.DoubleType())])
 )
 _SEED = 31183
+
+try:
+    from kaspar.engine.sketches import _numeric_histogram
+except ImportError:  # the optional extension was not built: the same algorithm in Python
+    ACCELERATED = False
+else:
+    ACCELERATED = True
 
 
 class NumericHistogram:
@@ -63,6 +72,17 @@ class NumericHistogram:
             del self.xs[i + 1], self.ys[i + 1]
 
 
+def _bins(values: pa.Array, bins: int) -> tuple[list[float], list[float]]:
+    """The histogram of ``values`` in order: in C when the extension is built."""
+    doubles = np.ascontiguousarray(values.cast(pa.float64()).to_numpy(zero_copy_only=False))
+    if ACCELERATED:
+        return _numeric_histogram.histogram(doubles, bins)
+    histogram = NumericHistogram(bins)
+    for value in doubles.tolist():
+        histogram.add(value)
+    return histogram.xs, histogram.ys
+
+
 def histogram_numeric(lists: pa.Array, bins_column: pa.Array) -> pa.Array:
     """One histogram per group, as ``[{x, y}, ...]`` ordered by x."""
     bins = int(constant(bins_column))
@@ -72,10 +92,9 @@ def histogram_numeric(lists: pa.Array, bins_column: pa.Array) -> pa.Array:
         if values is None or len(values) == 0:
             out.append(None)
             continue
-        histogram = NumericHistogram(bins)
-        for value in values.cast(pa.float64()).to_pylist():
-            histogram.add(value)
-        xs = [float(int(x)) for x in histogram.xs] if integral else histogram.xs
-        out.append([{"x": x, "y": y} for x, y in zip(xs, histogram.ys, strict=True)])
+        xs, ys = _bins(values, bins)
+        if integral:
+            xs = [float(int(x)) for x in xs]
+        out.append([{"x": x, "y": y} for x, y in zip(xs, ys, strict=True)])
     struct = pa.struct([("x", pa.float64()), ("y", pa.float64())])
     return pa.array(out, pa.list_(struct))

@@ -1,0 +1,3 @@
+from typing import Any
+
+def histogram(values: Any, nbins: int, /) -> tuple[list[float], list[float]]: ...
