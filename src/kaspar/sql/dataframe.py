@@ -16,6 +16,7 @@ from kaspar.engine.plan.attributes import Attribute
 from kaspar.engine.plan.naming import SPARK_NAME
 from kaspar.engine.plan.resolution import find_attribute
 from kaspar.engine.plan.subquery import subquery_expression
+from kaspar.engine.variant.arrow import spark_variants
 from kaspar.errors import (
     AnalysisException,
     IllegalArgumentException,
@@ -224,6 +225,24 @@ class DataFrame:
             direction=direction,
             join_type=joinType,
         )
+
+    def zip(self, other: DataFrame) -> DataFrame:
+        """This DataFrame's columns, then ``other``'s, row by row: both must be projections
+        (select, withColumn, ...) of one DataFrame, so their rows are aligned."""
+
+        def base(plan: L.LogicalPlan) -> L.LogicalPlan:
+            while isinstance(plan, L.Project):
+                plan = plan.child
+            return plan
+
+        if base(self._plan) is not base(other._plan):
+            raise AnalysisException(
+                "The two DataFrames in zip() cannot be merged. They must produce the same "
+                "canonicalized plan after stripping outer Project chains, and must not contain "
+                "non-scalar Python UDFs.",
+                "ZIP_PLANS_NOT_MERGEABLE",
+            )
+        return self._with(L.Join(self._plan, other._plan, "positional"))
 
     def scalar(self) -> Column:
         """This one-column, at most one-row DataFrame as a scalar subquery value."""
@@ -601,7 +620,7 @@ class DataFrame:
         for i, field in enumerate(table.schema):
             if pa.types.is_time(field.type):  # Spark's TIME is nanoseconds in Arrow
                 table = table.set_column(i, field.name, table.column(i).cast(pa.time64("ns")))
-        return table.rename_columns(self.schema.names)
+        return spark_variants(table).rename_columns(self.schema.names)
 
     def collect(self) -> list[Row]:
         table = self._session._executor.execute(self._plan)

@@ -253,3 +253,14 @@ def test_nearest_by_join(spark: SparkSession) -> None:
     with pytest.raises(AnalysisException) as info:
         users.nearestByJoin(products, gap, 0, "exact", "distance")
     assert info.value.getCondition() == "NEAREST_BY_JOIN.NUM_RESULTS_OUT_OF_RANGE"
+
+
+def test_zip_pairs_projections_of_one_dataframe(spark: SparkSession) -> None:
+    from kaspar.sql import functions as F
+
+    df = spark.createDataFrame([(1, 2, 3), (4, 5, 6)], ["a", "b", "c"])
+    zipped = df.select("a").zip(df.withColumn("d", F.col("b") * 10).select("d", "c"))
+    assert [tuple(r) for r in zipped.collect()] == [(1, 20, 3), (4, 50, 6)]
+    with pytest.raises(AnalysisException) as info:
+        df.select("a").zip(df.where("a > 1").select("b"))
+    assert info.value.getCondition() == "ZIP_PLANS_NOT_MERGEABLE"

@@ -171,6 +171,7 @@ _JOIN_SQL = {
     "full": ("FULL", ""),
     "left_semi": ("", "SEMI"),
     "left_anti": ("", "ANTI"),
+    "positional": ("", ""),  # DataFrame.zip: rows paired by position
 }
 
 
@@ -182,6 +183,8 @@ def _join(r: ResolvedPlan) -> exp.Query:
     if condition is None and plan.how == "inner":
         kind = "CROSS"
     join = exp.Join(this=right, side=side or None, kind=kind or None)
+    if plan.how == "positional":
+        join.set("method", "POSITIONAL")
     if condition is not None:
         join.set("on", condition)
     q = exp.select(*_select(plan.outputs, r.output)).from_(left)
