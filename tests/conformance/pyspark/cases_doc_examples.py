@@ -248,3 +248,27 @@ def case_doc_binary_collects_as_bytes(spark, F, T):
 def case_doc_try_element_at_key_column(spark, F, T):
     df = spark.createDataFrame([({"a": 1.0, "b": 2.0}, "a")], ["data", "b"])
     return df.select(F.try_element_at(df.data, "b"), F.try_element_at(df.data, F.lit("b")))
+
+
+@case()
+def case_doc_percentile_lists_and_literal_columns(spark, F, T):
+    df = spark.range(0, 100, 1, 1).select(
+        (F.col("id") % 3).alias("key"), F.col("id").cast("double").alias("value")
+    )
+    return df.groupBy("key").agg(
+        F.percentile("value", [0.25, 0.5, 0.75], F.lit(1)),
+        F.percentile("value", F.lit(0.5), F.lit(1)),
+        F.percentile_approx("value", [0.25, 0.5, 0.75], 1000000),
+        F.percentile_approx("value", F.lit(0.5), F.lit(1000000)),
+        F.approx_percentile("value", [0.25, 0.75], 100),
+    )
+
+
+@case()
+def case_doc_regexp_instr_pattern_column_and_group(spark, F, T):
+    df = spark.createDataFrame([("1a 2b 14m", r"\d+(a|b|m)"), ("xyz", "y+")], ["str", "regexp"])
+    return df.select(
+        F.regexp_instr("str", F.lit(r"\d+(a|b|m)"), F.lit(1)),
+        F.regexp_instr(F.col("str"), "regexp"),
+        F.regexp_instr("str", F.lit("z"), 0),
+    )

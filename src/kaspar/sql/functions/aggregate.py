@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from kaspar.engine.plan.naming import SPARK_NAME
-from kaspar.sql.column import Column, literal, to_columns, to_expr
+from kaspar.sql.column import Column, literal, named, to_columns, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node, renamed
 from kaspar.sql.functions.moments import kurtosis, skewness
 
@@ -167,16 +167,28 @@ def mode(col: ColumnOrName, deterministic: bool = False) -> Column:
 
 
 def percentile_approx(
-    col: ColumnOrName, percentage: float | list[float], accuracy: int = 10000
+    col: ColumnOrName,
+    percentage: Column | float | list[float] | tuple[float, ...],
+    accuracy: Column | int = 10000,
 ) -> Column:
     e = to_expr(col)
-    q: exp.Expr = (
-        exp.Array(expressions=[exp.Literal.number(p) for p in percentage])
-        if isinstance(percentage, list | tuple)
-        else exp.Literal.number(percentage)
-    )
+    q = _fractions(percentage)
     inner = exp.Anonymous(this="quantile_disc", expressions=[e, q])
-    return node(inner, f"percentile_approx({names(e)}, {percentage}, {accuracy})")
+    return node(inner, f"percentile_approx({names(e, q, _constant(accuracy))})")
+
+
+def _fractions(percentage: Column | float | list[float] | tuple[float, ...]) -> exp.Expr:
+    """A fraction, or an array of them (named ``array(0.25, 0.5)`` as Spark names it)."""
+    if isinstance(percentage, Column):
+        return to_expr(percentage)
+    if isinstance(percentage, list | tuple):
+        items = [exp.Literal.number(p) for p in percentage]
+        return named(exp.Array(expressions=items), f"array({', '.join(map(str, percentage))})")
+    return exp.Literal.number(percentage)
+
+
+def _constant(value: Column | int) -> exp.Expr:
+    return to_expr(value) if isinstance(value, Column) else literal(value)
 
 
 def bool_and(col: ColumnOrName) -> Column:
@@ -245,19 +257,25 @@ def last_value(col: ColumnOrName, ignoreNulls: bool = False) -> Column:
 
 
 def percentile(
-    col: ColumnOrName, percentage: Column | float | list[float], frequency: int = 1
+    col: ColumnOrName,
+    percentage: Column | float | list[float] | tuple[float, ...],
+    frequency: Column | int = 1,
 ) -> Column:
     """Exact percentile(s): a double, or an array of them for a list or array of fractions."""
     e = to_expr(col)
-    fractions = to_expr(percentage) if isinstance(percentage, Column) else literal(percentage)
+    fractions = _fractions(percentage)
     value = exp.Anonymous(this="quantile_cont", expressions=[exp.cast(e, "DOUBLE"), fractions])
-    return node(value, f"percentile({names(e, fractions)}, {frequency})")
+    return node(value, f"percentile({names(e, fractions, _constant(frequency))})")
 
 
-def approx_percentile(col: ColumnOrName, percentage: float, accuracy: int = 10000) -> Column:
+def approx_percentile(
+    col: ColumnOrName,
+    percentage: Column | float | list[float] | tuple[float, ...],
+    accuracy: Column | int = 10000,
+) -> Column:
     column = percentile_approx(col, percentage, accuracy)
-    column.expr.meta["spark_name"] = (
-        f"approx_percentile({names(to_expr(col))}, {percentage}, {accuracy})"
+    column.expr.meta["spark_name"] = column.expr.meta["spark_name"].replace(
+        "percentile_approx", "approx_percentile", 1
     )
     return column
 

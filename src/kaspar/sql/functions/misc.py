@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import getpass
 
 from sqlglot import exp
@@ -144,12 +145,13 @@ def call_function(funcName: str, *cols: ColumnOrName) -> Column:
 def regexp_instr(
     str: ColumnOrName,
     regexp: ColumnOrName | object,
-    idx: int | None = None,
+    idx: Column | int | None = None,
 ) -> Column:
-    if idx not in {None, 0}:
-        raise NotImplementedError("regexp_instr: only the whole match (idx 0) is supported")
+    # Spark gives the start of the whole match whatever the group ``idx`` names
+    group = to_expr(idx) if isinstance(idx, Column) else literal(idx or 0)
     s = to_expr(str)
-    r = literal(regexp) if not isinstance(regexp, Column) else to_expr(regexp)
+    # PySpark's ColumnOrName: a string names the column holding the pattern
+    r = to_expr(regexp) if isinstance(regexp, Column | builtins.str) else literal(regexp)
     before = exp.Anonymous(
         this="list_extract",
         expressions=[
@@ -168,7 +170,7 @@ def regexp_instr(
         ],
         default=value,
     )
-    return node(exp.cast(guarded, "INT"), f"regexp_instr({names(s, r, literal(0))})")
+    return node(exp.cast(guarded, "INT"), f"regexp_instr({names(s, r, group)})")
 
 
 def _char_class(cls: str, replacement: str | None) -> exp.If:
