@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import pandas as pd
 import pyarrow as pa
 
-if TYPE_CHECKING:
-    import pandas as pd
+from kaspar.engine.variant.arrow import is_spark_variant, variant_values
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
     columns = []
-    for column in table.columns:
+    variants = []
+    for column, name in zip(table.columns, table.column_names, strict=True):
         if pa.types.is_timestamp(column.type) and column.type.tz is not None:
             columns.append(column.cast(pa.timestamp(column.type.unit)))
         else:
             columns.append(column)
-    return pa.Table.from_arrays(columns, names=table.column_names).to_pandas()
+        if is_spark_variant(column.type):  # PySpark: VariantVal objects
+            variants.append(name)
+    frame = pa.Table.from_arrays(columns, names=table.column_names).to_pandas()
+    for name in variants:
+        frame[name] = pd.Series(variant_values(table.column(name)), dtype=object)
+    return frame

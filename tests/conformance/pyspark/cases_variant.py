@@ -213,3 +213,11 @@ def case_variant_colon_path_sql(spark, F, T):
         "v:a.b[0]", "v:a.b[1]::int", "v:['x y']", "v:a", "v:n", "v:missing",
         "cast(v:a.b[0] as string) as s", "is_variant_null(v:n) as n_null",
     )  # fmt: skip
+
+
+@case("value")
+def case_variant_to_arrow_and_pandas(spark, F, T):
+    df = spark.sql("""select parse_json('{"a":[1,2.5]}') v, 1 as i""")
+    table, frame = df.toArrow(), df.toPandas()
+    value = frame["v"][0]
+    return [str(table.schema.field("v").type), type(value).__name__, value.toPython()]
