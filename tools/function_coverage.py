@@ -37,7 +37,7 @@ def implemented(names: list[str]) -> dict[str, str]:
 NOTES: tuple[str, ...] = (
     "Sketch functions (`hll_*`, `theta_*`, `kll_*`, `tuple_*`, `count_min_sketch`, "
     "`histogram_numeric`) write the same bytes as Spark's. HLL, Theta, Tuple and KLL bigint "
-    "sketches are updated one value at a time through DataSketches' binding (1.3-2.9M rows/s), "
+    "sketches are updated one value at a time through DataSketches' binding (2-4M rows/s), "
     "KLL double in bulk (8M rows/s), `histogram_numeric` (Hive's sequential algorithm) in a C "
     "helper at 9.6M rows/s (0.24M without the extension). See docs/sketches.md.",
 )

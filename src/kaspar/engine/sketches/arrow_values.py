@@ -32,14 +32,48 @@ _OTHERS = {
 
 
 def group_values(lists: pa.Array) -> Iterator[pa.Array | None]:
-    """Each row's list without its nulls; None for a null list (a group of no rows)."""
+    """Each row's list without its nulls; None for a null list (a group of no rows). Slices of
+    the flat child array: no per-group Arrow scalars."""
+    if isinstance(lists, pa.ChunkedArray):
+        for chunk in lists.chunks:
+            yield from group_values(chunk)
+        return
+    if len(lists) == 0:
+        return
+    valid = lists.is_valid().to_numpy(zero_copy_only=False)
+    bounds = lists.offsets.to_numpy()
+    flat = lists.values
+    nulls = flat.null_count > 0
     for i in range(len(lists)):
-        scalar = lists[i]
-        if not scalar.is_valid:
+        if not valid[i]:
             yield None
             continue
-        values = scalar.values
-        yield values if values.null_count == 0 else pc.drop_null(values)
+        start, stop = int(bounds[i]), int(bounds[i + 1])
+        values = flat.slice(start, stop - start)
+        yield pc.drop_null(values) if nulls and values.null_count else values
+
+
+def group_keys(lists: pa.Array) -> Iterator[list[Any] | None]:
+    """Each row's values as the bindings' ``update`` takes them (``keys_for_update``), converted
+    once per batch and sliced per group; None for a null list."""
+    if isinstance(lists, pa.ChunkedArray):
+        for chunk in lists.chunks:
+            yield from group_keys(chunk)
+        return
+    if len(lists) == 0:
+        return
+    valid = lists.is_valid().to_numpy(zero_copy_only=False)
+    bounds = lists.offsets.to_numpy().tolist()
+    flat = lists.values
+    start, stop = bounds[0], bounds[-1]
+    items = keys_for_update(flat.slice(start, stop - start))
+    nulls = flat.null_count > 0
+    for i in range(len(lists)):
+        if not valid[i]:
+            yield None
+            continue
+        group = items[bounds[i] - start : bounds[i + 1] - start]
+        yield [v for v in group if v is not None] if nulls else group
 
 
 def constant(column: pa.Array, default: Any = None) -> Any:
@@ -94,7 +128,7 @@ def keys_for_update(values: pa.Array) -> list[Any]:
     bindings hash a str's UTF-8 bytes, which are then the same bytes)."""
     atype = values.type
     if is_bytes(atype):
-        return [_utf8(b) for b in values.to_pylist()]
+        return [None if b is None else _utf8(b) for b in values.to_pylist()]
     if pa.types.is_floating(atype):
         rows: list[Any] = values.cast(pa.float64()).to_pylist()
         return rows
@@ -102,9 +136,9 @@ def keys_for_update(values: pa.Array) -> list[Any]:
     return rows
 
 
-def feed(update: Callable[[Any], None], values: pa.Array) -> None:
+def feed(update: Callable[[Any], None], values: list[Any]) -> None:
     """Call a sketch's per-value ``update`` on every value, iterating in C (``map``)."""
-    collections.deque(map(update, keys_for_update(values)), maxlen=0)
+    collections.deque(map(update, values), maxlen=0)
 
 
 def _utf8(data: bytes) -> str:

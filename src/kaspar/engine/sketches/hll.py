@@ -20,6 +20,7 @@ from kaspar.engine.sketches.arrow_values import (
     constant,
     estimates,
     feed,
+    group_keys,
     group_sketches,
     group_values,
     is_bytes,
@@ -55,7 +56,7 @@ def hll_sketch_agg(lists: pa.Array, lg_k: pa.Array, *spark: pa.Array) -> pa.Arra
         )
     check_value_type(lists, _accepts, _EXPECTED, list(spark))
     out = []
-    for values in group_values(lists):
+    for values in group_keys(lists):
         sketch = ds.hll_sketch(k, ds.HLL_8)
         if values is not None:
             feed(sketch.update, values)

@@ -50,7 +50,7 @@ class KllKind:
 
 
 def _feed_longs(sketch: Any, values: pa.Array) -> None:
-    feed(sketch.update, values.cast(pa.int64()))
+    feed(sketch.update, values.cast(pa.int64()).to_pylist())
 
 
 def _feed_numpy(dtype: type) -> Callable[[Any, pa.Array], None]:

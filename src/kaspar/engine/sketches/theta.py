@@ -21,6 +21,7 @@ from kaspar.engine.sketches.arrow_values import (
     constant,
     estimates,
     feed,
+    group_keys,
     group_sketches,
     group_values,
     is_bytes,
@@ -75,7 +76,7 @@ def theta_sketch_agg(lists: pa.Array, lg_nom: pa.Array, *spark: pa.Array) -> pa.
     lg = _lg_nom(lg_nom, "theta_sketch_agg")
     check_value_type(lists, _accepts, _EXPECTED, list(spark))
     out = []
-    for values in group_values(lists):
+    for values in group_keys(lists):
         sketch = ds.update_theta_sketch(lg)
         if values is not None:
             feed(sketch.update, values)
