@@ -69,6 +69,9 @@ def from_sqlglot(dtype: exp.DataType) -> T.DataType:
     if kind == _D.MAP:
         return T.MapType(from_sqlglot(args[0]), from_sqlglot(args[1]))
     if kind == _D.STRUCT:
+        interval = _ansi_interval(args)
+        if interval is not None:
+            return interval
         fields = []
         for i, col in enumerate(args):
             if isinstance(col, exp.ColumnDef):
@@ -78,6 +81,23 @@ def from_sqlglot(dtype: exp.DataType) -> T.DataType:
                 fields.append(T.StructField(f"col{i + 1}", from_sqlglot(col)))
         return T.StructType(fields)
     return T.StringType()
+
+
+# Spark's ANSI intervals in DuckDB: a struct of one field of this name (kaspar's own carrier;
+# DuckDB's INTERVAL is Spark's CalendarIntervalType), its value in microseconds or months.
+DAY_TIME_FIELD = "__day_time_interval__"
+YEAR_MONTH_FIELD = "__year_month_interval__"
+
+
+def _ansi_interval(args: list[exp.Expr]) -> T.DataType | None:
+    if len(args) != 1 or not isinstance(args[0], exp.ColumnDef):
+        return None
+    name = args[0].name
+    if name == DAY_TIME_FIELD:
+        return T.DayTimeIntervalType(0, 3)
+    if name == YEAR_MONTH_FIELD:
+        return T.YearMonthIntervalType(0, 1)
+    return None
 
 
 def _time_precision(arg: exp.Expr) -> int:

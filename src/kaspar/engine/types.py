@@ -114,6 +114,42 @@ class VariantType(AtomicType):
     DuckDB's ``VARIANT`` (docs/variant.md)."""
 
 
+class AnsiIntervalType(AtomicType):
+    """Spark's ANSI intervals: a range of fields (``interval day to second``)."""
+
+    _FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, startField: int = 0, endField: int | None = None) -> None:
+        self.startField = startField
+        self.endField = len(self._FIELDS) - 1 if endField is None else endField
+
+    def simpleString(self) -> str:
+        start, end = self._FIELDS[self.startField], self._FIELDS[self.endField]
+        return f"interval {start}" if start == end else f"interval {start} to {end}"
+
+    def jsonValue(self) -> Any:
+        return self.simpleString()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.startField}, {self.endField})"
+
+
+class DayTimeIntervalType(AnsiIntervalType):
+    """Spark's ANSI day-time interval (microseconds); held in DuckDB as a one-field struct
+    (``type_conversion``)."""
+
+    DAY, HOUR, MINUTE, SECOND = 0, 1, 2, 3
+    _FIELDS = ("day", "hour", "minute", "second")
+
+
+class YearMonthIntervalType(AnsiIntervalType):
+    """Spark's ANSI year-month interval (months); held in DuckDB as a one-field struct
+    (``type_conversion``)."""
+
+    YEAR, MONTH = 0, 1
+    _FIELDS = ("year", "month")
+
+
 class CalendarIntervalType(DataType):
     """Months, days and microseconds (``make_interval``); DuckDB's ``INTERVAL``."""
 
@@ -333,7 +369,8 @@ def _tree_field(  # noqa: PLR0917 (a private recursive helper)
     if level is not None and depth > level:
         return
     prefix = " |   " * (depth - 1) + " |-- "
-    type_name = dt.simpleString() if isinstance(dt, DecimalType | TimeType) else dt.typeName()
+    shown = DecimalType | TimeType | AnsiIntervalType
+    type_name = dt.simpleString() if isinstance(dt, shown) else dt.typeName()
     lines.append(f"{prefix}{name}: {type_name} {suffix}".rstrip())
     if isinstance(dt, StructType):
         for f in dt.fields:

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from kaspar.engine import types as T
+from kaspar.engine.type_conversion import DAY_TIME_FIELD, YEAR_MONTH_FIELD
 from kaspar.engine.variant.value import VariantVal
 from kaspar.sql.row import Row
 
@@ -40,6 +41,10 @@ def converter(dtype: T.DataType) -> Converter:
         return lambda v: None if v is None else {_apply(kc, k): _apply(vc, x) for k, x in v}
     if isinstance(dtype, T.BinaryType):
         return lambda v: None if v is None else bytes(v)  # PySpark 4 returns bytes
+    if isinstance(dtype, T.DayTimeIntervalType):  # a struct of microseconds (type_conversion)
+        return lambda v: None if v is None else dt.timedelta(microseconds=v[DAY_TIME_FIELD])
+    if isinstance(dtype, T.YearMonthIntervalType):  # months (PySpark cannot collect these)
+        return lambda v: None if v is None else v[YEAR_MONTH_FIELD]
     if isinstance(dtype, T.VariantType):  # DuckDB's Arrow form: struct<metadata, value>
         return lambda v: None if v is None else VariantVal(v["value"], v["metadata"])
     return None

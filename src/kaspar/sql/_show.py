@@ -22,8 +22,9 @@ _SHOW_ZONE: ContextVar[dt.tzinfo | None] = ContextVar("show_zone", default=None)
 
 def cell_string(value: Any, dtype: T.DataType | None = None) -> str:
     """Spark's cast-to-string of a value, as ``show`` prints it."""
-    if value is None:
-        return "NULL"
+    typed = _typed_string(value, dtype)
+    if typed is not None:
+        return typed
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -58,6 +59,30 @@ def cell_string(value: Any, dtype: T.DataType | None = None) -> str:
     if isinstance(value, pa.MonthDayNano):
         return interval_string(value.months, value.days, value.nanoseconds // 1000)
     return str(value)
+
+
+def _typed_string(value: Any, dtype: T.DataType | None) -> str | None:
+    """NULL, and the values whose text depends on their type (ANSI intervals), else None."""
+    if value is None:
+        return "NULL"
+    if isinstance(dtype, T.AnsiIntervalType):
+        return ansi_interval_string(value, dtype)
+    return None
+
+
+def ansi_interval_string(value: Any, dtype: T.AnsiIntervalType) -> str:
+    """Spark's text of an ANSI interval (``INTERVAL '1 02:03:04.5' DAY TO SECOND``)."""
+    if isinstance(dtype, T.YearMonthIntervalType):
+        sign, months = ("-" if value < 0 else ""), abs(int(value))
+        return f"INTERVAL '{sign}{months // 12}-{months % 12}' YEAR TO MONTH"
+    micros = value // dt.timedelta(microseconds=1)
+    sign, micros = ("-" if micros < 0 else ""), abs(micros)
+    days, rest = divmod(micros, 86_400_000_000)
+    hours, rest = divmod(rest, 3_600_000_000)
+    minutes, rest = divmod(rest, 60_000_000)
+    seconds, fraction = divmod(rest, 1_000_000)
+    text = f"{seconds:02d}" + (f".{fraction:06d}".rstrip("0") if fraction else "")
+    return f"INTERVAL '{sign}{days} {hours:02d}:{minutes:02d}:{text}' DAY TO SECOND"
 
 
 def _temporal_string(value: dt.date | dt.time) -> str:

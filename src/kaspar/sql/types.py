@@ -2,6 +2,7 @@
 
 from kaspar.engine.type_conversion import parse_data_type as _parse_data_type
 from kaspar.engine.types import (
+    AnsiIntervalType,
     ArrayType,
     AtomicType,
     BinaryType,
@@ -10,6 +11,7 @@ from kaspar.engine.types import (
     CalendarIntervalType,
     DataType,
     DateType,
+    DayTimeIntervalType,
     DecimalType,
     DoubleType,
     FloatType,
@@ -28,6 +30,7 @@ from kaspar.engine.types import (
     TimestampType,
     TimeType,
     VariantType,
+    YearMonthIntervalType,
 )
 from kaspar.engine.variant.value import VariantVal
 from kaspar.sql.row import Row
@@ -35,6 +38,7 @@ from kaspar.sql.row import Row
 _parse_datatype_string = _parse_data_type
 
 __all__ = [
+    "AnsiIntervalType",
     "ArrayType",
     "AtomicType",
     "BinaryType",
@@ -43,6 +47,7 @@ __all__ = [
     "CalendarIntervalType",
     "DataType",
     "DateType",
+    "DayTimeIntervalType",
     "DecimalType",
     "DoubleType",
     "FloatType",
@@ -63,4 +68,5 @@ __all__ = [
     "TimestampType",
     "VariantType",
     "VariantVal",
+    "YearMonthIntervalType",
 ]

@@ -50,7 +50,6 @@ PENDING: dict[str, str] = {
     "gen_from_base32": "from_base32 of a non-string argument (Spark casts it to a string)",
     "gen_listagg_distinct": "listagg(DISTINCT) joins in Spark's hash set order; kaspar in value "
     "order (DuckDB's own order varied from run to run)",
-    "gen_make_dt_interval": _MISSING,
     "gen_mode": "mode picks among tied values as Spark's hash map does",
     "gen_regexp_instr": "regexp_instr of an empty match is its position (1); DuckDB gives NULL",
     "gen_reverse": _IMPLICIT_CAST,
@@ -64,6 +63,8 @@ PENDING: dict[str, str] = {
     "gen_to_char": "to_char with a column format (Spark: a datetime pattern per row)",
     "gen_to_varchar": "to_varchar with a column format (Spark: a datetime pattern per row)",
     "gen_try_parse_url": "try_parse_url with a column part",
+    "gen_tuple_sketch_agg_double": _MISSING,
+    "gen_tuple_sketch_agg_integer": _MISSING,
     "gen_unbase64": "unbase64 decodes text whose length is not a multiple of 4 (Spark's "
     "lenient decoder); DuckDB raises",
     "gen_version": "version() names Spark's git revision; kaspar names its own version",

@@ -243,3 +243,53 @@ def case_partition_transform_outside_partitioned_by(spark: Any, F: Any, T: Any) 
 @case(kind="error")
 def case_bucket_count_of_wrong_type(spark: Any, F: Any, T: Any) -> Any:
     return spark.range(1).select(F.bucket("x", "id"))
+
+
+def _interval_parts(spark: Any) -> Any:
+    return spark.createDataFrame(
+        [(1, 2, 3, "5.5", 2024, 3), (-1, 0, 0, "0.000001", -1, 13), (None, 1, 1, "1", None, 1)],
+        "d int, h int, m int, s string, y int, mo int",
+    )
+
+
+@case(kind="show")
+def case_make_dt_interval_show_and_schema(spark: Any, F: Any, T: Any) -> Any:
+    df = _interval_parts(spark).select(
+        F.make_dt_interval("d", "h", "m", F.col("s").cast("decimal(18,6)")),
+        F.make_dt_interval(),
+        F.make_dt_interval(F.lit(1)),
+    )
+    df.select(df.columns[0]).printSchema()  # literal-only columns are not nullable in Spark
+    df.show(truncate=False)
+
+
+@case()
+def case_make_dt_interval_collect(spark: Any, F: Any, T: Any) -> Any:
+    df = _interval_parts(spark)
+    return df.select(F.make_dt_interval("d", "h", "m", F.col("s").cast("decimal(18,6)")))
+
+
+@case(kind="error")
+def case_make_dt_interval_overflow(spark: Any, F: Any, T: Any) -> Any:
+    return spark.range(1).select(F.make_dt_interval(F.lit(2**31 - 1), F.lit(2**31 - 1)))
+
+
+@case(kind="show")
+def case_make_ym_interval_show_and_schema(spark: Any, F: Any, T: Any) -> Any:
+    df = _interval_parts(spark).select(
+        F.make_ym_interval("y", "mo"), F.make_ym_interval(), F.make_ym_interval(F.lit(-1))
+    )
+    df.select(df.columns[0]).printSchema()  # literal-only columns are not nullable in Spark
+    df.show(truncate=False)
+
+
+@case(kind="error")
+def case_make_ym_interval_overflow(spark: Any, F: Any, T: Any) -> Any:
+    return spark.range(1).select(F.make_ym_interval(F.lit(2**31 - 1), F.lit(2**31 - 1)))
+
+
+@case(kind="value")
+def case_ansi_interval_types(spark: Any, F: Any, T: Any) -> Any:
+    types = [T.DayTimeIntervalType(), T.DayTimeIntervalType(1, 3), T.YearMonthIntervalType()]
+    types.append(T.DayTimeIntervalType(T.DayTimeIntervalType.HOUR, T.DayTimeIntervalType.HOUR))
+    return [(t.simpleString(), repr(t), t.jsonValue()) for t in types]

@@ -2,6 +2,7 @@
 
 from kaspar.sql.functions import aes as _aes
 from kaspar.sql.functions import aggregate as _aggregate
+from kaspar.sql.functions import ansi_interval as _ansi_interval
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
 from kaspar.sql.functions import csv_text as _csv_text
@@ -31,7 +32,6 @@ from kaspar.sql.functions import temporal as _temporal
 from kaspar.sql.functions import text as _text
 from kaspar.sql.functions import time_of_day as _time_of_day
 from kaspar.sql.functions import time_window as _time_window
-from kaspar.sql.functions import tuple_sketches as _tuple_sketches
 from kaspar.sql.functions import udf as _udf
 from kaspar.sql.functions import url as _url
 from kaspar.sql.functions import variant as _variant
@@ -40,6 +40,7 @@ from kaspar.sql.functions import vector_aggregate as _vector_aggregate
 from kaspar.sql.functions import xml as _xml
 from kaspar.sql.functions.aes import *  # noqa: F403
 from kaspar.sql.functions.aggregate import *  # noqa: F403
+from kaspar.sql.functions.ansi_interval import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
 from kaspar.sql.functions.csv_text import *  # noqa: F403
@@ -69,7 +70,6 @@ from kaspar.sql.functions.temporal import *  # noqa: F403
 from kaspar.sql.functions.text import *  # noqa: F403
 from kaspar.sql.functions.time_of_day import *  # noqa: F403
 from kaspar.sql.functions.time_window import *  # noqa: F403
-from kaspar.sql.functions.tuple_sketches import *  # noqa: F403
 from kaspar.sql.functions.udf import *  # noqa: F403
 from kaspar.sql.functions.url import *  # noqa: F403
 from kaspar.sql.functions.variant import *  # noqa: F403
@@ -81,6 +81,7 @@ __all__ = sorted(  # noqa: PLE0605
     {
         *_aes.__all__,
         *_aggregate.__all__,
+        *_ansi_interval.__all__,
         *_collection.__all__,
         *_conditional.__all__,
         *_csv_text.__all__,
@@ -110,7 +111,6 @@ __all__ = sorted(  # noqa: PLE0605
         *_text.__all__,
         *_time_of_day.__all__,
         *_time_window.__all__,
-        *_tuple_sketches.__all__,
         *_udf.__all__,
         *_url.__all__,
         *_variant.__all__,
