@@ -184,6 +184,10 @@ def run(loaded: dict[str, Any], only: str | None) -> list[dict[str, Any]]:
         key = f"{entry['label']}.{entry['name']}"
         if only and not key.startswith(only):
             continue
+        # PySpark tests each module in a process of its own: one warehouse per module here,
+        # so a table one module's examples leave behind is not in another's catalog
+        warehouse = Path.cwd() / "spark-warehouse" / entry["label"]
+        spark.conf.set("spark.sql.warehouse.dir", str(warehouse))
         globs = _globals(spark, bases[entry["label"]])
         test = parser.get_doctest(entry["doc"], globs, key, None, 0)
         detail = entry["label"] in loaded["ignore_exception_detail"]
