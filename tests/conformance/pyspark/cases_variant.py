@@ -221,3 +221,22 @@ def case_variant_to_arrow_and_pandas(spark, F, T):
     table, frame = df.toArrow(), df.toPandas()
     value = frame["v"][0]
     return [str(table.schema.field("v").type), type(value).__name__, value.toPython()]
+
+
+@case()
+def case_variant_from_json_fields(spark, F, T):
+    rows = [('{"a":1,"b":{"c":[1.5, 2]}}',), ('{"a":2,"b":null}',), ('{"a":3}',), ("bad",),
+            (None,), ('{"a":4,"s":{"x":[1],"y":2}}',)]  # fmt: skip
+    df = spark.createDataFrame(rows, "j string")
+    r = df.select(
+        F.from_json("j", "a int, b variant, s struct<x: variant, y: int>").alias("r"),
+        F.to_json(F.from_json("j", "variant")).alias("whole"),
+    )
+    return r.select(
+        "r.a",
+        F.to_json("r.b").alias("b"),
+        F.schema_of_variant("r.b").alias("b_schema"),
+        F.to_json("r.s.x").alias("x"),
+        "r.s.y",
+        "whole",
+    )

@@ -362,3 +362,35 @@ def colon_paths(tree: exp.Expr) -> exp.Expr:
         return extracted
 
     return tree.transform(rewrite)
+
+
+def has_variant(dtype: T.DataType) -> bool:
+    """Whether a schema holds a variant (``from_json`` then reads those fields as variants)."""
+    if isinstance(dtype, T.VariantType):
+        return True
+    if isinstance(dtype, T.StructType):
+        return any(has_variant(f.dataType) for f in dtype.fields)
+    return False
+
+
+def with_variant_fields(record: exp.Expr, text: exp.Expr, schema: T.StructType) -> exp.Expr:
+    """``from_json``'s ``record`` of ``schema`` with each variant field taken from the text
+    parsed as a variant (DuckDB's ``json_transform`` would type its numbers its own way and
+    read a JSON null as a missing field)."""
+
+    def rebuild(r: exp.Expr, parsed: exp.Expr, dtype: T.StructType, steps: list[str | int]) -> exp.Expr:
+        fields = []
+        for field in dtype.fields:
+            path = [*steps, field.name]
+            if isinstance(field.dataType, T.VariantType):
+                value = extract(parsed.copy(), path)
+            elif isinstance(field.dataType, T.StructType) and has_variant(field.dataType):
+                inner = _fn("struct_extract", r.copy(), _str(field.name))
+                value = bind(inner, lambda x, d=field.dataType, p=path: rebuild(x, parsed, d, p))
+            else:
+                value = _fn("struct_extract", r.copy(), _str(field.name))
+            fields.append(exp.PropertyEQ(this=exp.to_identifier(field.name), expression=value))
+        present = exp.Is(this=r.copy(), expression=exp.Null()).not_()
+        return exp.Case(ifs=[exp.If(this=present, true=_fn("struct_pack", *fields))])
+
+    return bind(parse(text, try_=True), lambda p: bind(record, lambda r: rebuild(r, p, schema, [])))

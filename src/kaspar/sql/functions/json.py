@@ -22,6 +22,7 @@ from kaspar.engine import types as T
 from kaspar.engine.compile.json_text import KEEP_NULL_FIELDS, TO_JSON
 from kaspar.engine.type_conversion import infer_type, merge_types, parse_data_type, to_sqlglot
 from kaspar.engine.udf import PythonUDF, register
+from kaspar.engine.variant import sql as V
 from kaspar.errors import PySparkTypeError
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
@@ -33,6 +34,8 @@ def _structure(dtype: T.DataType) -> Any:
         return {f.name: _structure(f.dataType) for f in dtype.fields}
     if isinstance(dtype, T.ArrayType):
         return [_structure(dtype.elementType)]
+    if isinstance(dtype, T.VariantType):  # read again as a variant (with_variant_fields)
+        return "JSON"
     return to_sqlglot(dtype).sql(dialect="duckdb")
 
 
@@ -68,6 +71,8 @@ def from_json(col: ColumnOrName, schema: Any, options: dict[str, str] | None = N
     """
     e = to_expr(col)
     dtype = _schema_type(schema)
+    if isinstance(dtype, T.VariantType):  # Spark: the text as a variant (NULL if not JSON)
+        return node(V.parse(e, try_=True), f"from_json({names(e)})")
     structure = exp.Literal.string(json.dumps(_structure(dtype)))
     parsed = exp.Anonymous(this="json_transform", expressions=[e.copy(), structure])
     if not isinstance(dtype, T.StructType):
@@ -80,6 +85,8 @@ def from_json(col: ColumnOrName, schema: Any, options: dict[str, str] | None = N
         ifs=[exp.If(this=no_text, true=exp.Null())],
         default=exp.Coalesce(this=tried, expressions=[nulls]),
     )
+    if V.has_variant(dtype):
+        value = V.with_variant_fields(value, e, dtype)
     return node(value, f"from_json({names(e)})")
 
 
