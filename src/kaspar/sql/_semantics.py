@@ -1,6 +1,6 @@
 """``DataFrame.sameSemantics`` / ``semanticHash``: plans compared by their compiled SQL with the
-attribute ids (``_12``, Spark's exprIds) renumbered in order of appearance, as Spark compares
-canonicalized plans."""
+attribute ids (``_12``, Spark's exprIds) renumbered in order of appearance and the output
+columns' names left out, as Spark compares canonicalized plans."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
 
 _ATTRIBUTE = re.compile(r'"_(\d+)"|\b_q\d+\b')
+# the output columns' user-facing names: Spark's canonical plans leave aliases' names out
+_OUTPUT_NAME = re.compile(r' AS "(?!_\d+")(?:[^"]|"")*"')
 
 
 def canonical_sql(df: DataFrame) -> str:
@@ -22,7 +24,8 @@ def canonical_sql(df: DataFrame) -> str:
     def renumber(match: re.Match[str]) -> str:
         return ids.setdefault(match.group(0), f"#{len(ids)}")
 
-    return _ATTRIBUTE.sub(renumber, df.sparkSession._executor.sql(df.plan))
+    sql = _OUTPUT_NAME.sub("", df.sparkSession._executor.sql(df.plan))
+    return _ATTRIBUTE.sub(renumber, sql)
 
 
 def sameSemantics(self: DataFrame, other: Any) -> bool:

@@ -264,3 +264,13 @@ def test_zip_pairs_projections_of_one_dataframe(spark: SparkSession) -> None:
     with pytest.raises(AnalysisException) as info:
         df.select("a").zip(df.where("a > 1").select("b"))
     assert info.value.getCondition() == "ZIP_PLANS_NOT_MERGEABLE"
+
+
+def test_same_semantics_ignores_output_names(spark: SparkSession) -> None:
+    from kaspar.sql import functions as F
+
+    df1, df2 = spark.range(10), spark.range(10)
+    renamed = df1.withColumn("col1", df1.id * 2)
+    assert renamed.sameSemantics(df2.withColumn("col0", df2.id * 2))
+    assert renamed.semanticHash() == df2.withColumn("col0", df2.id * 2).semanticHash()
+    assert not renamed.sameSemantics(df2.withColumn("col0", F.col("id") + 2))
