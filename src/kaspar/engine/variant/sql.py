@@ -378,15 +378,22 @@ def with_variant_fields(record: exp.Expr, text: exp.Expr, schema: T.StructType) 
     parsed as a variant (DuckDB's ``json_transform`` would type its numbers its own way and
     read a JSON null as a missing field)."""
 
-    def rebuild(r: exp.Expr, parsed: exp.Expr, dtype: T.StructType, steps: list[str | int]) -> exp.Expr:
+    def nested(
+        parsed: exp.Expr, dtype: T.StructType, path: list[str | int]
+    ) -> Callable[[exp.Expr], exp.Expr]:
+        return lambda x: rebuild(x, parsed, dtype, path)
+
+    def rebuild(
+        r: exp.Expr, parsed: exp.Expr, dtype: T.StructType, steps: list[str | int]
+    ) -> exp.Expr:
         fields = []
         for field in dtype.fields:
-            path = [*steps, field.name]
+            path: list[str | int] = [*steps, field.name]
             if isinstance(field.dataType, T.VariantType):
                 value = extract(parsed.copy(), path)
             elif isinstance(field.dataType, T.StructType) and has_variant(field.dataType):
                 inner = _fn("struct_extract", r.copy(), _str(field.name))
-                value = bind(inner, lambda x, d=field.dataType, p=path: rebuild(x, parsed, d, p))
+                value = bind(inner, nested(parsed, field.dataType, path))
             else:
                 value = _fn("struct_extract", r.copy(), _str(field.name))
             fields.append(exp.PropertyEQ(this=exp.to_identifier(field.name), expression=value))

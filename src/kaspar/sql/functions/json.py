@@ -81,7 +81,7 @@ def from_json(col: ColumnOrName, schema: Any, options: dict[str, str] | None = N
     tried = exp.Anonymous(this="try", expressions=[parsed])
     blank = exp.EQ(this=exp.Trim(this=e.copy()), expression=exp.Literal.string(""))
     no_text = exp.or_(exp.Is(this=e.copy(), expression=exp.Null()), blank)  # Spark: NULL
-    value = exp.Case(
+    value: exp.Expr = exp.Case(
         ifs=[exp.If(this=no_text, true=exp.Null())],
         default=exp.Coalesce(this=tried, expressions=[nulls]),
     )
