@@ -212,7 +212,8 @@ def from_duckdb(type_name: str) -> T.DataType:
     """Spark type for a DuckDB result type name such as ``DECIMAL(10,2)`` or ``INTEGER[]``."""
     if type_name.strip('"') == "NULL":
         return T.NullType()
-    return from_sqlglot(exp.DataType.build(type_name, dialect="duckdb"))
+    # DuckDB quotes the NULL type inside others ("NULL"[], MAP("NULL", "NULL")): Spark's void
+    return from_sqlglot(exp.DataType.build(type_name.replace('"NULL"', "NULL"), dialect="duckdb"))
 
 
 def to_arrow(dtype: T.DataType) -> pa.DataType:

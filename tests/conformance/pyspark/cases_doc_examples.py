@@ -272,3 +272,9 @@ def case_doc_regexp_instr_pattern_column_and_group(spark, F, T):
         F.regexp_instr(F.col("str"), "regexp"),
         F.regexp_instr("str", F.lit("z"), 0),
     )
+
+
+@case()
+def case_doc_map_keys_values_of_empty_map(spark, F, T):
+    df = spark.sql("SELECT map() AS data")
+    return df.select(F.map_keys("data"), F.map_values("data"))
