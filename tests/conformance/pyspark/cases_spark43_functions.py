@@ -293,3 +293,47 @@ def case_ansi_interval_types(spark: Any, F: Any, T: Any) -> Any:
     types = [T.DayTimeIntervalType(), T.DayTimeIntervalType(1, 3), T.YearMonthIntervalType()]
     types.append(T.DayTimeIntervalType(T.DayTimeIntervalType.HOUR, T.DayTimeIntervalType.HOUR))
     return [(t.simpleString(), repr(t), t.jsonValue()) for t in types]
+
+
+def _stamps(spark: Any) -> Any:
+    rows = [
+        (dt.datetime(2024, 1, 1, 11, 27, 0), dt.datetime(2024, 1, 1, 11, 27, 0)),
+        (dt.datetime(2024, 5, 31, 23, 59, 59, 999999), dt.datetime(1969, 12, 31, 23, 0)),
+        (None, None),
+    ]
+    return spark.createDataFrame(rows, "ts timestamp, ntz timestamp_ntz")
+
+
+@case()
+def case_time_bucket_minutes_and_origin(spark: Any, F: Any, T: Any) -> Any:
+    size = F.expr("INTERVAL '15' MINUTE")
+    origin = F.expr("TIMESTAMP '1970-01-01 00:05:00'")
+    return _stamps(spark).select(
+        F.time_bucket(size, "ts"), F.time_bucket(size, "ts", origin).alias("shifted")
+    )
+
+
+@case()
+def case_time_bucket_days_months_and_ntz(spark: Any, F: Any, T: Any) -> Any:
+    return _stamps(spark).select(
+        F.time_bucket(F.make_dt_interval(F.lit(1)), "ts").alias("day"),
+        F.time_bucket(F.make_ym_interval(F.lit(0), F.lit(3)), "ts").alias("quarter"),
+        F.time_bucket(F.expr("INTERVAL '2' HOUR"), "ntz").alias("ntz"),
+    )
+
+
+@case(kind="value")
+def case_time_bucket_session_time_zone(spark: Any, F: Any, T: Any) -> Any:
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        df = _stamps(spark).select(F.time_bucket(F.make_dt_interval(F.lit(1)), "ts").alias("d"))
+        text = df.select(F.date_format("d", "yyyy-MM-dd HH:mm").alias("d"))
+        return [tuple(r) for r in text.collect()]
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+@case(kind="error")
+def case_time_bucket_of_a_date(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame([(dt.date(2024, 1, 2),)], "d date")
+    return df.select(F.time_bucket(F.expr("INTERVAL '1' HOUR"), "d"))

@@ -30,6 +30,7 @@ from kaspar.sql.functions import sketches as _sketches
 from kaspar.sql.functions import string as _string
 from kaspar.sql.functions import temporal as _temporal
 from kaspar.sql.functions import text as _text
+from kaspar.sql.functions import time_bucket as _time_bucket
 from kaspar.sql.functions import time_of_day as _time_of_day
 from kaspar.sql.functions import time_window as _time_window
 from kaspar.sql.functions import udf as _udf
@@ -68,6 +69,7 @@ from kaspar.sql.functions.sketches import *  # noqa: F403
 from kaspar.sql.functions.string import *  # noqa: F403
 from kaspar.sql.functions.temporal import *  # noqa: F403
 from kaspar.sql.functions.text import *  # noqa: F403
+from kaspar.sql.functions.time_bucket import *  # noqa: F403
 from kaspar.sql.functions.time_of_day import *  # noqa: F403
 from kaspar.sql.functions.time_window import *  # noqa: F403
 from kaspar.sql.functions.udf import *  # noqa: F403
@@ -109,6 +111,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_string.__all__,
         *_temporal.__all__,
         *_text.__all__,
+        *_time_bucket.__all__,
         *_time_of_day.__all__,
         *_time_window.__all__,
         *_udf.__all__,
