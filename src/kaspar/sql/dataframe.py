@@ -699,3 +699,17 @@ class DataFrame:
         from kaspar.sql.streaming.readwriter import DataStreamWriter
 
         return DataStreamWriter(self)
+
+
+def __getattr__(name: str) -> Any:
+    """``DataFrameNaFunctions`` and ``DataFrameStatFunctions`` live in pyspark.sql.dataframe
+    in PySpark; their modules import this one, so they are re-exported lazily."""
+    if name == "DataFrameNaFunctions":
+        from kaspar.sql.na import DataFrameNaFunctions
+
+        return DataFrameNaFunctions
+    if name == "DataFrameStatFunctions":
+        from kaspar.sql.stat import DataFrameStatFunctions
+
+        return DataFrameStatFunctions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -32,6 +32,8 @@ _NO_VALUE: Any = object()
 class DataFrameNaFunctions:
     """Missing-value handling for one DataFrame."""
 
+    __module__ = "kaspar.sql.dataframe"  # its public home, as PySpark's is pyspark.sql.dataframe
+
     def __init__(self, df: DataFrame) -> None:
         self._df = df
 

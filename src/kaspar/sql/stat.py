@@ -75,6 +75,8 @@ def sample(df: DataFrame, *args: Any, **kwargs: Any) -> DataFrame:
 class DataFrameStatFunctions:
     """Statistics over one DataFrame."""
 
+    __module__ = "kaspar.sql.dataframe"  # its public home, as PySpark's is pyspark.sql.dataframe
+
     def __init__(self, df: DataFrame) -> None:
         self._df = df
 

@@ -274,3 +274,14 @@ def test_same_semantics_ignores_output_names(spark: SparkSession) -> None:
     assert renamed.sameSemantics(df2.withColumn("col0", df2.id * 2))
     assert renamed.semanticHash() == df2.withColumn("col0", df2.id * 2).semanticHash()
     assert not renamed.sameSemantics(df2.withColumn("col0", F.col("id") + 2))
+
+
+def test_na_and_stat_classes_live_in_the_dataframe_module(spark: SparkSession) -> None:
+    import pickle
+
+    from kaspar.sql import dataframe
+
+    df = spark.range(1)
+    assert type(df.na) is dataframe.DataFrameNaFunctions
+    assert repr(type(df.stat)) == "<class 'kaspar.sql.dataframe.DataFrameStatFunctions'>"
+    assert pickle.loads(pickle.dumps(type(df.na))) is type(df.na)
