@@ -278,3 +278,17 @@ def case_doc_regexp_instr_pattern_column_and_group(spark, F, T):
 def case_doc_map_keys_values_of_empty_map(spark, F, T):
     df = spark.sql("SELECT map() AS data")
     return df.select(F.map_keys("data"), F.map_values("data"))
+
+
+@case()
+def case_doc_concat_ws_skips_nulls(spark, F, T):
+    df = spark.createDataFrame(
+        [(["foo", "bar"], [1, 2, 3], None, "x")],
+        "xs array<string>, ys array<int>, n string, s string",
+    )
+    return df.select(
+        F.concat_ws("_", "n", F.lit(3)),
+        F.concat_ws("_", "s", "n", F.lit("b")),
+        F.concat_ws("-", "n"),
+        F.zip_with("xs", "ys", lambda x, y: F.concat_ws("_", x, y)).alias("xs_ys"),
+    )

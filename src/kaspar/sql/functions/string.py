@@ -65,7 +65,11 @@ def concat(*cols: ColumnOrName) -> Column:
 
 def concat_ws(sep: str, *cols: ColumnOrName) -> Column:
     exprs = [literal(sep), *(c.expr for c in to_columns(cols))]
-    joined = exp.Coalesce(this=exp.ConcatWs(expressions=exprs), expressions=[literal("")])
+    # coalesce=True: sqlglot writes DuckDB's CONCAT_WS as it is, which skips NULL arguments as
+    # Spark's does (without it every argument is checked and one NULL makes the result NULL)
+    joined = exp.Coalesce(
+        this=exp.ConcatWs(expressions=exprs, coalesce=True), expressions=[literal("")]
+    )
     return node(joined, f"concat_ws({names(*exprs)})")
 
 
