@@ -292,3 +292,18 @@ def case_doc_concat_ws_skips_nulls(spark, F, T):
         F.concat_ws("-", "n"),
         F.zip_with("xs", "ys", lambda x, y: F.concat_ws("_", x, y)).alias("xs_ys"),
     )
+
+
+@case()
+def case_doc_split_limit_column(spark, F, T):
+    df = spark.createDataFrame(
+        [
+            ("oneAtwoBthreeC", "[ABC]", 2),
+            ("1A2B3C", "[1-9]+", 1),
+            ("aa2bb3cc4", "[1-9]+", -1),
+            ("a,b,c", ",", 0),
+            (None, ",", 2),
+        ],
+        ["s", "p", "l"],
+    )
+    return df.select(F.split("s", df.p, "l"), F.split("s", ",", F.col("l")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 
 from sqlglot import exp
@@ -191,21 +192,25 @@ def split(str: ColumnOrName, pattern: Column | str, limit: ColumnOrName | int = 
     regex = pattern.expr if isinstance(pattern, Column) else literal(pattern)
     e: exp.Expr = exp.RegexpSplit(this=s, expression=regex)
     if isinstance(limit, int) and limit > 0:
-        e = _split_limited(s, regex, e, limit)
+        e = _split_limited(s, regex, e, exp.Literal.number(limit))
     elif isinstance(pattern, Column) or not pattern:  # Java splits "" into [""]; DuckDB: []
         empty = exp.EQ(this=s.copy(), expression=exp.Literal.string(""))
         e = exp.Case(ifs=[exp.If(this=empty, true=exp.Array(expressions=[s.copy()]))], default=e)
+    if isinstance(limit, Column | builtins.str):  # a limit per row (a name is a column's)
+        at_most = to_expr(limit)
+        limited = _split_limited(s, regex, exp.RegexpSplit(this=s, expression=regex), at_most)
+        e = exp.If(this=at_most.copy() > 0, true=limited, false=e)
     shown = names(regex) if isinstance(pattern, Column) else pattern
-    limit_name = names(to_expr(limit)) if isinstance(limit, Column) else limit
+    limit_name = names(to_expr(limit)) if isinstance(limit, Column | builtins.str) else limit
     return node(e, f"split({names(s)}, {shown}, {limit_name})")
 
 
-def _split_limited(s: exp.Expr, regex: exp.Expr, parts: exp.Expr, limit: int) -> exp.Expr:
+def _split_limited(s: exp.Expr, regex: exp.Expr, parts: exp.Expr, limit: exp.Expr) -> exp.Expr:
     def fn(name: str, *args: exp.Expr) -> exp.Expr:
         return exp.Anonymous(this=name, expressions=[a.copy() for a in args])
 
     def first(values: exp.Expr) -> exp.Expr:
-        return fn("list_slice", values, exp.Literal.number(1), exp.Literal.number(limit - 1))
+        return fn("list_slice", values, exp.Literal.number(1), limit.copy() - 1)
 
     def joined_length(values: exp.Expr) -> exp.Expr:
         return fn("length", fn("array_to_string", first(values), exp.Literal.string("")))
@@ -214,7 +219,7 @@ def _split_limited(s: exp.Expr, regex: exp.Expr, parts: exp.Expr, limit: int) ->
     offset = exp.Add(this=joined_length(parts), expression=joined_length(separators))
     rest = fn("substring", s, exp.Add(this=exp.paren(offset), expression=exp.Literal.number(1)))
     limited = fn("list_concat", first(parts), exp.Array(expressions=[rest]))
-    few = exp.LTE(this=fn("len", parts), expression=exp.Literal.number(limit))
+    few = exp.LTE(this=fn("len", parts), expression=limit.copy())
     is_null = exp.Is(this=s.copy(), expression=exp.Null())
     ifs = [exp.If(this=is_null, true=exp.Null()), exp.If(this=few, true=parts.copy())]
     return exp.Case(ifs=ifs, default=limited)
