@@ -439,3 +439,30 @@ def case_tuple_invalid_lg_nom(spark, F, T):
 def case_tuple_invalid_buffer(spark, F, T):
     df = spark.createDataFrame([(bytearray(b"xyz"),)], "b binary")
     return df.select(F.tuple_sketch_estimate_double("b"))
+
+
+@case()
+def case_sketches_in_spark_sql(spark, F, T):
+    spark.createDataFrame(
+        [(1, "a", 1.5), (2, "b", 2.5), (2, "c", 3.5), (None, None, None)],
+        "i int, s string, d double",
+    ).createOrReplaceTempView("sketch_sql_t")
+    return spark.sql(
+        "SELECT hex(hll_sketch_agg(i)), hll_sketch_estimate(hll_sketch_agg(s, 10)),"
+        " hex(theta_sketch_agg(s)), kll_sketch_get_quantile_double(kll_sketch_agg_double(d), 0.5),"
+        " kll_sketch_get_n_bigint(kll_sketch_agg_bigint(i, 400)),"
+        " tuple_sketch_summary_double(tuple_sketch_agg_double(i, d)),"
+        " hex(tuple_sketch_agg_integer(s, i, 12, 'max')) FROM sketch_sql_t"
+    )
+
+
+@case()
+def case_sketch_unions_in_spark_sql(spark, F, T):
+    spark.createDataFrame(
+        [(1, "a"), (2, "b"), (3, "a")], "i int, s string"
+    ).createOrReplaceTempView("sketch_sql_u")
+    return spark.sql(
+        "SELECT hll_sketch_estimate(hll_union_agg(h)), hex(theta_union_agg(t)),"
+        " hex(theta_intersection_agg(t)) FROM (SELECT s, hll_sketch_agg(i) h, theta_sketch_agg(i) t"
+        " FROM sketch_sql_u GROUP BY s)"
+    )

@@ -32,6 +32,7 @@ from kaspar.engine.compile.cast_templates import RAW
 from kaspar.engine.compile.cast_time import time_cast
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
 from kaspar.engine.compile.typeof import TYPEOF
+from kaspar.engine.sketches.sql_names import SQL_NAMES as SKETCH_SQL_NAMES
 
 _BUILTIN_SQL_NAMES = (
     "hash",
@@ -116,6 +117,17 @@ def _builtin(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     return build
 
 
+def _sketch(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
+    """A Spark SQL call of a sketch function (``kaspar.engine.sketches.sql_calls``)."""
+
+    def build(args: list[exp.Expr]) -> exp.Expr:
+        from kaspar.engine.sketches.sql_calls import sql_call  # sketches -> udf -> this module
+
+        return sql_call(name, args)
+
+    return build
+
+
 def _typeof(args: list[exp.Expr]) -> exp.Expr:
     call = exp.Anonymous(this="typeof", expressions=args)
     call.meta[TYPEOF] = True  # resolved to a literal before generation (compile/typeof.py)
@@ -139,6 +151,7 @@ class KasparSpark(Spark):
             **{name.upper(): _builtin(name) for name in _BUILTIN_SQL_NAMES},
             **{name.upper(): _variant(name) for name in _VARIANT_SQL_NAMES},
             **{name.upper(): _xpath(name) for name in _XPATH_SQL_NAMES},
+            **{name.upper(): _sketch(name) for name in SKETCH_SQL_NAMES},
         }
 
         def _parse_colon_as_variant_extract(self, this: exp.Expr | None) -> exp.Expr | None:

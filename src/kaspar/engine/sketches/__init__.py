@@ -1,5 +1,5 @@
-"""Spark's sketch functions (HLL, Theta, KLL, count-min, numeric histogram) over Arrow batches."""
+"""Spark's sketch functions (HLL, Theta, KLL, Tuple, count-min, numeric histogram) as Arrow UDFs.
 
-from kaspar.engine.sketches.registered import SKETCH_FUNCTIONS
-
-__all__ = ["SKETCH_FUNCTIONS"]
+``registered.SKETCH_FUNCTIONS`` names the registered UDFs; ``sql_names`` lists the Spark SQL names
+without importing them (the SQL dialect reads it while ``kaspar.engine.udf`` imports the dialect).
+"""

@@ -33,6 +33,7 @@ from kaspar.sql.functions import text as _text
 from kaspar.sql.functions import time_bucket as _time_bucket
 from kaspar.sql.functions import time_of_day as _time_of_day
 from kaspar.sql.functions import time_window as _time_window
+from kaspar.sql.functions import tuple_sketches as _tuple_sketches
 from kaspar.sql.functions import udf as _udf
 from kaspar.sql.functions import url as _url
 from kaspar.sql.functions import variant as _variant
@@ -72,6 +73,7 @@ from kaspar.sql.functions.text import *  # noqa: F403
 from kaspar.sql.functions.time_bucket import *  # noqa: F403
 from kaspar.sql.functions.time_of_day import *  # noqa: F403
 from kaspar.sql.functions.time_window import *  # noqa: F403
+from kaspar.sql.functions.tuple_sketches import *  # noqa: F403
 from kaspar.sql.functions.udf import *  # noqa: F403
 from kaspar.sql.functions.url import *  # noqa: F403
 from kaspar.sql.functions.variant import *  # noqa: F403
@@ -114,6 +116,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_time_bucket.__all__,
         *_time_of_day.__all__,
         *_time_window.__all__,
+        *_tuple_sketches.__all__,
         *_udf.__all__,
         *_url.__all__,
         *_variant.__all__,

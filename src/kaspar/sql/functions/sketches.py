@@ -14,21 +14,13 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from kaspar.engine.plan.naming import output_name
-from kaspar.engine.sketches import SKETCH_FUNCTIONS
+from kaspar.engine.sketches.registered import SKETCH_FUNCTIONS
+from kaspar.engine.sketches.sql_names import KLL_NAMES as _KLL_NAMES
 from kaspar.errors import AnalysisException
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
 
 _KLL_K = (8, 65535)
-_KLL_NAMES = (
-    "kll_sketch_agg",
-    "kll_merge_agg",
-    "kll_sketch_to_string",
-    "kll_sketch_get_n",
-    "kll_sketch_merge",
-    "kll_sketch_get_quantile",
-    "kll_sketch_get_rank",
-)
 _MAX_DOUBLE = "1.7976931348623157E308"
 
 

@@ -11,27 +11,14 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
-from kaspar.engine.sketches import SKETCH_FUNCTIONS
+from kaspar.engine.sketches.registered import SKETCH_FUNCTIONS
+from kaspar.engine.sketches.sql_names import TUPLE_NAMES as _NAMES
 from kaspar.engine.sketches.tuple_summaries import MODES
 from kaspar.errors import AnalysisException
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
 
 _LG_NOM = (4, 26)
-_NAMES = (
-    "tuple_sketch_agg",
-    "tuple_union_agg",
-    "tuple_intersection_agg",
-    "tuple_sketch_estimate",
-    "tuple_sketch_summary",
-    "tuple_sketch_theta",
-    "tuple_union",
-    "tuple_intersection",
-    "tuple_difference",
-    "tuple_union_theta",
-    "tuple_intersection_theta",
-    "tuple_difference_theta",
-)
 
 
 def _mismatch(call: str, inner: str, state: str) -> AnalysisException:
