@@ -24,6 +24,7 @@ from kaspar.engine.plan.subquery import OUTER, subquery_expression
 from kaspar.engine.type_conversion import parse_data_type, to_sqlglot
 from kaspar.engine.types import DataType
 from kaspar.errors import PySparkTypeError, PySparkValueError
+from kaspar.sql._interval_arithmetic import interval_arithmetic, is_interval
 
 if TYPE_CHECKING:
     from kaspar.sql.window import WindowSpec
@@ -157,7 +158,12 @@ class Column:
         left, right = parenthesized(self._expr), parenthesized(_other(other))
         if reverse:
             left, right = right, left
-        return Column(cls(this=left, expression=right))
+        plain = cls(this=left, expression=right)
+        if cls in (exp.Add, exp.Sub) and (is_interval(left) or is_interval(right)):
+            shifted = interval_arithmetic(left, right, subtract=cls is exp.Sub)
+            sign = "-" if cls is exp.Sub else "+"  # Spark's datetime-interval names: no parens
+            return Column(named(shifted, f"{output_name(left)} {sign} {output_name(right)}"))
+        return Column(plain)
 
     def __add__(self, o: Any) -> Column:
         return self._bin(exp.Add, o)

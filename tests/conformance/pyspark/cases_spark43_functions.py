@@ -337,3 +337,12 @@ def case_time_bucket_session_time_zone(spark: Any, F: Any, T: Any) -> Any:
 def case_time_bucket_of_a_date(spark: Any, F: Any, T: Any) -> Any:
     df = spark.createDataFrame([(dt.date(2024, 1, 2),)], "d date")
     return df.select(F.time_bucket(F.expr("INTERVAL '1' HOUR"), "d"))
+
+
+@case()
+def case_timestamp_plus_ansi_intervals(spark: Any, F: Any, T: Any) -> Any:
+    return _stamps(spark).select(
+        F.col("ts") + F.make_dt_interval(F.lit(1), F.lit(2)),
+        F.col("ts") - F.make_ym_interval(F.lit(1), F.lit(1)),
+        F.col("ntz") + F.make_dt_interval(F.lit(0), F.lit(0), F.lit(90)),
+    )

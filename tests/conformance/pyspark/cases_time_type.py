@@ -253,3 +253,23 @@ def case_time_python_literal(spark: Any, F: Any, T: Any) -> Any:
     return spark.range(1).select(
         F.lit(dt.time(1, 2, 3)), F.lit(dt.time(12, 0)), F.lit(dt.time(0, 0, 0, 500))
     )
+
+
+@case()
+def case_time_plus_minus_day_time_interval(spark: Any, F: Any, T: Any) -> Any:
+    df = _times(spark).where(F.col("id") == 1)
+    return df.select(
+        F.col("t") + F.make_dt_interval(F.lit(0), F.lit(1)),
+        (F.col("t") + F.expr("INTERVAL '1' HOUR")).alias("plus_hour"),
+        (F.col("t") - F.expr("INTERVAL '30' MINUTE")).alias("minus_half_hour"),
+    )
+
+
+@case(kind="error")
+def case_time_plus_interval_past_midnight(spark: Any, F: Any, T: Any) -> Any:
+    return _times(spark).select(F.col("t") + F.expr("INTERVAL '2' HOUR"))
+
+
+@case(kind="error")
+def case_time_minus_interval_before_midnight(spark: Any, F: Any, T: Any) -> Any:
+    return _times(spark).select(F.col("t") - F.make_dt_interval(F.lit(0), F.lit(2)))

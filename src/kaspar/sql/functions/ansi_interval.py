@@ -15,6 +15,7 @@ from sqlglot import exp
 
 from kaspar.engine.compile.cast_templates import fill
 from kaspar.engine.type_conversion import DAY_TIME_FIELD, YEAR_MONTH_FIELD
+from kaspar.sql._interval_arithmetic import ANSI_INTERVAL
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
 
@@ -63,7 +64,9 @@ def make_dt_interval(
     total = _filled(_DAY_TIME, parts)
     value = _interval(total, DAY_TIME_FIELD, 64, "BIGINT")
     shown = [*parts[:3], literal(0) if secs is None else parts[3]]
-    return node(value, f"make_dt_interval({names(*shown)})")
+    column = node(value, f"make_dt_interval({names(*shown)})")
+    column.expr.meta[ANSI_INTERVAL] = True
+    return column
 
 
 def make_ym_interval(
@@ -72,7 +75,9 @@ def make_ym_interval(
     """The year-month interval of ``years`` and ``months`` (0 when not given)."""
     parts = [to_expr(p) if p is not None else literal(0) for p in (years, months)]
     value = _interval(_filled(_YEAR_MONTH, parts), YEAR_MONTH_FIELD, 32, "INTEGER")
-    return node(value, f"make_ym_interval({names(*parts)})")
+    column = node(value, f"make_ym_interval({names(*parts)})")
+    column.expr.meta[ANSI_INTERVAL] = True
+    return column
 
 
 __all__ = ["make_dt_interval", "make_ym_interval"]
