@@ -14,6 +14,7 @@ has its own IV).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import defaultdict
 from typing import Any
@@ -37,11 +38,13 @@ def _rows(*columns: pa.Array) -> list[tuple[Any, ...]]:
     return list(zip(*(c.to_pylist() for c in columns), strict=True))
 
 
-def _bytes(value: Any) -> bytes:
-    return value.encode() if isinstance(value, str) else bytes(value)
+def _binary(column: pa.Array) -> pa.Array:
+    """A string column as its UTF-8 bytes (Arrow's cast, not one ``encode`` per value)."""
+    return column.cast(pa.binary()) if pa.types.is_string(column.type) else column
 
 
-def _checked_mode(mode: str, padding: str, iv: bytes, aad: bytes, function: str) -> str:
+@functools.cache
+def _checked_mode(mode: str, padding: str, iv_length: int, aad: bool, function: str) -> str:
     """The upper-case mode, after Spark's checks of the mode, padding, IV and AAD."""
     upper, pad = mode.upper(), padding.upper()
     if pad not in _PADDINGS.get(upper, ()):
@@ -49,16 +52,16 @@ def _checked_mode(mode: str, padding: str, iv: bytes, aad: bytes, function: str)
             f"[UNSUPPORTED_FEATURE.AES_MODE] The feature is not supported: AES-{mode} with the "
             f"padding {padding} by the `aes_encrypt`/`aes_decrypt` function."
         )
-    if iv and upper == "ECB":
+    if iv_length and upper == "ECB":
         raise AesError(
             "[UNSUPPORTED_FEATURE.AES_MODE_IV] The feature is not supported: "
             f"`{function}` with AES-{mode} does not support initialization vectors (IVs)."
         )
-    if iv and len(iv) != _IV_LENGTHS[upper]:
+    if iv_length and iv_length != _IV_LENGTHS[upper]:
         raise AesError(
             "[INVALID_PARAMETER_VALUE.AES_IV_LENGTH] The value of parameter(s) `iv` in "
             "`aes_encrypt`/`aes_decrypt` is invalid: supports 16-byte CBC IVs and 12-byte GCM "
-            f"IVs, but got {len(iv)} bytes for {mode}."
+            f"IVs, but got {iv_length} bytes for {mode}."
         )
     if aad and upper != "GCM":
         raise AesError(
@@ -88,13 +91,21 @@ def _unpad(data: bytes) -> bytes:
     return unpadder.update(data) + unpadder.finalize()
 
 
-def _encrypt_one(key: bytes, mode: str, data: bytes, iv: bytes, aad: bytes) -> bytes:
+def _encrypt_one(  # noqa: PLR0917 (one row's parts)
+    key: bytes, mode: str, data: bytes, iv: bytes, aad: bytes, random: bytes
+) -> bytes:
+    """One row (``random``: 16 fresh bytes, the IV when none is given)."""
     if mode == "GCM":
-        nonce = iv or os.urandom(12)
-        return nonce + AESGCM(key).encrypt(nonce, data, aad or None)
-    vector = iv or os.urandom(16)
+        nonce = iv or random[:12]
+        return nonce + _gcm(key).encrypt(nonce, data, aad or None)
+    vector = iv or random
     encryptor = Cipher(algorithms.AES(key), modes.CBC(vector)).encryptor()
     return vector + encryptor.update(_pkcs7(data)) + encryptor.finalize()
+
+
+@functools.lru_cache(maxsize=64)
+def _gcm(key: bytes) -> AESGCM:
+    return AESGCM(key)
 
 
 def _ecb_encrypt_all(key: bytes, messages: list[bytes]) -> list[bytes]:
@@ -111,7 +122,7 @@ def _ecb_encrypt_all(key: bytes, messages: list[bytes]) -> list[bytes]:
 
 def _decrypt_one(key: bytes, mode: str, data: bytes, aad: bytes) -> bytes:
     if mode == "GCM":
-        return AESGCM(key).decrypt(data[:12], data[12:], aad or None)
+        return _gcm(key).decrypt(data[:12], data[12:], aad or None)
     if mode == "CBC":
         decryptor = Cipher(algorithms.AES(key), modes.CBC(data[:16])).decryptor()
         return _unpad(decryptor.update(data[16:]) + decryptor.finalize())
@@ -123,22 +134,24 @@ def aes_encrypt(  # noqa: PLR0917 (Spark's arguments, one Arrow array each)
     data: pa.Array, key: pa.Array, mode: pa.Array, padding: pa.Array, iv: pa.Array, aad: pa.Array
 ) -> pa.Array:
     """``aes_encrypt(input, key, mode, padding, iv, aad)`` of a batch."""
-    rows = _rows(data, key, mode, padding, iv, aad)
+    rows = _rows(_binary(data), _binary(key), mode, padding, _binary(iv), _binary(aad))
     out: list[bytes | None] = [None] * len(rows)
     ecb: dict[bytes, list[int]] = defaultdict(list)
+    randoms = os.urandom(16 * len(rows))  # one call for the batch's IVs
     for i, (value, raw_key, name, pad, raw_iv, extra) in enumerate(rows):
         if None in (value, raw_key, name, pad):
             continue
-        iv_bytes, aad_bytes = _bytes(raw_iv or b""), _bytes(extra or b"")
-        upper = _checked_mode(name, pad, iv_bytes, aad_bytes, "aes_encrypt")
-        secret = _checked_key(_bytes(raw_key))
+        iv_bytes, aad_bytes = raw_iv or b"", extra or b""
+        upper = _checked_mode(name, pad, len(iv_bytes), bool(aad_bytes), "aes_encrypt")
+        secret = _checked_key(raw_key)
         if upper == "ECB":
             ecb[secret].append(i)
         else:
-            out[i] = _encrypt_one(secret, upper, _bytes(value), iv_bytes, aad_bytes)
+            random = randoms[16 * i : 16 * i + 16]
+            out[i] = _encrypt_one(secret, upper, value, iv_bytes, aad_bytes, random)
     for secret, indexes in ecb.items():
         for i, sealed in zip(
-            indexes, _ecb_encrypt_all(secret, [_bytes(rows[i][0]) for i in indexes]), strict=True
+            indexes, _ecb_encrypt_all(secret, [rows[i][0] for i in indexes]), strict=True
         ):
             out[i] = sealed
     return pa.array(out, pa.binary())
@@ -149,14 +162,14 @@ def aes_decrypt(  # noqa: PLR0917 (Spark's arguments, one Arrow array each)
 ) -> pa.Array:
     """``aes_decrypt(input, key, mode, padding, aad, try)`` of a batch (``try``: NULL for a
     value that does not decrypt, or any other error)."""
-    rows = _rows(data, key, mode, padding, aad, tried)
+    rows = _rows(_binary(data), _binary(key), mode, padding, _binary(aad), tried)
     out: list[bytes | None] = []
     for value, secret, name, pad, extra, quiet in rows:
         if None in (value, secret, name, pad):
             out.append(None)
             continue
         try:
-            out.append(_decrypted(_bytes(value), _bytes(secret), name, pad, _bytes(extra or b"")))
+            out.append(_decrypted(value, secret, name, pad, extra or b""))
         except AesError:
             if not quiet:
                 raise
@@ -165,7 +178,7 @@ def aes_decrypt(  # noqa: PLR0917 (Spark's arguments, one Arrow array each)
 
 
 def _decrypted(data: bytes, key: bytes, mode: str, padding: str, aad: bytes) -> bytes:
-    upper = _checked_mode(mode, padding, b"", aad, "aes_decrypt")
+    upper = _checked_mode(mode, padding, 0, bool(aad), "aes_decrypt")
     secret = _checked_key(key)
     try:
         return _decrypt_one(secret, upper, data, aad)
