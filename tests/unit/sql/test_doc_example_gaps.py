@@ -282,6 +282,27 @@ def test_na_and_stat_classes_live_in_the_dataframe_module(spark: SparkSession) -
     from kaspar.sql import dataframe
 
     df = spark.range(1)
-    assert type(df.na) is dataframe.DataFrameNaFunctions
+    assert type(df.na) is dataframe.DataFrameNaFunctions  # type: ignore[attr-defined]
     assert repr(type(df.stat)) == "<class 'kaspar.sql.dataframe.DataFrameStatFunctions'>"
     assert pickle.loads(pickle.dumps(type(df.na))) is type(df.na)
+
+
+def test_window_and_except_results_come_in_a_stable_order(spark: SparkSession) -> None:
+    from kaspar.sql import Window
+    from kaspar.sql import functions as F
+
+    rows = [(i % 7, (i * 5) % 11) for i in range(300)]
+    df = spark.createDataFrame(rows, ["k", "v"])
+    ranked = df.withColumn("n", F.row_number().over(Window.partitionBy("k").orderBy("v")))
+    first = [tuple(r) for r in ranked.collect()]
+    assert first == sorted(first)  # by partition key, order key, then the row number
+    assert all([tuple(r) for r in ranked.collect()] == first for _ in range(3))
+    left = spark.createDataFrame([("a", 1), ("a", 1), ("a", 1), ("a", 2), ("b", 3), ("c", 4)])
+    right = spark.createDataFrame([("a", 1), ("b", 3)])
+    assert [tuple(r) for r in left.exceptAll(right).collect()] == [
+        ("a", 1),
+        ("a", 1),
+        ("a", 2),
+        ("c", 4),
+    ]
+    assert [tuple(r) for r in left.intersect(right).collect()] == [("a", 1), ("b", 3)]

@@ -110,9 +110,33 @@ def _sql_query(r: ResolvedPlan) -> exp.Query:
 
 def _project(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
-    return exp.select(*_select(plan.expressions, r.output)).from_(
+    query = exp.select(*_select(plan.expressions, r.output)).from_(
         _subquery(compile_plan(r.children[0]))
     )
+    keys = _window_order(plan.expressions, r.output)
+    return query.order_by(*keys) if keys else query
+
+
+def _window_order(expressions: Sequence[exp.Expr], output: Sequence[Attribute]) -> list[exp.Expr]:
+    """The rows of a window projection in its window's order, partition by partition (the
+    first window's keys, then the window results, so tied rows come in the order their
+    row_number counts them): Spark's window operator sorts by those keys, and DuckDB's
+    parallel window gives no order of its own, so results would vary from run to run."""
+    window = next((w for e in expressions for w in e.find_all(exp.Window)), None)
+    if window is None:
+        return []
+    results = [
+        exp.Ordered(this=exp.column(a.column_name, quoted=True), desc=False, nulls_first=True)
+        for e, a in zip(expressions, output, strict=True)
+        if e.find(exp.Window) is not None
+    ]
+    keys: list[exp.Expr] = [
+        exp.Ordered(this=k.copy(), desc=False, nulls_first=True)
+        for k in window.args.get("partition_by") or []
+    ]
+    order = window.args.get("order")
+    keys += [o.copy() for o in order.expressions] if order is not None else []
+    return keys + results
 
 
 def _filter(r: ResolvedPlan) -> exp.Query:
@@ -223,7 +247,13 @@ def _set_operation(r: ResolvedPlan) -> exp.Query:
         expression=exp.select("*").from_(_subquery(right)),
         distinct=plan.distinct,
     )
-    return exp.select("*").from_(_subquery(node))
+    query = exp.select("*").from_(_subquery(node))
+    if plan.kind == "union":
+        return query
+    # EXCEPT and INTERSECT are hash-based in DuckDB, their row order varying from run to run
+    # with its threads: the rows come sorted, so a result reads the same every time
+    columns = [exp.column(a.column_name, quoted=True) for a in r.output]
+    return query.order_by(*(exp.Ordered(this=c, desc=False, nulls_first=True) for c in columns))
 
 
 _COMPILERS: dict[type[L.LogicalPlan], Callable[[ResolvedPlan], exp.Query]] = {
