@@ -25,7 +25,8 @@ _MAPPING = "01230127022455012623017202"  # soundex codes of A..Z ('7': H and W)
 _U64 = (1 << 64) - 1
 _DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_HMAC = {"SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512", "MD5": "md5"}
+# Spark's algorithm names, with or without the hyphen (SHA-1, SHA1, SHA-256, SHA256, ...)
+_HMAC = {"SHA1": "sha1", "SHA256": "sha256", "SHA384": "sha384", "SHA512": "sha512", "MD5": "md5"}
 
 
 def _rows(*columns: pa.Array) -> list[tuple[Any, ...]]:
@@ -143,7 +144,7 @@ def hmac(key: pa.Array, message: pa.Array, algorithm: pa.Array) -> pa.Array:
         if None in (k, m, a):
             out.append(None)
             continue
-        name = _HMAC.get(str(a).upper())
+        name = _HMAC.get(str(a).upper().replace("-", ""))
         if name is None:
             raise ValueError(f"[INVALID_PARAMETER_VALUE.HMAC_ALGORITHM] unsupported: {a}")
         out.append(hmac_lib.new(_to_bytes(k), _to_bytes(m), getattr(hashlib, name)).digest())

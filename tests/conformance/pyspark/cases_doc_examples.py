@@ -307,3 +307,14 @@ def case_doc_split_limit_column(spark, F, T):
         ["s", "p", "l"],
     )
     return df.select(F.split("s", df.p, "l"), F.split("s", ",", F.col("l")))
+
+
+@case()
+def case_doc_hmac_algorithm_names(spark, F, T):
+    df = spark.createDataFrame([("Spark", "Apache Spark")], ["key", "message"])
+    return df.select(
+        *(
+            F.hex(F.hmac(df.key, df.message, F.lit(name)))
+            for name in ("SHA-1", "sha1", "SHA-256", "SHA256", "sha-512", "MD5")
+        )
+    )
