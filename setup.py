@@ -29,12 +29,20 @@ setup(
         Extension(
             "kaspar.engine.variant._json_to_variant",
             sources=["src/kaspar/engine/variant/_json_to_variant.c"],
+            depends=["src/kaspar/engine/variant/_variant_writer.h"],
             extra_compile_args=["-O3"],
             optional=True,
         ),
         Extension(
             "kaspar.engine.variant._variant_schema",
             sources=["src/kaspar/engine/variant/_variant_schema.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
+        Extension(
+            "kaspar.engine.variant._variant_edit",
+            sources=["src/kaspar/engine/variant/_variant_edit.c"],
+            depends=["src/kaspar/engine/variant/_variant_writer.h"],
             extra_compile_args=["-O3"],
             optional=True,
         ),

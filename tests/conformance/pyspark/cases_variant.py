@@ -240,3 +240,32 @@ def case_variant_from_json_fields(spark, F, T):
         "r.s.y",
         "whole",
     )
+
+
+@case()
+def case_variant_delete_and_strip_nulls(spark, F, T):
+    df = spark.createDataFrame(
+        [('{"a":1,"b":2,"items":[1,2,3],"o":{"x":null,"y":[null,1]}}',), ("[1,null,2]",), (None,)],
+        "j string",
+    )
+    v = F.parse_json("j")
+    return df.select(
+        F.to_json(F.variant_delete(v, "$.a", "$.items[1]")).alias("deleted"),
+        F.to_json(F.variant_delete(v, "$.o.x", F.lit(None))).alias("nested"),
+        F.to_json(F.variant_delete(v, "$.items.x", "$.missing")).alias("unchanged"),
+        F.to_json(F.variant_strip_nulls(v)).alias("stripped"),
+        F.to_json(F.variant_strip_nulls(v, False)).alias("arrays_kept"),
+    )
+
+
+@case()
+def case_variant_delete_sql_names(spark, F, T):
+    return spark.sql(
+        """select variant_delete(parse_json('{"a":1,"b":2}'), '$.a'),
+        variant_strip_nulls(parse_json('{"a":null,"b":2}'))"""
+    )
+
+
+@case("error")
+def case_variant_delete_root_fails(spark, F, T):
+    return spark.sql("""select variant_delete(parse_json('{"a":1}'), '$')""")

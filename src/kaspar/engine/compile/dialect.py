@@ -52,6 +52,8 @@ def _variant(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
         from kaspar.engine.plan.naming import SPARK_NAME, output_name
         from kaspar.engine.variant.sql import sql_call  # variant.sql -> udf -> this module
 
+        if name == "variant_strip_nulls" and len(args) == 1:  # Spark names the default
+            args = [*args, exp.true()]
         call = sql_call(name, args)
         call.meta[SPARK_NAME] = f"{name}({', '.join(output_name(a) for a in args)})"
         return call
@@ -69,6 +71,8 @@ _VARIANT_SQL_NAMES = (
     "schema_of_variant",
     "schema_of_variant_agg",
     "to_variant_object",
+    "variant_delete",
+    "variant_strip_nulls",
 )
 
 

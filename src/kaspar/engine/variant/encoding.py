@@ -8,11 +8,13 @@ install that could not compile it) ``parse_json`` refuses with a clear error.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
 from kaspar.engine.deferred_errors import defer
 from kaspar.engine.formats.parse_mode import malformed_record
-from kaspar.errors import PySparkNotImplementedError
+from kaspar.errors import PySparkNotImplementedError, SparkRuntimeException
 
 try:
     from kaspar.engine.variant import _json_to_variant
@@ -35,15 +37,26 @@ def prepared(
     return array.cast(arrow_type)
 
 
+def from_c(result: tuple[Any, ...] | None, length: int, arrow_type: pa.DataType) -> pa.Array:
+    """The column a C function returned as (data, offsets, validity, null count, ...); None
+    from it means a variant encoding it read was malformed."""
+    if result is None:
+        raise SparkRuntimeException(
+            "[MALFORMED_VARIANT] Variant binary is malformed.", "MALFORMED_VARIANT"
+        )
+    values, offsets, validity, nulls = result[:4]
+    buffers = [pa.py_buffer(validity), pa.py_buffer(offsets), pa.py_buffer(values)]
+    return pa.Array.from_buffers(arrow_type, length, buffers, int(nulls))
+
+
 def _encode(texts: pa.Array) -> tuple[pa.Array, int]:
     """The encoded column (NULL where a text is NULL or malformed) and the first malformed row."""
     texts = prepared(texts, pa.large_string(), _json_to_variant, "parse_json")
     validity, offsets, data = texts.buffers()
-    values, out_offsets, out_valid, nulls, bad = _json_to_variant.encode(
+    result = _json_to_variant.encode(
         data if data is not None else b"", offsets, validity, texts.offset, len(texts)
     )
-    buffers = [pa.py_buffer(out_valid), pa.py_buffer(out_offsets), pa.py_buffer(values)]
-    return pa.Array.from_buffers(pa.large_binary(), len(texts), buffers, nulls), bad
+    return from_c(result, len(texts), pa.large_binary()), result[4]
 
 
 def parse_json(texts: pa.Array) -> pa.Array:

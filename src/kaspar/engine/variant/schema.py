@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from kaspar.engine.variant.encoding import prepared
-from kaspar.errors import SparkRuntimeException
+from kaspar.engine.variant.encoding import from_c, prepared
 
 try:
     from kaspar.engine.variant import _variant_schema
@@ -35,10 +34,4 @@ def schemas(lists: pa.Array) -> pa.Array:
         lists.offset,
         len(lists),
     )
-    if result is None:
-        raise SparkRuntimeException(
-            "[MALFORMED_VARIANT] Variant binary is malformed.", "MALFORMED_VARIANT"
-        )
-    text, text_offsets, text_valid, nulls = result
-    buffers = [pa.py_buffer(text_valid), pa.py_buffer(text_offsets), pa.py_buffer(text)]
-    return pa.Array.from_buffers(pa.large_string(), len(lists), buffers, nulls)
+    return from_c(result, len(lists), pa.large_string())

@@ -31,7 +31,7 @@ from kaspar.engine.compile.cast_templates import RAW
 from kaspar.engine.compile.json_text import json_sql
 from kaspar.engine.type_conversion import from_sqlglot, to_sqlglot
 from kaspar.engine.udf import PythonUDF, register
-from kaspar.engine.variant import encoding, schema
+from kaspar.engine.variant import edit, encoding, schema
 from kaspar.errors import AnalysisException, SparkRuntimeException
 
 PARSE_JSON = register(PythonUDF(encoding.parse_json, T.BinaryType(), name="parse_json", arrow=True))
@@ -40,6 +40,11 @@ TRY_PARSE_JSON = register(
 )
 
 SCHEMAS = register(PythonUDF(schema.schemas, T.StringType(), name="schema_of_variant", arrow=True))
+
+DELETE = register(PythonUDF(edit.delete, T.BinaryType(), name="variant_delete", arrow=True))
+STRIP_NULLS = register(
+    PythonUDF(edit.strip_nulls, T.BinaryType(), name="variant_strip_nulls", arrow=True)
+)
 
 # Spark's encoding of a variant null: empty metadata (version 1), then the null value.
 _NULL_HEX = "01000000"
@@ -300,6 +305,11 @@ def sql_call(name: str, args: list[exp.Expr]) -> exp.Expr:
         return is_variant_null(args[0])
     if name == "to_variant_object":
         return exp.cast(args[0], exp.DataType.build("VARIANT"))
+    if name == "variant_delete":
+        return delete(args[0], args[1:])
+    if name == "variant_strip_nulls":
+        keep = len(args) > 1 and isinstance(args[1], exp.Boolean) and not args[1].this
+        return strip_nulls(args[0], include_arrays=not keep)
     if name == "schema_of_variant":
         return schema_of_variant(args[0])
     if name == "schema_of_variant_agg":
@@ -401,3 +411,52 @@ def with_variant_fields(record: exp.Expr, text: exp.Expr, schema: T.StructType) 
         return exp.Case(ifs=[exp.If(this=present, true=_fn("struct_pack", *fields))])
 
     return bind(parse(text, try_=True), lambda p: bind(record, lambda r: rebuild(r, p, schema, [])))
+
+
+def _edit_target(path: exp.Expr, function: str) -> str | None:
+    """A literal path of an edit (None for NULL: skipped); ``$`` alone is no target."""
+    if isinstance(path, exp.Null):
+        return None
+    if not (isinstance(path, exp.Literal) and path.is_string):
+        from kaspar.errors import PySparkNotImplementedError
+
+        raise PySparkNotImplementedError(
+            f"{function} takes literal paths in kaspar (a path column is not supported yet)",
+            "NOT_IMPLEMENTED",
+        )
+    text = str(path.this)
+    try:
+        steps = path_steps(text, function)
+    except SparkRuntimeException:
+        steps = []
+    if not steps:
+        raise SparkRuntimeException(
+            f"The path '{text}' is not a valid `{function}` target. A valid path should start "
+            "with `$` and is followed by segments like `[123]`, `.name`, `['name']`, or "
+            '`["name"]`. The root path `$` is not allowed.',
+            "INVALID_VARIANT_PATH",
+        )
+    return text
+
+
+def delete(v: exp.Expr, paths: list[exp.Expr]) -> exp.Expr:
+    """``variant_delete(v, paths...)``: each path's value removed, left to right."""
+    current = encoded(v)
+    for path in paths:
+        target = _edit_target(path, "variant_delete")
+        if target is not None:
+            current = _fn(DELETE, current, _str(target))
+    return _unless_null(v, _fn("variant_bytes_to_variant", current))
+
+
+def _unless_null(v: exp.Expr, value: exp.Expr) -> exp.Expr:
+    """``value``, NULL where ``v`` is (an encoding of NULL is a variant null's)."""
+    return exp.Case(
+        ifs=[exp.If(this=exp.Is(this=v.copy(), expression=exp.Null()).not_(), true=value)]
+    )
+
+
+def strip_nulls(v: exp.Expr, include_arrays: bool) -> exp.Expr:
+    """``variant_strip_nulls(v, include_arrays)``."""
+    flag = exp.true() if include_arrays else exp.false()
+    return _unless_null(v, _fn("variant_bytes_to_variant", _fn(STRIP_NULLS, encoded(v), flag)))

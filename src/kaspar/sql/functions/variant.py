@@ -58,6 +58,20 @@ def to_variant_object(col: ColumnOrName) -> Column:
     return node(exp.cast(e, exp.DataType.build("VARIANT")), f"to_variant_object({names(e)})")
 
 
+def variant_delete(v: ColumnOrName, *paths: Column | str) -> Column:
+    """The variant without the values at ``paths`` (literal paths; NULL ones skipped)."""
+    e = to_expr(v)
+    exprs = [exp.Literal.string(p) if isinstance(p, str) else to_expr(p) for p in paths]
+    return node(V.delete(e, exprs), f"variant_delete({names(e, *exprs)})")
+
+
+def variant_strip_nulls(v: ColumnOrName, include_arrays: bool = True) -> Column:
+    """The variant without object fields (and array elements) holding null."""
+    e = to_expr(v)
+    flag = "true" if include_arrays else "false"
+    return node(V.strip_nulls(e, include_arrays), f"variant_strip_nulls({names(e)}, {flag})")
+
+
 def _text(value: Column | str) -> str:
     if isinstance(value, Column) and isinstance(value.expr, exp.Literal):
         return str(value.expr.this)
@@ -93,5 +107,7 @@ __all__ = [
     "to_variant_object",
     "try_parse_json",
     "try_variant_get",
+    "variant_delete",
     "variant_get",
+    "variant_strip_nulls",
 ]

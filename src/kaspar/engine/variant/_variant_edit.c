@@ -1,0 +1,227 @@
+/* Spark's variant_delete and variant_strip_nulls over one Arrow column of encoded variants
+ * (the accelerated path of kaspar.engine.variant.edit).
+ *
+ * edit(data, offsets, validity, array_offset, length, path, strip, strip_arrays)
+ *   data, offsets, validity: a large_binary column of encoded variants (metadata followed by
+ *            value), read from array_offset for length rows;
+ *   path:    a tuple of steps (str: an object field, int: an array index) whose value is
+ *            removed, or None;
+ *   strip:   remove object fields holding a variant null (strip_arrays: array elements too).
+ * Returns (data, offsets, validity, null_count): the edited variants, NULL for NULL; None for
+ * a malformed encoding. A path that leads nowhere leaves the variant as it is.
+ *
+ * Each variant is copied value by value into a fresh encoding (_variant_writer.h), leaving
+ * out what is removed: objects and arrays get new headers and the names a new dictionary.
+ */
+#include "_variant_writer.h"
+
+typedef struct {
+    const uint8_t *meta, *end;
+    size_t nkeys;
+    int key_size;
+    size_t dict_base;
+} Source;
+
+typedef struct {
+    PyObject *steps; /* tuple or NULL */
+    Py_ssize_t nsteps;
+    int strip, strip_arrays;
+} Edit;
+
+static uint64_t rd(const uint8_t *p, int size) {
+    uint64_t v = 0;
+    for (int i = 0; i < size; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* The size of the scalar at p (0 when unknown). */
+static size_t scalar_size(const Source *src, const uint8_t *p) {
+    int basic = p[0] & 3, id = p[0] >> 2;
+    if (basic == 1) return 1 + (size_t)id;
+    static const int sizes[] = {0, 0, 0, 1, 2, 4, 8, 8, 5, 9, 17, 4, 8, 8, 4, -1, -1, 8, 8, 8, 16};
+    if (id > 20) return 0;
+    if (sizes[id] >= 0) return 1 + (size_t)sizes[id];
+    if (p + 5 > src->end) return 0;
+    return 5 + (size_t)rd(p + 1, 4);
+}
+
+static int is_null(const uint8_t *p) { return p[0] == 0; }
+
+static int copy_value(Enc *e, const Source *src, const uint8_t *p, const Edit *ed, Py_ssize_t step);
+
+static int name_of(const Source *src, uint64_t id, const uint8_t **name, size_t *len) {
+    if (id >= src->nkeys) return BAD;
+    uint64_t a = rd(src->meta + 1 + src->key_size * (id + 1), src->key_size);
+    uint64_t b = rd(src->meta + 1 + src->key_size * (id + 2), src->key_size);
+    if (b < a || src->meta + src->dict_base + b > src->end) return BAD;
+    *name = src->meta + src->dict_base + a;
+    *len = (size_t)(b - a);
+    return 0;
+}
+
+/* Whether step `step` of the edit's path is the field `name` (1), another field (0). */
+static int step_is_name(const Edit *ed, Py_ssize_t step, const uint8_t *name, size_t len) {
+    if (step < 0 || step >= ed->nsteps) return 0;
+    PyObject *s = PyTuple_GET_ITEM(ed->steps, step);
+    if (!PyUnicode_Check(s)) return 0;
+    Py_ssize_t n;
+    const char *text = PyUnicode_AsUTF8AndSize(s, &n);
+    return text && (size_t)n == len && memcmp(text, name, len) == 0;
+}
+
+static int step_is_index(const Edit *ed, Py_ssize_t step, uint64_t index) {
+    if (step < 0 || step >= ed->nsteps) return 0;
+    PyObject *s = PyTuple_GET_ITEM(ed->steps, step);
+    return PyLong_Check(s) && PyLong_AsUnsignedLongLong(s) == index;
+}
+
+/* `step`: the next path step when this value lies on the path, -1 when it does not. */
+static int copy_object(Enc *e, const Source *src, const uint8_t *p, const Edit *ed, Py_ssize_t step) {
+    int info = p[0] >> 2, off_size = (info & 3) + 1, id_size = ((info >> 2) & 3) + 1;
+    int count_size = (info >> 4 & 1) ? 4 : 1;
+    if (p + 1 + count_size > src->end) return BAD;
+    uint64_t n = rd(p + 1, count_size);
+    const uint8_t *ids = p + 1 + count_size, *offs = ids + n * id_size;
+    const uint8_t *values = offs + (n + 1) * off_size;
+    if (values > src->end) return BAD;
+    size_t start = e->value.n, first = e->nfields;
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *name, *child = values + rd(offs + i * off_size, off_size);
+        size_t len;
+        if (child >= src->end || name_of(src, rd(ids + i * id_size, id_size), &name, &len)) return BAD;
+        int on_path = step_is_name(ed, step, name, len);
+        if ((on_path && step == ed->nsteps - 1) || (ed->strip && is_null(child))) continue;
+        e->str.n = 0;
+        if (put(&e->str, name, len)) return NOMEM;
+        int64_t id = key_id(e);
+        if (id < 0) return (int)id;
+        if (push_field(e, (uint32_t)id, e->value.n - start)) return NOMEM;
+        int rc = copy_value(e, src, child, ed, on_path ? step + 1 : -1);
+        if (rc) return rc;
+    }
+    return finish_object(e, start, first);
+}
+
+static int copy_array(Enc *e, const Source *src, const uint8_t *p, const Edit *ed, Py_ssize_t step) {
+    int info = p[0] >> 2, off_size = (info & 3) + 1, count_size = (info >> 2 & 1) ? 4 : 1;
+    if (p + 1 + count_size > src->end) return BAD;
+    uint64_t n = rd(p + 1, count_size);
+    const uint8_t *offs = p + 1 + count_size, *values = offs + (n + 1) * off_size;
+    if (values > src->end) return BAD;
+    size_t start = e->value.n, first = e->nelems;
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *child = values + rd(offs + i * off_size, off_size);
+        if (child >= src->end) return BAD;
+        int on_path = step_is_index(ed, step, i);
+        if ((on_path && step == ed->nsteps - 1) || (ed->strip_arrays && is_null(child))) continue;
+        if (push_element(e, e->value.n - start)) return NOMEM;
+        int rc = copy_value(e, src, child, ed, on_path ? step + 1 : -1);
+        if (rc) return rc;
+    }
+    return finish_array(e, start, first);
+}
+
+static int copy_value(Enc *e, const Source *src, const uint8_t *p, const Edit *ed, Py_ssize_t step) {
+    int basic = p[0] & 3, rc;
+    if (basic == 2 || basic == 3) {
+        if (++e->depth > MAX_DEPTH) return BAD;
+        rc = basic == 2 ? copy_object(e, src, p, ed, step) : copy_array(e, src, p, ed, step);
+        e->depth--;
+        return rc;
+    }
+    size_t size = scalar_size(src, p);
+    if (size == 0 || p + size > src->end) return BAD;
+    return put(&e->value, p, size);
+}
+
+static int edit_one(Enc *e, const uint8_t *p, size_t len, const Edit *ed, Buf *out) {
+    if (len < 3 || (p[0] & 0x0F) != 1) return BAD;
+    int size = (p[0] >> 6) + 1;
+    Source src = {.meta = p, .end = p + len, .key_size = size};
+    src.nkeys = (size_t)rd(p + 1, size);
+    src.dict_base = 1 + (size_t)size * (src.nkeys + 2);
+    if (src.dict_base > len) return BAD;
+    size_t value_at = src.dict_base + (size_t)rd(p + 1 + size * (src.nkeys + 1), size);
+    if (value_at >= len) return BAD;
+    if (enc_begin(e)) return NOMEM;
+    int rc = copy_value(e, &src, p + value_at, ed, ed->nsteps ? 0 : -1);
+    return rc ? rc : enc_end(e, out);
+}
+
+static PyObject *edit(PyObject *self, PyObject *args) {
+    Py_buffer data, offsets;
+    PyObject *validity_obj, *path;
+    Py_ssize_t array_offset, length;
+    int strip, strip_arrays;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*OnnOpp", &data, &offsets, &validity_obj, &array_offset,
+                          &length, &path, &strip, &strip_arrays))
+        return NULL;
+    Py_buffer validity = {0};
+    int has_v = validity_obj != Py_None;
+    PyObject *result = NULL;
+    Enc e = {0};
+    Buf out = {0}, out_offsets = {0}, out_valid = {0};
+    Edit ed = {.steps = PyTuple_Check(path) ? path : NULL, .strip = strip, .strip_arrays = strip_arrays};
+    ed.nsteps = ed.steps ? PyTuple_GET_SIZE(path) : 0;
+    if (has_v && PyObject_GetBuffer(validity_obj, &validity, PyBUF_SIMPLE) < 0) goto done;
+    const int64_t *offs = offsets.buf;
+    const uint8_t *valid = has_v ? validity.buf : NULL;
+    size_t nbytes = (size_t)(length + 7) / 8;
+    Py_ssize_t nulls = 0;
+    if ((size_t)offsets.len < (size_t)(array_offset + length + 1) * 8 || put_le(&out_offsets, 0, 8) ||
+        !(out_valid.p = calloc(nbytes ? nbytes : 1, 1))) {
+        PyErr_SetString(PyExc_ValueError, "out of memory or short buffers");
+        goto done;
+    }
+    out_valid.n = out_valid.cap = nbytes;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_ssize_t row = array_offset + i;
+        if (!valid || (valid[row >> 3] >> (row & 7) & 1)) {
+            int64_t a = offs[row], b = offs[row + 1];
+            int rc = a < 0 || b < a || (size_t)b > (size_t)data.len
+                         ? BAD
+                         : edit_one(&e, (const uint8_t *)data.buf + a, (size_t)(b - a), &ed, &out);
+            if (rc == NOMEM) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            if (rc) {
+                result = Py_None;
+                Py_INCREF(result);
+                goto done;
+            }
+            out_valid.p[i >> 3] |= (uint8_t)(1 << (i & 7));
+        } else {
+            nulls++;
+        }
+        if (put_le(&out_offsets, out.n, 8)) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    result = Py_BuildValue("(y#y#y#n)", out.p ? (char *)out.p : "", (Py_ssize_t)out.n,
+                           (char *)out_offsets.p, (Py_ssize_t)out_offsets.n, (char *)out_valid.p,
+                           (Py_ssize_t)out_valid.n, nulls);
+done:
+    enc_free(&e);
+    free(out.p);
+    free(out_offsets.p);
+    free(out_valid.p);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&offsets);
+    if (has_v && validity.obj) PyBuffer_Release(&validity);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"edit", edit, METH_VARARGS, "Encoded variants -> the same with a path or nulls removed."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_variant_edit", "Spark's variant_delete / variant_strip_nulls.", -1,
+    methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__variant_edit(void) { return PyModule_Create(&module); }

@@ -1,0 +1,13 @@
+from typing import Any
+
+def edit(
+    data: Any,
+    offsets: Any,
+    validity: Any | None,
+    array_offset: int,
+    length: int,
+    path: tuple[str | int, ...] | None,
+    strip: bool,
+    strip_arrays: bool,
+    /,
+) -> tuple[bytes, bytes, bytes, int] | None: ...
