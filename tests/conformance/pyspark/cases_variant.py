@@ -269,3 +269,23 @@ def case_variant_delete_sql_names(spark, F, T):
 @case("error")
 def case_variant_delete_root_fails(spark, F, T):
     return spark.sql("""select variant_delete(parse_json('{"a":1}'), '$')""")
+
+
+@case()
+def case_variant_array_append(spark, F, T):
+    df = spark.createDataFrame(
+        [('{"a":[1,2],"o":{"b":[]},"s":5}',), ('{"a":[],"o":{"b":[0]}}',), (None,)], "j string"
+    )
+    v = F.parse_json("j")
+    return df.select(
+        F.to_json(F.variant_array_append(v, "$.a", F.lit(3))).alias("a"),
+        F.to_json(F.variant_array_append(v, "$.o.b", F.parse_json(F.lit('{"x":1.50}')))).alias("b"),
+        F.to_json(F.variant_array_append(v, "$.missing", F.lit("x"))).alias("missing"),
+        F.to_json(F.try_variant_array_append(v, "$.s", F.lit(1))).alias("not_array"),
+        F.to_json(F.try_variant_array_append(v, "$", F.lit(2.5))).alias("root"),
+    )
+
+
+@case("error")
+def case_variant_array_append_not_array_fails(spark, F, T):
+    return spark.sql("""select variant_array_append(parse_json('{"s":5}'), '$.s', 3)""")

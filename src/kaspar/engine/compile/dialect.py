@@ -73,6 +73,8 @@ _VARIANT_SQL_NAMES = (
     "to_variant_object",
     "variant_delete",
     "variant_strip_nulls",
+    "variant_array_append",
+    "try_variant_array_append",
 )
 
 

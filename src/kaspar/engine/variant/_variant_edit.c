@@ -1,14 +1,19 @@
 /* Spark's variant_delete and variant_strip_nulls over one Arrow column of encoded variants
  * (the accelerated path of kaspar.engine.variant.edit).
  *
- * edit(data, offsets, validity, array_offset, length, path, strip, strip_arrays)
+ * edit(data, offsets, validity, array_offset, length, path, strip, strip_arrays, appended)
  *   data, offsets, validity: a large_binary column of encoded variants (metadata followed by
  *            value), read from array_offset for length rows;
  *   path:    a tuple of steps (str: an object field, int: an array index) whose value is
  *            removed, or None;
- *   strip:   remove object fields holding a variant null (strip_arrays: array elements too).
- * Returns (data, offsets, validity, null_count): the edited variants, NULL for NULL; None for
- * a malformed encoding. A path that leads nowhere leaves the variant as it is.
+ *   strip:   remove object fields holding a variant null (strip_arrays: array elements too);
+ *   appended: None, or (data, offsets, validity) of a large_binary column of encoded variants
+ *            (read from the same rows) appended to the array at `path` instead of removing it
+ *            (variant_array_append); NULL where the appended value is NULL.
+ * Returns (data, offsets, validity, null_count, first_mismatch): the edited variants, NULL for
+ * NULL; first_mismatch the first row whose path met a value of another kind than the step
+ * (an append to a non-array: Spark's VARIANT_PATH_TYPE_MISMATCH; the row is NULL), or -1; None
+ * for a malformed encoding. A path that leads nowhere leaves the variant as it is.
  *
  * Each variant is copied value by value into a fresh encoding (_variant_writer.h), leaving
  * out what is removed: objects and arrays get new headers and the names a new dictionary.
@@ -26,7 +31,11 @@ typedef struct {
     PyObject *steps; /* tuple or NULL */
     Py_ssize_t nsteps;
     int strip, strip_arrays;
+    const Source *append_src; /* the value to append (variant_array_append), or NULL */
+    const uint8_t *append_value;
 } Edit;
+
+#define MISMATCH (-3)
 
 static uint64_t rd(const uint8_t *p, int size) {
     uint64_t v = 0;
@@ -90,7 +99,7 @@ static int copy_object(Enc *e, const Source *src, const uint8_t *p, const Edit *
         size_t len;
         if (child >= src->end || name_of(src, rd(ids + i * id_size, id_size), &name, &len)) return BAD;
         int on_path = step_is_name(ed, step, name, len);
-        if ((on_path && step == ed->nsteps - 1) || (ed->strip && is_null(child))) continue;
+        if ((on_path && step == ed->nsteps - 1 && !ed->append_src) || (ed->strip && is_null(child))) continue;
         e->str.n = 0;
         if (put(&e->str, name, len)) return NOMEM;
         int64_t id = key_id(e);
@@ -113,9 +122,15 @@ static int copy_array(Enc *e, const Source *src, const uint8_t *p, const Edit *e
         const uint8_t *child = values + rd(offs + i * off_size, off_size);
         if (child >= src->end) return BAD;
         int on_path = step_is_index(ed, step, i);
-        if ((on_path && step == ed->nsteps - 1) || (ed->strip_arrays && is_null(child))) continue;
+        if ((on_path && step == ed->nsteps - 1 && !ed->append_src) || (ed->strip_arrays && is_null(child))) continue;
         if (push_element(e, e->value.n - start)) return NOMEM;
         int rc = copy_value(e, src, child, ed, on_path ? step + 1 : -1);
+        if (rc) return rc;
+    }
+    if (ed->append_src && step == ed->nsteps) { /* the target array: the value goes last */
+        if (push_element(e, e->value.n - start)) return NOMEM;
+        Edit plain = {0};
+        int rc = copy_value(e, ed->append_src, ed->append_value, &plain, -1);
         if (rc) return rc;
     }
     return finish_array(e, start, first);
@@ -123,6 +138,11 @@ static int copy_array(Enc *e, const Source *src, const uint8_t *p, const Edit *e
 
 static int copy_value(Enc *e, const Source *src, const uint8_t *p, const Edit *ed, Py_ssize_t step) {
     int basic = p[0] & 3, rc;
+    if (ed->append_src && step >= 0 && !(basic == 3 && step == ed->nsteps)) {
+        if (step == ed->nsteps || basic < 2) return MISMATCH; /* the target is not an array */
+        PyObject *next = PyTuple_GET_ITEM(ed->steps, step);
+        if ((basic == 2) != (PyUnicode_Check(next) != 0)) return MISMATCH;
+    }
     if (basic == 2 || basic == 3) {
         if (++e->depth > MAX_DEPTH) return BAD;
         rc = basic == 2 ? copy_object(e, src, p, ed, step) : copy_array(e, src, p, ed, step);
@@ -134,37 +154,74 @@ static int copy_value(Enc *e, const Source *src, const uint8_t *p, const Edit *e
     return put(&e->value, p, size);
 }
 
-static int edit_one(Enc *e, const uint8_t *p, size_t len, const Edit *ed, Buf *out) {
+/* The metadata of the encoding at p (len bytes) and where its value starts. */
+static int source_of(const uint8_t *p, size_t len, Source *src, const uint8_t **value) {
     if (len < 3 || (p[0] & 0x0F) != 1) return BAD;
     int size = (p[0] >> 6) + 1;
-    Source src = {.meta = p, .end = p + len, .key_size = size};
-    src.nkeys = (size_t)rd(p + 1, size);
-    src.dict_base = 1 + (size_t)size * (src.nkeys + 2);
-    if (src.dict_base > len) return BAD;
-    size_t value_at = src.dict_base + (size_t)rd(p + 1 + size * (src.nkeys + 1), size);
+    *src = (Source){.meta = p, .end = p + len, .key_size = size};
+    src->nkeys = (size_t)rd(p + 1, size);
+    src->dict_base = 1 + (size_t)size * (src->nkeys + 2);
+    if (src->dict_base > len) return BAD;
+    size_t value_at = src->dict_base + (size_t)rd(p + 1 + size * (src->nkeys + 1), size);
     if (value_at >= len) return BAD;
+    *value = p + value_at;
+    return 0;
+}
+
+static int edit_one(Enc *e, const uint8_t *p, size_t len, const Edit *ed, Buf *out) {
+    Source src;
+    const uint8_t *value;
+    if (source_of(p, len, &src, &value)) return BAD;
     if (enc_begin(e)) return NOMEM;
-    int rc = copy_value(e, &src, p + value_at, ed, ed->nsteps ? 0 : -1);
+    int on_path = ed->nsteps || ed->append_src;
+    int rc = copy_value(e, &src, value, ed, on_path ? 0 : -1);
     return rc ? rc : enc_end(e, out);
+}
+
+typedef struct {
+    Py_buffer data, offsets, validity;
+    int has, has_validity;
+} Column;
+
+static int row_bytes(const Column *c, Py_ssize_t row, const uint8_t **p, size_t *len) {
+    if (c->has_validity && !(((const uint8_t *)c->validity.buf)[row >> 3] >> (row & 7) & 1))
+        return 0;
+    const int64_t *offs = c->offsets.buf;
+    if ((size_t)c->offsets.len < (size_t)(row + 2) * 8) return BAD;
+    int64_t a = offs[row], b = offs[row + 1];
+    if (a < 0 || b < a || (size_t)b > (size_t)c->data.len) return BAD;
+    *p = (const uint8_t *)c->data.buf + a;
+    *len = (size_t)(b - a);
+    return 1;
 }
 
 static PyObject *edit(PyObject *self, PyObject *args) {
     Py_buffer data, offsets;
-    PyObject *validity_obj, *path;
+    PyObject *validity_obj, *path, *appended;
     Py_ssize_t array_offset, length;
     int strip, strip_arrays;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*OnnOpp", &data, &offsets, &validity_obj, &array_offset,
-                          &length, &path, &strip, &strip_arrays))
+    if (!PyArg_ParseTuple(args, "y*y*OnnOppO", &data, &offsets, &validity_obj, &array_offset,
+                          &length, &path, &strip, &strip_arrays, &appended))
         return NULL;
     Py_buffer validity = {0};
     int has_v = validity_obj != Py_None;
     PyObject *result = NULL;
     Enc e = {0};
     Buf out = {0}, out_offsets = {0}, out_valid = {0};
+    Column add = {0};
+    Py_ssize_t mismatch = -1;
     Edit ed = {.steps = PyTuple_Check(path) ? path : NULL, .strip = strip, .strip_arrays = strip_arrays};
     ed.nsteps = ed.steps ? PyTuple_GET_SIZE(path) : 0;
     if (has_v && PyObject_GetBuffer(validity_obj, &validity, PyBUF_SIMPLE) < 0) goto done;
+    if (appended != Py_None) {
+        PyObject *add_validity;
+        if (!PyArg_ParseTuple(appended, "y*y*O", &add.data, &add.offsets, &add_validity)) goto done;
+        add.has = 1;
+        add.has_validity = add_validity != Py_None;
+        if (add.has_validity && PyObject_GetBuffer(add_validity, &add.validity, PyBUF_SIMPLE) < 0)
+            goto done;
+    }
     const int64_t *offs = offsets.buf;
     const uint8_t *valid = has_v ? validity.buf : NULL;
     size_t nbytes = (size_t)(length + 7) / 8;
@@ -177,7 +234,15 @@ static PyObject *edit(PyObject *self, PyObject *args) {
     out_valid.n = out_valid.cap = nbytes;
     for (Py_ssize_t i = 0; i < length; i++) {
         Py_ssize_t row = array_offset + i;
-        if (!valid || (valid[row >> 3] >> (row & 7) & 1)) {
+        const uint8_t *extra = NULL;
+        size_t extra_len = 0;
+        int has_extra = add.has ? row_bytes(&add, row, &extra, &extra_len) : 1;
+        Source extra_src;
+        if (has_extra == 1 && add.has) {
+            if (source_of(extra, extra_len, &extra_src, &ed.append_value)) has_extra = BAD;
+            ed.append_src = &extra_src;
+        }
+        if (has_extra == 1 && (!valid || (valid[row >> 3] >> (row & 7) & 1))) {
             int64_t a = offs[row], b = offs[row + 1];
             int rc = a < 0 || b < a || (size_t)b > (size_t)data.len
                          ? BAD
@@ -186,12 +251,20 @@ static PyObject *edit(PyObject *self, PyObject *args) {
                 PyErr_NoMemory();
                 goto done;
             }
-            if (rc) {
+            if (rc == MISMATCH) {
+                if (mismatch < 0) mismatch = i;
+                nulls++;
+            } else if (rc) {
                 result = Py_None;
                 Py_INCREF(result);
                 goto done;
+            } else {
+                out_valid.p[i >> 3] |= (uint8_t)(1 << (i & 7));
             }
-            out_valid.p[i >> 3] |= (uint8_t)(1 << (i & 7));
+        } else if (has_extra == BAD) {
+            result = Py_None;
+            Py_INCREF(result);
+            goto done;
         } else {
             nulls++;
         }
@@ -200,10 +273,15 @@ static PyObject *edit(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    result = Py_BuildValue("(y#y#y#n)", out.p ? (char *)out.p : "", (Py_ssize_t)out.n,
+    result = Py_BuildValue("(y#y#y#nn)", out.p ? (char *)out.p : "", (Py_ssize_t)out.n,
                            (char *)out_offsets.p, (Py_ssize_t)out_offsets.n, (char *)out_valid.p,
-                           (Py_ssize_t)out_valid.n, nulls);
+                           (Py_ssize_t)out_valid.n, nulls, mismatch);
 done:
+    if (add.has) {
+        PyBuffer_Release(&add.data);
+        PyBuffer_Release(&add.offsets);
+        if (add.has_validity && add.validity.obj) PyBuffer_Release(&add.validity);
+    }
     enc_free(&e);
     free(out.p);
     free(out_offsets.p);

@@ -9,5 +9,6 @@ def edit(
     path: tuple[str | int, ...] | None,
     strip: bool,
     strip_arrays: bool,
+    appended: tuple[Any, Any, Any | None] | None,
     /,
-) -> tuple[bytes, bytes, bytes, int] | None: ...
+) -> tuple[bytes, bytes, bytes, int, int] | None: ...

@@ -42,6 +42,12 @@ TRY_PARSE_JSON = register(
 SCHEMAS = register(PythonUDF(schema.schemas, T.StringType(), name="schema_of_variant", arrow=True))
 
 DELETE = register(PythonUDF(edit.delete, T.BinaryType(), name="variant_delete", arrow=True))
+APPEND = register(
+    PythonUDF(edit.array_append, T.BinaryType(), name="variant_array_append", arrow=True)
+)
+TRY_APPEND = register(
+    PythonUDF(edit.try_array_append, T.BinaryType(), name="try_variant_array_append", arrow=True)
+)
 STRIP_NULLS = register(
     PythonUDF(edit.strip_nulls, T.BinaryType(), name="variant_strip_nulls", arrow=True)
 )
@@ -307,6 +313,8 @@ def sql_call(name: str, args: list[exp.Expr]) -> exp.Expr:
         return exp.cast(args[0], exp.DataType.build("VARIANT"))
     if name == "variant_delete":
         return delete(args[0], args[1:])
+    if name in ("variant_array_append", "try_variant_array_append"):
+        return array_append(args[0], args[1], args[2], try_=name.startswith("try_"))
     if name == "variant_strip_nulls":
         keep = len(args) > 1 and isinstance(args[1], exp.Boolean) and not args[1].this
         return strip_nulls(args[0], include_arrays=not keep)
@@ -460,3 +468,24 @@ def strip_nulls(v: exp.Expr, include_arrays: bool) -> exp.Expr:
     """``variant_strip_nulls(v, include_arrays)``."""
     flag = exp.true() if include_arrays else exp.false()
     return _unless_null(v, _fn("variant_bytes_to_variant", _fn(STRIP_NULLS, encoded(v), flag)))
+
+
+def array_append(v: exp.Expr, path: exp.Expr, value: exp.Expr, try_: bool) -> exp.Expr:
+    """``variant_array_append(v, path, value)`` (``try_``: NULL where the path's value is not
+    an array); ``value`` is a variant or cast to one."""
+    function = "try_variant_array_append" if try_ else "variant_array_append"
+    if not (isinstance(path, exp.Literal) and path.is_string):
+        from kaspar.errors import PySparkNotImplementedError
+
+        raise PySparkNotImplementedError(
+            f"{function} takes a literal path in kaspar (a path column is not supported yet)",
+            "NOT_IMPLEMENTED",
+        )
+    path_steps(str(path.this), function)  # Spark's INVALID_VARIANT_GET_PATH for a bad path
+    added = encoded(_raw(value, exp.DataType.build("VARIANT")))  # DuckDB keeps its type
+    call = _fn(TRY_APPEND if try_ else APPEND, encoded(v), _str(str(path.this)), added)
+    both = exp.and_(
+        exp.Is(this=v.copy(), expression=exp.Null()).not_(),
+        exp.Is(this=value.copy(), expression=exp.Null()).not_(),
+    )
+    return exp.Case(ifs=[exp.If(this=both, true=_fn("variant_bytes_to_variant", call))])

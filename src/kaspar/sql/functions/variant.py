@@ -4,12 +4,14 @@ DuckDB's ``VARIANT`` (``kaspar.engine.variant.sql``; docs/variant.md)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.type_conversion import parse_data_type
 from kaspar.engine.variant import sql as V
-from kaspar.sql.column import Column, to_expr
+from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
 
 
@@ -65,6 +67,30 @@ def variant_delete(v: ColumnOrName, *paths: Column | str) -> Column:
     return node(V.delete(e, exprs), f"variant_delete({names(e, *exprs)})")
 
 
+def _append(v: ColumnOrName, path: Column | str, value: Any, try_: bool) -> Column:
+    e = to_expr(v)
+    p = exp.Literal.string(path) if isinstance(path, str) else to_expr(path)
+    x = (
+        value.expr
+        if isinstance(value, Column)
+        else to_expr(value)
+        if isinstance(value, str)
+        else literal(value)
+    )
+    name = "try_variant_array_append" if try_ else "variant_array_append"
+    return node(V.array_append(e, p, x, try_), f"{name}({names(e, p, x)})")
+
+
+def variant_array_append(v: ColumnOrName, path: Column | str, value: Any) -> Column:
+    """``value`` appended to the array at ``path`` (VARIANT_PATH_TYPE_MISMATCH if not one)."""
+    return _append(v, path, value, try_=False)
+
+
+def try_variant_array_append(v: ColumnOrName, path: Column | str, value: Any) -> Column:
+    """``value`` appended to the array at ``path``; NULL where the path's value is not one."""
+    return _append(v, path, value, try_=True)
+
+
 def variant_strip_nulls(v: ColumnOrName, include_arrays: bool = True) -> Column:
     """The variant without object fields (and array elements) holding null."""
     e = to_expr(v)
@@ -106,7 +132,9 @@ __all__ = [
     "schema_of_variant_agg",
     "to_variant_object",
     "try_parse_json",
+    "try_variant_array_append",
     "try_variant_get",
+    "variant_array_append",
     "variant_delete",
     "variant_get",
     "variant_strip_nulls",
