@@ -289,3 +289,33 @@ def case_variant_array_append(spark, F, T):
 @case("error")
 def case_variant_array_append_not_array_fails(spark, F, T):
     return spark.sql("""select variant_array_append(parse_json('{"s":5}'), '$.s', 3)""")
+
+
+@case()
+def case_variant_set_and_insert(spark, F, T):
+    df = spark.createDataFrame([('{"a":1,"arr":["x","y"],"s":5}',), ("{}",), (None,)], "j string")
+    v = F.parse_json("j")
+    return df.select(
+        F.to_json(F.variant_set(v, "$.a", F.lit(9))).alias("replaced"),
+        F.to_json(F.variant_set(v, "$.d.e.f", F.lit(9))).alias("created"),
+        F.to_json(F.variant_set(v, "$.n[2]", F.lit("z"))).alias("padded"),
+        F.to_json(F.variant_set(v, "$.d", F.lit(9), False)).alias("not_created"),
+        F.to_json(F.try_variant_set(v, "$.s.x", F.lit(9))).alias("mismatch"),
+        F.to_json(F.variant_insert(v, "$.d", F.parse_json(F.lit("[1.50]")))).alias("new_field"),
+        F.to_json(F.try_variant_insert(v, "$.arr[0]", F.lit(0))).alias("before_first"),
+        F.to_json(F.try_variant_insert(v, "$.a", F.lit(2))).alias("duplicate"),
+    )
+
+
+@case()
+def case_variant_set_sql(spark, F, T):
+    return spark.sql(
+        """select to_json(variant_set(parse_json('{"a":1}'), '$.b', 2, false)) as not_created,
+        to_json(variant_insert(parse_json('[1,3]'), '$[1]', 2)) as inserted,
+        variant_set(parse_json('{"a":1}'), '$.a', 'x')"""
+    )
+
+
+@case("error")
+def case_variant_insert_duplicate_fails(spark, F, T):
+    return spark.sql("""select variant_insert(parse_json('{"a":1}'), '$.a', 2)""")

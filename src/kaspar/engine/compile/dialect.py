@@ -52,7 +52,7 @@ def _variant(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
         from kaspar.engine.plan.naming import SPARK_NAME, output_name
         from kaspar.engine.variant.sql import sql_call  # variant.sql -> udf -> this module
 
-        if name == "variant_strip_nulls" and len(args) == 1:  # Spark names the default
+        if len(args) == _VARIANT_DEFAULT_AT.get(name):  # Spark names the default flag
             args = [*args, exp.true()]
         call = sql_call(name, args)
         call.meta[SPARK_NAME] = f"{name}({', '.join(output_name(a) for a in args)})"
@@ -61,6 +61,8 @@ def _variant(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     return build
 
 
+# Functions whose last argument defaults to true, by the number of arguments before it.
+_VARIANT_DEFAULT_AT = {"variant_strip_nulls": 1, "variant_set": 3, "try_variant_set": 3}
 _VARIANT_SQL_NAMES = (
     "parse_json",
     "try_parse_json",
@@ -75,6 +77,10 @@ _VARIANT_SQL_NAMES = (
     "variant_strip_nulls",
     "variant_array_append",
     "try_variant_array_append",
+    "variant_set",
+    "try_variant_set",
+    "variant_insert",
+    "try_variant_insert",
 )
 
 

@@ -1,7 +1,8 @@
 /* Spark's variant_delete and variant_strip_nulls over one Arrow column of encoded variants
  * (the accelerated path of kaspar.engine.variant.edit).
  *
- * edit(data, offsets, validity, array_offset, length, path, strip, strip_arrays, appended)
+ * edit(data, offsets, validity, array_offset, length, path, strip, strip_arrays, appended,
+ *      mode, create)
  *   data, offsets, validity: a large_binary column of encoded variants (metadata followed by
  *            value), read from array_offset for length rows;
  *   path:    a tuple of steps (str: an object field, int: an array index) whose value is
@@ -10,10 +11,14 @@
  *   appended: None, or (data, offsets, validity) of a large_binary column of encoded variants
  *            (read from the same rows) appended to the array at `path` instead of removing it
  *            (variant_array_append); NULL where the appended value is NULL.
- * Returns (data, offsets, validity, null_count, first_mismatch): the edited variants, NULL for
- * NULL; first_mismatch the first row whose path met a value of another kind than the step
- * (an append to a non-array: Spark's VARIANT_PATH_TYPE_MISMATCH; the row is NULL), or -1; None
- * for a malformed encoding. A path that leads nowhere leaves the variant as it is.
+ *   mode:    0 remove (delete, strip), 1 append, 2 set (create: make what is missing),
+ *            3 insert (before an array element; a new object field, or VARIANT_DUPLICATE_KEY).
+ * Returns (data, offsets, validity, null_count, first_mismatch, first_duplicate): the edited
+ * variants, NULL for NULL; first_mismatch the first row whose path met a value of another
+ * kind than the step (Spark's VARIANT_PATH_TYPE_MISMATCH; the row is NULL), first_duplicate
+ * the first row where insert met an existing field, or -1; None for a malformed encoding. A
+ * path that leads nowhere leaves the variant as it is, or (set, insert) is created: objects
+ * for names, arrays padded with nulls for indexes.
  *
  * Each variant is copied value by value into a fresh encoding (_variant_writer.h), leaving
  * out what is removed: objects and arrays get new headers and the names a new dictionary.
@@ -31,11 +36,14 @@ typedef struct {
     PyObject *steps; /* tuple or NULL */
     Py_ssize_t nsteps;
     int strip, strip_arrays;
-    const Source *append_src; /* the value to append (variant_array_append), or NULL */
+    const Source *append_src; /* the value an append, set or insert writes, or NULL */
     const uint8_t *append_value;
+    int mode, create;
 } Edit;
 
+enum { MODE_REMOVE, MODE_APPEND, MODE_SET, MODE_INSERT };
 #define MISMATCH (-3)
+#define DUPLICATE (-4)
 
 static uint64_t rd(const uint8_t *p, int size) {
     uint64_t v = 0;
@@ -85,6 +93,44 @@ static int step_is_index(const Edit *ed, Py_ssize_t step, uint64_t index) {
 }
 
 /* `step`: the next path step when this value lies on the path, -1 when it does not. */
+/* The value an edit writes (append, set, insert), copied from its own encoding. */
+static int write_new(Enc *e, const Edit *ed) {
+    Edit plain = {0};
+    return copy_value(e, ed->append_src, ed->append_value, &plain, -1);
+}
+
+static int write_null(Enc *e) { return put_byte(&e->value, 0); }
+
+/* What set and insert create where the path leads nowhere: objects for names, arrays (padded
+ * with nulls) for indexes, the value at the end. */
+static int write_created(Enc *e, const Edit *ed, Py_ssize_t step) {
+    if (step == ed->nsteps) return write_new(e, ed);
+    PyObject *s = PyTuple_GET_ITEM(ed->steps, step);
+    size_t start = e->value.n;
+    if (PyUnicode_Check(s)) {
+        size_t first = e->nfields;
+        Py_ssize_t n;
+        const char *name = PyUnicode_AsUTF8AndSize(s, &n);
+        if (!name) return NOMEM;
+        e->str.n = 0;
+        if (put(&e->str, name, (size_t)n)) return NOMEM;
+        int64_t id = key_id(e);
+        if (id < 0) return (int)id;
+        if (push_field(e, (uint32_t)id, 0)) return NOMEM;
+        int rc = write_created(e, ed, step + 1);
+        return rc ? rc : finish_object(e, start, first);
+    }
+    size_t first = e->nelems, index = (size_t)PyLong_AsSize_t(s);
+    for (size_t i = 0; i < index; i++)
+        if (push_element(e, e->value.n - start) || write_null(e)) return NOMEM;
+    if (push_element(e, e->value.n - start)) return NOMEM;
+    int rc = write_created(e, ed, step + 1);
+    return rc ? rc : finish_array(e, start, first);
+}
+
+static int creates(const Edit *ed) { return ed->mode == MODE_INSERT || (ed->mode == MODE_SET && ed->create); }
+
+/* `step`: the next path step when this value lies on the path, -1 when it does not. */
 static int copy_object(Enc *e, const Source *src, const uint8_t *p, const Edit *ed, Py_ssize_t step) {
     int info = p[0] >> 2, off_size = (info & 3) + 1, id_size = ((info >> 2) & 3) + 1;
     int count_size = (info >> 4 & 1) ? 4 : 1;
@@ -94,18 +140,35 @@ static int copy_object(Enc *e, const Source *src, const uint8_t *p, const Edit *
     const uint8_t *values = offs + (n + 1) * off_size;
     if (values > src->end) return BAD;
     size_t start = e->value.n, first = e->nfields;
+    int found = 0, last = step >= 0 && step == ed->nsteps - 1;
     for (uint64_t i = 0; i < n; i++) {
         const uint8_t *name, *child = values + rd(offs + i * off_size, off_size);
         size_t len;
         if (child >= src->end || name_of(src, rd(ids + i * id_size, id_size), &name, &len)) return BAD;
         int on_path = step_is_name(ed, step, name, len);
-        if ((on_path && step == ed->nsteps - 1 && !ed->append_src) || (ed->strip && is_null(child))) continue;
+        found |= on_path;
+        if (on_path && last && ed->mode == MODE_INSERT) return DUPLICATE;
+        if ((on_path && last && ed->mode == MODE_REMOVE) || (ed->strip && is_null(child))) continue;
         e->str.n = 0;
         if (put(&e->str, name, len)) return NOMEM;
         int64_t id = key_id(e);
         if (id < 0) return (int)id;
         if (push_field(e, (uint32_t)id, e->value.n - start)) return NOMEM;
-        int rc = copy_value(e, src, child, ed, on_path ? step + 1 : -1);
+        int rc = on_path && last && ed->mode == MODE_SET
+                     ? write_new(e, ed)
+                     : copy_value(e, src, child, ed, on_path ? step + 1 : -1);
+        if (rc) return rc;
+    }
+    if (step >= 0 && step < ed->nsteps && !found && creates(ed)) { /* a new field here */
+        Py_ssize_t n_name;
+        const char *name = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(ed->steps, step), &n_name);
+        if (!name) return NOMEM;
+        e->str.n = 0;
+        if (put(&e->str, name, (size_t)n_name)) return NOMEM;
+        int64_t id = key_id(e);
+        if (id < 0) return (int)id;
+        if (push_field(e, (uint32_t)id, e->value.n - start)) return NOMEM;
+        int rc = write_created(e, ed, step + 1);
         if (rc) return rc;
     }
     return finish_object(e, start, first);
@@ -118,27 +181,41 @@ static int copy_array(Enc *e, const Source *src, const uint8_t *p, const Edit *e
     const uint8_t *offs = p + 1 + count_size, *values = offs + (n + 1) * off_size;
     if (values > src->end) return BAD;
     size_t start = e->value.n, first = e->nelems;
+    int last = step >= 0 && step == ed->nsteps - 1;
     for (uint64_t i = 0; i < n; i++) {
         const uint8_t *child = values + rd(offs + i * off_size, off_size);
         if (child >= src->end) return BAD;
         int on_path = step_is_index(ed, step, i);
-        if ((on_path && step == ed->nsteps - 1 && !ed->append_src) || (ed->strip_arrays && is_null(child))) continue;
+        if ((on_path && last && ed->mode == MODE_REMOVE) || (ed->strip_arrays && is_null(child))) continue;
+        if (on_path && last && ed->mode == MODE_INSERT) { /* the value goes before element i */
+            if (push_element(e, e->value.n - start) || write_new(e, ed)) return NOMEM;
+        }
         if (push_element(e, e->value.n - start)) return NOMEM;
-        int rc = copy_value(e, src, child, ed, on_path ? step + 1 : -1);
+        int moved = on_path && last && ed->mode == MODE_INSERT; /* the element after the value */
+        int rc = on_path && last && ed->mode == MODE_SET
+                     ? write_new(e, ed)
+                     : copy_value(e, src, child, ed, on_path && !moved ? step + 1 : -1);
         if (rc) return rc;
     }
-    if (ed->append_src && step == ed->nsteps) { /* the target array: the value goes last */
-        if (push_element(e, e->value.n - start)) return NOMEM;
-        Edit plain = {0};
-        int rc = copy_value(e, ed->append_src, ed->append_value, &plain, -1);
-        if (rc) return rc;
+    if (ed->mode == MODE_APPEND && step == ed->nsteps) { /* the target array: the value last */
+        if (push_element(e, e->value.n - start) || write_new(e, ed)) return NOMEM;
+    }
+    if (step >= 0 && step < ed->nsteps && creates(ed)) {
+        size_t index = (size_t)PyLong_AsSize_t(PyTuple_GET_ITEM(ed->steps, step));
+        if (index >= n) { /* past the end: nulls up to it, then what the path creates */
+            for (size_t i = n; i < index; i++)
+                if (push_element(e, e->value.n - start) || write_null(e)) return NOMEM;
+            if (push_element(e, e->value.n - start)) return NOMEM;
+            int rc = write_created(e, ed, step + 1);
+            if (rc) return rc;
+        }
     }
     return finish_array(e, start, first);
 }
 
 static int copy_value(Enc *e, const Source *src, const uint8_t *p, const Edit *ed, Py_ssize_t step) {
     int basic = p[0] & 3, rc;
-    if (ed->append_src && step >= 0 && !(basic == 3 && step == ed->nsteps)) {
+    if (ed->mode != MODE_REMOVE && step >= 0 && !(basic == 3 && step == ed->nsteps)) {
         if (step == ed->nsteps || basic < 2) return MISMATCH; /* the target is not an array */
         PyObject *next = PyTuple_GET_ITEM(ed->steps, step);
         if ((basic == 2) != (PyUnicode_Check(next) != 0)) return MISMATCH;
@@ -201,8 +278,9 @@ static PyObject *edit(PyObject *self, PyObject *args) {
     Py_ssize_t array_offset, length;
     int strip, strip_arrays;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*OnnOppO", &data, &offsets, &validity_obj, &array_offset,
-                          &length, &path, &strip, &strip_arrays, &appended))
+    int mode, create;
+    if (!PyArg_ParseTuple(args, "y*y*OnnOppOip", &data, &offsets, &validity_obj, &array_offset,
+                          &length, &path, &strip, &strip_arrays, &appended, &mode, &create))
         return NULL;
     Py_buffer validity = {0};
     int has_v = validity_obj != Py_None;
@@ -213,6 +291,9 @@ static PyObject *edit(PyObject *self, PyObject *args) {
     Py_ssize_t mismatch = -1;
     Edit ed = {.steps = PyTuple_Check(path) ? path : NULL, .strip = strip, .strip_arrays = strip_arrays};
     ed.nsteps = ed.steps ? PyTuple_GET_SIZE(path) : 0;
+    ed.mode = mode;
+    ed.create = create;
+    Py_ssize_t duplicate = -1;
     if (has_v && PyObject_GetBuffer(validity_obj, &validity, PyBUF_SIMPLE) < 0) goto done;
     if (appended != Py_None) {
         PyObject *add_validity;
@@ -251,8 +332,9 @@ static PyObject *edit(PyObject *self, PyObject *args) {
                 PyErr_NoMemory();
                 goto done;
             }
-            if (rc == MISMATCH) {
-                if (mismatch < 0) mismatch = i;
+            if (rc == MISMATCH || rc == DUPLICATE) {
+                if (rc == MISMATCH && mismatch < 0) mismatch = i;
+                if (rc == DUPLICATE && duplicate < 0) duplicate = i;
                 nulls++;
             } else if (rc) {
                 result = Py_None;
@@ -273,9 +355,9 @@ static PyObject *edit(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    result = Py_BuildValue("(y#y#y#nn)", out.p ? (char *)out.p : "", (Py_ssize_t)out.n,
+    result = Py_BuildValue("(y#y#y#nnn)", out.p ? (char *)out.p : "", (Py_ssize_t)out.n,
                            (char *)out_offsets.p, (Py_ssize_t)out_offsets.n, (char *)out_valid.p,
-                           (Py_ssize_t)out_valid.n, nulls, mismatch);
+                           (Py_ssize_t)out_valid.n, nulls, mismatch, duplicate);
 done:
     if (add.has) {
         PyBuffer_Release(&add.data);

@@ -10,5 +10,7 @@ def edit(
     strip: bool,
     strip_arrays: bool,
     appended: tuple[Any, Any, Any | None] | None,
+    mode: int,
+    create: bool,
     /,
-) -> tuple[bytes, bytes, bytes, int, int] | None: ...
+) -> tuple[bytes, bytes, bytes, int, int, int] | None: ...

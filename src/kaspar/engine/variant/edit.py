@@ -6,6 +6,8 @@ into a fresh encoding, leaving out the value at a path or the nulls (docs/varian
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyarrow as pa
 
 from kaspar.engine.variant.encoding import from_c, prepared
@@ -17,14 +19,17 @@ except ImportError:  # pragma: no cover - the extension is built with the packag
     _variant_edit = None  # type: ignore[assignment,unused-ignore]
 
 
-def _edited(
+def _edited(  # noqa: PLR0917 (the C function's arguments)
     variants: pa.Array,
     path: tuple[str | int, ...] | None,
     strip: bool,
     strip_arrays: bool,
     appended: pa.Array | None = None,
-) -> tuple[pa.Array, int]:
-    """The edited column and the first row whose path met a value of another kind (-1)."""
+    mode: int = 0,
+    create: bool = False,
+) -> tuple[pa.Array, int, int]:
+    """The edited column, the first row whose path met a value of another kind and the first
+    where insert met an existing field (-1: none)."""
     variants = prepared(variants, pa.large_binary(), _variant_edit, "variant_delete")
     extra = None
     if appended is not None:  # read from the same rows as the variants: both from row 0
@@ -45,8 +50,11 @@ def _edited(
         strip,
         strip_arrays,
         extra,
+        mode,
+        create,
     )
-    return from_c(result, len(variants), pa.large_binary()), -1 if result is None else result[4]
+    column = from_c(result, len(variants), pa.large_binary())
+    return column, -1 if result is None else result[4], -1 if result is None else result[5]
 
 
 def _first(values: pa.Array) -> object:
@@ -68,14 +76,35 @@ def strip_nulls(variants: pa.Array, include_arrays: pa.Array) -> pa.Array:
     return _edited(variants, None, True, bool(_first(include_arrays)))[0]
 
 
-def _append(variants: pa.Array, paths: pa.Array, values: pa.Array, try_: bool) -> pa.Array:
-    from kaspar.engine.deferred_errors import defer
-    from kaspar.engine.variant.sql import path_steps
+APPEND, SET, INSERT = 1, 2, 3
 
-    function = "try_variant_array_append" if try_ else "variant_array_append"
-    path = str(_first(paths))
-    edited, mismatch = _edited(variants, tuple(path_steps(path, function)), False, False, values)
-    if mismatch >= 0 and not try_:
+
+def with_value(
+    function: str, mode: int, try_: bool
+) -> Callable[[pa.Array, pa.Array, pa.Array, pa.Array], pa.Array]:
+    """The Arrow function of ``function`` (an append, set or insert of a value at a path);
+    ``try_``: NULL where Spark raises."""
+
+    def evaluate(
+        variants: pa.Array, paths: pa.Array, values: pa.Array, flags: pa.Array
+    ) -> pa.Array:
+        from kaspar.engine.deferred_errors import defer
+        from kaspar.engine.variant.sql import path_steps
+
+        path = str(_first(paths))
+        steps = tuple(path_steps(path, function))
+        create = bool(_first(flags))
+        edited, mismatch, duplicate = _edited(variants, steps, False, False, values, mode, create)
+        if try_ or (mismatch < 0 and duplicate < 0):
+            return edited
+        if duplicate >= 0:
+            key = next(s for s in reversed(steps) if isinstance(s, str))
+            raise defer(
+                SparkRuntimeException(
+                    f"Failed to build variant because of a duplicate object key `{key}`.",
+                    "VARIANT_DUPLICATE_KEY",
+                )
+            )
         raise defer(
             SparkRuntimeException(
                 f"The path '{path}' is incompatible with the variant value at '{path}' in "
@@ -83,14 +112,5 @@ def _append(variants: pa.Array, paths: pa.Array, values: pa.Array, try_: bool) -
                 "VARIANT_PATH_TYPE_MISMATCH",
             )
         )
-    return edited
 
-
-def array_append(variants: pa.Array, paths: pa.Array, values: pa.Array) -> pa.Array:
-    """``variant_array_append``: ``values`` appended to the arrays at the path."""
-    return _append(variants, paths, values, try_=False)
-
-
-def try_array_append(variants: pa.Array, paths: pa.Array, values: pa.Array) -> pa.Array:
-    """``try_variant_array_append``: NULL where the path meets a value that is not an array."""
-    return _append(variants, paths, values, try_=True)
+    return evaluate

@@ -42,12 +42,24 @@ TRY_PARSE_JSON = register(
 SCHEMAS = register(PythonUDF(schema.schemas, T.StringType(), name="schema_of_variant", arrow=True))
 
 DELETE = register(PythonUDF(edit.delete, T.BinaryType(), name="variant_delete", arrow=True))
-APPEND = register(
-    PythonUDF(edit.array_append, T.BinaryType(), name="variant_array_append", arrow=True)
-)
-TRY_APPEND = register(
-    PythonUDF(edit.try_array_append, T.BinaryType(), name="try_variant_array_append", arrow=True)
-)
+_WITH_VALUE = {
+    name: register(
+        PythonUDF(
+            edit.with_value(name.removeprefix("try_"), mode, name.startswith("try_")),
+            T.BinaryType(),
+            name=name,
+            arrow=True,
+        )
+    )
+    for name, mode in (
+        ("variant_array_append", edit.APPEND),
+        ("try_variant_array_append", edit.APPEND),
+        ("variant_set", edit.SET),
+        ("try_variant_set", edit.SET),
+        ("variant_insert", edit.INSERT),
+        ("try_variant_insert", edit.INSERT),
+    )
+}
 STRIP_NULLS = register(
     PythonUDF(edit.strip_nulls, T.BinaryType(), name="variant_strip_nulls", arrow=True)
 )
@@ -313,8 +325,10 @@ def sql_call(name: str, args: list[exp.Expr]) -> exp.Expr:
         return exp.cast(args[0], exp.DataType.build("VARIANT"))
     if name == "variant_delete":
         return delete(args[0], args[1:])
-    if name in ("variant_array_append", "try_variant_array_append"):
-        return array_append(args[0], args[1], args[2], try_=name.startswith("try_"))
+    if name in _WITH_VALUE:
+        create = not (len(args) > 3 and isinstance(args[3], exp.Boolean) and not args[3].this)
+        built = with_value(name, args[0], args[1], args[2], create)
+        return _fn("coalesce", built)  # a call: sqlglot checks a CASE's 3 arguments against 4
     if name == "variant_strip_nulls":
         keep = len(args) > 1 and isinstance(args[1], exp.Boolean) and not args[1].this
         return strip_nulls(args[0], include_arrays=not keep)
@@ -470,10 +484,13 @@ def strip_nulls(v: exp.Expr, include_arrays: bool) -> exp.Expr:
     return _unless_null(v, _fn("variant_bytes_to_variant", _fn(STRIP_NULLS, encoded(v), flag)))
 
 
-def array_append(v: exp.Expr, path: exp.Expr, value: exp.Expr, try_: bool) -> exp.Expr:
-    """``variant_array_append(v, path, value)`` (``try_``: NULL where the path's value is not
-    an array); ``value`` is a variant or cast to one."""
-    function = "try_variant_array_append" if try_ else "variant_array_append"
+def with_value(
+    function: str, v: exp.Expr, path: exp.Expr, value: exp.Expr, create: bool = True
+) -> exp.Expr:
+    """``variant_array_append``, ``variant_set`` (``create``: make what is missing) and
+    ``variant_insert`` (and their ``try_`` forms) of ``value``, a variant or cast to one."""
+    if function.removeprefix("try_") in ("variant_set", "variant_insert"):
+        _edit_target(path, function)  # the root path is refused
     if not (isinstance(path, exp.Literal) and path.is_string):
         from kaspar.errors import PySparkNotImplementedError
 
@@ -483,7 +500,8 @@ def array_append(v: exp.Expr, path: exp.Expr, value: exp.Expr, try_: bool) -> ex
         )
     path_steps(str(path.this), function)  # Spark's INVALID_VARIANT_GET_PATH for a bad path
     added = encoded(_raw(value, exp.DataType.build("VARIANT")))  # DuckDB keeps its type
-    call = _fn(TRY_APPEND if try_ else APPEND, encoded(v), _str(str(path.this)), added)
+    flag = exp.true() if create else exp.false()
+    call = _fn(_WITH_VALUE[function], encoded(v), _str(str(path.this)), added, flag)
     both = exp.and_(
         exp.Is(this=v.copy(), expression=exp.Null()).not_(),
         exp.Is(this=value.copy(), expression=exp.Null()).not_(),

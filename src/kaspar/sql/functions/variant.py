@@ -67,7 +67,9 @@ def variant_delete(v: ColumnOrName, *paths: Column | str) -> Column:
     return node(V.delete(e, exprs), f"variant_delete({names(e, *exprs)})")
 
 
-def _append(v: ColumnOrName, path: Column | str, value: Any, try_: bool) -> Column:
+def _with_value(
+    name: str, v: ColumnOrName, path: Column | str, value: Any, create: bool = True
+) -> Column:
     e = to_expr(v)
     p = exp.Literal.string(path) if isinstance(path, str) else to_expr(path)
     x = (
@@ -77,18 +79,45 @@ def _append(v: ColumnOrName, path: Column | str, value: Any, try_: bool) -> Colu
         if isinstance(value, str)
         else literal(value)
     )
-    name = "try_variant_array_append" if try_ else "variant_array_append"
-    return node(V.array_append(e, p, x, try_), f"{name}({names(e, p, x)})")
+    shown = names(e, p, x) + (
+        "" if name.removeprefix("try_") != "variant_set" else f", {str(create).lower()}"
+    )
+    return node(V.with_value(name, e, p, x, create), f"{name}({shown})")
 
 
 def variant_array_append(v: ColumnOrName, path: Column | str, value: Any) -> Column:
     """``value`` appended to the array at ``path`` (VARIANT_PATH_TYPE_MISMATCH if not one)."""
-    return _append(v, path, value, try_=False)
+    return _with_value("variant_array_append", v, path, value)
 
 
 def try_variant_array_append(v: ColumnOrName, path: Column | str, value: Any) -> Column:
     """``value`` appended to the array at ``path``; NULL where the path's value is not one."""
-    return _append(v, path, value, try_=True)
+    return _with_value("try_variant_array_append", v, path, value)
+
+
+def variant_set(
+    v: ColumnOrName, path: Column | str, value: Any, create_if_missing: bool = True
+) -> Column:
+    """``value`` at ``path``, replacing what is there (what is missing created, unless not
+    ``create_if_missing``)."""
+    return _with_value("variant_set", v, path, value, create_if_missing)
+
+
+def try_variant_set(
+    v: ColumnOrName, path: Column | str, value: Any, create_if_missing: bool = True
+) -> Column:
+    """``variant_set``, NULL where it raises."""
+    return _with_value("try_variant_set", v, path, value, create_if_missing)
+
+
+def variant_insert(v: ColumnOrName, path: Column | str, value: Any) -> Column:
+    """``value`` inserted at ``path`` (a new field, or before an array element)."""
+    return _with_value("variant_insert", v, path, value)
+
+
+def try_variant_insert(v: ColumnOrName, path: Column | str, value: Any) -> Column:
+    """``variant_insert``, NULL where it raises."""
+    return _with_value("try_variant_insert", v, path, value)
 
 
 def variant_strip_nulls(v: ColumnOrName, include_arrays: bool = True) -> Column:
@@ -134,8 +163,12 @@ __all__ = [
     "try_parse_json",
     "try_variant_array_append",
     "try_variant_get",
+    "try_variant_insert",
+    "try_variant_set",
     "variant_array_append",
     "variant_delete",
     "variant_get",
+    "variant_insert",
+    "variant_set",
     "variant_strip_nulls",
 ]
