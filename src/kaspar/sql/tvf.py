@@ -56,3 +56,18 @@ class TableValuedFunction(StandInRepr):
 
     def stack(self, n: Column, *fields: Column) -> DataFrame:
         return self._generate("stack", n, *fields)
+
+    def variant_explode(self, input: Column) -> DataFrame:
+        """The fields of an object variant (pos, key, value), or an array's elements."""
+        return self._generate("inline", _variant_items(input))
+
+    def variant_explode_outer(self, input: Column) -> DataFrame:
+        """``variant_explode``, with one row of NULLs for anything but an object or array."""
+        return self._generate("inline_outer", _variant_items(input))
+
+
+def _variant_items(input: Column) -> Column:
+    from kaspar.engine.variant.sql import explode_items
+    from kaspar.sql.column import Column, to_expr
+
+    return Column(explode_items(to_expr(input)))

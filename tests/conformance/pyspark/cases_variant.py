@@ -319,3 +319,14 @@ def case_variant_set_sql(spark, F, T):
 @case("error")
 def case_variant_insert_duplicate_fails(spark, F, T):
     return spark.sql("""select variant_insert(parse_json('{"a":1}'), '$.a', 2)""")
+
+
+@case()
+def case_variant_explode_tvf(spark, F, T):
+    rows = []
+    for text in ('{"b":[2],"a":1.5,"n":null}', '[1,"x",null]', "1"):
+        for explode in (spark.tvf.variant_explode, spark.tvf.variant_explode_outer):
+            for r in explode(F.parse_json(F.lit(text))).collect():
+                value = None if r.value is None else repr(r.value.toPython())
+                rows.append((text, explode.__name__, r.pos, r.key, value))
+    return spark.createDataFrame(rows, "j string, f string, pos int, key string, value string")

@@ -374,7 +374,104 @@ done:
     return result;
 }
 
+/* variant_explode: the fields of each object (by name) or the elements of each array, each
+ * value a variant of its own. explode(data, offsets, validity, array_offset, length) returns
+ * (list_offsets, positions, key_offsets, key_data, key_validity, value_offsets, value_data):
+ * the buffers of list<struct<pos int32, key string, value binary>> (a NULL row: an empty
+ * list; the keys of array elements NULL); None for a malformed encoding. */
+static PyObject *explode(PyObject *self, PyObject *args) {
+    Py_buffer data, offsets;
+    PyObject *validity_obj;
+    Py_ssize_t array_offset, length;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*y*Onn", &data, &offsets, &validity_obj, &array_offset, &length))
+        return NULL;
+    Py_buffer validity = {0};
+    int has_v = validity_obj != Py_None;
+    PyObject *result = NULL;
+    Enc e = {0};
+    Buf lists = {0}, pos = {0}, key_offs = {0}, keys = {0}, key_valid = {0}, val_offs = {0}, vals = {0};
+    Edit plain = {0};
+    size_t items = 0;
+    if (has_v && PyObject_GetBuffer(validity_obj, &validity, PyBUF_SIMPLE) < 0) goto done;
+    const int64_t *offs = offsets.buf;
+    const uint8_t *valid = has_v ? validity.buf : NULL;
+    if ((size_t)offsets.len < (size_t)(array_offset + length + 1) * 8 || put_le(&lists, 0, 4) ||
+        put_le(&key_offs, 0, 4) || put_le(&val_offs, 0, 8))
+        goto fail;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_ssize_t row = array_offset + i;
+        if (!valid || (valid[row >> 3] >> (row & 7) & 1)) {
+            int64_t a = offs[row], b = offs[row + 1];
+            Source src;
+            const uint8_t *p;
+            if (a < 0 || b < a || (size_t)b > (size_t)data.len ||
+                source_of((const uint8_t *)data.buf + a, (size_t)(b - a), &src, &p))
+                goto malformed;
+            int basic = p[0] & 3, info = p[0] >> 2;
+            if (basic == 2 || basic == 3) {
+                int off_size = (info & 3) + 1, id_size = basic == 2 ? ((info >> 2) & 3) + 1 : 0;
+                int count_size = (basic == 2 ? info >> 4 : info >> 2) & 1 ? 4 : 1;
+                if (p + 1 + count_size > src.end) goto malformed;
+                uint64_t n = rd(p + 1, count_size);
+                const uint8_t *ids = p + 1 + count_size, *offsets_at = ids + n * id_size;
+                const uint8_t *values = offsets_at + (n + 1) * off_size;
+                if (values > src.end) goto malformed;
+                for (uint64_t k = 0; k < n; k++) {
+                    const uint8_t *child = values + rd(offsets_at + k * off_size, off_size);
+                    if (child >= src.end) goto malformed;
+                    int key_ok = basic == 2;
+                    if (key_ok) {
+                        const uint8_t *name;
+                        size_t len;
+                        if (name_of(&src, rd(ids + k * id_size, id_size), &name, &len)) goto malformed;
+                        if (put(&keys, name, len)) goto fail;
+                    }
+                    if (items % 8 == 0 && put_byte(&key_valid, 0)) goto fail;
+                    if (key_ok) key_valid.p[items / 8] |= (uint8_t)(1 << (items % 8));
+                    int rc = enc_begin(&e);
+                    if (!rc) rc = copy_value(&e, &src, child, &plain, -1);
+                    if (!rc) rc = enc_end(&e, &vals);
+                    if (rc == BAD) goto malformed;
+                    if (rc || put_le(&pos, k, 4) || put_le(&key_offs, keys.n, 4) ||
+                        put_le(&val_offs, vals.n, 8))
+                        goto fail;
+                    items++;
+                }
+            }
+        }
+        if (put_le(&lists, items, 4)) goto fail;
+    }
+    result = Py_BuildValue("(y#y#y#y#y#y#y#)", (char *)lists.p, (Py_ssize_t)lists.n,
+                           pos.p ? (char *)pos.p : "", (Py_ssize_t)pos.n, (char *)key_offs.p,
+                           (Py_ssize_t)key_offs.n, keys.p ? (char *)keys.p : "", (Py_ssize_t)keys.n,
+                           key_valid.p ? (char *)key_valid.p : "", (Py_ssize_t)key_valid.n,
+                           (char *)val_offs.p, (Py_ssize_t)val_offs.n, vals.p ? (char *)vals.p : "",
+                           (Py_ssize_t)vals.n);
+    goto done;
+malformed:
+    result = Py_None;
+    Py_INCREF(result);
+    goto done;
+fail:
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "out of memory or short buffers");
+done:
+    enc_free(&e);
+    free(lists.p);
+    free(pos.p);
+    free(key_offs.p);
+    free(keys.p);
+    free(key_valid.p);
+    free(val_offs.p);
+    free(vals.p);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&offsets);
+    if (has_v && validity.obj) PyBuffer_Release(&validity);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"explode", explode, METH_VARARGS, "Encoded variants -> their fields or elements."},
     {"edit", edit, METH_VARARGS, "Encoded variants -> the same with a path or nulls removed."},
     {NULL, NULL, 0, NULL},
 };

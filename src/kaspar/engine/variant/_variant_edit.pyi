@@ -14,3 +14,6 @@ def edit(
     create: bool,
     /,
 ) -> tuple[bytes, bytes, bytes, int, int, int] | None: ...
+def explode(
+    data: Any, offsets: Any, validity: Any | None, array_offset: int, length: int, /
+) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes] | None: ...

@@ -114,3 +114,34 @@ def with_value(
         )
 
     return evaluate
+
+
+EXPLODED = pa.struct([("pos", pa.int32()), ("key", pa.string()), ("value", pa.binary())])
+
+
+def explode(variants: pa.Array) -> pa.Array:
+    """``variant_explode``'s rows per variant: a list of (pos, key, value encoding) for an
+    object's fields or an array's elements (key NULL), empty for anything else."""
+    variants = prepared(variants, pa.large_binary(), _variant_edit, "variant_explode")
+    validity, offsets, data = variants.buffers()
+    result = _variant_edit.explode(
+        data if data is not None else b"", offsets, validity, variants.offset, len(variants)
+    )
+    if result is None:
+        return from_c(None, 0, pa.binary())  # raises MALFORMED_VARIANT
+    lists, pos, key_offsets, keys, key_valid, value_offsets, values = result
+    count = len(pos) // 4
+    fields = [
+        pa.Array.from_buffers(pa.int32(), count, [None, pa.py_buffer(pos)]),
+        pa.Array.from_buffers(
+            pa.string(),
+            count,
+            [pa.py_buffer(key_valid), pa.py_buffer(key_offsets), pa.py_buffer(keys)],
+        ),
+        pa.Array.from_buffers(
+            pa.large_binary(), count, [None, pa.py_buffer(value_offsets), pa.py_buffer(values)]
+        ).cast(pa.binary()),
+    ]
+    items = pa.StructArray.from_arrays(fields, fields=list(EXPLODED))
+    list_offsets = pa.Array.from_buffers(pa.int32(), len(variants) + 1, [None, pa.py_buffer(lists)])
+    return pa.ListArray.from_arrays(list_offsets, items)

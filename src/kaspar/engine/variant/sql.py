@@ -60,6 +60,22 @@ _WITH_VALUE = {
         ("try_variant_insert", edit.INSERT),
     )
 }
+EXPLODE = register(
+    PythonUDF(
+        edit.explode,
+        T.ArrayType(
+            T.StructType(
+                [
+                    T.StructField("pos", T.IntegerType()),
+                    T.StructField("key", T.StringType()),
+                    T.StructField("value", T.BinaryType()),
+                ]
+            )
+        ),
+        name="variant_explode",
+        arrow=True,
+    )
+)
 STRIP_NULLS = register(
     PythonUDF(edit.strip_nulls, T.BinaryType(), name="variant_strip_nulls", arrow=True)
 )
@@ -507,3 +523,22 @@ def with_value(
         exp.Is(this=value.copy(), expression=exp.Null()).not_(),
     )
     return exp.Case(ifs=[exp.If(this=both, true=_fn("variant_bytes_to_variant", call))])
+
+
+def explode_items(v: exp.Expr) -> exp.Expr:
+    """``variant_explode``'s rows as a list of ``{pos, key, value}`` structs (``inline``)."""
+    name = f"__variant_{next(_NAMES)}"
+    item = exp.column(name)
+    fields = [
+        ("pos", _fn("struct_extract", item.copy(), _str("pos"))),
+        ("key", _fn("struct_extract", item.copy(), _str("key"))),
+        (
+            "value",
+            _fn("variant_bytes_to_variant", _fn("struct_extract", item.copy(), _str("value"))),
+        ),
+    ]
+    body = _fn(
+        "struct_pack", *(exp.PropertyEQ(this=exp.to_identifier(n), expression=e) for n, e in fields)
+    )
+    lam = exp.Lambda(this=body, expressions=[exp.to_identifier(name)])
+    return _fn("list_transform", _fn(EXPLODE, encoded(v)), lam)
