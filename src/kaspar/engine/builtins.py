@@ -9,6 +9,7 @@ for the names that need no wrapping: not ``conv`` and ``hmac``), so ``F.xxhash64
 from __future__ import annotations
 
 from kaspar.engine import arrow_builtins as B
+from kaspar.engine import kafka_serde as KS
 from kaspar.engine import types as T
 from kaspar.engine.spark_hash import spark_hash
 from kaspar.engine.spark_xxhash64 import spark_xxhash64
@@ -24,6 +25,13 @@ _FUNCTIONS: tuple[tuple[str, B.ArrowFunction, T.DataType], ...] = (
     ("from_base32", B.from_base32, T.BinaryType()),
     ("hmac", B.hmac, T.BinaryType()),
     ("jaro_winkler_similarity", B.jaro_winkler_similarity, T.DoubleType()),
+    # Kafka's primitive serializers (ksqlDB's KAFKA format); not Spark functions
+    ("kafka_int_bytes", KS.encode_int32, T.BinaryType()),
+    ("kafka_bigint_bytes", KS.encode_int64, T.BinaryType()),
+    ("kafka_double_bytes", KS.encode_float64, T.BinaryType()),
+    ("kafka_bytes_int", KS.decode_int32, T.IntegerType()),
+    ("kafka_bytes_bigint", KS.decode_int64, T.LongType()),
+    ("kafka_bytes_double", KS.decode_float64, T.DoubleType()),
 )
 
 BUILTINS: dict[str, str] = {

@@ -135,8 +135,16 @@ class KsqlEngine:
             )
         return statements[0]
 
+    def _offset_reset(self, properties: dict[str, Any]) -> str:
+        """A request's ``auto.offset.reset``, also spelt ``ksql.streams.auto.offset.reset``
+        (ksqlDB takes both in ``streamsProperties``), else the server's."""
+        for key in ("auto.offset.reset", "ksql.streams.auto.offset.reset"):
+            if key in properties:
+                return str(properties[key])
+        return self.config.offset_reset
+
     def start_push(self, statement: st.Select, properties: dict[str, Any]) -> PushQuery:
-        offset_reset = str(properties.get("auto.offset.reset", self.config.offset_reset))
+        offset_reset = self._offset_reset(properties)
         reader = stream_reader(self.spark, self.config.bootstrap_servers, offset_reset)
         tables = batch_reader(self.spark, self.config.bootstrap_servers)
         with self._lock:
@@ -378,7 +386,7 @@ class KsqlEngine:
     def _plan_query(
         self, statement: st.CreateAsSelect | st.InsertSelect, properties: dict[str, Any]
     ) -> Apply:
-        offset_reset = str(properties.get("auto.offset.reset", self.config.offset_reset))
+        offset_reset = self._offset_reset(properties)
         reader = stream_reader(self.spark, self.config.bootstrap_servers, offset_reset)
         tables = batch_reader(self.spark, self.config.bootstrap_servers)
         compiled = compile_query(self.metastore, statement.query, reader, read_table=tables)

@@ -5,7 +5,8 @@ raw ``key``/``value`` bytes into typed columns (``decode``), and columns back in
 * ``JSON``: a value is an object of the value columns (``from_json`` / ``to_json``); a key is
   the bare JSON of its one column.
 * ``DELIMITED``: the columns joined by ``VALUE_DELIMITER`` (``,``), empty for null.
-* ``KAFKA``: Kafka's primitive serializers: STRING as UTF-8, INTEGER and BIGINT big-endian.
+* ``KAFKA``: Kafka's primitive serializers: STRING as UTF-8, INTEGER and BIGINT big-endian
+  two's complement, DOUBLE as 8 big-endian IEEE 754 bytes, BYTES as they are (keys and values).
 * A windowed key (a windowed aggregation's output) is the key's bytes and the window start as
   8 big-endian bytes, as Kafka Streams' time-windowed serde writes it.
 """
@@ -15,6 +16,9 @@ from __future__ import annotations
 import json
 import re
 
+from sqlglot import exp
+
+from kaspar.engine.builtins import BUILTINS
 from kaspar.ksql import json_sr, protobuf_schema
 from kaspar.ksql.avro_schema import avro_schema
 from kaspar.ksql.errors import SCHEMA_REGISTRY_NOT_CONFIGURED, KsqlError
@@ -26,7 +30,7 @@ from kaspar.sql.column import Column
 from kaspar.sql.dataframe import DataFrame
 from kaspar.sql.protobuf.functions import from_protobuf, to_protobuf
 
-KEY_TYPES = ("STRING", "INTEGER", "BIGINT")
+KAFKA_TYPES = ("STRING", "INTEGER", "BIGINT", "DOUBLE", "BYTES")
 TS = "__TS"  # the event time as a timestamp, for windows; never shown
 TOMBSTONE = "__TOMBSTONE"
 PARSED = "__PARSED"
@@ -135,15 +139,42 @@ def decode_header(column: ColumnDef) -> Column:
     return F.element_at(matching, -1).getField("value")
 
 
+_KAFKA_SERDE = {"INTEGER": "int", "BIGINT": "bigint", "DOUBLE": "double"}
+
+
+def _serde(name: str, value: Column) -> Column:
+    """A call of one of kaspar.engine.kafka_serde's built-in Arrow functions."""
+    return Column(exp.Anonymous(this=BUILTINS[name], expressions=[value.expr]))
+
+
+def _kafka_decode(column: ColumnDef, raw: Column) -> Column:
+    """A value of Kafka's serializers (``KAFKA`` format) from its bytes."""
+    ksql_type = column.type.ksql
+    if ksql_type not in KAFKA_TYPES:
+        raise KsqlError(f"The 'KAFKA' format does not support type '{ksql_type}'")
+    if ksql_type == "STRING":
+        return raw.cast("string")
+    if ksql_type == "BYTES":
+        return raw
+    return _serde(f"kafka_bytes_{_KAFKA_SERDE[ksql_type]}", raw)
+
+
+def _kafka_encode(ksql_type: str, value: Column) -> Column:
+    """Kafka's serializers' bytes of a value (``KAFKA`` format)."""
+    if ksql_type not in KAFKA_TYPES:
+        raise KsqlError(f"The 'KAFKA' format does not support type '{ksql_type}'")
+    if ksql_type == "STRING":
+        return value.cast("binary")
+    if ksql_type == "BYTES":
+        return value
+    spark_type = {"INTEGER": "int", "BIGINT": "bigint", "DOUBLE": "double"}[ksql_type]
+    return _serde(f"kafka_{_KAFKA_SERDE[ksql_type]}_bytes", value.cast(spark_type))
+
+
 def decode_key(key_format: str, column: ColumnDef, key_hex: Column) -> Column:
     raw = F.unhex(key_hex)
     if key_format == "KAFKA":
-        if column.type.ksql == "STRING":
-            return raw.cast("string")
-        unsigned = F.conv(key_hex, 16, 10).cast("decimal(20,0)")
-        bits = 32 if column.type.ksql == "INTEGER" else 64
-        signed = F.when(unsigned >= 2 ** (bits - 1), unsigned - 2**bits).otherwise(unsigned)
-        return signed.cast(column.type.spark)
+        return _kafka_decode(column, raw)
     if key_format == "JSON":
         wrapped = F.concat(F.lit('{"k":'), raw.cast("string"), F.lit("}"))
         return F.from_json(wrapped, f"k {column.type.spark}").getField("k")
@@ -194,7 +225,7 @@ def decode_values(source: Source, text: Column) -> list[Column]:
     if source.value_format == "KAFKA":
         if len(values) > 1:
             raise KsqlError("The 'KAFKA' format only supports a single field.")
-        return [text.cast(c.type.spark).alias(c.name) for c in values]
+        return [_kafka_decode(c, F.col("value")).alias(c.name) for c in values]
     return []
 
 
@@ -207,13 +238,7 @@ def encode_key(key_format: str, columns: list[tuple[str, str]]) -> Column | None
     name, ksql_type = columns[0]
     value = F.col(f"`{name}`")
     if key_format == "KAFKA":
-        if ksql_type == "STRING":
-            return value.cast("binary")
-        if ksql_type not in KEY_TYPES:
-            raise KsqlError(f"The 'KAFKA' key format does not support {ksql_type} keys yet.")
-        digits = 8 if ksql_type == "INTEGER" else 16
-        padded = F.lpad(F.hex(value.cast("bigint")), 16, "0")
-        return F.unhex(F.substring(padded, 17 - digits, digits))
+        return _kafka_encode(ksql_type, value)
     if key_format == "JSON":
         if len(columns) == 1:
             return json_value(value).cast("binary")
@@ -276,5 +301,5 @@ def encode_value(sink: Source, columns: list[str]) -> Column:
     if value_format == "KAFKA":
         if len(fields) != 1:
             raise KsqlError("The 'KAFKA' format only supports a single field.")
-        return fields[0].cast("string").cast("binary")
+        return _kafka_encode(sink.value_columns[0].type.ksql, fields[0])
     raise KsqlError(f"The value format {value_format} cannot hold value columns")
