@@ -101,10 +101,21 @@ def bind_parameters(statement: exp.Expr, args: Any) -> exp.Expr:
 _E = TypeVar("_E", bound=exp.Expr)
 
 
+_VARIANT_EXPLODE = ("variant_explode", "variant_explode_outer")
+
+
 def spark_table_functions(statement: exp.Expr) -> exp.Expr:
-    """``FROM range(...)`` as Spark's ``id`` column (DuckDB names it ``range``)."""
+    """``FROM range(...)`` as Spark's ``id`` column (DuckDB names it ``range``);
+    ``FROM variant_explode(v)`` (``_outer``) as rows of ``pos``, ``key`` and ``value``."""
     for table in list(statement.find_all(exp.Table)):
         call = table.this
+        if isinstance(call, exp.Anonymous) and call.name.lower() in _VARIANT_EXPLODE:
+            from kaspar.engine.variant.sql import explode_rows
+
+            outer = call.name.lower().endswith("_outer")
+            query = explode_rows(call.expressions[0], outer)
+            table.replace(query.subquery(table.alias or call.name.lower()))
+            continue
         if isinstance(call, exp.Anonymous) and call.name.lower() == "range":
             alias = table.alias or "range"
             source = exp.Table(this=call.copy())

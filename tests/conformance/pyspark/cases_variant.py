@@ -330,3 +330,13 @@ def case_variant_explode_tvf(spark, F, T):
                 value = None if r.value is None else repr(r.value.toPython())
                 rows.append((text, explode.__name__, r.pos, r.key, value))
     return spark.createDataFrame(rows, "j string, f string, pos int, key string, value string")
+
+
+@case()
+def case_variant_explode_sql(spark, F, T):
+    return spark.sql(
+        """select t.pos, t.key, to_json(t.value) as value
+        from variant_explode(parse_json('{"b":[2],"a":1.5,"n":null}')) as t
+        union all select pos, key, to_json(value) from variant_explode(parse_json('[1,"x"]'))
+        union all select pos, key, to_json(value) from variant_explode_outer(parse_json('7'))"""
+    )

@@ -542,3 +542,23 @@ def explode_items(v: exp.Expr) -> exp.Expr:
     )
     lam = exp.Lambda(this=body, expressions=[exp.to_identifier(name)])
     return _fn("list_transform", _fn(EXPLODE, encoded(v)), lam)
+
+
+def explode_rows(v: exp.Expr, outer: bool) -> exp.Select:
+    """Spark SQL's ``FROM variant_explode(v)``: a query of its rows (``pos``, ``key``,
+    ``value``); ``outer``: one row of NULLs where there are none."""
+    items = explode_items(v)
+    if outer:
+        empty = exp.or_(
+            exp.Is(this=items.copy(), expression=exp.Null()),
+            exp.EQ(this=_fn("len", items.copy()), expression=exp.Literal.number(0)),
+        )
+        items = exp.Case(
+            ifs=[exp.If(this=empty, true=exp.Array(expressions=[exp.null()]))], default=items
+        )
+    row = exp.column("__variant_row")
+    unnested = exp.select(exp.alias_(_fn("unnest", items), "__variant_row"))
+    fields = [
+        exp.alias_(_fn("struct_extract", row.copy(), _str(n)), n) for n in ("pos", "key", "value")
+    ]
+    return exp.select(*fields).from_(unnested.subquery("__variant_rows"))
