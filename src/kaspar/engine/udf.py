@@ -25,7 +25,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine import types as T
-from kaspar.engine.compile.cast_sources import probe
+from kaspar.engine.compile.cast_sources import probe, typed_calls_as_null
 from kaspar.engine.compile.dialect import generate
 from kaspar.engine.compile.duckdb import compile_plan
 from kaspar.engine.plan.attributes import ResolvedPlan
@@ -188,4 +188,5 @@ class UdfBinder:
         probe = exp.select(*args)
         if r.children:
             probe = probe.from_(compile_plan(r.children[0]).subquery("_udf_args"))
-        return [str(t) for t in self._con.sql(generate(probe, ansi=ansi)).types]
+        bindable = typed_calls_as_null(probe)
+        return [str(t) for t in self._con.sql(generate(bindable, ansi=ansi)).types]

@@ -151,7 +151,11 @@ def _spark_input(value: Any, dtype: T.DataType) -> Any:
     if value is None:
         return None
     if isinstance(dtype, T.TimestampType) and isinstance(value, dt.datetime):
-        return value.astimezone() if value.tzinfo is None else value
+        if value.tzinfo is not None:
+            return value
+        # a pandas Timestamp is a datetime whose astimezone() wants a zone: use the datetime's
+        plain = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value
+        return plain.astimezone()
     if isinstance(dtype, T.StringType) and not isinstance(value, str):
         return _java_text(value)
     if isinstance(dtype, T.ArrayType):

@@ -12,6 +12,7 @@ timestamp or a date is converted as it is.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import duckdb
 from sqlglot import exp
@@ -47,7 +48,22 @@ def probe(operand: exp.Expr, root: exp.Expr) -> exp.Query:
             scope = scope.parent
         if scope is not None:
             probe.set("with_", scope.args["with_"].copy())
-    return probe
+    return typed_calls_as_null(probe)
+
+
+TYPED_CALL = "kaspar_typed"  # typed_rewrites' placeholder function (no DuckDB function)
+_Q = TypeVar("_Q", bound=exp.Expr)
+
+
+def typed_calls_as_null(query: _Q) -> _Q:
+    """``query`` with the placeholder calls of ``typed_rewrites`` not resolved yet as NULL:
+    DuckDB cannot bind them, and a probe for one operand's type does not depend on them (a
+    join's ON clause or a WHERE copied with the FROM, a child plan compiled for a UDF's
+    arguments)."""
+    for node in list(query.find_all(exp.Anonymous)):
+        if node.name == TYPED_CALL:
+            node.replace(exp.Null())
+    return query
 
 
 def annotate_cast_sources(

@@ -18,7 +18,7 @@ import duckdb
 from duckdb.sqltypes import DuckDBPyType
 from sqlglot import exp
 
-from kaspar.engine.compile.cast_sources import probe
+from kaspar.engine.compile.cast_sources import TYPED_CALL, probe
 
 TYPED = "kaspar_typed_rewrite"
 
@@ -33,7 +33,7 @@ def struct_fields(kind: DuckDBPyType) -> list[tuple[str, DuckDBPyType]]:
 def typed_call(operands: Sequence[exp.Expr], rewrite: Rewrite) -> exp.Expr:
     """A placeholder call over ``operands`` that ``resolve_typed`` replaces by
     ``rewrite(operands, their DuckDB types)``."""
-    call = exp.Anonymous(this="kaspar_typed", expressions=[o.copy() for o in operands])
+    call = exp.Anonymous(this=TYPED_CALL, expressions=[o.copy() for o in operands])
     call.meta[TYPED] = rewrite
     return call
 

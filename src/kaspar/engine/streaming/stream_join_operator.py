@@ -39,6 +39,7 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.engine.arrow_holder import register_rows
 from kaspar.engine.compile.dialect import generate
+from kaspar.engine.compile.typed_rewrites import TYPED, resolve_typed
 from kaspar.engine.execution import Executor
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
@@ -140,8 +141,11 @@ class StreamJoinOperator(StatefulOperator):
             )
         )
         condition: exp.Expr | None = plan.condition
+        if condition is not None:
+            condition = self._typed(condition)
+        outputs = [self._typed(e) for e in plan.outputs]
         self.condition = "TRUE" if condition is None else self._sql(condition)
-        self.outputs = ", ".join(f"{self._sql(e)} AS __o{i}" for i, e in enumerate(plan.outputs))
+        self.outputs = ", ".join(f"{self._sql(e)} AS __o{i}" for i, e in enumerate(outputs))
         self._find_key_watermark(condition)
         self._condition = condition
         self._split_pre_filters(condition)
@@ -151,6 +155,25 @@ class StreamJoinOperator(StatefulOperator):
 
     def _sql(self, e: exp.Expr) -> str:
         return generate(e.copy(), ansi=self.executor.ansi, utc=self.executor.utc)
+
+    def _typed(self, e: exp.Expr) -> exp.Expr:
+        """``e`` with its typed calls (``typed_rewrites``: e.g. ``ts + interval``) written for
+        their operands' types, probed over empty tables of both sides' columns, so the join's
+        SQL and its watermark analysis see the real expression."""
+        if not any(n.meta.get(TYPED) for n in e.find_all(exp.Anonymous)):
+            return e
+        con = duckdb.connect()
+        try:
+            for side in self.sides:
+                values = arrow_schema(side.stage.schema)
+                fields = [pa.field(c, f.type) for c, f in zip(side.columns, values, strict=True)]
+                con.register(f"__probe_{side.tag}", pa.schema(fields).empty_table())
+            probe = exp.select(e.copy()).from_("__probe_l").join("__probe_r", join_type="cross")
+            resolve_typed(probe, con, lambda x: generate(x, ansi=self.executor.ansi))
+            resolved: exp.Expr = probe.expressions[0]
+            return resolved
+        finally:
+            con.close()
 
     def _split_pre_filters(self, condition: exp.Expr | None) -> None:
         """Spark's pre-join filters: the conjuncts that read one side only (those that read
