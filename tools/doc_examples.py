@@ -272,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kaspar-doc-examples-") as scratch:
         os.chdir(scratch)  # examples write tables and files relative to the working directory
         try:
-            results = run(_load_docstrings(args.cache), args.only)
+            loaded = _load_docstrings(args.cache)
+            results = run(loaded, args.only)
+            if args.check:
+                results = _retry_broken(loaded, results)
         finally:
             os.chdir(home)
     if args.json:
@@ -290,6 +293,20 @@ def main(argv: list[str] | None = None) -> int:
         PASSING_LIST.write_text("\n".join(passing) + "\n")
         print(next(line for line in DOC_OUT.read_text().splitlines() if line.startswith("**")))
     return 0
+
+
+def _retry_broken(loaded: dict[str, Any], results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run once more each expected docstring that failed: a row order that DuckDB's threads
+    choose (a group-by without ORDER BY) can differ from run to run, as Spark's can; one that
+    fails twice is broken."""
+    expected = set(PASSING_LIST.read_text().split())
+    by_key = {r["key"]: r for r in results}
+    for key in sorted(k for k in expected if k in by_key and by_key[k]["failed"]):
+        again = [r for r in run(loaded, key) if r["key"] == key]
+        if again and not again[0]["failed"]:
+            print(f"== {key} failed once, passed when run again")
+            by_key[key] = again[0]
+    return list(by_key.values())
 
 
 def _check(results: list[dict[str, Any]]) -> int:

@@ -9,6 +9,7 @@ import json
 import struct
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -18,17 +19,20 @@ from tests.integration.ksql.conftest import WAIT_S, Ksql
 EARLIEST = {"ksql.streams.auto.offset.reset": "earliest"}
 
 
-def _pull_until(ksql: Ksql, sql: str, want: int) -> list[list[Any]]:
+def _pull_until(ksql: Ksql, sql: str, done: Callable[[list[list[Any]]], bool]) -> list[list[Any]]:
+    """The pull query's rows (sorted) once ``done`` holds for them, or the last ones after
+    WAIT_S: the persistent queries catch up with the inserts in their own time."""
     deadline = time.monotonic() + WAIT_S
     rows: list[list[Any]] = []
     while time.monotonic() < deadline:
         response = ksql.http.post("/query-stream", json={"sql": sql})
         assert response.status_code == 200, response.text
         _, *rows = [json.loads(x) for x in response.text.splitlines()]
-        if len(rows) >= want:
+        rows = sorted(rows, key=str)
+        if done(rows):
             break
         time.sleep(0.3)
-    return sorted(rows, key=str)
+    return rows
 
 
 def _keys(ksql: Ksql, topic: str) -> set[bytes]:
@@ -85,17 +89,28 @@ def test_ksqldb_quickstart(ksql: Ksql, name: str) -> None:
         "('4ddad000', 37.7857, -122.4011)",
     ]:
         ksql.run(f"INSERT INTO {stream} (profileId, latitude, longitude) VALUES {values};")
-    rows = _pull_until(ksql, f"SELECT * FROM {near} WHERE distanceInMiles <= 10;", 2)
-    assert [(r[0], sorted(r[1]), r[2]) for r in rows] == [
-        (0.0, ["4a7c7b41", "4ab5cbad", "8b6eae59"], 3),
-        (10.0, ["18f4ea86"], 1),
-    ]
-    everything = _pull_until(ksql, f"SELECT * FROM {near};", 3)
-    assert [(r[0], r[2]) for r in everything] == [(0.0, 3), (10.0, 1), (50.0, 2)]
+    near_rows = [(0.0, ["4a7c7b41", "4ab5cbad", "8b6eae59"], 3), (10.0, ["18f4ea86"], 1)]
+
+    def shape(rows: list[list[Any]]) -> list[tuple[Any, ...]]:
+        return [(r[0], sorted(r[1]), r[2]) for r in rows]
+
+    rows = _pull_until(
+        ksql,
+        f"SELECT * FROM {near} WHERE distanceInMiles <= 10;",
+        lambda rows: shape(rows) == near_rows,
+    )
+    assert shape(rows) == near_rows
+    every = [(0.0, 3), (10.0, 1), (50.0, 2)]
+    everything = _pull_until(
+        ksql, f"SELECT * FROM {near};", lambda rows: [(r[0], r[2]) for r in rows] == every
+    )
+    assert [(r[0], r[2]) for r in everything] == every
     # the sink's keys are Kafka's DoubleSerializer bytes (the default KAFKA key format)
     keys = _keys(ksql, near.upper())
     assert keys == {struct.pack(">d", d) for d in (0.0, 10.0, 50.0)}
-    one = _pull_until(ksql, f"SELECT * FROM {latest} WHERE profileId = '4ab5cbad';", 1)
+    one = _pull_until(
+        ksql, f"SELECT * FROM {latest} WHERE profileId = '4ab5cbad';", lambda rows: len(rows) == 1
+    )
     assert one == [["4ab5cbad", 37.3952, -122.0813]]
     response = ksql.http.post(
         "/query-stream",
