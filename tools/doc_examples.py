@@ -60,6 +60,8 @@ TARGETS: list[tuple[str, str, str | None]] = [
     ("DataFrameNaFunctions", "pyspark.sql.dataframe", "DataFrameNaFunctions"),
     ("DataFrameStatFunctions", "pyspark.sql.dataframe", "DataFrameStatFunctions"),
     ("Row", "pyspark.sql.types", "Row"),
+    ("PandasGroupedOps", "pyspark.sql.pandas.group_ops", "PandasGroupedOpsMixin"),
+    ("PandasCogroupedOps", "pyspark.sql.pandas.group_ops", "PandasCogroupedOps"),
 ]
 
 
@@ -259,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--cache",
         type=Path,
-        default=Path(tempfile.gettempdir()) / "kaspar-doc-examples-v3.json",
+        default=Path(tempfile.gettempdir()) / "kaspar-doc-examples-v4.json",
         help="where the extracted docstrings are kept between runs",
     )
     ap.add_argument(

@@ -42,6 +42,11 @@ _SQLSTATES = {
 }
 
 
+# Error classes Spark shows without the ``[CLASS]`` prefix: legacy errors, and an error raised
+# in the Python worker (its message is the worker's traceback).
+_UNPREFIXED = ("_LEGACY_ERROR_", "PYTHON_EXCEPTION")
+
+
 class PySparkException(Exception):
     """Base of every kaspar/PySpark error."""
 
@@ -57,8 +62,8 @@ class PySparkException(Exception):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        if not self._error_class or self._error_class.startswith("_LEGACY_ERROR_"):
-            return self._message  # Spark shows legacy errors without their class
+        if not self._error_class or self._error_class.startswith(_UNPREFIXED):
+            return self._message  # Spark shows these without their class
         state = self.getSqlState()
         suffix = f" SQLSTATE: {state}" if state else ""
         return f"[{self._error_class}] {self._message}{suffix}"
@@ -131,6 +136,10 @@ class UnsupportedOperationException(PySparkException):
 
 class PySparkTypeError(PySparkException, TypeError):
     """An argument of the wrong Python type."""
+
+
+class PySparkRuntimeError(PySparkException, RuntimeError):
+    """PySpark's runtime error (``pyspark.errors.PySparkRuntimeError``)."""
 
 
 class PySparkValueError(PySparkException, ValueError):

@@ -57,6 +57,7 @@ class Executor:
         self._con = duckdb.connect(":memory:")
         self._lock = threading.RLock()
         self._registered: set[str] = set()
+        self._computed: set[str] = set()  # deferred relations registered with their rows
         self._sql: weakref.WeakKeyDictionary[L.LogicalPlan, tuple[bool, str, T.StructType]]
         self._sql = weakref.WeakKeyDictionary()
         self.ansi = ansi
@@ -127,7 +128,7 @@ class Executor:
             resolved = analyze(plan)
             pairs = {analyze(node): analyze(replacement) for node, replacement in cuts.items()}
             for part in (plan, *cuts.values()):
-                self._register(part)
+                self._register(part, run=True)
             try:
                 for replacement in pairs.values():
                     self._udfs.bind(replacement, self.ansi)
@@ -266,7 +267,7 @@ class Executor:
 
     def _run(self, plan: L.LogicalPlan, sql: str) -> pa.Table:
         with self._lock:
-            self._register(plan)
+            self._register(plan, run=True)
             try:
                 return self._con.sql(sql).to_arrow_table()
             except duckdb.Error as e:
@@ -276,7 +277,7 @@ class Executor:
         """Subquery plans inside expressions compiled in place, their tables registered."""
 
         def compile_query(plan: L.LogicalPlan) -> exp.Query:
-            self._register(plan)
+            self._register(plan, run=True)
             resolved = analyze(plan)
             self._udfs.bind(resolved, self.ansi)
             return compile_output(resolved)
@@ -284,13 +285,21 @@ class Executor:
         inline_subqueries(tree, compile_query)
         return tree
 
-    def _register(self, plan: L.LogicalPlan) -> None:
-        """Register every Arrow table or dataset the plan reads (once; dropped with the plan)."""
+    def _register(self, plan: L.LogicalPlan, *, run: bool = False) -> None:
+        """Register every Arrow table or dataset the plan reads (once; dropped with the plan).
+
+        A deferred relation is registered empty (its schema) until ``run``: only a query that
+        reads rows computes it."""
         stack = [plan]
         while stack:
             node = stack.pop()
             stack.extend(node.children)
-            if isinstance(node, L.LocalRelation):
+            if isinstance(node, L.DeferredRelation):
+                self._register_table(node, node.name, node.table)
+                if run and node.name not in self._computed:
+                    self._con.register(node.name, node.materialize())
+                    self._computed.add(node.name)
+            elif isinstance(node, L.LocalRelation):
                 self._register_table(node, node.name, node.table)
             elif isinstance(node, L.Scan):
                 for name, dataset in node.tables:  # read lazily (a pyarrow dataset)
@@ -308,6 +317,7 @@ class Executor:
 
     def _unregister(self, name: str, view: bool = False) -> None:
         self._registered.discard(name)
+        self._computed.discard(name)
         try:
             with self._lock:
                 if view:
@@ -333,7 +343,7 @@ class Executor:
         """Run a statement embedding ``plan``'s SQL (``COPY (...) TO``), registering its tables."""
         _refuse_streaming(plan)
         with self._lock:
-            self._register(plan)
+            self._register(plan, run=True)
             try:
                 self._con.execute(statement)
             except duckdb.Error as e:

@@ -596,7 +596,9 @@ class DataFrame:
         """Spark's rule: the plan is a local relation itself. ``createDataFrame`` gives one (as
         in Spark Connect; classic PySpark turns the rows into an RDD and says False)."""
         plan = self._plan
-        return isinstance(plan, L.LocalRelation) and not isinstance(plan, L.StreamingRelation)
+        return isinstance(plan, L.LocalRelation) and not isinstance(
+            plan, L.StreamingRelation | L.DeferredRelation
+        )
 
     def inputFiles(self) -> list[str]:
         """The files the plan's file scans read, as ``file://`` URIs."""

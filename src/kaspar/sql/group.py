@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -10,8 +9,7 @@ from sqlglot import exp
 
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import output_name
-from kaspar.engine.types import NumericType, StructType
-from kaspar.errors import PySparkTypeError
+from kaspar.engine.types import NumericType
 from kaspar.sql import functions as F
 from kaspar.sql.column import Column, aliased, literal, named, to_columns
 from kaspar.sql.functions.grouping import expand_grouping_id
@@ -126,23 +124,24 @@ class GroupedData:
         return self.applyInPandas(udf.func, udf.returnType)
 
     def applyInPandas(self, func: Callable[..., Any], schema: Any) -> DataFrame:
-        """``func(pdf)`` or ``func(key, pdf)`` per group, results concatenated (``schema``).
+        """``func(pdf)`` or ``func(key, pdf)`` per group, results concatenated (``schema``);
+        runs when an action reads the result."""
+        from kaspar.sql.group_map import apply_in_pandas
 
-        The groups are read when this is called (the result is a local relation); the rows
-        handed to ``func`` keep their order within a group.
-        """
-        keys = [output_name(g) for g in self._grouping]
-        data = self._df.toPandas()
-        with_key = len(inspect.signature(func).parameters) == 2
-        parts = []
-        if keys:
-            groups = data.groupby(keys, sort=False, dropna=False)
-            for key, group in groups:
-                frame = group.reset_index(drop=True)
-                parts.append(func(tuple(key), frame) if with_key else func(frame))
-        else:
-            parts.append(func((), data) if with_key else func(data))
-        return self._df.sparkSession.createDataFrame(_concat(parts, schema), schema)
+        return apply_in_pandas(self._df, self._grouping, func, schema)
+
+    def applyInArrow(self, func: Callable[..., Any], schema: Any) -> DataFrame:
+        """``func(table)`` or ``func(key, table)`` per group with ``pyarrow`` tables (or, when
+        annotated so, iterators of record batches), results concatenated (``schema``)."""
+        from kaspar.sql.group_map import apply_in_arrow
+
+        return apply_in_arrow(self._df, self._grouping, func, schema)
+
+    def cogroup(self, other: GroupedData) -> Any:
+        """This grouping and ``other``'s, a key's rows of both sides handed over together."""
+        from kaspar.sql.group_map import PandasCogroupedOps
+
+        return PandasCogroupedOps(self, other)
 
     def pivot(self, pivot_col: str, values: list[Any] | None = None) -> GroupedData:
         pivot = to_columns([pivot_col])[0]
@@ -153,28 +152,3 @@ class GroupedData:
         return GroupedData(
             self._df, self._grouping, self._grouping_sets, (column, values), self._sets
         )
-
-
-def _concat(parts: list[Any], schema: Any) -> Any:
-    """The groups' results as one pandas DataFrame in the schema's column order (by name when
-    the labels are strings, as PySpark assigns them, else by position)."""
-    import pandas as pd
-
-    from kaspar.engine.type_conversion import parse_data_type
-
-    struct = parse_data_type(schema) if isinstance(schema, str) else schema
-    if not isinstance(struct, StructType):
-        raise PySparkTypeError(
-            f"[NOT_STRUCT] applyInPandas needs a struct schema, got {struct.simpleString()}.",
-            "NOT_STRUCT",
-        )
-    names = list(struct.names)
-    frames = []
-    for part in parts:
-        if all(isinstance(c, str) for c in part.columns):
-            frames.append(part[names])
-        else:
-            frames.append(part.set_axis(names, axis=1))
-    if not frames:
-        return pd.DataFrame({n: [] for n in names})
-    return pd.concat(frames, ignore_index=True)

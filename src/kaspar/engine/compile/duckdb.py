@@ -259,6 +259,7 @@ def _set_operation(r: ResolvedPlan) -> exp.Query:
 _COMPILERS: dict[type[L.LogicalPlan], Callable[[ResolvedPlan], exp.Query]] = {
     L.LocalRelation: _local,
     L.StreamingRelation: _local,
+    L.DeferredRelation: _local,
     L.Scan: _scan,
     L.Range: _range,
     L.SqlQuery: _sql_query,

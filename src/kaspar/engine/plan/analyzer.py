@@ -186,6 +186,7 @@ def _scan(plan: Any) -> ResolvedPlan:
 _RULES: dict[type[L.LogicalPlan], Callable[[Any], ResolvedPlan]] = {
     L.LocalRelation: _local,
     L.StreamingRelation: _local,
+    L.DeferredRelation: _local,
     L.Scan: _scan,
     L.Range: _range,
     L.SqlQuery: _sql_query,

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pyarrow as pa
 
 _relation_ids = itertools.count()
@@ -57,6 +59,23 @@ class StreamingRelation(LocalRelation):
     @property
     def is_streaming(self) -> bool:
         return True
+
+
+@dataclass(frozen=True, eq=False)
+class DeferredRelation(LocalRelation):
+    """A table a Python function computes when a query first needs it (``applyInPandas``,
+    ``mapInArrow``, ...): ``table`` is empty, with the declared schema, so analysis never runs
+    the function; the executor registers ``materialize()`` instead."""
+
+    compute: Callable[[], pa.Table] | None = None
+    _result: list[pa.Table] = field(default_factory=list)
+
+    def materialize(self) -> pa.Table:
+        """The computed table (columns ``c0..cn``), computed once per plan node."""
+        if not self._result:
+            assert self.compute is not None
+            self._result.append(self.compute())
+        return self._result[0]
 
 
 @dataclass(frozen=True, eq=False)
