@@ -137,6 +137,28 @@ class GroupedData:
 
         return apply_in_arrow(self._df, self._grouping, func, schema)
 
+    def applyInPandasWithState(
+        self,
+        func: Callable[..., Any],
+        outputStructType: Any,
+        stateStructType: Any,
+        outputMode: str,
+        timeoutConf: str,
+    ) -> DataFrame:
+        """``func(key, pdf_iterator, state)`` per group, with a ``GroupState`` kept per key
+        across micro-batches (and timeouts), yielding pandas DataFrames (``outputStructType``)."""
+        from kaspar.sql.group_map import apply_in_pandas_with_state
+
+        return apply_in_pandas_with_state(
+            self._df,
+            self._grouping,
+            func,
+            outputStructType,
+            stateStructType,
+            outputMode,
+            timeoutConf,
+        )
+
     def cogroup(self, other: GroupedData) -> Any:
         """This grouping and ``other``'s, a key's rows of both sides handed over together."""
         from kaspar.sql.group_map import PandasCogroupedOps

@@ -18,13 +18,18 @@ import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pyarrow as pa
 
 from kaspar.engine import types as T
+from kaspar.engine.arrow_groups import key_values, split_groups
 from kaspar.engine.plan import logical as L
 from kaspar.engine.type_conversion import parse_data_type, to_arrow
-from kaspar.errors import PySparkRuntimeError, PySparkTypeError, PythonException
+from kaspar.errors import (
+    PySparkRuntimeError,
+    PySparkTypeError,
+    PySparkValueError,
+    PythonException,
+)
 from kaspar.sql._local_data import local_table
 from kaspar.sql.column import Column
 
@@ -34,8 +39,6 @@ if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
 
 _KEY = "__kaspar_group_key_"
-
-Groups = list[tuple[tuple[pa.Scalar, ...], pa.Table]]
 
 
 def result_struct(func: Any, schema: Any, what: str) -> T.StructType:
@@ -181,38 +184,6 @@ def keyed_input(df: DataFrame, grouping: tuple[exp.Expr, ...]) -> DataFrame:
     return df.select(*keys, "*")
 
 
-def split_groups(table: pa.Table, n_keys: int) -> Groups:
-    """``table`` (the key columns first) split into its groups, in order of first appearance;
-    each group keeps its rows' order and drops the key columns."""
-    data = table.select(list(range(n_keys, table.num_columns)))
-    if n_keys == 0:
-        return [((), data)]
-    if table.num_rows == 0:
-        return []
-    keys = table.select(list(range(n_keys))).rename_columns([f"k{i}" for i in range(n_keys)])
-    rows = keys.append_column("__row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
-    try:
-        grouped = rows.group_by(keys.column_names, use_threads=False).aggregate([("__row", "list")])
-    except (pa.ArrowNotImplementedError, pa.ArrowTypeError):  # nested keys: group their text
-        text = pa.array([str(r) for r in keys.to_pylist()])  # rare: struct/map/array keys
-        grouped = (
-            rows.append_column("__text", text)
-            .group_by(["__text"], use_threads=False)
-            .aggregate([("__row", "list")])
-        )
-        firsts = pa.array([g[0] for g in grouped.column("__row_list").to_pylist()])
-        key_rows = keys.take(firsts)
-        return [
-            (tuple(key_rows.column(k)[i] for k in range(n_keys)), data.take(indices.values))
-            for i, indices in enumerate(grouped.column("__row_list"))
-        ]
-    lists = grouped.column("__row_list")
-    return [
-        (tuple(grouped.column(f"k{k}")[i] for k in range(n_keys)), data.take(lists[i].values))
-        for i in range(grouped.num_rows)
-    ]
-
-
 def _arity(func: Callable[..., Any]) -> int:
     try:
         return len(inspect.signature(func).parameters)
@@ -235,7 +206,7 @@ def _takes_iterator(func: Callable[..., Any]) -> bool:
     return typing.get_origin(hints[params[-1]]) in (Iterator, Iterable)
 
 
-def _numpy_key(key: tuple[pa.Scalar, ...]) -> tuple[Any, ...]:
+def numpy_key(key: tuple[pa.Scalar, ...]) -> tuple[Any, ...]:
     """A group key as Spark gives it to pandas functions: numpy scalars where there are."""
     values = []
     for scalar in key:
@@ -260,7 +231,7 @@ def apply_in_pandas(
             data: Any = to_pandas(group)
             if frames:
                 data = iter([data])
-            result = func(_numpy_key(key), data) if with_key else func(data)
+            result = func(numpy_key(key), data) if with_key else func(data)
             for part in result if frames else [result]:
                 yield conform(part, struct, "pandas")
 
@@ -313,7 +284,7 @@ class PandasCogroupedOps:
         def compute() -> Iterator[pa.Table]:
             for key, left, right in self._cogroups():
                 lf, rf = to_pandas(left), to_pandas(right)
-                result = func(_numpy_key(key), lf, rf) if with_key else func(lf, rf)
+                result = func(numpy_key(key), lf, rf) if with_key else func(lf, rf)
                 yield conform(result, struct, "pandas")
 
         return deferred_frame(self._left._df, struct, compute)
@@ -340,13 +311,70 @@ class PandasCogroupedOps:
             empty = table.select(list(range(n, table.num_columns))).schema.empty_table()
             sides.append((groups, empty))
         (left_groups, left_empty), (right_groups, right_empty) = sides
-        right_by_key = {_key_value(k): (k, t) for k, t in right_groups}
+        right_by_key = {key_values(k): (k, t) for k, t in right_groups}
         for key, left in left_groups:
-            match = right_by_key.pop(_key_value(key), None)
+            match = right_by_key.pop(key_values(key), None)
             yield key, left, match[1] if match else right_empty
         for key, right in right_by_key.values():
             yield key, left_empty, right
 
 
-def _key_value(key: tuple[pa.Scalar, ...]) -> tuple[Any, ...]:
-    return tuple(repr(s.as_py()) for s in key)
+def apply_in_pandas_with_state(  # noqa: PLR0917 - the API's five arguments and the group
+    df: DataFrame,
+    grouping: tuple[exp.Expr, ...],
+    func: Callable[..., Any],
+    output: Any,
+    state: Any,
+    output_mode: str,
+    timeout: str,
+) -> DataFrame:
+    """``applyInPandasWithState``: on a stream, a ``FlatMapGroupsWithState`` node run by the
+    streaming engine's ``GroupStateOperator`` (state kept across micro-batches); on a batch
+    DataFrame, every group once with an empty state, as Spark runs it."""
+    from kaspar.engine.streaming.group_state_operator import NO_TIMESTAMP, StateSlot
+    from kaspar.sql._pandas import to_pandas
+    from kaspar.sql.dataframe import DataFrame
+    from kaspar.sql.streaming.state import TIMEOUTS, GroupState
+
+    out_struct = result_struct(func, output, "applyInPandasWithState")
+    state_struct = parse_data_type(state) if isinstance(state, str) else state
+    if not isinstance(state_struct, T.StructType):
+        raise PySparkTypeError(
+            f"stateStructType should be a StructType or a DDL string, got {state!r}.",
+            "NOT_STRUCT",
+        )
+    mode = str(output_mode).lower()
+    if mode not in ("append", "update"):
+        raise PySparkValueError(
+            f"Unknown output mode {output_mode}. Accepted output modes for "
+            "applyInPandasWithState are 'append', 'update'.",
+            "INVALID_OUTPUT_MODE",
+        )
+    if timeout not in TIMEOUTS:
+        raise PySparkValueError(
+            f"Invalid timeoutConf {timeout!r}: accepted are {', '.join(TIMEOUTS)} "
+            "(GroupStateTimeout).",
+            "INVALID_TIMEOUT_CONF",
+        )
+
+    def process(key: tuple[pa.Scalar, ...], rows: pa.Table, slot: StateSlot) -> list[pa.Table]:
+        frames = iter([to_pandas(rows)] if rows.num_rows else [])
+        try:
+            results = func(numpy_key(key), frames, GroupState(slot))
+            return [conform(r, out_struct, "pandas") for r in results]
+        except Exception as e:  # the user's function: Spark's PythonException
+            raise PythonException(_worker_message(e), "PYTHON_EXCEPTION") from e
+
+    source = keyed_input(df, grouping)
+    if not df.isStreaming:
+
+        def compute() -> Iterator[pa.Table]:
+            for key, group in split_groups(source.toArrow(), len(grouping)):
+                slot = StateSlot(None, NO_TIMESTAMP, False, NO_TIMESTAMP, False, 0, timeout)
+                yield from process(key, group, slot)
+
+        return deferred_frame(df, out_struct, compute)
+    node = L.FlatMapGroupsWithState(
+        source._plan, len(grouping), out_struct, state_struct, process, mode, timeout
+    )
+    return DataFrame(df.sparkSession, node)

@@ -118,6 +118,17 @@ def test_stateful_batches_match_pyspark(
     tmp_path: Path,
 ) -> None:
     build, mode = CASES[case_name]
+    assert_same_batches(build, mode, pyspark_streaming, kaspar_streaming, tmp_path)
+
+
+def assert_same_batches(
+    build: Build,
+    mode: str,
+    pyspark_streaming: tuple[Any, Any],
+    kaspar_streaming: tuple[Any, Any],
+    tmp_path: Path,
+) -> None:
+    """The query's batches on both engines, round by round, are the same."""
     results = {
         engine: run(spark, F, build, mode, tmp_path / engine)
         for engine, (spark, F) in (("pyspark", pyspark_streaming), ("kaspar", kaspar_streaming))

@@ -83,6 +83,16 @@ def _local(r: ResolvedPlan) -> exp.Query:
     return exp.select(*_select(cols, r.output)).from_(exp.to_identifier(plan.name, quoted=True))
 
 
+def _groups_with_state(r: ResolvedPlan) -> exp.Query:
+    """No rows, the output's types: what the node computes exists only per micro-batch (its
+    streaming operator replaces it); this gives the DataFrame its schema."""
+    from kaspar.engine.type_conversion import to_sqlglot
+
+    plan: Any = r.plan
+    nulls = [exp.cast(exp.null(), to_sqlglot(f.dataType)) for f in plan.output.fields]
+    return exp.select(*_select(nulls, r.output)).where(exp.false())
+
+
 def _scan(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
     cols = [exp.column(n, quoted=True) for n in plan.names]
@@ -260,6 +270,7 @@ _COMPILERS: dict[type[L.LogicalPlan], Callable[[ResolvedPlan], exp.Query]] = {
     L.LocalRelation: _local,
     L.StreamingRelation: _local,
     L.DeferredRelation: _local,
+    L.FlatMapGroupsWithState: _groups_with_state,
     L.Scan: _scan,
     L.Range: _range,
     L.SqlQuery: _sql_query,

@@ -179,6 +179,11 @@ def _sql_query(plan: Any) -> ResolvedPlan:
     return ResolvedPlan(plan, tuple(Attribute(n) for n in plan.names), children)
 
 
+def _groups_with_state(plan: Any) -> ResolvedPlan:
+    child = analyze(plan.child)
+    return ResolvedPlan(plan, tuple(Attribute(f.name) for f in plan.output.fields), (child,))
+
+
 def _scan(plan: Any) -> ResolvedPlan:
     return _leaf(plan.names, plan)
 
@@ -187,6 +192,7 @@ _RULES: dict[type[L.LogicalPlan], Callable[[Any], ResolvedPlan]] = {
     L.LocalRelation: _local,
     L.StreamingRelation: _local,
     L.DeferredRelation: _local,
+    L.FlatMapGroupsWithState: _groups_with_state,
     L.Scan: _scan,
     L.Range: _range,
     L.SqlQuery: _sql_query,

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
+    from kaspar.engine.types import StructType
+
 _relation_ids = itertools.count()
 
 
@@ -121,6 +123,21 @@ class UnaryNode(LogicalPlan):
     @property
     def children(self) -> tuple[LogicalPlan, ...]:
         return (self.child,)
+
+
+@dataclass(frozen=True, eq=False)
+class FlatMapGroupsWithState(UnaryNode):
+    """``applyInPandasWithState``: a Python function per group, with a state per key kept
+    across micro-batches. ``child`` is the input with the grouping keys as its first
+    ``n_keys`` columns; ``process(key, rows, slot)`` calls the user's function (the SQL layer
+    builds it) and returns its output as Arrow tables in ``output``'s columns."""
+
+    n_keys: int
+    output: StructType
+    state: StructType
+    process: Callable[..., list[pa.Table]]
+    output_mode: str  # append | update
+    timeout: str  # NoTimeout | ProcessingTimeTimeout | EventTimeTimeout
 
 
 @dataclass(frozen=True, eq=False)

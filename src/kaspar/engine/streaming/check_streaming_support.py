@@ -82,6 +82,8 @@ def _check_node(node: L.LogicalPlan, output_mode: str, aggregates: list[L.Aggreg
             f"{node.kind.title()} between streaming DataFrames/Datasets is not supported",
             "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
         )
+    if isinstance(node, L.FlatMapGroupsWithState):
+        _check_groups_with_state(node, output_mode, aggregates)
     if isinstance(node, L.Join) and all(c.is_streaming for c in node.children):
         _check_stream_stream_join(node, output_mode)
         return
@@ -100,6 +102,25 @@ def _check_node(node: L.LogicalPlan, output_mode: str, aggregates: list[L.Aggreg
             "is not supported by kaspar yet: use the DataFrame API (groupBy/agg, "
             "dropDuplicates) on the stream",
             "STREAMING_OPERATOR_NOT_SUPPORTED_YET",
+        )
+
+
+def _check_groups_with_state(
+    node: L.FlatMapGroupsWithState, output_mode: str, aggregates: list[L.Aggregate]
+) -> None:
+    """Spark's rules for ``applyInPandasWithState``: the function's output mode must suit the
+    query's, and it cannot follow an aggregation."""
+    if output_mode == "append" and node.output_mode == "update":
+        raise AnalysisException(
+            "applyInPandasWithState in update mode is not supported with Append output mode "
+            "on a streaming DataFrame/Dataset",
+            "_LEGACY_ERROR_TEMP_3102",
+        )
+    if any(_contains(node.child, a) for a in aggregates):
+        raise AnalysisException(
+            f"applyInPandasWithState in {node.output_mode} mode is not supported after "
+            "aggregation on a streaming DataFrame/Dataset",
+            "_LEGACY_ERROR_TEMP_3102",
         )
 
 

@@ -103,6 +103,7 @@ class MicroBatchExecution:
         self.relations = streaming_relations(plan)
         self.incremental = IncrementalPlan.build(plan, executor, output_mode)
         self.watermark_ms = 0  # the watermark of the batch about to run
+        self.batch_timestamp_ms: int | None = None  # and its processing time (offsets entry)
         self._next_watermark_ms = 0
         self.sources: list[StreamSource] = [_for_query(r) for r in self.relations]
         self.batch_id = 0
@@ -172,6 +173,7 @@ class MicroBatchExecution:
         durations["getBatch"] = _ms(clock)
         clock = time.monotonic()
         self.watermark_ms = entry.batch_watermark_ms
+        self.batch_timestamp_ms = entry.batch_timestamp_ms or int(time.time() * 1000)
         result = self._execute(inputs)
         durations["queryPlanning"] = 0
         # 4 the offsets (and the previous commit) are on disk before the sink sees the batch
@@ -229,7 +231,8 @@ class MicroBatchExecution:
             renamed = table.rename_columns([f"c{i}" for i in range(table.num_columns)])
             # registered under this query's own leaf name, never the shared relation's
             batches[self.incremental.sources[relation].name] = renamed.cast(relation.table.schema)
-        result = self.incremental.run(batches, self.watermark_ms, self.batch_id)
+        when = self.batch_timestamp_ms
+        result = self.incremental.run(batches, self.watermark_ms, self.batch_id, when)
         return result.rename_columns(self.incremental.output.schema.names)
 
     def _report(

@@ -53,6 +53,7 @@ class BatchContext:
     watermark_ms: int
     batch_id: int
     registered: set[str] = field(default_factory=set)  # names registered with the executor
+    timestamp_ms: int = 0  # the batch's processing time (``batchTimestampMs`` of its offsets)
 
 
 @dataclass

@@ -31,6 +31,7 @@ stage is skipped: the operator's rows are the batch's output (``direct_output``)
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from kaspar.engine.execution import Executor
 from kaspar.engine.plan import logical as L
 from kaspar.engine.streaming.aggregate_operator import AggregateOperator
 from kaspar.engine.streaming.deduplicate_operator import DeduplicateOperator
+from kaspar.engine.streaming.group_state_operator import GroupStateOperator
 from kaspar.engine.streaming.session_window_operator import (
     SessionWindowOperator,
     is_session_aggregate,
@@ -70,7 +72,14 @@ __all__ = [
     "WatermarkOperator",
 ]
 
-_CUTS = (L.EventTimeWatermark, L.Aggregate, L.Deduplicate, L.Distinct, L.Join)
+_CUTS = (
+    L.EventTimeWatermark,
+    L.Aggregate,
+    L.Deduplicate,
+    L.Distinct,
+    L.Join,
+    L.FlatMapGroupsWithState,
+)
 
 
 @dataclass
@@ -110,6 +119,8 @@ class IncrementalPlan:
             elif isinstance(node, L.Join):
                 sides = tuple(_watermarks(c) for c in node.children)
                 operator = StreamJoinOperator(node, executor, cuts, (sides[0], sides[1]))
+            elif isinstance(node, L.FlatMapGroupsWithState):
+                operator = GroupStateOperator(node, executor, cuts, watermarks)
             elif isinstance(node, L.Aggregate):
                 kind = SessionWindowOperator if is_session_aggregate(node) else AggregateOperator
                 operator = kind(node, executor, cuts, output_mode, watermarks, aggregate_names)
@@ -146,8 +157,15 @@ class IncrementalPlan:
             for store in operator.stores:
                 store.load(version)
 
-    def run(self, tables: dict[str, pa.Table], watermark_ms: int, batch_id: int) -> pa.Table:
-        context = BatchContext(dict(tables), watermark_ms, batch_id)
+    def run(
+        self,
+        tables: dict[str, pa.Table],
+        watermark_ms: int,
+        batch_id: int,
+        timestamp_ms: int | None = None,
+    ) -> pa.Table:
+        now = int(time.time() * 1000) if timestamp_ms is None else timestamp_ms
+        context = BatchContext(dict(tables), watermark_ms, batch_id, timestamp_ms=now)
         try:
             for operator in self.operators:
                 operator.run(context)
@@ -173,8 +191,11 @@ class IncrementalPlan:
         return max(current_ms, min(m or 0 for m in marks))
 
     def wants_batch_without_data(self, current_ms: int, next_ms: int) -> bool:
-        """Spark's no-data batch: the watermark moved and some state is evicted by it."""
-        return next_ms > current_ms and any(o.evicts_by_watermark for o in self.stateful)
+        """Spark's no-data batch: the watermark moved and some state is evicted by it, or a
+        group's processing-time timeout is due."""
+        if next_ms > current_ms and any(o.evicts_by_watermark for o in self.stateful):
+            return True
+        return any(o.timeouts_due() for o in self.stateful if isinstance(o, GroupStateOperator))
 
     def event_time(self, watermark_ms: int) -> dict[str, str]:
         if not self.watermark_operators:
