@@ -72,7 +72,7 @@ def deferred_frame(
         try:
             parts = list(compute())
         except Exception as e:  # the user's function failed, or its result does not fit
-            raise PythonException(_worker_message(e), "PYTHON_EXCEPTION") from e
+            raise PythonException(worker_message(e), "PYTHON_EXCEPTION") from e
         table = pa.concat_tables(parts) if parts else target.empty_table()
         return local_table(table, struct)[0]
 
@@ -81,7 +81,7 @@ def deferred_frame(
     return DataFrame(df.sparkSession, relation)
 
 
-def _worker_message(error: BaseException) -> str:
+def worker_message(error: BaseException) -> str:
     """Spark's text for an error in its Python worker: the traceback, ending in the error."""
     lines = traceback.format_exception(error)
     return "An exception was thrown from the Python worker:\n" + "".join(lines).rstrip()
@@ -363,7 +363,7 @@ def apply_in_pandas_with_state(  # noqa: PLR0917 - the API's five arguments and 
             results = func(numpy_key(key), frames, GroupState(slot))
             return [conform(r, out_struct, "pandas") for r in results]
         except Exception as e:  # the user's function: Spark's PythonException
-            raise PythonException(_worker_message(e), "PYTHON_EXCEPTION") from e
+            raise PythonException(worker_message(e), "PYTHON_EXCEPTION") from e
 
     source = keyed_input(df, grouping)
     if not df.isStreaming:

@@ -144,6 +144,12 @@ class DataFrameReader(ReaderOptions):
         if schema is not None:
             self.schema(schema)
         self.options(**{k: v for k, v in options.items() if v is not None})
+        python_source = self._session._python_sources.get(self._format)
+        if python_source is not None:
+            from kaspar.sql._python_source import read_relation
+
+            plan = read_relation(self._session, python_source, path, self._options, self._schema)
+            return DataFrame(self._session, plan)
         source = SOURCES.get(self._format)
         if source is not None:
             plan = source(self._session, path, self._options, self._schema)
@@ -388,6 +394,12 @@ class DataFrameWriter:
         self._apply(format, mode, partitionBy, options)
         self._refuse_layout("save")
         fmt = self._format or "parquet"
+        python_source = self._df.sparkSession._python_sources.get(fmt)
+        if python_source is not None:
+            from kaspar.sql._python_source import write_frame
+
+            write_frame(self._df, python_source, path, self._mode, self._options)
+            return
         target = "" if fmt in _PATHLESS else str(_require_path(path, self._options))
         self._sink(fmt)(self._df, _Save(fmt, target, self._mode, self._options, self._partition_by))
 

@@ -117,6 +117,7 @@ class SparkSession:
         self._streams: StreamingQueryManager | None = None
         self._udf = UDFRegistration()
         self._tags: set[str] = set()
+        self._python_sources: dict[str, type] = {}  # spark.dataSource.register, by name
 
     def _conf_changed(self, key: str, value: str) -> None:
         if key == "spark.sql.ansi.enabled":
@@ -135,6 +136,13 @@ class SparkSession:
     @property
     def udf(self) -> UDFRegistration:
         return self._udf
+
+    @property
+    def dataSource(self) -> Any:
+        """``spark.dataSource.register(cls)``: Python data sources (``pyspark.sql.datasource``)."""
+        from kaspar.sql.datasource import DataSourceRegistration
+
+        return DataSourceRegistration(self)
 
     # Tags of the operations this session starts (interrupt*: kaspar runs each query to its
     # end in the calling thread, so nothing is running to interrupt from another call).

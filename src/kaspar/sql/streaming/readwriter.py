@@ -84,6 +84,12 @@ class DataStreamReader(ReaderOptions, StandInRepr):
         self.options(**{k: v for k, v in options.items() if v is not None})
         if path is not None:
             self._options["path"] = path
+        python_source = self._session._python_sources.get(self._format)
+        if python_source is not None:
+            from kaspar.sql._python_source import stream_source
+
+            made = stream_source(python_source, self._options, self._schema)
+            return DataFrame(self._session, streaming_relation(made))
         factory = STREAM_SOURCES.get(self._format)
         if factory is None:
             raise AnalysisException(
@@ -249,6 +255,11 @@ class DataStreamWriter(OptionsBuilder):
     def _sink(self, query_id: str) -> StreamSink:
         from kaspar.sql.streaming.sinks import SINKS
 
+        python_source = self._session._python_sources.get(self._format or "")
+        if python_source is not None and not self._trigger.is_low_latency:
+            from kaspar.sql._python_source import stream_sink
+
+            return stream_sink(python_source, self._options, self._df.schema, self._mode)
         factory = SINKS.get(self._format or "parquet")
         if self._trigger.is_low_latency and self._format not in _LOW_LATENCY_SINKS:
             # their idempotence is per batch id, and a crashed epoch's replay cuts its chunks
