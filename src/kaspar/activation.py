@@ -33,6 +33,7 @@ _ALIASES = {
     "pyspark.sql.datasource": "kaspar.sql.datasource",
     "pyspark.sql.streaming": "kaspar.sql.streaming",
     "pyspark.sql.streaming.state": "kaspar.sql.streaming.state",
+    "pyspark.sql.streaming.stateful_processor": "kaspar.sql.streaming.stateful_processor",
     "pyspark.storagelevel": "kaspar.storagelevel",
     "pyspark.errors": "kaspar.errors",
     "pyspark.sql.utils": "kaspar.errors",

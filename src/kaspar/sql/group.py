@@ -159,6 +159,40 @@ class GroupedData:
             timeoutConf,
         )
 
+    def transformWithStateInPandas(  # noqa: PLR0917 - PySpark's signature
+        self,
+        statefulProcessor: Any,
+        outputStructType: Any,
+        outputMode: str,
+        timeMode: str,
+        initialState: Any = None,
+        eventTimeColumnName: str = "",
+    ) -> DataFrame:
+        """Spark 4's arbitrary state API with pandas DataFrames: a ``StatefulProcessor`` per
+        key, with value, list and map states and timers kept across micro-batches."""
+        args = (statefulProcessor, outputStructType, outputMode, timeMode, initialState)
+        return self._transform_with_state(args, rows_api=False)
+
+    def transformWithState(  # noqa: PLR0917 - PySpark's signature
+        self,
+        statefulProcessor: Any,
+        outputStructType: Any,
+        outputMode: str,
+        timeMode: str,
+        initialState: Any = None,
+        eventTimeColumnName: str = "",
+    ) -> DataFrame:
+        """``transformWithStateInPandas`` with Rows in and out (Spark 4.1)."""
+        args = (statefulProcessor, outputStructType, outputMode, timeMode, initialState)
+        return self._transform_with_state(args, rows_api=True)
+
+    def _transform_with_state(
+        self, args: tuple[Any, Any, str, str, Any], rows_api: bool
+    ) -> DataFrame:
+        from kaspar.sql.group_map import transform_with_state
+
+        return transform_with_state(self._df, self._grouping, *args, rows_api=rows_api)
+
     def cogroup(self, other: GroupedData) -> Any:
         """This grouping and ``other``'s, a key's rows of both sides handed over together."""
         from kaspar.sql.group_map import PandasCogroupedOps

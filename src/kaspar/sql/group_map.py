@@ -25,6 +25,7 @@ from kaspar.engine.arrow_groups import key_values, split_groups
 from kaspar.engine.plan import logical as L
 from kaspar.engine.type_conversion import parse_data_type, to_arrow
 from kaspar.errors import (
+    PySparkNotImplementedError,
     PySparkRuntimeError,
     PySparkTypeError,
     PySparkValueError,
@@ -378,3 +379,89 @@ def apply_in_pandas_with_state(  # noqa: PLR0917 - the API's five arguments and 
         source._plan, len(grouping), out_struct, state_struct, process, mode, timeout
     )
     return DataFrame(df.sparkSession, node)
+
+
+_TIME_MODES = ("none", "processingtime", "eventtime")
+
+
+def transform_with_state(  # noqa: PLR0917 - the API's arguments and the grouping
+    df: DataFrame,
+    grouping: tuple[exp.Expr, ...],
+    processor: Any,
+    output: Any,
+    output_mode: str,
+    time_mode: str,
+    initial_state: Any,
+    rows_api: bool,
+) -> DataFrame:
+    """``transformWithStateInPandas`` (``rows_api`` False: pandas DataFrames in and out) and
+    ``transformWithState`` (Rows): on a stream, a ``TransformWithState`` node run by the
+    streaming engine's ``TransformWithStateOperator``; on a batch DataFrame every group once
+    with empty state."""
+    from kaspar.engine.streaming.transform_state_operator import KeyedState, TimerValues
+    from kaspar.sql.dataframe import DataFrame
+    from kaspar.sql.streaming.stateful_processor import ProcessorRunner
+
+    what = "transformWithState" if rows_api else "transformWithStateInPandas"
+    struct, mode, clock_mode = _check_transform(
+        what, processor, output, output_mode, time_mode, initial_state
+    )
+    source = keyed_input(df, grouping)
+    n = len(grouping)
+    data_struct = T.StructType(source.schema.fields[n:])
+    runner = ProcessorRunner(processor, struct, data_struct, rows_api)
+    if not df.isStreaming:
+
+        def compute() -> Iterator[pa.Table]:
+            runner.start()
+            try:
+                for key, group in split_groups(source.toArrow(), n):
+                    yield from runner.process(key, group, KeyedState(), TimerValues(0, -1))
+            finally:
+                runner.stop()
+
+        return deferred_frame(df, struct, compute)
+    node = L.TransformWithState(
+        source._plan,
+        n,
+        struct,
+        runner.process,
+        runner.expire,
+        runner.start,
+        runner.stop,
+        mode,
+        clock_mode,
+    )
+    return DataFrame(df.sparkSession, node)
+
+
+def _check_transform(  # noqa: PLR0917 - the API's arguments
+    what: str, processor: Any, output: Any, output_mode: str, time_mode: str, initial: Any
+) -> tuple[T.StructType, str, str]:
+    """The output schema, output mode and time mode of a ``transformWithState*`` call."""
+    if not callable(getattr(processor, "handleInputRows", None)):
+        raise PySparkTypeError(
+            f"{what} needs a StatefulProcessor, got {type(processor).__name__}.",
+            "NOT_STATEFUL_PROCESSOR",
+        )
+    struct = result_struct(processor.handleInputRows, output, what)
+    mode = str(output_mode).lower()
+    if mode not in ("append", "update"):
+        raise PySparkValueError(
+            f"Unknown output mode {output_mode}. Accepted output modes for {what} are "
+            "'append', 'update'.",
+            "INVALID_OUTPUT_MODE",
+        )
+    clock_mode = str(time_mode).lower()
+    if clock_mode not in _TIME_MODES:
+        raise PySparkValueError(
+            f"Invalid timeMode {time_mode!r}: accepted are 'None', 'ProcessingTime', 'EventTime'.",
+            "INVALID_TIME_MODE",
+        )
+    if initial is not None:
+        raise PySparkNotImplementedError(
+            f"{what} with initialState is not supported by kaspar yet: write the initial "
+            "state from the first rows of each key in handleInputRows.",
+            "NOT_IMPLEMENTED",
+        )
+    return struct, mode, clock_mode

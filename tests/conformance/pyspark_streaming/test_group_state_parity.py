@@ -96,3 +96,79 @@ def test_group_state_batches_match_pyspark(
 ) -> None:
     build, mode = CASES[case_name]
     assert_same_batches(build, mode, pyspark_streaming, kaspar_streaming, tmp_path)
+
+
+def _processor_base(F: Any) -> Any:
+    if F.__name__.startswith("kaspar"):
+        from kaspar.sql.streaming.stateful_processor import StatefulProcessor
+    else:
+        from pyspark.sql.streaming.stateful_processor import StatefulProcessor
+    return StatefulProcessor
+
+
+def _session_processor(base: Any) -> Any:
+    class Sessions(base):  # type: ignore[misc, valid-type]
+        """Value, list and map states per key, and an event-time timer 30 s after its newest
+        row that closes the key's session."""
+
+        def init(self, handle: Any) -> None:
+            self.handle = handle
+            self.count = handle.getValueState("count", "n long")
+            self.seen = handle.getListState("seen", "v int")
+            self.sums = handle.getMapState("sums", "k string", "s long")
+
+        def handleInputRows(self, key: Any, rows: Any, timerValues: Any) -> Any:
+            n = (self.count.get() or (0,))[0]
+            last = 0
+            for pdf in rows:
+                n += len(pdf)
+                for v in pdf["v"]:
+                    self.seen.appendValue((int(v),))
+                last = max(last, int(pd.Timestamp(pdf["ts"].max()).timestamp() * 1000))
+            self.count.update((n,))
+            total = (self.sums.getValue((key[0],)) or (0,))[0]
+            self.sums.updateValue((key[0],), (total + n,))
+            for timer in list(self.handle.listTimers()):
+                self.handle.deleteTimer(timer)
+            self.handle.registerTimer(last + 30_000)
+            seen = len(list(self.seen.get()))
+            yield pd.DataFrame({"k": [key[0]], "n": [n], "seen": [seen], "fired": [False]})
+
+        def handleExpiredTimer(self, key: Any, timerValues: Any, expiredTimerInfo: Any) -> Any:
+            (n,) = self.count.get()
+            self.count.clear()
+            self.seen.clear()
+            self.sums.clear()
+            yield pd.DataFrame({"k": [key[0]], "n": [n], "seen": [0], "fired": [True]})
+
+        def close(self) -> None:
+            pass
+
+    return Sessions
+
+
+def _transform_with_state(df: Any, F: Any) -> Any:
+    processor = _session_processor(_processor_base(F))()
+    return (
+        df.withWatermark("ts", "30 seconds")
+        .groupBy("k")
+        .transformWithStateInPandas(
+            processor, "k string, n long, seen long, fired boolean", "Update", "EventTime"
+        )
+    )
+
+
+def test_transform_with_state_matches_pyspark(
+    pyspark_streaming: tuple[Any, Any], kaspar_streaming: tuple[Any, Any], tmp_path: Path
+) -> None:
+    spark = pyspark_streaming[0]
+    key = "spark.sql.streaming.stateStore.providerClass"
+    previous = spark.conf.get(key)
+    # Spark runs transformWithState only on its RocksDB state store
+    spark.conf.set(key, "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider")
+    try:
+        assert_same_batches(
+            _transform_with_state, "update", pyspark_streaming, kaspar_streaming, tmp_path
+        )
+    finally:
+        spark.conf.set(key, previous)

@@ -271,6 +271,7 @@ _COMPILERS: dict[type[L.LogicalPlan], Callable[[ResolvedPlan], exp.Query]] = {
     L.StreamingRelation: _local,
     L.DeferredRelation: _local,
     L.FlatMapGroupsWithState: _groups_with_state,
+    L.TransformWithState: _groups_with_state,
     L.Scan: _scan,
     L.Range: _range,
     L.SqlQuery: _sql_query,

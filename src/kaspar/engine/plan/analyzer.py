@@ -193,6 +193,7 @@ _RULES: dict[type[L.LogicalPlan], Callable[[Any], ResolvedPlan]] = {
     L.StreamingRelation: _local,
     L.DeferredRelation: _local,
     L.FlatMapGroupsWithState: _groups_with_state,
+    L.TransformWithState: _groups_with_state,
     L.Scan: _scan,
     L.Range: _range,
     L.SqlQuery: _sql_query,

@@ -141,6 +141,21 @@ class FlatMapGroupsWithState(UnaryNode):
 
 
 @dataclass(frozen=True, eq=False)
+class TransformWithState(UnaryNode):
+    """``transformWithStateInPandas`` / ``transformWithState``: a stateful processor per key
+    (the SQL layer wraps it in these callables). ``child`` has the grouping keys first."""
+
+    n_keys: int
+    output: StructType
+    process: Callable[..., list[pa.Table]]  # (key, rows, state, timer values) -> output
+    expire: Callable[..., list[pa.Table]]  # (key, expiry ms, state, timer values) -> output
+    start: Callable[[], None]  # the processor's init(handle)
+    stop: Callable[[], None]  # its close()
+    output_mode: str  # append | update
+    time_mode: str  # none | processingtime | eventtime
+
+
+@dataclass(frozen=True, eq=False)
 class Project(UnaryNode):
     """``select``: one output column per expression (window functions allowed)."""
 

@@ -79,7 +79,35 @@ class StateSlot:
         return self.updated or self.timeout_ms != self.stored_timeout_ms
 
 
-class GroupStateOperator(StatefulOperator):
+class KeyedFunctionOperator(StatefulOperator):
+    """What the operators running a Python function per key share: the input stage (keys
+    first), the watermark's column, the output leaf and the key columns of the state."""
+
+    def __init__(
+        self,
+        node: L.FlatMapGroupsWithState | L.TransformWithState,
+        executor: Executor,
+        cuts: dict[L.LogicalPlan, L.LogicalPlan],
+        watermarks: list[str],
+    ) -> None:
+        super().__init__()
+        self.node = node
+        self.executor = executor
+        sql, schema = executor.prepare_stage(node.child, cuts)
+        self.stage = Stage(sql, schema)
+        self.watermark_present = bool(watermarks)
+        # rows behind the watermark are late and dropped before the function sees them
+        self.event_time = event_time_column(schema.names, node.n_keys, watermarks)
+        self.input_schema = arrow_schema(schema)
+        self.key_names = [f"__k{i}" for i in range(node.n_keys)]
+        self.key_fields = [
+            pa.field(k, self.input_schema.field(i).type) for i, k in enumerate(self.key_names)
+        ]
+        self.leaf = leaf_for(arrow_schema(node.output))
+        self.replacement = self.leaf
+
+
+class GroupStateOperator(KeyedFunctionOperator):
     operator_name = "flatMapGroupsWithState"
 
     def __init__(
@@ -89,30 +117,15 @@ class GroupStateOperator(StatefulOperator):
         cuts: dict[L.LogicalPlan, L.LogicalPlan],
         watermarks: list[str],
     ) -> None:
-        super().__init__()
-        self.node = node
+        super().__init__(node, executor, cuts, watermarks)
         self.spec = node
-        self.executor = executor
-        sql, schema = executor.prepare_stage(node.child, cuts)
-        self.stage = Stage(sql, schema)
-        self.watermark_present = bool(watermarks)
-        rows = arrow_schema(schema)
-        # rows behind the watermark are late and dropped before the function sees them
-        lowered = [n.lower() for n in schema.names[node.n_keys :]]
-        self.event_time: int | None = next(
-            (node.n_keys + lowered.index(w.lower()) for w in watermarks if w.lower() in lowered),
-            None,
-        )
-        self.key_names = [f"__k{i}" for i in range(node.n_keys)]
         state_fields = arrow_schema(node.state)
         self.value_names = [f"__s{i}" for i in range(len(state_fields))]
         self.state_schema = pa.schema(
-            [pa.field(k, rows.field(i).type) for i, k in enumerate(self.key_names)]
+            self.key_fields
             + [pa.field(n, f.type) for n, f in zip(self.value_names, state_fields, strict=True)]
             + [pa.field("__timeout", pa.int64())]
         )
-        self.leaf = leaf_for(arrow_schema(node.output))
-        self.replacement = self.leaf
 
     @property
     def evicts_by_watermark(self) -> bool:
@@ -163,14 +176,7 @@ class GroupStateOperator(StatefulOperator):
         context.tables[self.leaf.name] = as_leaf_table(table, self.leaf)
 
     def _on_time(self, rows: pa.Table, watermark_ms: int) -> pa.Table:
-        """``rows`` without those at or behind the watermark (Spark's late rows)."""
-        self.dropped = 0
-        if self.event_time is None or watermark_ms <= 0 or not rows.num_rows:
-            return rows
-        column = rows.column(self.event_time)
-        moment = pa.scalar(watermark_ms * 1000, pa.timestamp("us", tz="UTC"))
-        late = pc.less_equal(column.cast(pa.timestamp("us", tz="UTC")), moment)
-        kept = rows.filter(pc.invert(pc.fill_null(late, False)))
+        kept = drop_late(rows, self.event_time, watermark_ms)
         self.dropped = rows.num_rows - kept.num_rows
         return kept
 
@@ -271,3 +277,21 @@ class GroupStateOperator(StatefulOperator):
         timeouts = [s.timeout_ms for _, s in upserts]
         columns.append(pa.array(timeouts, pa.int64()))
         return pa.Table.from_arrays(columns, schema=self.state_schema)
+
+
+def event_time_column(names: list[str], n_keys: int, watermarks: list[str]) -> int | None:
+    """Which input column (after the keys) carries the watermark, if any."""
+    lowered = [n.lower() for n in names[n_keys:]]
+    return next(
+        (n_keys + lowered.index(w.lower()) for w in watermarks if w.lower() in lowered), None
+    )
+
+
+def drop_late(rows: pa.Table, column: int | None, watermark_ms: int) -> pa.Table:
+    """``rows`` without those at or behind the watermark (Spark's late rows)."""
+    if column is None or watermark_ms <= 0 or not rows.num_rows:
+        return rows
+    moment = pa.scalar(watermark_ms * 1000, pa.timestamp("us", tz="UTC"))
+    times = rows.column(column).cast(pa.timestamp("us", tz="UTC"))
+    late = pc.fill_null(pc.less_equal(times, moment), False)
+    return rows.filter(pc.invert(late))

@@ -62,6 +62,7 @@ from kaspar.engine.streaming.stages import (
 )
 from kaspar.engine.streaming.state_store import execute
 from kaspar.engine.streaming.stream_join_operator import StreamJoinOperator
+from kaspar.engine.streaming.transform_state_operator import TransformWithStateOperator
 
 __all__ = [
     "AggregateOperator",
@@ -79,6 +80,7 @@ _CUTS = (
     L.Distinct,
     L.Join,
     L.FlatMapGroupsWithState,
+    L.TransformWithState,
 )
 
 
@@ -121,6 +123,8 @@ class IncrementalPlan:
                 operator = StreamJoinOperator(node, executor, cuts, (sides[0], sides[1]))
             elif isinstance(node, L.FlatMapGroupsWithState):
                 operator = GroupStateOperator(node, executor, cuts, watermarks)
+            elif isinstance(node, L.TransformWithState):
+                operator = TransformWithStateOperator(node, executor, cuts, watermarks)
             elif isinstance(node, L.Aggregate):
                 kind = SessionWindowOperator if is_session_aggregate(node) else AggregateOperator
                 operator = kind(node, executor, cuts, output_mode, watermarks, aggregate_names)
@@ -195,7 +199,8 @@ class IncrementalPlan:
         group's processing-time timeout is due."""
         if next_ms > current_ms and any(o.evicts_by_watermark for o in self.stateful):
             return True
-        return any(o.timeouts_due() for o in self.stateful if isinstance(o, GroupStateOperator))
+        timed = (GroupStateOperator, TransformWithStateOperator)
+        return any(o.timeouts_due() for o in self.stateful if isinstance(o, timed))
 
     def event_time(self, watermark_ms: int) -> dict[str, str]:
         if not self.watermark_operators:

@@ -1,0 +1,248 @@
+"""The streaming operator of ``transformWithStateInPandas`` / ``transformWithState`` (Spark 4's
+arbitrary state API): a stateful processor's ``handleInputRows`` once per group of the batch,
+then ``handleExpiredTimer`` once per timer that expired, with any number of named state
+variables per key (value, list and map states) and timers.
+
+Every entry lives in one versioned state store (``state_store.py``) keyed by the grouping keys,
+the variable's name and an item (``""`` for a value or a list, the map key's encoding for a map
+entry, the expiry for a timer, under the name ``__timer``); the value is the entry pickled. A
+batch reads the entries of its keys (and of the keys whose timers expired) in one query, the
+processor changes them through the SQL layer's handle, and the changed and removed entries are
+written as one state version, so a restart resumes from the last committed batch.
+
+Timers fire, in expiry order, once the batch's processing time (``ProcessingTime``) or the
+watermark (``EventTime``) reaches them; a timer is deleted before its handler runs. Batches
+without data run when the watermark moves or a processing-time timer is due.
+"""
+
+# The SQL here is built from generated identifiers (__k0, __name, __state_1, ...), never user
+# text.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from kaspar.engine.arrow_groups import key_values, split_groups
+from kaspar.engine.arrow_holder import register_rows
+from kaspar.engine.execution import Executor
+from kaspar.engine.plan import logical as L
+from kaspar.engine.streaming.group_state_operator import KeyedFunctionOperator, drop_late
+from kaspar.engine.streaming.stages import (
+    BatchContext,
+    arrow_schema,
+    as_leaf_table,
+    elapsed_ms,
+    release,
+)
+from kaspar.engine.streaming.state_store import StateStore, quote
+
+TIMER = "__timer"
+Entry = tuple[str, str]  # (variable name, item)
+
+
+@dataclass
+class KeyedState:
+    """One key's state entries while its handlers run (pickled values by (name, item))."""
+
+    entries: dict[Entry, bytes] = field(default_factory=dict)
+    changed: set[Entry] = field(default_factory=set)
+    removed: set[Entry] = field(default_factory=set)
+
+    def get(self, name: str, item: str = "") -> bytes | None:
+        return self.entries.get((name, item))
+
+    def put(self, name: str, item: str, value: bytes) -> None:
+        self.entries[name, item] = value
+        self.changed.add((name, item))
+        self.removed.discard((name, item))
+
+    def delete(self, name: str, item: str = "") -> None:
+        if self.entries.pop((name, item), None) is not None or (name, item) in self.changed:
+            self.removed.add((name, item))
+        self.changed.discard((name, item))
+
+    def items(self, name: str) -> list[tuple[str, bytes]]:
+        return sorted((i, v) for (n, i), v in self.entries.items() if n == name)
+
+    def drop(self, name: str) -> None:
+        for item, _ in self.items(name):
+            self.delete(name, item)
+
+
+@dataclass
+class TimerValues:
+    processing_ms: int
+    watermark_ms: int
+
+
+class TransformWithStateOperator(KeyedFunctionOperator):
+    operator_name = "transformWithStateExec"
+
+    def __init__(
+        self,
+        node: L.TransformWithState,
+        executor: Executor,
+        cuts: dict[L.LogicalPlan, L.LogicalPlan],
+        watermarks: list[str],
+    ) -> None:
+        super().__init__(node, executor, cuts, watermarks)
+        self.spec = node
+        self.state_schema = pa.schema(
+            [
+                *self.key_fields,
+                pa.field("__name", pa.string()),
+                pa.field("__item", pa.string()),
+                pa.field("__value", pa.binary()),
+            ]
+        )
+
+    @property
+    def evicts_by_watermark(self) -> bool:
+        return self.spec.time_mode == "eventtime"
+
+    def attach(self, con: duckdb.DuckDBPyConnection, folder: Path, index: int) -> None:
+        keys = [*self.key_names, "__name", "__item"]
+        self.store = StateStore(con, folder, f"__state_{index}", self.state_schema, keys)
+
+    def timeouts_due(self) -> bool:
+        """A processing-time timer is due now: worth a batch without data."""
+        if self.spec.time_mode != "processingtime":
+            return False
+        return bool(self._due(int(time.time() * 1000)).num_rows)
+
+    def run(self, context: BatchContext) -> None:
+        store = self.store
+        assert store is not None
+        self.spec.start()  # the processor's init(), per batch as Spark's tasks call it
+        try:
+            self._run(context)
+        finally:
+            self.spec.stop()  # its close()
+
+    def _run(self, context: BatchContext) -> None:
+        clock = time.monotonic()
+        rows = self.stage.run(self.executor, context)
+        kept = drop_late(rows, self.event_time, context.watermark_ms)
+        self.dropped = rows.num_rows - kept.num_rows
+        n = self.spec.n_keys
+        groups = split_groups(kept, n)
+        watermark = context.watermark_ms if self.watermark_present else -1
+        values = TimerValues(context.timestamp_ms, watermark)
+        due = self._due(self._timer_limit(context))
+        wanted = pa.concat_tables(
+            [kept.select(list(range(n))).rename_columns(self.key_names), due.select(self.key_names)]
+        )
+        states = self._load(wanted)
+        outputs: list[pa.Table] = []
+        for key, group in groups:
+            state = states.setdefault(key_values(key), KeyedState())
+            outputs.extend(self.spec.process(key, group, state, values))
+        for i in range(due.num_rows):
+            key = tuple(due.column(k)[i] for k in self.key_names)
+            expiry = due.column("__item")[i].as_py()
+            state = states.setdefault(key_values(key), KeyedState())
+            if (TIMER, expiry) not in state.entries:  # deleted by an earlier handler
+                continue
+            state.delete(TIMER, expiry)
+            outputs.extend(self.spec.expire(key, int(expiry), state, values))
+        self.update_ms = elapsed_ms(clock)
+        clock = time.monotonic()
+        self._write(states, [k for k, _ in groups], due)
+        self.removal_ms = elapsed_ms(clock)
+        target = arrow_schema(self.spec.output)
+        table = pa.concat_tables(outputs) if outputs else target.empty_table()
+        context.tables[self.leaf.name] = as_leaf_table(table, self.leaf)
+
+    def _timer_limit(self, context: BatchContext) -> int | None:
+        if self.spec.time_mode == "processingtime":
+            return context.timestamp_ms
+        if self.spec.time_mode == "eventtime" and self.watermark_present:
+            return context.watermark_ms
+        return None
+
+    def _due(self, limit: int | None) -> pa.Table:
+        """The timers at or before ``limit``, in expiry order."""
+        store = self.store
+        assert store is not None
+        if limit is None or not store.rows:
+            return self.state_schema.empty_table()
+        return store.con.sql(
+            f"SELECT * FROM {quote(store.table)} WHERE __name = '{TIMER}' "
+            f"AND TRY_CAST(__item AS BIGINT) <= {int(limit)} ORDER BY TRY_CAST(__item AS BIGINT)"
+        ).to_arrow_table()
+
+    def _load(self, keys: pa.Table) -> dict[tuple[object, ...], KeyedState]:
+        """Every stored entry of ``keys`` (one query), by key."""
+        store = self.store
+        assert store is not None
+        states: dict[tuple[object, ...], KeyedState] = {}
+        if not keys.num_rows or not store.rows:
+            return states
+        register_rows(store.con, "__tws_keys", keys)
+        match = " AND ".join(
+            f"s.{quote(k)} IS NOT DISTINCT FROM b.{quote(k)}" for k in self.key_names
+        )
+        found = store.con.sql(
+            f"SELECT s.* FROM {quote(store.table)} s "
+            f"WHERE EXISTS (SELECT 1 FROM __tws_keys b WHERE {match})"
+        ).to_arrow_table()
+        release(store.con, "__tws_keys", keys)
+        names = found.column("__name").to_pylist()
+        items = found.column("__item").to_pylist()
+        blobs = found.column("__value").to_pylist()
+        for i in range(found.num_rows):
+            key = tuple(found.column(k)[i] for k in self.key_names)
+            state = states.setdefault(key_values(key), KeyedState())
+            state.entries[names[i], items[i]] = blobs[i]
+        return states
+
+    def _write(
+        self,
+        states: dict[tuple[object, ...], KeyedState],
+        keys: list[tuple[pa.Scalar, ...]],
+        due: pa.Table,
+    ) -> None:
+        """The batch's changed and removed entries as one state version."""
+        store = self.store
+        assert store is not None
+        scalars = {key_values(k): k for k in keys}
+        for i in range(due.num_rows):
+            key = tuple(due.column(k)[i] for k in self.key_names)
+            scalars.setdefault(key_values(key), key)
+        upserts: list[tuple[tuple[pa.Scalar, ...], str, str, bytes | None]] = []
+        removals: list[tuple[tuple[pa.Scalar, ...], str, str, bytes | None]] = []
+        for value_key, state in states.items():
+            found = scalars.get(value_key)
+            if found is None:
+                continue
+            key = found
+            upserts += [(key, n, i, state.entries[n, i]) for n, i in sorted(state.changed)]
+            removals += [(key, n, i, None) for n, i in sorted(state.removed)]
+        up, gone = self._table(upserts), self._table(removals)
+        if up.num_rows:
+            register_rows(store.con, "__tws_upserts", up)
+        if gone.num_rows:
+            register_rows(store.con, "__tws_removals", gone)
+        store.commit(
+            "__tws_upserts" if up.num_rows else None,
+            "__tws_removals" if gone.num_rows else None,
+            up if up.num_rows else None,
+        )
+
+    def _table(
+        self, entries: list[tuple[tuple[pa.Scalar, ...], str, str, bytes | None]]
+    ) -> pa.Table:
+        columns = [
+            pa.array([e[0][j].as_py() for e in entries], self.state_schema.field(k).type)
+            for j, k in enumerate(self.key_names)
+        ]
+        columns.append(pa.array([e[1] for e in entries], pa.string()))
+        columns.append(pa.array([e[2] for e in entries], pa.string()))
+        columns.append(pa.array([e[3] for e in entries], pa.binary()))
+        return pa.Table.from_arrays(columns, schema=self.state_schema)
