@@ -36,6 +36,7 @@ from tests.conformance.pyspark import (
     cases_values,
     cases_variant,
     cases_xml,
+    cases_xml_source,
 )
 from tests.conformance.pyspark.compare import run
 from tests.conformance.pyspark.recording import encode, recorded_outcome
@@ -74,6 +75,7 @@ _MODULES = (
     cases_values,
     cases_variant,
     cases_xml,
+    cases_xml_source,
 )
 
 _CSV_QUOTES = (

@@ -1,11 +1,11 @@
 """XML files as their record elements: each file parsed whole by libxml2 (lxml), the records
 found by one compiled XPath in C.
 
-A record is an element named ``rowTag`` at any depth that is not inside another such element
-(Spark's XML reader scans the file for the tag, so the file needs no single root: it is parsed
-under a wrapper element). A file that is not well-formed gives the records before the error
-(read again incrementally with ``iterparse``) and then one malformed record, the file's text,
-after which the rest of the file is skipped, as Spark's reader does. Files ending ``.gz`` are
+A record is an element named ``rowTag`` (as written, ``prefix:name``) at any depth that is not
+inside another such element. A file that is not well-formed (a second top-level element is an
+error too, as in Spark's reader) gives the records before the error (read again incrementally
+with a pull parser) and then one malformed record, the file's text, after which the rest of the
+file is skipped, as Spark's reader does. Files ending ``.gz`` are
 gunzipped; an empty file has no records.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +22,8 @@ from lxml import etree
 
 from kaspar.engine.xml.element_records import element_name
 
-_WRAPPER = b"kaspar-records"
-_PROLOG = re.compile(rb"^\s*(<\?xml[^>]*\?>)?\s*(<!DOCTYPE[^>\[]*>)?")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
-_OUTERMOST = etree.XPath("/*/descendant::*[name()=$tag][not(ancestor::*[name()=$tag])]")
+_OUTERMOST = etree.XPath("//*[name()=$tag][not(ancestor::*[name()=$tag])]")
 
 
 class Malformed:
@@ -54,11 +51,10 @@ class Document:
         data = self.content()
         if not data.strip():
             return
-        wrapped = _wrapped(data)
         try:
-            root = etree.fromstring(wrapped, _PARSER)
+            root = etree.fromstring(data, _PARSER)
         except etree.XMLSyntaxError:
-            yield from _records_until_error(wrapped, row_tag)
+            yield from _records_until_error(data, row_tag)
             yield MALFORMED
             return
         yield from _OUTERMOST(root, tag=row_tag)
@@ -69,18 +65,13 @@ def read_bytes(path: str) -> bytes:
     return gzip.decompress(data) if path.endswith(".gz") else data
 
 
-def _wrapped(data: bytes) -> bytes:
-    body = _PROLOG.sub(b"", data, count=1)
-    return b"<" + _WRAPPER + b">" + body + b"</" + _WRAPPER + b">"
-
-
-def _records_until_error(wrapped: bytes, row_tag: str) -> Iterator[Any]:
+def _records_until_error(data: bytes, row_tag: str) -> Iterator[Any]:
     """The records that end before the first error (parsed again, incrementally)."""
     parser = etree.XMLPullParser(
         events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=True
     )
     with contextlib.suppress(etree.XMLSyntaxError):
-        parser.feed(wrapped)
+        parser.feed(data)
     depth = 0
     with contextlib.suppress(etree.XMLSyntaxError):
         for event, element in parser.read_events():
