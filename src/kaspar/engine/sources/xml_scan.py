@@ -31,7 +31,7 @@ from kaspar.engine.sources.schema_cache import inferred_schema
 from kaspar.engine.type_conversion import to_arrow
 from kaspar.engine.xml.documents import Document, Malformed
 from kaspar.engine.xml.element_records import MalformedRecord, RecordReader
-from kaspar.engine.xml.inference import SchemaInference, finish, merge
+from kaspar.engine.xml.inference import SchemaInference, schema_of
 from kaspar.engine.xml.options import XmlOptions, xml_options
 from kaspar.errors import AnalysisException, PySparkException, SparkException
 
@@ -54,7 +54,7 @@ def infer_records(documents: list[Document], options: XmlOptions, zone: dt.tzinf
     malformed in PERMISSIVE mode; FAILFAST fails on a malformed one."""
     inference = SchemaInference(options, zone)
     sample = random.Random(_SAMPLE_SEED)  # noqa: S311 - a sample, not a secret
-    merged: T.DataType = T.NullType()
+    shapes: set[Any] = set()
     bad = False
     for found in (r for d in documents for r in d.records(options.row_tag)):
         if isinstance(found, Malformed):
@@ -62,7 +62,7 @@ def infer_records(documents: list[Document], options: XmlOptions, zone: dt.tzinf
             continue
         if options.sampling_ratio < 1 and sample.random() >= options.sampling_ratio:
             continue
-        merged = merge(merged, inference.record_type(found), options.value_tag)
+        shapes.add(inference.record_shape(found))
     if bad and options.mode == "FAILFAST":
         raise SparkException(
             "Malformed records are detected in record parsing: "
@@ -70,16 +70,11 @@ def infer_records(documents: list[Document], options: XmlOptions, zone: dt.tzinf
             "null result, try setting the option 'mode' as 'PERMISSIVE'.",
             "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION",
         )
-    fields = list(merged.fields) if isinstance(merged, T.StructType) else []
-    if bad and options.mode == "PERMISSIVE" and options.corrupt_column not in merged_names(fields):
-        fields.append(T.StructField(options.corrupt_column, T.StringType(), True))
-    schema = finish(T.StructType(fields))
-    assert isinstance(schema, T.StructType)
+    schema = schema_of(sorted(shapes, key=repr), options.value_tag)
+    if bad and options.mode == "PERMISSIVE" and options.corrupt_column not in schema.names:
+        fields = [*schema.fields, T.StructField(options.corrupt_column, T.StringType(), True)]
+        schema = T.StructType(sorted(fields, key=lambda f: f.name))
     return schema
-
-
-def merged_names(fields: list[T.StructField]) -> set[str]:
-    return {f.name for f in fields}
 
 
 def xml_scan(

@@ -36,7 +36,10 @@ class MalformedRecord(Exception):
 
 def element_name(element: Any) -> str:
     """The element's tag as written (``prefix:local``)."""
-    local = etree.QName(element).localname
+    tag: str = element.tag
+    if tag[0] != "{":
+        return tag
+    local = tag.split("}", 1)[1]
     return f"{element.prefix}:{local}" if element.prefix else local
 
 
@@ -53,12 +56,17 @@ def attribute_name(key: str, element: Any) -> str:
 
 def text_pieces(element: Any, trim: bool) -> list[str]:
     """The element's own text, one piece per run between children (blank runs left out)."""
+    if not len(element):
+        text = element.text
+        return [text.strip() if trim else text] if text and not text.isspace() else []
     pieces = [element.text, *(child.tail for child in element)]
-    return [p.strip() if trim else p for p in pieces if p and p.strip()]
+    return [p.strip() if trim else p for p in pieces if p and not p.isspace()]
 
 
 def leaf_text(element: Any) -> str:
     """An element's value as text: its text, or its children's XML when it has children."""
+    if not len(element):
+        return element.text or ""
     if not any(isinstance(child.tag, str) for child in element):
         return "".join([element.text or "", *(child.tail or "" for child in element)])
     inner = [element.text or ""]

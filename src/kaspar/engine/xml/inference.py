@@ -2,15 +2,17 @@
 
 Steps:
 
-1. Each record element gets a type: its attributes (``_name``) and child elements are fields,
-   a child that repeats an array; an element with neither is the type of its text
-   (``text_values.infer``); own text beside attributes or children is the ``_VALUE`` field,
-   an array of its pieces in mixed content; a record that is only text is ``{_VALUE}``.
-2. The records' types merge as Spark merges them: a null with anything is that thing, bigint
+1. Each record element gets a shape (a hashable value, cheap to build and compare): its
+   attributes (``_name``) and child elements are fields, a child that repeats an array; an
+   element with neither is the kind of its text (``text_values.infer``); own text beside
+   attributes or children is the ``_VALUE`` field, an array of its pieces in mixed content; a
+   record that is only text is ``{_VALUE}``.
+2. The distinct shapes merge as Spark merges types: a null with anything is that thing, bigint
    with double double, date with timestamp timestamp, structs field by field, arrays by
    element, an array with a single value an array, a struct with a single value the struct
-   with that value as ``_VALUE``, any other pair string.
-3. Fields that are always null become strings; fields are sorted by name.
+   with that value as ``_VALUE``, any other pair string. Records mostly share a few shapes,
+   so the merging runs once per distinct shape, not once per record.
+3. The shape becomes a Spark type: fields that are always null strings, fields sorted by name.
 
 With ``inferSchema`` false every value is a string (the structure is still inferred).
 """
@@ -18,6 +20,7 @@ With ``inferSchema`` false every value is a string (the structure is still infer
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from kaspar.engine import types as T
@@ -30,107 +33,134 @@ from kaspar.engine.xml.element_records import (
 from kaspar.engine.xml.options import XmlOptions
 from kaspar.engine.xml.text_values import infer
 
-_NUMBERS = (T.LongType, T.DoubleType, T.DecimalType)
-_TIMES = (T.DateType, T.TimestampType)
+# A shape: a kind name ("long", "null", ...), ("array", shape) or ("struct", ((name, shape), ...))
+Shape = Any
+NULL = "null"
+_SCALARS: dict[str, T.DataType] = {
+    "null": T.StringType(),
+    "long": T.LongType(),
+    "double": T.DoubleType(),
+    "boolean": T.BooleanType(),
+    "date": T.DateType(),
+    "timestamp": T.TimestampType(),
+    "string": T.StringType(),
+}
+_NUMBERS = {"long", "double"}
+_TIMES = {"date", "timestamp"}
 
 
 class SchemaInference:
-    """Infers record types with one set of options (see the module docstring)."""
+    """Infers record shapes with one set of options (see the module docstring)."""
 
     def __init__(self, options: XmlOptions, zone: dt.tzinfo) -> None:
         self.options = options
         self.zone = zone
 
-    def text_type(self, text: str | None) -> T.DataType:
+    def text_kind(self, text: str | None) -> str:
         o = self.options
         if text is None:
-            return T.NullType()
+            return NULL
         if o.ignore_surrounding_spaces:
             text = text.strip()
         if not text or text == o.null_value:
-            return T.NullType()
+            return NULL
         if not o.infer_schema:
-            return T.StringType()
+            return "string"
         return infer(text, self.zone, o.timestamp_format)
 
-    def element_type(self, element: Any) -> T.DataType:
+    def element_shape(self, element: Any) -> Shape:
         """Step 1 for one element."""
         o = self.options
-        fields: dict[str, T.DataType] = {}
+        if not len(element) and (o.exclude_attribute or not element.attrib):
+            return self.text_kind(element.text)
+        fields: dict[str, Shape] = {}
         if not o.exclude_attribute:
             for key, text in element.attrib.items():
-                name = o.attribute_prefix + attribute_name(key, element)
-                fields[name] = self.text_type(text)
-        counts: dict[str, int] = {}
+                fields[o.attribute_prefix + attribute_name(key, element)] = self.text_kind(text)
+        repeated: set[str] = set()
         for child in element:
             if not isinstance(child.tag, str):
                 continue
             name = element_name(child)
-            counts[name] = counts.get(name, 0) + 1
-            found = self.element_type(child)
-            fields[name] = merge(fields[name], found, o.value_tag) if name in fields else found
-        for name, count in counts.items():
-            if count > 1 and not isinstance(fields[name], T.ArrayType):
-                fields[name] = T.ArrayType(fields[name], True)
+            found = self.element_shape(child)
+            if name in fields:
+                repeated.add(name)
+                found = merge(fields[name], found, o.value_tag)
+            fields[name] = found
+        for name in repeated:
+            if not _is_array(fields[name]):
+                fields[name] = ("array", fields[name])
         pieces = text_pieces(element, o.ignore_surrounding_spaces)
         if not fields and len(pieces) <= 1:
-            return self.text_type(leaf_text(element))
+            return self.text_kind(leaf_text(element))
         if pieces:
-            kinds = [self.text_type(p) for p in pieces]
+            kinds = [self.text_kind(p) for p in pieces]
             own = kinds[0]
             for kind in kinds[1:]:
                 own = merge(own, kind, o.value_tag)
-            fields[o.value_tag] = own if len(kinds) == 1 else T.ArrayType(own, True)
-        return _struct(fields)
+            fields[o.value_tag] = own if len(kinds) == 1 else ("array", own)
+        return ("struct", tuple(fields.items()))
+
+    def record_shape(self, element: Any) -> Shape:
+        """Step 1 for a record element (always a struct; NULL for an empty element)."""
+        found = self.element_shape(element)
+        if found == NULL or _is_struct(found):
+            return found
+        return ("struct", ((self.options.value_tag, found),))
 
     def record_type(self, element: Any) -> T.StructType:
-        """Step 1 for a record element (always a struct)."""
-        found = self.element_type(element)
-        if isinstance(found, T.StructType):
-            return found
-        if isinstance(found, T.NullType):
-            return T.StructType([])
-        return _struct({self.options.value_tag: found})
+        """One record's schema (steps 1 and 3)."""
+        return schema_of([self.record_shape(element)], self.options.value_tag)
 
 
-def _struct(fields: dict[str, T.DataType]) -> T.StructType:
-    return T.StructType([T.StructField(n, t, True) for n, t in fields.items()])
+def _is_array(shape: Shape) -> bool:
+    return isinstance(shape, tuple) and shape[0] == "array"
 
 
-def merge(a: T.DataType, b: T.DataType, value_tag: str) -> T.DataType:
-    """Step 2: Spark's ``compatibleType`` of two inferred types."""
-    if isinstance(a, T.NullType):
-        return b
-    if isinstance(b, T.NullType) or a == b:
+def _is_struct(shape: Shape) -> bool:
+    return isinstance(shape, tuple) and shape[0] == "struct"
+
+
+def merge(a: Shape, b: Shape, value_tag: str) -> Shape:
+    """Step 2: Spark's ``compatibleType`` of two shapes."""
+    if b in (a, NULL):
         return a
-    if isinstance(a, T.StructType) and isinstance(b, T.StructType):
-        fields = {f.name: f.dataType for f in a.fields}
-        for f in b.fields:
-            old = fields.get(f.name)
-            fields[f.name] = f.dataType if old is None else merge(old, f.dataType, value_tag)
-        return _struct(fields)
-    if isinstance(a, T.ArrayType) or isinstance(b, T.ArrayType):
-        inner_a = a.elementType if isinstance(a, T.ArrayType) else a
-        inner_b = b.elementType if isinstance(b, T.ArrayType) else b
-        return T.ArrayType(merge(inner_a, inner_b, value_tag), True)
-    if isinstance(a, T.StructType) or isinstance(b, T.StructType):
-        struct, single = (a, b) if isinstance(a, T.StructType) else (b, a)
-        assert isinstance(struct, T.StructType)
-        return merge(struct, _struct({value_tag: single}), value_tag)
-    if isinstance(a, _NUMBERS) and isinstance(b, _NUMBERS):
-        return T.DoubleType()
-    if isinstance(a, _TIMES) and isinstance(b, _TIMES):
-        return T.TimestampType()
-    return T.StringType()
+    if a == NULL:
+        return b
+    if _is_struct(a) and _is_struct(b):
+        fields = dict(a[1])
+        for name, shape in b[1]:
+            fields[name] = shape if name not in fields else merge(fields[name], shape, value_tag)
+        return ("struct", tuple(fields.items()))
+    if _is_array(a) or _is_array(b):
+        inner_a = a[1] if _is_array(a) else a
+        inner_b = b[1] if _is_array(b) else b
+        return ("array", merge(inner_a, inner_b, value_tag))
+    if _is_struct(a) or _is_struct(b):
+        struct, single = (a, b) if _is_struct(a) else (b, a)
+        return merge(struct, ("struct", ((value_tag, single),)), value_tag)
+    if {a, b} <= _NUMBERS:
+        return "double"
+    if {a, b} <= _TIMES:
+        return "timestamp"
+    return "string"
 
 
-def finish(dtype: T.DataType) -> T.DataType:
-    """Step 3: null fields as strings, fields sorted by name."""
-    if isinstance(dtype, T.NullType):
-        return T.StringType()
-    if isinstance(dtype, T.ArrayType):
-        return T.ArrayType(finish(dtype.elementType), True)
-    if isinstance(dtype, T.StructType):
-        fields = [T.StructField(f.name, finish(f.dataType), True) for f in dtype.fields]
+def to_type(shape: Shape) -> T.DataType:
+    """Step 3: a shape as a Spark type."""
+    if _is_array(shape):
+        return T.ArrayType(to_type(shape[1]), True)
+    if _is_struct(shape):
+        fields = [T.StructField(n, to_type(s), True) for n, s in shape[1]]
         return T.StructType(sorted(fields, key=lambda f: f.name))
-    return dtype
+    return _SCALARS[shape]
+
+
+def schema_of(shapes: Iterable[Shape], value_tag: str) -> T.StructType:
+    """The schema of records of these shapes (steps 2 and 3; no struct: no fields)."""
+    merged: Shape = NULL
+    for shape in shapes:
+        merged = merge(merged, shape, value_tag)
+    found = to_type(merged) if _is_struct(merged) else T.StructType([])
+    assert isinstance(found, T.StructType)
+    return found

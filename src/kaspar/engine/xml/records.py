@@ -28,7 +28,7 @@ from lxml import etree
 
 from kaspar.engine import types as T
 from kaspar.engine.type_conversion import from_arrow, to_arrow
-from kaspar.engine.xml.inference import SchemaInference, finish
+from kaspar.engine.xml.inference import SchemaInference
 from kaspar.engine.xml.options import XmlOptions, xml_options
 from kaspar.engine.xml.writing import XmlWriter
 
@@ -179,9 +179,7 @@ def infer_document(text: str, options: XmlOptions) -> T.StructType:
     root = _parse(text)
     if root is None:  # PERMISSIVE: a malformed document is a corrupt record
         return T.StructType([T.StructField(options.corrupt_column, T.StringType(), True)])
-    found = finish(SchemaInference(options, dt.UTC).record_type(root))
-    assert isinstance(found, T.StructType)
-    return found
+    return SchemaInference(options, dt.UTC).record_type(root)
 
 
 def schema_of_xml(texts: pa.Array, options: tuple[tuple[str, str], ...] = ()) -> pa.Array:

@@ -37,8 +37,6 @@ _TIMESTAMP = re.compile(
 _PATTERN_TOKEN = re.compile(r"'[^']*'|y+|M+|d+|H+|h+|m+|s+|S+|X+|Z+|x+|a|.")
 _STRPTIME = {"y": "%Y", "M": "%m", "d": "%d", "H": "%H", "h": "%I", "m": "%M", "s": "%S"}
 _RANGES: dict[type, int] = {T.ByteType: 8, T.ShortType: 16, T.IntegerType: 32, T.LongType: 64}
-LONG = T.LongType()
-DOUBLE = T.DoubleType()
 
 
 class BadValue(ValueError):
@@ -175,21 +173,24 @@ def convert(text: str, dtype: T.DataType, zone: dt.tzinfo, formats: tuple[Any, A
     raise BadValue(text)
 
 
-def infer(text: str, zone: dt.tzinfo, timestamp_format: str | None) -> T.DataType:
-    """The type Spark's inference gives the value ``text`` (``NullType`` for empty text)."""
+def infer(text: str, zone: dt.tzinfo, timestamp_format: str | None) -> str:
+    """The kind of type Spark's inference gives the value ``text``: ``null`` (empty text),
+    ``long``, ``double``, ``boolean``, ``date``, ``timestamp`` or ``string``."""
     if not text:
-        return T.NullType()
+        return "null"
+    if not (text[0].isdigit() or text[0] in "+-."):  # no number, date or time
+        return "boolean" if text.lower() in ("true", "false") else "string"
     if _INTEGER.fullmatch(text):
-        return LONG if -(2**63) <= int(text) < 2**63 else DOUBLE
+        return "long" if -(2**63) <= int(text) < 2**63 else "double"
     if _NUMBER.fullmatch(text):
-        return DOUBLE
+        return "double"
     if text.lower() in ("true", "false"):
-        return T.BooleanType()
+        return "boolean"
     if _ISO_DATE.fullmatch(text) and parse_date(text) is not None:
-        return T.DateType()
+        return "date"
     if parse_timestamp(text, zone, timestamp_format) is not None:
-        return T.TimestampType()
-    return T.StringType()
+        return "timestamp"
+    return "string"
 
 
 def _fraction(value: dt.datetime | dt.time, width: int) -> str:
