@@ -81,6 +81,14 @@ _FILES = {
     "arrays.xml": '<rows><r><a><b>1</b></a><a><b>2</b><c>x</c></a><v k="1">2</v><v>3</v></r>'
     "<r><x/><y></y><z a='1'/></r></rows>",
     "no_root.xml": "<r><i>1</i></r>\n<r><i>2</i></r>\n",
+    "formats.xml": "<rows><r><d>01/02/2024</d><t>2024/01/02 10:11:12</t><n> 7 </n></r>"
+    "<r><d>12/31/2023</d><t>2023/12/31 23:59:59</t><n>8</n></r></rows>",
+    "uniform.xml": "<rows>"
+    + "".join(f"<r><i>{i}</i><s>s{i}</s></r>" for i in range(200))
+    + "</rows>",
+    "shapes.xml": "<rows><r><v>1</v></r><r><v><a>1</a></v></r><r><v>x</v><v>y</v></r></rows>",
+    "structs.xml": '<rows><r><p k="1"><q>1</q><q>2</q></p><l><e n="a">1</e><e n="b">x</e></l></r>'
+    '<r><p k="2"/></r></rows>',
 }
 
 
@@ -330,3 +338,35 @@ def case_xml_from_xml_inferred_schema(spark: Any, F: Any, T: Any) -> Any:
     df = spark.createDataFrame([(1, "<p><a>1</a><a>2</a><b>x</b></p>")], "key int, value string")
     schema = F.schema_of_xml(F.lit("<p><a>1</a><a>2</a><b>x</b></p>"))
     return df.select(F.from_xml(df.value, schema).alias("xml"))
+
+
+@case()
+def case_xml_read_date_time_formats(spark: Any, F: Any, T: Any) -> Any:
+    return spark.read.xml(
+        _p("formats.xml"),
+        rowTag="r",
+        schema="d date, t timestamp, n int",
+        dateFormat="MM/dd/yyyy",
+        timestampFormat="yyyy/MM/dd HH:mm:ss",
+    )
+
+
+@case()
+def case_xml_read_sampling_ratio(spark: Any, F: Any, T: Any) -> Any:
+    return spark.read.xml(_p("uniform.xml"), rowTag="r", samplingRatio=0.5).groupBy().count()
+
+
+@case()
+def case_xml_read_value_and_struct_shapes(spark: Any, F: Any, T: Any) -> Any:
+    return spark.read.xml(_p("shapes.xml"), rowTag="r")
+
+
+@case()
+def case_xml_read_nested_structs(spark: Any, F: Any, T: Any) -> Any:
+    return spark.read.xml(_p("structs.xml"), rowTag="r")
+
+
+@case()
+def case_xml_read_nested_structs_schema(spark: Any, F: Any, T: Any) -> Any:
+    schema = "p struct<_k:int, q:array<long>>, l struct<e:array<struct<_n:string, _VALUE:string>>>"
+    return spark.read.xml(_p("structs.xml"), rowTag="r", schema=schema)

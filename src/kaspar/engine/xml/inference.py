@@ -9,8 +9,8 @@ Steps:
    record that is only text is ``{_VALUE}``.
 2. The distinct shapes merge as Spark merges types: a null with anything is that thing, bigint
    with double double, date with timestamp timestamp, structs field by field, arrays by
-   element, an array with a single value an array, a struct with a single value the struct
-   with that value as ``_VALUE``, any other pair string. Records mostly share a few shapes,
+   element, an array with a single value an array, a struct that has ``_VALUE`` with a single
+   value that struct (the value merged into ``_VALUE``), any other pair string. Records mostly share a few shapes,
    so the merging runs once per distinct shape, not once per record.
 3. The shape becomes a Spark type: fields that are always null strings, fields sorted by name.
 
@@ -136,9 +136,11 @@ def merge(a: Shape, b: Shape, value_tag: str) -> Shape:
         inner_a = a[1] if _is_array(a) else a
         inner_b = b[1] if _is_array(b) else b
         return ("array", merge(inner_a, inner_b, value_tag))
-    if _is_struct(a) or _is_struct(b):
+    if _is_struct(a) or _is_struct(b):  # a value joins the struct's own text, if it has one
         struct, single = (a, b) if _is_struct(a) else (b, a)
-        return merge(struct, ("struct", ((value_tag, single),)), value_tag)
+        if any(name == value_tag for name, _ in struct[1]):
+            return merge(struct, ("struct", ((value_tag, single),)), value_tag)
+        return "string"
     if {a, b} <= _NUMBERS:
         return "double"
     if {a, b} <= _TIMES:
