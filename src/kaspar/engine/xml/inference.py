@@ -10,8 +10,8 @@ Steps:
 2. The distinct shapes merge as Spark merges types: a null with anything is that thing, bigint
    with double double, date with timestamp timestamp, structs field by field, arrays by
    element, an array with a single value an array, a struct that has ``_VALUE`` with a single
-   value that struct (the value merged into ``_VALUE``), any other pair string. Records mostly share a few shapes,
-   so the merging runs once per distinct shape, not once per record.
+   value that struct (the value merged into ``_VALUE``), any other pair string. Records
+   mostly share a few shapes, so the merging runs once per distinct shape, not per record.
 3. The shape becomes a Spark type: fields that are always null strings, fields sorted by name.
 
 With ``inferSchema`` false every value is a string (the structure is still inferred).
