@@ -5,11 +5,12 @@ Steps:
 1. Check the options (``rowTag`` is required, as Spark requires it) and the schema (a map has
    no XML form: Spark fails the write, and so does kaspar, before anything is written).
 2. Apply the save mode to the target (``files.prepare_target``).
-3. Run the query and write its Arrow batches, one record at a time (``engine/xml/writing.py``),
-   into ``part-00000-<uuid>-c000.xml`` (``.xml.gz`` with ``compression=gzip``): the
+3. Run the query with each record's XML text computed in DuckDB (``engine/xml/writing_sql.py``)
+   and ``COPY`` the texts, one a line, into a hidden temporary file.
+4. Assemble ``part-00000-<uuid>-c000.xml`` (``.xml.gz`` with ``compression=gzip``): the
    declaration line, ``<rootTag>``, the records at one level of indentation, ``</rootTag>``
-   with no newline after it. No rows: an empty part file.
-4. Write ``_SUCCESS``.
+   with no newline after it (the file is copied in chunks). No rows: an empty part file.
+5. Write ``_SUCCESS``.
 """
 
 from __future__ import annotations
@@ -19,20 +20,18 @@ import uuid
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-import pyarrow as pa
-
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.sinks.files import prepare_target
-from kaspar.engine.sources.xml_scan import session_zone
-from kaspar.engine.xml.options import xml_options
-from kaspar.engine.xml.writing import XmlWriter
+from kaspar.engine.xml.options import XmlOptions, xml_options
+from kaspar.engine.xml.writing_sql import XmlSql, lit
 from kaspar.errors import AnalysisException, IllegalArgumentException
 
 if TYPE_CHECKING:
     from kaspar.engine.execution import Executor
 
 _COMPRESSIONS = {"none": "", "uncompressed": "", "gzip": ".gz"}
+_CHUNK = 1 << 20
 
 
 def _check_types(dtype: T.DataType, name: str) -> None:
@@ -72,36 +71,42 @@ def write_xml(
         _check_types(field.dataType, field.name)
     if not prepare_target(target, mode):
         return
-    table = executor.execute(plan)
     target.mkdir(parents=True, exist_ok=True)
-    writer = XmlWriter(parsed, session_zone(executor))
+    body = target / f".xml-records-{uuid.uuid4()}.tmp"
+    records = XmlSql(parsed).struct(parsed.row_tag, "", schema, 1)
+    statement = (
+        f"COPY (SELECT {records} AS xml FROM ({executor.sql(plan)})) TO {lit(str(body))} "  # noqa: S608
+        "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01', NULLSTR '')"
+    )
+    executor.run_plan_statement(plan, statement)
     name = f"part-00000-{uuid.uuid4()}-c000.xml{_COMPRESSIONS[parsed.compression]}"
-    path = target / name
-    with _open(path) as out:
-        _write_document(out, writer, table.to_batches(), schema)
+    try:
+        _assemble(body, target / name, parsed)
+    finally:
+        body.unlink(missing_ok=True)
     (target / "_SUCCESS").touch()
 
 
-def _open(path: Path) -> IO[str]:
+def _assemble(body: Path, path: Path, options: XmlOptions) -> None:
+    """The part file: declaration and root tag, the records DuckDB wrote (one a line), the
+    closing root tag after the last record's line, without its newline; no records: empty."""
+    size = body.stat().st_size
+    with _open(path) as out:
+        if size == 0:
+            return
+        if options.declaration:
+            out.write(f"<?xml {options.declaration}?>\n".encode())
+        out.write(f"<{options.root_tag}>\n".encode())
+        with body.open("rb") as records:
+            left = size - 1  # the last record's newline
+            while left > 0:
+                chunk = records.read(min(left, _CHUNK))
+                out.write(chunk)
+                left -= len(chunk)
+        out.write(f"\n</{options.root_tag.split()[0]}>".encode())
+
+
+def _open(path: Path) -> IO[bytes] | gzip.GzipFile:
     if path.suffix == ".gz":
-        return gzip.open(path, "wt", encoding="utf-8")
-    return path.open("w", encoding="utf-8")
-
-
-def _write_document(
-    out: IO[str], writer: XmlWriter, batches: list[pa.RecordBatch], schema: T.StructType
-) -> None:
-    o = writer.options
-    started = False
-    for batch in batches:
-        for record in batch.to_pylist():
-            if not started:
-                if o.declaration:
-                    out.write(f"<?xml {o.declaration}?>\n")
-                out.write(f"<{o.root_tag}>\n")
-                started = True
-            else:
-                out.write("\n")
-            out.write(writer.record(record, schema, 1))
-    if started:
-        out.write(f"\n</{o.root_tag.split()[0]}>")
+        return gzip.open(path, "wb")
+    return path.open("wb")
