@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from lxml import etree
@@ -82,79 +84,112 @@ class RecordReader:
         self.options = options
         self.zone = zone
         self.formats = (options.date_format, options.timestamp_format)
-        self._indexes: dict[int, tuple[T.StructType, dict[str, T.StructField]]] = {}
+        self._plans: dict[int, tuple[T.StructType, _Plan]] = {}
 
-    def _index(self, schema: T.StructType) -> dict[str, T.StructField]:
-        found = self._indexes.get(id(schema))
-        if found is None or found[0] is not schema:
-            found = (schema, {f.name: f for f in schema.fields})
-            self._indexes[id(schema)] = found
-        return found[1]
+    def converter(self, dtype: T.DataType) -> Callable[[str | None], Any]:
+        """A function from a value's text to a value of the scalar type ``dtype`` (``BadValue``
+        when it does not fit)."""
+        trim, null = self.options.ignore_surrounding_spaces, self.options.null_value
+        if isinstance(dtype, T.StringType):
 
-    def scalar(self, text: str | None, dtype: T.DataType) -> Any:
-        """One value of a scalar type (``BadValue`` when it does not fit)."""
-        if text is None:
-            return None
-        if self.options.ignore_surrounding_spaces:
-            text = text.strip()
-        if text == self.options.null_value or (not text and not isinstance(dtype, T.StringType)):
-            return None
-        return convert(text, dtype, self.zone, self.formats)
+            def text_value(text: str | None) -> Any:
+                if text is None:
+                    return None
+                if trim:
+                    text = text.strip()
+                return None if text == null else text
 
-    def value(self, element: Any, dtype: T.DataType) -> Any:
-        """An element as a value of ``dtype``."""
+            return text_value
+        zone, formats = self.zone, self.formats
+
+        def typed_value(text: str | None) -> Any:
+            if text is None:
+                return None
+            if trim:
+                text = text.strip()
+            if not text or text == null:
+                return None
+            return convert(text, dtype, zone, formats)
+
+        return typed_value
+
+    def reader(self, dtype: T.DataType) -> Callable[[Any], Any]:
+        """A function from an element to a value of ``dtype``."""
         if isinstance(dtype, T.StructType):
-            return self.record(element, dtype)
+            return functools.partial(self.record, schema=dtype)
         if isinstance(dtype, T.ArrayType):
-            children = [c for c in element if isinstance(c.tag, str)]
-            return [self.value(c, dtype.elementType) for c in children]
-        return self.scalar(leaf_text(element), dtype)
+            inner = self.reader(dtype.elementType)
+            return lambda element: [inner(c) for c in element if isinstance(c.tag, str)]
+        convert_text = self.converter(dtype)
+        return lambda element: convert_text(leaf_text(element))
+
+    def _plan(self, schema: T.StructType) -> _Plan:
+        found = self._plans.get(id(schema))
+        if found is None or found[0] is not schema:
+            found = (schema, _Plan(self, schema))
+            self._plans[id(schema)] = found
+        return found[1]
 
     def record(self, element: Any, schema: T.StructType) -> dict[str, Any]:
         """The element as a record of ``schema`` (``MalformedRecord`` when a value does not
         fit its type)."""
-        index = self._index(schema)
-        out: dict[str, Any] = dict.fromkeys(schema.names)
+        plan = self._plan(schema)
+        out: dict[str, Any] = dict.fromkeys(plan.names)
         try:
-            self._attributes(element, index, out)
+            if plan.attributes and element.attrib:
+                for key, text in element.attrib.items():
+                    entry = plan.attributes.get(attribute_name(key, element))
+                    if entry is not None:
+                        out[entry[0]] = entry[1](text)
             for child in element:
-                if not isinstance(child.tag, str):
+                tag = child.tag
+                if not isinstance(tag, str):
                     continue
-                field = index.get(element_name(child))
-                if field is None:
+                found = plan.children.get(tag if tag[0] != "{" else element_name(child))
+                if found is None:
                     continue
-                dtype = field.dataType
-                if isinstance(dtype, T.ArrayType):
-                    items = out[field.name] if out[field.name] is not None else []
-                    items.append(self.value(child, dtype.elementType))
-                    out[field.name] = items
+                name, read, repeated = found
+                if not repeated:
+                    out[name] = read(child)
+                elif out[name] is None:
+                    out[name] = [read(child)]
                 else:
-                    out[field.name] = self.value(child, dtype)
-            self._own_text(element, index, out)
+                    out[name].append(read(child))
+            if plan.own is not None:
+                self._own_text(element, plan.own, out)
         except (BadValue, MalformedRecord):
             raise MalformedRecord(out) from None
         return out
 
-    def _attributes(
-        self, element: Any, index: dict[str, T.StructField], out: dict[str, Any]
+    def _own_text(
+        self, element: Any, own: tuple[str, Callable[[str | None], Any], bool], out: dict[str, Any]
     ) -> None:
-        if self.options.exclude_attribute:
-            return
-        prefix = self.options.attribute_prefix
-        for key, text in element.attrib.items():
-            field = index.get(prefix + attribute_name(key, element))
-            if field is not None:
-                out[field.name] = self.scalar(text, field.dataType)
-
-    def _own_text(self, element: Any, index: dict[str, T.StructField], out: dict[str, Any]) -> None:
-        field = index.get(self.options.value_tag)
-        if field is None:
-            return
         pieces = text_pieces(element, self.options.ignore_surrounding_spaces)
         if not pieces:
             return
-        dtype = field.dataType
-        if isinstance(dtype, T.ArrayType):
-            out[field.name] = [self.scalar(p, dtype.elementType) for p in pieces]
+        name, convert_text, repeated = own
+        if repeated:
+            out[name] = [convert_text(p) for p in pieces]
         else:
-            out[field.name] = self.scalar("".join(pieces), dtype)
+            out[name] = convert_text("".join(pieces))
+
+
+class _Plan:
+    """How one schema's fields are read: by attribute name, by child tag, and the own text."""
+
+    def __init__(self, reader: RecordReader, schema: T.StructType) -> None:
+        o = reader.options
+        self.names = schema.names
+        self.attributes: dict[str, tuple[str, Callable[[str | None], Any]]] = {}
+        self.children: dict[str, tuple[str, Callable[[Any], Any], bool]] = {}
+        self.own: tuple[str, Callable[[str | None], Any], bool] | None = None
+        for field in schema.fields:
+            name, dtype = field.name, field.dataType
+            repeated = isinstance(dtype, T.ArrayType)
+            inner = dtype.elementType if isinstance(dtype, T.ArrayType) else dtype
+            if name == o.value_tag:
+                self.own = (name, reader.converter(inner), repeated)
+                continue
+            if not o.exclude_attribute and name.startswith(o.attribute_prefix):
+                self.attributes[name[len(o.attribute_prefix) :]] = (name, reader.converter(dtype))
+            self.children[name] = (name, reader.reader(inner), repeated)
