@@ -370,3 +370,13 @@ def case_xml_read_nested_structs(spark: Any, F: Any, T: Any) -> Any:
 def case_xml_read_nested_structs_schema(spark: Any, F: Any, T: Any) -> Any:
     schema = "p struct<_k:int, q:array<long>>, l struct<e:array<struct<_n:string, _VALUE:string>>>"
     return spark.read.xml(_p("structs.xml"), rowTag="r", schema=schema)
+
+
+@case()
+def case_xml_from_xml_options(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame([('<p a="1" z="9"><b>x</b>t</p>',)], "value string")
+    return df.select(
+        F.from_xml("value", "`@a` int, b string", {"attributePrefix": "@"}).alias("prefix"),
+        F.from_xml("value", "_a int, b string, `#t` string", {"valueTag": "#t"}).alias("tag"),
+        F.from_xml("value", "_a int, b string", {"excludeAttribute": "true"}).alias("excluded"),
+    )

@@ -33,7 +33,6 @@ from kaspar.engine.xml.options import XmlOptions, xml_options
 from kaspar.engine.xml.writing import XmlWriter
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
-VALUE = "_VALUE"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -83,11 +82,14 @@ def _scalar(text: str | None, dtype: T.DataType) -> Any:
     return None
 
 
-def _value(element: Any, dtype: T.DataType) -> Any:
+_DEFAULTS = XmlOptions()
+
+
+def _value(element: Any, dtype: T.DataType, o: XmlOptions) -> Any:
     if isinstance(dtype, T.StructType):
-        return _record(element, dtype)
+        return _record(element, dtype, o)
     if isinstance(dtype, T.ArrayType):  # a lone element read as an array of one
-        return [_value(element, dtype.elementType)]
+        return [_value(element, dtype.elementType, o)]
     return _scalar(_own_text(element), dtype)
 
 
@@ -99,24 +101,25 @@ def _failed(element: Any, dtype: T.DataType, value: Any) -> str | None:
     return _own_text(element)
 
 
-def _record(element: Any, schema: T.StructType) -> dict[str, Any]:
+def _record(element: Any, schema: T.StructType, o: XmlOptions = _DEFAULTS) -> dict[str, Any]:
     children: dict[str, list[Any]] = {}
     for child in element:
         if isinstance(child.tag, str):
             children.setdefault(_local(child.tag), []).append(child)
-    attributes = {_local(k): v for k, v in element.attrib.items()}
+    attributes = {} if o.exclude_attribute else {_local(k): v for k, v in element.attrib.items()}
+    prefix, value_tag = o.attribute_prefix, o.value_tag
     record: dict[str, Any] = {}
     failed: str | None = None
     for field in schema.fields:
         name, dtype = field.name, field.dataType
-        if name == VALUE:
+        if name == value_tag:
             record[name] = _scalar(_own_text(element), dtype)
-        elif name.startswith("_") and name[1:] in attributes:
-            record[name] = _scalar(attributes[name[1:]], dtype)
+        elif name.startswith(prefix) and name[len(prefix) :] in attributes:
+            record[name] = _scalar(attributes[name[len(prefix) :]], dtype)
         elif name in children:
             found = children[name]
             inner = dtype.elementType if isinstance(dtype, T.ArrayType) else dtype
-            values = [_value(c, inner) for c in found]
+            values = [_value(c, inner, o) for c in found]
             bad = [t for c, v in zip(found, values, strict=True) if (t := _failed(c, inner, v))]
             failed = bad[-1] if bad else failed
             if isinstance(dtype, T.ArrayType):
@@ -125,13 +128,17 @@ def _record(element: Any, schema: T.StructType) -> dict[str, Any]:
                 record[name] = values[0]
         else:
             record[name] = None
-    if failed is not None and VALUE in record:
-        record[VALUE] = failed
+    if failed is not None and value_tag in record:
+        record[value_tag] = failed
     return record
 
 
-def from_xml(texts: pa.Array, schema: T.StructType) -> pa.Array:
-    """Each document as a record of ``schema`` (NULL for NULL; NULL fields when malformed)."""
+def from_xml(
+    texts: pa.Array, schema: T.StructType, options: tuple[tuple[str, str], ...] = ()
+) -> pa.Array:
+    """Each document as a record of ``schema`` (NULL for NULL; NULL fields when malformed),
+    with the options' ``attributePrefix``, ``valueTag`` and ``excludeAttribute``."""
+    parsed = xml_options(dict(options))
     empty = dict.fromkeys(schema.names)
     records: list[dict[str, Any] | None] = []
     for text in texts.to_pylist():
@@ -139,7 +146,7 @@ def from_xml(texts: pa.Array, schema: T.StructType) -> pa.Array:
             records.append(None)
             continue
         root = _parse(text)
-        records.append(empty if root is None else _record(root, schema))
+        records.append(empty if root is None else _record(root, schema, parsed))
     return pa.array(records, to_arrow(schema))
 
 

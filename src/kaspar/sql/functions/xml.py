@@ -70,7 +70,6 @@ def xpath_short(xml: ColumnOrName, path: ColumnOrName) -> Column:
 def from_xml(col: ColumnOrName, schema: Any, options: dict[str, str] | None = None) -> Column:
     """A record of ``schema`` from each XML document (PERMISSIVE: NULL where a value does not
     fit its type)."""
-    del options  # Spark's XML options are not supported yet (docs/xml.md)
     if isinstance(schema, Column) and isinstance(schema.expr, exp.Literal):
         schema = str(schema.expr.this)
     if isinstance(schema, str):
@@ -82,7 +81,8 @@ def from_xml(col: ColumnOrName, schema: Any, options: dict[str, str] | None = No
             "NOT_COLUMN_OR_STR_OR_STRUCT",
         )
     e = to_expr(col)
-    return node(exp.Anonymous(this=from_xml_udf(schema), expressions=[e]), f"from_xml({names(e)})")
+    udf = from_xml_udf(schema, options)
+    return node(exp.Anonymous(this=udf, expressions=[e]), f"from_xml({names(e)})")
 
 
 def to_xml(col: ColumnOrName, options: dict[str, str] | None = None) -> Column:
