@@ -139,3 +139,15 @@ def test_read_of_a_dataframe_needs_a_row_tag(spark: SparkSession) -> None:
     with pytest.raises(PySparkException, match="rowTag"):
         spark.read.xml(docs)
     assert [tuple(r) for r in spark.read.xml(docs, rowTag="p").collect()] == [(1,)]
+
+
+def test_records_before_a_syntax_error_past_the_first_chunk(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    good = "".join(f"<r><v>{i}</v></r>" for i in range(5000))  # more than one 64 KiB chunk
+    for name, root in (("plain.xml", "<rows>"), ("spaced.xml", '<rows xmlns:h="urn:h">')):
+        path = tmp_path / name
+        path.write_text(f"{root}{good}<r><v>1<x></v></r><r><v>7</v></r></rows>")
+        df = spark.read.xml(str(path), rowTag="r", schema="v long, _corrupt_record string")
+        counts = df.selectExpr("count(v)", "count(_corrupt_record)", "max(v)").first()
+        assert tuple(counts) == (5000, 1, 4999)

@@ -1,5 +1,9 @@
-"""XML files as their record elements: each file parsed whole by libxml2 (lxml), the records
-found by one compiled XPath in C.
+"""XML files as their record elements, parsed by libxml2 (lxml).
+
+A document without namespaces is parsed incrementally (``iterparse`` reporting only the record
+tag's events, in C), each record cleared once read, so memory holds the file's bytes and one
+record's tree; a document with namespaces is parsed whole (its tree is about 17 times the
+file's size) and its records found by one compiled XPath comparing written names.
 
 A record is an element named ``rowTag`` (as written, ``prefix:name``) at any depth that is not
 inside another such element. A file that is not well-formed (a second top-level element is an
@@ -15,7 +19,7 @@ import contextlib
 import functools
 import gzip
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ from kaspar.engine.xml.element_records import element_name
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _OUTERMOST = etree.XPath("//*[name()=$tag][not(ancestor::*[name()=$tag])]")
 _NAME = re.compile(r"[A-Za-z_][\w.-]*")
+_CHUNK = 1 << 16
 
 
 @functools.cache
@@ -69,6 +74,9 @@ class Document:
         data = self.content()
         if not data.strip():
             return
+        if b"xmlns" not in data and _NAME.fullmatch(row_tag):
+            yield from _streamed_records(data, row_tag)
+            return
         try:
             root = etree.fromstring(data, _PARSER)
         except etree.XMLSyntaxError:
@@ -98,3 +106,46 @@ def _records_until_error(data: bytes, row_tag: str) -> Iterator[Any]:
             depth += 1 if event == "start" else -1
             if event == "end" and depth == 0:
                 yield element
+
+
+def _streamed_records(data: bytes, row_tag: str) -> Iterator[Any | Malformed]:
+    """The records of a document without namespaces, parsed incrementally: libxml2 reports only
+    the record tag's events, and each record is cleared (with what came before it) once the
+    consumer has read it, so the tree never holds more than one record. The records that end
+    before a syntax error are read, then ``MALFORMED``."""
+    parser = etree.XMLPullParser(
+        events=("start", "end"), tag=row_tag, resolve_entities=False, no_network=True,
+        huge_tree=True,
+    )  # fmt: skip
+    depth = [0]
+    for offset in range(0, len(data), _CHUNK):
+        failed = False
+        try:
+            parser.feed(data[offset : offset + _CHUNK])
+        except etree.XMLSyntaxError:
+            failed = True
+        failed = (yield from _ended_records(parser, depth)) or failed
+        if failed:
+            yield MALFORMED
+            return
+    try:
+        parser.close()
+    except etree.XMLSyntaxError:
+        yield from _ended_records(parser, depth)
+        yield MALFORMED
+
+
+def _ended_records(parser: Any, depth: list[int]) -> Generator[Any, None, bool]:
+    """The outermost records the parser has read to their end; True when it failed meanwhile."""
+    try:
+        for event, element in parser.read_events():
+            depth[0] += 1 if event == "start" else -1
+            if event == "end" and depth[0] == 0:
+                yield element
+                element.clear(keep_tail=True)
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError:
+        return True
+    return False
