@@ -3,8 +3,9 @@
 ``xml_scan`` reads nothing but what schema inference needs (no file when a schema is given;
 the inferred schema is cached per process for unchanged files by ``schema_cache``). The leaf is
 an object DuckDB asks for an Arrow stream when a query runs (``XmlRead``); the stream parses
-one file at a time (``engine/xml/documents.py``: libxml2 over the whole file, the records found
-by a compiled XPath) and yields Arrow batches of ``BATCH_ROWS`` records.
+one file at a time (``engine/xml/documents.py``: libxml2, incrementally where it can), reads
+each record element (``engine/xml/element_records.py``) and yields Arrow batches of
+``BATCH_ROWS`` records.
 
 Modes, as Spark's: a record with a value that does not fit its type, or the malformed end of a
 file, is kept in PERMISSIVE mode (the fields read before the bad value, the file's text in the
