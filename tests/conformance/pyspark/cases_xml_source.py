@@ -380,3 +380,13 @@ def case_xml_from_xml_options(spark: Any, F: Any, T: Any) -> Any:
         F.from_xml("value", "_a int, b string, `#t` string", {"valueTag": "#t"}).alias("tag"),
         F.from_xml("value", "_a int, b string", {"excludeAttribute": "true"}).alias("excluded"),
     )
+
+
+@case()
+def case_xml_write_partitioned(spark: Any, F: Any, T: Any) -> Any:
+    target = str(Path(tempfile.mkdtemp(prefix="kaspar-parity-xml-out-")) / "out")
+    df = spark.createDataFrame(
+        [(1, "a b", "x"), (2, "a b", "y"), (3, "c", "z")], "id int, k string, v string"
+    )
+    df.write.partitionBy("k").xml(target, rowTag="r")
+    return spark.read.xml(target, rowTag="r")
