@@ -16,6 +16,7 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.sinks.delta import write_delta
 from kaspar.engine.sinks.files import FILE_FORMATS, write_files
 from kaspar.engine.sinks.kafka import write_kafka
+from kaspar.engine.sinks.xml_files import write_xml
 from kaspar.engine.sources.delta import delta_relation
 from kaspar.engine.sources.files import READERS, file_scan
 from kaspar.engine.sources.jdbc import jdbc_relation, write_jdbc
@@ -199,6 +200,30 @@ class DataFrameReader(ReaderOptions):
     def text(self, paths: str | list[str], **options: Any) -> DataFrame:
         return self.format("text").load(paths, **options)
 
+    def xml(
+        self,
+        path: str | list[str] | DataFrame,
+        rowTag: str | None = None,
+        schema: Any = None,
+        **options: Any,
+    ) -> DataFrame:
+        """XML files (``rowTag`` names the record element), or the XML documents in a
+        DataFrame's string column (engine/sources/xml_scan.py)."""
+        from kaspar.sql.dataframe import DataFrame
+
+        if rowTag is not None:
+            options["rowTag"] = rowTag
+        if not isinstance(path, DataFrame):
+            return self.format("xml").load(path, schema=schema, **options)
+        from kaspar.engine.sources.xml_scan import xml_texts_scan
+
+        if schema is not None:
+            self.schema(schema)
+        self.options(**{k: v for k, v in options.items() if v is not None})
+        texts = [str(v) for v in path.toArrow().column(0).to_pylist() if v is not None]
+        scan = xml_texts_scan(self._session._executor, texts, self._options, self._schema)
+        return DataFrame(self._session, scan)
+
     def orc(self, path: str | list[str], **options: Any) -> DataFrame:
         return self.format("orc").load(path, **options)
 
@@ -270,6 +295,19 @@ def _file_sink(df: DataFrame, save: _Save) -> None:
     )
 
 
+def _xml_sink(df: DataFrame, save: _Save) -> None:
+    target = Path(save.path.removeprefix("file://").removeprefix("file:"))
+    executor = df.sparkSession._executor
+    write_xml(
+        executor,
+        df.plan,
+        target,
+        mode=save.mode,
+        options=save.options,
+        partition_by=save.partition_by,
+    )
+
+
 def _delta_sink(df: DataFrame, save: _Save) -> None:
     write_delta(df.toArrow(), save.path, save.mode, save.partition_by, save.options)
 
@@ -289,6 +327,7 @@ SINKS: dict[str, Sink] = {
     "delta": _delta_sink,
     "kafka": _kafka_sink,
     "jdbc": _jdbc_sink,
+    "xml": _xml_sink,
 }
 _PATHLESS = ("kafka", "jdbc")
 
@@ -446,6 +485,10 @@ class DataFrameWriter:
 
     def orc(self, path: str, mode: str | None = None, **kw: Any) -> None:
         self.format("orc").save(path, mode=mode, **kw)
+
+    def xml(self, path: str, rowTag: str | None = None, mode: str | None = None, **kw: Any) -> None:
+        """One XML file of ``rowTag`` records under ``rootTag`` (engine/sinks/xml_files.py)."""
+        self.format("xml").save(path, mode=mode, rowTag=rowTag, **kw)
 
     def text(
         self,

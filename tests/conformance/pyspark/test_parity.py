@@ -37,6 +37,7 @@ from tests.conformance.pyspark import (
     cases_values,
     cases_variant,
     cases_xml,
+    cases_xml_source,
 )
 from tests.conformance.pyspark.compare import run
 from tests.conformance.pyspark.recording import encode, recorded_outcome
@@ -76,6 +77,7 @@ _MODULES = (
     cases_values,
     cases_variant,
     cases_xml,
+    cases_xml_source,
 )
 
 _CSV_QUOTES = (

@@ -1,10 +1,11 @@
-"""Files as a batch source: parquet, csv, json, orc and text, each a lazy plan leaf.
+"""Files as a batch source: parquet, csv, json, orc, text and xml, each a lazy plan leaf.
 
 ``file_scan`` lists the files (``file_index``: folders, globs, ``k=v`` partitions, Spark's path
 options) and returns a ``Scan`` leaf that reads them only when the query runs, in DuckDB:
 parquet with ``read_parquet``, CSV through ``csv_modes`` (parse modes, Spark's options), JSON
 through ``json_modes``, text with ``read_csv`` (one ``value`` column, or ``read_text`` with
-``wholetext``), and ORC as a pyarrow dataset DuckDB scans (projection and filters pushed down).
+``wholetext``), ORC as a pyarrow dataset DuckDB scans (projection and filters pushed down), and
+XML through ``xml_scan`` (lxml, an Arrow stream DuckDB scans).
 Partition columns are added per partition directory, after the data columns.
 """
 
@@ -25,6 +26,7 @@ from kaspar.engine.sources.json_modes import json_scan
 from kaspar.engine.sources.orc_scan import orc_scan
 from kaspar.engine.sources.partitions import partitioned_scan
 from kaspar.engine.sources.text_scan import text_scan
+from kaspar.engine.sources.xml_scan import xml_scan
 from kaspar.engine.type_conversion import to_arrow, to_sqlglot
 from kaspar.errors import AnalysisException
 
@@ -93,6 +95,7 @@ READERS: dict[str, Reader] = {
     "json": _read_json,
     "text": _read_parquet,
     "orc": _read_parquet,
+    "xml": _read_parquet,  # built by xml_scan
 }
 
 
@@ -143,6 +146,8 @@ def _leaf(
         return orc_scan(paths, schema)
     if fmt == "text":
         return text_scan(paths, options, schema)
+    if fmt == "xml":
+        return xml_scan(executor, paths, options, schema)
     source = _read_parquet(paths, options, schema)
     names = executor.describe(exp.select("*").from_(source))
     if schema is None:

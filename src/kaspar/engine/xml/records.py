@@ -8,29 +8,32 @@ docs/xml.md). Spark's XML conventions (its ``spark-xml`` data source, default op
   has attributes or children, else the element's value itself;
 * ``from_xml`` is PERMISSIVE: a value that does not fit its field's type is NULL, a document
   that is not XML a record of NULL fields;
-* ``to_xml`` writes a ``ROW`` element, ``_`` fields as attributes, arrays as repeated
-  elements, NULL fields left out, four spaces of indentation per level;
-* ``schema_of_xml`` infers BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP or STRING per value, an
-  array for a repeated element, merging types as Spark does (BIGINT with DOUBLE is DOUBLE,
-  DATE with TIMESTAMP TIMESTAMP, anything else STRING), fields sorted by name.
+* ``to_xml`` writes a ``rowTag`` element (``ROW``) as the data source writes a record
+  (``writing.XmlWriter``: ``_`` fields as attributes, arrays as repeated elements, NULL fields
+  left out or ``nullValue``, four spaces of indentation per level);
+* ``schema_of_xml`` infers as the data source does (``inference``: BIGINT, DOUBLE, BOOLEAN,
+  DATE, TIMESTAMP or STRING per value, an array for a repeated element, fields sorted by
+  name), with the options (``excludeAttribute``, ``attributePrefix``, ...).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import pyarrow as pa
 from lxml import etree
 
 from kaspar.engine import types as T
-from kaspar.engine.type_conversion import to_arrow
+from kaspar.engine.type_conversion import from_arrow, to_arrow
+from kaspar.engine.xml.inference import SchemaInference
+from kaspar.engine.xml.options import XmlOptions, xml_options
+from kaspar.engine.xml.writing import XmlWriter
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
-VALUE = "_VALUE"
-_INDENT = "    "
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _parse(text: str) -> Any | None:
@@ -79,11 +82,14 @@ def _scalar(text: str | None, dtype: T.DataType) -> Any:
     return None
 
 
-def _value(element: Any, dtype: T.DataType) -> Any:
+_DEFAULTS = XmlOptions()
+
+
+def _value(element: Any, dtype: T.DataType, o: XmlOptions) -> Any:
     if isinstance(dtype, T.StructType):
-        return _record(element, dtype)
+        return _record(element, dtype, o)
     if isinstance(dtype, T.ArrayType):  # a lone element read as an array of one
-        return [_value(element, dtype.elementType)]
+        return [_value(element, dtype.elementType, o)]
     return _scalar(_own_text(element), dtype)
 
 
@@ -95,24 +101,25 @@ def _failed(element: Any, dtype: T.DataType, value: Any) -> str | None:
     return _own_text(element)
 
 
-def _record(element: Any, schema: T.StructType) -> dict[str, Any]:
+def _record(element: Any, schema: T.StructType, o: XmlOptions = _DEFAULTS) -> dict[str, Any]:
     children: dict[str, list[Any]] = {}
     for child in element:
         if isinstance(child.tag, str):
             children.setdefault(_local(child.tag), []).append(child)
-    attributes = {_local(k): v for k, v in element.attrib.items()}
+    attributes = {} if o.exclude_attribute else {_local(k): v for k, v in element.attrib.items()}
+    prefix, value_tag = o.attribute_prefix, o.value_tag
     record: dict[str, Any] = {}
     failed: str | None = None
     for field in schema.fields:
         name, dtype = field.name, field.dataType
-        if name == VALUE:
+        if name == value_tag:
             record[name] = _scalar(_own_text(element), dtype)
-        elif name.startswith("_") and name[1:] in attributes:
-            record[name] = _scalar(attributes[name[1:]], dtype)
+        elif name.startswith(prefix) and name[len(prefix) :] in attributes:
+            record[name] = _scalar(attributes[name[len(prefix) :]], dtype)
         elif name in children:
             found = children[name]
             inner = dtype.elementType if isinstance(dtype, T.ArrayType) else dtype
-            values = [_value(c, inner) for c in found]
+            values = [_value(c, inner, o) for c in found]
             bad = [t for c, v in zip(found, values, strict=True) if (t := _failed(c, inner, v))]
             failed = bad[-1] if bad else failed
             if isinstance(dtype, T.ArrayType):
@@ -121,13 +128,17 @@ def _record(element: Any, schema: T.StructType) -> dict[str, Any]:
                 record[name] = values[0]
         else:
             record[name] = None
-    if failed is not None and VALUE in record:
-        record[VALUE] = failed
+    if failed is not None and value_tag in record:
+        record[value_tag] = failed
     return record
 
 
-def from_xml(texts: pa.Array, schema: T.StructType) -> pa.Array:
-    """Each document as a record of ``schema`` (NULL for NULL; NULL fields when malformed)."""
+def from_xml(
+    texts: pa.Array, schema: T.StructType, options: tuple[tuple[str, str], ...] = ()
+) -> pa.Array:
+    """Each document as a record of ``schema`` (NULL for NULL; NULL fields when malformed),
+    with the options' ``attributePrefix``, ``valueTag`` and ``excludeAttribute``."""
+    parsed = xml_options(dict(options))
     empty = dict.fromkeys(schema.names)
     records: list[dict[str, Any] | None] = []
     for text in texts.to_pylist():
@@ -135,139 +146,51 @@ def from_xml(texts: pa.Array, schema: T.StructType) -> pa.Array:
             records.append(None)
             continue
         root = _parse(text)
-        records.append(empty if root is None else _record(root, schema))
+        records.append(empty if root is None else _record(root, schema, parsed))
     return pa.array(records, to_arrow(schema))
 
 
 # to_xml ----------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return str(value)
-
-
-def _element(name: str, value: Any, depth: int) -> list[str]:
-    pad = _INDENT * depth
-    if isinstance(value, dict):
-        attributes = "".join(
-            f" {k[1:]}={quoteattr(_text(v))}"
-            for k, v in value.items()
-            if k.startswith("_") and k != VALUE and v is not None
-        )
-        inner = [
-            line
-            for k, v in value.items()
-            if not k.startswith("_") and v is not None
-            for line in _element(k, v, depth + 1)
-        ]
-        own = value.get(VALUE)
-        if not inner:
-            body = "" if own is None else escape(_text(own))
-            return [f"{pad}<{name}{attributes}>{body}</{name}>"]
-        return [f"{pad}<{name}{attributes}>", *inner, f"{pad}</{name}>"]
-    if isinstance(value, list):
-        return [line for v in value if v is not None for line in _element(name, v, depth)]
-    return [f"{pad}<{name}>{escape(_text(value))}</{name}>"]
-
-
-def to_xml(records: pa.Array) -> pa.Array:
-    """Each record as Spark's XML text of a ``ROW`` element (NULL for NULL)."""
-    texts = [None if r is None else "\n".join(_element("ROW", r, 0)) for r in records.to_pylist()]
+def to_xml(records: pa.Array, options: tuple[tuple[str, str], ...] = ()) -> pa.Array:
+    """Each record as Spark's XML text of a ``rowTag`` element (``ROW``; NULL for NULL), laid
+    out by ``writing.XmlWriter`` with the options (times in UTC)."""
+    parsed = xml_options(dict(options))
+    schema = from_arrow(records.type)
+    assert isinstance(schema, T.StructType)
+    writer = XmlWriter(parsed, dt.UTC)
+    texts = [None if r is None else writer.record(r, schema, 0) for r in records.to_pylist()]
     return pa.array(texts, pa.string())
 
 
 # schema_of_xml ---------------------------------------------------------------------------
 
 
-def _infer_text(text: str | None) -> str:
-    if text is None:
-        return "NULL"
-    value = text.strip()
-    try:
-        int(value)
-        return "BIGINT"
-    except ValueError:
-        pass
-    try:
-        float(value)
-        return "DOUBLE"
-    except ValueError:
-        pass
-    if value.lower() in ("true", "false"):
-        return "BOOLEAN"
-    for kind, parse in (("DATE", dt.date.fromisoformat), ("TIMESTAMP", dt.datetime.fromisoformat)):
-        try:
-            parse(value)
-            return kind
-        except ValueError:
-            pass
-    return "STRING"
+def _quoted(name: str) -> str:
+    return name if _IDENTIFIER.fullmatch(name) else "`" + name.replace("`", "``") + "`"
 
 
-Inferred = str | dict[str, Any] | list[Any]
+def ddl(dtype: T.DataType) -> str:
+    """Spark's schema text of a type (``STRUCT<a: BIGINT, `@b`: ARRAY<STRING>>``)."""
+    if isinstance(dtype, T.StructType):
+        return "STRUCT<" + ", ".join(f"{_quoted(f.name)}: {ddl(f.dataType)}" for f in dtype) + ">"
+    if isinstance(dtype, T.ArrayType):
+        return f"ARRAY<{ddl(dtype.elementType)}>"
+    return {"bigint": "BIGINT"}.get(dtype.simpleString(), dtype.simpleString().upper())
 
 
-def _merge(a: Inferred, b: Inferred) -> Inferred:
-    if a == "NULL":
-        return b
-    if b in ("NULL", a):
-        return a
-    if isinstance(a, list) or isinstance(b, list):
-        inner_a = a[0] if isinstance(a, list) else a
-        inner_b = b[0] if isinstance(b, list) else b
-        return [_merge(inner_a, inner_b)]
-    if isinstance(a, dict) and isinstance(b, dict):
-        return {k: _merge(a.get(k, "NULL"), b.get(k, "NULL")) for k in {*a, *b}}
-    pair = {a, b} if isinstance(a, str) and isinstance(b, str) else set()
-    if pair == {"BIGINT", "DOUBLE"}:
-        return "DOUBLE"
-    if pair == {"DATE", "TIMESTAMP"}:
-        return "TIMESTAMP"
-    return "STRING"
+def infer_document(text: str, options: XmlOptions) -> T.StructType:
+    """The schema of one XML document (its root element is the record), as ``schema_of_xml``
+    and ``from_xml`` see it."""
+    root = _parse(text)
+    if root is None:  # PERMISSIVE: a malformed document is a corrupt record
+        return T.StructType([T.StructField(options.corrupt_column, T.StringType(), True)])
+    return SchemaInference(options, dt.UTC).record_type(root)
 
 
-def _infer(element: Any) -> Inferred:
-    fields: dict[str, Inferred] = {
-        f"_{_local(k)}": _infer_text(v) for k, v in element.attrib.items()
-    }
-    seen: dict[str, int] = {}
-    for child in element:
-        if isinstance(child.tag, str):
-            name = _local(child.tag)
-            seen[name] = seen.get(name, 0) + 1
-            kind = _infer(child)
-            fields[name] = _merge(fields[name], kind) if name in fields else kind
-    for name, count in seen.items():
-        if count > 1 and not isinstance(fields[name], list):
-            fields[name] = [fields[name]]
-    if not fields:
-        return _infer_text(_own_text(element))
-    text = _own_text(element)
-    if text is not None:
-        fields[VALUE] = _infer_text(text)
-    return fields
-
-
-def _ddl(kind: Inferred) -> str:
-    if isinstance(kind, list):
-        return f"ARRAY<{_ddl(kind[0])}>"
-    if isinstance(kind, dict):
-        return "STRUCT<" + ", ".join(f"{k}: {_ddl(kind[k])}" for k in sorted(kind)) + ">"
-    return "STRING" if kind == "NULL" else kind
-
-
-def schema_of_xml(texts: pa.Array) -> pa.Array:
+def schema_of_xml(texts: pa.Array, options: tuple[tuple[str, str], ...] = ()) -> pa.Array:
     """Spark's schema text of each document (a record is always a STRUCT)."""
-    out: list[str | None] = []
-    for text in texts.to_pylist():
-        root = None if text is None else _parse(text)
-        if root is None:  # PERMISSIVE: a malformed document is a corrupt record
-            out.append(None if text is None else "STRUCT<_corrupt_record: STRING>")
-            continue
-        kind = _infer(root)
-        out.append(_ddl(kind if isinstance(kind, dict) else {VALUE: kind}))
+    parsed = xml_options(dict(options))
+    out = [None if t is None else ddl(infer_document(t, parsed)) for t in texts.to_pylist()]
     return pa.array(out, pa.string())

@@ -220,19 +220,21 @@ def _from_xml(xml: exp.Expr, schema: exp.Expr | None) -> exp.Expr:
     return exp.Anonymous(this=from_xml_udf(dtype), expressions=[xml])
 
 
-def from_xml_udf(schema: T.StructType) -> str:
-    """The SQL name of ``from_xml`` into ``schema`` (one built-in Arrow function per schema)."""
+def from_xml_udf(schema: T.StructType, options: dict[str, str] | None = None) -> str:
+    """The SQL name of ``from_xml`` into ``schema`` (one built-in Arrow function per schema and
+    set of options)."""
     from kaspar.engine.udf import PythonUDF, register
     from kaspar.engine.xml import records
 
-    key = schema.simpleString()
+    pairs = tuple(sorted((str(k), str(v)) for k, v in (options or {}).items()))
+    key = (schema.simpleString(), pairs)
     if key not in _FROM_XML:
-        function = functools.partial(records.from_xml, schema=schema)
+        function = functools.partial(records.from_xml, schema=schema, options=pairs)
         _FROM_XML[key] = register(PythonUDF(function, schema, name="from_xml", arrow=True))
     return _FROM_XML[key]
 
 
-_FROM_XML: dict[str, str] = {}
+_FROM_XML: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
 
 
 def _records_udf(name: str, rtype: T.DataType) -> str:
@@ -240,6 +242,25 @@ def _records_udf(name: str, rtype: T.DataType) -> str:
     from kaspar.engine.xml import records
 
     return register(PythonUDF(getattr(records, name), rtype, name=name, arrow=True))
+
+
+def options_udf(name: str, options: dict[str, str] | None) -> str:
+    """The SQL name of ``to_xml`` or ``schema_of_xml`` with XML options (one built-in Arrow
+    function per distinct set of options)."""
+    from kaspar.engine.udf import PythonUDF, register
+    from kaspar.engine.xml import records
+
+    key = (name, tuple(sorted((str(k), str(v)) for k, v in (options or {}).items())))
+    if not key[1]:
+        return _RECORD_UDFS[name]
+    if key not in _WITH_OPTIONS:
+        function = functools.partial(getattr(records, name), options=key[1])
+        udf = PythonUDF(function, T.StringType(), name=name, arrow=True)
+        _WITH_OPTIONS[key] = register(udf)
+    return _WITH_OPTIONS[key]
+
+
+_WITH_OPTIONS: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
 
 
 def _to_xml(value: exp.Expr, _: exp.Expr | None) -> exp.Expr:

@@ -9,7 +9,9 @@ from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.type_conversion import parse_data_type
-from kaspar.engine.xml.xpath import call, from_xml_udf
+from kaspar.engine.xml.options import xml_options
+from kaspar.engine.xml.records import ddl, infer_document
+from kaspar.engine.xml.xpath import call, from_xml_udf, options_udf
 from kaspar.errors import PySparkTypeError
 from kaspar.sql.column import Column, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
@@ -68,7 +70,6 @@ def xpath_short(xml: ColumnOrName, path: ColumnOrName) -> Column:
 def from_xml(col: ColumnOrName, schema: Any, options: dict[str, str] | None = None) -> Column:
     """A record of ``schema`` from each XML document (PERMISSIVE: NULL where a value does not
     fit its type)."""
-    del options  # Spark's XML options are not supported yet (docs/xml.md)
     if isinstance(schema, Column) and isinstance(schema.expr, exp.Literal):
         schema = str(schema.expr.this)
     if isinstance(schema, str):
@@ -80,21 +81,27 @@ def from_xml(col: ColumnOrName, schema: Any, options: dict[str, str] | None = No
             "NOT_COLUMN_OR_STR_OR_STRUCT",
         )
     e = to_expr(col)
-    return node(exp.Anonymous(this=from_xml_udf(schema), expressions=[e]), f"from_xml({names(e)})")
+    udf = from_xml_udf(schema, options)
+    return node(exp.Anonymous(this=udf, expressions=[e]), f"from_xml({names(e)})")
 
 
 def to_xml(col: ColumnOrName, options: dict[str, str] | None = None) -> Column:
-    """Spark's XML text of each record (a ``ROW`` element)."""
-    del options
+    """Spark's XML text of each record (a ``rowTag`` element, ``ROW`` by default)."""
     e = to_expr(col)
-    return node(call("to_xml", e), f"to_xml({names(e)})")
+    udf = options_udf("to_xml", options)
+    return node(exp.Anonymous(this=udf, expressions=[e]), f"to_xml({names(e)})")
 
 
 def schema_of_xml(xml: ColumnOrName, options: dict[str, str] | None = None) -> Column:
-    """Spark's schema text inferred from an XML document (``STRUCT<a: BIGINT>``)."""
-    del options
+    """Spark's schema text inferred from an XML document (``STRUCT<a: BIGINT>``); a literal
+    document (Spark requires one) is inferred now, so ``from_xml`` can take the result."""
     e = exp.Literal.string(xml) if isinstance(xml, str) else to_expr(xml)
-    return node(call("schema_of_xml", e), f"schema_of_xml({names(e)})")
+    name = f"schema_of_xml({names(e)})"
+    if isinstance(e, exp.Literal) and e.is_string:
+        inferred = infer_document(str(e.this), xml_options(options))
+        return node(exp.Literal.string(ddl(inferred)), name)
+    udf = options_udf("schema_of_xml", options)
+    return node(exp.Anonymous(this=udf, expressions=[e]), name)
 
 
 __all__ = [

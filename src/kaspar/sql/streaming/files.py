@@ -12,6 +12,7 @@ from kaspar.engine.streaming.sinks import StreamSink
 from kaspar.engine.streaming.sinks.files import FileStreamSink
 from kaspar.engine.streaming.sources import files as file_sources
 from kaspar.engine.streaming.sources.delta_stream import DeltaStreamSource
+from kaspar.engine.xml.options import xml_options
 from kaspar.errors import AnalysisException, IllegalArgumentException
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ def _interval(session: SparkSession, key: str) -> int:
 def file_source(
     fmt: str, session: SparkSession, options: dict[str, str], schema: T.StructType | None
 ) -> Any:
+    if fmt == "xml":  # Spark checks the record tag when the stream is defined
+        xml_options(options, require_row_tag=True)
     inference = _conf(session, "spark.sql.streaming.schemaInference", "false").lower() == "true"
     interval = _interval(session, "spark.sql.streaming.fileSource.log.compactInterval")
     executor = session._executor

@@ -124,6 +124,12 @@ class DataStreamReader(ReaderOptions, StandInRepr):
     def text(self, path: str, lineSep: str | None = None, **options: Any) -> DataFrame:
         return self.format("text").load(path, lineSep=lineSep, **options)
 
+    def xml(
+        self, path: str, rowTag: str | None = None, schema: Any = None, **options: Any
+    ) -> DataFrame:
+        """A stream of the XML files arriving under ``path`` (``rowTag`` records)."""
+        return self.format("xml").load(path, schema=schema, rowTag=rowTag, **options)
+
     def table(self, tableName: str) -> DataFrame:
         return stream_table(self, tableName)
 

@@ -60,7 +60,7 @@ from kaspar.errors import (
 if TYPE_CHECKING:
     from kaspar.engine.execution import Executor
 
-FORMATS = ("json", "csv", "parquet", "text", "orc")
+FORMATS = ("json", "csv", "parquet", "text", "orc", "xml")
 TEXT_SCHEMA = T.StructType([T.StructField("value", T.StringType(), True)])
 SCHEMA_REQUIRED = (
     "Schema must be specified when creating a streaming source DataFrame. If some files already "
