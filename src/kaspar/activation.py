@@ -30,6 +30,8 @@ _ALIASES = {
     "pyspark.sql.protobuf": "kaspar.sql.protobuf",
     "pyspark.sql.protobuf.functions": "kaspar.sql.protobuf.functions",
     "pyspark.sql.catalog": "kaspar.sql.catalog",
+    "pyspark.sql.udtf": "kaspar.sql.udtf",
+    "pyspark.sql.table_arg": "kaspar.sql.table_arg",
     "pyspark.storagelevel": "kaspar.storagelevel",
     "pyspark.errors": "kaspar.errors",
     "pyspark.sql.utils": "kaspar.errors",

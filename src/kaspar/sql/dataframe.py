@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from kaspar.sql.session import SparkSession
     from kaspar.sql.stat import DataFrameStatFunctions
     from kaspar.sql.streaming.readwriter import DataStreamWriter
+    from kaspar.sql.table_arg import TableArg
 
 
 def attribute_column(attr: Attribute) -> Column:
@@ -469,6 +470,12 @@ class DataFrame:
         return unpivot(self, ids, values, variableColumnName, valueColumnName)
 
     melt = unpivot
+
+    def asTable(self) -> TableArg:
+        """This DataFrame as a table function's TABLE argument."""
+        from kaspar.sql.table_arg import TableArg
+
+        return TableArg(self)
 
     def transpose(self, indexColumn: Column | str | None = None) -> DataFrame:
         """The index column's values (ascending, NULL left out) become the columns; each other

@@ -31,6 +31,7 @@ from kaspar.sql.dataframe import DataFrame
 from kaspar.sql.not_applicable import NotApplicable
 from kaspar.sql.readwriter import DataFrameReader
 from kaspar.sql.udf_registration import UDFRegistration
+from kaspar.sql.udtf import UDTFRegistration
 
 if TYPE_CHECKING:
     from kaspar.sql.streaming.query import StreamingQueryManager
@@ -116,6 +117,7 @@ class SparkSession:
         self._catalog = Catalog(Warehouse(self))
         self._streams: StreamingQueryManager | None = None
         self._udf = UDFRegistration()
+        self._udtf = UDTFRegistration(self)
         self._tags: set[str] = set()
 
     def _conf_changed(self, key: str, value: str) -> None:
@@ -135,6 +137,10 @@ class SparkSession:
     @property
     def udf(self) -> UDFRegistration:
         return self._udf
+
+    @property
+    def udtf(self) -> UDTFRegistration:
+        return self._udtf
 
     # Tags of the operations this session starts (interrupt*: kaspar runs each query to its
     # end in the calling thread, so nothing is running to interrupt from another call).

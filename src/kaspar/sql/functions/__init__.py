@@ -1,5 +1,6 @@
 """PySpark's ``pyspark.sql.functions``: one module per topic, all re-exported here."""
 
+from kaspar.sql import udtf as _udtf_module
 from kaspar.sql.functions import aes as _aes
 from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import ansi_interval as _ansi_interval
@@ -80,6 +81,7 @@ from kaspar.sql.functions.variant import *  # noqa: F403
 from kaspar.sql.functions.vector import *  # noqa: F403
 from kaspar.sql.functions.vector_aggregate import *  # noqa: F403
 from kaspar.sql.functions.xml import *  # noqa: F403
+from kaspar.sql.udtf import *  # noqa: F403
 
 __all__ = sorted(  # noqa: PLE0605
     {
@@ -123,5 +125,6 @@ __all__ = sorted(  # noqa: PLE0605
         *_vector.__all__,
         *_xml.__all__,
         *_vector_aggregate.__all__,
+        *_udtf_module.__all__,
     }
 )
