@@ -24,6 +24,7 @@ from kaspar.sql._sql_formatting import (
     spark_table_functions,
 )
 from kaspar.sql._sql_statements import run_statement
+from kaspar.sql._udtf_sql import bind_table_functions
 from kaspar.sql._warehouse import Warehouse
 from kaspar.sql.catalog import GLOBAL_TEMP, Catalog
 from kaspar.sql.conf import RuntimeConfig, default_conf
@@ -254,6 +255,14 @@ class SparkSession:
         except sqlglot.errors.ParseError as e:
             raise ParseException(f"Syntax error in SQL: {e}", "PARSE_SYNTAX_ERROR") from None
         statement = spark_table_functions(bind_parameters(statement, args))
+        udtf_views = bind_table_functions(self, statement)
+        try:
+            return self._statement(sqlQuery, statement)
+        finally:
+            for view in udtf_views:
+                self._catalog.dropTempView(view)
+
+    def _statement(self, sqlQuery: str, statement: exp.Expr) -> DataFrame:
         if isinstance(statement, exp.Create) and statement.kind == "VIEW":
             return self._create_view(statement)
         if isinstance(statement, exp.Drop) and statement.kind in ("TABLE", "VIEW"):
