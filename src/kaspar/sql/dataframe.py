@@ -200,8 +200,11 @@ class DataFrame:
                 "'left', 'left_outer', 'cross'.",
                 "UNSUPPORTED_JOIN_TYPE",
             )
+        from kaspar.sql._projection import expand_deferred_stars
+
         condition = to_expr(on) if on is not None else None
-        return self._with(L.LateralJoin(self._plan, other.plan, kind, condition))
+        right = expand_deferred_stars(self, other.plan)
+        return self._with(L.LateralJoin(self._plan, right, kind, condition))
 
     def nearestByJoin(
         self,
