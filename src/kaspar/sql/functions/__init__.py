@@ -4,6 +4,7 @@ from kaspar.sql import udtf as _udtf_module
 from kaspar.sql.functions import aes as _aes
 from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import ansi_interval as _ansi_interval
+from kaspar.sql.functions import arrow_udf as _arrow_udf
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
 from kaspar.sql.functions import csv_text as _csv_text
@@ -44,6 +45,7 @@ from kaspar.sql.functions import xml as _xml
 from kaspar.sql.functions.aes import *  # noqa: F403
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.ansi_interval import *  # noqa: F403
+from kaspar.sql.functions.arrow_udf import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
 from kaspar.sql.functions.csv_text import *  # noqa: F403
@@ -86,6 +88,7 @@ from kaspar.sql.udtf import *  # noqa: F403
 __all__ = sorted(  # noqa: PLE0605
     {
         *_aes.__all__,
+        *_arrow_udf.__all__,
         *_aggregate.__all__,
         *_ansi_interval.__all__,
         *_collection.__all__,
