@@ -81,19 +81,34 @@ class UdtfCall:
         except PythonException:
             raise
         except Exception as e:  # the handler failed: Spark raises PythonException
-            raise PythonException(
-                f"An exception was thrown from the Python worker: {type(e).__name__}: {e}"
-            ) from e
+            raise PythonException(f"{_WORKER}{type(e).__name__}: {e}") from e
 
     def _instance(self) -> Any:
         if self._init_takes_result and self.analyze_result is not None:
             return self.handler(self.analyze_result)
         return self.handler()
 
+    def _eval_into(self, handler: Any, values: Sequence[Any], rows: list[Any]) -> bool:
+        """``eval`` one row into ``rows``; True when the rest of the partition is skipped."""
+        from kaspar.sql.udtf import SkipRestOfInputTableException
+
+        try:
+            produced = self._invoke(handler.eval, values)
+        except SkipRestOfInputTableException:
+            return True
+        return _consume(produced, rows, "eval")
+
     def _invoke(self, method: Callable[..., Any], values: Sequence[Any]) -> Any:
+        from kaspar.sql.udtf import SkipRestOfInputTableException
+
         args = [v for v, k in zip(values, self.keywords, strict=True) if k is None]
         kwargs = {k: v for v, k in zip(values, self.keywords, strict=True) if k is not None}
-        return method(*args, **kwargs)
+        try:
+            return method(*args, **kwargs)
+        except (SkipRestOfInputTableException, PythonException):
+            raise
+        except Exception as e:
+            raise exec_error(method.__name__, e) from e
 
     def _evaluate_rows(self, columns: Sequence[pa.Array], n: int) -> pa.Array:
         values = [_python_values(c, i == self.table_index) for i, c in enumerate(columns)]
@@ -102,7 +117,7 @@ class UdtfCall:
         handler = self._instance()
         for i in range(n):
             before = len(rows)
-            if _consume(self._invoke(handler.eval, [v[i] for v in values]), rows, "eval"):
+            if self._eval_into(handler, [v[i] for v in values], rows):
                 break
             counts[i] = len(rows) - before
         before = len(rows)
@@ -123,7 +138,7 @@ class UdtfCall:
                 handler = self._instance()
                 for row in table_rows:
                     values = [row if j == self.table_index else s[i] for j, s in enumerate(scalars)]
-                    if _consume(self._invoke(handler.eval, values), rows, "eval"):
+                    if self._eval_into(handler, values, rows):
                         break
                 _terminate(handler, rows)
             counts.append(len(rows) - before)
@@ -203,34 +218,51 @@ def _consume(produced: Any, rows: list[Any], method: str) -> bool:
         return False
     if isinstance(produced, str | bytes) or not isinstance(produced, Iterable):
         raise PythonException(
-            f"[UDTF_RETURN_NOT_ITERABLE] The return value of the '{method}' method of the UDTF "
-            "is invalid. It should be an iterable (e.g., generator or list), but got "
+            f"{_WORKER}[UDTF_RETURN_NOT_ITERABLE] The return value of the '{method}' method of "
+            "the UDTF is invalid. It should be an iterable (e.g., generator or list), but got "
             f"'{type(produced).__name__}'. Please make sure that the UDTF returns one of these "
             "types."
         )
     try:
-        for row in produced:
-            rows.append(_checked_row(row, method))
+        rows.extend(produced)
     except SkipRestOfInputTableException:
         return True
+    except PythonException:
+        raise
+    except Exception as e:
+        raise exec_error(method, e) from e
     return False
 
 
-def _checked_row(row: Any, method: str) -> Any:
-    if isinstance(row, tuple | list | dict):
-        return row
-    if row is None:
-        return row
-    raise PythonException(
-        f"[UDTF_INVALID_OUTPUT_ROW_TYPE] The type of an individual output row in the '{method}' "
-        "method of the UDTF is invalid. Each row should be a tuple, list, or dict, but got "
-        f"'{type(row).__name__}'. Please make sure that the output rows are of the correct type."
+_WORKER = "An exception was thrown from the Python worker: "
+
+
+def schema_mismatch(expected: int, actual: int, method: str) -> PythonException:
+    return PythonException(
+        f"{_WORKER}[UDTF_RETURN_SCHEMA_MISMATCH] The number of columns in the result does not "
+        f"match the specified schema. Expected column count: {expected}, Actual column count: "
+        f"{actual}. Please make sure the values returned by the '{method}' method have the same "
+        "number of columns as specified in the output schema."
+    )
+
+
+def exec_error(method: str, e: Exception) -> PythonException:
+    """The user's ``eval``/``terminate`` failed: Spark's UDTF_EXEC_ERROR in a PythonException."""
+    return PythonException(
+        f"{_WORKER}[UDTF_EXEC_ERROR] User defined table function encountered an error in the "
+        f"'{method}' method: {e}"
     )
 
 
 def _terminate(handler: Any, rows: list[Any]) -> None:
     if hasattr(handler, "terminate"):
-        _consume(handler.terminate(), rows, "terminate")
+        try:
+            produced = handler.terminate()
+        except PythonException:
+            raise
+        except Exception as e:
+            raise exec_error("terminate", e) from e
+        _consume(produced, rows, "terminate")
 
 
 def _struct_array(rows: list[Any], schema: T.StructType, target: pa.StructType) -> pa.Array:
@@ -241,6 +273,15 @@ def _struct_array(rows: list[Any], schema: T.StructType, target: pa.StructType) 
     for row in rows:
         if row is None:
             tuples.append([None] * width)
+        elif not isinstance(row, tuple | list | dict):
+            if width != 1:
+                raise PythonException(
+                    f"{_WORKER}[UDTF_INVALID_OUTPUT_ROW_TYPE] The type of an individual output "
+                    "row in the 'eval' method of the UDTF is invalid. Each row should be a "
+                    f"tuple, list, or dict, but got '{type(row).__name__}'. Please make sure "
+                    "that the output rows are of the correct type."
+                )
+            tuples.append([row])  # one column: a bare value is the row (Spark's Arrow path)
         elif isinstance(row, dict):
             tuples.append([row.get(n) for n in names])
         elif hasattr(row, "asDict") and getattr(row, "__fields__", None):
@@ -248,12 +289,7 @@ def _struct_array(rows: list[Any], schema: T.StructType, target: pa.StructType) 
             tuples.append([d.get(n) for n in names])
         else:
             if len(row) != width:
-                raise PythonException(
-                    "[UDTF_RETURN_SCHEMA_MISMATCH] The number of columns in the result does not "
-                    f"match the specified schema. Expected column count: {width}, Actual column "
-                    f"count: {len(row)}. Please make sure the values returned by the 'eval' "
-                    "method have the same number of columns as specified in the output schema."
-                )
+                raise schema_mismatch(width, len(row), "eval")
             tuples.append(row)
     columns = list(zip(*tuples, strict=True)) if tuples else [() for _ in names]
     children = [
@@ -325,17 +361,11 @@ def _arrow_tables(produced: Any, schema: pa.Schema, method: str) -> list[pa.Tabl
             item = pa.Table.from_batches([item])
         if not isinstance(item, pa.Table):
             raise PythonException(
-                "[UDTF_ARROW_TYPE_CONVERSION_ERROR] PyArrow UDTF must return an iterator of "
-                "pyarrow.Table or pyarrow.RecordBatch objects."
+                f"{_WORKER}[UDTF_ARROW_TYPE_CONVERSION_ERROR] PyArrow UDTF must return an "
+                "iterator of pyarrow.Table or pyarrow.RecordBatch objects."
             )
         if item.num_columns != len(schema):
-            raise PythonException(
-                "[UDTF_RETURN_SCHEMA_MISMATCH] The number of columns in the result does not "
-                f"match the specified schema. Expected column count: {len(schema)}, Actual "
-                f"column count: {item.num_columns}. Please make sure the values returned by the "
-                f"'{method}' method have the same number of columns as specified in the output "
-                "schema."
-            )
+            raise schema_mismatch(len(schema), item.num_columns, method)
         out.append(item.rename_columns(schema.names).cast(schema))
     return out
 

@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.udtf import UdtfCall
-from kaspar.errors import AnalysisException, PySparkTypeError
+from kaspar.errors import AnalysisException, PySparkTypeError, PythonException
 from kaspar.sql.table_arg import TableArg
 from kaspar.sql.udtf import (
     SQL_ARROW_UDTF,
@@ -80,15 +80,15 @@ def _check_signature(f: UserDefinedTableFunction, args: list[Any], kwargs: dict[
     try:
         signature.bind(None, *args, **kwargs)
     except TypeError as e:
-        raise AnalysisException(
-            f"Failed to evaluate the user-defined table function '{f._name}' because the "
-            f"function arguments did not match the expected signature of the 'eval' method "
-            f"({e}). Please update the query so that this table function call provides "
-            "arguments matching the expected signature, or else update the table function so "
-            "that its 'eval' method accepts the provided arguments, and then try the query "
-            "again.",
-            "UDTF_EVAL_METHOD_ARGUMENTS_DO_NOT_MATCH_SIGNATURE",
-            {"name": f._name, "reason": str(e)},
+        raise PythonException(
+            "An exception was thrown from the Python worker: "
+            "[UDTF_EVAL_METHOD_ARGUMENTS_DO_NOT_MATCH_SIGNATURE] Failed to evaluate the "
+            f"user-defined table function '{f._name}' because the function arguments did not "
+            f"match the expected signature of the 'eval' method ({e}). Please update the query "
+            "so that this table function call provides arguments matching the expected "
+            "signature, or else update the table function so that its 'eval' method accepts "
+            "the provided arguments, and then try the query again.",
+            "PYTHON_EXCEPTION",
         ) from None
 
 

@@ -254,8 +254,9 @@ class SparkSession:
             statement = sqlglot.parse_one(sqlQuery, dialect=KasparSpark)
         except sqlglot.errors.ParseError as e:
             raise ParseException(f"Syntax error in SQL: {e}", "PARSE_SYNTAX_ERROR") from None
-        statement = spark_table_functions(bind_parameters(statement, args))
-        udtf_views = bind_table_functions(self, statement)
+        statement = bind_parameters(statement, args)
+        udtf_views = bind_table_functions(self, statement)  # before range() is rewritten
+        statement = spark_table_functions(statement)
         try:
             return self._statement(sqlQuery, statement)
         finally:

@@ -83,7 +83,17 @@ from kaspar.sql.functions.variant import *  # noqa: F403
 from kaspar.sql.functions.vector import *  # noqa: F403
 from kaspar.sql.functions.vector_aggregate import *  # noqa: F403
 from kaspar.sql.functions.xml import *  # noqa: F403
-from kaspar.sql.udtf import *  # noqa: F403
+from kaspar.sql.udtf import (  # noqa: F401
+    AnalyzeArgument,
+    AnalyzeResult,
+    OrderingColumn,
+    PartitioningColumn,
+    SelectedColumn,
+    SkipRestOfInputTableException,
+    UserDefinedTableFunction,
+    arrow_udtf,
+    udtf,
+)
 
 __all__ = sorted(  # noqa: PLE0605
     {
@@ -128,6 +138,6 @@ __all__ = sorted(  # noqa: PLE0605
         *_vector.__all__,
         *_xml.__all__,
         *_vector_aggregate.__all__,
-        *_udtf_module.__all__,
+        *(n for n in _udtf_module.__all__ if n != "UDTFRegistration"),
     }
 )

@@ -88,7 +88,8 @@ def _result(value: Any, target: pa.DataType) -> pa.Array:
 def _scalar(func: Callable[..., Any], rtype: T.DataType, iterated: bool) -> Callable[..., Any]:
     target = to_arrow(rtype)
 
-    def evaluate(*columns: pa.Array) -> pa.Array:
+    def evaluate(*chunked: pa.Array) -> pa.Array:
+        columns = [_array(c) for c in chunked]
         try:
             if not iterated:
                 return _checked_length(_result(func(*columns), target), len(columns[0]))
@@ -104,6 +105,11 @@ def _scalar(func: Callable[..., Any], rtype: T.DataType, iterated: bool) -> Call
             ) from e
 
     return evaluate
+
+
+def _array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The function sees one ``pa.Array`` per argument, as in Spark."""
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
 def _checked_length(result: pa.Array, expected: int) -> pa.Array:
@@ -125,7 +131,8 @@ def _grouped(func: Callable[..., Any], rtype: T.DataType, iterated: bool) -> Cal
         items = column[i].values
         return pa.array([], column.type.value_type) if items is None else items
 
-    def evaluate(*lists: pa.Array) -> pa.Array:
+    def evaluate(*chunked: pa.Array) -> pa.Array:
+        lists = [_array(c) for c in chunked]
         out = []
         try:
             for i in range(len(lists[0])):
