@@ -75,6 +75,17 @@ def has_outer_references(plan: L.LogicalPlan) -> bool:
 def expand_deferred_stars(left: DataFrame, right: L.LogicalPlan) -> L.LogicalPlan:
     """``right`` (a lateral join's right side) with its deferred ``s.*`` items expanded into
     the struct's fields, typed with ``left``'s columns bound to its ``outer()`` references."""
+    import dataclasses
+
+    if not has_outer_references(right):
+        return right
+    changes = {
+        f.name: expand_deferred_stars(left, getattr(right, f.name))
+        for f in dataclasses.fields(right)
+        if isinstance(getattr(right, f.name), L.LogicalPlan)
+    }
+    if any(changes[k] is not getattr(right, k) for k in changes):
+        right = dataclasses.replace(right, **changes)
     if not isinstance(right, L.Project) or not any(
         e.meta.get(DEFERRED_STAR) for e in right.expressions
     ):

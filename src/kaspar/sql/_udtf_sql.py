@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from kaspar.engine.compile.dialect import (
+    TABLE_ORDER_BY,
+    TABLE_PARTITION_BY,
+    TABLE_SINGLE_PARTITION,
+)
 from kaspar.sql.column import Column
+from kaspar.sql.table_arg import TableArg
 
 if TYPE_CHECKING:
     from kaspar.sql.session import SparkSession
@@ -64,9 +70,24 @@ def _argument(session: SparkSession, e: exp.Expr) -> Any:
         inner = e.expressions[0]
         if isinstance(inner, exp.Subquery | exp.Query):
             query = inner.this if isinstance(inner, exp.Subquery) else inner
-            return session.sql(query.sql(dialect="spark")).asTable()
-        return session.table(inner.sql(dialect="spark")).asTable()
+            table = session.sql(query.sql(dialect="spark")).asTable()
+        else:
+            table = session.table(inner.sql(dialect="spark")).asTable()
+        return _clauses(table, e)
     return Column(e.copy())
+
+
+def _clauses(table: TableArg, call: exp.Anonymous) -> TableArg:
+    """``PARTITION BY`` / ``WITH SINGLE PARTITION`` and ``ORDER BY`` of ``TABLE(...)``."""
+    if call.meta.get(TABLE_SINGLE_PARTITION):
+        table = table.withSinglePartition()
+    keys = call.meta.get(TABLE_PARTITION_BY)
+    if keys:
+        table = table.partitionBy(*[Column(k.copy()) for k in keys])
+    order = call.meta.get(TABLE_ORDER_BY)
+    if order:
+        table = table.orderBy(*[Column(o.copy()) for o in order])
+    return table
 
 
 def _lateral_query(f: UserDefinedTableFunction, call: exp.Anonymous) -> exp.Select:

@@ -201,7 +201,10 @@ class DataFrame:
                 "UNSUPPORTED_JOIN_TYPE",
             )
         from kaspar.sql._projection import expand_deferred_stars
+        from kaspar.sql.udtf import is_udtf_call
 
+        if is_udtf_call(other.plan):
+            kind = "inner" if kind == "left" else kind
         condition = to_expr(on) if on is not None else None
         right = expand_deferred_stars(self, other.plan)
         return self._with(L.LateralJoin(self._plan, right, kind, condition))

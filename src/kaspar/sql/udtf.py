@@ -10,6 +10,7 @@ rows as a list (``kaspar.engine.udtf``), exploded into the schema's columns. The
 from __future__ import annotations
 
 import inspect
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -245,7 +246,18 @@ def explode_rows(source: DataFrame, rows: Column, schema: T.StructType) -> DataF
     from kaspar.sql import functions as F
 
     exploded = source.select(F.explode(rows).alias(_ROW))
-    return exploded.select(*[F.col(_ROW).getField(f.name).alias(f.name) for f in schema.fields])
+    df = exploded.select(*[F.col(_ROW).getField(f.name).alias(f.name) for f in schema.fields])
+    _CALLS.add(df.plan)
+    return df
+
+
+_CALLS: weakref.WeakSet[Any] = weakref.WeakSet()  # the plans of UDTF calls
+
+
+def is_udtf_call(plan: Any) -> bool:
+    """Whether ``plan`` is a UDTF call's own DataFrame (a lateral join with one is inner, even
+    when a left join is asked: Spark keeps no left row whose call produced nothing)."""
+    return plan in _CALLS
 
 
 def table_rows(table: TableArg) -> tuple[DataFrame, Column]:

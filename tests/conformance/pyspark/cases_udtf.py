@@ -457,3 +457,64 @@ def case_tvf_explode_lateral_struct_star(spark, F, T):
     return orders.lateralJoin(spark.tvf.explode(F.col("items").outer()).select("col.*")).select(
         "order_id", "product", "quantity"
     )
+
+
+@case()
+def case_udtf_sql_table_partition_by_order_by(spark, F, T):
+    @F.udtf(returnType="key int, value string, position int")
+    class Position:
+        def __init__(self):
+            self.position = 0
+
+        def eval(self, row):
+            self.position += 1
+            yield row["key"], row["value"], self.position
+
+    spark.udtf.register("kaspar_position", Position)
+    _pairs(spark).createOrReplaceTempView("kaspar_udtf_pairs")
+    return spark.sql(
+        "SELECT * FROM kaspar_position(TABLE(kaspar_udtf_pairs) PARTITION BY key "
+        "ORDER BY value DESC)"
+    )
+
+
+@case()
+def case_udtf_sql_table_single_partition(spark, F, T):
+    @F.udtf(returnType="value string, position int")
+    class Position:
+        def __init__(self):
+            self.position = 0
+
+        def eval(self, row):
+            self.position += 1
+            yield row["value"], self.position
+
+    spark.udtf.register("kaspar_position2", Position)
+    _pairs(spark).createOrReplaceTempView("kaspar_udtf_pairs")
+    return spark.sql(
+        "SELECT * FROM kaspar_position2(TABLE(SELECT value FROM kaspar_udtf_pairs WHERE key < 3) "
+        "WITH SINGLE PARTITION ORDER BY value)"
+    )
+
+
+@case()
+def case_udtf_lateral_join_left_empty_output(spark, F, T):
+    @F.udtf(returnType="i int")
+    class Upto:
+        def eval(self, n):
+            yield from ((i,) for i in range(n))
+
+    df = spark.createDataFrame([(0,), (2,)], "n int")
+    return df.lateralJoin(Upto(F.col("n").outer()), how="left")
+
+
+@case()
+def case_tvf_explode_lateral_struct_star_then_filter(spark, F, T):
+    orders = spark.createDataFrame(
+        [(101, [("laptop", 5), ("mouse", 12)]), (102, [("tablet", 4)])],
+        "order_id int, items array<struct<product:string,quantity:int>>",
+    )
+    items = spark.tvf.explode(F.col("items").outer()).select("col.*")
+    return orders.lateralJoin(items.where("quantity > 4").select("product")).select(
+        "order_id", "product"
+    )
