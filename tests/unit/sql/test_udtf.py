@@ -164,3 +164,16 @@ def test_arrow_udf_iterator_of_tuples(spark: SparkSession) -> None:
 
     rows = spark.range(4).select(multiply("id", "id").alias("sq")).collect()
     assert [r.sq for r in rows] == [0, 1, 4, 9]
+
+
+def test_arrow_udf_aggregate_over_a_window(spark: SparkSession) -> None:
+    from kaspar.sql import Window
+
+    @F.arrow_udf("double")
+    def mean_udf(v: pa.Array) -> float:
+        return float(pc.mean(v).as_py())
+
+    df = spark.createDataFrame([(1, 1.0), (1, 2.0), (2, 3.0), (2, 5.0)], "id int, v double")
+    w = Window.partitionBy("id").rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    rows = df.withColumn("mean_v", mean_udf("v").over(w)).orderBy("id", "v").collect()
+    assert [r.mean_v for r in rows] == [1.5, 1.5, 4.0, 4.0]

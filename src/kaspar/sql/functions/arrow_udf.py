@@ -26,7 +26,7 @@ from kaspar.engine import types as T
 from kaspar.engine.type_conversion import to_arrow
 from kaspar.engine.udf import PythonUDF
 from kaspar.errors import PythonException
-from kaspar.sql.column import Column, to_columns
+from kaspar.sql.column import GROUPED_UDF, Column, to_columns
 from kaspar.sql.functions._invoke import names, node
 from kaspar.sql.functions.udf import UserDefinedFunction
 
@@ -61,6 +61,7 @@ class ArrowUserDefinedFunction(UserDefinedFunction):
             args = [exp.Anonymous(this="list", expressions=[e.copy()]) for e in args]
         shown = [names(e) for e in exprs] + [f"{k} => {names(e)}" for k, e in named.items()]
         call = exp.Anonymous(this=self._sql_name, expressions=args)
+        call.meta[GROUPED_UDF] = self.evalType in _GROUPED
         return node(call, f"{self._name}({', '.join(shown)})")
 
 

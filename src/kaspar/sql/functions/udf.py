@@ -22,7 +22,7 @@ from kaspar.engine import types as T
 from kaspar.engine.type_conversion import parse_data_type, to_arrow
 from kaspar.engine.udf import PythonUDF, register
 from kaspar.errors import PySparkTypeError
-from kaspar.sql.column import Column, to_columns
+from kaspar.sql.column import GROUPED_UDF, Column, to_columns
 from kaspar.sql.functions._invoke import names, node
 
 
@@ -78,6 +78,7 @@ class UserDefinedFunction:
         if self.evalType == PandasUDFType.GROUPED_AGG:
             args = [exp.Anonymous(this="list", expressions=[e.copy()]) for e in exprs]
         call = exp.Anonymous(this=self._sql_name, expressions=args)
+        call.meta[GROUPED_UDF] = self.evalType == PandasUDFType.GROUPED_AGG
         return node(call, f"{self._name}({names(*exprs)})")
 
     def asNondeterministic(self) -> UserDefinedFunction:
