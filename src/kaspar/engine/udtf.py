@@ -155,6 +155,8 @@ class UdtfCall:
             out = _arrow_tables(self._invoke(handler.eval, args), schema, "eval")
             if hasattr(handler, "terminate"):
                 out.extend(_arrow_tables(handler.terminate(), schema, "terminate"))
+            if hasattr(handler, "cleanup"):
+                handler.cleanup()
             counts[i] += sum(t.num_rows for t in out)
             tables.extend(out)
         table = pa.concat_tables(tables) if tables else schema.empty_table()
@@ -255,14 +257,19 @@ def exec_error(method: str, e: Exception) -> PythonException:
 
 
 def _terminate(handler: Any, rows: list[Any]) -> None:
-    if hasattr(handler, "terminate"):
-        try:
-            produced = handler.terminate()
-        except PythonException:
-            raise
-        except Exception as e:
-            raise exec_error("terminate", e) from e
-        _consume(produced, rows, "terminate")
+    """``terminate`` (its rows added), then ``cleanup``: the end of one handler instance."""
+    try:
+        if hasattr(handler, "terminate"):
+            try:
+                produced = handler.terminate()
+            except PythonException:
+                raise
+            except Exception as e:
+                raise exec_error("terminate", e) from e
+            _consume(produced, rows, "terminate")
+    finally:
+        if hasattr(handler, "cleanup"):
+            handler.cleanup()
 
 
 def _struct_array(rows: list[Any], schema: T.StructType, target: pa.StructType) -> pa.Array:
@@ -292,11 +299,23 @@ def _struct_array(rows: list[Any], schema: T.StructType, target: pa.StructType) 
                 raise schema_mismatch(width, len(row), "eval")
             tuples.append(row)
     columns = list(zip(*tuples, strict=True)) if tuples else [() for _ in names]
-    children = [
-        pa.array([_arrow_value(v) for v in values], type=target.field(i).type)
-        for i, values in enumerate(columns)
-    ]
+    children = [_child(values, target.field(i).type) for i, values in enumerate(columns)]
     return pa.StructArray.from_arrays(children, fields=list(target))
+
+
+def _child(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return pa.array([_text(v) for v in values], type=arrow_type)
+    return pa.array([_arrow_value(v) for v in values], type=arrow_type)
+
+
+def _text(value: Any) -> Any:
+    """A value yielded for a string column, as Spark coerces it (``True`` is ``true``)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _arrow_value(value: Any) -> Any:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -139,8 +140,8 @@ def _apply_analyze(table: TableArg, result: AnalyzeResult) -> TableArg:
     from kaspar.sql import functions as F
 
     if result.select:
-        picked = [F.expr(s.name).alias(s.alias or s.name) for s in result.select]
-        table = TableArg(table.dataFrame.select(*picked), table.partitions, table.ordering)
+        picked = tuple(F.expr(s.name).alias(s.alias or s.name) for s in result.select)
+        table = replace(table, selection=picked)
     if result.withSinglePartition:
         table = table.withSinglePartition()
     if result.partitionBy:

@@ -31,6 +31,7 @@ class TableArg(TableValuedFunctionArgument):
     partitions: tuple[Column, ...] = ()
     ordering: tuple[Column, ...] = ()
     single: bool = False
+    selection: tuple[Column, ...] = ()  # what the function sees of each row (``analyze``)
 
     @property
     def partitioned(self) -> bool:

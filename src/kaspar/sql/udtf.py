@@ -267,13 +267,14 @@ def table_rows(table: TableArg) -> tuple[DataFrame, Column]:
     from kaspar.sql.window import Window
 
     df = table.dataFrame
-    columns = [df[c] for c in df.columns]
+    columns = list(table.selection) or [df[c] for c in df.columns]
     if not table.partitioned:
         return df, F.struct(*columns)
     order = list(table.ordering) or [F.lit(1)]
     window = Window.partitionBy(*(table.partitions or [F.lit(1)])).orderBy(*order)
-    staged = df.select(*columns, *table.partitions, F.row_number().over(window).alias(POSITION))
-    keys = [staged.columns[len(columns) + i] for i in range(len(table.partitions))]
+    keys = [f"__udtf_key_{i}" for i in range(len(table.partitions))]
+    partitions = [p.alias(k) for p, k in zip(table.partitions, keys, strict=True)]
+    staged = df.select(*columns, *partitions, F.row_number().over(window).alias(POSITION))
     row = F.struct(*[staged[c] for c in staged.columns[: len(columns)]], staged[POSITION])
     grouped = staged.groupBy(*keys).agg(F.collect_list(row).alias(_ROWS))
     if keys:

@@ -518,3 +518,61 @@ def case_tvf_explode_lateral_struct_star_then_filter(spark, F, T):
     return orders.lateralJoin(items.where("quantity > 4").select("product")).select(
         "order_id", "product"
     )
+
+
+@case()
+def case_udtf_values_coerced_to_string_column(spark, F, T):
+    @F.udtf(returnType="a string, b string, c string")
+    class Texts:
+        def eval(self, x):
+            yield x, True, 2.5
+
+    return Texts(F.lit(10))
+
+
+@case()
+def case_udtf_init_receives_analyze_result(spark, F, T):
+    @F.udtf
+    class Scaled:
+        def __init__(self, analyze_result):
+            self.factor = len(analyze_result.schema.fields)
+
+        @staticmethod
+        def analyze(x):
+            return F.AnalyzeResult(
+                T.StructType().add("scaled", T.IntegerType()).add("f", T.IntegerType())
+            )
+
+        def eval(self, x):
+            yield x * self.factor, self.factor
+
+        def cleanup(self):
+            self.factor = None
+
+    return Scaled(F.lit(5))
+
+
+@case()
+def case_udtf_analyze_partitions_and_selects(spark, F, T):
+    @F.udtf
+    class Totals:
+        @staticmethod
+        def analyze(table):
+            return F.AnalyzeResult(
+                T.StructType().add("k", T.IntegerType()).add("total", T.LongType()),
+                partitionBy=[F.PartitioningColumn("key")],
+                orderBy=[F.OrderingColumn("value", ascending=False)],
+                select=[F.SelectedColumn("key"), F.SelectedColumn("key * 10", alias="v")],
+            )
+
+        def __init__(self):
+            self.key, self.total, self.first = None, 0, None
+
+        def eval(self, row):
+            self.key = row["key"]
+            self.total = self.total * 2 + row["v"]  # depends on the order
+
+        def terminate(self):
+            yield self.key, self.total
+
+    return Totals(_pairs(spark).asTable())
