@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.plan.resolution import outer_as_plain
+from kaspar.engine.plan.subquery import OUTER
 from kaspar.engine.udtf import UdtfCall
 from kaspar.errors import AnalysisException, PySparkTypeError, PythonException
 from kaspar.sql.table_arg import TableArg
@@ -29,19 +31,28 @@ from kaspar.sql.udtf import (
     UserDefinedTableFunction,
     explode_rows,
     expression,
+    pending_call,
     table_rows,
     udtf_column,
 )
 
 if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
-    from kaspar.sql.session import SparkSession
 
 
-def call_udtf(f: UserDefinedTableFunction, args: list[Any], kwargs: dict[str, Any]) -> DataFrame:
+def call_udtf(
+    f: UserDefinedTableFunction,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    outer: DataFrame | None = None,
+) -> DataFrame:
+    """``outer``: the lateral join's left side, whose columns the ``outer()`` arguments are
+    (``analyze`` needs their types); without it, such a call waits for its lateral join."""
     from kaspar.sql.session import SparkSession
 
     session = SparkSession.active()
+    if outer is None and f.returnType is None and _reads_outer(args, kwargs):
+        return pending_call(session, lambda left: call_udtf(f, args, kwargs, left))
     values = [*args, *kwargs.values()]
     keywords: tuple[str | None, ...] = (*([None] * len(args)), *kwargs)
     tables = [i for i, v in enumerate(values) if isinstance(v, TableArg)]
@@ -53,7 +64,7 @@ def call_udtf(f: UserDefinedTableFunction, args: list[Any], kwargs: dict[str, An
         )
     table_index = tables[0] if tables else None
     _check_signature(f, args, kwargs)
-    schema, result = _schema(f, values, keywords, session)
+    schema, result = _schema(f, values, keywords, outer or session.range(1))
     table = values[table_index] if table_index is not None else None
     if table is not None and result is not None:
         table = _apply_analyze(table, result)
@@ -93,16 +104,21 @@ def _check_signature(f: UserDefinedTableFunction, args: list[Any], kwargs: dict[
         ) from None
 
 
+def _reads_outer(args: list[Any], kwargs: dict[str, Any]) -> bool:
+    exprs = [expression(v) for v in [*args, *kwargs.values()] if not isinstance(v, TableArg)]
+    return any(isinstance(n, exp.Column) and n.meta.get(OUTER) for e in exprs for n in e.walk())
+
+
 def _schema(
     f: UserDefinedTableFunction,
     values: list[Any],
     keywords: tuple[str | None, ...],
-    session: SparkSession,
+    scope: DataFrame,
 ) -> tuple[T.StructType, AnalyzeResult | None]:
     declared = f.returnType
     if declared is not None:
         return declared, None
-    described = _analyze_arguments(values, session)
+    described = _analyze_arguments(values, scope)
     positional = [a for a, k in zip(described, keywords, strict=True) if k is None]
     named = {k: a for a, k in zip(described, keywords, strict=True) if k is not None}
     result = f.func.analyze(*positional, **named)  # type: ignore[attr-defined]
@@ -115,17 +131,19 @@ def _schema(
     return result.schema, result
 
 
-def _analyze_arguments(values: list[Any], session: SparkSession) -> list[AnalyzeArgument]:
-    """Each argument's type, and its value when it is a constant (no column in it)."""
+def _analyze_arguments(values: list[Any], scope: DataFrame) -> list[AnalyzeArgument]:
+    """Each argument's type (over ``scope``: one row, or the lateral join's left side), and
+    its value when it is a constant (no column in it)."""
     out: list[AnalyzeArgument | None] = [None] * len(values)
     scalars = {i: expression(v) for i, v in enumerate(values) if not isinstance(v, TableArg)}
     if scalars:
         from kaspar.sql.column import Column
 
-        probe = session.range(1).select(*(Column(e.copy()) for e in scalars.values()))
+        plain = [e.transform(_plain, copy=True) for e in scalars.values()]
+        probe = scope.limit(1).select(*(Column(e) for e in plain))
         types = [f.dataType for f in probe.schema.fields]
         constant = [not any(isinstance(n, exp.Column) for n in e.walk()) for e in scalars.values()]
-        row = probe.collect()[0] if any(constant) else None
+        row = probe.collect()[0] if any(constant) and probe.count() else None
         for j, (i, _) in enumerate(scalars.items()):
             value = row[j] if row is not None and constant[j] else None
             out[i] = AnalyzeArgument(types[j], value, False, constant[j])
@@ -133,6 +151,12 @@ def _analyze_arguments(values: list[Any], session: SparkSession) -> list[Analyze
         if isinstance(v, TableArg):
             out[i] = AnalyzeArgument(v.dataFrame.schema, None, True, False)
     return [a for a in out if a is not None]
+
+
+def _plain(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Column) and node.meta.get(OUTER):
+        return outer_as_plain(node)
+    return node
 
 
 def _apply_analyze(table: TableArg, result: AnalyzeResult) -> TableArg:

@@ -201,8 +201,9 @@ class DataFrame:
                 "UNSUPPORTED_JOIN_TYPE",
             )
         from kaspar.sql._projection import expand_deferred_stars
-        from kaspar.sql.udtf import is_udtf_call
+        from kaspar.sql.udtf import is_udtf_call, resolve_lateral
 
+        other = resolve_lateral(other, self)
         if is_udtf_call(other.plan):
             kind = "inner" if kind == "left" else kind
         condition = to_expr(on) if on is not None else None

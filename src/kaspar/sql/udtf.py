@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -252,6 +253,25 @@ def explode_rows(source: DataFrame, rows: Column, schema: T.StructType) -> DataF
 
 
 _CALLS: weakref.WeakSet[Any] = weakref.WeakSet()  # the plans of UDTF calls
+_PENDING: weakref.WeakKeyDictionary[Any, Callable[[DataFrame], DataFrame]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def pending_call(session: SparkSession, build: Callable[[DataFrame], DataFrame]) -> DataFrame:
+    """A call whose schema ``analyze`` gives from ``outer()`` arguments: a stand-in until its
+    lateral join, which builds it with the left side (``resolve_lateral``)."""
+    from kaspar.sql import functions as F
+
+    stand_in = session.range(1).select(F.lit(None).alias("__udtf_pending"))
+    _PENDING[stand_in.plan] = build
+    return stand_in
+
+
+def resolve_lateral(right: DataFrame, left: DataFrame) -> DataFrame:
+    """The lateral join's right side, built now if it is a pending UDTF call."""
+    build = _PENDING.get(right.plan)
+    return right if build is None else build(left)
 
 
 def is_udtf_call(plan: Any) -> bool:

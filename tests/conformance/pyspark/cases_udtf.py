@@ -576,3 +576,18 @@ def case_udtf_analyze_partitions_and_selects(spark, F, T):
             yield self.key, self.total
 
     return Totals(_pairs(spark).asTable())
+
+
+@case()
+def case_udtf_analyze_with_outer_argument(spark, F, T):
+    @F.udtf
+    class Echo:
+        @staticmethod
+        def analyze(a, b):
+            return F.AnalyzeResult(T.StructType().add("a", a.dataType).add("b", b.dataType))
+
+        def eval(self, a, b):
+            yield a, b
+
+    df = spark.createDataFrame([(1, "p"), (2, "q")], "x int, s string")
+    return df.lateralJoin(Echo(F.col("x").outer(), F.lit(2.5)))
