@@ -34,6 +34,8 @@ _ALIASES = {
     "pyspark.sql.streaming": "kaspar.sql.streaming",
     "pyspark.sql.streaming.state": "kaspar.sql.streaming.state",
     "pyspark.sql.streaming.stateful_processor": "kaspar.sql.streaming.stateful_processor",
+    "pyspark.sql.udtf": "kaspar.sql.udtf",
+    "pyspark.sql.table_arg": "kaspar.sql.table_arg",
     "pyspark.storagelevel": "kaspar.storagelevel",
     "pyspark.errors": "kaspar.errors",
     "pyspark.sql.utils": "kaspar.errors",

@@ -206,6 +206,8 @@ class Executor:
         with self._lock:
             self._register(probe)
             try:
+                for _, child in views:  # the views' own UDF calls (a DataFrame's view)
+                    self._udfs.bind(analyze(child), self.ansi)
                 # Renames the UDF calls in ``query`` (the plan ``spark.sql`` returns runs it).
                 self._udfs.bind_query(query, lambda: self._with_views(probe), self.ansi)
                 tree = self._with_views(probe)

@@ -128,12 +128,20 @@ class UdfBinder:
         self._con = con
         self._registered: set[str] = set()
 
-    def bind(self, r: ResolvedPlan, ansi: bool) -> None:
-        for child in r.children:
-            self.bind(child, ansi)
+    def bind(self, r: ResolvedPlan, ansi: bool, outer: ResolvedPlan | None = None) -> None:
+        """``outer``: the left side of the lateral join ``r`` is the right side of, whose
+        columns the calls' arguments may read (``outer()`` columns)."""
+        from kaspar.engine.plan.logical import LateralJoin
+
+        if isinstance(r.plan, LateralJoin):
+            self.bind(r.children[0], ansi, outer)
+            self.bind(r.children[1], ansi, r.children[0])
+        else:
+            for child in r.children:
+                self.bind(child, ansi, outer)
         for e in _expressions(r):
             for call in _udf_calls(e):
-                self._bind_call(call, r, ansi)
+                self._bind_call(call, r, ansi, outer)
 
     def bind_query(self, query: exp.Query, in_scope: Callable[[], exp.Query], ansi: bool) -> None:
         """Bind the UDF calls of a Spark SQL ``query`` in place; ``in_scope()`` copies it with
@@ -158,10 +166,12 @@ class UdfBinder:
             query.set(clause, None)
         return str(self._con.sql(generate(query, ansi=ansi)).types[0])
 
-    def _bind_call(self, call: exp.Anonymous, r: ResolvedPlan, ansi: bool) -> None:
+    def _bind_call(
+        self, call: exp.Anonymous, r: ResolvedPlan, ansi: bool, outer: ResolvedPlan | None
+    ) -> None:
         if str(call.this) in self._registered:
             return
-        types = self._argument_types(call, r, ansi) if call.expressions else []
+        types = self._argument_types(call, r, ansi, outer) if call.expressions else []
         self._register_call(call, types)
 
     def _register_call(self, call: exp.Anonymous, types: list[str]) -> None:
@@ -183,10 +193,20 @@ class UdfBinder:
             _REGISTRY[name] = udf
         call.set("this", name)
 
-    def _argument_types(self, call: exp.Anonymous, r: ResolvedPlan, ansi: bool) -> list[str]:
+    def _argument_types(
+        self, call: exp.Anonymous, r: ResolvedPlan, ansi: bool, outer: ResolvedPlan | None
+    ) -> list[str]:
         args = [a.copy() for a in call.expressions]
         probe = exp.select(*args)
-        if r.children:
+        if outer is not None:  # the lateral join's left side, then this side over it
+            probe = probe.from_(compile_plan(outer).subquery("_udf_outer"))
+            if r.children:
+                lateral = exp.Lateral(
+                    this=compile_plan(r.children[0]).subquery(),
+                    alias=exp.TableAlias(this=exp.to_identifier("_udf_args")),
+                )
+                probe = probe.join(lateral, join_type="cross")
+        elif r.children:
             probe = probe.from_(compile_plan(r.children[0]).subquery("_udf_args"))
         bindable = typed_calls_as_null(probe)
         return [str(t) for t in self._con.sql(generate(bindable, ansi=ansi)).types]

@@ -39,10 +39,75 @@ def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr
             out.extend(_field_items(df, e))
         elif isinstance(e, exp.Column) and _is_struct_star(df, e):
             ref = exp.column(e.table, quoted=True)
-            out.extend(_field_items(df, ref))
+            if has_outer_references(df.plan):  # its type is known in the lateral join
+                deferred = e.copy()
+                deferred.meta[DEFERRED_STAR] = True
+                out.append(deferred)
+            else:
+                out.extend(_field_items(df, ref))
         else:
             out.append(e)
     return out
+
+
+DEFERRED_STAR = "deferred_struct_star"  # ``s.*`` over outer() columns, expanded by lateralJoin
+
+
+def has_outer_references(plan: L.LogicalPlan) -> bool:
+    """Whether ``plan`` reads ``outer()`` columns that no enclosing query has bound yet."""
+    import dataclasses
+
+    from kaspar.engine.plan.subquery import OUTER
+
+    for f in dataclasses.fields(plan):
+        value = getattr(plan, f.name)
+        values = value if isinstance(value, tuple) else (value,)
+        for v in values:
+            if isinstance(v, L.LogicalPlan) and has_outer_references(v):
+                return True
+            if isinstance(v, exp.Expr) and any(
+                isinstance(n, exp.Column) and n.meta.get(OUTER) for n in v.walk()
+            ):
+                return True
+    return False
+
+
+def expand_deferred_stars(left: DataFrame, right: L.LogicalPlan) -> L.LogicalPlan:
+    """``right`` (a lateral join's right side) with its deferred ``s.*`` items expanded into
+    the struct's fields, typed with ``left``'s columns bound to its ``outer()`` references."""
+    import dataclasses
+
+    if not has_outer_references(right):
+        return right
+    changes = {
+        f.name: expand_deferred_stars(left, getattr(right, f.name))
+        for f in dataclasses.fields(right)
+        if isinstance(getattr(right, f.name), L.LogicalPlan)
+    }
+    if any(changes[k] is not getattr(right, k) for k in changes):
+        right = dataclasses.replace(right, **changes)
+    if not isinstance(right, L.Project) or not any(
+        e.meta.get(DEFERRED_STAR) for e in right.expressions
+    ):
+        return right
+    base = right.child
+    joined = left._with(L.LateralJoin(left.plan, base, "cross", None))
+    fields = joined.schema.fields[len(left.columns) :]
+    by_name = {f.name.lower(): f.dataType for f in fields}
+    exprs: list[exp.Expr] = []
+    for e in right.expressions:
+        if not (isinstance(e, exp.Column) and e.meta.get(DEFERRED_STAR)):
+            exprs.append(e)
+            continue
+        dtype = by_name.get(e.table.lower())
+        if not isinstance(dtype, T.StructType):
+            return right  # analysis reports it
+        ref = exp.column(e.table, quoted=True)
+        exprs.extend(
+            aliased(exp.Bracket(this=ref.copy(), expressions=[exp.Literal.string(f.name)]), f.name)
+            for f in dtype.fields
+        )
+    return L.Project(base, tuple(exprs))
 
 
 def _is_struct_star(df: DataFrame, e: exp.Expr) -> bool:

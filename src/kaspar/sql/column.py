@@ -479,7 +479,15 @@ class Column:
         from kaspar.sql.window import Window
 
         spec = window if window is not None else Window.partitionBy()
+        if self._expr.meta.get(GROUPED_UDF):  # the window collects the group's values
+            call = self._expr.copy()
+            for arg in call.expressions:
+                arg.replace(spec.apply(arg.copy()))
+            return Column(named(call, spec.apply(self._expr.copy()).meta[SPARK_NAME]))
         return Column(spec.apply(self._expr))
+
+
+GROUPED_UDF = "grouped_udf"  # a grouped aggregate UDF's call: f(list(a), ...)
 
 
 def to_columns(cols: Iterable[Any]) -> list[Column]:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from kaspar.sql.session import SparkSession
     from kaspar.sql.stat import DataFrameStatFunctions
     from kaspar.sql.streaming.readwriter import DataStreamWriter
+    from kaspar.sql.table_arg import TableArg
 
 
 def attribute_column(attr: Attribute) -> Column:
@@ -199,8 +200,15 @@ class DataFrame:
                 "'left', 'left_outer', 'cross'.",
                 "UNSUPPORTED_JOIN_TYPE",
             )
+        from kaspar.sql._projection import expand_deferred_stars
+        from kaspar.sql.udtf import is_udtf_call, resolve_lateral
+
+        other = resolve_lateral(other, self)
+        if is_udtf_call(other.plan):
+            kind = "inner" if kind == "left" else kind
         condition = to_expr(on) if on is not None else None
-        return self._with(L.LateralJoin(self._plan, other.plan, kind, condition))
+        right = expand_deferred_stars(self, other.plan)
+        return self._with(L.LateralJoin(self._plan, right, kind, condition))
 
     def nearestByJoin(
         self,
@@ -469,6 +477,12 @@ class DataFrame:
         return unpivot(self, ids, values, variableColumnName, valueColumnName)
 
     melt = unpivot
+
+    def asTable(self) -> TableArg:
+        """This DataFrame as a table function's TABLE argument."""
+        from kaspar.sql.table_arg import TableArg
+
+        return TableArg(self)
 
     def transpose(self, indexColumn: Column | str | None = None) -> DataFrame:
         """The index column's values (ascending, NULL left out) become the columns; each other

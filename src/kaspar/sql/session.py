@@ -24,6 +24,7 @@ from kaspar.sql._sql_formatting import (
     spark_table_functions,
 )
 from kaspar.sql._sql_statements import run_statement
+from kaspar.sql._udtf_sql import bind_table_functions
 from kaspar.sql._warehouse import Warehouse
 from kaspar.sql.catalog import GLOBAL_TEMP, Catalog
 from kaspar.sql.conf import RuntimeConfig, default_conf
@@ -31,6 +32,7 @@ from kaspar.sql.dataframe import DataFrame
 from kaspar.sql.not_applicable import NotApplicable
 from kaspar.sql.readwriter import DataFrameReader
 from kaspar.sql.udf_registration import UDFRegistration
+from kaspar.sql.udtf import UDTFRegistration
 
 if TYPE_CHECKING:
     from kaspar.sql.streaming.query import StreamingQueryManager
@@ -116,6 +118,7 @@ class SparkSession:
         self._catalog = Catalog(Warehouse(self))
         self._streams: StreamingQueryManager | None = None
         self._udf = UDFRegistration()
+        self._udtf = UDTFRegistration(self)
         self._tags: set[str] = set()
         self._python_sources: dict[str, type] = {}  # spark.dataSource.register, by name
 
@@ -143,6 +146,10 @@ class SparkSession:
         from kaspar.sql.datasource import DataSourceRegistration
 
         return DataSourceRegistration(self)
+
+    @property
+    def udtf(self) -> UDTFRegistration:
+        return self._udtf
 
     # Tags of the operations this session starts (interrupt*: kaspar runs each query to its
     # end in the calling thread, so nothing is running to interrupt from another call).
@@ -255,7 +262,16 @@ class SparkSession:
             statement = sqlglot.parse_one(sqlQuery, dialect=KasparSpark)
         except sqlglot.errors.ParseError as e:
             raise ParseException(f"Syntax error in SQL: {e}", "PARSE_SYNTAX_ERROR") from None
-        statement = spark_table_functions(bind_parameters(statement, args))
+        statement = bind_parameters(statement, args)
+        udtf_views = bind_table_functions(self, statement)  # before range() is rewritten
+        statement = spark_table_functions(statement)
+        try:
+            return self._statement(sqlQuery, statement)
+        finally:
+            for view in udtf_views:
+                self._catalog.dropTempView(view)
+
+    def _statement(self, sqlQuery: str, statement: exp.Expr) -> DataFrame:
         if isinstance(statement, exp.Create) and statement.kind == "VIEW":
             return self._create_view(statement)
         if isinstance(statement, exp.Drop) and statement.kind in ("TABLE", "VIEW"):

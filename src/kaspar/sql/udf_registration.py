@@ -33,7 +33,7 @@ class UDFRegistration:
                     "defined function, but got " + str(returnType) + ".",
                     "CANNOT_SPECIFY_RETURN_TYPE_FOR_UDF",
                 )
-            udf = UserDefinedFunction(f.func, f.returnType, name=name, evalType=f.evalType)
+            udf = type(f)(f.func, f.returnType, name=name, evalType=f.evalType)
         else:
             udf = UserDefinedFunction(f, returnType or T.StringType(), name=name)
         self._functions[name.lower()] = udf

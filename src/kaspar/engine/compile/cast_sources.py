@@ -38,7 +38,12 @@ def probe(operand: exp.Expr, root: exp.Expr) -> exp.Query:
     select = operand.find_ancestor(exp.Select)
     if select is None:
         return exp.select(operand.copy())
+    lateral = _lateral_scope(select) if not select.args.get("from_") else None
     probe = select.copy()
+    if lateral is not None:  # the FROM a lateral body sees: the joining query's, before it
+        select, index = lateral
+        probe = select.copy()
+        probe.set("joins", probe.args["joins"][:index])
     probe.set("expressions", [operand.copy()])
     for key in ("order", "limit", "offset", "distinct", "qualify"):
         probe.set(key, None)
@@ -49,6 +54,17 @@ def probe(operand: exp.Expr, root: exp.Expr) -> exp.Query:
         if scope is not None:
             probe.set("with_", scope.args["with_"].copy())
     return typed_calls_as_null(probe)
+
+
+def _lateral_scope(select: exp.Select) -> tuple[exp.Select, int] | None:
+    """For a lateral subquery without FROM (``FROM t, LATERAL (SELECT f(t.x))``), the query
+    that joins it and the join's index: its operands are that query's columns."""
+    lateral = select.parent.parent if isinstance(select.parent, exp.Subquery) else None
+    join = lateral.parent if isinstance(lateral, exp.Lateral) else None
+    outer = join.parent if isinstance(join, exp.Join) else None
+    if not isinstance(outer, exp.Select) or join is None:
+        return None
+    return outer, outer.args["joins"].index(join)
 
 
 TYPED_CALL = "kaspar_typed"  # typed_rewrites' placeholder function (no DuckDB function)

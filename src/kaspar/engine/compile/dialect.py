@@ -24,6 +24,7 @@ from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.dialects.spark import Spark
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.spark import SparkParser
+from sqlglot.tokenizer_core import TokenType
 
 from kaspar.engine.compile import datetime_functions, function_rewrites, math_functions
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE
@@ -146,6 +147,12 @@ def _typeof(args: list[exp.Expr]) -> exp.Expr:
     return call
 
 
+# A TABLE argument's clauses (``TABLE(t) PARTITION BY k ORDER BY v``), kept in its meta.
+TABLE_PARTITION_BY = "table_partition_by"
+TABLE_ORDER_BY = "table_order_by"
+TABLE_SINGLE_PARTITION = "table_single_partition"
+
+
 class KasparSpark(Spark):
     """Spark SQL as pyspark 4 parses it (strict ``CAST``, Spark datetime patterns)."""
 
@@ -165,6 +172,20 @@ class KasparSpark(Spark):
             **{name.upper(): _xpath(name) for name in _XPATH_SQL_NAMES},
             **{name.upper(): _sketch(name) for name in SKETCH_SQL_NAMES},
         }
+
+        def _parse_lambda(self, alias: bool = False) -> exp.Expr | None:
+            """A table function's ``TABLE(t) PARTITION BY k ORDER BY v`` (or ``WITH SINGLE
+            PARTITION``) argument: the clauses ride in the TABLE call's meta."""
+            this = super()._parse_lambda(alias=alias)
+            if not (isinstance(this, exp.Anonymous) and this.name.upper() == "TABLE"):
+                return this
+            if self._match_text_seq("WITH", "SINGLE", "PARTITION"):
+                this.meta[TABLE_SINGLE_PARTITION] = True
+            elif self._match(TokenType.PARTITION_BY):
+                this.meta[TABLE_PARTITION_BY] = self._parse_csv(self._parse_disjunction)
+            if self._match(TokenType.ORDER_BY):
+                this.meta[TABLE_ORDER_BY] = self._parse_csv(self._parse_ordered)
+            return this
 
         def _parse_colon_as_variant_extract(self, this: exp.Expr | None) -> exp.Expr | None:
             from kaspar.engine.variant.sql import colon_paths  # -> udf -> this module

@@ -1,8 +1,10 @@
 """PySpark's ``pyspark.sql.functions``: one module per topic, all re-exported here."""
 
+from kaspar.sql import udtf as _udtf_module
 from kaspar.sql.functions import aes as _aes
 from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import ansi_interval as _ansi_interval
+from kaspar.sql.functions import arrow_udf as _arrow_udf
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
 from kaspar.sql.functions import csv_text as _csv_text
@@ -43,6 +45,7 @@ from kaspar.sql.functions import xml as _xml
 from kaspar.sql.functions.aes import *  # noqa: F403
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.ansi_interval import *  # noqa: F403
+from kaspar.sql.functions.arrow_udf import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
 from kaspar.sql.functions.csv_text import *  # noqa: F403
@@ -80,10 +83,22 @@ from kaspar.sql.functions.variant import *  # noqa: F403
 from kaspar.sql.functions.vector import *  # noqa: F403
 from kaspar.sql.functions.vector_aggregate import *  # noqa: F403
 from kaspar.sql.functions.xml import *  # noqa: F403
+from kaspar.sql.udtf import (  # noqa: F401
+    AnalyzeArgument,
+    AnalyzeResult,
+    OrderingColumn,
+    PartitioningColumn,
+    SelectedColumn,
+    SkipRestOfInputTableException,
+    UserDefinedTableFunction,
+    arrow_udtf,
+    udtf,
+)
 
 __all__ = sorted(  # noqa: PLE0605
     {
         *_aes.__all__,
+        *_arrow_udf.__all__,
         *_aggregate.__all__,
         *_ansi_interval.__all__,
         *_collection.__all__,
@@ -123,5 +138,6 @@ __all__ = sorted(  # noqa: PLE0605
         *_vector.__all__,
         *_xml.__all__,
         *_vector_aggregate.__all__,
+        *(n for n in _udtf_module.__all__ if n != "UDTFRegistration"),
     }
 )

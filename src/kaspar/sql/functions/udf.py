@@ -22,7 +22,7 @@ from kaspar.engine import types as T
 from kaspar.engine.type_conversion import parse_data_type, to_arrow
 from kaspar.engine.udf import PythonUDF, register
 from kaspar.errors import PySparkTypeError
-from kaspar.sql.column import Column, to_columns
+from kaspar.sql.column import GROUPED_UDF, Column, to_columns
 from kaspar.sql.functions._invoke import names, node
 
 
@@ -61,13 +61,16 @@ class UserDefinedFunction:
         self._name = str(name or getattr(func, "__name__", type(func).__name__))
         self.evalType = evalType or (200 if vectorized else 100)
         self.deterministic = True
-        if self.evalType == PandasUDFType.GROUPED_AGG:
-            grouped = _grouped(func, self.returnType)
-            udf = PythonUDF(grouped, self.returnType, name=self._name, arrow=True)
-        else:
-            udf = PythonUDF(func, self.returnType, vectorized, self._name)
-        self._sql_name = register(udf)
+        self._sql_name = register(self._python_udf())
         functools.update_wrapper(self, func)
+
+    def _python_udf(self) -> PythonUDF:
+        """How the function runs over a batch (``arrow_udf`` has its own kinds)."""
+        if self.evalType == PandasUDFType.GROUPED_AGG:
+            grouped = _grouped(self.func, self.returnType)
+            return PythonUDF(grouped, self.returnType, name=self._name, arrow=True)
+        vectorized = self.evalType != 100
+        return PythonUDF(self.func, self.returnType, vectorized, self._name)
 
     def __call__(self, *cols: Any) -> Column:
         exprs = [c.expr for c in to_columns(cols)]
@@ -75,6 +78,7 @@ class UserDefinedFunction:
         if self.evalType == PandasUDFType.GROUPED_AGG:
             args = [exp.Anonymous(this="list", expressions=[e.copy()]) for e in exprs]
         call = exp.Anonymous(this=self._sql_name, expressions=args)
+        call.meta[GROUPED_UDF] = self.evalType == PandasUDFType.GROUPED_AGG
         return node(call, f"{self._name}({names(*exprs)})")
 
     def asNondeterministic(self) -> UserDefinedFunction:
