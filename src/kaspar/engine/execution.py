@@ -208,6 +208,8 @@ class Executor:
                 # Renames the UDF calls in ``query`` (the plan ``spark.sql`` returns runs it).
                 self._udfs.bind_query(query, lambda: self._with_views(probe), self.ansi)
                 tree = self._with_views(probe)
+                resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
