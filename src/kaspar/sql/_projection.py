@@ -18,7 +18,7 @@ from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
-from kaspar.engine.plan.naming import output_name
+from kaspar.engine.plan.naming import SPARK_NAME, output_name
 from kaspar.sql._session_window import session_keys as session_keys  # noqa: PLC0414
 from kaspar.sql.column import Column, aliased, column_reference
 
@@ -26,10 +26,37 @@ if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
 
 
+STAR_ARGUMENTS = "kaspar_star_arguments"  # meta: the Spark name of a call taking ``*``
+
+
+def expand_star_arguments(df: DataFrame, e: exp.Expr) -> exp.Expr:
+    """``e`` with the ``*`` arguments of calls such as ``hash('*')`` replaced by ``df``'s
+    columns, each call then named after them (``hash(c1, c2)``), as Spark's analyzer does."""
+    calls = [n for n in e.walk() if n.meta.get(STAR_ARGUMENTS)]
+    if not calls:
+        return e
+    from kaspar.engine.plan.resolution import expand_star, is_star
+    from kaspar.sql.dataframe import attribute_column
+
+    e = e.copy()
+    attrs = df._attributes()
+    for call in [n for n in e.walk() if n.meta.get(STAR_ARGUMENTS)]:
+        args: list[exp.Expr] = []
+        for arg in call.expressions:
+            if is_star(arg):
+                args.extend(attribute_column(a).expr for a in expand_star(arg, attrs))
+            else:
+                args.append(arg)
+        call.set("expressions", args)
+        shown = ", ".join(output_name(a) for a in args)
+        call.meta[SPARK_NAME] = f"{call.meta[STAR_ARGUMENTS]}({shown})"
+    return e
+
+
 def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr]:
     out: list[exp.Expr] = []
     for c in columns:
-        e = c.expr
+        e = expand_star_arguments(df, c.expr)
         multi = e.meta.get("multi")
         if multi:
             out.extend(m.copy() for m in multi)

@@ -157,6 +157,8 @@ class DataFrame:
         return self._with(L.Project(self._plan, tuple(parse_expression(e) for e in items)))
 
     def withColumns(self, *colsMap: dict[str, Column]) -> DataFrame:
+        from kaspar.sql._projection import expand_star_arguments
+
         mapping = dict(colsMap[0]) if colsMap else {}
         pending = {k.lower(): (k, v) for k, v in mapping.items()}
         exprs: list[exp.Expr] = []
@@ -165,8 +167,10 @@ class DataFrame:
             if hit is None:
                 exprs.append(attribute_column(attr).expr)
             else:
-                exprs.append(aliased(hit[1].expr, hit[0]))
-        exprs.extend(aliased(c.expr, name) for name, c in pending.values())
+                exprs.append(aliased(expand_star_arguments(self, hit[1].expr), hit[0]))
+        exprs.extend(
+            aliased(expand_star_arguments(self, c.expr), name) for name, c in pending.values()
+        )
         return self._with(L.Project(self._plan, tuple(exprs)))
 
     def withColumn(self, colName: str, col: Column) -> DataFrame:
