@@ -28,3 +28,88 @@ def case_join_without_condition_left_major(spark, F, T):
 def case_cross_join_how_cross_left_major(spark, F, T):
     people = _people(spark)
     return people.join(spark.range(3), how="cross").select("name", "id")
+
+
+@case()
+def case_reverse_string_array_binary(spark, F, T):
+    df = spark.createDataFrame(
+        [
+            ("Spark SQL", [2, 1, 3], bytearray(b"\xca\xfe\x01")),
+            ("", [], bytearray(b"")),
+            (None, None, None),
+        ],
+        "s string, a array<int>, b binary",
+    )
+    return df.select(F.reverse("s"), F.reverse("a"), F.reverse("b"), F.hex(F.reverse(df.b)))
+
+
+@case()
+def case_reverse_in_sql(spark, F, T):
+    return spark.sql(
+        "SELECT reverse('abc') AS s, reverse(array('x', NULL, 'z')) AS a, reverse(X'CAFE') AS b, "
+        "reverse(123) AS n"
+    )
+
+
+@case(ordered=True)
+def case_describe_one_row_and_nulls(spark, F, T):
+    df = spark.createDataFrame([(1, None, "a"), (None, None, None)], "x int, y double, s string")
+    return df.describe().union(df.summary("stddev", "mean"))
+
+
+def _bytes_and_text(spark):
+    return spark.createDataFrame(
+        [("a", b"\x01", 1), ("b", b"\x02", 1), (None, None, 2), ("a", b"\x01", 2), ("c", b"", 1)],
+        "s string, b binary, g int",
+    )
+
+
+@case(ordered=True)
+def case_listagg_binary_grouped(spark, F, T):
+    df = _bytes_and_text(spark)
+    return (
+        df.groupBy("g")
+        .agg(
+            F.listagg("b", b"B"),
+            F.string_agg("b"),
+            F.string_agg_distinct("s", ", "),
+        )
+        .orderBy("g")
+    )
+
+
+@case()
+def case_listagg_binary_all_null(spark, F, T):
+    df = spark.createDataFrame([(None,), (None,)], "b binary")
+    return df.select(F.listagg("b", b"B"), F.string_agg_distinct("b"))
+
+
+@case()
+def case_listagg_distinct_binary_one_value(spark, F, T):
+    df = spark.createDataFrame([(b"\x01",), (None,), (b"\x01",)], "b binary")
+    return df.select(F.listagg_distinct("b", b"--"), F.string_agg_distinct("b"))
+
+
+def _pairs(spark):
+    return spark.createDataFrame(
+        [("ABC", "DEF", 1), ("x", None, None)], "c1 string, c2 string, n int"
+    )
+
+
+@case()
+def case_hash_star_columns(spark, F, T):
+    df = _pairs(spark)
+    return df.select("*", F.hash("*"), F.xxhash64("*"), F.hash("*").alias("h"))
+
+
+@case()
+def case_hash_star_with_column(spark, F, T):
+    return _pairs(spark).withColumn("h", F.hash("*")).withColumn("x", F.xxhash64("c1", "*"))
+
+
+@case()
+def case_hash_qualified_star(spark, F, T):
+    left = _pairs(spark).alias("l")
+    right = spark.createDataFrame([(1, "r")], "n int, tag string").alias("r")
+    joined = left.crossJoin(right)
+    return joined.select(F.hash("r.*"), F.xxhash64("l.*"))
