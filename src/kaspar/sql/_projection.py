@@ -20,7 +20,14 @@ from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
 from kaspar.sql._session_window import session_keys as session_keys  # noqa: PLC0414
-from kaspar.sql.column import Column, aliased, column_reference
+from kaspar.sql.column import (
+    GENERATOR_ALIASES,
+    MAP_GENERATOR,
+    Column,
+    aliased,
+    column_reference,
+)
+from kaspar.sql.functions.generator import map_generator_items
 
 if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
@@ -58,18 +65,52 @@ def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr
     for c in columns:
         e = expand_star_arguments(df, c.expr)
         multi = e.meta.get("multi")
-        if multi:
+        generator = e.meta.get(MAP_GENERATOR)
+        if generator is not None and _is_map(df, generator[2]):
+            out.extend(map_generator_items(generator, e.meta.get(GENERATOR_ALIASES)))
+        elif multi:
             out.extend(m.copy() for m in multi)
         elif e.meta.get("regex"):
             out.extend(_regex_items(df, e))
         elif e.meta.get("inline"):
-            out.extend(_field_items(df, e))
+            out.extend(_renamed(_field_items(df, e), e.meta.get(GENERATOR_ALIASES)))
         elif isinstance(e, exp.Column) and _is_struct_star(df, e):
             ref = exp.column(e.table, quoted=True)
             out.extend(_field_items(df, ref))
         else:
             out.append(e)
     return out
+
+
+def _renamed(items: list[exp.Expr], aliases: tuple[str, ...] | None) -> list[exp.Expr]:
+    """A generator's select items under the names given by ``alias(a, b, ...)``."""
+    if not aliases:
+        return items
+    if len(aliases) != len(items):
+        from kaspar.errors import AnalysisException
+
+        raise AnalysisException(
+            f"The number of aliases supplied in the AS clause does not match the number of "
+            f"columns output by the UDTF: expected {len(items)} aliases but got "
+            f"{', '.join(aliases)}.",
+            "UDTF_ALIAS_NUMBER_MISMATCH",
+        )
+    return [
+        aliased(i.this if isinstance(i, exp.Alias) else i, a)
+        for i, a in zip(items, aliases, strict=True)
+    ]
+
+
+def _is_map(df: DataFrame, e: exp.Expr) -> bool:
+    """Whether ``e`` is a map over ``df`` (False when ``df`` alone cannot type it, as for an
+    outer reference in a lateral join's generator, which Spark explodes as an array)."""
+    from kaspar.errors import AnalysisException
+
+    probe = df._with(L.Project(df.plan, (e.copy(),)))
+    try:
+        return isinstance(probe.schema.fields[0].dataType, T.MapType)
+    except AnalysisException:
+        return False
 
 
 def _is_struct_star(df: DataFrame, e: exp.Expr) -> bool:

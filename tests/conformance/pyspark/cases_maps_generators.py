@@ -113,3 +113,54 @@ def case_hash_qualified_star(spark, F, T):
     right = spark.createDataFrame([(1, "r")], "n int, tag string").alias("r")
     joined = left.crossJoin(right)
     return joined.select(F.hash("r.*"), F.xxhash64("l.*"))
+
+
+def _maps(spark):
+    return spark.sql(
+        "SELECT * FROM VALUES (1, MAP(1, 2, 3, 4, 5, NULL)), (2, MAP()), (3, NULL) AS t(i, m)"
+    )
+
+
+@case()
+def case_explode_map_key_value(spark, F, T):
+    return _maps(spark).select("i", F.explode("m"))
+
+
+@case()
+def case_explode_outer_map(spark, F, T):
+    return _maps(spark).select("i", F.explode_outer("m"))
+
+
+@case()
+def case_posexplode_map(spark, F, T):
+    return _maps(spark).select("*", F.posexplode("m"))
+
+
+@case()
+def case_posexplode_outer_map(spark, F, T):
+    return _maps(spark).select("i", F.posexplode_outer("m"))
+
+
+@case()
+def case_explode_map_aliases(spark, F, T):
+    df = _maps(spark)
+    return df.select("i", F.explode("m").alias("k", "v")).union(
+        df.select("i", F.posexplode("m").alias("p", "k", "v")).drop("p")
+    )
+
+
+@case()
+def case_explode_map_of_strings(spark, F, T):
+    df = spark.createDataFrame([({"a": [1, 2]},), ({},)], "m map<string, array<int>>")
+    return df.select(F.explode(df.m))
+
+
+@case()
+def case_inline_aliases(spark, F, T):
+    df = spark.sql('SELECT ARRAY(NAMED_STRUCT("a", 1, "b", 2), NAMED_STRUCT("a", 3, "b", 4)) AS a')
+    return df.select("*", F.inline("a").alias("c1", "c2"))
+
+
+@case("error")
+def case_explode_map_one_alias_too_few(spark, F, T):
+    return _maps(spark).select(F.posexplode("m").alias("p", "k"))
