@@ -164,3 +164,74 @@ def case_inline_aliases(spark, F, T):
 @case("error")
 def case_explode_map_one_alias_too_few(spark, F, T):
     return _maps(spark).select(F.posexplode("m").alias("p", "k"))
+
+
+def _last_win(spark, build):
+    """``build(spark)``'s rows, collected with ``spark.sql.mapKeyDedupPolicy=LAST_WIN``."""
+    spark.conf.set("spark.sql.mapKeyDedupPolicy", "LAST_WIN")
+    try:
+        return [tuple(r) for r in build(spark).collect()]
+    finally:
+        spark.conf.set("spark.sql.mapKeyDedupPolicy", "EXCEPTION")
+
+
+def _duplicates(spark):
+    return spark.createDataFrame(
+        [([1, 2, 1], ["a", "b", "c"], "a:1,b:2,a:3"), (None, None, None)],
+        "k array<int>, v array<string>, s string",
+    )
+
+
+@case(kind="value")
+def case_map_key_dedup_default(spark, F, T):
+    return spark.conf.get("spark.sql.mapKeyDedupPolicy")
+
+
+@case(kind="value")
+def case_map_key_dedup_last_win_functions(spark, F, T):
+    def build(spark):
+        return _duplicates(spark).select(
+            F.map_from_arrays("k", "v"),
+            F.str_to_map("s"),
+            F.map_from_entries(F.arrays_zip("k", "v")),
+            F.create_map(F.lit(1), F.lit("a"), F.lit(1), F.lit("b")),
+        )
+
+    return _last_win(spark, build)
+
+
+@case(kind="value")
+def case_map_key_dedup_last_win_sql(spark, F, T):
+    def build(spark):
+        return spark.sql(
+            "SELECT map(1, 'a', 2, 'b', 1, 'c') AS m, "
+            "map_concat(map(1, 'a', 2, 'b'), map(2, 'c', 3, 'd')) AS c, "
+            "map_concat(map(1, 'a'), map()) AS e, "
+            "map_concat(map(1, 'a'), CAST(NULL AS map<int, string>)) AS n"
+        )
+
+    return _last_win(spark, build)
+
+
+@case("error")
+def case_map_key_dedup_exception_map(spark, F, T):
+    return spark.sql("SELECT map(1, 'a', 1, 'b') AS m")
+
+
+@case("error")
+def case_map_key_dedup_exception_map_concat(spark, F, T):
+    df = spark.sql("SELECT map(1, 'a', 2, 'b') AS m1, map(2, 'c') AS m2")
+    return df.select(F.map_concat("m1", "m2"))
+
+
+@case("error")
+def case_map_key_dedup_exception_from_arrays(spark, F, T):
+    return _duplicates(spark).select(F.map_from_arrays("k", "v"))
+
+
+@case()
+def case_map_concat_empty_and_null(spark, F, T):
+    df = spark.sql(
+        "SELECT map(1, 'a', 2, 'b') AS m1, map() AS m2, CAST(NULL AS map<int, string>) AS m3"
+    )
+    return df.select(F.map_concat("m1", "m2"), F.map_concat("m1", "m3"), F.map_concat("m2"))
