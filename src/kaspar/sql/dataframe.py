@@ -289,7 +289,11 @@ class DataFrame:
         ids = set()
         for c in cols:
             if isinstance(c, Column):
-                ids.add(analyze(L.Project(self._plan, (c.expr,))).output[0].id)
+                try:
+                    ids.add(analyze(L.Project(self._plan, (c.expr,))).output[0].id)
+                except AnalysisException as e:  # Spark ignores a column it cannot resolve
+                    if not (e.getCondition() or "").startswith("UNRESOLVED_COLUMN"):
+                        raise
         keep = [a for a in self._attributes() if a.name.lower() not in names and a.id not in ids]
         return self._with(L.Project(self._plan, tuple(attribute_column(a).expr for a in keep)))
 

@@ -235,3 +235,14 @@ def case_map_concat_empty_and_null(spark, F, T):
         "SELECT map(1, 'a', 2, 'b') AS m1, map() AS m2, CAST(NULL AS map<int, string>) AS m3"
     )
     return df.select(F.map_concat("m1", "m2"), F.map_concat("m1", "m3"), F.map_concat("m2"))
+
+
+@case()
+def case_drop_unresolvable_column_is_ignored(spark, F, T):
+    df = _people(spark).withColumn("a.b.c", F.lit(1))
+    return df.drop(F.col("a.b.c")).drop(F.col("nope")).drop("a.b.c")
+
+
+@case("error")
+def case_drop_ambiguous_column_raises(spark, F, T):
+    return _people(spark).join(_heights(spark)).drop(F.col("name"))
