@@ -31,6 +31,11 @@ _DATETIME = re.compile(r"\[(DATETIME_FIELD_OUT_OF_BOUNDS\.WITHOUT_SUGGESTION|CAN
 _ARITHMETIC = re.compile(
     r"\[(DATETIME_OVERFLOW|INTERVAL_ARITHMETIC_OVERFLOW\.WITHOUT_SUGGESTION)\] "
 )
+_DUPLICATED_MAP_KEY = (
+    "Duplicate map key was found, please check the input data. If you "
+    'want to remove the duplicated keys, you can set "spark.sql.mapKeyDedupPolicy" to '
+    '"LAST_WIN" so that the key inserted at last takes precedence.'
+)
 _CAST = re.compile(r"Could not convert string '(?P<value>[^']*)' to (?P<type>\w+)")
 _LINE_TOO_LONG = re.compile(r"Maximum line size of (\d+) bytes exceeded")
 _ORIGINAL_LINE = re.compile(r"(Original Line: )([^\n]{200})[^\n]*")
@@ -75,6 +80,8 @@ def _translate(error: duckdb.Error) -> E.PySparkException:
 
 
 def _cast_error(error: duckdb.Error, message: str) -> E.PySparkException | None:
+    if "Map keys must be unique" in message:  # DuckDB's MAP met a key twice
+        return E.SparkRuntimeException(_DUPLICATED_MAP_KEY, "DUPLICATED_MAP_KEY")
     if isinstance(error, duckdb.ConversionException) and "out of range" in message:
         return E.ArithmeticException(message, "CAST_OVERFLOW")
     match = _CAST.search(message)

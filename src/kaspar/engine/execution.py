@@ -27,6 +27,7 @@ from kaspar.engine.compile.cast_sources import annotate_cast_sources
 from kaspar.engine.compile.dialect import generate, is_utc
 from kaspar.engine.compile.duckdb import compile_output, substituting
 from kaspar.engine.compile.json_text import resolve_to_json
+from kaspar.engine.compile.map_key_dedup import DEFAULT_POLICY, dedup_map_keys
 from kaspar.engine.compile.typed_rewrites import resolve_typed
 from kaspar.engine.compile.typeof import resolve_typeof
 from kaspar.engine.error_translation import translate_error
@@ -62,6 +63,7 @@ class Executor:
         self._sql = weakref.WeakKeyDictionary()
         self.ansi = ansi
         self.utc = False
+        self.map_key_dedup = DEFAULT_POLICY  # spark.sql.mapKeyDedupPolicy
         self._udfs = UdfBinder(self._con)
         self._stages: dict[str, duckdb.DuckDBPyRelation] = {}  # streaming stages, bound once
         # spark.registerProgressHandler: told (stages, inflight tasks, done) when a query ends;
@@ -71,9 +73,19 @@ class Executor:
         self._con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
         self.configure(ansi=ansi, time_zone=time_zone)
 
-    def configure(self, *, ansi: bool | None = None, time_zone: str | None = None) -> None:
-        """Apply ``spark.sql.ansi.enabled`` and ``spark.sql.session.timeZone``."""
+    def configure(
+        self,
+        *,
+        ansi: bool | None = None,
+        time_zone: str | None = None,
+        map_key_dedup: str | None = None,
+    ) -> None:
+        """Apply ``spark.sql.ansi.enabled``, ``spark.sql.session.timeZone`` and
+        ``spark.sql.mapKeyDedupPolicy``."""
         with self._lock:
+            if map_key_dedup is not None and map_key_dedup != self.map_key_dedup:
+                self.map_key_dedup = map_key_dedup
+                self._sql = weakref.WeakKeyDictionary()
             if ansi is not None and ansi != self.ansi:
                 self.ansi = ansi
                 self._sql = weakref.WeakKeyDictionary()
@@ -137,6 +149,7 @@ class Executor:
                     tree = compile_output(resolved)
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                dedup_map_keys(tree, self.map_key_dedup)
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
@@ -147,6 +160,7 @@ class Executor:
                         tree = self._with_subqueries(compile_output(resolved, casts))
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    dedup_map_keys(tree, self.map_key_dedup)
                     annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     sql = generate(tree, ansi=self.ansi, utc=self.utc)
@@ -211,6 +225,9 @@ class Executor:
                 # Renames the UDF calls in ``query`` (the plan ``spark.sql`` returns runs it).
                 self._udfs.bind_query(query, lambda: self._with_views(probe), self.ansi)
                 tree = self._with_views(probe)
+                resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                dedup_map_keys(tree, self.map_key_dedup)
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
@@ -240,6 +257,7 @@ class Executor:
                 tree = self._with_subqueries(compile_output(resolved))
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                dedup_map_keys(tree, self.map_key_dedup)
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 sql = generate(tree, ansi=self.ansi, utc=self.utc)
@@ -249,6 +267,7 @@ class Executor:
                     tree = compile_output(resolved, casts)
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    dedup_map_keys(tree, self.map_key_dedup)
                     annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     sql = generate(tree, ansi=self.ansi, utc=self.utc)

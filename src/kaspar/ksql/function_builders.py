@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from kaspar.engine.compile.map_key_dedup import native_map_concat
 from kaspar.ksql.errors import KsqlError
 from kaspar.sql import functions as F
 from kaspar.sql.column import Column
@@ -442,7 +443,9 @@ def field(args: list[Column]) -> Column:
 def map_union(args: list[Column]) -> Column:
     """The second map's value wins for a key in both; a NULL map counts as empty."""
     a, b = args
-    return F.when(a.isNull(), b).when(b.isNull(), a).otherwise(F.map_concat(a, b))
+    merged = F.map_concat(a, b)
+    native_map_concat(merged.expr)
+    return F.when(a.isNull(), b).when(b.isNull(), a).otherwise(merged)
 
 
 def slice_(args: list[Column]) -> Column:
@@ -579,6 +582,7 @@ def json_concat(args: list[Column]) -> Column:
     for o in objects[1:]:
         all_objects = all_objects & o.isNotNull()
     merged = F.map_concat(*objects) if len(objects) > 1 else objects[0]
+    native_map_concat(merged.expr)
     elements = [
         F.when(F.trim(a).startswith("["), F.transform(arr, _json_text))
         .when(F.trim(a).startswith("{"), F.array(_object_text(obj)))

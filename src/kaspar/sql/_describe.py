@@ -28,7 +28,8 @@ def describe(df: DataFrame, cols: list[Column] | None) -> DataFrame:
         row = [F.lit(stat).alias("summary")]
         for name in names:
             row.append(_statistic(stat, name, name in numeric).cast("string").alias(name))
-        part = df.agg(*row[1:]).select(F.lit(stat).alias("summary"), *names) if names else None
+        base = deviations(df, names, numeric) if stat == "stddev" else df
+        part = base.agg(*row[1:]).select(F.lit(stat).alias("summary"), *names) if names else None
         if part is None:
             part = df.limit(1).select(F.lit(stat).alias("summary"))
         result = part if result is None else result.union(part)
@@ -41,5 +42,32 @@ def _statistic(stat: str, name: str, numeric: bool) -> Column:
         return F.count(name)
     if stat in ("mean", "stddev") and not numeric:
         return Column(exp.Null())
-    fn = {"mean": F.avg, "stddev": F.stddev, "min": F.min, "max": F.max}[stat]
+    if stat == "stddev":
+        return stddev_of_deviations(name)
+    fn = {"mean": F.avg, "min": F.min, "max": F.max}[stat]
     return fn(name)
+
+
+def deviations(df: DataFrame, names: list[str], numeric: set[str]) -> DataFrame:
+    """``df`` with each numeric column of ``names`` replaced by its distance from the column's
+    mean (as a double), for ``stddev_of_deviations``."""
+    from kaspar.sql.window import Window
+
+    whole = Window.partitionBy()
+    columns = [
+        (F.col(n).cast("double") - F.avg(F.col(n).cast("double")).over(whole)).alias(n)
+        if n in numeric
+        else F.col(n)
+        for n in names
+    ]
+    return df.select(*columns)
+
+
+def stddev_of_deviations(name: str) -> Column:
+    """The sample standard deviation of a column of ``deviations``: summing the squared
+    distances from the mean (two passes) gives Spark's digits for small inputs, where DuckDB's
+    one-pass ``stddev_samp`` can differ in the last place; NULL for fewer than two values."""
+    deviation = F.col(name)
+    count = F.count(name) - 1
+    variance = F.sum(deviation * deviation) / F.when(count > 0, count)
+    return F.sqrt(variance)

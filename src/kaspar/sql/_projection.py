@@ -18,25 +18,62 @@ from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
-from kaspar.engine.plan.naming import output_name
+from kaspar.engine.plan.naming import SPARK_NAME, output_name
 from kaspar.sql._session_window import session_keys as session_keys  # noqa: PLC0414
-from kaspar.sql.column import Column, aliased, column_reference
+from kaspar.sql.column import (
+    GENERATOR_ALIASES,
+    MAP_GENERATOR,
+    Column,
+    aliased,
+    column_reference,
+)
+from kaspar.sql.functions.generator import map_generator_items
 
 if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
 
 
+STAR_ARGUMENTS = "kaspar_star_arguments"  # meta: the Spark name of a call taking ``*``
+
+
+def expand_star_arguments(df: DataFrame, e: exp.Expr) -> exp.Expr:
+    """``e`` with the ``*`` arguments of calls such as ``hash('*')`` replaced by ``df``'s
+    columns, each call then named after them (``hash(c1, c2)``), as Spark's analyzer does."""
+    calls = [n for n in e.walk() if n.meta.get(STAR_ARGUMENTS)]
+    if not calls:
+        return e
+    from kaspar.engine.plan.resolution import expand_star, is_star
+    from kaspar.sql.dataframe import attribute_column
+
+    e = e.copy()
+    attrs = df._attributes()
+    for call in [n for n in e.walk() if n.meta.get(STAR_ARGUMENTS)]:
+        args: list[exp.Expr] = []
+        for arg in call.expressions:
+            if is_star(arg):
+                args.extend(attribute_column(a).expr for a in expand_star(arg, attrs))
+            else:
+                args.append(arg)
+        call.set("expressions", args)
+        shown = ", ".join(output_name(a) for a in args)
+        call.meta[SPARK_NAME] = f"{call.meta[STAR_ARGUMENTS]}({shown})"
+    return e
+
+
 def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr]:
     out: list[exp.Expr] = []
     for c in columns:
-        e = c.expr
+        e = expand_star_arguments(df, c.expr)
         multi = e.meta.get("multi")
-        if multi:
+        generator = e.meta.get(MAP_GENERATOR)
+        if generator is not None and _is_map(df, generator[2]):
+            out.extend(map_generator_items(generator, e.meta.get(GENERATOR_ALIASES)))
+        elif multi:
             out.extend(m.copy() for m in multi)
         elif e.meta.get("regex"):
             out.extend(_regex_items(df, e))
         elif e.meta.get("inline"):
-            out.extend(_field_items(df, e))
+            out.extend(_renamed(_field_items(df, e), e.meta.get(GENERATOR_ALIASES)))
         elif isinstance(e, exp.Column) and _is_struct_star(df, e):
             ref = exp.column(e.table, quoted=True)
             if has_outer_references(df.plan):  # its type is known in the lateral join
@@ -108,6 +145,37 @@ def expand_deferred_stars(left: DataFrame, right: L.LogicalPlan) -> L.LogicalPla
             for f in dtype.fields
         )
     return L.Project(base, tuple(exprs))
+
+
+def _renamed(items: list[exp.Expr], aliases: tuple[str, ...] | None) -> list[exp.Expr]:
+    """A generator's select items under the names given by ``alias(a, b, ...)``."""
+    if not aliases:
+        return items
+    if len(aliases) != len(items):
+        from kaspar.errors import AnalysisException
+
+        raise AnalysisException(
+            f"The number of aliases supplied in the AS clause does not match the number of "
+            f"columns output by the UDTF: expected {len(items)} aliases but got "
+            f"{', '.join(aliases)}.",
+            "UDTF_ALIAS_NUMBER_MISMATCH",
+        )
+    return [
+        aliased(i.this if isinstance(i, exp.Alias) else i, a)
+        for i, a in zip(items, aliases, strict=True)
+    ]
+
+
+def _is_map(df: DataFrame, e: exp.Expr) -> bool:
+    """Whether ``e`` is a map over ``df`` (False when ``df`` alone cannot type it, as for an
+    outer reference in a lateral join's generator, which Spark explodes as an array)."""
+    from kaspar.errors import AnalysisException
+
+    probe = df._with(L.Project(df.plan, (e.copy(),)))
+    try:
+        return isinstance(probe.schema.fields[0].dataType, T.MapType)
+    except AnalysisException:
+        return False
 
 
 def _is_struct_star(df: DataFrame, e: exp.Expr) -> bool:

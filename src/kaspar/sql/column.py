@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from kaspar.sql.window import WindowSpec
 
 
+MAP_GENERATOR = "kaspar_map_generator"  # meta: (generator name, outer, argument)
+GENERATOR_ALIASES = "kaspar_generator_aliases"  # meta: the names given by alias(a, b, ...)
+
+
 def named(e: exp.Expr, name: str) -> exp.Expr:
     """Record Spark's output name for ``e``."""
     e.meta[SPARK_NAME] = name
@@ -300,11 +304,15 @@ class Column:
 
     def alias(self, *alias: str, **kwargs: Any) -> Column:
         multi = self._expr.meta.get("multi")
-        if multi and len(alias) == len(multi) > 1:
+        generates = multi or self._expr.meta.get("inline") or self._expr.meta.get(MAP_GENERATOR)
+        if generates and len(alias) > 1:
+            # a generator's columns, named in order (select checks the count once it is known)
             column = Column(self._expr.copy())
-            column.expr.meta["multi"] = [
-                aliased(m.this, a) for m, a in zip(multi, alias, strict=True)
-            ]
+            column.expr.meta[GENERATOR_ALIASES] = tuple(alias)
+            if multi and len(alias) == len(multi):
+                column.expr.meta["multi"] = [
+                    aliased(m.this, a) for m, a in zip(multi, alias, strict=True)
+                ]
             return column
         if len(alias) != 1:
             raise PySparkValueError(

@@ -36,6 +36,7 @@ def default_conf() -> dict[str, str]:
         "spark.sql.session.timeZone": _local_time_zone(),
         "spark.sql.shuffle.partitions": "200",
         "spark.sql.caseSensitive": "false",
+        "spark.sql.mapKeyDedupPolicy": "EXCEPTION",
     }
 
 

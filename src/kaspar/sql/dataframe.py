@@ -158,6 +158,8 @@ class DataFrame:
         return self._with(L.Project(self._plan, tuple(parse_expression(e) for e in items)))
 
     def withColumns(self, *colsMap: dict[str, Column]) -> DataFrame:
+        from kaspar.sql._projection import expand_star_arguments
+
         mapping = dict(colsMap[0]) if colsMap else {}
         pending = {k.lower(): (k, v) for k, v in mapping.items()}
         exprs: list[exp.Expr] = []
@@ -166,8 +168,10 @@ class DataFrame:
             if hit is None:
                 exprs.append(attribute_column(attr).expr)
             else:
-                exprs.append(aliased(hit[1].expr, hit[0]))
-        exprs.extend(aliased(c.expr, name) for name, c in pending.values())
+                exprs.append(aliased(expand_star_arguments(self, hit[1].expr), hit[0]))
+        exprs.extend(
+            aliased(expand_star_arguments(self, c.expr), name) for name, c in pending.values()
+        )
         return self._with(L.Project(self._plan, tuple(exprs)))
 
     def withColumn(self, colName: str, col: Column) -> DataFrame:
@@ -293,7 +297,11 @@ class DataFrame:
         ids = set()
         for c in cols:
             if isinstance(c, Column):
-                ids.add(analyze(L.Project(self._plan, (c.expr,))).output[0].id)
+                try:
+                    ids.add(analyze(L.Project(self._plan, (c.expr,))).output[0].id)
+                except AnalysisException as e:  # Spark ignores a column it cannot resolve
+                    if not (e.getCondition() or "").startswith("UNRESOLVED_COLUMN"):
+                        raise
         keep = [a for a in self._attributes() if a.name.lower() not in names and a.id not in ids]
         return self._with(L.Project(self._plan, tuple(attribute_column(a).expr for a in keep)))
 

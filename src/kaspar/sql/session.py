@@ -12,6 +12,7 @@ import sqlglot
 from sqlglot import exp
 
 from kaspar.engine.compile.dialect import KasparSpark
+from kaspar.engine.compile.map_key_dedup import map_key_dedup_policy
 from kaspar.engine.execution import Executor
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import name_projections
@@ -127,6 +128,8 @@ class SparkSession:
             self._executor.configure(ansi=value == "true")
         elif key == "spark.sql.session.timeZone":
             self._executor.configure(time_zone=value)
+        elif key == "spark.sql.mapKeyDedupPolicy":
+            self._executor.configure(map_key_dedup=map_key_dedup_policy(value))
 
     @property
     def conf(self) -> RuntimeConfig:

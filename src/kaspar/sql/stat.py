@@ -10,6 +10,7 @@ from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.errors import IllegalArgumentException, PySparkTypeError, PySparkValueError
 from kaspar.sql import functions as F
+from kaspar.sql._describe import deviations, stddev_of_deviations
 from kaspar.sql.column import Column, to_expr
 
 if TYPE_CHECKING:
@@ -34,7 +35,9 @@ def _statistic(stat: str, name: str, numeric: bool) -> Column:
         return Column(exp.Null())
     if stat.endswith("%"):
         return _quantile(name, float(stat[:-1]) / 100)
-    fn = {"mean": F.avg, "stddev": F.stddev}.get(stat)
+    if stat == "stddev":
+        return stddev_of_deviations(name)
+    fn = {"mean": F.avg}.get(stat)
     if fn is None:
         raise PySparkValueError(f"{stat} is not a recognised statistic.")
     return fn(name)
@@ -51,7 +54,11 @@ def summary(df: DataFrame, statistics: tuple[str, ...]) -> DataFrame:
             .alias(f.name)
             for f in fields
         ]
-        part = df.agg(F.lit(stat).alias("summary"), *values)
+        base = df
+        if stat == "stddev":
+            numeric = {f.name for f in fields if isinstance(f.dataType, T.NumericType)}
+            base = deviations(df, [f.name for f in fields], numeric)
+        part = base.agg(F.lit(stat).alias("summary"), *values)
         result = part if result is None else result.union(part)
     assert result is not None
     return result

@@ -36,7 +36,6 @@ WINDOW_FUNCTIONS = frozenset(
 )
 
 
-_IMPLICIT_CAST = "Spark casts a number argument to a string (or binary) here; kaspar does not"
 _MISSING = "not implemented yet"
 
 # Generated cases that still differ from PySpark, with the reason (strict xfails).
@@ -52,7 +51,6 @@ PENDING: dict[str, str] = {
     "order (DuckDB's own order varied from run to run)",
     "gen_mode": "mode picks among tied values as Spark's hash map does",
     "gen_regexp_instr": "regexp_instr of an empty match is its position (1); DuckDB gives NULL",
-    "gen_reverse": _IMPLICIT_CAST,
     "gen_sequence": "sequence of dates without a step (one day in Spark): no DATE series in DuckDB",
     "gen_session_window": "session_window outside groupBy (one session per row, NULL times "
     "dropped) is not supported",

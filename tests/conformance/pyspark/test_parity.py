@@ -27,6 +27,7 @@ from tests.conformance.pyspark import (
     cases_io_cast,
     cases_json_read,
     cases_json_udf,
+    cases_maps_generators,
     cases_misc_functions,
     cases_more_functions,
     cases_show,
@@ -68,6 +69,7 @@ _MODULES = (
     cases_io_cast,
     cases_json_read,
     cases_json_udf,
+    cases_maps_generators,
     cases_misc_functions,
     cases_more_functions,
     cases_show,
@@ -95,8 +97,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "kaspar returns NULL (DuckDB list indexing)",
     "udf_struct_argument": "a struct argument reaches a Python UDF as a dict in kaspar (Arrow's "
     "to_pylist), as a Row in Spark",
-    "map_concat": "map_concat of map<string,bigint> and map<string,int>: Spark widens the value "
-    "type; DuckDB's map_concat requires identical map types (not yet coerced)",
     "int_add_overflow_legacy": "legacy mode: Spark's integer arithmetic wraps; DuckDB raises "
     "on overflow",
     "group_by_dict": "agg(dict): Spark orders the aggregates by its Scala Map's hash order; "

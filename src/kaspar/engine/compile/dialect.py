@@ -26,7 +26,12 @@ from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.spark import SparkParser
 from sqlglot.tokenizer_core import TokenType
 
-from kaspar.engine.compile import datetime_functions, function_rewrites, math_functions
+from kaspar.engine.compile import (
+    datetime_functions,
+    function_rewrites,
+    math_functions,
+    reverse,
+)
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE
 from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import RAW
@@ -164,6 +169,7 @@ class KasparSpark(Spark):
             # Spark's own trunc(date, fmt) (sqlglot's DateTrunc normalises 'q' to a quarter).
             "TRUNC": lambda args: exp.Anonymous(this="trunc", expressions=args),
             "TYPEOF": _typeof,
+            "REVERSE": reverse.reverse,
             "MONTHS_BETWEEN": datetime_functions.months_between,
             "FROM_UTC_TIMESTAMP": datetime_functions.from_utc_timestamp,
             "TO_UTC_TIMESTAMP": datetime_functions.to_utc_timestamp,

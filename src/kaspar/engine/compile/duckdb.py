@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from kaspar.engine.compile import cross_product
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.attributes import Attribute, ResolvedPlan
 
@@ -211,11 +212,11 @@ _JOIN_SQL = {
 
 def _join(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
+    condition = plan.condition
+    if condition is None and plan.how in ("inner", "cross"):
+        return _cross_join(r)
     left, right = (_subquery(compile_plan(c)) for c in r.children)
     side, kind = _JOIN_SQL[plan.how]
-    condition = plan.condition
-    if condition is None and plan.how == "inner":
-        kind = "CROSS"
     join = exp.Join(this=right, side=side or None, kind=kind or None)
     if plan.how == "positional":
         join.set("method", "POSITIONAL")
@@ -223,6 +224,19 @@ def _join(r: ResolvedPlan) -> exp.Query:
         join.set("on", condition)
     q = exp.select(*_select(plan.outputs, r.output)).from_(left)
     q.append("joins", join)
+    return q
+
+
+def _cross_join(r: ResolvedPlan) -> exp.Query:
+    """Without a condition: Spark's left-major row order when both sides are small."""
+    plan: Any = r.plan
+    left_plan, right_plan = r.children
+    left = _subquery(compile_plan(left_plan))
+    q = exp.select(*_select(plan.outputs, r.output))
+    if cross_product.wants_left_major(left_plan.plan, right_plan.plan):
+        return q.from_(cross_product.left_major_product(left, compile_plan(right_plan), "_x"))
+    q = q.from_(left)
+    q.append("joins", exp.Join(this=_subquery(compile_plan(right_plan)), kind="CROSS"))
     return q
 
 

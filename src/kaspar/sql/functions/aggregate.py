@@ -310,11 +310,9 @@ def listagg(col: ColumnOrName, delimiter: object = None) -> Column:
 
 def _string_agg(fn: str, col: ColumnOrName, delimiter: object) -> Column:
     """Values joined by ``delimiter`` (none: nothing between them; named ``NULL``)."""
-    e = to_expr(col)
-    d = literal("" if delimiter is None else delimiter)
-    shown = literal(delimiter) if isinstance(delimiter, Column) or delimiter is None else d
-    value = exp.Anonymous(this="string_agg", expressions=[exp.cast(e, "VARCHAR"), d])
-    return node(value, f"{fn}({names(e, shown)})")
+    from kaspar.sql.functions._listagg import string_agg_call
+
+    return string_agg_call(fn, col, delimiter)
 
 
 def _regr(fn: str, y: ColumnOrName, x: ColumnOrName) -> Column:

@@ -83,14 +83,18 @@ def element_at(col: ColumnOrName, extraction: Any) -> Column:
 
 
 def explode(col: ColumnOrName) -> Column:
+    from kaspar.sql.functions.generator import mark_map_generator
+
     e = to_expr(col)
-    return Column(named(exp.Explode(this=e), "col"))
+    return mark_map_generator(Column(named(exp.Explode(this=e), "col")), "explode", False, e)
 
 
 def explode_outer(col: ColumnOrName) -> Column:
-    from kaspar.sql.functions.generator import outer_array
+    from kaspar.sql.functions.generator import mark_map_generator, outer_array
 
-    return Column(named(exp.Explode(this=outer_array(to_expr(col))), "col"))
+    e = to_expr(col)
+    column = Column(named(exp.Explode(this=outer_array(e)), "col"))
+    return mark_map_generator(column, "explode_outer", True, e)
 
 
 def _distinct_in_order(values: exp.Expr) -> exp.Expr:

@@ -4,13 +4,18 @@ A generator with more than one output column is a Column whose expression carrie
 output expressions in ``meta["multi"]`` (``inline`` carries the struct in ``meta["inline"]``,
 since its columns are the struct's fields); ``DataFrame.select`` expands it. In DuckDB several
 ``UNNEST`` calls in one select list advance together, as Spark's generator rows do.
+
+``explode`` and ``posexplode`` of a map give ``key`` and ``value`` columns (after ``pos``)
+instead of ``col``: whether the argument is a map is known only from the DataFrame's schema,
+so these Columns also carry ``meta[MAP_GENERATOR]``, and ``select`` asks for the argument's
+type and, for a map, takes ``map_generator_items`` in place of the array form.
 """
 
 from __future__ import annotations
 
 from sqlglot import exp
 
-from kaspar.sql.column import Column, named, to_expr
+from kaspar.sql.column import MAP_GENERATOR, Column, named, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names
 
 
@@ -22,6 +27,56 @@ def outer_array(e: exp.Expr, value: exp.Expr | None = None) -> exp.Expr:
     return exp.Case(
         ifs=[exp.If(this=non_empty, true=(value or e).copy())],
         default=exp.Array(expressions=[exp.Null()]),
+    )
+
+
+def mark_map_generator(column: Column, fn: str, outer: bool, arg: exp.Expr) -> Column:
+    """``column`` (an array generator) noted as ``fn`` of ``arg``, for a map argument."""
+    column.expr.meta[MAP_GENERATOR] = (fn, outer, arg.copy())
+    return column
+
+
+def map_generator_items(
+    generator: tuple[str, bool, exp.Expr], aliases: tuple[str, ...] | None
+) -> list[exp.Expr]:
+    """The select items of ``explode``/``posexplode`` (``_outer``) of a map: ``key`` and
+    ``value`` (after ``pos``), one row per entry; an outer form keeps a NULL or empty map's row
+    with NULLs."""
+    fn, outer, m = generator
+    sources: list[tuple[str, exp.Expr]] = [
+        ("key", exp.Anonymous(this="map_keys", expressions=[m.copy()])),
+        ("value", exp.Anonymous(this="map_values", expressions=[m.copy()])),
+    ]
+    if fn.startswith("posexplode"):
+        size = exp.cast(exp.Anonymous(this="cardinality", expressions=[m.copy()]), "BIGINT")
+        sources.insert(0, ("pos", exp.Anonymous(this="range", expressions=[size])))
+    names = list(aliases) if aliases else [name for name, _ in sources]
+    if len(names) != len(sources):
+        from kaspar.errors import AnalysisException
+
+        raise AnalysisException(
+            f"The number of aliases supplied in the AS clause does not match the number of "
+            f"columns output by the UDTF: expected {len(sources)} aliases but got "
+            f"{', '.join(names)}.",
+            "UDTF_ALIAS_NUMBER_MISMATCH",
+        )
+    items: list[exp.Expr] = []
+    for (kind, source), name in zip(sources, names, strict=True):
+        value = _outer_map(m, source) if outer else source
+        unnested = _unnest(value)
+        if kind == "pos":
+            unnested = exp.Cast(this=unnested, to=exp.DataType.build("INT"))
+        items.append(_alias(unnested, name))
+    return items
+
+
+def _outer_map(m: exp.Expr, value: exp.Expr) -> exp.Expr:
+    non_empty = exp.GT(
+        this=exp.Anonymous(this="cardinality", expressions=[m.copy()]),
+        expression=exp.Literal.number(0),
+    )
+    return exp.Case(
+        ifs=[exp.If(this=non_empty, true=value)], default=exp.Array(expressions=[exp.Null()])
     )
 
 
@@ -49,7 +104,8 @@ def _posexplode(col: ColumnOrName, outer: bool, fn: str) -> Column:
     if outer:
         positions = outer_array(e, positions)
     pos = exp.Cast(this=_unnest(positions), to=exp.DataType.build("INT"))
-    return multi_column(f"{fn}({names(e)})", [_alias(pos, "pos"), _alias(_unnest(source), "col")])
+    column = multi_column(f"{fn}({names(e)})", [_alias(pos, "pos"), _alias(_unnest(source), "col")])
+    return mark_map_generator(column, fn, outer, e)
 
 
 def posexplode(col: ColumnOrName) -> Column:

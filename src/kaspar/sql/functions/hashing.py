@@ -10,19 +10,26 @@ from __future__ import annotations
 from sqlglot import exp
 
 from kaspar.engine.builtins import BUILTINS
+from kaspar.engine.plan.resolution import is_star
+from kaspar.sql._projection import STAR_ARGUMENTS
 from kaspar.sql.column import Column, to_columns, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
 
 
-def hash(*cols: ColumnOrName) -> Column:
+def _hash_of_columns(fn: str, cols: tuple[ColumnOrName, ...]) -> Column:
     exprs = [c.expr for c in to_columns(cols)]
-    return node(exp.Anonymous(this=BUILTINS["hash"], expressions=exprs), f"hash({names(*exprs)})")
+    call = exp.Anonymous(this=BUILTINS[fn], expressions=exprs)
+    if any(is_star(e) for e in exprs):
+        call.meta[STAR_ARGUMENTS] = fn  # select expands it (hash('*') is hash(c1, c2, ...))
+    return node(call, f"{fn}({names(*exprs)})")
+
+
+def hash(*cols: ColumnOrName) -> Column:
+    return _hash_of_columns("hash", cols)
 
 
 def xxhash64(*cols: ColumnOrName) -> Column:
-    exprs = [c.expr for c in to_columns(cols)]
-    value = exp.Anonymous(this=BUILTINS["xxhash64"], expressions=exprs)
-    return node(value, f"xxhash64({names(*exprs)})")
+    return _hash_of_columns("xxhash64", cols)
 
 
 def crc32(col: ColumnOrName) -> Column:

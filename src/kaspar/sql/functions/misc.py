@@ -322,16 +322,9 @@ def format_number(col: ColumnOrName, d: int) -> Column:
 
 
 def _agg_distinct(fn: str, col: ColumnOrName, delimiter: object) -> Column:
-    e = to_expr(col)
-    d = literal("" if delimiter is None else delimiter)
-    # ordered by value: DuckDB's order of distinct values varies from run to run (Spark's
-    # follows its hash set, which no ordering reproduces)
-    distinct = exp.Order(
-        this=exp.Distinct(expressions=[e]), expressions=[exp.Ordered(this=e.copy())]
-    )
-    value = exp.GroupConcat(this=distinct, separator=d)
-    shown = names(e, d) if delimiter is not None else f"{names(e)}, NULL"
-    return node(value, f"{fn}(DISTINCT {shown})")
+    from kaspar.sql.functions._listagg import string_agg_distinct_call
+
+    return string_agg_distinct_call(fn, col, delimiter)
 
 
 def string_agg_distinct(col: ColumnOrName, delimiter: object = None) -> Column:
