@@ -21,8 +21,8 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.engine.plan.resolution import outer_as_plain
 from kaspar.engine.plan.subquery import OUTER
-from kaspar.engine.udtf import UdtfCall
 from kaspar.errors import AnalysisException, PySparkTypeError, PythonException
+from kaspar.sql._udtf_runner import UdtfCall
 from kaspar.sql.table_arg import TableArg
 from kaspar.sql.udtf import (
     SQL_ARROW_UDTF,

@@ -93,7 +93,7 @@ def _clauses(table: TableArg, call: exp.Anonymous) -> TableArg:
 def _lateral_query(f: UserDefinedTableFunction, call: exp.Anonymous) -> exp.Select:
     """``SELECT UNNEST(udtf(args), max_depth := 2)``: a row per output row, a column per field
     (the arguments are the enclosing query's columns)."""
-    from kaspar.engine.udtf import UdtfCall
+    from kaspar.sql._udtf_runner import UdtfCall
     from kaspar.sql.udtf import udtf_column
 
     schema = f.returnType

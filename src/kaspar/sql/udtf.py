@@ -3,7 +3,7 @@
 A UDTF is a class whose ``eval`` yields rows (and optional ``terminate`` yields more at the end
 of a partition). Calling it with Columns, or with one TABLE argument (``df.asTable()``), gives a
 DataFrame: the call is a Python function over Arrow batches that returns each input row's output
-rows as a list (``kaspar.engine.udtf``), exploded into the schema's columns. The schema is the
+rows as a list (``kaspar.sql._udtf_runner``), exploded into the schema's columns. The schema is the
 ``returnType`` or what the static ``analyze`` method returns for the arguments' types.
 """
 
@@ -20,8 +20,8 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.engine.type_conversion import parse_data_type
 from kaspar.engine.udf import PythonUDF, register
-from kaspar.engine.udtf import POSITION, UdtfCall
 from kaspar.errors import PySparkAttributeError, PySparkTypeError
+from kaspar.sql._udtf_runner import POSITION, UdtfCall
 from kaspar.sql.column import Column, to_columns
 from kaspar.sql.table_arg import TableArg
 
