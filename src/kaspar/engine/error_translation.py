@@ -11,7 +11,8 @@ from kaspar.engine.deferred_errors import recover
 
 # Error classes that kaspar's own ``error(...)`` calls raise, as SparkRuntimeException.
 _RUNTIME = re.compile(
-    r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH|INVALID_VARIANT_CAST)\] "
+    r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH|INVALID_VARIANT_CAST"
+    r"|COUNTER_DIFF_NEGATIVE_COUNTER_VALUE|COUNTER_DIFF_START_TIME_DECREASED)\] "
 )
 # ... and as SparkException: a file read in FAILFAST mode that met a malformed record, and a
 # from_avro / from_protobuf value that does not decode (raised inside its Arrow function).

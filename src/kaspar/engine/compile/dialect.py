@@ -25,7 +25,12 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.parsers.spark import SparkParser
 
-from kaspar.engine.compile import datetime_functions, function_rewrites, math_functions
+from kaspar.engine.compile import (
+    counter_diff,
+    datetime_functions,
+    function_rewrites,
+    math_functions,
+)
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE
 from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import RAW
@@ -381,8 +386,10 @@ class KasparDuckDB(DuckDB):
             return self.sql(rewritten)
 
         def window_sql(self, expression: exp.Window) -> str:
-            text = super().window_sql(expression)
             func = expression.this
+            if isinstance(func, exp.Anonymous) and func.name.lower() == counter_diff.NAME:
+                return self.sql(counter_diff.expand(expression))
+            text = super().window_sql(expression)
             if isinstance(func, exp.Anonymous) and func.name.lower() in _INT_WINDOW_FUNCTIONS:
                 return f"CAST({text} AS INTEGER)"
             return text

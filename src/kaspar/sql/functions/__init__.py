@@ -3,8 +3,10 @@
 from kaspar.sql.functions import aes as _aes
 from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import ansi_interval as _ansi_interval
+from kaspar.sql.functions import collation as _collation
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
+from kaspar.sql.functions import counter as _counter
 from kaspar.sql.functions import csv_text as _csv_text
 from kaspar.sql.functions import csv_write as _csv_write
 from kaspar.sql.functions import date_parts as _date_parts
@@ -43,8 +45,10 @@ from kaspar.sql.functions import xml as _xml
 from kaspar.sql.functions.aes import *  # noqa: F403
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.ansi_interval import *  # noqa: F403
+from kaspar.sql.functions.collation import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
+from kaspar.sql.functions.counter import *  # noqa: F403
 from kaspar.sql.functions.csv_text import *  # noqa: F403
 from kaspar.sql.functions.csv_write import *  # noqa: F403
 from kaspar.sql.functions.date_parts import *  # noqa: F403
@@ -86,8 +90,10 @@ __all__ = sorted(  # noqa: PLE0605
         *_aes.__all__,
         *_aggregate.__all__,
         *_ansi_interval.__all__,
+        *_collation.__all__,
         *_collection.__all__,
         *_conditional.__all__,
+        *_counter.__all__,
         *_csv_text.__all__,
         *_csv_write.__all__,
         *_date_parts.__all__,

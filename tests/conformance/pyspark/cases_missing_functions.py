@@ -1,0 +1,203 @@
+"""Parity cases: PySpark 4.3 names kaspar lacked (``chr``, ``collate``, ``counter_diff``, the
+bitmap aggregates, ``DataFrame.observe``, the ``st_*`` geospatial functions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import import_module
+
+from tests.conformance.pyspark.registry import case
+
+T0 = dt.datetime(2026, 1, 1)
+T1 = dt.datetime(2026, 1, 2)
+
+
+def _window_class(spark):
+    module = "pyspark.sql" if type(spark).__module__.startswith("pyspark") else "kaspar.sql"
+    return import_module(module).Window
+
+
+def _window(spark, by=("m",)):
+    Window = _window_class(spark)
+    return Window.partitionBy(*by).orderBy("t") if by else Window.orderBy("t")
+
+
+# chr
+
+
+@case()
+def case_chr_codes(spark, F, T):
+    df = spark.createDataFrame(
+        [(-1,), (0,), (65,), (321,), (None,), (256,), (-300,), (126,)], "n long"
+    )
+    return df.select("n", F.chr("n"), F.chr(F.col("n").cast("double") + 0.7).alias("d"))
+
+
+@case()
+def case_chr_range(spark, F, T):
+    return spark.range(60, 70).select("*", F.chr("id"))
+
+
+@case("error")
+def case_chr_malformed_string(spark, F, T):
+    return spark.createDataFrame([("a",)], "s string").select(F.chr("s"))
+
+
+# counter_diff
+
+
+def _counters(spark):
+    rows = [
+        ("a", 1, 100, T0),
+        ("a", 2, None, T0),
+        ("a", 3, 150, T0),
+        ("a", 4, 150, T0),
+        ("a", 5, 10, T0),
+        ("a", 6, 20, T0),
+        ("a", 7, 30, None),
+        ("a", 8, 40, None),
+        ("a", 9, 50, T0),
+        ("b", 1, 5, T0),
+        ("b", 2, 7, T1),
+        ("c", 1, 5, T1),
+        ("c", 2, None, T0),
+        ("c", 3, 9, T1),
+        ("d", 1, 5, T0),
+        ("d", 2, 7, None),
+        ("d", 3, 9, T1),
+    ]
+    return spark.createDataFrame(rows, "m string, t int, c int, s timestamp")
+
+
+@case()
+def case_counter_diff_resets(spark, F, T):
+    w = _window(spark)
+    return _counters(spark).select(
+        "m",
+        "t",
+        F.counter_diff("c").over(w).alias("d"),
+        F.counter_diff("c", "s").over(w),
+    )
+
+
+@case()
+def case_counter_diff_doc_example(spark, F, T):
+    rows = [
+        ("http_requests", dt.datetime(2026, 1, 1, 0, 0), 100, T0),
+        ("http_requests", dt.datetime(2026, 1, 1, 0, 1), 200, T0),
+        ("http_requests", dt.datetime(2026, 1, 1, 0, 2), 400, T0),
+        ("http_requests", dt.datetime(2026, 1, 1, 0, 3), 500, dt.datetime(2026, 1, 1, 0, 2, 15)),
+        ("http_requests", dt.datetime(2026, 1, 1, 0, 4), 600, dt.datetime(2026, 1, 1, 0, 2, 15)),
+    ]
+    df = spark.createDataFrame(rows, "m STRING, t TIMESTAMP_NTZ, c INT, s TIMESTAMP_NTZ")
+    w = _window(spark)
+    return df.select("t", F.counter_diff("c").over(w), F.counter_diff("c", "s").over(w))
+
+
+@case()
+def case_counter_diff_types(spark, F, T):
+    w = _window(spark)
+    c = F.col("c")
+    return _counters(spark).select(
+        "m",
+        "t",
+        F.counter_diff(c.cast("bigint")).over(w),
+        F.counter_diff(c.cast("double") / 4).over(w).alias("dbl"),
+        F.counter_diff(c.cast("decimal(10,2)")).over(w).alias("dec"),
+        F.counter_diff(c.cast("smallint")).over(w).alias("short"),
+        F.counter_diff(c.cast("float")).over(w).alias("flt"),
+    )
+
+
+@case()
+def case_counter_diff_nan(spark, F, T):
+    df = spark.createDataFrame([(1, 5.0), (2, float("nan")), (3, 7.0)], "t int, c double")
+    return df.select("t", F.counter_diff("c").over(_window(spark, ())).alias("d"))
+
+
+@case("error")
+def case_counter_diff_negative_value(spark, F, T):
+    df = spark.createDataFrame([(1, 5), (2, -3)], "t int, c int")
+    return df.select(F.counter_diff("c").over(_window(spark, ())))
+
+
+@case("error")
+def case_counter_diff_start_time_decreased(spark, F, T):
+    df = spark.createDataFrame([(1, 5, T1), (2, 7, T0)], "t int, c int, s timestamp")
+    return df.select(F.counter_diff("c", "s").over(_window(spark, ())))
+
+
+@case("error")
+def case_counter_diff_not_numeric(spark, F, T):
+    w = _window(spark)
+    return _counters(spark).select(F.counter_diff(F.col("c").cast("string")).over(w))
+
+
+@case("error")
+def case_counter_diff_start_not_timestamp(spark, F, T):
+    return _counters(spark).select(F.counter_diff("c", "t").over(_window(spark)))
+
+
+@case("error")
+def case_counter_diff_without_over(spark, F, T):
+    return _counters(spark).select(F.counter_diff("c"))
+
+
+@case("error")
+def case_counter_diff_unordered_window(spark, F, T):
+    w = _window_class(spark).partitionBy("m")
+    return _counters(spark).select(F.counter_diff("c").over(w))
+
+
+# collate / collation
+
+WORDS = ["Abc", "abc", "ABC", "b", "B", "a", "_x", "1", "é", "e", "É", "ss", "a "]
+
+
+def _words(spark):
+    return spark.createDataFrame([(w,) for w in WORDS] + [(None,)], "s string")
+
+
+@case(ordered=True)
+def case_collate_sort(spark, F, T):
+    df = _words(spark)
+    return df.orderBy(F.collate("s", "UTF8_LCASE"), "s").select(
+        "s", F.collation(F.collate("s", "UTF8_LCASE"))
+    )
+
+
+@case(ordered=True)
+def case_collate_unicode_sort(spark, F, T):
+    return _words(spark).orderBy(F.collate("s", "UNICODE"), "s")
+
+
+@case()
+def case_collate_distinct_counts(spark, F, T):
+    df = _words(spark)
+    return df.select(
+        *(
+            F.count_distinct(F.collate("s", c)).alias(c)
+            for c in ("UTF8_BINARY", "UTF8_LCASE", "UNICODE", "UNICODE_CI", "UNICODE_AI")
+        )
+    )
+
+
+@case()
+def case_collate_equality(spark, F, T):
+    df = _words(spark)
+    return df.where(F.collate("s", "utf8_lcase") == F.lit("ABC")).select(
+        "s",
+        (F.collate("s", "UNICODE_CI") == F.lit("É")).alias("ci"),
+        F.collation(F.collate("s", "unicode_ci")).alias("name"),
+        F.collation("s").alias("binary"),
+    )
+
+
+@case("error")
+def case_collate_invalid_name(spark, F, T):
+    return _words(spark).select(F.collate("s", "NOT_A_COLLATION"))
+
+
+@case("error")
+def case_collate_not_string(spark, F, T):
+    return _words(spark).select(F.collate(F.lit(1), "UTF8_LCASE"))

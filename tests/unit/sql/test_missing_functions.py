@@ -1,0 +1,92 @@
+"""Error paths and edge cases of the functions added for PySpark 4.3 parity (``chr``,
+``collate``, ``counter_diff``, bitmaps, ``observe``, geospatial)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+
+from kaspar.errors import AnalysisException, SparkException, SparkRuntimeException
+from kaspar.sql import SparkSession, Window
+from kaspar.sql import functions as F
+from kaspar.sql.functions.collation import resolve
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    session = SparkSession.builder.config("spark.sql.session.timeZone", "UTC").create()
+    yield session
+    session.stop()
+
+
+def test_chr_takes_the_code_modulo_256_and_gives_empty_below_zero(spark: SparkSession) -> None:
+    df = spark.createDataFrame([(-1,), (65,), (321,), (None,)], "n long")
+    assert [r[0] for r in df.select(F.chr("n")).collect()] == ["", "A", "A", None]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("utf8_binary", ("UTF8_BINARY", None)),
+        ("UTF8_LCASE", ("UTF8_LCASE", "nocase")),
+        ("unicode", ("UNICODE", "en")),
+        ("UNICODE_CI", ("UNICODE_CI", "en.nocase")),
+        ("unicode_ci_ai", ("UNICODE_CI_AI", "en.nocase.noaccent")),
+        ("EN_CI", ("en_CI", "en.nocase")),
+    ],
+)
+def test_collation_names_map_to_duckdb_collations(name: str, expected: tuple[str, str]) -> None:
+    assert resolve(name) == expected
+
+
+@pytest.mark.parametrize("name", ["FOO", "UTF8_LCASE_RTRIM", "UTF8_CI", "xx_CI", ""])
+def test_unknown_or_unsupported_collations_are_refused(name: str) -> None:
+    with pytest.raises(SparkException) as info:
+        resolve(name)
+    assert info.value.getCondition() == "COLLATION_INVALID_NAME"
+    assert "UTF8_LCASE" in str(info.value)  # names what is supported
+
+
+def test_collate_refuses_a_number(spark: SparkSession) -> None:
+    df = spark.createDataFrame([(1,)], "n int")
+    with pytest.raises(AnalysisException, match='requires the "STRING" type'):
+        df.select(F.collate("n", "UTF8_LCASE")).collect()
+
+
+def test_a_lower_case_collation_groups_case_variants(spark: SparkSession) -> None:
+    df = spark.createDataFrame([("Abc",), ("abc",), ("x",)], "s string")
+    grouped = df.groupBy(F.collate("s", "UTF8_LCASE").alias("c")).count()
+    assert sorted(r["count"] for r in grouped.collect()) == [1, 2]
+
+
+def _counters(spark: SparkSession) -> object:
+    rows = [(1, 5, dt.datetime(2026, 1, 1)), (2, 7, dt.datetime(2026, 1, 1))]
+    return spark.createDataFrame(rows, "t int, c int, s timestamp")
+
+
+def test_counter_diff_needs_an_over_clause(spark: SparkSession) -> None:
+    df = _counters(spark)
+    with pytest.raises(AnalysisException) as info:
+        df.select(F.counter_diff("c")).collect()  # type: ignore[attr-defined]
+    assert info.value.getCondition() == "WINDOW_FUNCTION_WITHOUT_OVER_CLAUSE"
+
+
+def test_counter_diff_refuses_another_frame(spark: SparkSession) -> None:
+    w = Window.orderBy("t").rowsBetween(-1, 0)
+    with pytest.raises(AnalysisException) as info:
+        _counters(spark).select(F.counter_diff("c").over(w)).collect()  # type: ignore[attr-defined]
+    assert info.value.getCondition() == "_LEGACY_ERROR_TEMP_1036"
+
+
+def test_counter_diff_accepts_its_own_frame(spark: SparkSession) -> None:
+    w = Window.orderBy("t").rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    rows = _counters(spark).select(F.counter_diff("c").over(w)).collect()  # type: ignore[attr-defined]
+    assert [r[0] for r in rows] == [None, 2]
+
+
+def test_counter_diff_negative_value_is_a_runtime_error(spark: SparkSession) -> None:
+    df = spark.createDataFrame([(1, -5)], "t int, c int")
+    with pytest.raises(SparkRuntimeException, match="negative counter value -5"):
+        df.select(F.counter_diff("c").over(Window.orderBy("t"))).collect()
