@@ -109,6 +109,10 @@ class ArithmeticException(PySparkException):
     """Division by zero or overflow (ANSI mode)."""
 
 
+class ArrayIndexOutOfBoundsException(PySparkException):
+    """An index or position outside its array or bitmap (``INVALID_BITMAP_POSITION``)."""
+
+
 class DateTimeException(PySparkException):
     """An invalid date or timestamp (ANSI mode)."""
 
@@ -173,6 +177,7 @@ def _levenshtein(a: str, b: str) -> int:
 __all__ = [
     "AnalysisException",
     "ArithmeticException",
+    "ArrayIndexOutOfBoundsException",
     "DateTimeException",
     "IllegalArgumentException",
     "NumberFormatException",

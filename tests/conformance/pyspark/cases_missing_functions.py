@@ -201,3 +201,76 @@ def case_collate_invalid_name(spark, F, T):
 @case("error")
 def case_collate_not_string(spark, F, T):
     return _words(spark).select(F.collate(F.lit(1), "UTF8_LCASE"))
+
+
+# bitmaps
+
+
+def _positions(spark):
+    rows = [(1,), (2,), (3,), (None,), (32768,), (32769,), (0,), (-5,), (100000,), (65536,)]
+    return spark.createDataFrame(rows, "a int")
+
+
+@case()
+def case_bitmap_construct_per_bucket(spark, F, T):
+    df = _positions(spark).select(
+        F.bitmap_bucket_number("a").alias("b"), F.bitmap_bit_position("a").alias("p")
+    )
+    return df.groupBy("b").agg(
+        F.bitmap_construct_agg("p").alias("bm"), F.bitmap_count(F.bitmap_construct_agg("p"))
+    )
+
+
+@case()
+def case_bitmap_construct_casts_and_nulls(spark, F, T):
+    df = spark.createDataFrame([(1.5, "3", None), (7.9, "4095", None)], "d double, s string, n int")
+    return df.select(
+        F.bitmap_construct_agg("d").alias("d"),
+        F.bitmap_construct_agg("s").alias("s"),
+        F.bitmap_construct_agg("n").alias("n"),
+    )
+
+
+@case()
+def case_bitmap_or_and_agg(spark, F, T):
+    rows = [("x", bytes([1, 2])), ("x", bytes([4])), ("x", bytes([0x10, 0xFF, 0xFF])), ("x", None)]
+    rows += [("y", bytes([0xFF] * 5000)), ("y", bytes([0xF0, 0x0F] * 2100)), ("z", None)]
+    rows += [("e", b""), ("e", bytes([3]))]
+    df = spark.createDataFrame(rows, "k string, b binary")
+    return df.groupBy("k").agg(
+        F.bitmap_or_agg("b").alias("o"),
+        F.bitmap_and_agg("b").alias("a"),
+        F.count("b").alias("n"),
+    )
+
+
+@case()
+def case_bitmap_empty_input(spark, F, T):
+    df = spark.createDataFrame([(1, bytes([1]))], "p int, b binary").where("p < 0")
+    return df.select(F.bitmap_construct_agg("p"), F.bitmap_or_agg("b"), F.bitmap_and_agg("b"))
+
+
+@case()
+def case_bitmap_count_values(spark, F, T):
+    rows = [(bytes([0xFF, 0x80]),), (b"",), (None,), (bytes(range(256)) * 20,)]
+    return spark.createDataFrame(rows, "b binary").select("b", F.bitmap_count("b"))
+
+
+@case("error")
+def case_bitmap_construct_out_of_range(spark, F, T):
+    return spark.createDataFrame([(40000,)], "a int").select(F.bitmap_construct_agg("a"))
+
+
+@case("error")
+def case_bitmap_construct_negative(spark, F, T):
+    return spark.createDataFrame([(-1,)], "a int").select(F.bitmap_construct_agg("a"))
+
+
+@case("error")
+def case_bitmap_count_of_string(spark, F, T):
+    return spark.createDataFrame([("ab",)], "b string").select(F.bitmap_count("b"))
+
+
+@case("error")
+def case_bitmap_or_agg_of_int(spark, F, T):
+    return spark.createDataFrame([(1,)], "b int").select(F.bitmap_or_agg("b"))

@@ -90,3 +90,31 @@ def test_counter_diff_negative_value_is_a_runtime_error(spark: SparkSession) -> 
     df = spark.createDataFrame([(1, -5)], "t int, c int")
     with pytest.raises(SparkRuntimeException, match="negative counter value -5"):
         df.select(F.counter_diff("c").over(Window.orderBy("t"))).collect()
+
+
+def test_bitmap_aggregates_write_spark_layout(spark: SparkSession) -> None:
+    df = spark.createDataFrame([(0,), (9,), (32767,), (None,)], "p int")
+    bitmap = df.select(F.bitmap_construct_agg("p")).collect()[0][0]
+    assert len(bitmap) == 4096
+    assert (bitmap[0], bitmap[1], bitmap[4095]) == (0x01, 0x02, 0x80)
+
+
+def test_bitmap_and_agg_pads_short_binaries_with_zeros(spark: SparkSession) -> None:
+    df = spark.createDataFrame([(bytes([0xFF, 0xFF]),), (bytes([0x0F]),)], "b binary")
+    row = df.select(F.bitmap_and_agg("b"), F.bitmap_or_agg("b")).collect()[0]
+    assert bytes(row[0]) == bytes([0x0F]) + bytes(4095)
+    assert bytes(row[1]) == bytes([0xFF, 0xFF]) + bytes(4094)
+
+
+def test_bitmap_position_out_of_range(spark: SparkSession) -> None:
+    from kaspar.errors import ArrayIndexOutOfBoundsException
+
+    df = spark.createDataFrame([(32768,)], "p int")
+    with pytest.raises(ArrayIndexOutOfBoundsException, match="position 32768 is out of bounds"):
+        df.select(F.bitmap_construct_agg("p")).collect()
+
+
+def test_bitmap_count_refuses_a_string(spark: SparkSession) -> None:
+    df = spark.createDataFrame([("ab",)], "b string")
+    with pytest.raises(AnalysisException, match='requires the "BINARY" type'):
+        df.select(F.bitmap_count("b")).collect()

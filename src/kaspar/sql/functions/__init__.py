@@ -3,6 +3,7 @@
 from kaspar.sql.functions import aes as _aes
 from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import ansi_interval as _ansi_interval
+from kaspar.sql.functions import bitmap as _bitmap
 from kaspar.sql.functions import collation as _collation
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
@@ -45,6 +46,7 @@ from kaspar.sql.functions import xml as _xml
 from kaspar.sql.functions.aes import *  # noqa: F403
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.ansi_interval import *  # noqa: F403
+from kaspar.sql.functions.bitmap import *  # noqa: F403
 from kaspar.sql.functions.collation import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
@@ -90,6 +92,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_aes.__all__,
         *_aggregate.__all__,
         *_ansi_interval.__all__,
+        *_bitmap.__all__,
         *_collation.__all__,
         *_collection.__all__,
         *_conditional.__all__,
