@@ -145,6 +145,10 @@ class PySparkNotImplementedError(PySparkException, NotImplementedError):
     """Not implemented."""
 
 
+class PySparkAssertionError(PySparkException, AssertionError):
+    """An API used out of order (``Observation.get`` before ``observe``, ...)."""
+
+
 class PySparkAttributeError(PySparkException, AttributeError):
     """Unknown attribute (for example a missing DataFrame column)."""
 
@@ -182,6 +186,7 @@ __all__ = [
     "IllegalArgumentException",
     "NumberFormatException",
     "ParseException",
+    "PySparkAssertionError",
     "PySparkAttributeError",
     "PySparkException",
     "PySparkNotImplementedError",

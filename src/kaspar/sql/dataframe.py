@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from kaspar.sql.group import GroupedData
     from kaspar.sql.na import DataFrameNaFunctions
+    from kaspar.sql.observation import Observation
     from kaspar.sql.readwriter import DataFrameWriter
     from kaspar.sql.session import SparkSession
     from kaspar.sql.stat import DataFrameStatFunctions
@@ -343,6 +344,13 @@ class DataFrame:
 
     def distinct(self) -> DataFrame:
         return self._with(L.Distinct(self._plan))
+
+    def observe(self, observation: Observation | str, *exprs: Column) -> DataFrame:
+        """Named metrics (aggregates) computed by the first action on the returned DataFrame
+        (``kaspar.sql.observation``)."""
+        from kaspar.sql.observation import observe
+
+        return observe(self, observation, *exprs)
 
     def withWatermark(self, eventTime: str, delayThreshold: str) -> DataFrame:
         """Spark's event-time watermark: ignored by batch queries; in a streaming query, state

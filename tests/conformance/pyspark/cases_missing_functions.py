@@ -274,3 +274,83 @@ def case_bitmap_count_of_string(spark, F, T):
 @case("error")
 def case_bitmap_or_agg_of_int(spark, F, T):
     return spark.createDataFrame([(1,)], "b int").select(F.bitmap_or_agg("b"))
+
+
+# DataFrame.observe and Observation
+
+
+def _observation(spark, *args):
+    module = "pyspark.sql" if type(spark).__module__.startswith("pyspark") else "kaspar.sql"
+    return import_module(module).Observation(*args)
+
+
+def _ages(spark):
+    return spark.createDataFrame([(2, "Alice"), (5, "Bob"), (None, "Cy")], "age int, name string")
+
+
+@case("value")
+def case_observe_metrics_after_count(spark, F, T):
+    observation = _observation(spark, "my metrics")
+    observed = _ages(spark).observe(
+        observation,
+        F.count(F.lit(1)).alias("count"),
+        F.max("age"),
+        F.sum("age").alias("s"),
+        F.lit(3).alias("three"),
+        F.avg("age"),
+        (F.max("age") + 1).alias("p"),
+        F.count("*"),
+    )
+    return observed.count(), observation.get
+
+
+@case("value")
+def case_observe_metrics_of_derived_action(spark, F, T):
+    observation = _observation(spark)
+    observed = _ages(spark).where("age > 1").observe(observation, F.min("age").alias("m"))
+    rows = observed.where("age > 3").select("name").collect()
+    again = observed.collect()  # the first action's metrics stay
+    return [tuple(r) for r in rows], len(again), observation.get
+
+
+@case("value")
+def case_observe_metrics_of_no_rows(spark, F, T):
+    observation = _observation(spark, "empty")
+    observed = (
+        _ages(spark)
+        .where("age > 100")
+        .observe(observation, F.max("age"), F.count("*"), F.sum("age"))
+    )
+    return observed.collect(), observation.get
+
+
+@case("value")
+def case_observe_with_a_name_in_batch(spark, F, T):
+    return _ages(spark).observe("named", F.max("age")).count()
+
+
+@case("error")
+def case_observe_without_metrics(spark, F, T):
+    return _ages(spark).observe(_observation(spark, "x"))
+
+
+@case("error")
+def case_observe_column_outside_aggregate(spark, F, T):
+    return _ages(spark).observe(_observation(spark, "x"), F.col("age"))
+
+
+@case("error")
+def case_observation_used_twice(spark, F, T):
+    observation = _observation(spark, "x")
+    _ages(spark).observe(observation, F.max("age"))
+    return _ages(spark).observe(observation, F.min("age"))
+
+
+@case("error")
+def case_observation_get_before_observe(spark, F, T):
+    return _observation(spark, "x").get
+
+
+@case("error")
+def case_observation_empty_name(spark, F, T):
+    return _observation(spark, "")

@@ -118,3 +118,28 @@ def test_bitmap_count_refuses_a_string(spark: SparkSession) -> None:
     df = spark.createDataFrame([("ab",)], "b string")
     with pytest.raises(AnalysisException, match='requires the "BINARY" type'):
         df.select(F.bitmap_count("b")).collect()
+
+
+def test_observation_metrics_come_from_the_first_action(spark: SparkSession) -> None:
+    from kaspar.sql import Observation
+
+    observation = Observation("m")
+    df = spark.createDataFrame([(2,), (5,)], "age int")
+    observed = df.observe(observation, F.count(F.lit(1)).alias("n"), F.max("age"))
+    assert observed.where("age > 3").count() == 1
+    assert observation.get == {"n": 2, "max(age)": 5}
+    observed.collect()
+    assert observation.get == {"n": 2, "max(age)": 5}
+
+
+def test_observation_errors(spark: SparkSession) -> None:
+    from kaspar.errors import PySparkAssertionError, PySparkTypeError
+    from kaspar.sql import Observation
+
+    with pytest.raises(PySparkAssertionError, match="before `get`"):
+        _ = Observation().get
+    with pytest.raises(PySparkTypeError):
+        Observation(3)  # type: ignore[arg-type]
+    df = spark.createDataFrame([(2,)], "age int")
+    with pytest.raises(PySparkTypeError):
+        df.observe(3, F.max("age"))  # type: ignore[arg-type]
