@@ -354,3 +354,88 @@ def case_observation_get_before_observe(spark, F, T):
 @case("error")
 def case_observation_empty_name(spark, F, T):
     return _observation(spark, "")
+
+
+# geospatial (st_*)
+
+POINT = bytes.fromhex("0101000000000000000000F03F0000000000000040")
+POINT_XDR = bytes.fromhex("00000000013FF00000000000004000000000000000")
+LINE = bytes.fromhex(
+    "010200000002000000000000000000F03F000000000000004000000000000008400000000000001040"
+)
+
+
+def _wkbs(spark):
+    rows = [(POINT, 4326), (POINT_XDR, 3857), (LINE, 0), (None, None)]
+    return spark.createDataFrame(rows, "wkb binary, srid int")
+
+
+@case()
+def case_st_types_in_schema(spark, F, T):
+    df = _wkbs(spark).where("srid > 100000")  # no rows: the schema is compared
+    return df.select(
+        F.st_geomfromwkb("wkb").alias("g"),
+        F.st_geogfromwkb("wkb").alias("gg"),
+        F.st_geomfromwkb("wkb", 4326).alias("g4"),
+        F.st_geomfromwkb("wkb", "srid").alias("ga"),
+        F.st_setsrid(F.st_geomfromwkb("wkb"), 3857).alias("s"),
+        F.st_setsrid(F.st_geomfromwkb("wkb"), "srid").alias("sa"),
+    )
+
+
+@case()
+def case_st_asbinary_and_srid(spark, F, T):
+    df = _wkbs(spark)
+    return df.select(
+        F.hex(F.st_asbinary(F.st_geomfromwkb("wkb"))).alias("h"),
+        F.hex(F.st_asbinary(F.st_geogfromwkb("wkb"), "NDR")).alias("hg"),
+        F.st_srid(F.st_geomfromwkb("wkb", "srid")),
+        F.st_srid(F.st_geogfromwkb("wkb")),
+        F.st_srid(F.st_setsrid(F.st_geomfromwkb("wkb"), 3857)),
+        F.st_srid(F.st_setsrid(F.st_geomfromwkb("wkb"), "srid")).alias("col_srid"),
+    )
+
+
+@case()
+def case_st_asbinary_points_big_endian(spark, F, T):
+    df = _wkbs(spark).where("srid <> 0")
+    return df.select(F.hex(F.st_asbinary(F.st_geomfromwkb("wkb"), "XDR")))
+
+
+@case()
+def case_st_doc_examples(spark, F, T):
+    df = spark.createDataFrame([(POINT, 4326)], ["wkb", "srid"])
+    return df.select(
+        F.hex(F.st_asbinary(F.st_geogfromwkb("wkb"))),
+        F.hex(F.st_asbinary(F.st_geomfromwkb("wkb"), "XDR")),
+        F.st_srid(F.st_setsrid(F.st_geogfromwkb("wkb"), "srid")),
+        F.st_srid(F.st_setsrid(F.st_geomfromwkb("wkb"), 4326)),
+        F.st_srid(F.st_geomfromwkb("wkb")),
+    )
+
+
+@case("error")
+def case_st_geomfromwkb_too_short(spark, F, T):
+    return spark.createDataFrame([(b"\x01\x02",)], ["wkb"]).select(F.st_geomfromwkb("wkb"))
+
+
+@case("error")
+def case_st_geomfromwkb_negative_srid(spark, F, T):
+    return spark.createDataFrame([(POINT,)], ["wkb"]).select(F.st_geomfromwkb("wkb", -1))
+
+
+@case("error")
+def case_st_setsrid_geography_not_4326(spark, F, T):
+    df = spark.createDataFrame([(POINT,)], ["wkb"])
+    return df.select(F.st_setsrid(F.st_geogfromwkb("wkb"), 3857))
+
+
+@case("error")
+def case_st_asbinary_bad_endianness(spark, F, T):
+    df = spark.createDataFrame([(POINT,)], ["wkb"])
+    return df.select(F.st_asbinary(F.st_geomfromwkb("wkb"), "ABC"))
+
+
+@case("error")
+def case_st_srid_of_binary(spark, F, T):
+    return spark.createDataFrame([(POINT,)], ["wkb"]).select(F.st_srid("wkb"))

@@ -143,3 +143,26 @@ def test_observation_errors(spark: SparkSession) -> None:
     df = spark.createDataFrame([(2,)], "age int")
     with pytest.raises(PySparkTypeError):
         df.observe(3, F.max("age"))  # type: ignore[arg-type]
+
+
+POINT = bytes.fromhex("0101000000000000000000F03F0000000000000040")
+
+
+def test_geometry_values_collect_as_pyspark_does(spark: SparkSession) -> None:
+    from kaspar.sql.types import Geometry, GeometryType
+
+    df = spark.createDataFrame([(POINT,)], "wkb binary").select(
+        F.st_geomfromwkb("wkb", 3857).alias("g")
+    )
+    assert df.schema["g"].dataType == GeometryType(3857)
+    assert df.collect()[0].g == Geometry(bytearray(POINT), 3857)
+
+
+def test_st_asbinary_swaps_a_point_and_refuses_other_shapes(spark: SparkSession) -> None:
+    line = bytes.fromhex("0102000000010000000000000000000000000000000000F03F")
+    df = spark.createDataFrame([(POINT,)], "wkb binary")
+    big = df.select(F.st_asbinary(F.st_geomfromwkb("wkb"), "XDR")).collect()[0][0]
+    assert bytes(big).hex().upper() == "00000000013FF00000000000004000000000000000"
+    other = spark.createDataFrame([(line,)], "wkb binary")
+    with pytest.raises(Exception, match="byte order of a WKB point only"):
+        other.select(F.st_asbinary(F.st_geomfromwkb("wkb"), "XDR")).collect()

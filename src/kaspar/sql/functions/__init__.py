@@ -14,6 +14,7 @@ from kaspar.sql.functions import date_parts as _date_parts
 from kaspar.sql.functions import datetime as _datetime
 from kaspar.sql.functions import encoding as _encoding
 from kaspar.sql.functions import generator as _generator
+from kaspar.sql.functions import geo as _geo
 from kaspar.sql.functions import grouping as _grouping
 from kaspar.sql.functions import hashing as _hashing
 from kaspar.sql.functions import higher_order as _higher_order
@@ -57,6 +58,7 @@ from kaspar.sql.functions.date_parts import *  # noqa: F403
 from kaspar.sql.functions.datetime import *  # noqa: F403
 from kaspar.sql.functions.encoding import *  # noqa: F403
 from kaspar.sql.functions.generator import *  # noqa: F403
+from kaspar.sql.functions.geo import *  # noqa: F403
 from kaspar.sql.functions.grouping import *  # noqa: F403
 from kaspar.sql.functions.hashing import *  # noqa: F403
 from kaspar.sql.functions.higher_order import *  # noqa: F403
@@ -103,6 +105,7 @@ __all__ = sorted(  # noqa: PLE0605
         *_datetime.__all__,
         *_encoding.__all__,
         *_generator.__all__,
+        *_geo.__all__,
         *_grouping.__all__,
         *_hashing.__all__,
         *_higher_order.__all__,
