@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from kaspar.sql.session import SparkSession
     from kaspar.sql.stat import DataFrameStatFunctions
     from kaspar.sql.streaming.readwriter import DataStreamWriter
+    from kaspar.sql.writer_v2 import DataFrameWriterV2
 
 
 def attribute_column(attr: Attribute) -> Column:
@@ -344,6 +345,12 @@ class DataFrame:
 
     def distinct(self) -> DataFrame:
         return self._with(L.Distinct(self._plan))
+
+    def writeTo(self, table: str) -> DataFrameWriterV2:
+        """A writer of this DataFrame to the table ``table`` (``kaspar.sql.writer_v2``)."""
+        from kaspar.sql.writer_v2 import DataFrameWriterV2
+
+        return DataFrameWriterV2(self, table)
 
     def observe(self, observation: Observation | str, *exprs: Column) -> DataFrame:
         """Named metrics (aggregates) computed by the first action on the returned DataFrame

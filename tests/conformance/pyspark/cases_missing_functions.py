@@ -439,3 +439,59 @@ def case_st_asbinary_bad_endianness(spark, F, T):
 @case("error")
 def case_st_srid_of_binary(spark, F, T):
     return spark.createDataFrame([(POINT,)], ["wkb"]).select(F.st_srid("wkb"))
+
+
+# DataFrame.writeTo (DataFrameWriterV2)
+
+
+def _drop(spark, name):
+    spark.sql(f"DROP TABLE IF EXISTS {name}")
+
+
+@case("value")
+def case_write_to_create_and_read_back(spark, F, T):
+    name = "kaspar_parity_write_to_create"
+    _drop(spark, name)
+    try:
+        df = spark.createDataFrame([(1, "a"), (2, "b")], "id int, s string")
+        df.writeTo(name).using("parquet").option("compression", "snappy").create()
+        table = spark.table(name)
+        return table.columns, sorted(tuple(r) for r in table.collect())
+    finally:
+        _drop(spark, name)
+
+
+@case("value")
+def case_write_to_partitioned_create(spark, F, T):
+    name = "kaspar_parity_write_to_partitioned"
+    _drop(spark, name)
+    try:
+        df = spark.createDataFrame([(1, "a"), (2, "b"), (3, "a")], "id int, s string")
+        df.writeTo(name).using("parquet").partitionedBy("s").create()
+        return sorted(tuple(r) for r in spark.table(name).select("id", "s").collect())
+    finally:
+        _drop(spark, name)
+
+
+@case("error")
+def case_write_to_create_existing(spark, F, T):
+    name = "kaspar_parity_write_to_existing"
+    _drop(spark, name)
+    df = spark.createDataFrame([(1, "a")], "id int, s string")
+    try:
+        df.writeTo(name).using("parquet").create()
+        df.writeTo(name).using("parquet").create()
+    finally:
+        _drop(spark, name)
+
+
+@case("error")
+def case_write_to_append_missing_table(spark, F, T):
+    df = spark.createDataFrame([(1, "a")], "id int, s string")
+    df.writeTo("kaspar_parity_write_to_missing").append()
+
+
+@case("error")
+def case_write_to_partition_transform(spark, F, T):
+    df = spark.createDataFrame([(1, "a")], "id int, s string")
+    df.writeTo("kaspar_parity_write_to_transform").partitionedBy(F.years("s")).create()

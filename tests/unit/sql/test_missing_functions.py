@@ -166,3 +166,31 @@ def test_st_asbinary_swaps_a_point_and_refuses_other_shapes(spark: SparkSession)
     other = spark.createDataFrame([(line,)], "wkb binary")
     with pytest.raises(Exception, match="byte order of a WKB point only"):
         other.select(F.st_asbinary(F.st_geomfromwkb("wkb"), "XDR")).collect()
+
+
+def test_write_to_operations(tmp_path: object) -> None:
+    session = (
+        SparkSession.builder.config("spark.sql.warehouse.dir", str(tmp_path))
+        .config("spark.sql.session.timeZone", "UTC")
+        .create()
+    )
+    try:
+        df = session.createDataFrame([(1, "a"), (2, "b")], "id int, s string")
+        df.writeTo("t").partitionedBy("s").create()
+        session.createDataFrame([("c", 3)], "s string, id int").writeTo("t").append()
+
+        def rows() -> list[tuple[int, str]]:
+            return sorted((r.id, r.s) for r in session.table("t").collect())
+
+        assert rows() == [(1, "a"), (2, "b"), (3, "c")]
+        session.createDataFrame([(5, "a")], "id int, s string").writeTo("t").overwritePartitions()
+        assert rows() == [(2, "b"), (3, "c"), (5, "a")]
+        replacement = session.createDataFrame([(6, "b")], "id int, s string")
+        replacement.writeTo("t").overwrite(F.col("s") == "b")
+        assert rows() == [(3, "c"), (5, "a"), (6, "b")]
+        session.createDataFrame([(9, "z")], "id int, s string").writeTo("t").replace()
+        assert rows() == [(9, "z")]
+        with pytest.raises(AnalysisException, match="cannot be replaced"):
+            df.writeTo("missing").replace()
+    finally:
+        session.stop()
