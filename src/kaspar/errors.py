@@ -114,6 +114,10 @@ class ArithmeticException(PySparkException):
     """Division by zero or overflow (ANSI mode)."""
 
 
+class ArrayIndexOutOfBoundsException(PySparkException):
+    """An index or position outside its array or bitmap (``INVALID_BITMAP_POSITION``)."""
+
+
 class DateTimeException(PySparkException):
     """An invalid date or timestamp (ANSI mode)."""
 
@@ -150,6 +154,10 @@ class PySparkNotImplementedError(PySparkException, NotImplementedError):
     """Not implemented."""
 
 
+class PySparkAssertionError(PySparkException, AssertionError):
+    """An API used out of order (``Observation.get`` before ``observe``, ...)."""
+
+
 class PySparkAttributeError(PySparkException, AttributeError):
     """Unknown attribute (for example a missing DataFrame column)."""
 
@@ -182,10 +190,12 @@ def _levenshtein(a: str, b: str) -> int:
 __all__ = [
     "AnalysisException",
     "ArithmeticException",
+    "ArrayIndexOutOfBoundsException",
     "DateTimeException",
     "IllegalArgumentException",
     "NumberFormatException",
     "ParseException",
+    "PySparkAssertionError",
     "PySparkAttributeError",
     "PySparkException",
     "PySparkNotImplementedError",

@@ -11,7 +11,8 @@ from kaspar.engine.deferred_errors import recover
 
 # Error classes that kaspar's own ``error(...)`` calls raise, as SparkRuntimeException.
 _RUNTIME = re.compile(
-    r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH|INVALID_VARIANT_CAST)\] "
+    r"\[(USER_RAISED_EXCEPTION|VECTOR_DIMENSION_MISMATCH|INVALID_VARIANT_CAST"
+    r"|COUNTER_DIFF_NEGATIVE_COUNTER_VALUE|COUNTER_DIFF_START_TIME_DECREASED)\] "
 )
 # ... and as SparkException: a file read in FAILFAST mode that met a malformed record, and a
 # from_avro / from_protobuf value that does not decode (raised inside its Arrow function).
@@ -23,7 +24,10 @@ _CAST_RAISED = re.compile(
     r"\[(CAST_INVALID_INPUT|CAST_OVERFLOW|NUMERIC_VALUE_OUT_OF_RANGE\.WITH_SUGGESTION"
     r"|NUMERIC_OUT_OF_SUPPORTED_RANGE)\] "
 )
-_ILLEGAL_ARGUMENT = re.compile(r"\[(INVALID_FORMAT\.MISMATCH_INPUT)\] ")
+_ILLEGAL_ARGUMENT = re.compile(
+    r"\[(INVALID_FORMAT\.MISMATCH_INPUT|WKB_PARSE_ERROR|ST_INVALID_SRID_VALUE"
+    r"|ST_INVALID_ENDIANNESS_VALUE)\] "
+)
 # ... and as SparkRuntimeException too: the AES functions' errors (kaspar.engine.aes).
 _AES = re.compile(r"\[((?:INVALID_PARAMETER_VALUE|UNSUPPORTED_FEATURE)\.AES_[A-Z_]+)\] ")
 # ... and as DateTimeException / ArithmeticException: TIME and interval values out of range.

@@ -69,6 +69,8 @@ class Executor:
         # spark.registerProgressHandler: told (stages, inflight tasks, done) when a query ends;
         # a DuckDB query has no Spark stages, so the list is empty
         self.progress_handlers: list[Callable[[list[Any], int, bool], None]] = []
+        # Called with the plan of each action that ran to its end (DataFrame.observe's metrics)
+        self.action_listeners: list[Callable[[L.LogicalPlan], None]] = []
         self._con.execute("SET enable_progress_bar = false")
         self._con.execute("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
         self.configure(ansi=ansi, time_zone=time_zone)
@@ -128,7 +130,12 @@ class Executor:
         table = self._run(plan, sql)
         for handler in list(self.progress_handlers):
             handler([], 0, True)
+        self._finished(plan)
         return table
+
+    def _finished(self, plan: L.LogicalPlan) -> None:
+        for listener in list(self.action_listeners):
+            listener(plan)
 
     def prepare_stage(
         self, plan: L.LogicalPlan, cuts: dict[L.LogicalPlan, L.LogicalPlan]
@@ -210,6 +217,7 @@ class Executor:
         _refuse_streaming(plan)
         sql, _ = self._prepare(plan)
         table = self._run(plan, f"SELECT count(*) FROM ({sql}) AS _count")  # noqa: S608
+        self._finished(plan)
         return int(table.column(0)[0].as_py())
 
     def describe(
@@ -369,6 +377,7 @@ class Executor:
                 self._con.execute(statement)
             except duckdb.Error as e:
                 raise translate_error(e) from None
+        self._finished(plan)
 
 
 def _refuse_streaming(plan: L.LogicalPlan) -> None:

@@ -13,6 +13,7 @@ import sqlglot
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.geo_types import from_carrier
 
 _D = exp.DataType.Type
 
@@ -69,6 +70,11 @@ def from_sqlglot(dtype: exp.DataType) -> T.DataType:
     if kind == _D.MAP:
         return T.MapType(from_sqlglot(args[0]), from_sqlglot(args[1]))
     if kind == _D.STRUCT:
+        spatial = (
+            from_carrier(args[0].name) if args and isinstance(args[0], exp.ColumnDef) else None
+        )
+        if spatial is not None:
+            return spatial
         interval = _ansi_interval(args)
         if interval is not None:
             return interval

@@ -14,6 +14,9 @@ from typing import Any, ClassVar
 class DataType:
     """Base class of every Spark data type."""
 
+    # printSchema shows simpleString() (with parameters) rather than typeName()
+    TREE_SHOWS_PARAMETERS: ClassVar[bool] = False
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -370,7 +373,8 @@ def _tree_field(  # noqa: PLR0917 (a private recursive helper)
         return
     prefix = " |   " * (depth - 1) + " |-- "
     shown = DecimalType | TimeType | AnsiIntervalType
-    type_name = dt.simpleString() if isinstance(dt, shown) else dt.typeName()
+    with_parameters = isinstance(dt, shown) or dt.TREE_SHOWS_PARAMETERS
+    type_name = dt.simpleString() if with_parameters else dt.typeName()
     lines.append(f"{prefix}{name}: {type_name} {suffix}".rstrip())
     if isinstance(dt, StructType):
         for f in dt.fields:

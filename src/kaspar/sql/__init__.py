@@ -7,6 +7,7 @@ from kaspar.sql.conf import RuntimeConfig
 from kaspar.sql.dataframe import DataFrame
 from kaspar.sql.group import GroupedData
 from kaspar.sql.na import DataFrameNaFunctions
+from kaspar.sql.observation import Observation
 from kaspar.sql.readwriter import DataFrameReader, DataFrameWriter
 from kaspar.sql.row import Row
 from kaspar.sql.session import SparkSession
@@ -20,6 +21,7 @@ __all__ = [
     "DataFrameReader",
     "DataFrameWriter",
     "GroupedData",
+    "Observation",
     "Row",
     "RuntimeConfig",
     "SparkSession",

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from kaspar.engine import types as T
+from kaspar.engine.geo_types import SRID_FIELD, Geography, GeographyType, Geometry, GeometryType
 from kaspar.engine.type_conversion import DAY_TIME_FIELD, YEAR_MONTH_FIELD
 from kaspar.engine.variant.value import VariantVal
 from kaspar.sql.row import Row
@@ -45,6 +46,11 @@ def converter(dtype: T.DataType) -> Converter:
         return lambda v: None if v is None else dt.timedelta(microseconds=v[DAY_TIME_FIELD])
     if isinstance(dtype, T.YearMonthIntervalType):  # months (PySpark cannot collect these)
         return lambda v: None if v is None else v[YEAR_MONTH_FIELD]
+    if isinstance(dtype, GeometryType | GeographyType):  # WKB and SRID (geo_types)
+        value_class = Geometry if isinstance(dtype, GeometryType) else Geography
+        return lambda v: (
+            None if v is None else value_class(bytearray(next(iter(v.values()))), v[SRID_FIELD])
+        )
     if isinstance(dtype, T.VariantType):  # DuckDB's Arrow form: struct<metadata, value>
         return lambda v: None if v is None else VariantVal(v["value"], v["metadata"])
     return None

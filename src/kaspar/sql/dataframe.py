@@ -38,11 +38,13 @@ if TYPE_CHECKING:
 
     from kaspar.sql.group import GroupedData
     from kaspar.sql.na import DataFrameNaFunctions
+    from kaspar.sql.observation import Observation
     from kaspar.sql.readwriter import DataFrameWriter
     from kaspar.sql.session import SparkSession
     from kaspar.sql.stat import DataFrameStatFunctions
     from kaspar.sql.streaming.readwriter import DataStreamWriter
     from kaspar.sql.table_arg import TableArg
+    from kaspar.sql.writer_v2 import DataFrameWriterV2
 
 
 def attribute_column(attr: Attribute) -> Column:
@@ -359,6 +361,19 @@ class DataFrame:
 
     def distinct(self) -> DataFrame:
         return self._with(L.Distinct(self._plan))
+
+    def writeTo(self, table: str) -> DataFrameWriterV2:
+        """A writer of this DataFrame to the table ``table`` (``kaspar.sql.writer_v2``)."""
+        from kaspar.sql.writer_v2 import DataFrameWriterV2
+
+        return DataFrameWriterV2(self, table)
+
+    def observe(self, observation: Observation | str, *exprs: Column) -> DataFrame:
+        """Named metrics (aggregates) computed by the first action on the returned DataFrame
+        (``kaspar.sql.observation``)."""
+        from kaspar.sql.observation import observe
+
+        return observe(self, observation, *exprs)
 
     def withWatermark(self, eventTime: str, delayThreshold: str) -> DataFrame:
         """Spark's event-time watermark: ignored by batch queries; in a streaming query, state

@@ -1,5 +1,6 @@
 """PySpark's ``pyspark.sql.types`` (implemented in ``kaspar.engine.types``)."""
 
+from kaspar.engine.geo_types import Geography, GeographyType, Geometry, GeometryType
 from kaspar.engine.type_conversion import parse_data_type as _parse_data_type
 from kaspar.engine.types import (
     AnsiIntervalType,
@@ -52,6 +53,10 @@ __all__ = [
     "DoubleType",
     "FloatType",
     "FractionalType",
+    "Geography",
+    "GeographyType",
+    "Geometry",
+    "GeometryType",
     "IntegerType",
     "IntegralType",
     "LongType",

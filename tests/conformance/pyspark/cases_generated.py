@@ -41,9 +41,6 @@ _MISSING = "not implemented yet"
 # Generated cases that still differ from PySpark, with the reason (strict xfails).
 PENDING: dict[str, str] = {
     "gen_arrays_zip": "DuckDB's struct_pack refuses two fields of one name (arrays_zip(a, a))",
-    "gen_bitmap_and_agg": _MISSING,
-    "gen_bitmap_count": _MISSING,
-    "gen_bitmap_or_agg": _MISSING,
     "gen_collect_set": "collect_set's order follows Spark's hash set",
     "gen_collect_union": "collect_union's order follows Spark's hash set",
     "gen_from_base32": "from_base32 of a non-string argument (Spark casts it to a string)",

@@ -47,6 +47,11 @@ def probe(operand: exp.Expr, root: exp.Expr) -> exp.Query:
     probe.set("expressions", [operand.copy()])
     for key in ("order", "limit", "offset", "distinct", "qualify"):
         probe.set(key, None)
+    if probe.args.get("group") is not None and _plain(operand):
+        # a grouping key's operand has the same type ungrouped, and the keys (typed calls
+        # bound as NULL, or resolved already) need not match the operand any more
+        probe.set("group", None)
+        probe.set("having", None)
     if not probe.args.get("with_"):  # the CTEs the operand sees: the nearest enclosing WITH
         scope: exp.Expr | None = select.parent
         while scope is not None and not (isinstance(scope, exp.Query) and scope.args.get("with_")):
@@ -65,6 +70,11 @@ def _lateral_scope(select: exp.Select) -> tuple[exp.Select, int] | None:
     if not isinstance(outer, exp.Select) or join is None:
         return None
     return outer, outer.args["joins"].index(join)
+
+
+def _plain(operand: exp.Expr) -> bool:
+    """No aggregate call in ``operand`` (sqlglot's, or a call it does not know)."""
+    return not any(isinstance(n, exp.AggFunc | exp.Anonymous) for n in operand.walk())
 
 
 TYPED_CALL = "kaspar_typed"  # typed_rewrites' placeholder function (no DuckDB function)

@@ -27,6 +27,7 @@ from sqlglot.parsers.spark import SparkParser
 from sqlglot.tokenizer_core import TokenType
 
 from kaspar.engine.compile import (
+    counter_diff,
     datetime_functions,
     function_rewrites,
     math_functions,
@@ -408,8 +409,10 @@ class KasparDuckDB(DuckDB):
             return self.sql(rewritten)
 
         def window_sql(self, expression: exp.Window) -> str:
-            text = super().window_sql(expression)
             func = expression.this
+            if isinstance(func, exp.Anonymous) and func.name.lower() == counter_diff.NAME:
+                return self.sql(counter_diff.expand(expression))
+            text = super().window_sql(expression)
             if isinstance(func, exp.Anonymous) and func.name.lower() in _INT_WINDOW_FUNCTIONS:
                 return f"CAST({text} AS INTEGER)"
             return text

@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from kaspar.engine.compile import counter_diff
+
 _REWRITTEN = "kaspar_rewritten"
 
 _TRUNC_UNITS = {
@@ -98,6 +100,7 @@ def _final(e: exp.Anonymous) -> exp.Anonymous:
 
 # Calls sqlglot leaves as ``exp.Anonymous`` (lower-case Spark name -> rewrite of the arguments).
 ANONYMOUS: dict[str, Callable[[list[exp.Expr]], exp.Expr | None]] = {
+    "counter_diff": counter_diff.without_over,
     "trunc": _trunc,
     "url_decode": _url_decode,
 }

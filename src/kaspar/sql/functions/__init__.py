@@ -5,14 +5,18 @@ from kaspar.sql.functions import aes as _aes
 from kaspar.sql.functions import aggregate as _aggregate
 from kaspar.sql.functions import ansi_interval as _ansi_interval
 from kaspar.sql.functions import arrow_udf as _arrow_udf
+from kaspar.sql.functions import bitmap as _bitmap
+from kaspar.sql.functions import collation as _collation
 from kaspar.sql.functions import collection as _collection
 from kaspar.sql.functions import conditional as _conditional
+from kaspar.sql.functions import counter as _counter
 from kaspar.sql.functions import csv_text as _csv_text
 from kaspar.sql.functions import csv_write as _csv_write
 from kaspar.sql.functions import date_parts as _date_parts
 from kaspar.sql.functions import datetime as _datetime
 from kaspar.sql.functions import encoding as _encoding
 from kaspar.sql.functions import generator as _generator
+from kaspar.sql.functions import geo as _geo
 from kaspar.sql.functions import grouping as _grouping
 from kaspar.sql.functions import hashing as _hashing
 from kaspar.sql.functions import higher_order as _higher_order
@@ -46,14 +50,18 @@ from kaspar.sql.functions.aes import *  # noqa: F403
 from kaspar.sql.functions.aggregate import *  # noqa: F403
 from kaspar.sql.functions.ansi_interval import *  # noqa: F403
 from kaspar.sql.functions.arrow_udf import *  # noqa: F403
+from kaspar.sql.functions.bitmap import *  # noqa: F403
+from kaspar.sql.functions.collation import *  # noqa: F403
 from kaspar.sql.functions.collection import *  # noqa: F403
 from kaspar.sql.functions.conditional import *  # noqa: F403
+from kaspar.sql.functions.counter import *  # noqa: F403
 from kaspar.sql.functions.csv_text import *  # noqa: F403
 from kaspar.sql.functions.csv_write import *  # noqa: F403
 from kaspar.sql.functions.date_parts import *  # noqa: F403
 from kaspar.sql.functions.datetime import *  # noqa: F403
 from kaspar.sql.functions.encoding import *  # noqa: F403
 from kaspar.sql.functions.generator import *  # noqa: F403
+from kaspar.sql.functions.geo import *  # noqa: F403
 from kaspar.sql.functions.grouping import *  # noqa: F403
 from kaspar.sql.functions.hashing import *  # noqa: F403
 from kaspar.sql.functions.higher_order import *  # noqa: F403
@@ -101,14 +109,18 @@ __all__ = sorted(  # noqa: PLE0605
         *_arrow_udf.__all__,
         *_aggregate.__all__,
         *_ansi_interval.__all__,
+        *_bitmap.__all__,
+        *_collation.__all__,
         *_collection.__all__,
         *_conditional.__all__,
+        *_counter.__all__,
         *_csv_text.__all__,
         *_csv_write.__all__,
         *_date_parts.__all__,
         *_datetime.__all__,
         *_encoding.__all__,
         *_generator.__all__,
+        *_geo.__all__,
         *_grouping.__all__,
         *_hashing.__all__,
         *_higher_order.__all__,

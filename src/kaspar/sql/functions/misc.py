@@ -17,7 +17,6 @@ __all__ = [
     "bitmap_bit_position",
     "bitmap_bucket_number",
     "call_function",
-    "collation",
     "current_catalog",
     "current_database",
     "current_path",
@@ -333,11 +332,6 @@ def string_agg_distinct(col: ColumnOrName, delimiter: object = None) -> Column:
 
 def listagg_distinct(col: ColumnOrName, delimiter: object = None) -> Column:
     return _agg_distinct("listagg", col, delimiter)
-
-
-def collation(col: ColumnOrName) -> Column:
-    e = to_expr(col)
-    return node(literal("SYSTEM.BUILTIN.UTF8_BINARY"), f"collation({names(e)})")
 
 
 def _bitmap(fn: str, col: ColumnOrName, positive: exp.Expr, other: exp.Expr) -> Column:

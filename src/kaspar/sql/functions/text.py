@@ -154,12 +154,22 @@ def printf(format: ColumnOrName, *cols: ColumnOrName) -> Column:
 
 def char(col: ColumnOrName) -> Column:
     """Spark's ``chr``: empty for a negative code, else the character of ``code % 256``."""
+    return _character("char", col)
+
+
+def chr(n: ColumnOrName) -> Column:
+    """``char`` under its other name (Spark 4.1)."""
+    return _character("chr", n)
+
+
+def _character(fn: str, col: ColumnOrName) -> Column:
     e = to_expr(col)
-    code = exp.Mod(this=exp.paren(exp.cast(e, "BIGINT")), expression=exp.Literal.number(256))
+    number = exp.cast(e, "BIGINT")
+    code = exp.Mod(this=exp.paren(number), expression=exp.Literal.number(256))
     character = exp.Anonymous(this="chr", expressions=[exp.cast(code, "INT")])
-    negative = exp.LT(this=e.copy(), expression=exp.Literal.number(0))
+    negative = exp.LT(this=number.copy(), expression=exp.Literal.number(0))
     value = exp.If(this=negative, true=exp.Literal.string(""), false=character)
-    return node(value, f"char({names(e)})")
+    return node(value, f"{fn}({names(e)})")
 
 
 def elt(*inputs: ColumnOrName) -> Column:
@@ -304,6 +314,7 @@ __all__ = [
     "btrim",
     "char",
     "character_length",
+    "chr",
     "elt",
     "find_in_set",
     "ilike",
