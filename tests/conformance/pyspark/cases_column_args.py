@@ -1,0 +1,68 @@
+"""Parity cases: functions given a column for an argument Spark evaluates per row (a URL part,
+a unit, a datetime format, a variant path, a time zone)."""
+
+from __future__ import annotations
+
+from tests.conformance.pyspark.registry import case
+
+
+def _urls(spark):
+    full = "https://u:p@spark.apache.org:8080/path/a?query=1&b=2#frag"
+    parts = ["HOST", "PATH", "QUERY", "REF", "PROTOCOL", "FILE", "AUTHORITY", "USERINFO"]
+    rows = [(full, p, None) for p in [*parts, "query", "FOO", None]]
+    keyed = "https://spark.apache.org/path?query=1&a.b=2&ab=3"
+    rows += [(keyed, "QUERY", k) for k in ["query", "a.b", "zz", None, "a.*"]]
+    rows += [
+        ("https://x.org/p?q=1", "HOST", "q"),
+        (None, "HOST", None),
+        ("mailto:a@b.c", "PATH", None),
+        ("/rel/x?y=1", "QUERY", "y"),
+        ("http://[::1]:80/x", "HOST", None),
+    ]
+    return spark.createDataFrame(rows, "url string, part string, key string")
+
+
+_INVALID_URLS = [
+    ("inva lid://x/y?a=1", "QUERY", "a"),
+    ("1abc://x/y", "HOST", None),
+    ("http://x/y#a#b", "HOST", None),
+    ("http://x/%zz", "HOST", None),
+    ("http://x/a b", "PATH", None),
+]
+
+
+@case()
+def case_parse_url_column_part_and_key(spark, F, T):
+    df = _urls(spark)
+    return df.select(
+        "url",
+        "part",
+        "key",
+        F.parse_url("url", "part"),
+        F.parse_url("url", "part", "key"),
+        F.try_parse_url("url", "part", "key"),
+        F.parse_url("url", F.lit("QUERY"), "key"),
+    )
+
+
+@case("value")
+def case_parse_url_invalid_legacy(spark, F, T):
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        df = spark.createDataFrame(_INVALID_URLS, "url string, part string, key string")
+        out = df.select("url", F.parse_url("url", "part"), F.try_parse_url("url", "part", "key"))
+        return [tuple(r) for r in out.collect()]
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", "true")
+
+
+@case()
+def case_try_parse_url_invalid(spark, F, T):
+    df = spark.createDataFrame(_INVALID_URLS, "url string, part string, key string")
+    return df.select("url", F.try_parse_url("url", "part"), F.try_parse_url("url", "part", "key"))
+
+
+@case("error")
+def case_parse_url_invalid_ansi(spark, F, T):
+    df = spark.createDataFrame(_INVALID_URLS[:1], "url string, part string, key string")
+    return df.select(F.parse_url("url", "part")).collect()
