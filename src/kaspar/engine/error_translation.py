@@ -23,7 +23,9 @@ _CAST_RAISED = re.compile(
     r"\[(CAST_INVALID_INPUT|CAST_OVERFLOW|NUMERIC_VALUE_OUT_OF_RANGE\.WITH_SUGGESTION"
     r"|NUMERIC_OUT_OF_SUPPORTED_RANGE)\] "
 )
-_ILLEGAL_ARGUMENT = re.compile(r"\[(INVALID_FORMAT\.MISMATCH_INPUT|INVALID_URL)\] ")
+_ILLEGAL_ARGUMENT = re.compile(
+    r"\[(INVALID_FORMAT\.MISMATCH_INPUT|INVALID_URL|INVALID_PARAMETER_VALUE\.TIME_UNIT)\] "
+)
 # ... and as SparkRuntimeException too: the AES functions' errors (kaspar.engine.aes).
 _AES = re.compile(r"\[((?:INVALID_PARAMETER_VALUE|UNSUPPORTED_FEATURE)\.AES_[A-Z_]+)\] ")
 # ... and as DateTimeException / ArithmeticException: TIME and interval values out of range.

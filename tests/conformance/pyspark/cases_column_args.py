@@ -66,3 +66,39 @@ def case_try_parse_url_invalid(spark, F, T):
 def case_parse_url_invalid_ansi(spark, F, T):
     df = spark.createDataFrame(_INVALID_URLS[:1], "url string, part string, key string")
     return df.select(F.parse_url("url", "part")).collect()
+
+
+def _unit_times(spark):
+    import datetime as dt
+
+    start, end = dt.time(9, 32, 5, 359123), dt.time(12, 10, 20, 5)
+    units = ["HOUR", "minute", "Second", "MILLISECOND", "MICROSECOND", None]
+    rows = [(u, start, end) for u in units]
+    rows += [("HOUR", None, dt.time(1, 0)), ("hour", end, start)]
+    return spark.createDataFrame(rows, "unit string, start time, end time")
+
+
+@case()
+def case_time_diff_trunc_column_unit(spark, F, T):
+    spark.conf.set("spark.sql.timeType.enabled", "true")
+    df = _unit_times(spark)
+    return df.select("*", F.time_diff("unit", "start", "end"), F.time_trunc("unit", "start"))
+
+
+@case("error")
+def case_time_diff_column_unit_invalid(spark, F, T):
+    spark.conf.set("spark.sql.timeType.enabled", "true")
+    df = _unit_times(spark).withColumn("unit", F.lit("DAY")).withColumn("unit", F.col("unit"))
+    return df.select(F.time_diff(F.col("unit"), "start", "end")).collect()
+
+
+@case("error")
+def case_time_trunc_column_unit_invalid_legacy(spark, F, T):
+    spark.conf.set("spark.sql.timeType.enabled", "true")
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        df = spark.createDataFrame([("hours",)], "unit string")
+        df = df.select("unit", F.current_time().alias("t"))
+        return df.select(F.time_trunc("unit", "t")).collect()
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", "true")

@@ -42,19 +42,38 @@ def _micros(time: exp.Expr) -> exp.Expr:
     return fill("epoch_us(_x_)", time)
 
 
-def _unit(unit: ColumnOrName, function: str) -> tuple[exp.Expr, int]:
-    """The unit literal and its length in microseconds (Spark's error for another unit)."""
-    e = to_expr(literal(unit) if isinstance(unit, str) else unit)
-    text = e.this if isinstance(e, exp.Literal) and e.is_string else None
-    if text is None or text.upper() not in _UNITS_US:
-        allowed = ", ".join(f"'{u}'" for u in _UNITS_US)
-        raise IllegalArgumentException(
-            f"The value of parameter(s) `unit` in "
-            f"`{function}` is invalid: expects one of the units {allowed}, but got "
-            f"''{text if text is not None else e.sql('spark')}''.",
-            "INVALID_PARAMETER_VALUE.TIME_UNIT",
-        )
-    return e, _UNITS_US[text.upper()]
+def _unit_message(function: str) -> str:
+    """Spark's message for a unit that is not one of ``_UNITS_US``, up to the unit's text."""
+    allowed = ", ".join(f"'{u}'" for u in _UNITS_US)
+    return (
+        f"The value of parameter(s) `unit` in `{function}` is invalid: expects one of the "
+        f"units {allowed}, but got ''"
+    )
+
+
+def _unit(unit: ColumnOrName, function: str, *operands: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
+    """The unit and its length in microseconds: a number for a literal unit (Spark's error
+    at once for another), else a ``CASE`` on the row's unit whose other values raise
+    ``INVALID_PARAMETER_VALUE.TIME_UNIT`` (NULL when the unit or a time is NULL)."""
+    e = to_expr(unit)
+    if isinstance(e, exp.Literal | exp.Null):
+        text = e.this if isinstance(e, exp.Literal) and e.is_string else None
+        if text is None or text.upper() not in _UNITS_US:
+            shown = text if text is not None else e.sql("spark")
+            raise IllegalArgumentException(
+                f"{_unit_message(function)}{shown}''.", "INVALID_PARAMETER_VALUE.TIME_UNIT"
+            )
+        return e, exp.Literal.number(_UNITS_US[text.upper()])
+    upper = exp.Upper(this=e.copy())
+    ifs = [
+        exp.If(this=exp.EQ(this=upper.copy(), expression=literal(u)), true=literal(us))
+        for u, us in _UNITS_US.items()
+    ]
+    present = exp.and_(*(not_null(o) for o in (e, *operands)))
+    error = error_message(
+        "INVALID_PARAMETER_VALUE.TIME_UNIT", _unit_message(function), e.copy(), "''."
+    )
+    return e, exp.Case(ifs=[*ifs, exp.If(this=present, true=error)], default=exp.null())
 
 
 def _parsed(text: exp.Expr, format: ColumnOrName | None) -> tuple[exp.Expr, str, str]:
@@ -132,18 +151,20 @@ def current_time(precision: int | None = None) -> Column:
 
 def time_diff(unit: ColumnOrName, start: ColumnOrName, end: ColumnOrName) -> Column:
     """Whole ``unit``s from ``start`` to ``end`` (negative when ``end`` is earlier)."""
-    u, step = _unit(unit, "time_diff")
     a, b = to_expr(start), to_expr(end)
+    u, step = _unit(unit, "time_diff", a, b)
     diff = exp.Sub(this=_micros(b), expression=_micros(a))
-    value = fill(f"CAST(trunc(_x_ / {step}) AS BIGINT)", exp.paren(diff))
+    value = fill("CAST(trunc(_x_) AS BIGINT)", exp.Div(this=exp.paren(diff), expression=step))
     return node(value, f"time_diff({names(u, a, b)})")
 
 
 def time_trunc(unit: ColumnOrName, time: ColumnOrName) -> Column:
     """``time`` cut down to a whole ``unit``."""
-    u, step = _unit(unit, "time_trunc")
     t = to_expr(time)
-    value = fill(f"TIME '00:00:00' + to_microseconds(epoch_us(_x_) // {step} * {step})", t)
+    u, step = _unit(unit, "time_trunc", t)
+    floor = exp.IntDiv(this=_micros(t), expression=step)
+    truncated = exp.Mul(this=floor, expression=step.copy())
+    value = fill("TIME '00:00:00' + to_microseconds(_x_)", truncated)
     return node(value, f"time_trunc({names(u, t)})")
 
 
