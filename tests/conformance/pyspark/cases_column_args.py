@@ -102,3 +102,94 @@ def case_time_trunc_column_unit_invalid_legacy(spark, F, T):
         return df.select(F.time_trunc("unit", "t")).collect()
     finally:
         spark.conf.set("spark.sql.ansi.enabled", "true")
+
+
+_TIMESTAMP_TEXT = [
+    ("2015-04-08", "yyyy-MM-dd"),
+    ("2025+01+09", "yyyy+MM+dd"),
+    ("2025-01-09 10:11:12.345", "yyyy-MM-dd HH:mm:ss.SSS"),
+    ("09/01/2025", "dd/MM/yyyy"),
+    (None, "yyyy"),
+    ("2020", None),
+    ("12/31/2020 11PM", "MM/dd/yyyy hha"),
+]
+
+
+def _timestamp_calls(F):
+    return (
+        F.to_timestamp_ltz("dt", "fmt"),
+        F.to_timestamp_ntz("dt", "fmt"),
+        F.to_unix_timestamp("dt", "fmt"),
+    )
+
+
+@case("value")
+def case_to_timestamp_column_format(spark, F, T):
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    try:
+        df = spark.createDataFrame(_TIMESTAMP_TEXT, "dt string, fmt string")
+        return [tuple(r) for r in df.select("*", *_timestamp_calls(F)).collect()]
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+@case("value")
+def case_to_timestamp_column_format_unparsed_legacy(spark, F, T):
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        df = spark.createDataFrame([("2015-04-08", "yyyy/MM/dd")], "dt string, fmt string")
+        return [tuple(r) for r in df.select(*_timestamp_calls(F)).collect()]
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", "true")
+
+
+@case("error")
+def case_to_timestamp_ltz_column_format_unparsed(spark, F, T):
+    df = spark.createDataFrame([("2015-04-08", "yyyy/MM/dd")], "dt string, fmt string")
+    return df.select(F.to_timestamp_ltz("dt", "fmt")).collect()
+
+
+@case("error")
+def case_to_unix_timestamp_column_format_bad_pattern(spark, F, T):
+    df = spark.createDataFrame([("2015-04-08", "yyyy-MM-dd-QQQQQ")], "dt string, fmt string")
+    return df.select(F.to_unix_timestamp("dt", "fmt")).collect()
+
+
+_TIME_TEXT = [
+    ("10:30:00", "HH:mm:ss"),
+    ("10.30", "HH.mm"),
+    ("10:30:00.123456", "HH:mm:ss.SSSSSS"),
+    (None, "HH"),
+    ("10", None),
+    ("11 PM", "hh a"),
+    ("10:30", "HH-mm"),
+    ("10:30", "HH:mm:QQQQQ"),
+]
+
+
+@case()
+def case_to_time_column_format(spark, F, T):
+    spark.conf.set("spark.sql.timeType.enabled", "true")
+    df = spark.createDataFrame(_TIME_TEXT[:6], "s string, f string")
+    return df.select("*", F.to_time("s", "f"), F.try_to_time("s", "f"))
+
+
+@case()
+def case_try_to_time_column_format_invalid(spark, F, T):
+    spark.conf.set("spark.sql.timeType.enabled", "true")
+    df = spark.createDataFrame(_TIME_TEXT, "s string, f string")
+    return df.select("*", F.try_to_time("s", "f"))
+
+
+@case("error")
+def case_to_time_column_format_unparsed(spark, F, T):
+    spark.conf.set("spark.sql.timeType.enabled", "true")
+    df = spark.createDataFrame(_TIME_TEXT[6:7], "s string, f string")
+    return df.select(F.to_time("s", "f")).collect()
+
+
+@case("error")
+def case_to_time_column_format_bad_pattern(spark, F, T):
+    spark.conf.set("spark.sql.timeType.enabled", "true")
+    df = spark.createDataFrame(_TIME_TEXT[7:], "s string, f string")
+    return df.select(F.to_time("s", "f")).collect()

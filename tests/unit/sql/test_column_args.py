@@ -47,3 +47,19 @@ def test_time_trunc_unit_per_row_and_its_error(spark: SparkSession) -> None:
     bad = df.withColumn("u", F.concat(F.lit("DA"), F.lit("Y"))).select(F.time_diff("u", "t", "t"))
     with pytest.raises(IllegalArgumentException, match=r"TIME_UNIT.*''DAY''"):
         bad.collect()
+
+
+def test_to_timestamp_format_per_row(spark: SparkSession) -> None:
+    rows = [("2015-04-08", "yyyy-MM-dd"), ("08/04/2015 10:11:12.5", "dd/MM/yyyy HH:mm:ss.S")]
+    df = spark.createDataFrame(rows, "s string, f string")
+    out = df.select(F.to_timestamp_ntz("s", "f"), F.to_unix_timestamp("s", "f"))
+    assert out.columns == ["to_timestamp_ntz(s, f)", "to_unix_timestamp(s, f)"]
+    assert [r[1] for r in out.collect()] == [1428451200, 1428487872]
+
+
+def test_to_timestamp_bad_pattern_per_row(spark: SparkSession) -> None:
+    df = spark.createDataFrame([("2015", "yyyy-QQQQQ")], "s string, f string")
+    with pytest.raises(IllegalArgumentException, match="INVALID_DATETIME_PATTERN"):
+        df.select(F.to_timestamp_ltz("s", "f")).collect()
+    spark.conf.set("spark.sql.timeType.enabled", "true")
+    assert df.select(F.try_to_time("s", "f")).collect()[0][0] is None

@@ -7,8 +7,10 @@ import getpass
 
 from sqlglot import exp
 
+from kaspar.engine.compile.cast_templates import raw_cast
 from kaspar.engine.compile.typeof import TYPEOF
 from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.functions._format_column import is_column_pattern, parsed_timestamp
 from kaspar.sql.functions._invoke import ColumnOrName, as_binary, as_text, build, names, node
 
 __all__ = [
@@ -237,7 +239,10 @@ def to_timestamp_ltz(timestamp: ColumnOrName, format: ColumnOrName | None = None
     if format is None:
         value = exp.Cast(this=e, to=exp.DataType.build("TIMESTAMPTZ"))
         return node(value, f"to_timestamp_ltz({names(e)})")
-    f = to_expr(format) if isinstance(format, Column) else literal(format)
+    f = to_expr(format)
+    if is_column_pattern(f):
+        zoned = raw_cast(parsed_timestamp(e, f), "TIMESTAMPTZ")
+        return node(zoned, f"to_timestamp_ltz({names(e, f)})")
     return node(build("to_timestamp", [e, f]), f"to_timestamp_ltz({names(e, f)})")
 
 
@@ -246,7 +251,9 @@ def to_timestamp_ntz(timestamp: ColumnOrName, format: ColumnOrName | None = None
     if format is None:
         value = exp.Cast(this=e, to=exp.DataType.build("TIMESTAMP"))
         return node(value, f"to_timestamp_ntz({names(e)})")
-    f = to_expr(format) if isinstance(format, Column) else literal(format)
+    f = to_expr(format)
+    if is_column_pattern(f):
+        return node(parsed_timestamp(e, f), f"to_timestamp_ntz({names(e, f)})")
     parsed = exp.Cast(this=build("to_timestamp", [e, f]), to=exp.DataType.build("TIMESTAMP"))
     return node(parsed, f"to_timestamp_ntz({names(e, f)})")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from kaspar.errors import PySparkNotImplementedError
+from kaspar.engine.compile.cast_templates import fill, raw_cast
 from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.functions._format_column import is_column_pattern, parsed_timestamp
 from kaspar.sql.functions._invoke import ColumnOrName, as_date, call, names, node
 
 
@@ -137,23 +138,18 @@ def make_timestamp(  # noqa: PLR0917 - PySpark signature
 
 
 def to_unix_timestamp(timestamp: ColumnOrName, format: ColumnOrName | None = None) -> Column:
+    """Seconds since the epoch of ``timestamp`` (a string parsed by ``format``, a literal or
+    a column of Spark datetime patterns; ``yyyy-MM-dd HH:mm:ss`` by default)."""
     from kaspar.sql.functions.datetime import unix_timestamp
 
-    pattern = "yyyy-MM-dd HH:mm:ss"
-    if isinstance(format, Column):
-        fixed = format.expr
-        if not (isinstance(fixed, exp.Literal) and fixed.is_string):
-            raise PySparkNotImplementedError(
-                "[NOT_IMPLEMENTED] to_unix_timestamp: a format that varies by row is not "
-                "supported; pass a literal format.",
-                "NOT_IMPLEMENTED",
-            )
-        pattern = fixed.this
-    elif isinstance(format, str):
-        pattern = format
-    column = unix_timestamp(timestamp, pattern)
     e = to_expr(timestamp)
-    column.expr.meta["spark_name"] = f"to_unix_timestamp({names(e)}, {pattern})"
+    f = literal("yyyy-MM-dd HH:mm:ss") if format is None else to_expr(format)
+    if is_column_pattern(f):
+        moment = raw_cast(parsed_timestamp(e, f), "TIMESTAMPTZ")
+        seconds = fill("CAST(FLOOR(EPOCH(_x_)) AS BIGINT)", moment)
+        return node(seconds, f"to_unix_timestamp({names(e, f)})")
+    column = unix_timestamp(timestamp, f.this)
+    column.expr.meta["spark_name"] = f"to_unix_timestamp({names(e, f)})"
     return column
 
 

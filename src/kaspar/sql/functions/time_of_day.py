@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from kaspar.engine.compile.cast_templates import ansi, error_message, fill, not_null
+from kaspar.engine.compile.cast_templates import ansi, error_message, fill, not_null, raw_cast
 from kaspar.engine.compile.cast_text import string_value
 from kaspar.engine.compile.cast_time import FROM_STRING, truncated
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
-from kaspar.errors import IllegalArgumentException, PySparkTypeError
+from kaspar.engine.pattern_parse import ON_BAD_PATTERN_NULL, ON_BAD_PATTERN_RUNTIME
+from kaspar.errors import IllegalArgumentException
 from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.functions._format_column import is_column_pattern, parsed
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
 
 _DAY_US = 86_400_000_000
@@ -76,14 +78,17 @@ def _unit(unit: ColumnOrName, function: str, *operands: exp.Expr) -> tuple[exp.E
     return e, exp.Case(ifs=[*ifs, exp.If(this=present, true=error)], default=exp.null())
 
 
-def _parsed(text: exp.Expr, format: ColumnOrName | None) -> tuple[exp.Expr, str, str]:
-    """The TIME ``text`` parses to (NULL if it does not), the pattern, and the call's
-    argument names."""
+def _parsed(
+    text: exp.Expr, format: ColumnOrName | None, on_bad_pattern: str
+) -> tuple[exp.Expr, exp.Expr | str, str]:
+    """The TIME ``text`` parses to (NULL if it does not), the pattern (a column's value or a
+    literal's text), and the call's argument names."""
     if format is None:
         return fill(FROM_STRING, text), _DEFAULT_FORMAT, names(text)
-    f = to_expr(format if isinstance(format, Column) else literal(format))
-    if not (isinstance(f, exp.Literal) and f.is_string):
-        raise PySparkTypeError("to_time needs a constant format (a string literal).", "NOT_STR")
+    f = to_expr(format)
+    if is_column_pattern(f):
+        value = raw_cast(parsed(text, f, on_bad_pattern), "TIME")
+        return value, string_value(f), names(text, f)
     fmt = spark_to_strftime(f.this).replace("'", "''")
     return fill(f"CAST(TRY_STRPTIME(_x_, '{fmt}') AS TIME)", text), f.this, names(text, f)
 
@@ -92,21 +97,25 @@ def to_time(str: ColumnOrName, format: ColumnOrName | None = None) -> Column:
     """A string parsed as a TIME (by ``format``, a Spark datetime pattern, when given);
     Spark's ``CANNOT_PARSE_TIME`` when it does not parse."""
     e = to_expr(str)
-    parsed, pattern, label = _parsed(e, format)
+    value, pattern, label = _parsed(e, format, ON_BAD_PATTERN_RUNTIME)
+    quoted = [pattern, "."] if isinstance(pattern, exp.Expr) else [f"'{pattern}'."]
     error = error_message(
         "CANNOT_PARSE_TIME",
         "The input string ",
         string_value(e),
-        " cannot be parsed to a TIME value because it does not match to the datetime format "
-        f"'{pattern}'.",
+        " cannot be parsed to a TIME value because it does not match to the datetime format ",
+        *quoted,
     )
-    return node(ansi(parsed, not_null(e), error), f"to_time({label})")
+    fails = not_null(e)
+    if format is not None and isinstance(pattern, exp.Expr):
+        fails = exp.and_(fails, not_null(to_expr(format)))
+    return node(ansi(value, fails, error), f"to_time({label})")
 
 
 def try_to_time(str: ColumnOrName, format: ColumnOrName | None = None) -> Column:
     """``to_time`` that gives NULL for a string that does not parse."""
-    parsed, _, label = _parsed(to_expr(str), format)
-    return node(parsed, f"try_to_time(to_time({label}))")
+    value, _, label = _parsed(to_expr(str), format, ON_BAD_PATTERN_NULL)
+    return node(value, f"try_to_time(to_time({label}))")
 
 
 def make_time(hour: ColumnOrName, minute: ColumnOrName, second: ColumnOrName) -> Column:
