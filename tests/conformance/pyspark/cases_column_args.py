@@ -193,3 +193,75 @@ def case_to_time_column_format_bad_pattern(spark, F, T):
     spark.conf.set("spark.sql.timeType.enabled", "true")
     df = spark.createDataFrame(_TIME_TEXT[7:], "s string, f string")
     return df.select(F.to_time("s", "f")).collect()
+
+
+def _variant_paths(spark, F):
+    paths = ["$.a", "$.b", "$.b[0]", "$.c.d", "$['c']['d']", "$.zz", None, "$.b[9]", "$.n"]
+    doc = '{"a":1,"b":[1,2],"c":{"d":"x"},"n":null}'
+    df = spark.createDataFrame([(doc, p) for p in paths], "j string, p string")
+    return df.withColumn("v", F.parse_json("j"))
+
+
+@case()
+def case_variant_get_column_path(spark, F, T):
+    df = _variant_paths(spark, F)
+    return df.select(
+        "p",
+        F.variant_get("v", F.col("p"), "string"),
+        F.try_variant_get("v", F.col("p"), "int"),
+        F.try_variant_get("v", F.col("p"), "binary"),
+        F.to_json(F.variant_get("v", F.col("p"), "variant")).alias("as_variant"),
+    )
+
+
+@case()
+def case_variant_edits_column_path(spark, F, T):
+    df = _variant_paths(spark, F)
+    return df.select(
+        "p",
+        F.to_json(F.variant_delete("v", F.col("p"))).alias("deleted"),
+        F.to_json(F.try_variant_array_append("v", F.col("p"), F.lit(9))).alias("appended"),
+    )
+
+
+@case()
+def case_variant_insert_column_path(spark, F, T):
+    rows = [('{"a":1,"arr":["x","y"]}', p) for p in ["$.d", "$.arr[1]", "$.c.d", None]]
+    df = spark.createDataFrame(rows, "j string, p string").withColumn("v", F.parse_json("j"))
+    return df.select("p", F.to_json(F.variant_insert("v", F.col("p"), F.lit(9))).alias("r"))
+
+
+@case()
+def case_try_variant_get_binary(spark, F, T):
+    df = spark.createDataFrame([('{"a":1,"s":"abc"}',)], "j string")
+    v = F.parse_json("j")
+    return df.select(F.try_variant_get(v, "$.a", "binary"), F.try_variant_get(v, "$.s", "binary"))
+
+
+def _bad_variant_path(spark, F, path):
+    df = spark.createDataFrame([('{"a":1}', path)], "j string, p string")
+    return df.withColumn("v", F.parse_json("j"))
+
+
+@case("error")
+def case_variant_delete_column_root_path(spark, F, T):
+    df = _bad_variant_path(spark, F, "$")
+    return df.select(F.variant_delete("v", F.col("p"))).collect()
+
+
+@case("error")
+def case_variant_insert_column_bad_path(spark, F, T):
+    df = _bad_variant_path(spark, F, "bad")
+    return df.select(F.variant_insert("v", F.col("p"), F.lit(2))).collect()
+
+
+@case("error")
+def case_variant_array_append_column_path_mismatch(spark, F, T):
+    df = _bad_variant_path(spark, F, "$.a")
+    return df.select(F.variant_array_append("v", F.col("p"), F.lit(2))).collect()
+
+
+@case("error")
+def case_variant_get_column_bad_path(spark, F, T):
+    df = _bad_variant_path(spark, F, "bad")
+    return df.select(F.variant_get("v", F.col("p"), "int")).collect()

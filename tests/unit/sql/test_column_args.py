@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kaspar.errors import IllegalArgumentException
+from kaspar.errors import IllegalArgumentException, SparkRuntimeException
 from kaspar.sql import SparkSession
 from kaspar.sql import functions as F
 
@@ -63,3 +63,24 @@ def test_to_timestamp_bad_pattern_per_row(spark: SparkSession) -> None:
         df.select(F.to_timestamp_ltz("s", "f")).collect()
     spark.conf.set("spark.sql.timeType.enabled", "true")
     assert df.select(F.try_to_time("s", "f")).collect()[0][0] is None
+
+
+def test_variant_edit_and_get_by_path_column(spark: SparkSession) -> None:
+    rows = [('{"a":1,"b":[1,2]}', "$.a"), ('{"a":1,"b":[1,2]}', "$.b[1]"), ('{"a":1}', None)]
+    df = spark.createDataFrame(rows, "j string, p string").withColumn("v", F.parse_json("j"))
+    out = df.select(
+        F.to_json(F.variant_delete("v", F.col("p"))), F.variant_get("v", F.col("p"), "int")
+    )
+    assert out.columns[1] == "variant_get(v, p)"
+    assert [tuple(r) for r in out.collect()] == [
+        ('{"b":[1,2]}', 1),
+        ('{"a":1,"b":[1]}', 2),
+        ('{"a":1}', None),
+    ]
+
+
+def test_variant_insert_bad_path_column(spark: SparkSession) -> None:
+    df = spark.createDataFrame([('{"a":1}', "bad")], "j string, p string")
+    edited = df.select(F.variant_insert(F.parse_json("j"), F.col("p"), F.lit(2)))
+    with pytest.raises(SparkRuntimeException, match="INVALID_VARIANT_PATH"):
+        edited.collect()
