@@ -265,3 +265,66 @@ def case_variant_array_append_column_path_mismatch(spark, F, T):
 def case_variant_get_column_bad_path(spark, F, T):
     df = _bad_variant_path(spark, F, "bad")
     return df.select(F.variant_get("v", F.col("p"), "int")).collect()
+
+
+def _timestamp_fields(spark):
+    rows = [
+        (2014, 12, 28, 6, 30, 45.887, "CET"),
+        (2014, 12, 28, 6, 30, 45.887, "Asia/Tokyo"),
+        (2014, 12, 28, 6, 30, 45.887, None),
+        (2020, 2, 29, 23, 59, 59.5, "UTC"),
+        (None, 1, 1, 0, 0, 0.0, "UTC"),
+    ]
+    schema = "year int, month int, day int, hour int, min int, sec double, tz string"
+    return spark.createDataFrame(rows, schema)
+
+
+@case("value")
+def case_make_timestamp_column_timezone(spark, F, T):
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    try:
+        df = _timestamp_fields(spark)
+        fields = ("year", "month", "day", "hour", "min", "sec")
+        out = df.select(
+            F.make_timestamp(*fields, "tz"),
+            F.try_make_timestamp(*fields, "tz"),
+            F.make_timestamp_ltz(*fields, "tz"),
+            F.try_make_timestamp_ltz(*fields, "tz"),
+            F.make_timestamp(*fields),
+        )
+        return [out.columns, *[tuple(r) for r in out.collect()]]
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+@case("value")
+def case_make_timestamp_date_and_time(spark, F, T):
+    import datetime as dt
+
+    spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+    try:
+        df = spark.range(1).select(
+            F.lit(dt.date(2014, 12, 28)).alias("date"),
+            F.lit(dt.time(6, 30, 45, 887000)).alias("time"),
+            F.lit("CET").alias("tz"),
+        )
+        out = df.select(
+            F.make_timestamp(date=df.date, time=df.time, timezone=df.tz),
+            F.make_timestamp(date=df.date, time=df.time),
+            F.try_make_timestamp(date=df.date, time=df.time, timezone=df.tz),
+            F.make_timestamp_ntz(date=df.date, time=df.time),
+            F.try_make_timestamp_ntz(date=df.date, time=df.time),
+        )
+        return [out.columns, *[tuple(r) for r in out.collect()]]
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+
+@case("value")
+def case_try_make_timestamp_column_timezone_invalid_fields(spark, F, T):
+    rows = [(2014, 13, 28, 6, 30, 45.0, "CET"), (2014, 2, 30, 6, 30, 45.0, "UTC")]
+    schema = "year int, month int, day int, hour int, min int, sec double, tz string"
+    df = spark.createDataFrame(rows, schema)
+    fields = ("year", "month", "day", "hour", "min", "sec")
+    out = df.select(F.try_make_timestamp(*fields, "tz"), F.try_make_timestamp_ltz(*fields, "tz"))
+    return [tuple(r) for r in out.collect()]

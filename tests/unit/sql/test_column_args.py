@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kaspar.errors import IllegalArgumentException, SparkRuntimeException
+from kaspar.errors import IllegalArgumentException, PySparkValueError, SparkRuntimeException
 from kaspar.sql import SparkSession
 from kaspar.sql import functions as F
 
@@ -84,3 +84,10 @@ def test_variant_insert_bad_path_column(spark: SparkSession) -> None:
     edited = df.select(F.variant_insert(F.parse_json("j"), F.col("p"), F.lit(2)))
     with pytest.raises(SparkRuntimeException, match="INVALID_VARIANT_PATH"):
         edited.collect()
+
+
+def test_make_timestamp_needs_fields_or_date_and_time(spark: SparkSession) -> None:
+    with pytest.raises(PySparkValueError):
+        F.make_timestamp(date=F.col("d"))
+    with pytest.raises(PySparkValueError):
+        F.make_timestamp_ntz("y", "m", "d", "h", "mi", "s", date=F.col("d"), time=F.col("t"))

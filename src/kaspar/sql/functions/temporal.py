@@ -117,24 +117,22 @@ def dateadd(start: ColumnOrName, days: ColumnOrName | int) -> Column:
 
 
 def make_timestamp(  # noqa: PLR0917 - PySpark signature
-    years: ColumnOrName,
-    months: ColumnOrName,
-    days: ColumnOrName,
-    hours: ColumnOrName,
-    mins: ColumnOrName,
-    secs: ColumnOrName,
+    years: ColumnOrName | None = None,
+    months: ColumnOrName | None = None,
+    days: ColumnOrName | None = None,
+    hours: ColumnOrName | None = None,
+    mins: ColumnOrName | None = None,
+    secs: ColumnOrName | None = None,
     timezone: ColumnOrName | None = None,
+    date: ColumnOrName | None = None,
+    time: ColumnOrName | None = None,
 ) -> Column:
-    parts = [to_expr(c) for c in (years, months, days, hours, mins, secs)]
-    value = exp.cast(
-        _fn(
-            "make_timestamp",
-            *[exp.cast(p, "BIGINT") for p in parts[:5]],
-            exp.cast(parts[5], "DOUBLE"),
-        ),
-        "TIMESTAMPTZ",
-    )
-    return node(value, f"make_timestamp({names(*parts)})")
+    """The timestamp of six fields (or a date and a time) in the session time zone, or in
+    ``timezone`` (a zone name per row)."""
+    from kaspar.sql.functions.date_parts import timestamp_of
+
+    fields = [years, months, days, hours, mins, secs]
+    return timestamp_of("make_timestamp", fields, "TIMESTAMPTZ", False, timezone, date, time)
 
 
 def to_unix_timestamp(timestamp: ColumnOrName, format: ColumnOrName | None = None) -> Column:
