@@ -328,3 +328,30 @@ def case_try_make_timestamp_column_timezone_invalid_fields(spark, F, T):
     fields = ("year", "month", "day", "hour", "min", "sec")
     out = df.select(F.try_make_timestamp(*fields, "tz"), F.try_make_timestamp_ltz(*fields, "tz"))
     return [tuple(r) for r in out.collect()]
+
+
+@case()
+def case_udf_keyword_arguments(spark, F, T):
+    def calc(a, b):
+        return None if a is None or b is None else a + 10 * b
+
+    calc_udf = F.udf(calc, T.IntegerType())
+    df = spark.createDataFrame([(0,), (1,), (None,)], "id int")
+    return df.select(calc_udf(b=F.col("id") * 10, a=F.col("id")), calc_udf(F.col("id"), b=F.lit(2)))
+
+
+@case()
+def case_udf_type_hints_vectorised(spark, F, T):
+    import pandas as pd
+    import pyarrow as pa
+
+    def pd_calc(a: pd.Series, b: pd.Series) -> pd.Series:
+        return a + 10 * b
+
+    def pa_calc(a: pa.Array, b: pa.Array) -> pa.Array:
+        return pa.compute.add(a, pa.compute.multiply(b, 10))
+
+    pd_udf = F.udf(pd_calc, T.IntegerType())
+    pa_udf = F.udf(pa_calc, T.IntegerType())
+    df = spark.range(3)
+    return df.select(pd_udf(b=F.col("id") * 10, a="id"), pa_udf(b=F.col("id") * 10, a="id"))
