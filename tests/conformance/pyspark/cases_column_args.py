@@ -355,3 +355,15 @@ def case_udf_type_hints_vectorised(spark, F, T):
     pa_udf = F.udf(pa_calc, T.IntegerType())
     df = spark.range(3)
     return df.select(pd_udf(b=F.col("id") * 10, a="id"), pa_udf(b=F.col("id") * 10, a="id"))
+
+
+@case()
+def case_call_function_registered_udf(spark, F, T):
+    spark.udf.register("intX2", lambda i: None if i is None else i * 2, T.IntegerType())
+    spark.udf.register("strX2", lambda s: None if s is None else s * 2, T.StringType())
+    df = spark.createDataFrame([(1, "a"), (2, None), (None, "c")], "id int, name string")
+    return df.select(
+        F.call_function("intX2", "id"),
+        F.call_function("strX2", F.col("name")),
+        F.call_function("upper", F.col("name")),
+    )
