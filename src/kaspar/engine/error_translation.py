@@ -26,12 +26,14 @@ _CAST_RAISED = re.compile(
 )
 _ILLEGAL_ARGUMENT = re.compile(
     r"\[(INVALID_FORMAT\.MISMATCH_INPUT|WKB_PARSE_ERROR|ST_INVALID_SRID_VALUE"
-    r"|ST_INVALID_ENDIANNESS_VALUE)\] "
+    r"|ST_INVALID_ENDIANNESS_VALUE|INVALID_URL|INVALID_PARAMETER_VALUE\.TIME_UNIT)\] "
 )
 # ... and as SparkRuntimeException too: the AES functions' errors (kaspar.engine.aes).
 _AES = re.compile(r"\[((?:INVALID_PARAMETER_VALUE|UNSUPPORTED_FEATURE)\.AES_[A-Z_]+)\] ")
 # ... and as DateTimeException / ArithmeticException: TIME and interval values out of range.
-_DATETIME = re.compile(r"\[(DATETIME_FIELD_OUT_OF_BOUNDS\.WITHOUT_SUGGESTION|CANNOT_PARSE_TIME)\] ")
+_DATETIME = re.compile(
+    r"\[(DATETIME_FIELD_OUT_OF_BOUNDS\.WITHOUT_SUGGESTION|CANNOT_PARSE_TIME(?:STAMP)?)\] "
+)
 _ARITHMETIC = re.compile(
     r"\[(DATETIME_OVERFLOW|INTERVAL_ARITHMETIC_OVERFLOW\.WITHOUT_SUGGESTION)\] "
 )

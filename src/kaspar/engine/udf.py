@@ -56,7 +56,10 @@ class PythonUDF:
         try:
             if self.vectorized:
                 result = self.func(*(c.to_pandas() for c in columns))
-                return pa.array(result, type=target, from_pandas=True)
+                try:
+                    return pa.array(result, type=target, from_pandas=True)
+                except pa.ArrowInvalid:  # another width (int64 for an int result): cast
+                    return pa.array(result, from_pandas=True).cast(target)
             rows = zip(*(c.to_pylist() for c in columns), strict=True)
             values = [_to_arrow_value(self.func(*row)) for row in rows]
             if isinstance(self.return_type, T.StringType):

@@ -57,7 +57,6 @@ PENDING: dict[str, str] = {
     "gen_struct": "DuckDB's struct_pack refuses two fields of one name (struct(s, s))",
     "gen_to_char": "to_char with a column format (Spark: a datetime pattern per row)",
     "gen_to_varchar": "to_varchar with a column format (Spark: a datetime pattern per row)",
-    "gen_try_parse_url": "try_parse_url with a column part",
     "gen_unbase64": "unbase64 decodes text whose length is not a multiple of 4 (Spark's "
     "lenient decoder); DuckDB raises",
     "gen_version": "version() names Spark's git revision; kaspar names its own version",

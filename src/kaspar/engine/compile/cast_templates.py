@@ -67,3 +67,12 @@ def ansi(tried: exp.Expr, fails: exp.Expr, error: exp.Expr) -> exp.Expr:
 
 def not_null(operand: exp.Expr) -> exp.Expr:
     return exp.Not(this=exp.Is(this=operand.copy(), expression=exp.Null()))
+
+
+ANSI_ONLY = "kaspar_ansi_only"  # the dialect writes its argument in ANSI mode, NULL otherwise
+
+
+def ansi_only(error: exp.Expr) -> exp.Expr:
+    """``error`` in ANSI mode, NULL with ``spark.sql.ansi.enabled=false`` (the dialect
+    decides, as it does for casts)."""
+    return exp.Anonymous(this=ANSI_ONLY, expressions=[error])

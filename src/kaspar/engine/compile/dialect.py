@@ -35,7 +35,7 @@ from kaspar.engine.compile import (
 )
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE
 from kaspar.engine.compile.cast_spark import spark_cast
-from kaspar.engine.compile.cast_templates import RAW
+from kaspar.engine.compile.cast_templates import ANSI_ONLY, RAW
 from kaspar.engine.compile.cast_time import time_cast
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
 from kaspar.engine.compile.typeof import TYPEOF
@@ -403,6 +403,9 @@ class KasparDuckDB(DuckDB):
             return super().log_sql(expression) if guarded is None else self.sql(guarded)
 
         def anonymous_sql(self, expression: exp.Anonymous) -> str:
+            if str(expression.this) == ANSI_ONLY:  # an error raised in ANSI mode only
+                ansi = self.dialect.ANSI  # type: ignore[attr-defined]
+                return self.sql(expression.expressions[0]) if ansi else "NULL"
             rewritten = function_rewrites.anonymous(expression)
             if rewritten is None:
                 return super().anonymous_sql(expression)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kaspar.engine.variant.encoding import from_c, prepared
 from kaspar.errors import SparkRuntimeException
@@ -61,14 +63,93 @@ def _first(values: pa.Array) -> object:
     return next((v for v in values.to_pylist() if v is not None), None)
 
 
-def delete(variants: pa.Array, paths: pa.Array) -> pa.Array:
-    """``variant_delete(v, path)``: the path's value removed (a NULL path: unchanged)."""
+def _by_path(
+    paths: pa.Array, size: int, edit: Callable[[str, pa.Array | None], pa.Array]
+) -> pa.Array | None:
+    """``edit(path, rows)`` per distinct path (``rows``: None for all), put back in row
+    order; None where every row's path is NULL. A NULL path's rows are left to the caller."""
+    encoded = pc.dictionary_encode(paths)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    distinct = encoded.dictionary.to_pylist()
+    if len(distinct) == 1 and encoded.null_count == 0:
+        return edit(distinct[0], None)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    present = encoded.is_valid().to_numpy(zero_copy_only=False)
+    pieces, order = [], []
+    for code, path in enumerate(distinct):
+        rows = np.flatnonzero(present & (indices == code))
+        pieces.append(edit(path, pa.array(rows)))
+        order.append(rows)
+    missing = np.flatnonzero(~present)
+    if not pieces:
+        return None
+    if missing.size:
+        pieces.append(pa.nulls(missing.size, pieces[0].type))
+        order.append(missing)
+    rows = np.concatenate(order)
+    return pa.concat_arrays(pieces).take(pa.array(np.argsort(rows, kind="stable")))
+
+
+def _steps(path: str, function: str, root_allowed: bool) -> tuple[str | int, ...]:
+    """A path's steps, Spark's error for a bad one (raised out of DuckDB by ``defer``)."""
+    from kaspar.engine.deferred_errors import defer
     from kaspar.engine.variant.sql import path_steps
 
-    path = _first(paths)
-    if path is None:
+    try:
+        steps = tuple(path_steps(path, function))
+    except SparkRuntimeException:
+        steps = None
+    if steps is None or (not steps and not root_allowed):
+        raise defer(
+            SparkRuntimeException(
+                f"The path '{path}' is not a valid `{function}` target. A valid path should "
+                "start with `$` and is followed by segments like `[123]`, `.name`, `['name']`, "
+                'or `["name"]`. The root path `$` is not allowed.',
+                "INVALID_VARIANT_PATH",
+            )
+        )
+    return steps
+
+
+def _json_path(path: str, function: str) -> str:
+    from kaspar.engine.deferred_errors import defer
+    from kaspar.engine.variant.sql import path_steps
+
+    try:
+        steps = path_steps(path, function)
+    except SparkRuntimeException as e:
+        raise defer(e) from None
+    keys = ('."' + s.replace('"', '\\"') + '"' if isinstance(s, str) else f"[{s}]" for s in steps)
+    return "$" + "".join(keys)
+
+
+def json_paths(paths: pa.Array, functions: pa.Array) -> pa.Array:
+    """DuckDB's JSON path of each Spark variant path (``$.a[0]`` -> ``$."a"[0]``), one
+    translation per distinct path; Spark's INVALID_VARIANT_GET_PATH for a bad one."""
+    function = str(_first(functions))
+    encoded = pc.dictionary_encode(paths)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    translated = [_json_path(p, function) for p in encoded.dictionary.to_pylist()]
+    return pa.array(translated, pa.string()).take(encoded.indices)
+
+
+def delete(variants: pa.Array, paths: pa.Array) -> pa.Array:
+    """``variant_delete(v, path)``: the path's value removed (a NULL path: unchanged); a path
+    column is edited one distinct path at a time."""
+
+    def edit(path: str, rows: pa.Array | None) -> pa.Array:
+        part = variants if rows is None else variants.take(rows)
+        return _edited(part, _steps(path, "variant_delete", False), False, False)[0]
+
+    edited = _by_path(paths, len(variants), edit)
+    if edited is None:
         return variants
-    return _edited(variants, tuple(path_steps(str(path), "variant_delete")), False, False)[0]
+    kept = pc.is_null(paths)
+    if pc.any(kept).as_py():
+        return pc.if_else(kept, pc.cast(variants, edited.type), edited)
+    return edited
 
 
 def strip_nulls(variants: pa.Array, include_arrays: pa.Array) -> pa.Array:
@@ -77,6 +158,28 @@ def strip_nulls(variants: pa.Array, include_arrays: pa.Array) -> pa.Array:
 
 
 APPEND, SET, INSERT = 1, 2, 3
+
+
+def _edit_error(
+    function: str, path: str, steps: tuple[str | int, ...], duplicate: bool
+) -> Exception:
+    from kaspar.engine.deferred_errors import defer
+
+    if duplicate:
+        key = next(s for s in reversed(steps) if isinstance(s, str))
+        return defer(
+            SparkRuntimeException(
+                f"Failed to build variant because of a duplicate object key `{key}`.",
+                "VARIANT_DUPLICATE_KEY",
+            )
+        )
+    return defer(
+        SparkRuntimeException(
+            f"The path '{path}' is incompatible with the variant value at '{path}' in "
+            f"`{function}`.",
+            "VARIANT_PATH_TYPE_MISMATCH",
+        )
+    )
 
 
 def with_value(
@@ -88,30 +191,26 @@ def with_value(
     def evaluate(
         variants: pa.Array, paths: pa.Array, values: pa.Array, flags: pa.Array
     ) -> pa.Array:
-        from kaspar.engine.deferred_errors import defer
-        from kaspar.engine.variant.sql import path_steps
-
-        path = str(_first(paths))
-        steps = tuple(path_steps(path, function))
         create = bool(_first(flags))
-        edited, mismatch, duplicate = _edited(variants, steps, False, False, values, mode, create)
-        if try_ or (mismatch < 0 and duplicate < 0):
-            return edited
-        if duplicate >= 0:
-            key = next(s for s in reversed(steps) if isinstance(s, str))
-            raise defer(
-                SparkRuntimeException(
-                    f"Failed to build variant because of a duplicate object key `{key}`.",
-                    "VARIANT_DUPLICATE_KEY",
+        root_allowed = mode == APPEND
+
+        def edit(path: str, rows: pa.Array | None) -> pa.Array:
+            steps = _steps(path, function, root_allowed)
+            part, added = (
+                (variants, values)
+                if rows is None
+                else (
+                    variants.take(rows),
+                    values.take(rows),
                 )
             )
-        raise defer(
-            SparkRuntimeException(
-                f"The path '{path}' is incompatible with the variant value at '{path}' in "
-                f"`{function}`.",
-                "VARIANT_PATH_TYPE_MISMATCH",
-            )
-        )
+            edited, mismatch, duplicate = _edited(part, steps, False, False, added, mode, create)
+            if not try_ and (mismatch >= 0 or duplicate >= 0):
+                raise _edit_error(function, path, steps, duplicate >= 0)
+            return edited
+
+        edited = _by_path(paths, len(variants), edit)
+        return pa.nulls(len(variants), pa.large_binary()) if edited is None else edited
 
     return evaluate
 

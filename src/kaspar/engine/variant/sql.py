@@ -80,6 +80,10 @@ STRIP_NULLS = register(
     PythonUDF(edit.strip_nulls, T.BinaryType(), name="variant_strip_nulls", arrow=True)
 )
 
+JSON_PATH = register(
+    PythonUDF(edit.json_paths, T.StringType(), name="variant_json_path", arrow=True)
+)
+
 # Spark's encoding of a variant null: empty metadata (version 1), then the null value.
 _NULL_HEX = "01000000"
 _NAMES = itertools.count()
@@ -253,8 +257,13 @@ def _typed(v: exp.Expr, target: T.DataType) -> exp.Expr:
         (exp.EQ(this=kind.copy(), expression=_str("VARCHAR")), "VARCHAR"),
         (_fn("starts_with", kind.copy(), _str("BOOL")), "BOOLEAN"),
     ]
-    ifs = [exp.If(this=test, true=_through(v, via, target)) for test, via in branches]
-    return exp.Case(ifs=ifs)
+    ifs = []
+    for test, via in branches:
+        try:
+            ifs.append(exp.If(this=test, true=_through(v, via, target)))
+        except AnalysisException:  # Spark casts no such value to target: NULL (or the error)
+            continue
+    return exp.Case(ifs=ifs) if ifs else exp.cast(exp.null(), to_sqlglot(target))
 
 
 def _type_name(target: T.DataType) -> str:
@@ -273,6 +282,18 @@ def get(v: exp.Expr, steps: list[str | int], target: T.DataType | None, try_: bo
     if target is None or isinstance(target, T.VariantType):
         return found
     return bind(found, lambda x: _cast(x, target, try_))
+
+
+def get_by_column(
+    v: exp.Expr, path: exp.Expr, target: T.DataType | None, try_: bool, function: str
+) -> exp.Expr:
+    """``variant_get`` with a path column: DuckDB's ``variant_extract`` takes constant steps
+    only, so the value is found in the variant's JSON text by the row's path (translated once
+    per distinct path) and parsed back (a date or timestamp inside comes back as a string)."""
+    json_path = _fn(JSON_PATH, path.copy(), _str(function))
+    text = _raw(_raw(v, "JSON"), "VARCHAR")
+    found = parse(_raw(_fn("json_extract", text, json_path), "VARCHAR"), try_=False)
+    return get(found, [], target, try_)
 
 
 def _cast(found: exp.Expr, target: T.DataType, try_: bool) -> exp.Expr:
@@ -453,15 +474,8 @@ def with_variant_fields(record: exp.Expr, text: exp.Expr, schema: T.StructType) 
 
 def _edit_target(path: exp.Expr, function: str) -> str | None:
     """A literal path of an edit (None for NULL: skipped); ``$`` alone is no target."""
-    if isinstance(path, exp.Null):
+    if isinstance(path, exp.Null) or not is_literal_path(path):
         return None
-    if not (isinstance(path, exp.Literal) and path.is_string):
-        from kaspar.errors import PySparkNotImplementedError
-
-        raise PySparkNotImplementedError(
-            f"{function} takes literal paths in kaspar (a path column is not supported yet)",
-            "NOT_IMPLEMENTED",
-        )
     text = str(path.this)
     try:
         steps = path_steps(text, function)
@@ -477,10 +491,19 @@ def _edit_target(path: exp.Expr, function: str) -> str | None:
     return text
 
 
+def is_literal_path(path: exp.Expr) -> bool:
+    """Whether ``path`` is a string literal (else a column: the path varies by row)."""
+    return isinstance(path, exp.Literal) and path.is_string
+
+
 def delete(v: exp.Expr, paths: list[exp.Expr]) -> exp.Expr:
-    """``variant_delete(v, paths...)``: each path's value removed, left to right."""
+    """``variant_delete(v, paths...)``: each path's value removed, left to right (a path
+    column: each row's, see ``edit``)."""
     current = encoded(v)
     for path in paths:
+        if not isinstance(path, exp.Null) and not is_literal_path(path):
+            current = _fn(DELETE, current, path.copy())
+            continue
         target = _edit_target(path, "variant_delete")
         if target is not None:
             current = _fn(DELETE, current, _str(target))
@@ -505,19 +528,14 @@ def with_value(
 ) -> exp.Expr:
     """``variant_array_append``, ``variant_set`` (``create``: make what is missing) and
     ``variant_insert`` (and their ``try_`` forms) of ``value``, a variant or cast to one."""
-    if function.removeprefix("try_") in ("variant_set", "variant_insert"):
-        _edit_target(path, function)  # the root path is refused
-    if not (isinstance(path, exp.Literal) and path.is_string):
-        from kaspar.errors import PySparkNotImplementedError
-
-        raise PySparkNotImplementedError(
-            f"{function} takes a literal path in kaspar (a path column is not supported yet)",
-            "NOT_IMPLEMENTED",
-        )
-    path_steps(str(path.this), function)  # Spark's INVALID_VARIANT_GET_PATH for a bad path
+    if is_literal_path(path):
+        if function.removeprefix("try_") in ("variant_set", "variant_insert"):
+            _edit_target(path, function)  # the root path is refused
+        path_steps(str(path.this), function)  # Spark's INVALID_VARIANT_GET_PATH for a bad path
+        path = _str(str(path.this))
     added = encoded(_raw(value, exp.DataType.build("VARIANT")))  # DuckDB keeps its type
     flag = exp.true() if create else exp.false()
-    call = _fn(_WITH_VALUE[function], encoded(v), _str(str(path.this)), added, flag)
+    call = _fn(_WITH_VALUE[function], encoded(v), path.copy(), added, flag)
     both = exp.and_(
         exp.Is(this=v.copy(), expression=exp.Null()).not_(),
         exp.Is(this=value.copy(), expression=exp.Null()).not_(),

@@ -28,17 +28,7 @@ from kaspar.engine.udf import PythonUDF
 from kaspar.errors import PythonException
 from kaspar.sql.column import GROUPED_UDF, Column, to_columns
 from kaspar.sql.functions._invoke import names, node
-from kaspar.sql.functions.udf import UserDefinedFunction
-
-
-class ArrowUDFType:
-    """The kinds of ``arrow_udf`` (PySpark's eval types)."""
-
-    SCALAR = 250
-    SCALAR_ITER = 251
-    GROUPED_AGG = 252
-    GROUPED_AGG_ITER = 254
-
+from kaspar.sql.functions.udf import ArrowUDFType, UserDefinedFunction
 
 _GROUPED = (ArrowUDFType.GROUPED_AGG, ArrowUDFType.GROUPED_AGG_ITER)
 _ITERATED = (ArrowUDFType.SCALAR_ITER, ArrowUDFType.GROUPED_AGG_ITER)
@@ -47,9 +37,9 @@ _ITERATED = (ArrowUDFType.SCALAR_ITER, ArrowUDFType.GROUPED_AGG_ITER)
 class ArrowUserDefinedFunction(UserDefinedFunction):
     """An ``arrow_udf``: Arrow arrays in; an array (scalar kinds) or a value per group out."""
 
-    def _python_udf(self) -> PythonUDF:
+    def _python_udf(self, func: Callable[..., Any] | None = None) -> PythonUDF:
         evaluate = (_grouped if self.evalType in _GROUPED else _scalar)(
-            self.func, self.returnType, self.evalType in _ITERATED
+            self.func if func is None else func, self.returnType, self.evalType in _ITERATED
         )
         return PythonUDF(evaluate, self.returnType, name=self._name, arrow=True)
 

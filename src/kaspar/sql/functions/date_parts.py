@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from kaspar.engine.compile.cast_templates import raw_cast
+from kaspar.errors import PySparkValueError
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, build, names, node
 
@@ -124,30 +126,70 @@ def timestamp_diff(unit: str, start: ColumnOrName, end: ColumnOrName) -> Column:
     return node(exp.cast(diff, "BIGINT"), f"timestampdiff({unit}, {names(s, e)})")
 
 
-def make_timestamp_ntz(  # noqa: PLR0917 - PySpark signature
-    years: ColumnOrName,
-    months: ColumnOrName,
-    days: ColumnOrName,
-    hours: ColumnOrName,
-    mins: ColumnOrName,
-    secs: ColumnOrName,
+def _naive(
+    fields: list[ColumnOrName | None], date: ColumnOrName | None, time: ColumnOrName | None
+) -> tuple[exp.Expr, list[exp.Expr]]:
+    """The wall-clock TIMESTAMP of six fields or of a date and a time, and their names."""
+    if date is not None or time is not None:
+        if date is None or time is None or any(f is not None for f in fields):
+            raise PySparkValueError(
+                "make_timestamp takes either years, months, days, hours, mins and secs, or "
+                "date and time.",
+                "CANNOT_SET_TOGETHER",
+            )
+        d, t = to_expr(date), to_expr(time)
+        value = exp.Add(this=raw_cast(d, "DATE"), expression=raw_cast(t, "TIME"))
+        return value, [d, t]
+    if any(f is None for f in fields):
+        raise PySparkValueError(
+            "make_timestamp needs years, months, days, hours, mins and secs (or date and time).",
+            "CANNOT_BE_NONE",
+        )
+    parts = [to_expr(f) for f in fields if f is not None]
+    made = exp.Anonymous(
+        this="make_timestamp",
+        expressions=[*[exp.cast(p, "BIGINT") for p in parts[:5]], exp.cast(parts[5], "DOUBLE")],
+    )
+    return made, parts
+
+
+def timestamp_of(  # noqa: PLR0917 - PySpark's arguments
+    fn: str,
+    fields: list[ColumnOrName | None],
+    to: str,
+    safe: bool,
+    timezone: ColumnOrName | None = None,
+    date: ColumnOrName | None = None,
+    time: ColumnOrName | None = None,
 ) -> Column:
-    parts = [to_expr(c) for c in (years, months, days, hours, mins, secs)]
-    value = exp.Anonymous(
-        this="make_timestamp",
-        expressions=[*[exp.cast(p, "BIGINT") for p in parts[:5]], exp.cast(parts[5], "DOUBLE")],
-    )
-    return node(exp.cast(value, "TIMESTAMP"), f"make_timestamp_ntz({names(*parts)})")
-
-
-def _make_timestamp(fn: str, parts: list[exp.Expr], to: str, safe: bool) -> Column:
-    value: exp.Expr = exp.Anonymous(
-        this="make_timestamp",
-        expressions=[*[exp.cast(p, "BIGINT") for p in parts[:5]], exp.cast(parts[5], "DOUBLE")],
-    )
+    """``fn``'s timestamp (``to``: TIMESTAMP or TIMESTAMPTZ); the local time is in
+    ``timezone`` (a column: each row's zone) when given, else in the session's."""
+    value, args = _naive(fields, date, time)
     if safe:
         value = exp.Anonymous(this="try", expressions=[value])
-    return node(exp.cast(value, to), f"{fn}({names(*parts)})")
+    if timezone is not None and to == "TIMESTAMPTZ":
+        tz = to_expr(timezone)
+        if fn != "try_make_timestamp" or date is not None:  # Spark leaves it out there
+            args.append(tz)
+        zoned = exp.Anonymous(this="timezone", expressions=[tz, value])
+        return node(zoned, f"{fn}({names(*args)})")
+    if fn == "try_make_timestamp_ntz" and date is not None:  # Spark's name of this form
+        return node(exp.cast(value, to), f"{fn}(make_timestamp_ntz({names(*args)}))")
+    return node(exp.cast(value, to), f"{fn}({names(*args)})")
+
+
+def make_timestamp_ntz(  # noqa: PLR0917 - PySpark signature
+    years: ColumnOrName | None = None,
+    months: ColumnOrName | None = None,
+    days: ColumnOrName | None = None,
+    hours: ColumnOrName | None = None,
+    mins: ColumnOrName | None = None,
+    secs: ColumnOrName | None = None,
+    date: ColumnOrName | None = None,
+    time: ColumnOrName | None = None,
+) -> Column:
+    fields = [years, months, days, hours, mins, secs]
+    return timestamp_of("make_timestamp_ntz", fields, "TIMESTAMP", False, None, date, time)
 
 
 def make_timestamp_ltz(  # noqa: PLR0917 - PySpark signature
@@ -157,21 +199,25 @@ def make_timestamp_ltz(  # noqa: PLR0917 - PySpark signature
     hours: ColumnOrName,
     mins: ColumnOrName,
     secs: ColumnOrName,
+    timezone: ColumnOrName | None = None,
 ) -> Column:
-    parts = [to_expr(c) for c in (years, months, days, hours, mins, secs)]
-    return _make_timestamp("make_timestamp_ltz", parts, "TIMESTAMPTZ", safe=False)
+    fields: list[ColumnOrName | None] = [years, months, days, hours, mins, secs]
+    return timestamp_of("make_timestamp_ltz", fields, "TIMESTAMPTZ", False, timezone)
 
 
 def try_make_timestamp(  # noqa: PLR0917 - PySpark signature
-    years: ColumnOrName,
-    months: ColumnOrName,
-    days: ColumnOrName,
-    hours: ColumnOrName,
-    mins: ColumnOrName,
-    secs: ColumnOrName,
+    years: ColumnOrName | None = None,
+    months: ColumnOrName | None = None,
+    days: ColumnOrName | None = None,
+    hours: ColumnOrName | None = None,
+    mins: ColumnOrName | None = None,
+    secs: ColumnOrName | None = None,
+    timezone: ColumnOrName | None = None,
+    date: ColumnOrName | None = None,
+    time: ColumnOrName | None = None,
 ) -> Column:
-    parts = [to_expr(c) for c in (years, months, days, hours, mins, secs)]
-    return _make_timestamp("try_make_timestamp", parts, "TIMESTAMPTZ", safe=True)
+    fields = [years, months, days, hours, mins, secs]
+    return timestamp_of("try_make_timestamp", fields, "TIMESTAMPTZ", True, timezone, date, time)
 
 
 def try_make_timestamp_ltz(  # noqa: PLR0917 - PySpark signature
@@ -181,21 +227,24 @@ def try_make_timestamp_ltz(  # noqa: PLR0917 - PySpark signature
     hours: ColumnOrName,
     mins: ColumnOrName,
     secs: ColumnOrName,
+    timezone: ColumnOrName | None = None,
 ) -> Column:
-    parts = [to_expr(c) for c in (years, months, days, hours, mins, secs)]
-    return _make_timestamp("try_make_timestamp_ltz", parts, "TIMESTAMPTZ", safe=True)
+    fields: list[ColumnOrName | None] = [years, months, days, hours, mins, secs]
+    return timestamp_of("try_make_timestamp_ltz", fields, "TIMESTAMPTZ", True, timezone)
 
 
 def try_make_timestamp_ntz(  # noqa: PLR0917 - PySpark signature
-    years: ColumnOrName,
-    months: ColumnOrName,
-    days: ColumnOrName,
-    hours: ColumnOrName,
-    mins: ColumnOrName,
-    secs: ColumnOrName,
+    years: ColumnOrName | None = None,
+    months: ColumnOrName | None = None,
+    days: ColumnOrName | None = None,
+    hours: ColumnOrName | None = None,
+    mins: ColumnOrName | None = None,
+    secs: ColumnOrName | None = None,
+    date: ColumnOrName | None = None,
+    time: ColumnOrName | None = None,
 ) -> Column:
-    parts = [to_expr(c) for c in (years, months, days, hours, mins, secs)]
-    return _make_timestamp("try_make_timestamp_ntz", parts, "TIMESTAMP", safe=True)
+    fields = [years, months, days, hours, mins, secs]
+    return timestamp_of("try_make_timestamp_ntz", fields, "TIMESTAMP", True, None, date, time)
 
 
 def try_to_date(col: ColumnOrName, format: str | None = None) -> Column:

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import builtins
 import getpass
+from typing import Any
 
 from sqlglot import exp
 
+from kaspar.engine.compile.cast_templates import raw_cast
 from kaspar.engine.compile.typeof import TYPEOF
 from kaspar.sql.column import Column, literal, to_expr
-from kaspar.sql.functions._invoke import ColumnOrName, as_binary, as_text, build, names, node
+from kaspar.sql.functions._format_column import is_column_pattern, parsed_timestamp
+from kaspar.sql.functions._invoke import (
+    ColumnOrName,
+    as_binary,
+    as_text,
+    build,
+    names,
+    node,
+    renamed,
+)
 
 __all__ = [
     "assert_true",
@@ -137,8 +148,23 @@ def input_file_block_length() -> Column:
 
 
 def call_function(funcName: str, *cols: ColumnOrName) -> Column:
+    """A built-in function, or a Python function registered with ``spark.udf.register``
+    (the session's registry is asked first, as Spark's catalog is)."""
     exprs = [to_expr(c) for c in cols]
+    registered = _registered_udf(funcName)
+    if registered is not None:
+        return renamed(registered(*(Column(e) for e in exprs)), funcName, *exprs)
     return node(build(funcName, exprs), f"{funcName}({names(*exprs)})")
+
+
+def _registered_udf(name: str) -> Any:
+    from kaspar.sql.session import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is None:
+        return None
+    functions = getattr(session.udf, "_functions", {})
+    return functions.get(name.lower())
 
 
 def regexp_instr(
@@ -236,7 +262,10 @@ def to_timestamp_ltz(timestamp: ColumnOrName, format: ColumnOrName | None = None
     if format is None:
         value = exp.Cast(this=e, to=exp.DataType.build("TIMESTAMPTZ"))
         return node(value, f"to_timestamp_ltz({names(e)})")
-    f = to_expr(format) if isinstance(format, Column) else literal(format)
+    f = to_expr(format)
+    if is_column_pattern(f):
+        zoned = raw_cast(parsed_timestamp(e, f), "TIMESTAMPTZ")
+        return node(zoned, f"to_timestamp_ltz({names(e, f)})")
     return node(build("to_timestamp", [e, f]), f"to_timestamp_ltz({names(e, f)})")
 
 
@@ -245,7 +274,9 @@ def to_timestamp_ntz(timestamp: ColumnOrName, format: ColumnOrName | None = None
     if format is None:
         value = exp.Cast(this=e, to=exp.DataType.build("TIMESTAMP"))
         return node(value, f"to_timestamp_ntz({names(e)})")
-    f = to_expr(format) if isinstance(format, Column) else literal(format)
+    f = to_expr(format)
+    if is_column_pattern(f):
+        return node(parsed_timestamp(e, f), f"to_timestamp_ntz({names(e, f)})")
     parsed = exp.Cast(this=build("to_timestamp", [e, f]), to=exp.DataType.build("TIMESTAMP"))
     return node(parsed, f"to_timestamp_ntz({names(e, f)})")
 

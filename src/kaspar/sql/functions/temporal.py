@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from kaspar.errors import PySparkNotImplementedError
+from kaspar.engine.compile.cast_templates import fill, raw_cast
 from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.functions._format_column import is_column_pattern, parsed_timestamp
 from kaspar.sql.functions._invoke import ColumnOrName, as_date, call, names, node
 
 
@@ -116,44 +117,37 @@ def dateadd(start: ColumnOrName, days: ColumnOrName | int) -> Column:
 
 
 def make_timestamp(  # noqa: PLR0917 - PySpark signature
-    years: ColumnOrName,
-    months: ColumnOrName,
-    days: ColumnOrName,
-    hours: ColumnOrName,
-    mins: ColumnOrName,
-    secs: ColumnOrName,
+    years: ColumnOrName | None = None,
+    months: ColumnOrName | None = None,
+    days: ColumnOrName | None = None,
+    hours: ColumnOrName | None = None,
+    mins: ColumnOrName | None = None,
+    secs: ColumnOrName | None = None,
     timezone: ColumnOrName | None = None,
+    date: ColumnOrName | None = None,
+    time: ColumnOrName | None = None,
 ) -> Column:
-    parts = [to_expr(c) for c in (years, months, days, hours, mins, secs)]
-    value = exp.cast(
-        _fn(
-            "make_timestamp",
-            *[exp.cast(p, "BIGINT") for p in parts[:5]],
-            exp.cast(parts[5], "DOUBLE"),
-        ),
-        "TIMESTAMPTZ",
-    )
-    return node(value, f"make_timestamp({names(*parts)})")
+    """The timestamp of six fields (or a date and a time) in the session time zone, or in
+    ``timezone`` (a zone name per row)."""
+    from kaspar.sql.functions.date_parts import timestamp_of
+
+    fields = [years, months, days, hours, mins, secs]
+    return timestamp_of("make_timestamp", fields, "TIMESTAMPTZ", False, timezone, date, time)
 
 
 def to_unix_timestamp(timestamp: ColumnOrName, format: ColumnOrName | None = None) -> Column:
+    """Seconds since the epoch of ``timestamp`` (a string parsed by ``format``, a literal or
+    a column of Spark datetime patterns; ``yyyy-MM-dd HH:mm:ss`` by default)."""
     from kaspar.sql.functions.datetime import unix_timestamp
 
-    pattern = "yyyy-MM-dd HH:mm:ss"
-    if isinstance(format, Column):
-        fixed = format.expr
-        if not (isinstance(fixed, exp.Literal) and fixed.is_string):
-            raise PySparkNotImplementedError(
-                "[NOT_IMPLEMENTED] to_unix_timestamp: a format that varies by row is not "
-                "supported; pass a literal format.",
-                "NOT_IMPLEMENTED",
-            )
-        pattern = fixed.this
-    elif isinstance(format, str):
-        pattern = format
-    column = unix_timestamp(timestamp, pattern)
     e = to_expr(timestamp)
-    column.expr.meta["spark_name"] = f"to_unix_timestamp({names(e)}, {pattern})"
+    f = literal("yyyy-MM-dd HH:mm:ss") if format is None else to_expr(format)
+    if is_column_pattern(f):
+        moment = raw_cast(parsed_timestamp(e, f), "TIMESTAMPTZ")
+        seconds = fill("CAST(FLOOR(EPOCH(_x_)) AS BIGINT)", moment)
+        return node(seconds, f"to_unix_timestamp({names(e, f)})")
+    column = unix_timestamp(timestamp, f.this)
+    column.expr.meta["spark_name"] = f"to_unix_timestamp({names(e, f)})"
     return column
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from kaspar.engine.compile.cast_templates import ansi, error_message, fill, not_null
+from kaspar.engine.compile.cast_templates import ansi, error_message, fill, not_null, raw_cast
 from kaspar.engine.compile.cast_text import string_value
 from kaspar.engine.compile.cast_time import FROM_STRING, truncated
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
-from kaspar.errors import IllegalArgumentException, PySparkTypeError
+from kaspar.engine.pattern_parse import ON_BAD_PATTERN_NULL, ON_BAD_PATTERN_RUNTIME
+from kaspar.errors import IllegalArgumentException
 from kaspar.sql.column import Column, literal, to_expr
+from kaspar.sql.functions._format_column import is_column_pattern, parsed
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
 
 _DAY_US = 86_400_000_000
@@ -42,29 +44,51 @@ def _micros(time: exp.Expr) -> exp.Expr:
     return fill("epoch_us(_x_)", time)
 
 
-def _unit(unit: ColumnOrName, function: str) -> tuple[exp.Expr, int]:
-    """The unit literal and its length in microseconds (Spark's error for another unit)."""
-    e = to_expr(literal(unit) if isinstance(unit, str) else unit)
-    text = e.this if isinstance(e, exp.Literal) and e.is_string else None
-    if text is None or text.upper() not in _UNITS_US:
-        allowed = ", ".join(f"'{u}'" for u in _UNITS_US)
-        raise IllegalArgumentException(
-            f"The value of parameter(s) `unit` in "
-            f"`{function}` is invalid: expects one of the units {allowed}, but got "
-            f"''{text if text is not None else e.sql('spark')}''.",
-            "INVALID_PARAMETER_VALUE.TIME_UNIT",
-        )
-    return e, _UNITS_US[text.upper()]
+def _unit_message(function: str) -> str:
+    """Spark's message for a unit that is not one of ``_UNITS_US``, up to the unit's text."""
+    allowed = ", ".join(f"'{u}'" for u in _UNITS_US)
+    return (
+        f"The value of parameter(s) `unit` in `{function}` is invalid: expects one of the "
+        f"units {allowed}, but got ''"
+    )
 
 
-def _parsed(text: exp.Expr, format: ColumnOrName | None) -> tuple[exp.Expr, str, str]:
-    """The TIME ``text`` parses to (NULL if it does not), the pattern, and the call's
-    argument names."""
+def _unit(unit: ColumnOrName, function: str, *operands: exp.Expr) -> tuple[exp.Expr, exp.Expr]:
+    """The unit and its length in microseconds: a number for a literal unit (Spark's error
+    at once for another), else a ``CASE`` on the row's unit whose other values raise
+    ``INVALID_PARAMETER_VALUE.TIME_UNIT`` (NULL when the unit or a time is NULL)."""
+    e = to_expr(unit)
+    if isinstance(e, exp.Literal | exp.Null):
+        text = e.this if isinstance(e, exp.Literal) and e.is_string else None
+        if text is None or text.upper() not in _UNITS_US:
+            shown = text if text is not None else e.sql("spark")
+            raise IllegalArgumentException(
+                f"{_unit_message(function)}{shown}''.", "INVALID_PARAMETER_VALUE.TIME_UNIT"
+            )
+        return e, exp.Literal.number(_UNITS_US[text.upper()])
+    upper = exp.Upper(this=e.copy())
+    ifs = [
+        exp.If(this=exp.EQ(this=upper.copy(), expression=literal(u)), true=literal(us))
+        for u, us in _UNITS_US.items()
+    ]
+    present = exp.and_(*(not_null(o) for o in (e, *operands)))
+    error = error_message(
+        "INVALID_PARAMETER_VALUE.TIME_UNIT", _unit_message(function), e.copy(), "''."
+    )
+    return e, exp.Case(ifs=[*ifs, exp.If(this=present, true=error)], default=exp.null())
+
+
+def _parsed(
+    text: exp.Expr, format: ColumnOrName | None, on_bad_pattern: str
+) -> tuple[exp.Expr, exp.Expr | str, str]:
+    """The TIME ``text`` parses to (NULL if it does not), the pattern (a column's value or a
+    literal's text), and the call's argument names."""
     if format is None:
         return fill(FROM_STRING, text), _DEFAULT_FORMAT, names(text)
-    f = to_expr(format if isinstance(format, Column) else literal(format))
-    if not (isinstance(f, exp.Literal) and f.is_string):
-        raise PySparkTypeError("to_time needs a constant format (a string literal).", "NOT_STR")
+    f = to_expr(format)
+    if is_column_pattern(f):
+        value = raw_cast(parsed(text, f, on_bad_pattern), "TIME")
+        return value, string_value(f), names(text, f)
     fmt = spark_to_strftime(f.this).replace("'", "''")
     return fill(f"CAST(TRY_STRPTIME(_x_, '{fmt}') AS TIME)", text), f.this, names(text, f)
 
@@ -73,21 +97,25 @@ def to_time(str: ColumnOrName, format: ColumnOrName | None = None) -> Column:
     """A string parsed as a TIME (by ``format``, a Spark datetime pattern, when given);
     Spark's ``CANNOT_PARSE_TIME`` when it does not parse."""
     e = to_expr(str)
-    parsed, pattern, label = _parsed(e, format)
+    value, pattern, label = _parsed(e, format, ON_BAD_PATTERN_RUNTIME)
+    quoted = [pattern, "."] if isinstance(pattern, exp.Expr) else [f"'{pattern}'."]
     error = error_message(
         "CANNOT_PARSE_TIME",
         "The input string ",
         string_value(e),
-        " cannot be parsed to a TIME value because it does not match to the datetime format "
-        f"'{pattern}'.",
+        " cannot be parsed to a TIME value because it does not match to the datetime format ",
+        *quoted,
     )
-    return node(ansi(parsed, not_null(e), error), f"to_time({label})")
+    fails = not_null(e)
+    if format is not None and isinstance(pattern, exp.Expr):
+        fails = exp.and_(fails, not_null(to_expr(format)))
+    return node(ansi(value, fails, error), f"to_time({label})")
 
 
 def try_to_time(str: ColumnOrName, format: ColumnOrName | None = None) -> Column:
     """``to_time`` that gives NULL for a string that does not parse."""
-    parsed, _, label = _parsed(to_expr(str), format)
-    return node(parsed, f"try_to_time(to_time({label}))")
+    value, _, label = _parsed(to_expr(str), format, ON_BAD_PATTERN_NULL)
+    return node(value, f"try_to_time(to_time({label}))")
 
 
 def make_time(hour: ColumnOrName, minute: ColumnOrName, second: ColumnOrName) -> Column:
@@ -132,18 +160,20 @@ def current_time(precision: int | None = None) -> Column:
 
 def time_diff(unit: ColumnOrName, start: ColumnOrName, end: ColumnOrName) -> Column:
     """Whole ``unit``s from ``start`` to ``end`` (negative when ``end`` is earlier)."""
-    u, step = _unit(unit, "time_diff")
     a, b = to_expr(start), to_expr(end)
+    u, step = _unit(unit, "time_diff", a, b)
     diff = exp.Sub(this=_micros(b), expression=_micros(a))
-    value = fill(f"CAST(trunc(_x_ / {step}) AS BIGINT)", exp.paren(diff))
+    value = fill("CAST(trunc(_x_) AS BIGINT)", exp.Div(this=exp.paren(diff), expression=step))
     return node(value, f"time_diff({names(u, a, b)})")
 
 
 def time_trunc(unit: ColumnOrName, time: ColumnOrName) -> Column:
     """``time`` cut down to a whole ``unit``."""
-    u, step = _unit(unit, "time_trunc")
     t = to_expr(time)
-    value = fill(f"TIME '00:00:00' + to_microseconds(epoch_us(_x_) // {step} * {step})", t)
+    u, step = _unit(unit, "time_trunc", t)
+    floor = exp.IntDiv(this=_micros(t), expression=step)
+    truncated = exp.Mul(this=floor, expression=step.copy())
+    value = fill("TIME '00:00:00' + to_microseconds(_x_)", truncated)
     return node(value, f"time_trunc({names(u, t)})")
 
 

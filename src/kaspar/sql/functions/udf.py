@@ -61,29 +61,100 @@ class UserDefinedFunction:
         self._name = str(name or getattr(func, "__name__", type(func).__name__))
         self.evalType = evalType or (200 if vectorized else 100)
         self.deterministic = True
-        self._sql_name = register(self._python_udf())
+        self._sql_names: dict[tuple[str, ...], str] = {}
+        self._sql_name = self._registered(())
         functools.update_wrapper(self, func)
 
-    def _python_udf(self) -> PythonUDF:
-        """How the function runs over a batch (``arrow_udf`` has its own kinds)."""
+    def _python_udf(self, func: Callable[..., Any] | None = None) -> PythonUDF:
+        """How ``func`` (this function, or it with keyword arguments bound by position) runs
+        over a batch (``arrow_udf`` has its own kinds)."""
+        func = self.func if func is None else func
         if self.evalType == PandasUDFType.GROUPED_AGG:
-            grouped = _grouped(self.func, self.returnType)
+            grouped = _grouped(func, self.returnType)
             return PythonUDF(grouped, self.returnType, name=self._name, arrow=True)
-        vectorized = self.evalType != 100
-        return PythonUDF(self.func, self.returnType, vectorized, self._name)
+        if self.evalType == ArrowUDFType.SCALAR:
+            typed = _as_type(func, self.returnType)
+            return PythonUDF(typed, self.returnType, name=self._name, arrow=True)
+        vectorized = self.evalType == PandasUDFType.SCALAR
+        return PythonUDF(func, self.returnType, vectorized, self._name)
 
-    def __call__(self, *cols: Any) -> Column:
+    def _registered(self, keywords: tuple[str, ...]) -> str:
+        """The SQL name of this function called with ``keywords`` after the positional
+        arguments (registered once per set of keyword names)."""
+        if keywords in self._sql_names:
+            return self._sql_names[keywords]
+        func = _with_keywords(self.func, keywords) if keywords else None
+        self._sql_names[keywords] = register(self._python_udf(func))
+        return self._sql_names[keywords]
+
+    def __call__(self, *cols: Any, **kwargs: Any) -> Column:
         exprs = [c.expr for c in to_columns(cols)]
-        args = exprs
+        keyword_exprs = [c.expr for c in to_columns(list(kwargs.values()))] if kwargs else []
+        args = exprs + keyword_exprs
         if self.evalType == PandasUDFType.GROUPED_AGG:
-            args = [exp.Anonymous(this="list", expressions=[e.copy()]) for e in exprs]
-        call = exp.Anonymous(this=self._sql_name, expressions=args)
+            args = [exp.Anonymous(this="list", expressions=[e.copy()]) for e in args]
+        call = exp.Anonymous(this=self._registered(tuple(kwargs)), expressions=args)
         call.meta[GROUPED_UDF] = self.evalType == PandasUDFType.GROUPED_AGG
-        return node(call, f"{self._name}({names(*exprs)})")
+        shown = [names(e) for e in exprs]
+        shown += [f"{k} => {names(e)}" for k, e in zip(kwargs, keyword_exprs, strict=True)]
+        return node(call, f"{self._name}({', '.join(shown)})")
 
     def asNondeterministic(self) -> UserDefinedFunction:
         self.deterministic = False
         return self
+
+
+def _with_keywords(func: Callable[..., Any], keywords: tuple[str, ...]) -> Callable[..., Any]:
+    """``func`` taking its last ``len(keywords)`` arguments as those keyword arguments."""
+    count = len(keywords)
+
+    def call(*args: Any) -> Any:
+        positional, named = args[: len(args) - count], args[len(args) - count :]
+        return func(*positional, **dict(zip(keywords, named, strict=True)))
+
+    return call
+
+
+def _as_type(func: Callable[..., Any], rtype: T.DataType) -> Callable[..., pa.Array]:
+    """An Arrow UDF's result cast to its declared type (``pc.add`` of ints gives int64)."""
+    target = to_arrow(rtype)
+
+    def call(*arrays: pa.Array) -> pa.Array:
+        result = func(*arrays)
+        if not isinstance(result, pa.Array | pa.ChunkedArray):
+            result = pa.array(result)
+        return result.cast(target)
+
+    return call
+
+
+def _hinted_eval_type(func: Callable[..., Any]) -> int | None:
+    """The vectorised kind a plain ``udf``'s type hints ask for (pandas Series or Arrow
+    arrays on every argument and the result), or None for a row-at-a-time UDF."""
+    signature = inspect.signature(func)
+    params = list(signature.parameters.values())
+    hints = [p.annotation for p in params] + [signature.return_annotation]
+    if not params or any(h is inspect.Parameter.empty for h in hints):
+        return None
+    kinds = {_hint_kind(h) for h in hints}
+    if kinds == {"pandas.Series"}:
+        return PandasUDFType.SCALAR
+    if kinds == {"pyarrow.Array"}:
+        return ArrowUDFType.SCALAR
+    return None
+
+
+_ALIASES = {"pd": "pandas", "pa": "pyarrow"}
+
+
+def _hint_kind(hint: Any) -> str:
+    """``pandas.Series``, ``pyarrow.Array`` or the hint's own name; a hint written as text
+    (``from __future__ import annotations``) by its spelling (``pd.Series``)."""
+    if isinstance(hint, str):
+        package, _, name = hint.strip().rpartition(".")
+        return f"{_ALIASES.get(package, package)}.{name}"
+    package = str(getattr(hint, "__module__", "")).split(".")[0]
+    return f"{package}.{getattr(hint, '__name__', '')}"
 
 
 def udf(
@@ -92,11 +163,17 @@ def udf(
     *,
     useArrow: bool | None = None,
 ) -> Any:
-    """``udf(f, returnType)`` or ``@udf(returnType=...)`` / ``@udf("int")`` / ``@udf``."""
+    """``udf(f, returnType)`` or ``@udf(returnType=...)`` / ``@udf("int")`` / ``@udf``; type
+    hints of pandas Series or Arrow arrays make it vectorised (unless ``useArrow`` is set)."""
+
+    def build(func: Callable[..., Any], rtype: T.DataType | str | None) -> UserDefinedFunction:
+        kind = _hinted_eval_type(func) if useArrow is None else None
+        return UserDefinedFunction(func, rtype, evalType=kind)
+
     if f is None or isinstance(f, T.DataType | str):
         rtype = f if f is not None else returnType
-        return lambda func: UserDefinedFunction(func, rtype)
-    return UserDefinedFunction(f, returnType)
+        return lambda func: build(func, rtype)
+    return build(f, returnType)
 
 
 def call_udf(udfName: str, *cols: Any) -> Column:
@@ -104,6 +181,15 @@ def call_udf(udfName: str, *cols: Any) -> Column:
     from kaspar.sql.session import SparkSession
 
     return SparkSession.active().udf.lookup(udfName)(*cols)
+
+
+class ArrowUDFType:
+    """The Arrow UDF kinds (``SCALAR``: Arrow arrays in, an Arrow array out)."""
+
+    SCALAR = 250
+    SCALAR_ITER = 251
+    GROUPED_AGG = 252
+    GROUPED_AGG_ITER = 254
 
 
 class PandasUDFType:
@@ -167,4 +253,4 @@ def pandas_udf(
     return UserDefinedFunction(f, returnType, vectorized=True, evalType=_eval_type(f, functionType))
 
 
-__all__ = ["PandasUDFType", "UserDefinedFunction", "call_udf", "pandas_udf", "udf"]
+__all__ = ["ArrowUDFType", "PandasUDFType", "UserDefinedFunction", "call_udf", "pandas_udf", "udf"]

@@ -136,10 +136,14 @@ def _text(value: Column | str) -> str:
 def _get(v: ColumnOrName, path: Column | str, target: str | None, try_: bool) -> Column:
     function = "try_variant_get" if try_ else "variant_get"
     e = to_expr(v)
-    text = _text(path)
     dtype = parse_data_type(target) if target is not None else T.VariantType()
+    if isinstance(path, Column) and not V.is_literal_path(path.expr):
+        p = path.expr
+        built = V.get_by_column(e, p, dtype, try_, function)
+        return node(built, f"{function}({names(e, p)})")  # Spark leaves out the type
+    text = _text(path)
     built = V.get(e, V.path_steps(text, function), dtype, try_)
-    shown = f"{names(e)}, {text}" + ("" if target is None else f", {target}")
+    shown = f"{names(e)}, {text}"
     return node(built, f"{function}({shown})")
 
 
