@@ -22,6 +22,7 @@ from kaspar.errors import (
     IllegalArgumentException,
     PySparkAttributeError,
     PySparkTypeError,
+    PySparkValueError,
     unresolved_column,
 )
 from kaspar.sql import _persistence, _semantics
@@ -69,6 +70,17 @@ class DataFrame:
 
     rdd = NotApplicable("DataFrame.rdd")
     pandas_api = NotApplicable("DataFrame.pandas_api")
+
+    @property
+    def executionInfo(self) -> Any:
+        """Spark Connect's: a classic session refuses it, as PySpark's does."""
+        raise PySparkValueError(
+            "Calling property or member 'queryExecution' is not supported in PySpark Classic, "
+            "please use Spark Connect instead.",
+            "CLASSIC_OPERATION_NOT_SUPPORTED_ON_DF",
+            {"member": "queryExecution"},
+        )
+
     plot = NotApplicable("DataFrame.plot")
 
     def __init__(self, session: SparkSession, plan: L.LogicalPlan) -> None:

@@ -15,6 +15,8 @@ NOT_APPLICABLE_MEMBERS: dict[str, str] = {
     "DataFrame.plot": "plotting goes through pandas-on-Spark; use toPandas().plot",
     "SparkSession.sparkContext": "kaspar has no SparkContext; use the SparkSession (conf, "
     "createDataFrame, read) directly",
+    "SparkSession.profile": "Spark's Python worker profiler does not exist in kaspar (UDFs run "
+    "in this process); profile with cProfile or py-spy around the action",
 }
 
 

@@ -6,7 +6,7 @@ import atexit
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import sqlglot
 from sqlglot import exp
@@ -105,6 +105,7 @@ class SparkSession:
     builder: ClassVar[_BuilderDescriptor] = _BuilderDescriptor()
     Builder: ClassVar[type[_Builder]] = _Builder
     sparkContext = NotApplicable("SparkSession.sparkContext")
+    profile = NotApplicable("SparkSession.profile")
     _active: ClassVar[SparkSession | None] = None
     _lock: ClassVar[threading.RLock] = threading.RLock()
 
@@ -153,6 +154,21 @@ class SparkSession:
     @property
     def udtf(self) -> UDTFRegistration:
         return self._udtf
+
+    # Spark Connect's members: a classic session (kaspar's, like PySpark's own) refuses them.
+    @property
+    def client(self) -> Any:
+        _connect_only("SparkSession.client")
+
+    def addArtifacts(
+        self, *path: str, pyfile: bool = False, archive: bool = False, file: bool = False
+    ) -> None:
+        _connect_only("SparkSession.addArtifact(s)")
+
+    addArtifact = addArtifacts
+
+    def copyFromLocalToFs(self, local_path: str, dest_path: str) -> None:
+        _connect_only("SparkSession.copyFromLocalToFs")
 
     # Tags of the operations this session starts (interrupt*: kaspar runs each query to its
     # end in the calling thread, so nothing is running to interrupt from another call).
@@ -372,3 +388,14 @@ def _referenced_tables(query: exp.Query) -> list[str]:
         if local and table.name.lower() not in ctes:
             names.append(table.name)
     return names
+
+
+def _connect_only(feature: str) -> NoReturn:
+    from kaspar.errors import PySparkRuntimeError
+
+    raise PySparkRuntimeError(
+        f"{feature} is only supported with Spark Connect; however, the current Spark session "
+        "does not use Spark Connect.",
+        "ONLY_SUPPORTED_WITH_SPARK_CONNECT",
+        {"feature": feature},
+    )

@@ -188,3 +188,15 @@ def test_stream_into_a_python_sink(spark: SparkSession, tmp_path: Path) -> None:
     )
     query.awaitTermination()
     assert COMMITS == [("stream", 0, [3])]
+
+
+def test_connect_only_members_refused_as_classic_pyspark(spark: SparkSession) -> None:
+    from kaspar.errors import PySparkRuntimeError, PySparkValueError
+
+    for member in (lambda: spark.client, lambda: spark.addArtifacts("x.py", pyfile=True)):
+        with pytest.raises(PySparkRuntimeError) as info:
+            member()
+        assert info.value.getCondition() == "ONLY_SUPPORTED_WITH_SPARK_CONNECT"
+    with pytest.raises(PySparkValueError) as refused:
+        spark.range(1).executionInfo  # noqa: B018
+    assert refused.value.getCondition() == "CLASSIC_OPERATION_NOT_SUPPORTED_ON_DF"
