@@ -200,3 +200,13 @@ def test_connect_only_members_refused_as_classic_pyspark(spark: SparkSession) ->
     with pytest.raises(PySparkValueError) as refused:
         spark.range(1).executionInfo  # noqa: B018
     assert refused.value.getCondition() == "CLASSIC_OPERATION_NOT_SUPPORTED_ON_DF"
+
+
+def test_stream_source_names_and_clustering(spark: SparkSession) -> None:
+    from kaspar.errors import PySparkValueError
+
+    assert spark.readStream.format("rate").name("my_source") is not None
+    with pytest.raises(PySparkValueError, match="INVALID_STREAMING_SOURCE_NAME"):
+        spark.readStream.name("my source")
+    stream = spark.readStream.format("rate").load()
+    assert stream.writeStream.clusterBy("value") is not None

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -28,7 +29,12 @@ from kaspar.engine.streaming.sources.kafka_stream import KafkaStreamSource
 from kaspar.engine.streaming.sources.rate import RatePerMicroBatchSource, RateSource
 from kaspar.engine.streaming.sources.socket import SocketSource
 from kaspar.engine.streaming.trigger import Trigger, make_trigger
-from kaspar.errors import AnalysisException, IllegalArgumentException
+from kaspar.errors import (
+    AnalysisException,
+    IllegalArgumentException,
+    PySparkTypeError,
+    PySparkValueError,
+)
 from kaspar.sql.readwriter import OptionsBuilder, ReaderOptions
 from kaspar.sql.streaming.files import FILE_SOURCE_FORMATS, delta_source, file_source, stream_table
 from kaspar.sql.streaming.query import StreamingQuery
@@ -71,6 +77,25 @@ class DataStreamReader(ReaderOptions, StandInRepr):
 
     def __init__(self, session: SparkSession) -> None:
         super().__init__(session, "")
+        self._source_name: str | None = None
+
+    def name(self, source_name: str) -> DataStreamReader:
+        """Spark 4.2's name for the source in checkpoint metadata (ASCII letters, digits and
+        underscores). kaspar keeps its sources by position in the checkpoint, as Spark does
+        without names, so the name is checked and kept but does not move state."""
+        if not isinstance(source_name, str):
+            raise PySparkTypeError(
+                f"Argument `source_name` should be a str, got {type(source_name).__name__}.",
+                "NOT_STR",
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_]+", source_name):
+            raise PySparkValueError(
+                f"Invalid streaming source name '{source_name}'. Source names must contain "
+                "only ASCII letters, digits, and underscores.",
+                "INVALID_STREAMING_SOURCE_NAME",
+            )
+        self._source_name = source_name
+        return self
 
     def load(
         self, path: str | None = None, format: str | None = None, schema: Any = None, **options: Any
@@ -163,6 +188,12 @@ class DataStreamWriter(OptionsBuilder):
 
     def partitionBy(self, *cols: str | list[str]) -> DataStreamWriter:
         self._partition_by = [c for col in cols for c in ([col] if isinstance(col, str) else col)]
+        return self
+
+    def clusterBy(self, *cols: str | list[str]) -> DataStreamWriter:
+        """Clustering columns, kept as ``DataFrameWriter.clusterBy`` keeps them: kaspar's file
+        and Delta sinks do not lay records out by them."""
+        self._cluster_by = [c for col in cols for c in ([col] if isinstance(col, str) else col)]
         return self
 
     def trigger(
