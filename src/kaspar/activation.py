@@ -31,6 +31,7 @@ _ALIASES = {
     "pyspark.sql.protobuf.functions": "kaspar.sql.protobuf.functions",
     "pyspark.sql.catalog": "kaspar.sql.catalog",
     "pyspark.sql.datasource": "kaspar.sql.datasource",
+    "pyspark.sql.merge": "kaspar.sql.merge",
     "pyspark.sql.streaming": "kaspar.sql.streaming",
     "pyspark.sql.streaming.state": "kaspar.sql.streaming.state",
     "pyspark.sql.streaming.stateful_processor": "kaspar.sql.streaming.stateful_processor",

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from kaspar.sql.group import GroupedData
+    from kaspar.sql.merge import MergeIntoWriter
     from kaspar.sql.na import DataFrameNaFunctions
     from kaspar.sql.observation import Observation
     from kaspar.sql.readwriter import DataFrameWriter
@@ -379,6 +380,12 @@ class DataFrame:
         from kaspar.sql.writer_v2 import DataFrameWriterV2
 
         return DataFrameWriterV2(self, table)
+
+    def mergeInto(self, table: str, condition: Any) -> MergeIntoWriter:
+        """MERGE this DataFrame into the Delta table ``table`` (``kaspar.sql.merge``)."""
+        from kaspar.sql.merge import MergeIntoWriter
+
+        return MergeIntoWriter(self, table, condition)
 
     def observe(self, observation: Observation | str, *exprs: Column) -> DataFrame:
         """Named metrics (aggregates) computed by the first action on the returned DataFrame
