@@ -227,6 +227,32 @@ class DataFrameReader(ReaderOptions):
     def orc(self, path: str | list[str], **options: Any) -> DataFrame:
         return self.format("orc").load(path, **options)
 
+    def changes(self, tableName: str) -> DataFrame:
+        """Spark 4.2's row-level changes of a table: for a Delta table of the catalog, its
+        change data feed between the ``startingVersion``/``startingTimestamp`` and
+        ``endingVersion``/``endingTimestamp`` options (``_change_type``, ``_commit_version``,
+        ``_commit_timestamp`` after the table's columns)."""
+        from kaspar.engine.sources.delta import is_delta_table
+
+        location = str(self._session.catalog._warehouse.location(tableName))
+        if not self._session.catalog.tableExists(tableName):
+            raise AnalysisException(
+                f"The table or view `{tableName}` cannot be found. Verify the spelling and "
+                "correctness of the schema and catalog.",
+                "TABLE_OR_VIEW_NOT_FOUND",
+            )
+        if not is_delta_table(location):
+            raise AnalysisException(
+                f"Table `{tableName}` does not support reading its changes (kaspar reads the "
+                "change data feed of Delta tables).",
+                "UNSUPPORTED_FEATURE.TABLE_OPERATION",
+            )
+        options = {**self._options, "readchangefeed": "true"}
+        plan = _delta_source(self._session, location, options, None)
+        from kaspar.sql.dataframe import DataFrame
+
+        return DataFrame(self._session, plan)
+
     def table(self, tableName: str) -> DataFrame:
         return self._session.table(tableName)
 

@@ -26,6 +26,39 @@ _MODES = {
 }
 
 
+# Delta's table properties by their lower-cased name (writer options are lower-cased): a
+# ``delta.*`` option of the write that creates a table becomes its property, as in delta-spark.
+_PROPERTIES = {
+    name.lower(): name
+    for name in (
+        "delta.appendOnly",
+        "delta.autoOptimize.autoCompact",
+        "delta.autoOptimize.optimizeWrite",
+        "delta.checkpointInterval",
+        "delta.checkpoint.writeStatsAsJson",
+        "delta.checkpoint.writeStatsAsStruct",
+        "delta.columnMapping.mode",
+        "delta.dataSkippingNumIndexedCols",
+        "delta.dataSkippingStatsColumns",
+        "delta.deletedFileRetentionDuration",
+        "delta.enableChangeDataFeed",
+        "delta.enableDeletionVectors",
+        "delta.isolationLevel",
+        "delta.logRetentionDuration",
+        "delta.minReaderVersion",
+        "delta.minWriterVersion",
+        "delta.setTransactionRetentionDuration",
+        "delta.targetFileSize",
+        "delta.tuneFileSizesForRewrites",
+    )
+}
+
+
+def table_properties(options: dict[str, str]) -> dict[str, str | None]:
+    """The ``delta.*`` writer options as table properties (Delta's own spelling)."""
+    return {_PROPERTIES.get(k, k): v for k, v in options.items() if k.startswith("delta.")}
+
+
 def write_delta(
     data: pa.Table,
     path: str,
@@ -51,6 +84,9 @@ def write_delta(
     }
     if "replacewhere" in options:
         arguments["predicate"] = options["replacewhere"]
+    properties = table_properties(options)
+    if properties and not is_delta_table(path):
+        arguments["configuration"] = properties
     try:
         write_deltalake(delta_path(path), delta_compatible(data), **arguments)
     except SchemaMismatchError as e:

@@ -42,8 +42,13 @@ def is_delta_table(path: str) -> bool:
 
 
 def delta_relation(path: str, options: dict[str, str], time_zone: str) -> L.LocalRelation:
-    """The plan leaf for ``spark.read.format("delta").load(path)`` (options lower-cased)."""
+    """The plan leaf for ``spark.read.format("delta").load(path)`` (options lower-cased): the
+    snapshot is chosen here (time travel resolved, as Spark resolves it at analysis), its rows
+    are read when a query needs them (a deferred relation). With ``readChangeFeed``, the
+    table's change data feed between the given versions or timestamps."""
     table = open_delta_table(path)
+    if options.get("readchangefeed", "false").lower() == "true":
+        return _change_feed(table, options, time_zone)
     version, timestamp = options.get("versionasof"), options.get("timestampasof")
     if version is not None and timestamp is not None:
         raise AnalysisException(
@@ -54,9 +59,66 @@ def delta_relation(path: str, options: dict[str, str], time_zone: str) -> L.Loca
         _load_version(table, path, version)
     elif timestamp is not None:
         _load_timestamp(table, timestamp, time_zone)
-    data = table.to_pyarrow_table()
-    names = tuple(data.column_names)
-    return L.LocalRelation(_spark_compatible(data, names), names)
+    schema = pa.schema(table.schema().to_arrow())
+    names = tuple(schema.names)
+    return L.DeferredRelation(
+        _spark_compatible(schema.empty_table(), names),
+        names,
+        compute=lambda: _spark_compatible(table.to_pyarrow_table(), names),
+    )
+
+
+def _change_feed(table: DeltaTable, options: dict[str, str], time_zone: str) -> L.LocalRelation:
+    """Delta's change data feed: the rows each commit inserted, deleted or updated
+    (``_change_type``, ``_commit_version``, ``_commit_timestamp``), as delta-spark reads it."""
+    start_version, end_version = options.get("startingversion"), options.get("endingversion")
+    start_time, end_time = options.get("startingtimestamp"), options.get("endingtimestamp")
+    if start_version is None and start_time is None:
+        raise AnalysisException(
+            "No startingVersion or startingTimestamp provided for CDC read.",
+            "DELTA_NO_START_FOR_CDC_READ",
+        )
+    kwargs: dict[str, object] = {}
+    if start_version is not None:
+        kwargs["starting_version"] = int(start_version)
+    if end_version is not None:
+        kwargs["ending_version"] = int(end_version)
+    if start_time is not None:
+        kwargs["starting_timestamp"] = parse_timestamp(start_time, time_zone).isoformat()
+    if end_time is not None:
+        kwargs["ending_timestamp"] = parse_timestamp(end_time, time_zone).isoformat()
+
+    def read() -> pa.Table:
+        try:
+            changes = pa.table(table.load_cdf(**kwargs))  # type: ignore[arg-type]
+        except DeltaError as e:
+            raise AnalysisException(
+                f"Cannot read the change data feed: {e}", "DELTA_CHANGE_DATA_FEED_ERROR"
+            ) from None
+        kinds = {"_commit_version": pa.int64(), "_commit_timestamp": pa.timestamp("us", "UTC")}
+        for name, kind in kinds.items():
+            i = changes.schema.get_field_index(name)
+            changes = changes.set_column(i, name, changes.column(i).cast(kind))
+        i = changes.schema.get_field_index("_change_type")
+        return changes.set_column(i, "_change_type", changes.column(i).cast(pa.string()))
+
+    data_schema = pa.schema(table.schema().to_arrow())
+    schema = pa.schema(
+        [
+            *data_schema,
+            pa.field("_change_type", pa.string()),
+            pa.field("_commit_version", pa.int64()),
+            pa.field("_commit_timestamp", pa.timestamp("us", "UTC")),
+        ]
+    )
+    names = tuple(schema.names)
+
+    def compute() -> pa.Table:
+        return _spark_compatible(read().select(list(names)), names)
+
+    return L.DeferredRelation(
+        _spark_compatible(schema.empty_table(), names), names, compute=compute
+    )
 
 
 def _load_version(table: DeltaTable, path: str, text: str) -> None:
