@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from kaspar.engine import types as T
-from kaspar.engine.plan import logical as L
 from kaspar.errors import IllegalArgumentException, PySparkTypeError, PySparkValueError
 from kaspar.sql import functions as F
 from kaspar.sql.column import Column, to_expr
@@ -66,10 +65,14 @@ def sample(df: DataFrame, *args: Any, **kwargs: Any) -> DataFrame:
             f"[NOT_FLOAT] Argument `fraction` should be a float, got {type(fraction).__name__}.",
             "NOT_FLOAT",
         )
-    condition = exp.LT(
-        this=exp.Anonymous(this="random"), expression=exp.Literal.number(float(fraction))
-    )
-    return df._with(L.Filter(df.plan, condition))
+    from kaspar.sql import _partitions
+
+    seed = kwargs.get("seed", params[1] if len(params) > 1 else None)
+    seed = _partitions.random_seed() if seed is None else int(seed)
+    flags = [a for a in args if isinstance(a, bool)]
+    if kwargs.get("withReplacement", flags[0] if flags else False):
+        return _partitions.poisson(df, float(fraction), seed)
+    return _partitions.bernoulli(df, 0.0, float(fraction), seed)
 
 
 class DataFrameStatFunctions:
@@ -124,8 +127,8 @@ class DataFrameStatFunctions:
 
 
 def sample_by(df: DataFrame, col: Any, fractions: Any, seed: int | None = None) -> DataFrame:
-    """Keeps each row with the fraction of its stratum (0 for values not in ``fractions``);
-    like ``sample``, the rows kept differ from Spark's and ``seed`` is not used."""
+    """Keeps each row whose ``rand(seed)`` is below the fraction of its stratum (0 for values
+    not in ``fractions``), as Spark does."""
     if not isinstance(col, str | Column):
         raise PySparkTypeError(
             f"Argument `col` should be a Column or str, got {type(col).__name__}.",
@@ -148,7 +151,10 @@ def sample_by(df: DataFrame, col: Any, fractions: Any, seed: int | None = None) 
         value = F.lit(float(fraction))
         share = F.when(test, value) if share is None else share.when(test, value)
     share = F.lit(0.0) if share is None else share.otherwise(F.lit(0.0))
-    draw = Column(exp.Anonymous(this="random"))
+    from kaspar.engine.seeded import calls
+    from kaspar.sql._partitions import random_seed
+
+    draw = Column(calls.seeded("rand", random_seed() if seed is None else int(seed)))
     return df.filter(draw < share)
 
 

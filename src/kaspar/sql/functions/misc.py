@@ -8,6 +8,7 @@ import getpass
 from sqlglot import exp
 
 from kaspar.engine.compile.typeof import TYPEOF
+from kaspar.engine.seeded import calls
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, as_binary, as_text, build, names, node
 
@@ -252,7 +253,8 @@ def to_timestamp_ntz(timestamp: ColumnOrName, format: ColumnOrName | None = None
 
 
 def spark_partition_id() -> Column:
-    return node(exp.cast(literal(0), "INT"), "SPARK_PARTITION_ID()")
+    """The row's partition (docs/partitions.md)."""
+    return node(calls.partition_id(), "SPARK_PARTITION_ID()")
 
 
 def raise_error(errMsg: ColumnOrName) -> Column:
@@ -285,10 +287,8 @@ def typeof(col: ColumnOrName) -> Column:
 
 
 def monotonically_increasing_id() -> Column:
-    """0, 1, 2, ... in scan order: one partition's ids in Spark (unique and increasing)."""
-    row = exp.Window(this=exp.Anonymous(this="row_number", expressions=[]))
-    value = exp.cast(exp.Sub(this=row, expression=literal(1)), "BIGINT")
-    return node(value, "monotonically_increasing_id()")
+    """The partition id shifted left 33 bits plus the row's index within its partition."""
+    return node(calls.monotonic_id(), "monotonically_increasing_id()")
 
 
 _UTF8 = {"UTF-8", "UTF8"}
