@@ -56,17 +56,20 @@ def _check_count(n: Any) -> int:
         )
     if n <= 0:
         raise IllegalArgumentException(
-            f"requirement failed: Number of partitions ({n}) must be positive.",
-            "INVALID_PARTITION_NUMBER",
+            f"requirement failed: Number of partitions ({n}) must be positive."
         )
     return n
 
 
 def _split_count(df: DataFrame, numPartitions: Any, cols: tuple[Any, ...]) -> tuple[int, list[Any]]:
-    """``(n, cols)`` from PySpark's ``(numPartitions | col, *cols)``."""
+    """``(n, cols)`` from PySpark's ``(numPartitions | col, *cols)``. Without a count, Spark
+    shuffles into ``spark.sql.shuffle.partitions``, which adaptive execution (on by default)
+    then coalesces: for data of a local session's size, into one partition."""
     if isinstance(numPartitions, str | Column):
-        shuffle = df._session.conf.get("spark.sql.shuffle.partitions", "200")
-        return int(shuffle), [numPartitions, *cols]
+        conf = df._session.conf
+        if str(conf.get("spark.sql.adaptive.enabled", "true")).lower() == "true":
+            return 1, [numPartitions, *cols]
+        return int(conf.get("spark.sql.shuffle.partitions", "200")), [numPartitions, *cols]
     return _check_count(numPartitions), list(cols)
 
 

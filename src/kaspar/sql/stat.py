@@ -57,10 +57,11 @@ def summary(df: DataFrame, statistics: tuple[str, ...]) -> DataFrame:
 
 
 def sample(df: DataFrame, *args: Any, **kwargs: Any) -> DataFrame:
-    """``sample([withReplacement], fraction, [seed])``: Bernoulli; rows differ from Spark's."""
+    """``sample([withReplacement], fraction, [seed])``: Spark's samplers, so a seed keeps the
+    rows Spark keeps (docs/partitions.md)."""
     params = [a for a in args if not isinstance(a, bool) and a is not None]
     fraction = kwargs.get("fraction", params[0] if params else None)
-    if not isinstance(fraction, int | float) or fraction < 0:
+    if not isinstance(fraction, int | float) or isinstance(fraction, bool):
         raise PySparkTypeError(
             f"[NOT_FLOAT] Argument `fraction` should be a float, got {type(fraction).__name__}.",
             "NOT_FLOAT",
@@ -70,9 +71,24 @@ def sample(df: DataFrame, *args: Any, **kwargs: Any) -> DataFrame:
     seed = kwargs.get("seed", params[1] if len(params) > 1 else None)
     seed = _partitions.random_seed() if seed is None else int(seed)
     flags = [a for a in args if isinstance(a, bool)]
-    if kwargs.get("withReplacement", flags[0] if flags else False):
-        return _partitions.poisson(df, float(fraction), seed)
-    return _partitions.bernoulli(df, 0.0, float(fraction), seed)
+    replace = kwargs.get("withReplacement", flags[0] if flags else False)
+    fraction = float(fraction)
+    if replace and fraction < -_EPSILON:
+        raise IllegalArgumentException(
+            f"requirement failed: Sampling fraction ({fraction}) must be nonnegative with "
+            "replacement"
+        )
+    if not replace and not -_EPSILON <= fraction <= 1.0 + _EPSILON:
+        raise IllegalArgumentException(
+            f"requirement failed: Sampling fraction ({fraction}) must be on interval [0, 1] "
+            "without replacement"
+        )
+    if replace:
+        return _partitions.poisson(df, fraction, seed)
+    return _partitions.bernoulli(df, 0.0, fraction, seed)
+
+
+_EPSILON = 1e-6  # Spark's RandomSampler.roundingEpsilon
 
 
 class DataFrameStatFunctions:

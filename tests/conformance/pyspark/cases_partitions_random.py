@@ -127,3 +127,24 @@ def case_partitions_sample_by(spark, F, T):
 @case(ordered=True)
 def case_partitions_zip_with_index(spark, F, T):
     return spark.range(0, 10, 1, 3).where("id != 4").zipWithIndex()
+
+
+@case(kind="error")
+def case_partitions_repartition_zero(spark, F, T):
+    return spark.range(3).repartition(0)
+
+
+@case(kind="error")
+def case_partitions_coalesce_zero(spark, F, T):
+    return spark.range(3).coalesce(0)
+
+
+@case(kind="error")
+def case_partitions_sample_negative_fraction(spark, F, T):
+    return spark.range(3).sample(-0.5, 1)
+
+
+@case(ordered=True)
+def case_partitions_repartition_by_column_default_count(spark, F, T):
+    df = spark.range(0, 20, 1, 2).repartition("id")
+    return df.select("id", F.spark_partition_id()).orderBy("id")
