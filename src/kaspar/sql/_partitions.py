@@ -78,7 +78,9 @@ def repartition(df: DataFrame, numPartitions: Any, *cols: Any) -> DataFrame:
 
     n, columns = _split_count(df, numPartitions, cols)
     if not columns:
-        return df._with(L.Repartition(df._plan, n, "round_robin"))
+        row = [a.reference() for a in df._attributes()]
+        hashed = (calls.row_hash(row),) if row else ()
+        return df._with(L.Repartition(df._plan, n, "round_robin", hashed))
     key = to_expr(F.hash(*columns))
     return df._with(L.Repartition(df._plan, n, "hash", (key,)))
 

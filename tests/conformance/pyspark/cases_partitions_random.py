@@ -148,3 +148,26 @@ def case_partitions_sample_negative_fraction(spark, F, T):
 def case_partitions_repartition_by_column_default_count(spark, F, T):
     df = spark.range(0, 20, 1, 2).repartition("id")
     return df.select("id", F.spark_partition_id()).orderBy("id")
+
+
+@case(ordered=True)
+def case_partitions_round_robin_rows(spark, F, T):
+    df = spark.range(0, 40, 1, 3)
+    return df.repartition(4).select("id", F.spark_partition_id(), F.monotonically_increasing_id())
+
+
+@case(ordered=True)
+def case_partitions_round_robin_typed_rows(spark, F, T):
+    df = spark.range(0, 30, 1, 2).select(
+        "id",
+        (F.col("id") % 4).cast("int").alias("i"),
+        F.when(F.col("id") % 5 == 0, None).otherwise(F.col("id") / 3).alias("d"),
+        F.when(F.col("id") % 7 == 0, None)
+        .otherwise(F.concat(F.lit("name-"), F.col("id").cast("string"), F.lit("-xyz")))
+        .alias("s"),
+        (F.col("id") % 2 == 0).alias("b"),
+        F.date_add(F.lit("2024-01-01").cast("date"), F.col("id").cast("int")).alias("day"),
+        F.col("id").cast("short").alias("sh"),
+        F.col("id").cast("float").alias("f"),
+    )
+    return df.repartition(3).select("id", "s", F.spark_partition_id())

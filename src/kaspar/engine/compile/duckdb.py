@@ -111,7 +111,7 @@ def _sql_query(r: ResolvedPlan) -> exp.Query:
 
 def _project(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
-    if has_partition_values(plan.expressions):
+    if has_partition_values(plan.expressions) or _reads_repartition(r):
         return _partitioned(r)
     query = exp.select(*_select(plan.expressions, r.output)).from_(
         _subquery(compile_plan(r.children[0]))
@@ -144,9 +144,15 @@ def _window_order(expressions: Sequence[exp.Expr], output: Sequence[Attribute]) 
 
 def _filter(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
-    if has_partition_values([plan.condition]):
+    if has_partition_values([plan.condition]) or _reads_repartition(r):
         return _partitioned(r)
     return _star_from(r.children[0]).where(plan.condition)
+
+
+def _reads_repartition(r: ResolvedPlan) -> bool:
+    from kaspar.engine.compile.partitions import reaches_repartition
+
+    return reaches_repartition(r.children[0])
 
 
 def _partitioned(r: ResolvedPlan) -> exp.Query:
@@ -158,7 +164,7 @@ def _partitioned(r: ResolvedPlan) -> exp.Query:
 
 def _aggregate(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
-    if has_partition_values([*plan.grouping, *plan.aggregates]):
+    if has_partition_values([*plan.grouping, *plan.aggregates]) or _reads_repartition(r):
         return _partitioned(r)
     return aggregate_over(r, compile_plan(r.children[0]))
 

@@ -11,7 +11,7 @@ that use partition values (``calls.with_partition``) are compiled over their chi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from kaspar.engine.compile.duckdb import aggregate_over, compile_plan
 from kaspar.engine.plan import logical as L
-from kaspar.engine.plan.attributes import Attribute, ResolvedPlan
+from kaspar.engine.plan.attributes import ATTR_ID, Attribute, ResolvedPlan
 from kaspar.engine.seeded.marks import with_partition
 from kaspar.engine.seeded.sequences import first_int_below
 
@@ -27,6 +27,47 @@ PID = "__kaspar_pid"
 ROW = "__kaspar_row"
 _NEW = "__kaspar_new_pid"
 _REPEAT = "__kaspar_repeat"
+_DEALT = "__kaspar_dealt"
+
+
+Needed = frozenset[int] | None
+
+
+def _refs(expressions: Iterable[exp.Expr]) -> set[int]:
+    return {
+        int(n.meta[ATTR_ID])
+        for e in expressions
+        for n in e.walk()
+        if isinstance(n, exp.Column) and ATTR_ID in n.meta
+    }
+
+
+def _with_refs(needed: Needed, expressions: Iterable[exp.Expr]) -> Needed:
+    return None if needed is None else needed | _refs(expressions)
+
+
+def _project_needs(r: ResolvedPlan, needed: Needed) -> Needed:
+    """The child columns that the projection's needed outputs read."""
+    plan: Any = r.plan
+    used = [
+        e
+        for e, a in zip(plan.expressions, r.output, strict=True)
+        if needed is None or a.id in needed
+    ]
+    return frozenset(_refs(used))
+
+
+def _hashing(
+    expressions: tuple[exp.Expr, ...], inputs: tuple[Attribute, ...], needed: Needed
+) -> list[exp.Expr]:
+    """The round robin's row hash over the ``needed`` columns only (all when None)."""
+    if not expressions:
+        return []
+    call = expressions[0].copy()
+    if needed is not None:
+        kept = ",".join(str(i) for i, a in enumerate(inputs) if a.id in needed)
+        call.expressions[-1].replace(exp.Literal.string(kept))
+    return [call]
 
 
 def _col(name: str) -> exp.Column:
@@ -105,7 +146,7 @@ def _sliced(
     ).from_(_sub(source, "_slices"))
 
 
-def _range(r: ResolvedPlan) -> exp.Select:
+def _range(r: ResolvedPlan, needed: Needed) -> exp.Select:
     plan: Any = r.plan
     count = len(range(plan.start, plan.end, plan.step))
     args = [_num(v) for v in (plan.start, plan.end, plan.step)]
@@ -118,7 +159,7 @@ def _range(r: ResolvedPlan) -> exp.Select:
     return _sliced(source, position, count, plan.num_partitions, out)
 
 
-def _local(r: ResolvedPlan) -> exp.Select:
+def _local(r: ResolvedPlan, needed: Needed) -> exp.Select:
     """PySpark's ``parallelize``: the rows pickled in batches of ``count // slices`` (at
     least 1, at most 1024), the batches cut into slices."""
     plan: Any = r.plan
@@ -130,7 +171,7 @@ def _local(r: ResolvedPlan) -> exp.Select:
     return _sliced(inner, _col("_pos"), count, slices, _attrs(r.output), batch=batch)
 
 
-def _single(r: ResolvedPlan) -> exp.Select:
+def _single(r: ResolvedPlan, needed: Needed) -> exp.Select:
     """Any other plan: one partition, its rows counted in order."""
     row = exp.cast(
         exp.Sub(
@@ -144,13 +185,13 @@ def _single(r: ResolvedPlan) -> exp.Select:
     ).from_(_sub(compile_plan(r), "_single"))
 
 
-def _project(r: ResolvedPlan) -> exp.Select:
+def _project(r: ResolvedPlan, needed: Needed) -> exp.Select:
     plan: Any = r.plan
     values = [with_partition(e, _col(PID), _col(ROW)) for e in plan.expressions]
     columns = [_alias(v, a.column_name) for v, a in zip(values, r.output, strict=True)]
     return (
         exp.select(*columns, _col(PID), _col(ROW))
-        .from_(_sub(partitioned(r.children[0]), "_project"))
+        .from_(_sub(partitioned(r.children[0], _project_needs(r, needed)), "_project"))
         .order_by(*_in_order())
     )
 
@@ -170,15 +211,16 @@ def _renumbered(
     )
 
 
-def _filter(r: ResolvedPlan) -> exp.Select:
+def _filter(r: ResolvedPlan, needed: Needed) -> exp.Select:
     plan: Any = r.plan
     condition = with_partition(plan.condition, _col(PID), _col(ROW))
-    inner = exp.select("*").from_(_sub(partitioned(r.children[0]), "_filter")).where(condition)
+    child = partitioned(r.children[0], _with_refs(needed, [plan.condition]))
+    inner = exp.select("*").from_(_sub(child, "_filter")).where(condition)
     return _renumbered(inner, r.output, PID, [exp.Ordered(this=_col(ROW), desc=False)])
 
 
-def _passthrough(r: ResolvedPlan) -> exp.Select:
-    return partitioned(r.children[0])
+def _passthrough(r: ResolvedPlan, needed: Needed) -> exp.Select:
+    return partitioned(r.children[0], needed)
 
 
 def _new_partition(r: ResolvedPlan) -> exp.Expr:
@@ -188,7 +230,7 @@ def _new_partition(r: ResolvedPlan) -> exp.Expr:
         count = partition_count(r.children[0])
         starts = exp.Array(expressions=[_num(first_int_below(p, n)) for p in range(count)])
         start = exp.Bracket(this=starts, expressions=[exp.Add(this=_col(PID), expression=_num(1))])
-        position = exp.Add(this=exp.Add(this=start, expression=_num(1)), expression=_col(ROW))
+        position = exp.Add(this=exp.Add(this=start, expression=_num(1)), expression=_col(_DEALT))
         return exp.Mod(this=exp.paren(position), expression=_num(n))
     if plan.kind == "coalesce":
         count = partition_count(r.children[0])
@@ -211,33 +253,48 @@ def _new_partition(r: ResolvedPlan) -> exp.Expr:
     return exp.Mod(this=exp.paren(exp.Add(this=mod, expression=_num(n))), expression=_num(n))
 
 
-def _repartition(r: ResolvedPlan) -> exp.Select:
+def _repartition(r: ResolvedPlan, needed: Needed) -> exp.Select:
     """The child's rows moved to their new partitions, each partition's rows in the order of
     the old partitions they come from (as a shuffle reads its map outputs)."""
+    plan: Any = r.plan
+    child: exp.Query = partitioned(r.children[0], _with_refs(needed, plan.expressions))
+    order = _in_order()
+    if plan.kind == "round_robin":
+        child = _dealt(child, _hashing(plan.expressions, r.children[0].output, needed))
+        order = [order[0], exp.Ordered(this=_col(_DEALT), desc=False)]
     new = exp.cast(_new_partition(r), "INT")
-    inner = exp.select("*", _alias(new, _NEW)).from_(_sub(partitioned(r.children[0]), "_shuffle"))
-    return _renumbered(inner, r.output, _NEW, _in_order())
+    inner = exp.select("*", _alias(new, _NEW)).from_(_sub(child, "_shuffle"))
+    return _renumbered(inner, r.output, _NEW, order)
 
 
-def _sort_within(r: ResolvedPlan) -> exp.Select:
+def _dealt(child: exp.Query, row_hash: list[exp.Expr]) -> exp.Select:
+    """``child`` with each row's turn in its partition's round robin: Spark deals the rows out
+    sorted by their binary row's hash (then in their order)."""
+    keys = [exp.Ordered(this=h.copy(), desc=False, nulls_first=True) for h in row_hash]
+    turn = _row_number([_col(PID)], [*keys, exp.Ordered(this=_col(ROW), desc=False)])
+    return exp.select("*", _alias(turn, _DEALT)).from_(_sub(child, "_deal"))
+
+
+def _sort_within(r: ResolvedPlan, needed: Needed) -> exp.Select:
     plan: Any = r.plan
     order = [o.copy() for o in plan.orders] + [exp.Ordered(this=_col(ROW), desc=False)]
-    inner = exp.select("*").from_(_sub(partitioned(r.children[0]), "_sort"))
+    child = partitioned(r.children[0], _with_refs(needed, plan.orders))
+    inner = exp.select("*").from_(_sub(child, "_sort"))
     return _renumbered(inner, r.output, PID, order)
 
 
-def _poisson_sample(r: ResolvedPlan) -> exp.Select:
+def _poisson_sample(r: ResolvedPlan, needed: Needed) -> exp.Select:
     plan: Any = r.plan
     counts = with_partition(plan.counts, _col(PID), _col(ROW))
     repeat = exp.Unnest(expressions=[exp.Anonymous(this="range", expressions=[counts])])
     inner = exp.select("*", _alias(repeat, _REPEAT)).from_(
-        _sub(partitioned(r.children[0]), "_poisson")
+        _sub(partitioned(r.children[0], needed), "_poisson")
     )
     order = [exp.Ordered(this=_col(ROW), desc=False), exp.Ordered(this=_col(_REPEAT), desc=False)]
     return _renumbered(inner, r.output, PID, order)
 
 
-_PARTITIONED: dict[type[L.LogicalPlan], Callable[[ResolvedPlan], exp.Select]] = {
+_PARTITIONED: dict[type[L.LogicalPlan], Callable[[ResolvedPlan, Needed], exp.Select]] = {
     L.Range: _range,
     L.LocalRelation: _local,
     L.Project: _project,
@@ -250,9 +307,11 @@ _PARTITIONED: dict[type[L.LogicalPlan], Callable[[ResolvedPlan], exp.Select]] = 
 }
 
 
-def partitioned(r: ResolvedPlan) -> exp.Select:
-    """``r``'s query with its rows' ``PID`` and ``ROW`` as two last columns, in their order."""
-    return _PARTITIONED.get(type(r.plan), _single)(r)
+def partitioned(r: ResolvedPlan, needed: Needed = None) -> exp.Select:
+    """``r``'s query with its rows' ``PID`` and ``ROW`` as two last columns, in their order.
+    ``needed``: the ids of the output columns the plan above reads (None: all), as Spark's
+    column pruning leaves them (a round robin hashes only those)."""
+    return _PARTITIONED.get(type(r.plan), _single)(r, needed)
 
 
 def partition_count(r: ResolvedPlan) -> int:
@@ -282,7 +341,8 @@ def _aggregate(r: ResolvedPlan) -> exp.Query:
     aggregates = tuple(put(e) for e in plan.aggregates)
     substituted = replace(plan, grouping=grouping, aggregates=aggregates, sets=sets)
     node = ResolvedPlan(substituted, r.output, r.children)
-    return aggregate_over(node, partitioned(r.children[0]))
+    refs = _refs([*plan.grouping, *plan.aggregates, *(e for s in plan.sets for e in s)])
+    return aggregate_over(node, partitioned(r.children[0], frozenset(refs)))
 
 
 def _sort(r: ResolvedPlan) -> exp.Query:
@@ -290,8 +350,17 @@ def _sort(r: ResolvedPlan) -> exp.Query:
     their partition columns, sorted."""
     plan: Any = r.plan
     orders = [with_partition(o, _col(PID), _col(ROW)) for o in plan.orders]
-    child = _sub(partitioned(r.children[0]), "_sort")
+    child = _sub(partitioned(r.children[0]), "_sort")  # every column is output
     return exp.select(*_attrs(r.output)).from_(child).order_by(*orders)
+
+
+def reaches_repartition(r: ResolvedPlan) -> bool:
+    """Whether ``r`` is a repartitioning, or reads one through projections and filters (the
+    plan above a round robin decides which columns it hashes)."""
+    if isinstance(r.plan, L.Repartition | L.SortWithinPartitions | L.PoissonSample):
+        return True
+    carries = isinstance(r.plan, L.Project | L.Filter | L.SubqueryAlias | L.EventTimeWatermark)
+    return carries and bool(r.children) and reaches_repartition(r.children[0])
 
 
 def compile_partitioned(r: ResolvedPlan) -> exp.Query:

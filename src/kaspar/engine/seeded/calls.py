@@ -9,11 +9,14 @@ else they keep the placeholders: one partition, rows counted in scan order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
 from kaspar.engine import types as T
 from kaspar.engine.seeded import sequences
 from kaspar.engine.seeded.marks import PARTITION_VALUE
+from kaspar.engine.seeded.unsafe_row import unsafe_row_hash
 from kaspar.engine.udf import PythonUDF, register
 
 _RETURNS: dict[str, T.DataType] = {
@@ -27,6 +30,14 @@ SEEDED: dict[str, str] = {
     kind: register(PythonUDF(sequences.FUNCTIONS[kind], rtype, name=kind, arrow=True))
     for kind, rtype in _RETURNS.items()
 }
+
+ROW_HASH = register(PythonUDF(unsafe_row_hash, T.IntegerType(), name="unsafe_row_hash", arrow=True))
+
+
+def row_hash(columns: Sequence[exp.Expr]) -> exp.Expr:
+    """Spark's ``UnsafeRow.hashCode`` of the row of ``columns`` (round robin sorts by it)."""
+    every = exp.Literal.string("*")  # the columns hashed; compiling keeps the ones read above
+    return exp.Anonymous(this=ROW_HASH, expressions=[*columns, every])
 
 
 def _placeholder_pid() -> exp.Expr:
