@@ -111,10 +111,10 @@ def _sql_query(r: ResolvedPlan) -> exp.Query:
 
 def _project(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
-    if has_partition_values(plan.expressions) or _reads_repartition(r):
+    if has_partition_values(plan.expressions):
         return _partitioned(r)
     query = exp.select(*_select(plan.expressions, r.output)).from_(
-        _subquery(compile_plan(r.children[0]))
+        _subquery(_read(r.children[0], plan.expressions))
     )
     keys = _window_order(plan.expressions, r.output)
     return query.order_by(*keys) if keys else query
@@ -144,15 +144,19 @@ def _window_order(expressions: Sequence[exp.Expr], output: Sequence[Attribute]) 
 
 def _filter(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
-    if has_partition_values([plan.condition]) or _reads_repartition(r):
+    if has_partition_values([plan.condition]):
         return _partitioned(r)
     return _star_from(r.children[0]).where(plan.condition)
 
 
-def _reads_repartition(r: ResolvedPlan) -> bool:
-    from kaspar.engine.compile.partitions import reaches_repartition
+def _read(child: ResolvedPlan, reads: Sequence[exp.Expr]) -> exp.Query:
+    """``child``'s query; over a repartitioning, with only the columns ``reads`` reads (a
+    round robin hashes those, docs/partitions.md)."""
+    from kaspar.engine.compile.partitions import compile_pruned, reaches_repartition
 
-    return reaches_repartition(r.children[0])
+    if reaches_repartition(child):
+        return compile_pruned(child, reads)
+    return compile_plan(child)
 
 
 def _partitioned(r: ResolvedPlan) -> exp.Query:
@@ -164,9 +168,10 @@ def _partitioned(r: ResolvedPlan) -> exp.Query:
 
 def _aggregate(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
-    if has_partition_values([*plan.grouping, *plan.aggregates]) or _reads_repartition(r):
+    if has_partition_values([*plan.grouping, *plan.aggregates]):
         return _partitioned(r)
-    return aggregate_over(r, compile_plan(r.children[0]))
+    reads = [*plan.grouping, *plan.aggregates, *(e for s in plan.sets for e in s)]
+    return aggregate_over(r, _read(r.children[0], reads))
 
 
 def aggregate_over(r: ResolvedPlan, child: exp.Query) -> exp.Query:

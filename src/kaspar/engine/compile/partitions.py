@@ -354,6 +354,12 @@ def _sort(r: ResolvedPlan) -> exp.Query:
     return exp.select(*_attrs(r.output)).from_(child).order_by(*orders)
 
 
+def compile_pruned(r: ResolvedPlan, reads: Iterable[exp.Expr]) -> exp.Query:
+    """``r``, a plan that reads a repartitioning, as read by ``reads`` only (Spark prunes the
+    columns no one reads before it shuffles)."""
+    return compile_partitioned(r, frozenset(_refs(reads)))
+
+
 def reaches_repartition(r: ResolvedPlan) -> bool:
     """Whether ``r`` is a repartitioning, or reads one through projections and filters (the
     plan above a round robin decides which columns it hashes)."""
@@ -363,14 +369,15 @@ def reaches_repartition(r: ResolvedPlan) -> bool:
     return carries and bool(r.children) and reaches_repartition(r.children[0])
 
 
-def compile_partitioned(r: ResolvedPlan) -> exp.Query:
-    """``r``'s query without the partition columns, its rows in Spark's order."""
+def compile_partitioned(r: ResolvedPlan, needed: Needed = None) -> exp.Query:
+    """``r``'s query without the partition columns, its rows in Spark's order; ``needed``:
+    the ids of the columns the plan above reads (None: all)."""
     if isinstance(r.plan, L.Aggregate):
         return _aggregate(r)
     if isinstance(r.plan, L.Sort):
         return _sort(r)
     return (
         exp.select(*_attrs(r.output))
-        .from_(_sub(partitioned(r), "_partitioned"))
+        .from_(_sub(partitioned(r, needed), "_partitioned"))
         .order_by(*_in_order())
     )
