@@ -46,5 +46,11 @@ setup(
             extra_compile_args=["-O3"],
             optional=True,
         ),
+        Extension(
+            "kaspar.engine.seeded._spark_rng",
+            sources=["src/kaspar/engine/seeded/_spark_rng.c"],
+            extra_compile_args=["-O3", "-ffp-contract=off"],  # Java's strict arithmetic
+            optional=True,
+        ),
     ]
 )

@@ -173,6 +173,7 @@ def run(loaded: dict[str, Any], only: str | None) -> list[dict[str, Any]]:
 
     spark = (
         SparkSession.builder.appName("doc-examples")
+        .master("local[4]")  # as PySpark's doctests run
         .config("spark.sql.session.timeZone", "America/Los_Angeles")
         .getOrCreate()
     )

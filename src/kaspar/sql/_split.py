@@ -2,23 +2,16 @@
 
 Steps:
 1. Check the weights as PySpark does (none negative, a positive sum).
-2. Read the rows once (the parts are local relations, so every row lands in exactly one part,
-   however often the parts are evaluated).
-3. Draw one uniform number per row from a generator seeded by ``seed`` (a random seed when
-   none is given) and give the row to the part whose share of ``[0, 1)`` holds the number.
-
-The rows of each part differ from Spark's (Spark samples each partition with its own XORShift
-generator); for one seed kaspar always splits the same rows the same way.
+2. Sort each partition by every sortable column, so that each part sees the rows in the same
+   order (Spark's way of making the parts disjoint).
+3. Keep, in part ``i``, the rows whose draw from the partition's seeded generator falls in
+   the part's share of ``[0, 1)`` (Spark's Bernoulli cell sampler: the rows equal Spark's for
+   the same seed and partitioning, docs/partitions.md).
 """
 
 from __future__ import annotations
 
-import itertools
-import random
 from typing import TYPE_CHECKING
-
-import numpy as np
-import pyarrow as pa
 
 from kaspar.errors import IllegalArgumentException, PySparkTypeError, PySparkValueError
 
@@ -27,18 +20,9 @@ if TYPE_CHECKING:
 
 
 def random_split(df: DataFrame, weights: list[float], seed: int | None) -> list[DataFrame]:
-    bounds = _bounds(weights)
-    table = df.toArrow()
-    if seed is None:
-        seed = random.randint(0, 2**63 - 1)  # noqa: S311 - sampling, not security
-    draws = np.random.default_rng(seed).random(table.num_rows)
-    schema = df.schema
-    session = df.sparkSession
-    parts = []
-    for low, high in itertools.pairwise(bounds):
-        mask = (draws >= low) & (draws < high)
-        parts.append(session.createDataFrame(table.filter(pa.array(mask)), schema))
-    return parts
+    from kaspar.sql._partitions import random_split as split
+
+    return split(df, _bounds(weights), seed)
 
 
 def _bounds(weights: list[float]) -> list[float]:
@@ -61,5 +45,4 @@ def _bounds(weights: list[float]) -> list[float]:
     bounds = [0.0]
     for w in weights:
         bounds.append(bounds[-1] + w / total)
-    bounds[-1] = float("inf")  # rounding never leaves a row out
     return bounds

@@ -25,7 +25,7 @@ from kaspar.errors import (
     PySparkValueError,
     unresolved_column,
 )
-from kaspar.sql import _persistence, _semantics
+from kaspar.sql import _partitions, _persistence, _semantics
 from kaspar.sql._conversion import to_rows
 from kaspar.sql._show import show_string
 from kaspar.sql.column import Column, aliased, named, to_columns, to_expr
@@ -364,7 +364,7 @@ class DataFrame:
     sort = orderBy
 
     def sortWithinPartitions(self, *cols: Any, **kwargs: Any) -> DataFrame:
-        return self.orderBy(*cols, **kwargs)
+        return _partitions.sort_within_partitions(self, *cols, **kwargs)
 
     def limit(self, num: int) -> DataFrame:
         return self._with(L.Limit(self._plan, num))
@@ -594,20 +594,23 @@ class DataFrame:
     storageLevel = property(_persistence.storage_level)
     sameSemantics = _semantics.sameSemantics
     semanticHash = _semantics.semanticHash
-    repartition = coalesce = repartitionByRange = hint = _same
+    hint = _same
+    repartition = _partitions.repartition
+    coalesce = _partitions.coalesce
+    repartitionByRange = _partitions.repartition_by_range
 
     def repartitionById(self, numPartitions: int, partitionIdCol: Column | str) -> DataFrame:
-        """One partition holds every row here; the arguments are checked as PySpark does."""
+        """The rows moved to the partition ``partitionIdCol`` names (docs/partitions.md)."""
         from kaspar.sql._dataframe_extras import check_partitions
 
         check_partitions(numPartitions)
-        return self
+        return _partitions.repartition_by_id(self, numPartitions, partitionIdCol)
 
     def zipWithIndex(self, indexColName: str = "index") -> DataFrame:
         """The rows with their position (0, 1, ...) in a last ``long`` column (Spark 4.2)."""
-        from kaspar.sql import functions as F
+        from kaspar.engine.seeded.calls import row_index
 
-        return self.withColumn(indexColName, F.monotonically_increasing_id())
+        return self.withColumn(indexColName, Column(row_index()))
 
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The rows as an Arrow C stream (the PyCapsule interface PySpark 4.3 exports)."""

@@ -18,6 +18,7 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import name_projections
 from kaspar.errors import AnalysisException, ParseException
 from kaspar.sql._local_data import local_table
+from kaspar.sql._partitions import default_parallelism
 from kaspar.sql._sql_formatting import (
     bind_parameters,
     empty_collected_arrays,
@@ -256,14 +257,16 @@ class SparkSession:
         verifySchema: bool = True,
     ) -> DataFrame:
         table, struct = local_table(data, schema)
-        return DataFrame(self, L.LocalRelation(table, tuple(struct.names)))
+        slices = default_parallelism(self.conf)
+        return DataFrame(self, L.LocalRelation(table, tuple(struct.names), num_partitions=slices))
 
     def range(
         self, start: int, end: int | None = None, step: int = 1, numPartitions: int | None = None
     ) -> DataFrame:
         if end is None:
             start, end = 0, start
-        return DataFrame(self, L.Range(start, end, step))
+        slices = default_parallelism(self.conf) if numPartitions is None else numPartitions
+        return DataFrame(self, L.Range(start, end, step, int(slices)))
 
     def table(self, tableName: str) -> DataFrame:
         return DataFrame(self, L.SubqueryAlias(self._catalog._lookup(tableName), tableName))

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from kaspar.engine import types as T
-from kaspar.engine.plan import logical as L
 from kaspar.errors import IllegalArgumentException, PySparkTypeError, PySparkValueError
 from kaspar.sql import functions as F
 from kaspar.sql._describe import deviations, stddev_of_deviations
@@ -65,18 +64,38 @@ def summary(df: DataFrame, statistics: tuple[str, ...]) -> DataFrame:
 
 
 def sample(df: DataFrame, *args: Any, **kwargs: Any) -> DataFrame:
-    """``sample([withReplacement], fraction, [seed])``: Bernoulli; rows differ from Spark's."""
+    """``sample([withReplacement], fraction, [seed])``: Spark's samplers, so a seed keeps the
+    rows Spark keeps (docs/partitions.md)."""
     params = [a for a in args if not isinstance(a, bool) and a is not None]
     fraction = kwargs.get("fraction", params[0] if params else None)
-    if not isinstance(fraction, int | float) or fraction < 0:
+    if not isinstance(fraction, int | float) or isinstance(fraction, bool):
         raise PySparkTypeError(
             f"[NOT_FLOAT] Argument `fraction` should be a float, got {type(fraction).__name__}.",
             "NOT_FLOAT",
         )
-    condition = exp.LT(
-        this=exp.Anonymous(this="random"), expression=exp.Literal.number(float(fraction))
-    )
-    return df._with(L.Filter(df.plan, condition))
+    from kaspar.sql import _partitions
+
+    seed = kwargs.get("seed", params[1] if len(params) > 1 else None)
+    seed = _partitions.random_seed() if seed is None else int(seed)
+    flags = [a for a in args if isinstance(a, bool)]
+    replace = kwargs.get("withReplacement", flags[0] if flags else False)
+    fraction = float(fraction)
+    if replace and fraction < -_EPSILON:
+        raise IllegalArgumentException(
+            f"requirement failed: Sampling fraction ({fraction}) must be nonnegative with "
+            "replacement"
+        )
+    if not replace and not -_EPSILON <= fraction <= 1.0 + _EPSILON:
+        raise IllegalArgumentException(
+            f"requirement failed: Sampling fraction ({fraction}) must be on interval [0, 1] "
+            "without replacement"
+        )
+    if replace:
+        return _partitions.poisson(df, fraction, seed)
+    return _partitions.bernoulli(df, 0.0, fraction, seed)
+
+
+_EPSILON = 1e-6  # Spark's RandomSampler.roundingEpsilon
 
 
 class DataFrameStatFunctions:
@@ -131,8 +150,8 @@ class DataFrameStatFunctions:
 
 
 def sample_by(df: DataFrame, col: Any, fractions: Any, seed: int | None = None) -> DataFrame:
-    """Keeps each row with the fraction of its stratum (0 for values not in ``fractions``);
-    like ``sample``, the rows kept differ from Spark's and ``seed`` is not used."""
+    """Keeps each row whose ``rand(seed)`` is below the fraction of its stratum (0 for values
+    not in ``fractions``), as Spark does."""
     if not isinstance(col, str | Column):
         raise PySparkTypeError(
             f"Argument `col` should be a Column or str, got {type(col).__name__}.",
@@ -155,7 +174,10 @@ def sample_by(df: DataFrame, col: Any, fractions: Any, seed: int | None = None) 
         value = F.lit(float(fraction))
         share = F.when(test, value) if share is None else share.when(test, value)
     share = F.lit(0.0) if share is None else share.otherwise(F.lit(0.0))
-    draw = Column(exp.Anonymous(this="random"))
+    from kaspar.engine.seeded import calls
+    from kaspar.sql._partitions import random_seed
+
+    draw = Column(calls.seeded("rand", random_seed() if seed is None else int(seed)))
     return df.filter(draw < share)
 
 

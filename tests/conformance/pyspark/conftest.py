@@ -46,6 +46,10 @@ def pyspark_env() -> Iterator[tuple[Any, Any, Any]]:
 def kaspar_env() -> Iterator[tuple[Any, Any, Any]]:
     from kaspar.sql import SparkSession, functions, types
 
-    spark = SparkSession.builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+    spark = (
+        SparkSession.builder.master("local[1]")  # as the PySpark session: one partition
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
     yield spark, functions, types
     spark.stop()

@@ -18,6 +18,7 @@ from sqlglot import exp
 from kaspar.engine.compile import cross_product
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.attributes import Attribute, ResolvedPlan
+from kaspar.engine.seeded.marks import has_partition_values
 
 _aliases = itertools.count()
 
@@ -121,8 +122,10 @@ def _sql_query(r: ResolvedPlan) -> exp.Query:
 
 def _project(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
+    if has_partition_values(plan.expressions):
+        return _partitioned(r)
     query = exp.select(*_select(plan.expressions, r.output)).from_(
-        _subquery(compile_plan(r.children[0]))
+        _subquery(_read(r.children[0], plan.expressions))
     )
     keys = _window_order(plan.expressions, r.output)
     return query.order_by(*keys) if keys else query
@@ -152,14 +155,40 @@ def _window_order(expressions: Sequence[exp.Expr], output: Sequence[Attribute]) 
 
 def _filter(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
+    if has_partition_values([plan.condition]):
+        return _partitioned(r)
     return _star_from(r.children[0]).where(plan.condition)
+
+
+def _read(child: ResolvedPlan, reads: Sequence[exp.Expr]) -> exp.Query:
+    """``child``'s query; over a repartitioning, with only the columns ``reads`` reads (a
+    round robin hashes those, docs/partitions.md)."""
+    from kaspar.engine.compile.partitions import compile_pruned, reaches_repartition
+
+    if reaches_repartition(child):
+        return compile_pruned(child, reads)
+    return compile_plan(child)
+
+
+def _partitioned(r: ResolvedPlan) -> exp.Query:
+    """Plans whose rows' partitions matter (docs/partitions.md)."""
+    from kaspar.engine.compile.partitions import compile_partitioned
+
+    return compile_partitioned(r)
 
 
 def _aggregate(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
-    q = exp.select(*_select(plan.aggregates, r.output)).from_(
-        _subquery(compile_plan(r.children[0]))
-    )
+    if has_partition_values([*plan.grouping, *plan.aggregates]):
+        return _partitioned(r)
+    reads = [*plan.grouping, *plan.aggregates, *(e for s in plan.sets for e in s)]
+    return aggregate_over(r, _read(r.children[0], reads))
+
+
+def aggregate_over(r: ResolvedPlan, child: exp.Query) -> exp.Query:
+    """``r``'s aggregation of the rows of ``child``."""
+    plan: Any = r.plan
+    q = exp.select(*_select(plan.aggregates, r.output)).from_(_subquery(child))
     if plan.grouping_sets == "GROUPING SETS":
         sets = [exp.Tuple(expressions=list(s)) for s in plan.sets]
         return q.group_by(exp.GroupingSets(expressions=sets))
@@ -171,6 +200,8 @@ def _aggregate(r: ResolvedPlan) -> exp.Query:
 
 def _sort(r: ResolvedPlan) -> exp.Query:
     plan: Any = r.plan
+    if has_partition_values(plan.orders):
+        return _partitioned(r)
     return _star_from(r.children[0]).order_by(*plan.orders)
 
 
@@ -301,4 +332,7 @@ _COMPILERS: dict[type[L.LogicalPlan], Callable[[ResolvedPlan], exp.Query]] = {
     L.Join: _join,
     L.LateralJoin: _lateral_join,
     L.SetOperation: _set_operation,
+    L.Repartition: _partitioned,
+    L.SortWithinPartitions: _partitioned,
+    L.PoissonSample: _partitioned,
 }

@@ -128,6 +128,18 @@ def _sort(plan: Any) -> ResolvedPlan:
     return ResolvedPlan(replace(plan, orders=orders), child.output, (child,))
 
 
+def _repartition(plan: Any) -> ResolvedPlan:
+    child = analyze(plan.child)
+    exprs = tuple(resolve_expression(e, child.output) for e in plan.expressions)
+    return ResolvedPlan(replace(plan, expressions=exprs), child.output, (child,))
+
+
+def _poisson_sample(plan: Any) -> ResolvedPlan:
+    child = analyze(plan.child)
+    counts = resolve_expression(plan.counts, child.output)
+    return ResolvedPlan(replace(plan, counts=counts), child.output, (child,))
+
+
 def _passthrough(plan: Any) -> ResolvedPlan:
     child = analyze(plan.child)
     return ResolvedPlan(plan, child.output, (child,))
@@ -209,4 +221,7 @@ _RULES: dict[type[L.LogicalPlan], Callable[[Any], ResolvedPlan]] = {
     L.Join: _join,
     L.LateralJoin: _lateral_join,
     L.SetOperation: _set_operation,
+    L.Repartition: _repartition,
+    L.SortWithinPartitions: _sort,
+    L.PoissonSample: _poisson_sample,
 }

@@ -47,6 +47,7 @@ class LocalRelation(LogicalPlan):
     table: pa.Table  # columns named c0, c1, ... (``names`` are the user's names)
     names: tuple[str, ...]
     name: str = field(default_factory=next_relation_name)
+    num_partitions: int = 1  # the rows sliced as Spark's parallelize does (docs/partitions.md)
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +100,7 @@ class Range(LogicalPlan):
     start: int
     end: int
     step: int = 1
+    num_partitions: int = 1  # contiguous slices of the ids, as Spark's (docs/partitions.md)
 
 
 @dataclass(frozen=True, eq=False)
@@ -225,6 +227,33 @@ class EventTimeWatermark(UnaryNode):
 
     event_time: str
     delay_ms: int
+
+
+@dataclass(frozen=True, eq=False)
+class Repartition(UnaryNode):
+    """``repartition``, ``coalesce``, ``repartitionByRange``, ``repartitionById``: the rows
+    moved to ``num_partitions`` partitions. ``kind`` is "round_robin", "hash" (``expressions``
+    holds the one hash of the columns), "range" (``expressions`` are ``exp.Ordered``), "id"
+    (``expressions`` holds the partition id) or "coalesce" (docs/partitions.md)."""
+
+    num_partitions: int
+    kind: str
+    expressions: tuple[exp.Expr, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class SortWithinPartitions(UnaryNode):
+    """``sortWithinPartitions`` (and ``randomSplit``'s sort): each partition's rows sorted."""
+
+    orders: tuple[exp.Ordered, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class PoissonSample(UnaryNode):
+    """``sample(withReplacement=True)``: each row repeated ``counts`` times, a per-row Poisson
+    draw from the partition's seeded generator (a call of ``kaspar.engine.seeded``)."""
+
+    counts: exp.Expr
 
 
 @dataclass(frozen=True, eq=False)

@@ -210,7 +210,12 @@ def unhex(col: ColumnOrName) -> Column:
 
 
 def rand(seed: int | None = None) -> Column:
-    return node(sx.Rand(), f"rand({seed if seed is not None else 0})")
+    if seed is None:
+        return node(sx.Rand(), "rand(0)")
+    from kaspar.sql.functions.random_values import seed_value, seeded_rand
+
+    value = seed_value(seed)
+    return node(seeded_rand(value), f"rand({value})")
 
 
 def pi() -> Column:

@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from kaspar.engine.compile.cast_templates import raw_cast
 from kaspar.engine.compile.typeof import TYPEOF
+from kaspar.engine.seeded import calls
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._format_column import is_column_pattern, parsed_timestamp
 from kaspar.sql.functions._invoke import (
@@ -282,7 +283,8 @@ def to_timestamp_ntz(timestamp: ColumnOrName, format: ColumnOrName | None = None
 
 
 def spark_partition_id() -> Column:
-    return node(exp.cast(literal(0), "INT"), "SPARK_PARTITION_ID()")
+    """The row's partition (docs/partitions.md)."""
+    return node(calls.partition_id(), "SPARK_PARTITION_ID()")
 
 
 def raise_error(errMsg: ColumnOrName) -> Column:
@@ -315,10 +317,8 @@ def typeof(col: ColumnOrName) -> Column:
 
 
 def monotonically_increasing_id() -> Column:
-    """0, 1, 2, ... in scan order: one partition's ids in Spark (unique and increasing)."""
-    row = exp.Window(this=exp.Anonymous(this="row_number", expressions=[]))
-    value = exp.cast(exp.Sub(this=row, expression=literal(1)), "BIGINT")
-    return node(value, "monotonically_increasing_id()")
+    """The partition id shifted left 33 bits plus the row's index within its partition."""
+    return node(calls.monotonic_id(), "monotonically_increasing_id()")
 
 
 _UTF8 = {"UTF-8", "UTF8"}

@@ -180,6 +180,11 @@ def width_bucket(
 
 
 def randn(seed: Any = None) -> Column:
+    if seed is not None:
+        from kaspar.sql.functions.random_values import seed_value, seeded_randn
+
+        constant = seed_value(seed)
+        return node(seeded_randn(constant), f"randn({constant})")
     u1 = exp.Anonymous(this="random")
     u2 = exp.Anonymous(this="random")
     value = exp.Mul(
@@ -196,7 +201,7 @@ def randn(seed: Any = None) -> Column:
             )
         ),
     )
-    return node(value, f"randn({seed if seed is not None else 0})")
+    return node(value, "randn(0)")
 
 
 __all__ = [

@@ -1,0 +1,1 @@
+"""Spark's seeded randomness and partition-dependent values (docs/partitions.md)."""
