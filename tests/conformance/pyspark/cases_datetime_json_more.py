@@ -25,3 +25,92 @@ def case_dtj_clock_parts_of_strings(spark, F, T):
 @case("error")
 def case_dtj_hour_of_malformed_string(spark, F, T):
     return spark.createDataFrame([("bad",)], "ts string").select(F.hour("ts"))
+
+
+@case()
+def case_dtj_row_constructor_to_json_date_format(spark, F, T):
+    df = spark.sql("SELECT (DATE('2022-02-22'), 1) AS date, (1, 'a', NULL) AS r")
+    return df.select(
+        "date",
+        "r",
+        F.to_json(df.date),
+        F.to_json(df.date, {"dateFormat": "yyyy/MM/dd"}).alias("slashed"),
+        F.to_json(
+            F.struct(F.array(F.lit(None).cast("date"), F.to_date(F.lit("2020-01-05"))).alias("ds")),
+            {"dateFormat": "dd.MM.yyyy"},
+        ).alias("nested"),
+    )
+
+
+@case()
+def case_dtj_to_csv_nested_fields_quoted(spark, F, T):
+    df = spark.createDataFrame(
+        [(2, "Alice", [100, 200, 300], {"k": 1}), (3, "Bob", [], None)],
+        "age int, name string, scores array<int>, m map<string,int>",
+    )
+    return df.select(
+        F.to_csv(F.struct("age", "name", "scores")).alias("a"),
+        F.to_csv(F.struct("name", F.array("age", F.lit(5)).alias("n"))).alias("b"),
+        F.to_csv(F.struct("age", "scores"), {"sep": ";"}).alias("c"),
+    )
+
+
+_JARRAYS = [
+    '[{"f1": "value1"},{"f1": "value2"}]',
+    '[{"f1": "value12"},{"f2": "value13"}]',
+    '{"a":["x"]}',
+    '{"a":["x","y"],"b":[{"c":1},{"c":null},{"c":[1,2]}]}',
+    "[1,2,3]",
+    "[]",
+    "[[1,2],[3]]",
+    "bad",
+    '{"a":[{"b":{"c":"z"}}]}',
+    None,
+]
+
+
+@case()
+def case_dtj_get_json_object_wildcards(spark, F, T):
+    df = spark.createDataFrame([(i, j) for i, j in enumerate(_JARRAYS)], "k int, j string")
+    paths = ["$[*].f1", "$[*].f2", "$.a[*]", "$.b[*].c", "$[*]", "$.a[*].b.c", "$.b[*]", "$.a"]
+    return df.select("k", *[F.get_json_object("j", p).alias(p) for p in paths])
+
+
+_RELAXED = [
+    "{a:123}",
+    "{'a': 5}",
+    '{"a": 7 /* c */}',
+    '{"a": 007}',
+    '{"a":"x, b: 1"}',
+    "{'a':'it''s'}",
+    "{'a': ''}",
+    '{"a": 1 // end\n}',
+    None,
+]
+
+
+@case()
+def case_dtj_from_json_relaxed_options(spark, F, T):
+    df = spark.createDataFrame([(i, v) for i, v in enumerate(_RELAXED)], "k int, v string")
+    options = [
+        None,
+        {"allowUnquotedFieldNames": "true"},
+        {"allowSingleQuotes": "false"},
+        {"allowComments": "true"},
+        {"allowNumericLeadingZeros": "true"},
+        {"bogus": "x"},
+    ]
+    return df.select(
+        "k",
+        *[F.from_json("v", "a STRING", o).alias(f"o{i}") for i, o in enumerate(options)],
+        F.from_json("v", "a INT", {"allowUnquotedFieldNames": "true"}).alias("int"),
+    )
+
+
+@case()
+def case_dtj_schema_of_json_relaxed_options(spark, F, T):
+    return spark.range(1).select(
+        F.schema_of_json("{a: 1, 'b': [1, 2], c: {d: 'x'}}", {"allowUnquotedFieldNames": "true"}),
+        F.schema_of_json("{'b': 1 /* x */}", {"allowComments": "true"}),
+        F.schema_of_json("{'b': 007}", {"allowNumericLeadingZeros": "true"}),
+    )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kaspar.errors import DateTimeException
+from kaspar.errors import AnalysisException, DateTimeException
 from kaspar.sql import SparkSession
 from kaspar.sql import functions as F
 
@@ -30,3 +30,25 @@ def test_clock_part_of_a_malformed_string_raises(spark: SparkSession) -> None:
     df = spark.createDataFrame([("bad",)], "ts string")
     with pytest.raises(DateTimeException, match="CAST_INVALID_INPUT"):
         df.select(F.hour("ts")).collect()
+
+
+def test_relaxed_json_text_is_made_strict() -> None:
+    from kaspar.sql.functions.json_options import strict_json_text
+
+    options = {"allowUnquotedFieldNames": "true", "allowComments": "true"}
+    assert strict_json_text("{a: 'x', b: \"c, d: 1\" /* n */}", options) == (
+        '{"a": "x", "b": "c, d: 1" }'
+    )
+    assert strict_json_text("{'a':'it''s'}", None) == '{"a":"it""s"}'  # stays malformed
+    assert strict_json_text("{'a': 1}", {"allowSingleQuotes": "false"}) == "{'a': 1}"
+
+
+def test_schema_of_json_of_malformed_text_raises() -> None:
+    with pytest.raises(AnalysisException, match="INVALID_JSON_SCHEMA"):
+        F.schema_of_json("{a: 1}")
+
+
+def test_get_json_object_wildcard(spark: SparkSession) -> None:
+    df = spark.createDataFrame([('[{"f1": "v1"},{"f1": "v2"}]',), ('[{"f2": 1}]',)], "j string")
+    got = [r[0] for r in df.select(F.get_json_object("j", "$[*].f1")).collect()]
+    assert got == ['["v1","v2"]', None]
