@@ -114,3 +114,40 @@ def case_dtj_schema_of_json_relaxed_options(spark, F, T):
         F.schema_of_json("{'b': 1 /* x */}", {"allowComments": "true"}),
         F.schema_of_json("{'b': 007}", {"allowNumericLeadingZeros": "true"}),
     )
+
+
+@case()
+def case_dtj_try_sum_avg_decimal_overflow(spark, F, T):
+    from decimal import Decimal
+
+    big = Decimal("9" * 35 + ".25")
+    rows = [
+        ("a", big, Decimal("1.5")),
+        ("a", big, Decimal("-2.25")),
+        ("a", big, None),
+        ("b", -big, Decimal("0.01")),
+        ("b", Decimal("-0.75"), Decimal("0.02")),
+        ("c", None, None),
+        ("d", Decimal("1" * 36), Decimal("3")),
+        ("d", Decimal("0.5"), Decimal("4")),
+    ]
+    text = [(k, None if n is None else str(n), None if d is None else str(d)) for k, n, d in rows]
+    df = spark.createDataFrame(text, "k string, n string, d string").select(
+        "k",
+        F.col("n").cast("decimal(38,2)").alias("n"),
+        F.col("d").cast("decimal(10,2)").alias("d"),
+    )
+    return df.groupBy("k").agg(
+        F.try_sum("n"), F.try_avg("n"), F.try_sum("d"), F.try_avg("d"), F.count("n")
+    )
+
+
+@case()
+def case_dtj_try_sum_avg_decimal38_scale0(spark, F, T):
+    from decimal import Decimal
+
+    df = spark.createDataFrame([(Decimal("1" * 38),)] * 10, "number DECIMAL(38, 0)")
+    df2 = spark.createDataFrame([(Decimal("1" * 38),), (Decimal(0),)], "number DECIMAL(38, 0)")
+    return df.select(F.try_sum("number"), F.try_avg("number")).crossJoin(
+        df2.select(F.try_sum("number").alias("s2"), F.try_avg("number").alias("a2"))
+    )

@@ -52,3 +52,11 @@ def test_get_json_object_wildcard(spark: SparkSession) -> None:
     df = spark.createDataFrame([('[{"f1": "v1"},{"f1": "v2"}]',), ('[{"f2": 1}]',)], "j string")
     got = [r[0] for r in df.select(F.get_json_object("j", "$[*].f1")).collect()]
     assert got == ['["v1","v2"]', None]
+
+
+def test_try_sum_of_an_overflowing_decimal_is_null(spark: SparkSession) -> None:
+    df = spark.sql("SELECT CAST(repeat('1', 38) AS DECIMAL(38, 0)) AS n FROM range(10)")
+    row = df.select(F.try_sum("n"), F.try_avg("n")).first()
+    assert row is not None
+    assert tuple(row) == (None, None)
+    assert df.select(F.try_avg("n")).dtypes == [("try_avg(n)", "decimal(38,4)")]

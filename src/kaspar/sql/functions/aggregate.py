@@ -8,6 +8,7 @@ from kaspar.engine.plan.naming import SPARK_NAME
 from kaspar.sql.column import Column, literal, named, to_columns, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node, renamed
 from kaspar.sql.functions.moments import kurtosis, skewness
+from kaspar.sql.functions.try_aggregate import try_avg, try_sum
 
 
 def count(col: ColumnOrName) -> Column:
@@ -290,14 +291,6 @@ def bit_or(col: ColumnOrName) -> Column:
 
 def bit_xor(col: ColumnOrName) -> Column:
     return _agg("bit_xor", "bit_xor", col)
-
-
-def try_sum(col: ColumnOrName) -> Column:
-    return _agg("try_sum", "sum", col)
-
-
-def try_avg(col: ColumnOrName) -> Column:
-    return _agg("try_avg", "avg", col)
 
 
 def string_agg(col: ColumnOrName, delimiter: object = None) -> Column:
