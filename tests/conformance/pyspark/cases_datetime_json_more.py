@@ -151,3 +151,41 @@ def case_dtj_try_sum_avg_decimal38_scale0(spark, F, T):
     return df.select(F.try_sum("number"), F.try_avg("number")).crossJoin(
         df2.select(F.try_sum("number").alias("s2"), F.try_avg("number").alias("a2"))
     )
+
+
+@case()
+def case_dtj_moments_of_pairs(spark, F, T):
+    rows = [
+        ("a", 1.0, 2.0),
+        ("a", 2.0, 4.5),
+        ("a", 4.0, None),
+        ("a", 8.0, 15.0),
+        ("a", None, 3.0),
+        ("b", 1.0, 1.0),
+        ("c", 3.0, 3.0),
+        ("c", 3.0, 4.0),
+        ("d", None, None),
+        ("e", 1.0, 1.0),
+        ("e", 1.0, 1.0),
+        ("e", 2.0, 2.0),
+    ]
+    df = spark.createDataFrame(rows, "k string, x double, y double")
+    return df.groupBy("k").agg(
+        F.kurtosis("x"),
+        F.skewness("x"),
+        F.corr("x", "y"),
+        F.regr_r2("y", "x"),
+        F.regr_r2("x", "y"),
+    )
+
+
+@case()
+def case_dtj_moments_doc_examples(spark, F, T):
+    line = spark.createDataFrame([(a, 2 * a) for a in range(20)], ["a", "b"])
+    c = spark.createDataFrame([[1], [1], [2]], ["c"])
+    r = spark.sql("SELECT * FROM VALUES (1, 1), (2, 2), (3, 3), (4, 4) AS tab(y, x)")
+    return (
+        line.agg(F.corr("a", line.b))
+        .crossJoin(c.select(F.kurtosis(c.c)))
+        .crossJoin(r.select(F.regr_r2("y", "x")))
+    )
