@@ -411,6 +411,10 @@ class KasparDuckDB(DuckDB):
                 return super().anonymous_sql(expression)
             return self.sql(rewritten)
 
+        def tuple_sql(self, expression: exp.Tuple) -> str:
+            struct = function_rewrites.row_constructor(expression)
+            return super().tuple_sql(expression) if struct is None else self.sql(struct)
+
         def window_sql(self, expression: exp.Window) -> str:
             func = expression.this
             if isinstance(func, exp.Anonymous) and func.name.lower() == counter_diff.NAME:

@@ -9,6 +9,8 @@ Each rewrite takes the node sqlglot's Spark parser builds (so ``F.trunc`` and
 * ``trunc(date, fmt)`` returns a DATE, truncated to the year (``year``/``yyyy``/``yy``), quarter,
   month (``month``/``mon``/``mm``) or Monday-based week; any other format gives NULL.
 * ``url_decode(s)`` decodes ``+`` as a space (Java's ``URLDecoder``).
+* ``(a, b)`` selected or passed to a function is Spark's row constructor: a struct with the
+  fields ``col1``, ``col2`` (DuckDB would make an unnamed tuple).
 """
 
 from __future__ import annotations
@@ -111,3 +113,20 @@ def anonymous(e: exp.Anonymous) -> exp.Expr | None:
     if rewrite is None or e.meta.get(_REWRITTEN):
         return None
     return rewrite([a.copy() for a in e.expressions])
+
+
+def row_constructor(expression: exp.Tuple) -> exp.Expr | None:
+    """``(a, b)`` as Spark's struct ``{col1: a, col2: b}`` where it is a value (selected,
+    aliased or a function's argument); ``None`` where it is a list (``IN``, ``VALUES``,
+    grouping sets)."""
+    parent = expression.parent
+    is_value = isinstance(parent, exp.Alias | exp.Select) or (
+        isinstance(parent, exp.Func) and not isinstance(parent, exp.Predicate)
+    )
+    if not is_value or (isinstance(parent, exp.Select) and expression.arg_key != "expressions"):
+        return None
+    fields = [
+        exp.PropertyEQ(this=exp.to_identifier(f"col{i}", quoted=True), expression=e.copy())
+        for i, e in enumerate(expression.expressions, start=1)
+    ]
+    return exp.Struct(expressions=fields)

@@ -27,6 +27,8 @@ from kaspar.engine.compile.cast_templates import RAW
 
 TO_JSON = "kaspar_to_json"  # meta key on the Python function's call: rewrite it if possible
 KEEP_NULL_FIELDS = "kaspar_to_json_nulls"  # meta key: the option ignoreNullFields is false
+DATE_FORMAT = "kaspar_to_json_date_format"  # meta key: dateFormat as a strftime pattern
+_ISO_DATE = "%Y-%m-%d"
 _OPERAND = "__kaspar_json_operand__"
 _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
              "UINTEGER", "UBIGINT", "UHUGEINT"}  # fmt: skip
@@ -45,12 +47,14 @@ def resolve_to_json(
         operand = call.expressions[0]
         fields = _literal_fields(operand)
         nulls = bool(call.meta.get(KEEP_NULL_FIELDS))
+        dates = str(call.meta.get(DATE_FORMAT, _ISO_DATE))
         try:
             kind = con.sql(generate(probe(operand, tree))).types[0]
             if fields is not None and kind.id.upper() == "STRUCT":
-                text = _literal_struct_sql(kind, nulls)
+                text = _literal_struct_sql(kind, nulls, dates)
             else:
-                text, fields = json_sql(_OPERAND, kind, nulls=nulls), {_OPERAND: operand}
+                text = json_sql(_OPERAND, kind, nulls=nulls, dates=dates)
+                fields = {_OPERAND: operand}
         except (duckdb.Error, _Unsupported):
             continue
         built = sqlglot.parse_one(text, read="duckdb")
@@ -76,47 +80,55 @@ def _literal_fields(operand: exp.Expr) -> dict[str, exp.Expr] | None:
     return fields
 
 
-def _literal_struct_sql(kind: DuckDBPyType, nulls: bool) -> str:
+def _literal_struct_sql(kind: DuckDBPyType, nulls: bool, dates: str) -> str:
     """The JSON text of a struct built in place (never NULL) from its fields' placeholders."""
     children = [(str(n), t) for n, t in kind.children if isinstance(t, DuckDBPyType)]
     values = [(f, f"{_OPERAND}{i}", t) for i, (f, t) in enumerate(children)]
-    return f"'{{' || {_fields_sql(values, 0, nulls)} || '}}'"
+    return f"'{{' || {_fields_sql(values, 0, nulls, dates)} || '}}'"
 
 
-def json_sql(x: str, kind: DuckDBPyType, depth: int = 0, *, nulls: bool = False) -> str:
+def json_sql(
+    x: str, kind: DuckDBPyType, depth: int = 0, *, nulls: bool = False, dates: str = _ISO_DATE
+) -> str:
     """SQL for the JSON text of the value ``x`` of DuckDB type ``kind`` (NULL for NULL);
     ``depth`` names the lambda variables of nested lists and maps apart; ``nulls``: struct
-    fields that are NULL are written as ``null`` (``ignoreNullFields`` false)."""
+    fields that are NULL are written as ``null`` (``ignoreNullFields`` false); ``dates``: the
+    strftime pattern of dates (``dateFormat``)."""
     name = kind.id.upper()
     if name not in ("STRUCT", "LIST", "MAP"):
-        return _scalar_sql(x, name)
+        return _scalar_sql(x, name, dates)
     children = [(str(n), t) for n, t in kind.children if isinstance(t, DuckDBPyType)]
     if name == "STRUCT":
         values = [(f, f"struct_extract({x}, {_sql_string(f)})", t) for f, t in children]
-        pairs = _fields_sql(values, depth, nulls)
+        pairs = _fields_sql(values, depth, nulls, dates)
         return f"CASE WHEN {x} IS NULL THEN NULL ELSE '{{' || {pairs} || '}}' END"
     if name == "LIST":
         e = f"e{depth}"
-        item = f"coalesce({json_sql(e, children[0][1], depth + 1, nulls=nulls)}, 'null')"
+        text = json_sql(e, children[0][1], depth + 1, nulls=nulls, dates=dates)
+        item = f"coalesce({text}, 'null')"
         joined = f"array_to_string(list_transform({x}, lambda {e}: {item}), ',')"
         return f"CASE WHEN {x} IS NULL THEN NULL ELSE '[' || {joined} || ']' END"
     e = f"e{depth}"
     key = f"CAST(to_json(CAST({e}.key AS VARCHAR)) AS VARCHAR)"
-    value = f"coalesce({json_sql(f'{e}.value', children[1][1], depth + 1, nulls=nulls)}, 'null')"
+    text = json_sql(f"{e}.value", children[1][1], depth + 1, nulls=nulls, dates=dates)
+    value = f"coalesce({text}, 'null')"
     entry = f"{key} || ':' || {value}"
     joined = f"array_to_string(list_transform(map_entries({x}), lambda {e}: {entry}), ',')"
     return f"CASE WHEN {x} IS NULL THEN NULL ELSE '{{' || {joined} || '}}' END"
 
 
 def _fields_sql(
-    values: list[tuple[str, str, DuckDBPyType]], depth: int = 0, nulls: bool = False
+    values: list[tuple[str, str, DuckDBPyType]],
+    depth: int = 0,
+    nulls: bool = False,
+    dates: str = _ISO_DATE,
 ) -> str:
     """The ``"name":value`` pairs of a struct's (name, value SQL, type), NULL ones left out
     (``null`` with ``nulls``)."""
     fields = []
     for field, value, child in values:
         key = _sql_string(json.dumps(field, ensure_ascii=False) + ":")
-        text = json_sql(value, child, depth, nulls=nulls)
+        text = json_sql(value, child, depth, nulls=nulls, dates=dates)
         if nulls:
             fields.append(f"{key} || coalesce({text}, 'null')")
         else:
@@ -124,7 +136,7 @@ def _fields_sql(
     return f"concat_ws(',', {', '.join(fields)})" if fields else "''"
 
 
-def _scalar_sql(x: str, name: str) -> str:
+def _scalar_sql(x: str, name: str, dates: str = _ISO_DATE) -> str:
     if name == "VARIANT":  # DuckDB writes Spark's text (fields by name, no spaces), Java a double
         double = _java_double_sql(f"CAST({x} AS DOUBLE)")
         text = f"CAST(CAST({x} AS JSON) AS VARCHAR)"
@@ -138,7 +150,7 @@ def _scalar_sql(x: str, name: str) -> str:
     if name in ("DOUBLE", "FLOAT"):
         return _java_double_sql(x)
     if name == "DATE":
-        return f"'\"' || strftime({x}, '%Y-%m-%d') || '\"'"
+        return f"'\"' || strftime({x}, {_sql_string(dates)}) || '\"'"
     if name == "TIMESTAMP WITH TIME ZONE":
         return _timestamp_tz_sql(x)
     if name == "TIMESTAMP":

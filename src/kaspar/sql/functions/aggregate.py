@@ -7,7 +7,8 @@ from sqlglot import exp
 from kaspar.engine.plan.naming import SPARK_NAME
 from kaspar.sql.column import Column, literal, named, to_columns, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node, renamed
-from kaspar.sql.functions.moments import kurtosis, skewness
+from kaspar.sql.functions.moments import corr, kurtosis, regr_r2, skewness
+from kaspar.sql.functions.try_aggregate import try_avg, try_sum
 
 
 def count(col: ColumnOrName) -> Column:
@@ -138,10 +139,6 @@ def var_samp(col: ColumnOrName) -> Column:
 
 def var_pop(col: ColumnOrName) -> Column:
     return call("var_pop", col)
-
-
-def corr(col1: ColumnOrName, col2: ColumnOrName) -> Column:
-    return call("corr", col1, col2)
 
 
 def covar_pop(col1: ColumnOrName, col2: ColumnOrName) -> Column:
@@ -292,14 +289,6 @@ def bit_xor(col: ColumnOrName) -> Column:
     return _agg("bit_xor", "bit_xor", col)
 
 
-def try_sum(col: ColumnOrName) -> Column:
-    return _agg("try_sum", "sum", col)
-
-
-def try_avg(col: ColumnOrName) -> Column:
-    return _agg("try_avg", "avg", col)
-
-
 def string_agg(col: ColumnOrName, delimiter: object = None) -> Column:
     return _string_agg("string_agg", col, delimiter)
 
@@ -335,10 +324,6 @@ def regr_count(y: ColumnOrName, x: ColumnOrName) -> Column:
 
 def regr_intercept(y: ColumnOrName, x: ColumnOrName) -> Column:
     return _regr("regr_intercept", y, x)
-
-
-def regr_r2(y: ColumnOrName, x: ColumnOrName) -> Column:
-    return _regr("regr_r2", y, x)
 
 
 def regr_slope(y: ColumnOrName, x: ColumnOrName) -> Column:

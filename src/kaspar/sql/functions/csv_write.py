@@ -6,7 +6,8 @@ DuckDB SQL: strings are trimmed (the writer's ``ignoreLeading/TrailingWhiteSpace
 one is written ``""``, and one holding the separator, the quote or a line break is quoted with
 its quotes escaped (``\\"``); dates and timestamps follow ``dateFormat`` / ``timestampFormat``
 (default ``yyyy-MM-dd'T'HH:mm:ss.SSSXXX`` in the session time zone, ``Z`` for UTC); other
-values are written as Spark casts them to a string; NULL fields are ``nullValue`` (empty). A
+values are written as Spark casts them to a string (an array, map or struct's text quoted
+as a string is); NULL fields are ``nullValue`` (empty). A
 NULL struct gives NULL; an argument that is not a struct is refused at analysis. ``from_csv``
 reads the text back.
 """
@@ -25,6 +26,7 @@ from kaspar.errors import AnalysisException
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, build, names, node
 
+_NESTED = frozenset({"list", "array", "map", "struct"})
 _TIMESTAMP_DEFAULT = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
 _ISO_TIMESTAMP = (
     "strftime(_x_, '%Y-%m-%dT%H:%M:%S.%g') || CASE WHEN date_part('timezone', _x_) = 0 "
@@ -95,6 +97,8 @@ def _field_text(value: exp.Expr, kind: DuckDBPyType, opts: dict[str, str]) -> ex
         text = build("date_format", [value.copy(), literal(opts["timestampFormat"])])
     elif name == "DATE":
         text = build("date_format", [value.copy(), literal(opts["dateFormat"])])
+    elif kind.id in _NESTED:  # its text ("[1, 2]") is quoted as a string holding a comma
+        return _string_field(exp.cast(value.copy(), "VARCHAR"), opts)
     else:
         text = exp.cast(value.copy(), "VARCHAR")
     if opts["quoteAll"] == "true":  # a NULL field too: quoted nullValue

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from duckdb.sqltypes import DuckDBPyType
 from sqlglot import exp
 
 from kaspar.engine.compile.cast_templates import raw_cast
+from kaspar.engine.compile.typed_rewrites import typed_call
 from kaspar.errors import PySparkValueError
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, build, names, node
 
 __all__ = [
+    "clock_part",
     "date_part",
     "datepart",
     "extract",
@@ -79,6 +82,21 @@ def _part_value(field: str, source: exp.Expr) -> exp.Expr:
 def extract(field: Column | str, source: ColumnOrName) -> Column:
     f, e = _field(field), to_expr(source)
     return node(_part_value(f, e), f"extract({f} FROM {names(e)})")
+
+
+def clock_part(fn: str, col: ColumnOrName) -> Column:
+    """``hour``/``minute``/``second`` of a timestamp or a time. A string (or an untyped NULL)
+    is cast to a timestamp first, as Spark casts it: DuckDB's functions take no VARCHAR, and a
+    TIME cannot become a timestamp, so the cast waits for the operand's type."""
+    e = to_expr(col)
+
+    def rewrite(operands: list[exp.Expr], types: list[DuckDBPyType]) -> exp.Expr:
+        source = operands[0]
+        if str(types[0]) in {"VARCHAR", '"NULL"', "NULL"}:
+            source = exp.cast(source, "TIMESTAMPTZ")
+        return build(fn, [source])
+
+    return node(typed_call([e], rewrite), f"{fn}({names(e)})")
 
 
 def date_part(field: Column | str, source: ColumnOrName) -> Column:

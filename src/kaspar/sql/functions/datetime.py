@@ -15,6 +15,7 @@ from kaspar.sql.functions._invoke import (
     operand,
     renamed,
 )
+from kaspar.sql.functions.date_parts import clock_part
 
 
 def current_date() -> Column:
@@ -85,15 +86,15 @@ def weekofyear(col: ColumnOrName) -> Column:
 
 
 def hour(col: ColumnOrName) -> Column:
-    return _part("hour", col)
+    return clock_part("hour", col)
 
 
 def minute(col: ColumnOrName) -> Column:
-    return _part("minute", col)
+    return clock_part("minute", col)
 
 
 def second(col: ColumnOrName) -> Column:
-    return _part("second", col)
+    return clock_part("second", col)
 
 
 def date_add(start: ColumnOrName, days: ColumnOrName | int) -> Column:

@@ -1,7 +1,8 @@
 """JSON functions: ``from_json``, ``to_json``, ``get_json_object``, ``json_tuple``, ...
 
 Parsing follows Spark's PERMISSIVE mode: malformed text gives NULL, and a field whose value does
-not fit the declared type is NULL (DuckDB's non-strict ``json_transform``). ``to_json`` writes
+not fit the declared type is NULL (DuckDB's non-strict ``json_transform``); Jackson's relaxed
+JSON that Spark's options allow is made strict first (``json_options``). ``to_json`` writes
 Spark's text (NULL struct fields left out, Java's double notation, ...) as DuckDB SQL built from
 the operand's type when the query compiles (``engine/compile/json_text.py``); the row-wise
 Python function below is what a call starts as, and stays for the types that module does not
@@ -19,13 +20,15 @@ from typing import Any
 from sqlglot import exp
 
 from kaspar.engine import types as T
-from kaspar.engine.compile.json_text import KEEP_NULL_FIELDS, TO_JSON
+from kaspar.engine.compile.datetime_patterns import spark_to_strftime
+from kaspar.engine.compile.json_text import DATE_FORMAT, KEEP_NULL_FIELDS, TO_JSON
 from kaspar.engine.type_conversion import infer_type, merge_types, parse_data_type, to_sqlglot
 from kaspar.engine.udf import PythonUDF, register
 from kaspar.engine.variant import sql as V
-from kaspar.errors import PySparkTypeError
+from kaspar.errors import AnalysisException, PySparkTypeError
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
+from kaspar.sql.functions.json_options import strict_json_sql, strict_json_text
 
 
 def _structure(dtype: T.DataType) -> Any:
@@ -73,10 +76,11 @@ def from_json(col: ColumnOrName, schema: Any, options: dict[str, str] | None = N
     dtype = _schema_type(schema)
     if isinstance(dtype, T.VariantType):  # Spark: the text as a variant (NULL if not JSON)
         return node(V.parse(e, try_=True), f"from_json({names(e)})")
+    text = strict_json_sql(e, options)
     structure = exp.Literal.string(json.dumps(_structure(dtype)))
-    parsed = exp.Anonymous(this="json_transform", expressions=[e.copy(), structure])
+    parsed = exp.Anonymous(this="json_transform", expressions=[text.copy(), structure])
     if not isinstance(dtype, T.StructType):
-        return node(_when_valid(e, parsed), f"from_json({names(e)})")
+        return node(_when_valid(text, parsed), f"from_json({names(e)})")
     nulls = exp.Anonymous(this="json_transform", expressions=[exp.Literal.string("{}"), structure])
     tried = exp.Anonymous(this="try", expressions=[parsed])
     blank = exp.EQ(this=exp.Trim(this=e.copy()), expression=exp.Literal.string(""))
@@ -92,10 +96,38 @@ def from_json(col: ColumnOrName, schema: Any, options: dict[str, str] | None = N
 
 def get_json_object(col: ColumnOrName, path: str) -> Column:
     e = to_expr(col)
+    if "[*]" in path:
+        return node(
+            _when_valid(e, _wildcard_matches(e, path)), f"get_json_object({names(e)}, {path})"
+        )
     value = exp.Anonymous(
         this="json_extract_string", expressions=[e.copy(), exp.Literal.string(path)]
     )
     return node(_when_valid(e, value), f"get_json_object({names(e)}, {path})")
+
+
+def _wildcard_matches(e: exp.Expr, path: str) -> exp.Expr:
+    """Spark's answer to a path with ``[*]``: the JSON text of its one match, a JSON array of
+    its matches when there are several, NULL for none (JSON nulls are no match)."""
+    extracted = exp.Anonymous(this="json_extract", expressions=[e.copy(), literal(path)])
+    m = exp.to_identifier("m")
+    not_null = exp.NEQ(this=exp.cast(exp.column(m), "VARCHAR"), expression=literal("null"))
+    lam = exp.Lambda(this=not_null, expressions=[m])
+    matches = exp.Anonymous(this="list_filter", expressions=[extracted, lam])
+    count = exp.Anonymous(this="len", expressions=[matches.copy()])
+    first = exp.Anonymous(this="list_extract", expressions=[matches.copy(), exp.Literal.number(1)])
+    joined = exp.Anonymous(this="array_to_string", expressions=[matches.copy(), literal(",")])
+    many = exp.DPipe(this=exp.DPipe(this=literal("["), expression=joined), expression=literal("]"))
+    return exp.Case(
+        ifs=[
+            exp.If(this=exp.EQ(this=count, expression=exp.Literal.number(0)), true=exp.Null()),
+            exp.If(
+                this=exp.EQ(this=count.copy(), expression=exp.Literal.number(1)),
+                true=exp.cast(first, "VARCHAR"),
+            ),
+        ],
+        default=many,
+    )
 
 
 def json_tuple(col: ColumnOrName, *fields: str) -> Column:
@@ -164,7 +196,15 @@ def schema_of_json(json_text: Column | str, options: dict[str, str] | None = Non
             "[NOT_EXPRESSION_OR_STR] schema_of_json needs a JSON string literal.",
             "NOT_EXPRESSION_OR_STR",
         )
-    ddl = _ddl(_spark_json_type(json.loads(e.this)))
+    try:
+        parsed = json.loads(strict_json_text(e.this, options))
+    except json.JSONDecodeError:
+        raise AnalysisException(
+            f"[INVALID_JSON_SCHEMA] Cannot infer the schema of the JSON text {e.this!r}: it is "
+            "not valid JSON (with the options given).",
+            "INVALID_JSON_SCHEMA",
+        ) from None
+    ddl = _ddl(_spark_json_type(parsed))
     return node(exp.Literal.string(ddl), f"schema_of_json({e.this})")
 
 
@@ -229,6 +269,9 @@ def to_json(col: ColumnOrName, options: dict[str, str] | None = None) -> Column:
     lowered = {k.lower(): str(v).lower() for k, v in (options or {}).items()}
     if lowered.get("ignorenullfields") == "false":  # NULL struct fields written as null
         call.meta[KEEP_NULL_FIELDS] = True
+    date_format = {k.lower(): str(v) for k, v in (options or {}).items()}.get("dateformat")
+    if date_format is not None:
+        call.meta[DATE_FORMAT] = spark_to_strftime(date_format)
     return node(call, f"to_json({names(e)})")
 
 

@@ -1,9 +1,18 @@
-"""``skewness`` and ``kurtosis`` with Spark's population formulas (``CentralMomentAgg``).
+"""``skewness``, ``kurtosis``, ``corr`` and ``regr_r2`` with Spark's population formulas
+(``CentralMomentAgg``, ``Corr``, ``RegrR2``).
 
 Spark: ``skewness = m3 / m2^1.5`` and ``kurtosis = m4 / m2^2 - 3`` over the central moments
 ``mk = avg((x - mean)^k)``; NULL without rows or when every value is the same. DuckDB's
 ``skewness``/``kurtosis`` are the sample-adjusted statistics (NULL below 3 or 4 rows). The
-moments come from the raw ones (``avg(x^k)``) in one pass.
+moments come from the raw ones (``avg(x^k)``) in one pass; ``kurtosis`` is DuckDB's
+``kurtosis_pop`` (the same statistic, rounded less: ``-1.5`` for 1, 1, 2 where the raw moments
+give ``-1.4999999999999947``).
+
+``corr`` is Spark's ``ck / sqrt(xMk * yMk)`` and ``regr_r2`` its ``ck^2 / (xMk * yMk)`` (1 when
+``y`` is constant, NULL when ``x`` is): DuckDB's ``covar_pop`` over its ``var_pop`` of the pairs
+where both values are set (DuckDB's own ``corr``/``regr_r2`` round differently: 0.9999999999999998
+for a perfect line, where Spark shows 1.0). Spark's last bits depend on how its partial
+aggregates merge, so they are not matched in general.
 """
 
 from __future__ import annotations
@@ -49,16 +58,8 @@ def _moments(x: exp.Expr) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
 def _statistic(fn: str, col: ColumnOrName) -> Column:
     e = to_expr(col)
     x = exp.cast(e, "DOUBLE")
-    m2, m3, m4 = _moments(x)
-    if fn == "skewness":
-        value: exp.Expr = exp.Div(
-            this=m3, expression=exp.Pow(this=m2.copy(), expression=exp.Literal.number(1.5))
-        )
-    else:
-        ratio = exp.Div(
-            this=m4, expression=exp.Pow(this=m2.copy(), expression=exp.Literal.number(2))
-        )
-        value = exp.Sub(this=ratio, expression=exp.Literal.number(3))
+    m2, m3, _ = _moments(x)
+    value = exp.Div(this=m3, expression=exp.Pow(this=m2.copy(), expression=exp.Literal.number(1.5)))
     count = exp.Count(this=x.copy())
     constant = exp.LTE(
         this=exp.Anonymous(this="abs", expressions=[m2.copy()]), expression=exp.Literal.number(0)
@@ -75,4 +76,55 @@ def skewness(col: ColumnOrName) -> Column:
 
 
 def kurtosis(col: ColumnOrName) -> Column:
-    return _statistic("kurtosis", col)
+    e = to_expr(col)
+    value = exp.Anonymous(this="kurtosis_pop", expressions=[exp.cast(e, "DOUBLE")])
+    return node(value, f"kurtosis({names(e)})")
+
+
+def _paired(a: exp.Expr, b: exp.Expr) -> exp.Expr:
+    """``a`` where ``b`` is set too (the pairs an aggregate of two columns reads)."""
+    return exp.Case(
+        ifs=[exp.If(this=exp.Not(this=exp.Is(this=b.copy(), expression=exp.Null())), true=a.copy())]
+    )
+
+
+def _pair_moments(y: exp.Expr, x: exp.Expr) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
+    """``covar_pop(y, x)``, ``var_pop`` of ``y`` and of ``x`` over the pairs, as doubles."""
+    dy, dx = exp.cast(y, "DOUBLE"), exp.cast(x, "DOUBLE")
+    covariance = exp.Anonymous(this="covar_pop", expressions=[dy, dx])
+    y_var = exp.Anonymous(this="var_pop", expressions=[_paired(dy, dx)])
+    x_var = exp.Anonymous(this="var_pop", expressions=[_paired(dx, dy)])
+    return covariance, y_var, x_var
+
+
+def _zero(e: exp.Expr) -> exp.Expr:
+    return exp.EQ(this=e.copy(), expression=exp.Literal.number(0))
+
+
+def corr(col1: ColumnOrName, col2: ColumnOrName) -> Column:
+    a, b = to_expr(col1), to_expr(col2)
+    covariance, a_var, b_var = _pair_moments(a, b)
+    product = exp.Mul(this=a_var, expression=b_var)
+    root = exp.Anonymous(this="sqrt", expressions=[product])
+    value = exp.Div(
+        this=covariance, expression=exp.Nullif(this=root, expression=exp.Literal.number(0))
+    )
+    return node(value, f"corr({names(a, b)})")
+
+
+def regr_r2(y: ColumnOrName, x: ColumnOrName) -> Column:
+    a, b = to_expr(y), to_expr(x)
+    covariance, y_var, x_var = _pair_moments(a, b)
+    square = exp.Mul(this=covariance, expression=covariance.copy())
+    ratio = exp.Div(
+        this=square,
+        expression=exp.paren(exp.Mul(this=x_var.copy(), expression=y_var.copy())),
+    )
+    value = exp.Case(
+        ifs=[
+            exp.If(this=_zero(x_var), true=exp.Null()),
+            exp.If(this=_zero(y_var), true=exp.Literal.number(1.0)),
+        ],
+        default=ratio,
+    )
+    return node(exp.cast(value, "DOUBLE"), f"regr_r2({names(a, b)})")
