@@ -46,3 +46,29 @@ def test_changes_of_a_catalog_table(spark: SparkSession) -> None:
     with pytest.raises(AnalysisException) as missing:
         spark.read.option("startingVersion", 0).changes("nowhere")
     assert missing.value.getCondition() == "TABLE_OR_VIEW_NOT_FOUND"
+
+
+def test_change_feed_as_a_stream(spark: SparkSession, tmp_path: Path) -> None:
+    df = spark.createDataFrame([(1,), (2,)], "id long")
+    df.write.format("delta").option("delta.enableChangeDataFeed", "true").saveAsTable("events")
+
+    def run() -> list[tuple[int, str, int]]:
+        query = (
+            spark.readStream.changes("events")
+            .writeStream.format("memory")
+            .queryName("event_changes")
+            .option("checkpointLocation", str(tmp_path / "cp"))
+            .trigger(availableNow=True)
+            .start()
+        )
+        query.awaitTermination()
+        rows = spark.sql("SELECT id, _change_type, _commit_version FROM event_changes")
+        return sorted(tuple(r) for r in rows.collect())
+
+    assert run() == [(1, "insert", 0), (2, "insert", 0)]
+    spark.createDataFrame([(3,)], "id long").write.format("delta").mode("append").saveAsTable(
+        "events"
+    )
+    location = str(spark.catalog._warehouse.location("events"))
+    DeltaTable.forPath(spark, location).delete("id = 1")
+    assert run() == [(1, "delete", 2), (3, "insert", 1)]  # the restarted query: only new ones

@@ -55,6 +55,10 @@ def delta_source(
     if path is None:
         raise IllegalArgumentException("'path' is not specified")
     time_zone = _conf(session, "spark.sql.session.timeZone", "UTC")
+    if options.get("readchangefeed", "false").lower() == "true":
+        from kaspar.engine.streaming.sources.delta_changes import DeltaChangeFeedSource
+
+        return DeltaChangeFeedSource(path, options, time_zone)
     return DeltaStreamSource(path, options, time_zone)
 
 

@@ -97,6 +97,27 @@ class DataStreamReader(ReaderOptions, StandInRepr):
         self._source_name = source_name
         return self
 
+    def changes(self, tableName: str) -> DataFrame:
+        """Spark 4.2's stream of a table's row-level changes: a Delta table's change data
+        feed (``kaspar.engine.streaming.sources.delta_changes``)."""
+        from kaspar.engine.sources.delta import is_delta_table
+
+        catalog = self._session.catalog
+        if not catalog.tableExists(tableName):
+            raise AnalysisException(
+                f"The table or view `{tableName}` cannot be found. Verify the spelling and "
+                "correctness of the schema and catalog.",
+                "TABLE_OR_VIEW_NOT_FOUND",
+            )
+        location = str(catalog._warehouse.location(tableName))
+        if not is_delta_table(location):
+            raise AnalysisException(
+                f"Table `{tableName}` does not support reading its changes (kaspar reads the "
+                "change data feed of Delta tables).",
+                "UNSUPPORTED_FEATURE.TABLE_OPERATION",
+            )
+        return self.format("delta").option("readChangeFeed", "true").load(location)
+
     def load(
         self, path: str | None = None, format: str | None = None, schema: Any = None, **options: Any
     ) -> DataFrame:
