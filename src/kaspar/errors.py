@@ -42,9 +42,8 @@ _SQLSTATES = {
 }
 
 
-# Error classes Spark shows without the ``[CLASS]`` prefix: legacy errors, and an error raised
-# in the Python worker (its message is the worker's traceback).
-_UNPREFIXED = ("_LEGACY_ERROR_", "PYTHON_EXCEPTION")
+# Error classes Spark shows without the ``[CLASS]`` prefix: legacy errors.
+_UNPREFIXED = ("_LEGACY_ERROR_",)
 
 
 class PySparkException(Exception):

@@ -155,6 +155,9 @@ class Executor:
                 with substituting(pairs):
                     tree = compile_output(resolved)
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                annotate_cast_sources(
+                    tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
+                )
                 resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 dedup_map_keys(tree, self.map_key_dedup)
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
@@ -166,6 +169,9 @@ class Executor:
                     with substituting(pairs):
                         tree = self._with_subqueries(compile_output(resolved, casts))
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    annotate_cast_sources(
+                        tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
+                    )
                     resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     dedup_map_keys(tree, self.map_key_dedup)
                     annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
@@ -234,6 +240,9 @@ class Executor:
                 self._udfs.bind_query(query, lambda: self._with_views(probe), self.ansi)
                 tree = self._with_views(probe)
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                annotate_cast_sources(
+                    tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
+                )
                 resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 dedup_map_keys(tree, self.map_key_dedup)
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
@@ -264,6 +273,9 @@ class Executor:
                 self._udfs.bind(resolved, self.ansi)
                 tree = self._with_subqueries(compile_output(resolved))
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                annotate_cast_sources(
+                    tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
+                )
                 resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 dedup_map_keys(tree, self.map_key_dedup)
                 annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
@@ -274,6 +286,9 @@ class Executor:
                 if any(c is not None for c in casts):
                     tree = compile_output(resolved, casts)
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
+                    annotate_cast_sources(
+                        tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
+                    )
                     resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     dedup_map_keys(tree, self.map_key_dedup)
                     annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))

@@ -72,7 +72,7 @@ def test_errors_of_the_function_surface_at_the_action(values):
         df.count()
     assert info.value.getCondition() == "PYTHON_EXCEPTION"
     assert "ValueError: no good" in str(info.value)
-    assert str(info.value).startswith("An exception was thrown from the Python worker:")
+    assert "An exception was thrown from the Python worker:" in str(info.value)
 
 
 def test_wrong_result_type_is_reported(values):

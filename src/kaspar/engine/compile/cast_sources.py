@@ -72,6 +72,12 @@ def _lateral_scope(select: exp.Select) -> tuple[exp.Select, int] | None:
     return outer, outer.args["joins"].index(join)
 
 
+def _sees_typed_call(cast: exp.Expr) -> bool:
+    """Whether the SELECT ``cast`` is in (its FROM included) holds a typed call not resolved."""
+    scope = cast.find_ancestor(exp.Select) or cast
+    return any(n.name == TYPED_CALL for n in scope.find_all(exp.Anonymous))
+
+
 def _plain(operand: exp.Expr) -> bool:
     """No aggregate call in ``operand`` (sqlglot's, or a call it does not know)."""
     return not any(isinstance(n, exp.AggFunc | exp.Anonymous) for n in operand.walk())
@@ -93,14 +99,24 @@ def typed_calls_as_null(query: _Q) -> _Q:
 
 
 def annotate_cast_sources(
-    tree: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Callable[[exp.Expr], str]
+    tree: exp.Expr,
+    con: duckdb.DuckDBPyConnection,
+    generate: Callable[[exp.Expr], str],
+    *,
+    before_typed: bool = False,
 ) -> None:
     """Record the DuckDB type of every cast's (and ``unix_timestamp``'s) operand (skipped when
     it cannot bind), inner casts first: the dialect writes each cast by its source and target
-    types (``cast_spark``)."""
+    types (``cast_spark``).
+
+    ``before_typed``: the pass before ``resolve_typed``, whose probes bind the casts around
+    them (a ``unix_timestamp`` of a timestamp must not be written as a string's ``strptime``
+    there); casts whose scope holds a typed call not resolved yet wait for the pass after."""
     casts = list(tree.find_all(exp.Cast, exp.StrToUnix, bfs=False))
     for cast in reversed(casts):
         if SOURCE_TYPE in cast.meta or isinstance(cast.this, exp.Null):
+            continue
+        if before_typed and _sees_typed_call(cast):
             continue
         if isinstance(cast.this, exp.Literal) and cast.this.is_string:
             cast.meta[SOURCE_TYPE] = "VARCHAR"
