@@ -51,6 +51,9 @@ from tests.conformance.pyspark.registry import CASES
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::FutureWarning"),
+    # PySpark warns when a UDF's type hints name no pandas/Arrow kind, then runs it as a plain
+    # UDF (the recorded outcome)
+    pytest.mark.filterwarnings("ignore:Cannot infer the eval type from type hints"),
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
