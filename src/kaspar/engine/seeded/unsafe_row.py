@@ -20,35 +20,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-_C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+from kaspar.engine.sketches.murmur3_batch import fmix, mix
+
 _NAN64 = np.uint64(0x7FF8000000000000)
 _NAN32 = np.uint64(0x7FC00000)
-
-
-def _rotl(x: np.ndarray, r: int) -> np.ndarray:
-    return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
-
-
-def _mix(h: np.ndarray, k: np.ndarray) -> np.ndarray:
-    k = _rotl(k * _C1, 15) * _C2
-    h = _rotl(h ^ k, 13)
-    return h * np.uint32(5) + np.uint32(0xE6546B64)
-
-
-def _fmix(h: np.ndarray, length: np.ndarray) -> np.ndarray:
-    h = h ^ length.astype(np.uint32)
-    h = h ^ (h >> np.uint32(16))
-    h = h * np.uint32(0x85EBCA6B)
-    h = h ^ (h >> np.uint32(13))
-    h = h * np.uint32(0xC2B2AE35)
-    return np.asarray(h ^ (h >> np.uint32(16)), dtype=np.uint32)
 
 
 def _mix_words(h: np.ndarray, words: np.ndarray) -> np.ndarray:
     """``h`` mixed with each row's 64-bit ``words`` (low half first)."""
     low = (words & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     high = (words >> np.uint64(32)).astype(np.uint32)
-    return _mix(_mix(h, low), high)
+    return mix(mix(h, low), high)
 
 
 def _fixed_slot(column: pa.Array) -> np.ndarray | None:
@@ -157,5 +139,5 @@ def _row_hash(columns: list[pa.Array], n: int) -> pa.Array:
             active = padded > w
             mixed = _mix_words(h, words[:, w])
             h = np.where(active, mixed, h)
-    hashed = _fmix(h, offset).view(np.int32)
+    hashed = fmix(h, offset).view(np.int32)
     return pa.array(hashed, pa.int32())

@@ -13,17 +13,17 @@ import pyarrow as pa
 _C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
 
 
-def _rotl(x: np.ndarray, r: int) -> np.ndarray:
+def rotl(x: np.ndarray, r: int) -> np.ndarray:
     return (x << np.uint32(r)) | (x >> np.uint32(32 - r))
 
 
-def _mix(h1: np.ndarray, k1: np.ndarray) -> np.ndarray:
-    k1 = _rotl(k1 * _C1, 15) * _C2
-    h1 = _rotl(h1 ^ k1, 13)
+def mix(h1: np.ndarray, k1: np.ndarray) -> np.ndarray:
+    k1 = rotl(k1 * _C1, 15) * _C2
+    h1 = rotl(h1 ^ k1, 13)
     return h1 * np.uint32(5) + np.uint32(0xE6546B64)
 
 
-def _fmix(h1: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def fmix(h1: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     h1 = h1 ^ lengths.astype(np.uint32)
     h1 = (h1 ^ (h1 >> np.uint32(16))) * np.uint32(0x85EBCA6B)
     h1 = (h1 ^ (h1 >> np.uint32(13))) * np.uint32(0xC2B2AE35)
@@ -62,10 +62,10 @@ def hash_unsafe_bytes(offsets: np.ndarray, data: np.ndarray, seeds: np.ndarray) 
                 | padded[at + 2].astype(np.uint32) << np.uint32(16)
                 | padded[at + 3].astype(np.uint32) << np.uint32(24)
             )
-            h1[live] = _mix(h1[live], word)
+            h1[live] = mix(h1[live], word)
         tails = lengths % 4
         for t in range(3):
             live = np.nonzero(tails > t)[0]
             byte = padded[starts[live] + 4 * words[live] + t].astype(np.int8)
-            h1[live] = _mix(h1[live], byte.astype(np.int32).astype(np.uint32))
-        return _fmix(h1, lengths)
+            h1[live] = mix(h1[live], byte.astype(np.int32).astype(np.uint32))
+        return fmix(h1, lengths)
