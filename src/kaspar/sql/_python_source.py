@@ -4,7 +4,8 @@ writes, micro-batch reads and writes.
 A read yields tuples, Rows or ``pyarrow.RecordBatch``es per partition: record batches are
 taken as they are (cast to the schema), tuples are gathered and converted once per partition
 (the API hands them over one by one; kaspar touches them only to build the Arrow table).
-Nothing is read until an action needs the rows; each action reads again, as Spark does.
+Nothing is read until an action needs the rows; the rows read by a DataFrame's first action are
+kept for its later ones (Spark reads the source again per action).
 """
 
 from __future__ import annotations
