@@ -311,46 +311,47 @@ static PyObject *new_buffer(Py_ssize_t count, size_t width, char **out) {
     return result;
 }
 
-static PyObject *py_xorshift_doubles(PyObject *self, PyObject *args) {
+/* One generator seeded with ``seed``, ``count`` of its values written by ``fill``. */
+typedef void (*Fill)(XorShift *g, char *out, Py_ssize_t count);
+
+static PyObject *xorshift_values(PyObject *args, size_t width, Fill fill) {
     long long seed;
     Py_ssize_t count;
     char *buf;
     if (!PyArg_ParseTuple(args, "Ln", &seed, &count)) return NULL;
-    PyObject *result = new_buffer(count, sizeof(double), &buf);
+    PyObject *result = new_buffer(count, width, &buf);
     if (result == NULL) return NULL;
     XorShift g;
     xorshift_init(&g, (int64_t)seed);
-    double *out = (double *)buf;
-    for (Py_ssize_t i = 0; i < count; i++) out[i] = xorshift_double(&g);
+    fill(&g, buf, count);
     return result;
+}
+
+static void fill_doubles(XorShift *g, char *buf, Py_ssize_t count) {
+    double *out = (double *)buf;
+    for (Py_ssize_t i = 0; i < count; i++) out[i] = xorshift_double(g);
+}
+
+static void fill_gaussians(XorShift *g, char *buf, Py_ssize_t count) {
+    double *out = (double *)buf;
+    for (Py_ssize_t i = 0; i < count; i++) out[i] = xorshift_gaussian(g);
+}
+
+static void fill_ints(XorShift *g, char *buf, Py_ssize_t count) {
+    int32_t *out = (int32_t *)buf;
+    for (Py_ssize_t i = 0; i < count; i++) out[i] = xorshift_next(g, 32);
+}
+
+static PyObject *py_xorshift_doubles(PyObject *self, PyObject *args) {
+    return xorshift_values(args, sizeof(double), fill_doubles);
 }
 
 static PyObject *py_xorshift_gaussians(PyObject *self, PyObject *args) {
-    long long seed;
-    Py_ssize_t count;
-    char *buf;
-    if (!PyArg_ParseTuple(args, "Ln", &seed, &count)) return NULL;
-    PyObject *result = new_buffer(count, sizeof(double), &buf);
-    if (result == NULL) return NULL;
-    XorShift g;
-    xorshift_init(&g, (int64_t)seed);
-    double *out = (double *)buf;
-    for (Py_ssize_t i = 0; i < count; i++) out[i] = xorshift_gaussian(&g);
-    return result;
+    return xorshift_values(args, sizeof(double), fill_gaussians);
 }
 
 static PyObject *py_xorshift_ints(PyObject *self, PyObject *args) {
-    long long seed;
-    Py_ssize_t count;
-    char *buf;
-    if (!PyArg_ParseTuple(args, "Ln", &seed, &count)) return NULL;
-    PyObject *result = new_buffer(count, sizeof(int32_t), &buf);
-    if (result == NULL) return NULL;
-    XorShift g;
-    xorshift_init(&g, (int64_t)seed);
-    int32_t *out = (int32_t *)buf;
-    for (Py_ssize_t i = 0; i < count; i++) out[i] = xorshift_next(&g, 32);
-    return result;
+    return xorshift_values(args, sizeof(int32_t), fill_ints);
 }
 
 static PyObject *py_xorshift_int_below(PyObject *self, PyObject *args) {
