@@ -22,6 +22,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.arrow_eval import ArrowStage, compile_stage
 from kaspar.engine.arrow_holder import register_rows, release_rows, unregister_rows
 from kaspar.engine.compile.cast_sources import annotate_cast_sources
 from kaspar.engine.compile.dialect import generate, is_utc
@@ -66,6 +67,7 @@ class Executor:
         self.map_key_dedup = DEFAULT_POLICY  # spark.sql.mapKeyDedupPolicy
         self._udfs = UdfBinder(self._con)
         self._stages: dict[str, duckdb.DuckDBPyRelation] = {}  # streaming stages, bound once
+        self._arrow_stages: dict[str, ArrowStage | None] = {}  # their Arrow forms (arrow_eval)
         # spark.registerProgressHandler: told (stages, inflight tasks, done) when a query ends;
         # a DuckDB query has no Spark stages, so the list is empty
         self.progress_handlers: list[Callable[[list[Any], int, bool], None]] = []
@@ -179,6 +181,8 @@ class Executor:
                     sql = generate(tree, ansi=self.ansi, utc=self.utc)
             except duckdb.Error as e:
                 raise translate_error(e) from None
+            if sql not in self._arrow_stages:
+                self._arrow_stages[sql] = compile_stage(tree)
         fields = [
             T.StructField(
                 a.name,
@@ -207,11 +211,16 @@ class Executor:
             except duckdb.Error as e:
                 raise translate_error(e) from None
 
+    def arrow_stage(self, sql: str) -> ArrowStage | None:
+        """The Arrow form of a stage (``prepare_stage``), if it has one (``arrow_eval``)."""
+        return self._arrow_stages.get(sql)
+
     def forget_stages(self, sqls: list[str]) -> None:
         """Drop the bound queries of a stopped streaming query's stages."""
         with self._lock:
             for sql in sqls:
                 self._stages.pop(sql, None)
+                self._arrow_stages.pop(sql, None)
 
     def release_stage_tables(self, tables: dict[str, pa.Table]) -> None:
         """Register empty tables in place of a batch's (so its memory can go)."""
@@ -296,6 +305,8 @@ class Executor:
                     sql = generate(tree, ansi=self.ansi, utc=self.utc)
             except duckdb.Error as e:
                 raise translate_error(e) from None
+            if sql not in self._arrow_stages:
+                self._arrow_stages[sql] = compile_stage(tree)
         fields = [
             T.StructField(
                 a.name,

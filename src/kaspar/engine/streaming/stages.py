@@ -64,9 +64,13 @@ class Stage:
     schema: T.StructType
 
     def run(self, executor: Executor, context: BatchContext) -> pa.Table:
-        fresh = {n: t for n, t in context.tables.items() if n not in context.registered}
-        context.registered.update(fresh)
-        return executor.run_stage(self.sql, fresh)
+        def in_duckdb() -> pa.Table:
+            fresh = {n: t for n, t in context.tables.items() if n not in context.registered}
+            context.registered.update(fresh)
+            return executor.run_stage(self.sql, fresh)
+
+        arrow = executor.arrow_stage(self.sql)  # small chunks without DuckDB: arrow_eval.py
+        return in_duckdb() if arrow is None else arrow.run(context.tables, in_duckdb)
 
 
 class Operator:

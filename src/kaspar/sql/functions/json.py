@@ -20,6 +20,7 @@ from typing import Any
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.arrow_eval import FROM_JSON
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
 from kaspar.engine.compile.json_text import DATE_FORMAT, KEEP_NULL_FIELDS, TO_JSON
 from kaspar.engine.type_conversion import infer_type, merge_types, parse_data_type, to_sqlglot
@@ -91,7 +92,17 @@ def from_json(col: ColumnOrName, schema: Any, options: dict[str, str] | None = N
     )
     if V.has_variant(dtype):
         value = V.with_variant_fields(value, e, dtype)
+    elif _default_options(options):
+        fields = tuple((f.name, _structure(f.dataType)) for f in dtype.fields)
+        value.meta[FROM_JSON] = fields  # engine/arrow_eval.py may parse it over Arrow
     return node(value, f"from_json({names(e)})")
+
+
+def _default_options(options: dict[str, str] | None) -> bool:
+    """Whether ``from_json`` runs with Spark's default JSON options (the text rewritten for
+    single quotes only)."""
+    given = {k.lower(): str(v).strip().lower() for k, v in (options or {}).items()}
+    return all(k == "allowsinglequotes" and v == "true" for k, v in given.items())
 
 
 def get_json_object(col: ColumnOrName, path: str) -> Column:
