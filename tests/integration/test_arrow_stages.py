@@ -211,3 +211,37 @@ def test_grouped_partials_in_arrow_equal_duckdb(spark: SparkSession, name: str) 
         query.stop()
     every = [row for chunk in chunks for row in chunk]
     assert streamed == _rows(build(spark.createDataFrame(every, SCHEMA)))
+
+
+def test_dedup_first_rows_by_arrow_and_one_statement(spark: SparkSession) -> None:
+    """``dropDuplicates`` finds each chunk's first row per key over Arrow and the keys the
+    state lacks in one ``INSERT ... RETURNING``: every key once, its first row, in order;
+    NULL keys take the SQL path and are deduplicated as well."""
+    stream = MemoryStream(spark, SCHEMA)
+    table = f"arrow_dedup_{uuid.uuid4().hex[:6]}"
+    deduped = stream.toDF().dropDuplicates(["s", "i"]).select("s", "i", "n")
+    query = deduped.writeStream.format("memory").queryName(table).start()
+    chunks = [
+        [_row("{}", 1, 1.0, "a", 1), _row("{}", 2, 1.0, "b", 1), _row("{}", 3, 1.0, "a", 1)],
+        [_row("{}", 1001, 1.0, "a", 1), _row("{}", 4, 1.0, "c", 1)],
+        [_row("{}", 5, 1.0, None, 1), _row("{}", 6, 1.0, None, 1), _row("{}", 7, 1.0, "d", 1)],
+        [_row("{}", 8, 1.0, "d", 1), _row("{}", 9, 1.0, "e", 1), _row("{}", 2, 1.0, "b", 1)],
+    ]
+    try:
+        for chunk in chunks:
+            stream.addData(chunk)
+            query.processAllAvailable()
+        got = [tuple(r) for r in spark.table(table).collect()]
+    finally:
+        query.stop()
+    assert got == [
+        ("a", 1, 1),
+        ("b", 2, 2),
+        ("a", 3, 3),
+        ("c", 4, 4),
+        (None, 5, 5),
+        (None, 6, 6),
+        ("d", 7, 7),
+        ("d", 8, 8),
+        ("e", 9, 9),
+    ]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kaspar.engine import types as T
 from kaspar.engine.arrow_holder import register_rows
@@ -104,6 +105,12 @@ class DeduplicateOperator(StatefulOperator):
         con = store.con
         clock = time.monotonic()
         rows = self.stage.run(self.executor, context)
+        if self._late(context.watermark_ms) is None and self.within is None:
+            firsts = self._first_per_key(rows)
+            if firsts is not None:
+                self._run_new_keys(rows, firsts, context)
+                self.update_ms = elapsed_ms(clock)
+                return
         width = rows.num_columns
         named = rows.rename_columns([f"__c{i}" for i in range(width)])
         named = named.append_column("__r", pa.array(range(rows.num_rows), pa.int64()))
@@ -137,6 +144,32 @@ class DeduplicateOperator(StatefulOperator):
         table = new.select([f"__c{i}" for i in range(width)]).rename_columns(rows.column_names)
         context.tables[self.leaf.name] = as_leaf_table(table, self.leaf)
 
+    def _first_per_key(self, rows: pa.Table) -> pa.Table | None:
+        """The keys of ``rows`` (``__k*``) and the index of each key's first row (``__r``),
+        by Arrow's hash aggregation; None where keys are NULL or of a type Arrow's hash join
+        does not take (then the SQL above finds them)."""
+        keys = [rows.column(c).combine_chunks() for c in self.key_columns]
+        if not keys or any(k.null_count or not _joinable(k.type) for k in keys):
+            return None
+        table = pa.table(
+            {**dict(zip(self.key_names, keys, strict=True)), "__r": pa.array(range(len(rows)))}
+        )
+        firsts = table.group_by(self.key_names, use_threads=False).aggregate([("__r", "min")])
+        return firsts.select([*self.key_names, "__r_min"]).rename_columns([*self.key_names, "__r"])
+
+    def _run_new_keys(self, rows: pa.Table, firsts: pa.Table, context: BatchContext) -> None:
+        """The first row of each key the state did not hold, in one statement
+        (``StateStore.insert_new``): no window over the batch, no separate insert."""
+        store = self.store
+        assert store is not None
+        self.dropped = 0
+        inserted = store.insert_new(firsts.select(self.key_names))
+        found = firsts.join(inserted, self.key_names, join_type="inner", use_threads=False)
+        order = pc.sort_indices(found.column("__r"))
+        table = rows.take(pc.take(found.column("__r"), order))
+        self.removal_ms = 0
+        context.tables[self.leaf.name] = as_leaf_table(table, self.leaf)
+
     def _late(self, watermark_ms: int) -> str | None:
         """SQL over the batch's rows (``__c*``, keys): the row is behind the watermark."""
         if watermark_ms <= 0:
@@ -156,6 +189,12 @@ class DeduplicateOperator(StatefulOperator):
         if self.event_key is not None:
             return at_or_before(self.event_key, watermark_ms)
         return None
+
+
+def _joinable(kind: pa.DataType) -> bool:
+    t = pa.types
+    checks = (t.is_integer, t.is_string, t.is_large_string, t.is_binary)
+    return any(check(kind) for check in (*checks, t.is_timestamp, t.is_date))
 
 
 def _within_watermark(columns: list[str], delays: dict[str, int]) -> tuple[int, int]:

@@ -292,6 +292,23 @@ class StateStore:
         self._next_version(rows, None, rows.num_rows, 0, started)
         return rows
 
+    def insert_new(self, rows: pa.Table) -> pa.Table:
+        """Insert the ``rows`` (whole rows, one per key) whose keys are not stored, in one
+        statement, and write version ``self.version + 1``; the rows inserted."""
+        started = time.monotonic()
+        t = quote(self.table)
+        columns = ", ".join(quote(n) for n in self.schema.names)
+        register_rows(self.con, "__added", rows)
+        inserted = self.con.sql(
+            f"INSERT INTO {t} SELECT {columns} FROM __added a WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {t} s WHERE {self.match('s', 'a')}) RETURNING {columns}"
+        ).to_arrow_table()
+        if rows.nbytes >= 1 << 20:
+            release_rows(self.con, "__added", rows.schema)
+        self.rows += inserted.num_rows
+        self._next_version(inserted, None, inserted.num_rows, 0, started)
+        return inserted
+
     def add(self, rows: pa.Table, expired: str | None = None) -> None:
         """Delete the rows matching the SQL predicate ``expired``, insert ``rows`` (whole
         rows whose keys are not stored), and write version ``self.version + 1``."""
