@@ -47,6 +47,12 @@ setup(
             optional=True,
         ),
         Extension(
+            "kaspar.engine._spark_xxh64",
+            sources=["src/kaspar/engine/_spark_xxh64.c"],
+            extra_compile_args=["-O3"],
+            optional=True,
+        ),
+        Extension(
             "kaspar.engine.seeded._spark_rng",
             sources=["src/kaspar/engine/seeded/_spark_rng.c"],
             extra_compile_args=["-O3", "-ffp-contract=off"],  # Java's strict arithmetic

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 _SQLSTATES = {
     "UNRESOLVED_COLUMN": "42703",
+    "FAILED_FUNCTION_CALL": "38000",
     "AMBIGUOUS_REFERENCE": "42704",
     "PARSE_SYNTAX_ERROR": "42601",
     "TABLE_OR_VIEW_NOT_FOUND": "42P01",

@@ -12,9 +12,18 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from kaspar.engine.spark_hash import double_bits, float_bits, raw_values
+
+try:
+    from kaspar.engine import _spark_xxh64 as _native
+except ImportError:  # the C helper did not build: row by row below
+    _native = None  # type: ignore[assignment]
+
+SEED = 42
+native_helper = _native  # the C helper, None when it did not build
 
 _MASK = (1 << 64) - 1
 _P1 = 0x9E3779B185EBCA87
@@ -106,7 +115,47 @@ def _decimal(precision: int, scale: int) -> Callable[[Any, int], int]:
     return hasher
 
 
+def _nested(atype: pa.DataType) -> Callable[[Any, int], int] | None:
+    """Arrays, maps and structs, as Spark hashes them: each element (map: key then value,
+    struct: each field) in turn, the running hash as the seed, NULLs skipped."""
+    if pa.types.is_list(atype) or pa.types.is_large_list(atype):
+        element = _hasher(atype.value_type)
+
+        def array(values: Any, seed: int) -> int:
+            for value in values:
+                seed = seed if value is None else element(value, seed)
+            return seed
+
+        return array
+    if pa.types.is_map(atype):
+        key, item = _hasher(atype.key_type), _hasher(atype.item_type)
+
+        def mapping(pairs: Any, seed: int) -> int:
+            for k, v in pairs:
+                seed = key(k, seed)
+                seed = seed if v is None else item(v, seed)
+            return seed
+
+        return mapping
+    if pa.types.is_struct(atype):
+        fields = [
+            (atype.field(i).name, _hasher(atype.field(i).type)) for i in range(atype.num_fields)
+        ]
+
+        def struct(row: Any, seed: int) -> int:
+            for name, field in fields:
+                value = row[name]
+                seed = seed if value is None else field(value, seed)
+            return seed
+
+        return struct
+    return None
+
+
 def _hasher(atype: pa.DataType) -> Callable[[Any, int], int]:
+    nested = _nested(atype)
+    if nested is not None:
+        return nested
     if pa.types.is_decimal(atype):
         return _decimal(atype.precision, atype.scale)
     if pa.types.is_string(atype) or pa.types.is_large_string(atype):
@@ -129,10 +178,79 @@ def _hasher(atype: pa.DataType) -> Callable[[Any, int], int]:
 def spark_xxhash64(*columns: pa.Array) -> pa.Array:
     """``xxhash64(col1, col2, ...)`` over one Arrow batch, as Spark computes it (a bigint)."""
     length = len(columns[0]) if columns else 1
-    hashes = [42] * length
+    hashes = np.full(length, SEED, dtype=np.uint64)
     for column in columns:
-        hasher = _hasher(column.type)
-        for i, value in enumerate(raw_values(column)):
-            if value is not None:
-                hashes[i] = hasher(value, hashes[i])
-    return pa.array([h - (1 << 64) if h >> 63 else h for h in hashes], type=pa.int64())
+        hashes = hash_column(column, hashes)
+    return pa.array(hashes.view(np.int64))
+
+
+def hash_column(column: pa.Array, seeds: np.ndarray) -> np.ndarray:
+    """Each row's XXH64 (uint64) seeded with its entry of ``seeds``; a NULL row keeps its seed.
+    In bulk (``_spark_xxh64.c``) for Spark's fixed-width types, strings and binary; row by row
+    for decimals, or without the C helper."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_null(column.type):  # every row NULL
+        return np.array(seeds, dtype=np.uint64)
+    if _native is not None and not pa.types.is_decimal(column.type):
+        hashed = _hash_in_bulk(column, np.ascontiguousarray(seeds, dtype=np.uint64))
+        if hashed is not None:
+            return hashed
+    hasher = _hasher(column.type)
+    out = [int(s) for s in seeds]
+    for i, value in enumerate(raw_values(column)):
+        if value is not None:
+            out[i] = hasher(value, out[i])
+    return np.array(out, dtype=np.uint64)
+
+
+def _hash_in_bulk(column: pa.Array, seeds: np.ndarray) -> np.ndarray | None:
+    assert _native is not None
+    valid = np.ascontiguousarray(column.is_valid(), dtype=np.uint8)
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_binary(kind):
+        return _variable(column, seeds, valid, 4)
+    if pa.types.is_large_string(kind) or pa.types.is_large_binary(kind):
+        return _variable(column, seeds, valid, 8)
+    values = _fixed_values(column)
+    if values is None:
+        return None
+    hashed = _native.xxh64_fixed(np.ascontiguousarray(values), values.itemsize, seeds, valid)
+    return np.frombuffer(hashed, np.uint64)
+
+
+def _variable(column: pa.Array, seeds: np.ndarray, valid: np.ndarray, width: int) -> np.ndarray:
+    _, offsets, data = column.buffers()
+    kind = np.int32 if width == 4 else np.int64
+    positions = np.frombuffer(offsets, kind)[column.offset : column.offset + len(column) + 1]
+    content = b"" if data is None else data
+    assert _native is not None
+    hashed = _native.xxh64_var(content, np.ascontiguousarray(positions), width, seeds, valid)
+    return np.frombuffer(hashed, np.uint64)
+
+
+def _fixed_values(column: pa.Array) -> np.ndarray | None:
+    """The rows as Spark hashes them: 4-byte ints (int, short, byte, boolean, date, float
+    bits) or 8-byte longs (bigint, timestamp micros, double bits), -0.0 as 0.0 and NaN as
+    Java's one NaN; NULL rows as 0 (they keep their seed)."""
+    kind = column.type
+    if pa.types.is_floating(kind):
+        values = column.fill_null(0).to_numpy(zero_copy_only=False)
+        wide = values.dtype == np.float64 or pa.types.is_float16(kind)
+        values = values.astype(np.float64 if wide else np.float32)
+        values = np.where(values == 0, values.dtype.type(0), values)
+        values = np.where(np.isnan(values), values.dtype.type(np.nan), values)
+        bits: np.ndarray = values.view(np.int64 if wide else np.int32)
+        return bits
+    if pa.types.is_timestamp(kind):
+        column = column.cast(pa.timestamp("us", tz=kind.tz)).cast(pa.int64())
+    elif pa.types.is_date32(kind) or pa.types.is_boolean(kind):
+        column = column.cast(pa.int32())
+    elif pa.types.is_int64(kind) or pa.types.is_uint64(kind):
+        column = column.cast(pa.int64(), safe=False)
+    elif pa.types.is_integer(kind):
+        column = column.cast(pa.int32())
+    else:
+        return None
+    result: np.ndarray = column.fill_null(0).to_numpy(zero_copy_only=False)
+    return result

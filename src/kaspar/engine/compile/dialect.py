@@ -147,6 +147,16 @@ def _sketch(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     return build
 
 
+def _approx_count_distinct(args: list[exp.Expr]) -> exp.Expr:
+    """Spark SQL's ``approx_count_distinct(x[, rsd])``: Spark's HyperLogLog++."""
+    from kaspar.engine.sketches.hllpp_calls import approx_count_distinct  # -> udf -> here
+
+    rsd = args[1] if len(args) > 1 else None
+    if rsd is not None and not isinstance(rsd, exp.Literal):
+        return exp.ApproxDistinct(this=args[0], accuracy=rsd)  # DuckDB's refusal
+    return approx_count_distinct(args[0], None if rsd is None else float(rsd.this))
+
+
 def _typeof(args: list[exp.Expr]) -> exp.Expr:
     call = exp.Anonymous(this="typeof", expressions=args)
     call.meta[TYPEOF] = True  # resolved to a literal before generation (compile/typeof.py)
@@ -170,6 +180,7 @@ class KasparSpark(Spark):
             # Spark's own trunc(date, fmt) (sqlglot's DateTrunc normalises 'q' to a quarter).
             "TRUNC": lambda args: exp.Anonymous(this="trunc", expressions=args),
             "TYPEOF": _typeof,
+            "APPROX_COUNT_DISTINCT": _approx_count_distinct,
             "REVERSE": reverse.reverse,
             "MONTHS_BETWEEN": datetime_functions.months_between,
             "FROM_UTC_TIMESTAMP": datetime_functions.from_utc_timestamp,
@@ -417,6 +428,12 @@ class KasparDuckDB(DuckDB):
 
         def window_sql(self, expression: exp.Window) -> str:
             func = expression.this
+            if func.meta.get("kaspar_approx_distinct"):  # estimate(list(DISTINCT ...) OVER w)
+                over = expression.copy()
+                over.set("this", func.expressions[0].copy())
+                estimate = func.copy()
+                estimate.set("expressions", [over, func.expressions[1].copy()])
+                return self.sql(estimate)
             if isinstance(func, exp.Anonymous) and func.name.lower() == counter_diff.NAME:
                 return self.sql(counter_diff.expand(expression))
             text = super().window_sql(expression)

@@ -8,7 +8,16 @@ from collections.abc import Callable, Iterator
 import pyarrow as pa
 
 from kaspar.engine import types as T
-from kaspar.engine.sketches import count_min, histogram, hll, kll, kll_queries, theta, tuple_sketch
+from kaspar.engine.sketches import (
+    count_min,
+    histogram,
+    hll,
+    hllpp,
+    kll,
+    kll_queries,
+    theta,
+    tuple_sketch,
+)
 from kaspar.engine.udf import PythonUDF, register
 
 _BINARY, _LONG, _DOUBLE = T.BinaryType(), T.LongType(), T.DoubleType()
@@ -72,6 +81,8 @@ _FUNCTIONS: tuple[tuple[str, Callable[..., pa.Array], T.DataType], ...] = (
     ("theta_sketch_estimate", theta.theta_sketch_estimate, _LONG),
     ("count_min_sketch", count_min.count_min_sketch, _BINARY),
     ("histogram_numeric", histogram.histogram_numeric, histogram.RESULT_TYPE),
+    ("hllpp_code", hllpp.code, T.IntegerType()),
+    ("hllpp_estimate", hllpp.estimate, _LONG),
 )
 
 SKETCH_FUNCTIONS: dict[str, str] = {

@@ -13,7 +13,9 @@ store instead of rows. Each batch:
 ``sum``/``count`` merge by summing, ``avg`` keeps a sum and a count, variance-like aggregates
 keep count, sum and sum of squares, ``first``/``last`` keep the value of the earliest/latest
 batch, ``collect_list``/``collect_set`` concatenate, ``approx_count_distinct`` keeps the set of
-distinct values (so it is exact). Distinct aggregates are refused, as in Spark; other
+its HyperLogLog++ codes (register and rank: at most ``m * 64`` per group) and estimates from
+them as a batch query does (SQL's ``approx_count_distinct`` parsed as DuckDB's keeps the set of
+distinct values). Distinct aggregates are refused, as in Spark; other
 aggregates that cannot be merged are refused with their name.
 """
 
@@ -26,6 +28,7 @@ import sqlglot
 from sqlglot import exp
 
 from kaspar.engine.compile.dialect import KasparSpark
+from kaspar.engine.sketches.hllpp_calls import APPROX_DISTINCT
 from kaspar.errors import AnalysisException
 
 
@@ -108,8 +111,18 @@ class _Builder:
                 )
         return copy
 
+    def _distinct_count(self, counted: exp.Expr) -> exp.Expr:
+        """``approx_count_distinct``: the set of distinct values (exact)."""
+        kept = self.add(_template("coalesce(collect_set({0}), array())", counted), _UNION)
+        return self.final("CAST(size({0}) AS BIGINT)", [kept])
+
     def aggregate(self, e: exp.Expr) -> exp.Expr | None:  # noqa: C901, PLR0912
         """The final expression of aggregate call ``e`` (partials registered), or None."""
+        if e.meta.get(APPROX_DISTINCT):  # approx_count_distinct: Spark's HyperLogLog++
+            codes, precision = e.expressions  # list(DISTINCT code(x)), p
+            code = codes.expressions[0].expressions[0]
+            kept = self.add(_template("coalesce(collect_set({0}), array())", code), _UNION)
+            return exp.Anonymous(this=e.name, expressions=[kept, precision.copy()])
         if isinstance(e, exp.Filter) and isinstance(e.expression, exp.Where):
             return self._filtered(e)
         if isinstance(e, exp.Coalesce) and isinstance(e.this, exp.ArrayAgg | exp.ArrayUniqueAgg):
@@ -147,9 +160,7 @@ class _Builder:
             count = self.add(exp.Count(this=e.this.copy()), _SUM)
             return self.final("CASE WHEN {1} = 0 THEN NULL ELSE {0} / {1} END", [total, count])
         if isinstance(e, exp.ApproxDistinct):
-            values = _template("coalesce(collect_set({0}), array())", e.this)
-            kept = self.add(values, _UNION)
-            return self.final("CAST(size({0}) AS BIGINT)", [kept])
+            return self._distinct_count(e.this)
         variance = _VARIANCE.get(type(e))
         if variance is not None:
             n = self.add(exp.Count(this=e.this.copy()), _SUM)
