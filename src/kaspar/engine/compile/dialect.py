@@ -428,7 +428,9 @@ class KasparDuckDB(DuckDB):
 
         def window_sql(self, expression: exp.Window) -> str:
             func = expression.this
-            if func.meta.get("kaspar_approx_distinct"):  # estimate(list(DISTINCT ...) OVER w)
+            from kaspar.engine.sketches.hllpp_calls import APPROX_DISTINCT  # -> udf -> here
+
+            if func.meta.get(APPROX_DISTINCT):  # estimate(list(DISTINCT ...) OVER w)
                 over = expression.copy()
                 over.set("this", func.expressions[0].copy())
                 estimate = func.copy()
