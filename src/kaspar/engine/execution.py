@@ -348,6 +348,7 @@ class Executor:
             elif isinstance(node, L.Scan):
                 for name, dataset in node.tables:  # read lazily (a pyarrow dataset)
                     self._register_table(node, name, dataset)
+                stack.extend(node._file_scans)  # the read with its file column, if built
 
     def _register_table(self, owner: L.LogicalPlan, name: str, table: object) -> None:
         """An Arrow table or dataset, or DuckDB SQL text (a view, bound but not run here)."""

@@ -33,11 +33,13 @@ def _check(schema: T.StructType | None) -> str:
     return field.name
 
 
-def text_sql(paths: list[str], options: dict[str, str]) -> str:
-    """The query of the files' lines (or whole texts) as one column ``value``."""
+def text_sql(paths: list[str], options: dict[str, str], *, with_file: bool = False) -> str:
+    """The query of the files' lines (or whole texts) as one column ``value`` (and with
+    ``with_file`` each line's file, ``FILE_COLUMN``)."""
     files = "[" + ", ".join(lit(p) for p in paths if not p.endswith(".crc")) + "]"
+    file = f", filename AS {name(L.FILE_COLUMN)}" if with_file else ""
     if str(options.get("wholetext", "false")).lower() == "true":
-        return f"SELECT content AS value FROM read_text({files})"  # noqa: S608
+        return f"SELECT content AS value{file} FROM read_text({files})"  # noqa: S608
     args = [
         "columns = {'value': 'VARCHAR'}",
         "auto_detect = false",
@@ -51,11 +53,24 @@ def text_sql(paths: list[str], options: dict[str, str]) -> str:
     ]
     if "linesep" in options:
         args.append(f"new_line = {lit(options['linesep'])}")
-    return f"SELECT COALESCE(value, '') AS value FROM read_csv({files}, {', '.join(args)})"  # noqa: S608
+    if with_file:
+        args.append("filename = true")
+    source = f"read_csv({files}, {', '.join(args)})"
+    return f"SELECT COALESCE(value, '') AS value{file} FROM {source}"  # noqa: S608
 
 
 def text_scan(paths: list[str], options: dict[str, str], schema: T.StructType | None) -> L.Scan:
     """The plan leaf reading ``paths`` as text (see the module docstring)."""
     column = _check(schema)
     sql = f"SELECT value AS {name(column)} FROM ({text_sql(paths, options)})"  # noqa: S608
-    return view_scan(sql, (column,), "text")
+    file = name(L.FILE_COLUMN)
+    with_file = (
+        f"SELECT value AS {name(column)}, {file} FROM ({text_sql(paths, options, with_file=True)})"  # noqa: S608
+    )
+    return view_scan(
+        sql,
+        (column,),
+        "text",
+        files=tuple(p for p in paths if not p.endswith(".crc")),
+        with_file=lambda: view_scan(with_file, (column, L.FILE_COLUMN), "text"),
+    )
