@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.attributes import ATTR_ID, METADATA, Attribute, ResolvedPlan
-from kaspar.engine.plan.file_metadata import NOT_NULL, exposed, hide
+from kaspar.engine.plan.file_metadata import NOT_NULL, exposed, hide, is_metadata_field
 from kaspar.engine.plan.join_analysis import analyze_join
 from kaspar.engine.plan.naming import top_level_name
 from kaspar.engine.plan.resolution import (
@@ -91,7 +91,7 @@ def _metadata_of(e: exp.Expr, inputs: Sequence[Attribute]) -> str:
 
 
 def _nullable(e: exp.Expr, inputs: Sequence[Attribute]) -> bool:
-    if isinstance(e, exp.Literal | exp.Boolean) or e.meta.get(NOT_NULL):
+    if isinstance(e, exp.Literal | exp.Boolean) or e.meta.get(NOT_NULL) or is_metadata_field(e):
         return False
     if isinstance(e, exp.Count):
         return False

@@ -12,14 +12,16 @@ Nothing of it is read unless a query names it:
 1. The analyzer asks ``exposed(child, expressions)`` before resolving a node's expressions;
    when they name ``_metadata`` or call a file function, the child's resolved tree is rebuilt
    with one more output attribute, the metadata, down to the file read (through projections,
-   filters, limits and aliases; for ``_metadata`` also sorts, as Spark propagates it).
+   filters and aliases; for ``_metadata`` also sorts and limits, as Spark propagates it).
 2. At the read, the scan is swapped for its variant with each row's file
    (``Scan.file_scan()``: DuckDB's ``filename`` column, or the path as a constant per file),
    and the struct is built from that path and the files' sizes and modification times, taken
    when the query is planned (a ``MAP`` from path to them).
 3. A file function with no file read below (``createDataFrame``, ``range``, or past an
-   aggregation, a sort or a join, where Spark's task reads no file) is ``''`` or ``-1``; over
-   a join of two file reads it fails as Spark's does (``MULTI_SOURCES_UNSUPPORTED_FOR_EXPRESSION``).
+   aggregation, a sort, a limit or a join, where Spark's task reads no file) is ``''`` or
+   ``-1``; over a join of two file reads it fails as Spark's does
+   (``MULTI_SOURCES_UNSUPPORTED_FOR_EXPRESSION``). A ``UNION ALL`` of file reads passes them
+   on (each side its own files).
 
 Known difference: Spark splits a file larger than ``spark.sql.files.maxPartitionBytes``
 (128 MiB) into blocks; here a file is always one block (start 0, length its size).
@@ -34,7 +36,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from kaspar.engine.plan import logical as L
-from kaspar.engine.plan.attributes import Attribute, ResolvedPlan
+from kaspar.engine.plan.attributes import ATTR_ID, Attribute, ResolvedPlan
 from kaspar.errors import AnalysisException, unresolved_column
 
 METADATA = "_metadata"
@@ -43,8 +45,11 @@ METADATA_COLUMN = "metadata_column"  # meta of ``df.metadataColumn(...)``'s colu
 NOT_NULL = "not_null"  # meta of a resolved file function (never null, as Spark's)
 _METADATA_SQL = "__kaspar_metadata"
 _STAT_SQL = "__kaspar_file_stat"
-_PASS_THROUGH = (L.Project, L.Filter, L.Limit, L.SubqueryAlias, L.EventTimeWatermark)
+_PASS_THROUGH = (L.Project, L.Filter, L.SubqueryAlias, L.EventTimeWatermark)
+# Nodes that pass ``_metadata`` on, but past which Spark's task reads no file (an exchange).
+_METADATA_ONLY = (L.Sort, L.Limit)
 _metadata_ids: set[int] = set()  # the ids of the metadata attributes
+_no_file_ids: set[int] = set()  # those past an exchange (file functions give no file there)
 
 
 def is_metadata(attr: Attribute) -> bool:
@@ -78,24 +83,39 @@ def exposed(
     files = any(is_file_function(n) for n in nodes)
     if not (metadata or files) or any(is_metadata(a) for a in child.output):
         return child, ()
-    found = expose(child, through_sort=metadata)
+    found = expose(child, past_exchange=metadata)
     if found is None:
         if files:
             _check_single_source(child, next(n for n in nodes if is_file_function(n)))
         return child, ()
-    return found, (found.output[-1],)
+    attr = found.output[-1]
+    if any(a.name.lower() == METADATA for a in child.output):  # a data column wins the name
+        attr = attr.renamed(_METADATA_SQL)
+        found = ResolvedPlan(found.plan, (*found.output[:-1], attr), found.children)
+    return found, (attr,)
 
 
-def expose(r: ResolvedPlan, *, through_sort: bool) -> ResolvedPlan | None:
+def is_metadata_field(e: exp.Expr) -> bool:
+    """Whether ``e`` is the metadata attribute or a field of it (never null, as Spark's)."""
+    while isinstance(e, exp.Bracket):
+        e = e.this
+    return isinstance(e, exp.Column) and e.meta.get(ATTR_ID) in _metadata_ids
+
+
+def expose(r: ResolvedPlan, *, past_exchange: bool) -> ResolvedPlan | None:
     """``r`` with the metadata attribute as its last output column, or None when no file read
     reaches it (step 1 of the module docstring)."""
+    if r.output and is_metadata(r.output[-1]):
+        return r  # exposed already (below a filter or a sort that used it)
     plan = r.plan
     if isinstance(plan, L.Scan):
         return _expose_scan(r, plan)
-    passes = isinstance(plan, _PASS_THROUGH) or (through_sort and isinstance(plan, L.Sort))
+    if isinstance(plan, L.SetOperation):
+        return None if past_exchange else _expose_union(r, plan)
+    passes = isinstance(plan, _PASS_THROUGH) or (past_exchange and isinstance(plan, _METADATA_ONLY))
     if not passes or len(r.children) != 1:
         return None
-    child = expose(r.children[0], through_sort=through_sort)
+    child = expose(r.children[0], past_exchange=past_exchange)
     if child is None:
         return None
     attr = child.output[-1]
@@ -103,7 +123,32 @@ def expose(r: ResolvedPlan, *, through_sort: bool) -> ResolvedPlan | None:
         attr = Attribute(attr.name, attr.id, (plan.alias,), attr.nullable)
     if isinstance(plan, L.Project):
         plan = replace(plan, expressions=(*plan.expressions, attr.reference()))
-    return ResolvedPlan(plan, (*r.output, attr), (child,))
+    exposed_node = ResolvedPlan(plan, (*r.output, attr), (child,))
+    return _past_exchange(exposed_node) if isinstance(plan, _METADATA_ONLY) else exposed_node
+
+
+def _past_exchange(r: ResolvedPlan) -> ResolvedPlan:
+    """``r`` with its metadata under a new attribute that the file functions read as no file
+    (past a sort or a limit Spark's task reads no file, but ``_metadata`` is a column)."""
+    attr = r.output[-1]
+    moved = Attribute(attr.name, qualifiers=attr.qualifiers, nullable=False)
+    _metadata_ids.add(moved.id)
+    _no_file_ids.add(moved.id)
+    refs = tuple(a.reference() for a in r.output)
+    outer = L.Project(r.plan, refs)
+    return ResolvedPlan(outer, (*r.output[:-1], moved), (r,))
+
+
+def _expose_union(r: ResolvedPlan, plan: L.SetOperation) -> ResolvedPlan | None:
+    """A ``UNION ALL`` whose every side reads files: each side's file functions (Spark runs
+    each side's tasks over its own files; ``_metadata`` does not pass a union)."""
+    if plan.kind != "union" or plan.distinct:
+        return None
+    children = [expose(c, past_exchange=False) for c in r.children]
+    if any(c is None for c in children):
+        return None
+    sides = [c for c in children if c is not None]
+    return ResolvedPlan(plan, (*r.output, sides[0].output[-1]), tuple(sides))
 
 
 def hide(
@@ -153,10 +198,10 @@ def _stat_sql(files: Sequence[str]) -> str:
     size and modification time (ms): taken when the query is planned."""
     keys, values = [], []
     for file in dict.fromkeys(files):
-        stat = Path(file).stat()
+        stat, uri = Path(file).stat(), _uri_path(file)
         keys.append(_literal(file))
         values.append(
-            f"{{'p': {_literal(_uri_path(file))}, 'n': {_literal(Path(file).name)}, "
+            f"{{'p': {_literal(uri)}, 'n': {_literal(uri.rsplit('/', 1)[-1])}, "
             f"'s': {stat.st_size}::BIGINT, 't': {stat.st_mtime_ns // 1_000_000}::BIGINT}}"
         )
     return f'MAP([{", ".join(keys)}], [{", ".join(values)}])["{L.FILE_COLUMN}"]'
@@ -182,7 +227,7 @@ def file_function(name: str, inputs: Sequence[Attribute]) -> exp.Expr:
     ``inputs``, or Spark's values without a file (``''``, ``-1``)."""
     attr = next((a for a in inputs if is_metadata(a)), None)
     result: exp.Expr
-    if attr is None:
+    if attr is None or attr.id in _no_file_ids:
         result = (
             exp.Literal.string("")
             if name == "input_file_name"
@@ -215,7 +260,7 @@ def has_file_read(plan: L.LogicalPlan) -> bool:
     ``_metadata`` on."""
     if isinstance(plan, L.Scan):
         return plan.with_file is not None
-    if isinstance(plan, (*_PASS_THROUGH, L.Sort)):
+    if isinstance(plan, (*_PASS_THROUGH, *_METADATA_ONLY)):
         return has_file_read(plan.children[0])
     return False
 
