@@ -54,6 +54,8 @@ def test_metadata_is_hidden_and_not_null(spark: SparkSession, tmp_path: Path) ->
     assert df.select("*").columns == ["id"]
     selected = df.select("_metadata", "_metadata.file_size")
     assert [f.nullable for f in selected.schema.fields] == [False, False]
+    struct = selected.schema.fields[0].dataType
+    assert [f.nullable for f in struct.fields] == [False] * 6  # type: ignore[attr-defined]
     assert {r.file_size for r in selected.collect()} == {7, 5}
 
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
+from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.attributes import ATTR_ID, Attribute, ResolvedPlan
 from kaspar.errors import AnalysisException, unresolved_column
@@ -54,6 +55,14 @@ _no_file_ids: set[int] = set()  # those past an exchange (file functions give no
 
 def is_metadata(attr: Attribute) -> bool:
     return attr.id in _metadata_ids
+
+
+def metadata_type(attr: Attribute, data_type: T.DataType) -> T.DataType:
+    """The output type of ``attr``: the metadata struct's fields are never null (Spark's
+    schema says so); any other attribute's type as it is."""
+    if not is_metadata(attr) or not isinstance(data_type, T.StructType):
+        return data_type
+    return T.StructType([T.StructField(f.name, f.dataType, False) for f in data_type.fields])
 
 
 def is_file_function(e: exp.Expr) -> bool:
