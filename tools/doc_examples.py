@@ -43,6 +43,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC_OUT = ROOT / "docs" / "doc-examples.md"
 PASSING_LIST = ROOT / "tests" / "conformance" / "doc_examples_passing.txt"
 TIME_LIMIT_S = 60
+# Files PySpark's examples read relative to SPARK_HOME, where its doctests run (the repository's
+# python/test_support), written into the scratch directory the examples run in.
+TEST_SUPPORT = {
+    "python/test_support/sql/ages_newlines.csv": (
+        'Joe,20,"Hi,\nI am Jeo"\nTom,30,"My name is Tom"\nHyukjin,25,"I am Hyukjin\n\n'
+        'I love Spark!"\n'
+    ),
+}
 
 # (label, module, attribute or None for module-level functions)
 TARGETS: list[tuple[str, str, str | None]] = [
@@ -86,10 +94,12 @@ def dump_docstrings() -> dict[str, Any]:
 
     out: list[dict[str, str]] = []
     module_globals: dict[str, dict[str, list[str]]] = {}
+    module_files: dict[str, str] = {}
     ignore_detail: list[str] = []
     for label, module_name, attr in TARGETS:
         module = importlib.import_module(module_name)
         module_globals[label] = _module_globals(module)
+        module_files[label] = str(module.__file__)  # an example's ``__file__``
         test = getattr(module, "_test", None)  # the module's own doctest run and its flags
         if test is not None and "IGNORE_EXCEPTION_DETAIL" in inspect.getsource(test):
             ignore_detail.append(label)
@@ -112,7 +122,12 @@ def dump_docstrings() -> dict[str, Any]:
             doc = inspect.getdoc(obj) if obj is not None else None
             if doc and ">>>" in doc:
                 out.append({"label": label, "name": name, "doc": doc})
-    return {"docs": out, "globals": module_globals, "ignore_exception_detail": ignore_detail}
+    return {
+        "docs": out,
+        "globals": module_globals,
+        "files": module_files,
+        "ignore_exception_detail": ignore_detail,
+    }
 
 
 def _load_docstrings(cache: Path) -> dict[str, Any]:
@@ -156,8 +171,10 @@ def _resolve_globals(where: dict[str, list[str]]) -> dict[str, Any]:
     return globs
 
 
-def _globals(spark: Any, base: dict[str, Any]) -> dict[str, Any]:
+def _globals(spark: Any, base: dict[str, Any], file: str | None = None) -> dict[str, Any]:
     globs = dict(base)
+    if file is not None:
+        globs["__file__"] = file  # PySpark's doctests run with their module's globals
     globs["spark"] = spark
     globs["sc"] = getattr(spark, "sparkContext", None)
     return globs
@@ -191,7 +208,7 @@ def run(loaded: dict[str, Any], only: str | None) -> list[dict[str, Any]]:
         # so a table one module's examples leave behind is not in another's catalog
         warehouse = Path.cwd() / "spark-warehouse" / entry["label"]
         spark.conf.set("spark.sql.warehouse.dir", str(warehouse))
-        globs = _globals(spark, bases[entry["label"]])
+        globs = _globals(spark, bases[entry["label"]], loaded["files"].get(entry["label"]))
         test = parser.get_doctest(entry["doc"], globs, key, None, 0)
         detail = entry["label"] in loaded["ignore_exception_detail"]
         runner = doctest.DocTestRunner(
@@ -262,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--cache",
         type=Path,
-        default=Path(tempfile.gettempdir()) / "kaspar-doc-examples-v4.json",
+        default=Path(tempfile.gettempdir()) / "kaspar-doc-examples-v5.json",
         help="where the extracted docstrings are kept between runs",
     )
     ap.add_argument(
@@ -274,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     home = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="kaspar-doc-examples-") as scratch:
         os.chdir(scratch)  # examples write tables and files relative to the working directory
+        for name, text in TEST_SUPPORT.items():
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+            Path(name).write_text(text)
         try:
             loaded = _load_docstrings(args.cache)
             results = run(loaded, args.only)

@@ -34,6 +34,7 @@ from kaspar.engine.compile.typeof import resolve_typeof
 from kaspar.engine.error_translation import translate_error
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
+from kaspar.engine.plan.file_metadata import metadata_type
 from kaspar.engine.plan.subquery import inline_subqueries
 from kaspar.engine.type_conversion import from_duckdb
 from kaspar.engine.udf import UdfBinder
@@ -310,7 +311,7 @@ class Executor:
         fields = [
             T.StructField(
                 a.name,
-                from_duckdb(_OUTPUT_CASTS.get(t, t)),
+                metadata_type(a, from_duckdb(_OUTPUT_CASTS.get(t, t))),
                 a.nullable,
                 json.loads(a.metadata) if a.metadata else None,
             )
@@ -359,6 +360,7 @@ class Executor:
             elif isinstance(node, L.Scan):
                 for name, dataset in node.tables:  # read lazily (a pyarrow dataset)
                     self._register_table(node, name, dataset)
+                stack.extend(node._file_scans)  # the read with its file column, if built
 
     def _register_table(self, owner: L.LogicalPlan, name: str, table: object) -> None:
         """An Arrow table or dataset, or DuckDB SQL text (a view, bound but not run here)."""

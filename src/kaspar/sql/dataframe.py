@@ -131,7 +131,14 @@ class DataFrame:
         if isinstance(item, str):
             if item == "*":
                 return Column(exp.Star())
-            return attribute_column(find_attribute(item, self._attributes()))
+            attributes = self._attributes()
+            if not any(a.name.lower() == item.split(".")[0].lower() for a in attributes):
+                from kaspar.sql._metadata_column import named_metadata
+
+                hidden = named_metadata(self._plan, item)  # a file read's ``_metadata``
+                if hidden is not None:
+                    return hidden
+            return attribute_column(find_attribute(item, attributes))
         if isinstance(item, int):
             return attribute_column(self._attributes()[item])
         if isinstance(item, Column):
@@ -152,6 +159,13 @@ class DataFrame:
             )
         column: Column = self[name]
         return column
+
+    def metadataColumn(self, colName: str) -> Column:
+        """A metadata column of the source (``_metadata`` of a file read), even where a data
+        column has the same name."""
+        from kaspar.sql._metadata_column import metadata_column
+
+        return metadata_column(self._plan, colName)
 
     def colRegex(self, colName: str) -> Column:
         """A backquoted Java regex (```(a|b)```) selects the columns whose names match it

@@ -100,9 +100,18 @@ def _final(e: exp.Anonymous) -> exp.Anonymous:
     return e
 
 
+def _no_file(value: exp.Expr) -> Callable[[list[exp.Expr]], exp.Expr | None]:
+    """``input_file_name()`` and its block functions where the analyzer did not resolve them
+    (Spark SQL text): the values Spark gives without a file."""
+    return lambda args: None if args else value.copy()
+
+
 # Calls sqlglot leaves as ``exp.Anonymous`` (lower-case Spark name -> rewrite of the arguments).
 ANONYMOUS: dict[str, Callable[[list[exp.Expr]], exp.Expr | None]] = {
     "counter_diff": counter_diff.without_over,
+    "input_file_name": _no_file(exp.Literal.string("")),
+    "input_file_block_start": _no_file(exp.cast(exp.Literal.number(-1), "BIGINT")),
+    "input_file_block_length": _no_file(exp.cast(exp.Literal.number(-1), "BIGINT")),
     "trunc": _trunc,
     "url_decode": _url_decode,
 }

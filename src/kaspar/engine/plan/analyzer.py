@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.attributes import ATTR_ID, METADATA, Attribute, ResolvedPlan
+from kaspar.engine.plan.file_metadata import NOT_NULL, exposed, hide, is_metadata_field
 from kaspar.engine.plan.join_analysis import analyze_join
 from kaspar.engine.plan.naming import top_level_name
 from kaspar.engine.plan.resolution import (
@@ -56,14 +57,15 @@ def _range(plan: Any) -> ResolvedPlan:
 
 
 def _named_expressions(
-    exprs: Sequence[exp.Expr], inputs: Sequence[Attribute]
+    exprs: Sequence[exp.Expr], inputs: Sequence[Attribute], hidden: Sequence[Attribute] = ()
 ) -> tuple[list[exp.Expr], list[Attribute]]:
-    """Resolve projections; a bare column keeps its attribute, anything else gets a new one."""
+    """Resolve projections; a bare column keeps its attribute, anything else gets a new one.
+    ``hidden`` inputs (file metadata) are left out of ``*``."""
     resolved: list[exp.Expr] = []
     attrs: list[Attribute] = []
     for e in exprs:
         if is_star(e):
-            for attr in expand_star(e, inputs):
+            for attr in expand_star(e, [a for a in inputs if a not in hidden]):
                 resolved.append(attr.reference())
                 attrs.append(attr)
             continue
@@ -89,7 +91,7 @@ def _metadata_of(e: exp.Expr, inputs: Sequence[Attribute]) -> str:
 
 
 def _nullable(e: exp.Expr, inputs: Sequence[Attribute]) -> bool:
-    if isinstance(e, exp.Literal | exp.Boolean):
+    if isinstance(e, exp.Literal | exp.Boolean) or e.meta.get(NOT_NULL) or is_metadata_field(e):
         return False
     if isinstance(e, exp.Count):
         return False
@@ -99,19 +101,21 @@ def _nullable(e: exp.Expr, inputs: Sequence[Attribute]) -> bool:
 
 
 def _project(plan: Any) -> ResolvedPlan:
-    child = analyze(plan.child)
-    exprs, attrs = _named_expressions(plan.expressions, child.output)
+    child, hidden = exposed(analyze(plan.child), plan.expressions)
+    exprs, attrs = _named_expressions(plan.expressions, child.output, hidden)
     return ResolvedPlan(replace(plan, expressions=tuple(exprs)), tuple(attrs), (child,))
 
 
 def _filter(plan: Any) -> ResolvedPlan:
-    child = analyze(plan.child)
+    original = analyze(plan.child)
+    child, hidden = exposed(original, (plan.condition,))
     condition = resolve_expression(plan.condition, child.output)
-    return ResolvedPlan(replace(plan, condition=condition), child.output, (child,))
+    resolved = ResolvedPlan(replace(plan, condition=condition), child.output, (child,))
+    return hide(resolved, hidden, original.output)
 
 
 def _aggregate(plan: Any) -> ResolvedPlan:
-    child = analyze(plan.child)
+    child, _ = exposed(analyze(plan.child), (*plan.grouping, *plan.aggregates))
     grouping = tuple(
         resolve_expression(g.this if isinstance(g, exp.Alias) else g, child.output)
         for g in plan.grouping
@@ -123,9 +127,11 @@ def _aggregate(plan: Any) -> ResolvedPlan:
 
 
 def _sort(plan: Any) -> ResolvedPlan:
-    child = analyze(plan.child)
+    original = analyze(plan.child)
+    child, hidden = exposed(original, plan.orders)
     orders = tuple(resolve_expression(o, child.output) for o in plan.orders)
-    return ResolvedPlan(replace(plan, orders=orders), child.output, (child,))
+    resolved = ResolvedPlan(replace(plan, orders=orders), child.output, (child,))
+    return hide(resolved, hidden, original.output)
 
 
 def _repartition(plan: Any) -> ResolvedPlan:

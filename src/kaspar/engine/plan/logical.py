@@ -81,6 +81,10 @@ class DeferredRelation(LocalRelation):
         return self._result[0]
 
 
+FILE_COLUMN = "__kaspar_file"  # a file read's hidden column: the path of each row's file
+ROW_INDEX_COLUMN = "__kaspar_row_index"  # parquet's: the row's index in its file
+
+
 @dataclass(frozen=True, eq=False)
 class Scan(LogicalPlan):
     """A file or table source, as a DuckDB table function call (``read_parquet([...])``)."""
@@ -91,6 +95,19 @@ class Scan(LogicalPlan):
     # What the source reads by name, registered on the connection when the query runs: Arrow
     # datasets (ORC files) and DuckDB SQL text (a view: CSV and text reads, run as written).
     tables: tuple[tuple[str, object], ...] = ()
+    # The files read, and a builder of the same read with the file each row came from as one
+    # more column (``engine/plan/file_metadata.py``): built only when a query asks for it.
+    files: tuple[str, ...] = ()
+    with_file: Callable[[], Scan] | None = None
+    _file_scans: list[Scan] = field(default_factory=list)
+
+    def file_scan(self) -> Scan | None:
+        """The read with its file column (built once), or None for a source without files."""
+        if self.with_file is None:
+            return None
+        if not self._file_scans:
+            self._file_scans.append(self.with_file())
+        return self._file_scans[0]
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,6 +11,12 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from kaspar.engine.plan.attributes import ATTR_ID, Attribute
+from kaspar.engine.plan.file_metadata import (
+    METADATA_COLUMN,
+    file_function,
+    is_file_function,
+    metadata_column,
+)
 from kaspar.engine.plan.subquery import OUTER, OUTER_BOUND, SUBQUERY, bind_outer_references
 from kaspar.errors import AnalysisException, unresolved_column
 
@@ -25,7 +31,11 @@ def resolve_expression(e: exp.Expr, inputs: Sequence[Attribute]) -> exp.Expr:
             return bind_outer_references(
                 node, lambda c: resolve_column(outer_as_plain(c), inputs), ids
             )
+        if isinstance(node, exp.Anonymous) and is_file_function(node):
+            return file_function(node.name.lower(), inputs)
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
+            if node.meta.get(METADATA_COLUMN):
+                return metadata_column(node, inputs)
             if node.meta.get(OUTER_BOUND) or node.meta.get(OUTER):
                 return node  # the enclosing query's column (or, unbound, left for it)
             if len(node.parts) == 1 and node.name.lower() in lambda_vars:

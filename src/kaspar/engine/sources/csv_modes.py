@@ -69,8 +69,11 @@ def _failfast(path_column: str) -> str:
     return f"WHERE CASE WHEN _bad THEN error({message}) ELSE true END"
 
 
-def csv_sql(paths: list[str], options: dict[str, str], schema: T.StructType) -> str:
-    """The query reading ``paths`` with ``schema`` (see the module docstring)."""
+def csv_sql(
+    paths: list[str], options: dict[str, str], schema: T.StructType, *, with_file: bool = False
+) -> str:
+    """The query reading ``paths`` with ``schema`` (see the module docstring); ``with_file``
+    adds each record's file as a last column (``FILE_COLUMN``)."""
     o = CsvOptions.parse(options)
     mode, corrupt = parse_mode(options), corrupt_column(options)
     data = [f for f in schema.fields if not _is_corrupt(f, corrupt)]
@@ -86,6 +89,8 @@ def csv_sql(paths: list[str], options: dict[str, str], schema: T.StructType) -> 
         else:
             column = f"x{next(it)}"
         columns.append(f"{column} AS {name(f.name)}")
+    if with_file:
+        columns.append(f"_file AS {name(L.FILE_COLUMN)}")
     where = ""
     if mode == "DROPMALFORMED":
         where = "WHERE NOT _bad"
@@ -102,4 +107,14 @@ def csv_scan(
         schema = inferred_schema(
             "csv", paths, options, lambda: infer_schema(executor, paths, options)
         )
-    return view_scan(csv_sql(paths, options, schema), tuple(schema.names), "csv")
+    names = tuple(schema.names)
+    read: T.StructType = schema
+    return view_scan(
+        csv_sql(paths, options, schema),
+        names,
+        "csv",
+        files=tuple(paths),
+        with_file=lambda: view_scan(
+            csv_sql(paths, options, read, with_file=True), (*names, L.FILE_COLUMN), "csv"
+        ),
+    )

@@ -151,13 +151,51 @@ def _leaf(
     source = _read_parquet(paths, options, schema)
     names = executor.describe(exp.select("*").from_(source))
     if schema is None:
-        return L.Scan(source, tuple(names), fmt)
-    return L.Scan(_user_schema(source, names, schema), tuple(schema.names), fmt)
+        return L.Scan(
+            source,
+            tuple(names),
+            fmt,
+            files=tuple(paths),
+            with_file=lambda: _parquet_with_file(paths, tuple(names), None),
+        )
+    return L.Scan(
+        _user_schema(source, names, schema),
+        tuple(schema.names),
+        fmt,
+        files=tuple(paths),
+        with_file=lambda: _parquet_with_file(paths, tuple(names), schema),
+    )
 
 
-def _user_schema(source: exp.Expr, names: list[str], schema: T.StructType) -> exp.Expr:
+def _parquet_with_file(
+    paths: list[str], names: tuple[str, ...], schema: T.StructType | None
+) -> L.Scan:
+    """The parquet read with each row's file and its index in the file (DuckDB's
+    ``filename`` and ``file_row_number``)."""
+    source = _call(
+        "read_parquet",
+        paths,
+        hive_partitioning=_b(False),
+        union_by_name=_b(True),
+        filename=exp.Literal.string(L.FILE_COLUMN),
+        file_row_number=_b(True),
+    )
+    row_index = exp.alias_(exp.column("file_row_number"), L.ROW_INDEX_COLUMN, quoted=True)
+    hidden = (L.FILE_COLUMN, L.ROW_INDEX_COLUMN)
+    if schema is not None:
+        source = _user_schema(source, list(names), schema, (exp.column(L.FILE_COLUMN), row_index))
+        return L.Scan(source, (*schema.names, *hidden), "parquet", files=tuple(paths))
+    columns = [*(exp.column(n, quoted=True) for n in names), exp.column(L.FILE_COLUMN), row_index]
+    source = exp.select(*columns).from_(source).subquery("_files")
+    return L.Scan(source, (*names, *hidden), "parquet", files=tuple(paths))
+
+
+def _user_schema(
+    source: exp.Expr, names: list[str], schema: T.StructType, extra: tuple[exp.Expr, ...] = ()
+) -> exp.Expr:
     """The columns of the user's schema, by name (case-insensitive) and cast to its types; a
-    column the files lack is NULL, as Spark reads parquet with a given schema."""
+    column the files lack is NULL, as Spark reads parquet with a given schema. ``extra``
+    columns follow them."""
     found = {n.lower(): n for n in names}
     columns = [
         exp.alias_(
@@ -172,4 +210,4 @@ def _user_schema(source: exp.Expr, names: list[str], schema: T.StructType) -> ex
         )
         for f in schema.fields
     ]
-    return exp.select(*columns).from_(source).subquery("_schema")
+    return exp.select(*columns, *extra).from_(source).subquery("_schema")

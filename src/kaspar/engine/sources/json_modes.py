@@ -127,11 +127,26 @@ def json_scan(
         and corrupt not in schema.names
         and len(lowered) == len(data.names)
     )
-    sql = _fast_sql(paths, data, options) if fast else _exact_sql(paths, schema, options)
-    return L.Scan(opaque(sql, "_json"), tuple(schema.names), "json")
+    read: T.StructType = schema
+
+    def sql(with_file: bool = False) -> str:
+        if fast:
+            return _fast_sql(paths, data, options, with_file=with_file)
+        return _exact_sql(paths, read, options, with_file=with_file)
+
+    names = tuple(schema.names)
+    return L.Scan(
+        opaque(sql(), "_json"),
+        names,
+        "json",
+        files=tuple(paths),
+        with_file=lambda: L.Scan(opaque(sql(True), "_json"), (*names, L.FILE_COLUMN), "json"),
+    )
 
 
-def _fast_sql(paths: list[str], data: T.StructType, options: dict[str, str]) -> str:
+def _fast_sql(
+    paths: list[str], data: T.StructType, options: dict[str, str], *, with_file: bool = False
+) -> str:
     converter = JsonConverter(options)
     columns, values = [], []
     for f in data.fields:
@@ -140,14 +155,20 @@ def _fast_sql(paths: list[str], data: T.StructType, options: dict[str, str]) -> 
         columns.append(f"{quote_literal(f.name)}: '{'VARCHAR' if text else 'JSON'}'")
         value = name if text else converter.convert(name, f.dataType).value
         values.append(f"{value} AS {name}")
+    file = ""
+    if with_file:
+        values.append(quote_name(L.FILE_COLUMN))
+        file = f", filename={quote_literal(L.FILE_COLUMN)}"
     return (
         f"SELECT {', '.join(values)} FROM read_json({paths_sql(paths)}, "
         f"format='newline_delimited', columns={{{', '.join(columns)}}}, ignore_errors=true, "
-        f"maximum_object_size={MAX_RECORD})"
+        f"maximum_object_size={MAX_RECORD}{file})"
     )
 
 
-def _exact_sql(paths: list[str], schema: T.StructType, options: dict[str, str]) -> str:
+def _exact_sql(
+    paths: list[str], schema: T.StructType, options: dict[str, str], *, with_file: bool = False
+) -> str:
     """Steps: 1. each record's text; 2. its top-level values (``_v``, NULL when the record is
     not a JSON object); 3. each value converted, and ``_bad`` when the record is malformed;
     4. the mode: keep, drop or fail on malformed records."""
@@ -168,6 +189,8 @@ def _exact_sql(paths: list[str], schema: T.StructType, options: dict[str, str]) 
         else f"{converted[f.name].value} AS {quote_name(f.name)}"
         for f in schema.fields
     ]
+    if with_file:
+        outputs.append(f"filename AS {quote_name(L.FILE_COLUMN)}")
     where = ""
     if mode == "DROPMALFORMED":
         where = "WHERE NOT _bad"

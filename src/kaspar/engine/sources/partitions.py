@@ -9,6 +9,7 @@ columns come after the data columns, as in Spark.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -60,17 +61,48 @@ def partitioned_scan(
     for file in listing.files:
         found = _values(base, Path(file))
         groups.setdefault(tuple(found.get(f.name) for f in partitions), []).append(file)
-    parts: list[exp.Query] = []
-    tables: list[tuple[str, object]] = []
+    leaves = []
     for values, files in groups.items():
         plan = leaf(files, data)
         assert isinstance(plan, L.Scan)
+        leaves.append((values, plan))
+    scan = _union(leaves, partitions, ())
+    return replace(
+        scan,
+        files=tuple(listing.files),
+        with_file=lambda: _union(leaves, partitions, _hidden(leaves)),
+    )
+
+
+def _hidden(leaves: list[tuple[tuple[str | None, ...], L.Scan]]) -> tuple[str, ...]:
+    """The hidden columns every leaf's read with its file has (the file; parquet's row
+    index)."""
+    scans = [plan.file_scan() for _, plan in leaves]
+    extra = [s.names[len(p.names) :] for s, (_, p) in zip(scans, leaves, strict=True) if s]
+    return extra[0] if extra and all(e == extra[0] for e in extra) else (L.FILE_COLUMN,)
+
+
+def _union(
+    leaves: list[tuple[tuple[str | None, ...], L.Scan]],
+    partitions: T.StructType,
+    hidden: tuple[str, ...],
+) -> L.Scan:
+    """The leaves' rows with their partition values, ``UNION ALL``-ed; with ``hidden``, each
+    leaf's read with its file and those columns last."""
+    parts: list[exp.Query] = []
+    tables: list[tuple[str, object]] = []
+    names: tuple[str, ...] = ()
+    for values, leaf_plan in leaves:
+        plan = leaf_plan.file_scan() if hidden else leaf_plan
+        assert plan is not None
         tables += plan.tables
-        columns = [exp.column(n, quoted=True) for n in plan.names]
+        names = leaf_plan.names
+        columns = [exp.column(n, quoted=True) for n in names]
         constants = [_constant(f, v) for f, v in zip(partitions, values, strict=True)]
-        parts.append(exp.select(*columns, *constants).from_(plan.source.copy()))
+        extra = [exp.column(n, quoted=True) for n in hidden]
+        parts.append(exp.select(*columns, *constants, *extra).from_(plan.source.copy()))
     union = parts[0]
     for part in parts[1:]:
         union = exp.union(union, part, distinct=False)
-    names_out = (*data.names, *partitions.names)
+    names_out = (*names, *partitions.names, *hidden)
     return L.Scan(union.subquery("_partitions"), names_out, "files", tables=tuple(tables))

@@ -7,12 +7,29 @@ creates when a query first reads the leaf (binding it reads no file) and drops w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 
 from kaspar.engine.plan import logical as L
 
 
-def view_scan(sql: str, names: tuple[str, ...], description: str) -> L.Scan:
-    """A ``Scan`` of the query ``sql`` whose columns are ``names``."""
+def view_scan(
+    sql: str,
+    names: tuple[str, ...],
+    description: str,
+    *,
+    files: tuple[str, ...] = (),
+    with_file: Callable[[], L.Scan] | None = None,
+) -> L.Scan:
+    """A ``Scan`` of the query ``sql`` whose columns are ``names`` (``files`` and
+    ``with_file`` as ``Scan``'s)."""
     name = L.next_relation_name()
-    return L.Scan(exp.to_table(f'"{name}"'), names, description, tables=((name, sql),))
+    return L.Scan(
+        exp.to_table(f'"{name}"'),
+        names,
+        description,
+        tables=((name, sql),),
+        files=files,
+        with_file=with_file,
+    )

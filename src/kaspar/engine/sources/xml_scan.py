@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -90,7 +91,15 @@ def xml_scan(
         schema = inferred_schema(
             "xml", files, options, lambda: infer_records(documents, parsed, zone)
         )
-    return records_scan(XmlRead(documents, schema, parsed, zone))
+    read: T.StructType = schema
+    scan = records_scan(XmlRead(documents, schema, parsed, zone))
+    if not scan.tables:
+        return scan
+    return replace(
+        scan,
+        files=tuple(files),
+        with_file=lambda: records_scan(XmlRead(documents, read, parsed, zone, with_file=True)),
+    )
 
 
 def records_scan(read: XmlRead) -> L.Scan:
@@ -106,7 +115,8 @@ def records_scan(read: XmlRead) -> L.Scan:
     if not schema.fields:
         return L.Scan(opaque("SELECT NULL AS _none WHERE false", "_xml"), (), "xml")
     name = L.next_relation_name()
-    return L.Scan(exp.to_table(f'"{name}"'), tuple(schema.names), "xml", tables=((name, read),))
+    names = (*schema.names, L.FILE_COLUMN) if read.with_file else tuple(schema.names)
+    return L.Scan(exp.to_table(f'"{name}"'), names, "xml", tables=((name, read),))
 
 
 class XmlRead:
@@ -114,12 +124,20 @@ class XmlRead:
     asks for its Arrow stream."""
 
     def __init__(
-        self, documents: list[Document], schema: T.StructType, options: XmlOptions, zone: dt.tzinfo
+        self,
+        documents: list[Document],
+        schema: T.StructType,
+        options: XmlOptions,
+        zone: dt.tzinfo,
+        *,
+        with_file: bool = False,
     ) -> None:
         self.documents, self.schema, self.options, self.zone = documents, schema, options, zone
-        self.arrow_schema = pa.schema(
-            [pa.field(f.name, to_arrow(f.dataType)) for f in schema.fields]
-        )
+        self.with_file = with_file  # each record's file path as one more column (FILE_COLUMN)
+        fields = [pa.field(f.name, to_arrow(f.dataType)) for f in schema.fields]
+        if with_file:
+            fields.append(pa.field(L.FILE_COLUMN, pa.string()))
+        self.arrow_schema = pa.schema(fields)
 
     def __arrow_c_schema__(self) -> object:
         return self.arrow_schema.__arrow_c_schema__()
@@ -168,6 +186,8 @@ class XmlRead:
                         )
                     if corrupt in self.schema.names:
                         row[corrupt] = document.text()
+                if self.with_file:
+                    row[L.FILE_COLUMN] = document.path
                 yield row
 
 

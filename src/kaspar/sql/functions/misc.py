@@ -137,15 +137,19 @@ def version() -> Column:
 
 
 def input_file_name() -> Column:
-    return _constant("", "input_file_name()")
+    """The URI of the file the row was read from, ``''`` without one (the analyzer resolves
+    it: ``engine/plan/file_metadata.py``)."""
+    return node(exp.Anonymous(this="input_file_name"), "input_file_name()")
 
 
 def input_file_block_start() -> Column:
-    return node(exp.cast(literal(-1), "BIGINT"), "input_file_block_start()")
+    """The start of the row's file block (0: a file is one block), -1 without a file."""
+    return node(exp.Anonymous(this="input_file_block_start"), "input_file_block_start()")
 
 
 def input_file_block_length() -> Column:
-    return node(exp.cast(literal(-1), "BIGINT"), "input_file_block_length()")
+    """The length of the row's file block (the file's size), -1 without a file."""
+    return node(exp.Anonymous(this="input_file_block_length"), "input_file_block_length()")
 
 
 def call_function(funcName: str, *cols: ColumnOrName) -> Column:
