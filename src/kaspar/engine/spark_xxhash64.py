@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ except ImportError:  # the C helper did not build: row by row below
     _native = None  # type: ignore[assignment]
 
 SEED = 42
-native_helper = _native  # the C helper, None when it did not build
+native_helper: ModuleType | None = _native  # the C helper, None when it did not build
 
 _MASK = (1 << 64) - 1
 _P1 = 0x9E3779B185EBCA87
