@@ -33,6 +33,7 @@ from kaspar.engine.compile.typeof import resolve_typeof
 from kaspar.engine.error_translation import translate_error
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
+from kaspar.engine.plan.nullability import apply_shape
 from kaspar.engine.plan.subquery import inline_subqueries
 from kaspar.engine.type_conversion import from_duckdb
 from kaspar.engine.udf import UdfBinder
@@ -182,7 +183,7 @@ class Executor:
         fields = [
             T.StructField(
                 a.name,
-                from_duckdb(_OUTPUT_CASTS.get(t, t)),
+                apply_shape(from_duckdb(_OUTPUT_CASTS.get(t, t)), a.shape),
                 a.nullable,
                 json.loads(a.metadata) if a.metadata else None,
             )
@@ -299,7 +300,7 @@ class Executor:
         fields = [
             T.StructField(
                 a.name,
-                from_duckdb(_OUTPUT_CASTS.get(t, t)),
+                apply_shape(from_duckdb(_OUTPUT_CASTS.get(t, t)), a.shape),
                 a.nullable,
                 json.loads(a.metadata) if a.metadata else None,
             )

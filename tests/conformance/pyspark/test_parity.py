@@ -120,8 +120,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "field's lines even without multiLine (Spark splits the record at the newline)",
     "decimal_and_array_literals": "decimal + integer literal: Spark types the literal 1 as "
     "decimal(1,0), giving decimal(3,1); DuckDB's INTEGER widens to decimal(12,1)",
-    "print_schema_nested_not_null": "nested nullability (containsNull, valueContainsNull, "
-    "struct fields) comes from DuckDB's result types, which have none: always true",
     "csv_default_quote_escape": _CSV_QUOTES,
     "csv_comment_and_quote_escape": _CSV_QUOTES,
     "csv_null_and_empty_value": _CSV_QUOTES,

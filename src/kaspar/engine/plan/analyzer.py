@@ -18,6 +18,7 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.attributes import ATTR_ID, METADATA, Attribute, ResolvedPlan
 from kaspar.engine.plan.join_analysis import analyze_join
 from kaspar.engine.plan.naming import top_level_name
+from kaspar.engine.plan.nullability import UNKNOWN, infer, of_values_query, shape_of
 from kaspar.engine.plan.resolution import (
     expand_star,
     find_attribute,
@@ -45,9 +46,15 @@ def _leaf(names: Sequence[str], plan: L.LogicalPlan, *, nullable: bool = True) -
 
 
 def _local(plan: Any) -> ResolvedPlan:
-    """The columns of an Arrow table, nullable as its schema says (``createDataFrame``)."""
+    """The columns of an Arrow table, nullable as its schema says (``createDataFrame``), and
+    inside nested types as the Spark schema it was made with says."""
     nullable = [field.nullable for field in plan.table.schema]
-    attrs = (Attribute(n, nullable=x) for n, x in zip(plan.names, nullable, strict=True))
+    schema = getattr(plan, "schema", None)
+    shapes = [shape_of(f.dataType) for f in schema.fields] if schema else [None] * len(nullable)
+    attrs = (
+        Attribute(n, nullable=x, shape=s)
+        for n, x, s in zip(plan.names, nullable, shapes, strict=True)
+    )
     return ResolvedPlan(plan, tuple(attrs))
 
 
@@ -71,12 +78,16 @@ def _named_expressions(
         if isinstance(e, exp.Alias):
             r = r.this if isinstance(r, exp.Alias) else r
             metadata = e.meta.get(METADATA, _metadata_of(r, inputs))
-            attrs.append(Attribute(e.alias, nullable=_nullable(r, inputs), metadata=metadata))
+            known = infer(r, inputs)
+            attrs.append(
+                Attribute(e.alias, nullable=known.nullable, metadata=metadata, shape=known.shape)
+            )
         elif isinstance(r, exp.Column) and ATTR_ID in r.meta:
             attr = next(a for a in inputs if a.id == r.meta[ATTR_ID])
             attrs.append(attr if ATTR_ID in e.meta else attr.renamed(top_level_name(e)))
         else:
-            attrs.append(Attribute(top_level_name(e), nullable=_nullable(r, inputs)))
+            known = infer(r, inputs)
+            attrs.append(Attribute(top_level_name(e), nullable=known.nullable, shape=known.shape))
         resolved.append(r)
     return resolved, attrs
 
@@ -86,16 +97,6 @@ def _metadata_of(e: exp.Expr, inputs: Sequence[Attribute]) -> str:
     if isinstance(e, exp.Column) and ATTR_ID in e.meta:
         return next((a.metadata for a in inputs if a.id == e.meta[ATTR_ID]), "")
     return ""
-
-
-def _nullable(e: exp.Expr, inputs: Sequence[Attribute]) -> bool:
-    if isinstance(e, exp.Literal | exp.Boolean):
-        return False
-    if isinstance(e, exp.Count):
-        return False
-    if isinstance(e, exp.Column) and ATTR_ID in e.meta:
-        return next((a.nullable for a in inputs if a.id == e.meta[ATTR_ID]), True)
-    return True
 
 
 def _project(plan: Any) -> ResolvedPlan:
@@ -154,7 +155,8 @@ def _deduplicate(plan: Any) -> ResolvedPlan:
 def _subquery_alias(plan: Any) -> ResolvedPlan:
     child = analyze(plan.child)
     out = tuple(
-        Attribute(a.name, a.id, (plan.alias,), a.nullable, a.metadata) for a in child.output
+        Attribute(a.name, a.id, (plan.alias,), a.nullable, a.metadata, a.shape)
+        for a in child.output
     )
     return ResolvedPlan(plan, out, (child,))
 
@@ -188,7 +190,12 @@ def _join(plan: Any) -> ResolvedPlan:
 
 def _sql_query(plan: Any) -> ResolvedPlan:
     children = tuple(analyze(child) for _, child in plan.views)
-    return ResolvedPlan(plan, tuple(Attribute(n) for n in plan.names), children)
+    known = of_values_query(plan.query, len(plan.names)) or [UNKNOWN] * len(plan.names)
+    attrs = (
+        Attribute(n, nullable=k.nullable, shape=k.shape)
+        for n, k in zip(plan.names, known, strict=True)
+    )
+    return ResolvedPlan(plan, tuple(attrs), children)
 
 
 def _groups_with_state(plan: Any) -> ResolvedPlan:
