@@ -33,7 +33,8 @@ from kaspar.engine.compile import (
     math_functions,
     reverse,
 )
-from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE
+from kaspar.engine.compile.cast_nested_text import is_nested, nested_text
+from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE, TEXT
 from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import ANSI_ONLY, RAW
 from kaspar.engine.compile.cast_time import time_cast
@@ -439,6 +440,10 @@ class KasparDuckDB(DuckDB):
                 if expression.to.this == exp.DataType.Type.VARIANT:
                     return self.sql(variant.to_variant(expression.this, source))
                 return self.sql(variant.cast(expression.this, expression.to, mode))
+            if expression.to.this in TEXT and is_nested(source):
+                text = nested_text(expression.this, source)
+                if text is not None:
+                    return self.sql(text)
             timed = time_cast(expression.this, source, expression.to, mode)
             if timed is not None:
                 return self.sql(timed)
