@@ -437,8 +437,9 @@ class KasparDuckDB(DuckDB):
             if source == "VARIANT" or expression.to.this == exp.DataType.Type.VARIANT:
                 from kaspar.engine.variant import sql as variant  # -> udf -> this module
 
-                if expression.to.this == exp.DataType.Type.VARIANT:
-                    return self.sql(variant.to_variant(expression.this, source))
+                if expression.to.this == exp.DataType.Type.VARIANT:  # field names as they are
+                    named = str(expression.meta.get(SOURCE_TYPE, ""))
+                    return self.sql(variant.to_variant(expression.this, named))
                 return self.sql(variant.cast(expression.this, expression.to, mode))
             if expression.to.this in TEXT and is_nested(source):
                 text = nested_text(expression.this, source)
