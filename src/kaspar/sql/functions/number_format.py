@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
+from kaspar.sql.functions._to_char_column import column_format, folded_text
 
 _TOKEN = re.compile(r"MI|PR|[09.,DGS$]", re.IGNORECASE)
 
@@ -198,9 +199,9 @@ def _to_char(fn: str, col: ColumnOrName, format: ColumnOrName) -> Column:
     """By the format: binary (``hex``, ``base64``, ``utf-8``), a number format, else a
     datetime pattern (``date_format``); named as Spark names each."""
     x, fmt = to_expr(col), to_expr(format)
-    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
-        raise ValueError(f"{fn}: the format must be a constant string")
-    text = str(fmt.this)
+    text = folded_text(fmt)
+    if text is None:
+        return node(column_format(x, fmt), f"date_format({names(x, fmt)})")
     binary = _BINARY_FORMATS.get(text.lower())
     if binary == "hex":
         return node(_fn("upper", _fn("hex", x)), f"hex({names(x)})")
