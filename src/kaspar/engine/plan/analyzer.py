@@ -119,6 +119,9 @@ def _aggregate(plan: Any) -> ResolvedPlan:
     )
     sets = tuple(tuple(resolve_expression(e, child.output) for e in s) for s in plan.sets)
     exprs, attrs = _named_expressions(plan.aggregates, child.output)
+    if plan.grouping_sets:  # a key is NULL in the rows of the sets without it
+        keys = {g.meta.get(ATTR_ID) for g in grouping if isinstance(g, exp.Column)}
+        attrs = [replace(a, nullable=True) if a.id in keys else a for a in attrs]
     resolved = replace(plan, grouping=grouping, aggregates=tuple(exprs), sets=sets)
     return ResolvedPlan(resolved, tuple(attrs), (child,))
 
