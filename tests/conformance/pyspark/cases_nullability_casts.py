@@ -262,8 +262,8 @@ def case_nullability_time_windows(spark, F, T):
 @case("show")
 def case_print_schema_values_nested_not_null(spark, F, T):
     spark.sql(
-        'SELECT * FROM VALUES (1,ARRAY(NAMED_STRUCT("a",1,"b",2), NULL, NAMED_STRUCT("a",3,"b",4))),'
-        " (2,ARRAY()), (3,NULL) AS t(i,s)"
+        'SELECT * FROM VALUES (1,ARRAY(NAMED_STRUCT("a",1,"b",2), NULL, '
+        'NAMED_STRUCT("a",3,"b",4))), (2,ARRAY()), (3,NULL) AS t(i,s)'
     ).printSchema()
 
 
