@@ -399,3 +399,16 @@ def case_to_variant_object_of_maps(spark, F, T):
 def case_to_variant_object_int_keys(spark, F, T):
     df = spark.createDataFrame([({1: "a"},)], "k map<int,string>")
     return df.select(F.to_variant_object("k"))
+
+
+@case("value")
+def case_nullability_describe_summary_explode(spark, F, T):
+    df = _base(spark)
+    return [
+        nullability(df.describe("i", "s")),
+        nullability(df.select("i").summary("count")),
+        nullability(df.select(F.explode(F.array("i")).alias("e"), "i")),
+        nullability(df.select(F.explode_outer(F.array("i")).alias("e"))),
+        nullability(df.select(F.explode("arr").alias("e"))),
+        nullability(df.select(F.lit(1.5).alias("x"), F.nvl("d", F.lit(1.0)).alias("nvl"))),
+    ]

@@ -18,7 +18,7 @@ from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.attributes import ATTR_ID, METADATA, Attribute, ResolvedPlan
 from kaspar.engine.plan.join_analysis import analyze_join
 from kaspar.engine.plan.naming import top_level_name
-from kaspar.engine.plan.nullability import UNKNOWN, infer, of_values_query, shape_of
+from kaspar.engine.plan.nullability import NULLABLE, UNKNOWN, infer, of_values_query, shape_of
 from kaspar.engine.plan.resolution import (
     expand_star,
     find_attribute,
@@ -78,7 +78,7 @@ def _named_expressions(
         if isinstance(e, exp.Alias):
             r = r.this if isinstance(r, exp.Alias) else r
             metadata = e.meta.get(METADATA, _metadata_of(r, inputs))
-            known = infer(r, inputs)
+            known = UNKNOWN if e.meta.get(NULLABLE) else infer(r, inputs)
             attrs.append(
                 Attribute(e.alias, nullable=known.nullable, metadata=metadata, shape=known.shape)
             )

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from kaspar.engine.plan.attributes import Attribute
 
 NOT_NULL = "not_null"  # meta flag: the expression never gives NULL (``window``'s struct)
+# meta flag on an alias: the column is nullable whatever its expression (``describe``'s
+# statistics, which Spark returns as a local relation of nullable strings)
+NULLABLE = "nullable"
 
 
 @dataclass(frozen=True)
@@ -332,10 +335,21 @@ def _cast(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability:
     inner = infer(e.this, inputs)
     if isinstance(to, exp.DataType) and to.this in exp.DataType.TEXT_TYPES:
         return Nullability(inner.nullable)
-    number = isinstance(e.this, exp.Literal) and not e.this.is_string
-    if number and isinstance(to, exp.DataType) and to.this in exp.DataType.REAL_TYPES:
-        return NEVER  # a number literal as a double (``lit(1.5)``)
+    if isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal) and _is_real(to):
+        return NEVER if _is_number(str(e.this.this)) else UNKNOWN  # ``lit(1.5)``
     return UNKNOWN
+
+
+def _is_real(to: object) -> bool:
+    return isinstance(to, exp.DataType) and to.this in exp.DataType.REAL_TYPES
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _coalesce(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability:
@@ -403,6 +417,16 @@ def _window(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability:
     return UNKNOWN
 
 
+def _explode(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability:
+    """``explode(array)``: an element, NULL only if the array may hold NULL."""
+    outer = infer(e.this, inputs)
+    shape = outer.shape
+    if shape is None or shape.kind != "array":
+        return UNKNOWN
+    inner = shape.inner[0]
+    return Nullability(shape.nullable[0], None if inner is EMPTY else inner)
+
+
 def _greatest(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability:
     parts = [infer(a, inputs) for a in [e.this, *e.expressions]]
     return Nullability(all(p.nullable for p in parts))
@@ -454,6 +478,7 @@ _RULES: dict[type[exp.Expr], Callable[[Any, Sequence[Attribute]], Nullability]] 
     exp.ArrayAgg: _array_agg,
     exp.Window: _window,
     exp.Greatest: _greatest,
+    exp.Explode: _explode,
     exp.Least: _greatest,
     exp.Bracket: _field,
 }
@@ -549,4 +574,4 @@ def replace_field(f: T.StructField, nullable: bool, dtype: T.DataType) -> T.Stru
     return T.StructField(f.name, dtype, nullable, f.metadata)
 
 
-__all__ = ["NOT_NULL", "Nullability", "Shape", "apply_shape", "infer", "shape_of"]
+__all__ = ["NOT_NULL", "NULLABLE", "Nullability", "Shape", "apply_shape", "infer", "shape_of"]
