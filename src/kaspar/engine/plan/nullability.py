@@ -20,6 +20,15 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.plan.null_intolerant import (
+    NEVER_NULL,
+    NEVER_NULL_CALLS,
+    NEVER_NULL_FUNCTIONS,
+    NO_NULL_ELEMENTS,
+    STRICT,
+    STRICT_CALLS,
+    STRICT_FUNCTIONS,
+)
 
 if TYPE_CHECKING:
     from kaspar.engine.plan.attributes import Attribute
@@ -51,194 +60,6 @@ EMPTY = Shape("empty", (), ())
 UNKNOWN = Nullability()
 NEVER = Nullability(nullable=False)
 
-# Null exactly when an argument is (Spark's null-intolerant expressions, ANSI arithmetic).
-_STRICT: tuple[type[exp.Expr], ...] = (
-    exp.Add,
-    exp.Sub,
-    exp.Mul,
-    exp.Neg,
-    exp.Abs,
-    exp.Pow,
-    exp.EQ,
-    exp.NEQ,
-    exp.GT,
-    exp.GTE,
-    exp.LT,
-    exp.LTE,
-    exp.And,
-    exp.Or,
-    exp.Not,
-    exp.Like,
-    exp.ILike,
-    exp.RegexpLike,
-    exp.In,
-    exp.Between,
-    exp.Paren,
-    exp.Upper,
-    exp.Lower,
-    exp.Concat,
-    exp.DPipe,
-    exp.Length,
-    exp.Substring,
-    exp.Trim,
-    exp.RegexpReplace,
-    exp.RegexpExtract,
-    exp.Initcap,
-    exp.Reverse,
-    exp.Repeat,
-    exp.Translate,
-    exp.Unicode,
-    exp.MD5,
-    exp.Hex,
-    exp.ToBase64,
-    exp.StrPosition,
-    exp.Pad,
-    exp.ArraySize,
-    exp.ArrayContains,
-    exp.Year,
-    exp.Month,
-    exp.Day,
-    exp.DateAdd,
-    exp.DateSub,
-    exp.DateDiff,
-    exp.StartsWith,
-    exp.EndsWith,
-    exp.BitwiseAnd,
-    exp.BitwiseOr,
-    exp.BitwiseXor,
-    exp.BitwiseNot,
-    exp.Contains,
-)
-_NEVER_NULL: tuple[type[exp.Expr], ...] = (
-    exp.Count,
-    exp.Is,
-    exp.NullSafeEQ,
-    exp.NullSafeNEQ,
-    exp.CurrentDate,
-    exp.CurrentTimestamp,
-    exp.CurrentUser,
-    exp.Rand,
-    exp.Randn,
-    exp.Uuid,
-    exp.RowNumber,
-    exp.Star,
-)
-_NEVER_NULL_CALLS = frozenset(
-    {
-        "row_number",
-        "rank",
-        "dense_rank",
-        "ntile",
-        "percent_rank",
-        "cume_dist",
-        "typeof",
-        "version",
-        "current_user",
-        "spark_partition_id",
-        "monotonically_increasing_id",
-        "count_if",
-        "approx_count_distinct",
-        "uuid",
-        "rand",
-        "randn",
-        "random",
-        "grouping",
-        "grouping_id",
-    }
-)
-_STRICT_CALLS = frozenset({"ascii", "base64", "bin", "instr", "locate", "format_string"})
-
-
-# Spark functions by name (the ``SPARK_NAME`` a call keeps however it is lowered to DuckDB).
-_NEVER_NULL_FUNCTIONS = _NEVER_NULL_CALLS | {
-    "hash",
-    "xxhash64",
-    "count",
-    "current_date",
-    "current_timestamp",
-    "now",
-    "input_file_name",
-    "collect_list",
-    "collect_set",
-    "array_agg",
-}
-_STRICT_FUNCTIONS = frozenset(
-    {
-        "upper",
-        "lower",
-        "ucase",
-        "lcase",
-        "concat",
-        "length",
-        "char_length",
-        "substring",
-        "substr",
-        "trim",
-        "ltrim",
-        "rtrim",
-        "regexp_replace",
-        "split",
-        "regexp_extract",
-        "format_string",
-        "printf",
-        "lpad",
-        "rpad",
-        "instr",
-        "initcap",
-        "reverse",
-        "repeat",
-        "translate",
-        "ascii",
-        "base64",
-        "md5",
-        "sha1",
-        "crc32",
-        "locate",
-        "hex",
-        "bin",
-        "date_add",
-        "date_sub",
-        "year",
-        "month",
-        "dayofmonth",
-        "dayofweek",
-        "dayofyear",
-        "quarter",
-        "hour",
-        "minute",
-        "second",
-        "datediff",
-        "date_format",
-        "make_date",
-        "unix_timestamp",
-        "abs",
-        "negative",
-        "positive",
-        "power",
-        "pow",
-        "array_contains",
-        "size",
-        "cardinality",
-        "sequence",
-        "map_from_arrays",
-        "str_to_map",
-        "parse_json",
-        "concat_ws",
-        "nvl2",
-        "left",
-        "right",
-        "octet_length",
-        "bit_length",
-        "soundex",
-        "levenshtein",
-        "startswith",
-        "endswith",
-        "contains",
-    }
-)
-# containsNull of the array these give (their elements are never NULL)
-_NO_NULL_ELEMENTS = frozenset({"split", "sequence", "collect_list", "collect_set", "array_agg"})
-
 
 def infer(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability:
     """The nullability of ``e`` over columns ``inputs`` (unknown expressions are nullable)."""
@@ -250,11 +71,11 @@ def infer(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability:
     rule = _RULES.get(type(e))
     if rule is not None:
         return rule(e, inputs)
-    if isinstance(e, _NEVER_NULL):
+    if isinstance(e, NEVER_NULL):
         return NEVER
-    if isinstance(e, exp.Anonymous | exp.Func) and _call_name(e) in _NEVER_NULL_CALLS:
+    if isinstance(e, exp.Anonymous | exp.Func) and _call_name(e) in NEVER_NULL_CALLS:
         return NEVER
-    if isinstance(e, _STRICT) or (isinstance(e, exp.Anonymous) and _call_name(e) in _STRICT_CALLS):
+    if isinstance(e, STRICT) or (isinstance(e, exp.Anonymous) and _call_name(e) in STRICT_CALLS):
         return Nullability(any(infer(a, inputs).nullable for a in _arguments(e)))
     return UNKNOWN
 
@@ -266,13 +87,13 @@ def _by_spark_name(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability | No
     if not isinstance(name, str) or "(" not in name or isinstance(e, exp.Column | exp.Alias):
         return None
     function = name[: name.index("(")].strip().lower()
-    if function in _NEVER_NULL_FUNCTIONS and not isinstance(e, exp.Window):
+    if function in NEVER_NULL_FUNCTIONS and not isinstance(e, exp.Window):
         nullable = False
-    elif function in _STRICT_FUNCTIONS:
+    elif function in STRICT_FUNCTIONS:
         nullable = any(p.nullable for p in _spark_arguments(e, inputs))
     else:
         return None
-    if function in _NO_NULL_ELEMENTS:
+    if function in NO_NULL_ELEMENTS:
         return Nullability(nullable, Shape("array", (False,), (None,)))
     return Nullability(nullable)
 
