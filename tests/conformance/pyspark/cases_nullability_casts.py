@@ -412,3 +412,18 @@ def case_nullability_describe_summary_explode(spark, F, T):
         nullability(df.select(F.explode("arr").alias("e"))),
         nullability(df.select(F.lit(1.5).alias("x"), F.nvl("d", F.lit(1.0)).alias("nvl"))),
     ]
+
+
+@case()
+def case_sql_to_char_formats(spark, F, T):
+    return spark.sql(
+        "select to_char(78.12, '$99.99') a, to_char(cast('2020-01-02' as date), 'yyyy-MM') b, "
+        "to_varchar(x'6162', 'hex') c, to_char(x'6162', 'base64') d, "
+        "to_varchar(x'6162', 'utf-8') e, to_char(1234.5, '9,999.99') f"
+    )
+
+
+@case("error")
+def case_sql_to_char_column_format(spark, F, T):
+    df = _to_char_input(spark)
+    return df.selectExpr("to_char(e, f)")

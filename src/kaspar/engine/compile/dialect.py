@@ -32,6 +32,7 @@ from kaspar.engine.compile import (
     function_rewrites,
     math_functions,
     reverse,
+    to_char,
 )
 from kaspar.engine.compile.cast_nested_text import is_nested, nested_text
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE, TEXT
@@ -160,6 +161,13 @@ TABLE_ORDER_BY = "table_order_by"
 TABLE_SINGLE_PARTITION = "table_single_partition"
 
 
+def _date_format(x: exp.Expr, pattern: str) -> exp.Expr:
+    """Spark SQL's ``date_format(x, 'pattern')`` as the Spark parser builds it."""
+    return exp.TimeToStr(
+        this=exp.TimeStrToTime(this=x), format=KasparSpark.format_time(exp.Literal.string(pattern))
+    )
+
+
 class KasparSpark(Spark):
     """Spark SQL as pyspark 4 parses it (strict ``CAST``, Spark datetime patterns)."""
 
@@ -175,6 +183,8 @@ class KasparSpark(Spark):
             "MONTHS_BETWEEN": datetime_functions.months_between,
             "FROM_UTC_TIMESTAMP": datetime_functions.from_utc_timestamp,
             "TO_UTC_TIMESTAMP": datetime_functions.to_utc_timestamp,
+            "TO_CHAR": lambda args: to_char.sql_call("to_char", args, _date_format),
+            "TO_VARCHAR": lambda args: to_char.sql_call("to_varchar", args, _date_format),
             **{name.upper(): _builtin(name) for name in _BUILTIN_SQL_NAMES},
             **{name.upper(): _variant(name) for name in _VARIANT_SQL_NAMES},
             **{name.upper(): _xpath(name) for name in _XPATH_SQL_NAMES},
