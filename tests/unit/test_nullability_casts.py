@@ -125,3 +125,12 @@ def test_activated_errors_name_pyspark_captured_module() -> None:
     finally:
         deactivate()
     assert errors.AnalysisException.__module__ == "kaspar.errors"
+
+
+def test_create_data_frame_refuses_none_in_a_not_null_field(spark: SparkSession) -> None:
+    from kaspar.errors import PySparkValueError
+
+    with pytest.raises(PySparkValueError) as caught:
+        spark.createDataFrame([(1,), (None,)], "i int not null")
+    assert caught.value.getCondition() == "FIELD_NOT_NULLABLE_WITH_NAME"
+    assert str(caught.value).endswith("field i: This field is not nullable, but got None.")

@@ -427,3 +427,8 @@ def case_sql_to_char_formats(spark, F, T):
 def case_sql_to_char_column_format(spark, F, T):
     df = _to_char_input(spark)
     return df.selectExpr("to_char(e, f)")
+
+
+@case("error")
+def case_create_data_frame_none_in_not_null_field(spark, F, T):
+    return spark.createDataFrame([(1,), (None,)], "i int not null")
