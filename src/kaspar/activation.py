@@ -46,6 +46,32 @@ _ALIASES = {
 }
 
 
+# The errors PySpark re-raises from Spark's JVM, which tracebacks name by their module
+# ``pyspark.errors.exceptions.captured`` (``captured.AnalysisException: [AMBIGUOUS_...] ...``).
+_CAPTURED_MODULE = "pyspark.errors.exceptions.captured"
+_CAPTURED = (
+    "AnalysisException",
+    "ParseException",
+    "IllegalArgumentException",
+    "NumberFormatException",
+    "ArithmeticException",
+    "ArrayIndexOutOfBoundsException",
+    "DateTimeException",
+    "SparkRuntimeException",
+    "PythonException",
+    "UnsupportedOperationException",
+    "StreamingQueryException",
+)
+
+
+def _name_captured_errors(module: str) -> None:
+    """Give the JVM-side error classes the module their tracebacks show (pickle finds them
+    there too: the module is an alias of ``kaspar.errors`` while activated)."""
+    errors = importlib.import_module("kaspar.errors")
+    for name in _CAPTURED:
+        getattr(errors, name).__module__ = module
+
+
 def activate() -> None:
     """Make ``import pyspark...`` load kaspar's implementation (idempotent)."""
     root = types.ModuleType("pyspark")
@@ -59,12 +85,15 @@ def activate() -> None:
     root.sql = sys.modules["pyspark.sql"]  # type: ignore[attr-defined]
     root.errors = sys.modules["pyspark.errors"]  # type: ignore[attr-defined]
     root.StorageLevel = sys.modules["pyspark.storagelevel"].StorageLevel  # type: ignore[attr-defined]
+    sys.modules[_CAPTURED_MODULE] = sys.modules["pyspark.errors"]
+    _name_captured_errors(_CAPTURED_MODULE)
 
 
 def deactivate() -> None:
     """Remove the aliases (a later ``import pyspark`` finds the real package, if installed)."""
-    for alias in ("pyspark", *_ALIASES):
+    for alias in ("pyspark", _CAPTURED_MODULE, *_ALIASES):
         sys.modules.pop(alias, None)
+    _name_captured_errors("kaspar.errors")
 
 
 def activated() -> bool:

@@ -35,6 +35,7 @@ from kaspar.engine.error_translation import translate_error
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.analyzer import analyze
 from kaspar.engine.plan.file_metadata import metadata_type
+from kaspar.engine.plan.nullability import apply_shape
 from kaspar.engine.plan.subquery import inline_subqueries
 from kaspar.engine.type_conversion import from_duckdb
 from kaspar.engine.udf import UdfBinder
@@ -187,7 +188,7 @@ class Executor:
         fields = [
             T.StructField(
                 a.name,
-                from_duckdb(_OUTPUT_CASTS.get(t, t)),
+                apply_shape(from_duckdb(_OUTPUT_CASTS.get(t, t)), a.shape),
                 a.nullable,
                 json.loads(a.metadata) if a.metadata else None,
             )
@@ -311,7 +312,7 @@ class Executor:
         fields = [
             T.StructField(
                 a.name,
-                metadata_type(a, from_duckdb(_OUTPUT_CASTS.get(t, t))),
+                metadata_type(a, apply_shape(from_duckdb(_OUTPUT_CASTS.get(t, t)), a.shape)),
                 a.nullable,
                 json.loads(a.metadata) if a.metadata else None,
             )

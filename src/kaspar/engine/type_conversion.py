@@ -82,11 +82,17 @@ def from_sqlglot(dtype: exp.DataType) -> T.DataType:
         for i, col in enumerate(args):
             if isinstance(col, exp.ColumnDef):
                 kind_node = col.args["kind"]
-                fields.append(T.StructField(col.name, from_sqlglot(kind_node)))
+                fields.append(T.StructField(col.name, from_sqlglot(kind_node), _nullable(col)))
             else:
                 fields.append(T.StructField(f"col{i + 1}", from_sqlglot(col)))
         return T.StructType(fields)
     return T.StringType()
+
+
+def _nullable(column: exp.ColumnDef) -> bool:
+    """False for a DDL field declared ``NOT NULL``."""
+    constraints = column.args.get("constraints") or []
+    return not any(isinstance(c.args.get("kind"), exp.NotNullColumnConstraint) for c in constraints)
 
 
 # Spark's ANSI intervals in DuckDB: a struct of one field of this name (kaspar's own carrier;

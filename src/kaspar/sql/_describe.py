@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.plan.nullability import NULLABLE
 from kaspar.sql import functions as F
 from kaspar.sql.column import Column
 
@@ -34,7 +35,17 @@ def describe(df: DataFrame, cols: list[Column] | None) -> DataFrame:
             part = df.limit(1).select(F.lit(stat).alias("summary"))
         result = part if result is None else result.union(part)
     assert result is not None
-    return result
+    return nullable_columns(result)
+
+
+def nullable_columns(df: DataFrame) -> DataFrame:
+    """``df`` with every column nullable, as Spark's ``describe``/``summary`` report them."""
+    columns = []
+    for name in df.columns:
+        alias = exp.Alias(this=F.col(name).expr, alias=exp.to_identifier(name, quoted=True))
+        alias.meta[NULLABLE] = True
+        columns.append(Column(alias))
+    return df.select(*columns)
 
 
 def _statistic(stat: str, name: str, numeric: bool) -> Column:

@@ -33,11 +33,22 @@ def local_table(data: Any, schema: Any) -> tuple[pa.Table, T.StructType]:
     if scalar:
         rows = [(r,) for r in rows]
     columns = [_column(rows, i, f, struct) for i, f in enumerate(struct.fields)]
+    _check_not_null(columns, struct)
     fields = [
         pa.field(f"c{i}", c.type, f.nullable)
         for i, (c, f) in enumerate(zip(columns, struct.fields, strict=True))
     ]
     return pa.Table.from_arrays(columns, schema=pa.schema(fields)), struct
+
+
+def _check_not_null(columns: list[pa.Array], struct: T.StructType) -> None:
+    """Spark's schema verification: a field declared not nullable gets no None."""
+    for column, field in zip(columns, struct.fields, strict=True):
+        if not field.nullable and column.null_count:
+            raise PySparkValueError(
+                f"field {field.name}: This field is not nullable, but got None.",
+                "FIELD_NOT_NULLABLE_WITH_NAME",
+            )
 
 
 def _from_arrow(table: pa.Table, schema: Any) -> tuple[pa.Table, T.StructType]:

@@ -258,7 +258,8 @@ class SparkSession:
     ) -> DataFrame:
         table, struct = local_table(data, schema)
         slices = default_parallelism(self.conf)
-        return DataFrame(self, L.LocalRelation(table, tuple(struct.names), num_partitions=slices))
+        relation = L.LocalRelation(table, tuple(struct.names), num_partitions=slices, schema=struct)
+        return DataFrame(self, relation)
 
     def range(
         self, start: int, end: int | None = None, step: int = 1, numPartitions: int | None = None

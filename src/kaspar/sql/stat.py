@@ -9,7 +9,7 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.errors import IllegalArgumentException, PySparkTypeError, PySparkValueError
 from kaspar.sql import functions as F
-from kaspar.sql._describe import deviations, stddev_of_deviations
+from kaspar.sql._describe import deviations, nullable_columns, stddev_of_deviations
 from kaspar.sql.column import Column, to_expr
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def summary(df: DataFrame, statistics: tuple[str, ...]) -> DataFrame:
         part = base.agg(F.lit(stat).alias("summary"), *values)
         result = part if result is None else result.union(part)
     assert result is not None
-    return result
+    return nullable_columns(result)
 
 
 def sample(df: DataFrame, *args: Any, **kwargs: Any) -> DataFrame:

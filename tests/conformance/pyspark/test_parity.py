@@ -35,6 +35,7 @@ from tests.conformance.pyspark import (
     cases_misc_functions,
     cases_missing_functions,
     cases_more_functions,
+    cases_nullability_casts,
     cases_partitions_random,
     cases_show,
     cases_sketches,
@@ -86,6 +87,7 @@ _MODULES = (
     cases_misc_functions,
     cases_missing_functions,
     cases_more_functions,
+    cases_nullability_casts,
     cases_partitions_random,
     cases_show,
     cases_sketches,
@@ -124,8 +126,6 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "field's lines even without multiLine (Spark splits the record at the newline)",
     "decimal_and_array_literals": "decimal + integer literal: Spark types the literal 1 as "
     "decimal(1,0), giving decimal(3,1); DuckDB's INTEGER widens to decimal(12,1)",
-    "print_schema_nested_not_null": "nested nullability (containsNull, valueContainsNull, "
-    "struct fields) comes from DuckDB's result types, which have none: always true",
     "csv_default_quote_escape": _CSV_QUOTES,
     "csv_comment_and_quote_escape": _CSV_QUOTES,
     "csv_null_and_empty_value": _CSV_QUOTES,

@@ -32,8 +32,10 @@ from kaspar.engine.compile import (
     function_rewrites,
     math_functions,
     reverse,
+    to_char,
 )
-from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE
+from kaspar.engine.compile.cast_nested_text import is_nested, nested_text
+from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE, TEXT
 from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import ANSI_ONLY, RAW
 from kaspar.engine.compile.cast_time import time_cast
@@ -169,6 +171,13 @@ TABLE_ORDER_BY = "table_order_by"
 TABLE_SINGLE_PARTITION = "table_single_partition"
 
 
+def _date_format(x: exp.Expr, pattern: str) -> exp.Expr:
+    """Spark SQL's ``date_format(x, 'pattern')`` as the Spark parser builds it."""
+    return exp.TimeToStr(
+        this=exp.TimeStrToTime(this=x), format=KasparSpark.format_time(exp.Literal.string(pattern))
+    )
+
+
 class KasparSpark(Spark):
     """Spark SQL as pyspark 4 parses it (strict ``CAST``, Spark datetime patterns)."""
 
@@ -185,6 +194,8 @@ class KasparSpark(Spark):
             "MONTHS_BETWEEN": datetime_functions.months_between,
             "FROM_UTC_TIMESTAMP": datetime_functions.from_utc_timestamp,
             "TO_UTC_TIMESTAMP": datetime_functions.to_utc_timestamp,
+            "TO_CHAR": lambda args: to_char.sql_call("to_char", args, _date_format),
+            "TO_VARCHAR": lambda args: to_char.sql_call("to_varchar", args, _date_format),
             **{name.upper(): _builtin(name) for name in _BUILTIN_SQL_NAMES},
             **{name.upper(): _variant(name) for name in _VARIANT_SQL_NAMES},
             **{name.upper(): _xpath(name) for name in _XPATH_SQL_NAMES},
@@ -455,9 +466,14 @@ class KasparDuckDB(DuckDB):
             if source == "VARIANT" or expression.to.this == exp.DataType.Type.VARIANT:
                 from kaspar.engine.variant import sql as variant  # -> udf -> this module
 
-                if expression.to.this == exp.DataType.Type.VARIANT:
-                    return self.sql(variant.to_variant(expression.this, source))
+                if expression.to.this == exp.DataType.Type.VARIANT:  # field names as they are
+                    named = str(expression.meta.get(SOURCE_TYPE, ""))
+                    return self.sql(variant.to_variant(expression.this, named))
                 return self.sql(variant.cast(expression.this, expression.to, mode))
+            if expression.to.this in TEXT and is_nested(source):
+                text = nested_text(expression.this, source)
+                if text is not None:
+                    return self.sql(text)
             timed = time_cast(expression.this, source, expression.to, mode)
             if timed is not None:
                 return self.sql(timed)

@@ -16,9 +16,18 @@ from sqlglot import exp
 
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.attributes import ATTR_ID, METADATA, Attribute, ResolvedPlan
-from kaspar.engine.plan.file_metadata import NOT_NULL, exposed, hide, is_metadata_field
+from kaspar.engine.plan.file_metadata import exposed, hide, is_metadata_field
 from kaspar.engine.plan.join_analysis import analyze_join
 from kaspar.engine.plan.naming import top_level_name
+from kaspar.engine.plan.nullability import (
+    NEVER,
+    NULLABLE,
+    UNKNOWN,
+    Nullability,
+    infer,
+    of_values_query,
+    shape_of,
+)
 from kaspar.engine.plan.resolution import (
     expand_star,
     find_attribute,
@@ -46,9 +55,15 @@ def _leaf(names: Sequence[str], plan: L.LogicalPlan, *, nullable: bool = True) -
 
 
 def _local(plan: Any) -> ResolvedPlan:
-    """The columns of an Arrow table, nullable as its schema says (``createDataFrame``)."""
+    """The columns of an Arrow table, nullable as its schema says (``createDataFrame``), and
+    inside nested types as the Spark schema it was made with says."""
     nullable = [field.nullable for field in plan.table.schema]
-    attrs = (Attribute(n, nullable=x) for n, x in zip(plan.names, nullable, strict=True))
+    schema = getattr(plan, "schema", None)
+    shapes = [shape_of(f.dataType) for f in schema.fields] if schema else [None] * len(nullable)
+    attrs = (
+        Attribute(n, nullable=x, shape=s)
+        for n, x, s in zip(plan.names, nullable, shapes, strict=True)
+    )
     return ResolvedPlan(plan, tuple(attrs))
 
 
@@ -73,12 +88,16 @@ def _named_expressions(
         if isinstance(e, exp.Alias):
             r = r.this if isinstance(r, exp.Alias) else r
             metadata = e.meta.get(METADATA, _metadata_of(r, inputs))
-            attrs.append(Attribute(e.alias, nullable=_nullable(r, inputs), metadata=metadata))
+            known = UNKNOWN if e.meta.get(NULLABLE) else _infer(r, inputs)
+            attrs.append(
+                Attribute(e.alias, nullable=known.nullable, metadata=metadata, shape=known.shape)
+            )
         elif isinstance(r, exp.Column) and ATTR_ID in r.meta:
             attr = next(a for a in inputs if a.id == r.meta[ATTR_ID])
             attrs.append(attr if ATTR_ID in e.meta else attr.renamed(top_level_name(e)))
         else:
-            attrs.append(Attribute(top_level_name(e), nullable=_nullable(r, inputs)))
+            known = _infer(r, inputs)
+            attrs.append(Attribute(top_level_name(e), nullable=known.nullable, shape=known.shape))
         resolved.append(r)
     return resolved, attrs
 
@@ -90,14 +109,10 @@ def _metadata_of(e: exp.Expr, inputs: Sequence[Attribute]) -> str:
     return ""
 
 
-def _nullable(e: exp.Expr, inputs: Sequence[Attribute]) -> bool:
-    if isinstance(e, exp.Literal | exp.Boolean) or e.meta.get(NOT_NULL) or is_metadata_field(e):
-        return False
-    if isinstance(e, exp.Count):
-        return False
-    if isinstance(e, exp.Column) and ATTR_ID in e.meta:
-        return next((a.nullable for a in inputs if a.id == e.meta[ATTR_ID]), True)
-    return True
+def _infer(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability:
+    """Spark's nullability of ``e`` (``nullability.infer``); a field of the file metadata
+    struct is never null, as Spark's schema says."""
+    return NEVER if is_metadata_field(e) else infer(e, inputs)
 
 
 def _project(plan: Any) -> ResolvedPlan:
@@ -122,6 +137,9 @@ def _aggregate(plan: Any) -> ResolvedPlan:
     )
     sets = tuple(tuple(resolve_expression(e, child.output) for e in s) for s in plan.sets)
     exprs, attrs = _named_expressions(plan.aggregates, child.output)
+    if plan.grouping_sets:  # a key is NULL in the rows of the sets without it
+        keys = {g.meta.get(ATTR_ID) for g in grouping if isinstance(g, exp.Column)}
+        attrs = [replace(a, nullable=True) if a.id in keys else a for a in attrs]
     resolved = replace(plan, grouping=grouping, aggregates=tuple(exprs), sets=sets)
     return ResolvedPlan(resolved, tuple(attrs), (child,))
 
@@ -160,7 +178,8 @@ def _deduplicate(plan: Any) -> ResolvedPlan:
 def _subquery_alias(plan: Any) -> ResolvedPlan:
     child = analyze(plan.child)
     out = tuple(
-        Attribute(a.name, a.id, (plan.alias,), a.nullable, a.metadata) for a in child.output
+        Attribute(a.name, a.id, (plan.alias,), a.nullable, a.metadata, a.shape)
+        for a in child.output
     )
     return ResolvedPlan(plan, out, (child,))
 
@@ -194,7 +213,12 @@ def _join(plan: Any) -> ResolvedPlan:
 
 def _sql_query(plan: Any) -> ResolvedPlan:
     children = tuple(analyze(child) for _, child in plan.views)
-    return ResolvedPlan(plan, tuple(Attribute(n) for n in plan.names), children)
+    known = of_values_query(plan.query, len(plan.names)) or [UNKNOWN] * len(plan.names)
+    attrs = (
+        Attribute(n, nullable=k.nullable, shape=k.shape)
+        for n, k in zip(plan.names, known, strict=True)
+    )
+    return ResolvedPlan(plan, tuple(attrs), children)
 
 
 def _groups_with_state(plan: Any) -> ResolvedPlan:

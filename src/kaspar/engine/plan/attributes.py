@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from kaspar.engine.plan.logical import LogicalPlan
+from kaspar.engine.plan.nullability import Shape
 
 _attribute_ids = itertools.count(1)
 
@@ -28,6 +29,7 @@ class Attribute:
     qualifiers: tuple[str, ...] = ()
     nullable: bool = True
     metadata: str = field(default="", compare=False)  # the column's metadata as JSON, or ""
+    shape: Shape | None = field(default=None, compare=False)  # nullability inside (nullability.py)
 
     @property
     def column_name(self) -> str:
@@ -40,12 +42,17 @@ class Attribute:
         return col
 
     def renamed(self, name: str) -> Attribute:
-        return Attribute(name, self.id, self.qualifiers, self.nullable, self.metadata)
+        return Attribute(name, self.id, self.qualifiers, self.nullable, self.metadata, self.shape)
 
     def fresh(self) -> Attribute:
         """The same column under a new id (the right side of a self-join)."""
         return Attribute(
-            self.name, next_attribute_id(), self.qualifiers, self.nullable, self.metadata
+            self.name,
+            next_attribute_id(),
+            self.qualifiers,
+            self.nullable,
+            self.metadata,
+            self.shape,
         )
 
 

@@ -38,12 +38,13 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.attributes import ATTR_ID, Attribute, ResolvedPlan
+from kaspar.engine.plan.nullability import NOT_NULL  # a resolved file function: never null
 from kaspar.errors import AnalysisException, unresolved_column
 
 METADATA = "_metadata"
 FILE_FUNCTIONS = ("input_file_name", "input_file_block_start", "input_file_block_length")
 METADATA_COLUMN = "metadata_column"  # meta of ``df.metadataColumn(...)``'s column
-NOT_NULL = "not_null"  # meta of a resolved file function (never null, as Spark's)
+
 _METADATA_SQL = "__kaspar_metadata"
 _STAT_SQL = "__kaspar_file_stat"
 _PASS_THROUGH = (L.Project, L.Filter, L.SubqueryAlias, L.EventTimeWatermark)

@@ -23,15 +23,20 @@ def analyze_join(plan: L.Join, left: ResolvedPlan, right: ResolvedPlan) -> Resol
     right = _deduplicate_ids(left, right)
     inputs = (*left.output, *right.output)
     condition = resolve_expression(plan.condition, inputs) if plan.condition is not None else None
+    inputs = (
+        *_outer_side(left.output, plan.how in ("right", "full")),
+        *_outer_side(right.output, plan.how in ("left", "full")),
+    )
     semi = plan.how in ("left_semi", "left_anti")
     out: tuple[Attribute, ...]
     outputs: tuple[exp.Expr, ...]
     if not plan.using:
-        out = left.output if semi else inputs
+        out = inputs[: len(left.output)] if semi else inputs
         outputs = tuple(a.reference() for a in out)
         resolved = replace(plan, condition=condition, outputs=outputs)
         return ResolvedPlan(resolved, out, (left, right))
-    pairs = [(find_attribute(n, left.output), find_attribute(n, right.output)) for n in plan.using]
+    left_out, right_out = inputs[: len(left.output)], inputs[len(left.output) :]
+    pairs = [(find_attribute(n, left_out), find_attribute(n, right_out)) for n in plan.using]
     for la, ra in pairs:
         eq = exp.EQ(this=la.reference(), expression=ra.reference())
         condition = eq if condition is None else exp.and_(condition, eq)
@@ -39,7 +44,7 @@ def analyze_join(plan: L.Join, left: ResolvedPlan, right: ResolvedPlan) -> Resol
         keys_first = [la for la, _ in pairs]
         out = (
             *keys_first,
-            *(a for a in left.output if a.id not in {k.id for k in keys_first}),
+            *(a for a in left_out if a.id not in {k.id for k in keys_first}),
         )
         outputs = tuple(a.reference() for a in out)
     else:
@@ -50,6 +55,13 @@ def analyze_join(plan: L.Join, left: ResolvedPlan, right: ResolvedPlan) -> Resol
         outputs = tuple(e for _, e in (*keys, *rest))
     resolved = replace(plan, condition=condition, outputs=outputs)
     return ResolvedPlan(resolved, out, (left, right))
+
+
+def _outer_side(attrs: tuple[Attribute, ...], padded: bool) -> tuple[Attribute, ...]:
+    """A side an outer join pads with NULL rows gives nullable columns."""
+    if not padded:
+        return attrs
+    return tuple(a if a.nullable else replace(a, nullable=True) for a in attrs)
 
 
 def _using_output(how: str, la: Attribute, ra: Attribute) -> tuple[Attribute, exp.Expr]:

@@ -48,6 +48,9 @@ class LocalRelation(LogicalPlan):
     names: tuple[str, ...]
     name: str = field(default_factory=next_relation_name)
     num_partitions: int = 1  # the rows sliced as Spark's parallelize does (docs/partitions.md)
+    # the Spark schema ``createDataFrame`` made (nullability inside nested types, which the
+    # Arrow types do not keep)
+    schema: StructType | None = None
 
 
 @dataclass(frozen=True, eq=False)

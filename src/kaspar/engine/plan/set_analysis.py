@@ -3,6 +3,8 @@ or by name (with ``allowMissingColumns``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 
 from kaspar.engine.plan import logical as L
@@ -23,7 +25,13 @@ def analyze_set_operation(
             f"input has {len(right.output)} columns.",
             "NUM_COLUMNS_MISMATCH",
         )
-    return ResolvedPlan(plan, left.output, (left, right))
+    if plan.kind != "union":  # intersect / except: rows of the left side
+        return ResolvedPlan(plan, left.output, (left, right))
+    output = tuple(  # a union column is nullable if either side's is
+        replace(a, nullable=True) if b.nullable and not a.nullable else a
+        for a, b in zip(left.output, right.output, strict=True)
+    )
+    return ResolvedPlan(plan, output, (left, right))
 
 
 def _align_by_name(

@@ -32,6 +32,7 @@ from kaspar.engine.compile.json_text import json_sql
 from kaspar.engine.type_conversion import from_sqlglot, to_sqlglot
 from kaspar.engine.udf import PythonUDF, register
 from kaspar.engine.variant import edit, encoding, schema
+from kaspar.engine.variant.map_objects import with_map_objects
 from kaspar.errors import AnalysisException, SparkRuntimeException
 
 PARSE_JSON = register(PythonUDF(encoding.parse_json, T.BinaryType(), name="parse_json", arrow=True))
@@ -393,8 +394,10 @@ def to_variant(value: exp.Expr, source: str) -> exp.Expr:
     nested = source.startswith(("STRUCT", "MAP")) or source.endswith("]")
     if source in ("VARIANT", ""):  # "": the operand's type was not asked (a probe query)
         return value if source else _raw(value, "VARIANT")
-    if not nested or "MAP(" in source:
-        shown = "MAP" if "MAP(" in source and nested else source
+    if nested and "MAP(" in source:
+        return _raw(with_map_objects(value, source, _raw), "VARIANT")
+    if not nested:
+        shown = source
         raise AnalysisException(
             f'Cannot resolve "to_variant_object" due to data type mismatch: cannot cast '
             f'"{shown}" to "VARIANT".',

@@ -16,6 +16,7 @@ import sqlglot
 from sqlglot import exp
 
 from kaspar.engine.plan.naming import output_name
+from kaspar.engine.plan.nullability import NOT_NULL
 from kaspar.errors import AnalysisException, IllegalArgumentException
 from kaspar.sql._session_window import SESSION_WINDOW
 from kaspar.sql.column import Column, named, to_expr
@@ -104,6 +105,7 @@ def window(
     t = exp.Cast(this=to_expr(timeColumn), to=exp.DataType.build("TIMESTAMPTZ"))
     n = math.ceil(size / slide)
     tree = _substitute(_TEMPLATE, t, n=n, slide=slide, size=size, start=start % slide)
+    tree.meta[NOT_NULL] = True  # Spark's window struct is never NULL (its fields may be)
     return Column(named(tree, "window"))
 
 
@@ -129,6 +131,7 @@ def session_window(timeColumn: ColumnOrName, gapDuration: Column | str) -> Colum
         gap = to_expr(gapDuration)
     placeholder = exp.Column(this=exp.to_identifier(SESSION_WINDOW))
     placeholder.meta[SESSION_WINDOW] = (to_expr(timeColumn), gap)
+    placeholder.meta[NOT_NULL] = True
     return Column(named(placeholder, SESSION_WINDOW))
 
 
