@@ -95,15 +95,39 @@ DAY_TIME_FIELD = "__day_time_interval__"
 YEAR_MONTH_FIELD = "__year_month_interval__"
 
 
+def ansi_interval_field(dtype: T.AnsiIntervalType) -> str:
+    """The carrier's field name for an ANSI interval type: the kind's name, followed by the
+    start and end fields' numbers unless the type spans all of them (``__day_time_interval__13``
+    is ``interval hour to second``)."""
+    if isinstance(dtype, T.YearMonthIntervalType):
+        base, full = YEAR_MONTH_FIELD, (0, 1)
+    else:
+        base, full = DAY_TIME_FIELD, (0, 3)
+    fields = (dtype.startField, dtype.endField)
+    return base if fields == full else f"{base}{fields[0]}{fields[1]}"
+
+
+def ansi_interval_of_field(name: str) -> T.AnsiIntervalType | None:
+    """The ANSI interval type a carrier's field name stands for (``ansi_interval_field``)."""
+    kinds: tuple[tuple[str, type[T.AnsiIntervalType]], ...] = (
+        (DAY_TIME_FIELD, T.DayTimeIntervalType),
+        (YEAR_MONTH_FIELD, T.YearMonthIntervalType),
+    )
+    for base, kind in kinds:
+        if not name.startswith(base):
+            continue
+        suffix = name[len(base) :]
+        if not suffix:
+            return kind()
+        if len(suffix) == 2 and suffix.isdigit():
+            return kind(int(suffix[0]), int(suffix[1]))
+    return None
+
+
 def _ansi_interval(args: list[exp.Expr]) -> T.DataType | None:
     if len(args) != 1 or not isinstance(args[0], exp.ColumnDef):
         return None
-    name = args[0].name
-    if name == DAY_TIME_FIELD:
-        return T.DayTimeIntervalType(0, 3)
-    if name == YEAR_MONTH_FIELD:
-        return T.YearMonthIntervalType(0, 1)
-    return None
+    return ansi_interval_of_field(args[0].name)
 
 
 def _time_precision(arg: exp.Expr) -> int:

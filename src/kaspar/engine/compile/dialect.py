@@ -33,6 +33,11 @@ from kaspar.engine.compile import (
     math_functions,
     reverse,
 )
+from kaspar.engine.compile.ansi_interval_literals import (
+    ansi_interval_literal,
+    is_interval_literal,
+)
+from kaspar.engine.compile.ansi_interval_text import interval_cast
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE
 from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import ANSI_ONLY, RAW
@@ -179,6 +184,22 @@ class KasparSpark(Spark):
             **{name.upper(): _xpath(name) for name in _XPATH_SQL_NAMES},
             **{name.upper(): _sketch(name) for name in SKETCH_SQL_NAMES},
         }
+
+        def parse(self, raw_tokens: list[Any], sql: str) -> list[exp.Expr | None]:
+            """Each statement with its interval arithmetic rewritten (``ansi_interval_sql``)."""
+            from kaspar.engine.compile.ansi_interval_sql import interval_operations
+
+            trees = super().parse(raw_tokens, sql)
+            return [None if t is None else interval_operations(t) for t in trees]
+
+        def _parse_interval(
+            self, require_interval: bool = True, parse_function_unit: bool = True
+        ) -> Any:
+            """An interval literal is an ANSI interval (``ansi_interval_literals``)."""
+            parsed = super()._parse_interval(require_interval, parse_function_unit)
+            if parsed is None or not require_interval or not is_interval_literal(parsed):
+                return parsed
+            return ansi_interval_literal(parsed)
 
         def _parse_lambda(self, alias: bool = False) -> exp.Expr | None:
             """A table function's ``TABLE(t) PARTITION BY k ORDER BY v`` (or ``WITH SINGLE
@@ -439,6 +460,9 @@ class KasparDuckDB(DuckDB):
                 if expression.to.this == exp.DataType.Type.VARIANT:
                     return self.sql(variant.to_variant(expression.this, source))
                 return self.sql(variant.cast(expression.this, expression.to, mode))
+            interval = interval_cast(expression, str(expression.meta.get(SOURCE_TYPE, "")))
+            if interval is not None:
+                return self.sql(interval)
             timed = time_cast(expression.this, source, expression.to, mode)
             if timed is not None:
                 return self.sql(timed)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from duckdb.sqltypes import DuckDBPyType
 from sqlglot import exp
 
+from kaspar.engine.compile.ansi_interval_arithmetic import arithmetic_rewrite, scaling_rewrite
+from kaspar.engine.compile.ansi_interval_carrier import carried_type
+from kaspar.engine.compile.typed_rewrites import typed_call
 from kaspar.sql.column import Column, literal, parenthesized, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
 
@@ -106,11 +110,25 @@ def bin(col: ColumnOrName) -> Column:
 
 
 def _try(fn: str, op: type[exp.Binary], left: ColumnOrName, right: ColumnOrName) -> Column:
+    """``try(a op b)``; with an ANSI interval operand Spark's interval arithmetic, NULL where
+    it would overflow or divide by zero."""
     a, b = to_expr(left), to_expr(right)
-    value = exp.Anonymous(
-        this="try", expressions=[op(this=parenthesized(a), expression=parenthesized(b))]
+    interval = (
+        arithmetic_rewrite(op is exp.Sub, tolerant=True)
+        if op in (exp.Add, exp.Sub)
+        else scaling_rewrite(op is exp.Div, tolerant=True)
     )
-    return node(value, f"{fn}({names(a, b)})")
+
+    def rewrite(operands: list[exp.Expr], types: list[DuckDBPyType]) -> exp.Expr:
+        if any(carried_type(t) is not None for t in types):
+            return interval(operands, types)
+        x, y = (parenthesized(o) for o in operands)
+        if op is exp.Div:
+            divisor = exp.Nullif(this=y, expression=exp.Literal.number(0))
+            return exp.Div(this=x, expression=divisor, typed=False, safe=True)
+        return exp.Anonymous(this="try", expressions=[op(this=x, expression=y)])
+
+    return node(typed_call([a, b], rewrite), f"{fn}({names(a, b)})")
 
 
 def try_add(left: ColumnOrName, right: ColumnOrName) -> Column:
@@ -127,10 +145,7 @@ def try_multiply(left: ColumnOrName, right: ColumnOrName) -> Column:
 
 def try_divide(left: ColumnOrName, right: ColumnOrName) -> Column:
     """``a / NULLIF(b, 0)``: a double for numbers (DuckDB's ``/``), an interval for one."""
-    a, b = to_expr(left), to_expr(right)
-    divisor = exp.Nullif(this=b, expression=exp.Literal.number(0))
-    value = exp.Div(this=parenthesized(a), expression=divisor, typed=False, safe=True)
-    return node(value, f"try_divide({names(a, b)})")
+    return _try("try_divide", exp.Div, left, right)
 
 
 def try_mod(left: ColumnOrName, right: ColumnOrName) -> Column:
