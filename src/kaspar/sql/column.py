@@ -176,6 +176,8 @@ class Column:
             return Column(named(shifted, f"({text})" if both else text))
         if cls in (exp.Mul, exp.Div) and (is_interval(left) or is_interval(right)):
             scaled = interval_scaling(left, right, divide=cls is exp.Div)
+            if not is_interval(left):  # Spark names n * interval as interval * n
+                plain = cls(this=right, expression=left)
             return Column(named(scaled, output_name(plain)))
         return Column(plain)
 

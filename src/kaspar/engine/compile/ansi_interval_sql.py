@@ -38,6 +38,8 @@ def _rewritten(node: exp.Expr) -> exp.Expr | None:
         call.meta[SPARK_NAME] = f"({name})" if both else name  # datetime + interval: no parens
         return call
     call = interval_scaling(left, right, divide=isinstance(node, exp.Div))
+    if not is_interval(left):  # Spark names n * interval as interval * n
+        name = f"{output_name(right)} {sign} {output_name(left)}"
     call.meta[SPARK_NAME] = f"({name})"
     return call
 
