@@ -56,8 +56,9 @@ def from_sqlglot(dtype: exp.DataType) -> T.DataType:
     """Spark type for a sqlglot type node (from a Spark DDL string or a DuckDB result type)."""
     kind = dtype.this
     args = dtype.expressions
-    if kind == _D.TIME and args:
-        return T.TimeType(_time_precision(args[0]))
+    precise = _with_precision(kind, args)
+    if precise is not None:
+        return precise
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
     if kind == _D.DECIMAL:
@@ -93,6 +94,25 @@ def from_sqlglot(dtype: exp.DataType) -> T.DataType:
 # DuckDB's INTERVAL is Spark's CalendarIntervalType), its value in microseconds or months.
 DAY_TIME_FIELD = "__day_time_interval__"
 YEAR_MONTH_FIELD = "__year_month_interval__"
+# Spark's timestamp_ltz(9): a struct of one TIMESTAMP_NS field of this name, the UTC wall time.
+LTZ_NANOS_FIELD = "__timestamp_ltz_nanos__"
+
+
+def _with_precision(kind: Any, args: list[exp.Expr]) -> T.DataType | None:
+    """``time(p)``, and ``timestamp_ntz(p)`` / ``timestamp_ltz(p)`` with p in 7..9 (Spark
+    4.3's nanosecond timestamps; DuckDB's ``TIMESTAMP_NS``)."""
+    if kind == _D.TIME and args:
+        return T.TimeType(_time_precision(args[0]))
+    if kind == _D.TIMESTAMP_NS:
+        return T.TimestampNTZNanosType()
+    if kind not in (_D.TIMESTAMPNTZ, _D.TIMESTAMPLTZ, _D.TIMESTAMPTZ, _D.TIMESTAMP) or not args:
+        return None
+    arg = args[0]
+    precision = int(arg.this.this if isinstance(arg, exp.DataTypeParam) else arg.this)
+    if not 7 <= precision <= 9:
+        return None
+    ntz = kind in (_D.TIMESTAMPNTZ, _D.TIMESTAMP)
+    return T.TimestampNTZNanosType(precision) if ntz else T.TimestampLTZNanosType(precision)
 
 
 def ansi_interval_field(dtype: T.AnsiIntervalType) -> str:
@@ -127,6 +147,8 @@ def ansi_interval_of_field(name: str) -> T.AnsiIntervalType | None:
 def _ansi_interval(args: list[exp.Expr]) -> T.DataType | None:
     if len(args) != 1 or not isinstance(args[0], exp.ColumnDef):
         return None
+    if args[0].name == LTZ_NANOS_FIELD:
+        return T.TimestampLTZNanosType()
     return ansi_interval_of_field(args[0].name)
 
 

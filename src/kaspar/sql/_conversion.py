@@ -45,6 +45,8 @@ def converter(dtype: T.DataType) -> Converter:
         return lambda v: None if v is None else dt.timedelta(microseconds=_carried(v))
     if isinstance(dtype, T.YearMonthIntervalType):  # months (PySpark cannot collect these)
         return _carried
+    if isinstance(dtype, T.TimestampLTZNanosType):  # its UTC wall time, a pandas Timestamp
+        return _carried
     if isinstance(dtype, GeometryType | GeographyType):  # WKB and SRID (geo_types)
         value_class = Geometry if isinstance(dtype, GeometryType) else Geography
         return lambda v: (

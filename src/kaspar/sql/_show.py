@@ -68,7 +68,22 @@ def _typed_string(value: Any, dtype: T.DataType | None) -> str | None:
         return "NULL"
     if isinstance(dtype, T.AnsiIntervalType):
         return ansi_interval_string(value, dtype)
+    if isinstance(dtype, T.TimestampNanosType):
+        return nanos_timestamp_string(value, isinstance(dtype, T.TimestampLTZNanosType))
     return None
+
+
+def nanos_timestamp_string(value: Any, instant: bool) -> str:
+    """Spark's text of a nanosecond timestamp (a pandas ``Timestamp``; an instant is shown in
+    the session time zone): the fraction without trailing zeros."""
+    if isinstance(value, dict):  # timestamp_ltz(9)'s carrier
+        value = next(iter(value.values()))
+    zone = _SHOW_ZONE.get()
+    if instant and zone is not None:
+        value = value.tz_localize("UTC").tz_convert(zone).tz_localize(None)
+    nanos = value.microsecond * 1000 + getattr(value, "nanosecond", 0)
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{text}.{nanos:09d}".rstrip("0") if nanos else text
 
 
 def ansi_interval_string(value: Any, dtype: T.AnsiIntervalType) -> str:

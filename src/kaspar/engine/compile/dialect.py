@@ -43,6 +43,7 @@ from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import ANSI_ONLY, RAW
 from kaspar.engine.compile.cast_time import time_cast
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
+from kaspar.engine.compile.nanos_timestamps import nanos_cast, nanos_literal
 from kaspar.engine.compile.typeof import TYPEOF
 from kaspar.engine.sketches.sql_names import SQL_NAMES as SKETCH_SQL_NAMES
 
@@ -190,7 +191,10 @@ class KasparSpark(Spark):
             from kaspar.engine.compile.ansi_interval_sql import interval_operations
 
             trees = super().parse(raw_tokens, sql)
-            return [None if t is None else interval_operations(t) for t in trees]
+            return [
+                None if t is None else interval_operations(t.transform(nanos_literal))
+                for t in trees
+            ]
 
         def _parse_interval(
             self, require_interval: bool = True, parse_function_unit: bool = True
@@ -460,9 +464,12 @@ class KasparDuckDB(DuckDB):
                 if expression.to.this == exp.DataType.Type.VARIANT:
                     return self.sql(variant.to_variant(expression.this, source))
                 return self.sql(variant.cast(expression.this, expression.to, mode))
-            interval = interval_cast(expression, str(expression.meta.get(SOURCE_TYPE, "")))
-            if interval is not None:
-                return self.sql(interval)
+            exact_source = str(expression.meta.get(SOURCE_TYPE, ""))
+            special = interval_cast(expression, exact_source) or nanos_cast(
+                expression, exact_source
+            )
+            if special is not None:
+                return self.sql(special)
             timed = time_cast(expression.this, source, expression.to, mode)
             if timed is not None:
                 return self.sql(timed)
