@@ -207,3 +207,98 @@ def case_interval_mixed_units(spark: Any, F: Any, T: Any) -> Any:
 @case("error")
 def case_interval_divided_by_zero(spark: Any, F: Any, T: Any) -> Any:
     return spark.sql("select INTERVAL 1 YEAR / 0 a")
+
+
+# -- nanosecond timestamps (PySpark cannot parse their types: show text only) ----------------
+_NANOS = "spark.sql.timestampNanosTypes.enabled"
+
+
+def _with_nanos(spark: Any, show: Any) -> None:
+    spark.conf.set(_NANOS, "true")
+    try:
+        show()
+    finally:
+        spark.conf.unset(_NANOS)
+
+
+@case("show")
+def case_nanos_timestamp_literals_and_casts(spark: Any, F: Any, T: Any) -> None:
+    def show() -> None:
+        spark.sql(
+            "SELECT TIMESTAMP_NTZ '2020-01-01 13:24:35.123456789' AS ntz, "
+            "TIMESTAMP '2020-01-01 13:24:35.123456789' AS ltz, "
+            "TIMESTAMP_NTZ '2020-01-01 13:24:35.1234' AS t4, "
+            "cast('2020-01-01 13:24:35.123456789' as timestamp_ntz(9)) a, "
+            "cast('2020-01-01 13:24:35.1234567' as timestamp_ltz(9)) b, "
+            "cast('2020-01-01 13:24:35.12' as timestamp_ntz(7)) c, "
+            "cast('2020-01-01' as timestamp_ntz(8)) d, "
+            "cast('2020-01-01 13:24:35.123456789' as timestamp_ntz(7)) e, "
+            "cast('2020-01-01 13:24:35.123456789' as timestamp_ntz(6)) f"
+        ).show(truncate=False)
+
+    _with_nanos(spark, show)
+
+
+@case("show")
+def case_nanos_timestamp_functions(spark: Any, F: Any, T: Any) -> None:
+    def show() -> None:
+        df = spark.sql("SELECT TIMESTAMP_NTZ '2020-01-01 13:24:35.123456789' AS ts")
+        df.select(
+            F.unix_nanos("ts"),
+            F.col("ts").cast("string").alias("s"),
+            F.col("ts").cast("timestamp_ntz").alias("us"),
+            F.col("ts").cast("timestamp").alias("ltz6"),
+            F.col("ts").cast("date").alias("d"),
+            F.col("ts").cast("timestamp_ltz(9)").alias("ltz9"),
+        ).show(truncate=False)
+        spark.range(1).select(
+            F.timestamp_nanos(F.lit(1577885075123456789)),
+            F.timestamp_nanos(F.lit(-1)),
+            F.timestamp_nanos(F.lit(1.5).cast("decimal(5,1)")),
+            F.unix_nanos(F.timestamp_nanos(F.lit(-1))),
+            F.timestamp_nanos(F.lit(1577885075123456789)).cast("string").alias("s"),
+            F.timestamp_nanos(F.lit(1577885075123456789)).cast("timestamp_ntz(9)").alias("n"),
+        ).show(truncate=False)
+        us = spark.sql("SELECT TIMESTAMP_NTZ '2020-01-01 13:24:35.123456' AS ts")
+        us.select(
+            F.col("ts").cast("timestamp_ntz(9)").alias("n9"),
+            F.unix_nanos(F.col("ts").cast("timestamp_ntz(9)")),
+            F.unix_nanos(F.lit(None).cast("timestamp_ntz(9)")),
+            F.timestamp_nanos(F.lit(None).cast("bigint")),
+        ).show(truncate=False)
+
+    _with_nanos(spark, show)
+
+
+@case("show")
+def case_nanos_timestamps_in_a_zone(spark: Any, F: Any, T: Any) -> None:
+    def show() -> None:
+        spark.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
+        try:
+            df = spark.sql(
+                "SELECT cast('2020-07-01 13:24:35.123456789' as timestamp_ltz(9)) AS ltz, "
+                "cast('2020-07-01 13:24:35.123456789' as timestamp_ntz(9)) AS ntz"
+            )
+            df.select(
+                "ltz",
+                F.unix_nanos("ltz"),
+                F.col("ltz").cast("string").alias("s"),
+                F.col("ltz").cast("timestamp_ntz(9)").alias("as_ntz"),
+                F.unix_nanos(F.col("ntz").cast("timestamp_ltz(9)")).alias("ntz_as_ltz"),
+                F.timestamp_nanos(F.lit(1577885075123456789)).alias("from_nanos"),
+            ).show(truncate=False)
+        finally:
+            spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+    _with_nanos(spark, show)
+
+
+@case("error")
+def case_nanos_timestamp_not_enabled(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql("SELECT cast('2020-01-01 13:24:35.123456789' as timestamp_ntz(9)) a")
+
+
+@case("error")
+def case_nanos_unix_of_microsecond_timestamp(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.sql("SELECT TIMESTAMP_NTZ '2020-01-01 13:24:35.123456' AS ts")
+    return df.select(F.unix_nanos("ts"))

@@ -90,6 +90,8 @@ def _source_nanos(value: exp.Expr, source: str) -> tuple[exp.Expr, bool] | None:
         return fill("epoch_us(CAST(_x_ AS TIMESTAMP)) * 1000", value), False
     if source == "VARCHAR":
         return fill("epoch_ns(CAST(trim(_x_) AS TIMESTAMP_NS))", value), False
+    if not source:  # not annotated yet (a typed call probing its operand's type)
+        return fill("epoch_ns(CAST(_x_ AS TIMESTAMP_NS))", value), False
     return None
 
 

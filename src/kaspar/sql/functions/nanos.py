@@ -3,8 +3,9 @@
 ``timestamp_nanos(n)`` is the ``timestamp_ltz(9)`` ``n`` nanoseconds after the epoch (a
 fraction of a nanosecond is cut toward the past); ``unix_nanos`` takes only a nanosecond
 timestamp (``timestamp_ltz(p)`` / ``timestamp_ntz(p)``, p in 7..9) and gives its nanoseconds as
-``decimal(21,0)`` (a ``timestamp_ntz`` read as UTC). Both need Spark's
-``spark.sql.timestampNanosTypes.enabled`` (``kaspar.engine.compile.nanos_timestamps``).
+``decimal(21,0)`` (a ``timestamp_ntz`` read as UTC). Spark refuses a nanosecond type in a
+query's output without ``spark.sql.timestampNanosTypes.enabled``; kaspar refuses only the casts
+to one (``kaspar.engine.compile.nanos_timestamps``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from sqlglot import exp
 from kaspar.engine.compile.cast_templates import fill
 from kaspar.engine.compile.nanos_timestamps import (
     LTZ_NANOS,
-    NANOS_TYPES,
-    feature_not_enabled,
     ltz_nanos,
 )
 from kaspar.engine.compile.typed_rewrites import typed_call
@@ -46,8 +45,6 @@ def timestamp_nanos(col: ColumnOrName) -> Column:
         kind = str(types[0])
         if kind not in _INTEGRAL and not kind.startswith("DECIMAL") and kind != '"NULL"':
             raise _mismatch(name, names(e), types[0], '("INTEGRAL" or "DECIMAL")')
-        if not NANOS_TYPES.get():
-            raise feature_not_enabled()
         whole = "CAST(floor(_x_) AS HUGEINT)" if kind.startswith("DECIMAL") else "_x_"
         return ltz_nanos(fill(whole, operands[0]))
 
