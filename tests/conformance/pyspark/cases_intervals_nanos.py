@@ -205,6 +205,11 @@ def case_interval_mixed_units(spark: Any, F: Any, T: Any) -> Any:
 
 
 @case("error")
+def case_interval_fractional_days(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql("select INTERVAL 1.5 DAYS a")
+
+
+@case("error")
 def case_interval_divided_by_zero(spark: Any, F: Any, T: Any) -> Any:
     return spark.sql("select INTERVAL 1 YEAR / 0 a")
 
@@ -302,3 +307,32 @@ def case_nanos_timestamp_not_enabled(spark: Any, F: Any, T: Any) -> Any:
 def case_nanos_unix_of_microsecond_timestamp(spark: Any, F: Any, T: Any) -> Any:
     df = spark.sql("SELECT TIMESTAMP_NTZ '2020-01-01 13:24:35.123456' AS ts")
     return df.select(F.unix_nanos("ts"))
+
+
+@case()
+def case_try_arithmetic_in_sql(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "select try_add(1, 2), try_subtract(5, 1), try_multiply(2, 3), try_divide(1, 0), "
+        "try_add(2147483647, 1), try_subtract(DATE'2024-03-31', INTERVAL 1 MONTH), "
+        "try_add(TIMESTAMP'2024-01-01 00:00:00', INTERVAL '1 02:00:00' DAY TO SECOND), "
+        "try_divide(INTERVAL 3 DAYS, 0)"
+    )
+
+
+@case("show")
+def case_try_interval_arithmetic_in_sql(spark: Any, F: Any, T: Any) -> None:
+    _shown(
+        spark.sql(
+            "select try_add(INTERVAL 1 YEAR, INTERVAL 2 MONTHS), try_multiply(INTERVAL 1 YEAR, 2), "
+            "try_divide(INTERVAL 1 YEAR, 0), try_multiply(INTERVAL 178956970 YEAR, 2)"
+        )
+    )
+
+
+@case()
+def case_datetime_literal_names(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "select DATE'2024-01-31', TIMESTAMP'2024-01-31 10:00:00', "
+        "TIMESTAMP_NTZ '2020-01-01 00:00:00.5', DATE'2024-01-31' + INTERVAL 1 MONTH, "
+        "TIMESTAMP'2024-01-31 10:00:00' - INTERVAL 3 DAYS, CAST('2024-01-31' AS DATE)"
+    )

@@ -228,6 +228,28 @@ def interval_scaling(left: exp.Expr, right: exp.Expr, divide: bool) -> exp.Expr:
     return call
 
 
+def try_arithmetic(op: type[exp.Binary], left: exp.Expr, right: exp.Expr) -> exp.Expr:
+    """Spark's ``try_add`` / ``try_subtract`` / ``try_multiply`` / ``try_divide``: NULL where
+    the operation fails; with an ANSI interval operand Spark's interval arithmetic (NULL where
+    it would overflow or divide by zero)."""
+    interval = (
+        arithmetic_rewrite(op is exp.Sub, tolerant=True)
+        if op in (exp.Add, exp.Sub)
+        else scaling_rewrite(op is exp.Div, tolerant=True)
+    )
+
+    def rewrite(operands: list[exp.Expr], types: list[DuckDBPyType]) -> exp.Expr:
+        if any(carried_type(t) is not None for t in types):
+            return interval(operands, types)
+        x, y = (exp.paren(o.copy()) for o in operands)
+        if op is exp.Div:
+            divisor = exp.Nullif(this=y, expression=exp.Literal.number(0))
+            return exp.Div(this=x, expression=divisor, typed=False, safe=True)
+        return exp.Anonymous(this="try", expressions=[op(this=x, expression=y)])
+
+    return typed_call([left, right], rewrite)
+
+
 def interval_negation(operand: exp.Expr) -> exp.Expr:
     """``-operand`` of an interval."""
 
@@ -250,4 +272,5 @@ __all__ = [
     "interval_scaling",
     "is_interval",
     "scaling_rewrite",
+    "try_arithmetic",
 ]

@@ -18,7 +18,7 @@ from kaspar.engine import types as T
 from kaspar.engine.compile.ansi_interval_carrier import ANSI_INTERVAL, LITERAL_VALUE, carrier
 from kaspar.engine.compile.ansi_interval_text import interval_text
 from kaspar.engine.plan.naming import SPARK_NAME
-from kaspar.errors import ParseException
+from kaspar.errors import IllegalArgumentException, ParseException
 
 _DAY, _HOUR, _MINUTE, _SECOND = 86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000
 # unit -> (year-month?, field, size in months or microseconds)
@@ -66,13 +66,14 @@ def _single(text: str, unit: str) -> tuple[bool, int, int]:
         number = Decimal(text.strip())
     except InvalidOperation:
         raise _error(text) from None
-    value = number * size
-    if value != value.to_integral_value():
-        raise ParseException(
-            f"Interval string does not match {unit.lower()} format of 'd': {text}",
-            "INVALID_INTERVAL_FORMAT",
+    if unit != "SECOND" and number != number.to_integral_value():
+        raise IllegalArgumentException(
+            f"Error parsing '{text} {unit}' to interval. Please ensure that the value provided "
+            "is in a valid format for defining an interval. You can reference the documentation "
+            f"for the correct format. {unit.lower()} cannot have fractional part.",
+            "INVALID_INTERVAL_FORMAT.INVALID_FRACTION",
         )
-    return year_month, field, int(value)
+    return year_month, field, int(number * size)
 
 
 def _span(text: str, start: str, end: str) -> tuple[bool, int, int, int]:

@@ -16,6 +16,7 @@ can raise on malformed input. ``KasparDuckDB`` generates DuckDB SQL from the sam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -153,6 +154,28 @@ def _sketch(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
     return build
 
 
+def _try_arithmetic(name: str, op: type[exp.Binary]) -> Callable[[list[exp.Expr]], exp.Expr]:
+    """A Spark SQL ``try_add`` / ``try_subtract`` / ``try_multiply`` / ``try_divide`` call."""
+
+    def build(args: list[exp.Expr]) -> exp.Expr:
+        from kaspar.engine.compile.ansi_interval_arithmetic import try_arithmetic
+        from kaspar.engine.plan.naming import SPARK_NAME, output_name
+
+        call = try_arithmetic(op, args[0], args[1])
+        call.meta[SPARK_NAME] = f"{name}({', '.join(output_name(a) for a in args)})"
+        return call
+
+    return build
+
+
+_TRY_ARITHMETIC: dict[str, type[exp.Binary]] = {
+    "try_add": exp.Add,
+    "try_subtract": exp.Sub,
+    "try_multiply": exp.Mul,
+    "try_divide": exp.Div,
+}
+
+
 def _typeof(args: list[exp.Expr]) -> exp.Expr:
     call = exp.Anonymous(this="typeof", expressions=args)
     call.meta[TYPEOF] = True  # resolved to a literal before generation (compile/typeof.py)
@@ -165,11 +188,41 @@ TABLE_ORDER_BY = "table_order_by"
 TABLE_SINGLE_PARTITION = "table_single_partition"
 
 
+# Typed datetime literals Spark names by their keyword and text (``DATE '2024-01-31'``) when
+# the text is already in Spark's canonical form (seconds, a fraction without trailing zeros).
+_LITERAL_KEYWORDS = {
+    exp.DataType.Type.DATE: ("DATE", r"\d{4}-\d{2}-\d{2}"),
+    exp.DataType.Type.TIMESTAMPTZ: (
+        "TIMESTAMP",
+        r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d*[1-9])?",
+    ),
+    exp.DataType.Type.TIMESTAMPNTZ: (
+        "TIMESTAMP_NTZ",
+        r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d*[1-9])?",
+    ),
+}
+
+
+def _typed_literal(parser: Any, this: exp.Expr, to: exp.DataType) -> exp.Expr:
+    """``DATE '...'`` and its kin: a cast, named as Spark names the literal."""
+    from kaspar.engine.plan.naming import SPARK_NAME
+
+    cast = exp.Cast(this=this, to=to)
+    keyword, canonical = _LITERAL_KEYWORDS[to.this]
+    if isinstance(this, exp.Literal) and re.fullmatch(canonical, this.this):
+        cast.meta[SPARK_NAME] = f"{keyword} '{this.this}'"
+    return cast
+
+
 class KasparSpark(Spark):
     """Spark SQL as pyspark 4 parses it (strict ``CAST``, Spark datetime patterns)."""
 
     class Parser(SparkParser):
         STRICT_CAST = True
+        TYPE_LITERAL_PARSERS: ClassVar[dict[Any, Callable[..., exp.Expr]]] = {
+            **SparkParser.TYPE_LITERAL_PARSERS,
+            **dict.fromkeys(_LITERAL_KEYWORDS, _typed_literal),
+        }
         COLON_IS_VARIANT_EXTRACT = True  # Spark 4's v:a.b[0] (kaspar.engine.variant.sql)
         FUNCTIONS: ClassVar[dict[str, Callable[..., exp.Expr]]] = {
             **SparkParser.FUNCTIONS,
@@ -184,6 +237,7 @@ class KasparSpark(Spark):
             **{name.upper(): _variant(name) for name in _VARIANT_SQL_NAMES},
             **{name.upper(): _xpath(name) for name in _XPATH_SQL_NAMES},
             **{name.upper(): _sketch(name) for name in SKETCH_SQL_NAMES},
+            **{name.upper(): _try_arithmetic(name, op) for name, op in _TRY_ARITHMETIC.items()},
         }
 
         def parse(self, raw_tokens: list[Any], sql: str) -> list[exp.Expr | None]:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from duckdb.sqltypes import DuckDBPyType
 from sqlglot import exp
 
-from kaspar.engine.compile.ansi_interval_arithmetic import arithmetic_rewrite, scaling_rewrite
-from kaspar.engine.compile.ansi_interval_carrier import carried_type
-from kaspar.engine.compile.typed_rewrites import typed_call
+from kaspar.engine.compile.ansi_interval_arithmetic import try_arithmetic
 from kaspar.sql.column import Column, literal, parenthesized, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
 
@@ -110,25 +107,8 @@ def bin(col: ColumnOrName) -> Column:
 
 
 def _try(fn: str, op: type[exp.Binary], left: ColumnOrName, right: ColumnOrName) -> Column:
-    """``try(a op b)``; with an ANSI interval operand Spark's interval arithmetic, NULL where
-    it would overflow or divide by zero."""
     a, b = to_expr(left), to_expr(right)
-    interval = (
-        arithmetic_rewrite(op is exp.Sub, tolerant=True)
-        if op in (exp.Add, exp.Sub)
-        else scaling_rewrite(op is exp.Div, tolerant=True)
-    )
-
-    def rewrite(operands: list[exp.Expr], types: list[DuckDBPyType]) -> exp.Expr:
-        if any(carried_type(t) is not None for t in types):
-            return interval(operands, types)
-        x, y = (parenthesized(o) for o in operands)
-        if op is exp.Div:
-            divisor = exp.Nullif(this=y, expression=exp.Literal.number(0))
-            return exp.Div(this=x, expression=divisor, typed=False, safe=True)
-        return exp.Anonymous(this="try", expressions=[op(this=x, expression=y)])
-
-    return node(typed_call([a, b], rewrite), f"{fn}({names(a, b)})")
+    return node(try_arithmetic(op, a, b), f"{fn}({names(a, b)})")
 
 
 def try_add(left: ColumnOrName, right: ColumnOrName) -> Column:
