@@ -336,3 +336,14 @@ def case_datetime_literal_names(spark: Any, F: Any, T: Any) -> Any:
         "TIMESTAMP_NTZ '2020-01-01 00:00:00.5', DATE'2024-01-31' + INTERVAL 1 MONTH, "
         "TIMESTAMP'2024-01-31 10:00:00' - INTERVAL 3 DAYS, CAST('2024-01-31' AS DATE)"
     )
+
+
+@case()
+def case_interval_comparisons(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "select INTERVAL 1 DAY > INTERVAL 2 HOURS a, INTERVAL 1 YEAR = INTERVAL 12 MONTHS b, "
+        "INTERVAL '1-2' YEAR TO MONTH < INTERVAL 15 MONTHS c, "
+        "INTERVAL 3 DAYS <> INTERVAL 72 HOURS d, INTERVAL 1 DAY > INTERVAL 1 DAY e, "
+        "INTERVAL 90 MINUTES >= INTERVAL '1:30' HOUR TO MINUTE f, "
+        "INTERVAL 1 DAY = INTERVAL 1 DAY"
+    )

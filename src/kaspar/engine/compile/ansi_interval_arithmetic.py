@@ -250,6 +250,20 @@ def try_arithmetic(op: type[exp.Binary], left: exp.Expr, right: exp.Expr) -> exp
     return typed_call([left, right], rewrite)
 
 
+def interval_comparison(op: type[exp.Binary], left: exp.Expr, right: exp.Expr) -> exp.Expr:
+    """``left op right`` of two intervals: ANSI intervals of one kind compare by their months
+    or microseconds, whatever their start and end fields."""
+
+    def rewrite(operands: list[exp.Expr], types: list[DuckDBPyType]) -> exp.Expr:
+        dtypes = [carried_type(t) for t in types]
+        a, b = (o.copy() for o in operands)
+        if dtypes[0] is not None and dtypes[1] is not None:
+            a, b = carried_value(a), carried_value(b)
+        return op(this=a, expression=b)
+
+    return typed_call([left, right], rewrite)
+
+
 def interval_negation(operand: exp.Expr) -> exp.Expr:
     """``-operand`` of an interval."""
 
@@ -268,6 +282,7 @@ __all__ = [
     "INTERVAL_SOURCE",
     "arithmetic_rewrite",
     "interval_arithmetic",
+    "interval_comparison",
     "interval_negation",
     "interval_scaling",
     "is_interval",

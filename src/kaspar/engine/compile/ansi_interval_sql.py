@@ -11,12 +11,14 @@ from sqlglot import exp
 
 from kaspar.engine.compile.ansi_interval_arithmetic import (
     interval_arithmetic,
+    interval_comparison,
     interval_negation,
     interval_scaling,
     is_interval,
 )
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
 
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
 _SIGNS: dict[type[exp.Expr], str] = {exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Div: "/"}
 
 
@@ -24,6 +26,10 @@ def _rewritten(node: exp.Expr) -> exp.Expr | None:
     if isinstance(node, exp.Neg) and is_interval(node.this):
         call = interval_negation(node.this)
         call.meta[SPARK_NAME] = f"(- {output_name(node.this)})"
+        return call
+    if isinstance(node, _COMPARISONS) and is_interval(node.this) and is_interval(node.expression):
+        call = interval_comparison(type(node), node.this, node.expression)
+        call.meta[SPARK_NAME] = output_name(node)
         return call
     sign = _SIGNS.get(type(node))
     if sign is None:
