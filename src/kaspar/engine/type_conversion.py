@@ -99,10 +99,12 @@ LTZ_NANOS_FIELD = "__timestamp_ltz_nanos__"
 
 
 def _with_precision(kind: Any, args: list[exp.Expr]) -> T.DataType | None:
-    """``time(p)``, and ``timestamp_ntz(p)`` / ``timestamp_ltz(p)`` with p in 7..9 (Spark
-    4.3's nanosecond timestamps; DuckDB's ``TIMESTAMP_NS``)."""
+    """``time(p)``, ANSI interval types, and ``timestamp_ntz(p)`` / ``timestamp_ltz(p)`` with
+    p in 7..9 (Spark 4.3's nanosecond timestamps; DuckDB's ``TIMESTAMP_NS``)."""
     if kind == _D.TIME and args:
         return T.TimeType(_time_precision(args[0]))
+    if isinstance(kind, exp.Interval):  # interval day to second, interval year, ...
+        return _ansi_interval_type(kind)
     if kind == _D.TIMESTAMP_NS:
         return T.TimestampNTZNanosType()
     if kind not in (_D.TIMESTAMPNTZ, _D.TIMESTAMPLTZ, _D.TIMESTAMPTZ, _D.TIMESTAMP) or not args:
@@ -113,6 +115,24 @@ def _with_precision(kind: Any, args: list[exp.Expr]) -> T.DataType | None:
         return None
     ntz = kind in (_D.TIMESTAMPNTZ, _D.TIMESTAMP)
     return T.TimestampNTZNanosType(precision) if ntz else T.TimestampLTZNanosType(precision)
+
+
+_INTERVAL_FIELDS = {"YEAR": 0, "MONTH": 1, "DAY": 0, "HOUR": 1, "MINUTE": 2, "SECOND": 3}
+
+
+def _ansi_interval_type(kind: exp.Interval) -> T.DataType:
+    """``interval day to second`` and its kin as Spark DDL names them."""
+    from kaspar.errors import ParseException
+
+    unit = kind.args.get("unit")
+    ends = [unit.this, unit.expression] if isinstance(unit, exp.IntervalSpan) else [unit]
+    names = [e.name.upper() for e in ends if e is not None]
+    if not names or any(n not in _INTERVAL_FIELDS for n in names):
+        raise ParseException(f"Unsupported interval type: {kind.sql()}", "PARSE_SYNTAX_ERROR")
+    start, end = _INTERVAL_FIELDS[names[0]], _INTERVAL_FIELDS[names[-1]]
+    if names[0] in ("YEAR", "MONTH"):
+        return T.YearMonthIntervalType(start, end)
+    return T.DayTimeIntervalType(start, end)
 
 
 def ansi_interval_field(dtype: T.AnsiIntervalType) -> str:
@@ -290,6 +310,9 @@ def to_arrow(dtype: T.DataType) -> pa.DataType:
         return simple[type(dtype)]
     if isinstance(dtype, T.DecimalType):
         return pa.decimal128(dtype.precision, dtype.scale)
+    if isinstance(dtype, T.AnsiIntervalType):  # kaspar's carrier: months or microseconds
+        width = pa.int32() if isinstance(dtype, T.YearMonthIntervalType) else pa.int64()
+        return pa.struct([pa.field(ansi_interval_field(dtype), width)])
     if isinstance(dtype, T.ArrayType):
         return pa.list_(to_arrow(dtype.elementType))
     if isinstance(dtype, T.MapType):
@@ -356,6 +379,8 @@ def infer_type(value: Any) -> T.DataType:
             return spark_type()
     if isinstance(value, decimal.Decimal):
         return T.DecimalType(38, 18)
+    if isinstance(value, dt.timedelta):
+        return T.DayTimeIntervalType()
     if isinstance(value, dict):
         key, val = next(iter(value.items()), (None, None))
         return T.MapType(infer_type(key), infer_type(val))

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from kaspar.engine import types as T
 from kaspar.engine.geo_types import SRID_FIELD, Geography, GeographyType, Geometry, GeometryType
+from kaspar.engine.type_conversion import to_arrow
 from kaspar.engine.variant.value import VariantVal
 from kaspar.sql.row import Row
 
@@ -101,6 +102,11 @@ def to_python_input(value: Any, dtype: T.DataType) -> Any:
         return {
             f.name: to_python_input(v, f.dataType) for f, v in zip(dtype.fields, items, strict=True)
         }
+    if isinstance(dtype, T.AnsiIntervalType):  # kaspar's carrier (type_conversion.to_arrow)
+        field = to_arrow(dtype)[0].name
+        if isinstance(value, dt.timedelta):
+            return {field: value // dt.timedelta(microseconds=1)}
+        return {field: value}
     if isinstance(dtype, T.ArrayType):
         return [to_python_input(v, dtype.elementType) for v in value]
     if isinstance(dtype, T.MapType):

@@ -347,3 +347,21 @@ def case_interval_comparisons(spark: Any, F: Any, T: Any) -> Any:
         "INTERVAL 90 MINUTES >= INTERVAL '1:30' HOUR TO MINUTE f, "
         "INTERVAL 1 DAY = INTERVAL 1 DAY"
     )
+
+
+@case()
+def case_day_time_intervals_from_python(spark: Any, F: Any, T: Any) -> Any:
+    import datetime as dt
+
+    rows = [(dt.timedelta(days=1, seconds=5),), (None,), (dt.timedelta(microseconds=-1),)]
+    df = spark.createDataFrame(rows, ["i"])
+    return df.select("i", F.col("i").cast("string").alias("s"))
+
+
+@case()
+def case_day_time_intervals_from_ddl_schema(spark: Any, F: Any, T: Any) -> Any:
+    import datetime as dt
+
+    rows = [(dt.timedelta(hours=5, minutes=3), dt.timedelta(days=2))]
+    df = spark.createDataFrame(rows, "h interval hour to minute, d interval day")
+    return df.select("h", "d", F.col("h").cast("string").alias("hs"), F.col("d").cast("string"))
