@@ -365,3 +365,27 @@ def case_day_time_intervals_from_ddl_schema(spark: Any, F: Any, T: Any) -> Any:
     rows = [(dt.timedelta(hours=5, minutes=3), dt.timedelta(days=2))]
     df = spark.createDataFrame(rows, "h interval hour to minute, d interval day")
     return df.select("h", "d", F.col("h").cast("string").alias("hs"), F.col("d").cast("string"))
+
+
+@case()
+def case_strings_cast_to_ansi_intervals(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.sql(
+        "select cast('1-2' as interval year to month) a, cast('-1-2' as interval year to month) b, "
+        "cast('3' as interval year) c, cast('25' as interval month) d, "
+        "cast('1 02:03:04.5' as interval day to second) e, "
+        "cast('-1 02:03:04' as interval day to second) f, "
+        "cast('10:20' as interval hour to minute) g, "
+        "cast('100' as interval hour) h, cast('1.5' as interval second) i, "
+        "cast(\"INTERVAL '1-2' YEAR TO MONTH\" as interval year to month) k, "
+        "cast(' 3 ' as interval day) l, cast(NULL as interval day) m, "
+        "try_cast('abc' as interval day) n, "
+        "cast(INTERVAL 3 DAYS as interval day to second) o, "
+        "cast(INTERVAL '1 02:03:04' DAY TO SECOND as interval day) p, "
+        "cast(INTERVAL '1-2' YEAR TO MONTH as interval year) q"
+    )
+    return df.select([F.col(c).cast("string").alias(c) for c in df.columns])
+
+
+@case("error")
+def case_malformed_string_cast_to_interval(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql("select cast('abc' as interval day) a")

@@ -34,6 +34,7 @@ from kaspar.engine.compile import (
     math_functions,
     reverse,
 )
+from kaspar.engine.compile.ansi_interval_casts import cast_to_interval
 from kaspar.engine.compile.ansi_interval_literals import (
     ansi_interval_literal,
     is_interval_literal,
@@ -519,8 +520,10 @@ class KasparDuckDB(DuckDB):
                     return self.sql(variant.to_variant(expression.this, source))
                 return self.sql(variant.cast(expression.this, expression.to, mode))
             exact_source = str(expression.meta.get(SOURCE_TYPE, ""))
-            special = interval_cast(expression, exact_source) or nanos_cast(
-                expression, exact_source
+            special = (
+                interval_cast(expression, exact_source)
+                or cast_to_interval(expression, exact_source, tolerant=mode != "ansi")
+                or nanos_cast(expression, exact_source)
             )
             if special is not None:
                 return self.sql(special)
