@@ -56,8 +56,9 @@ def from_sqlglot(dtype: exp.DataType) -> T.DataType:
     """Spark type for a sqlglot type node (from a Spark DDL string or a DuckDB result type)."""
     kind = dtype.this
     args = dtype.expressions
-    if kind == _D.TIME and args:
-        return T.TimeType(_time_precision(args[0]))
+    precise = _with_precision(kind, args)
+    if precise is not None:
+        return precise
     if kind in _SIMPLE:
         return _SIMPLE[kind]()
     if kind == _D.DECIMAL:
@@ -99,17 +100,82 @@ def _nullable(column: exp.ColumnDef) -> bool:
 # DuckDB's INTERVAL is Spark's CalendarIntervalType), its value in microseconds or months.
 DAY_TIME_FIELD = "__day_time_interval__"
 YEAR_MONTH_FIELD = "__year_month_interval__"
+# Spark's timestamp_ltz(9): a struct of one TIMESTAMP_NS field of this name, the UTC wall time.
+LTZ_NANOS_FIELD = "__timestamp_ltz_nanos__"
+
+
+def _with_precision(kind: Any, args: list[exp.Expr]) -> T.DataType | None:
+    """``time(p)``, ANSI interval types, and ``timestamp_ntz(p)`` / ``timestamp_ltz(p)`` with
+    p in 7..9 (Spark 4.3's nanosecond timestamps; DuckDB's ``TIMESTAMP_NS``)."""
+    if kind == _D.TIME and args:
+        return T.TimeType(_time_precision(args[0]))
+    if isinstance(kind, exp.Interval):  # interval day to second, interval year, ...
+        return _ansi_interval_type(kind)
+    if kind == _D.TIMESTAMP_NS:
+        return T.TimestampNTZNanosType()
+    if kind not in (_D.TIMESTAMPNTZ, _D.TIMESTAMPLTZ, _D.TIMESTAMPTZ, _D.TIMESTAMP) or not args:
+        return None
+    arg = args[0]
+    precision = int(arg.this.this if isinstance(arg, exp.DataTypeParam) else arg.this)
+    if not 7 <= precision <= 9:
+        return None
+    ntz = kind in (_D.TIMESTAMPNTZ, _D.TIMESTAMP)
+    return T.TimestampNTZNanosType(precision) if ntz else T.TimestampLTZNanosType(precision)
+
+
+_INTERVAL_FIELDS = {"YEAR": 0, "MONTH": 1, "DAY": 0, "HOUR": 1, "MINUTE": 2, "SECOND": 3}
+
+
+def _ansi_interval_type(kind: exp.Interval) -> T.DataType:
+    """``interval day to second`` and its kin as Spark DDL names them."""
+    from kaspar.errors import ParseException
+
+    unit = kind.args.get("unit")
+    ends = [unit.this, unit.expression] if isinstance(unit, exp.IntervalSpan) else [unit]
+    names = [e.name.upper() for e in ends if e is not None]
+    if not names or any(n not in _INTERVAL_FIELDS for n in names):
+        raise ParseException(f"Unsupported interval type: {kind.sql()}", "PARSE_SYNTAX_ERROR")
+    start, end = _INTERVAL_FIELDS[names[0]], _INTERVAL_FIELDS[names[-1]]
+    if names[0] in ("YEAR", "MONTH"):
+        return T.YearMonthIntervalType(start, end)
+    return T.DayTimeIntervalType(start, end)
+
+
+def ansi_interval_field(dtype: T.AnsiIntervalType) -> str:
+    """The carrier's field name for an ANSI interval type: the kind's name, followed by the
+    start and end fields' numbers unless the type spans all of them (``__day_time_interval__13``
+    is ``interval hour to second``)."""
+    if isinstance(dtype, T.YearMonthIntervalType):
+        base, full = YEAR_MONTH_FIELD, (0, 1)
+    else:
+        base, full = DAY_TIME_FIELD, (0, 3)
+    fields = (dtype.startField, dtype.endField)
+    return base if fields == full else f"{base}{fields[0]}{fields[1]}"
+
+
+def ansi_interval_of_field(name: str) -> T.AnsiIntervalType | None:
+    """The ANSI interval type a carrier's field name stands for (``ansi_interval_field``)."""
+    kinds: tuple[tuple[str, type[T.AnsiIntervalType]], ...] = (
+        (DAY_TIME_FIELD, T.DayTimeIntervalType),
+        (YEAR_MONTH_FIELD, T.YearMonthIntervalType),
+    )
+    for base, kind in kinds:
+        if not name.startswith(base):
+            continue
+        suffix = name[len(base) :]
+        if not suffix:
+            return kind()
+        if len(suffix) == 2 and suffix.isdigit():
+            return kind(int(suffix[0]), int(suffix[1]))
+    return None
 
 
 def _ansi_interval(args: list[exp.Expr]) -> T.DataType | None:
     if len(args) != 1 or not isinstance(args[0], exp.ColumnDef):
         return None
-    name = args[0].name
-    if name == DAY_TIME_FIELD:
-        return T.DayTimeIntervalType(0, 3)
-    if name == YEAR_MONTH_FIELD:
-        return T.YearMonthIntervalType(0, 1)
-    return None
+    if args[0].name == LTZ_NANOS_FIELD:
+        return T.TimestampLTZNanosType()
+    return ansi_interval_of_field(args[0].name)
 
 
 def _time_precision(arg: exp.Expr) -> int:
@@ -250,6 +316,9 @@ def to_arrow(dtype: T.DataType) -> pa.DataType:
         return simple[type(dtype)]
     if isinstance(dtype, T.DecimalType):
         return pa.decimal128(dtype.precision, dtype.scale)
+    if isinstance(dtype, T.AnsiIntervalType):  # kaspar's carrier: months or microseconds
+        width = pa.int32() if isinstance(dtype, T.YearMonthIntervalType) else pa.int64()
+        return pa.struct([pa.field(ansi_interval_field(dtype), width)])
     if isinstance(dtype, T.ArrayType):
         return pa.list_(to_arrow(dtype.elementType))
     if isinstance(dtype, T.MapType):
@@ -316,6 +385,8 @@ def infer_type(value: Any) -> T.DataType:
             return spark_type()
     if isinstance(value, decimal.Decimal):
         return T.DecimalType(38, 18)
+    if isinstance(value, dt.timedelta):
+        return T.DayTimeIntervalType()
     if isinstance(value, dict):
         key, val = next(iter(value.items()), (None, None))
         return T.MapType(infer_type(key), infer_type(val))

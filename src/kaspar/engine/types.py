@@ -95,6 +95,39 @@ class TimestampNTZType(AtomicType):
         return "timestamp_ntz"
 
 
+class TimestampNanosType(AtomicType):
+    """Spark 4.3's nanosecond timestamps (``timestamp_ntz(9)``, ``timestamp_ltz(9)``;
+    ``spark.sql.timestampNanosTypes.enabled``). DuckDB has one such type, ``TIMESTAMP_NS``, so
+    kaspar reports precision 9 whatever the ``p`` in 7..9 a cast names (docs: nanos.py)."""
+
+    _KIND: ClassVar[str] = ""
+
+    def __init__(self, precision: int = 9) -> None:
+        self.precision = precision
+
+    def simpleString(self) -> str:
+        return f"{self._KIND}({self.precision})"
+
+    def jsonValue(self) -> Any:
+        return self.simpleString()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.precision})"
+
+
+class TimestampNTZNanosType(TimestampNanosType):
+    """``timestamp_ntz(9)``: DuckDB's ``TIMESTAMP_NS``."""
+
+    _KIND = "timestamp_ntz"
+
+
+class TimestampLTZNanosType(TimestampNanosType):
+    """``timestamp_ltz(9)``: an instant, held as its UTC wall time in a one-field struct of
+    ``TIMESTAMP_NS`` (``type_conversion.LTZ_NANOS_FIELD``)."""
+
+    _KIND = "timestamp_ltz"
+
+
 class TimeType(AtomicType):
     """A time of day without a date or time zone (Spark 4.1+; DuckDB's ``TIME``): ``time(p)``
     with ``p`` fractional digits of a second (0 to 6)."""

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from kaspar.engine import types as T
 from kaspar.engine.geo_types import SRID_FIELD, Geography, GeographyType, Geometry, GeometryType
-from kaspar.engine.type_conversion import DAY_TIME_FIELD, YEAR_MONTH_FIELD
+from kaspar.engine.type_conversion import to_arrow
 from kaspar.engine.variant.value import VariantVal
 from kaspar.sql.row import Row
 
@@ -43,9 +43,11 @@ def converter(dtype: T.DataType) -> Converter:
     if isinstance(dtype, T.BinaryType):
         return lambda v: None if v is None else bytes(v)  # PySpark 4 returns bytes
     if isinstance(dtype, T.DayTimeIntervalType):  # a struct of microseconds (type_conversion)
-        return lambda v: None if v is None else dt.timedelta(microseconds=v[DAY_TIME_FIELD])
+        return lambda v: None if v is None else dt.timedelta(microseconds=_carried(v))
     if isinstance(dtype, T.YearMonthIntervalType):  # months (PySpark cannot collect these)
-        return lambda v: None if v is None else v[YEAR_MONTH_FIELD]
+        return _carried
+    if isinstance(dtype, T.TimestampLTZNanosType):  # its UTC wall time, a pandas Timestamp
+        return _carried
     if isinstance(dtype, GeometryType | GeographyType):  # WKB and SRID (geo_types)
         value_class = Geometry if isinstance(dtype, GeometryType) else Geography
         return lambda v: (
@@ -54,6 +56,11 @@ def converter(dtype: T.DataType) -> Converter:
     if isinstance(dtype, T.VariantType):  # DuckDB's Arrow form: struct<metadata, value>
         return lambda v: None if v is None else VariantVal(v["value"], v["metadata"])
     return None
+
+
+def _carried(value: Any) -> Any:
+    """The months or microseconds of an ANSI interval's carrier (its one field)."""
+    return None if value is None else next(iter(value.values()))
 
 
 def _apply(conv: Converter, value: Any) -> Any:
@@ -95,6 +102,11 @@ def to_python_input(value: Any, dtype: T.DataType) -> Any:
         return {
             f.name: to_python_input(v, f.dataType) for f, v in zip(dtype.fields, items, strict=True)
         }
+    if isinstance(dtype, T.AnsiIntervalType):  # kaspar's carrier (type_conversion.to_arrow)
+        field = to_arrow(dtype)[0].name
+        if isinstance(value, dt.timedelta):
+            return {field: value // dt.timedelta(microseconds=1)}
+        return {field: value}
     if isinstance(dtype, T.ArrayType):
         return [to_python_input(v, dtype.elementType) for v in value]
     if isinstance(dtype, T.MapType):

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from kaspar.engine import types as T
+from kaspar.engine.compile.ansi_interval_text import interval_text
 from kaspar.sql.row import Row
 
 # The zone ``show`` prints timestamps in (None: as the rows hold them, in local time).
@@ -67,22 +68,29 @@ def _typed_string(value: Any, dtype: T.DataType | None) -> str | None:
         return "NULL"
     if isinstance(dtype, T.AnsiIntervalType):
         return ansi_interval_string(value, dtype)
+    if isinstance(dtype, T.TimestampNanosType):
+        return nanos_timestamp_string(value, isinstance(dtype, T.TimestampLTZNanosType))
     return None
+
+
+def nanos_timestamp_string(value: Any, instant: bool) -> str:
+    """Spark's text of a nanosecond timestamp (a pandas ``Timestamp``; an instant is shown in
+    the session time zone): the fraction without trailing zeros."""
+    if isinstance(value, dict):  # timestamp_ltz(9)'s carrier
+        value = next(iter(value.values()))
+    zone = _SHOW_ZONE.get()
+    if instant and zone is not None:
+        value = value.tz_localize("UTC").tz_convert(zone).tz_localize(None)
+    nanos = value.microsecond * 1000 + getattr(value, "nanosecond", 0)
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{text}.{nanos:09d}".rstrip("0") if nanos else text
 
 
 def ansi_interval_string(value: Any, dtype: T.AnsiIntervalType) -> str:
     """Spark's text of an ANSI interval (``INTERVAL '1 02:03:04.5' DAY TO SECOND``)."""
-    if isinstance(dtype, T.YearMonthIntervalType):
-        sign, months = ("-" if value < 0 else ""), abs(int(value))
-        return f"INTERVAL '{sign}{months // 12}-{months % 12}' YEAR TO MONTH"
-    micros = value // dt.timedelta(microseconds=1)
-    sign, micros = ("-" if micros < 0 else ""), abs(micros)
-    days, rest = divmod(micros, 86_400_000_000)
-    hours, rest = divmod(rest, 3_600_000_000)
-    minutes, rest = divmod(rest, 60_000_000)
-    seconds, fraction = divmod(rest, 1_000_000)
-    text = f"{seconds:02d}" + (f".{fraction:06d}".rstrip("0") if fraction else "")
-    return f"INTERVAL '{sign}{days} {hours:02d}:{minutes:02d}:{text}' DAY TO SECOND"
+    if isinstance(value, dt.timedelta):
+        value = value // dt.timedelta(microseconds=1)
+    return interval_text(int(value), dtype)
 
 
 def _temporal_string(value: dt.date | dt.time) -> str:

@@ -11,6 +11,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import sqlglot
 from sqlglot import exp
 
+from kaspar.engine.compile.ansi_interval_arithmetic import (
+    interval_arithmetic,
+    interval_negation,
+    interval_scaling,
+    is_interval,
+)
 from kaspar.engine.compile.dialect import KasparSpark
 from kaspar.engine.plan.attributes import METADATA
 from kaspar.engine.plan.naming import (
@@ -24,7 +30,6 @@ from kaspar.engine.plan.subquery import OUTER, subquery_expression
 from kaspar.engine.type_conversion import parse_data_type, to_sqlglot
 from kaspar.engine.types import DataType
 from kaspar.errors import PySparkTypeError, PySparkValueError
-from kaspar.sql._interval_arithmetic import interval_arithmetic, is_interval
 
 if TYPE_CHECKING:
     from kaspar.sql.window import WindowSpec
@@ -166,7 +171,14 @@ class Column:
         if cls in (exp.Add, exp.Sub) and (is_interval(left) or is_interval(right)):
             shifted = interval_arithmetic(left, right, subtract=cls is exp.Sub)
             sign = "-" if cls is exp.Sub else "+"  # Spark's datetime-interval names: no parens
-            return Column(named(shifted, f"{output_name(left)} {sign} {output_name(right)}"))
+            text = f"{output_name(left)} {sign} {output_name(right)}"
+            both = is_interval(left) and is_interval(right)
+            return Column(named(shifted, f"({text})" if both else text))
+        if cls in (exp.Mul, exp.Div) and (is_interval(left) or is_interval(right)):
+            scaled = interval_scaling(left, right, divide=cls is exp.Div)
+            if not is_interval(left):  # Spark names n * interval as interval * n
+                plain = cls(this=right, expression=left)
+            return Column(named(scaled, output_name(plain)))
         return Column(plain)
 
     def __add__(self, o: Any) -> Column:
@@ -241,6 +253,10 @@ class Column:
         return Column(exp.Not(this=parenthesized(self._expr)))
 
     def __neg__(self) -> Column:
+        if is_interval(self._expr):
+            return Column(
+                named(interval_negation(self._expr), f"negative({output_name(self._expr)})")
+            )
         return Column(exp.Neg(this=parenthesized(self._expr)))
 
     __hash__ = None  # type: ignore[assignment]

@@ -33,6 +33,7 @@ def default_conf() -> dict[str, str]:
         "spark.app.name": "kaspar",
         "spark.master": "local[*]",
         "spark.sql.ansi.enabled": "true",
+        "spark.sql.timestampNanosTypes.enabled": "false",
         "spark.sql.session.timeZone": _local_time_zone(),
         "spark.sql.shuffle.partitions": "200",
         "spark.sql.caseSensitive": "false",

@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from kaspar.engine.compile.dialect import KasparSpark
 from kaspar.engine.compile.map_key_dedup import map_key_dedup_policy
+from kaspar.engine.compile.nanos_timestamps import NANOS_CONF, NANOS_TYPES
 from kaspar.engine.execution import Executor
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import name_projections
@@ -130,6 +131,8 @@ class SparkSession:
             self._executor.configure(ansi=value == "true")
         elif key == "spark.sql.session.timeZone":
             self._executor.configure(time_zone=value)
+        elif key == NANOS_CONF:
+            NANOS_TYPES.set(value.lower() == "true")
         elif key == "spark.sql.mapKeyDedupPolicy":
             self._executor.configure(map_key_dedup=map_key_dedup_policy(value))
 

@@ -16,6 +16,7 @@ can raise on malformed input. ``KasparDuckDB`` generates DuckDB SQL from the sam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -34,12 +35,19 @@ from kaspar.engine.compile import (
     reverse,
     to_char,
 )
+from kaspar.engine.compile.ansi_interval_casts import cast_to_interval
+from kaspar.engine.compile.ansi_interval_literals import (
+    ansi_interval_literal,
+    is_interval_literal,
+)
+from kaspar.engine.compile.ansi_interval_text import interval_cast
 from kaspar.engine.compile.cast_nested_text import is_nested, nested_text
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE, TEXT
 from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import ANSI_ONLY, RAW
 from kaspar.engine.compile.cast_time import time_cast
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
+from kaspar.engine.compile.nanos_timestamps import nanos_cast, nanos_literal
 from kaspar.engine.compile.typeof import TYPEOF
 from kaspar.engine.sketches.sql_names import SQL_NAMES as SKETCH_SQL_NAMES
 
@@ -159,6 +167,28 @@ def _approx_count_distinct(args: list[exp.Expr]) -> exp.Expr:
     return approx_count_distinct(args[0], None if rsd is None else float(rsd.this))
 
 
+def _try_arithmetic(name: str, op: type[exp.Binary]) -> Callable[[list[exp.Expr]], exp.Expr]:
+    """A Spark SQL ``try_add`` / ``try_subtract`` / ``try_multiply`` / ``try_divide`` call."""
+
+    def build(args: list[exp.Expr]) -> exp.Expr:
+        from kaspar.engine.compile.ansi_interval_arithmetic import try_arithmetic
+        from kaspar.engine.plan.naming import SPARK_NAME, output_name
+
+        call = try_arithmetic(op, args[0], args[1])
+        call.meta[SPARK_NAME] = f"{name}({', '.join(output_name(a) for a in args)})"
+        return call
+
+    return build
+
+
+_TRY_ARITHMETIC: dict[str, type[exp.Binary]] = {
+    "try_add": exp.Add,
+    "try_subtract": exp.Sub,
+    "try_multiply": exp.Mul,
+    "try_divide": exp.Div,
+}
+
+
 def _typeof(args: list[exp.Expr]) -> exp.Expr:
     call = exp.Anonymous(this="typeof", expressions=args)
     call.meta[TYPEOF] = True  # resolved to a literal before generation (compile/typeof.py)
@@ -178,11 +208,41 @@ def _date_format(x: exp.Expr, pattern: str) -> exp.Expr:
     )
 
 
+# Typed datetime literals Spark names by their keyword and text (``DATE '2024-01-31'``) when
+# the text is already in Spark's canonical form (seconds, a fraction without trailing zeros).
+_LITERAL_KEYWORDS = {
+    exp.DataType.Type.DATE: ("DATE", r"\d{4}-\d{2}-\d{2}"),
+    exp.DataType.Type.TIMESTAMPTZ: (
+        "TIMESTAMP",
+        r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d*[1-9])?",
+    ),
+    exp.DataType.Type.TIMESTAMPNTZ: (
+        "TIMESTAMP_NTZ",
+        r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d*[1-9])?",
+    ),
+}
+
+
+def _typed_literal(parser: Any, this: exp.Expr, to: exp.DataType) -> exp.Expr:
+    """``DATE '...'`` and its kin: a cast, named as Spark names the literal."""
+    from kaspar.engine.plan.naming import SPARK_NAME
+
+    cast = exp.Cast(this=this, to=to)
+    keyword, canonical = _LITERAL_KEYWORDS[to.this]
+    if isinstance(this, exp.Literal) and re.fullmatch(canonical, this.this):
+        cast.meta[SPARK_NAME] = f"{keyword} '{this.this}'"
+    return cast
+
+
 class KasparSpark(Spark):
     """Spark SQL as pyspark 4 parses it (strict ``CAST``, Spark datetime patterns)."""
 
     class Parser(SparkParser):
         STRICT_CAST = True
+        TYPE_LITERAL_PARSERS: ClassVar[dict[Any, Callable[..., exp.Expr]]] = {
+            **SparkParser.TYPE_LITERAL_PARSERS,
+            **dict.fromkeys(_LITERAL_KEYWORDS, _typed_literal),
+        }
         COLON_IS_VARIANT_EXTRACT = True  # Spark 4's v:a.b[0] (kaspar.engine.variant.sql)
         FUNCTIONS: ClassVar[dict[str, Callable[..., exp.Expr]]] = {
             **SparkParser.FUNCTIONS,
@@ -200,7 +260,27 @@ class KasparSpark(Spark):
             **{name.upper(): _variant(name) for name in _VARIANT_SQL_NAMES},
             **{name.upper(): _xpath(name) for name in _XPATH_SQL_NAMES},
             **{name.upper(): _sketch(name) for name in SKETCH_SQL_NAMES},
+            **{name.upper(): _try_arithmetic(name, op) for name, op in _TRY_ARITHMETIC.items()},
         }
+
+        def parse(self, raw_tokens: list[Any], sql: str) -> list[exp.Expr | None]:
+            """Each statement with its interval arithmetic rewritten (``ansi_interval_sql``)."""
+            from kaspar.engine.compile.ansi_interval_sql import interval_operations
+
+            trees = super().parse(raw_tokens, sql)
+            return [
+                None if t is None else interval_operations(t.transform(nanos_literal))
+                for t in trees
+            ]
+
+        def _parse_interval(
+            self, require_interval: bool = True, parse_function_unit: bool = True
+        ) -> Any:
+            """An interval literal is an ANSI interval (``ansi_interval_literals``)."""
+            parsed = super()._parse_interval(require_interval, parse_function_unit)
+            if parsed is None or not require_interval or not is_interval_literal(parsed):
+                return parsed
+            return ansi_interval_literal(parsed)
 
         def _parse_lambda(self, alias: bool = False) -> exp.Expr | None:
             """A table function's ``TABLE(t) PARTITION BY k ORDER BY v`` (or ``WITH SINGLE
@@ -470,10 +550,9 @@ class KasparDuckDB(DuckDB):
                     named = str(expression.meta.get(SOURCE_TYPE, ""))
                     return self.sql(variant.to_variant(expression.this, named))
                 return self.sql(variant.cast(expression.this, expression.to, mode))
-            if expression.to.this in TEXT and is_nested(source):
-                text = nested_text(expression.this, source)
-                if text is not None:
-                    return self.sql(text)
+            special = _special_cast(expression, source, mode)
+            if special is not None:
+                return self.sql(special)
             timed = time_cast(expression.this, source, expression.to, mode)
             if timed is not None:
                 return self.sql(timed)
@@ -521,6 +600,20 @@ class KasparDuckDB(DuckDB):
             direction = " DESC" if desc else ""
             nulls = "FIRST" if nulls_first else "LAST"
             return f"{self.sql(expression, 'this')}{direction} NULLS {nulls}"
+
+
+def _special_cast(expression: exp.Cast, source: str, mode: str) -> exp.Expr | None:
+    """Casts from or to ANSI intervals and nanosecond timestamps, then nested values to text
+    (an interval is a one-field struct underneath: it goes first)."""
+    exact_source = str(expression.meta.get(SOURCE_TYPE, ""))
+    special = (
+        interval_cast(expression, exact_source)
+        or cast_to_interval(expression, exact_source, tolerant=mode != "ansi")
+        or nanos_cast(expression, exact_source)
+    )
+    if special is None and expression.to.this in TEXT and is_nested(source):
+        special = nested_text(expression.this, source)
+    return special
 
 
 class KasparDuckDBLegacy(KasparDuckDB):

@@ -25,6 +25,9 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from kaspar.engine import types as T
+from kaspar.engine.compile.ansi_interval_arithmetic import INTERVAL_SOURCE
+from kaspar.engine.compile.ansi_interval_carrier import LITERAL_VALUE
 from kaspar.engine.plan.attributes import ATTR_ID
 from kaspar.engine.streaming.trigger import parse_interval_ms
 from kaspar.errors import IllegalArgumentException
@@ -140,6 +143,10 @@ def _collect(e: exp.Expr, negate: bool = False) -> list[_Term] | None:
     """Spark's ``collectTerms``: the summands of ``e``, or None if it is not such a sum."""
     if isinstance(e, exp.Paren):
         return _collect(e.this, negate)
+    if INTERVAL_SOURCE in e.meta:  # interval arithmetic: its operands and operator
+        a, b = e.expressions
+        op = exp.Sub if e.meta[INTERVAL_SOURCE] == "-" else exp.Add
+        return _collect(op(this=a, expression=b), negate)
     if isinstance(e, exp.Add | exp.Sub):
         left = _collect(e.this, negate)
         right = _collect(e.expression, negate != isinstance(e, exp.Sub))
@@ -158,6 +165,10 @@ def _collect(e: exp.Expr, negate: bool = False) -> list[_Term] | None:
 def _constant_micros(e: exp.Expr) -> float | None:
     """An interval literal in µs (months and years are imprecise: None), or a number of
     seconds."""
+    literal = e.meta.get(LITERAL_VALUE)
+    if literal is not None:  # an ANSI interval literal (months are imprecise: None)
+        dtype, value = literal
+        return float(value) if isinstance(dtype, T.DayTimeIntervalType) else None
     if isinstance(e, exp.Interval):
         unit = e.args.get("unit")
         text = f"{e.this.name} {unit.name if unit is not None else ''}".strip()

@@ -13,9 +13,9 @@ import decimal
 
 from sqlglot import exp
 
+from kaspar.engine.compile.ansi_interval_carrier import ANSI_INTERVAL
 from kaspar.engine.compile.cast_templates import fill
 from kaspar.engine.type_conversion import DAY_TIME_FIELD, YEAR_MONTH_FIELD
-from kaspar.sql._interval_arithmetic import ANSI_INTERVAL
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from kaspar.engine.compile.ansi_interval_arithmetic import try_arithmetic
 from kaspar.sql.column import Column, literal, parenthesized, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, call, names, node
 
@@ -107,10 +108,7 @@ def bin(col: ColumnOrName) -> Column:
 
 def _try(fn: str, op: type[exp.Binary], left: ColumnOrName, right: ColumnOrName) -> Column:
     a, b = to_expr(left), to_expr(right)
-    value = exp.Anonymous(
-        this="try", expressions=[op(this=parenthesized(a), expression=parenthesized(b))]
-    )
-    return node(value, f"{fn}({names(a, b)})")
+    return node(try_arithmetic(op, a, b), f"{fn}({names(a, b)})")
 
 
 def try_add(left: ColumnOrName, right: ColumnOrName) -> Column:
@@ -127,10 +125,7 @@ def try_multiply(left: ColumnOrName, right: ColumnOrName) -> Column:
 
 def try_divide(left: ColumnOrName, right: ColumnOrName) -> Column:
     """``a / NULLIF(b, 0)``: a double for numbers (DuckDB's ``/``), an interval for one."""
-    a, b = to_expr(left), to_expr(right)
-    divisor = exp.Nullif(this=b, expression=exp.Literal.number(0))
-    value = exp.Div(this=parenthesized(a), expression=divisor, typed=False, safe=True)
-    return node(value, f"try_divide({names(a, b)})")
+    return _try("try_divide", exp.Div, left, right)
 
 
 def try_mod(left: ColumnOrName, right: ColumnOrName) -> Column:

@@ -13,9 +13,11 @@ from __future__ import annotations
 from duckdb.sqltypes import DuckDBPyType
 from sqlglot import exp
 
+from kaspar.engine import types as T
+from kaspar.engine.compile.ansi_interval_carrier import carried_type
 from kaspar.engine.compile.cast_templates import fill
 from kaspar.engine.compile.typed_rewrites import typed_call
-from kaspar.engine.type_conversion import DAY_TIME_FIELD, YEAR_MONTH_FIELD, from_duckdb
+from kaspar.engine.type_conversion import from_duckdb
 from kaspar.errors import AnalysisException
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
@@ -25,16 +27,16 @@ _ORIGIN = "TIMESTAMP '1970-01-01 00:00:00'"
 
 
 def _duckdb_interval(size: exp.Expr, kind: DuckDBPyType) -> exp.Expr:
-    name = str(kind)
-    if DAY_TIME_FIELD in name:  # whole days as days (calendar days in the session zone)
-        micros = f"struct_extract(_x_, '{DAY_TIME_FIELD}')"
+    dtype = carried_type(kind)
+    if isinstance(dtype, T.DayTimeIntervalType):  # whole days as days (calendar days)
+        micros = "struct_extract_at(_x_, 1)"
         return fill(
             f"to_days(CAST({micros} // 86400000000 AS INTEGER)) "
             f"+ to_microseconds({micros} % 86400000000)",
             size,
         )
-    if YEAR_MONTH_FIELD in name:
-        return fill(f"to_months(struct_extract(_x_, '{YEAR_MONTH_FIELD}'))", size)
+    if isinstance(dtype, T.YearMonthIntervalType):
+        return fill("to_months(struct_extract_at(_x_, 1))", size)
     return size
 
 
