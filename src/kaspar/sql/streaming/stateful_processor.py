@@ -53,14 +53,14 @@ class _Binding:
             return None
         if self.time_mode != "processingtime":
             raise PySparkRuntimeError(
-                f"[STATEFUL_PROCESSOR_INCORRECT_TIME_MODE_TO_ASSIGN_TTL] Cannot use TTL for "
+                f"Cannot use TTL for "
                 f"state={name} in timeMode={_TIME_MODE_NAMES[self.time_mode]}, "
                 "use TimeMode.ProcessingTime() instead.",
                 "STATEFUL_PROCESSOR_INCORRECT_TIME_MODE_TO_ASSIGN_TTL",
             )
         if int(ttl) <= 0:
             raise PySparkRuntimeError(
-                "[STATEFUL_PROCESSOR_TTL_DURATION_MUST_BE_POSITIVE] TTL duration must be greater "
+                "TTL duration must be greater "
                 f"than zero for State store operation={what} on state={name}.",
                 "STATEFUL_PROCESSOR_TTL_DURATION_MUST_BE_POSITIVE",
             )
