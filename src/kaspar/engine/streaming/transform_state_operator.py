@@ -13,6 +13,13 @@ written as one state version, so a restart resumes from the last committed batch
 Timers fire, in expiry order, once the batch's processing time (``ProcessingTime``) or the
 watermark (``EventTime``) reaches them; a timer is deleted before its handler runs. Batches
 without data run when the watermark moves or a processing-time timer is due.
+
+``initialState=`` rows are handed to ``handleInitialState`` per key in batch 0 only (before
+any ``handleInputRows``), so a restart from a checkpoint never reads them again. A state
+declared with a TTL stores its expiry (the writing batch's processing time plus the TTL) in
+``__expires``: an entry is hidden from the batch whose processing time reaches it, and every
+batch removes the expired entries of all keys in the same commit as its own changes (one
+query), so the delta files carry the removals across restarts.
 """
 
 # The SQL here is built from generated identifiers (__k0, __name, __state_1, ...), never user
