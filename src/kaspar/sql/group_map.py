@@ -483,8 +483,17 @@ def _initial_state(
         table = keyed.toArrow()
         for i, key_type in enumerate(key_types):
             column = table.column(i)
-            if column.type != key_type:
-                table = table.set_column(i, table.field(i).name, column.cast(key_type))
+            if column.type == key_type:
+                continue
+            try:
+                column = column.cast(key_type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                raise PySparkValueError(
+                    f"{what}: initialState's grouping key {i + 1} ({column.type}) does not "
+                    f"convert to the input's grouping key type ({key_type}): {e}",
+                    "INITIAL_STATE_KEY_TYPE_MISMATCH",
+                ) from e
+            table = table.set_column(i, table.field(i).name, column)
         return table
 
     return rows, struct

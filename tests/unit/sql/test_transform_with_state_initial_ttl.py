@@ -159,6 +159,16 @@ def test_initial_state_keys_cast_to_the_input_key_type(spark: SparkSession) -> N
     assert sorted(tuple(r) for r in out.collect()) == [(1, 101, "|17"), (2, 1, "")]
 
 
+def test_initial_state_key_that_does_not_convert(spark: SparkSession) -> None:
+    df = spark.createDataFrame([(1,)], "k long")
+    initial = spark.createDataFrame([("x", 7)], "id string, x int").groupBy("id")
+    out = df.groupBy("k").transformWithStateInPandas(
+        SeededPandas(), "k long, n long, seen string", "Update", "None", initialState=initial
+    )
+    with pytest.raises(Exception, match=r"INITIAL_STATE_KEY_TYPE_MISMATCH.*does not convert"):
+        out.collect()
+
+
 def test_initial_state_checks(spark: SparkSession) -> None:
     grouped = MemoryStream(spark, "k string").toDF().groupBy("k")
     schema = "k string, n long, seen string"
