@@ -409,14 +409,23 @@ def transform_with_state(  # noqa: PLR0917 - the API's arguments and the groupin
     source = keyed_input(df, grouping)
     n = len(grouping)
     data_struct = T.StructType(source.schema.fields[n:])
-    runner = ProcessorRunner(processor, struct, data_struct, rows_api)
+    initial_rows, initial_struct = _initial_state(what, initial_state, source, n)
+    runner = ProcessorRunner(
+        processor, struct, data_struct, rows_api, time_mode=clock_mode, initial=initial_struct
+    )
     if not df.isStreaming:
 
         def compute() -> Iterator[pa.Table]:
             runner.start()
+            now = TimerValues(-1, -1)
+            states: dict[tuple[object, ...], KeyedState] = {}
             try:
+                for key, rows in split_groups(initial_rows(), n) if initial_rows else []:
+                    state = states.setdefault(key_values(key), KeyedState())
+                    yield from runner.initial(key, rows, state, now)
                 for key, group in split_groups(source.toArrow(), n):
-                    yield from runner.process(key, group, KeyedState(), TimerValues(0, -1))
+                    state = states.setdefault(key_values(key), KeyedState())
+                    yield from runner.process(key, group, state, now)
             finally:
                 runner.stop()
 
@@ -431,8 +440,63 @@ def transform_with_state(  # noqa: PLR0917 - the API's arguments and the groupin
         runner.stop,
         mode,
         clock_mode,
+        initial_rows,
+        runner.initial if initial_rows else None,
+        runner.uses_ttl,
     )
     return DataFrame(df.sparkSession, node)
+
+
+def _initial_state(
+    what: str, initial: Any, source: DataFrame, n: int
+) -> tuple[Callable[[], pa.Table] | None, T.StructType | None]:
+    """``initialState=`` (a ``GroupedData``) read when the query needs it: its grouping keys
+    first, cast to the input's grouping key types, then every column of its DataFrame; and
+    that DataFrame's schema (what ``handleInitialState`` gets)."""
+    from kaspar.sql.group import GroupedData
+
+    if initial is None:
+        return None, None
+    if not isinstance(initial, GroupedData):
+        # PySpark asserts it; the message says what is wanted
+        raise AssertionError(
+            f"{what}: initialState must be a GroupedData (df.groupBy(...)), got "
+            f"{type(initial).__name__}."
+        )
+    if initial._df.isStreaming:
+        raise PySparkNotImplementedError(
+            f"{what} with a streaming initialState is not supported by kaspar: give it a "
+            "batch DataFrame's groupBy(...).",
+            "NOT_IMPLEMENTED",
+        )
+    if len(initial._grouping) != n:
+        raise PySparkValueError(
+            f"{what}: initialState is grouped by {len(initial._grouping)} column(s), the input "
+            f"by {n}; both must be grouped by the same keys.",
+            "INITIAL_STATE_GROUPING_MISMATCH",
+        )
+    keyed = keyed_input(initial._df, initial._grouping)
+    struct = T.StructType(keyed.schema.fields[n:])
+    key_types = [to_arrow(f.dataType) for f in source.schema.fields[:n]]
+
+    def rows() -> pa.Table:
+        table = keyed.toArrow()
+        for i, key_type in enumerate(key_types):
+            column = table.column(i)
+            if column.type == key_type:
+                continue
+            try:
+                column = column.cast(key_type)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                raise PySparkValueError(
+                    f"{what}: initialState's grouping key {i + 1} ({column.type}) does not "
+                    f"convert to the input's grouping key type ({key_type}): {e}",
+                    "INITIAL_STATE_KEY_TYPE_MISMATCH",
+                ) from e
+            table = table.set_column(i, table.field(i).name, column)
+        return table
+
+    return rows, struct
 
 
 def _check_transform(  # noqa: PLR0917 - the API's arguments
@@ -457,11 +521,5 @@ def _check_transform(  # noqa: PLR0917 - the API's arguments
         raise PySparkValueError(
             f"Invalid timeMode {time_mode!r}: accepted are 'None', 'ProcessingTime', 'EventTime'.",
             "INVALID_TIME_MODE",
-        )
-    if initial is not None:
-        raise PySparkNotImplementedError(
-            f"{what} with initialState is not supported by kaspar yet: write the initial "
-            "state from the first rows of each key in handleInputRows.",
-            "NOT_IMPLEMENTED",
         )
     return struct, mode, clock_mode

@@ -175,6 +175,11 @@ class TransformWithState(UnaryNode):
     stop: Callable[[], None]  # its close()
     output_mode: str  # append | update
     time_mode: str  # none | processingtime | eventtime
+    # initialState=: its rows (grouping keys first, cast to the input's) and the processor's
+    # handleInitialState per key, (key, rows, state, timer values) -> output; first batch only
+    initial_rows: Callable[[], pa.Table] | None = None
+    initial: Callable[..., list[pa.Table]] | None = None
+    uses_ttl: Callable[[], bool] | None = None  # a state declared with ttlDurationMs
 
 
 @dataclass(frozen=True, eq=False)

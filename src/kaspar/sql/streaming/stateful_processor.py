@@ -34,12 +34,42 @@ __all__ = [
 ]
 
 
+_TIME_MODE_NAMES = {"none": "NoTime", "processingtime": "ProcessingTime", "eventtime": "EventTime"}
+
+
 class _Binding:
     """The key whose handler is running (the states and timers act on its entries)."""
 
-    def __init__(self) -> None:
+    def __init__(self, time_mode: str = "none") -> None:
         self.state: KeyedState | None = None
         self.names: set[str] = set()
+        self.ttl_names: set[str] = set()
+        self.time_mode = time_mode
+
+    def declare(self, name: str, ttl: int | None, what: str) -> int | None:
+        """A state variable's name and TTL checked as Spark checks them."""
+        self.names.add(name)
+        if ttl is None:
+            return None
+        if self.time_mode != "processingtime":
+            raise PySparkRuntimeError(
+                f"Cannot use TTL for "
+                f"state={name} in timeMode={_TIME_MODE_NAMES[self.time_mode]}, "
+                "use TimeMode.ProcessingTime() instead.",
+                "STATEFUL_PROCESSOR_INCORRECT_TIME_MODE_TO_ASSIGN_TTL",
+            )
+        if int(ttl) <= 0:
+            raise PySparkRuntimeError(
+                "TTL duration must be greater "
+                f"than zero for State store operation={what} on state={name}.",
+                "STATEFUL_PROCESSOR_TTL_DURATION_MUST_BE_POSITIVE",
+            )
+        self.ttl_names.add(name)
+        return int(ttl)
+
+    def expiry(self, ttl: int | None) -> int | None:
+        """When a value written now with ``ttl`` expires (the batch's processing time on)."""
+        return None if ttl is None else self.current.now_ms + ttl
 
     @property
     def current(self) -> KeyedState:
@@ -62,10 +92,11 @@ def _load(blob: bytes) -> tuple[Any, ...]:
 
 
 class ValueState:
-    """One value (a tuple) per key."""
+    """One value (a tuple) per key (with a TTL: hidden once it expires, each update restarting
+    it)."""
 
-    def __init__(self, binding: _Binding, name: str) -> None:
-        self._binding, self._name = binding, name
+    def __init__(self, binding: _Binding, name: str, ttl: int | None = None) -> None:
+        self._binding, self._name, self._ttl = binding, name, ttl
 
     def exists(self) -> bool:
         return self._binding.current.get(self._name) is not None
@@ -75,53 +106,78 @@ class ValueState:
         return None if blob is None else _load(blob)
 
     def update(self, newValue: tuple[Any, ...]) -> None:
-        self._binding.current.put(self._name, "", _dump(newValue))
+        expiry = self._binding.expiry(self._ttl)
+        self._binding.current.put(self._name, "", _dump(newValue), expiry)
 
     def clear(self) -> None:
         self._binding.current.delete(self._name)
 
 
 class ListState:
-    """A list of values (tuples) per key."""
+    """A list of values (tuples) per key. With a TTL every element expires on its own: the
+    entry holds ``{"values": [...], "expires": [...]}`` and expires with its last element."""
 
-    def __init__(self, binding: _Binding, name: str) -> None:
-        self._binding, self._name = binding, name
+    def __init__(self, binding: _Binding, name: str, ttl: int | None = None) -> None:
+        self._binding, self._name, self._ttl = binding, name, ttl
+
+    def _elements(self) -> list[tuple[tuple[Any, ...], int | None]]:
+        """The live elements with their expiry (None: never)."""
+        state = self._binding.current
+        blob = state.get(self._name)
+        if blob is None:
+            return []
+        loaded = pickle.loads(blob)  # noqa: S301 - our own state store's bytes
+        if isinstance(loaded, dict):
+            now = state.now_ms
+            pairs = zip(loaded["values"], loaded["expires"], strict=True)
+            return [(v, e) for v, e in pairs if e is None or e > now]
+        return [(v, None) for v in loaded]
 
     def _values(self) -> list[tuple[Any, ...]]:
-        blob = self._binding.current.get(self._name)
-        return [] if blob is None else list(pickle.loads(blob))  # noqa: S301 - our own bytes
+        return [v for v, _ in self._elements()]
 
-    def _store(self, values: list[tuple[Any, ...]]) -> None:
-        if values:
-            plain = [tuple(_plain(v) for v in value) for value in values]
-            self._binding.current.put(self._name, "", pickle.dumps(plain, protocol=5))
-        else:
+    def _store(self, elements: list[tuple[tuple[Any, ...], int | None]]) -> None:
+        if not elements:
             self.clear()
+            return
+        values = [tuple(_plain(v) for v in value) for value, _ in elements]
+        expires = [e for _, e in elements]
+        if all(e is None for e in expires):
+            self._binding.current.put(self._name, "", pickle.dumps(values, protocol=5))
+            return
+        blob = pickle.dumps({"values": values, "expires": expires}, protocol=5)
+        last = max(e for e in expires if e is not None)
+        self._binding.current.put(self._name, "", blob, last)
+
+    def _new(self, values: list[tuple[Any, ...]]) -> list[tuple[tuple[Any, ...], int | None]]:
+        expiry = self._binding.expiry(self._ttl)
+        return [(v, expiry) for v in values]
 
     def exists(self) -> bool:
-        return bool(self._values())
+        return bool(self._elements())
 
     def get(self) -> Iterator[tuple[Any, ...]]:
         return iter(self._values())
 
     def put(self, newState: list[tuple[Any, ...]]) -> None:
-        self._store(list(newState))
+        self._store(self._new(list(newState)))
 
     def appendValue(self, newState: tuple[Any, ...]) -> None:
-        self._store([*self._values(), newState])
+        self._store([*self._elements(), *self._new([newState])])
 
     def appendList(self, newState: list[tuple[Any, ...]]) -> None:
-        self._store([*self._values(), *newState])
+        self._store([*self._elements(), *self._new(list(newState))])
 
     def clear(self) -> None:
         self._binding.current.delete(self._name)
 
 
 class MapState:
-    """A map from user keys (tuples) to values (tuples) per key."""
+    """A map from user keys (tuples) to values (tuples) per key (with a TTL every entry
+    expires on its own)."""
 
-    def __init__(self, binding: _Binding, name: str) -> None:
-        self._binding, self._name = binding, name
+    def __init__(self, binding: _Binding, name: str, ttl: int | None = None) -> None:
+        self._binding, self._name, self._ttl = binding, name, ttl
 
     @staticmethod
     def _item(key: tuple[Any, ...]) -> str:
@@ -138,7 +194,8 @@ class MapState:
         return self._binding.current.get(self._name, self._item(key)) is not None
 
     def updateValue(self, key: tuple[Any, ...], value: tuple[Any, ...]) -> None:
-        self._binding.current.put(self._name, self._item(key), _dump(value))
+        expiry = self._binding.expiry(self._ttl)
+        self._binding.current.put(self._name, self._item(key), _dump(value), expiry)
 
     def iterator(self) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
         entries = self._binding.current.items(self._name)
@@ -190,14 +247,14 @@ class StatefulProcessorHandle:
     def getValueState(
         self, stateName: str, schema: Any, ttlDurationMs: int | None = None
     ) -> ValueState:
-        self._binding.names.add(stateName)
-        return ValueState(self._binding, stateName)
+        ttl = self._binding.declare(stateName, ttlDurationMs, "getValueState")
+        return ValueState(self._binding, stateName, ttl)
 
     def getListState(
         self, stateName: str, schema: Any, ttlDurationMs: int | None = None
     ) -> ListState:
-        self._binding.names.add(stateName)
-        return ListState(self._binding, stateName)
+        ttl = self._binding.declare(stateName, ttlDurationMs, "getListState")
+        return ListState(self._binding, stateName, ttl)
 
     def getMapState(
         self,
@@ -206,8 +263,8 @@ class StatefulProcessorHandle:
         valueSchema: Any,
         ttlDurationMs: int | None = None,
     ) -> MapState:
-        self._binding.names.add(stateName)
-        return MapState(self._binding, stateName)
+        ttl = self._binding.declare(stateName, ttlDurationMs, "getMapState")
+        return MapState(self._binding, stateName, ttl)
 
     def registerTimer(self, expiryTimestampMs: int) -> None:
         self._binding.current.put(TIMER, str(int(expiryTimestampMs)), b"")
@@ -254,12 +311,16 @@ class ProcessorRunner:
         output: T.StructType,
         data: T.StructType,
         rows_api: bool,
+        *,
+        time_mode: str = "none",
+        initial: T.StructType | None = None,
     ) -> None:
         self._processor = processor
         self._output = output
         self._data = data
+        self._initial = initial
         self._rows_api = rows_api
-        self._binding = _Binding()
+        self._binding = _Binding(time_mode)
         self._handle = StatefulProcessorHandle(self._binding)
 
     def start(self) -> None:
@@ -277,6 +338,30 @@ class ProcessorRunner:
         timers = TimerValues(at.processing_ms, at.watermark_ms)
         handler = self._processor.handleInputRows
         return self._call(state, lambda: handler(self._key(key), data, timers))
+
+    def uses_ttl(self) -> bool:
+        """A state variable was declared with a TTL (known once ``init`` ran)."""
+        return bool(self._binding.ttl_names)
+
+    def initial(
+        self, key: tuple[pa.Scalar, ...], rows: pa.Table, state: KeyedState, at: Clock
+    ) -> list[pa.Table]:
+        """``handleInitialState`` for a key's rows of ``initialState=``: once with them all as
+        one pandas DataFrame, or once per Row (``transformWithState``), as Spark calls it."""
+        from kaspar.sql._pandas import to_pandas
+
+        assert self._initial is not None
+        timers = TimerValues(at.processing_ms, at.watermark_ms)
+        handler = self._processor.handleInitialState
+        parts: list[Any] = (
+            list(to_rows(rows, self._initial)) if self._rows_api else [to_pandas(rows)]
+        )
+
+        def run() -> None:
+            for part in parts:
+                handler(self._key(key), part, timers)
+
+        return self._call(state, run)
 
     def expire(
         self, key: tuple[pa.Scalar, ...], expiry: int, state: KeyedState, at: Clock
