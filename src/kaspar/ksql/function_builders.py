@@ -771,3 +771,9 @@ def histogram(args: list[Column]) -> Column:
     distinct = F.array_distinct(values)
     counts = F.transform(distinct, lambda v: F.size(F.filter(values, lambda x: x == v)))
     return F.map_from_arrays(distinct, counts.cast("array<bigint>"))
+
+
+def count_distinct(args: list[Column]) -> Column:
+    """ksqlDB's ``COUNT_DISTINCT`` (its own HyperLogLog, not Spark's HLL++): an approximate
+    distinct count the persistent queries' aggregation keeps as the set of values."""
+    return Column(exp.ApproxDistinct(this=args[0].expr.copy()))

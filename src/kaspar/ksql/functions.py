@@ -719,7 +719,7 @@ _add(
     "The approximate number of distinct values (HyperLogLog).",
     "col1 T => BIGINT",
     kind="AGGREGATE",
-    build=lambda a: F.approx_count_distinct(a[0]),
+    build=b.count_distinct,
 )
 _add(
     "CORRELATION",
