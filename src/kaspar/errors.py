@@ -65,8 +65,10 @@ class PySparkException(Exception):
         if not self._error_class or self._error_class.startswith(_UNPREFIXED):
             return self._message  # Spark shows these without their class
         state = self.getSqlState()
-        suffix = f" SQLSTATE: {state}" if state else ""
-        return f"[{self._error_class}] {self._message}{suffix}"
+        suffix = f" SQLSTATE: {state}" if state and "SQLSTATE: " not in self._message else ""
+        tag = f"[{self._error_class}] "
+        body = self._message.removeprefix(tag)  # a message written with its class already
+        return f"{tag}{body}{suffix}"
 
     def getCondition(self) -> str | None:
         return self._error_class

@@ -148,11 +148,26 @@ def _column(rows: list[Any], index: int, field: T.StructField, struct: T.StructT
     try:
         return pa.array(values, type=atype)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
-        raise PySparkTypeError(
-            f"[FIELD_DATA_TYPE_UNACCEPTABLE] field {field.name}: {field.dataType.simpleString()} "
-            f"can not accept the given values ({e}).",
-            "FIELD_DATA_TYPE_UNACCEPTABLE",
-        ) from None
+        raise _unacceptable(field, values, atype, e) from None
+
+
+def _unacceptable(
+    field: T.StructField, values: list[Any], atype: pa.DataType, error: Exception
+) -> PySparkTypeError:
+    """PySpark's error for the first value ``field`` cannot take (the error path only)."""
+    for value in values:
+        try:
+            pa.array([value], type=atype)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+            return PySparkTypeError(
+                f"field {field.name}: {field.dataType!r} can not accept object {value!r} "
+                f"in type {type(value)}.",
+                "FIELD_DATA_TYPE_UNACCEPTABLE_WITH_NAME",
+            )
+    return PySparkTypeError(
+        f"field {field.name}: {field.dataType!r} can not accept the given values ({error}).",
+        "FIELD_DATA_TYPE_UNACCEPTABLE_WITH_NAME",
+    )
 
 
 def _spark_input(value: Any, dtype: T.DataType) -> Any:

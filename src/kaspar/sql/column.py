@@ -374,7 +374,9 @@ class Column:
         return Column(exp.Not(this=exp.Is(this=self._expr, expression=exp.Null())))
 
     def isNaN(self) -> Column:
-        return Column(named(exp.IsNan(this=self._expr), f"isnan({self._name()})"))
+        from kaspar.sql.functions.conditional import isnan
+
+        return isnan(self)
 
     def isin(self, *cols: Any) -> Column:
         """In the values, or in a DataFrame's rows (an IN subquery: a struct compares field by
@@ -406,7 +408,7 @@ class Column:
 
     def ilike(self, other: str) -> Column:
         e = exp.ILike(this=self._expr, expression=exp.Literal.string(other))
-        return Column(named(e, f"{self._name()} ILIKE {other}"))
+        return Column(named(e, f"ilike({self._name()}, {other})"))
 
     def rlike(self, other: str) -> Column:
         e = exp.RegexpLike(this=self._expr, expression=exp.Literal.string(other))

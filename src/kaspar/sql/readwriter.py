@@ -23,6 +23,7 @@ from kaspar.engine.sources.jdbc import jdbc_relation, write_jdbc
 from kaspar.engine.sources.kafka import kafka_relation
 from kaspar.engine.type_conversion import parse_data_type
 from kaspar.errors import AnalysisException, IllegalArgumentException
+from kaspar.sql import _text_formats  # noqa: F401 - registers the JSON and CSV line writers
 
 if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame

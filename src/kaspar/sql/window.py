@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from kaspar.engine.compile.dialect import USER_WINDOW
 from kaspar.engine.plan.naming import SPARK_FRAME, SPARK_NAME, output_name
 from kaspar.sql.column import Column, to_columns
 
@@ -56,6 +57,7 @@ class WindowSpec:
     def apply(self, func: exp.Expr) -> exp.Window:
         """``func OVER (this spec)``."""
         window = exp.Window(this=func)
+        window.meta[USER_WINDOW] = True
         if self.partition:
             window.set("partition_by", list(self.partition))
         if self.order:

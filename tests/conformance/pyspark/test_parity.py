@@ -46,6 +46,7 @@ from tests.conformance.pyspark import (
     cases_udtf,
     cases_values,
     cases_variant,
+    cases_writers_windows,
     cases_xml,
     cases_xml_source,
 )
@@ -99,6 +100,7 @@ _MODULES = (
     cases_udtf,
     cases_values,
     cases_variant,
+    cases_writers_windows,
     cases_xml,
     cases_xml_source,
 )

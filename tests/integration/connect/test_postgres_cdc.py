@@ -305,6 +305,7 @@ def test_registry_converters(
     postgres: PostgresServer,
     registry_url: str,
     fmt: str,
+    cdc: dict[str, Any],  # the tables created and filled, also when this test runs alone
 ) -> None:
     """Confluent's AvroConverter and JsonSchemaConverter: confluent-kafka's own deserializers
     (the JSON one validating against the registered schema) read the events and heartbeats."""

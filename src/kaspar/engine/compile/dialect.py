@@ -268,6 +268,9 @@ class KasparSpark(Spark):
             from kaspar.engine.compile.ansi_interval_sql import interval_operations
 
             trees = super().parse(raw_tokens, sql)
+            for tree in trees:
+                for window in () if tree is None else tree.find_all(exp.Window):
+                    window.meta[USER_WINDOW] = True
             return [
                 None if t is None else interval_operations(t.transform(nanos_literal))
                 for t in trees
@@ -337,6 +340,49 @@ _INT_RESULTS: tuple[type[exp.Expr], ...] = (
 _BIGINT_RESULTS: tuple[type[exp.Expr], ...] = (exp.Floor, exp.Ceil)
 _DATE_RESULTS: tuple[type[exp.Expr], ...] = (exp.TsOrDsAdd, exp.AddMonths)
 _INT_WINDOW_FUNCTIONS = frozenset({"row_number", "rank", "dense_rank", "ntile"})
+# window functions Spark refuses over a window without ORDER BY
+_ORDERED_WINDOW_FUNCTIONS = {
+    exp.RowNumber: "row_number",
+    exp.Rank: "rank",
+    exp.DenseRank: "dense_rank",
+    exp.PercentRank: "percent_rank",
+    exp.CumeDist: "cume_dist",
+    exp.Ntile: "ntile",
+    exp.Lag: "lag",
+    exp.Lead: "lead",
+    exp.NthValue: "nth_value",
+}
+
+
+USER_WINDOW = "kaspar_user_window"  # meta: a window the user wrote (not one kaspar builds)
+
+
+def _check_ordered(window: exp.Window) -> None:
+    """Spark's WINDOW_FUNCTION_FRAME_NOT_ORDERED for a ranking or offset function over a
+    window the user wrote without ORDER BY."""
+    if not window.meta.get(USER_WINDOW):
+        return
+    func = window.this
+    if isinstance(func, exp.Anonymous):
+        name = func.name.lower()
+        if name not in _ORDERED_WINDOW_FUNCTIONS.values():
+            return
+    else:
+        found = _ORDERED_WINDOW_FUNCTIONS.get(type(func))
+        if found is None:
+            return
+        name = found
+    order = window.args.get("order")
+    if order is not None and order.expressions:
+        return
+    from kaspar.errors import AnalysisException
+
+    example = f"{name}(...) OVER (PARTITION BY window_partition ORDER BY window_ordering)"
+    raise AnalysisException(
+        f"Window function {name} requires the window to be ordered. You need to add an "  # noqa: S608
+        f"ORDER BY clause. For example: SELECT {example} from table.",
+        "WINDOW_FUNCTION_FRAME_NOT_ORDERED",
+    )
 
 
 _PARENT_REGEXP_SPLIT = DuckDBGenerator.TRANSFORMS.get(exp.RegexpSplit)
@@ -476,6 +522,7 @@ class KasparDuckDB(DuckDB):
             exp.RegexpSplit: _regexp_split,
             exp.ArgMax: lambda self, e: self.func("ARG_MAX_NULL", e.this, e.expression),
             exp.ArgMin: lambda self, e: self.func("ARG_MIN_NULL", e.this, e.expression),
+            exp.IsNan: lambda self, e: f"COALESCE(ISNAN({self.sql(e, 'this')}), FALSE)",
         }
         TRANSFORMS.pop(exp.ArraySort, None)  # arraysort_sql: Spark's null ordering
 
@@ -529,6 +576,7 @@ class KasparDuckDB(DuckDB):
                 return self.sql(estimate)
             if isinstance(func, exp.Anonymous) and func.name.lower() == counter_diff.NAME:
                 return self.sql(counter_diff.expand(expression))
+            _check_ordered(expression)
             text = super().window_sql(expression)
             if isinstance(func, exp.Anonymous) and func.name.lower() in _INT_WINDOW_FUNCTIONS:
                 return f"CAST({text} AS INTEGER)"

@@ -148,6 +148,7 @@ def _case_name(e: exp.Case) -> str:
 _SPARK_FUNCTION_NAMES: dict[type[exp.Expr], str] = {
     exp.ArrayAgg: "collect_list",
     exp.ArrayUniqueAgg: "collect_set",
+    exp.IsNan: "isnan",
 }
 
 

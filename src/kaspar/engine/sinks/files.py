@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
     from kaspar.engine.execution import Executor
 
 FILE_FORMATS = ("parquet", "json", "csv", "orc", "text")
+# A format whose rows Spark writes as text lines of its own (JSON with Jackson's notation, CSV
+# with the writer's quoting and date formats): (executor, plan, options, partition columns) ->
+# the plan of one string column ``value`` (its name the CSV header) beside the partition
+# columns. The SQL layer registers them (``kaspar.sql._text_formats``), because the text is
+# built by its ``to_json`` / ``to_csv``; the engine only writes the lines.
+LineRenderer = Callable[["Executor", L.LogicalPlan, dict[str, str], list[str]], L.LogicalPlan]
+LINE_RENDERERS: dict[str, LineRenderer] = {}
+
 _EXTENSIONS = {f: f".{f}" for f in ("json", "csv", "orc")} | {
     "parquet": ".snappy.parquet",
     "text": ".txt",
@@ -72,9 +81,17 @@ def write_files(
         orc.write_table(executor.execute(plan), str(dest))
         (target / "_SUCCESS").touch()
         return
-    if fmt == "text":
+    renderer = LINE_RENDERERS.get(fmt)
+    if renderer is not None:
+        plan = renderer(executor, plan, options, partition_by)
+        sql = executor.sql(plan)
+        header = fmt == "csv" and truthy(options.get("header", "false"))
+        copy_options = _lines_options(header, partition_by)
+    elif fmt == "text":
         _check_text_columns(executor, plan)
-    copy_options = _copy_options(fmt, options, partition_by)
+        copy_options = _copy_options(fmt, options, partition_by)
+    else:
+        copy_options = _copy_options(fmt, options, partition_by)
     if partition_by:
         copy_options += ", OVERWRITE_OR_IGNORE true"
     statement = f"COPY ({sql}) TO {exp.Literal.string(str(dest)).sql()} ({copy_options})"
@@ -100,6 +117,26 @@ def _check_text_columns(executor: Executor, plan: L.LogicalPlan) -> None:
         )
 
 
+def _lines_options(header: bool, partition_by: list[str]) -> str:
+    """Each value as it is on its own line (the header: the value column's name)."""
+    parts = [
+        "FORMAT csv",
+        f"HEADER {'true' if header else 'false'}",
+        "QUOTE ''",
+        "ESCAPE ''",
+        "DELIMITER '\x01'",
+        "NULLSTR ''",
+    ]
+    return ", ".join(parts + _partition_options(partition_by))
+
+
+def _partition_options(partition_by: list[str]) -> list[str]:
+    if not partition_by:
+        return []
+    cols = ", ".join(exp.to_identifier(c, quoted=True).sql() for c in partition_by)
+    return [f"PARTITION_BY ({cols})", f"FILENAME_PATTERN 'part-{{i}}-{uuid.uuid4()}'"]
+
+
 def _copy_options(fmt: str, opts: dict[str, str], partition_by: list[str]) -> str:
     if fmt == "text":  # each value as it is on its own line: CSV without quotes or escapes
         line_sep = opts.get("lineSep", "\n")
@@ -113,8 +150,4 @@ def _copy_options(fmt: str, opts: dict[str, str], partition_by: list[str]) -> st
         parts.append("DELIMITER " + exp.Literal.string(sep).sql())
         if "nullvalue" in opts:
             parts.append("NULLSTR " + exp.Literal.string(opts["nullvalue"]).sql())
-    if partition_by:
-        cols = ", ".join(exp.to_identifier(c, quoted=True).sql() for c in partition_by)
-        parts.append(f"PARTITION_BY ({cols})")
-        parts.append(f"FILENAME_PATTERN 'part-{{i}}-{uuid.uuid4()}'")
-    return ", ".join(parts)
+    return ", ".join(parts + _partition_options(partition_by))
