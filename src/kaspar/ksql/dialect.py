@@ -26,6 +26,7 @@ def _anonymous(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
 
 class Ksql(KasparSpark):
     class Parser(KasparSpark.Parser):
+        BRIDGE_FUNCTIONS = False  # ksqlDB's functions are not PySpark's
         FUNCTIONS: ClassVar[dict[str, Any]] = {
             **KasparSpark.Parser.FUNCTIONS,
             **{name: _anonymous(name) for name in KSQL_MEANINGS},

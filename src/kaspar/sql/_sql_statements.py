@@ -9,6 +9,7 @@ with no columns, or ``SHOW TABLES``' rows.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -177,9 +178,18 @@ def _show(session: SparkSession, text: str) -> DataFrame | None:
     if not words or words[0].upper() != "TABLES":
         return None
     database = words[2] if len(words) > 2 and words[1].upper() in ("IN", "FROM") else None
+    quoted = re.search(r"'([^']*)'\s*;?\s*$", text)
+    pattern = None if quoted is None else _show_pattern(quoted.group(1))
     rows = [
         (t.namespace[0] if t.namespace else "", t.name, t.isTemporary)
         for t in session.catalog.listTables(database)
+        if pattern is None or pattern.fullmatch(t.name)
     ]
     schema = "namespace string not null, tableName string not null, isTemporary boolean not null"
     return session.createDataFrame(rows, schema)
+
+
+def _show_pattern(pattern: str) -> re.Pattern[str]:
+    """Spark's SHOW pattern: ``*`` is any text, ``|`` separates alternatives, any case."""
+    options = [re.escape(p.strip()).replace(r"\*", ".*") for p in pattern.split("|")]
+    return re.compile("|".join(f"(?:{o})" for o in options), re.IGNORECASE)

@@ -20,12 +20,14 @@ from kaspar.engine.plan.naming import name_projections
 from kaspar.errors import AnalysisException, ParseException
 from kaspar.sql._local_data import local_table
 from kaspar.sql._partitions import default_parallelism
+from kaspar.sql._session_statements import run_text_statement
 from kaspar.sql._sql_formatting import (
     bind_parameters,
     empty_collected_arrays,
     format_query,
     spark_table_functions,
 )
+from kaspar.sql._sql_function_bridge import bridge_functions
 from kaspar.sql._sql_statements import run_statement
 from kaspar.sql._udtf_sql import bind_table_functions
 from kaspar.sql._warehouse import Warehouse
@@ -284,13 +286,16 @@ class SparkSession:
                 self._catalog.dropTempView(view)
 
     def _sql(self, sqlQuery: str, args: Any) -> DataFrame:
+        done = run_text_statement(self, sqlQuery)
+        if done is not None:
+            return done
         try:
             statement = sqlglot.parse_one(sqlQuery, dialect=KasparSpark)
         except sqlglot.errors.ParseError as e:
             raise ParseException(f"Syntax error in SQL: {e}", "PARSE_SYNTAX_ERROR") from None
         statement = bind_parameters(statement, args)
         udtf_views = bind_table_functions(self, statement)  # before range() is rewritten
-        statement = spark_table_functions(statement)
+        statement = bridge_functions(spark_table_functions(statement))
         try:
             return self._statement(sqlQuery, statement)
         finally:

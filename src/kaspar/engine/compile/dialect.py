@@ -17,10 +17,12 @@ can raise on malformed input. ``KasparDuckDB`` generates DuckDB SQL from the sam
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.dialects.spark import Spark
 from sqlglot.generators.duckdb import DuckDBGenerator
@@ -234,6 +236,28 @@ def _typed_literal(parser: Any, this: exp.Expr, to: exp.DataType) -> exp.Expr:
     return cast
 
 
+# Builders of Spark SQL function calls that come before sqlglot's: (name, arguments) -> the call,
+# or None to leave it to sqlglot's. The SQL layer registers one that builds some calls with
+# its DataFrame functions (``kaspar.sql._sql_function_bridge``).
+SQL_FUNCTION_HOOKS: list[Callable[[str, list[exp.Expr]], exp.Expr | None]] = []
+_PARSING = threading.local()  # set while Spark SQL text is parsed (not for ``exp.func`` calls)
+
+
+def _hooked(name: str, build: Callable[..., exp.Expr]) -> Callable[..., exp.Expr]:
+    takes_dialect = "dialect" in build.__code__.co_varnames if hasattr(build, "__code__") else False
+
+    def hooked(args: list[exp.Expr], dialect: Any = None) -> exp.Expr:
+        for hook in SQL_FUNCTION_HOOKS if getattr(_PARSING, "active", False) else ():
+            built = hook(name, args)
+            if built is not None:
+                return built
+        if not takes_dialect:
+            return build(args)
+        return build(args, dialect=dialect or Dialect.get_or_raise(KasparSpark))
+
+    return hooked
+
+
 class KasparSpark(Spark):
     """Spark SQL as pyspark 4 parses it (strict ``CAST``, Spark datetime patterns)."""
 
@@ -263,11 +287,18 @@ class KasparSpark(Spark):
             **{name.upper(): _try_arithmetic(name, op) for name, op in _TRY_ARITHMETIC.items()},
         }
 
+        FUNCTIONS = {name: _hooked(name, build) for name, build in FUNCTIONS.items()}
+        BRIDGE_FUNCTIONS = True  # SQL_FUNCTION_HOOKS apply (not in dialects built on this one)
+
         def parse(self, raw_tokens: list[Any], sql: str) -> list[exp.Expr | None]:
             """Each statement with its interval arithmetic rewritten (``ansi_interval_sql``)."""
             from kaspar.engine.compile.ansi_interval_sql import interval_operations
 
-            trees = super().parse(raw_tokens, sql)
+            _PARSING.active = self.BRIDGE_FUNCTIONS
+            try:
+                trees = super().parse(raw_tokens, sql)
+            finally:
+                _PARSING.active = False
             for tree in trees:
                 for window in () if tree is None else tree.find_all(exp.Window):
                     window.meta[USER_WINDOW] = True

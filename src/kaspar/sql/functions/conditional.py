@@ -35,9 +35,9 @@ def parse_expression(text: str) -> exp.Expr:
         parsed = sqlglot.parse_one(text, dialect=KasparSpark)
     except sqlglot.errors.ParseError as e:
         raise ParseException(f"Syntax error at or near '{text}'.", "PARSE_SYNTAX_ERROR") from e
-    if isinstance(parsed, exp.Alias):
-        return parsed
-    return parsed
+    from kaspar.sql._sql_function_bridge import bridge_functions  # -> functions -> here
+
+    return bridge_functions(parsed)
 
 
 def when(condition: Column, value: Any) -> Column:
