@@ -27,6 +27,7 @@ from kaspar.sql.column import (
     aliased,
     column_reference,
 )
+from kaspar.sql._sql_generators import renamed
 from kaspar.sql.functions.generator import map_generator_items
 
 if TYPE_CHECKING:
@@ -69,11 +70,11 @@ def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr
         if generator is not None and _is_map(df, generator[2]):
             out.extend(map_generator_items(generator, e.meta.get(GENERATOR_ALIASES)))
         elif multi:
-            out.extend(m.copy() for m in multi)
+            out.extend(renamed([m.copy() for m in multi], e.meta.get(GENERATOR_ALIASES)))
         elif e.meta.get("regex"):
             out.extend(_regex_items(df, e))
         elif e.meta.get("inline"):
-            out.extend(_renamed(_field_items(df, e), e.meta.get(GENERATOR_ALIASES)))
+            out.extend(renamed(_field_items(df, e), e.meta.get(GENERATOR_ALIASES)))
         elif isinstance(e, exp.Column) and _is_struct_star(df, e):
             ref = exp.column(e.table, quoted=True)
             if has_outer_references(df.plan):  # its type is known in the lateral join
@@ -82,6 +83,9 @@ def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr
                 out.append(deferred)
             else:
                 out.extend(_field_items(df, ref))
+        elif e.meta.get(GENERATOR_ALIASES):  # explode of an array: one column
+            inner = e.this if isinstance(e, exp.Alias) else e
+            out.extend(renamed([inner], e.meta[GENERATOR_ALIASES]))
         else:
             out.append(e)
     return out
@@ -145,25 +149,6 @@ def expand_deferred_stars(left: DataFrame, right: L.LogicalPlan) -> L.LogicalPla
             for f in dtype.fields
         )
     return L.Project(base, tuple(exprs))
-
-
-def _renamed(items: list[exp.Expr], aliases: tuple[str, ...] | None) -> list[exp.Expr]:
-    """A generator's select items under the names given by ``alias(a, b, ...)``."""
-    if not aliases:
-        return items
-    if len(aliases) != len(items):
-        from kaspar.errors import AnalysisException
-
-        raise AnalysisException(
-            f"The number of aliases supplied in the AS clause does not match the number of "
-            f"columns output by the UDTF: expected {len(items)} aliases but got "
-            f"{', '.join(aliases)}.",
-            "UDTF_ALIAS_NUMBER_MISMATCH",
-        )
-    return [
-        aliased(i.this if isinstance(i, exp.Alias) else i, a)
-        for i, a in zip(items, aliases, strict=True)
-    ]
 
 
 def _is_map(df: DataFrame, e: exp.Expr) -> bool:
