@@ -20,6 +20,7 @@ from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
 from kaspar.sql._session_window import session_keys as session_keys  # noqa: PLC0414
+from kaspar.sql._sql_generators import renamed
 from kaspar.sql.column import (
     GENERATOR_ALIASES,
     MAP_GENERATOR,
@@ -27,7 +28,6 @@ from kaspar.sql.column import (
     aliased,
     column_reference,
 )
-from kaspar.sql._sql_generators import renamed
 from kaspar.sql.functions.generator import map_generator_items
 
 if TYPE_CHECKING:

@@ -51,6 +51,8 @@ def generator_name(e: exp.Expr) -> str | None:
     if isinstance(e, exp.Anonymous):
         name = e.name.lower()
         return name if name in GENERATORS else None
+    if any(isinstance(a, exp.PropertyEQ) for a in e.args.get("expressions") or ()):
+        return None  # DuckDB's unnest(x, max_depth := 2), built by kaspar itself
     for node_type, name in _NODE_NAMES:
         if isinstance(e, node_type):
             return name
@@ -87,8 +89,7 @@ def check_not_nested(item: exp.Expr) -> None:
             continue
         if generator_name(node) is not None:
             raise AnalysisException(
-                "The generator is not supported: nested in expressions "
-                f'"{output_name(inner)}".',
+                f'The generator is not supported: nested in expressions "{output_name(inner)}".',
                 "UNSUPPORTED_GENERATOR.NESTED_IN_EXPRESSIONS",
             )
         if isinstance(node, exp.Anonymous) and node.name.lower() in TABLE_ONLY:
@@ -186,10 +187,11 @@ def generator_items(
     column = generator_column(call, outer)
     name = generator_name(call) or ""
     e = column.expr
-    if name.startswith(("explode", "posexplode")):
-        if isinstance(type_of(generator_arguments(call)[0]), T.MapType):
-            fn = name if not outer or name.endswith("_outer") else f"{name}_outer"
-            return map_generator_items((fn, fn.endswith("_outer"), _map_argument(e)), aliases)
+    if name.startswith(("explode", "posexplode")) and isinstance(
+        type_of(generator_arguments(call)[0]), T.MapType
+    ):
+        fn = name if not outer or name.endswith("_outer") else f"{name}_outer"
+        return map_generator_items((fn, fn.endswith("_outer"), _map_argument(e)), aliases)
     if name.startswith("inline"):
         return renamed(_inline_items(e, type_of(generator_arguments(call)[0])), aliases)
     multi = e.meta.get("multi")

@@ -26,6 +26,7 @@ from kaspar.sql._sql_formatting import (
     format_query,
     spark_table_functions,
 )
+from kaspar.sql._sql_generator_rewrite import expand_generators
 from kaspar.sql._sql_statements import run_statement
 from kaspar.sql._udtf_sql import bind_table_functions
 from kaspar.sql._warehouse import Warehouse
@@ -291,6 +292,7 @@ class SparkSession:
         statement = bind_parameters(statement, args)
         udtf_views = bind_table_functions(self, statement)  # before range() is rewritten
         statement = spark_table_functions(statement)
+        statement = expand_generators(self, statement)
         try:
             return self._statement(sqlQuery, statement)
         finally:
