@@ -91,6 +91,34 @@ def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr
     return out
 
 
+def is_generator_column(e: exp.Expr) -> bool:
+    """Whether ``e`` (a select item) is a generator such as ``explode`` or ``posexplode``."""
+    inner = e.this if isinstance(e, exp.Alias) else e
+    meta = (MAP_GENERATOR, "multi", "inline")
+    return isinstance(inner, exp.Explode) or any(m in x.meta for x in (e, inner) for m in meta)
+
+
+def select_generators_in_turn(df: DataFrame, columns: Sequence[Column]) -> DataFrame | None:
+    """``df.select(columns)`` when several are generators: Spark gives the product of their
+    rows, so each generator is applied in turn to the rows of the ones before it (its
+    columns added next to ``df``'s), and the items then read from the last step."""
+    from kaspar.sql.dataframe import attribute_column
+
+    turns = [k for k, c in enumerate(columns) if is_generator_column(c.expr)]
+    if len(turns) < 2:
+        return None
+    stage = df
+    added: dict[int, list[Column]] = {}
+    for k in turns:
+        known = len(stage.columns)
+        stage = stage.select("*", columns[k])
+        added[k] = [attribute_column(a) for a in stage._attributes()[known:]]
+    items: list[Column] = []
+    for k, c in enumerate(columns):
+        items.extend(added.get(k, [c]))
+    return stage.select(*items)
+
+
 DEFERRED_STAR = "deferred_struct_star"  # ``s.*`` over outer() columns, expanded by lateralJoin
 
 

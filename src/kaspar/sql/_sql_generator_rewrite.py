@@ -26,16 +26,19 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.plan.naming import output_name
 from kaspar.errors import AnalysisException
 from kaspar.sql._sql_generators import (
     TABLE_ONLY,
     TypeOf,
     check_not_nested,
     check_outside_select,
+    generator_arguments,
     generator_items,
     generator_name,
     split_alias,
 )
+from kaspar.sql.column import aliased
 
 if TYPE_CHECKING:
     from kaspar.sql.session import SparkSession
@@ -50,7 +53,9 @@ def expand_generators(session: SparkSession, statement: exp.Expr) -> exp.Expr:
         return statement
     ctes = statement.args.get("with_")
     for select in reversed(list(statement.find_all(exp.Select))):
-        _expand_select(session, select, ctes)
+        done = _expand_select(session, select, ctes)
+        if select is statement:
+            statement = done
     return statement
 
 
@@ -65,14 +70,20 @@ def _needs_rewrite(node: exp.Expr) -> bool:
     )
 
 
-def _expand_select(session: SparkSession, select: exp.Select, ctes: exp.Expr | None) -> None:
+def _expand_select(session: SparkSession, select: exp.Select, ctes: exp.Expr | None) -> exp.Select:
+    """``select`` rewritten (in place), or the query that replaces it."""
     for key in _OUTSIDE_SELECT:
         clause = select.args.get(key)
         if clause is not None:
             check_outside_select(clause)
     _table_generators(session, select, ctes)
     _lateral_views(session, select, ctes)
-    _select_list(session, select, ctes)
+    split = _select_list(session, select, ctes)
+    if split is None:
+        return select
+    if select.parent is not None:
+        select.replace(split)
+    return _expand_select(session, split, ctes)
 
 
 def _probe_type(session: SparkSession, source: exp.Select, ctes: exp.Expr | None) -> TypeOf:
@@ -150,16 +161,19 @@ def _lateral_views(session: SparkSession, select: exp.Select, ctes: exp.Expr | N
     select.set("laterals", kept or None)
 
 
-def _select_list(session: SparkSession, select: exp.Select, ctes: exp.Expr | None) -> None:
+def _select_list(
+    session: SparkSession, select: exp.Select, ctes: exp.Expr | None
+) -> exp.Select | None:
+    """Expands the select list's generator in place; for several, the query replacing
+    ``select``."""
     items = list(select.expressions)
     for item in items:
         check_not_nested(item)
     positions = [k for k, item in enumerate(items) if _is_generator(split_alias(item)[0])]
     if not positions:
-        return
+        return None
     if len(positions) > 1:
-        _split_generators(select, positions)
-        return
+        return _split_generators(select, positions)
     type_of = _probe_type(session, select, ctes)
     expanded: list[exp.Expr] = []
     for k, item in enumerate(items):
@@ -169,14 +183,69 @@ def _select_list(session: SparkSession, select: exp.Select, ctes: exp.Expr | Non
         else:
             expanded.append(item)
     select.set("expressions", expanded)
+    return None
 
 
-def _split_generators(select: exp.Select, positions: list[int]) -> None:
-    """Several generators in one select list: Spark gives the product of their rows. The
-    select keeps its first generator; each later one's argument is passed through a column
-    of an inner query, and the generator applied by an outer one, whose other items read the
-    inner query's columns by position names."""
-    raise AnalysisException(
-        "kaspar runs one generator per SELECT clause; move the others into a LATERAL VIEW.",
-        "UNSUPPORTED_GENERATOR.MULTI_GENERATOR",
-    )
+def _split_generators(select: exp.Select, positions: list[int]) -> exp.Select:
+    """Several generators in one select list: Spark gives the product of their rows. An inner
+    query computes the other items and the generators' arguments; an outer one applies each
+    generator as a LATERAL VIEW over it, in order, so later generators repeat for each row of
+    the earlier ones."""
+    inner = select.copy()
+    outer_items: list[exp.Expr] = []
+    inner_items: list[exp.Expr] = []
+    laterals: list[exp.Expr] = []
+    for k, item in enumerate(select.expressions):
+        if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and item.is_star):
+            raise AnalysisException(
+                "kaspar does not mix * with several generators in one SELECT clause.",
+                "UNSUPPORTED_GENERATOR.MULTI_GENERATOR",
+            )
+        inner_name = f"_kaspar_c{k}"
+        if k not in positions:
+            value = item.this if isinstance(item, exp.Alias) else item
+            inner_items.append(aliased(value.copy(), inner_name))
+            shown = item.alias if isinstance(item, exp.Alias) else output_name(item)
+            outer_items.append(aliased(_inner_column(inner_name), shown))
+            continue
+        call, aliases = split_alias(item)
+        refs: list[exp.Expr] = []
+        for n, arg in enumerate(generator_arguments(call)):
+            if isinstance(arg, exp.Literal):
+                refs.append(arg.copy())
+                continue
+            inner_items.append(aliased(arg.copy(), f"{inner_name}_{n}"))
+            refs.append(_inner_column(f"{inner_name}_{n}"))
+        view = f"_kaspar_view{k}"
+        columns = [exp.to_identifier(a) for a in aliases or ()]
+        alias = exp.TableAlias(this=exp.to_identifier(view), columns=columns)
+        laterals.append(exp.Lateral(this=_with_arguments(call, refs), view=True, alias=alias))
+        outer_items.append(exp.Column(this=exp.Star(), table=exp.to_identifier(view)))
+    inner.set("expressions", inner_items)
+    moved = {key: inner.args.get(key) for key in ("order", "limit", "offset", "distinct")}
+    for key in moved:
+        inner.set(key, None)
+    outer = exp.Select(expressions=outer_items).from_(inner.subquery(_INNER, copy=False))
+    outer.set("laterals", laterals)
+    for key, value in moved.items():
+        outer.set(key, value)
+    return outer
+
+
+_INNER = "_kaspar_generated"
+
+
+def _inner_column(name: str) -> exp.Column:
+    return exp.column(exp.to_identifier(name, quoted=True), table=exp.to_identifier(_INNER))
+
+
+def _with_arguments(call: exp.Expr, args: list[exp.Expr]) -> exp.Expr:
+    """``call`` with its arguments replaced by ``args``."""
+    new = call.copy()
+    if isinstance(new, exp.Anonymous):
+        new.set("expressions", args)
+        return new
+    new.set("this", args[0])
+    if "expressions" in new.arg_types:
+        new.set("expressions", args[1:])
+    return new

@@ -176,9 +176,13 @@ class DataFrame:
 
     # -- projection -------------------------------------------------------------------------
     def select(self, *cols: Any) -> DataFrame:
-        from kaspar.sql._projection import expand_projection
+        from kaspar.sql._projection import expand_projection, select_generators_in_turn
 
-        exprs = tuple(expand_projection(self, to_columns(cols)))
+        columns = to_columns(cols)
+        in_turn = select_generators_in_turn(self, columns)
+        if in_turn is not None:
+            return in_turn
+        exprs = tuple(expand_projection(self, columns))
         return self._with(L.Project(self._plan, exprs))
 
     def selectExpr(self, *expr: str | list[str]) -> DataFrame:
