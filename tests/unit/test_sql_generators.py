@@ -150,3 +150,16 @@ def test_select_expr_errors(spark: SparkSession) -> None:
     with pytest.raises(AnalysisException) as raised:
         df.select(F.explode("xs").alias("a", "b"))
     assert raised.value.getCondition() == "UDTF_ALIAS_NUMBER_MISMATCH"
+
+
+def test_generator_in_a_scalar_subquery_is_not_nested(spark: SparkSession) -> None:
+    df = spark.sql("select i, (select max(x) from (select explode(xs) as x)) as mx from gen_unit_t")
+    assert sorted(tuple(r) for r in df.collect()) == [(1, 2), (2, None), (3, None)]
+
+
+def test_lateral_variant_explode(spark: SparkSession) -> None:
+    df = spark.sql(
+        "select t.i, v.pos from gen_unit_t t, lateral variant_explode(parse_json('[7, 8]')) v"
+    )
+    assert df.columns == ["i", "pos"]
+    assert len(df.collect()) == 6

@@ -49,6 +49,8 @@ _fresh = itertools.count()
 
 def expand_generators(session: SparkSession, statement: exp.Expr) -> exp.Expr:
     """``statement`` with every generator call rewritten into select items (in place)."""
+    if not isinstance(statement, exp.Query):  # a view's body is read again as a query
+        return statement
     if not any(_needs_rewrite(n) for n in statement.walk()):
         return statement
     ctes = statement.args.get("with_")
@@ -121,9 +123,26 @@ def _table_generators(session: SparkSession, select: exp.Select, ctes: exp.Expr 
         from_.set("this", _generator_subquery(session, from_.this, exp.Select(), ctes))
     joins: list[exp.Expr] = select.args.get("joins") or []
     for k, join in enumerate(joins):
-        if _generator_table(join.this):
+        if _variant_lateral(join.this):
+            join.set("this", _variant_rows(join.this))
+        elif _generator_table(join.this):
             source = _from_part(select, joins[:k])
             join.set("this", _generator_subquery(session, join.this, source, ctes))
+
+
+def _variant_lateral(node: exp.Expr | None) -> bool:
+    call = node.this if isinstance(node, exp.Lateral) else None
+    return isinstance(call, exp.Anonymous) and call.name.lower() in TABLE_ONLY
+
+
+def _variant_rows(node: exp.Expr) -> exp.Expr:
+    """``LATERAL variant_explode(t.v)`` as a lateral subquery of its rows."""
+    from kaspar.engine.variant.sql import explode_rows
+
+    call = node.this
+    rows = explode_rows(call.expressions[0].copy(), call.name.lower().endswith("_outer"))
+    alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(call.name.lower()))
+    return exp.Lateral(this=rows.subquery(), alias=alias.copy())
 
 
 def _generator_table(node: exp.Expr | None) -> bool:

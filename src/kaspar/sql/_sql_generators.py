@@ -84,7 +84,7 @@ def check_not_nested(item: exp.Expr) -> None:
     item."""
     inner, _ = split_alias(item)
     top = inner if generator_name(inner) else None
-    for node in inner.walk():
+    for node in inner.walk(prune=_subquery):
         if node is top:
             continue
         if generator_name(node) is not None:
@@ -101,9 +101,14 @@ def check_not_nested(item: exp.Expr) -> None:
             )
 
 
+def _subquery(node: exp.Expr) -> bool:
+    """A subquery has its own select list (checked on its own)."""
+    return isinstance(node, exp.Query | exp.Subquery)
+
+
 def check_outside_select(clause: exp.Expr) -> None:
     """Spark's error for a generator in WHERE, GROUP BY, HAVING or ORDER BY."""
-    for node in clause.walk():
+    for node in clause.walk(prune=_subquery):
         if generator_name(node) is not None:
             raise AnalysisException(
                 "The generator is not supported: outside the SELECT clause, found: "
