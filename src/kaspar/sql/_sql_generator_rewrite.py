@@ -20,7 +20,6 @@ fields), the argument is typed by a probe query over the same FROM clause.
 
 from __future__ import annotations
 
-import itertools
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -44,7 +43,6 @@ if TYPE_CHECKING:
     from kaspar.sql.session import SparkSession
 
 _OUTSIDE_SELECT = ("where", "group", "having", "order", "qualify")
-_fresh = itertools.count()
 
 
 def expand_generators(session: SparkSession, statement: exp.Expr) -> exp.Expr:
