@@ -20,6 +20,7 @@ from kaspar.engine import types as T
 from kaspar.engine.plan import logical as L
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
 from kaspar.sql._session_window import session_keys as session_keys  # noqa: PLC0414
+from kaspar.sql._sql_generators import renamed
 from kaspar.sql.column import (
     GENERATOR_ALIASES,
     MAP_GENERATOR,
@@ -69,11 +70,11 @@ def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr
         if generator is not None and _is_map(df, generator[2]):
             out.extend(map_generator_items(generator, e.meta.get(GENERATOR_ALIASES)))
         elif multi:
-            out.extend(m.copy() for m in multi)
+            out.extend(renamed([m.copy() for m in multi], e.meta.get(GENERATOR_ALIASES)))
         elif e.meta.get("regex"):
             out.extend(_regex_items(df, e))
         elif e.meta.get("inline"):
-            out.extend(_renamed(_field_items(df, e), e.meta.get(GENERATOR_ALIASES)))
+            out.extend(renamed(_field_items(df, e), e.meta.get(GENERATOR_ALIASES)))
         elif isinstance(e, exp.Column) and _is_struct_star(df, e):
             ref = exp.column(e.table, quoted=True)
             if has_outer_references(df.plan):  # its type is known in the lateral join
@@ -82,9 +83,40 @@ def expand_projection(df: DataFrame, columns: Sequence[Column]) -> list[exp.Expr
                 out.append(deferred)
             else:
                 out.extend(_field_items(df, ref))
+        elif e.meta.get(GENERATOR_ALIASES):  # explode of an array: one column
+            inner = e.this if isinstance(e, exp.Alias) else e
+            out.extend(renamed([inner], e.meta[GENERATOR_ALIASES]))
         else:
             out.append(e)
     return out
+
+
+def is_generator_column(e: exp.Expr) -> bool:
+    """Whether ``e`` (a select item) is a generator such as ``explode`` or ``posexplode``."""
+    inner = e.this if isinstance(e, exp.Alias) else e
+    meta = (MAP_GENERATOR, "multi", "inline")
+    return isinstance(inner, exp.Explode) or any(m in x.meta for x in (e, inner) for m in meta)
+
+
+def select_generators_in_turn(df: DataFrame, columns: Sequence[Column]) -> DataFrame | None:
+    """``df.select(columns)`` when several are generators: Spark gives the product of their
+    rows, so each generator is applied in turn to the rows of the ones before it (its
+    columns added next to ``df``'s), and the items then read from the last step."""
+    from kaspar.sql.dataframe import attribute_column
+
+    turns = [k for k, c in enumerate(columns) if is_generator_column(c.expr)]
+    if len(turns) < 2:
+        return None
+    stage = df
+    added: dict[int, list[Column]] = {}
+    for k in turns:
+        known = len(stage.columns)
+        stage = stage.select("*", columns[k])
+        added[k] = [attribute_column(a) for a in stage._attributes()[known:]]
+    items: list[Column] = []
+    for k, c in enumerate(columns):
+        items.extend(added.get(k, [c]))
+    return stage.select(*items)
 
 
 DEFERRED_STAR = "deferred_struct_star"  # ``s.*`` over outer() columns, expanded by lateralJoin
@@ -145,25 +177,6 @@ def expand_deferred_stars(left: DataFrame, right: L.LogicalPlan) -> L.LogicalPla
             for f in dtype.fields
         )
     return L.Project(base, tuple(exprs))
-
-
-def _renamed(items: list[exp.Expr], aliases: tuple[str, ...] | None) -> list[exp.Expr]:
-    """A generator's select items under the names given by ``alias(a, b, ...)``."""
-    if not aliases:
-        return items
-    if len(aliases) != len(items):
-        from kaspar.errors import AnalysisException
-
-        raise AnalysisException(
-            f"The number of aliases supplied in the AS clause does not match the number of "
-            f"columns output by the UDTF: expected {len(items)} aliases but got "
-            f"{', '.join(aliases)}.",
-            "UDTF_ALIAS_NUMBER_MISMATCH",
-        )
-    return [
-        aliased(i.this if isinstance(i, exp.Alias) else i, a)
-        for i, a in zip(items, aliases, strict=True)
-    ]
 
 
 def _is_map(df: DataFrame, e: exp.Expr) -> bool:

@@ -176,15 +176,30 @@ class DataFrame:
 
     # -- projection -------------------------------------------------------------------------
     def select(self, *cols: Any) -> DataFrame:
-        from kaspar.sql._projection import expand_projection
+        from kaspar.sql._projection import expand_projection, select_generators_in_turn
 
-        exprs = tuple(expand_projection(self, to_columns(cols)))
+        columns = to_columns(cols)
+        in_turn = select_generators_in_turn(self, columns)
+        if in_turn is not None:
+            return in_turn
+        exprs = tuple(expand_projection(self, columns))
         return self._with(L.Project(self._plan, exprs))
 
     def selectExpr(self, *expr: str | list[str]) -> DataFrame:
         first = expr[0] if len(expr) == 1 else None
         items = first if isinstance(first, list) else [str(e) for e in expr]
-        return self._with(L.Project(self._plan, tuple(parse_expression(e) for e in items)))
+        parsed = [parse_expression(e) for e in items]
+        from kaspar.sql._sql_generators import (
+            check_not_nested,
+            is_generator_item,
+            select_expr_column,
+        )
+
+        for p in parsed:
+            check_not_nested(p)
+        if any(is_generator_item(p) for p in parsed):  # expanded as select expands them
+            return self.select(*(select_expr_column(p) for p in parsed))
+        return self._with(L.Project(self._plan, tuple(parsed)))
 
     def withColumns(self, *colsMap: dict[str, Column]) -> DataFrame:
         from kaspar.sql._projection import expand_star_arguments

@@ -28,6 +28,7 @@ from kaspar.sql._sql_formatting import (
     spark_table_functions,
 )
 from kaspar.sql._sql_function_bridge import bridge_functions
+from kaspar.sql._sql_generator_rewrite import expand_generators
 from kaspar.sql._sql_statements import run_statement
 from kaspar.sql._udtf_sql import bind_table_functions
 from kaspar.sql._warehouse import Warehouse
@@ -296,6 +297,7 @@ class SparkSession:
         statement = bind_parameters(statement, args)
         udtf_views = bind_table_functions(self, statement)  # before range() is rewritten
         statement = bridge_functions(spark_table_functions(statement))
+        statement = expand_generators(self, statement)
         try:
             return self._statement(sqlQuery, statement)
         finally:

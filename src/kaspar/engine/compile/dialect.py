@@ -43,6 +43,7 @@ from kaspar.engine.compile.ansi_interval_literals import (
     is_interval_literal,
 )
 from kaspar.engine.compile.ansi_interval_text import interval_cast
+from kaspar.engine.compile.arrays_zip import ZIP_FIELDS, field_name, zipped
 from kaspar.engine.compile.cast_nested_text import is_nested, nested_text
 from kaspar.engine.compile.cast_sources import BINARY, INTEGRAL, KEEP_BINARY, SOURCE_TYPE, TEXT
 from kaspar.engine.compile.cast_spark import spark_cast
@@ -62,6 +63,26 @@ _BUILTIN_SQL_NAMES = (
     "from_base32",
     "jaro_winkler_similarity",
 )
+
+
+def _named_struct(args: list[exp.Expr]) -> exp.Expr:
+    """``named_struct('a', x)``: a struct, named ``named_struct(a, x)`` as in Spark."""
+    from kaspar.engine.plan.naming import SPARK_NAME, output_name
+
+    fields = [
+        exp.PropertyEQ(this=exp.to_identifier(k.name), expression=v)
+        for k, v in zip(args[::2], args[1::2], strict=False)
+    ]
+    struct = exp.Struct(expressions=fields)
+    struct.meta[SPARK_NAME] = f"named_struct({', '.join(output_name(a) for a in args)})"
+    return struct
+
+
+def _arrays_zip(args: list[exp.Expr]) -> exp.Expr:
+    """``arrays_zip(a, b)``, its field names fixed before columns are resolved to ids."""
+    call = exp.ArraysZip(expressions=args)
+    call.meta[ZIP_FIELDS] = [field_name(a, i) for i, a in enumerate(args)]
+    return call
 
 
 def _variant(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
@@ -273,6 +294,8 @@ class KasparSpark(Spark):
             # Spark's own trunc(date, fmt) (sqlglot's DateTrunc normalises 'q' to a quarter).
             "TRUNC": lambda args: exp.Anonymous(this="trunc", expressions=args),
             "TYPEOF": _typeof,
+            "NAMED_STRUCT": _named_struct,
+            "ARRAYS_ZIP": _arrays_zip,
             "APPROX_COUNT_DISTINCT": _approx_count_distinct,
             "REVERSE": reverse.reverse,
             "MONTHS_BETWEEN": datetime_functions.months_between,
@@ -574,6 +597,10 @@ class KasparDuckDB(DuckDB):
                 return str(DuckDBGenerator.TRANSFORMS[exp.ArraySort](self, expression))
             return self.sql(rewritten)
 
+        def arrayszip_sql(self, expression: exp.ArraysZip) -> str:
+            names = expression.meta.get(ZIP_FIELDS)
+            return self.sql(zipped(list(expression.expressions), names))
+
         def ln_sql(self, expression: exp.Ln) -> str:
             guarded = math_functions.guarded_log(expression)
             return self.function_fallback_sql(expression) if guarded is None else self.sql(guarded)
@@ -609,7 +636,10 @@ class KasparDuckDB(DuckDB):
                 return self.sql(counter_diff.expand(expression))
             _check_ordered(expression)
             text = super().window_sql(expression)
-            if isinstance(func, exp.Anonymous) and func.name.lower() in _INT_WINDOW_FUNCTIONS:
+            ranking = isinstance(func, exp.RowNumber | exp.Rank | exp.DenseRank | exp.Ntile)
+            if ranking or (
+                isinstance(func, exp.Anonymous) and func.name.lower() in _INT_WINDOW_FUNCTIONS
+            ):
                 return f"CAST({text} AS INTEGER)"
             return text
 

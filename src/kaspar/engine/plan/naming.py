@@ -54,9 +54,19 @@ def column_text(e: exp.Expr) -> str:
 
 
 def top_level_name(e: exp.Expr) -> str:
-    """The column name Spark gives to ``e`` selected itself without an alias."""
+    """The column name Spark gives to ``e`` selected itself without an alias (a cast of a
+    column written in SQL text is named after the column, as ``Column.cast`` is)."""
     top = e.meta.get(SPARK_TOP_NAME) if e.meta else None
-    return str(top) if top is not None else output_name(e)
+    if top is not None:
+        return str(top)
+    if (
+        isinstance(e, exp.Cast | exp.TryCast)
+        and not (e.meta and e.meta.get(SPARK_NAME))
+        and isinstance(e.this, exp.Column)
+        and not isinstance(e.this.this, exp.Star)
+    ):
+        return output_name(e.this)
+    return output_name(e)
 
 
 def output_name(e: exp.Expr) -> str:
@@ -124,8 +134,16 @@ def _compound_name(e: exp.Expr) -> str:
         return "DISTINCT " + ", ".join(output_name(x) for x in e.expressions)
     if isinstance(e, exp.Bracket):
         return f"{output_name(e.this)}[{', '.join(output_name(x) for x in e.expressions)}]"
+    return _constructed_name(e)
+
+
+def _constructed_name(e: exp.Expr) -> str:
     if isinstance(e, exp.Window):
         return _window_name(e)
+    if isinstance(e, exp.Struct):
+        return _struct_name(e)
+    if isinstance(e, exp.VarMap):
+        return _map_name(e)
     if isinstance(e, exp.Func):
         return _func_name(e)
     return e.sql(dialect="spark")
@@ -152,7 +170,17 @@ _SPARK_FUNCTION_NAMES: dict[type[exp.Expr], str] = {
 }
 
 
+_UPPER_CASE_RANKING = (exp.Rank, exp.DenseRank, exp.PercentRank)
+
+
 def _func_name(e: exp.Func) -> str:
+    if isinstance(e, _UPPER_CASE_RANKING) and not e.expressions:
+        return f"{e.sql_name()}()"
+    if isinstance(e, exp.Lag | exp.Lead):  # Spark names the default offset and value
+        offset, default = e.args.get("offset"), e.args.get("default")
+        shown = [output_name(e.this), output_name(offset) if offset else "1"]
+        shown.append(output_name(default) if default else "NULL")
+        return f"{e.sql_name().lower()}({', '.join(shown)})"
     spark_name = _SPARK_FUNCTION_NAMES.get(type(e))
     name = e.name if isinstance(e, exp.Anonymous) else spark_name or e.sql_name()
     args: list[str] = []
@@ -165,11 +193,86 @@ def _func_name(e: exp.Func) -> str:
     return f"{name.lower()}({', '.join(args)})"
 
 
+def _struct_name(e: exp.Struct) -> str:
+    """``struct(i, 1)``; a field named other than its value is shown ``i AS a``."""
+    parts = []
+    for k, field in enumerate(e.expressions):
+        if not isinstance(field, exp.PropertyEQ):
+            parts.append(output_name(field))
+            continue
+        value, name = field.expression, field.name
+        shown = output_name(value)
+        default = shown if isinstance(value, exp.Column) else f"col{k + 1}"
+        parts.append(shown if name == default else f"{shown} AS {name}")
+    return f"struct({', '.join(parts)})"
+
+
+def _map_name(e: exp.VarMap) -> str:
+    keys, values = e.args["keys"], e.args["values"]
+    if not (isinstance(keys, exp.Array) and isinstance(values, exp.Array)):
+        return _func_name(e)
+    pairs = zip(keys.expressions, values.expressions, strict=True)
+    return f"map({', '.join(f'{output_name(k)}, {output_name(v)}' for k, v in pairs)})"
+
+
+_ROWS_TO_CURRENT = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+_RANKING = frozenset({"row_number", "rank", "dense_rank", "percent_rank", "ntile"})
+
+
 def _window_name(e: exp.Window) -> str:
-    func = output_name(e.this)
-    spec = e.sql(dialect="spark")
-    over = spec[spec.find(" OVER ") + 1 :] if " OVER " in spec else "OVER ()"
-    return f"{func} {over}"
+    """``sum(i) OVER (PARTITION BY k ORDER BY i ASC NULLS FIRST <frame>)``, the frame written
+    out as Spark does when the query leaves it implicit."""
+    func = e.this
+    parts = []
+    partition = e.args.get("partition_by") or []
+    if partition:
+        parts.append("PARTITION BY " + ", ".join(output_name(p) for p in partition))
+    order = e.args.get("order")
+    ordered = list(order.expressions) if order is not None else []
+    if ordered:
+        parts.append("ORDER BY " + ", ".join(_ordered_name(o) for o in ordered))
+    parts.append(_frame_name(func, e.args.get("spec"), bool(ordered)))
+    return f"{output_name(func)} OVER ({' '.join(parts)})"
+
+
+def _ordered_name(o: exp.Expr) -> str:
+    if not isinstance(o, exp.Ordered):
+        return f"{output_name(o)} ASC NULLS FIRST"
+    desc = bool(o.args.get("desc"))
+    nulls_first = o.args.get("nulls_first")
+    first = (not desc) if nulls_first is None else bool(nulls_first)
+    return f"{output_name(o.this)} {'DESC' if desc else 'ASC'} NULLS {'FIRST' if first else 'LAST'}"
+
+
+def _frame_name(func: exp.Expr, spec: exp.Expr | None, ordered: bool) -> str:
+    if isinstance(spec, exp.WindowSpec) and spec.args.get("kind"):
+        start = _bound_name(spec.args.get("start"), spec.args.get("start_side"))
+        end = _bound_name(spec.args.get("end"), spec.args.get("end_side"))
+        return f"{str(spec.args['kind']).upper()} BETWEEN {start} AND {end}"
+    frame = func.meta.get(SPARK_FRAME) if func.meta else None
+    if frame is not None:
+        return str(frame)
+    if isinstance(func, exp.Anonymous):
+        name = func.name.lower()
+    else:
+        name = func.sql_name().lower() if isinstance(func, exp.Func) else func.key
+    if name in _RANKING:
+        return _ROWS_TO_CURRENT
+    if isinstance(func, exp.Lag | exp.Lead):
+        offset = func.args.get("offset")
+        n = int(offset.this) if isinstance(offset, exp.Literal) and not offset.is_string else 1
+        row = -n if isinstance(func, exp.Lag) else n
+        return f"ROWS BETWEEN {row} FOLLOWING AND {row} FOLLOWING"
+    if ordered:
+        return "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    return "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+
+
+def _bound_name(value: object, side: object) -> str:
+    text = value.sql(dialect="spark") if isinstance(value, exp.Expr) else str(value or "")
+    if text.upper() == "CURRENT ROW":
+        return "CURRENT ROW"
+    return f"{text.upper()} {str(side or '').upper()}".strip()
 
 
 def name_projections(query: exp.Query) -> exp.Query:
@@ -179,7 +282,7 @@ def name_projections(query: exp.Query) -> exp.Query:
     named = [
         e
         if isinstance(e, exp.Alias | exp.Column | exp.Star)
-        else exp.Alias(this=e, alias=exp.to_identifier(output_name(e), quoted=True))
+        else exp.Alias(this=e, alias=exp.to_identifier(top_level_name(e), quoted=True))
         for e in query.expressions
     ]
     return query.select(*named, append=False, copy=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from kaspar.engine.plan.nullability import NOT_NULL
 from kaspar.sql.column import MAP_GENERATOR, Column, named, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names
 
@@ -66,6 +67,8 @@ def map_generator_items(
         unnested = _unnest(value)
         if kind == "pos":
             unnested = exp.Cast(this=unnested, to=exp.DataType.build("INT"))
+        if kind in ("pos", "key") and not outer:
+            unnested.meta[NOT_NULL] = True
         items.append(_alias(unnested, name))
     return items
 
@@ -104,6 +107,8 @@ def _posexplode(col: ColumnOrName, outer: bool, fn: str) -> Column:
     if outer:
         positions = outer_array(e, positions)
     pos = exp.Cast(this=_unnest(positions), to=exp.DataType.build("INT"))
+    if not outer:
+        pos.meta[NOT_NULL] = True
     column = multi_column(f"{fn}({names(e)})", [_alias(pos, "pos"), _alias(_unnest(source), "col")])
     return mark_map_generator(column, fn, outer, e)
 

@@ -71,37 +71,11 @@ def map_filter(col: ColumnOrName, f: Callable[[Column, Column], Column]) -> Colu
     return _map_hof("map_filter", col, lam, "list_filter")
 
 
-def _field_name(e: exp.Expr, i: int) -> str:
-    return e.name if isinstance(e, exp.Column) and e.name else str(i)
-
-
 def arrays_zip(*cols: ColumnOrName) -> Column:
+    from kaspar.engine.compile.arrays_zip import zipped
+
     exprs = [to_expr(c) for c in cols]
-    var = f"i_{id(exprs) % 10000}"
-    longest = (
-        exp.Greatest(
-            this=exp.Length(this=exprs[0].copy()),
-            expressions=[exp.Length(this=e.copy()) for e in exprs[1:]],
-        )
-        if len(exprs) > 1
-        else exp.Length(this=exprs[0].copy())
-    )
-    indexes = _fn("range", literal(1), exp.Add(this=longest, expression=literal(1)))
-    fields = [
-        exp.PropertyEQ(
-            this=exp.to_identifier(_field_name(e, i)),
-            expression=_fn("list_extract", e.copy(), exp.column(var)),
-        )
-        for i, e in enumerate(exprs)
-    ]
-    lam = exp.Lambda(this=exp.Struct(expressions=fields), expressions=[exp.to_identifier(var)])
-    any_null: exp.Expr = exprs[0].copy().is_(exp.null())
-    for e in exprs[1:]:
-        any_null = exp.Or(this=any_null, expression=e.copy().is_(exp.null()))
-    value = exp.Case(
-        ifs=[exp.If(this=any_null, true=exp.null())], default=_fn("list_transform", indexes, lam)
-    )
-    return node(value, f"arrays_zip({names(*exprs)})")
+    return node(zipped(exprs), f"arrays_zip({names(*exprs)})")
 
 
 def _delimiter(value: ColumnOrName | None, default: str) -> exp.Expr:
