@@ -21,6 +21,7 @@ from typing import Any
 from sqlglot import exp
 
 from kaspar.engine.compile.dialect import SQL_FUNCTION_HOOKS
+from kaspar.engine.plan.naming import SPARK_NAME, output_name
 from kaspar.sql.column import Column
 
 # Generators are expanded by the projection (they make rows, not values).
@@ -384,7 +385,28 @@ def _built(name: str, given: list[exp.Expr]) -> exp.Expr | None:
         return None
     finally:
         _BUILDING.active = False
-    return built.expr if isinstance(built, Column) else None
+    if not isinstance(built, Column):
+        return None
+    if any(isinstance(a, exp.Lambda) for a in given):
+        built.expr.meta[SPARK_NAME] = f"{name.lower()}({', '.join(map(_sql_name, given))})"
+    return built.expr
+
+
+def _sql_name(argument: exp.Expr) -> str:
+    """An argument's part of Spark SQL's generated name: a lambda is ``lambdafunction(body,
+    variables)`` with each variable shown as ``namedlambdavariable()``."""
+    if not isinstance(argument, exp.Lambda):
+        return output_name(argument)
+    names = {str(v.name).lower() for v in argument.expressions}
+    variable = exp.Anonymous(this="namedlambdavariable", expressions=[])
+
+    def shown(node: exp.Expr) -> exp.Expr:
+        plain = isinstance(node, exp.Column) and not node.table
+        bare = isinstance(node, exp.Identifier) and not isinstance(node.parent, exp.Column)
+        return variable.copy() if (plain or bare) and node.name.lower() in names else node
+
+    body = output_name(argument.this.copy().transform(shown))
+    return f"lambdafunction({', '.join([body, *['namedlambdavariable()'] * len(names)])})"
 
 
 SQL_FUNCTION_HOOKS.append(_built)  # every Spark SQL call sqlglot has a builder for
@@ -409,11 +431,22 @@ def _argument(param: inspect.Parameter, value: exp.Expr) -> Any:
     annotation = str(param.annotation)
     if isinstance(value, exp.Lambda):
         return _python_lambda(value)
+    if "dict" in annotation:  # options: map('k', 'v', ...) of literals
+        return _options(value)
     if "Column" in annotation or param.annotation is inspect.Parameter.empty:
         return Column(value)
     if isinstance(value, exp.Null) and "None" not in annotation:
         raise _NotBridged  # SQL's NULL where the Python function wants a value
     return _python_value(value)
+
+
+def _options(value: exp.Expr) -> dict[str, str] | None:
+    if isinstance(value, exp.Null):
+        return None
+    if not isinstance(value, exp.VarMap):
+        raise _NotBridged
+    keys, values = value.args["keys"].expressions, value.args["values"].expressions
+    return {str(_python_value(k)): str(_python_value(v)) for k, v in zip(keys, values, strict=True)}
 
 
 def _python_value(value: exp.Expr) -> Any:
