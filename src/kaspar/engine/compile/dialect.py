@@ -595,13 +595,13 @@ class KasparDuckDB(DuckDB):
                 )
             return super().div_sql(expression)
 
-        def join_sql(self, expression: exp.Join) -> str:
+        def join_sql(self, expression: exp.Join, join_op: str | None = None) -> str:
             if str(expression.args.get("kind") or "").upper() == "CROSS" and (
                 expression.args.get("on") is not None or expression.args.get("using")
             ):  # Spark takes CROSS JOIN ... ON as an inner join; DuckDB refuses it
                 expression = expression.copy()
                 expression.set("kind", None)
-            return super().join_sql(expression)
+            return super().join_sql(expression, join_op)
 
         def ordered_sql(self, expression: exp.Ordered) -> str:
             desc = bool(expression.args.get("desc"))

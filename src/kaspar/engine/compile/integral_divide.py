@@ -35,11 +35,11 @@ def _divide(operands: list[exp.Expr], types: list[DuckDBPyType]) -> exp.Expr:
     names = [str(t).upper() for t in types]
     for name in names:
         if name.startswith(("FLOAT", "DOUBLE")):
-            left, right = (_spark_type_name(n) for n in names)
+            first, second = (_spark_type_name(n) for n in names)
             raise AnalysisException(
-                "[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot resolve div due to data type "
+                "Cannot resolve div due to data type "
                 "mismatch: the left and right operands of the binary operator have "
-                f'incompatible types ("{left}" and "{right}").',
+                f'incompatible types ("{first}" and "{second}").',
                 "DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES",
             )
     left, right = (_operand(o, n) for o, n in zip(operands, names, strict=True))
