@@ -151,3 +151,14 @@ def test_join_hint_is_ignored(spark: SparkSession) -> None:
         "select /*+ BROADCAST(b) */ * from values (1) a(x) join values (1) b(y) on x = y"
     )
     assert [tuple(r) for r in df.collect()] == [(1, 1)]
+
+
+def test_function_arguments_cast_as_spark(spark: SparkSession) -> None:
+    df = spark.sql("select 12 as i, '4' as s").selectExpr(
+        "upper(i) as u", "length(i) as n", "i like '1%' as l", "sqrt(s) as q"
+    )
+    assert df.schema.simpleString() == "struct<u:string,n:int,l:boolean,q:double>"
+    assert df.collect()[0].asDict() == {"u": "12", "n": 2, "l": True, "q": 2.0}
+    total = spark.sql("select '4' as s union all select '5'").selectExpr("sum(s) as t")
+    assert total.schema.simpleString() == "struct<t:double>"
+    assert total.collect()[0].t == 9.0

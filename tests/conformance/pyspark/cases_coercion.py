@@ -204,3 +204,15 @@ def case_join_hint_ignored(spark, F, T):
     return spark.sql(
         "select /*+ BROADCAST(b) */ * from values (1) a(x) join values (1) b(y) on x = y"
     )
+
+
+@case()
+def case_coerce_function_arguments(spark, F, T):
+    exprs = ["upper(i)", "length(i)", "substr(i, 1)", "i like '1%'", "abs(s)", "round(s)"]
+    return typed(spark).selectExpr(*(f"{e} as c{n}" for n, e in enumerate(exprs)))
+
+
+@case()
+def case_coerce_aggregates_of_strings(spark, F, T):
+    df = ages(spark)
+    return df.agg(F.sum("age").alias("s"), F.avg("age").alias("a"), F.max("age").alias("m"))

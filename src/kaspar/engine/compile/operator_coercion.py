@@ -58,9 +58,13 @@ _CANDIDATES = (
     exp.Least,
     exp.Neg,
 )
+# Calls whose arguments Spark casts to the types they take (``_coerce_arguments``).
+_CALLS = (exp.Func, exp.Like, exp.ILike)
+_NOT_CALLS = (exp.Cast, exp.TryCast, exp.Window)
 _T = exp.DataType.Type
 _STRINGS = frozenset({_T.TEXT, _T.VARCHAR})
 _NUMBERS = frozenset({_T.TINYINT, _T.SMALLINT, _T.INT, _T.BIGINT, _T.FLOAT, _T.DOUBLE, _T.DECIMAL})
+_TEXT_CASTABLE = _NUMBERS | {_T.DATE, _T.TIMESTAMPTZ, _T.TIMESTAMPNTZ, _T.BOOLEAN}
 
 
 def is_type_mismatch(error: duckdb.Error) -> bool:
@@ -74,14 +78,63 @@ def coerce_operators(
 ) -> None:
     """Cast the operands of every operator in ``tree`` that DuckDB cannot bind as Spark would."""
     _link_parents(tree)
-    nodes = list(tree.find_all(*_CANDIDATES, bfs=False))
+    nodes = [
+        n
+        for n in tree.find_all(*_CANDIDATES, *_CALLS, bfs=False)
+        if isinstance(n, _CANDIDATES) or not isinstance(n, _NOT_CALLS)
+    ]
     order = {id(n): i for i, n in enumerate(nodes)}
     # innermost queries first, and inside one query operands before their operators
     nodes.sort(key=lambda n: (-_depth(n), -order[id(n)]))
     for node in nodes:
         if _binds(node, con, generate):
             continue
-        _coerce(node, con, generate, ansi)
+        if isinstance(node, _CANDIDATES):
+            _coerce(node, con, generate, ansi)
+        else:
+            _coerce_arguments(node, con, generate)
+
+
+def _coerce_arguments(node: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Generate) -> None:
+    """A function DuckDB has no overload of for its arguments' types: Spark casts a number, date
+    or boolean passed for a string to ``string`` (``upper(1)``, ``1 LIKE '1%'``), and a string
+    passed for a number to ``double`` (``abs('1')``, ``sum(s)``). Each cast is kept only if the
+    call then binds."""
+    args = [a for a in node.iter_expressions() if not isinstance(a, exp.Literal | exp.Null)]
+    types = [_type_of(a, con, generate) for a in args]
+    if any(t is None for t in types):
+        return
+    for arg, t in zip(args, types, strict=True):
+        text = exp.DataType.build("VARCHAR")
+        if (
+            t is not None
+            and t.this in _TEXT_CASTABLE
+            and _try_casts(node, [arg], text, con, generate)
+        ):
+            return
+    strings = [a for a, t in zip(args, types, strict=True) if t is not None and t.this in _STRINGS]
+    if strings:
+        _try_casts(node, strings, exp.DataType.build("DOUBLE"), con, generate)
+
+
+def _try_casts(
+    node: exp.Expr,
+    operands: list[exp.Expr],
+    to: exp.DataType,
+    con: duckdb.DuckDBPyConnection,
+    generate: Generate,
+) -> bool:
+    """Cast ``operands`` to ``to``; undone unless ``node`` binds then."""
+    casts = []
+    for operand in operands:
+        cast = exp.Cast(this=operand.copy(), to=to.copy())
+        operand.replace(cast)
+        casts.append((cast, operand))
+    if _binds(node, con, generate):
+        return True
+    for cast, operand in casts:
+        cast.replace(operand)
+    return False
 
 
 def _link_parents(tree: exp.Expr) -> None:
