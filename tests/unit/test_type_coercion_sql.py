@@ -162,3 +162,10 @@ def test_function_arguments_cast_as_spark(spark: SparkSession) -> None:
     total = spark.sql("select '4' as s union all select '5'").selectExpr("sum(s) as t")
     assert total.schema.simpleString() == "struct<t:double>"
     assert total.collect()[0].t == 9.0
+
+
+def test_in_subquery_meets_at_the_common_type(spark: SparkSession) -> None:
+    df = spark.sql("select v from (select '5' as v) x where v in (select 5)")
+    assert df.collect()[0].v == "5"
+    df = spark.sql("select v from (select 6 as v) x where v in (select '6')")
+    assert df.collect()[0].v == 6

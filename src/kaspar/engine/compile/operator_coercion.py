@@ -199,6 +199,9 @@ def _coerce(node: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Generate, 
     if isinstance(node, _ARITHMETIC):
         _arithmetic(node, con, generate)
         return
+    if isinstance(node, exp.In) and node.args.get("query") is not None:
+        _in_subquery(node, con, generate, ansi)
+        return
     for operands, error in _operand_groups(node):
         _meet(node, operands, error, con=con, generate=generate, ansi=ansi)
 
@@ -262,6 +265,33 @@ def _operand_groups(node: exp.Expr) -> list[tuple[list[exp.Expr], str]]:
     if isinstance(node, exp.Array):
         return [(list(node.expressions), "DATA_DIFF_TYPES")]
     return []
+
+
+def _in_subquery(
+    node: exp.In, con: duckdb.DuckDBPyConnection, generate: Generate, ansi: bool
+) -> None:
+    """``x IN (SELECT y ...)``: ``x`` and ``y`` meet at their common type."""
+    query = node.args["query"]
+    inner = query.this if isinstance(query, exp.Subquery) else query
+    value = _type_of(node.this, con, generate)
+    try:
+        column = parse_duckdb(str(con.sql(generate(inner)).types[0]))
+    except (duckdb.Error, ValueError):  # correlated: not typed alone
+        return
+    if value is None:
+        return
+    common = common_type(value, column, ansi=ansi)
+    if common is None:
+        _refuse(node, [value, column], "DATA_DIFF_TYPES")
+    if isinstance(common, Unknown):
+        return
+    if value != common:
+        node.this.replace(exp.Cast(this=node.this.copy(), to=common.copy()))
+    if column != common:
+        alias = exp.TableAlias(this=exp.to_identifier("_in"), columns=[exp.to_identifier("_c0")])
+        cast = exp.Cast(this=exp.column("_c0", table="_in"), to=common.copy())
+        source = exp.Subquery(this=inner.copy(), alias=alias)
+        query.replace(exp.select(cast).from_(source).subquery())
 
 
 def _arithmetic(node: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Generate) -> None:
