@@ -169,3 +169,17 @@ def test_in_subquery_meets_at_the_common_type(spark: SparkSession) -> None:
     assert df.collect()[0].v == "5"
     df = spark.sql("select v from (select 6 as v) x where v in (select '6')")
     assert df.collect()[0].v == 6
+
+
+def test_legacy_mode_casts_strings_to_the_other_side() -> None:
+    spark = SparkSession.builder.getOrCreate().newSession()
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    try:
+        row = spark.sql(
+            "select s > 1 as a, sx > 1 as b, s + 1 as c from (select '1.5' as s, 'x' as sx)"
+        ).collect()[0]
+        assert row.asDict() == {"a": False, "b": None, "c": 2.5}
+        union = spark.sql("select 1 as a union all select 'x'")
+        assert union.schema.simpleString() == "struct<a:string>"
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", "true")

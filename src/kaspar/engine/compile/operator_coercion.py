@@ -197,7 +197,7 @@ def _coerce(node: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Generate, 
         _cast_strings([node.this], con, generate, exp.DataType.build("DOUBLE"))
         return
     if isinstance(node, _ARITHMETIC):
-        _arithmetic(node, con, generate)
+        _arithmetic(node, con, generate, ansi)
         return
     if isinstance(node, exp.In) and node.args.get("query") is not None:
         _in_subquery(node, con, generate, ansi)
@@ -225,6 +225,13 @@ def _meet(
     strict = isinstance(node, exp.Greatest | exp.Least)
     if strict and {t.this in _STRINGS for t in known if t.this != _T.NULL} == {True, False}:
         _refuse(node, known, error)
+    legacy = _legacy_comparison(node, known) if not ansi else None
+    if legacy is not None:  # legacy mode: the string is cast to the other side's type
+        known = [t if t.this in _STRINGS else legacy for t in known]
+        for operand, t in zip(operands, known, strict=True):
+            if t.this in _STRINGS:
+                operand.replace(exp.Cast(this=operand.copy(), to=legacy.copy()))
+        return
     target: exp.DataType = known[0]
     for t in known[1:]:
         common = common_type(target, t, ansi=ansi)
@@ -294,10 +301,30 @@ def _in_subquery(
         query.replace(exp.select(cast).from_(source).subquery())
 
 
-def _arithmetic(node: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Generate) -> None:
+def _legacy_comparison(node: exp.Expr, types: list[exp.DataType]) -> exp.DataType | None:
+    """The type a string meets a number, date, timestamp or boolean at in a comparison (or
+    ``BETWEEN``) in legacy mode: that other type."""
+    if not isinstance(node, (*_COMPARISONS, exp.Between)):
+        return None
+    others = {t.sql("duckdb"): t for t in types if t.this not in _STRINGS and t.this != _T.NULL}
+    has_string = any(t.this in _STRINGS for t in types)
+    if not has_string or len(others) != 1:
+        return None
+    (other,) = others.values()
+    return other if other.this in _TEXT_CASTABLE else None
+
+
+def _arithmetic(
+    node: exp.Expr, con: duckdb.DuckDBPyConnection, generate: Generate, ansi: bool
+) -> None:
     left, right = node.this, node.expression
     lt, rt = _type_of(left, con, generate), _type_of(right, con, generate)
     if lt is None or rt is None:
+        return
+    if not ansi:  # legacy mode: a string in arithmetic is a double
+        for operand, own, other in ((left, lt, rt), (right, rt, lt)):
+            if own.this in _STRINGS and (other.this in _NUMBERS or other.this in _STRINGS):
+                operand.replace(exp.Cast(this=operand.copy(), to=exp.DataType.build("DOUBLE")))
         return
     if lt.this in _STRINGS and rt.this in _STRINGS:
         for operand in (left, right):
