@@ -25,6 +25,7 @@ from kaspar.engine import types as T
 from kaspar.engine.arrow_eval import ArrowStage, compile_stage
 from kaspar.engine.arrow_holder import register_rows, release_rows, unregister_rows
 from kaspar.engine.compile.cast_sources import annotate_cast_sources
+from kaspar.engine.compile.coercion import coerce_types, is_type_mismatch
 from kaspar.engine.compile.dialect import generate, is_utc
 from kaspar.engine.compile.duckdb import compile_output, substituting
 from kaspar.engine.compile.json_text import resolve_to_json
@@ -156,31 +157,18 @@ class Executor:
                 for replacement in pairs.values():
                     self._udfs.bind(replacement, self.ansi)
                 self._udfs.bind(resolved, self.ansi)
-                with substituting(pairs):
-                    tree = compile_output(resolved)
-                resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                annotate_cast_sources(
-                    tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
-                )
-                resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                dedup_map_keys(tree, self.map_key_dedup)
-                annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                sql = generate(tree, ansi=self.ansi, utc=self.utc)
-                types = [str(t) for t in self._con.sql(sql).types]
+
+                def build(casts: list[exp.DataType | None] | None = None) -> exp.Expr:
+                    with substituting(pairs):
+                        if casts is None:
+                            return compile_output(resolved)
+                        return self._with_subqueries(compile_output(resolved, casts))
+
+                tree, sql, relation, operators = self._resolve(build)
+                types = [str(t) for t in relation.types]
                 casts = [_output_cast(t) for t in types]
                 if any(c is not None for c in casts):
-                    with substituting(pairs):
-                        tree = self._with_subqueries(compile_output(resolved, casts))
-                    resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                    annotate_cast_sources(
-                        tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
-                    )
-                    resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                    dedup_map_keys(tree, self.map_key_dedup)
-                    annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                    resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                    sql = generate(tree, ansi=self.ansi, utc=self.utc)
+                    tree, sql = self._resolved(build(casts), operators=operators)
             except duckdb.Error as e:
                 raise translate_error(e) from None
             if sql not in self._arrow_stages:
@@ -249,19 +237,39 @@ class Executor:
                     self._udfs.bind(analyze(child), self.ansi)
                 # Renames the UDF calls in ``query`` (the plan ``spark.sql`` returns runs it).
                 self._udfs.bind_query(query, lambda: self._with_views(probe), self.ansi)
-                tree = self._with_views(probe)
-                resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                annotate_cast_sources(
-                    tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
-                )
-                resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                dedup_map_keys(tree, self.map_key_dedup)
-                annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                sql = generate(tree, ansi=self.ansi, utc=self.utc)
-                return list(self._con.sql(sql).columns)
+                _, _, relation, _ = self._resolve(lambda: self._with_views(probe))
+                return list(relation.columns)
             except duckdb.Error as e:
                 raise translate_error(e) from None
+
+    def _resolve(self, build: Callable[[], exp.Expr]) -> tuple[exp.Expr, str, Any, bool]:
+        """The tree ``build`` gives with what depends on types resolved, its SQL, its bound
+        relation and whether it needed Spark's implicit casts for its operators: a query
+        DuckDB refuses for operand types that do not meet is built again with them
+        (``coercion``)."""
+        try:
+            tree, sql = self._resolved(build(), operators=False)
+            return tree, sql, self._con.sql(sql), False
+        except duckdb.Error as e:
+            if not is_type_mismatch(e):
+                raise
+        tree, sql = self._resolved(build(), operators=True)
+        return tree, sql, self._con.sql(sql), True
+
+    def _resolved(self, tree: exp.Expr, *, operators: bool) -> tuple[exp.Expr, str]:
+        def gen(e: exp.Expr) -> str:
+            return generate(e, ansi=self.ansi)
+
+        if operators:  # before typeof(), which binds its operand
+            coerce_types(tree, self._con, gen, self.ansi, operators=True)
+        resolve_typeof(tree, self._con, gen)
+        annotate_cast_sources(tree, self._con, gen, before_typed=True)
+        resolve_typed(tree, self._con, gen)
+        coerce_types(tree, self._con, gen, self.ansi, operators=operators)
+        dedup_map_keys(tree, self.map_key_dedup)
+        annotate_cast_sources(tree, self._con, gen)
+        resolve_to_json(tree, self._con, gen)
+        return tree, generate(tree, ansi=self.ansi, utc=self.utc)
 
     def _with_views(self, probe: L.SqlQuery) -> exp.Query:
         query = probe.query.copy()
@@ -282,29 +290,13 @@ class Executor:
             self._register(plan)
             try:
                 self._udfs.bind(resolved, self.ansi)
-                tree = self._with_subqueries(compile_output(resolved))
-                resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                annotate_cast_sources(
-                    tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
+                tree, sql, relation, operators = self._resolve(
+                    lambda: self._with_subqueries(compile_output(resolved))
                 )
-                resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                dedup_map_keys(tree, self.map_key_dedup)
-                annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                sql = generate(tree, ansi=self.ansi, utc=self.utc)
-                types = [str(t) for t in self._con.sql(sql).types]
+                types = [str(t) for t in relation.types]
                 casts = [_output_cast(t) for t in types]
                 if any(c is not None for c in casts):
-                    tree = compile_output(resolved, casts)
-                    resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                    annotate_cast_sources(
-                        tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
-                    )
-                    resolve_typed(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                    dedup_map_keys(tree, self.map_key_dedup)
-                    annotate_cast_sources(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                    resolve_to_json(tree, self._con, lambda e: generate(e, ansi=self.ansi))
-                    sql = generate(tree, ansi=self.ansi, utc=self.utc)
+                    tree, sql = self._resolved(compile_output(resolved, casts), operators=operators)
             except duckdb.Error as e:
                 raise translate_error(e) from None
             if sql not in self._arrow_stages:

@@ -314,6 +314,8 @@ class SparkSession:
             return done
         if not isinstance(statement, exp.Query):
             raise ParseException(f"Unsupported statement: {sqlQuery}", "PARSE_SYNTAX_ERROR")
+        for hint in list(statement.find_all(exp.Hint)):  # plan hints: DuckDB plans alone
+            hint.pop()
         named = name_projections(self._udf.bind_calls(statement))
         query = _global_temp_tables(empty_collected_arrays(named))
         views = self._catalog._views_for(_referenced_tables(query))

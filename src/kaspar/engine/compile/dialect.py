@@ -50,6 +50,7 @@ from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import ANSI_ONLY, RAW
 from kaspar.engine.compile.cast_time import time_cast
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
+from kaspar.engine.compile.integral_divide import spark_div
 from kaspar.engine.compile.nanos_timestamps import nanos_cast, nanos_literal
 from kaspar.engine.compile.typeof import TYPEOF
 from kaspar.engine.sketches.sql_names import SQL_NAMES as SKETCH_SQL_NAMES
@@ -326,7 +327,9 @@ class KasparSpark(Spark):
                 for window in () if tree is None else tree.find_all(exp.Window):
                     window.meta[USER_WINDOW] = True
             return [
-                None if t is None else interval_operations(t.transform(nanos_literal))
+                None
+                if t is None
+                else interval_operations(t.transform(nanos_literal).transform(spark_div))
                 for t in trees
             ]
 
@@ -700,6 +703,14 @@ class KasparDuckDB(DuckDB):
                     this=expression.this, expression=expression.expression, typed=False, safe=True
                 )
             return super().div_sql(expression)
+
+        def join_sql(self, expression: exp.Join, join_op: str | None = None) -> str:
+            if str(expression.args.get("kind") or "").upper() == "CROSS" and (
+                expression.args.get("on") is not None or expression.args.get("using")
+            ):  # Spark takes CROSS JOIN ... ON as an inner join; DuckDB refuses it
+                expression = expression.copy()
+                expression.set("kind", None)
+            return super().join_sql(expression, join_op)
 
         def ordered_sql(self, expression: exp.Ordered) -> str:
             desc = bool(expression.args.get("desc"))

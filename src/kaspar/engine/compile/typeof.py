@@ -14,6 +14,7 @@ import duckdb
 from sqlglot import exp
 
 from kaspar.engine.compile.cast_sources import probe
+from kaspar.engine.compile.typed_rewrites import TYPED, resolve_typed
 from kaspar.engine.type_conversion import from_duckdb
 
 TYPEOF = "spark_typeof"
@@ -27,6 +28,8 @@ def resolve_typeof(
         node for node in tree.find_all(exp.Anonymous) if node.meta.get(TYPEOF) and node.expressions
     ]
     for call in calls:
+        if any(n.meta.get(TYPED) for n in call.expressions[0].walk()):
+            resolve_typed(call.expressions[0], con, generate)  # its type is the rewrite's
         operand = call.expressions[0]
         types = con.sql(generate(probe(operand, tree))).types
         name = from_duckdb(str(types[0])).simpleString()
