@@ -513,6 +513,11 @@ class KasparDuckDB(DuckDB):
                 return super().anonymous_sql(expression)
             return self.sql(rewritten)
 
+        def substringindex_sql(self, expression: exp.SubstringIndex) -> str:
+            args = [expression.this, expression.args["delimiter"], expression.args["count"]]
+            rewritten = function_rewrites.substring_index([a.copy() for a in args])
+            return self.sql(rewritten)
+
         def tuple_sql(self, expression: exp.Tuple) -> str:
             struct = function_rewrites.row_constructor(expression)
             return super().tuple_sql(expression) if struct is None else self.sql(struct)

@@ -122,6 +122,12 @@ def _compound_name(e: exp.Expr) -> str:
         return "count(1)"
     if isinstance(e, exp.Distinct):
         return "DISTINCT " + ", ".join(output_name(x) for x in e.expressions)
+    if isinstance(e, exp.Like) and not e.args.get("escape"):
+        like = f"{output_name(e.this)} LIKE {output_name(e.expression)}"
+        return f"(NOT {like})" if e.args.get("negate") else like
+    if isinstance(e, exp.ILike | exp.RegexpLike) and not e.args.get("escape"):
+        name = "ilike" if isinstance(e, exp.ILike) else "RLIKE"
+        return f"{name}({output_name(e.this)}, {output_name(e.expression)})"
     if isinstance(e, exp.Bracket):
         return f"{output_name(e.this)}[{', '.join(output_name(x) for x in e.expressions)}]"
     if isinstance(e, exp.Window):

@@ -1,0 +1,179 @@
+"""Parity cases: file metadata in SQL text (``format.`path``` reads, ``_metadata`` and
+``input_file_name()``), hashing maps, number formats of ``to_char``/``to_number``, and
+DataFrame methods with unusual arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conformance.pyspark.cases_file_metadata import _p, _relative
+from tests.conformance.pyspark.registry import case, nested, people
+
+
+def _parquet() -> str:
+    return _p("parquet/people.parquet")
+
+
+@case()
+def case_sql_files_input_file_name(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.sql(f"SELECT id, input_file_name() AS f FROM parquet.`{_parquet()}`")
+    return df.select("id", _relative(F, F.col("f")).alias("f"))
+
+
+@case()
+def case_sql_files_metadata_and_star_csv(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(f"SELECT _metadata.file_name, * FROM csv.`{_p('csv/people.csv')}`")
+
+
+@case()
+def case_sql_files_read_formats(spark: Any, F: Any, T: Any) -> Any:
+    text = spark.sql(f"SELECT value FROM text.`{_p('text/lines.txt')}`")
+    json = spark.sql(f"SELECT CAST(id AS STRING) AS value FROM json.`{_p('json')}`")
+    orc = spark.sql(f"SELECT name AS value FROM `orc`.`{_p('orc')}` t WHERE t.id > 1")
+    return text.union(json).union(orc)
+
+
+@case()
+def case_sql_files_metadata_fields(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        f"SELECT x.*, x._metadata.file_size, upper(_metadata.file_name) AS u, "
+        f"input_file_block_start(), input_file_block_length() FROM parquet.`{_parquet()}` x "
+        "WHERE _metadata.file_name LIKE '%people%'"
+    )
+
+
+@case()
+def case_sql_files_metadata_struct(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.sql(f"SELECT _metadata, * FROM parquet.`{_parquet()}`")
+    return df.select("id", "_metadata.file_name", "_metadata.row_index")
+
+
+@case()
+def case_sql_files_through_subqueries(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "SELECT s.id, _metadata.file_name, input_file_block_length() AS n FROM "
+        f"(SELECT * FROM (SELECT id FROM parquet.`{_parquet()}` WHERE id > 1)) s"
+    )
+
+
+@case()
+def case_sql_files_distinct_subquery(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(f"SELECT _metadata.file_name FROM (SELECT DISTINCT id FROM orc.`{_p('orc')}`)")
+
+
+@case()
+def case_sql_files_past_limit(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "SELECT id, input_file_name(), input_file_block_start(), _metadata.file_name FROM "
+        f"(SELECT * FROM parquet.`{_parquet()}` ORDER BY id LIMIT 2)"
+    )
+
+
+@case()
+def case_sql_files_group_by_file(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.sql(
+        f"SELECT input_file_name() AS f, count(*) AS n FROM csv.`{_p('csv')}` GROUP BY 1"
+    )
+    return df.select(_relative(F, F.col("f")).alias("f"), "n")
+
+
+@case()
+def case_sql_files_in_subquery_expression(spark: Any, F: Any, T: Any) -> Any:
+    path = _parquet()
+    return spark.sql(
+        f"SELECT id FROM parquet.`{path}` WHERE id IN "
+        f"(SELECT id FROM parquet.`{path}` WHERE _metadata.file_name = 'people.parquet')"
+    )
+
+
+@case()
+def case_sql_files_union(spark: Any, F: Any, T: Any) -> Any:
+    path = _parquet()
+    return spark.sql(
+        f"SELECT id, _metadata.file_size FROM parquet.`{path}` UNION ALL "
+        f"SELECT id, input_file_block_length() FROM parquet.`{path}`"
+    )
+
+
+@case()
+def case_sql_files_temp_view_functions(spark: Any, F: Any, T: Any) -> Any:
+    spark.read.parquet(_parquet()).createOrReplaceTempView("misc_gaps_files")
+    df = spark.sql(
+        "SELECT id, input_file_name() AS f, input_file_block_length() FROM misc_gaps_files"
+    )
+    return df.select("id", _relative(F, F.col("f")).alias("f"), "input_file_block_length()")
+
+
+@case()
+def case_sql_files_temp_view_user_cte(spark: Any, F: Any, T: Any) -> Any:
+    spark.range(3).createOrReplaceTempView("misc_gaps_range")
+    return spark.sql("WITH t AS (SELECT * FROM misc_gaps_range) SELECT id FROM t")
+
+
+@case(kind="error")
+def case_sql_files_temp_view_metadata(spark: Any, F: Any, T: Any) -> Any:
+    spark.read.parquet(_parquet()).createOrReplaceTempView("misc_gaps_files")
+    return spark.sql("SELECT _metadata.file_name FROM misc_gaps_files")
+
+
+@case(kind="error")
+def case_sql_files_user_cte_metadata(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(f"WITH t AS (SELECT * FROM parquet.`{_parquet()}`) SELECT _metadata FROM t")
+
+
+@case(kind="error")
+def case_sql_files_past_aggregate(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        f"SELECT _metadata.file_name FROM (SELECT id, count(*) FROM parquet.`{_parquet()}` "
+        "GROUP BY id)"
+    )
+
+
+@case(kind="error")
+def case_sql_files_aggregate_of_file_function(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(f"SELECT max(input_file_name()) FROM parquet.`{_parquet()}`")
+
+
+@case(kind="error")
+def case_sql_files_join_two_reads(spark: Any, F: Any, T: Any) -> Any:
+    path = _parquet()
+    return spark.sql(
+        f"SELECT input_file_name() FROM parquet.`{path}` a JOIN parquet.`{path}` b ON a.id = b.id"
+    )
+
+
+@case()
+def case_sql_files_join_qualified_metadata(spark: Any, F: Any, T: Any) -> Any:
+    path = _parquet()
+    return spark.sql(
+        f"SELECT a.id, b._metadata.file_name FROM parquet.`{path}` a "
+        f"JOIN parquet.`{path}` b ON a.id = b.id"
+    )
+
+
+@case(kind="error")
+def case_sql_files_unknown_field(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(f"SELECT _metadata.nope FROM parquet.`{_parquet()}`")
+
+
+@case(kind="error")
+def case_sql_files_missing_path(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(f"SELECT * FROM parquet.`{_p('nope')}`")
+
+
+@case(kind="error")
+def case_sql_files_unknown_format(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(f"SELECT * FROM nosuchformat.`{_parquet()}`")
+
+
+@case()
+def case_sql_files_select_expr(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.read.parquet(_parquet()).filter("_metadata.file_name like '%people%'")
+    return df.selectExpr(
+        "id", "substring_index(input_file_name(), '/', -1) AS f", "_metadata.file_path LIKE 'file:/%'"
+    )
+
+
+@case(kind="error")
+def case_dataframe_aggregate_of_file_function(spark: Any, F: Any, T: Any) -> Any:
+    return spark.read.parquet(_parquet()).select(F.max(F.input_file_name()))
