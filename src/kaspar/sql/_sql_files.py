@@ -124,9 +124,11 @@ def hidden_file_columns(
                 F.input_file_block_start().alias("start"),
                 F.input_file_block_length().alias("length"),
             )
-            plan = DataFrame(session, plan).select("*", hidden.alias(HIDDEN)).plan
-            analyze(plan)  # builds the reads with their files (registered with the query)
-        new_views.append((name, plan))
+            with_file = DataFrame(session, plan).select("*", hidden.alias(HIDDEN)).plan
+            analyze(with_file)  # builds the reads with their files (registered with the query)
+            new_views.append((name, with_file))
+        else:
+            new_views.append((name, plan))
     if not file_views:
         return query, views
     query = query.copy()
@@ -154,7 +156,9 @@ def _rewrite(query: exp.Query, file_views: dict[str, bool], columns: list[str]) 
                 if name in file_views and name not in ctes and not source.args.get("db"):
                     sources[alias] = _Source(file_views[name])
             elif isinstance(source, Scope) and id(source.expression) in exposing:
-                sources[source.expression.parent.alias] = exposing[id(source.expression)]
+                subquery = source.expression.parent
+                key = subquery.alias if isinstance(subquery, exp.Subquery) else alias
+                sources[key] = exposing[id(source.expression)]
         if not isinstance(scope.expression, exp.Select):
             continue
         select = scope.expression
@@ -163,13 +167,13 @@ def _rewrite(query: exp.Query, file_views: dict[str, bool], columns: list[str]) 
             continue
         _exclude_from_stars(select, sources)
         if scope.is_derived_table and _passes_on(select) and len(sources) == 1:
-            alias, source = next(iter(sources.items()))
-            subquery = select.parent
-            if isinstance(subquery, exp.Subquery) and not subquery.alias:
-                subquery.set("alias", exp.TableAlias(this=exp.to_identifier(f"_f{id(select)}")))
+            alias, passed = next(iter(sources.items()))
+            parent = select.parent
+            if isinstance(parent, exp.Subquery) and not parent.alias:
+                parent.set("alias", exp.TableAlias(this=exp.to_identifier(f"_f{id(select)}")))
             select.select(_hidden(alias).as_(HIDDEN, quoted=True), copy=False)
             exchange = select.args.get("order") or select.args.get("limit")
-            exposing[id(select)] = _Source(source.direct, source.files and not exchange)
+            exposing[id(select)] = _Source(passed.direct, passed.files and not exchange)
 
 
 def _hidden(alias: str) -> exp.Column:

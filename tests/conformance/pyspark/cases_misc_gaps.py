@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conformance.pyspark.cases_file_metadata import _p, _relative
-from tests.conformance.pyspark.registry import case, nested, people
+from tests.conformance.pyspark.registry import case
 
 
 def _parquet() -> str:
@@ -170,10 +170,59 @@ def case_sql_files_unknown_format(spark: Any, F: Any, T: Any) -> Any:
 def case_sql_files_select_expr(spark: Any, F: Any, T: Any) -> Any:
     df = spark.read.parquet(_parquet()).filter("_metadata.file_name like '%people%'")
     return df.selectExpr(
-        "id", "substring_index(input_file_name(), '/', -1) AS f", "_metadata.file_path LIKE 'file:/%'"
+        "id",
+        "substring_index(input_file_name(), '/', -1) AS f",
+        "_metadata.file_path LIKE 'file:/%' AS uri",
     )
 
 
 @case(kind="error")
 def case_dataframe_aggregate_of_file_function(spark: Any, F: Any, T: Any) -> Any:
     return spark.read.parquet(_parquet()).select(F.max(F.input_file_name()))
+
+
+def _maps(spark: Any) -> Any:
+    return spark.sql(
+        "SELECT map(1, 'a') AS m, struct(map(1, 'a') AS m) AS s, array(map(1, 'a')) AS a, "
+        "array(struct(map(1, 2) AS m)) AS sa, map(1, map(2, 3)) AS mm, named_struct('x', 1) AS ok"
+    )
+
+
+@case(kind="error")
+def case_hash_map_xxhash64(spark: Any, F: Any, T: Any) -> Any:
+    return _maps(spark).select(F.xxhash64("m"))
+
+
+@case(kind="error")
+def case_hash_map_hash(spark: Any, F: Any, T: Any) -> Any:
+    return _maps(spark).select(F.hash(F.lit(1), "m"))
+
+
+@case(kind="error")
+def case_hash_map_in_struct(spark: Any, F: Any, T: Any) -> Any:
+    return _maps(spark).select(F.xxhash64("s"))
+
+
+@case(kind="error")
+def case_hash_map_in_array(spark: Any, F: Any, T: Any) -> Any:
+    return _maps(spark).select(F.hash("a"))
+
+
+@case(kind="error")
+def case_hash_map_in_array_of_structs(spark: Any, F: Any, T: Any) -> Any:
+    return _maps(spark).selectExpr("xxhash64(sa)")
+
+
+@case(kind="error")
+def case_hash_map_sql_text(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql("SELECT hash(1, map(1, 2)) AS h")
+
+
+@case(kind="error")
+def case_hash_no_arguments(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql("SELECT xxhash64() AS h")
+
+
+@case()
+def case_hash_struct_without_map(spark: Any, F: Any, T: Any) -> Any:
+    return _maps(spark).select(F.xxhash64("ok"), F.xxhash64("ok", F.lit("x")))

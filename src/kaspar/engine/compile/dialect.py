@@ -47,6 +47,7 @@ from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import ANSI_ONLY, RAW
 from kaspar.engine.compile.cast_time import time_cast
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
+from kaspar.engine.compile.hash_types import HASH_FUNCTIONS, refuse_maps
 from kaspar.engine.compile.nanos_timestamps import nanos_cast, nanos_literal
 from kaspar.engine.compile.typeof import TYPEOF
 from kaspar.engine.sketches.sql_names import SQL_NAMES as SKETCH_SQL_NAMES
@@ -141,6 +142,8 @@ def _builtin(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
 
         call = exp.Anonymous(this=BUILTINS[name], expressions=args)
         call.meta[SPARK_NAME] = f"{name}({', '.join(output_name(a) for a in args)})"
+        if name in HASH_FUNCTIONS:
+            return refuse_maps(call, name, call.meta[SPARK_NAME])
         return call
 
     return build
