@@ -226,3 +226,96 @@ def case_hash_no_arguments(spark: Any, F: Any, T: Any) -> Any:
 @case()
 def case_hash_struct_without_map(spark: Any, F: Any, T: Any) -> Any:
     return _maps(spark).select(F.xxhash64("ok"), F.xxhash64("ok", F.lit("x")))
+
+
+_TO_CHAR_NUMBERS = ("-5", "5", "0", "-0.5", "12345.678", "123", "-123", "0.01")
+_TO_CHAR_FORMATS = (
+    "S999",
+    "999S",
+    "MI999",
+    "999MI",
+    "999PR",
+    "S$999.99",
+    "$99,999.99",
+    "9,999D99",
+    "099.9",
+    "99G999",
+    "999.99MI",
+    "$9,999PR",
+    "00.00S",
+    ".99",
+    "9.",
+)
+
+
+@case()
+def case_number_format_to_char_matrix(spark: Any, F: Any, T: Any) -> Any:
+    rows = [(n,) for n in _TO_CHAR_NUMBERS]
+    df = spark.createDataFrame(rows, "s string").select(F.col("s").cast("decimal(10,3)").alias("n"))
+    return df.select("n", *(F.to_char("n", F.lit(f)).alias(f) for f in _TO_CHAR_FORMATS))
+
+
+@case()
+def case_number_format_to_char_dataframe(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame([(-5,), (0,), (7,), (None,)], "n int")
+    return df.select("n", *(F.to_char("n", F.lit(f)).alias(f) for f in ("S999", "999PR", "9.")))
+
+
+@case(kind="error")
+def case_number_format_to_char_unexpected_token(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql("SELECT to_char(5, 'L999')")
+
+
+@case(kind="error")
+def case_number_format_to_char_empty(spark: Any, F: Any, T: Any) -> Any:
+    return spark.createDataFrame([(5,)], "n int").select(F.to_char("n", F.lit("")))
+
+
+_TO_NUMBER_INPUTS = (
+    ("-5", "S999"),
+    (" 5 ", "S999"),
+    ("5-", "999S"),
+    ("5-", "999MI"),
+    ("<5>", "999PR"),
+    ("$5", "$999"),
+    ("12,345.67", "99,999.99"),
+    ("12345.67", "99,999.99"),
+    ("1,2", "9,999"),
+    ("12,34", "9,999"),
+    ("1,234,5", "9,999,999"),
+    ("123,4", "99,99,999"),
+    (".5", "9,999D99"),
+    ("0005", "9999"),
+    ("1.2.3", "99.99"),
+    ("", "999"),
+    ("abc", "999"),
+)
+
+
+@case()
+def case_number_format_try_to_number_matrix(spark: Any, F: Any, T: Any) -> Any:
+    items = [f"try_to_number('{s}', '{f}') AS `{f} {s}`" for s, f in _TO_NUMBER_INPUTS]
+    return spark.sql("SELECT " + ", ".join(items))
+
+
+@case()
+def case_number_format_to_number_values(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "SELECT to_number(' 5', '999') AS a, to_number('<12.5>', '99.9PR') AS b, "
+        "to_number('-$1,234.50', 'S$9,999.99') AS c, to_number('5-', '9MI') AS d"
+    )
+
+
+@case(kind="error")
+def case_number_format_to_number_mismatch(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql("SELECT to_number('12345', '9,999') AS n")
+
+
+@case(kind="error")
+def case_number_format_to_number_sign_inside(spark: Any, F: Any, T: Any) -> Any:
+    return spark.createDataFrame([("5",)], "s string").select(F.to_number("s", F.lit("$S999")))
+
+
+@case(kind="error")
+def case_number_format_try_to_number_empty_format(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql("SELECT try_to_number('5', '') AS n")

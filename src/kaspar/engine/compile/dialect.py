@@ -259,6 +259,8 @@ class KasparSpark(Spark):
             "TO_UTC_TIMESTAMP": datetime_functions.to_utc_timestamp,
             "TO_CHAR": lambda args: to_char.sql_call("to_char", args, _date_format),
             "TO_VARCHAR": lambda args: to_char.sql_call("to_varchar", args, _date_format),
+            "TO_NUMBER": lambda args: to_char.sql_to_number("to_number", args),
+            "TRY_TO_NUMBER": lambda args: to_char.sql_to_number("try_to_number", args),
             **{name.upper(): _builtin(name) for name in _BUILTIN_SQL_NAMES},
             **{name.upper(): _variant(name) for name in _VARIANT_SQL_NAMES},
             **{name.upper(): _xpath(name) for name in _XPATH_SQL_NAMES},
