@@ -319,3 +319,124 @@ def case_number_format_to_number_sign_inside(spark: Any, F: Any, T: Any) -> Any:
 @case(kind="error")
 def case_number_format_try_to_number_empty_format(spark: Any, F: Any, T: Any) -> Any:
     return spark.sql("SELECT try_to_number('5', '') AS n")
+
+
+def _mixed(spark: Any) -> Any:
+    import datetime
+
+    return spark.createDataFrame(
+        [
+            (1, "a", None, True, datetime.date(2020, 1, 1), 1.5),
+            (2, None, 3.0, None, None, None),
+            (2, "b", 4.0, False, datetime.date(2021, 1, 1), 2.5),
+        ],
+        "id int, s string, d double, b boolean, dt date, x double",
+    )
+
+
+@case()
+def case_dataframe_methods_fill_mixed(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).na.fill({"s": "z", "d": 0.0, "b": True}).fillna(5, subset=["x", "s"])
+
+
+@case()
+def case_dataframe_methods_fill_bool_and_drop(spark: Any, F: Any, T: Any) -> Any:
+    df = _mixed(spark).fillna(False).na.drop(how="all", subset=["s", "d"])
+    return df.na.drop(thresh=5)
+
+
+@case()
+def case_dataframe_methods_replace(spark: Any, F: Any, T: Any) -> Any:
+    df = _mixed(spark).na.replace({"a": "A", "b": None}).replace([1, 2], [10, 20], "id")
+    return df.replace(1.5, 9.0)
+
+
+@case()
+def case_dataframe_methods_describe_string_and_date(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).describe("s", "dt")
+
+
+@case()
+def case_dataframe_methods_summary_strings(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).select("s", "b").summary()
+
+
+@case()
+def case_dataframe_methods_summary_custom(spark: Any, F: Any, T: Any) -> Any:
+    df = _mixed(spark).select("id", "s", "x")
+    return df.summary("count", "min", "50%", "count_distinct", "approx_count_distinct", "max")
+
+
+@case()
+def case_dataframe_methods_pivot_null_value(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).groupBy("id").pivot("s").count()
+
+
+@case()
+def case_dataframe_methods_pivot_values_aggs(spark: Any, F: Any, T: Any) -> Any:
+    df = _mixed(spark).groupBy("id").pivot("s", ["a", "b", "c"])
+    return df.agg(F.sum("d"), F.max("x"))
+
+
+@case()
+def case_dataframe_methods_pivot_bool(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).groupBy("s").pivot("b").agg(F.count("id"))
+
+
+@case()
+def case_dataframe_methods_crosstab_nulls(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).crosstab("s", "b")
+
+
+@case()
+def case_dataframe_methods_crosstab_ints(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).crosstab("id", "s")
+
+
+@case(kind="value")
+def case_dataframe_methods_corr_cov_nulls(spark: Any, F: Any, T: Any) -> Any:
+    df = _mixed(spark)
+    return [round(df.corr("id", "d"), 9), round(df.cov("id", "x"), 9), df.cov("id", "id")]
+
+
+@case(kind="value")
+def case_dataframe_methods_approx_quantile_exact(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).approxQuantile(["d", "x", "id"], [0.0, 0.5, 1.0], 0.0)
+
+
+@case()
+def case_dataframe_methods_with_columns(spark: Any, F: Any, T: Any) -> Any:
+    df = _mixed(spark).withColumns({"a": F.lit(1), "id": F.col("id") + 1})
+    return df.withColumnsRenamed({"id": "ID", "nope": "x2", "s": "t"})
+
+
+@case()
+def case_dataframe_methods_to_df_duplicates_and_drop(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).toDF("a", "a", "c", "d", "e", "f").drop("nope", "c")
+
+
+@case()
+def case_dataframe_methods_unpivot_mixed(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).unpivot("id", ["d", "x"], "k", "v")
+
+
+@case(kind="error")
+def case_dataframe_methods_unpivot_incompatible(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).unpivot("id", ["s", "dt"], "k", "v")
+
+
+@case()
+def case_dataframe_methods_offset_tail_regex(spark: Any, F: Any, T: Any) -> Any:
+    df = _mixed(spark).orderBy("x").offset(1)
+    return df.select(df.colRegex("`(i|s).*`"))
+
+
+@case(kind="value")
+def case_dataframe_methods_empty_tail(spark: Any, F: Any, T: Any) -> Any:
+    df = _mixed(spark)
+    return [df.isEmpty(), df.limit(0).isEmpty(), [r.id for r in df.orderBy("id").tail(2)]]
+
+
+@case()
+def case_dataframe_methods_drop_duplicates_subset(spark: Any, F: Any, T: Any) -> Any:
+    return _mixed(spark).dropDuplicates(["id"]).select("id")
