@@ -273,10 +273,18 @@ class Executor:
 
     def _with_views(self, probe: L.SqlQuery) -> exp.Query:
         query = probe.query.copy()
+        own = query.args.get("with_")
+        query.set("with_", None)
         for name, child in probe.views:
             query = query.with_(
                 exp.to_identifier(name, quoted=True), as_=compile_output(analyze(child))
             )
+        with_ = query.args.get("with_")
+        if own is not None and with_ is not None:  # the views first: the query's own may read them
+            with_.set("expressions", [*with_.expressions, *own.expressions])
+            with_.set("recursive", own.args.get("recursive"))
+        elif own is not None:
+            query.set("with_", own)
         return query
 
     def _prepare(self, plan: L.LogicalPlan) -> tuple[str, T.StructType]:

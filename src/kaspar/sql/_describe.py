@@ -22,7 +22,10 @@ def describe(df: DataFrame, cols: list[Column] | None) -> DataFrame:
     if cols is None:
         names = [f.name for f in fields if isinstance(f.dataType, T.NumericType | T.StringType)]
     else:
+        kinds = {f.name: f.dataType for f in fields}
         names = [str(c.expr.meta.get("spark_name") or c.expr.name) for c in cols]
+        # Spark describes numbers and strings only (a named date column is left out)
+        names = [n for n in names if not isinstance(kinds.get(n), T.DateType | T.TimestampType)]
     numeric = {f.name for f in fields if isinstance(f.dataType, T.NumericType)}
     result: DataFrame | None = None
     for stat in _STATS:
@@ -52,7 +55,7 @@ def _statistic(stat: str, name: str, numeric: bool) -> Column:
     if stat == "count":
         return F.count(name)
     if stat in ("mean", "stddev") and not numeric:
-        return Column(exp.Null())
+        return F.max(F.lit(None).cast("string"))  # an aggregate: one row
     if stat == "stddev":
         return stddev_of_deviations(name)
     fn = {"mean": F.avg, "min": F.min, "max": F.max}[stat]

@@ -36,6 +36,15 @@ _DICT_AGGREGATES = {
 _GROUPING_TYPES = {"ROLLUP": "Rollup", "CUBE": "Cube", "GROUPING SETS": "GroupingSets"}
 
 
+def pivot_label(value: Any) -> str:
+    """A pivot value as Spark names its column (``null``, ``true``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 class GroupedData:
     """Grouping keys waiting for aggregate functions."""
 
@@ -89,12 +98,17 @@ class GroupedData:
         column, values = self._pivot
         out: list[exp.Expr] = []
         for value in values:
-            condition = exp.EQ(this=column, expression=literal(value))
+            # NULL is a pivot value too; a group without the value's rows gives NULL
+            condition = exp.NullSafeEQ(this=column.copy(), expression=literal(value))
+            rows = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
             for agg in aggs:
                 inner = agg.this if isinstance(agg, exp.Alias) else agg
-                filtered = exp.Filter(this=inner, expression=exp.Where(this=condition))
-                label = str(value) if len(aggs) == 1 else f"{value}_{output_name(agg)}"
-                out.append(aliased(filtered, label))
+                filtered = exp.Filter(this=inner, expression=exp.Where(this=condition.copy()))
+                present = exp.GT(this=rows.copy(), expression=exp.Literal.number(0))
+                value_of = exp.Case(ifs=[exp.If(this=present, true=filtered)])
+                text = pivot_label(value)
+                label = text if len(aggs) == 1 else f"{text}_{output_name(agg)}"
+                out.append(aliased(value_of, label))
         return out
 
     def _numeric(self, cols: tuple[str, ...]) -> list[str]:

@@ -21,6 +21,7 @@ from kaspar.errors import AnalysisException, ParseException
 from kaspar.sql._local_data import local_table
 from kaspar.sql._partitions import default_parallelism
 from kaspar.sql._session_statements import run_text_statement
+from kaspar.sql._sql_files import bind_file_tables, hidden_file_columns
 from kaspar.sql._sql_formatting import (
     bind_parameters,
     empty_collected_arrays,
@@ -296,6 +297,7 @@ class SparkSession:
             raise ParseException(f"Syntax error in SQL: {e}", "PARSE_SYNTAX_ERROR") from None
         statement = bind_parameters(statement, args)
         udtf_views = bind_table_functions(self, statement)  # before range() is rewritten
+        udtf_views += bind_file_tables(self, statement)
         statement = bridge_functions(spark_table_functions(statement))
         statement = expand_generators(self, statement)
         try:
@@ -319,6 +321,7 @@ class SparkSession:
         named = name_projections(self._udf.bind_calls(statement))
         query = _global_temp_tables(empty_collected_arrays(named))
         views = self._catalog._views_for(_referenced_tables(query))
+        query, views = hidden_file_columns(self, query, views)
         names = self._executor.describe(query, views)
         return DataFrame(self, L.SqlQuery(query, tuple(names), views))
 

@@ -11,6 +11,7 @@ from kaspar.errors import IllegalArgumentException, PySparkTypeError, PySparkVal
 from kaspar.sql import functions as F
 from kaspar.sql._describe import deviations, nullable_columns, stddev_of_deviations
 from kaspar.sql.column import Column, to_expr
+from kaspar.sql.group import pivot_label
 
 if TYPE_CHECKING:
     from kaspar.sql.dataframe import DataFrame
@@ -25,13 +26,22 @@ def _quantile(name: str, q: float) -> Column:
     return Column(call)
 
 
+def _zero_if_null(name: str) -> Column:
+    """Spark's ``stat.corr``/``stat.cov`` read a NULL as 0 (they fold the rows' doubles)."""
+    return F.coalesce(F.col(name).cast("double"), F.lit(0.0))
+
+
 def _statistic(stat: str, name: str, numeric: bool) -> Column:
     if stat == "count":
         return F.count(name)
     if stat in ("min", "max"):
         return F.min(name) if stat == "min" else F.max(name)
+    if stat == "count_distinct":
+        return F.count_distinct(F.col(name))
+    if stat == "approx_count_distinct":
+        return F.approx_count_distinct(name)
     if not numeric:
-        return Column(exp.Null())
+        return F.max(F.lit(None).cast("string"))  # an aggregate: one row
     if stat.endswith("%"):
         return _quantile(name, float(stat[:-1]) / 100)
     if stat == "stddev":
@@ -115,20 +125,23 @@ class DataFrameStatFunctions:
                 f"[VALUE_NOT_PEARSON] Value for `method` only supports 'pearson', got '{method}'.",
                 "VALUE_NOT_PEARSON",
             )
-        result: float | None = self._value(F.corr(col1, col2))
+        result: float | None = self._value(F.corr(_zero_if_null(col1), _zero_if_null(col2)))
         return result
 
     def cov(self, col1: str, col2: str) -> float | None:
-        result: float | None = self._value(F.covar_samp(col1, col2))
+        x, y = _zero_if_null(col1), _zero_if_null(col2)
+        result: float | None = self._value(F.covar_samp(x, y))
         return result
 
     def crosstab(self, col1: str, col2: str) -> DataFrame:
         # Spark orders the new columns by the text of col2's values ("10" < "8")
         values = [r[0] for r in self._df.select(col2).distinct().collect()]
-        ordered = sorted(values, key=lambda v: "null" if v is None else str(v))
+        ordered = sorted(values, key=pivot_label)
         counts = self._df.groupBy(col1).pivot(col2, ordered).count().na.fill(0)
         first = counts.columns[0]
-        return counts.withColumnRenamed(first, f"{col1}_{col2}")
+        key = F.coalesce(F.col(first).cast("string"), F.lit("null"))  # Spark's text of the key
+        keyed = counts.select(key.alias(f"{col1}_{col2}"), *counts.columns[1:])
+        return nullable_columns(keyed).select(keyed.columns)
 
     def sampleBy(self, col: Any, fractions: Any, seed: int | None = None) -> DataFrame:
         return sample_by(self._df, col, fractions, seed)

@@ -50,6 +50,7 @@ from kaspar.engine.compile.cast_spark import spark_cast
 from kaspar.engine.compile.cast_templates import ANSI_ONLY, RAW
 from kaspar.engine.compile.cast_time import time_cast
 from kaspar.engine.compile.datetime_patterns import spark_to_strftime
+from kaspar.engine.compile.hash_types import HASH_FUNCTIONS, refuse_maps
 from kaspar.engine.compile.integral_divide import spark_div
 from kaspar.engine.compile.nanos_timestamps import nanos_cast, nanos_literal
 from kaspar.engine.compile.typeof import TYPEOF
@@ -165,6 +166,8 @@ def _builtin(name: str) -> Callable[[list[exp.Expr]], exp.Expr]:
 
         call = exp.Anonymous(this=BUILTINS[name], expressions=args)
         call.meta[SPARK_NAME] = f"{name}({', '.join(output_name(a) for a in args)})"
+        if name in HASH_FUNCTIONS:
+            return refuse_maps(call, name, call.meta[SPARK_NAME])
         return call
 
     return build
@@ -304,6 +307,8 @@ class KasparSpark(Spark):
             "TO_UTC_TIMESTAMP": datetime_functions.to_utc_timestamp,
             "TO_CHAR": lambda args: to_char.sql_call("to_char", args, _date_format),
             "TO_VARCHAR": lambda args: to_char.sql_call("to_varchar", args, _date_format),
+            "TO_NUMBER": lambda args: to_char.sql_to_number("to_number", args),
+            "TRY_TO_NUMBER": lambda args: to_char.sql_to_number("try_to_number", args),
             **{name.upper(): _builtin(name) for name in _BUILTIN_SQL_NAMES},
             **{name.upper(): _variant(name) for name in _VARIANT_SQL_NAMES},
             **{name.upper(): _xpath(name) for name in _XPATH_SQL_NAMES},
@@ -619,6 +624,11 @@ class KasparDuckDB(DuckDB):
             rewritten = function_rewrites.anonymous(expression)
             if rewritten is None:
                 return super().anonymous_sql(expression)
+            return self.sql(rewritten)
+
+        def substringindex_sql(self, expression: exp.SubstringIndex) -> str:
+            args = [expression.this, expression.args["delimiter"], expression.args["count"]]
+            rewritten = function_rewrites.substring_index([a.copy() for a in args])
             return self.sql(rewritten)
 
         def tuple_sql(self, expression: exp.Tuple) -> str:

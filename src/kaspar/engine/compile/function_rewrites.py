@@ -106,6 +106,35 @@ def _no_file(value: exp.Expr) -> Callable[[list[exp.Expr]], exp.Expr | None]:
     return lambda args: None if args else value.copy()
 
 
+def substring_index(args: list[exp.Expr]) -> exp.Expr:
+    """``substring_index(s, delim, n)`` in SQL text: the text before the ``n``-th delimiter
+    (after the ``-n``-th from the end when ``n`` < 0); ``''`` for ``n`` = 0 or an empty one."""
+    text, delim, count = args
+    parts = exp.Anonymous(this="string_split", expressions=[text, delim])
+    one, minus_one = exp.Literal.number(1), exp.Literal.number(-1)
+
+    def joined(start: exp.Expr, end: exp.Expr) -> exp.Expr:
+        sliced = exp.Anonymous(this="list_slice", expressions=[parts.copy(), start, end])
+        if isinstance(delim, exp.Literal):
+            return exp.Anonymous(this="array_to_string", expressions=[sliced, delim.copy()])
+        # DuckDB joins with a constant only: joined with NUL, then NUL replaced by ``delim``
+        nul = exp.Anonymous(this="chr", expressions=[exp.Literal.number(0)])
+        text = exp.Anonymous(this="array_to_string", expressions=[sliced, nul])
+        return exp.Anonymous(this="replace", expressions=[text, nul.copy(), delim.copy()])
+
+    empty = exp.or_(
+        exp.EQ(this=count.copy(), expression=exp.Literal.number(0)),
+        exp.EQ(this=delim.copy(), expression=exp.Literal.string("")),
+    )
+    positive = exp.GT(this=count.copy(), expression=exp.Literal.number(0))
+    return (
+        exp.case()
+        .when(empty, exp.Literal.string(""))
+        .when(positive, joined(one, count.copy()))
+        .else_(joined(count.copy(), minus_one))
+    )
+
+
 # Calls sqlglot leaves as ``exp.Anonymous`` (lower-case Spark name -> rewrite of the arguments).
 ANONYMOUS: dict[str, Callable[[list[exp.Expr]], exp.Expr | None]] = {
     "counter_diff": counter_diff.without_over,

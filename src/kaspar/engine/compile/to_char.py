@@ -18,7 +18,13 @@ from collections.abc import Callable
 from duckdb.sqltypes import DuckDBPyType
 from sqlglot import exp
 
-from kaspar.engine.compile.number_format import call, format_number, parse_format
+from kaspar.engine.compile.number_format import (
+    call,
+    check_format,
+    format_number,
+    parse_format,
+    parse_number,
+)
 from kaspar.engine.compile.typed_rewrites import typed_call
 from kaspar.errors import AnalysisException, PySparkNotImplementedError
 
@@ -71,6 +77,21 @@ def column_format(x: exp.Expr, fmt: exp.Expr, shown: str, given: str) -> exp.Exp
     return typed_call([x, fmt], refuse)
 
 
+_NUMERIC = ("tinyint", "smallint", "integer", "bigint", "hugeint", "float", "double", "decimal")
+
+
+def datetime_only(x: exp.Expr, text: str, build: Callable[[exp.Expr], exp.Expr]) -> exp.Expr:
+    """``build(x)`` (a datetime pattern's call) once ``x`` is known not to be a number: a
+    number in a format that is no number format is Spark's ``INVALID_FORMAT`` error."""
+
+    def check(operands: list[exp.Expr], types: list[DuckDBPyType]) -> exp.Expr:
+        if str(types[0]).lower().split("(")[0] in _NUMERIC:
+            check_format(text)  # raises: the format is empty or has an unexpected token
+        return build(operands[0])
+
+    return typed_call([x], check)
+
+
 def sql_call(
     name: str, args: list[exp.Expr], date_format: Callable[[exp.Expr, str], exp.Expr]
 ) -> exp.Expr:
@@ -92,8 +113,21 @@ def sql_call(
         try:
             built, spark_name = format_number(x, parse_format(text)), f"to_char({both})"
         except ValueError:  # a datetime pattern
-            built, spark_name = date_format(x, text), f"date_format({both})"
+            built = datetime_only(x, text, lambda e: date_format(e, text))
+            spark_name = f"date_format({both})"
     built.meta[SPARK_NAME] = spark_name
+    return built
+
+
+def sql_to_number(name: str, args: list[exp.Expr]) -> exp.Expr:
+    """Spark SQL's ``to_number(s, format)`` / ``try_to_number``, named as Spark names it."""
+    from kaspar.engine.plan.naming import SPARK_NAME, output_name
+
+    text = folded_text(args[1]) if len(args) == 2 else None
+    if text is None:
+        return exp.Anonymous(this=name, expressions=args)
+    built = parse_number(args[0], text, safe=name == "try_to_number")
+    built.meta[SPARK_NAME] = f"{name}({', '.join(output_name(a) for a in args)})"
     return built
 
 

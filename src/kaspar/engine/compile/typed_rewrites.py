@@ -46,7 +46,11 @@ def resolve_typed(
     for call in reversed(calls):
         operands = list(call.expressions)
         types = [con.sql(generate(probe(o, tree))).types[0] for o in operands]
-        call.replace(call.meta[TYPED](operands, types))
+        rewritten: exp.Expr | None = call.meta[TYPED](operands, types)
+        if rewritten is None:  # a check of the types only: the call stays as it is
+            del call.meta[TYPED]
+        else:
+            call.replace(rewritten)
 
 
 __all__ = ["TYPED", "Rewrite", "resolve_typed", "struct_fields", "typed_call"]

@@ -232,6 +232,19 @@ def _struct_sql(row_index: bool) -> str:
     return f"struct_pack({', '.join(fields)})"
 
 
+def check_not_aggregated(call: exp.Expr) -> None:
+    """Spark refuses a file function (non-deterministic) inside an aggregate function."""
+    aggregate = call.find_ancestor(exp.AggFunc)
+    if aggregate is not None:
+        shown = aggregate.sql(dialect="spark").lower()
+        raise AnalysisException(
+            f'Non-deterministic expression "{shown}" should not appear in the arguments of an '
+            "aggregate function.",
+            "AGGREGATE_FUNCTION_WITH_NONDETERMINISTIC_EXPRESSION",
+            {"sqlExpr": f'"{shown}"'},
+        )
+
+
 def file_function(name: str, inputs: Sequence[Attribute]) -> exp.Expr:
     """``input_file_name()`` and its block functions over the metadata attribute of
     ``inputs``, or Spark's values without a file (``''``, ``-1``)."""

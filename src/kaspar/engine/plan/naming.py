@@ -132,6 +132,8 @@ def _compound_name(e: exp.Expr) -> str:
         return "count(1)"
     if isinstance(e, exp.Distinct):
         return "DISTINCT " + ", ".join(output_name(x) for x in e.expressions)
+    if isinstance(e, exp.Like | exp.ILike | exp.RegexpLike) and not e.args.get("escape"):
+        return _like_name(e)
     if isinstance(e, exp.Bracket):
         return f"{output_name(e.this)}[{', '.join(output_name(x) for x in e.expressions)}]"
     return _constructed_name(e)
@@ -147,6 +149,15 @@ def _constructed_name(e: exp.Expr) -> str:
     if isinstance(e, exp.Func):
         return _func_name(e)
     return e.sql(dialect="spark")
+
+
+def _like_name(e: exp.Expr) -> str:
+    """``s LIKE p`` (``(NOT s LIKE p)``), ``ilike(s, p)``, ``RLIKE(s, p)``: Spark's names."""
+    this, pattern = output_name(e.this), output_name(e.expression)
+    if isinstance(e, exp.Like):
+        like = f"{this} LIKE {pattern}"
+        return f"(NOT {like})" if e.args.get("negate") else like
+    return f"{'ilike' if isinstance(e, exp.ILike) else 'RLIKE'}({this}, {pattern})"
 
 
 def _case_name(e: exp.Case) -> str:

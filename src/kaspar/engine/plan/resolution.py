@@ -13,6 +13,7 @@ from sqlglot import exp
 from kaspar.engine.plan.attributes import ATTR_ID, Attribute
 from kaspar.engine.plan.file_metadata import (
     METADATA_COLUMN,
+    check_not_aggregated,
     file_function,
     is_file_function,
     metadata_column,
@@ -32,6 +33,7 @@ def resolve_expression(e: exp.Expr, inputs: Sequence[Attribute]) -> exp.Expr:
                 node, lambda c: resolve_column(outer_as_plain(c), inputs), ids
             )
         if isinstance(node, exp.Anonymous) and is_file_function(node):
+            check_not_aggregated(node)
             return file_function(node.name.lower(), inputs)
         if isinstance(node, exp.Column) and not isinstance(node.this, exp.Star):
             if node.meta.get(METADATA_COLUMN):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from kaspar.engine.builtins import BUILTINS
+from kaspar.engine.compile.hash_types import refuse_maps
 from kaspar.engine.plan.resolution import is_star
 from kaspar.sql._projection import STAR_ARGUMENTS
 from kaspar.sql.column import Column, to_columns, to_expr
@@ -21,7 +22,8 @@ def _hash_of_columns(fn: str, cols: tuple[ColumnOrName, ...]) -> Column:
     call = exp.Anonymous(this=BUILTINS[fn], expressions=exprs)
     if any(is_star(e) for e in exprs):
         call.meta[STAR_ARGUMENTS] = fn  # select expands it (hash('*') is hash(c1, c2, ...))
-    return node(call, f"{fn}({names(*exprs)})")
+    shown = f"{fn}({names(*exprs)})"
+    return node(refuse_maps(call, fn, shown), shown)
 
 
 def hash(*cols: ColumnOrName) -> Column:

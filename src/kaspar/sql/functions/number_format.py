@@ -14,8 +14,14 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from kaspar.engine.compile.number_format import call, format_number, input_regex, parse_format
-from kaspar.engine.compile.to_char import BINARY_FORMATS, column_format, folded_text
+from kaspar.engine.compile.number_format import call, format_number, parse_format, parse_number
+from kaspar.engine.compile.to_char import (
+    BINARY_FORMATS,
+    column_format,
+    datetime_only,
+    folded_text,
+)
+from kaspar.engine.plan.naming import output_name
 from kaspar.sql.column import Column, literal, to_expr
 from kaspar.sql.functions._invoke import ColumnOrName, names, node
 
@@ -24,37 +30,7 @@ def _to_number(fn: str, col: ColumnOrName, format: ColumnOrName, safe: bool) -> 
     s, fmt = to_expr(col), to_expr(format)
     if not (isinstance(fmt, exp.Literal) and fmt.is_string):
         raise ValueError(f"{fn}: the format must be a constant string")
-    f = parse_format(str(fmt.this))
-    regex = exp.Literal.string(input_regex(f))
-    matched = exp.and_(
-        call("regexp_full_match", s, regex), call("regexp_matches", s, exp.Literal.string("[0-9]"))
-    )
-    digits = call(
-        "regexp_replace",
-        s,
-        exp.Literal.string("[^0-9.]"),
-        exp.Literal.string(""),
-        exp.Literal.string("g"),
-    )
-    dtype = f"DECIMAL({max(f.digits + f.fraction, 1)}, {f.fraction})"
-    negative = call("regexp_matches", s, exp.Literal.string("^<|-"))
-    magnitude = exp.cast(digits, dtype)
-    value = exp.If(this=negative, true=exp.Neg(this=exp.paren(magnitude)), false=magnitude.copy())
-    mismatch: exp.Expr = exp.cast(exp.Null(), dtype)
-    if not safe:
-        message = exp.DPipe(
-            this=exp.Literal.string("[INVALID_FORMAT.MISMATCH_INPUT] The input '"),
-            expression=exp.DPipe(
-                this=s.copy(),
-                expression=exp.Literal.string(f"' does not match the format '{fmt.this}'."),
-            ),
-        )
-        mismatch = call("error", message)
-    ifs = [
-        exp.If(this=exp.Is(this=s.copy(), expression=exp.Null()), true=exp.cast(exp.Null(), dtype))
-    ]
-    ifs.append(exp.If(this=matched, true=value))
-    return node(exp.Case(ifs=ifs, default=mismatch), f"{fn}({names(s, fmt)})")
+    return node(parse_number(s, str(fmt.this), safe=safe), f"{fn}({names(s, fmt)})")
 
 
 def to_number(col: ColumnOrName, format: ColumnOrName) -> Column:
@@ -85,7 +61,9 @@ def _to_char(fn: str, col: ColumnOrName, format: ColumnOrName) -> Column:
     except ValueError:  # a datetime pattern
         from kaspar.sql.functions.datetime import date_format
 
-        return date_format(Column(x), text)
+        formatted = date_format(Column(x), text)
+        refused = datetime_only(x, text, lambda e: date_format(Column(e), text).expr)
+        return node(refused, output_name(formatted.expr))
     return node(format_number(x, number_format), f"to_char({names(x, fmt)})")
 
 
