@@ -24,6 +24,7 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.engine.arrow_eval import ArrowStage, compile_stage
 from kaspar.engine.arrow_holder import register_rows, release_rows, unregister_rows
+from kaspar.engine.compile.ansi_interval_columns import type_interval_operations
 from kaspar.engine.compile.cast_sources import annotate_cast_sources
 from kaspar.engine.compile.dialect import generate, is_utc
 from kaspar.engine.compile.duckdb import compile_output, substituting
@@ -158,6 +159,7 @@ class Executor:
                 self._udfs.bind(resolved, self.ansi)
                 with substituting(pairs):
                     tree = compile_output(resolved)
+                type_interval_operations(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(
                     tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
@@ -172,6 +174,7 @@ class Executor:
                 if any(c is not None for c in casts):
                     with substituting(pairs):
                         tree = self._with_subqueries(compile_output(resolved, casts))
+                    type_interval_operations(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     annotate_cast_sources(
                         tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
@@ -250,6 +253,7 @@ class Executor:
                 # Renames the UDF calls in ``query`` (the plan ``spark.sql`` returns runs it).
                 self._udfs.bind_query(query, lambda: self._with_views(probe), self.ansi)
                 tree = self._with_views(probe)
+                type_interval_operations(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(
                     tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
@@ -283,6 +287,7 @@ class Executor:
             try:
                 self._udfs.bind(resolved, self.ansi)
                 tree = self._with_subqueries(compile_output(resolved))
+                type_interval_operations(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                 annotate_cast_sources(
                     tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
@@ -296,6 +301,7 @@ class Executor:
                 casts = [_output_cast(t) for t in types]
                 if any(c is not None for c in casts):
                     tree = compile_output(resolved, casts)
+                    type_interval_operations(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     resolve_typeof(tree, self._con, lambda e: generate(e, ansi=self.ansi))
                     annotate_cast_sources(
                         tree, self._con, lambda e: generate(e, ansi=self.ansi), before_typed=True
