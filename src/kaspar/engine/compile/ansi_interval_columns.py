@@ -116,12 +116,12 @@ def _written_moment(node: exp.Expr) -> bool:
         return isinstance(to, exp.DataType) and to.this in _MOMENT_TYPES
     if isinstance(node, exp.Anonymous):
         return bool(_MOMENT_NAME.search(str(node.this)))
-    return isinstance(node, exp.Func) and _moment_class(type(node))
+    return isinstance(node, exp.Func) and _moment_class(type(node).__name__)
 
 
 @functools.cache
-def _moment_class(kind: type[exp.Expr]) -> bool:
-    return bool(_MOMENT_NAME.search(kind.__name__))
+def _moment_class(name: str) -> bool:
+    return bool(_MOMENT_NAME.search(name))
 
 
 def _kinds_in_play(
