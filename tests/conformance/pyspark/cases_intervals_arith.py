@@ -362,3 +362,45 @@ def case_ival_cast_lit_nullability_dataframe(spark: Any, F: Any, T: Any) -> None
             F.lit(2).cast("smallint").alias("g"),
         )
     )
+
+
+# -- one column, intervals of different fields: Spark's widened type -------------------------
+@case(ordered=True)
+def case_ival_union_widens(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "select d from (select interval '1' day as d union all select interval '3' hour) order by d"
+    )
+
+
+@case()
+def case_ival_union_group_by(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "select d, count(*) as n from (select interval '1' day as d union all "
+        "select interval '24' hour) group by d"
+    )
+
+
+@case("show")
+def case_ival_values_widen(spark: Any, F: Any, T: Any) -> None:
+    _shown(
+        spark.sql("select * from values (interval '1' month), (interval '-1-1' year to month) t(y)")
+    )
+
+
+@case()
+def case_ival_choices_widen(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "select coalesce(d, h) as a, greatest(d, h) as b, case when d > h then d else h end as c, "
+        "if(d < h, d, h) as e, least(d, h) as f "
+        "from values (interval '1' day, interval '3' hour) as t(d, h)"
+    )
+
+
+@case("error")
+def case_ival_literal_mixed_families(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql("select d + interval '1' month from values (interval '-1' day) as t(d)")
+
+
+@case()
+def case_ival_null_operands(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(f"select d + null as a, null - d as b, d * null as c from ({_DAYS})")

@@ -34,6 +34,7 @@ from kaspar.engine.compile.ansi_interval_carrier import (
 from kaspar.engine.compile.cast_templates import error_message, fill
 from kaspar.engine.compile.typed_rewrites import Rewrite, typed_call
 from kaspar.engine.plan.nullability import NULL_INTOLERANT
+from kaspar.errors import AnalysisException
 
 INTERVAL_SOURCE = "kaspar_interval_source"  # meta key: "+" or "-", the typed call's operator
 _DAY_US = 86_400_000_000
@@ -144,10 +145,13 @@ def _sum(
     a, b = dtypes
     kind = type(a)
     if type(b) is not kind:
-        return fill(
-            "error('[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot mix year-month "
-            "and day-time intervals.')",
-            exp.null(),
+        day_time_first = subtract and isinstance(a, T.DayTimeIntervalType)
+        condition = "BINARY_OP_DIFF_TYPES" if day_time_first else "UNEXPECTED_INPUT_TYPE"
+        raise AnalysisException(
+            f"Cannot resolve the {'subtraction' if subtract else 'addition'} of "
+            f'"{a.simpleString().upper()}" and "{b.simpleString().upper()}": year-month and '
+            "day-time intervals do not mix.",
+            f"DATATYPE_MISMATCH.{condition}",
         )
     widened = kind(min(a.startField, b.startField), max(a.endField, b.endField))
     op = exp.Sub if subtract else exp.Add

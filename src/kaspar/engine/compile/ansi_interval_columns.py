@@ -34,7 +34,13 @@ from kaspar.engine.compile.ansi_interval_arithmetic import (
     wide_value,
 )
 from kaspar.engine.compile.ansi_interval_carrier import ANSI_INTERVAL, carried_type
-from kaspar.engine.compile.cast_sources import TYPED_CALL, probe
+from kaspar.engine.compile.ansi_interval_widening import (
+    CHOICES,
+    widen_choice,
+    widen_set_operation,
+    widen_values,
+)
+from kaspar.engine.compile.cast_sources import TYPED_CALL, probe, typed_calls_as_null
 from kaspar.engine.compile.cast_templates import fill
 from kaspar.engine.compile.typed_rewrites import TYPED, Rewrite, typed_call
 from kaspar.engine.type_conversion import DAY_TIME_FIELD, YEAR_MONTH_FIELD, ansi_interval_field
@@ -42,6 +48,7 @@ from kaspar.errors import AnalysisException
 
 SPARK_OPERATOR = "kaspar_spark_operator"  # meta key: an operator node the user wrote
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div)
+_CANDIDATES = (exp.Sum, exp.Avg, exp.Values, exp.SetOperation, *CHOICES)
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
 _TIMESTAMPS: frozenset[str] = frozenset(
     {"TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"}
@@ -405,9 +412,7 @@ def type_interval_operations(
     """Rewrite the operations of ``tree`` that apply to ANSI intervals (or subtract dates or
     timestamps) by their operands' types, innermost first."""
     nodes = list(tree.walk(bfs=False))
-    if not any(_user_subtraction(n) for n in nodes) and not any(
-        isinstance(n, exp.Sum | exp.Avg) or n.meta.get(SPARK_OPERATOR) for n in nodes
-    ):
+    if not any(isinstance(n, _CANDIDATES) or n.meta.get(SPARK_OPERATOR) for n in nodes):
         return
     intervals, moments = _kinds_in_play(tree, nodes, con, generate)
     if not moments:
@@ -416,9 +421,21 @@ def type_interval_operations(
     def types_of(operands: list[exp.Expr]) -> list[DuckDBPyType] | None:
         return _types(operands, tree, con, generate)
 
+    def query_types(query: exp.Expr) -> list[str]:
+        try:
+            return [str(t) for t in con.sql(generate(typed_calls_as_null(query.copy()))).types]
+        except duckdb.Error:  # a CTE's name, an outer query's column
+            return []
+
     for node in reversed(nodes):
         if node.find_ancestor(exp.Lambda) is not None:  # a lambda's variables do not bind alone
             continue
+        if intervals and isinstance(node, exp.Values):
+            widen_values(node)
+        elif intervals and isinstance(node, exp.SetOperation):
+            widen_set_operation(node, query_types)
+        elif intervals:
+            widen_choice(node, types_of)
         operation = _operation(node, intervals, moments)
         if operation is not None:
             _resolved(node, *operation, types_of)
