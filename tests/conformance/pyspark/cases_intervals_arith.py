@@ -113,8 +113,8 @@ def case_ival_created_dataframe(spark: Any, F: Any, T: Any) -> Any:
 
 @case()
 def case_ival_type_dependent_names(spark: Any, F: Any, T: Any) -> Any:
-    """Spark names ``n * interval`` as ``interval * n`` and a date plus whole days as
-    ``date_add``: names kaspar gives before it knows the types."""
+    """Spark names ``n * interval`` as ``interval * n``: a Column's name, which kaspar gives
+    before it knows the types."""
     df = spark.sql(_DAYS)
     return df.select(F.lit(3) * F.col("h"))
 
@@ -404,3 +404,21 @@ def case_ival_literal_mixed_families(spark: Any, F: Any, T: Any) -> Any:
 @case()
 def case_ival_null_operands(spark: Any, F: Any, T: Any) -> Any:
     return spark.sql(f"select d + null as a, null - d as b, d * null as c from ({_DAYS})")
+
+
+@case()
+def case_ival_distinct_aggregates(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.sql(
+        "select * from values (interval '1' day), (interval '1' day), (interval '3' day) as t(d)"
+    )
+    return df.agg(F.sum_distinct("d"), F.count_distinct("d"), F.expr("avg(distinct d)"))
+
+
+@case()
+def case_ival_sql_names_by_type(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "select dt + dd, dt - dd, dd + dt, ts + dd, ts - ds, ds + ts, dt + ym, dt - ym, "
+        "ym + ts, 3 * ds, ds * 2 from (select date '2024-01-01' dt, timestamp "
+        "'2024-01-01 00:00:00' ts, interval '1' day dd, interval '1 01:00:00' day to second "
+        "ds, interval '0-1' year to month ym)"
+    )

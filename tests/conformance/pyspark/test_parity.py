@@ -134,8 +134,9 @@ KNOWN_DIFFERENCES: dict[str, str] = {
     "csv_comment_and_quote_escape": _CSV_QUOTES,
     "csv_null_and_empty_value": _CSV_QUOTES,
     "csv_ignore_white_space": _CSV_QUOTES,
-    "ival_type_dependent_names": "n * interval: Spark names it interval * n once it knows the "
-    "types; kaspar names a Column when it is built, before the types are known",
+    "ival_type_dependent_names": "Column n * interval: Spark names it interval * n once it "
+    "knows the types; kaspar names a Column when it is built, before the types are known "
+    "(SQL projections are renamed once they are: ival_sql_names_by_type)",
 }
 
 

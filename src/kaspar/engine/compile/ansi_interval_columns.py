@@ -43,6 +43,7 @@ from kaspar.engine.compile.ansi_interval_widening import (
 from kaspar.engine.compile.cast_sources import TYPED_CALL, probe, typed_calls_as_null
 from kaspar.engine.compile.cast_templates import fill
 from kaspar.engine.compile.typed_rewrites import TYPED, Rewrite, typed_call
+from kaspar.engine.plan.naming import output_name
 from kaspar.engine.type_conversion import DAY_TIME_FIELD, YEAR_MONTH_FIELD, ansi_interval_field
 from kaspar.errors import AnalysisException
 
@@ -237,9 +238,32 @@ def _difference(operands: list[exp.Expr], kinds: list[str]) -> exp.Expr | None:
     return checked_interval(total, T.DayTimeIntervalType(0, 3), tolerant=False)
 
 
-def _binary_rewrite(node: exp.Expr) -> Rewrite:
+def _spark_name(node: exp.Expr, types: list[DuckDBPyType], names: tuple[str, str]) -> str | None:
+    """The name Spark gives an interval operation once it knows the types, where it differs
+    from the name written: ``interval * n`` for ``n * interval``, a datetime first and without
+    parentheses for ``datetime +/- interval``, ``date_add`` for a date and whole days."""
+    dtypes = [carried_type(t) for t in types]
+    kinds = _kinds(types)
+    if isinstance(node, exp.Mul) and dtypes[0] is None and dtypes[1] is not None:
+        return f"({names[1]} * {names[0]})"
+    if not isinstance(node, exp.Add | exp.Sub) or None not in dtypes or dtypes == [None, None]:
+        return None
+    moment = 0 if dtypes[0] is None else 1
+    interval = dtypes[1 - moment]
+    if kinds[moment] not in _MOMENTS:
+        return None
+    first, second = names[moment], names[1 - moment]
+    whole_days = isinstance(interval, T.DayTimeIntervalType) and interval.endField == 0
+    if kinds[moment] == "DATE" and whole_days:
+        days = f"extractansiintervaldays({second})"
+        return f"date_add({first}, {'(- ' + days + ')' if isinstance(node, exp.Sub) else days})"
+    return f"{first} {'-' if isinstance(node, exp.Sub) else '+'} {second}"
+
+
+def _binary_rewrite(node: exp.Expr, rename: Callable[[str], None] | None = None) -> Rewrite:
     shape = _template(node)
     subtract = isinstance(node, exp.Sub)
+    names = (output_name(node.this), output_name(node.expression)) if rename else ("", "")
 
     def rewrite(operands: list[exp.Expr], types: list[DuckDBPyType]) -> exp.Expr:
         dtypes = [carried_type(t) for t in types]
@@ -248,6 +272,9 @@ def _binary_rewrite(node: exp.Expr) -> Rewrite:
             refusal = _refusal(node, types)
             if refusal is not None:
                 _refused(shape, operands, [_spark_type(t) for t in types], refusal)
+            name = _spark_name(node, types, names) if rename else None
+            if rename and name:
+                rename(name)
             if "NULL" in kinds:
                 return _typed_null(node, types)
             if isinstance(node, exp.Add | exp.Sub):
@@ -294,8 +321,12 @@ def _aggregate_rewrite(node: exp.Expr, aggregate: exp.Expr) -> Rewrite:
     """``sum`` / ``avg`` (``node``: the call, or the window around it) of an interval: the sum
     of its months or microseconds, Spark's overflow error beyond the type's range; ``avg``
     divides by the count rounding half up, as ``interval year to month`` or ``interval day
-    to second``."""
+    to second``; ``DISTINCT`` kept."""
     whole = node.copy()
+    distinct = isinstance(aggregate.this, exp.Distinct)
+
+    def argument(value: exp.Expr) -> exp.Expr:
+        return exp.Distinct(expressions=[value]) if distinct else value
 
     def with_call(call: exp.Expr) -> exp.Expr:
         if whole is aggregate or not isinstance(whole, exp.Window):
@@ -309,12 +340,12 @@ def _aggregate_rewrite(node: exp.Expr, aggregate: exp.Expr) -> Rewrite:
         operand = operands[0].copy()
         if dtype is None:
             call = aggregate.copy()
-            call.set("this", operand)
+            call.set("this", argument(operand))
             return with_call(call)
-        total = with_call(exp.Sum(this=wide_value(operand)))
+        total = with_call(exp.Sum(this=argument(wide_value(operand))))
         if isinstance(aggregate, exp.Sum):
             return checked_interval(total, dtype, tolerant=False, message=SUM_OVERFLOW)
-        count = with_call(exp.Count(this=operand.copy()))
+        count = with_call(exp.Count(this=argument(operand.copy())))
         mean = fill(
             "CASE WHEN _c_ = 0 THEN NULL ELSE sign(_x_) * ((abs(_x_) * 2 + _c_) // (2 * _c_)) END",
             total,
@@ -374,6 +405,21 @@ def _user_subtraction(node: exp.Expr) -> bool:
     )
 
 
+def _renamer(node: exp.Expr) -> Callable[[str], None] | None:
+    """Renames the projection ``node`` is, if it has the name a SQL query's projection gets
+    when the user gives none (``name_projections``): Spark's name depends on the types."""
+    alias = node.parent
+    if not (isinstance(alias, exp.Alias) and isinstance(alias.parent, exp.Select)):
+        return None
+    if alias.alias != output_name(node):
+        return None
+
+    def rename(name: str) -> None:
+        alias.set("alias", exp.to_identifier(name, quoted=True))
+
+    return rename
+
+
 def _operation(
     node: exp.Expr, intervals: bool, moments: bool
 ) -> tuple[list[exp.Expr], Rewrite] | None:
@@ -386,7 +432,8 @@ def _operation(
     ):
         if _literal(node.this) and _literal(node.expression):
             return None
-        return binary, _binary_rewrite(node)
+        renamer = _renamer(node) if isinstance(node, exp.Add | exp.Sub | exp.Mul) else None
+        return binary, _binary_rewrite(node, renamer)
     if not intervals:
         return None
     if node.meta.get(SPARK_OPERATOR) and isinstance(node, _COMPARISONS):
@@ -401,9 +448,12 @@ def _operation(
         aggregate = node.this
     else:
         return None
-    if isinstance(aggregate.this, exp.Distinct):
-        return None
-    return [aggregate.this], _aggregate_rewrite(node, aggregate)
+    operand = aggregate.this
+    if isinstance(operand, exp.Distinct):
+        if len(operand.expressions) != 1:
+            return None
+        operand = operand.expressions[0]
+    return [operand], _aggregate_rewrite(node, aggregate)
 
 
 def type_interval_operations(
