@@ -63,6 +63,8 @@ def interval_operations(tree: exp.Expr) -> exp.Expr:
         if rewritten is None:
             if isinstance(node, _OPERATORS):
                 spark_operator(node)
+            if isinstance(node, exp.Neg) and not isinstance(node.this, exp.Literal):
+                node.meta.setdefault(SPARK_NAME, f"(- {output_name(node.this)})")
             continue
         if node is tree:
             return rewritten
