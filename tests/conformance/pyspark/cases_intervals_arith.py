@@ -422,3 +422,11 @@ def case_ival_sql_names_by_type(spark: Any, F: Any, T: Any) -> Any:
         "'2024-01-01 00:00:00' ts, interval '1' day dd, interval '1 01:00:00' day to second "
         "ds, interval '0-1' year to month ym)"
     )
+
+
+@case()
+def case_ival_sql_negation_names(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "select -id, -(id), -(1), - id + 1, -(id + 1), -d "
+        "from (select id, interval '1' day d from range(2))"
+    )
