@@ -24,6 +24,7 @@ from sqlglot import exp
 from kaspar.engine import types as T
 from kaspar.engine.arrow_eval import ArrowStage, compile_stage
 from kaspar.engine.arrow_holder import register_rows, release_rows, unregister_rows
+from kaspar.engine.compile.ansi_interval_columns import type_interval_operations
 from kaspar.engine.compile.cast_sources import annotate_cast_sources
 from kaspar.engine.compile.coercion import coerce_types, is_type_mismatch
 from kaspar.engine.compile.dialect import generate, is_utc
@@ -260,6 +261,7 @@ class Executor:
         def gen(e: exp.Expr) -> str:
             return generate(e, ansi=self.ansi)
 
+        type_interval_operations(tree, self._con, gen)  # the user's operators on intervals
         if operators:  # before typeof(), which binds its operand
             coerce_types(tree, self._con, gen, self.ansi, operators=True)
         resolve_typeof(tree, self._con, gen)

@@ -17,6 +17,7 @@ from kaspar.engine.compile.ansi_interval_arithmetic import (
     interval_scaling,
     is_interval,
 )
+from kaspar.engine.compile.ansi_interval_columns import spark_operator
 from kaspar.engine.compile.dialect import KasparSpark
 from kaspar.engine.plan.attributes import METADATA
 from kaspar.engine.plan.naming import (
@@ -167,7 +168,7 @@ class Column:
         left, right = parenthesized(self._expr), parenthesized(_other(other))
         if reverse:
             left, right = right, left
-        plain = cls(this=left, expression=right)
+        plain = spark_operator(cls(this=left, expression=right))
         if cls in (exp.Add, exp.Sub) and (is_interval(left) or is_interval(right)):
             shifted = interval_arithmetic(left, right, subtract=cls is exp.Sub)
             sign = "-" if cls is exp.Sub else "+"  # Spark's datetime-interval names: no parens
@@ -257,7 +258,7 @@ class Column:
             return Column(
                 named(interval_negation(self._expr), f"negative({output_name(self._expr)})")
             )
-        return Column(exp.Neg(this=parenthesized(self._expr)))
+        return Column(spark_operator(exp.Neg(this=parenthesized(self._expr))))
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -33,6 +33,8 @@ from kaspar.engine.compile.ansi_interval_carrier import (
 )
 from kaspar.engine.compile.cast_templates import error_message, fill
 from kaspar.engine.compile.typed_rewrites import Rewrite, typed_call
+from kaspar.engine.plan.nullability import NULL_INTOLERANT
+from kaspar.errors import AnalysisException
 
 INTERVAL_SOURCE = "kaspar_interval_source"  # meta key: "+" or "-", the typed call's operator
 _DAY_US = 86_400_000_000
@@ -40,6 +42,11 @@ _RANGES = {T.YearMonthIntervalType: 32, T.DayTimeIntervalType: 64}
 _OVERFLOW = (
     "[INTERVAL_ARITHMETIC_OVERFLOW.WITHOUT_SUGGESTION] Integer overflow while operating "
     "with intervals. Try devising appropriate values for the interval parameters."
+)
+# an addition or subtraction of two intervals (Spark suggests ``try_add``)
+SUM_OVERFLOW = (
+    "[INTERVAL_ARITHMETIC_OVERFLOW.WITH_SUGGESTION] Integer overflow while operating with "
+    "intervals. Use `try_add` to tolerate overflow and return NULL instead."
 )
 _DIVIDED_BY_ZERO = (
     "[INTERVAL_DIVIDED_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 "
@@ -61,13 +68,16 @@ def _failure(message: str, tolerant: bool) -> str:
     return "error('" + message.replace("'", "''") + "')"
 
 
-def _checked(total: exp.Expr, dtype: T.AnsiIntervalType, tolerant: bool) -> exp.Expr:
-    """The carrier of ``total`` (a HUGEINT); Spark's overflow error outside the type's range."""
+def _checked(
+    total: exp.Expr, dtype: T.AnsiIntervalType, tolerant: bool, message: str = _OVERFLOW
+) -> exp.Expr:
+    """The carrier of ``total`` (a HUGEINT); Spark's overflow error (``message``) outside the
+    type's range."""
     bits = _RANGES[type(dtype)]
     low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     template = (
         f"CASE WHEN _x_ IS NULL THEN NULL WHEN _x_ < {low} OR _x_ > {high} "
-        f"THEN {_failure(_OVERFLOW, tolerant)} ELSE _y_ END"
+        f"THEN {_failure(message, tolerant)} ELSE _y_ END"
     )
     return fill(template, total).transform(lambda n: _slot(n, {"_y_": carrier(total, dtype)}))
 
@@ -80,6 +90,10 @@ def _slot(n: exp.Expr, slots: dict[str, exp.Expr]) -> exp.Expr:
 
 def _wide(value: exp.Expr) -> exp.Expr:
     return fill("CAST(_x_ AS HUGEINT)", carried_value(value))
+
+
+checked_interval = _checked  # for the typed operations on interval columns
+wide_value = _wide  # the months or microseconds an interval carries, as a HUGEINT
 
 
 def _duckdb_interval(value: exp.Expr, dtype: T.AnsiIntervalType) -> exp.Expr:
@@ -131,15 +145,18 @@ def _sum(
     a, b = dtypes
     kind = type(a)
     if type(b) is not kind:
-        return fill(
-            "error('[DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES] Cannot mix year-month "
-            "and day-time intervals.')",
-            exp.null(),
+        day_time_first = subtract and isinstance(a, T.DayTimeIntervalType)
+        condition = "BINARY_OP_DIFF_TYPES" if day_time_first else "UNEXPECTED_INPUT_TYPE"
+        raise AnalysisException(
+            f"Cannot resolve the {'subtraction' if subtract else 'addition'} of "
+            f'"{a.simpleString().upper()}" and "{b.simpleString().upper()}": year-month and '
+            "day-time intervals do not mix.",
+            f"DATATYPE_MISMATCH.{condition}",
         )
     widened = kind(min(a.startField, b.startField), max(a.endField, b.endField))
     op = exp.Sub if subtract else exp.Add
     total = op(this=_wide(operands[0]), expression=_wide(operands[1]))
-    return _checked(total, widened, tolerant)
+    return _checked(total, widened, tolerant, SUM_OVERFLOW)
 
 
 def arithmetic_rewrite(subtract: bool, tolerant: bool = False) -> Rewrite:
@@ -168,6 +185,7 @@ def arithmetic_rewrite(subtract: bool, tolerant: bool = False) -> Rewrite:
 def interval_arithmetic(left: exp.Expr, right: exp.Expr, subtract: bool) -> exp.Expr:
     """``left + right`` (``-`` when ``subtract``), one of them an interval."""
     call = typed_call([left, right], arithmetic_rewrite(subtract))
+    call.meta[NULL_INTOLERANT] = True
     call.meta[INTERVAL_SOURCE] = "-" if subtract else "+"
     if is_interval(left) and is_interval(right):
         call.meta[ANSI_INTERVAL] = True
@@ -224,6 +242,7 @@ def scaling_rewrite(divide: bool, tolerant: bool = False) -> Rewrite:
 def interval_scaling(left: exp.Expr, right: exp.Expr, divide: bool) -> exp.Expr:
     """``left * right`` or ``left / right`` with an ANSI interval operand."""
     call = typed_call([left, right], scaling_rewrite(divide))
+    call.meta[NULL_INTOLERANT] = True
     call.meta[ANSI_INTERVAL] = True
     return call
 
@@ -261,7 +280,9 @@ def interval_comparison(op: type[exp.Binary], left: exp.Expr, right: exp.Expr) -
             a, b = carried_value(a), carried_value(b)
         return op(this=a, expression=b)
 
-    return typed_call([left, right], rewrite)
+    call = typed_call([left, right], rewrite)
+    call.meta[NULL_INTOLERANT] = True
+    return call
 
 
 def interval_negation(operand: exp.Expr) -> exp.Expr:
@@ -274,13 +295,16 @@ def interval_negation(operand: exp.Expr) -> exp.Expr:
         return _checked(exp.Neg(this=exp.paren(_wide(operands[0]))), dtype, tolerant=False)
 
     call = typed_call([operand], rewrite)
+    call.meta[NULL_INTOLERANT] = True
     call.meta[ANSI_INTERVAL] = True
     return call
 
 
 __all__ = [
     "INTERVAL_SOURCE",
+    "SUM_OVERFLOW",
     "arithmetic_rewrite",
+    "checked_interval",
     "interval_arithmetic",
     "interval_comparison",
     "interval_negation",
@@ -288,4 +312,5 @@ __all__ = [
     "is_interval",
     "scaling_rewrite",
     "try_arithmetic",
+    "wide_value",
 ]

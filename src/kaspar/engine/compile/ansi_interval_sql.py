@@ -16,6 +16,7 @@ from kaspar.engine.compile.ansi_interval_arithmetic import (
     interval_scaling,
     is_interval,
 )
+from kaspar.engine.compile.ansi_interval_columns import spark_operator
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
@@ -50,11 +51,20 @@ def _rewritten(node: exp.Expr) -> exp.Expr | None:
     return call
 
 
+_OPERATORS = (*_SIGNS, *_COMPARISONS, exp.Neg)
+
+
 def interval_operations(tree: exp.Expr) -> exp.Expr:
-    """``tree`` with its interval operations rewritten, innermost first."""
+    """``tree`` with its interval operations rewritten, innermost first; the other operators
+    are marked as the user's (``ansi_interval_columns``: their operands' types may make them
+    interval operations too)."""
     for node in reversed(list(tree.walk(bfs=False))):
         rewritten = _rewritten(node)
         if rewritten is None:
+            if isinstance(node, _OPERATORS):
+                spark_operator(node)
+            if isinstance(node, exp.Neg) and not isinstance(node.this, exp.Literal):
+                node.meta.setdefault(SPARK_NAME, f"(- {output_name(node.this)})")
             continue
         if node is tree:
             return rewritten

@@ -122,6 +122,8 @@ NEVER_NULL_FUNCTIONS = NEVER_NULL_CALLS | {
 }
 STRICT_FUNCTIONS = frozenset(
     {
+        "make_dt_interval",
+        "make_ym_interval",
         "upper",
         "lower",
         "ucase",

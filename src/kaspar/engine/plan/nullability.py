@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from kaspar.engine import types as T
+from kaspar.engine.plan.cast_nullability import forces_null, source_of, typed_literal
 from kaspar.engine.plan.null_intolerant import (
     NEVER_NULL,
     NEVER_NULL_CALLS,
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     from kaspar.engine.plan.attributes import Attribute
 
 NOT_NULL = "not_null"  # meta flag: the expression never gives NULL (``window``'s struct)
+# meta flag: NULL exactly when an argument is (a call lowered to a typed rewrite: ANSI interval
+# arithmetic)
+NULL_INTOLERANT = "null_intolerant"
 # meta flag on an alias: the column is nullable whatever its expression (``describe``'s
 # statistics, which Spark returns as a local relation of nullable strings)
 NULLABLE = "nullable"
@@ -65,6 +69,8 @@ def infer(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability:
     """The nullability of ``e`` over columns ``inputs`` (unknown expressions are nullable)."""
     if e.meta.get(NOT_NULL):
         return NEVER
+    if e.meta.get(NULL_INTOLERANT):
+        return Nullability(any(infer(a, inputs).nullable for a in _arguments(e)))
     by_name = _by_spark_name(e, inputs)
     if by_name is not None:
         return by_name
@@ -156,6 +162,14 @@ def _cast(e: exp.Expr, inputs: Sequence[Attribute]) -> Nullability:
     inner = infer(e.this, inputs)
     if isinstance(to, exp.DataType) and to.this in exp.DataType.TEXT_TYPES:
         return Nullability(inner.nullable)
+    if typed_literal(e):  # ``DATE '2024-01-01'``, ``lit(1.5)``, ``lit(Decimal('1.5'))``
+        return NEVER
+    source = source_of(e.this) if not isinstance(e, exp.TryCast) else None
+    forced = (
+        forces_null(source, to) if source is not None and isinstance(to, exp.DataType) else None
+    )
+    if forced is not None:  # Spark's rule for the pair of types (``cast_nullability``)
+        return Nullability(inner.nullable or forced)
     if isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal) and _is_real(to):
         return NEVER if _is_number(str(e.this.this)) else UNKNOWN  # ``lit(1.5)``
     return UNKNOWN
@@ -395,4 +409,13 @@ def replace_field(f: T.StructField, nullable: bool, dtype: T.DataType) -> T.Stru
     return T.StructField(f.name, dtype, nullable, f.metadata)
 
 
-__all__ = ["NOT_NULL", "NULLABLE", "Nullability", "Shape", "apply_shape", "infer", "shape_of"]
+__all__ = [
+    "NOT_NULL",
+    "NULLABLE",
+    "NULL_INTOLERANT",
+    "Nullability",
+    "Shape",
+    "apply_shape",
+    "infer",
+    "shape_of",
+]
