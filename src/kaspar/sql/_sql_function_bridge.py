@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from kaspar.engine.compile.ansi_interval_sql import mark_operators
 from kaspar.engine.compile.dialect import SQL_FUNCTION_HOOKS
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
 from kaspar.sql.column import Column
@@ -387,6 +388,7 @@ def _built(name: str, given: list[exp.Expr]) -> exp.Expr | None:
         _BUILDING.active = False
     if not isinstance(built, Column):
         return None
+    mark_operators(given, built.expr)
     if any(isinstance(a, exp.Lambda) for a in given):
         built.expr.meta[SPARK_NAME] = f"{name.lower()}({', '.join(map(_sql_name, given))})"
     return built.expr

@@ -16,7 +16,7 @@ from kaspar.engine.compile.ansi_interval_arithmetic import (
     interval_scaling,
     is_interval,
 )
-from kaspar.engine.compile.ansi_interval_columns import spark_operator
+from kaspar.engine.compile.ansi_interval_columns import SPARK_OPERATOR, spark_operator
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
 
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ)
@@ -54,11 +54,29 @@ def _rewritten(node: exp.Expr) -> exp.Expr | None:
 _OPERATORS = (*_SIGNS, *_COMPARISONS, exp.Neg)
 
 
+BUILT_OPERATOR = "kaspar_built_operator"  # meta: an operator kaspar wrote, not the user
+
+
+def mark_operators(user: list[exp.Expr], built: exp.Expr) -> None:
+    """Before a call written in SQL is built by a DataFrame function: the operators of its
+    arguments ``user`` are the user's; after, those the function added to ``built`` are not
+    (``interval_operations`` leaves them as they are)."""
+    for argument in user:
+        for node in argument.walk():
+            if isinstance(node, _OPERATORS):
+                spark_operator(node)
+    for node in built.walk():
+        if isinstance(node, _OPERATORS) and not node.meta.get(SPARK_OPERATOR):
+            node.meta[BUILT_OPERATOR] = True
+
+
 def interval_operations(tree: exp.Expr) -> exp.Expr:
     """``tree`` with its interval operations rewritten, innermost first; the other operators
     are marked as the user's (``ansi_interval_columns``: their operands' types may make them
     interval operations too)."""
     for node in reversed(list(tree.walk(bfs=False))):
+        if node.meta.get(BUILT_OPERATOR):
+            continue
         rewritten = _rewritten(node)
         if rewritten is None:
             if isinstance(node, _OPERATORS):
@@ -72,4 +90,4 @@ def interval_operations(tree: exp.Expr) -> exp.Expr:
     return tree
 
 
-__all__ = ["interval_operations"]
+__all__ = ["BUILT_OPERATOR", "interval_operations", "mark_operators"]
