@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import re
 
+from duckdb.sqltypes import DuckDBPyType
 from sqlglot import exp
 
 from kaspar.engine.compile.cast_templates import raw_cast
+from kaspar.engine.compile.typed_rewrites import typed_call
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
 
 _SECONDS_PER_DAY = 86_400
@@ -66,8 +68,47 @@ def _is_last_day(date: exp.Expr) -> exp.Expr:
 
 
 def months_between(args: list[exp.Expr]) -> exp.Expr:
-    a, b = _wall_clock(args[0]), _wall_clock(args[1])
     round_off = args[2].copy() if len(args) > 2 else exp.true()
+
+    def rewrite(operands: list[exp.Expr], types: list[DuckDBPyType]) -> exp.Expr:
+        a, b = _wall_clock(operands[0]), _wall_clock(operands[1])
+        if all(str(t).startswith(("TIMESTAMP", "DATE")) for t in types):
+            return _months_between(a, b, round_off)
+        # a string's conversion to a timestamp is long SQL: converted once, not once per
+        # reading in the formula (which multiplies the query's size and its per-row work)
+        value = _bound_once([a, b], ("a", "b"))
+        first, second = (
+            _fn("struct_extract", exp.column(_BOUND), exp.Literal.string(v)) for v in "ab"
+        )
+        body = _months_between(first, second, round_off)
+        value.find(exp.Lambda).set("this", body)  # type: ignore[union-attr]
+        return value
+
+    return _named(typed_call(args[:2], rewrite), "months_between", [*args[:2], round_off])
+
+
+_BOUND = "__kaspar_bound"
+
+
+def _bound_once(values: list[exp.Expr], names: tuple[str, ...]) -> exp.Expr:
+    """``list_transform([{names: values}], lambda bound: <body>)[1]``: a DuckDB expression in
+    which the body (set by the caller on the Lambda) reads each value as
+    ``struct_extract(bound, name)``,
+    computed once (a string operand's conversion to a timestamp is long SQL: repeated in a
+    formula it multiplies the query's size and its per-row work)."""
+    pairs = [
+        exp.PropertyEQ(this=exp.to_identifier(n), expression=v)
+        for n, v in zip(names, values, strict=True)
+    ]
+    packed = exp.Anonymous(this="struct_pack", expressions=pairs)
+    lam = exp.Lambda(this=exp.Null(), expressions=[exp.to_identifier(_BOUND)])
+    listed = exp.Anonymous(
+        this="list_transform", expressions=[exp.Array(expressions=[packed]), lam]
+    )
+    return exp.Bracket(this=listed, expressions=[exp.Literal.number(1)], offset=1)
+
+
+def _months_between(a: exp.Expr, b: exp.Expr, round_off: exp.Expr) -> exp.Expr:
     da, db = raw_cast(a, "DATE"), raw_cast(b, "DATE")
     months = raw_cast(_op(exp.Sub, _month_index(da), _month_index(db)), "DOUBLE")
     whole = exp.or_(
@@ -77,9 +118,8 @@ def months_between(args: list[exp.Expr]) -> exp.Expr:
     seconds = _op(exp.Sub, _seconds_into_month(a, da), _seconds_into_month(b, db))
     diff = _op(exp.Add, months, _op(exp.Div, seconds, float(_SECONDS_IN_31_DAYS)))
     rounded = _op(exp.Div, _fn("FLOOR", _op(exp.Add, _op(exp.Mul, diff, 1e8), 0.5)), 1e8)
-    fraction = exp.Case(ifs=[exp.If(this=round_off, true=rounded)], default=diff)
-    value = exp.Case(ifs=[exp.If(this=whole, true=months)], default=fraction)
-    return _named(value, "months_between", [*args[:2], round_off])
+    fraction = exp.Case(ifs=[exp.If(this=round_off.copy(), true=rounded)], default=diff)
+    return exp.Case(ifs=[exp.If(this=whole, true=months)], default=fraction)
 
 
 _OFFSET = re.compile(r"(?:UTC|GMT|UT)?([+-])(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
