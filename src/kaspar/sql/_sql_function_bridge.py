@@ -21,7 +21,7 @@ from typing import Any
 from sqlglot import exp
 
 from kaspar.engine.compile.ansi_interval_sql import mark_operators
-from kaspar.engine.compile.dialect import SQL_FUNCTION_HOOKS
+from kaspar.engine.compile.dialect import BUILT_CALL, SQL_FUNCTION_HOOKS
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
 from kaspar.sql.column import Column
 
@@ -274,7 +274,6 @@ BRIDGED = frozenset(
         "to_csv",
         "to_date",
         "to_json",
-        "to_number",
         "to_timestamp",
         "to_timestamp_ltz",
         "to_timestamp_ntz",
@@ -300,7 +299,6 @@ BRIDGED = frozenset(
         "try_sum",
         "try_to_binary",
         "try_to_date",
-        "try_to_number",
         "try_to_timestamp",
         "try_url_decode",
         "try_validate_utf8",
@@ -363,6 +361,8 @@ def bridge_functions(tree: exp.Expr) -> exp.Expr:
     """``tree`` with each anonymous call of a bridged function built by its DataFrame function
     (innermost first; what the functions build is not visited again)."""
     for node in reversed(list(tree.find_all(exp.Anonymous))):
+        if node.meta.get(BUILT_CALL):  # a builder's own call, not the user's
+            continue
         built = _built(str(node.this), list(node.expressions))
         if built is not None:
             if node is tree:
@@ -380,8 +380,11 @@ def _built(name: str, given: list[exp.Expr]) -> exp.Expr | None:
         return None
     _BUILDING.active = True
     try:
-        args, kwargs = _arguments(fn, given)
-        built = fn(*args, **kwargs)
+        if name.lower() == "convert_timezone" and len(given) == 2:  # (targetTz, sourceTs)
+            args: list[Any] = [None, Column(given[0]), Column(given[1])]
+        else:
+            args, _ = _arguments(fn, given)
+        built = fn(*args)
     except (_NotBridged, TypeError):
         return None
     finally:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 import sqlglot
 from sqlglot import exp
 
-from kaspar.engine.compile.dialect import KasparSpark
+from kaspar.engine.compile.dialect import KasparSpark, user_sql
 from kaspar.engine.compile.map_key_dedup import map_key_dedup_policy
 from kaspar.engine.compile.nanos_timestamps import NANOS_CONF, NANOS_TYPES
 from kaspar.engine.execution import Executor
@@ -292,7 +292,8 @@ class SparkSession:
         if done is not None:
             return done
         try:
-            statement = sqlglot.parse_one(sqlQuery, dialect=KasparSpark)
+            with user_sql():
+                statement = sqlglot.parse_one(sqlQuery, dialect=KasparSpark)
         except sqlglot.errors.ParseError as e:
             raise ParseException(f"Syntax error in SQL: {e}", "PARSE_SYNTAX_ERROR") from None
         statement = bind_parameters(statement, args)

@@ -105,3 +105,52 @@ def sql_bridged_datetime(spark: Any, F: Any, T: Any) -> Any:
 def sql_bridged_in_expr(spark: Any, F: Any, T: Any) -> Any:
     df = spark.createDataFrame([("a.b.c", 3)], "s string, n int")
     return df.selectExpr("substring_index(s, '.', 2)", "zeroifnull(NULL) + n", "pmod(-7, n)")
+
+
+@case()
+def sql_values_convert_timezone_two_args(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "SELECT convert_timezone('Europe/Brussels', timestamp_ntz'2021-12-05 15:00:00') a, "
+        "convert_timezone('Europe/Brussels', 'America/Los_Angeles', "
+        "timestamp_ntz'2021-12-06 00:00:00') b"
+    )
+
+
+@case()
+def sql_values_make_timestamp_zone(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "SELECT make_timestamp(2014, 12, 28, 6, 30, 45.887, 'CET') a, "
+        "make_timestamp(2014, 12, 28, 6, 30, 45.887) b"
+    )
+
+
+@case()
+def sql_values_listagg_default_delimiter(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "SELECT listagg(c) a, string_agg(c) b, listagg(c, '-') c2 "
+        "FROM (SELECT * FROM VALUES ('a'), (NULL), ('b') t(c) ORDER BY c)"
+    )
+
+
+@case()
+def sql_values_exists_forall_nulls(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql(
+        "SELECT exists(array(1, null, 3), x -> x % 2 == 0) a, exists(array(1, null, 2), "
+        "x -> x % 2 == 0) b, forall(array(2, null, 8), x -> x % 2 == 0) c, "
+        "forall(array(2, null, 3), x -> x % 2 == 0) d, exists(array(), x -> x > 0) e, "
+        "forall(CAST(NULL AS ARRAY<INT>), x -> x > 0) f"
+    )
+
+
+@case()
+def dataframe_exists_forall_nulls(spark: Any, F: Any, T: Any) -> Any:
+    df = spark.createDataFrame([([1, None, 3],), ([2, None],), ([],), (None,)], "xs array<int>")
+    return df.select(
+        F.exists("xs", lambda x: x % 2 == 0).alias("e"),
+        F.forall("xs", lambda x: x % 2 == 1).alias("f"),
+    )
+
+
+@case()
+def sql_values_filter_with_index(spark: Any, F: Any, T: Any) -> Any:
+    return spark.sql("SELECT filter(array(0, 2, 3), (x, i) -> x > i) a")

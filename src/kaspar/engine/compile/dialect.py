@@ -16,9 +16,10 @@ can raise on malformed input. ``KasparDuckDB`` generates DuckDB SQL from the sam
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 from sqlglot import exp
@@ -266,21 +267,61 @@ def _typed_literal(parser: Any, this: exp.Expr, to: exp.DataType) -> exp.Expr:
 # its DataFrame functions (``kaspar.sql._sql_function_bridge``).
 SQL_FUNCTION_HOOKS: list[Callable[[str, list[exp.Expr]], exp.Expr | None]] = []
 _PARSING = threading.local()  # set while Spark SQL text is parsed (not for ``exp.func`` calls)
+_USER_SQL = threading.local()  # set while the SQL layer parses a user's text (``user_sql``)
+
+
+@contextlib.contextmanager
+def user_sql() -> Iterator[None]:
+    """While it is open, Spark SQL text parsed here is the user's: the hooks apply to it (not to
+    the SQL kaspar writes and parses itself)."""
+    outer = getattr(_USER_SQL, "active", False)
+    _USER_SQL.active = True
+    try:
+        yield
+    finally:
+        _USER_SQL.active = outer
 
 
 def _hooked(name: str, build: Callable[..., exp.Expr]) -> Callable[..., exp.Expr]:
     takes_dialect = "dialect" in build.__code__.co_varnames if hasattr(build, "__code__") else False
 
     def hooked(args: list[exp.Expr], dialect: Any = None) -> exp.Expr:
-        for hook in SQL_FUNCTION_HOOKS if getattr(_PARSING, "active", False) else ():
-            built = hook(name, args)
-            if built is not None:
-                return built
-        if not takes_dialect:
-            return build(args)
-        return build(args, dialect=dialect or Dialect.get_or_raise(KasparSpark))
+        parsing = getattr(_PARSING, "active", False)
+        _PARSING.active = False  # SQL the builders parse themselves is theirs, not the user's
+        try:
+            built = None
+            for hook in SQL_FUNCTION_HOOKS if parsing else ():
+                built = hook(name, args)
+                if built is not None:
+                    break
+            if built is None and not takes_dialect:
+                built = build(args)
+            elif built is None:
+                built = build(args, dialect=dialect or Dialect.get_or_raise(KasparSpark))
+        finally:
+            _PARSING.active = parsing
+        if parsing:  # the operators and calls the builder wrote are not the user's
+            from kaspar.engine.compile.ansi_interval_sql import mark_operators  # -> here
+
+            mark_operators(args, built)
+            _mark_built_calls(args, built)
+        return built
 
     return hooked
+
+
+BUILT_CALL = "kaspar_built_call"  # meta: a call a builder wrote (not in the user's text)
+_USER_CALL = "kaspar_user_call"
+
+
+def _mark_built_calls(user: list[exp.Expr], built: exp.Expr) -> None:
+    """The anonymous calls in ``built`` that are not in the user's arguments ``user``."""
+    for argument in user:
+        for node in argument.find_all(exp.Anonymous):
+            node.meta[_USER_CALL] = True
+    for node in built.find_all(exp.Anonymous):
+        if not node.meta.get(_USER_CALL):
+            node.meta[BUILT_CALL] = True
 
 
 class KasparSpark(Spark):
@@ -323,11 +364,12 @@ class KasparSpark(Spark):
             """Each statement with its interval arithmetic rewritten (``ansi_interval_sql``)."""
             from kaspar.engine.compile.ansi_interval_sql import interval_operations
 
-            _PARSING.active = self.BRIDGE_FUNCTIONS
+            outer = getattr(_PARSING, "active", False)
+            _PARSING.active = self.BRIDGE_FUNCTIONS and getattr(_USER_SQL, "active", False)
             try:
                 trees = super().parse(raw_tokens, sql)
             finally:
-                _PARSING.active = False
+                _PARSING.active = outer
             for tree in trees:
                 for window in () if tree is None else tree.find_all(exp.Window):
                     window.meta[USER_WINDOW] = True
@@ -401,6 +443,17 @@ _INT_RESULTS: tuple[type[exp.Expr], ...] = (
 )
 _BIGINT_RESULTS: tuple[type[exp.Expr], ...] = (exp.Floor, exp.Ceil)
 _DATE_RESULTS: tuple[type[exp.Expr], ...] = (exp.TsOrDsAdd, exp.AddMonths)
+_PARENT_GROUP_CONCAT = DuckDBGenerator.TRANSFORMS[exp.GroupConcat]
+
+
+def _group_concat(self: Any, e: exp.GroupConcat) -> str:
+    """Spark's ``listagg`` / ``string_agg`` without a delimiter join with none (DuckDB: ',')."""
+    if e.args.get("separator") is None:
+        e = e.copy()
+        e.set("separator", exp.Literal.string(""))
+    return str(_PARENT_GROUP_CONCAT(self, e))
+
+
 _INT_WINDOW_FUNCTIONS = frozenset({"row_number", "rank", "dense_rank", "ntile"})
 # window functions Spark refuses over a window without ORDER BY
 _ORDERED_WINDOW_FUNCTIONS = {
@@ -585,6 +638,7 @@ class KasparDuckDB(DuckDB):
             exp.ArgMax: lambda self, e: self.func("ARG_MAX_NULL", e.this, e.expression),
             exp.ArgMin: lambda self, e: self.func("ARG_MIN_NULL", e.this, e.expression),
             exp.IsNan: lambda self, e: f"COALESCE(ISNAN({self.sql(e, 'this')}), FALSE)",
+            exp.GroupConcat: _group_concat,
         }
         TRANSFORMS.pop(exp.ArraySort, None)  # arraysort_sql: Spark's null ordering
 

@@ -7,7 +7,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from kaspar.engine.compile.dialect import KasparSpark
+from kaspar.engine.compile.dialect import KasparSpark, user_sql
 from kaspar.engine.plan.naming import output_name
 from kaspar.errors import ParseException
 from kaspar.sql.column import Column, column_reference, literal, to_columns, to_expr
@@ -32,7 +32,8 @@ def expr(str: str) -> Column:
 def parse_expression(text: str) -> exp.Expr:
     """Parse a Spark SQL expression (``expr``, ``selectExpr``, ``filter("...")``)."""
     try:
-        parsed = sqlglot.parse_one(text, dialect=KasparSpark)
+        with user_sql():
+            parsed = sqlglot.parse_one(text, dialect=KasparSpark)
     except sqlglot.errors.ParseError as e:
         raise ParseException(f"Syntax error at or near '{text}'.", "PARSE_SYNTAX_ERROR") from e
     from kaspar.sql._sql_function_bridge import bridge_functions  # -> functions -> here

@@ -189,7 +189,9 @@ def timestamp_of(  # noqa: PLR0917 - PySpark's arguments
         tz = to_expr(timezone)
         if fn != "try_make_timestamp" or date is not None:  # Spark leaves it out there
             args.append(tz)
-        zoned = exp.Anonymous(this="timezone", expressions=[tz, value])
+        # both operands typed: DuckDB's timezone() has a TIMESTAMPTZ overload too
+        local = raw_cast(value, "TIMESTAMP")
+        zoned = exp.Anonymous(this="timezone", expressions=[raw_cast(tz, "VARCHAR"), local])
         return node(zoned, f"{fn}({names(*args)})")
     if fn == "try_make_timestamp_ntz" and date is not None:  # Spark's name of this form
         return node(exp.cast(value, to), f"{fn}(make_timestamp_ntz({names(*args)}))")

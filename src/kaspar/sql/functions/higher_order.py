@@ -33,10 +33,11 @@ def _hof(fn: str, col: ColumnOrName, f: Callable[..., Column], *extra: exp.Expr)
     )
 
 
-def transform(col: ColumnOrName, f: Callable[..., Column]) -> Column:
-    e = to_expr(col)
+def _indexed_lambda(f: Callable[..., Column]) -> exp.Expr:
+    """``f`` as a lambda; a second parameter is the element's index, which counts from 0 in
+    Spark and from 1 in DuckDB."""
     lam: exp.Expr = _lambda(f)
-    if len(lam.expressions) == 2:  # (x, i) -> ...: i counts from 0 in Spark, from 1 in DuckDB
+    if len(lam.expressions) == 2:
         index = lam.expressions[1].name
         lam = lam.transform(
             lambda n: (
@@ -45,6 +46,12 @@ def transform(col: ColumnOrName, f: Callable[..., Column]) -> Column:
                 else n
             )
         )
+    return lam
+
+
+def transform(col: ColumnOrName, f: Callable[..., Column]) -> Column:
+    e = to_expr(col)
+    lam = _indexed_lambda(f)
     return node(
         exp.Anonymous(this="list_transform", expressions=[e, lam]),
         f"transform({names(e)}, lambdafunction())",
@@ -54,35 +61,44 @@ def transform(col: ColumnOrName, f: Callable[..., Column]) -> Column:
 def filter(col: ColumnOrName, f: Callable[..., Column]) -> Column:
     e = to_expr(col)
     return node(
-        exp.Anonymous(this="list_filter", expressions=[e, _lambda(f)]),
+        exp.Anonymous(this="list_filter", expressions=[e, _indexed_lambda(f)]),
         f"filter({names(e)}, lambdafunction())",
     )
 
 
-def exists(col: ColumnOrName, f: Callable[..., Column]) -> Column:
+def _any_or_all(col: ColumnOrName, f: Callable[..., Column], any_true: bool) -> exp.Expr:
+    """Spark's three-valued ``exists`` (``any_true``) / ``forall``: the decisive value if one
+    element gives it, else NULL if one gives NULL; an empty array gives false / true."""
     e = to_expr(col)
-    matched = exp.Anonymous(
-        this="list_bool_or",
-        expressions=[exp.Anonymous(this="list_transform", expressions=[e, _lambda(f)])],
+    results = exp.Anonymous(this="list_transform", expressions=[e, _lambda(f)])
+    combined = exp.Anonymous(
+        this="list_bool_or" if any_true else "list_bool_and", expressions=[results]
     )
-    empty = exp.EQ(
-        this=exp.Anonymous(this="len", expressions=[e.copy()]), expression=exp.Literal.number(0)
+    decided = combined if any_true else exp.Not(this=combined)
+    size = exp.Anonymous(this="len", expressions=[e.copy()])
+    known = exp.Anonymous(this="list_count", expressions=[results.copy()])
+    return exp.Case(
+        ifs=[
+            exp.If(this=exp.Is(this=e.copy(), expression=exp.Null()), true=exp.Null()),
+            exp.If(
+                this=exp.EQ(this=size, expression=exp.Literal.number(0)),
+                true=exp.Boolean(this=not any_true),
+            ),
+            exp.If(this=decided, true=exp.Boolean(this=any_true)),
+            exp.If(this=exp.LT(this=known, expression=size.copy()), true=exp.Null()),
+        ],
+        default=exp.Boolean(this=not any_true),
     )
-    value = exp.Case(ifs=[exp.If(this=empty, true=exp.false())], default=matched)
-    return node(value, f"exists({names(e)}, lambdafunction())")
+
+
+def exists(col: ColumnOrName, f: Callable[..., Column]) -> Column:
+    value = _any_or_all(col, f, any_true=True)
+    return node(value, f"exists({names(to_expr(col))}, lambdafunction())")
 
 
 def forall(col: ColumnOrName, f: Callable[..., Column]) -> Column:
-    e = to_expr(col)
-    matched = exp.Anonymous(
-        this="list_bool_and",
-        expressions=[exp.Anonymous(this="list_transform", expressions=[e, _lambda(f)])],
-    )
-    empty = exp.EQ(
-        this=exp.Anonymous(this="len", expressions=[e.copy()]), expression=exp.Literal.number(0)
-    )
-    value = exp.Case(ifs=[exp.If(this=empty, true=exp.true())], default=matched)
-    return node(value, f"forall({names(e)}, lambdafunction())")
+    value = _any_or_all(col, f, any_true=False)
+    return node(value, f"forall({names(to_expr(col))}, lambdafunction())")
 
 
 def aggregate(
