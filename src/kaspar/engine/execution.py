@@ -243,25 +243,43 @@ class Executor:
             except duckdb.Error as e:
                 raise translate_error(e) from None
 
-    def _resolve(self, build: Callable[[], exp.Expr]) -> tuple[exp.Expr, str, Any, bool]:
+    def _resolve(
+        self, build: Callable[[], exp.Expr], intervals: bool = True
+    ) -> tuple[exp.Expr, str, Any, bool]:
         """The tree ``build`` gives with what depends on types resolved, its SQL, its bound
         relation and whether it needed Spark's implicit casts for its operators: a query
         DuckDB refuses for operand types that do not meet is built again with them
-        (``coercion``)."""
+        (``coercion``). ``intervals``: type the user's operators on interval columns
+        (``ansi_interval_columns``); a query that then fails to bind is resolved once more
+        without it."""
         try:
-            tree, sql = self._resolved(build(), operators=False)
+            return self._resolve_once(build, intervals)
+        except duckdb.Error:
+            if not intervals:
+                raise
+        # the interval typing's probes can misread a query (a semi join's condition)
+        return self._resolve_once(build, intervals=False)
+
+    def _resolve_once(
+        self, build: Callable[[], exp.Expr], intervals: bool
+    ) -> tuple[exp.Expr, str, Any, bool]:
+        try:
+            tree, sql = self._resolved(build(), operators=False, intervals=intervals)
             return tree, sql, self._con.sql(sql), False
         except duckdb.Error as e:
             if not is_type_mismatch(e):
                 raise
-        tree, sql = self._resolved(build(), operators=True)
+        tree, sql = self._resolved(build(), operators=True, intervals=intervals)
         return tree, sql, self._con.sql(sql), True
 
-    def _resolved(self, tree: exp.Expr, *, operators: bool) -> tuple[exp.Expr, str]:
+    def _resolved(
+        self, tree: exp.Expr, *, operators: bool, intervals: bool = True
+    ) -> tuple[exp.Expr, str]:
         def gen(e: exp.Expr) -> str:
             return generate(e, ansi=self.ansi)
 
-        type_interval_operations(tree, self._con, gen)  # the user's operators on intervals
+        if intervals:  # the user's operators on intervals
+            type_interval_operations(tree, self._con, gen)
         if operators:  # before typeof(), which binds its operand
             coerce_types(tree, self._con, gen, self.ansi, operators=True)
         resolve_typeof(tree, self._con, gen)
