@@ -23,23 +23,11 @@ from sqlglot import exp
 from kaspar.engine.compile.ansi_interval_sql import mark_operators
 from kaspar.engine.compile.dialect import BUILT_CALL, SQL_FUNCTION_HOOKS
 from kaspar.engine.plan.naming import SPARK_NAME, output_name
+from kaspar.sql._sql_generators import GENERATORS, TABLE_ONLY
 from kaspar.sql.column import Column
 
 # Generators are expanded by the projection (they make rows, not values).
-_GENERATORS = frozenset(
-    {
-        "explode",
-        "explode_outer",
-        "posexplode",
-        "posexplode_outer",
-        "inline",
-        "inline_outer",
-        "stack",
-        "json_tuple",
-        "variant_explode",
-        "variant_explode_outer",
-    }
-)
+_GENERATORS = GENERATORS | TABLE_ONLY
 # Names of the functions module that are not SQL functions (or are handled elsewhere).
 _NOT_SQL = frozenset({"col", "column", "lit", "expr", "udf", "pandas_udf", "udtf", "broadcast"})
 
